@@ -1,0 +1,75 @@
+// The node channel's MQTT topic tree (docs/mqtt-protocol.md). `{node}` is the node name, which is
+// also the MQTT username and clientId.
+
+export const TOPIC_PREFIX = 'fleet/v1';
+
+const nodeBase = (node: string) => `${TOPIC_PREFIX}/nodes/${node}`;
+
+export const topics = {
+  presence: (node: string) => `${nodeBase(node)}/presence`,
+  status: (node: string) => `${nodeBase(node)}/status`,
+  desired: (node: string) => `${nodeBase(node)}/desired`,
+  podStatus: (node: string, uid: string) => `${nodeBase(node)}/pods/${uid}/status`,
+  lease: (node: string) => `${nodeBase(node)}/lease`,
+  events: (node: string) => `${nodeBase(node)}/events`,
+  podLogs: (node: string, uid: string) => `${nodeBase(node)}/pods/${uid}/logs`,
+  rpcRequest: (node: string, method: string) => `${nodeBase(node)}/rpc/req/${method}`,
+  rpcResponse: (node: string, cpInstance: string) => `${nodeBase(node)}/rpc/res/${cpInstance}`,
+  cpPresence: () => `${TOPIC_PREFIX}/cp/presence`,
+} as const;
+
+/** Subscriptions the control plane needs (MQTT wildcards). */
+export const controlPlaneSubscriptions = (cpInstance: string): string[] => [
+  `${TOPIC_PREFIX}/nodes/+/presence`,
+  `${TOPIC_PREFIX}/nodes/+/status`,
+  `${TOPIC_PREFIX}/nodes/+/lease`,
+  `${TOPIC_PREFIX}/nodes/+/events`,
+  `${TOPIC_PREFIX}/nodes/+/pods/+/status`,
+  `${TOPIC_PREFIX}/nodes/+/rpc/res/${cpInstance}`,
+];
+
+/** Subscriptions one agent needs: only its own topics. */
+export const agentSubscriptions = (node: string): string[] => [
+  topics.desired(node),
+  `${nodeBase(node)}/rpc/req/+`,
+  topics.cpPresence(),
+];
+
+export type NodeTopic =
+  | { kind: 'presence'; node: string }
+  | { kind: 'status'; node: string }
+  | { kind: 'desired'; node: string }
+  | { kind: 'lease'; node: string }
+  | { kind: 'events'; node: string }
+  | { kind: 'podStatus'; node: string; uid: string }
+  | { kind: 'podLogs'; node: string; uid: string }
+  | { kind: 'rpcRequest'; node: string; method: string }
+  | { kind: 'rpcResponse'; node: string; cpInstance: string }
+  | { kind: 'cpPresence' };
+
+const SEGMENT = /^[A-Za-z0-9._-]{1,253}$/;
+
+/** Parses a topic of the tree; undefined for anything else (including bad segments). */
+export function parseTopic(topic: string): NodeTopic | undefined {
+  const parts = topic.split('/');
+  if (parts[0] !== 'fleet' || parts[1] !== 'v1') return undefined;
+  if (parts.length === 4 && parts[2] === 'cp' && parts[3] === 'presence') return { kind: 'cpPresence' };
+  if (parts[2] !== 'nodes' || parts.length < 5) return undefined;
+  const node = parts[3]!;
+  if (!SEGMENT.test(node)) return undefined;
+  const rest = parts.slice(4);
+  if (rest.length === 1) {
+    const k = rest[0];
+    if (k === 'presence' || k === 'status' || k === 'desired' || k === 'lease' || k === 'events') return { kind: k, node };
+    return undefined;
+  }
+  if (rest.length === 3 && rest[0] === 'pods' && SEGMENT.test(rest[1]!)) {
+    if (rest[2] === 'status') return { kind: 'podStatus', node, uid: rest[1]! };
+    if (rest[2] === 'logs') return { kind: 'podLogs', node, uid: rest[1]! };
+  }
+  if (rest.length === 3 && rest[0] === 'rpc' && SEGMENT.test(rest[2]!)) {
+    if (rest[1] === 'req') return { kind: 'rpcRequest', node, method: rest[2]! };
+    if (rest[1] === 'res') return { kind: 'rpcResponse', node, cpInstance: rest[2]! };
+  }
+  return undefined;
+}

@@ -1,0 +1,1 @@
+export const SKIFF_VERSION = "0.1.0";

@@ -1,0 +1,40 @@
+// NodeChannel: the control plane's side of the link to agents. The MQTT implementation is
+// mqtt-node-channel.ts; the rest of the control plane sees only this interface.
+import type {
+  DesiredStateMessage, EventMessage, LeaseMessage, NodeStatusMessage, PodStatusMessage, PresenceMessage,
+} from '../../api/mqtt/messages.js';
+
+/** Called for every valid message from an agent; invalid ones never reach these. */
+export interface NodeChannelHandlers {
+  presence(node: string, message: PresenceMessage): void;
+  nodeStatus(node: string, message: NodeStatusMessage): void;
+  podStatus(node: string, message: PodStatusMessage): void;
+  lease(node: string, message: LeaseMessage): void;
+  event(node: string, message: EventMessage): void;
+}
+
+export interface CallOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Streaming calls: every partial `data` chunk, in order. The promise resolves at `done`. */
+  onData?: (data: unknown) => void;
+}
+
+export class NodeCallError extends Error {
+  override readonly name = 'NodeCallError';
+  constructor(readonly node: string, readonly method: string, readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+export interface NodeChannel {
+  start(handlers: NodeChannelHandlers): Promise<void>;
+  /** Publishes a node's full desired state (retained, QoS 1). */
+  publishDesired(desired: DesiredStateMessage): Promise<void>;
+  /**
+   * Request/response to one agent (logs, exec...). Resolves with the final `data`; rejects with
+   * NodeCallError for an agent error, or a timeout/abort.
+   */
+  call(node: string, method: string, params: Record<string, unknown>, options: CallOptions): Promise<unknown>;
+  stop(): Promise<void>;
+}
