@@ -103,3 +103,11 @@ export class CompactedError extends Error {
     super(`revision ${requested} has been compacted (oldest available: ${compacted})`);
   }
 }
+
+/** A watcher fell further behind than its driver buffers; the watch ends and the client relists. */
+export class WatchOverflowError extends Error {
+  override readonly name = 'WatchOverflowError';
+  constructor(readonly bufferedEvents: number) {
+    super(`watcher fell ${bufferedEvents} events behind; relist and watch again`);
+  }
+}

@@ -1,0 +1,44 @@
+// openStore: a store URL from the command line -> a connected Store driver.
+//
+//   sqlite               DATA_DIR/state.db
+//   sqlite://PATH        PATH, resolved against DATA_DIR when relative (sqlite:///abs/state.db)
+//   etcd://HOST:PORT[,HOST:PORT...]   an etcd v3 cluster over plain HTTP
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { openEtcdStore } from './etcd/etcd-store.js';
+import { openSqliteStore } from './sqlite/sqlite-store.js';
+import type { Store } from './store.js';
+
+export class UnsupportedStoreUrlError extends Error {
+  override readonly name = 'UnsupportedStoreUrlError';
+  constructor(readonly url: string, reason: string) {
+    super(`unsupported store URL ${JSON.stringify(url)}: ${reason} (use sqlite, sqlite://PATH or etcd://HOST:PORT[,HOST:PORT])`);
+  }
+}
+
+export async function openStore(url: string, dataDir: string): Promise<Store> {
+  if (url === 'sqlite') return openSqliteFile(resolve(dataDir, 'state.db'));
+  if (url.startsWith('sqlite://')) {
+    const path = url.slice('sqlite://'.length);
+    if (path === '') throw new UnsupportedStoreUrlError(url, 'no file path');
+    return openSqliteFile(resolve(dataDir, path));
+  }
+  if (url.startsWith('etcd://')) return openEtcdStore({ endpoints: parseEtcdEndpoints(url) });
+  throw new UnsupportedStoreUrlError(url, 'unknown scheme');
+}
+
+async function openSqliteFile(path: string): Promise<Store> {
+  await mkdir(dirname(path), { recursive: true });
+  return openSqliteStore({ path });
+}
+
+function parseEtcdEndpoints(url: string): string[] {
+  const hosts = url.slice('etcd://'.length).split(',');
+  for (const host of hosts) {
+    // HOST:PORT only: a path, query or credentials here would be silently ignored, so refuse them.
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/.test(host)) {
+      throw new UnsupportedStoreUrlError(url, `endpoint ${JSON.stringify(host)} is not HOST:PORT`);
+    }
+  }
+  return hosts.map((host) => `http://${host}`);
+}

@@ -1,0 +1,59 @@
+// Every SQL statement the SQLite driver runs, prepared once per connection.
+import type Database from 'better-sqlite3';
+import type { KvRow, KvRowWithPrev } from './kv-row.js';
+
+export interface RangeParams {
+  start: string;
+  end?: string | undefined;
+}
+
+export interface SqliteStatements {
+  latest: Database.Statement<[string], KvRow>;
+  insert: Database.Statement<[number, string, number, number, number, number, string]>;
+  listAt(range: RangeParams, revision: number, limit: number): KvRow[];
+  replayPage(range: RangeParams, afterRevision: number, untilRevision: number, limit: number): KvRowWithPrev[];
+  compact: Database.Statement<{ revision: number }>;
+  readMeta: Database.Statement<[string], { value: number }>;
+  writeMeta: Database.Statement<[string, number]>;
+  sequence: Database.Statement<[], { seq: number }>;
+}
+
+// Bounded and unbounded (empty prefix) variants: an `end IS NULL OR` filter would defeat the index.
+const listSql = (bounded: boolean): string => `
+  SELECT kv.* FROM kv JOIN (
+    SELECT MAX(id) AS id FROM kv
+    WHERE name >= @start ${bounded ? 'AND name < @end' : ''} AND id <= @revision
+    GROUP BY name
+  ) AS newest ON kv.id = newest.id
+  WHERE kv.deleted = 0 ORDER BY kv.name LIMIT @limit`;
+
+const replaySql = (bounded: boolean): string => `
+  SELECT kv.*, prev.value AS prev_value, prev.create_revision AS prev_create_revision
+  FROM kv LEFT JOIN kv AS prev ON prev.id = kv.prev_revision
+  WHERE kv.id > @after AND kv.id <= @until AND kv.name >= @start ${bounded ? 'AND kv.name < @end' : ''}
+  ORDER BY kv.id LIMIT @limit`;
+
+export function prepareStatements(db: Database.Database): SqliteStatements {
+  const list = { bounded: db.prepare(listSql(true)), unbounded: db.prepare(listSql(false)) };
+  const replay = { bounded: db.prepare(replaySql(true)), unbounded: db.prepare(replaySql(false)) };
+  return {
+    latest: db.prepare<[string], KvRow>('SELECT * FROM kv WHERE name = ? ORDER BY id DESC LIMIT 1'),
+    insert: db.prepare(
+      'INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    listAt: (range, revision, limit) =>
+      (range.end === undefined
+        ? list.unbounded.all({ start: range.start, revision, limit })
+        : list.bounded.all({ start: range.start, end: range.end, revision, limit })) as KvRow[],
+    replayPage: (range, after, until, limit) =>
+      (range.end === undefined
+        ? replay.unbounded.all({ start: range.start, after, until, limit })
+        : replay.bounded.all({ start: range.start, end: range.end, after, until, limit })) as KvRowWithPrev[],
+    compact: db.prepare(`
+      DELETE FROM kv WHERE id <= @revision AND (deleted = 1 OR EXISTS (
+        SELECT 1 FROM kv AS newer WHERE newer.name = kv.name AND newer.id > kv.id AND newer.id <= @revision))`),
+    readMeta: db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE name = ?'),
+    writeMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+    sequence: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'kv'"),
+  };
+}

@@ -1,0 +1,146 @@
+// SqliteStore: the embedded Store on one SQLite file (better-sqlite3, WAL), the only writer of that file.
+import Database from 'better-sqlite3';
+import { systemClock, type Clock, type ClockTimer } from '../../../api/clock.js';
+import { prefixRangeEnd } from '../key-range.js';
+import type { KeyValue, ListOptions, ListResult, Store, Watch, WatchEvent, WatchOptions } from '../store.js';
+import { COMPACT_REVISION_META, compactTo } from './compact.js';
+import { createKey } from './create.js';
+import { deleteKey } from './delete.js';
+import { isLive, rowToKeyValue } from './kv-row.js';
+import { listKeys } from './list.js';
+import { rowToEvent } from './replay.js';
+import { applySchema, type SqliteSynchronous } from './schema.js';
+import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
+import { updateKey } from './update.js';
+import { SqliteWatcher, type ReplaySource, type WatcherLimits } from './sqlite-watcher.js';
+
+export interface SqliteStoreOptions {
+  /** The database file (created if missing); ':memory:' for a throwaway store. */
+  path: string;
+  /** How often history older than `keepRevisions` is compacted; 0 disables it. Default 5 minutes. */
+  compactIntervalMs?: number;
+  /** Revisions of history kept for resuming watches. Default 1000 (as kine). */
+  keepRevisions?: number;
+  /** Default FULL: an acknowledged write survives power loss, not only a crash. */
+  synchronous?: SqliteSynchronous;
+  /** Default 10,000 undelivered events per watcher; see WatcherLimits. */
+  maxBufferedEventsPerWatcher?: number;
+  clock?: Clock;
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  return Promise.resolve(new SqliteStore(options));
+}
+
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #st: SqliteStatements;
+  readonly #watchers = new Set<SqliteWatcher>();
+  readonly #limits: WatcherLimits;
+  readonly #keepRevisions: number;
+  readonly #compactTimer: ClockTimer | undefined;
+  readonly #replaySource: ReplaySource;
+  /** The revision of the last committed write; the store is the file's only writer, so memory is authoritative. */
+  #revision: number;
+  #compactedRevision: number;
+
+  constructor(options: SqliteStoreOptions) {
+    this.#db = new Database(options.path);
+    applySchema(this.#db, options.synchronous ?? 'FULL');
+    this.#st = prepareStatements(this.#db);
+    this.#revision = this.#st.sequence.get()?.seq ?? 0;
+    this.#compactedRevision = this.#st.readMeta.get(COMPACT_REVISION_META)?.value ?? 0;
+    this.#keepRevisions = options.keepRevisions ?? 1000;
+    this.#limits = { maxBufferedEvents: options.maxBufferedEventsPerWatcher ?? 10_000, replayPageSize: 500 };
+    this.#replaySource = {
+      replayPage: (prefix, after, until, limit) =>
+        this.#st.replayPage({ start: prefix, end: prefixRangeEnd(prefix) }, after, until, limit).map(rowToEvent),
+      compactedRevision: () => this.#compactedRevision,
+    };
+    const intervalMs = options.compactIntervalMs ?? 5 * 60_000;
+    if (intervalMs > 0) this.#compactTimer = (options.clock ?? systemClock).setInterval(() => this.#compactOldHistory(), intervalMs);
+  }
+
+  async create(key: string, value: string): Promise<number> {
+    return this.#write((revision) => createKey(this.#st, revision, key, value)).kv.modRevision;
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    const row = this.#st.latest.get(key);
+    return isLive(row) ? rowToKeyValue(row) : undefined;
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    return listKeys(this.#st, prefix, options, this.#revision, this.#compactedRevision);
+  }
+
+  async update(key: string, value: string, expectedModRevision: number): Promise<number> {
+    return this.#write((revision) => updateKey(this.#st, revision, key, value, expectedModRevision)).kv.modRevision;
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<{ revision: number; prev: KeyValue }> {
+    const event = this.#write((revision) => deleteKey(this.#st, revision, key, expectedModRevision));
+    return { revision: event.kv.modRevision, prev: event.prevKv! };
+  }
+
+  watch(prefix: string, options: WatchOptions, onEvent: (event: WatchEvent) => void, onError?: (error: Error) => void): Watch {
+    if (!this.#db.open) throw new Error('the store is closed');
+    const signal = options.signal;
+    const onAbort = (): void => watcher.cancel();
+    const watcher = new SqliteWatcher(prefix, options.fromRevision ?? this.#revision, this.#revision, this.#replaySource, this.#limits, {
+      onEvent,
+      onError,
+      onClose: (closed) => {
+        this.#watchers.delete(closed);
+        signal?.removeEventListener('abort', onAbort);
+      },
+    });
+    this.#watchers.add(watcher);
+    if (signal?.aborted) watcher.cancel();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    return watcher;
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.#revision;
+  }
+
+  async compact(revision: number): Promise<void> {
+    // Clamped to the present, and a no-op below the horizon: compaction only moves forward.
+    const target = Math.min(revision, this.#revision);
+    if (target <= this.#compactedRevision) return;
+    compactTo(this.#db, this.#st, target);
+    this.#compactedRevision = target;
+  }
+
+  async compactedRevision(): Promise<number> {
+    return this.#compactedRevision;
+  }
+
+  async close(): Promise<void> {
+    this.#compactTimer?.cancel();
+    for (const watcher of [...this.#watchers]) watcher.cancel();
+    if (this.#db.open) this.#db.close();
+  }
+
+  /** Commits one write, then hands its event to matching watchers (they buffer; the writer never waits). */
+  #write(apply: (revision: number) => WatchEvent): WatchEvent {
+    const revision = this.#revision + 1;
+    const event = freezeEvent(this.#db.transaction(apply).immediate(revision));
+    this.#revision = revision;
+    for (const watcher of this.#watchers) if (event.kv.key.startsWith(watcher.prefix)) watcher.offer(event);
+    return event;
+  }
+
+  #compactOldHistory(): void {
+    // A failure (e.g. the sqlite3 shell holding a lock past busy_timeout) is retried next interval.
+    if (this.#db.open) this.compact(this.#revision - this.#keepRevisions).catch(() => undefined);
+  }
+}
+
+/** Every watcher receives the same event object, so none may change what another sees. */
+function freezeEvent(event: WatchEvent): WatchEvent {
+  Object.freeze(event.kv);
+  if (event.prevKv) Object.freeze(event.prevKv);
+  return Object.freeze(event);
+}
