@@ -1,0 +1,79 @@
+// The kubelet's view of one container of a pod: its spec, current and last state, restarts, logs.
+import type { Container, ContainerState, ContainerStatus } from '../../api/types/pod.js';
+import type { LoadedComponent, RunningContainer } from '../../runtime/pod-runtime.js';
+import type { LogBuffer } from '../log-buffer.js';
+import type { SlotView } from './pod-phase.js';
+
+export class ContainerSlot {
+  state: ContainerState = { waiting: { reason: 'ContainerCreating' } };
+  lastState: ContainerState = {};
+  restartCount = 0;
+  /** Consecutive crashes, for the back-off (reset after a long run). */
+  crashes = 0;
+  pullFailures = 0;
+  ready = false;
+  finished = false;
+  imageID = '';
+  component: LoadedComponent | undefined;
+  componentImage: string | undefined;
+  running: RunningContainer | undefined;
+  lastRunMs: number | undefined;
+  previousLogs: LogBuffer | undefined;
+  /** Cuts a back-off short (set while waiting). */
+  retryNow: (() => void) | undefined;
+  #runs = 0;
+  #settle: (() => void) | undefined;
+  /** Resolves when the current run has been fully recorded. */
+  settled: Promise<void> = Promise.resolve();
+
+  logs: LogBuffer;
+
+  constructor(public spec: Container, readonly init: boolean, private readonly makeLogs: () => LogBuffer) {
+    this.logs = makeLogs();
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get fieldPath(): string {
+    const list = this.init ? 'initContainers' : 'containers';
+    return `spec.${list}{${this.spec.name}}`;
+  }
+
+  /** A new run begins: the last run's state and logs become "previous". */
+  beginRun(): void {
+    if (this.state.terminated) this.lastState = this.state;
+    if (this.#runs > 0) {
+      this.logs.close();
+      this.previousLogs = this.logs;
+      this.logs = this.makeLogs();
+    }
+    this.#runs++;
+    this.pullFailures = 0;
+    this.settled = new Promise((resolve) => (this.#settle = resolve));
+  }
+
+  endRun(): void {
+    this.#settle?.();
+    this.#settle = undefined;
+  }
+
+  view(): SlotView {
+    return { state: this.state, finished: this.finished, ready: this.ready };
+  }
+
+  status(): ContainerStatus {
+    return {
+      name: this.name,
+      state: this.state,
+      lastState: this.lastState,
+      ready: this.ready,
+      restartCount: this.restartCount,
+      image: this.spec.image,
+      imageID: this.imageID,
+      started: this.state.running !== undefined,
+      ...(this.running ? { containerID: `wasm://${this.running.id}` } : {}),
+    } as ContainerStatus;
+  }
+}

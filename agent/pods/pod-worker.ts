@@ -1,0 +1,327 @@
+// One pod on this node: pulls its components, runs init containers in order, then the app
+// containers, restarts them by policy with CrashLoopBackOff, stops them on delete, and reports
+// every change of status.
+import type { Clock, ClockTimer } from '../../api/clock.js';
+import { rfc3339 } from '../../api/clock.js';
+import type { DesiredPod } from '../../api/mqtt/messages.js';
+import type { Container, Pod, PodStatus, RestartPolicy } from '../../api/types/pod.js';
+import type { LoadedComponent, PodRuntime } from '../../runtime/pod-runtime.js';
+import { LogBuffer } from '../log-buffer.js';
+import { ContainerConfigError, containerArgv, containerEnv, containerLimits } from './container-config.js';
+import { ContainerSlot } from './container-slot.js';
+import { podConditions, podPhase, restartDelayMs, shouldRestart } from './pod-phase.js';
+
+export interface PodEventSink {
+  (type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void;
+}
+
+export interface PodWorkerDeps {
+  runtime: PodRuntime;
+  /** Resolves a container image to a loaded component; throws ImagePullError with a reason. */
+  pullImage(image: string, desired: DesiredPod): Promise<LoadedComponent>;
+  clock: Clock;
+  nodeName: string;
+  hostIP: string;
+  onStatus(status: PodStatus): void;
+  onEvent: PodEventSink;
+  logBufferBytes?: number;
+}
+
+export class ImagePullError extends Error {
+  override readonly name = 'ImagePullError';
+  constructor(message: string, readonly retryable: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** How long a container must run before its crash-loop back-off starts over. */
+const BACKOFF_RESET_MS = 10 * 60_000;
+
+export class PodWorker {
+  #desired: DesiredPod;
+  readonly #init: ContainerSlot[];
+  readonly #app: ContainerSlot[];
+  readonly #startTime: string;
+  #terminating = false;
+  #stopped: Promise<void> | undefined;
+  #pending = new Set<ClockTimer>();
+  #conditions: PodStatus['conditions'] = [];
+
+  constructor(desired: DesiredPod, private readonly deps: PodWorkerDeps) {
+    this.#desired = desired;
+    const spec = this.pod.spec;
+    const makeLogs = () => new LogBuffer(deps.logBufferBytes, () => deps.clock.now());
+    this.#init = (spec.initContainers ?? []).map((c) => new ContainerSlot(c, true, makeLogs));
+    this.#app = spec.containers.map((c) => new ContainerSlot(c, false, makeLogs));
+    this.#startTime = rfc3339(deps.clock.now());
+  }
+
+  get pod(): Pod {
+    return this.#desired.pod as unknown as Pod;
+  }
+
+  get uid(): string {
+    return this.pod.metadata.uid!;
+  }
+
+  get restartPolicy(): RestartPolicy {
+    return this.pod.spec.restartPolicy ?? 'Always';
+  }
+
+  /** Starts the pod's containers (init containers first). */
+  start(): void {
+    this.#report();
+    void this.#runInitThenApp();
+  }
+
+  /** A newer desired state for this pod: image changes restart the affected containers. */
+  update(desired: DesiredPod): void {
+    const before = this.pod;
+    this.#desired = desired;
+    for (const slot of [...this.#init, ...this.#app]) {
+      const next = [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].find((c) => c.name === slot.name);
+      if (!next) continue;
+      const imageChanged = next.image !== slot.spec.image;
+      slot.spec = next;
+      if (imageChanged && !slot.init && !this.#terminating) {
+        this.deps.onEvent('Normal', 'Killing', `Container ${slot.name} definition changed, will be restarted`, slot.fieldPath);
+        void slot.running?.stop(this.#graceMs());
+      }
+      // an image that could not be resolved before may resolve now
+      if (slot.state.waiting?.reason === 'ErrImagePull' || slot.state.waiting?.reason === 'ImagePullBackOff') slot.retryNow?.();
+    }
+    if (!before.metadata.deletionTimestamp && this.pod.metadata.deletionTimestamp) void this.terminate(this.#graceMs());
+  }
+
+  /** Stops every container (graceful, then killed after `gracePeriodMs`); no restarts after this. */
+  terminate(gracePeriodMs: number): Promise<void> {
+    if (this.#stopped) return this.#stopped;
+    this.#terminating = true;
+    for (const t of this.#pending) t.cancel();
+    this.#pending.clear();
+    const all = [...this.#init, ...this.#app];
+    this.#stopped = Promise.all(all.map(async (slot) => {
+      slot.retryNow = undefined;
+      if (slot.running) {
+        this.deps.onEvent('Normal', 'Killing', `Stopping container ${slot.name}`, slot.fieldPath);
+        await slot.running.stop(gracePeriodMs);
+        await slot.settled;
+      }
+      slot.finished = true;
+      if (!slot.state.terminated) {
+        slot.state = { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container was stopped before it started', finishedAt: rfc3339(this.deps.clock.now()) } };
+      }
+      slot.logs.close();
+    })).then(() => this.#report());
+    return this.#stopped;
+  }
+
+  get terminating(): boolean {
+    return this.#terminating;
+  }
+
+  /** The log buffer of a container (`previous`: of its last terminated run). */
+  logs(container: string | undefined, previous: boolean): LogBuffer | undefined {
+    const all = [...this.#app, ...this.#init];
+    const slot = container ? all.find((s) => s.name === container) : this.#app[0];
+    if (!slot) return undefined;
+    return previous ? slot.previousLogs : slot.logs;
+  }
+
+  get containerNames(): string[] {
+    return [...this.#app, ...this.#init].map((s) => s.name);
+  }
+
+  status(): PodStatus {
+    const views = (slots: ContainerSlot[]) => slots.map((s) => s.view());
+    const init = views(this.#init);
+    const app = views(this.#app);
+    this.#conditions = podConditions(init, app, rfc3339(this.deps.clock.now()), this.#conditions);
+    const status: PodStatus = {
+      phase: podPhase(init, app),
+      conditions: this.#conditions,
+      hostIP: this.deps.hostIP,
+      startTime: this.#startTime,
+      containerStatuses: this.#app.map((s) => s.status()),
+    };
+    if (this.#init.length) status.initContainerStatuses = this.#init.map((s) => s.status());
+    if (this.#desired.podIP) {
+      status.podIP = this.#desired.podIP;
+      status.podIPs = [{ ip: this.#desired.podIP }];
+    }
+    return status;
+  }
+
+  #report(): void {
+    this.deps.onStatus(this.status());
+  }
+
+  #graceMs(): number {
+    const seconds = this.pod.metadata.deletionGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30;
+    return seconds * 1000;
+  }
+
+  async #runInitThenApp(): Promise<void> {
+    for (const slot of this.#init) {
+      while (!this.#terminating) {
+        const exit = await this.#runOnce(slot);
+        if (exit === 0) break;
+        if (exit !== undefined && this.restartPolicy === 'Never') {
+          slot.finished = true;
+          this.#report();
+          for (const s of this.#app) {
+            s.finished = true;
+            s.state = { waiting: { reason: 'PodInitializing' } };
+          }
+          this.#report();
+          return;
+        }
+        await this.#backoff(slot);
+      }
+      slot.finished = true;
+      this.#report();
+    }
+    if (this.#terminating) return;
+    await Promise.all(this.#app.map((slot) => this.#keepRunning(slot)));
+  }
+
+  async #keepRunning(slot: ContainerSlot): Promise<void> {
+    while (!this.#terminating) {
+      const exit = await this.#runOnce(slot);
+      if (this.#terminating) break;
+      // a container that never started (image/config error) is retried whatever the policy
+      if (exit !== undefined && !shouldRestart(this.restartPolicy, exit)) {
+        slot.finished = true;
+        this.#report();
+        return;
+      }
+      await this.#backoff(slot);
+    }
+  }
+
+  /** Runs the container once; resolves with its exit code (undefined if it never started). */
+  async #runOnce(slot: ContainerSlot): Promise<number | undefined> {
+    let component: LoadedComponent;
+    let spec;
+    try {
+      component = await this.#pull(slot);
+      if (this.#terminating) return undefined;
+      spec = {
+        id: `${this.uid}/${slot.name}/${slot.restartCount}`,
+        component,
+        args: containerArgv(slot.spec),
+        env: containerEnv(this.pod, slot.spec, { nodeName: this.deps.nodeName, podIP: this.#desired.podIP, hostIP: this.deps.hostIP }),
+        limits: containerLimits(this.pod, slot.spec),
+        onOutput: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => slot.logs.write(stream, Buffer.from(chunk).toString('utf8')),
+      };
+    } catch (error) {
+      return this.#notStarted(slot, error);
+    }
+    slot.beginRun();
+    const running = await this.deps.runtime.start(spec).catch((error: unknown) => error as Error);
+    if (running instanceof Error) {
+      slot.state = { terminated: { exitCode: 128, reason: 'StartError', message: running.message, finishedAt: rfc3339(this.deps.clock.now()) } };
+      this.deps.onEvent('Warning', 'Failed', `Error: ${running.message}`, slot.fieldPath);
+      slot.endRun();
+      this.#report();
+      return 128;
+    }
+    slot.running = running;
+    slot.state = { running: { startedAt: rfc3339(running.startedAt.getTime()) } };
+    slot.ready = true;
+    this.deps.onEvent('Normal', 'Started', `Started container ${slot.name}`, slot.fieldPath);
+    this.#report();
+    const exit = await running.exited;
+    slot.running = undefined;
+    slot.ready = false;
+    slot.state = {
+      terminated: {
+        exitCode: exit.exitCode,
+        reason: exit.reason,
+        ...(exit.message ? { message: exit.message } : {}),
+        startedAt: rfc3339(exit.startedAt.getTime()),
+        finishedAt: rfc3339(exit.finishedAt.getTime()),
+      },
+    };
+    slot.lastRunMs = exit.finishedAt.getTime() - exit.startedAt.getTime();
+    if (exit.reason !== 'Completed' && exit.reason !== 'Killed') {
+      this.deps.onEvent('Warning', exit.reason === 'Error' ? 'Failed' : exit.reason, `Container ${slot.name} exited with code ${exit.exitCode}${exit.message ? `: ${exit.message}` : ''}`, slot.fieldPath);
+    }
+    slot.endRun();
+    this.#report();
+    return exit.exitCode;
+  }
+
+  async #pull(slot: ContainerSlot): Promise<LoadedComponent> {
+    if (slot.component && slot.componentImage === slot.spec.image) return slot.component;
+    if (!slot.component) {
+      slot.state = { waiting: { reason: 'ContainerCreating' } };
+      this.#report();
+    }
+    this.deps.onEvent('Normal', 'Pulling', `Pulling image "${slot.spec.image}"`, slot.fieldPath);
+    const started = this.deps.clock.now();
+    const component = await this.deps.pullImage(slot.spec.image, this.#desired);
+    slot.component = component;
+    slot.componentImage = slot.spec.image;
+    slot.imageID = component.digest;
+    this.deps.onEvent('Normal', 'Pulled', `Successfully pulled image "${slot.spec.image}" in ${this.deps.clock.now() - started}ms`, slot.fieldPath);
+    return component;
+  }
+
+  /** A container that could not start: image or configuration errors wait for a retry. */
+  #notStarted(slot: ContainerSlot, error: unknown): undefined {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof ContainerConfigError) {
+      slot.state = { waiting: { reason: 'CreateContainerConfigError', message } };
+      this.deps.onEvent('Warning', 'Failed', `Error: ${message}`, slot.fieldPath);
+    } else {
+      slot.state = { waiting: { reason: 'ErrImagePull', message } };
+      this.deps.onEvent('Warning', 'Failed', `Failed to pull image "${slot.spec.image}": ${message}`, slot.fieldPath);
+    }
+    slot.pullFailures++;
+    this.#report();
+    return undefined;
+  }
+
+  /** Waits before the next attempt: CrashLoopBackOff after runs, ImagePullBackOff after pull errors. */
+  #backoff(slot: ContainerSlot): Promise<void> {
+    const pulling = slot.state.waiting !== undefined; // it never started this round
+    let delayMs: number;
+    if (pulling) {
+      delayMs = restartDelayMs(slot.pullFailures);
+    } else {
+      if ((slot.lastRunMs ?? 0) >= BACKOFF_RESET_MS) slot.crashes = 0;
+      delayMs = restartDelayMs(slot.crashes);
+      slot.crashes++;
+    }
+    if (delayMs === 0) {
+      slot.restartCount++;
+      return Promise.resolve();
+    }
+    const podRef = `${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.uid})`;
+    if (pulling) {
+      const reason = slot.state.waiting?.reason === 'ErrImagePull' ? 'ImagePullBackOff' : slot.state.waiting!.reason!;
+      slot.state = { waiting: { reason, message: slot.state.waiting?.message ?? reason } };
+      this.deps.onEvent('Normal', 'BackOff', `Back-off pulling image "${slot.spec.image}"`, slot.fieldPath);
+    } else {
+      slot.lastState = slot.state;
+      slot.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${slot.name} pod=${podRef}` } };
+      this.deps.onEvent('Warning', 'BackOff', `Back-off restarting failed container ${slot.name} in pod ${podRef}`, slot.fieldPath);
+    }
+    this.#report();
+    return new Promise((resolve) => {
+      const done = () => {
+        timer.cancel();
+        this.#pending.delete(timer);
+        slot.retryNow = undefined;
+        if (!pulling) slot.restartCount++;
+        resolve();
+      };
+      const timer = this.deps.clock.setTimeout(done, delayMs);
+      this.#pending.add(timer);
+      slot.retryNow = done;
+    });
+  }
+}
+
+export type { Container };

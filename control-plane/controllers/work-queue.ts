@@ -1,0 +1,106 @@
+// A deduplicating work queue in the controller-runtime style: handlers enqueue keys, a few workers
+// reconcile them, one key is never reconciled by two workers at once, and failures are retried
+// with per-key exponential back-off on the injected clock.
+import type { Logger } from 'pino';
+import type { Clock, ClockTimer } from '../../api/clock.js';
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+export type Reconcile = (key: string, signal: AbortSignal) => Promise<ReconcileResult | void>;
+
+export interface WorkQueueOptions {
+  name: string;
+  reconcile: Reconcile;
+  clock: Clock;
+  logger: Logger;
+  workers?: number;
+  baseRetryMs?: number;
+  maxRetryMs?: number;
+}
+
+export class WorkQueue {
+  readonly #queue: string[] = [];
+  readonly #queued = new Set<string>();
+  readonly #active = new Set<string>();
+  /** Keys added again while they were being reconciled. */
+  readonly #dirty = new Set<string>();
+  readonly #failures = new Map<string, number>();
+  readonly #timers = new Map<string, ClockTimer>();
+  readonly #abort = new AbortController();
+  #running = 0;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: WorkQueueOptions) {}
+
+  add(key: string): void {
+    if (this.#abort.signal.aborted) return;
+    if (this.#active.has(key)) {
+      this.#dirty.add(key);
+      return;
+    }
+    if (this.#queued.has(key)) return;
+    this.#queued.add(key);
+    this.#queue.push(key);
+    this.#pump();
+  }
+
+  addAfter(key: string, delayMs: number): void {
+    if (this.#abort.signal.aborted) return;
+    this.#timers.get(key)?.cancel();
+    this.#timers.set(key, this.options.clock.setTimeout(() => {
+      this.#timers.delete(key);
+      this.add(key);
+    }, delayMs));
+  }
+
+  /** Resolves when nothing is queued or running (tests, benchmarks). */
+  idle(): Promise<void> {
+    if (this.#queue.length === 0 && this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  stop(): void {
+    this.#abort.abort();
+    for (const t of this.#timers.values()) t.cancel();
+    this.#timers.clear();
+    this.#queue.length = 0;
+    this.#queued.clear();
+  }
+
+  #pump(): void {
+    const max = this.options.workers ?? 2;
+    while (this.#running < max && this.#queue.length > 0) {
+      const key = this.#queue.shift()!;
+      this.#queued.delete(key);
+      this.#active.add(key);
+      this.#running++;
+      void this.#work(key);
+    }
+  }
+
+  async #work(key: string): Promise<void> {
+    try {
+      const result = await this.options.reconcile(key, this.#abort.signal);
+      this.#failures.delete(key);
+      if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
+    } catch (error) {
+      const failures = (this.#failures.get(key) ?? 0) + 1;
+      this.#failures.set(key, failures);
+      const delayMs = Math.min(this.options.maxRetryMs ?? 60_000, (this.options.baseRetryMs ?? 50) * 2 ** (failures - 1));
+      this.options.logger.warn({ queue: this.options.name, key, err: (error as Error).message, retryInMs: delayMs }, 'reconcile failed');
+      this.addAfter(key, delayMs);
+    } finally {
+      this.#active.delete(key);
+      this.#running--;
+      if (this.#dirty.delete(key)) this.add(key);
+      this.#pump();
+      if (this.#queue.length === 0 && this.#running === 0) {
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+}

@@ -1,0 +1,160 @@
+// The scheduler: binds each unscheduled pod to the best node that fits (node-fit.ts), from node and
+// pod caches kept by watches, and retries unschedulable pods whenever the cluster changes.
+import type { Logger } from 'pino';
+import type { Clock } from '../../api/clock.js';
+import { rfc3339 } from '../../api/clock.js';
+import { NotFoundError } from '../../api/errors.js';
+import type { Node } from '../../api/types/node.js';
+import type { Pod } from '../../api/types/pod.js';
+import { WorkQueue } from '../controllers/work-queue.js';
+import type { EventRecorder } from '../events/event-recorder.js';
+import { freePodIP } from '../nodes/pod-cidr.js';
+import type { ResourceStore } from '../resources/resource-store.js';
+import { resourceTypes } from '../resources/resource-types.js';
+import { placePod, unschedulableMessage, usageByNode } from './node-fit.js';
+
+export const POD_IP_ANNOTATION = 'skiff.dev/pod-ip';
+const SCHEDULER_NAMES = new Set(['default-scheduler', 'skiff-scheduler']);
+
+export interface SchedulerOptions {
+  resources: ResourceStore;
+  events: EventRecorder;
+  clock: Clock;
+  logger: Logger;
+}
+
+const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
+
+export class Scheduler {
+  readonly #nodes = new Map<string, Node>();
+  readonly #pods = new Map<string, Pod>();
+  readonly #unschedulable = new Set<string>();
+  readonly #lastFailure = new Map<string, string>();
+  readonly #queue: WorkQueue;
+  #watches: Array<{ cancel(): void }> = [];
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.#queue = new WorkQueue({
+      name: 'scheduler',
+      reconcile: (key) => this.#schedule(key),
+      clock: options.clock,
+      logger: options.logger,
+      workers: 1, // one at a time: each decision sees the previous binding
+    });
+  }
+
+  start(): void {
+    const { resources, logger } = this.options;
+    const restart = (what: string, start: () => void) => (error: Error) => {
+      logger.warn({ err: error.message }, `scheduler ${what} watch ended; restarting`);
+      this.options.clock.setTimeout(start, 1000);
+    };
+    const watchNodes = () => {
+      this.#watches.push(resources.watch<Node>(resourceTypes.nodes, { resourceVersion: '0' }, (type, node) => {
+        if (type === 'DELETED') this.#nodes.delete(node.metadata.name!);
+        else if (type !== 'BOOKMARK' && type !== 'ERROR') this.#nodes.set(node.metadata.name!, node);
+        for (const key of this.#unschedulable) this.#queue.add(key);
+      }, restart('node', watchNodes)));
+    };
+    const watchPods = () => {
+      this.#watches.push(resources.watch<Pod>(resourceTypes.pods, { resourceVersion: '0' }, (type, pod) => {
+        const key = podKey(pod);
+        if (type === 'DELETED') {
+          const wasBound = this.#pods.get(key)?.spec.nodeName;
+          this.#pods.delete(key);
+          this.#unschedulable.delete(key);
+          this.#lastFailure.delete(key);
+          if (wasBound) for (const k of this.#unschedulable) this.#queue.add(k);
+          return;
+        }
+        if (type === 'BOOKMARK' || type === 'ERROR') return;
+        this.#pods.set(key, pod);
+        if (this.#needsScheduling(pod)) this.#queue.add(key);
+      }, restart('pod', watchPods)));
+    };
+    watchNodes();
+    watchPods();
+  }
+
+  stop(): void {
+    for (const w of this.#watches) w.cancel();
+    this.#watches = [];
+    this.#queue.stop();
+  }
+
+  /** Resolves when no pod is waiting to be tried (benchmarks, tests). */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  #needsScheduling(pod: Pod): boolean {
+    return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && SCHEDULER_NAMES.has(pod.spec.schedulerName ?? 'default-scheduler');
+  }
+
+  async #schedule(key: string): Promise<void> {
+    const pod = this.#pods.get(key);
+    if (!pod || !this.#needsScheduling(pod)) {
+      this.#unschedulable.delete(key);
+      return;
+    }
+    const nodes = [...this.#nodes.values()];
+    const placement = placePod(pod, nodes, usageByNode([...this.#pods.values()]));
+    if (!placement.node) {
+      await this.#markUnschedulable(pod, unschedulableMessage(placement));
+      return;
+    }
+    const node = this.#nodes.get(placement.node)!;
+    const usedIPs = [...this.#pods.values()].filter((p) => p.spec.nodeName === placement.node).map((p) => p.metadata.annotations?.[POD_IP_ANNOTATION]);
+    const podIP = node.spec.podCIDR ? freePodIP(node.spec.podCIDR, usedIPs) : undefined;
+    try {
+      const bound = await this.#bind(pod, placement.node, podIP);
+      this.#pods.set(key, bound); // assume it at once so the next decision counts it
+    } catch (error) {
+      if (error instanceof NotFoundError) return;
+      throw error;
+    }
+    this.#unschedulable.delete(key);
+    this.#lastFailure.delete(key);
+    this.options.events.record({
+      involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! },
+      type: 'Normal', reason: 'Scheduled', component: 'default-scheduler',
+      message: `Successfully assigned ${key} to ${placement.node}`,
+    });
+  }
+
+  async #bind(pod: Pod, nodeName: string, podIP: string | undefined): Promise<Pod> {
+    const { resources } = this.options;
+    // binding = setting spec.nodeName once (allowed by pod update validation, like pods/binding)
+    const bound = await resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!, (p) => {
+      if (p.spec.nodeName || p.metadata.deletionTimestamp) return undefined;
+      const annotations = { ...p.metadata.annotations, ...(podIP ? { [POD_IP_ANNOTATION]: podIP } : {}) };
+      return { ...p, metadata: { ...p.metadata, annotations }, spec: { ...p.spec, nodeName } };
+    });
+    await resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!, (p) => setScheduledCondition(p, 'True', undefined, undefined, this.options.clock), { subresource: 'status' })
+      .catch((error: Error) => this.options.logger.debug({ err: error.message }, 'could not set PodScheduled'));
+    return bound;
+  }
+
+  async #markUnschedulable(pod: Pod, message: string): Promise<void> {
+    const key = podKey(pod);
+    this.#unschedulable.add(key);
+    if (this.#lastFailure.get(key) === message) return;
+    this.#lastFailure.set(key, message);
+    this.options.events.record({
+      involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! },
+      type: 'Warning', reason: 'FailedScheduling', component: 'default-scheduler', message,
+    });
+    await this.options.resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!,
+      (p) => setScheduledCondition(p, 'False', 'Unschedulable', message, this.options.clock), { subresource: 'status' })
+      .catch((error: Error) => this.options.logger.debug({ err: error.message }, 'could not set PodScheduled=False'));
+  }
+}
+
+function setScheduledCondition(pod: Pod, status: 'True' | 'False', reason: string | undefined, message: string | undefined, clock: Clock): Pod {
+  const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+  conditions.push({
+    type: 'PodScheduled', status, lastProbeTime: null, lastTransitionTime: rfc3339(clock.now()),
+    ...(reason ? { reason } : {}), ...(message ? { message } : {}),
+  });
+  return { ...pod, status: { phase: 'Pending', ...pod.status, conditions } };
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ContainerConfigError, containerArgv, containerEnv, containerLimits } from '../../agent/pods/container-config.js';
+import type { Pod } from '../../api/types/pod.js';
+
+const pod = (over: Partial<Pod['spec']['containers'][0]> = {}, annotations?: Record<string, string>): Pod => ({
+  apiVersion: 'v1', kind: 'Pod',
+  metadata: { name: 'p', namespace: 'ns', uid: 'u1', labels: { app: 'web' }, ...(annotations ? { annotations } : {}) },
+  spec: { containers: [{ name: 'c', image: 'x', ...over }] },
+});
+
+describe('container config', () => {
+  it('builds argv from command and args, defaulting argv[0] to the container name', () => {
+    expect(containerArgv({ name: 'c', image: 'x', args: ['a', 'b'] })).toEqual(['c', 'a', 'b']);
+    expect(containerArgv({ name: 'c', image: 'x', command: ['run', '-v'], args: ['a'] })).toEqual(['run', '-v', 'a']);
+  });
+  it('resolves env values, $(VAR) references and fieldRefs', () => {
+    const p = pod({ env: [
+      { name: 'A', value: 'one' },
+      { name: 'B', value: '$(A)-two $$(A)' },
+      { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+      { name: 'APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+    ] });
+    expect(containerEnv(p, p.spec.containers[0]!, { nodeName: 'n1', podIP: '10.42.1.2' })).toEqual([
+      ['A', 'one'], ['B', 'one-two $(A)'], ['POD', 'p'], ['NODE', 'n1'], ['APP', 'web'],
+    ]);
+  });
+  it('refuses sources it cannot serve with a configuration error', () => {
+    const p = pod({ env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cm', key: 'k' } } }] });
+    expect(() => containerEnv(p, p.spec.containers[0]!, { nodeName: 'n' })).toThrow(ContainerConfigError);
+  });
+  it('turns resource limits and the fuel annotation into runtime limits', () => {
+    const p = pod({ resources: { limits: { memory: '64Mi', cpu: '250m' } } }, { 'skiff.dev/fuel-limit': '1000000' });
+    expect(containerLimits(p, p.spec.containers[0]!)).toEqual({ memoryBytes: 64 * 2 ** 20, cpuMillis: 250, fuel: 1_000_000n });
+    const bad = pod({}, { 'skiff.dev/fuel-limit': 'lots' });
+    expect(() => containerLimits(bad, bad.spec.containers[0]!)).toThrow(/whole number/);
+  });
+});
