@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ComponentFetcher } from '../../agent/component-fetcher.js';
 import { PodManager, type PodReporter } from '../../agent/pods/pod-manager.js';
 import type { DesiredStateMessage, PodStatusMessage } from '../../api/mqtt/messages.js';
+import type { ContainerStatus } from '../../api/types/pod.js';
 import type { ContainerExit, ContainerSpec, LoadedComponent, PodRuntime, RunningContainer } from '../../runtime/pod-runtime.js';
 import { FakeClock } from '../support/fake-clock.js';
 
@@ -45,7 +46,8 @@ function setup() {
   const reporter: PodReporter = { podStatus: (m) => statuses.push(m), event: (m) => events.push(m.reason) };
   const manager = new PodManager({ runtime, fetcher: new FakeFetcher(), clock, nodeName: 'n1', hostIP: '127.0.0.1', reporter });
   const last = () => statuses.at(-1)!;
-  return { clock, runtime, statuses, events, manager, last };
+  const container = (): ContainerStatus | undefined => last().status.containerStatuses?.[0] as ContainerStatus | undefined;
+  return { clock, runtime, statuses, events, manager, last, container };
 }
 
 function desired(generation: number, pods: Array<{ uid: string; restartPolicy?: string; image?: string; deletionTimestamp?: string }>): DesiredStateMessage {
@@ -70,14 +72,14 @@ const until = async (cond: () => boolean) => {
 
 describe('PodManager', () => {
   it('runs a pod to Succeeded and keeps its logs', async () => {
-    const { runtime, manager, last } = setup();
+    const { runtime, manager, last, container } = setup();
     manager.apply(desired(1, [{ uid: 'a' }]));
     await until(() => runtime.started.length === 1);
     await until(() => last().status.phase === 'Running');
     expect(last().status.podIP).toBe('10.42.1.2');
     runtime.started[0]!.exit(0);
     await until(() => last().status.phase === 'Succeeded');
-    expect(last().status.containerStatuses?.[0]).toMatchObject({ state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    expect(container()).toMatchObject({ state: { terminated: { exitCode: 0, reason: 'Completed' } } });
     expect(manager.findPod('default', 'pod-a')!.logs(undefined, false)!.read().map((l) => l.text)).toEqual(['run 1']);
   });
 
@@ -90,21 +92,21 @@ describe('PodManager', () => {
   });
 
   it('restarts a failing container with CrashLoopBackOff on the clock', async () => {
-    const { clock, runtime, manager, last, events } = setup();
+    const { clock, runtime, manager, container, events } = setup();
     manager.apply(desired(1, [{ uid: 'a', restartPolicy: 'Always' }]));
     await until(() => runtime.started.length === 1);
     runtime.started[0]!.exit(2);
     await until(() => runtime.started.length === 2); // the first restart is immediate
     runtime.started[1]!.exit(2);
-    await until(() => last().status.containerStatuses?.[0]?.state.waiting?.reason === 'CrashLoopBackOff');
-    expect(last().status.containerStatuses?.[0]).toMatchObject({ restartCount: 1, lastState: { terminated: { exitCode: 2 } } });
+    await until(() => container()?.state.waiting?.reason === 'CrashLoopBackOff');
+    expect(container()).toMatchObject({ restartCount: 1, lastState: { terminated: { exitCode: 2 } } });
     expect(events).toContain('BackOff');
     clock.advance(9_999);
     await until(() => true);
     expect(runtime.started.length).toBe(2);
     clock.advance(1);
     await until(() => runtime.started.length === 3);
-    await until(() => last().status.containerStatuses?.[0]?.restartCount === 2);
+    await until(() => container()?.restartCount === 2);
     expect(manager.findPod('default', 'pod-a')!.logs(undefined, true)!.read().map((l) => l.text)).toEqual(['run 2']);
   });
 
@@ -129,11 +131,11 @@ describe('PodManager', () => {
   });
 
   it('waits with ErrImagePull for an image the registry does not have, and starts once it resolves', async () => {
-    const { runtime, manager, last, events } = setup();
+    const { runtime, manager, last, container, events } = setup();
     manager.apply(desired(1, [{ uid: 'a', image: 'missing:latest' }]));
-    await until(() => last().status.containerStatuses?.[0]?.state.waiting?.reason === 'ImagePullBackOff');
+    await until(() => container()?.state.waiting?.reason === 'ImagePullBackOff');
     expect(last().status.phase).toBe('Pending');
-    expect(last().status.containerStatuses?.[0]?.state.waiting?.message).toMatch(/not found/);
+    expect(container()?.state.waiting?.message).toMatch(/not found/);
     expect(events).toContain('Failed');
     expect(runtime.started.length).toBe(0);
     const next = desired(2, [{ uid: 'a', image: 'missing:latest' }]);

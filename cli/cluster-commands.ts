@@ -1,0 +1,99 @@
+// `skiff up`, `skiff control-plane` and `skiff agent`: the long-running subcommands.
+import { resolve, join } from 'node:path';
+import { Command, Option } from 'commander';
+import type { Logger } from 'pino';
+import { startAgent } from '../agent/main.js';
+import { startControlPlane } from '../control-plane/control-plane.js';
+import { pushExamples } from './examples.js';
+import { parseCount, parseLabels, parseMqttUrl, parsePort } from './flags.js';
+import { startLocalCluster } from './local-cluster.js';
+import { createLogger } from './logger.js';
+
+export const DEFAULT_DATA_DIR = '.skiff';
+
+/** Runs until SIGINT/SIGTERM, then stops `stoppers` in order and exits 0. */
+function untilSignal(logger: Logger, stoppers: Array<() => Promise<void>>): void {
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    void (async () => {
+      for (const stop of stoppers) await stop().catch((e: Error) => logger.warn({ err: e.message }, 'error while stopping'));
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+}
+
+export function registerClusterCommands(program: Command): void {
+  program.command('up')
+    .description('run an all-in-one cluster: control plane, embedded MQTT broker and local agents')
+    .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
+    .option('--api-port <port>', 'HTTPS API port (0 = any free port)', parsePort, 6443)
+    .option('--api-host <host>', 'address the API listens on', '127.0.0.1')
+    .option('--mqtt-port <port>', 'embedded MQTT broker port (0 = any free port)', parsePort, 1883)
+    .option('--mqtt-host <host>', 'address the embedded broker listens on', '127.0.0.1')
+    .option('--agents <n>', 'local agents to start, each its own node', parseCount, 1)
+    .option('--store <url>', 'sqlite (default) or etcd://HOST:PORT', 'sqlite')
+    .option('--log-level <level>', 'trace|debug|info|warn|error', 'warn')
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; logLevel: string }) => {
+      const logger = createLogger(opts.logLevel);
+      const dataDir = resolve(opts.dataDir);
+      const cluster = await startLocalCluster({
+        dataDir, logger, agents: opts.agents, storeUrl: opts.store,
+        apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort,
+      });
+      untilSignal(logger, [() => cluster.stop()]);
+      const cp = cluster.cp;
+      const pushed = await pushExamples(cp.registry);
+      process.stdout.write(`skiff is ready: ${opts.agents} node(s), API ${cp.apiUrl}, MQTT ${cp.mqttUrl}, ${pushed.length} example components pushed. ` +
+        `Use it with: export KUBECONFIG=${cp.kubeconfigPath}; kubectl get nodes\n`);
+    });
+
+  program.command('control-plane')
+    .description('run the control plane alone (agents join with `skiff agent`)')
+    .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
+    .option('--api-port <port>', 'HTTPS API port', parsePort, 6443)
+    .option('--api-host <host>', 'address the API listens on', '127.0.0.1')
+    .option('--advertise-host <host>', 'name or address agents and users reach the API at (added to the certificate)')
+    .addOption(new Option('--mqtt-port <port>', 'run the embedded broker on this port').argParser(parsePort).conflicts('mqttUrl'))
+    .option('--mqtt-host <host>', 'address the embedded broker listens on', '127.0.0.1')
+    .addOption(new Option('--mqtt-url <url>', 'use an external broker (mosquitto, EMQX) instead').argParser(parseMqttUrl))
+    .option('--store <url>', 'sqlite (default) or etcd://HOST:PORT', 'sqlite')
+    .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; store: string; logLevel: string }) => {
+      const logger = createLogger(opts.logLevel);
+      const cp = await startControlPlane({
+        dataDir: resolve(opts.dataDir), logger, storeUrl: opts.store, apiHost: opts.apiHost, apiPort: opts.apiPort,
+        ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
+        mqtt: opts.mqttUrl ? { url: opts.mqttUrl } : { host: opts.mqttHost, port: opts.mqttPort ?? 1883 },
+      });
+      untilSignal(logger, [() => cp.stop()]);
+      await pushExamples(cp.registry);
+      process.stdout.write(`skiff control plane is ready: API ${cp.apiUrl}, MQTT ${cp.mqttUrl}. ` +
+        `Join agents with: skiff agent --server ${cp.mqttUrl} --token $(cat ${join(resolve(opts.dataDir), 'node-token')}) --name NAME; ` +
+        `use kubectl with: export KUBECONFIG=${cp.kubeconfigPath}\n`);
+    });
+
+  program.command('agent')
+    .description('run one edge agent that joins a cluster over MQTT')
+    .requiredOption('--server <url>', 'the MQTT broker, mqtt://HOST:PORT', parseMqttUrl)
+    .requiredOption('--token <token>', 'the node bootstrap token (DATA_DIR/node-token of the control plane)')
+    .requiredOption('--name <name>', 'this node\'s name (unique in the cluster)')
+    .option('--data-dir <dir>', 'where the agent caches components', join(DEFAULT_DATA_DIR, 'agent'))
+    .option('--labels <k=v,...>', 'extra node labels', parseLabels)
+    .option('--node-ip <ip>', 'the address reported as InternalIP')
+    .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; logLevel: string }) => {
+      const logger = createLogger(opts.logLevel);
+      const agent = await startAgent({
+        server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,
+        ...(opts.labels ? { labels: opts.labels } : {}),
+        ...(opts.nodeIp ? { nodeIP: opts.nodeIp } : {}),
+      });
+      untilSignal(logger, [() => agent.stop()]);
+      logger.info({ node: opts.name }, 'agent started');
+    });
+}

@@ -1,0 +1,41 @@
+// Parsers for command-line values shared by the subcommands.
+import { InvalidArgumentError } from 'commander';
+
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return port;
+}
+
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a whole number from 0 to 100');
+  return n;
+}
+
+/** `k=v,k2=v2` -> a label map (keys and values as Kubernetes allows them). */
+export function parseLabels(value: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of value.split(',').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    const val = eq < 0 ? '' : pair.slice(eq + 1);
+    if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key) || key.length > 316) {
+      throw new InvalidArgumentError(`invalid label key "${key}"`);
+    }
+    if (!/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(val) || val.length > 63) throw new InvalidArgumentError(`invalid label value "${val}"`);
+    labels[key] = val;
+  }
+  return labels;
+}
+
+export function parseMqttUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be a URL like mqtt://HOST:PORT');
+  }
+  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') throw new InvalidArgumentError('must use mqtt:// or mqtts://');
+  return value;
+}

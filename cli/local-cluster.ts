@@ -1,0 +1,72 @@
+// A whole cluster in one process: the control plane with its embedded broker, and N agents that
+// join over MQTT exactly as remote ones do. Used by `skiff up`, the e2e tests and the benchmarks.
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Agent } from '../agent/agent.js';
+import { startAgent } from '../agent/main.js';
+import type { Node } from '../api/types/node.js';
+import { startControlPlane, type RunningControlPlane } from '../control-plane/control-plane.js';
+import { resourceTypes } from '../control-plane/resources/resource-types.js';
+
+export interface LocalClusterOptions {
+  dataDir: string;
+  logger: Logger;
+  agents: number;
+  apiHost?: string;
+  apiPort: number;
+  mqttHost?: string;
+  mqttPort: number;
+  storeUrl?: string;
+  /** Idle workers each agent keeps started (fast pod starts). */
+  warmWorkers?: number;
+  readyTimeoutMs?: number;
+}
+
+export interface LocalCluster {
+  cp: RunningControlPlane;
+  agents: Agent[];
+  stop(): Promise<void>;
+}
+
+export const localNodeName = (i: number) => `node-${i}`;
+
+export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+  const cp = await startControlPlane({
+    dataDir: options.dataDir,
+    logger: options.logger,
+    apiPort: options.apiPort,
+    mqtt: { host: options.mqttHost ?? '127.0.0.1', port: options.mqttPort },
+    ...(options.apiHost ? { apiHost: options.apiHost } : {}),
+    ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
+  });
+  const agents: Agent[] = [];
+  const stop = async () => {
+    await Promise.all(agents.map((a) => a.stop(1000)));
+    await cp.stop();
+  };
+  try {
+    for (let i = 1; i <= options.agents; i++) {
+      const name = localNodeName(i);
+      agents.push(await startAgent({
+        server: cp.mqttUrl, token: cp.nodeToken, name, dataDir: join(options.dataDir, 'agents', name), logger: options.logger,
+        ...(options.warmWorkers !== undefined ? { warmWorkers: options.warmWorkers } : {}),
+      }));
+    }
+    await waitForReadyNodes(cp, options.agents, options.readyTimeoutMs ?? 60_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { cp, agents, stop };
+}
+
+async function waitForReadyNodes(cp: RunningControlPlane, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const nodes = await cp.resources.list<Node>(resourceTypes.nodes);
+    const ready = nodes.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    if (ready.length >= count) return;
+    if (Date.now() > deadline) throw new Error(`only ${ready.length} of ${count} agents became Ready within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

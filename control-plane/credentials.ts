@@ -1,0 +1,38 @@
+// The cluster's secrets in the data dir, made at first start: the admin bearer token (kubeconfig),
+// the node bootstrap token (agents join with it), and the control plane's own MQTT password.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface Credentials {
+  adminToken: string;
+  nodeToken: string;
+  controlPlaneMqttPassword: string;
+}
+
+async function readOrCreate(path: string, make: () => string): Promise<string> {
+  try {
+    const text = (await readFile(path, 'utf8')).trim();
+    if (text) return text;
+  } catch {
+    // first start
+  }
+  const value = make();
+  await writeFile(path, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+const token = (prefix: string) => () => `${prefix}${randomBytes(24).toString('base64url')}`;
+
+export async function ensureCredentials(dataDir: string): Promise<Credentials> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const [adminToken, nodeToken, controlPlaneMqttPassword] = await Promise.all([
+    readOrCreate(join(dataDir, 'admin-token'), token('skiff-admin.')),
+    readOrCreate(join(dataDir, 'node-token'), token('skiff-node.')),
+    readOrCreate(join(dataDir, 'cp-mqtt-password'), token('skiff-cp.')),
+  ]);
+  return { adminToken, nodeToken, controlPlaneMqttPassword };
+}
+
+/** The MQTT username of the control plane's own client (not a valid node name: no node can take it). */
+export const CONTROL_PLANE_MQTT_USER = 'skiff:control-plane';

@@ -1,0 +1,71 @@
+// Records core/v1 Events for what happens to objects, folding repeats into a count as Kubernetes does.
+import type { Logger } from 'pino';
+import type { Clock } from '../../api/clock.js';
+import { rfc3339 } from '../../api/clock.js';
+import type { Event, ObjectReference } from '../../api/types/node.js';
+import type { ResourceStore } from '../resources/resource-store.js';
+import { resourceTypes } from '../resources/resource-types.js';
+
+export interface EventInput {
+  involvedObject: ObjectReference;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  component: string;
+  host?: string;
+}
+
+/** Repeats of the same event within this window update one Event (count, lastTimestamp). */
+const FOLD_WINDOW_MS = 10 * 60_000;
+const MAX_REMEMBERED = 4096;
+
+export class EventRecorder {
+  readonly #recent = new Map<string, { name: string; namespace: string; at: number }>();
+  #seq = 0;
+
+  constructor(private readonly resources: ResourceStore, private readonly clock: Clock, private readonly logger: Logger) {}
+
+  /** Records an event; failures are logged, never thrown (events are best effort). */
+  record(input: EventInput): void {
+    void this.#write(input).catch((error: Error) => this.logger.warn({ err: error.message, reason: input.reason }, 'could not record event'));
+  }
+
+  async #write(input: EventInput): Promise<void> {
+    const ref = input.involvedObject;
+    const namespace = ref.namespace || 'default';
+    const now = this.clock.now();
+    const key = [ref.uid ?? ref.name, ref.fieldPath ?? '', input.type, input.reason, input.message].join('\u0000');
+    const seen = this.#recent.get(key);
+    if (seen && now - seen.at < FOLD_WINDOW_MS) {
+      seen.at = now;
+      try {
+        await this.resources.mutate<Event>(resourceTypes.events, seen.namespace, seen.name, (e) => ({
+          ...e, count: (e.count ?? 1) + 1, lastTimestamp: rfc3339(now),
+        }));
+        return;
+      } catch {
+        // the event was removed meanwhile: write a new one
+      }
+    }
+    const name = `${ref.name ?? 'unknown'}.${(now * 1000 + (this.#seq++ % 1000)).toString(16)}`;
+    const event: Event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject: ref,
+      reason: input.reason,
+      message: input.message,
+      type: input.type,
+      count: 1,
+      firstTimestamp: rfc3339(now),
+      lastTimestamp: rfc3339(now),
+      eventTime: null,
+      source: { component: input.component, ...(input.host ? { host: input.host } : {}) },
+      reportingComponent: input.component,
+      reportingInstance: input.host ?? '',
+    };
+    await this.resources.create(resourceTypes.events, event);
+    this.#recent.set(key, { name, namespace, at: now });
+    if (this.#recent.size > MAX_REMEMBERED) this.#recent.delete(this.#recent.keys().next().value!);
+  }
+}

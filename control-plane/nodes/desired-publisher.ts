@@ -1,0 +1,142 @@
+// Publishes each node's full desired state (its bound pods, with images resolved to digests) over
+// the NodeChannel. The generation is the store revision the content was read at, so agents can
+// order desired states across control-plane restarts: every content change has a higher revision.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../../api/clock.js';
+import type { DesiredPod, DesiredStateMessage, ImageResolution } from '../../api/mqtt/messages.js';
+import { PROTOCOL_VERSION } from '../../api/mqtt/messages.js';
+import type { Node } from '../../api/types/node.js';
+import type { Pod } from '../../api/types/pod.js';
+import type { NodeChannel } from '../node-channel/node-channel.js';
+import type { ComponentRegistry } from '../registry/component-registry.js';
+import type { ResourceStore } from '../resources/resource-store.js';
+import { resourceTypes } from '../resources/resource-types.js';
+import { POD_IP_ANNOTATION } from '../scheduler/scheduler.js';
+import { WorkQueue } from '../controllers/work-queue.js';
+
+export interface DesiredPublisherOptions {
+  resources: ResourceStore;
+  channel: NodeChannel;
+  registry: ComponentRegistry;
+  /** Base URL agents fetch blobs from: `${registryUrl}/registry/v1/blobs/<digest>` */
+  registryUrl: string;
+  cpEpoch: string;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** The parts of a pod an agent acts on (status and bookkeeping excluded). */
+function desiredView(pod: Pod): DesiredPod['pod'] {
+  const { resourceVersion: _rv, managedFields: _mf, generation: _g, ...metadata } = pod.metadata;
+  return { apiVersion: 'v1', kind: 'Pod', metadata: metadata as DesiredPod['pod']['metadata'], spec: pod.spec as DesiredPod['pod']['spec'] };
+}
+
+const contentHash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+export class DesiredPublisher {
+  readonly #published = new Map<string, { hash: string; generation: number }>();
+  readonly #podContent = new Map<string, string>(); // pod key -> hash of its desired view
+  readonly #queue: WorkQueue;
+  #watches: Array<{ cancel(): void }> = [];
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly options: DesiredPublisherOptions) {
+    this.#queue = new WorkQueue({
+      name: 'desired-publisher',
+      reconcile: (node) => this.#publish(node),
+      clock: options.clock,
+      logger: options.logger,
+      workers: 4,
+    });
+  }
+
+  /** Publishes every known node's desired state, then follows changes. */
+  async start(): Promise<void> {
+    const { resources } = this.options;
+    const nodes = await resources.list<Node>(resourceTypes.nodes);
+    for (const node of nodes.items) this.#queue.add(node.metadata.name!);
+    const watchPods = () => {
+      this.#watches.push(resources.watch<Pod>(resourceTypes.pods, { resourceVersion: '0' }, (type, pod) => {
+        if (type === 'BOOKMARK' || type === 'ERROR') return;
+        const key = `${pod.metadata.namespace}/${pod.metadata.name}/${pod.metadata.uid}`;
+        const node = pod.spec.nodeName;
+        if (type === 'DELETED') {
+          this.#podContent.delete(key);
+          if (node) this.#queue.add(node);
+          return;
+        }
+        const hash = contentHash(desiredView(pod));
+        if (this.#podContent.get(key) === hash) return; // a status-only change
+        this.#podContent.set(key, hash);
+        if (node) this.#queue.add(node);
+      }, (error) => {
+        this.options.logger.warn({ err: error.message }, 'desired publisher pod watch ended; restarting');
+        this.#podContent.clear();
+        this.options.clock.setTimeout(watchPods, 1000);
+      }));
+    };
+    const watchNodes = () => {
+      this.#watches.push(resources.watch<Node>(resourceTypes.nodes, { resourceVersion: '0' }, (type, node) => {
+        if (type === 'ADDED') this.#queue.add(node.metadata.name!);
+      }, () => this.options.clock.setTimeout(watchNodes, 1000)));
+    };
+    watchPods();
+    watchNodes();
+    // a pushed tag may resolve images that could not be resolved before
+    this.#unsubscribe = this.options.registry.onPush(() => {
+      for (const node of this.#published.keys()) this.#queue.add(node);
+    });
+  }
+
+  stop(): void {
+    for (const w of this.#watches) w.cancel();
+    this.#watches = [];
+    this.#unsubscribe?.();
+    this.#queue.stop();
+  }
+
+  /** Publishes a node's desired state again even if unchanged (a new control-plane epoch). */
+  republishAll(): void {
+    for (const node of this.#published.keys()) {
+      this.#published.delete(node);
+      this.#queue.add(node);
+    }
+  }
+
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  async #publish(node: string): Promise<void> {
+    const { resources, registry, registryUrl } = this.options;
+    const list = await resources.list<Pod>(resourceTypes.pods, { fieldSelector: `spec.nodeName=${node}` });
+    const generation = Number(list.metadata.resourceVersion ?? 0);
+    const pods: DesiredPod[] = [];
+    const resolved = new Map<string, ImageResolution>();
+    for (const pod of list.items.sort((a, b) => (a.metadata.uid! < b.metadata.uid! ? -1 : 1))) {
+      const images: Record<string, ImageResolution> = {};
+      for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+        let r = resolved.get(c.image);
+        if (!r) {
+          const res = await registry.resolve(c.image);
+          r = 'digest' in res ? { digest: res.digest, url: `${registryUrl}/registry/v1/blobs/${res.digest}` } : { error: res.error };
+          resolved.set(c.image, r);
+        }
+        images[c.image] = r;
+      }
+      const podIP = pod.metadata.annotations?.[POD_IP_ANNOTATION];
+      pods.push({ pod: desiredView(pod), images, ...(podIP ? { podIP } : {}) });
+    }
+    const hash = contentHash(pods);
+    const last = this.#published.get(node);
+    if (last && last.hash === hash) return;
+    const message: DesiredStateMessage = {
+      v: PROTOCOL_VERSION, node, generation,
+      cpEpoch: this.options.cpEpoch, ts: this.options.clock.now(), pods,
+    };
+    await this.options.channel.publishDesired(message);
+    this.#published.set(node, { hash, generation: message.generation });
+    this.options.logger.debug({ node, generation: message.generation, pods: pods.length }, 'published desired state');
+  }
+}

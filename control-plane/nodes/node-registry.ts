@@ -1,0 +1,198 @@
+// Keeps Node and Lease objects in step with what agents say over the node channel: a node snapshot
+// creates or refreshes its Node (with a pod CIDR), a lease message renews kube-node-lease/<node>,
+// and a Will (offline presence of the node's current session) marks the node Ready=Unknown at once.
+import type { Logger } from 'pino';
+import type { Clock } from '../../api/clock.js';
+import { rfc3339 } from '../../api/clock.js';
+import { NotFoundError } from '../../api/errors.js';
+import type { LeaseMessage, NodeStatusMessage, PresenceMessage } from '../../api/mqtt/messages.js';
+import type { Condition } from '../../api/types/meta.js';
+import type { Lease, Node } from '../../api/types/node.js';
+import type { EventRecorder } from '../events/event-recorder.js';
+import type { ResourceStore } from '../resources/resource-store.js';
+import { resourceTypes } from '../resources/resource-types.js';
+import { freePodCidrIndex, podCidrForIndex } from './pod-cidr.js';
+
+export const LEASE_NAMESPACE = 'kube-node-lease';
+
+export interface NodeSession {
+  sessionId: string;
+  /** ms (control-plane clock) of the last message of any kind from the node */
+  lastSeenMs: number;
+}
+
+export class NodeRegistry {
+  /** The current session of each node, learned from its messages. */
+  readonly sessions = new Map<string, NodeSession>();
+  /** Serialises writes per node so status and lease updates never race each other. */
+  readonly #chains = new Map<string, Promise<unknown>>();
+  /** Each node's last snapshot, to restore its conditions when it renews after being Unknown. */
+  readonly #lastStatus = new Map<string, NodeStatusMessage>();
+
+  constructor(
+    private readonly resources: ResourceStore,
+    private readonly events: EventRecorder,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  nodeStatus(node: string, message: NodeStatusMessage): Promise<void> {
+    this.#seen(node, message.sessionId);
+    return this.#serial(node, () => this.#applyStatus(node, message));
+  }
+
+  lease(node: string, message: LeaseMessage): Promise<void> {
+    this.#seen(node, message.sessionId);
+    return this.#serial(node, () => this.#renewLease(node, message));
+  }
+
+  presence(node: string, message: PresenceMessage): Promise<void> {
+    if (message.online) {
+      this.#seen(node, message.sessionId);
+      return Promise.resolve();
+    }
+    const current = this.sessions.get(node);
+    // a Will from an older session (the node already reconnected) says nothing about now
+    if (current && current.sessionId !== message.sessionId) return Promise.resolve();
+    return this.#serial(node, async () => {
+      await this.markUnknown(node, 'NodeStatusUnknown', 'Agent disconnected from the broker (MQTT Will).');
+    });
+  }
+
+  /** Sets every node condition to Unknown (lease expired or agent gone). */
+  async markUnknown(node: string, reason: string, message: string): Promise<boolean> {
+    let changed = false;
+    try {
+      await this.resources.mutate<Node>(resourceTypes.nodes, undefined, node, (n) => {
+        const conditions = n.status?.conditions ?? [];
+        if (conditions.find((c) => c.type === 'Ready')?.status === 'Unknown') return undefined;
+        changed = true;
+        const now = rfc3339(this.clock.now());
+        return {
+          ...n,
+          status: {
+            ...n.status,
+            conditions: conditions.map((c) => ({ ...c, status: 'Unknown', reason, message, lastTransitionTime: now })),
+          },
+        };
+      }, { subresource: 'status' });
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
+    if (changed) {
+      this.logger.warn({ node, reason }, 'node is NotReady');
+      this.events.record({
+        involvedObject: { kind: 'Node', apiVersion: 'v1', name: node, uid: node },
+        type: 'Normal', reason: 'NodeNotReady', component: 'node-controller',
+        message: `Node ${node} status is now: NodeNotReady (${message})`,
+      });
+    }
+    return changed;
+  }
+
+  #seen(node: string, sessionId: string): void {
+    this.sessions.set(node, { sessionId, lastSeenMs: this.clock.now() });
+  }
+
+  #serial<T>(node: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#chains.get(node) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.#chains.set(node, next);
+    void next.finally(() => {
+      if (this.#chains.get(node) === next) this.#chains.delete(node);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  async #applyStatus(node: string, message: NodeStatusMessage): Promise<void> {
+    this.#lastStatus.set(node, message);
+    let existing: Node | undefined;
+    try {
+      existing = await this.resources.get<Node>(resourceTypes.nodes, undefined, node);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    if (!existing) {
+      existing = await this.#register(node, message);
+    } else if (Object.entries(message.labels).some(([k, v]) => existing!.metadata.labels?.[k] !== v)) {
+      existing = await this.resources.mutate<Node>(resourceTypes.nodes, undefined, node, (n) => ({
+        ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, ...message.labels } },
+      }));
+    }
+    const wasReady = existing.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    await this.resources.mutate<Node>(resourceTypes.nodes, undefined, node, (n) => ({
+      ...n,
+      status: {
+        ...n.status,
+        capacity: message.capacity,
+        allocatable: message.allocatable,
+        addresses: message.addresses,
+        nodeInfo: message.nodeInfo,
+        conditions: mergeConditions(n.status?.conditions ?? [], message.conditions as Condition[], rfc3339(this.clock.now())),
+        daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+      },
+    }), { subresource: 'status' });
+    const ready = message.conditions.find((c) => c.type === 'Ready')?.status === 'True';
+    if (ready && !wasReady) {
+      this.events.record({
+        involvedObject: { kind: 'Node', apiVersion: 'v1', name: node, uid: node },
+        type: 'Normal', reason: 'NodeReady', component: 'node-controller', message: `Node ${node} status is now: NodeReady`,
+      });
+    }
+  }
+
+  async #register(node: string, message: NodeStatusMessage): Promise<Node> {
+    const nodes = await this.resources.list<Node>(resourceTypes.nodes);
+    const index = freePodCidrIndex(nodes.items.map((n) => n.spec.podCIDR));
+    const podCIDR = index === undefined ? undefined : podCidrForIndex(index);
+    const created = await this.resources.create<Node>(resourceTypes.nodes, {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: node, labels: message.labels, annotations: { 'node.skiff.dev/agent': 'mqtt' } },
+      spec: podCIDR ? { podCIDR, podCIDRs: [podCIDR] } : {},
+    });
+    this.logger.info({ node, podCIDR }, 'node registered');
+    this.events.record({
+      involvedObject: { kind: 'Node', apiVersion: 'v1', name: node, uid: node },
+      type: 'Normal', reason: 'RegisteredNode', component: 'node-controller', message: `Node ${node} event: Registered Node ${node} in Controller`,
+    });
+    return created;
+  }
+
+  async #renewLease(node: string, message: LeaseMessage): Promise<void> {
+    try {
+      await this.resources.mutate<Lease>(resourceTypes.leases, LEASE_NAMESPACE, node, (l) => ({
+        ...l, spec: { ...l.spec, holderIdentity: node, renewTime: message.renewTime, leaseDurationSeconds: message.leaseDurationSeconds },
+      }));
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      await this.resources.create<Lease>(resourceTypes.leases, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: node, namespace: LEASE_NAMESPACE, ownerReferences: await this.#nodeOwner(node) },
+        spec: { holderIdentity: node, leaseDurationSeconds: message.leaseDurationSeconds, renewTime: message.renewTime },
+      });
+    }
+    // a node renewing again after its conditions went Unknown (lease expiry) is back
+    const current = await this.resources.get<Node>(resourceTypes.nodes, undefined, node).catch(() => undefined);
+    const last = this.#lastStatus.get(node);
+    if (last && current?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown') {
+      await this.#applyStatus(node, last);
+    }
+  }
+
+  async #nodeOwner(node: string) {
+    const n = await this.resources.get<Node>(resourceTypes.nodes, undefined, node).catch(() => undefined);
+    if (!n) return undefined;
+    return [{ apiVersion: 'v1', kind: 'Node', name: node, uid: n.metadata.uid! }];
+  }
+}
+
+/** The agent's conditions, keeping each one's lastTransitionTime while its status is unchanged. */
+function mergeConditions(previous: Condition[], reported: Condition[], now: string): Condition[] {
+  return reported.map((c) => {
+    const before = previous.find((p) => p.type === c.type);
+    return { ...c, lastHeartbeatTime: now, lastTransitionTime: before && before.status === c.status ? before.lastTransitionTime ?? now : now };
+  });
+}

@@ -1,0 +1,56 @@
+// Starts a real cluster for e2e tests: control plane (HTTPS API, SQLite store, embedded MQTT broker
+// on ephemeral loopback ports) and agents joined over MQTT, with a KubeClient to drive it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { Agent } from '../../agent/agent.js';
+import { KubeClient, type WatchEvent } from '../../cli/kube-client.js';
+import { readKubeconfig } from '../../cli/kubeconfig-reader.js';
+import type { RunningControlPlane } from '../../control-plane/control-plane.js';
+import { startLocalCluster } from '../../cli/local-cluster.js';
+
+export interface Cluster {
+  cp: RunningControlPlane;
+  agents: Agent[];
+  client: KubeClient;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(options: { agents?: number; storeUrl?: string } = {}): Promise<Cluster> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'skiff-e2e-'));
+  const logger = pino({ level: process.env['SKIFF_TEST_LOG'] ?? 'silent' });
+  const local = await startLocalCluster({
+    dataDir, logger, agents: options.agents ?? 1, apiPort: 0, mqttPort: 0, warmWorkers: 1,
+    ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
+  });
+  const client = new KubeClient(await readKubeconfig(local.cp.kubeconfigPath));
+  return {
+    cp: local.cp, agents: local.agents, client, dataDir,
+    async stop() {
+      client.close();
+      await local.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Watches `path` until `predicate` holds for an event's object; rejects after `timeoutMs`. */
+export async function waitFor<T>(client: KubeClient, path: string, predicate: (event: WatchEvent<T>) => boolean, timeoutMs = 20_000): Promise<T> {
+  const abort = new AbortController();
+  let found: T | undefined;
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  const sep = path.includes('?') ? '&' : '?';
+  await client.watch<T>(`${path}${sep}resourceVersion=0`, (event) => {
+    if (found === undefined && predicate(event)) {
+      found = event.object;
+      abort.abort();
+    }
+  }, abort.signal).catch((error: Error) => {
+    if (!abort.signal.aborted) throw error;
+  });
+  clearTimeout(timer);
+  if (found === undefined) throw new Error(`timed out after ${timeoutMs} ms waiting on ${path}`);
+  return found;
+}
