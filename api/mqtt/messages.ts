@@ -9,6 +9,8 @@ const envelope = {
   sessionId: z.string().min(1).max(64),
   seq: z.number().int().nonnegative(),
   ts: z.number().int().nonnegative(), // ms since epoch, sender's clock
+  /** The sending node, filled by the agent's channel; the control plane drops a payload whose node differs from the topic's. */
+  node: z.string().optional(),
 };
 
 const stringMap = z.record(z.string(), z.string());
@@ -27,6 +29,8 @@ export const presenceMessage = z.object({
   sessionId: z.string().min(1).max(64),
   online: z.boolean(),
   ts: z.number().int().nonnegative().optional(),
+  /** The sending node (see envelope.node). */
+  node: z.string().optional(),
   bootId: z.string().max(64).optional(),
   agentVersion: z.string().max(64).optional(),
   arch: z.string().max(32).optional(),
@@ -131,6 +135,8 @@ export const rpcRequestMessage = z.object({
   /** Absolute deadline, ms since epoch; the agent drops requests past it. */
   deadline: z.number().int().nonnegative(),
   params: z.record(z.string(), z.unknown()),
+  /** The caller's cpInstance: the agent answers on `rpc/res/{replyTo}` (the request topic does not say). */
+  replyTo: z.string().regex(/^[A-Za-z0-9._-]{1,253}$/).optional(),
 });
 export type RpcRequestMessage = z.infer<typeof rpcRequestMessage>;
 

@@ -38,3 +38,19 @@ export interface NodeChannel {
   call(node: string, method: string, params: Record<string, unknown>, options: CallOptions): Promise<unknown>;
   stop(): Promise<void>;
 }
+
+/** A call's `timeoutMs` passed without a final response from the agent. */
+export class NodeCallTimeoutError extends Error {
+  override readonly name = 'NodeCallTimeoutError';
+  constructor(readonly node: string, readonly method: string, readonly timeoutMs: number) {
+    super(`call ${method} to node ${node} timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** The channel was stopped (or not started) while a call was pending or about to be made. */
+export class NodeChannelStoppedError extends Error {
+  override readonly name = 'NodeChannelStoppedError';
+  constructor(message = 'node channel is not running') {
+    super(message);
+  }
+}

@@ -1,0 +1,205 @@
+// NodeChannel over MQTT 3.1.1: the control plane's single client of the broker (embedded or mosquitto).
+import mqtt, { ErrorWithSubackPacket, type IClientOptions, type MqttClient } from 'mqtt';
+import { nanoid } from 'nanoid';
+import { systemClock, type Clock } from '../../api/clock.js';
+import { silentLogger, type ChannelLogger } from '../../api/mqtt/channel-logger.js';
+import { PROTOCOL_VERSION, type CpPresenceMessage, type DesiredStateMessage } from '../../api/mqtt/messages.js';
+import { requireTopicLevel } from '../../api/mqtt/topic-level.js';
+import { controlPlaneSubscriptions, topics } from '../../api/mqtt/topics.js';
+import { decodeAgentMessage, type AgentMessage } from './agent-message-decoder.js';
+import {
+  NodeChannelStoppedError, type CallOptions, type NodeChannel, type NodeChannelHandlers,
+} from './node-channel.js';
+import { RpcCallTable } from './rpc-call-table.js';
+
+export interface MqttNodeChannelOptions {
+  url: string;
+  username: string;
+  password: string;
+  /** Names this control plane's rpc response topic; random when absent. */
+  cpInstance?: string;
+  epoch: string;
+  registryUrl?: string;
+  caCert?: string;
+  logger?: ChannelLogger;
+  clock?: Clock;
+  /** Fixed delay between reconnect attempts (one client: no herd to spread out). */
+  reconnectPeriodMs?: number;
+  keepaliveSeconds?: number;
+}
+
+export class MqttNodeChannel implements NodeChannel {
+  readonly cpInstance: string;
+  readonly #options: MqttNodeChannelOptions;
+  readonly #logger: ChannelLogger;
+  readonly #clock: Clock;
+  readonly #calls: RpcCallTable;
+  /** Last desired state per node: republished after every reconnect, since a restarted broker forgets retained messages. */
+  readonly #desired = new Map<string, DesiredStateMessage>();
+  #client: MqttClient | undefined;
+  #handlers: NodeChannelHandlers | undefined;
+  #isReady = false;
+  #stopped = false;
+  #invalidMessages = 0;
+
+  constructor(options: MqttNodeChannelOptions) {
+    this.#options = options;
+    this.cpInstance = requireTopicLevel('cpInstance', options.cpInstance ?? `cp-${nanoid(10)}`);
+    this.#logger = options.logger ?? silentLogger;
+    this.#clock = options.clock ?? systemClock;
+    this.#calls = new RpcCallTable(this.#clock);
+  }
+
+  /** Messages dropped as invalid (bad JSON, schema, node mismatch, unknown topic or call). */
+  get invalidMessages(): number {
+    return this.#invalidMessages;
+  }
+
+  get isConnected(): boolean {
+    return this.#isReady;
+  }
+
+  start(handlers: NodeChannelHandlers): Promise<void> {
+    if (this.#client) throw new Error('MqttNodeChannel already started');
+    this.#handlers = handlers;
+    const o = this.#options;
+    const client = mqtt.connect(o.url, {
+      protocolVersion: 4,
+      clientId: `${o.username}/${this.cpInstance}`,
+      username: o.username,
+      password: o.password,
+      clean: true,
+      keepalive: o.keepaliveSeconds ?? 30,
+      reconnectPeriod: o.reconnectPeriodMs ?? 1000,
+      reconnectOnConnackError: true,
+      resubscribe: false, // subscriptions are made on every connect, before presence goes out
+      queueQoSZero: false,
+      connectTimeout: 10_000,
+      will: { topic: topics.cpPresence(), payload: Buffer.from(JSON.stringify(this.#presence(false))), qos: 1, retain: true },
+    } satisfies IClientOptions);
+    this.#client = client;
+    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
+    client.on('close', () => {
+      if (this.#isReady) this.#logger.warn({}, 'control plane lost its mqtt connection');
+      this.#isReady = false;
+    });
+    client.on('error', (error) => this.#logger.warn({ err: error.message }, 'control plane mqtt error'));
+    return new Promise<void>((resolve, reject) => {
+      const onConnect = () => {
+        this.#onConnect(client).then(resolve, (error: unknown) => {
+          this.#logger.warn({ err: String(error) }, 'control plane mqtt session setup failed');
+        });
+      };
+      client.on('connect', onConnect);
+      client.once('end', () => reject(new NodeChannelStoppedError('stopped before the first connect')));
+    });
+  }
+
+  async publishDesired(desired: DesiredStateMessage): Promise<void> {
+    requireTopicLevel('node', desired.node);
+    this.#desired.set(desired.node, desired);
+    // While disconnected the cached copy goes out on the next connect; waiting here would stall reconcilers.
+    if (this.#client && this.#isReady) await this.#publishDesiredNow(this.#client, desired);
+  }
+
+  async call(node: string, method: string, params: Record<string, unknown>, options: CallOptions): Promise<unknown> {
+    requireTopicLevel('node', node);
+    requireTopicLevel('method', method);
+    const client = this.#client;
+    if (!client || this.#stopped) throw new NodeChannelStoppedError();
+    const id = nanoid();
+    const result = this.#calls.begin(id, node, method, options);
+    const request = {
+      v: PROTOCOL_VERSION, id, deadline: this.#clock.now() + options.timeoutMs, params, replyTo: this.cpInstance,
+    };
+    client.publish(topics.rpcRequest(node, method), JSON.stringify(request), { qos: 1 }, (error) => {
+      if (error) this.#calls.fail(id, error);
+    });
+    return result;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#calls.cancelAll(new NodeChannelStoppedError('node channel stopped'));
+    const client = this.#client;
+    if (!client) return;
+    if (this.#isReady) {
+      await client.publishAsync(topics.cpPresence(), JSON.stringify(this.#presence(false)), { qos: 1, retain: true })
+        .catch((error: unknown) => this.#logger.warn({ err: String(error) }, 'offline presence not published'));
+    }
+    this.#isReady = false;
+    await client.endAsync(!client.connected);
+  }
+
+  /** Subscribe first, then restore retained desired states, then announce: agents react to presence by resyncing. */
+  async #onConnect(client: MqttClient): Promise<void> {
+    const refused = await refusedSubscriptions(client, controlPlaneSubscriptions(this.cpInstance));
+    // A broker ACL problem that retrying cannot fix: say so loudly and serve what is granted.
+    if (refused.length > 0) this.#logger.error({ topics: refused }, 'broker refused control plane subscriptions');
+    for (const desired of this.#desired.values()) await this.#publishDesiredNow(client, desired);
+    await client.publishAsync(topics.cpPresence(), JSON.stringify(this.#presence(true)), { qos: 1, retain: true });
+    this.#isReady = true;
+    this.#logger.info({ cpInstance: this.cpInstance, epoch: this.#options.epoch }, 'control plane connected to mqtt');
+  }
+
+  async #publishDesiredNow(client: MqttClient, desired: DesiredStateMessage): Promise<void> {
+    await client.publishAsync(topics.desired(desired.node), JSON.stringify(desired), { qos: 1, retain: true });
+  }
+
+  #presence(online: boolean): CpPresenceMessage {
+    const o = this.#options;
+    const message: CpPresenceMessage = { v: PROTOCOL_VERSION, online, epoch: o.epoch };
+    if (online && o.registryUrl !== undefined) message.registryUrl = o.registryUrl;
+    if (online && o.caCert !== undefined) message.caCert = o.caCert;
+    return message;
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    const decoded = decodeAgentMessage(topic, payload);
+    if (decoded.ok === 'empty') return;
+    if (!decoded.ok) return this.#drop(topic, decoded.reason);
+    try {
+      this.#dispatch(decoded.value);
+    } catch (error) {
+      this.#logger.error({ topic, err: String(error) }, 'node channel handler failed');
+    }
+  }
+
+  /** One handler per topic kind. */
+  #dispatch(m: AgentMessage): void {
+    const handlers = this.#handlers;
+    if (!handlers) return;
+    switch (m.kind) {
+      case 'presence': return handlers.presence(m.node, m.message);
+      case 'status': return handlers.nodeStatus(m.node, m.message);
+      case 'lease': return handlers.lease(m.node, m.message);
+      case 'events': return handlers.event(m.node, m.message);
+      case 'podStatus': return handlers.podStatus(m.node, m.message);
+      case 'rpcResponse': {
+        if (m.cpInstance !== this.cpInstance) return this.#drop(topics.rpcResponse(m.node, m.cpInstance), 'response for another control plane');
+        const outcome = this.#calls.handle(m.node, m.message);
+        if (outcome === 'wrong-node') this.#drop(topics.rpcResponse(m.node, m.cpInstance), 'response from a node the call was not sent to');
+        else if (outcome === 'unknown-call') this.#logger.debug({ node: m.node, id: m.message.id }, 'response to a finished call');
+        return;
+      }
+    }
+  }
+
+  #drop(topic: string, reason: string): void {
+    this.#invalidMessages += 1;
+    this.#logger.warn({ topic, reason }, 'dropped invalid message from agent');
+  }
+}
+
+/** Subscribes at QoS 1; returns the filters the broker refused (SUBACK 0x80) instead of failing on them. */
+async function refusedSubscriptions(client: MqttClient, filters: string[]): Promise<string[]> {
+  try {
+    await client.subscribeAsync(filters, { qos: 1 });
+    return [];
+  } catch (error) {
+    if (!(error instanceof ErrorWithSubackPacket) || !error.packet?.granted) throw error;
+    const granted = error.packet.granted;
+    return filters.filter((_, i) => ((granted[i] as number | undefined ?? 0x80) & 0x80) !== 0);
+  }
+}

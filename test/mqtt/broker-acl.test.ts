@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_PAYLOAD_BYTES } from '../../api/mqtt/messages.js';
+import { agentSubscriptions, controlPlaneSubscriptions, topics } from '../../api/mqtt/topics.js';
+import { canPublish, canSubscribe, isClientIdAllowed, type Identity } from '../../control-plane/broker/broker-acl.js';
+
+const nodeA: Identity = { kind: 'node', node: 'node-a' };
+const cp: Identity = { kind: 'control-plane' };
+const allowed = (d: { allowed: boolean }) => d.allowed;
+
+describe('broker ACL', () => {
+  it('lets a node publish each of its own agent topics', () => {
+    const own = [
+      topics.presence('node-a'), topics.status('node-a'), topics.lease('node-a'), topics.events('node-a'),
+      topics.podStatus('node-a', 'uid-1'), topics.podLogs('node-a', 'uid-1'), topics.rpcResponse('node-a', 'cp-1'),
+    ];
+    expect(own.map((t) => allowed(canPublish(nodeA, t, 10)))).toEqual(own.map(() => true));
+  });
+
+  it('keeps a node from publishing another node topics, desired state, rpc requests or cp presence', () => {
+    const foreign = [
+      topics.status('node-b'), topics.presence('node-b'), topics.desired('node-a'), topics.rpcRequest('node-a', 'logs'),
+      topics.cpPresence(), 'fleet/v1/nodes/node-a/status/extra', 'fleet/v1/nodes/node-a/pods/a/b/status', 'other/topic',
+      '$SYS/broker/uptime', 'fleet/v1/nodes/node-a/pods/+/status',
+    ];
+    expect(foreign.filter((t) => allowed(canPublish(nodeA, t, 10)))).toEqual([]);
+  });
+
+  it('caps payloads at MAX_PAYLOAD_BYTES for everyone', () => {
+    expect(allowed(canPublish(nodeA, topics.status('node-a'), MAX_PAYLOAD_BYTES))).toBe(true);
+    expect(canPublish(nodeA, topics.status('node-a'), MAX_PAYLOAD_BYTES + 1)).toMatchObject({ allowed: false });
+    expect(canPublish(cp, topics.desired('node-a'), MAX_PAYLOAD_BYTES + 1)).toMatchObject({ allowed: false });
+  });
+
+  it('lets a node retain only its presence', () => {
+    expect(allowed(canPublish(nodeA, topics.presence('node-a'), 10, true))).toBe(true);
+    expect(allowed(canPublish(nodeA, topics.status('node-a'), 10, true))).toBe(false);
+  });
+
+  it('lets the control plane publish under the prefix only, never $SYS', () => {
+    expect(allowed(canPublish(cp, topics.desired('node-a'), 10, true))).toBe(true);
+    expect(allowed(canPublish(cp, topics.cpPresence(), 10, true))).toBe(true);
+    expect(allowed(canPublish(cp, '$SYS/x', 10))).toBe(false);
+    expect(allowed(canPublish(cp, 'elsewhere/x', 10))).toBe(false);
+  });
+
+  it('lets a node subscribe to exactly its agent subscriptions and one concrete rpc method', () => {
+    expect(agentSubscriptions('node-a').map((f) => allowed(canSubscribe(nodeA, f)))).toEqual([true, true, true]);
+    expect(allowed(canSubscribe(nodeA, topics.rpcRequest('node-a', 'logs')))).toBe(true);
+  });
+
+  it('keeps a node from subscribing to other nodes or wildcards over them', () => {
+    const filters = [
+      topics.desired('node-b'), 'fleet/v1/nodes/+/desired', 'fleet/v1/#', '#', 'fleet/v1/nodes/node-a/#',
+      'fleet/v1/nodes/node-a/rpc/req/#', topics.status('node-a'), '$SYS/#',
+    ];
+    expect(filters.filter((f) => allowed(canSubscribe(nodeA, f)))).toEqual([]);
+  });
+
+  it('lets the control plane subscribe to its wildcards under the prefix, not outside', () => {
+    expect(controlPlaneSubscriptions('cp-1').every((f) => allowed(canSubscribe(cp, f)))).toBe(true);
+    expect(allowed(canSubscribe(cp, '#'))).toBe(false);
+    expect(allowed(canSubscribe(cp, '$SYS/#'))).toBe(false);
+  });
+
+  it('binds a node clientId to its name and the control plane clientId to its username', () => {
+    expect(isClientIdAllowed(nodeA, 'node-a', 'node-a')).toBe(true);
+    expect(isClientIdAllowed(nodeA, 'node-a', 'node-b')).toBe(false);
+    expect(isClientIdAllowed({ kind: 'node', node: 'bad/name' }, 'bad/name', 'bad/name')).toBe(false);
+    expect(isClientIdAllowed(cp, 'control-plane', 'control-plane')).toBe(true);
+    expect(isClientIdAllowed(cp, 'control-plane', 'control-plane/cp-1')).toBe(true);
+    expect(isClientIdAllowed(cp, 'control-plane', 'control-plane/')).toBe(false);
+    expect(isClientIdAllowed(cp, 'control-plane', 'node-a')).toBe(false);
+  });
+});

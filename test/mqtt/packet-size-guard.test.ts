@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { MalformedPacketError, PacketSizeScanner, PacketTooLargeError } from '../../control-plane/broker/packet-size-guard.js';
+
+/** A PUBLISH-like packet with `bodyBytes` of remaining length. */
+function packet(bodyBytes: number): Buffer {
+  const length: number[] = [];
+  let rest = bodyBytes;
+  do {
+    let byte = rest % 128;
+    rest = Math.floor(rest / 128);
+    if (rest > 0) byte |= 0x80;
+    length.push(byte);
+  } while (rest > 0);
+  return Buffer.concat([Buffer.from([0x30, ...length]), Buffer.alloc(bodyBytes, 1)]);
+}
+
+describe('packet size scanner', () => {
+  it('follows packets split and joined arbitrarily across chunks', () => {
+    const scanner = new PacketSizeScanner(1000);
+    const stream = Buffer.concat([packet(0), packet(5), packet(200), packet(995)]);
+    for (let i = 0; i < stream.length; i += 7) scanner.feed(stream.subarray(i, i + 7));
+    expect(() => scanner.feed(packet(10))).not.toThrow();
+  });
+
+  it('rejects a packet above the cap from its header alone', () => {
+    const scanner = new PacketSizeScanner(1000);
+    const header = packet(998).subarray(0, 3); // 1 + 2 length bytes + 998 = 1001
+    expect(() => scanner.feed(header)).toThrow(PacketTooLargeError);
+  });
+
+  it('rejects a remaining length longer than four bytes', () => {
+    const scanner = new PacketSizeScanner(1000);
+    expect(() => scanner.feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff]))).toThrow(MalformedPacketError);
+  });
+});
