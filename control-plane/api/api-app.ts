@@ -1,0 +1,54 @@
+// createApiApp: the Kubernetes-compatible REST API as a Hono app (auth, discovery, OpenAPI, resources).
+import { Hono } from 'hono';
+import { systemClock, type Clock } from '../../api/clock.js';
+import type { ResourceStore } from '../resources/resource-store.js';
+import type { ApiDeps, ApiLogger, PodLogSource } from './api-deps.js';
+import { bearerAuth, type TokenAuthenticator } from './auth.js';
+import { registerDiscoveryRoutes } from './discovery-routes.js';
+import { registerOpenApiRoutes } from './openapi-routes.js';
+import { defaultMaxBodyBytes } from './request-body.js';
+import { registerResourceRoutes } from './resource-routes.js';
+import { RouteNotFoundError } from './route-not-found-error.js';
+import { errorResponse, statusFromError } from './status-response.js';
+import { registerVersionRoutes } from './version-routes.js';
+
+export interface ApiAppOptions {
+  resources: ResourceStore;
+  tokens: TokenAuthenticator;
+  podLogs?: PodLogSource;
+  /** Registers more routes (behind authentication) before the Kubernetes resource routes. */
+  extraRoutes?: (app: Hono) => void;
+  clock?: Clock;
+  logger?: ApiLogger;
+  maxBodyBytes?: number;
+  maxWatchSeconds?: number;
+}
+
+export function createApiApp(options: ApiAppOptions): Hono {
+  const deps: ApiDeps = {
+    resources: options.resources,
+    clock: options.clock ?? systemClock,
+    podLogs: options.podLogs,
+    maxBodyBytes: options.maxBodyBytes ?? defaultMaxBodyBytes,
+    maxWatchSeconds: options.maxWatchSeconds ?? 1800,
+    logger: options.logger,
+  };
+  const app = new Hono();
+  app.onError((err, c) => {
+    const status = statusFromError(err);
+    if (status.code >= 500) deps.logger?.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
+    return errorResponse(c, err);
+  });
+  app.notFound((c) => errorResponse(c, new RouteNotFoundError()));
+  app.use('*', async (c, next) => {
+    await next();
+    deps.logger?.debug({ method: c.req.method, path: c.req.path, status: c.res.status }, 'request');
+  });
+  app.use('*', bearerAuth(options.tokens));
+  registerVersionRoutes(app);
+  registerDiscoveryRoutes(app);
+  registerOpenApiRoutes(app);
+  options.extraRoutes?.(app);
+  registerResourceRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,37 @@
+// What the resource handlers share: the typed store, time, log source, limits, logger.
+import type { Clock } from '../../api/clock.js';
+import type { Pod } from '../../api/types/pod.js';
+import type { ResourceStore } from '../resources/resource-store.js';
+
+export interface PodLogOptions {
+  container?: string;
+  follow: boolean;
+  tailLines?: number;
+  timestamps: boolean;
+  previous: boolean;
+  sinceSeconds?: number;
+  limitBytes?: number;
+}
+
+/** Streams a container's log (implemented by the control plane over the node channel). */
+export interface PodLogSource {
+  stream(pod: Pod, options: PodLogOptions, write: (chunk: string) => void, signal: AbortSignal): Promise<void>;
+}
+
+/** The subset of a pino logger the API uses. */
+export interface ApiLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ApiDeps {
+  resources: ResourceStore;
+  clock: Clock;
+  podLogs: PodLogSource | undefined;
+  maxBodyBytes: number;
+  /** Upper bound for a watch without timeoutSeconds (the real API server uses ~30 min). */
+  maxWatchSeconds: number;
+  logger: ApiLogger | undefined;
+}

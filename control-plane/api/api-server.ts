@@ -1,0 +1,30 @@
+// startApiServer: serves a Hono app over HTTPS (node https via @hono/node-server), closable with open watches.
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+
+export interface ApiServer {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(options: { app: Hono; host: string; port: number; tls: { key: string; cert: string } }): Promise<ApiServer> {
+  const { app, host, tls } = options;
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port: options.port, createServer, serverOptions: { key: tls.key, cert: tls.cert } }, () => resolve(s as Server));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    port,
+    url: `https://${urlHost}:${port}`,
+    close: () => new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      // Watches and followed logs never end by themselves.
+      server.closeAllConnections();
+    }),
+  };
+}

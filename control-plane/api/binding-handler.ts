@@ -1,0 +1,25 @@
+// POST pods/{name}/binding: the scheduler's way to set spec.nodeName, once.
+import type { Context } from 'hono';
+import { BadRequestError, ConflictError } from '../../api/errors.js';
+import type { Pod } from '../../api/types/pod.js';
+import type { ApiDeps } from './api-deps.js';
+import { bindName, requireObject } from './object-handlers.js';
+import { isDryRun } from './query-options.js';
+import { readBody } from './request-body.js';
+import type { ResourceTarget } from './resource-path.js';
+import { successStatus } from './status-response.js';
+
+export async function bindPod(c: Context, deps: ApiDeps, t: ResourceTarget & { name: string }): Promise<Response> {
+  const binding = requireObject(await readBody(c, deps.maxBodyBytes));
+  bindName(binding, t.name);
+  const target = binding['target'] as { kind?: string; name?: string } | undefined;
+  if (!target?.name) throw new BadRequestError('target.name: Required value');
+  if (target.kind && target.kind !== 'Node') throw new BadRequestError(`target.kind: Unsupported value: "${target.kind}": supported values: "Node"`);
+  const pod = await deps.resources.get<Pod>(t.type, t.namespace, t.name);
+  const ref = { kind: 'pods', name: t.name };
+  if (pod.spec.nodeName) throw new ConflictError(ref, `pod ${t.name} is already assigned to node "${pod.spec.nodeName}"`);
+  if (pod.metadata.deletionTimestamp) throw new ConflictError(ref, `pod ${t.name} is being deleted, cannot be assigned to a host`);
+  // Guarded by the resourceVersion just read: a concurrent bind makes this a 409, as it should.
+  await deps.resources.update(t.type, { ...pod, spec: { ...pod.spec, nodeName: target.name } }, { dryRun: isDryRun(c) });
+  return c.json(successStatus(201), 201);
+}

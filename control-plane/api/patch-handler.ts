@@ -1,0 +1,70 @@
+// PATCH: merge, JSON, strategic merge and (approximate) server-side apply; patches retry on conflict
+// unless the patch itself pins metadata.resourceVersion.
+import type { Context } from 'hono';
+import { ConflictError, NotFoundError, UnsupportedMediaTypeError } from '../../api/errors.js';
+import type { KubeObject } from '../../api/types/meta.js';
+import type { ApiDeps } from './api-deps.js';
+import { bindName, bindNamespace, requireObject } from './object-handlers.js';
+import { objectResponse } from './object-response.js';
+import { applyJsonPatch } from './patch/json-patch.js';
+import { applyMergePatch } from './patch/merge-patch.js';
+import { applyStrategicMergePatch } from './patch/strategic-merge-patch.js';
+import { isDryRun } from './query-options.js';
+import { mediaType, readBody } from './request-body.js';
+import type { ResourceTarget } from './resource-path.js';
+
+const patchTypes = {
+  'application/merge-patch+json': applyMergePatch,
+  'application/json-patch+json': applyJsonPatch,
+  'application/strategic-merge-patch+json': applyStrategicMergePatch,
+  // Server-side apply without field ownership: the applied fields are merged strategically, nothing is pruned.
+  'application/apply-patch+yaml': applyStrategicMergePatch,
+} as const;
+type PatchType = keyof typeof patchTypes;
+
+const maxPatchAttempts = 5;
+
+export async function patchObject(c: Context, deps: ApiDeps, t: ResourceTarget & { name: string }): Promise<Response> {
+  const type = mediaType(c);
+  if (!(type in patchTypes)) {
+    throw new UnsupportedMediaTypeError(`the body of the request was in an unknown format - accepted media types include: ${Object.keys(patchTypes).join(', ')}`);
+  }
+  const patch = await readBody(c, deps.maxBodyBytes, [type]);
+  const dryRun = isDryRun(c);
+  const subresource = t.subresource === 'status' ? 'status' : undefined;
+  for (let attempt = 1; ; attempt++) {
+    let current: KubeObject;
+    try {
+      current = await deps.resources.get(t.type, t.namespace, t.name);
+    } catch (err) {
+      if (err instanceof NotFoundError && type === 'application/apply-patch+yaml' && !subresource) {
+        return objectResponse(c, deps, t.type, await applyCreate(deps, t, patch, dryRun), 201);
+      }
+      throw err;
+    }
+    const next = requireObject(patchTypes[type as PatchType](current, patch));
+    bindNamespace(next, t.namespace);
+    bindName(next, t.name);
+    const pinned = pinnedResourceVersion(patch);
+    next.metadata.resourceVersion = pinned ?? current.metadata.resourceVersion;
+    try {
+      const updated = await deps.resources.update(t.type, next, { subresource, dryRun });
+      return objectResponse(c, deps, t.type, updated);
+    } catch (err) {
+      if (!(err instanceof ConflictError) || pinned !== undefined || attempt >= maxPatchAttempts) throw err;
+    }
+  }
+}
+
+async function applyCreate(deps: ApiDeps, t: ResourceTarget & { name: string }, patch: unknown, dryRun: boolean): Promise<KubeObject> {
+  const obj = requireObject(structuredClone(patch));
+  bindNamespace(obj, t.namespace);
+  bindName(obj, t.name);
+  return deps.resources.create(t.type, obj, { dryRun });
+}
+
+function pinnedResourceVersion(patch: unknown): string | undefined {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return undefined;
+  const rv = (patch as { metadata?: { resourceVersion?: unknown } }).metadata?.resourceVersion;
+  return typeof rv === 'string' && rv !== '' ? rv : undefined;
+}

@@ -1,0 +1,53 @@
+// Routes every /api/v1/... and /apis/{group}/{version}/... request to the handler for its verb.
+import type { Context, Hono } from 'hono';
+import { MethodNotAllowedError } from '../../api/errors.js';
+import type { ApiDeps } from './api-deps.js';
+import { bindPod } from './binding-handler.js';
+import { createObject, deleteCollection, deleteObject, getObject, listObjects, updateObject } from './object-handlers.js';
+import { patchObject } from './patch-handler.js';
+import { streamPodLog } from './pod-log-handler.js';
+import { parseResourcePath, type ResourceTarget } from './resource-path.js';
+import { isTrue } from './query-options.js';
+import { watchObjects } from './watch-handler.js';
+
+type Named = ResourceTarget & { name: string };
+const isNamed = (t: ResourceTarget): t is Named => t.name !== undefined;
+
+export function registerResourceRoutes(app: Hono, deps: ApiDeps): void {
+  app.all('/api/v1/*', (c) => dispatch(c, deps, parseResourcePath('', 'v1', c.req.path.split('/').slice(3))));
+  app.all('/apis/:group/:version/*', (c) =>
+    dispatch(c, deps, parseResourcePath(c.req.param('group'), c.req.param('version'), c.req.path.split('/').slice(4))));
+}
+
+async function dispatch(c: Context, deps: ApiDeps, t: ResourceTarget): Promise<Response> {
+  const method = c.req.method;
+  const verb = verbOf(c, t);
+  if (!t.subresource && !t.type.verbs.includes(verb)) throw notAllowed(method, t);
+  if (method === 'GET') {
+    if (t.subresource === 'log' && isNamed(t)) return streamPodLog(c, deps, t);
+    if (verb === 'watch') return watchObjects(c, deps, t);
+    return isNamed(t) ? getObject(c, deps, t) : listObjects(c, deps, t);
+  }
+  if (method === 'POST') {
+    if (t.subresource === 'binding' && isNamed(t)) return bindPod(c, deps, t);
+    if (!isNamed(t)) return createObject(c, deps, t);
+  }
+  if (method === 'PUT' && isNamed(t) && t.subresource !== 'log' && t.subresource !== 'binding') return updateObject(c, deps, t);
+  if (method === 'PATCH' && isNamed(t) && (!t.subresource || t.subresource === 'status')) return patchObject(c, deps, t);
+  if (method === 'DELETE' && !t.subresource) return isNamed(t) ? deleteObject(c, deps, t) : deleteCollection(c, deps, t);
+  throw notAllowed(method, t);
+}
+
+function verbOf(c: Context, t: ResourceTarget): string {
+  switch (c.req.method) {
+    case 'GET': return t.watchPath || isTrue(c, 'watch') ? 'watch' : t.name ? 'get' : 'list';
+    case 'POST': return 'create';
+    case 'PUT': return 'update';
+    case 'PATCH': return 'patch';
+    case 'DELETE': return t.name ? 'delete' : 'deletecollection';
+    default: return c.req.method.toLowerCase();
+  }
+}
+
+const notAllowed = (method: string, t: ResourceTarget) =>
+  new MethodNotAllowedError(`the server does not allow this method on the requested resource (${method} ${t.type.plural}${t.subresource ? `/${t.subresource}` : ''})`);

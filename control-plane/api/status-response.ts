@@ -1,0 +1,36 @@
+// The one boundary where errors become Kubernetes Status responses (reason, code, details.causes).
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ApiError, InternalError, ValidationError } from '../../api/errors.js';
+
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure' | 'Success';
+  message?: string;
+  reason?: string;
+  details?: Record<string, unknown>;
+  code: number;
+}
+
+/** Maps any thrown value to a Status; unknown errors become 500 InternalError. */
+export function statusFromError(err: unknown): Status {
+  const apiErr = err instanceof ApiError ? err : new InternalError(`Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
+  const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: apiErr.message, reason: apiErr.reason, code: apiErr.code };
+  const details: Record<string, unknown> = {};
+  if (apiErr.details?.name !== undefined) details['name'] = apiErr.details.name;
+  if (apiErr.details?.group) details['group'] = apiErr.details.group;
+  if (apiErr.details?.kind) details['kind'] = apiErr.details.kind;
+  if (apiErr instanceof ValidationError) details['causes'] = apiErr.causes;
+  status.details = details;
+  return status;
+}
+
+export const successStatus = (code: number, details?: Record<string, unknown>): Status =>
+  ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code, ...(details ? { details } : {}) });
+
+export function errorResponse(c: Context, err: unknown): Response {
+  const status = statusFromError(err);
+  return c.json(status, status.code as ContentfulStatusCode);
+}

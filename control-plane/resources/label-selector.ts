@@ -1,0 +1,93 @@
+// Label selectors (equality- and set-based: =, ==, !=, in, notin, key, !key): parse once, match many.
+import { BadRequestError } from '../../api/errors.js';
+import { checkLabelValue, checkQualifiedName } from './name-validation.js';
+
+export type LabelRequirement =
+  | { key: string; op: 'exists' | 'notexists' }
+  | { key: string; op: 'in' | 'notin'; values: string[] };
+
+export interface LabelSelector {
+  requirements: LabelRequirement[];
+}
+
+/** Parses `app=web,tier in (a,b),!legacy`; throws BadRequestError (400) on bad syntax. */
+export function parseLabelSelector(text: string | undefined): LabelSelector {
+  const requirements: LabelRequirement[] = [];
+  for (const clause of splitClauses(text ?? '')) requirements.push(parseClause(clause));
+  return { requirements };
+}
+
+export function matchesLabels(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
+  return selector.requirements.every((r) => matchesRequirement(r, labels ?? {}));
+}
+
+export const isEmptySelector = (selector: LabelSelector): boolean => selector.requirements.length === 0;
+
+function matchesRequirement(r: LabelRequirement, labels: Record<string, string>): boolean {
+  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+  switch (r.op) {
+    case 'exists': return has;
+    case 'notexists': return !has;
+    case 'in': return has && r.values.includes(labels[r.key] ?? '');
+    case 'notin': return !has || !r.values.includes(labels[r.key] ?? '');
+  }
+}
+
+/** Splits on commas that are not inside a `( ... )` value set. */
+function splitClauses(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of text) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(current);
+      current = '';
+    } else current += ch;
+  }
+  out.push(current);
+  if (depth !== 0) fail(text);
+  const clauses = out.map((c) => c.trim());
+  if (clauses.length === 1 && clauses[0] === '') return [];
+  if (clauses.some((c) => c === '')) fail(text);
+  return clauses;
+}
+
+function fail(text: string, why = 'invalid selector'): never {
+  throw new BadRequestError(`unable to parse requirement: ${why}: "${text}"`);
+}
+
+function parseClause(clause: string): LabelRequirement {
+  const set = /^(\S+)\s+(in|notin)\s*\((.*)\)$/.exec(clause);
+  if (set) {
+    const key = checkKey(set[1] ?? '');
+    const values = (set[3] ?? '').split(',').map((v) => checkValue(v.trim()));
+    return { key, op: set[2] === 'in' ? 'in' : 'notin', values };
+  }
+  if (clause.startsWith('!')) {
+    const key = clause.slice(1).trim();
+    if (/[=\s]/.test(key)) fail(clause);
+    return { key: checkKey(key), op: 'notexists' };
+  }
+  const eq = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(clause);
+  if (eq) {
+    const key = checkKey(eq[1] ?? '');
+    const value = checkValue(eq[3] ?? '');
+    return { key, op: eq[2] === '!=' ? 'notin' : 'in', values: [value] };
+  }
+  if (/^[^=!\s()<>]+$/.test(clause)) return { key: checkKey(clause), op: 'exists' };
+  return fail(clause);
+}
+
+function checkKey(key: string): string {
+  const errs = checkQualifiedName(key);
+  if (errs.length) fail(key, `key: Invalid value: "${key}": ${errs.join('; ')}`);
+  return key;
+}
+
+function checkValue(value: string): string {
+  const errs = checkLabelValue(value);
+  if (errs.length) fail(value, `values[0]: Invalid value: "${value}": ${errs.join('; ')}`);
+  return value;
+}

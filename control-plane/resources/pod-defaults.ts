@@ -1,0 +1,69 @@
+// Pod defaulting as the real API server does it (SetDefaults_Pod + DefaultTolerationSeconds admission).
+import type { Container, Pod } from '../../api/types/pod.js';
+import { parseQuantity } from './quantity.js';
+
+export function defaultPod(pod: Pod): void {
+  const spec = (pod.spec ??= { containers: [] });
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec['dnsPolicy'] ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec['securityContext'] ??= {};
+  spec['enableServiceLinks'] ??= true;
+  spec['preemptionPolicy'] ??= 'PreemptLowerPriority';
+  spec['priority'] ??= 0;
+  for (const c of spec.containers ?? []) defaultContainer(c);
+  for (const c of spec.initContainers ?? []) defaultContainer(c);
+  addDefaultTolerations(pod);
+  const status = (pod.status ??= {}) as Record<string, unknown>;
+  status['phase'] ??= 'Pending';
+  status['qosClass'] ??= qosClass(pod);
+}
+
+function defaultContainer(c: Container): void {
+  if (!c || typeof c !== 'object') return;
+  c.imagePullPolicy ??= pullPolicyFor(c.image);
+  c.terminationMessagePath ??= '/dev/termination-log';
+  c.terminationMessagePolicy ??= 'File';
+  c.resources ??= {};
+  // Requests default to limits, so a pod with only limits is Guaranteed.
+  if (c.resources.limits) {
+    c.resources.requests = { ...c.resources.limits, ...c.resources.requests };
+  }
+  for (const p of c.ports ?? []) p.protocol ??= 'TCP';
+}
+
+/** `:latest` or no tag pulls Always; a digest or other tag pulls IfNotPresent. */
+function pullPolicyFor(image: unknown): Container['imagePullPolicy'] {
+  if (typeof image !== 'string') return 'IfNotPresent';
+  if (image.includes('@')) return 'IfNotPresent';
+  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
+  const colon = lastSegment.lastIndexOf(':');
+  if (colon < 0) return 'Always';
+  return lastSegment.slice(colon + 1) === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function addDefaultTolerations(pod: Pod): void {
+  const tolerations = (pod.spec.tolerations ??= []);
+  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+    const has = tolerations.some((t) => t['key'] === key && (t['effect'] === undefined || t['effect'] === 'NoExecute'));
+    if (!has) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+  }
+}
+
+function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const containers = [...(pod.spec.containers ?? []), ...(pod.spec.initContainers ?? [])];
+  let anySet = false;
+  let guaranteed = containers.length > 0;
+  for (const c of containers) {
+    const { requests = {}, limits = {} } = c?.resources ?? {};
+    if (Object.keys(requests).length || Object.keys(limits).length) anySet = true;
+    for (const r of ['cpu', 'memory']) {
+      const limit = limits[r];
+      const request = requests[r] ?? limit;
+      if (limit === undefined || request === undefined || parseQuantity(limit) !== parseQuantity(request)) guaranteed = false;
+    }
+  }
+  if (!anySet) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}

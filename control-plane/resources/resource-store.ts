@@ -1,0 +1,246 @@
+// Typed Kubernetes object access over the Store: defaulting, validation, optimistic concurrency, deletion rules.
+import { randomUUID } from 'node:crypto';
+import { customAlphabet } from 'nanoid';
+import { systemClock, rfc3339, type Clock } from '../../api/clock.js';
+import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, ForbiddenError, NotFoundError, ValidationError } from '../../api/errors.js';
+import type { KubeList, KubeObject } from '../../api/types/meta.js';
+import { CompactedError, KeyExistsError, KeyNotFoundError, RevisionMismatchError, type Store } from '../store/store.js';
+import { planDeletion, isFinalized } from './deletion-plan.js';
+import { matchesFields, parseFieldSelector } from './field-selector.js';
+import { matchesLabels, parseLabelSelector } from './label-selector.js';
+import { applyDefaults } from './object-defaults.js';
+import { mergeForUpdate, specChanged } from './update-merge.js';
+import { validateCreate, validateUpdate } from './object-validation.js';
+import { collectionPrefix, decodeContinue, decodeObject, encodeContinue, encodeObject, objectKey } from './resource-keys.js';
+import { resourceTypes, type ResourceType } from './resource-types.js';
+import { startResourceWatch, type WatchEventType, type WatchOptions } from './resource-watch.js';
+import { stableStringify } from './stable-stringify.js';
+
+export type { WatchEventType, WatchOptions } from './resource-watch.js';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+export interface UpdateOptions {
+  /** 'status' writes only status; 'finalize' (namespaces) writes only spec.finalizers. */
+  subresource?: 'status' | 'finalize';
+  dryRun?: boolean;
+}
+
+export interface ResourceStoreOptions {
+  clock?: Clock;
+  uid?: () => string;
+  /** How often watches with allowBookmarks get a BOOKMARK (default 15 s). */
+  bookmarkIntervalMs?: number;
+}
+
+const generatedSuffix = customAlphabet('bcdfghjklmnpqrstvwxz2456789', 5);
+const maxConflictRetries = 20;
+
+export class ResourceStore {
+  readonly store: Store;
+  readonly #clock: Clock;
+  readonly #uid: () => string;
+  readonly #bookmarkIntervalMs: number;
+
+  constructor(store: Store, options: ResourceStoreOptions = {}) {
+    this.store = store;
+    this.#clock = options.clock ?? systemClock;
+    this.#uid = options.uid ?? randomUUID;
+    this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 15_000;
+  }
+
+  async create<T extends KubeObject>(type: ResourceType, obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
+    const o = structuredClone(obj);
+    setTypeMeta(type, o);
+    const meta = (o.metadata ??= {});
+    if (!type.namespaced) delete meta.namespace;
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${generatedSuffix()}`;
+    for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink'] as const) delete (meta as Record<string, unknown>)[f];
+    meta.uid = this.#uid();
+    meta.creationTimestamp = rfc3339(this.#clock.now());
+    meta.generation = 1;
+    applyDefaults(type, o);
+    validateCreate(type, o);
+    if (type.namespaced) await this.#requireActiveNamespace(meta.namespace ?? '');
+    if (opts.dryRun) return o;
+    try {
+      const revision = await this.store.create(objectKey(type, meta.namespace, meta.name ?? ''), encodeObject(o));
+      meta.resourceVersion = String(revision);
+      return o;
+    } catch (err) {
+      if (err instanceof KeyExistsError) throw new AlreadyExistsError(ref(type, meta.name), { cause: err });
+      throw err;
+    }
+  }
+
+  async get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T> {
+    const kv = await this.store.get(objectKey(type, namespace, name));
+    if (!kv) throw new NotFoundError(ref(type, name));
+    return decodeObject<T>(kv);
+  }
+
+  async list<T extends KubeObject>(type: ResourceType, opts: ListOptions = {}): Promise<KubeList<T>> {
+    const labels = parseLabelSelector(opts.labelSelector);
+    const fields = parseFieldSelector(type, opts.fieldSelector);
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : undefined;
+    const token = opts.continue ? decodeContinue(opts.continue) : undefined;
+    let revision = token?.rv;
+    let startKey = token?.start;
+    const items: T[] = [];
+    let continueFrom: string | undefined;
+    try {
+      for (;;) {
+        const page = await this.store.list(collectionPrefix(type, opts.namespace), { revision, limit, startKey });
+        revision = page.revision;
+        for (const [i, kv] of page.items.entries()) {
+          const obj = decodeObject<T>(kv);
+          if (!matchesLabels(labels, obj.metadata.labels) || !matchesFields(fields, obj)) continue;
+          items.push(obj);
+          if (limit !== undefined && items.length >= limit) {
+            // The next page starts just after this key ("\0" sorts before any longer key).
+            if (i < page.items.length - 1 || page.more) continueFrom = `${kv.key}\0`;
+            break;
+          }
+        }
+        if (continueFrom !== undefined || !page.more || (limit !== undefined && items.length >= limit)) break;
+        startKey = page.nextKey;
+      }
+    } catch (err) {
+      if (err instanceof CompactedError) {
+        throw new ExpiredError('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.', undefined, { cause: err });
+      }
+      throw err;
+    }
+    const metadata: KubeList['metadata'] = { resourceVersion: String(revision ?? 0) };
+    if (continueFrom !== undefined) metadata.continue = encodeContinue({ rv: revision ?? 0, start: continueFrom });
+    return { apiVersion: type.apiVersion, kind: type.listKind, metadata, items };
+  }
+
+  async update<T extends KubeObject>(type: ResourceType, obj: T, opts: UpdateOptions = {}): Promise<T> {
+    const name = obj.metadata?.name;
+    if (!name) throw new ValidationError({ kind: type.kind }, [{ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value' }]);
+    const namespace = type.namespaced ? obj.metadata.namespace : undefined;
+    const key = objectKey(type, namespace, name);
+    const expected = obj.metadata.resourceVersion;
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw new NotFoundError(ref(type, name));
+      const current = decodeObject<T>(kv);
+      if (expected && expected !== current.metadata.resourceVersion) throw new ConflictError(ref(type, name));
+      const next = mergeForUpdate(type, current, obj, opts.subresource);
+      if (!opts.subresource) applyDefaults(type, next);
+      validateUpdate(type, current, next);
+      if (specChanged(current, next)) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
+      const removing = Boolean(next.metadata.deletionTimestamp) && isFinalized(type, next);
+      if (!removing && stableStringify(JSON.parse(encodeObject(next))) === stableStringify(JSON.parse(encodeObject(current)))) return current;
+      if (opts.dryRun) return next;
+      try {
+        const revision = await this.store.update(key, encodeObject(next), kv.modRevision);
+        next.metadata.resourceVersion = String(revision);
+        // Removing the last finalizer of an object being deleted completes its deletion.
+        if (removing) await this.store.delete(key, revision).catch(ignoreGone);
+        return next;
+      } catch (err) {
+        if (err instanceof KeyNotFoundError) throw new NotFoundError(ref(type, name), { cause: err });
+        if (!(err instanceof RevisionMismatchError)) throw err;
+        if (expected || attempt >= maxConflictRetries) throw new ConflictError(ref(type, name), undefined, { cause: err });
+      }
+    }
+  }
+
+  /** Read-modify-write with retry on conflict (for controllers). `fn` gets a copy; returning undefined skips the write. */
+  async mutate<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string,
+    fn: (current: T) => T | undefined, opts: { subresource?: 'status' | 'finalize' } = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get<T>(type, namespace, name);
+      const next = fn(structuredClone(current));
+      if (!next) return current;
+      next.metadata = { ...next.metadata, resourceVersion: current.metadata.resourceVersion };
+      try {
+        return await this.update(type, next, opts);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || attempt >= maxConflictRetries) throw err;
+      }
+    }
+  }
+
+  async delete<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {
+    const key = objectKey(type, namespace, name);
+    for (;;) {
+      const kv = await this.store.get(key);
+      if (!kv) throw new NotFoundError(ref(type, name));
+      const current = decodeObject<T>(kv);
+      checkPreconditions(type, current, opts.preconditions);
+      const plan = planDeletion(type, current, opts.gracePeriodSeconds, this.#clock.now());
+      if (plan.action === 'unchanged') return current;
+      if (opts.dryRun) return plan.action === 'mark' ? (plan.object as T) : current;
+      try {
+        if (plan.action === 'mark') {
+          const revision = await this.store.update(key, encodeObject(plan.object), kv.modRevision);
+          plan.object.metadata.resourceVersion = String(revision);
+          return plan.object as T;
+        }
+        await this.store.delete(key, kv.modRevision);
+        return current;
+      } catch (err) {
+        if (err instanceof KeyNotFoundError) throw new NotFoundError(ref(type, name), { cause: err });
+        if (!(err instanceof RevisionMismatchError)) throw err;
+      }
+    }
+  }
+
+  watch<T extends KubeObject>(type: ResourceType, opts: WatchOptions,
+    onEvent: (type: WatchEventType, obj: T) => void, onError: (err: Error) => void): { cancel(): void } {
+    return startResourceWatch<T>({
+      store: this.store, type, opts, onEvent, onError, clock: this.#clock, bookmarkIntervalMs: this.#bookmarkIntervalMs,
+      list: (listOpts) => this.list<T>(type, listOpts),
+    });
+  }
+
+  async #requireActiveNamespace(namespace: string): Promise<void> {
+    const kv = await this.store.get(objectKey(resourceTypes.namespaces, undefined, namespace));
+    if (!kv) throw new NotFoundError(ref(resourceTypes.namespaces, namespace));
+    if (decodeObject(kv).metadata.deletionTimestamp) {
+      throw new ForbiddenError(`unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+}
+
+const ref = (type: ResourceType, name: string | undefined) => ({ group: type.group || undefined, kind: type.plural, name });
+
+function setTypeMeta(type: ResourceType, obj: KubeObject): void {
+  if ((obj.kind && obj.kind !== type.kind) || (obj.apiVersion && obj.apiVersion !== type.apiVersion)) {
+    throw new BadRequestError(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${type.apiVersion}) or kind ${obj.kind} is not ${type.kind}`);
+  }
+  obj.apiVersion = type.apiVersion;
+  obj.kind = type.kind;
+}
+
+function checkPreconditions(type: ResourceType, obj: KubeObject, pre: DeleteOptions['preconditions']): void {
+  const name = obj.metadata.name;
+  if (pre?.uid && pre.uid !== obj.metadata.uid) {
+    throw new ConflictError(ref(type, name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid ?? ''}`);
+  }
+  if (pre?.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
+    throw new ConflictError(ref(type, name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion ?? ''}`);
+  }
+}
+
+function ignoreGone(err: unknown): void {
+  if (!(err instanceof KeyNotFoundError) && !(err instanceof RevisionMismatchError)) throw err;
+}
+
