@@ -3,11 +3,18 @@
 //   sqlite               DATA_DIR/state.db
 //   sqlite://PATH        PATH, resolved against DATA_DIR when relative (sqlite:///abs/state.db)
 //   etcd://HOST:PORT[,HOST:PORT...]   an etcd v3 cluster over plain HTTP
+// The driver comes wrapped in a WatchCache (reads and watches from memory) unless `cache: false`.
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { openEtcdStore } from './etcd/etcd-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
+import { openWatchCache, type WatchCacheOptions } from './watch-cache/watch-cache.js';
+
+export interface OpenStoreOptions {
+  /** false: the bare driver (tools, benchmarks); otherwise the cache's options. Default: a cache with defaults. */
+  cache?: false | WatchCacheOptions;
+}
 
 export class UnsupportedStoreUrlError extends Error {
   override readonly name = 'UnsupportedStoreUrlError';
@@ -16,7 +23,16 @@ export class UnsupportedStoreUrlError extends Error {
   }
 }
 
-export async function openStore(url: string, dataDir: string): Promise<Store> {
+export async function openStore(url: string, dataDir: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const driver = await openDriver(url, dataDir);
+  if (options.cache === false) return driver;
+  return openWatchCache(driver, options.cache).catch(async (error: unknown) => {
+    await driver.close();
+    throw error;
+  });
+}
+
+async function openDriver(url: string, dataDir: string): Promise<Store> {
   if (url === 'sqlite') return openSqliteFile(resolve(dataDir, 'state.db'));
   if (url.startsWith('sqlite://')) {
     const path = url.slice('sqlite://'.length);
