@@ -154,6 +154,8 @@ export class MqttAgentChannel implements AgentChannel {
       will: { topic: topics.presence(o.node), payload: Buffer.from(JSON.stringify(this.#presence(false))), qos: 1, retain: true },
     } satisfies IClientOptions);
     this.#client = client;
+    // MQTT.js leaves Nagle on: back-to-back small publishes would wait ~40 ms for delayed ACKs
+    client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
     client.on('connect', () => {
       this.#onConnect(client).catch((error: unknown) => {
         this.#logger.error({ err: String(error) }, 'agent mqtt session setup failed; retrying');

@@ -90,6 +90,8 @@ export class MqttNodeChannel implements NodeChannel {
           this.#logger.warn({ err: String(error) }, 'control plane mqtt session setup failed');
         });
       };
+      // MQTT.js leaves Nagle on: back-to-back small publishes would wait ~40 ms for delayed ACKs
+      client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
       client.on('connect', onConnect);
       client.once('end', () => reject(new NodeChannelStoppedError('stopped before the first connect')));
     });

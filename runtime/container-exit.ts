@@ -1,0 +1,43 @@
+// Maps how a guest ended to a ContainerExit, with exit codes chosen like wasmtime and Kubernetes:
+//   returned/exit(0)            -> Completed, 0
+//   exit with code N (N != 0)   -> Error, N (WASI 0.2 `exit(err)` and run() returning err are 1)
+//   trap                        -> Error, 134 (wasmtime exits 128+SIGABRT), message = trap
+//   failed for the memory cap   -> OOMKilled, 137 (what the kernel's OOM killer leaves)
+//   hard fuel budget spent      -> FuelExhausted, 152 (128+SIGXCPU, the CPU-time rlimit signal)
+//   stopped by the runtime      -> Killed, 137 (SIGKILL)
+//   could not instantiate       -> Error, 128 (Kubernetes' ContainerCannotRun code)
+import type { ContainerExit } from './pod-runtime.js';
+import type { GuestOutcome } from './worker/guest-messages.js';
+
+export const EXIT_CODE_TRAP = 134;
+export const EXIT_CODE_KILLED = 137;
+export const EXIT_CODE_OOM = 137;
+export const EXIT_CODE_FUEL = 152;
+export const EXIT_CODE_CANNOT_RUN = 128;
+
+type ExitWithoutTimes = Omit<ContainerExit, 'startedAt' | 'finishedAt'>;
+
+export function exitOf(outcome: GuestOutcome, memoryLimitBytes: number | undefined): ExitWithoutTimes {
+  const oom = (): ExitWithoutTimes => ({
+    exitCode: EXIT_CODE_OOM,
+    reason: 'OOMKilled',
+    message: `memory limit of ${memoryLimitBytes} bytes reached`,
+  });
+  switch (outcome.kind) {
+    case 'exited':
+      if (outcome.exitCode === 0) return { exitCode: 0, reason: 'Completed' };
+      return outcome.memoryExhausted ? oom() : { exitCode: outcome.exitCode, reason: 'Error' };
+    case 'trapped':
+      return outcome.memoryExhausted ? oom() : { exitCode: EXIT_CODE_TRAP, reason: 'Error', message: oneLine(outcome.message) };
+    case 'fuel-exhausted':
+      return { exitCode: EXIT_CODE_FUEL, reason: 'FuelExhausted', message: oneLine(outcome.message) };
+    case 'stopped':
+      return killed();
+    case 'not-started':
+      return { exitCode: EXIT_CODE_CANNOT_RUN, reason: 'Error', message: oneLine(outcome.message) };
+  }
+}
+
+export const killed = (): ExitWithoutTimes => ({ exitCode: EXIT_CODE_KILLED, reason: 'Killed', message: 'stopped by the runtime' });
+
+export const oneLine = (text: string): string => text.split('\n')[0]!.slice(0, 500);

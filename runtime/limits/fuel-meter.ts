@@ -1,0 +1,97 @@
+// Worker side of fuel: hands each metered core instance fuel in slices, charges what it used to a
+// hard budget (-> FuelExhaustedError) and to a per-period CPU quota (-> sleep until the next
+// period, like CFS throttling). Also the point where a spinning metered guest sees a stop request.
+import type { GuestControl } from '../wasi/guest-control.js';
+import { monotonicNowNs } from '../wasi/guest-control.js';
+import { FUEL_GLOBAL_EXPORT, FUEL_HOOK_TABLE_EXPORT } from './instrument-module.js';
+
+export class FuelExhaustedError extends Error {
+  override readonly name = 'FuelExhaustedError';
+}
+
+export interface FuelPolicy {
+  /** Hard budget for the container's whole run. */
+  budget?: bigint;
+  /** CPU quota: fuel per period. */
+  quotaPerPeriod?: bigint;
+  periodMs: number;
+}
+
+// ~1 ms of guest work per host call at ~1e9 fuel/s: negligible overhead, fine-grained throttling
+const SLICE = 1_000_000n;
+
+// (module (import "host" "refill" (func)) (export "refill" (func 0))): turns a JS function into
+// a wasm function that can be stored in a table
+const HOOK_MODULE_BYTES = Uint8Array.of(
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+  0x02, 0x0f, 0x01, 0x04, 0x68, 0x6f, 0x73, 0x74, 0x06, 0x72, 0x65, 0x66, 0x69, 0x6c, 0x6c, 0x00, 0x00,
+  0x07, 0x0a, 0x01, 0x06, 0x72, 0x65, 0x66, 0x69, 0x6c, 0x6c, 0x00, 0x00,
+);
+let hookModule: WebAssembly.Module | undefined;
+
+export class FuelMeter {
+  #consumed = 0n;
+  #periodUsed = 0n;
+  #periodStartNs = monotonicNowNs();
+  readonly #periodNs: bigint;
+
+  constructor(
+    private readonly policy: FuelPolicy,
+    private readonly control: GuestControl,
+  ) {
+    this.#periodNs = BigInt(Math.round(policy.periodMs * 1e6));
+  }
+
+  /** Fuel charged so far (slices in use not yet counted). */
+  get consumed(): bigint {
+    return this.#consumed;
+  }
+
+  /** Connects a freshly instantiated core instance, if it was metered. */
+  attach(instance: WebAssembly.Instance): void {
+    const fuel = instance.exports[FUEL_GLOBAL_EXPORT];
+    const table = instance.exports[FUEL_HOOK_TABLE_EXPORT];
+    if (!(fuel instanceof WebAssembly.Global) || !(table instanceof WebAssembly.Table)) return;
+    let granted = 0n;
+    const refill = () => {
+      this.#charge(granted - (fuel.value as bigint));
+      granted = this.#nextSlice();
+      fuel.value = granted;
+    };
+    hookModule ??= new WebAssembly.Module(HOOK_MODULE_BYTES);
+    table.set(0, new WebAssembly.Instance(hookModule, { host: { refill } }).exports['refill']);
+    granted = this.#nextSlice();
+    fuel.value = granted;
+  }
+
+  #charge(used: bigint): void {
+    this.#consumed += used;
+    this.#periodUsed += used;
+    this.control.checkStop();
+    const { budget, quotaPerPeriod } = this.policy;
+    if (budget !== undefined && this.#consumed >= budget) {
+      throw new FuelExhaustedError(`fuel budget of ${budget} exhausted`);
+    }
+    if (quotaPerPeriod === undefined) return;
+    const now = monotonicNowNs();
+    if (now >= this.#periodStartNs + this.#periodNs) return this.#startPeriod(now);
+    if (this.#periodUsed >= quotaPerPeriod) {
+      this.control.sleepUntil(this.#periodStartNs + this.#periodNs); // throttled until the next period
+      this.#startPeriod(monotonicNowNs());
+    }
+  }
+
+  #startPeriod(nowNs: bigint): void {
+    this.#periodStartNs = nowNs;
+    this.#periodUsed = 0n;
+  }
+
+  #nextSlice(): bigint {
+    let slice = SLICE;
+    const { budget, quotaPerPeriod } = this.policy;
+    if (budget !== undefined && budget - this.#consumed < slice) slice = budget - this.#consumed;
+    if (quotaPerPeriod !== undefined && quotaPerPeriod - this.#periodUsed < slice) slice = quotaPerPeriod - this.#periodUsed;
+    return slice > 0n ? slice : 1n;
+  }
+}

@@ -1,0 +1,71 @@
+// Turns component bytes into what a worker needs: the jco-generated instantiate() source and the
+// core modules. Preview 1 core modules are first wrapped with the command adapter shipped in jco.
+import { readFile } from 'node:fs/promises';
+import { componentNew, preview1AdapterCommandPath, transpile } from '@bytecodealliance/jco';
+import { detectBinaryKind } from '../component-format.js';
+import { InvalidComponentError } from '../pod-runtime.js';
+
+/** Transpiler output, JSON/structured-clone friendly so it can go to disk and to workers. */
+export interface TranspiledComponent {
+  /** Function body that returns `{ instantiate }` when evaluated with `new Function`. */
+  source: string;
+  /** Core module file name (as passed to getCoreModule) -> bytes. */
+  coreModules: Record<string, Uint8Array>;
+  /** Exported interface or function names, e.g. `wasi:cli/run@0.2.0`. */
+  exports: string[];
+}
+
+const TRANSPILE_NAME = 'component';
+let adapterBytes: Promise<Uint8Array> | undefined;
+
+export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledComponent> {
+  const componentBytes = detectBinaryKind(bytes) === 'core-module' ? await wrapPreview1Module(bytes) : bytes;
+  let output: Awaited<ReturnType<typeof transpile>>;
+  try {
+    output = await transpile(componentBytes, {
+      name: TRANSPILE_NAME,
+      instantiation: 'async',
+      noTypescript: true,
+      nodejsCompat: false,
+      tlaCompat: false,
+      base64Cutoff: 0,
+    });
+  } catch (error) {
+    throw new InvalidComponentError(`invalid component: ${firstLine(error)}`, { cause: error });
+  }
+  const js = output.files[`${TRANSPILE_NAME}.js`];
+  if (!js) throw new InvalidComponentError('invalid component: the transpiler produced no JavaScript');
+  const coreModules: Record<string, Uint8Array> = {};
+  for (const [file, content] of Object.entries(output.files)) {
+    if (file.endsWith('.wasm')) coreModules[file] = content;
+  }
+  return { source: toFunctionBody(new TextDecoder().decode(js)), coreModules, exports: output.exports.map(([name]) => name) };
+}
+
+async function wrapPreview1Module(bytes: Uint8Array): Promise<Uint8Array> {
+  adapterBytes ??= readFile(preview1AdapterCommandPath()).then((b) => new Uint8Array(b));
+  try {
+    return await componentNew(bytes, [['wasi_snapshot_preview1', await adapterBytes]]);
+  } catch (error) {
+    throw new InvalidComponentError(`invalid preview 1 module: ${firstLine(error)}`, { cause: error });
+  }
+}
+
+// jco's async-instantiation output is one ES module without imports: dropping the `export`
+// keywords (and the never-taken import.meta fallback) makes it a function body, so nothing
+// touches the disk or the ES module cache.
+function toFunctionBody(js: string): string {
+  const body = js
+    .replace(/^export function instantiate\(/m, 'function instantiate(')
+    .replace(/^export const _util = \{[\s\S]*?\}\s*$/m, '')
+    .replaceAll('import.meta.url', '"file:///component/"');
+  if (/^\s*(import|export)\s/m.test(body)) {
+    throw new InvalidComponentError('invalid component: unexpected module syntax in the transpiled JavaScript');
+  }
+  return `${body}\nreturn { instantiate };`;
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (text.split('\n').find((line) => line.trim() !== '') ?? 'unknown error').trim().slice(0, 300);
+}

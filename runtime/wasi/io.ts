@@ -1,0 +1,158 @@
+// wasi:io (error, poll, streams). Streams wrap byte sources/sinks; the classes are the ones jco's
+// bindings check with instanceof, so every stream the host hands out is one of these.
+import type { GuestControl } from './guest-control.js';
+import { monotonicNowNs } from './guest-control.js';
+import { WasiError } from './wasi-errors.js';
+
+export class IoError {
+  /** `errno` (e.g. ENOSPC) lets wasi:filesystem/types.filesystem-error-code name the failure. */
+  constructor(
+    private readonly message: string,
+    readonly errno?: string,
+  ) {}
+  toDebugString(): string {
+    return this.message;
+  }
+}
+
+/** Ready now, or at a monotonic deadline; nothing in this host waits on anything else yet. */
+export class Pollable {
+  constructor(
+    private readonly control: GuestControl,
+    readonly readyAtNs?: bigint,
+  ) {}
+  ready(): boolean {
+    return this.readyAtNs === undefined || monotonicNowNs() >= this.readyAtNs;
+  }
+  block(): void {
+    if (this.readyAtNs !== undefined) this.control.sleepUntil(this.readyAtNs);
+  }
+}
+
+export function createPoll(control: GuestControl) {
+  return {
+    Pollable,
+    poll(pollables: Pollable[]): Uint32Array {
+      if (pollables.length === 0) throw new Error('wasi:io/poll.poll called with an empty list');
+      let ready = readyIndexes(pollables);
+      if (ready.length === 0) {
+        const earliestNs = pollables.reduce((min, p) => (p.readyAtNs! < min ? p.readyAtNs! : min), pollables[0]!.readyAtNs!);
+        control.sleepUntil(earliestNs);
+        ready = readyIndexes(pollables);
+      }
+      return Uint32Array.from(ready);
+    },
+  };
+}
+
+function readyIndexes(pollables: Pollable[]): number[] {
+  const ready: number[] = [];
+  pollables.forEach((p, i) => p.ready() && ready.push(i));
+  return ready;
+}
+
+export interface ByteSource {
+  /** Up to `maxBytes` bytes; empty when none is available yet; undefined at end of stream. */
+  read(maxBytes: number): Uint8Array | undefined;
+}
+
+export interface ByteSink {
+  write(bytes: Uint8Array): void;
+  flush?(): void;
+}
+
+const closed = () => new WasiError({ tag: 'closed' });
+const failed = (error: NodeJS.ErrnoException) =>
+  new WasiError({ tag: 'last-operation-failed', val: new IoError(error.message, error.code) });
+
+// WIT lengths are u64; hosts never hand out more than this per call
+const MAX_CHUNK_BYTES = 1 << 20;
+const clampLength = (length: bigint): number => Number(length > BigInt(MAX_CHUNK_BYTES) ? BigInt(MAX_CHUNK_BYTES) : length);
+
+export class InputStream {
+  constructor(
+    private readonly source: ByteSource,
+    private readonly control: GuestControl,
+  ) {}
+  read(length: bigint): Uint8Array {
+    this.control.checkStop();
+    const bytes = guard(() => this.source.read(clampLength(length)));
+    if (bytes === undefined) throw closed();
+    return bytes;
+  }
+  blockingRead(length: bigint): Uint8Array {
+    return this.read(length);
+  }
+  skip(length: bigint): bigint {
+    return BigInt(this.read(length).length);
+  }
+  blockingSkip(length: bigint): bigint {
+    return this.skip(length);
+  }
+  subscribe(): Pollable {
+    return new Pollable(this.control);
+  }
+}
+
+export class OutputStream {
+  #closed = false;
+  constructor(
+    private readonly sink: ByteSink,
+    private readonly control: GuestControl,
+  ) {}
+  checkWrite(): bigint {
+    if (this.#closed) throw closed();
+    return BigInt(MAX_CHUNK_BYTES);
+  }
+  write(contents: Uint8Array): void {
+    this.control.checkStop();
+    if (this.#closed) throw closed();
+    guard(() => this.sink.write(contents));
+  }
+  blockingWriteAndFlush(contents: Uint8Array): void {
+    this.write(contents);
+    this.flush();
+  }
+  flush(): void {
+    if (this.#closed) throw closed();
+    guard(() => this.sink.flush?.());
+  }
+  blockingFlush(): void {
+    this.flush();
+  }
+  subscribe(): Pollable {
+    return new Pollable(this.control);
+  }
+  writeZeroes(length: bigint): void {
+    this.write(new Uint8Array(clampLength(length)));
+  }
+  blockingWriteZeroesAndFlush(length: bigint): void {
+    this.blockingWriteAndFlush(new Uint8Array(clampLength(length)));
+  }
+  splice(source: InputStream, length: bigint): bigint {
+    const bytes = source.read(length);
+    this.write(bytes);
+    return BigInt(bytes.length);
+  }
+  blockingSplice(source: InputStream, length: bigint): bigint {
+    return this.splice(source, length);
+  }
+  /** Marks the stream closed, e.g. when its file descriptor is dropped. */
+  close(): void {
+    this.#closed = true;
+  }
+}
+
+function guard<T>(operation: () => T): T {
+  try {
+    return operation();
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (error instanceof WasiError || typeof errno !== 'string') throw error;
+    throw failed(error as NodeJS.ErrnoException); // an I/O errno: report it as last-operation-failed, do not trap
+  }
+}
+
+/** The wasi:io/streams and wasi:io/error import objects. */
+export const ioStreamsImports = { InputStream, OutputStream };
+export const ioErrorImports = { Error: IoError };

@@ -1,0 +1,115 @@
+// PodRuntime for WASI components: jco-transpiled, cached by digest, each container in its own
+// worker thread from a warm pool, with memory limits applied to every core module.
+import { ComponentLoader, WasmComponent } from './component-loader.js';
+import { EXIT_CODE_CANNOT_RUN, EXIT_CODE_OOM } from './container-exit.js';
+import { measureFuelPerSecond } from './limits/fuel-calibration.js';
+import type { FuelPolicy } from './limits/fuel-meter.js';
+import { MemoryLimitError, pagesForBytes } from './limits/memory-cap.js';
+import {
+  InvalidComponentError,
+  type ContainerExit,
+  type ContainerLimits,
+  type ContainerSpec,
+  type LoadedComponent,
+  type PodRuntime,
+  type RunningContainer,
+} from './pod-runtime.js';
+import { WorkerContainer } from './worker-container.js';
+import { WorkerPool } from './worker-pool.js';
+import { createControlBuffer, type GuestRunRequest } from './worker/guest-messages.js';
+
+const DEFAULT_CPU_PERIOD_MS = 100;
+
+export interface WasmPodRuntimeOptions {
+  /** Directory for transpiled components; without it they are cached in memory only. */
+  cacheDir?: string;
+  /** Started, idle workers kept ready for fast container starts (default 2). */
+  warmWorkers?: number;
+  /** Bound of the in-memory component caches (default 256 MiB). */
+  memoryCacheBytes?: number;
+  /** This node's fuel per CPU-second (see measureFuelPerSecond); measured on first need if absent. */
+  fuelPerSecond?: number;
+  /** CFS-like period for cpu limits (default 100 ms). */
+  cpuPeriodMs?: number;
+}
+
+export class WasmPodRuntime implements PodRuntime {
+  readonly #loader: ComponentLoader;
+  readonly #pool: WorkerPool;
+  readonly #running = new Set<RunningContainer>();
+  #fuelPerSecond: number | undefined;
+  readonly #cpuPeriodMs: number;
+
+  constructor(options: WasmPodRuntimeOptions = {}) {
+    this.#fuelPerSecond = options.fuelPerSecond;
+    this.#cpuPeriodMs = options.cpuPeriodMs ?? DEFAULT_CPU_PERIOD_MS;
+    this.#loader = new ComponentLoader({ cacheDir: options.cacheDir, memoryCacheBytes: options.memoryCacheBytes });
+    this.#pool = new WorkerPool(options.warmWorkers ?? 2);
+  }
+
+  load(digest: string, fetchBytes: () => Promise<Uint8Array>): Promise<LoadedComponent> {
+    return this.#loader.load(digest, fetchBytes);
+  }
+
+  async start(spec: ContainerSpec): Promise<RunningContainer> {
+    const component = spec.component;
+    if (!(component instanceof WasmComponent)) {
+      throw new InvalidComponentError(`component ${component.digest} was not loaded by this runtime`);
+    }
+    const memoryBytes = spec.limits?.memoryBytes;
+    const memoryMaxPages = memoryBytes === undefined ? undefined : pagesForBytes(memoryBytes);
+    const fuel = this.#fuelPolicy(spec.limits);
+    let modules: Record<string, WebAssembly.Module>;
+    try {
+      modules = await this.#loader.modules(component, { memoryMaxPages, metered: fuel !== undefined });
+    } catch (error) {
+      if (error instanceof MemoryLimitError) return endedAtStart(spec.id, EXIT_CODE_OOM, 'OOMKilled', error.message);
+      throw error;
+    }
+    if (!component.exportsCommand) {
+      return endedAtStart(spec.id, EXIT_CODE_CANNOT_RUN, 'Error', 'the component does not export wasi:cli/run (it is not a command)');
+    }
+    const request: GuestRunRequest = {
+      type: 'run',
+      source: component.transpiled.source,
+      modules,
+      args: spec.args,
+      env: spec.env,
+      stdin: spec.stdin ?? new Uint8Array(),
+      preopens: spec.preopens ?? [],
+      control: createControlBuffer(),
+      fuel,
+    };
+    const container = new WorkerContainer(spec, await this.#pool.acquire(), request);
+    this.#running.add(container);
+    void container.exited.then(() => this.#running.delete(container));
+    return container;
+  }
+
+  /** Fuel per CPU-second used for cpu limits (measured once, ~0.3 s, unless given). */
+  get fuelPerSecond(): number {
+    return (this.#fuelPerSecond ??= measureFuelPerSecond());
+  }
+
+  #fuelPolicy(limits: ContainerLimits | undefined): FuelPolicy | undefined {
+    if (limits?.fuel === undefined && limits?.cpuMillis === undefined) return undefined;
+    const quotaPerPeriod =
+      limits.cpuMillis === undefined
+        ? undefined
+        : BigInt(Math.max(1, Math.round((this.fuelPerSecond * limits.cpuMillis * this.#cpuPeriodMs) / 1_000_000)));
+    return { budget: limits.fuel, quotaPerPeriod, periodMs: this.#cpuPeriodMs };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#running].map((c) => c.stop(0)));
+    await Promise.all([this.#pool.close(), this.#loader.close()]);
+  }
+}
+
+/** A container that ended before a worker was needed (its limits or shape rule it out). */
+function endedAtStart(id: string, exitCode: number, reason: ContainerExit['reason'], message: string): RunningContainer {
+  const now = new Date();
+  const exit: ContainerExit = { exitCode, reason, message, startedAt: now, finishedAt: now };
+  const exited = Promise.resolve(exit);
+  return { id, startedAt: now, exited, stop: () => exited };
+}

@@ -1,0 +1,77 @@
+// A warm pool of guest workers: each container takes a started, ready worker and the pool starts
+// a replacement in the background. Workers are used once and never returned.
+import type { Worker } from 'node:worker_threads';
+import { startRuntimeWorker } from './worker-entry.js';
+import type { GuestEvent } from './worker/guest-messages.js';
+
+export class WorkerPoolClosedError extends Error {
+  override readonly name = 'WorkerPoolClosedError';
+  constructor() {
+    super('the worker pool is closed');
+  }
+}
+
+export class WorkerPool {
+  readonly #warm: Array<Promise<Worker>> = [];
+  #closed = false;
+
+  constructor(private readonly warmCount: number) {
+    this.#refill();
+  }
+
+  /** A worker that has loaded the guest entry and waits for its run request. */
+  async acquire(): Promise<Worker> {
+    if (this.#closed) throw new WorkerPoolClosedError();
+    const next = this.#warm.shift() ?? startWorker();
+    this.#refill();
+    try {
+      return await next;
+    } catch {
+      // a warm worker died while idle: start a fresh one for this caller
+      return startWorker();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const warm = this.#warm.splice(0);
+    await Promise.all(warm.map((w) => w.then((worker) => worker.terminate(), () => undefined)));
+  }
+
+  #refill(): void {
+    while (!this.#closed && this.#warm.length < this.warmCount) {
+      const worker = startWorker();
+      worker.catch(() => undefined); // surfaced to whoever acquires it
+      this.#warm.push(worker);
+    }
+  }
+}
+
+function startWorker(): Promise<Worker> {
+  const worker = startRuntimeWorker('worker/guest-worker');
+  // an idle warm worker must not keep the process alive
+  worker.unref();
+  return new Promise((resolve, reject) => {
+    const onMessage = (event: GuestEvent) => {
+      if (event.type !== 'ready') return;
+      cleanup();
+      resolve(worker);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`guest worker exited with code ${code} before it was ready`));
+    };
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}

@@ -1,0 +1,43 @@
+// Messages between the runtime (main thread) and a guest worker, and the shared control layout.
+import type { FuelPolicy } from '../limits/fuel-meter.js';
+import type { PreopenDir } from '../wasi/filesystem.js';
+
+export interface GuestRunRequest {
+  type: 'run';
+  /** jco-generated function body returning `{ instantiate }`. */
+  source: string;
+  modules: Record<string, WebAssembly.Module>;
+  args: string[];
+  env: Array<[string, string]>;
+  stdin: Uint8Array;
+  preopens: PreopenDir[];
+  /** Int32Array view: see CONTROL_* below. */
+  control: SharedArrayBuffer;
+  /** Set when the modules are metered: budget and/or CPU quota. */
+  fuel?: FuelPolicy;
+}
+
+/** How a guest run ended, as seen from inside its worker. */
+export type GuestOutcome =
+  | { kind: 'exited'; exitCode: number; memoryExhausted: boolean }
+  | { kind: 'trapped'; message: string; memoryExhausted: boolean }
+  | { kind: 'fuel-exhausted'; message: string }
+  | { kind: 'stopped' }
+  | { kind: 'not-started'; message: string };
+
+export type GuestEvent =
+  | { type: 'ready' }
+  | { type: 'started'; evaluateMs: number; instantiateMs: number }
+  | { type: 'output'; stream: 'stdout' | 'stderr'; chunk: Uint8Array }
+  | { type: 'ended'; outcome: GuestOutcome };
+
+// Control block: [0] stop flag, [1..MAX_OPEN_FILES] host fds the guest holds open (fd + 1, 0 = free),
+// so the runtime can close them after terminating a worker that could not clean up.
+export const CONTROL_STOP_INDEX = 0;
+export const CONTROL_FIRST_FD_INDEX = 1;
+export const MAX_OPEN_FILES = 128;
+export const CONTROL_LENGTH = CONTROL_FIRST_FD_INDEX + MAX_OPEN_FILES;
+
+export function createControlBuffer(): SharedArrayBuffer {
+  return new SharedArrayBuffer(CONTROL_LENGTH * Int32Array.BYTES_PER_ELEMENT);
+}

@@ -1,0 +1,28 @@
+// Worker entry: waits for one run request, runs the guest, reports its outcome. Never reused:
+// the runtime terminates the worker afterwards. Does not import jco (startup cost).
+import { setPriority } from 'node:os';
+import { parentPort } from 'node:worker_threads';
+import type { GuestEvent, GuestRunRequest } from './guest-messages.js';
+import { runGuest } from './run-guest.js';
+
+const port = parentPort;
+if (!port) throw new Error('guest-worker must run in a worker thread');
+
+// Guests run niced, so the agent's own thread (leases, heartbeats) wins the CPU from any number of
+// spinning guests. On Linux nice is per thread: this lowers only this worker's thread (elsewhere
+// it would lower the whole process, so it is skipped).
+const GUEST_NICENESS = 10;
+if (process.platform === 'linux') setPriority(GUEST_NICENESS);
+
+const emit = (event: GuestEvent): void => {
+  if (event.type === 'output') port.postMessage(event, [event.chunk.buffer as ArrayBuffer]);
+  else port.postMessage(event);
+};
+
+port.once('message', (request: GuestRunRequest) => {
+  void runGuest(request, emit).then(
+    (outcome) => emit({ type: 'ended', outcome }),
+    (error: unknown) => emit({ type: 'ended', outcome: { kind: 'trapped', message: String(error), memoryExhausted: false } }),
+  );
+});
+emit({ type: 'ready' });

@@ -1,0 +1,121 @@
+// Instantiates a transpiled component with our WASI host and runs its wasi:cli/run export,
+// turning every way it can end into a GuestOutcome. Runs inside a guest worker.
+import { closeSync } from 'node:fs';
+import { GuestExit } from '../wasi/cli.js';
+import { GuestStopRequestedError, SharedGuestControl } from '../wasi/guest-control.js';
+import { createWasiImports } from '../wasi/wasi-host.js';
+import { FuelExhaustedError, FuelMeter } from '../limits/fuel-meter.js';
+import { GROW_FAILED_EXPORT } from '../limits/instrument-module.js';
+import type { GuestEvent, GuestOutcome, GuestRunRequest } from './guest-messages.js';
+import { SharedFileTracker } from './shared-file-tracker.js';
+
+type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, unknown>,
+  instantiateCore: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
+) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+interface RunExport {
+  run(): void;
+}
+
+export async function runGuest(request: GuestRunRequest, emit: (event: GuestEvent) => void): Promise<GuestOutcome> {
+  const controlView = new Int32Array(request.control);
+  const control = new SharedGuestControl(controlView);
+  const sink = (stream: 'stdout' | 'stderr') => ({
+    // copy: the bytes are a view into guest memory
+    write: (bytes: Uint8Array) => emit({ type: 'output', stream, chunk: bytes.slice() }),
+  });
+  const imports = createWasiImports({
+    args: request.args,
+    env: request.env,
+    stdin: request.stdin,
+    stdout: sink('stdout'),
+    stderr: sink('stderr'),
+    preopens: request.preopens,
+    control,
+    files: new SharedFileTracker(controlView),
+  });
+  const instances: WebAssembly.Instance[] = [];
+  const meter = request.fuel ? new FuelMeter(request.fuel, control) : undefined;
+  let run: RunExport;
+  const evaluateStartedAt = performance.now();
+  let instantiateStartedAt = evaluateStartedAt;
+  try {
+    const { instantiate } = new Function(request.source)() as { instantiate: Instantiate };
+    instantiateStartedAt = performance.now();
+    const component = await instantiate(
+      (name) => {
+        const module = request.modules[name];
+        if (!module) throw new Error(`missing core module ${name}`);
+        return module;
+      },
+      imports,
+      (module, moduleImports) => {
+        const instance = new WebAssembly.Instance(module, keepPreview1ExitCode(moduleImports));
+        instances.push(instance);
+        meter?.attach(instance);
+        return instance;
+      },
+    );
+    run = findRunExport(component);
+  } catch (error) {
+    return { kind: 'not-started', message: `cannot instantiate: ${messageOf(error)}` };
+  }
+  const startedAt = performance.now();
+  emit({ type: 'started', evaluateMs: instantiateStartedAt - evaluateStartedAt, instantiateMs: startedAt - instantiateStartedAt });
+  try {
+    run.run();
+    return { kind: 'exited', exitCode: 0, memoryExhausted: false };
+  } catch (error) {
+    return outcomeOf(error, () => isMemoryExhausted(instances));
+  } finally {
+    for (const fd of SharedFileTracker.openFds(controlView)) closeSync(fd);
+  }
+}
+
+// The preview 1 adapter turns proc_exit(n) into WASI 0.2's exit(err), losing n. The main module
+// of a wrapped preview 1 program imports proc_exit: answering it ourselves keeps `return 3` = 3.
+function keepPreview1ExitCode(imports: WebAssembly.Imports | undefined): WebAssembly.Imports | undefined {
+  const preview1 = imports?.['wasi_snapshot_preview1'];
+  if (!preview1 || typeof preview1['proc_exit'] !== 'function') return imports;
+  const procExit = (code: number): never => {
+    throw new GuestExit(code & 0xff);
+  };
+  return { ...imports, wasi_snapshot_preview1: { ...preview1, proc_exit: procExit } };
+}
+
+function findRunExport(component: Record<string, unknown>): RunExport {
+  const key = Object.keys(component).find((name) => name.startsWith('wasi:cli/run@'));
+  const run = key === undefined ? undefined : (component[key] as Partial<RunExport>);
+  if (typeof run?.run !== 'function') throw new Error('the component does not export wasi:cli/run (it is not a command)');
+  return run as RunExport;
+}
+
+function outcomeOf(error: unknown, memoryExhausted: () => boolean): GuestOutcome {
+  if (error instanceof GuestExit) {
+    return { kind: 'exited', exitCode: error.exitCode, memoryExhausted: error.exitCode !== 0 && memoryExhausted() };
+  }
+  if (error instanceof GuestStopRequestedError) return { kind: 'stopped' };
+  if (error instanceof FuelExhaustedError) return { kind: 'fuel-exhausted', message: error.message };
+  // jco's ComponentError: run() returned err(()) — a failed command, not a trap
+  if (error instanceof Error && Object.hasOwn(error, 'payload')) {
+    return { kind: 'exited', exitCode: 1, memoryExhausted: memoryExhausted() };
+  }
+  return { kind: 'trapped', message: messageOf(error), memoryExhausted: memoryExhausted() };
+}
+
+// Memory-capped modules record failed grows (see limits/instrument-module.ts): a guest that
+// failed after one did so because of its memory limit.
+function isMemoryExhausted(instances: WebAssembly.Instance[]): boolean {
+  return instances.some((instance) => {
+    const flag = instance.exports[GROW_FAILED_EXPORT];
+    return flag instanceof WebAssembly.Global && flag.value === 1;
+  });
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof WebAssembly.RuntimeError) return error.message;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
