@@ -1,5 +1,5 @@
 // Adds package-lock entries for optional platform packages that the registry cannot serve, so that
-// `npm ci` accepts the lock (docs/decisions/003-lockfile-on-a-partial-registry.md). An entry is added
+// `npm ci` accepts the lock (docs/decisions/003-lockfile-on-a-partial-registry.md). `--check`: only report. An entry is added
 // only where Node's resolution (walking up node_modules) finds no version satisfying the spec.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -40,5 +40,13 @@ for (const [path, entry] of Object.entries(packages)) {
     added.push(key);
   }
 }
-writeFileSync('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`);
-console.log(`complete-lockfile: added ${added.length} entries for optional packages the registry does not serve`);
+if (process.argv.includes('--check')) {
+  if (added.length > 0) {
+    console.error(`package-lock.json lacks ${added.length} optional platform entries (${added.slice(0, 3).join(', ')}...): run npm run lock:complete`);
+    process.exit(1);
+  }
+  console.log('complete-lockfile: the lock is complete');
+} else {
+  writeFileSync('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`);
+  console.log(`complete-lockfile: added ${added.length} entries for optional packages the registry does not serve`);
+}
