@@ -49,7 +49,7 @@ interface GuestRun {
 /** Runs a guest in this thread (no worker): isolates instantiate and run costs. */
 async function runInProcess(modules: Record<string, WebAssembly.Module>, component: WasmComponent, env: Array<[string, string]>, metered: boolean): Promise<GuestRun> {
   const request: GuestRunRequest = {
-    type: 'run', source: component.transpiled.source, modules, args: ['bench'], env, stdin: new Uint8Array(), preopens: [],
+    type: 'run', source: component.transpiled.source, sourceKey: component.digest, modules, args: ['bench'], env, stdin: new Uint8Array(), preopens: [],
     control: createControlBuffer(), fuel: metered ? { periodMs: 100 } : undefined,
   };
   let startedAt = 0;

@@ -15,7 +15,7 @@ import {
   type RunningContainer,
 } from './pod-runtime.js';
 import { WorkerContainer } from './worker-container.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool, type WorkerPoolStats } from './worker-pool.js';
 import { createControlBuffer, type GuestRunRequest } from './worker/guest-messages.js';
 
 const DEFAULT_CPU_PERIOD_MS = 100;
@@ -72,6 +72,7 @@ export class WasmPodRuntime implements PodRuntime {
     const request: GuestRunRequest = {
       type: 'run',
       source: component.transpiled.source,
+      sourceKey: component.digest,
       modules,
       args: spec.args,
       env: spec.env,
@@ -80,10 +81,15 @@ export class WasmPodRuntime implements PodRuntime {
       control: createControlBuffer(),
       fuel,
     };
-    const container = new WorkerContainer(spec, await this.#pool.acquire(), request);
+    const container = new WorkerContainer(spec, await this.#pool.acquire(), request, (worker) => this.#pool.release(worker));
     this.#running.add(container);
     void container.exited.then(() => this.#running.delete(container));
     return container;
+  }
+
+  /** Guest workers started and reused so far. */
+  get workerStats(): WorkerPoolStats {
+    return this.#pool.stats;
   }
 
   /** Fuel per CPU-second used for cpu limits (measured once, ~0.3 s, unless given). */

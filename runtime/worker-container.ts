@@ -1,5 +1,6 @@
 // A RunningContainer backed by one guest worker: relays output, maps the outcome to a
-// ContainerExit, and stops the guest gracefully, then by terminating the worker.
+// ContainerExit, and stops the guest gracefully, then by terminating the worker. A worker whose
+// guest exited normally goes back to the pool; after a trap, a limit, a stop or a crash it is ended.
 import { closeSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { exitOf, killed, oneLine, EXIT_CODE_OOM } from './container-exit.js';
@@ -17,18 +18,24 @@ export class WorkerContainer implements RunningContainer {
   #terminating = false;
   readonly #control: Int32Array;
 
+  readonly #onMessage = (event: GuestEvent) => this.#onEvent(event);
+  readonly #onError = (error: Error) => this.#onCrash(error);
+  readonly #onExit = () => this.#onCrash(new Error('guest worker exited unexpectedly'));
+
   constructor(
     private readonly spec: ContainerSpec,
     private readonly worker: Worker,
     request: GuestRunRequest,
+    /** Takes the worker back for another guest. */
+    private readonly release: (worker: Worker) => void,
   ) {
     this.id = spec.id;
     this.#control = new Int32Array(request.control);
     this.exited = new Promise((resolve) => (this.#settle = resolve));
     worker.ref(); // a running guest keeps the process alive, an idle pool worker does not
-    worker.on('message', (event: GuestEvent) => this.#onEvent(event));
-    worker.on('error', (error: Error) => this.#onCrash(error));
-    worker.on('exit', () => this.#onCrash(new Error('guest worker exited unexpectedly')));
+    worker.on('message', this.#onMessage);
+    worker.on('error', this.#onError);
+    worker.on('exit', this.#onExit);
     worker.postMessage(request);
   }
 
@@ -46,7 +53,11 @@ export class WorkerContainer implements RunningContainer {
   #onEvent(event: GuestEvent): void {
     if (this.#finished) return;
     if (event.type === 'output') this.spec.onOutput?.(event.stream, event.chunk);
-    else if (event.type === 'ended') void this.#terminate(this.#exitOf(event.outcome));
+    else if (event.type === 'ended') {
+      // only a guest that ran to its own end leaves the worker in a known state
+      const reusable = event.outcome.kind === 'exited' && !event.outcome.memoryExhausted && !this.#terminating;
+      void this.#terminate(this.#exitOf(event.outcome), reusable);
+    }
   }
 
   #exitOf(outcome: GuestOutcome): Omit<ContainerExit, 'startedAt' | 'finishedAt'> {
@@ -64,12 +75,16 @@ export class WorkerContainer implements RunningContainer {
     );
   }
 
-  // Records the exit once, ends the worker (never reused) and closes files it left open.
-  async #terminate(exit: Omit<ContainerExit, 'startedAt' | 'finishedAt'>): Promise<void> {
+  // Records the exit once, returns the worker to the pool or ends it, and closes files left open.
+  async #terminate(exit: Omit<ContainerExit, 'startedAt' | 'finishedAt'>, reusable = false): Promise<void> {
     if (this.#finished || this.#terminating) return;
     this.#terminating = true;
     const finished: ContainerExit = { ...exit, startedAt: this.startedAt, finishedAt: new Date() };
-    await this.worker.terminate().catch(() => undefined);
+    this.worker.off('message', this.#onMessage);
+    this.worker.off('error', this.#onError);
+    this.worker.off('exit', this.#onExit);
+    if (reusable) this.worker.unref();
+    else await this.worker.terminate().catch(() => undefined);
     for (const fd of SharedFileTracker.openFds(this.#control)) {
       try {
         closeSync(fd);
@@ -78,6 +93,7 @@ export class WorkerContainer implements RunningContainer {
       }
     }
     this.#finished = finished;
+    if (reusable) this.release(this.worker);
     this.#settle(finished);
   }
 }

@@ -6,6 +6,8 @@ export interface GuestRunRequest {
   type: 'run';
   /** jco-generated function body returning `{ instantiate }`. */
   source: string;
+  /** Identifies `source` (the component digest): a reused worker evaluates each source once. */
+  sourceKey: string;
   modules: Record<string, WebAssembly.Module>;
   args: string[];
   env: Array<[string, string]>;

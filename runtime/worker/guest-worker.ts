@@ -1,5 +1,6 @@
-// Worker entry: waits for one run request, runs the guest, reports its outcome. Never reused:
-// the runtime terminates the worker afterwards. Does not import jco (startup cost).
+// Worker entry: runs guests one at a time, as run requests arrive, and reports each outcome. The
+// runtime reuses a worker only after a guest ended normally; after anything else it terminates it.
+// Does not import jco (startup cost).
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { GuestEvent, GuestRunRequest } from './guest-messages.js';
@@ -19,7 +20,7 @@ const emit = (event: GuestEvent): void => {
   else port.postMessage(event);
 };
 
-port.once('message', (request: GuestRunRequest) => {
+port.on('message', (request: GuestRunRequest) => {
   void runGuest(request, emit).then(
     (outcome) => emit({ type: 'ended', outcome }),
     (error: unknown) => emit({ type: 'ended', outcome: { kind: 'trapped', message: String(error), memoryExhausted: false } }),
