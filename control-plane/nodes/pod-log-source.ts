@@ -1,27 +1,18 @@
 // Serves `kubectl logs` from the agents: a `logs` request over the node channel, streamed back.
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../../api/errors.js';
 import type { Pod } from '../../api/types/pod.js';
+import type { PodLogOptions, PodLogSource } from '../api/api-deps.js';
 import { NodeCallError, type NodeChannel } from '../node-channel/node-channel.js';
-
-export interface LogRequest {
-  container?: string;
-  follow: boolean;
-  tailLines?: number;
-  timestamps: boolean;
-  previous: boolean;
-  sinceSeconds?: number;
-  limitBytes?: number;
-}
 
 /** How long a node may take to answer a request for logs that are not followed. */
 const LOGS_TIMEOUT_MS = 15_000;
 /** A followed stream stays open at most this long (the client reconnects). */
 const FOLLOW_TIMEOUT_MS = 4 * 3600_000;
 
-export class PodLogSourceOverChannel {
+export class PodLogSourceOverChannel implements PodLogSource {
   constructor(private readonly channel: NodeChannel) {}
 
-  async stream(pod: Pod, options: LogRequest, write: (chunk: string) => void, signal: AbortSignal): Promise<void> {
+  async stream(pod: Pod, options: PodLogOptions, write: (chunk: string) => void, signal: AbortSignal): Promise<void> {
     const node = pod.spec.nodeName;
     const name = pod.metadata.name!;
     const container = options.container ?? pod.spec.containers[0]?.name;
