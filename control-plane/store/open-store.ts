@@ -2,11 +2,15 @@
 //
 //   sqlite               DATA_DIR/state.db
 //   sqlite://PATH        PATH, resolved against DATA_DIR when relative (sqlite:///abs/state.db)
+//   ...?synchronous=full  fsync every commit (survives power loss). Default normal: WAL with
+//                        synchronous=NORMAL survives a crash or kill -9 of the control plane, never
+//                        corrupts, and may lose the last commits on power loss (docs/decisions/004).
 //   etcd://HOST:PORT[,HOST:PORT...]   an etcd v3 cluster over plain HTTP
 // The driver comes wrapped in a WatchCache (reads and watches from memory) unless `cache: false`.
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { openEtcdStore } from './etcd/etcd-store.js';
+import type { SqliteSynchronous } from './sqlite/schema.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 import { openWatchCache, type WatchCacheOptions } from './watch-cache/watch-cache.js';
@@ -19,7 +23,7 @@ export interface OpenStoreOptions {
 export class UnsupportedStoreUrlError extends Error {
   override readonly name = 'UnsupportedStoreUrlError';
   constructor(readonly url: string, reason: string) {
-    super(`unsupported store URL ${JSON.stringify(url)}: ${reason} (use sqlite, sqlite://PATH or etcd://HOST:PORT[,HOST:PORT])`);
+    super(`unsupported store URL ${JSON.stringify(url)}: ${reason} (use sqlite, sqlite://PATH[?synchronous=full] or etcd://HOST:PORT[,HOST:PORT])`);
   }
 }
 
@@ -33,19 +37,29 @@ export async function openStore(url: string, dataDir: string, options: OpenStore
 }
 
 async function openDriver(url: string, dataDir: string): Promise<Store> {
-  if (url === 'sqlite') return openSqliteFile(resolve(dataDir, 'state.db'));
-  if (url.startsWith('sqlite://')) {
-    const path = url.slice('sqlite://'.length);
+  if (url === 'sqlite' || url.startsWith('sqlite?') || url.startsWith('sqlite://')) {
+    const [base, query = ''] = url.split('?', 2) as [string, string?];
+    const path = base === 'sqlite' ? 'state.db' : base.slice('sqlite://'.length);
     if (path === '') throw new UnsupportedStoreUrlError(url, 'no file path');
-    return openSqliteFile(resolve(dataDir, path));
+    return openSqliteFile(resolve(dataDir, path), sqliteSynchronous(url, query));
   }
   if (url.startsWith('etcd://')) return openEtcdStore({ endpoints: parseEtcdEndpoints(url) });
   throw new UnsupportedStoreUrlError(url, 'unknown scheme');
 }
 
-async function openSqliteFile(path: string): Promise<Store> {
+async function openSqliteFile(path: string, synchronous: SqliteSynchronous): Promise<Store> {
   await mkdir(dirname(path), { recursive: true });
-  return openSqliteStore({ path });
+  return openSqliteStore({ path, synchronous });
+}
+
+function sqliteSynchronous(url: string, query: string): SqliteSynchronous {
+  const params = new URLSearchParams(query);
+  for (const key of params.keys()) {
+    if (key !== 'synchronous') throw new UnsupportedStoreUrlError(url, `unknown option ${JSON.stringify(key)}`);
+  }
+  const value = (params.get('synchronous') ?? 'normal').toUpperCase();
+  if (value !== 'NORMAL' && value !== 'FULL') throw new UnsupportedStoreUrlError(url, 'synchronous must be normal or full');
+  return value;
 }
 
 function parseEtcdEndpoints(url: string): string[] {

@@ -44,6 +44,11 @@ export class SqliteStore implements Store {
   #revision: number;
   #compactedRevision: number;
 
+  /** The connection's durability mode, as SQLite reports it (FULL or NORMAL). */
+  get synchronous(): SqliteSynchronous {
+    return (this.#db.pragma('synchronous', { simple: true }) as number) === 2 ? 'FULL' : 'NORMAL';
+  }
+
   constructor(options: SqliteStoreOptions) {
     this.#db = new Database(options.path);
     applySchema(this.#db, options.synchronous ?? 'FULL');

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openStore, UnsupportedStoreUrlError } from '../../../control-plane/store/open-store.js';
+import type { SqliteStore } from '../../../control-plane/store/sqlite/sqlite-store.js';
 
 let dataDir: string;
 beforeEach(async () => {
@@ -36,3 +37,18 @@ it.each(['postgres://localhost/db', 'sqlite:', 'sqlite://', 'etcd://', 'etcd://h
     await expect(openStore(url, dataDir)).rejects.toBeInstanceOf(UnsupportedStoreUrlError);
   },
 );
+
+it('sets SQLite durability from ?synchronous=, normal by default', async () => {
+  const modeOf = async (url: string) => {
+    const store = (await openStore(url, dataDir, { cache: false })) as SqliteStore;
+    const mode = store.synchronous;
+    await store.close();
+    return mode;
+  };
+  expect(await modeOf('sqlite')).toBe('NORMAL');
+  expect(await modeOf('sqlite?synchronous=full')).toBe('FULL');
+  expect(await modeOf('sqlite://full.db?synchronous=full')).toBe('FULL');
+  expect(existsSync(join(dataDir, 'full.db'))).toBe(true);
+  await expect(openStore('sqlite://x.db?synchronous=sometimes', dataDir)).rejects.toThrow(/normal or full/);
+  await expect(openStore('sqlite://x.db?cache=shared', dataDir)).rejects.toThrow(/unknown option "cache"/);
+});

@@ -16,11 +16,12 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-it('keeps every acknowledged write after the writer is killed with SIGKILL mid-stream', async () => {
+// NORMAL (the control plane's default) must survive a process kill as FULL does; they differ on power loss.
+it.each(['FULL', 'NORMAL'])('keeps every acknowledged write after the writer is killed with SIGKILL mid-stream (synchronous=%s)', async (synchronous) => {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-crash-'));
   dirs.push(dir);
   const path = join(dir, 'state.db');
-  const child = spawn(process.execPath, ['--import', 'tsx', writerPath, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', writerPath, path, synchronous], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   const acknowledged = new Map<string, { value: string; revision: number }>();
