@@ -1,6 +1,9 @@
 // The node agent: joins over its AgentChannel, renews its lease, applies desired state through the
 // PodManager, reports node and pod status, and answers requests (logs) from the control plane.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock, ClockTimer } from '../api/clock.js';
 import { microTime, rfc3339 } from '../api/clock.js';
@@ -9,9 +12,11 @@ import type { Condition } from '../api/types/meta.js';
 import type { PodRuntime } from '../runtime/pod-runtime.js';
 import type { AgentChannel, RpcReply } from './agent-channel.js';
 import type { ComponentFetcher } from './component-fetcher.js';
+import { pressure, sampleHost, type Pressure, type PressureSample } from './node-conditions.js';
 import { describeNode, type NodeSnapshot } from './node-info.js';
 import { PodManager } from './pods/pod-manager.js';
 import { serveLogs, type LogsParams } from './rpc/logs-rpc.js';
+import type { DesiredStateFile } from './state/desired-state-file.js';
 
 export interface AgentOptions {
   node: string;
@@ -27,6 +32,26 @@ export interface AgentOptions {
   leaseDurationSeconds?: number;
   leaseRenewIntervalMs?: number;
   fuelPerSecond?: number;
+  /** Where the applied desired state survives restarts (edge autonomy); in memory only when absent. */
+  stateFile?: DesiredStateFile;
+  /** PIDPressure threshold: running Wasm instances (default 4 per pod slot). */
+  maxInstances?: number;
+  /** MemoryPressure threshold (default 5 % of total memory, at least 64 MiB). */
+  minFreeMemoryBytes?: number;
+  /** Host sampling, for tests. */
+  sampleHost?: (runningInstances: number) => PressureSample;
+  /** The agent's data dir: emptyDir and persistentVolumeClaim volumes live under it. */
+  dataDir?: string;
+  /** hostPath volumes are allowed only under these prefixes (none: no hostPath). */
+  allowedHostPaths?: string[];
+  /** tmpfs directory for secrets and medium Memory emptyDirs (default /dev/shm/skiff-NODE). */
+  memoryDir?: string;
+}
+
+/** Secrets must stay in RAM: /dev/shm is tmpfs on Linux. Elsewhere they fall back to the data dir (documented). */
+function defaultMemoryDir(node: string, dataDir: string): string {
+  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 8); // two agents of one name never share it
+  return existsSync('/dev/shm') ? join('/dev/shm', `skiff-${node}-${id}`) : join(dataDir, 'memory');
 }
 
 export class Agent {
@@ -35,6 +60,8 @@ export class Agent {
   #leaseTimer: ClockTimer | undefined;
   #cpEpoch: string | undefined;
   #readySince: string;
+  #pressure: Pressure = { memory: false, pid: false };
+  #pressureSince: Record<keyof Pressure, string>;
   #stopped = false;
 
   constructor(private readonly options: AgentOptions) {
@@ -48,6 +75,7 @@ export class Agent {
       ...(options.fuelPerSecond ? { fuelPerSecond: options.fuelPerSecond } : {}),
     });
     this.#readySince = rfc3339(options.clock.now());
+    this.#pressureSince = { memory: this.#readySince, pid: this.#readySince };
     const channel = options.channel;
     this.pods = new PodManager({
       runtime: options.runtime,
@@ -55,6 +83,14 @@ export class Agent {
       clock: options.clock,
       nodeName: options.node,
       hostIP: nodeIP,
+      onStateChange: () => this.#persist(),
+      ...(options.dataDir ? {
+        volumeHost: {
+          dataDir: options.dataDir,
+          memoryDir: options.memoryDir ?? defaultMemoryDir(options.node, options.dataDir),
+          allowedHostPaths: options.allowedHostPaths ?? [],
+        },
+      } : {}),
       reporter: {
         podStatus: (m) => void channel.publishPodStatus(m).catch((e: Error) => this.#dropped('pod status', e)),
         event: (m) => void channel.publishEvent(m).catch((e: Error) => this.#dropped('event', e)),
@@ -62,8 +98,13 @@ export class Agent {
     });
   }
 
+  /**
+   * Runs the persisted pods at once (if any), then connects. With persisted pods the agent does not
+   * wait for its control plane (edge autonomy: it may be unreachable for hours); without, it does.
+   */
   async start(): Promise<void> {
-    await this.options.channel.connect({
+    const persisted = await this.#restore();
+    const connected = this.options.channel.connect({
       desired: (m) => this.#onDesired(m),
       rpc: (method, params, reply) => this.#onRpc(method, params, reply),
       cpPresence: (m) => this.#onCpPresence(m),
@@ -71,6 +112,38 @@ export class Agent {
       disconnected: () => this.options.logger.warn('disconnected from the control plane; pods keep running'),
     });
     this.#leaseTimer = this.options.clock.setInterval(() => this.#renewLease(), this.options.leaseRenewIntervalMs ?? 10_000);
+    if (!persisted) return connected;
+    connected.catch((e: Error) => this.options.logger.warn({ err: e.message }, 'agent channel did not connect'));
+  }
+
+  /** Resolves when the applied desired state is on disk (tests, orderly shutdown). */
+  async persisted(): Promise<void> {
+    await this.options.stateFile?.flushed();
+  }
+
+  async #restore(): Promise<boolean> {
+    const file = this.options.stateFile;
+    if (!file) return false;
+    try {
+      const state = await file.load();
+      if (!state || state.desired.node !== this.options.node) return false;
+      this.pods.restore(state);
+      this.options.logger.info({ generation: state.desired.generation, pods: state.desired.pods.length }, 'running the persisted desired state');
+      return true;
+    } catch (error) {
+      this.options.logger.error({ err: (error as Error).message }, 'persisted desired state unusable; waiting for the control plane');
+      return false;
+    }
+  }
+
+  #persist(): void {
+    const file = this.options.stateFile;
+    const { desired, finished } = this.pods.state();
+    if (!file || !desired) return;
+    // Secrets never touch the disk: a restart while offline waits for them (CreateContainerConfigError).
+    const { secrets: _secrets, ...withoutSecrets } = desired;
+    file.save({ desired: withoutSecrets, finished: finished as Record<string, Record<string, unknown>> })
+      .catch((e: Error) => this.options.logger.warn({ err: e.message }, 'could not persist the desired state'));
   }
 
   /** Stops every pod, says goodbye to the control plane, and closes the runtime (the agent owns it). */
@@ -78,7 +151,10 @@ export class Agent {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#leaseTimer?.cancel();
+    await this.options.stateFile?.flushed().catch(() => undefined);
     await this.pods.stopAll(gracePeriodMs);
+    // secrets and Memory volumes do not outlive the agent
+    if (this.options.dataDir) await rm(this.options.memoryDir ?? defaultMemoryDir(this.options.node, this.options.dataDir), { recursive: true, force: true });
     await this.options.channel.close();
     this.options.fetcher.close();
     await this.options.runtime.close();
@@ -121,22 +197,48 @@ export class Agent {
 
   #publishNodeStatus(): void {
     const heartbeat = rfc3339(this.options.clock.now());
-    const condition = (type: string, status: Condition['status'], reason: string, message: string): Condition => ({
-      type, status, reason, message, lastHeartbeatTime: heartbeat, lastTransitionTime: this.#readySince,
+    const condition = (type: string, status: Condition['status'], reason: string, message: string, since = this.#readySince): Condition => ({
+      type, status, reason, message, lastHeartbeatTime: heartbeat, lastTransitionTime: since,
     });
+    const { memory, pid } = this.#pressure;
     void this.options.channel.publishNodeStatus({
       ...this.#snapshot,
       conditions: [
-        condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'agent has sufficient memory available'),
+        memory
+          ? condition('MemoryPressure', 'True', 'KubeletHasInsufficientMemory', 'device free memory is below the threshold', this.#pressureSince.memory)
+          : condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'agent has sufficient memory available', this.#pressureSince.memory),
         condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'agent has no disk pressure'),
-        condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'agent has sufficient instance slots available'),
+        pid
+          ? condition('PIDPressure', 'True', 'KubeletHasInsufficientPID', 'running Wasm instances reached the node limit', this.#pressureSince.pid)
+          : condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'agent has sufficient instance slots available', this.#pressureSince.pid),
         condition('Ready', 'True', 'KubeletReady', 'skiff agent is posting ready status'),
       ],
       observedGeneration: this.pods.appliedGeneration,
     }).catch((e: Error) => this.#dropped('node status', e));
   }
 
+  /** Samples memory and instance counts; sends node status when a pressure condition flips. */
+  checkPressure(): void {
+    let running = 0;
+    for (const worker of this.pods.workers) running += worker.runningInstances;
+    const sample = (this.options.sampleHost ?? sampleHost)(running);
+    const next = pressure(sample, {
+      maxInstances: this.options.maxInstances ?? (this.options.maxPods ?? 110) * 4,
+      ...(this.options.minFreeMemoryBytes !== undefined ? { minFreeMemoryBytes: this.options.minFreeMemoryBytes } : {}),
+    });
+    const now = rfc3339(this.options.clock.now());
+    let changed = false;
+    for (const key of ['memory', 'pid'] as const) {
+      if (next[key] === this.#pressure[key]) continue;
+      this.#pressureSince[key] = now;
+      changed = true;
+    }
+    this.#pressure = next;
+    if (changed) this.#publishNodeStatus();
+  }
+
   #renewLease(): void {
+    this.checkPressure();
     if (!this.options.channel.isConnected) return;
     void this.options.channel.publishLease({
       renewTime: microTime(this.options.clock.now()),

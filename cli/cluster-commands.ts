@@ -61,14 +61,22 @@ export function registerClusterCommands(program: Command): void {
     .addOption(new Option('--mqtt-port <port>', 'run the embedded broker on this port').argParser(parsePort).conflicts('mqttUrl'))
     .option('--mqtt-host <host>', 'address the embedded broker listens on', '127.0.0.1')
     .addOption(new Option('--mqtt-url <url>', 'use an external broker (mosquitto, EMQX) instead').argParser(parseMqttUrl))
+    .option('--mqtt-username <name>', 'the control plane\'s username on the external broker (one topic level for mosquitto)')
+    .option('--mosquitto-password-file <path>', 'mosquitto password file the control plane rewrites as node credentials are issued')
+    .option('--mosquitto-pid-file <path>', 'mosquitto pid file: SIGHUP after each rewrite (mosquitto re-reads passwords and ACL)')
     .option('--store <url>', 'sqlite (default) or etcd://HOST:PORT', 'sqlite')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; store: string; logLevel: string }) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; logLevel: string }) => {
       const logger = createLogger(opts.logLevel);
+      const external = opts.mqttUrl ? {
+        url: opts.mqttUrl,
+        ...(opts.mqttUsername ? { username: opts.mqttUsername } : {}),
+        ...(opts.mosquittoPasswordFile ? { mosquitto: { passwordFile: resolve(opts.mosquittoPasswordFile), ...(opts.mosquittoPidFile ? { pidFile: resolve(opts.mosquittoPidFile) } : {}) } } : {}),
+      } : undefined;
       const cp = await startControlPlane({
         dataDir: resolve(opts.dataDir), logger, storeUrl: opts.store, apiHost: opts.apiHost, apiPort: opts.apiPort,
         ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
-        mqtt: opts.mqttUrl ? { url: opts.mqttUrl } : { host: opts.mqttHost, port: opts.mqttPort ?? 1883 },
+        mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? 1883 },
       });
       untilSignal(logger, [() => cp.stop()]);
       await pushExamples(cp.registry);
@@ -80,16 +88,20 @@ export function registerClusterCommands(program: Command): void {
   program.command('agent')
     .description('run one edge agent that joins a cluster over MQTT')
     .requiredOption('--server <url>', 'the MQTT broker, mqtt://HOST:PORT', parseMqttUrl)
-    .requiredOption('--token <token>', 'the node bootstrap token (DATA_DIR/node-token of the control plane)')
+    .requiredOption('--token <token>', 'the node bootstrap token (DATA_DIR/node-token of the control plane), exchanged once for this node\'s own credential')
     .requiredOption('--name <name>', 'this node\'s name (unique in the cluster)')
     .option('--data-dir <dir>', 'where the agent caches components', join(DEFAULT_DATA_DIR, 'agent'))
     .option('--labels <k=v,...>', 'extra node labels', parseLabels)
     .option('--node-ip <ip>', 'the address reported as InternalIP')
+    .option('--allow-host-path <prefix>', 'allow hostPath volumes under this directory (repeatable)', (v: string, all: string[]) => [...all, resolve(v)], [] as string[])
+    .option('--warm-workers <n>', 'idle worker threads kept ready for fast starts (0 saves ~10 MB each)', parseCount)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; logLevel: string }) => {
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; logLevel: string }) => {
       const logger = createLogger(opts.logLevel);
       const agent = await startAgent({
         server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,
+        allowedHostPaths: opts.allowHostPath,
+        ...(opts.warmWorkers !== undefined ? { warmWorkers: opts.warmWorkers } : {}),
         ...(opts.labels ? { labels: opts.labels } : {}),
         ...(opts.nodeIp ? { nodeIP: opts.nodeIp } : {}),
       });

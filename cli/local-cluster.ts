@@ -20,6 +20,9 @@ export interface LocalClusterOptions {
   /** Idle workers each agent keeps started (fast pod starts). */
   warmWorkers?: number;
   readyTimeoutMs?: number;
+  /** Passed to the control plane: how long a silent node stays Ready, and how often that is checked. */
+  nodeMonitorGracePeriodMs?: number;
+  nodeMonitorCheckIntervalMs?: number;
 }
 
 export interface LocalCluster {
@@ -38,6 +41,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     mqtt: { host: options.mqttHost ?? '127.0.0.1', port: options.mqttPort },
     ...(options.apiHost ? { apiHost: options.apiHost } : {}),
     ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
+    ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
+    ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
   });
   const agents: Agent[] = [];
   const stop = async () => {

@@ -11,10 +11,15 @@ import { startApiServer } from './api/api-server.js';
 import { writeKubeconfig } from './api/kubeconfig.js';
 import { ensureTls } from './api/tls.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
+import { BOOTSTRAP_MQTT_USER } from '../api/mqtt/node-credential.js';
+import { syncMosquittoCredentials, type MosquittoCredentialFiles } from './broker/mosquitto-credential-sync.js';
 import { CONTROL_PLANE_MQTT_USER, ensureCredentials } from './credentials.js';
 import { EventRecorder } from './events/event-recorder.js';
 import { MqttNodeChannel } from './node-channel/mqtt-node-channel.js';
 import { DesiredPublisher } from './nodes/desired-publisher.js';
+import { BOOTSTRAP_API_USER, mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
+import { NodeCredentials } from './nodes/node-credentials.js';
+import { startControllers } from './controllers/controller-manager.js';
 import { NodeLifecycle } from './nodes/node-lifecycle.js';
 import { NodeRegistry } from './nodes/node-registry.js';
 import { PodLogSourceOverChannel } from './nodes/pod-log-source.js';
@@ -24,6 +29,7 @@ import { nodeCredentialGuard } from './registry/node-credential-guard.js';
 import { mountRegistryRoutes } from './registry/registry-routes.js';
 import { ensureInitialNamespaces } from './resources/initial-namespaces.js';
 import { ResourceStore } from './resources/resource-store.js';
+import { encryptSecretsAtRest, ensureEncryptionKey } from './resources/secret-encryption.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openStore } from './store/open-store.js';
 
@@ -38,9 +44,18 @@ export interface ControlPlaneOptions {
   /** Extra names/addresses for the serving certificate (what remote agents and users dial). */
   advertiseHosts?: string[];
   /** The embedded broker on this host/port, or an external broker at `mqttUrl`. */
-  mqtt: { host: string; port: number } | { url: string };
+  mqtt: { host: string; port: number } | {
+    url: string;
+    /** The control plane's MQTT username on an external broker (mosquitto needs one topic level). */
+    username?: string;
+    /** mosquitto: the password file the control plane rewrites (and reloads) as node credentials are issued. */
+    mosquitto?: MosquittoCredentialFiles;
+  };
   clock?: Clock;
   nodeMonitorGracePeriodMs?: number;
+  nodeMonitorCheckIntervalMs?: number;
+  /** Pod evictions per second from unreachable/not-ready nodes. */
+  evictionsPerSecond?: number;
 }
 
 export interface RunningControlPlane {
@@ -52,6 +67,9 @@ export interface RunningControlPlane {
   caCert: string;
   registry: ComponentRegistry;
   resources: ResourceStore;
+  nodeCredentials: NodeCredentials;
+  /** Embedded broker only: closes it and starts it again on the same port (fault drills, tests). */
+  restartBroker?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,28 +85,48 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const credentials = await ensureCredentials(dataDir);
     const store = await openStore(options.storeUrl ?? 'sqlite', dataDir);
     stack.push(() => store.close());
-    const resources = new ResourceStore(store, { clock });
+    // Secrets are sealed with the data dir's key before they reach the store (encryption at rest).
+    const resources = new ResourceStore(encryptSecretsAtRest(store, await ensureEncryptionKey(dataDir)), { clock });
     await ensureInitialNamespaces(resources);
+    const nodeCredentials = await NodeCredentials.open(store);
 
     const apiHost = options.apiHost ?? '127.0.0.1';
     const tls = await ensureTls(dataDir, { hosts: ['127.0.0.1', 'localhost', apiHost, ...(options.advertiseHosts ?? [])] });
 
     let broker: EmbeddedBroker | undefined;
+    let restartBroker: (() => Promise<void>) | undefined;
     let mqttUrl: string;
+    let cpMqttUser = CONTROL_PLANE_MQTT_USER;
     if ('url' in options.mqtt) {
       mqttUrl = options.mqtt.url;
+      cpMqttUser = options.mqtt.username ?? CONTROL_PLANE_MQTT_USER;
+      const files = options.mqtt.mosquitto;
+      if (files) {
+        const sync = () => syncMosquittoCredentials(files, { [cpMqttUser]: credentials.controlPlaneMqttPassword }, credentials.nodeToken, nodeCredentials);
+        await sync();
+        const unsubscribe = nodeCredentials.onChange(() => sync().catch((e: Error) => logger.error({ err: e.message }, 'could not update mosquitto credentials')));
+        stack.push(unsubscribe);
+      }
     } else {
-      broker = await startEmbeddedBroker({
+      // a node authenticates only with its own credential; the bootstrap token only as the bootstrap user
+      const brokerOptions = {
         host: options.mqtt.host,
         port: options.mqtt.port,
         logger,
-        authenticator: (username, password) => {
-          if (username === CONTROL_PLANE_MQTT_USER) return password === credentials.controlPlaneMqttPassword ? { kind: 'control-plane' } : undefined;
-          return password === credentials.nodeToken ? { kind: 'node', node: username } : undefined;
+        authenticator: (username: string, password: string) => {
+          if (username === CONTROL_PLANE_MQTT_USER) return password === credentials.controlPlaneMqttPassword ? { kind: 'control-plane' as const } : undefined;
+          if (username === BOOTSTRAP_MQTT_USER) return password === credentials.nodeToken ? { kind: 'bootstrap' as const } : undefined;
+          return nodeCredentials.verify(username, password) ? { kind: 'node' as const, node: username } : undefined;
         },
-      });
+      };
+      broker = await startEmbeddedBroker(brokerOptions);
       stack.push(() => broker!.close());
       mqttUrl = broker.url;
+      restartBroker = async () => {
+        const port = broker!.port;
+        await broker!.close();
+        broker = await startEmbeddedBroker({ ...brokerOptions, port });
+      };
     }
 
     const registry = new ComponentRegistry(store, join(dataDir, 'blobs'));
@@ -101,11 +139,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       logger,
       tokens: (token) => {
         if (token === credentials.adminToken) return { name: 'admin', groups: ['system:masters'] };
-        if (token === credentials.nodeToken) return { name: 'system:node-bootstrap', groups: ['system:nodes'] };
+        if (token === credentials.nodeToken) return { name: BOOTSTRAP_API_USER, groups: ['system:nodes'] };
+        const node = nodeCredentials.nodeFor(token);
+        if (node) return { name: `system:node:${node}`, groups: ['system:nodes'] };
         return undefined;
       },
       podLogs: { stream: (pod, opts, write, signal) => logSource!.stream(pod, opts, write, signal) },
       extraRoutes: (api) => {
+        mountNodeCredentialRoutes(api, nodeCredentials); // before the guard: the bootstrap token may use it
         api.use('*', nodeCredentialGuard);
         mountRegistryRoutes(api, registry);
       },
@@ -117,7 +158,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
 
     const channel = new MqttNodeChannel({
       url: mqttUrl,
-      username: CONTROL_PLANE_MQTT_USER,
+      username: cpMqttUser,
       password: credentials.controlPlaneMqttPassword,
       epoch,
       registryUrl: apiUrl,
@@ -144,15 +185,22 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const scheduler = new Scheduler({ resources, events, clock, logger: logger.child({ component: 'scheduler' }) });
     scheduler.start();
     stack.push(() => scheduler.stop());
-    const lifecycle = new NodeLifecycle({ resources, registry: nodes, clock, logger, gracePeriodMs: options.nodeMonitorGracePeriodMs ?? 40_000 });
+    const lifecycle = new NodeLifecycle({ resources, registry: nodes, clock, logger, gracePeriodMs: options.nodeMonitorGracePeriodMs ?? 40_000,
+      ...(options.nodeMonitorCheckIntervalMs ? { checkIntervalMs: options.nodeMonitorCheckIntervalMs } : {}) });
     lifecycle.start();
     stack.push(() => lifecycle.stop());
+    const controllers = startControllers({
+      resources, events, clock, logger: logger.child({ component: 'controllers' }),
+      ...(options.evictionsPerSecond ? { nodeTaints: { evictionsPerSecond: options.evictionsPerSecond } } : {}),
+    });
+    stack.push(() => controllers.stop());
 
     const kubeconfigPath = join(dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, { server: apiUrl, caCert: tls.caCert, token: credentials.adminToken, clusterName: 'skiff' });
     logger.info({ apiUrl, mqttUrl, kubeconfigPath }, 'control plane started');
     return {
-      apiUrl, mqttUrl, kubeconfigPath, registry, resources,
+      apiUrl, mqttUrl, kubeconfigPath, registry, resources, nodeCredentials,
+      ...(restartBroker ? { restartBroker } : {}),
       adminToken: credentials.adminToken, nodeToken: credentials.nodeToken, caCert: tls.caCert,
       stop,
     };

@@ -2,6 +2,7 @@
 import { parseBytes, parseMillicores } from '../../api/quantity.js';
 import type { Container, Pod } from '../../api/types/pod.js';
 import type { ContainerLimits } from '../../runtime/pod-runtime.js';
+import type { ConfigLookup } from './config-lookup.js';
 
 /** The container's configuration cannot be honoured (Kubernetes: CreateContainerConfigError). */
 export class ContainerConfigError extends Error {
@@ -10,30 +11,61 @@ export class ContainerConfigError extends Error {
 
 export const FUEL_LIMIT_ANNOTATION = 'skiff.dev/fuel-limit';
 
-/** argv: `command` replaces the entrypoint (argv[0] defaults to the container name), `args` follow. */
-export function containerArgv(container: Container): string[] {
-  const [first, ...rest] = container.command ?? [];
-  return [first ?? container.name, ...rest, ...(container.args ?? [])];
+/**
+ * argv: `command` replaces the entrypoint (argv[0] defaults to the container name), `args` follow;
+ * $(VAR) references to the container's environment are expanded (`$$` escapes), as in Kubernetes.
+ */
+export function containerArgv(container: Container, env: ReadonlyArray<[string, string]> = []): string[] {
+  const vars = new Map(env);
+  const [first, ...rest] = (container.command ?? []).map((a) => expand(a, vars));
+  return [first ?? container.name, ...rest, ...(container.args ?? []).map((a) => expand(a, vars))];
 }
 
 export interface PodFacts {
   nodeName: string;
   podIP?: string;
   hostIP?: string;
+  /** ConfigMaps and Secrets of the node's desired state. */
+  config?: ConfigLookup;
 }
 
-/** Environment from `env` (value and fieldRef/resourceFieldRef); $(VAR) references expanded. */
+const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Environment from `envFrom` (ConfigMaps/Secrets, with prefix; keys that are not identifiers are
+ * skipped), then `env` (value, fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef), which
+ * wins; $(VAR) references expanded. A missing non-optional source is a ContainerConfigError.
+ */
 export function containerEnv(pod: Pod, container: Container, facts: PodFacts): Array<[string, string]> {
   const env = new Map<string, string>();
+  const namespace = pod.metadata.namespace ?? 'default';
+  for (const from of (container['envFrom'] as Array<Record<string, unknown>> | undefined) ?? []) {
+    const prefix = typeof from['prefix'] === 'string' ? from['prefix'] : '';
+    const ref = (from['configMapRef'] ?? from['secretRef']) as { name?: string; optional?: boolean } | undefined;
+    if (!ref?.name) continue;
+    const isSecret = from['secretRef'] !== undefined;
+    const data = isSecret ? facts.config?.secret(namespace, ref.name) : facts.config?.configMap(namespace, ref.name);
+    if (!data) {
+      if (ref.optional) continue;
+      throw new ContainerConfigError(`${isSecret ? 'secret' : 'configmap'} "${ref.name}" not found`);
+    }
+    for (const [key, value] of data) {
+      if (C_IDENTIFIER.test(prefix + key)) env.set(prefix + key, value.toString('utf8'));
+    }
+  }
   for (const variable of container.env ?? []) {
     if (variable.valueFrom === undefined) {
       env.set(variable.name, expand(variable.value ?? '', env));
       continue;
     }
-    env.set(variable.name, valueFrom(pod, container, facts, variable.name, variable.valueFrom));
+    const value = valueFrom(pod, container, facts, variable.name, variable.valueFrom);
+    if (value !== OPTIONAL_ABSENT) env.set(variable.name, value);
   }
   return [...env];
 }
+
+/** An optional key that is absent: the variable is not set at all (as in Kubernetes). */
+const OPTIONAL_ABSENT = '\u0000absent';
 
 const expand = (value: string, env: Map<string, string>): string =>
   value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (whole, name: string | undefined) =>
@@ -70,6 +102,19 @@ function valueFrom(pod: Pod, container: Container, facts: PodFacts, name: string
       ? Math.ceil(parseMillicores(value) / parseMillicores(divisor))
       : Math.ceil(parseBytes(value) / parseBytes(divisor));
     return String(amount);
+  }
+  for (const kind of ['configMapKeyRef', 'secretKeyRef'] as const) {
+    const ref = source[kind] as { name?: string; key?: string; optional?: boolean } | undefined;
+    if (!ref) continue;
+    const namespace = pod.metadata.namespace ?? 'default';
+    const what = kind === 'secretKeyRef' ? 'secret' : 'configmap';
+    const data = ref.name ? (kind === 'secretKeyRef' ? facts.config?.secret(namespace, ref.name) : facts.config?.configMap(namespace, ref.name)) : undefined;
+    const value = ref.key ? data?.get(ref.key) : undefined;
+    if (value !== undefined) return value.toString('utf8');
+    if (ref.optional) return OPTIONAL_ABSENT;
+    throw new ContainerConfigError(data
+      ? `couldn't find key ${ref.key} in ${what} ${namespace}/${ref.name}`
+      : `${what} "${ref.name}" not found`);
   }
   const kinds = Object.keys(source).join(', ');
   throw new ContainerConfigError(`env ${name}: valueFrom ${kinds} is not available on this node yet`);

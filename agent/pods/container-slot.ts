@@ -32,6 +32,28 @@ export class ContainerSlot {
     this.logs = makeLogs();
   }
 
+  /** A sidecar: an init container with restartPolicy Always (starts before the app, stays up). */
+  get sidecar(): boolean {
+    return this.init && this.spec.restartPolicy === 'Always';
+  }
+
+  /** Set on the first start (sidecars unblock the next init container then). */
+  started = false;
+  /** The pod's app containers have all finished: this sidecar is stopped, not restarted. */
+  sidecarDone = false;
+  #onFirstStart: Array<() => void> = [];
+
+  /** Resolves at the first start (or at once if it has started). */
+  firstStart(): Promise<void> {
+    if (this.started) return Promise.resolve();
+    return new Promise((resolve) => this.#onFirstStart.push(resolve));
+  }
+
+  markStarted(): void {
+    this.started = true;
+    for (const f of this.#onFirstStart.splice(0)) f();
+  }
+
   get name(): string {
     return this.spec.name;
   }
@@ -60,7 +82,7 @@ export class ContainerSlot {
   }
 
   view(): SlotView {
-    return { state: this.state, finished: this.finished, ready: this.ready };
+    return { state: this.state, finished: this.finished, ready: this.ready, sidecar: this.sidecar, started: this.started };
   }
 
   status(): ContainerStatus {

@@ -1,12 +1,16 @@
 // Applies the node's desired state: starts pods that are new, updates changed ones, stops deleted
-// ones, and reports each pod's status (deduplicated) and events through a PodReporter.
+// ones, and reports each pod's status (deduplicated) and events through a PodReporter. It also
+// remembers what must survive an agent restart or a lost link: finished pods (never re-run) and
+// removals the control plane has not yet seen (re-sent after every reconnect).
 import type { Clock } from '../../api/clock.js';
 import type { DesiredPod, DesiredStateMessage, EventMessage, PodStatusMessage } from '../../api/mqtt/messages.js';
-import type { PodStatus } from '../../api/types/pod.js';
+import type { Pod, PodStatus } from '../../api/types/pod.js';
 import type { LoadedComponent, PodRuntime } from '../../runtime/pod-runtime.js';
 import { InvalidComponentError, DigestMismatchError } from '../../runtime/pod-runtime.js';
 import type { ComponentFetcher } from '../component-fetcher.js';
+import { ConfigSet } from './config-lookup.js';
 import { ImagePullError, PodWorker } from './pod-worker.js';
+import { PodVolumes, type VolumeHostOptions } from './pod-volumes.js';
 
 type Envelope = 'v' | 'sessionId' | 'seq' | 'ts';
 
@@ -23,6 +27,16 @@ export interface PodManagerOptions {
   hostIP: string;
   reporter: PodReporter;
   logBufferBytes?: number;
+  /** Where volumes live; without it pods with volumes wait in CreateContainerConfigError. */
+  volumeHost?: VolumeHostOptions;
+  /** Called when what must be persisted changes (applied desired state, finished pods). */
+  onStateChange?: () => void;
+}
+
+/** What the agent persists: the applied desired state and the final status of finished pods. */
+export interface PodManagerState {
+  desired: DesiredStateMessage | undefined;
+  finished: Record<string, PodStatus>;
 }
 
 export class PodManager {
@@ -30,6 +44,14 @@ export class PodManager {
   readonly #workers = new Map<string, PodWorker>();
   readonly #lastSent = new Map<string, string>();
   readonly #removing = new Set<string>();
+  /** Pods that ran to completion on this node (possibly before an agent restart): uid -> final status. */
+  readonly #finished = new Map<string, { name: string; namespace: string; status: PodStatus }>();
+  /** Removals reported while the control plane may not have heard them; dropped once a desired state omits the pod. */
+  readonly #unackedRemovals = new Map<string, Omit<PodStatusMessage, 'v' | 'sessionId' | 'seq' | 'ts'>>();
+  #desired: DesiredStateMessage | undefined;
+  #config = new ConfigSet();
+  readonly #volumes = new Map<string, PodVolumes>();
+  #shuttingDown = false;
 
   constructor(private readonly options: PodManagerOptions) {}
 
@@ -42,17 +64,51 @@ export class PodManager {
     return this.#workers.size;
   }
 
+  /** Restores what a previous run of the agent persisted, then applies its desired state (offline start). */
+  restore(state: { desired: DesiredStateMessage; finished: Record<string, Record<string, unknown>> }): void {
+    for (const p of state.desired.pods) {
+      const status = state.finished[p.pod.metadata.uid];
+      if (status) this.#finished.set(p.pod.metadata.uid, { name: p.pod.metadata.name, namespace: p.pod.metadata.namespace, status: status as unknown as PodStatus });
+    }
+    this.apply(state.desired);
+  }
+
+  /** The state to persist (see PodManagerState). */
+  state(): PodManagerState {
+    const finished: Record<string, PodStatus> = {};
+    for (const [uid, f] of this.#finished) finished[uid] = f.status;
+    return { desired: this.#desired, finished };
+  }
+
   /** Applies a desired state if it is newer than the one applied; returns whether it did. */
   apply(desired: DesiredStateMessage): boolean {
     if (desired.generation <= this.#generation) return false;
     this.#generation = desired.generation;
+    this.#desired = desired;
+    this.#config = new ConfigSet(desired.configMaps, desired.secrets);
     const wanted = new Map(desired.pods.map((p) => [p.pod.metadata.uid, p]));
+    for (const uid of [...this.#unackedRemovals.keys()]) {
+      if (!wanted.has(uid)) this.#unackedRemovals.delete(uid);
+    }
+    for (const uid of [...this.#finished.keys()]) {
+      if (!wanted.has(uid)) this.#finished.delete(uid);
+    }
     for (const [uid, worker] of this.#workers) {
       if (!wanted.has(uid)) void this.#remove(worker, 0);
     }
     for (const [uid, desiredPod] of wanted) {
       const worker = this.#workers.get(uid);
-      if (worker) {
+      const finished = this.#finished.get(uid);
+      if (!worker && finished) {
+        // it ran to completion before this agent restarted: report it, never run it again
+        if (desiredPod.pod.metadata['deletionTimestamp']) {
+          this.#finished.delete(uid);
+          this.#sendRemoved(uid, finished.name, finished.namespace, finished.status);
+        } else {
+          this.#sendFinished(uid, finished.name, finished.namespace, finished.status);
+        }
+      } else if (worker) {
+        void this.#volumes.get(uid)?.update(desiredPod.pod as unknown as Pod, this.#config).catch(() => undefined);
         worker.update(desiredPod);
         if (desiredPod.pod.metadata['deletionTimestamp']) void this.#remove(worker, undefined);
       } else if (!desiredPod.pod.metadata['deletionTimestamp']) {
@@ -62,6 +118,7 @@ export class PodManager {
         this.#sendRemoved(uid, desiredPod.pod.metadata.name, desiredPod.pod.metadata.namespace);
       }
     }
+    this.options.onStateChange?.();
     return true;
   }
 
@@ -69,6 +126,10 @@ export class PodManager {
   republish(): void {
     this.#lastSent.clear();
     for (const worker of this.#workers.values()) this.#sendStatus(worker, worker.status());
+    for (const [uid, f] of this.#finished) {
+      if (!this.#workers.has(uid)) this.#sendFinished(uid, f.name, f.namespace, f.status);
+    }
+    for (const removal of this.#unackedRemovals.values()) this.options.reporter.podStatus(removal);
   }
 
   findPod(namespace: string, name: string): PodWorker | undefined {
@@ -85,13 +146,20 @@ export class PodManager {
 
   /** Stops every pod (agent shutdown): containers end, nothing is reported as removed. */
   async stopAll(gracePeriodMs: number): Promise<void> {
+    // the pods are not ending, the agent is: the control plane must not see them fail
+    this.#shuttingDown = true;
     await Promise.all([...this.#workers.values()].map((w) => w.terminate(gracePeriodMs)));
   }
 
   #startPod(desired: DesiredPod): void {
     const uid = desired.pod.metadata.uid;
     const { name, namespace } = desired.pod.metadata;
+    const host = this.options.volumeHost;
+    const volumes = host ? new PodVolumes(desired.pod as unknown as Pod, host, this.#config, { nodeName: this.options.nodeName, ...(desired.podIP ? { podIP: desired.podIP } : {}) }) : undefined;
+    if (volumes) this.#volumes.set(uid, volumes);
     const worker: PodWorker = new PodWorker(desired, {
+      ...(volumes ? { volumes } : {}),
+      config: () => this.#config,
       runtime: this.options.runtime,
       pullImage: (image, d) => this.#pullImage(image, d),
       clock: this.options.clock,
@@ -115,6 +183,8 @@ export class PodManager {
     const meta = worker.pod.metadata;
     const grace = graceMs ?? (meta.deletionGracePeriodSeconds ?? worker.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000;
     await worker.terminate(grace);
+    await this.#volumes.get(worker.uid)?.cleanup().catch(() => undefined);
+    this.#volumes.delete(worker.uid);
     this.#workers.delete(worker.uid);
     this.#removing.delete(worker.uid);
     this.#sendRemoved(worker.uid, meta.name!, meta.namespace!, worker.status());
@@ -122,17 +192,30 @@ export class PodManager {
 
   #sendRemoved(uid: string, name: string, namespace: string, status?: PodStatus): void {
     this.#lastSent.delete(uid);
-    this.options.reporter.podStatus({
+    const message = {
       uid, name, namespace, removed: true,
       status: (status ?? { phase: 'Failed' }) as PodStatusMessage['status'],
-    });
+    };
+    this.#unackedRemovals.set(uid, message);
+    this.options.reporter.podStatus(message);
+  }
+
+  #sendFinished(uid: string, name: string, namespace: string, status: PodStatus): void {
+    const text = JSON.stringify(status);
+    if (this.#lastSent.get(uid) === text) return;
+    this.#lastSent.set(uid, text);
+    this.options.reporter.podStatus({ uid, name, namespace, removed: false, status: status as PodStatusMessage['status'] });
   }
 
   #sendStatus(worker: PodWorker, status: PodStatus): void {
-    if (!this.#workers.has(worker.uid) || this.#removing.has(worker.uid)) return;
+    if (this.#shuttingDown || !this.#workers.has(worker.uid) || this.#removing.has(worker.uid)) return;
     const text = JSON.stringify(status);
     if (this.#lastSent.get(worker.uid) === text) return;
     this.#lastSent.set(worker.uid, text);
+    if ((status.phase === 'Succeeded' || status.phase === 'Failed') && !worker.terminating && !this.#finished.has(worker.uid)) {
+      this.#finished.set(worker.uid, { name: worker.pod.metadata.name!, namespace: worker.pod.metadata.namespace!, status });
+      this.options.onStateChange?.();
+    }
     const meta = worker.pod.metadata;
     this.options.reporter.podStatus({
       uid: worker.uid, name: meta.name!, namespace: meta.namespace!, removed: false,

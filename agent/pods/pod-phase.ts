@@ -7,7 +7,14 @@ export interface SlotView {
   /** The container will not run again (by restart policy, or the pod is terminating). */
   finished: boolean;
   ready: boolean;
+  /** An init container with restartPolicy Always: it counts as initialised once started, and runs on. */
+  sidecar?: boolean;
+  /** It has started at least once. */
+  started?: boolean;
 }
+
+/** An init container no longer holding the pod back: completed, or a sidecar that has started. */
+const initDone = (s: SlotView) => (s.sidecar ? !!s.started : s.finished && s.state.terminated?.exitCode === 0);
 
 /** Whether a container that exited with `exitCode` starts again under `policy`. */
 export const shouldRestart = (policy: RestartPolicy, exitCode: number): boolean =>
@@ -20,9 +27,9 @@ export function restartDelayMs(restartCount: number, baseMs = 10_000, maxMs = 30
 }
 
 export function podPhase(init: SlotView[], app: SlotView[]): PodPhase {
-  const failedInit = init.find((s) => s.finished && (s.state.terminated?.exitCode ?? 0) !== 0);
+  const failedInit = init.find((s) => !s.sidecar && s.finished && (s.state.terminated?.exitCode ?? 0) !== 0);
   if (failedInit) return 'Failed';
-  if (init.some((s) => !(s.finished && s.state.terminated?.exitCode === 0))) return 'Pending';
+  if (!init.every(initDone)) return 'Pending';
   if (app.length > 0 && app.every((s) => s.finished && s.state.terminated)) {
     return app.every((s) => s.state.terminated!.exitCode === 0) ? 'Succeeded' : 'Failed';
   }
@@ -32,7 +39,7 @@ export function podPhase(init: SlotView[], app: SlotView[]): PodPhase {
 }
 
 export function podConditions(init: SlotView[], app: SlotView[], now: string, previous: Condition[] = []): Condition[] {
-  const initialized = init.every((s) => s.state.terminated?.exitCode === 0);
+  const initialized = init.every(initDone);
   const containersReady = app.length > 0 && app.every((s) => s.ready);
   const completed = app.length > 0 && app.every((s) => s.finished && s.state.terminated);
   const notReady = completed ? 'PodCompleted' : 'ContainersNotReady';

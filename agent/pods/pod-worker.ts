@@ -7,7 +7,9 @@ import type { DesiredPod } from '../../api/mqtt/messages.js';
 import type { Container, Pod, PodStatus, RestartPolicy } from '../../api/types/pod.js';
 import type { LoadedComponent, PodRuntime } from '../../runtime/pod-runtime.js';
 import { LogBuffer } from '../log-buffer.js';
+import type { ConfigLookup } from './config-lookup.js';
 import { ContainerConfigError, containerArgv, containerEnv, containerLimits } from './container-config.js';
+import type { PodVolumes } from './pod-volumes.js';
 import { ContainerSlot } from './container-slot.js';
 import { podConditions, podPhase, restartDelayMs, shouldRestart } from './pod-phase.js';
 
@@ -25,6 +27,10 @@ export interface PodWorkerDeps {
   onStatus(status: PodStatus): void;
   onEvent: PodEventSink;
   logBufferBytes?: number;
+  /** The pod's volumes (absent: the pod may not declare any). */
+  volumes?: PodVolumes;
+  /** The node's current ConfigMaps and Secrets. */
+  config?: () => ConfigLookup | undefined;
 }
 
 export class ImagePullError extends Error {
@@ -87,8 +93,9 @@ export class PodWorker {
         this.deps.onEvent('Normal', 'Killing', `Container ${slot.name} definition changed, will be restarted`, slot.fieldPath);
         void slot.running?.stop(this.#graceMs());
       }
-      // an image that could not be resolved before may resolve now
-      if (slot.state.waiting?.reason === 'ErrImagePull' || slot.state.waiting?.reason === 'ImagePullBackOff') slot.retryNow?.();
+      // an image that could not be resolved before may resolve now; a missing ConfigMap/Secret may exist now
+      const waiting = slot.state.waiting?.reason;
+      if (waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff' || waiting === 'CreateContainerConfigError') slot.retryNow?.();
     }
     if (!before.metadata.deletionTimestamp && this.pod.metadata.deletionTimestamp) void this.terminate(this.#graceMs());
   }
@@ -118,6 +125,11 @@ export class PodWorker {
 
   get terminating(): boolean {
     return this.#terminating;
+  }
+
+  /** Containers of this pod running right now (each is one Wasm instance in its own worker). */
+  get runningInstances(): number {
+    return [...this.#init, ...this.#app].filter((s) => s.running !== undefined).length;
   }
 
   /** The log buffer of a container (`previous`: of its last terminated run). */
@@ -163,6 +175,12 @@ export class PodWorker {
 
   async #runInitThenApp(): Promise<void> {
     for (const slot of this.#init) {
+      if (slot.sidecar) {
+        // starts, then keeps running (restarted whatever the pod's policy) beside the next ones
+        const loop = this.#keepRunning(slot, 'Always');
+        await Promise.race([slot.firstStart(), loop]);
+        continue;
+      }
       while (!this.#terminating) {
         const exit = await this.#runOnce(slot);
         if (exit === 0) break;
@@ -183,14 +201,23 @@ export class PodWorker {
     }
     if (this.#terminating) return;
     await Promise.all(this.#app.map((slot) => this.#keepRunning(slot)));
+    // every app container is done for good: its sidecars go too (as the kubelet stops them)
+    for (const slot of this.#init.filter((s) => s.sidecar)) {
+      slot.sidecarDone = true;
+      slot.retryNow?.();
+      await slot.running?.stop(this.#graceMs());
+    }
   }
 
-  async #keepRunning(slot: ContainerSlot): Promise<void> {
-    while (!this.#terminating) {
+  async #keepRunning(slot: ContainerSlot, policy: RestartPolicy = this.restartPolicy): Promise<void> {
+    while (!this.#terminating && !slot.sidecarDone) {
       const exit = await this.#runOnce(slot);
-      if (this.#terminating) break;
+      if (this.#terminating || slot.sidecarDone) {
+        slot.finished = true;
+        break;
+      }
       // a container that never started (image/config error) is retried whatever the policy
-      if (exit !== undefined && !shouldRestart(this.restartPolicy, exit)) {
+      if (exit !== undefined && !shouldRestart(policy, exit)) {
         slot.finished = true;
         this.#report();
         return;
@@ -206,12 +233,16 @@ export class PodWorker {
     try {
       component = await this.#pull(slot);
       if (this.#terminating) return undefined;
+      if (this.pod.spec.volumes?.length && !this.deps.volumes) throw new ContainerConfigError('this agent cannot mount volumes (no data dir)');
+      await this.deps.volumes?.prepare();
+      const env = containerEnv(this.pod, slot.spec, { nodeName: this.deps.nodeName, podIP: this.#desired.podIP, hostIP: this.deps.hostIP, config: this.deps.config?.() });
       spec = {
         id: `${this.uid}/${slot.name}/${slot.restartCount}`,
         component,
-        args: containerArgv(slot.spec),
-        env: containerEnv(this.pod, slot.spec, { nodeName: this.deps.nodeName, podIP: this.#desired.podIP, hostIP: this.deps.hostIP }),
+        args: containerArgv(slot.spec, env),
+        env,
         limits: containerLimits(this.pod, slot.spec),
+        preopens: this.deps.volumes?.preopens(slot.spec) ?? [],
         onOutput: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => slot.logs.write(stream, Buffer.from(chunk).toString('utf8')),
       };
     } catch (error) {
@@ -229,6 +260,7 @@ export class PodWorker {
     slot.running = running;
     slot.state = { running: { startedAt: rfc3339(running.startedAt.getTime()) } };
     slot.ready = true;
+    slot.markStarted();
     this.deps.onEvent('Normal', 'Started', `Started container ${slot.name}`, slot.fieldPath);
     this.#report();
     const exit = await running.exited;

@@ -80,6 +80,16 @@ export const desiredPod = z.object({
 });
 export type DesiredPod = z.infer<typeof desiredPod>;
 
+/** A ConfigMap or Secret a pod of the node references (Secret `data` values are base64, as in the API). */
+export const configData = z.object({
+  namespace: z.string(),
+  name: z.string(),
+  data: z.record(z.string(), z.string()).default({}),
+  /** ConfigMap binaryData (base64). */
+  binaryData: z.record(z.string(), z.string()).optional(),
+});
+export type ConfigData = z.infer<typeof configData>;
+
 /** The full desired state of one node. Retained; agents apply only a newer generation. */
 export const desiredStateMessage = z.object({
   v: z.literal(PROTOCOL_VERSION),
@@ -88,6 +98,10 @@ export const desiredStateMessage = z.object({
   cpEpoch: z.string(),
   ts: z.number().int().nonnegative(),
   pods: z.array(desiredPod),
+  /** The ConfigMaps the node's pods reference (env, envFrom, volumes); missing ones are absent. */
+  configMaps: z.array(configData).optional(),
+  /** The Secrets the node's pods reference: sent only to nodes running such pods; agents keep them in memory. */
+  secrets: z.array(configData).optional(),
 });
 export type DesiredStateMessage = z.infer<typeof desiredStateMessage>;
 

@@ -12,6 +12,8 @@ const subresourceInfo: Record<string, SubresourceInfo> = {
   log: { kind: same, verbs: ['get'] },
   binding: { kind: () => ({ group: '', version: 'v1', kind: 'Binding' }), verbs: ['create'] },
   finalize: { kind: same, verbs: ['update'] },
+  scale: { kind: () => ({ group: 'autoscaling', version: 'v1', kind: 'Scale' }), verbs: ['get', 'patch', 'update'] },
+  eviction: { kind: () => ({ group: 'policy', version: 'v1', kind: 'Eviction' }), verbs: ['create'] },
 };
 
 export function apiVersions(serverAddress: string) {

@@ -13,7 +13,7 @@ import { isDryRun } from './query-options.js';
 import { mediaType, readBody } from './request-body.js';
 import type { ResourceTarget } from './resource-path.js';
 
-const patchTypes = {
+export const patchTypes = {
   'application/merge-patch+json': applyMergePatch,
   'application/json-patch+json': applyJsonPatch,
   'application/strategic-merge-patch+json': applyStrategicMergePatch,

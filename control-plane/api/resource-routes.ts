@@ -3,9 +3,11 @@ import type { Context, Hono } from 'hono';
 import { MethodNotAllowedError } from '../../api/errors.js';
 import type { ApiDeps } from './api-deps.js';
 import { bindPod } from './binding-handler.js';
+import { evictPod } from './eviction-handler.js';
 import { createObject, deleteCollection, deleteObject, getObject, listObjects, updateObject } from './object-handlers.js';
 import { patchObject } from './patch-handler.js';
 import { streamPodLog } from './pod-log-handler.js';
+import { getScale, patchScale, updateScale } from './scale-handler.js';
 import { parseResourcePath, type ResourceTarget } from './resource-path.js';
 import { isTrue } from './query-options.js';
 import { watchObjects } from './watch-handler.js';
@@ -25,14 +27,18 @@ async function dispatch(c: Context, deps: ApiDeps, t: ResourceTarget): Promise<R
   if (!t.subresource && !t.type.verbs.includes(verb)) throw notAllowed(method, t);
   if (method === 'GET') {
     if (t.subresource === 'log' && isNamed(t)) return streamPodLog(c, deps, t);
+    if (t.subresource === 'scale' && isNamed(t)) return getScale(c, deps, t);
     if (verb === 'watch') return watchObjects(c, deps, t);
     return isNamed(t) ? getObject(c, deps, t) : listObjects(c, deps, t);
   }
   if (method === 'POST') {
     if (t.subresource === 'binding' && isNamed(t)) return bindPod(c, deps, t);
+    if (t.subresource === 'eviction' && isNamed(t)) return evictPod(c, deps, t);
     if (!isNamed(t)) return createObject(c, deps, t);
   }
-  if (method === 'PUT' && isNamed(t) && t.subresource !== 'log' && t.subresource !== 'binding') return updateObject(c, deps, t);
+  if (method === 'PUT' && isNamed(t) && t.subresource === 'scale') return updateScale(c, deps, t);
+  if (method === 'PATCH' && isNamed(t) && t.subresource === 'scale') return patchScale(c, deps, t);
+  if (method === 'PUT' && isNamed(t) && (!t.subresource || t.subresource === 'status' || t.subresource === 'finalize')) return updateObject(c, deps, t);
   if (method === 'PATCH' && isNamed(t) && (!t.subresource || t.subresource === 'status')) return patchObject(c, deps, t);
   if (method === 'DELETE' && !t.subresource) return isNamed(t) ? deleteObject(c, deps, t) : deleteCollection(c, deps, t);
   throw notAllowed(method, t);

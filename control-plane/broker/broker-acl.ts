@@ -4,7 +4,11 @@ import { MAX_PAYLOAD_BYTES } from '../../api/mqtt/messages.js';
 import { isTopicLevel } from '../../api/mqtt/topic-level.js';
 import { TOPIC_PREFIX } from '../../api/mqtt/topics.js';
 
-export type Identity = { kind: 'control-plane' } | { kind: 'node'; node: string };
+/** `bootstrap`: an agent holding only the bootstrap token; it may read the control plane's presence and nothing else. */
+export type Identity = { kind: 'control-plane' } | { kind: 'node'; node: string } | { kind: 'bootstrap' };
+
+/** What a bootstrap identity may subscribe to (to learn the API URL for the credential exchange). */
+export const BOOTSTRAP_SUBSCRIBE_TOPICS: readonly string[] = [`${TOPIC_PREFIX}/cp/presence`];
 
 /** Whole-packet cap on the socket: the largest payload plus room for the fixed header and topic. */
 export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096;
@@ -48,6 +52,7 @@ export function isValidNodeName(name: string): boolean {
  */
 export function isClientIdAllowed(identity: Identity, username: string, clientId: string): boolean {
   if (identity.kind === 'node') return isValidNodeName(identity.node) && clientId === identity.node;
+  // bootstrap and control plane: the username, optionally followed by `/instance`
   return clientId === username || (clientId.startsWith(`${username}/`) && clientId.length > username.length + 1);
 }
 
@@ -70,6 +75,7 @@ export function canPublish(identity: Identity, topic: string, payloadBytes: numb
   if (identity.kind === 'control-plane') {
     return topic.startsWith(`${TOPIC_PREFIX}/`) ? allow : deny(`the control plane publishes only under ${TOPIC_PREFIX}/`);
   }
+  if (identity.kind === 'bootstrap') return deny('a bootstrap client publishes nothing');
   const { node } = identity;
   if (!NODE_PUBLISH_PATTERNS.some((p) => matchesPattern(fill(p, node), topic))) {
     return deny(`node ${node} may not publish to ${topic}`);
@@ -85,6 +91,9 @@ export function canSubscribe(identity: Identity, filter: string): AclDecision {
     return filter.startsWith(`${TOPIC_PREFIX}/`)
       ? allow
       : deny(`the control plane subscribes only under ${TOPIC_PREFIX}/`);
+  }
+  if (identity.kind === 'bootstrap') {
+    return BOOTSTRAP_SUBSCRIBE_TOPICS.includes(filter) ? allow : deny(`a bootstrap client may not subscribe to ${filter}`);
   }
   const { node } = identity;
   const permitted = NODE_SUBSCRIBE_PATTERNS.some((p) => {

@@ -1,10 +1,14 @@
 // Publishes each node's full desired state (its bound pods, with images resolved to digests) over
 // the NodeChannel. The generation is the store revision the content was read at, so agents can
 // order desired states across control-plane restarts: every content change has a higher revision.
+// The ConfigMaps and Secrets the node's pods reference travel with it (Secrets only to such nodes),
+// and a change to one republishes exactly the nodes that reference it.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../api/clock.js';
-import type { DesiredPod, DesiredStateMessage, ImageResolution } from '../../api/mqtt/messages.js';
+import { NotFoundError } from '../../api/errors.js';
+import type { ConfigData, DesiredPod, DesiredStateMessage, ImageResolution } from '../../api/mqtt/messages.js';
+import type { KubeObject } from '../../api/types/meta.js';
 import { PROTOCOL_VERSION } from '../../api/mqtt/messages.js';
 import type { Node } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
@@ -14,6 +18,9 @@ import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { POD_IP_ANNOTATION } from '../scheduler/scheduler.js';
 import { WorkQueue } from '../controllers/work-queue.js';
+import { podConfigRefs, type ConfigRefs } from './pod-config-refs.js';
+
+type ConfigObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
 
 export interface DesiredPublisherOptions {
   resources: ResourceStore;
@@ -37,6 +44,8 @@ const contentHash = (value: unknown) => createHash('sha256').update(JSON.stringi
 export class DesiredPublisher {
   readonly #published = new Map<string, { hash: string; generation: number }>();
   readonly #podContent = new Map<string, string>(); // pod key -> hash of its desired view
+  /** node -> the config objects its last desired state carried (`configmaps/ns/name`, `secrets/ns/name`) */
+  readonly #configRefs = new Map<string, Set<string>>();
   readonly #queue: WorkQueue;
   #watches: Array<{ cancel(): void }> = [];
   #unsubscribe: (() => void) | undefined;
@@ -81,8 +90,17 @@ export class DesiredPublisher {
         if (type === 'ADDED') this.#queue.add(node.metadata.name!);
       }, () => this.options.clock.setTimeout(watchNodes, 1000)));
     };
+    const watchConfig = (type: typeof resourceTypes.configmaps) => {
+      this.#watches.push(resources.watch<ConfigObject>(type, { resourceVersion: '0' }, (event, o) => {
+        if (event === 'BOOKMARK' || event === 'ERROR') return;
+        const key = `${type.plural}/${o.metadata.namespace}/${o.metadata.name}`;
+        for (const [node, refs] of this.#configRefs) if (refs.has(key)) this.#queue.add(node);
+      }, () => this.options.clock.setTimeout(() => watchConfig(type), 1000)));
+    };
     watchPods();
     watchNodes();
+    if (resourceTypes.configmaps) watchConfig(resourceTypes.configmaps);
+    if (resourceTypes.secrets) watchConfig(resourceTypes.secrets);
     // a pushed tag may resolve images that could not be resolved before
     this.#unsubscribe = this.options.registry.onPush(() => {
       for (const node of this.#published.keys()) this.#queue.add(node);
@@ -114,7 +132,9 @@ export class DesiredPublisher {
     const generation = Number(list.metadata.resourceVersion ?? 0);
     const pods: DesiredPod[] = [];
     const resolved = new Map<string, ImageResolution>();
+    const refs: ConfigRefs = { configMaps: new Set(), secrets: new Set() };
     for (const pod of list.items.sort((a, b) => (a.metadata.uid! < b.metadata.uid! ? -1 : 1))) {
+      podConfigRefs(pod, refs);
       const images: Record<string, ImageResolution> = {};
       for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
         let r = resolved.get(c.image);
@@ -128,15 +148,38 @@ export class DesiredPublisher {
       const podIP = pod.metadata.annotations?.[POD_IP_ANNOTATION];
       pods.push({ pod: desiredView(pod), images, ...(podIP ? { podIP } : {}) });
     }
-    const hash = contentHash(pods);
+    const configMaps = await this.#readConfig(resourceTypes.configmaps, refs.configMaps);
+    const secrets = await this.#readConfig(resourceTypes.secrets, refs.secrets);
+    this.#configRefs.set(node, new Set([
+      ...[...refs.configMaps].map((k) => `configmaps/${k}`), ...[...refs.secrets].map((k) => `secrets/${k}`),
+    ]));
+    const hash = contentHash({ pods, configMaps, secrets });
     const last = this.#published.get(node);
     if (last && last.hash === hash) return;
     const message: DesiredStateMessage = {
       v: PROTOCOL_VERSION, node, generation,
       cpEpoch: this.options.cpEpoch, ts: this.options.clock.now(), pods,
+      ...(configMaps.length ? { configMaps } : {}),
+      ...(secrets.length ? { secrets } : {}),
     };
     await this.options.channel.publishDesired(message);
     this.#published.set(node, { hash, generation: message.generation });
     this.options.logger.debug({ node, generation: message.generation, pods: pods.length }, 'published desired state');
+  }
+
+  /** The referenced objects that exist (a missing one is the agent's CreateContainerConfigError to report). */
+  async #readConfig(type: typeof resourceTypes.configmaps | undefined, keys: Set<string>): Promise<ConfigData[]> {
+    if (!type) return [];
+    const out: ConfigData[] = [];
+    for (const key of [...keys].sort()) {
+      const [namespace, name] = key.split('/') as [string, string];
+      try {
+        const o = await this.options.resources.get<ConfigObject>(type, namespace, name);
+        out.push({ namespace, name, data: o.data ?? {}, ...(o.binaryData ? { binaryData: o.binaryData } : {}) });
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+    }
+    return out;
   }
 }

@@ -2,18 +2,33 @@
 import type { KubeObject } from '../../api/types/meta.js';
 import type { Namespace } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
+import { defaultHorizontalPodAutoscaler, defaultPersistentVolume, defaultPersistentVolumeClaim, defaultSecret } from './config-defaults.js';
 import { defaultPod } from './pod-defaults.js';
 import type { ResourceType } from './resource-types.js';
+import { defaultEndpointSlice, defaultEndpoints, defaultNetworkPolicy, defaultService } from './service-defaults.js';
+import { defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet } from './workload-defaults.js';
+
+type Defaulter = (obj: never) => void;
+
+const defaulters: Record<string, Defaulter> = {
+  pods: defaultPod,
+  namespaces: defaultNamespace,
+  deployments: defaultDeployment,
+  replicasets: defaultReplicaSet,
+  daemonsets: defaultDaemonSet,
+  jobs: defaultJob,
+  services: defaultService,
+  endpoints: defaultEndpoints,
+  endpointslices: defaultEndpointSlice,
+  networkpolicies: defaultNetworkPolicy,
+  secrets: defaultSecret,
+  persistentvolumes: defaultPersistentVolume,
+  persistentvolumeclaims: defaultPersistentVolumeClaim,
+  horizontalpodautoscalers: defaultHorizontalPodAutoscaler,
+};
 
 export function applyDefaults(type: ResourceType, obj: KubeObject): void {
-  switch (type.plural) {
-    case 'pods':
-      defaultPod(obj as Pod);
-      break;
-    case 'namespaces':
-      defaultNamespace(obj as Namespace);
-      break;
-  }
+  (defaulters[type.plural] as ((o: KubeObject) => void) | undefined)?.(obj);
 }
 
 function defaultNamespace(ns: Namespace): void {

@@ -2,19 +2,52 @@
 import { ValidationError, type StatusCause } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import type { Pod } from '../../api/types/pod.js';
+import {
+  validateConfigMap, validateConfigUpdate, validateHorizontalPodAutoscaler, validatePersistentVolume,
+  validatePersistentVolumeClaim, validatePersistentVolumeClaimUpdate, validateSecret,
+} from './config-validation.js';
 import { forbidden, required } from './field-causes.js';
+import type { PersistentVolumeClaim } from './kinds/config.js';
+import type { Service } from './kinds/services.js';
 import { validateMetadata } from './metadata-validation.js';
+import { validateIngress, validateIngressClass, validateIngressClassUpdate, validateNetworkPolicy } from './networking-validation.js';
 import { validatePodUpdate } from './pod-update-validation.js';
 import { validatePod } from './pod-validation.js';
 import type { ResourceType } from './resource-types.js';
+import { validateEndpointSlice, validateEndpoints, validateService, validateServiceUpdate } from './service-validation.js';
+import {
+  validateControllerRevision, validateDaemonSet, validateDeployment, validateJob, validateReplicaSet, validateWorkloadUpdate,
+} from './workload-validation.js';
+
+type Validator = (obj: never) => StatusCause[];
+
+const validators: Record<string, Validator> = {
+  pods: validatePod,
+  events: (obj: KubeObject) => (obj['involvedObject'] && typeof obj['involvedObject'] === 'object' ? [] : [required('involvedObject')]),
+  deployments: validateDeployment,
+  replicasets: validateReplicaSet,
+  daemonsets: validateDaemonSet,
+  jobs: validateJob,
+  controllerrevisions: validateControllerRevision,
+  services: validateService,
+  endpoints: validateEndpoints,
+  endpointslices: validateEndpointSlice,
+  configmaps: validateConfigMap,
+  secrets: validateSecret,
+  persistentvolumes: validatePersistentVolume,
+  persistentvolumeclaims: validatePersistentVolumeClaim,
+  horizontalpodautoscalers: validateHorizontalPodAutoscaler,
+  ingresses: validateIngress,
+  ingressclasses: validateIngressClass,
+  networkpolicies: validateNetworkPolicy,
+};
 
 export function validateCreate(type: ResourceType, obj: KubeObject): void {
   throwIfAny(type, obj, [...validateMetadata(type, obj.metadata), ...validateKind(type, obj)]);
 }
 
 export function validateUpdate(type: ResourceType, oldObj: KubeObject, newObj: KubeObject): void {
-  const causes = [...validateMetadata(type, newObj.metadata), ...validateKind(type, newObj)];
-  if (type.plural === 'pods') causes.push(...validatePodUpdate(oldObj as Pod, newObj as Pod));
+  const causes = [...validateMetadata(type, newObj.metadata), ...validateKind(type, newObj), ...validateKindUpdate(type, oldObj, newObj)];
   if (oldObj.metadata.deletionTimestamp && (newObj.metadata.finalizers ?? []).some((f) => !(oldObj.metadata.finalizers ?? []).includes(f))) {
     causes.push(forbidden('metadata.finalizers', 'no new finalizers can be added if the object is being deleted'));
   }
@@ -22,13 +55,19 @@ export function validateUpdate(type: ResourceType, oldObj: KubeObject, newObj: K
 }
 
 function validateKind(type: ResourceType, obj: KubeObject): StatusCause[] {
+  return (validators[type.plural] as ((o: KubeObject) => StatusCause[]) | undefined)?.(obj) ?? [];
+}
+
+function validateKindUpdate(type: ResourceType, oldObj: KubeObject, newObj: KubeObject): StatusCause[] {
   switch (type.plural) {
-    case 'pods':
-      return validatePod(obj as Pod);
-    case 'events':
-      return obj['involvedObject'] && typeof obj['involvedObject'] === 'object' ? [] : [required('involvedObject')];
-    default:
-      return [];
+    case 'pods': return validatePodUpdate(oldObj as Pod, newObj as Pod);
+    case 'deployments': case 'replicasets': case 'daemonsets': case 'jobs':
+      return validateWorkloadUpdate(type.plural, oldObj, newObj);
+    case 'services': return validateServiceUpdate(oldObj as Service, newObj as Service);
+    case 'configmaps': case 'secrets': return validateConfigUpdate(type.plural, oldObj, newObj);
+    case 'persistentvolumeclaims': return validatePersistentVolumeClaimUpdate(oldObj as PersistentVolumeClaim, newObj as PersistentVolumeClaim);
+    case 'ingressclasses': return validateIngressClassUpdate(oldObj, newObj);
+    default: return [];
   }
 }
 

@@ -1,23 +1,29 @@
 // Pod defaulting as the real API server does it (SetDefaults_Pod + DefaultTolerationSeconds admission).
-import type { Container, Pod } from '../../api/types/pod.js';
+import type { Container, Pod, PodSpec } from '../../api/types/pod.js';
 import { parseQuantity } from './quantity.js';
 
 export function defaultPod(pod: Pod): void {
   const spec = (pod.spec ??= { containers: [] });
+  defaultPodSpec(spec);
+  // Pod-only: SetDefaults_Pod and the Priority/DefaultTolerationSeconds admission plugins (not templates).
+  spec['enableServiceLinks'] ??= true;
+  spec['preemptionPolicy'] ??= 'PreemptLowerPriority';
+  spec['priority'] ??= 0;
+  addDefaultTolerations(pod);
+  const status = (pod.status ??= {}) as Record<string, unknown>;
+  status['phase'] ??= 'Pending';
+  status['qosClass'] ??= qosClass(pod);
+}
+
+/** SetDefaults_PodSpec and container defaults: what pods and pod templates (deployments, jobs...) both get. */
+export function defaultPodSpec(spec: PodSpec): void {
   spec.restartPolicy ??= 'Always';
   spec.terminationGracePeriodSeconds ??= 30;
   spec['dnsPolicy'] ??= 'ClusterFirst';
   spec.schedulerName ??= 'default-scheduler';
   spec['securityContext'] ??= {};
-  spec['enableServiceLinks'] ??= true;
-  spec['preemptionPolicy'] ??= 'PreemptLowerPriority';
-  spec['priority'] ??= 0;
   for (const c of spec.containers ?? []) defaultContainer(c);
   for (const c of spec.initContainers ?? []) defaultContainer(c);
-  addDefaultTolerations(pod);
-  const status = (pod.status ??= {}) as Record<string, unknown>;
-  status['phase'] ??= 'Pending';
-  status['qosClass'] ??= qosClass(pod);
 }
 
 function defaultContainer(c: Container): void {

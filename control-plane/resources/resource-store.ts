@@ -14,7 +14,10 @@ import { validateCreate, validateUpdate } from './object-validation.js';
 import { collectionPrefix, decodeContinue, decodeObject, encodeContinue, encodeObject, objectKey } from './resource-keys.js';
 import { resourceTypes, type ResourceType } from './resource-types.js';
 import { startResourceWatch, type WatchEventType, type WatchOptions } from './resource-watch.js';
+import type { Service } from './kinds/services.js';
+import { carryOverAllocations, ServiceAllocator } from './service-allocation.js';
 import { stableStringify } from './stable-stringify.js';
+import { fromStorage, storageTypeOf, toStorage } from './version-conversion.js';
 
 export type { WatchEventType, WatchOptions } from './resource-watch.js';
 
@@ -45,6 +48,8 @@ export interface ResourceStoreOptions {
   uid?: () => string;
   /** How often watches with allowBookmarks get a BOOKMARK (default 15 s). */
   bookmarkIntervalMs?: number;
+  /** Where Service cluster IPs come from (default 10.43.0.0/16). */
+  serviceCidr?: string;
 }
 
 const generatedSuffix = customAlphabet('bcdfghjklmnpqrstvwxz2456789', 5);
@@ -55,15 +60,18 @@ export class ResourceStore {
   readonly #clock: Clock;
   readonly #uid: () => string;
   readonly #bookmarkIntervalMs: number;
+  readonly #services: ServiceAllocator;
 
   constructor(store: Store, options: ResourceStoreOptions = {}) {
     this.store = store;
+    this.#services = new ServiceAllocator(store, options.serviceCidr);
     this.#clock = options.clock ?? systemClock;
     this.#uid = options.uid ?? randomUUID;
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 15_000;
   }
 
   async create<T extends KubeObject>(type: ResourceType, obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
+    if (type.storageVersion) return fromStorage(type, await this.create(storageTypeOf(type), toStorage(type, obj), opts));
     const o = structuredClone(obj);
     setTypeMeta(type, o);
     const meta = (o.metadata ??= {});
@@ -76,24 +84,31 @@ export class ResourceStore {
     applyDefaults(type, o);
     validateCreate(type, o);
     if (type.namespaced) await this.#requireActiveNamespace(meta.namespace ?? '');
+    const allocation = isService(type) ? await this.#services.reserve(o as unknown as Service, undefined, opts.dryRun) : undefined;
     if (opts.dryRun) return o;
     try {
       const revision = await this.store.create(objectKey(type, meta.namespace, meta.name ?? ''), encodeObject(o));
       meta.resourceVersion = String(revision);
       return o;
     } catch (err) {
+      await allocation?.rollback();
       if (err instanceof KeyExistsError) throw new AlreadyExistsError(ref(type, meta.name), { cause: err });
       throw err;
     }
   }
 
   async get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T> {
+    if (type.storageVersion) return fromStorage(type, await this.get<T>(storageTypeOf(type), namespace, name));
     const kv = await this.store.get(objectKey(type, namespace, name));
     if (!kv) throw new NotFoundError(ref(type, name));
     return decodeObject<T>(kv);
   }
 
   async list<T extends KubeObject>(type: ResourceType, opts: ListOptions = {}): Promise<KubeList<T>> {
+    if (type.storageVersion) {
+      const stored = await this.list<T>(storageTypeOf(type), opts);
+      return { ...stored, apiVersion: type.apiVersion, items: stored.items.map((o) => fromStorage(type, o)) };
+    }
     const labels = parseLabelSelector(opts.labelSelector);
     const fields = parseFieldSelector(type, opts.fieldSelector);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : undefined;
@@ -131,6 +146,7 @@ export class ResourceStore {
   }
 
   async update<T extends KubeObject>(type: ResourceType, obj: T, opts: UpdateOptions = {}): Promise<T> {
+    if (type.storageVersion) return fromStorage(type, await this.update(storageTypeOf(type), toStorage(type, obj), opts));
     const name = obj.metadata?.name;
     if (!name) throw new ValidationError({ kind: type.kind }, [{ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value' }]);
     const namespace = type.namespaced ? obj.metadata.namespace : undefined;
@@ -143,18 +159,26 @@ export class ResourceStore {
       if (expected && expected !== current.metadata.resourceVersion) throw new ConflictError(ref(type, name));
       const next = mergeForUpdate(type, current, obj, opts.subresource);
       if (!opts.subresource) applyDefaults(type, next);
+      if (isService(type) && !opts.subresource) carryOverAllocations(current as unknown as Service, next as unknown as Service);
       validateUpdate(type, current, next);
       if (specChanged(current, next)) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
       const removing = Boolean(next.metadata.deletionTimestamp) && isFinalized(type, next);
       if (!removing && stableStringify(JSON.parse(encodeObject(next))) === stableStringify(JSON.parse(encodeObject(current)))) return current;
+      const allocation = isService(type) && !opts.subresource
+        ? await this.#services.reserve(next as unknown as Service, current as unknown as Service, opts.dryRun) : undefined;
       if (opts.dryRun) return next;
       try {
         const revision = await this.store.update(key, encodeObject(next), kv.modRevision);
         next.metadata.resourceVersion = String(revision);
+        if (allocation) await allocation.commit();
         // Removing the last finalizer of an object being deleted completes its deletion.
-        if (removing) await this.store.delete(key, revision).catch(ignoreGone);
+        if (removing) {
+          await this.store.delete(key, revision).catch(ignoreGone);
+          await this.#released(type, next);
+        }
         return next;
       } catch (err) {
+        await allocation?.rollback();
         if (err instanceof KeyNotFoundError) throw new NotFoundError(ref(type, name), { cause: err });
         if (!(err instanceof RevisionMismatchError)) throw err;
         if (expected || attempt >= maxConflictRetries) throw new ConflictError(ref(type, name), undefined, { cause: err });
@@ -179,6 +203,7 @@ export class ResourceStore {
   }
 
   async delete<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {
+    if (type.storageVersion) return fromStorage(type, await this.delete<T>(storageTypeOf(type), namespace, name, opts));
     const key = objectKey(type, namespace, name);
     for (;;) {
       const kv = await this.store.get(key);
@@ -195,6 +220,7 @@ export class ResourceStore {
           return plan.object as T;
         }
         await this.store.delete(key, kv.modRevision);
+        await this.#released(type, current);
         return current;
       } catch (err) {
         if (err instanceof KeyNotFoundError) throw new NotFoundError(ref(type, name), { cause: err });
@@ -205,10 +231,19 @@ export class ResourceStore {
 
   watch<T extends KubeObject>(type: ResourceType, opts: WatchOptions,
     onEvent: (type: WatchEventType, obj: T) => void, onError: (err: Error) => void): { cancel(): void } {
+    if (type.storageVersion) {
+      const convert = (t: WatchEventType, o: T): T => (t === 'ERROR' ? o : t === 'BOOKMARK' ? { ...o, apiVersion: type.apiVersion } : fromStorage(type, o));
+      return this.watch<T>(storageTypeOf(type), opts, (t, o) => onEvent(t, convert(t, o)), onError);
+    }
     return startResourceWatch<T>({
       store: this.store, type, opts, onEvent, onError, clock: this.#clock, bookmarkIntervalMs: this.#bookmarkIntervalMs,
       list: (listOpts) => this.list<T>(type, listOpts),
     });
+  }
+
+  /** Frees what an object held outside its own key once it is gone (Service IPs and node ports). */
+  async #released(type: ResourceType, obj: KubeObject): Promise<void> {
+    if (isService(type)) await this.#services.release(obj as unknown as Service);
   }
 
   async #requireActiveNamespace(namespace: string): Promise<void> {
@@ -219,6 +254,8 @@ export class ResourceStore {
     }
   }
 }
+
+const isService = (type: ResourceType) => type === resourceTypes.services;
 
 const ref = (type: ResourceType, name: string | undefined) => ({ group: type.group || undefined, kind: type.plural, name });
 

@@ -15,12 +15,22 @@ export interface ResourceType {
   listKind: string;
   /** "v1" for the core group, else "group/version". */
   apiVersion: string;
+  /** Set when objects are stored in another version of the same group (then converted on the way in and out). */
+  storageVersion?: string;
 }
+
+type Extras = Partial<Pick<ResourceType, 'verbs' | 'shortNames' | 'categories' | 'subresources'>>;
+const core = (plural: string, singular: string, kind: string, extras: Extras) =>
+  define({ group: '', version: 'v1', plural, singular, kind, namespaced: true, ...extras });
+const apps = (plural: string, singular: string, kind: string, extras: Extras) =>
+  define({ group: 'apps', version: 'v1', plural, singular, kind, namespaced: true, ...extras });
+const networking = (plural: string, singular: string, kind: string, extras: Extras) =>
+  define({ group: 'networking.k8s.io', version: 'v1', plural, singular, kind, namespaced: true, ...extras });
 
 const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 function define(t: Omit<ResourceType, 'listKind' | 'apiVersion' | 'verbs' | 'shortNames' | 'categories' | 'subresources'> &
-  Partial<Pick<ResourceType, 'verbs' | 'shortNames' | 'categories' | 'subresources'>>): ResourceType {
+  Extras): ResourceType {
   return {
     verbs: allVerbs,
     shortNames: [],
@@ -35,7 +45,7 @@ function define(t: Omit<ResourceType, 'listKind' | 'apiVersion' | 'verbs' | 'sho
 export const resourceTypes = {
   pods: define({
     group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
-    shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding'],
+    shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'eviction'],
   }),
   nodes: define({
     group: '', version: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false,
@@ -53,9 +63,43 @@ export const resourceTypes = {
   leases: define({
     group: 'coordination.k8s.io', version: 'v1', plural: 'leases', singular: 'lease', kind: 'Lease', namespaced: true,
   }),
+  services: core('services', 'service', 'Service', { shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
+  endpoints: core('endpoints', 'endpoints', 'Endpoints', { shortNames: ['ep'] }),
+  configmaps: core('configmaps', 'configmap', 'ConfigMap', { shortNames: ['cm'] }),
+  secrets: core('secrets', 'secret', 'Secret', {}),
+  serviceaccounts: core('serviceaccounts', 'serviceaccount', 'ServiceAccount', { shortNames: ['sa'] }),
+  persistentvolumes: define({
+    group: '', version: 'v1', plural: 'persistentvolumes', singular: 'persistentvolume', kind: 'PersistentVolume', namespaced: false,
+    shortNames: ['pv'], subresources: ['status'],
+  }),
+  persistentvolumeclaims: core('persistentvolumeclaims', 'persistentvolumeclaim', 'PersistentVolumeClaim', { shortNames: ['pvc'], subresources: ['status'] }),
+  deployments: apps('deployments', 'deployment', 'Deployment', { shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'] }),
+  replicasets: apps('replicasets', 'replicaset', 'ReplicaSet', { shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'] }),
+  daemonsets: apps('daemonsets', 'daemonset', 'DaemonSet', { shortNames: ['ds'], categories: ['all'], subresources: ['status'] }),
+  controllerrevisions: apps('controllerrevisions', 'controllerrevision', 'ControllerRevision', {}),
+  jobs: define({
+    group: 'batch', version: 'v1', plural: 'jobs', singular: 'job', kind: 'Job', namespaced: true,
+    categories: ['all'], subresources: ['status'],
+  }),
+  horizontalpodautoscalers: define({
+    group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler',
+    kind: 'HorizontalPodAutoscaler', namespaced: true, shortNames: ['hpa'], categories: ['all'], subresources: ['status'],
+  }),
+  ingresses: networking('ingresses', 'ingress', 'Ingress', { shortNames: ['ing'], subresources: ['status'] }),
+  ingressclasses: { ...networking('ingressclasses', 'ingressclass', 'IngressClass', {}), namespaced: false },
+  networkpolicies: networking('networkpolicies', 'networkpolicy', 'NetworkPolicy', { shortNames: ['netpol'] }),
+  endpointslices: define({
+    group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true,
+  }),
 } satisfies Record<string, ResourceType>;
 
-export const allResourceTypes: readonly ResourceType[] = Object.values(resourceTypes);
+/**
+ * autoscaling/v1 HorizontalPodAutoscaler: the same stored objects as resourceTypes.horizontalpodautoscalers
+ * (autoscaling/v2 is the storage version), converted on the way in and out.
+ */
+export const horizontalPodAutoscalersV1: ResourceType = { ...resourceTypes.horizontalpodautoscalers, version: 'v1', apiVersion: 'autoscaling/v1', storageVersion: 'v2' };
+
+export const allResourceTypes: readonly ResourceType[] = [...Object.values(resourceTypes), horizontalPodAutoscalersV1];
 
 export function findResource(group: string, version: string, plural: string): ResourceType | undefined {
   return allResourceTypes.find((t) => t.group === group && t.version === version && t.plural === plural);

@@ -1,14 +1,20 @@
-// Pure scheduling decisions: which nodes can take a pod (filters, with reasons) and which is best
-// (least allocated). No I/O; the Scheduler feeds it nodes and the pods already bound to them.
+// Pure scheduling decisions: which nodes can take a pod (filters, with reasons: readiness, taints,
+// node affinity, host ports, resources, pod affinity, topology spread) and which is best (least
+// allocated, preferred affinities, spreading). No I/O; the Scheduler feeds it nodes and bound pods.
 import { parseBytes, parseMillicores } from '../../api/quantity.js';
 import type { Node, Taint } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
 import { isTerminalPhase } from '../../api/types/pod.js';
+import { matchesNodeAffinity, preferredNodeAffinityWeight } from './node-affinity.js';
+import { hasPodAffinity, podAffinityViolation, preferredPodAffinityScore, type PlacedPod } from './pod-affinity.js';
+import { spreadConstraintsOf, spreadView } from './topology-spread.js';
 
 export interface NodeUsage {
   pods: number;
   cpuMillis: number;
   memoryBytes: number;
+  /** "protocol/port" of the host ports its pods hold */
+  hostPorts?: Set<string>;
 }
 
 export type FitResult = { fits: true } | { fits: false; reason: string };
@@ -48,9 +54,16 @@ export function usageByNode(pods: readonly Pod[]): Map<string, NodeUsage> {
     u.pods++;
     u.cpuMillis += r.cpuMillis;
     u.memoryBytes += r.memoryBytes;
+    for (const port of hostPortsOf(pod)) (u.hostPorts ??= new Set()).add(port);
     usage.set(node, u);
   }
   return usage;
+}
+
+export function hostPortsOf(pod: Pod): string[] {
+  const out: string[] = [];
+  for (const c of pod.spec.containers) for (const p of c.ports ?? []) if (p.hostPort) out.push(`${p.protocol ?? 'TCP'}/${p.hostPort}`);
+  return out;
 }
 
 const isReady = (node: Node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -70,10 +83,8 @@ export function fitsNode(pod: Pod, node: Node, usage: NodeUsage | undefined): Fi
   if (node.spec.unschedulable) return { fits: false, reason: 'node(s) were unschedulable' };
   const taint = (node.spec.taints ?? []).find((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod, t));
   if (taint) return { fits: false, reason: `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}` };
-  const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) {
-    if (labels[k] !== v) return { fits: false, reason: "node(s) didn't match Pod's node affinity/selector" };
-  }
+  if (!matchesNodeAffinity(pod, node)) return { fits: false, reason: "node(s) didn't match Pod's node affinity/selector" };
+  if (usage?.hostPorts && hostPortsOf(pod).some((p) => usage.hostPorts!.has(p))) return { fits: false, reason: "node(s) didn't have free ports for the requested pod ports" };
   const allocatable = node.status?.allocatable ?? {};
   const used = usage ?? { pods: 0, cpuMillis: 0, memoryBytes: 0 };
   const want = podRequests(pod);
@@ -97,18 +108,38 @@ export function scoreNode(pod: Pod, node: Node, usage: NodeUsage | undefined): n
   return (100 * parts.reduce((x, y) => x + y, 0)) / parts.length;
 }
 
-export function placePod(pod: Pod, nodes: readonly Node[], usage: Map<string, NodeUsage>): Placement {
+/** `placed`: bound pods with their nodes, needed only for pod affinity and topology spread. */
+export function placePod(pod: Pod, nodes: readonly Node[], usage: Map<string, NodeUsage>, placed: readonly PlacedPod[] = []): Placement {
   const reasons = new Map<string, number>();
-  let best: { name: string; score: number } | undefined;
+  const relational = hasPodAffinity(pod) || placed.some((p) => hasPodAffinity(p.pod));
+  const spread = spreadConstraintsOf(pod).length ? spreadView(pod, nodes, placed) : undefined;
+  const feasible: Array<{ name: string; base: number; nodePref: number; podPref: number; spreadPenalty: number }> = [];
   for (const node of nodes) {
     const name = node.metadata.name!;
     const fit = fitsNode(pod, node, usage.get(name));
-    if (!fit.fits) {
-      reasons.set(fit.reason, (reasons.get(fit.reason) ?? 0) + 1);
+    const why = !fit.fits ? fit.reason : (relational ? podAffinityViolation(pod, node, placed) : undefined) ?? spread?.skew(node).violates;
+    if (why) {
+      reasons.set(why, (reasons.get(why) ?? 0) + 1);
       continue;
     }
-    const score = scoreNode(pod, node, usage.get(name));
-    if (!best || score > best.score || (score === best.score && name < best.name)) best = { name, score };
+    feasible.push({
+      name, base: scoreNode(pod, node, usage.get(name)), nodePref: preferredNodeAffinityWeight(pod, node),
+      podPref: relational ? preferredPodAffinityScore(pod, node, placed) : 0, spreadPenalty: spread?.skew(node).penalty ?? 0,
+    });
+  }
+  // each extra score is normalised to [0, 100] over the feasible nodes, then added to least-allocated
+  const range = (f: (x: (typeof feasible)[number]) => number) => {
+    const values = feasible.map(f);
+    return { min: Math.min(...values), max: Math.max(...values) };
+  };
+  const norm = (v: number, r: { min: number; max: number }) => (r.max > r.min ? (100 * (v - r.min)) / (r.max - r.min) : 0);
+  const nodePref = range((x) => x.nodePref);
+  const podPref = range((x) => x.podPref);
+  const spreadRange = range((x) => x.spreadPenalty);
+  let best: { name: string; score: number } | undefined;
+  for (const x of feasible) {
+    const score = x.base + norm(x.nodePref, nodePref) + norm(x.podPref, podPref) + (100 - norm(x.spreadPenalty, spreadRange)) * Number(spreadRange.max > spreadRange.min);
+    if (!best || score > best.score || (score === best.score && x.name < best.name)) best = { name: x.name, score };
   }
   return { ...(best ? { node: best.name } : {}), reasons, nodeCount: nodes.length };
 }

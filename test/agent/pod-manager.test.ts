@@ -143,4 +143,60 @@ describe('PodManager', () => {
     manager.apply(next);
     await until(() => runtime.started.length === 1);
   });
+
+  it('never runs a finished pod again after a restart from its persisted state', async () => {
+    const first = setup();
+    first.manager.apply(desired(1, [{ uid: 'a' }, { uid: 'b', restartPolicy: 'Always' }]));
+    await until(() => first.runtime.started.length === 2);
+    first.runtime.started.find((r) => r.spec.id.startsWith('a/'))!.exit(0);
+    await until(() => first.statuses.some((s) => s.uid === 'a' && s.status.phase === 'Succeeded'));
+    const state = first.manager.state();
+    expect(Object.keys(state.finished)).toEqual(['a']);
+
+    const second = setup();
+    second.manager.restore({ desired: state.desired!, finished: state.finished as unknown as Record<string, Record<string, unknown>> });
+    await until(() => second.runtime.started.length === 1);
+    expect(second.runtime.started[0]!.spec.id).toMatch(/^b\//);
+    expect(second.statuses.find((s) => s.uid === 'a')?.status.phase).toBe('Succeeded');
+    expect(second.manager.appliedGeneration).toBe(1);
+  });
+
+  it('re-sends a removal after a reconnect until a desired state without the pod arrives', async () => {
+    const { runtime, manager, statuses } = setup();
+    manager.apply(desired(1, [{ uid: 'a', restartPolicy: 'Always' }]));
+    await until(() => runtime.started.length === 1);
+    manager.apply(desired(2, [{ uid: 'a', restartPolicy: 'Always', deletionTimestamp: '2026-01-01T00:00:00Z' }]));
+    await until(() => statuses.some((s) => s.removed));
+    const removals = () => statuses.filter((s) => s.uid === 'a' && s.removed).length;
+    manager.republish(); // the first one may have been lost while offline
+    expect(removals()).toBe(2);
+    manager.apply(desired(3, []));
+    manager.republish();
+    expect(removals()).toBe(2);
+  });
+
+  it('does not report pods as failed when the agent itself shuts down', async () => {
+    const { runtime, manager, statuses } = setup();
+    manager.apply(desired(1, [{ uid: 'a', restartPolicy: 'Always' }]));
+    await until(() => runtime.started.length === 1);
+    const before = statuses.length;
+    await manager.stopAll(10);
+    expect(statuses.slice(before).some((s) => s.status.phase === 'Failed')).toBe(false);
+    expect(manager.state().finished).toEqual({});
+  });
+
+  it('starts a sidecar first, keeps it up beside the app, and stops it when the app is done', async () => {
+    const { runtime, manager, last } = setup();
+    const message = desired(1, [{ uid: 'a' }]);
+    (message.pods[0]!.pod.spec as Record<string, unknown>)['initContainers'] = [{ name: 'proxy', image: 'examples/hello:latest', restartPolicy: 'Always' }];
+    manager.apply(message);
+    await until(() => runtime.started.length === 2);
+    expect(runtime.started.map((r) => r.spec.id.split('/')[1])).toEqual(['proxy', 'main']);
+    await until(() => last().status.phase === 'Running');
+    expect(last().status.conditions?.find((c) => c.type === 'Initialized')?.status).toBe('True');
+    runtime.started[1]!.exit(0);
+    await until(() => runtime.started[0]!.stopped);
+    await until(() => last().status.phase === 'Succeeded');
+    expect(runtime.started.length).toBe(2);
+  });
 });

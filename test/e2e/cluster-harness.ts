@@ -18,12 +18,21 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(options: { agents?: number; storeUrl?: string } = {}): Promise<Cluster> {
+export interface ClusterOptions {
+  agents?: number;
+  storeUrl?: string;
+  nodeMonitorGracePeriodMs?: number;
+  nodeMonitorCheckIntervalMs?: number;
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-e2e-'));
   const logger = pino({ level: process.env['SKIFF_TEST_LOG'] ?? 'silent' });
   const local = await startLocalCluster({
     dataDir, logger, agents: options.agents ?? 1, apiPort: 0, mqttPort: 0, warmWorkers: 1,
     ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
+    ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
+    ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
   });
   const client = new KubeClient(await readKubeconfig(local.cp.kubeconfigPath));
   return {

@@ -16,6 +16,8 @@ export interface MosquittoServerOptions {
   controlPlaneUsers: Readonly<Record<string, string>>;
   /** node name -> token. */
   nodeUsers: Readonly<Record<string, string>>;
+  /** A user that may only read the control plane's presence (the node bootstrap identity). */
+  bootstrapUser?: string;
 }
 
 export interface MosquittoServer {
@@ -25,6 +27,10 @@ export interface MosquittoServer {
   readonly log: string;
   /** Kills the broker and starts it again on the same port (in-memory state is lost). */
   restart(): Promise<void>;
+  /** The password file mosquitto reads (a control plane may rewrite it, then reload()). */
+  readonly passwordFile: string;
+  /** SIGHUP: mosquitto re-reads its password and ACL files; resolves once it says so. */
+  reload(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,7 +56,7 @@ export async function startMosquitto(options: MosquittoServerOptions): Promise<M
   const port = await freeLoopbackPort();
   const files = { conf: join(dir, 'mosquitto.conf'), passwords: join(dir, 'passwords'), acl: join(dir, 'acl') };
   await writeFile(files.passwords, mosquittoPasswordFile({ ...options.controlPlaneUsers, ...options.nodeUsers }), { mode: 0o600 });
-  await writeFile(files.acl, mosquittoAcl(Object.keys(options.controlPlaneUsers)), { mode: 0o600 });
+  await writeFile(files.acl, mosquittoAcl(Object.keys(options.controlPlaneUsers), options.bootstrapUser), { mode: 0o600 });
   await writeFile(files.conf, mosquittoConf({
     host: '127.0.0.1', port, passwordFile: files.passwords, aclFile: files.acl, logDest: 'stderr',
     // Started as root, mosquitto would switch to the `mosquitto` user, who cannot read our 0600 files.
@@ -83,6 +89,12 @@ export async function startMosquitto(options: MosquittoServerOptions): Promise<M
     port,
     url: `mqtt://127.0.0.1:${port}`,
     get log() { return log; },
+    passwordFile: files.passwords,
+    async reload() {
+      const seen = log.split('Reloading').length;
+      child?.kill('SIGHUP');
+      await waitFor('mosquitto reloaded', () => log.split('Reloading').length > seen, { timeoutMs: 10_000 });
+    },
     async restart() {
       await kill();
       await launch();

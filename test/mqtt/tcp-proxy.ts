@@ -9,6 +9,8 @@ export interface TcpProxy {
   dropAll(): void;
   /** Stops forwarding in both directions and holds new connections: peers see silence, not a close. */
   freeze(): void;
+  /** Ends a freeze: cuts the frozen and held connections (as a long-dead link shows up) and forwards new ones. */
+  thaw(): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,10 @@ export async function startTcpProxy(targetPort: number, host = '127.0.0.1'): Pro
         a.pause();
         b?.pause();
       }
+    },
+    thaw() {
+      isFrozen = false;
+      destroyAll();
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,8 +1,11 @@
-// Table printers for nodes, namespaces, events, leases, and a Name/Age fallback for other kinds.
+// Table printers by plural: nodes, namespaces, events, leases here, the other kinds in their own files, a Name/Age fallback.
 import type { KubeObject } from '../../../api/types/meta.js';
 import type { Event, Lease, Namespace, Node } from '../../../api/types/node.js';
 import { ageOf } from './human-duration.js';
+import { configMapPrinter, hpaPrinter, persistentVolumeClaimPrinter, persistentVolumePrinter, secretPrinter, serviceAccountPrinter } from './config-printers.js';
 import { podPrinter } from './pod-printer.js';
+import { endpointSlicePrinter, endpointsPrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter, servicePrinter } from './service-printers.js';
+import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, jobPrinter, replicaSetPrinter } from './workload-printers.js';
 import { ageColumn, column, nameColumn, type KindPrinter } from './table-column.js';
 
 const nodePrinter: KindPrinter = {
@@ -78,6 +81,12 @@ const defaultPrinter: KindPrinter = {
 
 const printers: Record<string, KindPrinter> = {
   pods: podPrinter, nodes: nodePrinter, namespaces: namespacePrinter, events: eventPrinter, leases: leasePrinter,
+  deployments: deploymentPrinter, replicasets: replicaSetPrinter, daemonsets: daemonSetPrinter, jobs: jobPrinter,
+  controllerrevisions: controllerRevisionPrinter, services: servicePrinter, endpoints: endpointsPrinter,
+  endpointslices: endpointSlicePrinter, ingresses: ingressPrinter, ingressclasses: ingressClassPrinter,
+  networkpolicies: networkPolicyPrinter, configmaps: configMapPrinter, secrets: secretPrinter,
+  serviceaccounts: serviceAccountPrinter, persistentvolumes: persistentVolumePrinter,
+  persistentvolumeclaims: persistentVolumeClaimPrinter, horizontalpodautoscalers: hpaPrinter,
 };
 
 export const printerFor = (plural: string): KindPrinter => printers[plural] ?? defaultPrinter;

@@ -130,15 +130,17 @@ describe('ResourceStore update', () => {
   it('mutate retries on conflict and skips the write when fn returns undefined', async () => {
     await t.resources.create(pods, aPod('web'));
     let calls = 0;
+    let concurrent: Promise<unknown> | undefined;
     const updated = await t.resources.mutate<Pod>(pods, 'default', 'web', (p) => {
       calls++;
       if (calls === 1) {
         // A concurrent writer sneaks in between this read and the write.
-        void t.resources.mutate<Pod>(pods, 'default', 'web', (q) => ({ ...q, metadata: { ...q.metadata, labels: { other: 'x' } } }));
+        concurrent = t.resources.mutate<Pod>(pods, 'default', 'web', (q) => ({ ...q, metadata: { ...q.metadata, labels: { other: 'x' } } }));
       }
       p.metadata.annotations = { touched: String(calls) };
       return p;
     });
+    await concurrent;
     expect(updated.metadata.annotations?.['touched']).toBeDefined();
     const before = await t.resources.get<Pod>(pods, 'default', 'web');
     const same = await t.resources.mutate<Pod>(pods, 'default', 'web', () => undefined);

@@ -1,0 +1,196 @@
+// A pod's volumes as host directories, mounted into its containers as WASI preopens and shared by
+// them: emptyDir (disk, or tmpfs for medium Memory), hostPath (only under allowed prefixes),
+// configMap, secret, downwardAPI and projected (files, rewritten when their sources change),
+// persistentVolumeClaim (local-path: a directory per claim in the data dir). Secrets, and anything
+// projected from one, live only on tmpfs (like the kubelet's secret volumes): never on disk.
+import { mkdirSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import type { Container, Pod } from '../../api/types/pod.js';
+import type { Preopen } from '../../runtime/pod-runtime.js';
+import type { ConfigLookup } from './config-lookup.js';
+import { ContainerConfigError } from './container-config.js';
+
+export interface VolumeHostOptions {
+  /** Disk volumes: DATA_DIR/pods/UID/volumes/NAME; claims: DATA_DIR/volumes/pvc/NAMESPACE/CLAIM. */
+  dataDir: string;
+  /** A tmpfs directory (default /dev/shm/skiff-NODE) for secrets and medium Memory. */
+  memoryDir: string;
+  allowedHostPaths: readonly string[];
+}
+
+type Obj = Record<string, unknown>;
+type FileSource = { path: string; data: Buffer };
+
+/** Is `path` equal to or below one of the prefixes (after normalisation, so `..` cannot escape)? */
+export function isHostPathAllowed(path: string, prefixes: readonly string[]): boolean {
+  if (!isAbsolute(path)) return false;
+  const p = normalize(path);
+  return prefixes.some((prefix) => {
+    const rel = relative(normalize(prefix), p);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  });
+}
+
+export class PodVolumes {
+  /** volume name -> host directory */
+  readonly #dirs = new Map<string, string>();
+  #prepared: Promise<void> | undefined;
+
+  constructor(private pod: Pod, private readonly host: VolumeHostOptions, private config: ConfigLookup | undefined, private readonly facts: { podIP?: string; nodeName: string }) {}
+
+  /** Creates every volume once (later calls wait for the first); throws ContainerConfigError. */
+  prepare(): Promise<void> {
+    this.#prepared ??= this.#materialise().catch((error: unknown) => {
+      this.#prepared = undefined; // retried on the next container start
+      throw error;
+    });
+    return this.#prepared;
+  }
+
+  /** New sources (desired state changed): file volumes are rewritten in place. */
+  async update(pod: Pod, config: ConfigLookup | undefined): Promise<void> {
+    this.pod = pod;
+    this.config = config;
+    if (this.#dirs.size === 0) return;
+    for (const volume of this.pod.spec.volumes ?? []) {
+      const dir = this.#dirs.get(volume.name);
+      const files = dir ? this.#files(volume, true) : undefined;
+      if (dir && files) await writeFiles(dir, files);
+    }
+  }
+
+  /** The container's volumeMounts as preopens (subPath: a directory inside the volume). */
+  preopens(container: Container): Preopen[] {
+    return (container.volumeMounts ?? []).map((m) => {
+      const dir = this.#dirs.get(m.name);
+      if (!dir) throw new ContainerConfigError(`volumeMount ${m.name}: no volume of that name in the pod`);
+      let hostPath = dir;
+      if (m.subPath) {
+        hostPath = resolve(dir, m.subPath);
+        if (relative(dir, hostPath).startsWith('..') || isAbsolute(m.subPath)) throw new ContainerConfigError(`volumeMount ${m.name}: subPath ${m.subPath} leaves the volume`);
+        mkdirSync(hostPath, { recursive: true }); // as the kubelet does for a missing subPath
+      }
+      return { hostPath, guestPath: m.mountPath, readOnly: m.readOnly === true || this.#isReadOnlySource(m.name) };
+    });
+  }
+
+  /** Removes the pod's own volumes (emptyDir, config files); claims and host paths stay. */
+  async cleanup(): Promise<void> {
+    const uid = this.pod.metadata.uid!;
+    await rm(join(this.host.dataDir, 'pods', uid), { recursive: true, force: true });
+    await rm(join(this.host.memoryDir, uid), { recursive: true, force: true });
+  }
+
+  async #materialise(): Promise<void> {
+    const uid = this.pod.metadata.uid!;
+    for (const volume of this.pod.spec.volumes ?? []) {
+      const v = volume as Obj & { name: string };
+      const onDisk = join(this.host.dataDir, 'pods', uid, 'volumes', v.name);
+      const inMemory = join(this.host.memoryDir, uid, v.name);
+      let dir: string;
+      if (v['emptyDir'] !== undefined) {
+        dir = (v['emptyDir'] as Obj | null)?.['medium'] === 'Memory' ? inMemory : onDisk;
+      } else if (v['hostPath'] !== undefined) {
+        const path = String((v['hostPath'] as Obj)['path'] ?? '');
+        if (!isHostPathAllowed(path, this.host.allowedHostPaths)) {
+          throw new ContainerConfigError(`volume ${v.name}: hostPath ${path} is not under an --allow-host-path prefix of this node`);
+        }
+        dir = normalize(path);
+        if ((v['hostPath'] as Obj)['type'] === 'DirectoryOrCreate') await mkdir(dir, { recursive: true });
+      } else if (v['persistentVolumeClaim'] !== undefined) {
+        const claim = String((v['persistentVolumeClaim'] as Obj)['claimName'] ?? '');
+        if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(claim)) throw new ContainerConfigError(`volume ${v.name}: invalid claimName "${claim}"`);
+        dir = join(this.host.dataDir, 'volumes', 'pvc', this.pod.metadata.namespace ?? 'default', claim);
+      } else {
+        const files = this.#files(v, false);
+        if (!files) throw new ContainerConfigError(`volume ${v.name}: unsupported volume source ${Object.keys(v).filter((k) => k !== 'name').join(', ')}`);
+        dir = this.#holdsSecrets(v) ? inMemory : onDisk;
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await writeFiles(dir, files);
+      }
+      await mkdir(dir, { recursive: true });
+      this.#dirs.set(v.name, dir);
+    }
+  }
+
+  #holdsSecrets(v: Obj): boolean {
+    if (v['secret'] !== undefined) return true;
+    const sources = ((v['projected'] as Obj | undefined)?.['sources'] as Obj[] | undefined) ?? [];
+    return sources.some((s) => s['secret'] !== undefined);
+  }
+
+  #isReadOnlySource(name: string): boolean {
+    const v = (this.pod.spec.volumes ?? []).find((x) => x.name === name) as Obj | undefined;
+    return !!v && ['configMap', 'secret', 'downwardAPI', 'projected'].some((k) => v[k] !== undefined);
+  }
+
+  /** The files of a file-backed volume; undefined for other kinds. `lenient`: missing sources give no files instead of throwing. */
+  #files(v: Obj, lenient: boolean): FileSource[] | undefined {
+    const ns = this.pod.metadata.namespace ?? 'default';
+    const fromData = (what: string, name: string, data: Map<string, Buffer> | undefined, items: Obj[] | undefined, optional: boolean): FileSource[] => {
+      if (!data) {
+        if (optional || lenient) return [];
+        throw new ContainerConfigError(`${what} "${name}" not found`);
+      }
+      if (!items) return [...data].map(([key, bytes]) => ({ path: key, data: bytes }));
+      return items.map((item) => {
+        const bytes = data.get(String(item['key']));
+        if (!bytes) throw new ContainerConfigError(`${what} ${name}: no key ${String(item['key'])}`);
+        return { path: String(item['path']), data: bytes };
+      });
+    };
+    const configMap = (src: Obj) => fromData('configmap', String(src['name']), this.config?.configMap(ns, String(src['name'])), src['items'] as Obj[] | undefined, src['optional'] === true);
+    const secret = (src: Obj, nameField: string) => fromData('secret', String(src[nameField]), this.config?.secret(ns, String(src[nameField])), src['items'] as Obj[] | undefined, src['optional'] === true);
+    const downward = (src: Obj) => ((src['items'] as Obj[] | undefined) ?? []).map((item) => ({
+      path: String(item['path']), data: Buffer.from(this.#fieldValue(String((item['fieldRef'] as Obj | undefined)?.['fieldPath'] ?? ''))),
+    }));
+    if (v['configMap']) return configMap(v['configMap'] as Obj);
+    if (v['secret']) return secret(v['secret'] as Obj, 'secretName');
+    if (v['downwardAPI']) return downward(v['downwardAPI'] as Obj);
+    if (v['projected']) {
+      return (((v['projected'] as Obj)['sources'] as Obj[] | undefined) ?? []).flatMap((s) => {
+        if (s['configMap']) return configMap(s['configMap'] as Obj);
+        if (s['secret']) return secret(s['secret'] as Obj, 'name');
+        if (s['downwardAPI']) return downward(s['downwardAPI'] as Obj);
+        return []; // serviceAccountToken, clusterTrustBundle: nothing to project on a Wasm node
+      });
+    }
+    return undefined;
+  }
+
+  #fieldValue(path: string): string {
+    const m = this.pod.metadata;
+    const lines = (map: Record<string, string> | undefined) => Object.entries(map ?? {}).sort().map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n');
+    switch (path) {
+      case 'metadata.name': return m.name ?? '';
+      case 'metadata.namespace': return m.namespace ?? '';
+      case 'metadata.uid': return m.uid ?? '';
+      case 'metadata.labels': return lines(m.labels);
+      case 'metadata.annotations': return lines(m.annotations);
+      case 'spec.nodeName': return this.facts.nodeName;
+      case 'status.podIP': return this.facts.podIP ?? '';
+      default: {
+        const label = /^metadata\.labels\['(.+)'\]$/.exec(path);
+        if (label) return m.labels?.[label[1]!] ?? '';
+        throw new ContainerConfigError(`downwardAPI: unsupported fieldPath ${path}`);
+      }
+    }
+  }
+}
+
+/** Writes each file atomically (temp + rename) and removes files no longer projected. */
+async function writeFiles(dir: string, files: FileSource[]): Promise<void> {
+  const wanted = new Set<string>();
+  for (const f of files) {
+    const target = resolve(dir, f.path);
+    if (relative(dir, target).startsWith('..') || isAbsolute(f.path)) throw new ContainerConfigError(`file path ${f.path} leaves its volume`);
+    wanted.add(relative(dir, target).split(sep)[0]!);
+    await mkdir(resolve(target, '..'), { recursive: true });
+    await writeFile(`${target}.skiff-tmp`, f.data, { mode: 0o644 });
+    await rename(`${target}.skiff-tmp`, target);
+  }
+  for (const entry of await readdir(dir)) {
+    if (!wanted.has(entry)) await rm(join(dir, entry), { recursive: true, force: true });
+  }
+}

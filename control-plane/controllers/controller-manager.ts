@@ -1,0 +1,48 @@
+// The controller manager: starts every controller over one ResourceStore and stops them together.
+import { DaemonSetController } from './daemonset/daemonset-controller.js';
+import { DeploymentController } from './deployment/deployment-controller.js';
+import { EndpointsController } from './endpoints/endpoints-controller.js';
+import { GarbageCollector } from './gc/garbage-collector.js';
+import { HpaController, type HpaControllerOptions } from './hpa/hpa-controller.js';
+import { NamespaceController } from './gc/namespace-controller.js';
+import { JobController } from './job/job-controller.js';
+import { NodeTaintController, type NodeTaintOptions } from './nodelifecycle/node-taint-controller.js';
+import { ReplicaSetController } from './replicaset/replicaset-controller.js';
+import type { Controller, ControllerContext } from './controller-base.js';
+
+export interface ControllerManagerOptions extends ControllerContext {
+  nodeTaints?: NodeTaintOptions;
+  hpa?: HpaControllerOptions;
+}
+
+export interface RunningControllers {
+  controllers: readonly Controller[];
+  /** Resolves when no controller has work queued or running (tests, benchmarks). */
+  idle(): Promise<void>;
+  stop(): void;
+}
+
+export function startControllers(options: ControllerManagerOptions): RunningControllers {
+  const ctx: ControllerContext = { resources: options.resources, events: options.events, clock: options.clock, logger: options.logger };
+  const controllers: Controller[] = [
+    new ReplicaSetController(ctx),
+    new DeploymentController(ctx),
+    new DaemonSetController(ctx),
+    new JobController(ctx),
+    new EndpointsController(ctx),
+    new GarbageCollector(ctx),
+    new NamespaceController(ctx),
+    new NodeTaintController(ctx, options.nodeTaints),
+    new HpaController(ctx, options.hpa),
+  ];
+  for (const c of controllers) c.start();
+  return {
+    controllers,
+    idle: async () => {
+      await Promise.all(controllers.map((c) => c.idle()));
+    },
+    stop: () => {
+      for (const c of controllers) c.stop();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+// Pure ReplicaSet planning: which pods it owns, adopts and releases, how many to create, which to
+// delete (unscheduled, then not ready, then newest first), and the status it should report.
+import type { Condition } from '../../../api/types/meta.js';
+import type { Pod } from '../../../api/types/pod.js';
+import { rfc3339 } from '../../../api/clock.js';
+import { controllerRefOf } from '../controller-ref.js';
+import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, podReadySinceMs } from '../pod-readiness.js';
+import { matchesSelector } from '../selector-match.js';
+import type { ReplicaSet } from '../workload-kinds.js';
+
+/** Kubernetes creates at most this many pods per sync (slow start keeps failures cheap). */
+export const BURST_REPLICAS = 500;
+
+export interface ReplicaPlan {
+  adopt: Pod[];
+  release: Pod[];
+  create: number;
+  delete: Pod[];
+  /** Active pods it owns after adoption and release. */
+  active: Pod[];
+}
+
+export function planReplicaSet(rs: ReplicaSet, podsInNamespace: readonly Pod[]): ReplicaPlan {
+  const uid = rs.metadata.uid;
+  const adopt: Pod[] = [];
+  const release: Pod[] = [];
+  const owned: Pod[] = [];
+  const deleting = Boolean(rs.metadata.deletionTimestamp);
+  for (const pod of podsInNamespace) {
+    const ref = controllerRefOf(pod);
+    const matches = matchesSelector(rs.spec.selector, pod.metadata.labels);
+    if (ref?.uid === uid) {
+      if (matches) owned.push(pod);
+      else if (!pod.metadata.deletionTimestamp) release.push(pod);
+    } else if (!ref && matches && !deleting && isPodActive(pod)) {
+      adopt.push(pod);
+      owned.push(pod);
+    }
+  }
+  const active = owned.filter(isPodActive);
+  if (deleting) return { adopt, release, create: 0, delete: [], active };
+  const want = rs.spec.replicas ?? 1;
+  const diff = want - active.length;
+  if (diff >= 0) return { adopt, release, create: Math.min(diff, BURST_REPLICAS), delete: [], active };
+  return { adopt, release, create: 0, delete: podsToDelete(active, -diff), active };
+}
+
+/** Orders pods for deletion as Kubernetes' ActivePods does, and takes the first `count`. */
+export function podsToDelete(pods: readonly Pod[], count: number): Pod[] {
+  return [...pods].sort(deletionOrder).slice(0, Math.min(count, BURST_REPLICAS));
+}
+
+const phaseRank = (pod: Pod): number => ({ Pending: 0, Unknown: 1, Running: 2 } as Record<string, number>)[pod.status?.phase ?? 'Pending'] ?? 0;
+const restarts = (pod: Pod): number => (pod.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0);
+const createdMs = (pod: Pod): number => Date.parse(pod.metadata.creationTimestamp ?? '') || 0;
+
+export function deletionOrder(a: Pod, b: Pod): number {
+  const assigned = Number(Boolean(a.spec.nodeName)) - Number(Boolean(b.spec.nodeName));
+  if (assigned) return assigned;
+  const phase = phaseRank(a) - phaseRank(b);
+  if (phase) return phase;
+  const ready = Number(isPodReady(a)) - Number(isPodReady(b));
+  if (ready) return ready;
+  const readySince = (podReadySinceMs(b) ?? 0) - (podReadySinceMs(a) ?? 0); // more recently ready first
+  if (readySince) return readySince;
+  const restart = restarts(b) - restarts(a);
+  if (restart) return restart;
+  const age = createdMs(b) - createdMs(a); // newest first
+  if (age) return age;
+  return (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
+}
+
+export interface ReplicaSetStatusPlan {
+  status: NonNullable<ReplicaSet['status']>;
+  /** When a Ready pod turns available (minReadySeconds), reconcile again then. */
+  requeueAfterMs?: number;
+}
+
+export function planReplicaSetStatus(rs: ReplicaSet, active: readonly Pod[], nowMs: number, failure?: string): ReplicaSetStatusPlan {
+  const minReady = rs.spec.minReadySeconds ?? 0;
+  const templateLabels = rs.spec.template.metadata?.labels ?? {};
+  let requeueAfterMs: number | undefined;
+  for (const p of active) {
+    const wait = msUntilAvailable(p, minReady, nowMs);
+    if (wait !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? wait, wait);
+  }
+  const conditions: Condition[] = (rs.status?.conditions ?? []).filter((c) => c.type !== 'ReplicaFailure');
+  if (failure) conditions.push({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failure, lastTransitionTime: rfc3339(nowMs) });
+  return {
+    status: {
+      replicas: active.length,
+      fullyLabeledReplicas: active.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v)).length,
+      readyReplicas: active.filter(isPodReady).length,
+      availableReplicas: active.filter((p) => isPodAvailable(p, minReady, nowMs)).length,
+      observedGeneration: rs.metadata.generation ?? 1,
+      ...(conditions.length ? { conditions } : {}),
+    },
+    ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+  };
+}

@@ -1,0 +1,115 @@
+// Per-node credentials: issued once per node name in exchange for the bootstrap token, kept in the
+// Store as hashes only (SHA-256 for the embedded broker and the API, a mosquitto `$7$` line for an
+// external mosquitto), and checked synchronously from memory by the broker's authenticator.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BOOTSTRAP_MQTT_USER } from '../../api/mqtt/node-credential.js';
+import { isValidNodeName } from '../broker/broker-acl.js';
+import { mosquittoPasswordLine } from '../broker/mosquitto-config.js';
+import { KeyExistsError, KeyNotFoundError, type Store } from '../store/store.js';
+
+const PREFIX = '/skiff/nodecredentials/';
+
+interface StoredCredential {
+  sha256: string;
+  mosquittoLine: string;
+  issuedAt: string;
+}
+
+/** The node already holds a credential: the bootstrap token cannot claim its name again. */
+export class NodeCredentialExistsError extends Error {
+  override readonly name = 'NodeCredentialExistsError';
+  constructor(readonly node: string) {
+    super(`node ${node} already has a credential; an administrator must revoke it before the node can join again`);
+  }
+}
+
+export class InvalidNodeNameError extends Error {
+  override readonly name = 'InvalidNodeNameError';
+  constructor(readonly node: string) {
+    super(`"${node}" is not a valid node name ([A-Za-z0-9._-], at most 253 characters, not ${BOOTSTRAP_MQTT_USER})`);
+  }
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export class NodeCredentials {
+  readonly #byNode = new Map<string, StoredCredential>();
+  readonly #nodeByHash = new Map<string, string>();
+  readonly #listeners = new Set<() => void | Promise<void>>();
+
+  private constructor(private readonly store: Store) {}
+
+  static async open(store: Store): Promise<NodeCredentials> {
+    const credentials = new NodeCredentials(store);
+    const list = await store.list(PREFIX);
+    for (const kv of list.items) credentials.#remember(kv.key.slice(PREFIX.length), JSON.parse(kv.value) as StoredCredential);
+    return credentials;
+  }
+
+  has(node: string): boolean {
+    return this.#byNode.has(node);
+  }
+
+  /** The node whose credential this is, or undefined. */
+  nodeFor(secret: string): string | undefined {
+    return this.#nodeByHash.get(sha256(secret));
+  }
+
+  /** Does `secret` authenticate `node`? (constant-time compare of the hashes) */
+  verify(node: string, secret: string): boolean {
+    const stored = this.#byNode.get(node);
+    if (!stored) return false;
+    return timingSafeEqual(Buffer.from(stored.sha256, 'hex'), Buffer.from(sha256(secret), 'hex'));
+  }
+
+  /** Issues the node's credential; the secret is returned once and never stored. */
+  async issue(node: string, now: Date = new Date()): Promise<string> {
+    if (!isValidNodeName(node) || node === BOOTSTRAP_MQTT_USER) throw new InvalidNodeNameError(node);
+    if (this.#byNode.has(node)) throw new NodeCredentialExistsError(node);
+    const secret = `skiff-nc.${randomBytes(32).toString('base64url')}`;
+    const stored: StoredCredential = { sha256: sha256(secret), mosquittoLine: mosquittoPasswordLine(node, secret), issuedAt: now.toISOString() };
+    try {
+      await this.store.create(`${PREFIX}${node}`, JSON.stringify(stored));
+    } catch (error) {
+      if (error instanceof KeyExistsError) throw new NodeCredentialExistsError(node);
+      throw error;
+    }
+    this.#remember(node, stored);
+    await this.#changed(); // e.g. mosquitto reloaded its password file: the credential works once returned
+    return secret;
+  }
+
+  /** Revokes a node's credential (it may then join again with the bootstrap token). Returns whether there was one. */
+  async revoke(node: string): Promise<boolean> {
+    const stored = this.#byNode.get(node);
+    try {
+      await this.store.delete(`${PREFIX}${node}`);
+    } catch (error) {
+      if (!(error instanceof KeyNotFoundError)) throw error;
+    }
+    if (!stored) return false;
+    this.#byNode.delete(node);
+    this.#nodeByHash.delete(stored.sha256);
+    await this.#changed();
+    return true;
+  }
+
+  /** mosquitto password-file lines of every node (hashes only). */
+  mosquittoLines(): string[] {
+    return [...this.#byNode.values()].map((c) => c.mosquittoLine);
+  }
+
+  onChange(listener: () => void | Promise<void>): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #remember(node: string, stored: StoredCredential): void {
+    this.#byNode.set(node, stored);
+    this.#nodeByHash.set(stored.sha256, node);
+  }
+
+  async #changed(): Promise<void> {
+    await Promise.all([...this.#listeners].map((listener) => listener()));
+  }
+}

@@ -1,0 +1,5 @@
+// The shapes of every kind skiff serves beyond api/types (pods, nodes, namespaces, events, leases).
+export type * from './workloads.js';
+export type * from './services.js';
+export type * from './config.js';
+export type * from './autoscaling.js';

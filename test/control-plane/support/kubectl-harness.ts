@@ -1,0 +1,54 @@
+// An HTTPS API server over a real store (openStore: SQLite file or etcd://), a kubeconfig for it, and a kubectl runner.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApiApp } from '../../../control-plane/api/api-app.js';
+import { startApiServer } from '../../../control-plane/api/api-server.js';
+import { writeKubeconfig } from '../../../control-plane/api/kubeconfig.js';
+import { ensureTls } from '../../../control-plane/api/tls.js';
+import { ensureInitialNamespaces } from '../../../control-plane/resources/initial-namespaces.js';
+import { ResourceStore } from '../../../control-plane/resources/resource-store.js';
+import { openStore } from '../../../control-plane/store/open-store.js';
+import { TOOL_PATHS } from '../../support/tools.js';
+
+export interface KubectlResult { code: number; stdout: string; stderr: string }
+
+export interface KubectlCluster {
+  dir: string;
+  url: string;
+  token: string;
+  caCert: string;
+  kubeconfigPath: string;
+  resources: ResourceStore;
+  kubectl(args: string[], stdin?: string): Promise<KubectlResult>;
+  close(): Promise<void>;
+}
+
+export async function startKubectlCluster(storeUrl = 'sqlite'): Promise<KubectlCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-kubectl-'));
+  const store = await openStore(storeUrl, dir);
+  const resources = new ResourceStore(store);
+  await ensureInitialNamespaces(resources);
+  const tls = await ensureTls(join(dir, 'pki'), { hosts: [] });
+  const token = 'e2e-token';
+  const app = createApiApp({ resources, tokens: (t) => (t === token ? { name: 'admin' } : undefined) });
+  const server = await startApiServer({ app, host: '127.0.0.1', port: 0, tls });
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  await writeKubeconfig(kubeconfigPath, { server: server.url, caCert: tls.caCert, token });
+  const env = { PATH: process.env['PATH'], HOME: dir, KUBECONFIG: kubeconfigPath };
+  const kubectl = (args: string[], stdin?: string) => new Promise<KubectlResult>((resolve) => {
+    const child = execFile(TOOL_PATHS.kubectl, args, { env, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+    if (stdin !== undefined) child.stdin?.end(stdin);
+  });
+  return {
+    dir, url: server.url, token, caCert: tls.caCert, kubeconfigPath, resources, kubectl,
+    async close() {
+      await server.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

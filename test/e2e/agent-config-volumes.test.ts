@@ -1,0 +1,119 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pod } from '../../api/types/pod.js';
+import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
+
+const NS = '/api/v1/namespaces/default';
+const PODS = `${NS}/pods`;
+const terminal = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+const byName = (name: string) => `${PODS}?fieldSelector=metadata.name%3D${name}`;
+
+function pod(name: string, spec: Record<string, unknown>) {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', ...spec } };
+}
+
+describe('pod config and volumes on the agent', () => {
+  let cluster: Cluster;
+  const logs = async (name: string, container?: string) =>
+    (await cluster.client.request<string>('GET', `${PODS}/${name}/log${container ? `?container=${container}` : ''}`)).text;
+  const run = async (name: string, spec: Record<string, unknown>) => {
+    expect((await cluster.client.request('POST', PODS, pod(name, spec))).status).toBe(201);
+    return waitFor<Pod>(cluster.client, byName(name), (e) => terminal(e.object), 30_000);
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    for (const name of ['hello', 'filewriter']) {
+      await cluster.cp.registry.push(`examples/${name}:latest`, readFileSync(`wasm-examples/${name}/${name}.wasm`));
+    }
+    expect((await cluster.client.request('POST', `${NS}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { who: 'configmap', 'greeting.txt': 'hi from a configmap' } })).status).toBe(201);
+    expect((await cluster.client.request('POST', `${NS}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, data: { password: Buffer.from('s3cr3t-value').toString('base64') } })).status).toBe(201);
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('sets env from configMapKeyRef, secretKeyRef and envFrom; optional missing keys stay unset', async () => {
+    const done = await run('env-from', {
+      containers: [{
+        name: 'main', image: 'examples/hello:latest', args: ['$(PASSWORD)', '$(cfg_who)', '$(NOPE)'],
+        envFrom: [{ configMapRef: { name: 'settings' }, prefix: 'cfg_' }],
+        env: [
+          { name: 'WHO', valueFrom: { configMapKeyRef: { name: 'settings', key: 'who' } } },
+          { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
+          { name: 'NOPE', valueFrom: { configMapKeyRef: { name: 'absent', key: 'x', optional: true } } },
+        ],
+      }],
+    });
+    expect(done.status?.phase).toBe('Succeeded');
+    const text = await logs('env-from');
+    expect(text).toContain('hello, configmap!');
+    expect(text).toContain('s3cr3t-value');
+    expect(text).toContain('$(NOPE)'); // unset, so not expanded
+  });
+
+  it('waits in CreateContainerConfigError for a missing ConfigMap', async () => {
+    await cluster.client.request('POST', PODS, pod('missing-cm', {
+      containers: [{ name: 'main', image: 'examples/hello:latest', env: [{ name: 'WHO', valueFrom: { configMapKeyRef: { name: 'later', key: 'who' } } }] }],
+    }));
+    await waitFor<Pod>(cluster.client, byName('missing-cm'), (e) =>
+      e.object.status?.containerStatuses?.[0]?.state.waiting?.reason === 'CreateContainerConfigError');
+    await cluster.client.request('POST', `${NS}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later' }, data: { who: 'late' } });
+    const done = await waitFor<Pod>(cluster.client, byName('missing-cm'), (e) => terminal(e.object), 30_000);
+    expect(done.status?.phase).toBe('Succeeded');
+    expect(await logs('missing-cm')).toContain('hello, late!');
+  });
+
+  it('shares an emptyDir between an init container and the app container', async () => {
+    const mounts = [{ name: 'scratch', mountPath: '/data' }];
+    const done = await run('shared', {
+      volumes: [{ name: 'scratch', emptyDir: {} }],
+      initContainers: [{ name: 'first', image: 'examples/filewriter:latest', env: [{ name: 'MESSAGE', value: 'from-init' }], volumeMounts: mounts }],
+      containers: [{ name: 'main', image: 'examples/filewriter:latest', env: [{ name: 'MESSAGE', value: 'from-app' }], volumeMounts: mounts }],
+    });
+    expect(done.status?.phase).toBe('Succeeded');
+    expect(await logs('shared', 'main')).toMatch(/from-init\s+from-app/);
+  });
+
+  it('keeps persistentVolumeClaim data across pods, under subPath', async () => {
+    const spec = (message: string) => ({
+      volumes: [{ name: 'store', persistentVolumeClaim: { claimName: 'notes' } }],
+      containers: [{ name: 'main', image: 'examples/filewriter:latest', env: [{ name: 'MESSAGE', value: message }], volumeMounts: [{ name: 'store', mountPath: '/data', subPath: 'app' }] }],
+    });
+    expect((await run('pvc-1', spec('first'))).status?.phase).toBe('Succeeded');
+    expect((await run('pvc-2', spec('second'))).status?.phase).toBe('Succeeded');
+    expect(await logs('pvc-2')).toMatch(/first\s+second/);
+    expect(readFileSync(join(cluster.dataDir, 'agents', 'node-1', 'volumes', 'pvc', 'default', 'notes', 'app', 'out.txt'), 'utf8')).toMatch(/first\nsecond/);
+  });
+
+  it('mounts configMap files on disk, secret files only in memory, both read-only', async () => {
+    const done = await run('files', {
+      volumes: [{ name: 'cfg', configMap: { name: 'settings' } }, { name: 'sec', secret: { secretName: 'creds' } }],
+      containers: [{
+        name: 'main', image: 'examples/filewriter:latest', env: [{ name: 'OUT', value: '/sec/password' }, { name: 'MESSAGE', value: 'x' }],
+        volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }, { name: 'sec', mountPath: '/sec' }],
+      }],
+    });
+    expect(done.status?.phase).toBe('Failed'); // appending to a read-only secret volume fails
+    const uid = done.metadata.uid!;
+    const cfgFile = join(cluster.dataDir, 'agents', 'node-1', 'pods', uid, 'volumes', 'cfg', 'greeting.txt');
+    expect(readFileSync(cfgFile, 'utf8')).toBe('hi from a configmap');
+    expect(existsSync(join(cluster.dataDir, 'agents', 'node-1', 'pods', uid, 'volumes', 'sec'))).toBe(false);
+    const shm = readdirSync('/dev/shm').filter((d) => d.startsWith('skiff-node-1-'));
+    expect(shm.some((d) => existsSync(join('/dev/shm', d, uid, 'sec', 'password')))).toBe(true);
+    const persisted = readFileSync(join(cluster.dataDir, 'agents', 'node-1', 'desired-state.json'), 'utf8');
+    expect(persisted).not.toContain(Buffer.from('s3cr3t-value').toString('base64'));
+    expect(persisted).not.toContain('s3cr3t-value');
+  });
+
+  it('refuses a hostPath outside the allowed prefixes', async () => {
+    await cluster.client.request('POST', PODS, pod('host', {
+      volumes: [{ name: 'h', hostPath: { path: '/etc' } }],
+      containers: [{ name: 'main', image: 'examples/hello:latest', volumeMounts: [{ name: 'h', mountPath: '/h' }] }],
+    }));
+    const waiting = await waitFor<Pod>(cluster.client, byName('host'), (e) =>
+      e.object.status?.containerStatuses?.[0]?.state.waiting?.reason === 'CreateContainerConfigError');
+    expect(waiting.status?.containerStatuses?.[0]?.state.waiting?.message).toMatch(/allow-host-path/);
+  });
+});
