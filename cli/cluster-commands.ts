@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { startAgent } from '../agent/main.js';
 import { startControlPlane } from '../control-plane/control-plane.js';
 import { pushExamples } from './examples.js';
-import { parseCount, parseLabels, parseMqttUrl, parsePort } from './flags.js';
+import { parseCount, parseLabels, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
 import { startLocalCluster } from './local-cluster.js';
 import { createLogger } from './logger.js';
 
@@ -27,6 +27,16 @@ function untilSignal(logger: Logger, stoppers: Array<() => Promise<void>>): void
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 }
 
+interface TolerationFlags {
+  defaultNotReadyTolerationSeconds: number;
+  defaultUnreachableTolerationSeconds: number;
+}
+
+const tolerationSeconds = (opts: TolerationFlags) => ({
+  notReady: opts.defaultNotReadyTolerationSeconds,
+  unreachable: opts.defaultUnreachableTolerationSeconds,
+});
+
 export function registerClusterCommands(program: Command): void {
   program.command('up')
     .description('run an all-in-one cluster: control plane, embedded MQTT broker and local agents')
@@ -37,13 +47,16 @@ export function registerClusterCommands(program: Command): void {
     .option('--mqtt-host <host>', 'address the embedded broker listens on', '127.0.0.1')
     .option('--agents <n>', 'local agents to start, each its own node', parseCount, 1)
     .option('--store <url>', 'sqlite (default) or etcd://HOST:PORT', 'sqlite')
+    .option('--default-not-ready-toleration-seconds <s>', 'tolerationSeconds of the not-ready toleration added to every pod', parseSeconds, 300)
+    .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'warn')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; logLevel: string }) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; logLevel: string } & TolerationFlags) => {
       const logger = createLogger(opts.logLevel);
       const dataDir = resolve(opts.dataDir);
       const cluster = await startLocalCluster({
         dataDir, logger, agents: opts.agents, storeUrl: opts.store,
         apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort,
+        defaultTolerationSeconds: tolerationSeconds(opts),
       });
       untilSignal(logger, [() => cluster.stop()]);
       const cp = cluster.cp;
@@ -65,8 +78,10 @@ export function registerClusterCommands(program: Command): void {
     .option('--mosquitto-password-file <path>', 'mosquitto password file the control plane rewrites as node credentials are issued')
     .option('--mosquitto-pid-file <path>', 'mosquitto pid file: SIGHUP after each rewrite (mosquitto re-reads passwords and ACL)')
     .option('--store <url>', 'sqlite (default) or etcd://HOST:PORT', 'sqlite')
+    .option('--default-not-ready-toleration-seconds <s>', 'tolerationSeconds of the not-ready toleration added to every pod', parseSeconds, 300)
+    .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; logLevel: string }) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; logLevel: string } & TolerationFlags) => {
       const logger = createLogger(opts.logLevel);
       const external = opts.mqttUrl ? {
         url: opts.mqttUrl,
@@ -77,6 +92,7 @@ export function registerClusterCommands(program: Command): void {
         dataDir: resolve(opts.dataDir), logger, storeUrl: opts.store, apiHost: opts.apiHost, apiPort: opts.apiPort,
         ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
         mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? 1883 },
+        defaultTolerationSeconds: tolerationSeconds(opts),
       });
       untilSignal(logger, [() => cp.stop()]);
       await pushExamples(cp.registry);

@@ -39,3 +39,9 @@ export function parseMqttUrl(value: string): string {
   if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') throw new InvalidArgumentError('must use mqtt:// or mqtts://');
   return value;
 }
+
+export function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of seconds');
+  return n;
+}

@@ -17,6 +17,7 @@ export interface LocalClusterOptions {
   mqttHost?: string;
   mqttPort: number;
   storeUrl?: string;
+  defaultTolerationSeconds?: { notReady: number; unreachable: number };
   /** Idle workers each agent keeps started (fast pod starts). */
   warmWorkers?: number;
   readyTimeoutMs?: number;
@@ -41,6 +42,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     mqtt: { host: options.mqttHost ?? '127.0.0.1', port: options.mqttPort },
     ...(options.apiHost ? { apiHost: options.apiHost } : {}),
     ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
+    ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),
     ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
   });

@@ -56,6 +56,8 @@ export interface ControlPlaneOptions {
   nodeMonitorCheckIntervalMs?: number;
   /** Pod evictions per second from unreachable/not-ready nodes. */
   evictionsPerSecond?: number;
+  /** tolerationSeconds given to every pod for node.kubernetes.io/not-ready and /unreachable (default 300). */
+  defaultTolerationSeconds?: { notReady: number; unreachable: number };
 }
 
 export interface RunningControlPlane {
@@ -86,7 +88,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const store = await openStore(options.storeUrl ?? 'sqlite', dataDir);
     stack.push(() => store.close());
     // Secrets are sealed with the data dir's key before they reach the store (encryption at rest).
-    const resources = new ResourceStore(encryptSecretsAtRest(store, await ensureEncryptionKey(dataDir)), { clock });
+    const resources = new ResourceStore(encryptSecretsAtRest(store, await ensureEncryptionKey(dataDir)), {
+      clock,
+      ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),
+    });
     await ensureInitialNamespaces(resources);
     const nodeCredentials = await NodeCredentials.open(store);
 

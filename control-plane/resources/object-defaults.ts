@@ -3,7 +3,7 @@ import type { KubeObject } from '../../api/types/meta.js';
 import type { Namespace } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
 import { defaultHorizontalPodAutoscaler, defaultPersistentVolume, defaultPersistentVolumeClaim, defaultSecret } from './config-defaults.js';
-import { defaultPod } from './pod-defaults.js';
+import { defaultPod, type DefaultTolerationSeconds } from './pod-defaults.js';
 import type { ResourceType } from './resource-types.js';
 import { defaultEndpointSlice, defaultEndpoints, defaultNetworkPolicy, defaultService } from './service-defaults.js';
 import { defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet } from './workload-defaults.js';
@@ -11,7 +11,6 @@ import { defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet } fr
 type Defaulter = (obj: never) => void;
 
 const defaulters: Record<string, Defaulter> = {
-  pods: defaultPod,
   namespaces: defaultNamespace,
   deployments: defaultDeployment,
   replicasets: defaultReplicaSet,
@@ -27,7 +26,15 @@ const defaulters: Record<string, Defaulter> = {
   horizontalpodautoscalers: defaultHorizontalPodAutoscaler,
 };
 
-export function applyDefaults(type: ResourceType, obj: KubeObject): void {
+export interface DefaultingOptions {
+  tolerationSeconds?: DefaultTolerationSeconds;
+}
+
+export function applyDefaults(type: ResourceType, obj: KubeObject, options: DefaultingOptions = {}): void {
+  if (type.plural === 'pods') {
+    defaultPod(obj as Pod, options.tolerationSeconds);
+    return;
+  }
   (defaulters[type.plural] as ((o: KubeObject) => void) | undefined)?.(obj);
 }
 

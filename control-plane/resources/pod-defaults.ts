@@ -2,14 +2,22 @@
 import type { Container, Pod, PodSpec } from '../../api/types/pod.js';
 import { parseQuantity } from './quantity.js';
 
-export function defaultPod(pod: Pod): void {
+/** The DefaultTolerationSeconds admission plugin's settings (kube-apiserver flags of the same names). */
+export interface DefaultTolerationSeconds {
+  notReady: number;
+  unreachable: number;
+}
+
+export const DEFAULT_TOLERATION_SECONDS: DefaultTolerationSeconds = { notReady: 300, unreachable: 300 };
+
+export function defaultPod(pod: Pod, tolerationSeconds: DefaultTolerationSeconds = DEFAULT_TOLERATION_SECONDS): void {
   const spec = (pod.spec ??= { containers: [] });
   defaultPodSpec(spec);
   // Pod-only: SetDefaults_Pod and the Priority/DefaultTolerationSeconds admission plugins (not templates).
   spec['enableServiceLinks'] ??= true;
   spec['preemptionPolicy'] ??= 'PreemptLowerPriority';
   spec['priority'] ??= 0;
-  addDefaultTolerations(pod);
+  addDefaultTolerations(pod, tolerationSeconds);
   const status = (pod.status ??= {}) as Record<string, unknown>;
   status['phase'] ??= 'Pending';
   status['qosClass'] ??= qosClass(pod);
@@ -49,11 +57,12 @@ function pullPolicyFor(image: unknown): Container['imagePullPolicy'] {
   return lastSegment.slice(colon + 1) === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
-function addDefaultTolerations(pod: Pod): void {
+function addDefaultTolerations(pod: Pod, seconds: DefaultTolerationSeconds): void {
   const tolerations = (pod.spec.tolerations ??= []);
-  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+  const defaults: Array<[string, number]> = [['node.kubernetes.io/not-ready', seconds.notReady], ['node.kubernetes.io/unreachable', seconds.unreachable]];
+  for (const [key, tolerationSeconds] of defaults) {
     const has = tolerations.some((t) => t['key'] === key && (t['effect'] === undefined || t['effect'] === 'NoExecute'));
-    if (!has) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+    if (!has) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds });
   }
 }
 

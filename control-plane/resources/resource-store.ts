@@ -8,7 +8,8 @@ import { CompactedError, KeyExistsError, KeyNotFoundError, RevisionMismatchError
 import { planDeletion, isFinalized } from './deletion-plan.js';
 import { matchesFields, parseFieldSelector } from './field-selector.js';
 import { matchesLabels, parseLabelSelector } from './label-selector.js';
-import { applyDefaults } from './object-defaults.js';
+import { applyDefaults, type DefaultingOptions } from './object-defaults.js';
+import type { DefaultTolerationSeconds } from './pod-defaults.js';
 import { mergeForUpdate, specChanged } from './update-merge.js';
 import { validateCreate, validateUpdate } from './object-validation.js';
 import { collectionPrefix, decodeContinue, decodeObject, encodeContinue, encodeObject, objectKey } from './resource-keys.js';
@@ -50,6 +51,8 @@ export interface ResourceStoreOptions {
   bookmarkIntervalMs?: number;
   /** Where Service cluster IPs come from (default 10.43.0.0/16). */
   serviceCidr?: string;
+  /** tolerationSeconds of the not-ready/unreachable tolerations added to every pod (default 300 s). */
+  defaultTolerationSeconds?: DefaultTolerationSeconds;
 }
 
 const generatedSuffix = customAlphabet('bcdfghjklmnpqrstvwxz2456789', 5);
@@ -58,6 +61,7 @@ const maxConflictRetries = 20;
 export class ResourceStore {
   readonly store: Store;
   readonly #clock: Clock;
+  readonly #defaulting: DefaultingOptions;
   readonly #uid: () => string;
   readonly #bookmarkIntervalMs: number;
   readonly #services: ServiceAllocator;
@@ -68,6 +72,7 @@ export class ResourceStore {
     this.#clock = options.clock ?? systemClock;
     this.#uid = options.uid ?? randomUUID;
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 15_000;
+    this.#defaulting = options.defaultTolerationSeconds ? { tolerationSeconds: options.defaultTolerationSeconds } : {};
   }
 
   async create<T extends KubeObject>(type: ResourceType, obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
@@ -81,7 +86,7 @@ export class ResourceStore {
     meta.uid = this.#uid();
     meta.creationTimestamp = rfc3339(this.#clock.now());
     meta.generation = 1;
-    applyDefaults(type, o);
+    applyDefaults(type, o, this.#defaulting);
     validateCreate(type, o);
     if (type.namespaced) await this.#requireActiveNamespace(meta.namespace ?? '');
     const allocation = isService(type) ? await this.#services.reserve(o as unknown as Service, undefined, opts.dryRun) : undefined;
@@ -158,7 +163,7 @@ export class ResourceStore {
       const current = decodeObject<T>(kv);
       if (expected && expected !== current.metadata.resourceVersion) throw new ConflictError(ref(type, name));
       const next = mergeForUpdate(type, current, obj, opts.subresource);
-      if (!opts.subresource) applyDefaults(type, next);
+      if (!opts.subresource) applyDefaults(type, next, this.#defaulting);
       if (isService(type) && !opts.subresource) carryOverAllocations(current as unknown as Service, next as unknown as Service);
       validateUpdate(type, current, next);
       if (specChanged(current, next)) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
