@@ -18,7 +18,7 @@ import { readKubeconfig } from '../cli/kubeconfig-reader.js';
 const nodes = Number(process.argv[2] ?? 1000);
 const leaseIntervalMs = Number(process.argv[3] ?? 10_000);
 const windowMs = Number(process.argv[4] ?? 30_000);
-const CONCURRENCY = 50;
+const CONCURRENCY = Number(process.env["FLEET_CONCURRENCY"] ?? 50);
 
 const dataDir = await mkdtemp(join(tmpdir(), 'skiff-fleet-'));
 const cp = spawn(process.execPath, ['bin/skiff.js', 'control-plane', '--data-dir', dataDir, '--api-port', '0', '--mqtt-port', '0', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -30,7 +30,8 @@ const ready = await new Promise<string>((resolve, reject) => {
   });
   cp.once('exit', (code) => reject(new Error(`control plane exited with ${code}`)));
 });
-const mqttUrl = /MQTT (mqtt:\/\/\S+?)\./.exec(ready)![1]!;
+process.on('exit', () => cp.kill('SIGKILL')); // never leave the control plane behind
+const mqttUrl = /MQTT (mqtt:\/\/[^\s,]+:\d+)/.exec(ready)![1]!;
 const bootstrapToken = (await readFile(join(dataDir, 'node-token'), 'utf8')).trim();
 const client = new KubeClient(await readKubeconfig(join(dataDir, 'kubeconfig')));
 
@@ -51,6 +52,7 @@ interface SimNode { name: string; client: MqttClient; sessionId: string; seq: nu
 const names = Array.from({ length: nodes }, (_, i) => `sim-${String(i).padStart(5, '0')}`);
 const sims: SimNode[] = [];
 let leasesSent = 0;
+let clientErrors = 0;
 
 const envelope = (n: SimNode) => ({ v: PROTOCOL_VERSION, sessionId: n.sessionId, seq: n.seq++, ts: Date.now(), node: n.name });
 const status = (n: SimNode) => ({
@@ -70,6 +72,10 @@ await pool(names, async (name) => {
   sim.client = await mqtt.connectAsync(mqttUrl, {
     protocolVersion: 4, clientId: name, username: name, password: res.body.credential, clean: true, keepalive: 30, reconnectPeriod: 0,
     will: { topic: topics.presence(name), payload: Buffer.from(JSON.stringify({ v: PROTOCOL_VERSION, sessionId, online: false, node: name })), qos: 1, retain: true },
+  });
+  sim.client.on('error', (error) => {
+    clientErrors++;
+    if (clientErrors <= 3) console.error(`${name}: ${error.message}`);
   });
   await sim.client.subscribeAsync(agentSubscriptions(name), { qos: 1 });
   await sim.client.publishAsync(topics.presence(name), JSON.stringify({ v: PROTOCOL_VERSION, sessionId, online: true, node: name, ts: Date.now() }), { qos: 1, retain: true });
@@ -130,6 +136,7 @@ console.log(JSON.stringify({
   leasesFreshInApi: `${freshLeases}/${nodes}`,
   bytesPerNodePerMinute: Math.round(((bytes1 - bytes0) / nodes) * (60_000 / elapsedMs)),
   abruptLossToNotReadyMs: notReadyMs,
+  simulatedClientErrors: clientErrors,
   abruptLossToPodsElsewhereMs: null,
   note: 'pods elsewhere: not measured (simulated nodes run no pods; eviction/rescheduling controllers are not part of this bench)',
 }, null, 2));

@@ -26,7 +26,17 @@ export interface Placement {
   nodeCount: number;
 }
 
+/** Pod objects are replaced, never changed in place: parsing each one's quantities once keeps
+ * usageByNode (run per scheduling decision over every pod) cheap. */
+const requestsCache = new WeakMap<Pod, { cpuMillis: number; memoryBytes: number }>();
+
 export function podRequests(pod: Pod): { cpuMillis: number; memoryBytes: number } {
+  let cached = requestsCache.get(pod);
+  if (!cached) requestsCache.set(pod, (cached = computePodRequests(pod)));
+  return cached;
+}
+
+function computePodRequests(pod: Pod): { cpuMillis: number; memoryBytes: number } {
   let cpuMillis = 0;
   let memoryBytes = 0;
   for (const c of pod.spec.containers) {
@@ -54,10 +64,17 @@ export function usageByNode(pods: readonly Pod[]): Map<string, NodeUsage> {
     u.pods++;
     u.cpuMillis += r.cpuMillis;
     u.memoryBytes += r.memoryBytes;
-    for (const port of hostPortsOf(pod)) (u.hostPorts ??= new Set()).add(port);
+    for (const port of cachedHostPorts(pod)) (u.hostPorts ??= new Set()).add(port);
     usage.set(node, u);
   }
   return usage;
+}
+
+const hostPortsCache = new WeakMap<Pod, string[]>();
+function cachedHostPorts(pod: Pod): string[] {
+  let ports = hostPortsCache.get(pod);
+  if (!ports) hostPortsCache.set(pod, (ports = hostPortsOf(pod)));
+  return ports;
 }
 
 export function hostPortsOf(pod: Pod): string[] {

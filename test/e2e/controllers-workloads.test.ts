@@ -84,6 +84,25 @@ describe.skipIf(!hasTool('kubectl', 'controllers e2e'))('workload controllers on
     expect(await kubectl('rollout', 'history', 'deployment/app')).toMatch(/^3\s/m);
   }, 120_000);
 
+  it('scales the Deployment out with an HPA on the CPU usage agents annotate', async () => {
+    await kubectl('annotate', 'pods', '-l', 'app=app', '--overwrite', 'skiff.dev/cpu-usage-millicores=200');
+    const hpa = {
+      apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'app', namespace: 'default' },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'app' }, minReplicas: 1, maxReplicas: 6,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'AverageValue', averageValue: '100m' } } }],
+      },
+    };
+    expect((await cluster.client.request('POST', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers', hpa)).status).toBe(201);
+    // 200m per pod against 100m: twice the pods, capped at 6
+    await waitForPods(cluster, 'app=app', (ps) => ps.filter((p) => !p.metadata.deletionTimestamp && isReady(p)).length === 6);
+    const status = await waitFor<{ status?: { desiredReplicas?: number; conditions?: Array<{ type: string; status: string; reason?: string }> } }>(cluster.client,
+      `/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers${byName('app')}`, (e) => e.object.status?.desiredReplicas === 6);
+    expect(status.status?.conditions?.find((c) => c.type === 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'TooManyReplicas' });
+    expect(await kubectl('get', 'deployment/app', '-o', 'jsonpath={.spec.replicas}')).toBe('6');
+    await cluster.client.request('DELETE', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/app');
+  }, 60_000);
+
   it('runs one DaemonSet pod on every node', async () => {
     const ds: DaemonSet = {
       apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent', namespace: 'default' },
