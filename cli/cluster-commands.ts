@@ -2,12 +2,11 @@
 import { resolve, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { startAgent } from '../agent/main.js';
-import { startControlPlane } from '../control-plane/control-plane.js';
-import { pushExamples } from './examples.js';
 import { parseCount, parseLabels, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
-import { startLocalCluster } from './local-cluster.js';
 import { createLogger } from './logger.js';
+
+// Each action imports what it runs only when it runs: `skiff agent` on a small device must never
+// load the control plane (hono, aedes, the store, the API's schemas), ~35 MB of heap and code.
 
 export const DEFAULT_DATA_DIR = '.skiff';
 
@@ -53,6 +52,8 @@ export function registerClusterCommands(program: Command): void {
     .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; logLevel: string } & TolerationFlags) => {
       const logger = createLogger(opts.logLevel);
       const dataDir = resolve(opts.dataDir);
+      const { startLocalCluster } = await import('./local-cluster.js');
+      const { pushExamples } = await import('./examples.js');
       const cluster = await startLocalCluster({
         dataDir, logger, agents: opts.agents, storeUrl: opts.store,
         apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort,
@@ -88,6 +89,8 @@ export function registerClusterCommands(program: Command): void {
         ...(opts.mqttUsername ? { username: opts.mqttUsername } : {}),
         ...(opts.mosquittoPasswordFile ? { mosquitto: { passwordFile: resolve(opts.mosquittoPasswordFile), ...(opts.mosquittoPidFile ? { pidFile: resolve(opts.mosquittoPidFile) } : {}) } } : {}),
       } : undefined;
+      const { startControlPlane } = await import('../control-plane/control-plane.js');
+      const { pushExamples } = await import('./examples.js');
       const cp = await startControlPlane({
         dataDir: resolve(opts.dataDir), logger, storeUrl: opts.store, apiHost: opts.apiHost, apiPort: opts.apiPort,
         ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
@@ -114,6 +117,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; logLevel: string }) => {
       const logger = createLogger(opts.logLevel);
+      const { startAgent } = await import('../agent/main.js');
       const agent = await startAgent({
         server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,
         allowedHostPaths: opts.allowHostPath,

@@ -1,0 +1,119 @@
+// Agent footprint: the resident memory of a real `skiff agent` process (spawned from dist/, joined
+// over MQTT to a control plane in another process), idle and with 1 and 10 running sleep pods.
+// Usage: node dist/bench/agent-footprint.js [idleSampleMs=5000] [warmWorkers]. Prints JSON.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Node } from '../api/types/node.js';
+import type { Pod } from '../api/types/pod.js';
+import { KubeClient } from '../cli/kube-client.js';
+import { readKubeconfig } from '../cli/kubeconfig-reader.js';
+
+const sampleMs = Number(process.argv[2] ?? 5000);
+const warmWorkers = process.argv[3];
+const GOAL_IDLE_BYTES = 60 * 1024 * 1024;
+const NODE = 'footprint';
+const PODS = '/api/v1/namespaces/default/pods';
+
+const dataDir = await mkdtemp(join(tmpdir(), 'skiff-footprint-'));
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL'))); // never leave a process behind
+
+function skiff(args: string[], readyText?: string): Promise<{ child: ChildProcess; out: string }> {
+  const child = spawn(process.execPath, ['bin/skiff.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  if (!readyText) return Promise.resolve({ child, out: '' });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes(readyText)) resolve({ child, out });
+    });
+    child.once('exit', (code) => reject(new Error(`skiff ${args[0]} exited with ${code}`)));
+  });
+}
+
+/** Polls (a benchmark may; tests wait on watches) until `check` holds, at most `timeoutMs`. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(100);
+  }
+}
+
+const procStatusKiB = async (pid: number, field: string) =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+
+/** RSS sampled every 250 ms for `ms`: the last and the largest value, in MiB. */
+async function sampleRss(pid: number, ms: number): Promise<{ lastMiB: number; maxMiB: number }> {
+  const samples: number[] = [];
+  for (const end = Date.now() + ms; Date.now() < end; await delay(250)) samples.push(await procStatusKiB(pid, 'VmRSS'));
+  const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
+  return { lastMiB: mib(samples.at(-1)!), maxMiB: mib(Math.max(...samples)) };
+}
+
+const { out } = await skiff(['control-plane', '--data-dir', join(dataDir, 'cp'), '--api-port', '0', '--mqtt-port', '0', '--log-level', 'error'], 'Join agents with');
+const mqttUrl = /MQTT (mqtt:\/\/[^\s,]+:\d+)/.exec(out)![1]!;
+const token = (await readFile(join(dataDir, 'cp', 'node-token'), 'utf8')).trim();
+const client = new KubeClient(await readKubeconfig(join(dataDir, 'cp', 'kubeconfig')));
+
+const agentArgs = ['agent', '--server', mqttUrl, '--token', token, '--name', NODE, '--data-dir', join(dataDir, 'agent'), '--log-level', 'warn'];
+if (warmWorkers !== undefined) agentArgs.push('--warm-workers', warmWorkers);
+const { child: agent } = await skiff(agentArgs);
+const pid = agent.pid!;
+
+const nodeReady = async () => {
+  const res = await client.request<Node>('GET', `/api/v1/nodes/${NODE}`);
+  return res.status === 200 && !!res.body.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+};
+await until('the node to be Ready', nodeReady);
+await delay(1000); // let start-up garbage be collected before sampling
+const idle = await sampleRss(pid, sampleMs);
+const maps = await readFile(`/proc/${pid}/maps`, 'utf8');
+const nativeAddons = [...new Set(maps.split('\n').filter((l) => l.endsWith('.node')).map((l) => l.split('/').at(-1)!))];
+
+const running = async (n: number) => {
+  const res = await client.request<{ items: Pod[] }>('GET', `${PODS}?labelSelector=bench%3Dfootprint`);
+  return res.body.items.filter((p) => p.status?.phase === 'Running').length >= n;
+};
+async function runSleepPods(total: number): Promise<void> {
+  const existing = (await client.request<{ items: Pod[] }>('GET', `${PODS}?labelSelector=bench%3Dfootprint`)).body.items.length;
+  for (let i = existing; i < total; i++) {
+    const res = await client.request('POST', PODS, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: `sleep-${i}`, labels: { bench: 'footprint' } },
+      spec: { nodeName: NODE, containers: [{ name: 'sleep', image: 'examples/sleep:latest' }] },
+    });
+    if (res.status !== 201) throw new Error(`create sleep-${i}: HTTP ${res.status} ${res.text}`);
+  }
+  await until(`${total} running sleep pods`, () => running(total));
+  await delay(1000);
+}
+
+await runSleepPods(1);
+const onePod = await sampleRss(pid, sampleMs);
+await runSleepPods(10);
+const tenPods = await sampleRss(pid, sampleMs);
+const hwmMiB = Math.round(((await procStatusKiB(pid, 'VmHWM')) / 1024) * 10) / 10;
+
+client.close();
+agent.kill('SIGTERM');
+await new Promise((resolve) => agent.once('exit', resolve));
+children.forEach((c) => c.kill('SIGTERM'));
+await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+
+process.stdout.write(`${JSON.stringify({
+  benchmark: 'agent-footprint',
+  what: '`skiff agent` from dist/ joined over MQTT to a control plane in another process; VmRSS sampled every 250 ms',
+  machine: { cpus: cpus().length, node: process.version, arch: process.arch },
+  warmWorkers: warmWorkers === undefined ? 'default' : Number(warmWorkers),
+  idleRssMiB: idle,
+  oneSleepPodRssMiB: onePod,
+  tenSleepPodsRssMiB: tenPods,
+  peakRssMiB: hwmMiB,
+  nativeAddonsLoaded: nativeAddons,
+  goal: { idleRssMiB: GOAL_IDLE_BYTES / 1024 / 1024, met: idle.maxMiB * 1024 * 1024 <= GOAL_IDLE_BYTES },
+}, null, 2)}\n`);
+process.exit(0);
