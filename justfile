@@ -19,10 +19,14 @@ check:
     npm run lint
     npm test
 
-# every benchmark; each prints JSON
+# every benchmark; each prints JSON (docs/benchmarks.md has the figures and how they were taken)
 bench:
     npm run bench:startup
     npm run bench:runtime
+    npm run bench:api
+    npm run bench:scheduler
+    npm run bench:fleet
+    npm run bench:footprint
 
 # rebuild the example components (C needs Debian's clang, lld, wasi-libc, libclang-rt-dev-wasm32)
 examples *NAMES:
