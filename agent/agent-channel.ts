@@ -1,7 +1,7 @@
 // AgentChannel: the agent's side of the link to the control plane. The MQTT implementation is
 // mqtt-agent-channel.ts; the pod manager and lease loop see only this interface.
 import type {
-  CpPresenceMessage, DesiredStateMessage, EventMessage, LeaseMessage, NodeStatusMessage, PodStatusMessage,
+  CpPresenceMessage, DesiredStateMessage, EventMessage, LeaseMessage, NodeMetricsMessage, NodeStatusMessage, PodStatusMessage,
 } from '../api/mqtt/messages.js';
 
 type Envelope = 'v' | 'sessionId' | 'seq' | 'ts';
@@ -34,6 +34,8 @@ export interface AgentChannel {
   publishPodStatus(message: Omit<PodStatusMessage, Envelope>): Promise<void>;
   publishLease(message: Omit<LeaseMessage, Envelope>): Promise<void>;
   publishEvent(message: Omit<EventMessage, Envelope>): Promise<void>;
+  /** The node's usage over the last window (at most once: a lost report is replaced by the next). */
+  publishMetrics?(message: Omit<NodeMetricsMessage, Envelope>): Promise<void>;
   /** Publishes an offline presence, then disconnects. */
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import type { AgentChannel, RpcReply } from './agent-channel.js';
 import type { ComponentFetcher } from './component-fetcher.js';
 import { pressure, sampleHost, type Pressure, type PressureSample } from './node-conditions.js';
 import { describeNode, type NodeSnapshot } from './node-info.js';
+import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
 import { serveLogs, type LogsParams } from './rpc/logs-rpc.js';
 import type { DesiredStateFile } from './state/desired-state-file.js';
@@ -46,6 +47,8 @@ export interface AgentOptions {
   allowedHostPaths?: string[];
   /** tmpfs directory for secrets and medium Memory emptyDirs (default /dev/shm/skiff-NODE). */
   memoryDir?: string;
+  /** How often container usage is reported (default 15 s). */
+  metricsIntervalMs?: number;
 }
 
 /** Secrets must stay in RAM: /dev/shm is tmpfs on Linux. Elsewhere they fall back to the data dir (documented). */
@@ -56,6 +59,7 @@ function defaultMemoryDir(node: string, dataDir: string): string {
 
 export class Agent {
   readonly pods: PodManager;
+  readonly #metrics: PodMetricsReporter;
   readonly #snapshot: NodeSnapshot;
   #leaseTimer: ClockTimer | undefined;
   #cpEpoch: string | undefined;
@@ -96,6 +100,16 @@ export class Agent {
         event: (m) => void channel.publishEvent(m).catch((e: Error) => this.#dropped('event', e)),
       },
     });
+    this.#metrics = new PodMetricsReporter({
+      clock: options.clock,
+      pods: () => this.pods.workers,
+      fuelPerSecond: () => options.fuelPerSecond ?? options.runtime.fuelPerSecond,
+      // usage is only worth sending live: a report lost offline is replaced by the next one
+      publish: (m) => {
+        if (channel.isConnected) void channel.publishMetrics?.(m).catch((e: Error) => this.#dropped('metrics', e));
+      },
+      ...(options.metricsIntervalMs ? { intervalMs: options.metricsIntervalMs } : {}),
+    });
   }
 
   /**
@@ -112,6 +126,7 @@ export class Agent {
       disconnected: () => this.options.logger.warn('disconnected from the control plane; pods keep running'),
     });
     this.#leaseTimer = this.options.clock.setInterval(() => this.#renewLease(), this.options.leaseRenewIntervalMs ?? 10_000);
+    this.#metrics.start();
     if (!persisted) return connected;
     connected.catch((e: Error) => this.options.logger.warn({ err: e.message }, 'agent channel did not connect'));
   }
@@ -151,6 +166,7 @@ export class Agent {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#leaseTimer?.cancel();
+    this.#metrics.stop();
     await this.options.stateFile?.flushed().catch(() => undefined);
     await this.pods.stopAll(gracePeriodMs);
     // secrets and Memory volumes do not outlive the agent

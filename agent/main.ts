@@ -35,6 +35,8 @@ export interface StartAgentOptions {
   fuelPerSecond?: number;
   /** hostPath volumes are allowed only under these prefixes. */
   allowedHostPaths?: string[];
+  /** How often container usage is reported (default 15 s). */
+  metricsIntervalMs?: number;
 }
 
 export async function startAgent(options: StartAgentOptions): Promise<Agent> {
@@ -75,6 +77,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     fuelPerSecond,
     dataDir: options.dataDir,
     ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
+    ...(options.metricsIntervalMs ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
     ...(options.labels ? { labels: options.labels } : {}),
     ...(options.nodeIP ? { nodeIP: options.nodeIP } : {}),
     ...(options.leaseRenewIntervalMs ? { leaseRenewIntervalMs: options.leaseRenewIntervalMs } : {}),

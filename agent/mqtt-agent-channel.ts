@@ -1,18 +1,19 @@
 // AgentChannel over MQTT 3.1.1: one session per connection (clean), re-established with jittered
 // exponential backoff; on every connect: subscribe -> birth -> connected() -> buffered deliveries.
 import { readFileSync } from 'node:fs';
-import mqtt, { ErrorWithSubackPacket, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { nanoid } from 'nanoid';
 import { systemClock, type Clock, type ClockTimer } from '../api/clock.js';
 import { silentLogger, type ChannelLogger } from '../api/mqtt/channel-logger.js';
 import {
-  MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, type EventMessage, type LeaseMessage, type NodeStatusMessage,
+  MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, type EventMessage, type LeaseMessage, type NodeMetricsMessage, type NodeStatusMessage,
   type PodStatusMessage, type PresenceMessage, type RpcResponseMessage,
 } from '../api/mqtt/messages.js';
 import { requireTopicLevel } from '../api/mqtt/topic-level.js';
 import { agentSubscriptions, topics } from '../api/mqtt/topics.js';
 import type { AgentChannel, AgentChannelHandlers } from './agent-channel.js';
 import { decodeControlPlaneMessage, type ControlPlaneMessage } from './mqtt-cp-message-decoder.js';
+import { connectMqtt, ErrorWithSubackPacket } from './mqtt-connect.js';
 import { defaultBackoff, reconnectDelayMs, type BackoffOptions } from './mqtt-reconnect-backoff.js';
 import { AgentChannelClosedError, createRpcReply, RpcRequestLog, type ActiveReply } from './mqtt-rpc-reply.js';
 
@@ -121,6 +122,10 @@ export class MqttAgentChannel implements AgentChannel {
     return this.#publish(topics.events(this.#options.node), message, 1);
   }
 
+  async publishMetrics(message: Omit<NodeMetricsMessage, Envelope>): Promise<void> {
+    return this.#publish(topics.metrics(this.#options.node), message, 0);
+  }
+
   async close(): Promise<void> {
     if (this.#isClosed) return;
     this.#isClosed = true;
@@ -140,7 +145,7 @@ export class MqttAgentChannel implements AgentChannel {
 
   #dial(): void {
     const o = this.#options;
-    const client = mqtt.connect(o.url, {
+    const client = connectMqtt(o.url, {
       protocolVersion: 4,
       clientId: o.node,
       username: o.node,

@@ -22,7 +22,7 @@ const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL'))); // never leave a process behind
 
 function skiff(args: string[], readyText?: string): Promise<{ child: ChildProcess; out: string }> {
-  const child = spawn(process.execPath, ['bin/skiff.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(args[0] === 'agent' && process.env['FOOTPRINT_PRELOAD'] ? ['--require', process.env['FOOTPRINT_PRELOAD']] : []), 'bin/skiff.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   if (!readyText) return Promise.resolve({ child, out: '' });
   return new Promise((resolve, reject) => {

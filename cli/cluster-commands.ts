@@ -117,6 +117,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; logLevel: string }) => {
       const logger = createLogger(opts.logLevel);
+      if (process.env['SKIFF_V8']) (await import('node:v8')).setFlagsFromString(process.env['SKIFF_V8']);
       const { startAgent } = await import('../agent/main.js');
       const agent = await startAgent({
         server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,

@@ -24,6 +24,8 @@ export interface LocalClusterOptions {
   /** Passed to the control plane: how long a silent node stays Ready, and how often that is checked. */
   nodeMonitorGracePeriodMs?: number;
   nodeMonitorCheckIntervalMs?: number;
+  /** How often each agent reports container usage (default 15 s). */
+  agentMetricsIntervalMs?: number;
 }
 
 export interface LocalCluster {
@@ -57,6 +59,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       agents.push(await startAgent({
         server: cp.mqttUrl, token: cp.nodeToken, name, dataDir: join(options.dataDir, 'agents', name), logger: options.logger,
         ...(options.warmWorkers !== undefined ? { warmWorkers: options.warmWorkers } : {}),
+        ...(options.agentMetricsIntervalMs ? { metricsIntervalMs: options.agentMetricsIntervalMs } : {}),
       }));
     }
     await waitForReadyNodes(cp, options.agents, options.readyTimeoutMs ?? 60_000);

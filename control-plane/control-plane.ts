@@ -20,6 +20,8 @@ import { DesiredPublisher } from './nodes/desired-publisher.js';
 import { BOOTSTRAP_API_USER, mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { startControllers } from './controllers/controller-manager.js';
+import { AnnotationPodMetricsSource, FallbackPodMetricsSource } from './controllers/hpa/pod-metrics.js';
+import { NodeMetricsStore } from './metrics/node-metrics-store.js';
 import { NodeLifecycle } from './nodes/node-lifecycle.js';
 import { NodeRegistry } from './nodes/node-registry.js';
 import { PodLogSourceOverChannel } from './nodes/pod-log-source.js';
@@ -138,6 +140,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const events = new EventRecorder(resources, clock, logger.child({ component: 'events' }));
     const epoch = randomUUID();
     let logSource: PodLogSourceOverChannel | undefined;
+    const metrics = new NodeMetricsStore(clock);
     const app = createApiApp({
       resources,
       clock,
@@ -150,6 +153,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         return undefined;
       },
       podLogs: { stream: (pod, opts, write, signal) => logSource!.stream(pod, opts, write, signal) },
+      metrics,
       extraRoutes: (api) => {
         mountNodeCredentialRoutes(api, nodeCredentials); // before the guard: the bootstrap token may use it
         api.use('*', nodeCredentialGuard);
@@ -181,6 +185,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       lease: (node, m) => void nodes.lease(node, m).catch(report('lease')),
       podStatus: (node, m) => void podSink.podStatus(node, m).catch(report('pod status')),
       event: (node, m) => podSink.event(node, m),
+      metrics: (node, m) => metrics.record(node, m),
     });
     stack.push(() => channel.stop());
 
@@ -197,6 +202,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const controllers = startControllers({
       resources, events, clock, logger: logger.child({ component: 'controllers' }),
       ...(options.evictionsPerSecond ? { nodeTaints: { evictionsPerSecond: options.evictionsPerSecond } } : {}),
+      // reported usage first; the annotation for pods without a report (unmetered, tests)
+      hpa: { metrics: new FallbackPodMetricsSource(metrics, new AnnotationPodMetricsSource()) },
     });
     stack.push(() => controllers.stop());
 

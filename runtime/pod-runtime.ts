@@ -20,6 +20,8 @@ export interface ContainerLimits {
   cpuMillis?: number;
   /** Hard fuel budget: the container ends with FuelExhausted when spent. */
   fuel?: bigint;
+  /** Meter fuel without any quota, so CPU use can be measured (resources.requests.cpu). */
+  measureCpu?: boolean;
 }
 
 export interface ContainerSpec {
@@ -55,12 +57,18 @@ export interface RunningContainer {
   readonly exited: Promise<ContainerExit>;
   /** Stops the guest: asks it to end, and terminates it after `gracePeriodMs`. */
   stop(gracePeriodMs: number): Promise<ContainerExit>;
+  /** Fuel the guest has consumed so far; undefined when it is not metered (no cpu limit, request or fuel). */
+  fuelConsumed?(): bigint | undefined;
+  /** Bytes of the guest's linear memories, where known (metered guests). */
+  memoryBytes?(): number | undefined;
 }
 
 export interface PodRuntime {
   /** Transpiles (or takes from cache) a component. Throws InvalidComponentError for bad bytes. */
   load(digest: string, fetchBytes: () => Promise<Uint8Array>): Promise<LoadedComponent>;
   start(spec: ContainerSpec): Promise<RunningContainer>;
+  /** Fuel per CPU-second on this node, to turn fuel consumed into CPU time (metering runtimes). */
+  readonly fuelPerSecond?: number;
   close(): Promise<void>;
 }
 

@@ -17,6 +17,7 @@ import {
 import { WorkerContainer } from './worker-container.js';
 import { WorkerPool, type WorkerPoolStats } from './worker-pool.js';
 import { createControlBuffer, type GuestRunRequest } from './worker/guest-messages.js';
+import { createUsageBuffer } from './limits/usage-block.js';
 
 const DEFAULT_CPU_PERIOD_MS = 100;
 
@@ -80,6 +81,7 @@ export class WasmPodRuntime implements PodRuntime {
       preopens: spec.preopens ?? [],
       control: createControlBuffer(),
       fuel,
+      ...(fuel ? { usage: createUsageBuffer() } : {}),
     };
     const container = new WorkerContainer(spec, await this.#pool.acquire(), request, (worker) => this.#pool.release(worker));
     this.#running.add(container);
@@ -98,7 +100,7 @@ export class WasmPodRuntime implements PodRuntime {
   }
 
   #fuelPolicy(limits: ContainerLimits | undefined): FuelPolicy | undefined {
-    if (limits?.fuel === undefined && limits?.cpuMillis === undefined) return undefined;
+    if (limits?.fuel === undefined && limits?.cpuMillis === undefined && !limits?.measureCpu) return undefined;
     const quotaPerPeriod =
       limits.cpuMillis === undefined
         ? undefined

@@ -8,6 +8,7 @@ import type { ContainerExit, ContainerSpec, RunningContainer } from './pod-runti
 import { SharedGuestControl } from './wasi/guest-control.js';
 import type { GuestEvent, GuestOutcome, GuestRunRequest } from './worker/guest-messages.js';
 import { SharedFileTracker } from './worker/shared-file-tracker.js';
+import { readUsage } from './limits/usage-block.js';
 
 export class WorkerContainer implements RunningContainer {
   readonly id: string;
@@ -17,6 +18,8 @@ export class WorkerContainer implements RunningContainer {
   #finished: ContainerExit | undefined;
   #terminating = false;
   readonly #control: Int32Array;
+  /** Metered guests only: what their FuelMeter last published. */
+  readonly #usage: BigInt64Array | undefined;
 
   readonly #onMessage = (event: GuestEvent) => this.#onEvent(event);
   readonly #onError = (error: Error) => this.#onCrash(error);
@@ -31,12 +34,21 @@ export class WorkerContainer implements RunningContainer {
   ) {
     this.id = spec.id;
     this.#control = new Int32Array(request.control);
+    this.#usage = request.usage ? new BigInt64Array(request.usage) : undefined;
     this.exited = new Promise((resolve) => (this.#settle = resolve));
     worker.ref(); // a running guest keeps the process alive, an idle pool worker does not
     worker.on('message', this.#onMessage);
     worker.on('error', this.#onError);
     worker.on('exit', this.#onExit);
     worker.postMessage(request);
+  }
+
+  fuelConsumed(): bigint | undefined {
+    return this.#usage ? readUsage(this.#usage).fuelConsumed : undefined;
+  }
+
+  memoryBytes(): number | undefined {
+    return this.#usage ? readUsage(this.#usage).memoryBytes : undefined;
   }
 
   async stop(gracePeriodMs: number): Promise<ContainerExit> {

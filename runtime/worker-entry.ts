@@ -18,7 +18,7 @@ export function startRuntimeWorker(entry: string, discardStderr = false): Worker
 }
 
 function createWorker(entry: string, discardStderr: boolean): Worker {
-  const options = { stdout: false, stderr: discardStderr } as const;
+  const options = { stdout: false, stderr: discardStderr, ...(process.env['SKIFF_YG'] ? { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env['SKIFF_YG']) } } : {}) } as const;
   if (!isTypeScriptSource) return new Worker(new URL(`./${entry}.js`, import.meta.url), options);
   // tsx's CommonJS build of this API cannot find its own ESM half: import the ESM build by path
   const tsxApiCjs = createRequire(import.meta.url).resolve('tsx/esm/api');

@@ -1,10 +1,10 @@
 // One bootstrap exchange: learn the API URL and CA from the control plane's retained presence (as
 // the bootstrap MQTT user), then POST the bootstrap token over HTTPS for this node's credential.
 import { request } from 'node:https';
-import mqtt from 'mqtt';
 import { cpPresenceMessage, type CpPresenceMessage } from '../../api/mqtt/messages.js';
 import { BOOTSTRAP_MQTT_USER, nodeCredentialPath, nodeCredentialResponse } from '../../api/mqtt/node-credential.js';
 import { topics } from '../../api/mqtt/topics.js';
+import { connectMqtt } from '../mqtt-connect.js';
 
 export interface ExchangeOptions {
   server: string;
@@ -40,7 +40,7 @@ export async function exchangeBootstrapToken(options: ExchangeOptions): Promise<
 
 function readControlPlanePresence(options: ExchangeOptions): Promise<CpPresenceMessage> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(options.server, {
+    const client = connectMqtt(options.server, {
       protocolVersion: 4,
       clientId: `${BOOTSTRAP_MQTT_USER}/${options.node}`,
       username: BOOTSTRAP_MQTT_USER,

@@ -120,13 +120,14 @@ function valueFrom(pod: Pod, container: Container, facts: PodFacts, name: string
   throw new ContainerConfigError(`env ${name}: valueFrom ${kinds} is not available on this node yet`);
 }
 
-/** Runtime limits from `resources.limits` and the pod's fuel annotation. */
+/** Runtime limits from `resources.limits` and the pod's fuel annotation; a cpu request turns metering on (metrics, HPA). */
 export function containerLimits(pod: Pod, container: Container): ContainerLimits {
   const limits: ContainerLimits = {};
   const memory = container.resources?.limits?.['memory'];
   const cpu = container.resources?.limits?.['cpu'];
   if (memory) limits.memoryBytes = parseBytes(memory);
   if (cpu) limits.cpuMillis = parseMillicores(cpu);
+  if (container.resources?.requests?.['cpu']) limits.measureCpu = true;
   const fuel = pod.metadata.annotations?.[FUEL_LIMIT_ANNOTATION];
   if (fuel) {
     if (!/^\d+$/.test(fuel)) throw new ContainerConfigError(`annotation ${FUEL_LIMIT_ANNOTATION} must be a whole number, got "${fuel}"`);

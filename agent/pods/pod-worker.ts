@@ -5,7 +5,7 @@ import type { Clock, ClockTimer } from '../../api/clock.js';
 import { rfc3339 } from '../../api/clock.js';
 import type { DesiredPod } from '../../api/mqtt/messages.js';
 import type { Container, Pod, PodStatus, RestartPolicy } from '../../api/types/pod.js';
-import type { LoadedComponent, PodRuntime } from '../../runtime/pod-runtime.js';
+import type { LoadedComponent, PodRuntime, RunningContainer } from '../../runtime/pod-runtime.js';
 import { LogBuffer } from '../log-buffer.js';
 import type { ConfigLookup } from './config-lookup.js';
 import { ContainerConfigError, containerArgv, containerEnv, containerLimits } from './container-config.js';
@@ -130,6 +130,11 @@ export class PodWorker {
   /** Containers of this pod running right now (each is one Wasm instance in its own worker). */
   get runningInstances(): number {
     return [...this.#init, ...this.#app].filter((s) => s.running !== undefined).length;
+  }
+
+  /** The containers running right now, by name (metrics). */
+  get runningContainers(): Array<{ name: string; container: RunningContainer }> {
+    return [...this.#init, ...this.#app].flatMap((s) => (s.running ? [{ name: s.name, container: s.running }] : []));
   }
 
   /** The log buffer of a container (`previous`: of its last terminated run). */

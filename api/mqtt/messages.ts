@@ -143,6 +143,29 @@ export const eventMessage = z.object({
 });
 export type EventMessage = z.infer<typeof eventMessage>;
 
+const usage = {
+  /** CPU over the window: fuel consumed / fuel per second / window, in thousandths of a core. */
+  cpuMillicores: z.number().nonnegative(),
+  /** Linear memory of the guests, where the runtime knows it. */
+  memoryBytes: z.number().int().nonnegative().optional(),
+};
+
+/** What the node's guests used over the last window (QoS 0, not retained; a lost one is replaced by the next). */
+export const nodeMetricsMessage = z.object({
+  ...envelope,
+  /** The window the usage was measured over, ending at `ts`. */
+  windowMs: z.number().int().positive(),
+  /** The node as a whole: its guests' CPU, and the device's used memory. */
+  usage: z.object(usage),
+  pods: z.array(z.object({
+    uid: z.string(),
+    namespace: z.string(),
+    name: z.string(),
+    containers: z.array(z.object({ name: z.string(), ...usage })),
+  })),
+});
+export type NodeMetricsMessage = z.infer<typeof nodeMetricsMessage>;
+
 export const rpcRequestMessage = z.object({
   v: z.literal(PROTOCOL_VERSION),
   id: z.string().min(1).max(64),

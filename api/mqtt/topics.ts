@@ -12,6 +12,7 @@ export const topics = {
   podStatus: (node: string, uid: string) => `${nodeBase(node)}/pods/${uid}/status`,
   lease: (node: string) => `${nodeBase(node)}/lease`,
   events: (node: string) => `${nodeBase(node)}/events`,
+  metrics: (node: string) => `${nodeBase(node)}/metrics`,
   podLogs: (node: string, uid: string) => `${nodeBase(node)}/pods/${uid}/logs`,
   rpcRequest: (node: string, method: string) => `${nodeBase(node)}/rpc/req/${method}`,
   rpcResponse: (node: string, cpInstance: string) => `${nodeBase(node)}/rpc/res/${cpInstance}`,
@@ -24,6 +25,7 @@ export const controlPlaneSubscriptions = (cpInstance: string): string[] => [
   `${TOPIC_PREFIX}/nodes/+/status`,
   `${TOPIC_PREFIX}/nodes/+/lease`,
   `${TOPIC_PREFIX}/nodes/+/events`,
+  `${TOPIC_PREFIX}/nodes/+/metrics`,
   `${TOPIC_PREFIX}/nodes/+/pods/+/status`,
   `${TOPIC_PREFIX}/nodes/+/rpc/res/${cpInstance}`,
 ];
@@ -41,6 +43,7 @@ export type NodeTopic =
   | { kind: 'desired'; node: string }
   | { kind: 'lease'; node: string }
   | { kind: 'events'; node: string }
+  | { kind: 'metrics'; node: string }
   | { kind: 'podStatus'; node: string; uid: string }
   | { kind: 'podLogs'; node: string; uid: string }
   | { kind: 'rpcRequest'; node: string; method: string }
@@ -60,7 +63,7 @@ export function parseTopic(topic: string): NodeTopic | undefined {
   const rest = parts.slice(4);
   if (rest.length === 1) {
     const k = rest[0];
-    if (k === 'presence' || k === 'status' || k === 'desired' || k === 'lease' || k === 'events') return { kind: k, node };
+    if (k === 'presence' || k === 'status' || k === 'desired' || k === 'lease' || k === 'events' || k === 'metrics') return { kind: k, node };
     return undefined;
   }
   if (rest.length === 3 && rest[0] === 'pods' && SEGMENT.test(rest[1]!)) {

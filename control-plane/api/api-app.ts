@@ -5,6 +5,8 @@ import type { ResourceStore } from '../resources/resource-store.js';
 import type { ApiDeps, ApiLogger, PodLogSource } from './api-deps.js';
 import { bearerAuth, type TokenAuthenticator } from './auth.js';
 import { registerDiscoveryRoutes } from './discovery-routes.js';
+import { registerMetricsRoutes } from './metrics-routes.js';
+import type { MetricsReader } from '../metrics/node-metrics-store.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
 import { defaultMaxBodyBytes } from './request-body.js';
 import { registerResourceRoutes } from './resource-routes.js';
@@ -16,6 +18,8 @@ export interface ApiAppOptions {
   resources: ResourceStore;
   tokens: TokenAuthenticator;
   podLogs?: PodLogSource;
+  /** Usage agents report, served as metrics.k8s.io (kubectl top). */
+  metrics?: MetricsReader;
   /** Registers more routes (behind authentication) before the Kubernetes resource routes. */
   extraRoutes?: (app: Hono) => void;
   clock?: Clock;
@@ -49,6 +53,7 @@ export function createApiApp(options: ApiAppOptions): Hono {
   registerDiscoveryRoutes(app);
   registerOpenApiRoutes(app);
   options.extraRoutes?.(app);
+  registerMetricsRoutes(app, deps, options.metrics);
   registerResourceRoutes(app, deps);
   return app;
 }

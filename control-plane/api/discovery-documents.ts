@@ -1,5 +1,6 @@
 // Discovery documents: legacy (APIVersions, APIGroupList, APIResourceList) and aggregated (apidiscovery v2).
 import { servedGroupVersions, type ResourceType } from '../resources/resource-types.js';
+import { METRICS_GROUP, metricsAggregatedDiscoveryItem, metricsApiGroup, metricsApiResourceList, METRICS_VERSION } from './metrics-discovery.js';
 
 interface SubresourceInfo {
   kind: (type: ResourceType) => { group: string; version: string; kind: string };
@@ -31,15 +32,17 @@ export function apiGroupList() {
     if (gv.group === '') continue;
     groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv.version]);
   }
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups].map(([g, v]) => apiGroup(g, v)) };
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...[...groups].map(([g, v]) => apiGroup(g, v)), metricsApiGroup()] };
 }
 
 export function apiGroupDocument(group: string) {
+  if (group === METRICS_GROUP) return { kind: 'APIGroup', apiVersion: 'v1', ...metricsApiGroup() };
   const versions = servedGroupVersions().filter((gv) => gv.group === group).map((gv) => gv.version);
   return versions.length ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group, versions) } : undefined;
 }
 
 export function apiResourceList(group: string, version: string) {
+  if (group === METRICS_GROUP && version === METRICS_VERSION) return metricsApiResourceList();
   const gv = servedGroupVersions().find((g) => g.group === group && g.version === version);
   if (!gv) return undefined;
   const resources: unknown[] = [];
@@ -72,7 +75,7 @@ export function aggregatedDiscovery(core: boolean) {
     metadata: { name: group, creationTimestamp: null },
     versions: versions.map((v) => ({ version: v.version, resources: v.types.map(discoveryResource), freshness: 'Current' })),
   }));
-  return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items };
+  return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: core ? items : [...items, metricsAggregatedDiscoveryItem()] };
 }
 
 function discoveryResource(t: ResourceType) {

@@ -19,6 +19,7 @@ export const NODE_PUBLISH_PATTERNS: readonly string[] = [
   `${TOPIC_PREFIX}/nodes/{node}/status`,
   `${TOPIC_PREFIX}/nodes/{node}/lease`,
   `${TOPIC_PREFIX}/nodes/{node}/events`,
+  `${TOPIC_PREFIX}/nodes/{node}/metrics`,
   `${TOPIC_PREFIX}/nodes/{node}/pods/+/status`,
   `${TOPIC_PREFIX}/nodes/{node}/pods/+/logs`,
   `${TOPIC_PREFIX}/nodes/{node}/rpc/res/+`,

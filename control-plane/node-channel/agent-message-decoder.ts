@@ -2,9 +2,9 @@
 // Pure: the channel counts and logs the rejections; nothing here throws on bad input.
 import type { z } from 'zod';
 import {
-  eventMessage, leaseMessage, MAX_PAYLOAD_BYTES, nodeStatusMessage, podStatusMessage, presenceMessage,
-  rpcResponseMessage, type EventMessage, type LeaseMessage, type NodeStatusMessage, type PodStatusMessage,
-  type PresenceMessage, type RpcResponseMessage,
+  eventMessage, leaseMessage, MAX_PAYLOAD_BYTES, nodeMetricsMessage, nodeStatusMessage, podStatusMessage, presenceMessage,
+  rpcResponseMessage, type EventMessage, type LeaseMessage, type NodeMetricsMessage, type NodeStatusMessage,
+  type PodStatusMessage, type PresenceMessage, type RpcResponseMessage,
 } from '../../api/mqtt/messages.js';
 import { parseTopic } from '../../api/mqtt/topics.js';
 
@@ -13,6 +13,7 @@ export type AgentMessage =
   | { kind: 'status'; node: string; message: NodeStatusMessage }
   | { kind: 'lease'; node: string; message: LeaseMessage }
   | { kind: 'events'; node: string; message: EventMessage }
+  | { kind: 'metrics'; node: string; message: NodeMetricsMessage }
   | { kind: 'podStatus'; node: string; message: PodStatusMessage }
   | { kind: 'rpcResponse'; node: string; cpInstance: string; message: RpcResponseMessage };
 
@@ -64,6 +65,12 @@ export function decodeAgentMessage(topic: string, payload: Buffer): Decoded {
       if (!r.ok) return r;
       if (nodeMismatch(parsedTopic.node, r.value)) return reject('payload node differs from topic node');
       return { ok: true, value: { kind: 'events', node: parsedTopic.node, message: r.value } };
+    }
+    case 'metrics': {
+      const r = decodeJson(nodeMetricsMessage, payload);
+      if (!r.ok) return r;
+      if (nodeMismatch(parsedTopic.node, r.value)) return reject('payload node differs from topic node');
+      return { ok: true, value: { kind: 'metrics', node: parsedTopic.node, message: r.value } };
     }
     case 'podStatus': {
       const r = decodeJson(podStatusMessage, payload);

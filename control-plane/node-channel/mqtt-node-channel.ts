@@ -177,6 +177,7 @@ export class MqttNodeChannel implements NodeChannel {
       case 'status': return handlers.nodeStatus(m.node, m.message);
       case 'lease': return handlers.lease(m.node, m.message);
       case 'events': return handlers.event(m.node, m.message);
+      case 'metrics': return handlers.metrics?.(m.node, m.message);
       case 'podStatus': return handlers.podStatus(m.node, m.message);
       case 'rpcResponse': {
         if (m.cpInstance !== this.cpInstance) return this.#drop(topics.rpcResponse(m.node, m.cpInstance), 'response for another control plane');

@@ -1,7 +1,7 @@
 // NodeChannel: the control plane's side of the link to agents. The MQTT implementation is
 // mqtt-node-channel.ts; the rest of the control plane sees only this interface.
 import type {
-  DesiredStateMessage, EventMessage, LeaseMessage, NodeStatusMessage, PodStatusMessage, PresenceMessage,
+  DesiredStateMessage, EventMessage, LeaseMessage, NodeMetricsMessage, NodeStatusMessage, PodStatusMessage, PresenceMessage,
 } from '../../api/mqtt/messages.js';
 
 /** Called for every valid message from an agent; invalid ones never reach these. */
@@ -11,6 +11,8 @@ export interface NodeChannelHandlers {
   podStatus(node: string, message: PodStatusMessage): void;
   lease(node: string, message: LeaseMessage): void;
   event(node: string, message: EventMessage): void;
+  /** A node's usage report; dropped when absent. */
+  metrics?(node: string, message: NodeMetricsMessage): void;
 }
 
 export interface CallOptions {

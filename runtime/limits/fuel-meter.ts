@@ -1,9 +1,11 @@
 // Worker side of fuel: hands each metered core instance fuel in slices, charges what it used to a
 // hard budget (-> FuelExhaustedError) and to a per-period CPU quota (-> sleep until the next
-// period, like CFS throttling). Also the point where a spinning metered guest sees a stop request.
+// period, like CFS throttling). Also the point where a spinning metered guest sees a stop request,
+// and where its usage (fuel, linear memory) is published to the runtime for metrics.
 import type { GuestControl } from '../wasi/guest-control.js';
 import { monotonicNowNs } from '../wasi/guest-control.js';
 import { FUEL_GLOBAL_EXPORT, FUEL_HOOK_TABLE_EXPORT } from './instrument-module.js';
+import { USAGE_FUEL_INDEX, USAGE_MEMORY_BYTES_INDEX } from './usage-block.js';
 
 export class FuelExhaustedError extends Error {
   override readonly name = 'FuelExhaustedError';
@@ -35,10 +37,14 @@ export class FuelMeter {
   #periodUsed = 0n;
   #periodStartNs = monotonicNowNs();
   readonly #periodNs: bigint;
+  /** Linear memories of the attached instances (an imported memory is the same object: counted once). */
+  readonly #memories = new Set<WebAssembly.Memory>();
 
   constructor(
     private readonly policy: FuelPolicy,
     private readonly control: GuestControl,
+    /** Shared usage block (usage-block.ts) the runtime reads; absent in unit tests. */
+    private readonly usage?: BigInt64Array,
   ) {
     this.#periodNs = BigInt(Math.round(policy.periodMs * 1e6));
   }
@@ -50,6 +56,10 @@ export class FuelMeter {
 
   /** Connects a freshly instantiated core instance, if it was metered. */
   attach(instance: WebAssembly.Instance): void {
+    for (const value of Object.values(instance.exports)) {
+      if (value instanceof WebAssembly.Memory) this.#memories.add(value);
+    }
+    this.#publishUsage();
     const fuel = instance.exports[FUEL_GLOBAL_EXPORT];
     const table = instance.exports[FUEL_HOOK_TABLE_EXPORT];
     if (!(fuel instanceof WebAssembly.Global) || !(table instanceof WebAssembly.Table)) return;
@@ -68,6 +78,7 @@ export class FuelMeter {
   #charge(used: bigint): void {
     this.#consumed += used;
     this.#periodUsed += used;
+    this.#publishUsage();
     this.control.checkStop();
     const { budget, quotaPerPeriod } = this.policy;
     if (budget !== undefined && this.#consumed >= budget) {
@@ -80,6 +91,15 @@ export class FuelMeter {
       this.control.sleepUntil(this.#periodStartNs + this.#periodNs); // throttled until the next period
       this.#startPeriod(monotonicNowNs());
     }
+  }
+
+  // Every ~1 ms of guest work: two atomic stores, and reading sizes the engine already knows.
+  #publishUsage(): void {
+    if (!this.usage) return;
+    let memoryBytes = 0;
+    for (const memory of this.#memories) memoryBytes += memory.buffer.byteLength;
+    Atomics.store(this.usage, USAGE_FUEL_INDEX, this.#consumed);
+    Atomics.store(this.usage, USAGE_MEMORY_BYTES_INDEX, BigInt(memoryBytes));
   }
 
   #startPeriod(nowNs: bigint): void {

@@ -1,23 +1,42 @@
 // Runs transpiles one at a time in a dedicated worker; replaces the worker after any failure.
 // Its stderr is discarded: jco prints Rust panic reports there, and the error already says why.
+// The worker ends once idle: with jco loaded it holds ~60 MB, and transpiles only happen on a
+// component-cache miss, so a small device should not keep it between them.
 import type { Worker } from 'node:worker_threads';
 import { InvalidComponentError } from '../pod-runtime.js';
 import { startRuntimeWorker } from '../worker-entry.js';
 import type { TranspiledComponent } from './component-transpiler.js';
 import type { TranspileResponse } from './transpile-messages.js';
 
+/** How long an idle transpiler worker lingers for a following transpile (e.g. a pod's next container). */
+const DEFAULT_IDLE_EXIT_MS = 2000;
+
 export class TranspilerWorker {
   #worker: Worker | undefined;
   #nextId = 1;
   #queue: Promise<unknown> = Promise.resolve();
+  #pending = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly idleExitMs = DEFAULT_IDLE_EXIT_MS) {}
 
   transpile(bytes: Uint8Array): Promise<TranspiledComponent> {
+    this.#pending++;
+    clearTimeout(this.#idleTimer);
     const result = this.#queue.then(() => this.#run(bytes));
-    this.#queue = result.catch(() => undefined);
+    this.#queue = result.catch(() => undefined).finally(() => {
+      if (--this.#pending === 0) this.#scheduleIdleExit();
+    });
     return result;
   }
 
+  /** Whether a worker (with jco loaded) is alive right now. */
+  get isRunning(): boolean {
+    return this.#worker !== undefined;
+  }
+
   async close(): Promise<void> {
+    clearTimeout(this.#idleTimer);
     const worker = this.#worker;
     this.#worker = undefined;
     await worker?.terminate();
@@ -51,6 +70,17 @@ export class TranspilerWorker {
       worker.on('exit', onFailure);
       worker.postMessage({ id, bytes: bytes.slice() });
     });
+  }
+
+  #scheduleIdleExit(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      const worker = this.#worker;
+      if (this.#pending > 0 || !worker) return;
+      this.#worker = undefined;
+      void worker.terminate();
+    }, this.idleExitMs);
+    this.#idleTimer.unref();
   }
 
   #recycle(worker: Worker): void {

@@ -17,6 +17,8 @@ export interface GuestRunRequest {
   control: SharedArrayBuffer;
   /** Set when the modules are metered: budget and/or CPU quota. */
   fuel?: FuelPolicy;
+  /** BigInt64Array view, metered guests only: see limits/usage-block.ts. */
+  usage?: SharedArrayBuffer;
 }
 
 /** How a guest run ended, as seen from inside its worker. */
@@ -43,3 +45,4 @@ export const CONTROL_LENGTH = CONTROL_FIRST_FD_INDEX + MAX_OPEN_FILES;
 export function createControlBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(CONTROL_LENGTH * Int32Array.BYTES_PER_ELEMENT);
 }
+

@@ -51,7 +51,8 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
     files: new SharedFileTracker(controlView),
   });
   const instances: WebAssembly.Instance[] = [];
-  const meter = request.fuel ? new FuelMeter(request.fuel, control) : undefined;
+  const usage = request.usage ? new BigInt64Array(request.usage) : undefined;
+  const meter = request.fuel ? new FuelMeter(request.fuel, control, usage) : undefined;
   let run: RunExport;
   const evaluateStartedAt = performance.now();
   let instantiateStartedAt = evaluateStartedAt;

@@ -35,4 +35,10 @@ describe('container config', () => {
     const bad = pod({}, { 'skiff.dev/fuel-limit': 'lots' });
     expect(() => containerLimits(bad, bad.spec.containers[0]!)).toThrow(/whole number/);
   });
+  it('meters a container that requests cpu, without a quota, so its usage can be measured', () => {
+    const requested = pod({ resources: { requests: { cpu: '100m' } } });
+    expect(containerLimits(requested, requested.spec.containers[0]!)).toEqual({ measureCpu: true });
+    const plain = pod({ resources: { requests: { memory: '16Mi' } } });
+    expect(containerLimits(plain, plain.spec.containers[0]!)).toEqual({});
+  });
 });

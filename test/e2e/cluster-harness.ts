@@ -23,6 +23,7 @@ export interface ClusterOptions {
   storeUrl?: string;
   nodeMonitorGracePeriodMs?: number;
   nodeMonitorCheckIntervalMs?: number;
+  agentMetricsIntervalMs?: number;
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -33,6 +34,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
     ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
+    ...(options.agentMetricsIntervalMs ? { agentMetricsIntervalMs: options.agentMetricsIntervalMs } : {}),
   });
   const client = new KubeClient(await readKubeconfig(local.cp.kubeconfigPath));
   return {

@@ -10,7 +10,7 @@ const allowed = (d: { allowed: boolean }) => d.allowed;
 describe('broker ACL', () => {
   it('lets a node publish each of its own agent topics', () => {
     const own = [
-      topics.presence('node-a'), topics.status('node-a'), topics.lease('node-a'), topics.events('node-a'),
+      topics.presence('node-a'), topics.status('node-a'), topics.lease('node-a'), topics.events('node-a'), topics.metrics('node-a'),
       topics.podStatus('node-a', 'uid-1'), topics.podLogs('node-a', 'uid-1'), topics.rpcResponse('node-a', 'cp-1'),
     ];
     expect(own.map((t) => allowed(canPublish(nodeA, t, 10)))).toEqual(own.map(() => true));
@@ -18,7 +18,7 @@ describe('broker ACL', () => {
 
   it('keeps a node from publishing another node topics, desired state, rpc requests or cp presence', () => {
     const foreign = [
-      topics.status('node-b'), topics.presence('node-b'), topics.desired('node-a'), topics.rpcRequest('node-a', 'logs'),
+      topics.status('node-b'), topics.presence('node-b'), topics.metrics('node-b'), topics.desired('node-a'), topics.rpcRequest('node-a', 'logs'),
       topics.cpPresence(), 'fleet/v1/nodes/node-a/status/extra', 'fleet/v1/nodes/node-a/pods/a/b/status', 'other/topic',
       '$SYS/broker/uptime', 'fleet/v1/nodes/node-a/pods/+/status',
     ];

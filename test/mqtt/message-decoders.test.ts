@@ -26,6 +26,16 @@ describe('decoding messages from agents', () => {
     expect(rejected.map((r) => r.ok)).toEqual([false, false, false, false, false, false]);
   });
 
+  it('accepts a metrics report from the topic node and drops one naming another node or with negative usage', () => {
+    const metrics = (extra: object = {}) => json({
+      v: 1, sessionId: 's1', seq: 0, ts: 1, windowMs: 15_000, usage: { cpuMillicores: 12.5, memoryBytes: 1024 },
+      pods: [{ uid: 'u1', namespace: 'default', name: 'web', containers: [{ name: 'main', cpuMillicores: 12.5 }] }], ...extra,
+    });
+    expect(decodeAgentMessage(topics.metrics('n1'), metrics())).toMatchObject({ ok: true, value: { kind: 'metrics', node: 'n1', message: { windowMs: 15_000 } } });
+    expect(decodeAgentMessage(topics.metrics('n1'), metrics({ node: 'n2' })).ok).toBe(false);
+    expect(decodeAgentMessage(topics.metrics('n1'), metrics({ usage: { cpuMillicores: -1 } })).ok).toBe(false);
+  });
+
   it('fills a pod status default and treats an empty payload as a cleared retained message', () => {
     expect(decodeAgentMessage(topics.podStatus('n1', 'u1'), podStatus('u1'))).toMatchObject({ ok: true, value: { message: { removed: false } } });
     expect(decodeAgentMessage(topics.presence('n1'), Buffer.alloc(0))).toEqual({ ok: 'empty' });

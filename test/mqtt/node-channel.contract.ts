@@ -96,6 +96,19 @@ export function describeNodeChannelOverBroker(name: string, startBroker: () => P
       expect(cp.handlers.leases[0]!.message.seq).toBe(2);
     });
 
+    it('delivers a node metrics report at most once, with the envelope filled', async () => {
+      const cp = await startCp();
+      const { channel } = await startAgent('node-a');
+      const pods = [{ uid: 'uid-1', namespace: 'default', name: 'web', containers: [{ name: 'main', cpuMillicores: 250, memoryBytes: 65_536 }] }];
+      // QoS 0: a report may be lost on the way, the next one replaces it
+      const received = await waitFor('a metrics report', async () => {
+        await channel.publishMetrics({ windowMs: 15_000, usage: { cpuMillicores: 250, memoryBytes: 1 << 30 }, pods });
+        return cp.handlers.metricsReports[0];
+      }, { intervalMs: 50 });
+      expect(received.node).toBe('node-a');
+      expect(received.message).toMatchObject({ node: 'node-a', sessionId: channel.sessionId, windowMs: 15_000, pods });
+    });
+
     it('gives a connecting agent the control plane presence with its epoch and registry', async () => {
       const cp = await startCp();
       const { handlers } = await startAgent('node-a');

@@ -1,7 +1,8 @@
 // Handlers that record what a channel delivers, for assertions; builders for the messages they carry.
 import type { AgentChannelHandlers, RpcReply } from '../../agent/agent-channel.js';
 import type {
-  CpPresenceMessage, DesiredStateMessage, EventMessage, LeaseMessage, NodeStatusMessage, PodStatusMessage, PresenceMessage,
+  CpPresenceMessage, DesiredStateMessage, EventMessage, LeaseMessage, NodeMetricsMessage, NodeStatusMessage, PodStatusMessage,
+  PresenceMessage,
 } from '../../api/mqtt/messages.js';
 import type { NodeChannelHandlers } from '../../control-plane/node-channel/node-channel.js';
 
@@ -11,11 +12,13 @@ export class RecordingNodeHandlers implements NodeChannelHandlers {
   podStatuses: Array<{ node: string; message: PodStatusMessage }> = [];
   leases: Array<{ node: string; message: LeaseMessage }> = [];
   events: Array<{ node: string; message: EventMessage }> = [];
+  metricsReports: Array<{ node: string; message: NodeMetricsMessage }> = [];
   presence(node: string, message: PresenceMessage) { this.presences.push({ node, message }); }
   nodeStatus(node: string, message: NodeStatusMessage) { this.statuses.push({ node, message }); }
   podStatus(node: string, message: PodStatusMessage) { this.podStatuses.push({ node, message }); }
   lease(node: string, message: LeaseMessage) { this.leases.push({ node, message }); }
   event(node: string, message: EventMessage) { this.events.push({ node, message }); }
+  metrics(node: string, message: NodeMetricsMessage) { this.metricsReports.push({ node, message }); }
 }
 
 export type RpcHandler = (method: string, params: Record<string, unknown>, reply: RpcReply) => void;

@@ -9,6 +9,7 @@ describe('topic parsing', () => {
     expect(parseTopic(topics.desired('n1'))).toEqual({ kind: 'desired', node: 'n1' });
     expect(parseTopic(topics.lease('n1'))).toEqual({ kind: 'lease', node: 'n1' });
     expect(parseTopic(topics.events('n1'))).toEqual({ kind: 'events', node: 'n1' });
+    expect(parseTopic(topics.metrics('n1'))).toEqual({ kind: 'metrics', node: 'n1' });
     expect(parseTopic(topics.podStatus('n1', 'u-1'))).toEqual({ kind: 'podStatus', node: 'n1', uid: 'u-1' });
     expect(parseTopic(topics.podLogs('n1', 'u-1'))).toEqual({ kind: 'podLogs', node: 'n1', uid: 'u-1' });
     expect(parseTopic(topics.rpcRequest('n1', 'logs'))).toEqual({ kind: 'rpcRequest', node: 'n1', method: 'logs' });

@@ -1,7 +1,7 @@
 // Pod CPU metrics for the HPA. Agents report each pod's CPU usage, measured from the fuel its
-// instances consumed over the last period, in the pod annotation `skiff.dev/cpu-usage-millicores`
-// (a non-negative decimal number of millicores, e.g. "250"; the agent-side reporter writes it).
-// Pods without the annotation have no sample yet (just started, or an older agent).
+// instances consumed over the last window, over MQTT (control-plane/metrics/node-metrics-store.ts).
+// The pod annotation `skiff.dev/cpu-usage-millicores` (a non-negative decimal number of millicores,
+// e.g. "250") stands in for pods without a report (unmetered ones, tests, older agents).
 import type { Pod } from '../../../api/types/pod.js';
 
 export const CPU_USAGE_ANNOTATION = 'skiff.dev/cpu-usage-millicores';
@@ -21,6 +21,19 @@ export class AnnotationPodMetricsSource implements PodMetricsSource {
       const millicores = Number(text);
       if (Number.isFinite(millicores) && millicores >= 0) usage.set(pod.metadata.name!, millicores);
     }
+    return usage;
+  }
+}
+
+/** Samples from `primary` where it has one, else from `fallback`. */
+export class FallbackPodMetricsSource implements PodMetricsSource {
+  constructor(private readonly primary: PodMetricsSource, private readonly fallback: PodMetricsSource) {}
+
+  async cpuUsageMillicores(pods: readonly Pod[]): Promise<Map<string, number>> {
+    const usage = await this.primary.cpuUsageMillicores(pods);
+    const missing = pods.filter((p) => !usage.has(p.metadata.name!));
+    if (missing.length === 0) return usage;
+    for (const [name, millicores] of await this.fallback.cpuUsageMillicores(missing)) usage.set(name, millicores);
     return usage;
   }
 }

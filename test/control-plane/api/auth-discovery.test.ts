@@ -58,7 +58,7 @@ describe('discovery', () => {
     expect(pods).toMatchObject({ scope: 'Namespaced', shortNames: ['po'], categories: ['all'], responseKind: { group: '', version: 'v1', kind: 'Pod' } });
     expect(pods?.['subresources'].map((s: { subresource: string }) => s.subresource)).toEqual(['status', 'log', 'binding', 'eviction']);
     const apis = await (await api.call('GET', '/apis', { accept })).json() as { items: Array<{ metadata: { name: string } }> };
-    expect(apis.items.map((i) => i.metadata.name)).toEqual(['coordination.k8s.io', 'apps', 'batch', 'autoscaling', 'networking.k8s.io', 'discovery.k8s.io']);
+    expect(apis.items.map((i) => i.metadata.name)).toEqual(['coordination.k8s.io', 'apps', 'batch', 'autoscaling', 'networking.k8s.io', 'discovery.k8s.io', 'metrics.k8s.io']);
   });
 
   it('publishes OpenAPI v3 patch operations with their group-version-kind and fieldValidation', async () => {
