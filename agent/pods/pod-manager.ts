@@ -228,8 +228,8 @@ export class PodManager {
     if (!resolution) throw new ImagePullError(`image "${image}" was not resolved by the control plane`, false);
     if ('error' in resolution) throw new ImagePullError(resolution.error, false);
     try {
-      const bytes = await this.options.fetcher.fetch(resolution.digest, resolution.url);
-      return await this.options.runtime.load(resolution.digest, async () => bytes);
+      // the runtime asks for the bytes only when it has not loaded this digest yet
+      return await this.options.runtime.load(resolution.digest, () => this.options.fetcher.fetch(resolution.digest, resolution.url));
     } catch (error) {
       const retryable = !(error instanceof InvalidComponentError || error instanceof DigestMismatchError);
       const message = error instanceof Error ? error.message : String(error);

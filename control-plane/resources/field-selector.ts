@@ -65,3 +65,25 @@ function fieldValue(obj: KubeObject, field: string): string {
   if (cur === undefined || cur === null) return field === 'spec.unschedulable' || field === 'spec.hostNetwork' ? 'false' : '';
   return String(cur);
 }
+
+/** String-valued fields whose `=` terms can be checked on an object's stored JSON before parsing it. */
+const PREFILTER_FIELDS: Record<string, string> = {
+  'spec.nodeName': 'nodeName',
+  'status.phase': 'phase',
+  'metadata.name': 'name',
+};
+const SAFE_VALUE = /^[A-Za-z0-9._:@+-]+$/;
+
+/**
+ * A cheap test on an object's stored JSON (compact JSON.stringify output) that every object
+ * matching `selector` passes: its `=` terms on the string fields above must appear as
+ * `"key":"value"`. Lists use it to skip parsing objects that cannot match (say, the pods of other
+ * nodes); what passes is still checked with matchesFields. Undefined when no term allows it.
+ */
+export function rawFieldPrefilter(selector: FieldSelector): ((json: string) => boolean) | undefined {
+  const needles = selector.requirements
+    .filter((r) => r.op === '=' && PREFILTER_FIELDS[r.field] !== undefined && SAFE_VALUE.test(r.value))
+    .map((r) => `"${PREFILTER_FIELDS[r.field]}":"${r.value}"`);
+  if (needles.length === 0) return undefined;
+  return (json) => needles.every((needle) => json.includes(needle));
+}

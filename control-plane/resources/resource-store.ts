@@ -6,7 +6,7 @@ import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, Forbi
 import type { KubeList, KubeObject } from '../../api/types/meta.js';
 import { CompactedError, KeyExistsError, KeyNotFoundError, RevisionMismatchError, type Store } from '../store/store.js';
 import { planDeletion, isFinalized } from './deletion-plan.js';
-import { matchesFields, parseFieldSelector } from './field-selector.js';
+import { matchesFields, parseFieldSelector, rawFieldPrefilter } from './field-selector.js';
 import { matchesLabels, parseLabelSelector } from './label-selector.js';
 import { applyDefaults, type DefaultingOptions } from './object-defaults.js';
 import type { DefaultTolerationSeconds } from './pod-defaults.js';
@@ -116,6 +116,7 @@ export class ResourceStore {
     }
     const labels = parseLabelSelector(opts.labelSelector);
     const fields = parseFieldSelector(type, opts.fieldSelector);
+    const prefilter = rawFieldPrefilter(fields);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : undefined;
     const token = opts.continue ? decodeContinue(opts.continue) : undefined;
     let revision = token?.rv;
@@ -127,6 +128,7 @@ export class ResourceStore {
         const page = await this.store.list(collectionPrefix(type, opts.namespace), { revision, limit, startKey });
         revision = page.revision;
         for (const [i, kv] of page.items.entries()) {
+          if (prefilter && !prefilter(kv.value)) continue;
           const obj = decodeObject<T>(kv);
           if (!matchesLabels(labels, obj.metadata.labels) || !matchesFields(fields, obj)) continue;
           items.push(obj);
