@@ -3,7 +3,7 @@ import type { Clock, ClockTimer } from '../../api/clock.js';
 import { BadRequestError, ExpiredError } from '../../api/errors.js';
 import type { KubeList, KubeObject } from '../../api/types/meta.js';
 import { CompactedError, type Store, type Watch, type WatchEvent } from '../store/store.js';
-import { matchesFields, parseFieldSelector } from './field-selector.js';
+import { matchesFields, parseFieldSelector, rawFieldPrefilter } from './field-selector.js';
 import { matchesLabels, parseLabelSelector } from './label-selector.js';
 import { collectionPrefix, decodeObject } from './resource-keys.js';
 import type { ResourceType } from './resource-types.js';
@@ -38,6 +38,10 @@ export function startResourceWatch<T extends KubeObject>(args: WatchArgs<T>): { 
   const rv = opts.resourceVersion ?? '';
   if (rv !== '' && !/^\d+$/.test(rv)) throw new BadRequestError(`invalid resource version: ${rv}`);
   const matches = (obj: T) => matchesLabels(labels, obj.metadata.labels) && matchesFields(fields, obj);
+  // without selectors every object matches: the previous value need not be parsed to tell
+  // MODIFIED from ADDED/DELETED (parsing dominates the cost of busy watches)
+  const selective = labels.requirements.length > 0 || fields.requirements.length > 0;
+  const prefilter = rawFieldPrefilter(fields);
   let cancelled = false;
   let storeWatch: Watch | undefined;
   let bookmarkTimer: ClockTimer | undefined;
@@ -58,13 +62,15 @@ export function startResourceWatch<T extends KubeObject>(args: WatchArgs<T>): { 
   const handle = (event: WatchEvent) => {
     if (cancelled) return;
     lastRevision = Math.max(lastRevision, event.kv.modRevision);
+    // neither the new nor the old value can match: nothing to send, nothing to parse
+    if (prefilter && !prefilter(event.kv.value) && (!event.prevKv || !prefilter(event.prevKv.value))) return;
     const obj = decodeObject<T>(event.kv);
     if (event.type === 'delete') {
       if (matches(obj)) onEvent('DELETED', obj);
       return;
     }
     const isNow = matches(obj);
-    const wasBefore = event.prevKv !== undefined && !event.created && matches(decodeObject<T>(event.prevKv));
+    const wasBefore = event.prevKv !== undefined && !event.created && (!selective || matches(decodeObject<T>(event.prevKv)));
     if (isNow) onEvent(wasBefore ? 'MODIFIED' : 'ADDED', obj);
     else if (wasBefore) onEvent('DELETED', obj);
   };
