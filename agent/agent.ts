@@ -16,6 +16,7 @@ import { pressure, sampleHost, type Pressure, type PressureSample } from './node
 import { describeNode, type NodeSnapshot } from './node-info.js';
 import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
+import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { serveLogs, type LogsParams } from './rpc/logs-rpc.js';
 import type { DesiredStateFile } from './state/desired-state-file.js';
 
@@ -205,6 +206,10 @@ export class Agent {
     switch (method) {
       case 'logs':
         serveLogs(this.pods, params as unknown as LogsParams, reply, () => this.options.clock.now());
+        return;
+      case 'exec':
+        void serveExec(this.pods, this.options.runtime, params as unknown as ExecParams, reply)
+          .catch((error: Error) => reply.error(500, error.message));
         return;
       default:
         reply.error(501, `method ${method} is not supported by this agent`);

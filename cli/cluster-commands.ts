@@ -113,11 +113,10 @@ export function registerClusterCommands(program: Command): void {
     .option('--labels <k=v,...>', 'extra node labels', parseLabels)
     .option('--node-ip <ip>', 'the address reported as InternalIP')
     .option('--allow-host-path <prefix>', 'allow hostPath volumes under this directory (repeatable)', (v: string, all: string[]) => [...all, resolve(v)], [] as string[])
-    .option('--warm-workers <n>', 'idle worker threads kept ready for fast starts (0 saves ~10 MB each)', parseCount)
+    .option('--warm-workers <n>', 'idle worker threads kept ready for fast starts (default 0; each costs ~12 MB)', parseCount)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; logLevel: string }) => {
       const logger = createLogger(opts.logLevel);
-      if (process.env['SKIFF_V8']) (await import('node:v8')).setFlagsFromString(process.env['SKIFF_V8']);
       const { startAgent } = await import('../agent/main.js');
       const agent = await startAgent({
         server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,

@@ -25,6 +25,8 @@ import { NodeMetricsStore } from './metrics/node-metrics-store.js';
 import { NodeLifecycle } from './nodes/node-lifecycle.js';
 import { NodeRegistry } from './nodes/node-registry.js';
 import { PodLogSourceOverChannel } from './nodes/pod-log-source.js';
+import { PodExecSourceOverChannel } from './nodes/pod-exec-source.js';
+import { execUpgradeListener } from './api/exec-upgrade.js';
 import { PodStatusSink } from './nodes/pod-status-sink.js';
 import { ComponentRegistry } from './registry/component-registry.js';
 import { nodeCredentialGuard } from './registry/node-credential-guard.js';
@@ -141,17 +143,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const epoch = randomUUID();
     let logSource: PodLogSourceOverChannel | undefined;
     const metrics = new NodeMetricsStore(clock);
+    let execSource: PodExecSourceOverChannel | undefined;
+    const tokens = (token: string) => {
+      if (token === credentials.adminToken) return { name: 'admin', groups: ['system:masters'] };
+      if (token === credentials.nodeToken) return { name: BOOTSTRAP_API_USER, groups: ['system:nodes'] };
+      const node = nodeCredentials.nodeFor(token);
+      if (node) return { name: `system:node:${node}`, groups: ['system:nodes'] };
+      return undefined;
+    };
     const app = createApiApp({
       resources,
       clock,
       logger,
-      tokens: (token) => {
-        if (token === credentials.adminToken) return { name: 'admin', groups: ['system:masters'] };
-        if (token === credentials.nodeToken) return { name: BOOTSTRAP_API_USER, groups: ['system:nodes'] };
-        const node = nodeCredentials.nodeFor(token);
-        if (node) return { name: `system:node:${node}`, groups: ['system:nodes'] };
-        return undefined;
-      },
+      tokens,
       podLogs: { stream: (pod, opts, write, signal) => logSource!.stream(pod, opts, write, signal) },
       metrics,
       extraRoutes: (api) => {
@@ -160,7 +164,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         mountRegistryRoutes(api, registry);
       },
     });
-    const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert } });
+    const upgrade = execUpgradeListener({ tokens, resources, exec: () => execSource, logger });
+    const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert }, upgrade });
     stack.push(() => server.close());
     const publicHost = options.advertiseHosts?.[0] ?? (apiHost === '0.0.0.0' ? '127.0.0.1' : apiHost);
     const apiUrl = `https://${publicHost}:${server.port}`;
@@ -176,6 +181,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       clock,
     });
     logSource = new PodLogSourceOverChannel(channel);
+    execSource = new PodExecSourceOverChannel(channel);
     const nodes = new NodeRegistry(resources, events, clock, logger.child({ component: 'nodes' }));
     const podSink = new PodStatusSink(resources, events, logger.child({ component: 'pod-status' }));
     const report = (what: string) => (error: Error) => logger.warn({ err: error.message }, `could not apply ${what}`);

@@ -26,6 +26,7 @@ export const EXAMPLES: Example[] = [
   { name: 'pi', language: 'c' },
   { name: 'filewriter', language: 'c' },
   { name: 'sleep', language: 'c' },
+  { name: 'probed', language: 'c' },
   { name: 'http-hello', language: 'js', world: 'http-handler', wit: 'wit/http-handler.wit' },
 ];
 

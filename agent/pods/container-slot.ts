@@ -19,6 +19,12 @@ export class ContainerSlot {
   running: RunningContainer | undefined;
   lastRunMs: number | undefined;
   previousLogs: LogBuffer | undefined;
+  /** The probes of the current run (container-probes.ts). */
+  probes: { stop(): void } | undefined;
+  /** False while the current run waits for its startup probe. */
+  startupDone = true;
+  /** The current run was killed by a failed startup or liveness probe (a failure whatever its exit code). */
+  probeKilled = false;
   /** Cuts a back-off short (set while waiting). */
   retryNow: (() => void) | undefined;
   #runs = 0;
@@ -94,7 +100,7 @@ export class ContainerSlot {
       restartCount: this.restartCount,
       image: this.spec.image,
       imageID: this.imageID,
-      started: this.state.running !== undefined,
+      started: this.state.running !== undefined && this.startupDone,
       ...(this.running ? { containerID: `wasm://${this.running.id}` } : {}),
     } as ContainerStatus;
   }

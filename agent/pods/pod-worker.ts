@@ -5,11 +5,12 @@ import type { Clock, ClockTimer } from '../../api/clock.js';
 import { rfc3339 } from '../../api/clock.js';
 import type { DesiredPod } from '../../api/mqtt/messages.js';
 import type { Container, Pod, PodStatus, RestartPolicy } from '../../api/types/pod.js';
-import type { LoadedComponent, PodRuntime, RunningContainer } from '../../runtime/pod-runtime.js';
+import type { ContainerSpec, LoadedComponent, PodRuntime, RunningContainer } from '../../runtime/pod-runtime.js';
 import { LogBuffer } from '../log-buffer.js';
 import type { ConfigLookup } from './config-lookup.js';
 import { ContainerConfigError, containerArgv, containerEnv, containerLimits } from './container-config.js';
 import type { PodVolumes } from './pod-volumes.js';
+import { startSlotProbes } from './container-probes.js';
 import { ContainerSlot } from './container-slot.js';
 import { podConditions, podPhase, restartDelayMs, shouldRestart } from './pod-phase.js';
 
@@ -37,6 +38,14 @@ export class ImagePullError extends Error {
   override readonly name = 'ImagePullError';
   constructor(message: string, readonly retryable: boolean, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/** A `kubectl exec` that cannot run: `code` is the HTTP status the API answers with. */
+export class ExecUnavailableError extends Error {
+  override readonly name = 'ExecUnavailableError';
+  constructor(readonly code: number, message: string) {
+    super(message);
   }
 }
 
@@ -222,7 +231,8 @@ export class PodWorker {
         break;
       }
       // a container that never started (image/config error) is retried whatever the policy
-      if (exit !== undefined && !shouldRestart(policy, exit)) {
+      // a container killed by a probe failed, whatever code it ended with
+      if (exit !== undefined && !shouldRestart(policy, slot.probeKilled ? exit || 1 : exit)) {
         slot.finished = true;
         this.#report();
         return;
@@ -234,20 +244,14 @@ export class PodWorker {
   /** Runs the container once; resolves with its exit code (undefined if it never started). */
   async #runOnce(slot: ContainerSlot): Promise<number | undefined> {
     let component: LoadedComponent;
-    let spec;
+    let spec: ContainerSpec;
     try {
       component = await this.#pull(slot);
       if (this.#terminating) return undefined;
       if (this.pod.spec.volumes?.length && !this.deps.volumes) throw new ContainerConfigError('this agent cannot mount volumes (no data dir)');
       await this.deps.volumes?.prepare();
-      const env = containerEnv(this.pod, slot.spec, { nodeName: this.deps.nodeName, podIP: this.#desired.podIP, hostIP: this.deps.hostIP, config: this.deps.config?.() });
       spec = {
-        id: `${this.uid}/${slot.name}/${slot.restartCount}`,
-        component,
-        args: containerArgv(slot.spec, env),
-        env,
-        limits: containerLimits(this.pod, slot.spec),
-        preopens: this.deps.volumes?.preopens(slot.spec) ?? [],
+        ...this.#instanceSpec(slot, component, `${this.uid}/${slot.name}/${slot.restartCount}`),
         onOutput: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => slot.logs.write(stream, Buffer.from(chunk).toString('utf8')),
       };
     } catch (error) {
@@ -264,11 +268,13 @@ export class PodWorker {
     }
     slot.running = running;
     slot.state = { running: { startedAt: rfc3339(running.startedAt.getTime()) } };
-    slot.ready = true;
+    this.#startProbes(slot, running, spec);
     slot.markStarted();
     this.deps.onEvent('Normal', 'Started', `Started container ${slot.name}`, slot.fieldPath);
     this.#report();
     const exit = await running.exited;
+    slot.probes?.stop();
+    slot.probes = undefined;
     slot.running = undefined;
     slot.ready = false;
     slot.state = {
@@ -287,6 +293,43 @@ export class PodWorker {
     slot.endRun();
     this.#report();
     return exit.exitCode;
+  }
+
+  /** An instance of a container's component in the pod's context: its env, argv, limits, volumes. */
+  #instanceSpec(slot: ContainerSlot, component: LoadedComponent, id: string): ContainerSpec {
+    const env = containerEnv(this.pod, slot.spec, { nodeName: this.deps.nodeName, podIP: this.#desired.podIP, hostIP: this.deps.hostIP, config: this.deps.config?.() });
+    return {
+      id,
+      component,
+      args: containerArgv(slot.spec, env),
+      env,
+      limits: containerLimits(this.pod, slot.spec),
+      preopens: this.deps.volumes?.preopens(slot.spec) ?? [],
+    };
+  }
+
+  /**
+   * `kubectl exec`: a one-shot instance of a container's component in the pod's context, with
+   * `command` as argv. The container itself need not be running (it may be between restarts),
+   * only its component pulled. Throws ExecUnavailableError when it cannot run.
+   */
+  execSpec(container: string | undefined, command: string[], id: string): ContainerSpec {
+    const slot = container ? [...this.#app, ...this.#init].find((s) => s.name === container) : this.#app[0];
+    if (!slot) throw new ExecUnavailableError(400, `container ${container} is not valid for pod ${this.pod.metadata.name}`);
+    if (this.#terminating) throw new ExecUnavailableError(400, `pod ${this.pod.metadata.name} is terminating`);
+    if (!slot.component) throw new ExecUnavailableError(400, `container ${slot.name} has not been created yet (${slot.state.waiting?.reason ?? 'waiting'})`);
+    return { ...this.#instanceSpec(slot, slot.component, id), args: command };
+  }
+
+  /** Probes of app containers and sidecars (the kubelet runs none on plain init containers). */
+  #startProbes(slot: ContainerSlot, running: RunningContainer, instance: ContainerSpec): void {
+    startSlotProbes(slot, running, instance, {
+      runtime: this.deps.runtime,
+      clock: this.deps.clock,
+      report: () => this.#report(),
+      graceMs: () => this.#graceMs(),
+      onEvent: this.deps.onEvent,
+    });
   }
 
   async #pull(slot: ContainerSlot): Promise<LoadedComponent> {

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { UpgradeListener } from './exec-upgrade.js';
 
 export interface ApiServer {
   port: number;
@@ -10,12 +11,13 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(options: { app: Hono; host: string; port: number; tls: { key: string; cert: string } }): Promise<ApiServer> {
+export async function startApiServer(options: { app: Hono; host: string; port: number; tls: { key: string; cert: string }; upgrade?: UpgradeListener }): Promise<ApiServer> {
   const { app, host, tls } = options;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port: options.port, createServer, serverOptions: { key: tls.key, cert: tls.cert } }, () => resolve(s as Server));
     s.once('error', reject);
   });
+  if (options.upgrade) server.on('upgrade', options.upgrade); // kubectl exec (WebSocket)
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {

@@ -1,18 +1,18 @@
-// Runs transpiles one at a time in a dedicated worker; replaces the worker after any failure.
-// Its stderr is discarded: jco prints Rust panic reports there, and the error already says why.
-// The worker ends once idle: with jco loaded it holds ~60 MB, and transpiles only happen on a
-// component-cache miss, so a small device should not keep it between them.
-import type { Worker } from 'node:worker_threads';
+// Runs transpiles one at a time in a dedicated child process (transpile-process.ts); replaces it
+// after any failure. Its stderr is discarded: jco prints Rust panic reports there, and the error
+// already says why. The process ends once idle: with jco loaded it holds ~100 MB, and transpiles
+// only happen on a component-cache miss, so a small device should not keep it between them.
+import type { ChildProcess } from 'node:child_process';
 import { InvalidComponentError } from '../pod-runtime.js';
-import { startRuntimeWorker } from '../worker-entry.js';
+import { startRuntimeProcess } from '../worker-entry.js';
 import type { TranspiledComponent } from './component-transpiler.js';
 import type { TranspileResponse } from './transpile-messages.js';
 
-/** How long an idle transpiler worker lingers for a following transpile (e.g. a pod's next container). */
+/** How long an idle transpiler lingers for a following transpile (e.g. a pod's next container). */
 const DEFAULT_IDLE_EXIT_MS = 2000;
 
 export class TranspilerWorker {
-  #worker: Worker | undefined;
+  #process: ChildProcess | undefined;
   #nextId = 1;
   #queue: Promise<unknown> = Promise.resolve();
   #pending = 0;
@@ -30,61 +30,79 @@ export class TranspilerWorker {
     return result;
   }
 
-  /** Whether a worker (with jco loaded) is alive right now. */
+  /** Whether a transpiler process (with jco loaded) is alive right now. */
   get isRunning(): boolean {
-    return this.#worker !== undefined;
+    return this.#process !== undefined;
   }
 
   async close(): Promise<void> {
     clearTimeout(this.#idleTimer);
-    const worker = this.#worker;
-    this.#worker = undefined;
-    await worker?.terminate();
+    const child = this.#process;
+    this.#process = undefined;
+    if (child) await end(child);
   }
 
   #run(bytes: Uint8Array): Promise<TranspiledComponent> {
-    const worker = (this.#worker ??= startRuntimeWorker('transpiler/transpile-worker', true));
+    const child = (this.#process ??= startRuntimeProcess('transpiler/transpile-process', true));
     const id = this.#nextId++;
-    worker.ref();
+    child.ref();
+    child.channel?.ref();
     return new Promise<TranspiledComponent>((resolve, reject) => {
       const onMessage = (response: TranspileResponse) => {
         if (response.id !== id) return;
         done();
         if (response.ok) return resolve(response.component);
-        this.#recycle(worker);
+        this.#recycle(child);
         reject(response.invalid ? new InvalidComponentError(response.message) : new Error(response.message));
       };
-      const onFailure = (error: Error | number) => {
+      const onFailure = (error: Error | number | null, signal?: NodeJS.Signals | null) => {
         done();
-        this.#recycle(worker);
-        reject(new Error(`transpiler worker died: ${error instanceof Error ? error.message : `exit code ${error}`}`));
+        this.#recycle(child);
+        const why = error instanceof Error ? error.message : `exit code ${error}${signal ? ` (${signal})` : ''}`;
+        reject(new Error(`transpiler process died: ${why}`));
       };
       const done = () => {
-        worker.off('message', onMessage);
-        worker.off('error', onFailure);
-        worker.off('exit', onFailure);
-        worker.unref(); // idle between transpiles: must not keep the process alive
+        child.off('message', onMessage);
+        child.off('error', onFailure);
+        child.off('exit', onFailure);
+        // idle between transpiles: must not keep the parent alive
+        child.unref();
+        child.channel?.unref();
       };
-      worker.on('message', onMessage);
-      worker.on('error', onFailure);
-      worker.on('exit', onFailure);
-      worker.postMessage({ id, bytes: bytes.slice() });
+      child.on('message', onMessage);
+      child.on('error', onFailure);
+      child.on('exit', onFailure);
+      child.send({ id, bytes });
     });
   }
 
   #scheduleIdleExit(): void {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(() => {
-      const worker = this.#worker;
-      if (this.#pending > 0 || !worker) return;
-      this.#worker = undefined;
-      void worker.terminate();
+      const child = this.#process;
+      if (this.#pending > 0 || !child) return;
+      this.#process = undefined;
+      void end(child);
     }, this.idleExitMs);
     this.#idleTimer.unref();
   }
 
-  #recycle(worker: Worker): void {
-    if (this.#worker === worker) this.#worker = undefined;
-    void worker.terminate();
+  #recycle(child: ChildProcess): void {
+    if (this.#process === child) this.#process = undefined;
+    void end(child);
   }
+}
+
+/** Ends a transpiler process: closing its channel makes it exit; SIGKILL if it is stuck in jco. */
+function end(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 1000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    if (child.connected) child.disconnect();
+    else child.kill('SIGKILL');
+  });
 }
