@@ -16,15 +16,29 @@ export function isFinalized(type: ResourceType, obj: KubeObject): boolean {
   return type.plural !== 'namespaces' || ((obj as Namespace).spec?.finalizers ?? []).length === 0;
 }
 
-export function planDeletion(type: ResourceType, current: KubeObject, gracePeriodSeconds: number | undefined, nowMs: number): DeletionPlan {
+/** The finalizer that makes the garbage collector do a propagation policy's work before removal. */
+const POLICY_FINALIZERS: Record<string, string> = { Foreground: 'foregroundDeletion', Orphan: 'orphan' };
+
+export function planDeletion(
+  type: ResourceType,
+  current: KubeObject,
+  gracePeriodSeconds: number | undefined,
+  nowMs: number,
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan',
+): DeletionPlan {
   const grace = type.plural === 'pods' ? podGraceSeconds(current as Pod, gracePeriodSeconds) : 0;
-  if (isFinalized(type, current) && grace === 0) return { action: 'remove' };
+  // Foreground: dependents go first; Orphan: dependents are released. Either way the object stays,
+  // marked, with the finalizer the garbage collector removes when that work is done.
+  const finalizer = propagationPolicy ? POLICY_FINALIZERS[propagationPolicy] : undefined;
+  const addFinalizer = finalizer !== undefined && !current.metadata.deletionTimestamp && !(current.metadata.finalizers ?? []).includes(finalizer);
+  if (!addFinalizer && isFinalized(type, current) && grace === 0) return { action: 'remove' };
   const meta = current.metadata;
   if (meta.deletionTimestamp) {
     // A repeated delete may only shorten the grace period, as in Kubernetes.
     if (meta.deletionGracePeriodSeconds === undefined || grace >= meta.deletionGracePeriodSeconds) return { action: 'unchanged' };
   }
   const object = structuredClone(current);
+  if (addFinalizer) object.metadata.finalizers = [...(object.metadata.finalizers ?? []), finalizer!];
   object.metadata.deletionTimestamp = rfc3339(nowMs + grace * 1000);
   object.metadata.deletionGracePeriodSeconds = grace;
   if (type.plural === 'namespaces') (object as Namespace).status = { ...(object as Namespace).status, phase: 'Terminating' };

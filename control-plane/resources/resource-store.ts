@@ -217,7 +217,7 @@ export class ResourceStore {
       if (!kv) throw new NotFoundError(ref(type, name));
       const current = decodeObject<T>(kv);
       checkPreconditions(type, current, opts.preconditions);
-      const plan = planDeletion(type, current, opts.gracePeriodSeconds, this.#clock.now());
+      const plan = planDeletion(type, current, opts.gracePeriodSeconds, this.#clock.now(), opts.propagationPolicy);
       if (plan.action === 'unchanged') return current;
       if (opts.dryRun) return plan.action === 'mark' ? (plan.object as T) : current;
       try {
