@@ -99,6 +99,11 @@ export class PodManager {
     for (const [uid, desiredPod] of wanted) {
       const worker = this.#workers.get(uid);
       const finished = this.#finished.get(uid);
+      if (desiredPod.finished) {
+        // ended for good: keep its logs and final status, never start it (or restart it)
+        if (!worker && finished) this.#sendFinished(uid, finished.name, finished.namespace, finished.status);
+        continue;
+      }
       if (!worker && finished) {
         // it ran to completion before this agent restarted: report it, never run it again
         if (desiredPod.pod.metadata['deletionTimestamp']) {

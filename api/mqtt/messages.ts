@@ -77,6 +77,12 @@ export const desiredPod = z.object({
   podIP: z.string().optional(),
   /** image reference (as written in the spec) -> where to get it */
   images: z.record(z.string(), imageResolution),
+  /**
+   * The pod has ended for good (Succeeded or Failed): `pod` carries only its identity and container
+   * names. The agent keeps what it has (logs, final status) and never starts it. Keeps a node's
+   * desired state small however many finished pods (Jobs) it holds.
+   */
+  finished: z.boolean().optional(),
 });
 export type DesiredPod = z.infer<typeof desiredPod>;
 

@@ -9,9 +9,9 @@ import type { Clock } from '../../api/clock.js';
 import { NotFoundError } from '../../api/errors.js';
 import type { ConfigData, DesiredPod, DesiredStateMessage, ImageResolution } from '../../api/mqtt/messages.js';
 import type { KubeObject } from '../../api/types/meta.js';
-import { PROTOCOL_VERSION } from '../../api/mqtt/messages.js';
+import { MAX_PAYLOAD_BYTES, PROTOCOL_VERSION } from '../../api/mqtt/messages.js';
 import type { Node } from '../../api/types/node.js';
-import type { Pod } from '../../api/types/pod.js';
+import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
 import type { NodeChannel } from '../node-channel/node-channel.js';
 import type { ComponentRegistry } from '../registry/component-registry.js';
 import type { ResourceStore } from '../resources/resource-store.js';
@@ -37,6 +37,24 @@ export interface DesiredPublisherOptions {
 function desiredView(pod: Pod): DesiredPod['pod'] {
   const { resourceVersion: _rv, managedFields: _mf, generation: _g, ...metadata } = pod.metadata;
   return { apiVersion: 'v1', kind: 'Pod', metadata: metadata as DesiredPod['pod']['metadata'], spec: pod.spec as DesiredPod['pod']['spec'] };
+}
+
+/** A finished pod as the agent needs it: who it is, and its containers' names (for logs). */
+function finishedView(pod: Pod): DesiredPod {
+  const { name, namespace, uid } = pod.metadata;
+  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => ({ name: c.name, image: c.image }));
+  return {
+    pod: { apiVersion: 'v1', kind: 'Pod', metadata: { name: name!, namespace: namespace!, uid: uid! }, spec: { containers } },
+    images: {},
+    finished: true,
+  };
+}
+
+export class DesiredStateTooLargeError extends Error {
+  override readonly name = 'DesiredStateTooLargeError';
+  constructor(readonly node: string, readonly bytes: number, readonly pods: number) {
+    super(`the desired state of node ${node} (${pods} pods) is ${bytes} bytes, more than the ${MAX_PAYLOAD_BYTES} an MQTT message may carry`);
+  }
 }
 
 const contentHash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
@@ -75,7 +93,7 @@ export class DesiredPublisher {
           if (node) this.#queue.add(node);
           return;
         }
-        const hash = contentHash(desiredView(pod));
+        const hash = contentHash(isTerminalPhase(pod.status?.phase) ? finishedView(pod) : desiredView(pod)); // finishing shrinks it
         if (this.#podContent.get(key) === hash) return; // a status-only change
         this.#podContent.set(key, hash);
         if (node) this.#queue.add(node);
@@ -134,6 +152,10 @@ export class DesiredPublisher {
     const resolved = new Map<string, ImageResolution>();
     const refs: ConfigRefs = { configMaps: new Set(), secrets: new Set() };
     for (const pod of list.items.sort((a, b) => (a.metadata.uid! < b.metadata.uid! ? -1 : 1))) {
+      if (isTerminalPhase(pod.status?.phase)) {
+        pods.push(finishedView(pod));
+        continue;
+      }
       podConfigRefs(pod, refs);
       const images: Record<string, ImageResolution> = {};
       for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
@@ -162,6 +184,11 @@ export class DesiredPublisher {
       ...(configMaps.length ? { configMaps } : {}),
       ...(secrets.length ? { secrets } : {}),
     };
+    const bytes = Buffer.byteLength(JSON.stringify(message));
+    if (bytes > MAX_PAYLOAD_BYTES) {
+      // the broker would refuse it (and drop the connection): say why instead, and retry later
+      throw new DesiredStateTooLargeError(node, bytes, pods.length);
+    }
     await this.options.channel.publishDesired(message);
     this.#published.set(node, { hash, generation: message.generation });
     this.options.logger.debug({ node, generation: message.generation, pods: pods.length }, 'published desired state');

@@ -200,3 +200,20 @@ describe('PodManager', () => {
     expect(runtime.started.length).toBe(2);
   });
 });
+
+describe('PodManager and finished pods', () => {
+  it('keeps a finished pod (its logs) when the desired state lists it as finished, and never starts one it does not know', async () => {
+    const { runtime, manager, last } = setup();
+    manager.apply(desired(1, [{ uid: 'a' }]));
+    await until(() => runtime.started.length === 1);
+    runtime.started[0]!.exit(0);
+    await until(() => last().status.phase === 'Succeeded');
+    const next = desired(2, [{ uid: 'a' }, { uid: 'b' }]);
+    for (const entry of next.pods) entry.finished = true;
+    manager.apply(next);
+    await until(() => true);
+    expect(runtime.started.length).toBe(1);
+    expect(manager.findPod('default', 'pod-a')!.logs(undefined, false)!.read().map((l) => l.text)).toEqual(['run 1']);
+    expect(manager.findPod('default', 'pod-b')).toBeUndefined();
+  });
+});

@@ -1,0 +1,59 @@
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_PAYLOAD_BYTES, type DesiredStateMessage } from '../../../api/mqtt/messages.js';
+import type { Pod } from '../../../api/types/pod.js';
+import type { NodeChannel } from '../../../control-plane/node-channel/node-channel.js';
+import { DesiredPublisher } from '../../../control-plane/nodes/desired-publisher.js';
+import { ComponentRegistry } from '../../../control-plane/registry/component-registry.js';
+import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
+import { aPod, openTestResources, type TestResources } from '../support/test-resources.js';
+
+/** Records what would go out over MQTT (a stand-in for the channel in a unit test of the publisher). */
+function recordingChannel(): NodeChannel & { published: DesiredStateMessage[] } {
+  const published: DesiredStateMessage[] = [];
+  return {
+    published,
+    start: async () => {},
+    publishDesired: async (m) => {
+      published.push(m);
+    },
+    call: async () => undefined,
+    stop: async () => {},
+  };
+}
+
+describe('DesiredPublisher', () => {
+  let t: TestResources | undefined;
+  let publisher: DesiredPublisher | undefined;
+  afterEach(async () => {
+    publisher?.stop();
+    await t?.close();
+  });
+
+  it('sends finished pods as small entries, so a node with hundreds of them stays under the message limit', async () => {
+    t = await openTestResources();
+    for (let i = 0; i < 300; i++) {
+      await t.resources.create(resourceTypes.pods, aPod(`done-${i}`, { nodeName: 'n1' }));
+      await t.resources.mutate<Pod>(resourceTypes.pods, 'default', `done-${i}`, (p) => ({ ...p, status: { ...p.status, phase: 'Succeeded' } }), { subresource: 'status' });
+    }
+    await t.resources.create(resourceTypes.pods, aPod('running', { nodeName: 'n1' }));
+    const channel = recordingChannel();
+    publisher = new DesiredPublisher({
+      resources: t.resources, channel, registry: new ComponentRegistry(t.store, '/nonexistent'), registryUrl: 'https://cp',
+      cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
+    });
+    await publisher.start();
+    await t.resources.create(resourceTypes.pods, aPod('trigger', { nodeName: 'n1' }));
+    for (let i = 0; i < 100 && !channel.published.some((m) => m.pods.length === 302); i++) {
+      await publisher.idle();
+      await new Promise((r) => setImmediate(r));
+    }
+    const message = channel.published.at(-1)!;
+    expect(message.pods).toHaveLength(302);
+    expect(message.pods.filter((p) => p.finished)).toHaveLength(300);
+    const running = message.pods.find((p) => p.pod.metadata.name === 'running')!;
+    expect(running.finished).toBeUndefined();
+    expect(running.pod.spec['restartPolicy']).toBe('Always');
+    expect(Buffer.byteLength(JSON.stringify(message))).toBeLessThan(MAX_PAYLOAD_BYTES);
+  });
+});
