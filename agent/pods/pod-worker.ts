@@ -12,7 +12,8 @@ import { ContainerConfigError, containerArgv, containerEnv, containerLimits } fr
 import type { PodVolumes } from './pod-volumes.js';
 import { startSlotProbes } from './container-probes.js';
 import { ContainerSlot } from './container-slot.js';
-import { podConditions, podPhase, restartDelayMs, shouldRestart } from './pod-phase.js';
+import { backOff, type BackoffContext } from './container-backoff.js';
+import { podConditions, podPhase, shouldRestart } from './pod-phase.js';
 
 export interface PodEventSink {
   (type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void;
@@ -34,23 +35,9 @@ export interface PodWorkerDeps {
   config?: () => ConfigLookup | undefined;
 }
 
-export class ImagePullError extends Error {
-  override readonly name = 'ImagePullError';
-  constructor(message: string, readonly retryable: boolean, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+import { ExecUnavailableError } from './pod-errors.js';
 
-/** A `kubectl exec` that cannot run: `code` is the HTTP status the API answers with. */
-export class ExecUnavailableError extends Error {
-  override readonly name = 'ExecUnavailableError';
-  constructor(readonly code: number, message: string) {
-    super(message);
-  }
-}
-
-/** How long a container must run before its crash-loop back-off starts over. */
-const BACKOFF_RESET_MS = 10 * 60_000;
+export { ExecUnavailableError, ImagePullError } from './pod-errors.js';
 
 export class PodWorker {
   #desired: DesiredPod;
@@ -178,6 +165,16 @@ export class PodWorker {
     return status;
   }
 
+  #backoffContext(): BackoffContext {
+    return {
+      clock: this.deps.clock,
+      pending: this.#pending,
+      onEvent: this.deps.onEvent,
+      podRef: `${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.uid})`,
+      report: () => this.#report(),
+    };
+  }
+
   #report(): void {
     this.deps.onStatus(this.status());
   }
@@ -208,7 +205,7 @@ export class PodWorker {
           this.#report();
           return;
         }
-        await this.#backoff(slot);
+        await backOff(slot, this.#backoffContext());
       }
       slot.finished = true;
       this.#report();
@@ -237,7 +234,7 @@ export class PodWorker {
         this.#report();
         return;
       }
-      await this.#backoff(slot);
+      await backOff(slot, this.#backoffContext());
     }
   }
 
@@ -361,46 +358,6 @@ export class PodWorker {
     slot.pullFailures++;
     this.#report();
     return undefined;
-  }
-
-  /** Waits before the next attempt: CrashLoopBackOff after runs, ImagePullBackOff after pull errors. */
-  #backoff(slot: ContainerSlot): Promise<void> {
-    const pulling = slot.state.waiting !== undefined; // it never started this round
-    let delayMs: number;
-    if (pulling) {
-      delayMs = restartDelayMs(slot.pullFailures);
-    } else {
-      if ((slot.lastRunMs ?? 0) >= BACKOFF_RESET_MS) slot.crashes = 0;
-      delayMs = restartDelayMs(slot.crashes);
-      slot.crashes++;
-    }
-    if (delayMs === 0) {
-      slot.restartCount++;
-      return Promise.resolve();
-    }
-    const podRef = `${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.uid})`;
-    if (pulling) {
-      const reason = slot.state.waiting?.reason === 'ErrImagePull' ? 'ImagePullBackOff' : slot.state.waiting!.reason!;
-      slot.state = { waiting: { reason, message: slot.state.waiting?.message ?? reason } };
-      this.deps.onEvent('Normal', 'BackOff', `Back-off pulling image "${slot.spec.image}"`, slot.fieldPath);
-    } else {
-      slot.lastState = slot.state;
-      slot.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${slot.name} pod=${podRef}` } };
-      this.deps.onEvent('Warning', 'BackOff', `Back-off restarting failed container ${slot.name} in pod ${podRef}`, slot.fieldPath);
-    }
-    this.#report();
-    return new Promise((resolve) => {
-      const done = () => {
-        timer.cancel();
-        this.#pending.delete(timer);
-        slot.retryNow = undefined;
-        if (!pulling) slot.restartCount++;
-        resolve();
-      };
-      const timer = this.deps.clock.setTimeout(done, delayMs);
-      this.#pending.add(timer);
-      slot.retryNow = done;
-    });
   }
 }
 

@@ -37,7 +37,8 @@ describe('probes on the agent', () => {
     expect((await cluster.client.request('POST', `${NS}/services`, service)).status).toBe(201);
     const manifest = probedPod('gated', {
       env: [{ name: 'READY_FILE', value: '/data/ready' }, { name: 'READY_AFTER', value: '3' }],
-      readinessProbe: { exec: { command: ['probed', 'check', '/data/ready'] }, periodSeconds: 1 },
+      // a generous timeout: under test a one-shot probe instance starts a TypeScript worker (~0.5 s)
+      readinessProbe: { exec: { command: ['probed', 'check', '/data/ready'] }, periodSeconds: 1, timeoutSeconds: 20 },
     });
     expect((await cluster.client.request('POST', PODS, manifest)).status).toBe(201);
     // running, but not ready until the file exists
@@ -60,7 +61,7 @@ describe('probes on the agent', () => {
 
   it('restarts a container whose exec liveness probe keeps failing, with Unhealthy and Killing events', async () => {
     const manifest = probedPod('unhealthy', {
-      livenessProbe: { exec: { command: ['probed', 'check', '/data/never'] }, periodSeconds: 1, failureThreshold: 2 },
+      livenessProbe: { exec: { command: ['probed', 'check', '/data/never'] }, periodSeconds: 1, failureThreshold: 2, timeoutSeconds: 20 },
     });
     expect((await cluster.client.request('POST', PODS, manifest)).status).toBe(201);
     const restarted = await waitFor<Pod>(cluster.client, byName(PODS, 'unhealthy'), (e) =>
