@@ -1,11 +1,11 @@
 // Turns one MQTT message from the control plane into a validated, typed message, or says why it
 // is dropped (invalid) or ignored (harmless: a cleared retained message, a request past its deadline).
-import type { z } from 'zod';
 import {
   cpPresenceMessage, desiredStateMessage, MAX_PAYLOAD_BYTES, rpcRequestMessage, type CpPresenceMessage,
   type DesiredStateMessage, type RpcRequestMessage,
 } from '../api/mqtt/messages.js';
 import { parseTopic } from '../api/mqtt/topics.js';
+import { decodePayload } from '../api/mqtt/decode-payload.js';
 
 export type ControlPlaneMessage =
   | { kind: 'desired'; message: DesiredStateMessage }
@@ -17,19 +17,6 @@ export type DecodedControlPlaneMessage =
   | { ok: false; reason: string }
   | { ok: 'ignore'; reason: string };
 
-function decodeJson<S extends z.ZodType>(schema: S, payload: Buffer): { ok: true; value: z.infer<S> } | { ok: false; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'invalid JSON' };
-  }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  const issue = parsed.error.issues[0];
-  return { ok: false, reason: `schema: ${issue?.message ?? 'invalid'} at ${issue?.path.join('.') ?? ''}` };
-}
-
 export function decodeControlPlaneMessage(node: string, topic: string, payload: Buffer, nowMs: number): DecodedControlPlaneMessage {
   if (payload.length === 0) return { ok: 'ignore', reason: 'empty payload (retained message cleared)' };
   if (payload.length > MAX_PAYLOAD_BYTES) return { ok: false, reason: `payload of ${payload.length} bytes too large` };
@@ -38,17 +25,17 @@ export function decodeControlPlaneMessage(node: string, topic: string, payload: 
   if (parsedTopic.kind !== 'cpPresence' && parsedTopic.node !== node) return { ok: false, reason: 'topic of another node' };
   switch (parsedTopic.kind) {
     case 'desired': {
-      const r = decodeJson(desiredStateMessage, payload);
+      const r = decodePayload(desiredStateMessage, payload);
       if (!r.ok) return r;
       if (r.value.node !== node) return { ok: false, reason: `desired state for node ${r.value.node}` };
       return { ok: true, value: { kind: 'desired', message: r.value } };
     }
     case 'cpPresence': {
-      const r = decodeJson(cpPresenceMessage, payload);
+      const r = decodePayload(cpPresenceMessage, payload);
       return r.ok ? { ok: true, value: { kind: 'cpPresence', message: r.value } } : r;
     }
     case 'rpcRequest': {
-      const r = decodeJson(rpcRequestMessage, payload);
+      const r = decodePayload(rpcRequestMessage, payload);
       if (!r.ok) return r;
       const { replyTo } = r.value;
       if (replyTo === undefined) return { ok: false, reason: 'rpc request without replyTo' };

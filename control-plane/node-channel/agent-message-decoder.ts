@@ -1,12 +1,12 @@
 // Turns one MQTT message from an agent into a validated, typed message, or says why it is dropped.
 // Pure: the channel counts and logs the rejections; nothing here throws on bad input.
-import type { z } from 'zod';
 import {
   eventMessage, leaseMessage, MAX_PAYLOAD_BYTES, nodeMetricsMessage, nodeStatusMessage, podStatusMessage, presenceMessage,
   rpcResponseMessage, type EventMessage, type LeaseMessage, type NodeMetricsMessage, type NodeStatusMessage,
   type PodStatusMessage, type PresenceMessage, type RpcResponseMessage,
 } from '../../api/mqtt/messages.js';
 import { parseTopic } from '../../api/mqtt/topics.js';
+import { decodePayload } from '../../api/mqtt/decode-payload.js';
 
 export type AgentMessage =
   | { kind: 'presence'; node: string; message: PresenceMessage }
@@ -18,18 +18,6 @@ export type AgentMessage =
   | { kind: 'rpcResponse'; node: string; cpInstance: string; message: RpcResponseMessage };
 
 export type Decoded = { ok: true; value: AgentMessage } | { ok: false; reason: string } | { ok: 'empty' };
-
-function decodeJson<S extends z.ZodType>(schema: S, payload: Buffer): { ok: true; value: z.infer<S> } | { ok: false; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'invalid JSON' };
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: `schema: ${parsed.error.issues[0]?.message ?? 'invalid'} at ${parsed.error.issues[0]?.path.join('.') ?? ''}` };
-  return { ok: true, value: parsed.data };
-}
 
 /** A payload naming a node must name the topic's node: a misconfigured broker ACL cannot spoof another node. */
 const nodeMismatch = (topicNode: string, payload: { node?: string | undefined }) =>
@@ -43,44 +31,44 @@ export function decodeAgentMessage(topic: string, payload: Buffer): Decoded {
   const reject = (reason: string): Decoded => ({ ok: false, reason });
   switch (parsedTopic.kind) {
     case 'presence': {
-      const r = decodeJson(presenceMessage, payload);
+      const r = decodePayload(presenceMessage, payload);
       if (!r.ok) return r;
       if (nodeMismatch(parsedTopic.node, r.value)) return reject('payload node differs from topic node');
       return { ok: true, value: { kind: 'presence', node: parsedTopic.node, message: r.value } };
     }
     case 'status': {
-      const r = decodeJson(nodeStatusMessage, payload);
+      const r = decodePayload(nodeStatusMessage, payload);
       if (!r.ok) return r;
       if (nodeMismatch(parsedTopic.node, r.value)) return reject('payload node differs from topic node');
       return { ok: true, value: { kind: 'status', node: parsedTopic.node, message: r.value } };
     }
     case 'lease': {
-      const r = decodeJson(leaseMessage, payload);
+      const r = decodePayload(leaseMessage, payload);
       if (!r.ok) return r;
       if (nodeMismatch(parsedTopic.node, r.value)) return reject('payload node differs from topic node');
       return { ok: true, value: { kind: 'lease', node: parsedTopic.node, message: r.value } };
     }
     case 'events': {
-      const r = decodeJson(eventMessage, payload);
+      const r = decodePayload(eventMessage, payload);
       if (!r.ok) return r;
       if (nodeMismatch(parsedTopic.node, r.value)) return reject('payload node differs from topic node');
       return { ok: true, value: { kind: 'events', node: parsedTopic.node, message: r.value } };
     }
     case 'metrics': {
-      const r = decodeJson(nodeMetricsMessage, payload);
+      const r = decodePayload(nodeMetricsMessage, payload);
       if (!r.ok) return r;
       if (nodeMismatch(parsedTopic.node, r.value)) return reject('payload node differs from topic node');
       return { ok: true, value: { kind: 'metrics', node: parsedTopic.node, message: r.value } };
     }
     case 'podStatus': {
-      const r = decodeJson(podStatusMessage, payload);
+      const r = decodePayload(podStatusMessage, payload);
       if (!r.ok) return r;
       if (nodeMismatch(parsedTopic.node, r.value)) return reject('payload node differs from topic node');
       if (r.value.uid !== parsedTopic.uid) return reject('payload uid differs from topic uid');
       return { ok: true, value: { kind: 'podStatus', node: parsedTopic.node, message: r.value } };
     }
     case 'rpcResponse': {
-      const r = decodeJson(rpcResponseMessage, payload);
+      const r = decodePayload(rpcResponseMessage, payload);
       if (!r.ok) return r;
       return { ok: true, value: { kind: 'rpcResponse', node: parsedTopic.node, cpInstance: parsedTopic.cpInstance, message: r.value } };
     }
