@@ -5,6 +5,8 @@
 /** A component ready to instantiate (transpiled and compiled), identified by sha256 digest. */
 export interface LoadedComponent {
   readonly digest: string;
+  /** What the component can be started as: a command (wasi:cli/run) and/or an HTTP handler. */
+  readonly exports?: { readonly command: boolean; readonly httpHandler: boolean };
 }
 
 export interface Preopen {
@@ -37,6 +39,37 @@ export interface ContainerSpec {
   stdin?: Uint8Array;
   /** Every chunk the guest writes, as it is written. */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void;
+  /**
+   * The pod's virtual network namespace, shared by its containers: the runtime reports the
+   * sockets a guest listens on (wasi:sockets tcp listen) so probes and peers can find them.
+   */
+  network?: PodNetworkPorts;
+}
+
+/** What the runtime tells the pod's network about a container's listening sockets. */
+export interface PodNetworkPorts {
+  /** The guest started listening on `port` (tcp). */
+  listening(port: number, protocol: 'TCP'): void;
+  /** The guest's listener on `port` closed (socket dropped, or the guest ended). */
+  closed(port: number, protocol: 'TCP'): void;
+}
+
+/** One HTTP request given to a container's wasi:http/incoming-handler. */
+export interface HttpRequest {
+  method: string;
+  /** Path and query, e.g. `/healthz?verbose=1`. */
+  pathWithQuery: string;
+  scheme: 'http' | 'https';
+  /** Host[:port] the request is addressed to. */
+  authority: string;
+  headers: Array<[string, string]>;
+  body: Uint8Array;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Uint8Array;
 }
 
 export type ExitReason = 'Completed' | 'Error' | 'OOMKilled' | 'FuelExhausted' | 'Killed';
@@ -61,6 +94,13 @@ export interface RunningContainer {
   fuelConsumed?(): bigint | undefined;
   /** Bytes of the guest's linear memories, where known (metered guests). */
   memoryBytes?(): number | undefined;
+  /**
+   * Present when the container is an HTTP handler (the component exports
+   * wasi:http/incoming-handler and not wasi:cli/run): each request runs the handler in a fresh
+   * instance under the container's limits, as `wasmtime serve` does. Rejects with
+   * HttpHandlerError when the guest traps or sets no response before `timeoutMs`.
+   */
+  handleHttp?(request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
 }
 
 export interface PodRuntime {
@@ -74,6 +114,10 @@ export interface PodRuntime {
 
 export class InvalidComponentError extends Error {
   override readonly name = 'InvalidComponentError';
+}
+
+export class HttpHandlerError extends Error {
+  override readonly name = 'HttpHandlerError';
 }
 
 export class DigestMismatchError extends Error {
