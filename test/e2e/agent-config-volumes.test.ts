@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/pod.js';
+import { waitFor as poll } from '../mqtt/wait-for.js';
 import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
 
 const NS = '/api/v1/namespaces/default';
@@ -24,7 +25,7 @@ describe('pod config and volumes on the agent', () => {
 
   beforeAll(async () => {
     cluster = await startCluster();
-    for (const name of ['hello', 'filewriter']) {
+    for (const name of ['hello', 'filewriter', 'sleep']) {
       await cluster.cp.registry.push(`examples/${name}:latest`, readFileSync(`wasm-examples/${name}/${name}.wasm`));
     }
     expect((await cluster.client.request('POST', `${NS}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { who: 'configmap', 'greeting.txt': 'hi from a configmap' } })).status).toBe(201);
@@ -115,5 +116,30 @@ describe('pod config and volumes on the agent', () => {
     const waiting = await waitFor<Pod>(cluster.client, byName('host'), (e) =>
       e.object.status?.containerStatuses?.[0]?.state.waiting?.reason === 'CreateContainerConfigError');
     expect(waiting.status?.containerStatuses?.[0]?.state.waiting?.message).toMatch(/allow-host-path/);
+  });
+
+  it('rewrites configMap and secret files of a running pod when their sources change', async () => {
+    const created = await cluster.client.request<Pod>('POST', PODS, pod('live-config', {
+      volumes: [{ name: 'cfg', configMap: { name: 'settings' } }, { name: 'sec', secret: { secretName: 'creds' } }],
+      containers: [{ name: 'main', image: 'examples/sleep:latest', volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }, { name: 'sec', mountPath: '/sec' }] }],
+    }));
+    expect(created.status).toBe(201);
+    const uid = created.body.metadata.uid!;
+    await waitFor<Pod>(cluster.client, byName('live-config'), (e) => e.object.status?.phase === 'Running');
+    const cfgFile = join(cluster.dataDir, 'agents', 'node-1', 'pods', uid, 'volumes', 'cfg', 'greeting.txt');
+    const secretFile = () => readdirSync('/dev/shm').filter((d) => d.startsWith('skiff-node-1-'))
+      .map((d) => join('/dev/shm', d, uid, 'sec', 'password')).find((f) => existsSync(f));
+    expect(readFileSync(cfgFile, 'utf8')).toBe('hi from a configmap');
+    expect(readFileSync(secretFile()!, 'utf8')).toBe('s3cr3t-value');
+
+    const merge = { 'content-type': 'application/merge-patch+json' };
+    await cluster.client.request('PATCH', `${NS}/configmaps/settings`, { data: { 'greeting.txt': 'changed', added: 'new key' } }, merge);
+    await cluster.client.request('PATCH', `${NS}/secrets/creds`, { data: { password: Buffer.from('rotated').toString('base64') } }, merge);
+    await poll('configMap file rewritten', () => existsSync(cfgFile) && readFileSync(cfgFile, 'utf8') === 'changed', { timeoutMs: 20_000, intervalMs: 50 });
+    expect(readFileSync(join(cfgFile, '..', 'added'), 'utf8')).toBe('new key');
+    await poll('secret file rewritten', () => { const f = secretFile(); return f && readFileSync(f, 'utf8') === 'rotated'; }, { timeoutMs: 20_000, intervalMs: 50 });
+    const running = (await cluster.client.request<Pod>('GET', `${PODS}/live-config`)).body;
+    expect(running.status?.phase).toBe('Running'); // updated in place: not restarted
+    expect(running.status?.containerStatuses?.[0]?.restartCount).toBe(0);
   });
 });
