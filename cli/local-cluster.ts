@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Agent } from '../agent/agent.js';
 import { startAgent } from '../agent/main.js';
 import type { Node } from '../api/types/node.js';
-import { startControlPlane, type RunningControlPlane } from '../control-plane/control-plane.js';
+import { startControlPlane, type ControlPlaneOptions, type RunningControlPlane } from '../control-plane/control-plane.js';
 import { resourceTypes } from '../control-plane/resources/resource-types.js';
 
 export interface LocalClusterOptions {
@@ -16,6 +16,8 @@ export interface LocalClusterOptions {
   apiPort: number;
   mqttHost?: string;
   mqttPort: number;
+  /** An external broker (e.g. mosquitto) instead of the embedded one on mqttHost:mqttPort. */
+  externalMqtt?: Extract<ControlPlaneOptions['mqtt'], { url: string }>;
   storeUrl?: string;
   defaultTolerationSeconds?: { notReady: number; unreachable: number };
   /** Idle workers each agent keeps started (fast pod starts). */
@@ -41,7 +43,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     dataDir: options.dataDir,
     logger: options.logger,
     apiPort: options.apiPort,
-    mqtt: { host: options.mqttHost ?? '127.0.0.1', port: options.mqttPort },
+    mqtt: options.externalMqtt ?? { host: options.mqttHost ?? '127.0.0.1', port: options.mqttPort },
     ...(options.apiHost ? { apiHost: options.apiHost } : {}),
     ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
     ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/pod.js';
 import { waitFor as poll } from '../mqtt/wait-for.js';
-import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
+import { e2eBrokers, startCluster, waitFor, type Cluster } from './cluster-harness.js';
 
 const NS = '/api/v1/namespaces/default';
 const PODS = `${NS}/pods`;
@@ -14,7 +14,7 @@ function pod(name: string, spec: Record<string, unknown>) {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', ...spec } };
 }
 
-describe('pod config and volumes on the agent', () => {
+describe.each(e2eBrokers('config and volumes e2e'))('pod config and volumes on the agent (%s broker)', (broker) => {
   let cluster: Cluster;
   const logs = async (name: string, container?: string) =>
     (await cluster.client.request<string>('GET', `${PODS}/${name}/log${container ? `?container=${container}` : ''}`)).text;
@@ -24,7 +24,7 @@ describe('pod config and volumes on the agent', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startCluster();
+    cluster = await startCluster({ broker });
     for (const name of ['hello', 'filewriter', 'sleep']) {
       await cluster.cp.registry.push(`examples/${name}:latest`, readFileSync(`wasm-examples/${name}/${name}.wasm`));
     }

@@ -4,14 +4,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/pod.js';
 import { hasTool, TOOL_PATHS } from '../support/tools.js';
-import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
+import { e2eBrokers, startCluster, waitFor, type Cluster } from './cluster-harness.js';
 
 const run = promisify(execFile);
 const PODS = '/api/v1/namespaces/default/pods';
 const byName = (name: string) => `${PODS}?fieldSelector=metadata.name%3D${name}`;
 
 /** `kubectl exec` with the real kubectl (WebSocket, v5.channel.k8s.io) against the agent's one-shot instances. */
-describe.skipIf(!hasTool('kubectl', 'kubectl exec e2e'))('kubectl exec', () => {
+describe.skipIf(!hasTool('kubectl', 'kubectl exec e2e')).each(e2eBrokers('kubectl exec e2e'))('kubectl exec (%s broker)', (broker) => {
   let cluster: Cluster;
   const kubectl = (args: string[], input?: string) => {
     const child = run(TOOL_PATHS.kubectl, args, { env: { ...process.env, KUBECONFIG: cluster.cp.kubeconfigPath }, timeout: 60_000 });
@@ -25,7 +25,7 @@ describe.skipIf(!hasTool('kubectl', 'kubectl exec e2e'))('kubectl exec', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startCluster();
+    cluster = await startCluster({ broker });
     for (const name of ['hello', 'probed']) await cluster.cp.registry.push(`examples/${name}:latest`, readFileSync(`wasm-examples/${name}/${name}.wasm`));
     const pod = (name: string, image: string, extra: Record<string, unknown> = {}) => ({
       apiVersion: 'v1', kind: 'Pod', metadata: { name },

@@ -1,5 +1,6 @@
 // Starts a real cluster for e2e tests: control plane (HTTPS API, SQLite store, embedded MQTT broker
-// on ephemeral loopback ports) and agents joined over MQTT, with a KubeClient to drive it.
+// on ephemeral loopback ports, or Debian's mosquitto) and agents joined over MQTT, with a
+// KubeClient to drive it. `e2eBrokers()` lists the brokers an agent suite should run against.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,18 @@ import { KubeClient, type WatchEvent } from '../../cli/kube-client.js';
 import { readKubeconfig } from '../../cli/kubeconfig-reader.js';
 import type { RunningControlPlane } from '../../control-plane/control-plane.js';
 import { startLocalCluster } from '../../cli/local-cluster.js';
+import { BOOTSTRAP_MQTT_USER } from '../../api/mqtt/node-credential.js';
+import { startMosquitto, type MosquittoServer } from '../mqtt/mosquitto-server.js';
+import { hasTool } from '../support/tools.js';
+
+export type E2eBroker = 'embedded' | 'mosquitto';
+
+/** The embedded broker, and mosquitto where it is installed (required in CI). */
+export function e2eBrokers(suite: string): E2eBroker[] {
+  return hasTool('mosquitto', `${suite} on mosquitto`) ? ['embedded', 'mosquitto'] : ['embedded'];
+}
+
+const CP_MQTT_USER = 'skiff-cp';
 
 export interface Cluster {
   cp: RunningControlPlane;
@@ -24,17 +37,29 @@ export interface ClusterOptions {
   nodeMonitorGracePeriodMs?: number;
   nodeMonitorCheckIntervalMs?: number;
   agentMetricsIntervalMs?: number;
+  /** Default: the embedded broker. */
+  broker?: E2eBroker;
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-e2e-'));
   const logger = pino({ level: process.env['SKIFF_TEST_LOG'] ?? 'silent' });
+  let mosquitto: MosquittoServer | undefined;
+  if (options.broker === 'mosquitto') {
+    // the control plane rewrites the password file with its real password before it connects
+    mosquitto = await startMosquitto({ controlPlaneUsers: { [CP_MQTT_USER]: 'placeholder' }, nodeUsers: {}, bootstrapUser: BOOTSTRAP_MQTT_USER });
+  }
+  const server = mosquitto;
   const local = await startLocalCluster({
+    ...(server ? { externalMqtt: { url: server.url, username: CP_MQTT_USER, mosquitto: { passwordFile: server.passwordFile, reload: () => server.reload() } } } : {}),
     dataDir, logger, agents: options.agents ?? 1, apiPort: 0, mqttPort: 0, warmWorkers: 1,
     ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
     ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
     ...(options.agentMetricsIntervalMs ? { agentMetricsIntervalMs: options.agentMetricsIntervalMs } : {}),
+  }).catch(async (error: unknown) => {
+    await mosquitto?.stop();
+    throw error;
   });
   const client = new KubeClient(await readKubeconfig(local.cp.kubeconfigPath));
   return {
@@ -42,6 +67,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     async stop() {
       client.close();
       await local.stop();
+      await mosquitto?.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

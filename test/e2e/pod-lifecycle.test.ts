@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushComponent } from '../../cli/push-command.js';
 import type { Event, Lease, Node } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
-import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
+import { e2eBrokers, startCluster, waitFor, type Cluster } from './cluster-harness.js';
 
 const PODS = '/api/v1/namespaces/default/pods';
 
@@ -20,10 +20,10 @@ function podManifest(name: string, image: string, env: Record<string, string> = 
 const terminal = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 const byName = (name: string) => `${PODS}?fieldSelector=metadata.name%3D${name}`;
 
-describe('a Wasm pod, end to end over HTTPS and MQTT', () => {
+describe.each(e2eBrokers('pod lifecycle e2e'))('a Wasm pod, end to end over HTTPS and MQTT (%s broker)', (broker) => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await startCluster();
+    cluster = await startCluster({ broker });
     for (const name of ['hello', 'trap', 'spin']) {
       await pushComponent(cluster.cp.kubeconfigPath, `wasm-examples/${name}/${name}.wasm`, `examples/${name}:latest`);
     }
