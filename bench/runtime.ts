@@ -1,5 +1,6 @@
 // Runtime benchmark: prints JSON figures (instance start, cold transpile, fuel slowdown, memory
-// per idle instance). Run with `npm run bench:runtime` (compiled: real worker start costs).
+// per idle instance, HTTP handler requests). Run with `npm run bench:runtime` (compiled: real
+// worker start costs).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +91,24 @@ async function containerRun(runtime: WasmPodRuntime) {
   return { component: 'hello', warmPoolStartToExitMs: { p50: round(median(steady)), p99: round(percentile(steady, 99)) } };
 }
 
+/** Request -> response through a warm worker: a fresh handler instance per request. */
+async function handlerRequests(runtime: WasmPodRuntime, name: string, requests: number) {
+  const bytes = example(name);
+  const component = await runtime.load(digestOf(bytes), async () => bytes);
+  const container = await runtime.start({ id: `${name}-bench`, component, args: [name], env: [] });
+  const request = { method: 'GET', pathWithQuery: '/healthz', scheme: 'http' as const, authority: 'pod:8080', headers: [], body: new Uint8Array() };
+  const times: number[] = [];
+  for (let i = 0; i < requests + 10; i++) {
+    const started = performance.now();
+    const response = await container.handleHttp!(request, 30_000);
+    if (response.status !== 200) throw new Error(`${name} answered ${response.status}`);
+    times.push(performance.now() - started);
+  }
+  await container.stop(1_000);
+  const steady = times.slice(10);
+  return { requests: steady.length, sequentialRequestMs: { p50: round(median(steady), 2), p99: round(percentile(steady, 99), 2) } };
+}
+
 async function fuelSlowdown(loader: ComponentLoader) {
   const cases: Array<[string, Array<[string, string]>]> = [
     ['cpuhog', [['ROUNDS', '300']]],
@@ -152,13 +171,18 @@ async function main(): Promise<void> {
   log('container runs');
   const runtime = new WasmPodRuntime({ warmWorkers: 2 });
   const container = await containerRun(runtime);
+  log('http handler requests');
+  const httpHandler = {
+    httpHealthC65KB: await handlerRequests(runtime, 'http-health', 200),
+    ...(existsSync(exampleFile('http-hello')) ? { httpHelloJs14MB: await handlerRequests(runtime, 'http-hello', 50) } : {}),
+  };
   await runtime.close();
   log('fuel slowdown');
   const slowdown = await fuelSlowdown(loader);
   log('idle memory');
   const memory = await idleMemory(Number(process.env['BENCH_IDLE_INSTANCES'] ?? 50));
   await loader.close();
-  const report = { node: process.version, cpus: (await import('node:os')).cpus().length, fuelPerSecond, coldTranspile, instanceStart: start, container, fuelSlowdown: slowdown, memory };
+  const report = { node: process.version, cpus: (await import('node:os')).cpus().length, fuelPerSecond, coldTranspile, instanceStart: start, container, httpHandler, fuelSlowdown: slowdown, memory };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 

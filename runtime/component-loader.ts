@@ -27,7 +27,16 @@ export class WasmComponent implements LoadedComponent {
   ) {}
 
   get exportsCommand(): boolean {
-    return this.transpiled.exports.some((name) => name.startsWith('wasi:cli/run'));
+    return this.transpiled.exports.some((name) => name.startsWith('wasi:cli/run@'));
+  }
+
+  get exportsHttpHandler(): boolean {
+    return this.transpiled.exports.some((name) => name.startsWith('wasi:http/incoming-handler@'));
+  }
+
+  /** What it can be started as (from the transpiled component's exports). */
+  get exports(): { command: boolean; httpHandler: boolean } {
+    return { command: this.exportsCommand, httpHandler: this.exportsHttpHandler };
   }
 }
 

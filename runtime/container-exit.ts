@@ -35,6 +35,11 @@ export function exitOf(outcome: GuestOutcome, memoryLimitBytes: number | undefin
       return killed();
     case 'not-started':
       return { exitCode: EXIT_CODE_CANNOT_RUN, reason: 'Error', message: oneLine(outcome.message) };
+    // HTTP handler requests (http-handler-container.ts) do not end the container
+    case 'responded':
+      return { exitCode: 0, reason: 'Completed' };
+    case 'no-response':
+      return { exitCode: 1, reason: 'Error', message: oneLine(outcome.message) };
   }
 }
 

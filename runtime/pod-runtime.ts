@@ -48,6 +48,12 @@ export interface ContainerSpec {
 
 /** What the runtime tells the pod's network about a container's listening sockets. */
 export interface PodNetworkPorts {
+  /**
+   * Identifies the pod's network namespace when the agent hands each container its own
+   * PodNetworkPorts view: ports are exclusive among guests with the same namespace (a second
+   * bind gets address-in-use). Default: the PodNetworkPorts object itself.
+   */
+  readonly namespace?: object;
   /** The guest started listening on `port` (tcp). */
   listening(port: number, protocol: 'TCP'): void;
   /** The guest's listener on `port` closed (socket dropped, or the guest ended). */
@@ -99,6 +105,10 @@ export interface RunningContainer {
    * wasi:http/incoming-handler and not wasi:cli/run): each request runs the handler in a fresh
    * instance under the container's limits, as `wasmtime serve` does. Rejects with
    * HttpHandlerError when the guest traps or sets no response before `timeoutMs`.
+   * WasmPodRuntime runs up to 4 requests of a container at once and queues the rest (`timeoutMs`
+   * counts from the call, queueing included); a failed request does not end the container. Such a
+   * container serves until stop(): in-flight requests may finish within the grace period (exit 0,
+   * Completed); any still running then are terminated (exit 137, Killed).
    */
   handleHttp?(request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
 }

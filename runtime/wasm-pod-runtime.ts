@@ -1,23 +1,30 @@
 // PodRuntime for WASI components: jco-transpiled, cached by digest, each container in its own
-// worker thread from a warm pool, with memory limits applied to every core module.
+// worker thread from a warm pool, with memory limits applied to every core module. A command runs
+// its wasi:cli/run once; an HTTP handler (wasi:http/incoming-handler, no wasi:cli/run) serves
+// requests until stopped, a fresh instance per request (http-handler-container.ts). Guests of a
+// pod with a network may listen on its TCP ports (network/pod-port-space.ts).
 import { ComponentLoader, WasmComponent } from './component-loader.js';
 import { EXIT_CODE_CANNOT_RUN, EXIT_CODE_OOM } from './container-exit.js';
 import { measureFuelPerSecond } from './limits/fuel-calibration.js';
-import type { FuelPolicy } from './limits/fuel-meter.js';
+import { createPeriodBuffer, type FuelPolicy } from './limits/fuel-meter.js';
 import { MemoryLimitError, pagesForBytes } from './limits/memory-cap.js';
 import {
   InvalidComponentError,
   type ContainerExit,
   type ContainerLimits,
   type ContainerSpec,
+  type HttpRequest,
   type LoadedComponent,
   type PodRuntime,
   type RunningContainer,
 } from './pod-runtime.js';
+import { HttpHandlerContainer } from './http-handler-container.js';
+import { PortSpaces } from './network/pod-port-space.js';
 import { WorkerContainer } from './worker-container.js';
 import { WorkerPool, type WorkerPoolStats } from './worker-pool.js';
 import { createControlBuffer, type GuestRunRequest } from './worker/guest-messages.js';
 import { createUsageBuffer } from './limits/usage-block.js';
+import type { Worker } from 'node:worker_threads';
 
 const DEFAULT_CPU_PERIOD_MS = 100;
 
@@ -40,6 +47,7 @@ export class WasmPodRuntime implements PodRuntime {
   readonly #running = new Set<RunningContainer>();
   #fuelPerSecond: number | undefined;
   readonly #cpuPeriodMs: number;
+  readonly #portSpaces = new PortSpaces();
 
   constructor(options: WasmPodRuntimeOptions = {}) {
     this.#fuelPerSecond = options.fuelPerSecond;
@@ -67,23 +75,41 @@ export class WasmPodRuntime implements PodRuntime {
       if (error instanceof MemoryLimitError) return endedAtStart(spec.id, EXIT_CODE_OOM, 'OOMKilled', error.message);
       throw error;
     }
-    if (!component.exportsCommand) {
-      return endedAtStart(spec.id, EXIT_CODE_CANNOT_RUN, 'Error', 'the component does not export wasi:cli/run (it is not a command)');
+    const { command, httpHandler } = component.exports;
+    if (!command && !httpHandler) {
+      return endedAtStart(spec.id, EXIT_CODE_CANNOT_RUN, 'Error', 'the component exports neither wasi:cli/run nor wasi:http/incoming-handler');
     }
-    const request: GuestRunRequest = {
-      type: 'run',
-      source: component.transpiled.source,
-      sourceKey: component.digest,
-      modules,
-      args: spec.args,
-      env: spec.env,
-      stdin: spec.stdin ?? new Uint8Array(),
-      preopens: spec.preopens ?? [],
-      control: createControlBuffer(),
-      fuel,
-      ...(fuel ? { usage: createUsageBuffer() } : {}),
+    const space = spec.network ? this.#portSpaces.of(spec.network) : undefined;
+    const period = fuel?.quotaPerPeriod === undefined ? undefined : createPeriodBuffer();
+    const prepare = (http?: HttpRequest) => {
+      const lease = spec.network ? space?.lease(spec.network) : undefined;
+      const request: GuestRunRequest = {
+        type: 'run',
+        source: component.transpiled.source,
+        sourceKey: component.digest,
+        modules,
+        args: spec.args,
+        env: spec.env,
+        stdin: spec.stdin ?? new Uint8Array(),
+        preopens: spec.preopens ?? [],
+        control: createControlBuffer(),
+        fuel,
+        ...(fuel ? { usage: createUsageBuffer() } : {}),
+        ...(period ? { period } : {}),
+        ...(lease ? { ports: lease.bitmap } : {}),
+        ...(http ? { http } : {}),
+      };
+      return { request, ...(lease ? { ports: lease } : {}) };
     };
-    const container = new WorkerContainer(spec, await this.#pool.acquire(), request, (worker) => this.#pool.release(worker));
+    const release = (worker: Worker) => this.#pool.release(worker);
+    let container: RunningContainer;
+    if (command) {
+      // a component that is both runs as a command, as wasmtime run does
+      const { request, ports } = prepare();
+      container = new WorkerContainer(spec, await this.#pool.acquire(), request, release, ports);
+    } else {
+      container = new HttpHandlerContainer(spec, { acquire: () => this.#pool.acquire(), release, prepare, metered: fuel !== undefined });
+    }
     this.#running.add(container);
     void container.exited.then(() => this.#running.delete(container));
     return container;
@@ -92,6 +118,11 @@ export class WasmPodRuntime implements PodRuntime {
   /** Guest workers started and reused so far. */
   get workerStats(): WorkerPoolStats {
     return this.#pool.stats;
+  }
+
+  /** Idle guest workers kept started from now on (the agent keeps none while it has no pods). */
+  setWarmWorkers(count: number): void {
+    this.#pool.resize(count);
   }
 
   /** Fuel per CPU-second used for cpu limits (measured once, ~0.3 s, unless given). */

@@ -24,7 +24,14 @@ export class WorkerPool {
   /** Workers that came back: taking one of them counts as a reuse. */
   readonly #returned = new WeakSet<Promise<Worker>>();
 
-  constructor(private readonly warmCount: number) {
+  constructor(private warmCount: number) {
+    this.#refill();
+  }
+
+  /** Changes how many started workers are kept ready: more are started, idle extra ones ended. */
+  resize(warmCount: number): void {
+    this.warmCount = warmCount;
+    for (const extra of this.#warm.splice(warmCount * 2)) void extra.then((worker) => worker.terminate(), () => undefined);
     this.#refill();
   }
 

@@ -8,12 +8,24 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire, register } from 'node:module';
 import { mkdir } from 'node:fs/promises';
-import { componentEmbed, componentNew, parse, preview1AdapterCommandPath } from '@bytecodealliance/jco';
+import { componentEmbed, componentNew, parse, preview1AdapterCommandPath, preview1AdapterReactorPath } from '@bytecodealliance/jco';
 
 const EXAMPLES_DIR = fileURLToPath(new URL('.', import.meta.url));
 
+/**
+ * A C example calling WASI 0.2 interfaces directly (hand-written canonical ABI imports/exports)
+ * names its world; its WIT gets the WASI packages it uses appended from jco's bundled 0.2.12 WIT.
+ * `reactor` links it with the preview 1 reactor adapter (no wasi:cli/run export).
+ */
+interface CWorld {
+  wit: string;
+  world: string;
+  packages: string[];
+  reactor?: boolean;
+}
+
 type Example =
-  | { name: string; language: 'c' }
+  | { name: string; language: 'c'; world?: CWorld }
   | { name: string; language: 'wat' | 'js'; world: string; wit: string };
 
 const COMMAND_WIT = 'wit/command.wit';
@@ -28,21 +40,44 @@ export const EXAMPLES: Example[] = [
   { name: 'sleep', language: 'c' },
   { name: 'probed', language: 'c' },
   { name: 'http-hello', language: 'js', world: 'http-handler', wit: 'wit/http-handler.wit' },
+  {
+    name: 'http-health',
+    language: 'c',
+    world: { wit: 'wit/http-health.wit', world: 'http-health', packages: ['wasi-http', 'wasi-io', 'wasi-clocks'], reactor: true },
+  },
+  {
+    name: 'tcp-listen',
+    language: 'c',
+    world: { wit: 'wit/tcp-listen.wit', world: 'tcp-listen', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },
+  },
 ];
 
-async function buildC(name: string): Promise<Uint8Array> {
+async function buildC(name: string, world: CWorld | undefined): Promise<Uint8Array> {
   const dir = await mkdtemp(join(tmpdir(), `skiff-${name}-`));
   try {
     const core = join(dir, `${name}.core.wasm`);
     execFileSync('clang', [
-      '--target=wasm32-wasi', '-O2', '-s', '-o', core,
+      '--target=wasm32-wasi', '-O2', '-s', ...(world?.reactor ? ['-mexec-model=reactor'] : []), '-o', core,
       join(EXAMPLES_DIR, name, `${name}.c`), join(EXAMPLES_DIR, 'c', 'cabi_realloc.c'),
     ], { stdio: 'inherit' });
-    const adapter = await readFile(preview1AdapterCommandPath());
-    return await componentNew(await readFile(core), [['wasi_snapshot_preview1', adapter]]);
+    let module: Uint8Array = new Uint8Array(await readFile(core));
+    if (world) {
+      const witSource = (await readFile(join(EXAMPLES_DIR, world.wit), 'utf8')) + (await Promise.all(world.packages.map(nestedWasiPackage))).join('\n');
+      module = await componentEmbed({ binary: module, witSource, world: world.world });
+    }
+    const adapter = await readFile(world?.reactor ? preview1AdapterReactorPath() : preview1AdapterCommandPath());
+    return await componentNew(module, [['wasi_snapshot_preview1', adapter]]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+// A WASI package of jco's bundled 0.2.12 WIT (the preview 1 adapter's version) as a nested
+// `package wasi:x@0.2.12 { ... }` block, its worlds dropped (they pull in packages not needed).
+async function nestedWasiPackage(pkg: string): Promise<string> {
+  const text = await readFile(join(JCO_WIT, '0.2.12', pkg, 'package.wit'), 'utf8');
+  const withoutWorlds = text.replace(/^(?:[ \t]*(?:\/\/.*|@\w+\([^)]*\))\n)*world [\w-]+ \{[^}]*\}/gm, '');
+  return `${withoutWorlds.replace(/^package ([^;]+);/m, 'package $1 {')}\n}\n`;
 }
 
 async function buildWat(name: string, world: string, witPath: string): Promise<Uint8Array> {
@@ -97,7 +132,7 @@ async function build(example: Example): Promise<void> {
   const started = performance.now();
   const bytes =
     example.language === 'c'
-      ? await buildC(example.name)
+      ? await buildC(example.name, example.world)
       : example.language === 'js'
         ? await buildJs(example.name, example.world, example.wit)
         : await buildWat(example.name, example.world, example.wit);

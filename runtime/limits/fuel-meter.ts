@@ -32,11 +32,21 @@ const HOOK_MODULE_BYTES = Uint8Array.of(
 );
 let hookModule: WebAssembly.Module | undefined;
 
+// The CPU period's state: [start (monotonic ns), fuel used in it]. An HTTP handler's concurrent
+// requests share one block (SharedArrayBuffer), so the container's quota bounds them all together.
+const PERIOD_START_INDEX = 0;
+const PERIOD_USED_INDEX = 1;
+
+export function createPeriodBuffer(): SharedArrayBuffer {
+  return new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
+}
+
 export class FuelMeter {
   #consumed = 0n;
-  #periodUsed = 0n;
-  #periodStartNs = monotonicNowNs();
+  readonly #period: BigInt64Array;
   readonly #periodNs: bigint;
+  /** Per attached instance: takes the fuel used from its current slice so far. */
+  readonly #unsettled: Array<() => bigint> = [];
   /** Linear memories of the attached instances (an imported memory is the same object: counted once). */
   readonly #memories = new Set<WebAssembly.Memory>();
 
@@ -45,8 +55,13 @@ export class FuelMeter {
     private readonly control: GuestControl,
     /** Shared usage block (usage-block.ts) the runtime reads; absent in unit tests. */
     private readonly usage?: BigInt64Array,
+    /** CPU period state shared with other instances of the container (createPeriodBuffer). */
+    period?: SharedArrayBuffer,
   ) {
     this.#periodNs = BigInt(Math.round(policy.periodMs * 1e6));
+    this.#period = new BigInt64Array(period ?? new ArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT));
+    // a fresh block (start 0) starts its first period now
+    Atomics.compareExchange(this.#period, PERIOD_START_INDEX, 0n, monotonicNowNs());
   }
 
   /** Fuel charged so far (slices in use not yet counted). */
@@ -69,15 +84,33 @@ export class FuelMeter {
       granted = this.#nextSlice();
       fuel.value = granted;
     };
+    this.#unsettled.push(() => {
+      const used = granted - (fuel.value as bigint);
+      granted = fuel.value as bigint;
+      return used;
+    });
     hookModule ??= new WebAssembly.Module(HOOK_MODULE_BYTES);
     table.set(0, new WebAssembly.Instance(hookModule, { host: { refill } }).exports['refill']);
     granted = this.#nextSlice();
     fuel.value = granted;
   }
 
+  /**
+   * The guest is done: counts the fuel used from the slices in use (a short run may never need a
+   * refill) and publishes it. No limit is enforced here.
+   */
+  settle(): void {
+    let used = 0n;
+    for (const take of this.#unsettled) used += take();
+    if (used <= 0n) return;
+    this.#consumed += used;
+    Atomics.add(this.#period, PERIOD_USED_INDEX, used);
+    this.#publishUsage();
+  }
+
   #charge(used: bigint): void {
     this.#consumed += used;
-    this.#periodUsed += used;
+    const periodUsed = Atomics.add(this.#period, PERIOD_USED_INDEX, used) + used;
     this.#publishUsage();
     this.control.checkStop();
     const { budget, quotaPerPeriod } = this.policy;
@@ -85,11 +118,12 @@ export class FuelMeter {
       throw new FuelExhaustedError(`fuel budget of ${budget} exhausted`);
     }
     if (quotaPerPeriod === undefined) return;
+    const periodStart = Atomics.load(this.#period, PERIOD_START_INDEX);
     const now = monotonicNowNs();
-    if (now >= this.#periodStartNs + this.#periodNs) return this.#startPeriod(now);
-    if (this.#periodUsed >= quotaPerPeriod) {
-      this.control.sleepUntil(this.#periodStartNs + this.#periodNs); // throttled until the next period
-      this.#startPeriod(monotonicNowNs());
+    if (now >= periodStart + this.#periodNs) return this.#startPeriod(periodStart, now);
+    if (periodUsed >= quotaPerPeriod) {
+      this.control.sleepUntil(periodStart + this.#periodNs); // throttled until the next period
+      this.#startPeriod(periodStart, monotonicNowNs());
     }
   }
 
@@ -102,16 +136,19 @@ export class FuelMeter {
     Atomics.store(this.usage, USAGE_MEMORY_BYTES_INDEX, BigInt(memoryBytes));
   }
 
-  #startPeriod(nowNs: bigint): void {
-    this.#periodStartNs = nowNs;
-    this.#periodUsed = 0n;
+  /** Starts a new period, unless another instance sharing the block already did. */
+  #startPeriod(seenStartNs: bigint, nowNs: bigint): void {
+    if (Atomics.compareExchange(this.#period, PERIOD_START_INDEX, seenStartNs, nowNs) === seenStartNs) {
+      Atomics.store(this.#period, PERIOD_USED_INDEX, 0n);
+    }
   }
 
   #nextSlice(): bigint {
     let slice = SLICE;
     const { budget, quotaPerPeriod } = this.policy;
     if (budget !== undefined && budget - this.#consumed < slice) slice = budget - this.#consumed;
-    if (quotaPerPeriod !== undefined && quotaPerPeriod - this.#periodUsed < slice) slice = quotaPerPeriod - this.#periodUsed;
+    const periodUsed = Atomics.load(this.#period, PERIOD_USED_INDEX);
+    if (quotaPerPeriod !== undefined && quotaPerPeriod - periodUsed < slice) slice = quotaPerPeriod - periodUsed;
     return slice > 0n ? slice : 1n;
   }
 }

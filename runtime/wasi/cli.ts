@@ -1,6 +1,6 @@
 // wasi:cli: arguments and environment from the spec, exit (incl. exit-with-code), stdio, terminal.
 import type { GuestControl } from './guest-control.js';
-import { InputStream, OutputStream, type ByteSink, type ByteSource } from './io.js';
+import { BytesSource, InputStream, OutputStream, type ByteSink } from './io.js';
 
 /** Raised by wasi:cli/exit; unwinds the guest and carries the exit code. */
 export class GuestExit extends Error {
@@ -21,23 +21,12 @@ export interface CliOptions {
   cwd?: string;
 }
 
-class BufferSource implements ByteSource {
-  #offset = 0;
-  constructor(private readonly bytes: Uint8Array) {}
-  read(maxBytes: number): Uint8Array | undefined {
-    if (this.#offset >= this.bytes.length) return undefined;
-    const chunk = this.bytes.slice(this.#offset, this.#offset + maxBytes);
-    this.#offset += chunk.length;
-    return chunk;
-  }
-}
-
 // No guest has a terminal: every get-terminal-* returns none.
 class TerminalInput {}
 class TerminalOutput {}
 
 export function createCliImports(options: CliOptions) {
-  const stdin = new InputStream(new BufferSource(options.stdin), options.control);
+  const stdin = new InputStream(new BytesSource(options.stdin), options.control);
   const stdout = new OutputStream(options.stdout, options.control);
   const stderr = new OutputStream(options.stderr, options.control);
   // copies: the guest may keep the lists, and the spec's arrays must not change under it

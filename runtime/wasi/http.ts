@@ -1,30 +1,47 @@
-// wasi:http with no network: the resource classes exist (so components importing wasi:http, like
-// every componentize-js component, instantiate), and every outgoing request is denied.
-import { WasiError } from './wasi-errors.js';
+// wasi:http for a guest instance: wasi:http/types (serving side in http-incoming.ts, fields in
+// http-fields.ts, client side in http-outgoing.ts) and wasi:http/outgoing-handler, which denies
+// every request. Resources the guest constructs itself get the instance's GuestControl through
+// subclasses made here, per instance.
+import type { GuestControl } from './guest-control.js';
+import { Fields } from './http-fields.js';
+import {
+  FutureTrailers,
+  IncomingBody,
+  IncomingRequest,
+  OutgoingBody,
+  OutgoingResponse,
+  ResponseOutparam,
+} from './http-incoming.js';
+import { FutureIncomingResponse, IncomingResponse, OutgoingRequest, RequestOptions, outgoingHandler } from './http-outgoing.js';
 
-class Fields {}
-class IncomingRequest {}
-class OutgoingRequest {}
-class RequestOptions {}
-class ResponseOutparam {}
-class IncomingResponse {}
-class IncomingBody {}
-class FutureTrailers {}
-class OutgoingResponse {}
-class OutgoingBody {}
-class FutureIncomingResponse {}
+export { HttpExchange } from './http-incoming.js';
 
-export function createHttpImports() {
+export function createHttpImports(control: GuestControl) {
+  class GuestOutgoingResponse extends OutgoingResponse {
+    constructor(headers: Fields) {
+      super(headers, control);
+    }
+  }
+  class GuestOutgoingRequest extends OutgoingRequest {
+    constructor(headers: Fields) {
+      super(headers, control);
+    }
+  }
   return {
     'wasi:http/types': {
-      Fields, IncomingRequest, OutgoingRequest, RequestOptions, ResponseOutparam, IncomingResponse,
-      IncomingBody, FutureTrailers, OutgoingResponse, OutgoingBody, FutureIncomingResponse,
-      httpErrorCode: () => undefined,
+      Fields,
+      IncomingRequest,
+      IncomingBody,
+      FutureTrailers,
+      OutgoingResponse: GuestOutgoingResponse,
+      OutgoingBody,
+      ResponseOutparam,
+      OutgoingRequest: GuestOutgoingRequest,
+      RequestOptions,
+      IncomingResponse,
+      FutureIncomingResponse,
+      httpErrorCode: (): undefined => undefined,
     },
-    'wasi:http/outgoing-handler': {
-      handle: (): never => {
-        throw new WasiError({ tag: 'HTTP-request-denied' });
-      },
-    },
+    'wasi:http/outgoing-handler': outgoingHandler,
   };
 }

@@ -15,7 +15,10 @@ export class IoError {
   }
 }
 
-/** Ready now, or at a monotonic deadline; nothing in this host waits on anything else yet. */
+/** A deadline no pollable reaches: it becomes ready never (a stop request still ends a wait on it). */
+export const NEVER_NS = 0xffff_ffff_ffff_ffffn;
+
+/** Ready now, or at a monotonic deadline (NEVER_NS: never); nothing in this host waits on anything else. */
 export class Pollable {
   constructor(
     private readonly control: GuestControl,
@@ -54,6 +57,18 @@ function readyIndexes(pollables: Pollable[]): number[] {
 export interface ByteSource {
   /** Up to `maxBytes` bytes; empty when none is available yet; undefined at end of stream. */
   read(maxBytes: number): Uint8Array | undefined;
+}
+
+/** A source over bytes known in advance (stdin, a request body), then end of stream. */
+export class BytesSource implements ByteSource {
+  #offset = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+  read(maxBytes: number): Uint8Array | undefined {
+    if (this.#offset >= this.bytes.length) return undefined;
+    const chunk = this.bytes.slice(this.#offset, this.#offset + maxBytes);
+    this.#offset += chunk.length;
+    return chunk;
+  }
 }
 
 export interface ByteSink {

@@ -5,7 +5,7 @@
 export class WasiError extends Error {
   override readonly name = 'WasiError';
   constructor(readonly payload: unknown) {
-    super(`WASI error ${typeof payload === 'string' ? payload : JSON.stringify(payload)}`);
+    super(`WASI error ${typeof payload === 'string' ? payload : JSON.stringify(payload, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}` : value))}`);
   }
 }
 

@@ -7,7 +7,7 @@ import type { GuestControl } from './guest-control.js';
 import { createHttpImports } from './http.js';
 import { createPoll, ioErrorImports, ioStreamsImports, type ByteSink } from './io.js';
 import { createRandomImports } from './random.js';
-import { createSocketsImports } from './sockets.js';
+import { createSocketsImports, type PodPorts } from './sockets.js';
 
 export interface WasiHostOptions {
   args: string[];
@@ -18,6 +18,8 @@ export interface WasiHostOptions {
   preopens: PreopenDir[];
   control: GuestControl;
   files: OpenFileTracker;
+  /** The pod's TCP ports; without them wasi:sockets denies bind and listen. */
+  ports?: PodPorts;
 }
 
 export type WasiImports = Record<string, Record<string, unknown>>;
@@ -27,12 +29,12 @@ export function createWasiImports(options: WasiHostOptions): WasiImports {
     ...createCliImports({ ...options, cwd: options.preopens.find((p) => p.guestPath === '/')?.guestPath }),
     ...createClocksImports(options.control),
     ...createFilesystemImports(options.preopens, options.control, options.files),
-    ...createHttpImports(),
+    ...createHttpImports(options.control),
     'wasi:io/error': ioErrorImports,
     'wasi:io/poll': createPoll(options.control),
     'wasi:io/streams': ioStreamsImports,
     ...createRandomImports(),
-    ...createSocketsImports(options.control),
+    ...createSocketsImports(options.control, options.ports),
   };
 }
 

@@ -1,5 +1,6 @@
 // Messages between the runtime (main thread) and a guest worker, and the shared control layout.
 import type { FuelPolicy } from '../limits/fuel-meter.js';
+import type { HttpRequest, HttpResponse } from '../pod-runtime.js';
 import type { PreopenDir } from '../wasi/filesystem.js';
 
 export interface GuestRunRequest {
@@ -19,6 +20,15 @@ export interface GuestRunRequest {
   fuel?: FuelPolicy;
   /** BigInt64Array view, metered guests only: see limits/usage-block.ts. */
   usage?: SharedArrayBuffer;
+  /** CPU-quota period state shared by all instances of the container (limits/fuel-meter.ts). */
+  period?: SharedArrayBuffer;
+  /**
+   * The pod network's TCP port bitmap (see pod-port-space.ts): with it the guest may bind and
+   * listen; without it wasi:sockets denies both.
+   */
+  ports?: SharedArrayBuffer;
+  /** Present for one request to a wasi:http/incoming-handler; absent to run wasi:cli/run. */
+  http?: HttpRequest;
 }
 
 /** How a guest run ended, as seen from inside its worker. */
@@ -27,22 +37,33 @@ export type GuestOutcome =
   | { kind: 'trapped'; message: string; memoryExhausted: boolean }
   | { kind: 'fuel-exhausted'; message: string }
   | { kind: 'stopped' }
-  | { kind: 'not-started'; message: string };
+  | { kind: 'not-started'; message: string }
+  /** An HTTP handler returned and its response is complete. */
+  | { kind: 'responded'; response: HttpResponse }
+  /** An HTTP handler returned without a usable response (none set, an error set, body unfinished). */
+  | { kind: 'no-response'; message: string };
 
 export type GuestEvent =
   | { type: 'ready' }
   | { type: 'started'; evaluateMs: number; instantiateMs: number }
   | { type: 'output'; stream: 'stdout' | 'stderr'; chunk: Uint8Array }
+  /** The guest listens on a TCP port of its pod network (the port is claimed in the bitmap). */
+  | { type: 'listening'; port: number }
+  /** The guest dropped its listener on `port` (already released in the bitmap). */
+  | { type: 'port-closed'; port: number }
   | { type: 'ended'; outcome: GuestOutcome };
 
 // Control block: [0] stop flag, [1..MAX_OPEN_FILES] host fds the guest holds open (fd + 1, 0 = free),
-// so the runtime can close them after terminating a worker that could not clean up.
+// so the runtime can close them after terminating a worker that could not clean up; then
+// MAX_BOUND_PORTS slots of pod-network ports the guest holds (port + 1, 0 = free), released by the
+// runtime when the guest ends, however it ends.
 export const CONTROL_STOP_INDEX = 0;
 export const CONTROL_FIRST_FD_INDEX = 1;
 export const MAX_OPEN_FILES = 128;
-export const CONTROL_LENGTH = CONTROL_FIRST_FD_INDEX + MAX_OPEN_FILES;
+export const CONTROL_FIRST_PORT_INDEX = CONTROL_FIRST_FD_INDEX + MAX_OPEN_FILES;
+export const MAX_BOUND_PORTS = 32;
+export const CONTROL_LENGTH = CONTROL_FIRST_PORT_INDEX + MAX_BOUND_PORTS;
 
 export function createControlBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(CONTROL_LENGTH * Int32Array.BYTES_PER_ELEMENT);
 }
-

@@ -17,7 +17,9 @@ if (process.platform === 'linux') setPriority(GUEST_NICENESS);
 
 const emit = (event: GuestEvent): void => {
   if (event.type === 'output') port.postMessage(event, [event.chunk.buffer as ArrayBuffer]);
-  else port.postMessage(event);
+  else if (event.type === 'ended' && event.outcome.kind === 'responded') {
+    port.postMessage(event, [event.outcome.response.body.buffer as ArrayBuffer]); // a buffer of its own
+  } else port.postMessage(event);
 };
 
 port.on('message', (request: GuestRunRequest) => {

@@ -1,13 +1,17 @@
-// Instantiates a transpiled component with our WASI host and runs its wasi:cli/run export,
-// turning every way it can end into a GuestOutcome. Runs inside a guest worker.
+// Instantiates a transpiled component with our WASI host and runs its wasi:cli/run export, or for
+// an HTTP request calls its wasi:http/incoming-handler export once (a fresh instance per request,
+// as `wasmtime serve` does), turning every way it can end into a GuestOutcome. Runs inside a guest
+// worker.
 import { closeSync } from 'node:fs';
 import { GuestExit } from '../wasi/cli.js';
 import { GuestStopRequestedError, SharedGuestControl } from '../wasi/guest-control.js';
+import { HttpExchange } from '../wasi/http.js';
 import { createWasiImports } from '../wasi/wasi-host.js';
 import { FuelExhaustedError, FuelMeter } from '../limits/fuel-meter.js';
 import { GROW_FAILED_EXPORT } from '../limits/instrument-module.js';
 import type { GuestEvent, GuestOutcome, GuestRunRequest } from './guest-messages.js';
 import { SharedFileTracker } from './shared-file-tracker.js';
+import { SharedPortClaims } from './shared-port-claims.js';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -17,6 +21,10 @@ type Instantiate = (
 
 interface RunExport {
   run(): void;
+}
+
+interface IncomingHandlerExport {
+  handle(request: unknown, responseOut: unknown): void;
 }
 
 /** Evaluated jco sources of this worker, by component: evaluating one costs ~1-2 ms. */
@@ -43,17 +51,18 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
   const imports = createWasiImports({
     args: request.args,
     env: request.env,
-    stdin: request.stdin,
+    stdin: request.http ? new Uint8Array() : request.stdin,
     stdout: sink('stdout'),
     stderr: sink('stderr'),
     preopens: request.preopens,
     control,
     files: new SharedFileTracker(controlView),
+    ...(request.ports ? { ports: new SharedPortClaims(request.ports, controlView, emit) } : {}),
   });
   const instances: WebAssembly.Instance[] = [];
   const usage = request.usage ? new BigInt64Array(request.usage) : undefined;
-  const meter = request.fuel ? new FuelMeter(request.fuel, control, usage) : undefined;
-  let run: RunExport;
+  const meter = request.fuel ? new FuelMeter(request.fuel, control, usage, request.period) : undefined;
+  let entry: () => GuestOutcome;
   const evaluateStartedAt = performance.now();
   let instantiateStartedAt = evaluateStartedAt;
   try {
@@ -73,18 +82,28 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
         return instance;
       },
     );
-    run = findRunExport(component);
+    const http = request.http;
+    if (http) {
+      const handler = findHandlerExport(component);
+      entry = () => serve(handler, new HttpExchange(http, control), () => isMemoryExhausted(instances));
+    } else {
+      const run = findRunExport(component);
+      entry = () => {
+        run.run();
+        return { kind: 'exited', exitCode: 0, memoryExhausted: false };
+      };
+    }
   } catch (error) {
     return { kind: 'not-started', message: `cannot instantiate: ${messageOf(error)}` };
   }
   const startedAt = performance.now();
   emit({ type: 'started', evaluateMs: instantiateStartedAt - evaluateStartedAt, instantiateMs: startedAt - instantiateStartedAt });
   try {
-    run.run();
-    return { kind: 'exited', exitCode: 0, memoryExhausted: false };
+    return entry();
   } catch (error) {
     return outcomeOf(error, () => isMemoryExhausted(instances));
   } finally {
+    meter?.settle();
     for (const fd of SharedFileTracker.openFds(controlView)) closeSync(fd);
   }
 }
@@ -105,6 +124,23 @@ function findRunExport(component: Record<string, unknown>): RunExport {
   const run = key === undefined ? undefined : (component[key] as Partial<RunExport>);
   if (typeof run?.run !== 'function') throw new Error('the component does not export wasi:cli/run (it is not a command)');
   return run as RunExport;
+}
+
+function findHandlerExport(component: Record<string, unknown>): IncomingHandlerExport {
+  const key = Object.keys(component).find((name) => name.startsWith('wasi:http/incoming-handler@'));
+  const handler = key === undefined ? undefined : (component[key] as Partial<IncomingHandlerExport>);
+  if (typeof handler?.handle !== 'function') throw new Error('the component does not export wasi:http/incoming-handler');
+  return handler as IncomingHandlerExport;
+}
+
+/** Calls the handler once; what it set through response-outparam is the outcome. */
+function serve(handler: IncomingHandlerExport, exchange: HttpExchange, memoryExhausted: () => boolean): GuestOutcome {
+  handler.handle(exchange.request, exchange.outparam);
+  const response = exchange.response();
+  if (typeof response !== 'string') return { kind: 'responded', response };
+  // a handler that gave up after an allocation failed ran out of memory
+  if (memoryExhausted()) return { kind: 'trapped', message: response, memoryExhausted: true };
+  return { kind: 'no-response', message: response };
 }
 
 function outcomeOf(error: unknown, memoryExhausted: () => boolean): GuestOutcome {

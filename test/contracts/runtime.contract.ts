@@ -1,15 +1,21 @@
 // Behaviour every PodRuntime must show, run against the example components in wasm-examples/.
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestOf } from '../../runtime/component-digest.js';
 import {
   DigestMismatchError,
+  HttpHandlerError,
   InvalidComponentError,
   type ContainerExit,
   type ContainerLimits,
   type PodRuntime,
   type Preopen,
 } from '../../runtime/pod-runtime.js';
+import { httpRequest, RecordingNetwork, startComponent, text } from '../runtime/support/run-components.js';
+import { handlerModesComponent } from '../runtime/support/wat-components.js';
 
 export const exampleBytes = (name: string): Uint8Array =>
   new Uint8Array(readFileSync(new URL(`../../wasm-examples/${name}/${name}.wasm`, import.meta.url)));
@@ -46,6 +52,9 @@ export async function runExample(runtime: PodRuntime, name: string, options: Run
   const text = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString('utf8');
   return { exit, stdout: text(output.stdout), stderr: text(output.stderr) };
 }
+
+const startExample = (runtime: PodRuntime, name: string, options: Parameters<typeof startComponent>[3] = {}) =>
+  startComponent(runtime, exampleBytes(name), name, options);
 
 export function runtimeContract(name: string, makeRuntime: () => PodRuntime | Promise<PodRuntime>): void {
   describe(`PodRuntime contract: ${name}`, () => {
@@ -168,6 +177,91 @@ export function runtimeContract(name: string, makeRuntime: () => PodRuntime | Pr
         await expect(runtime.load(digestOf(b), async () => b)).rejects.toBeInstanceOf(InvalidComponentError);
       });
     }
+
+    describe('an HTTP handler (wasi:http/incoming-handler)', () => {
+      it('serves requests with status, headers and body, and writes its output, until stopped', async () => {
+        const { container, stdout, printed } = await startExample(runtime, 'http-health');
+        expect(container.handleHttp).toBeTypeOf('function');
+        const ok = await container.handleHttp!(httpRequest('GET', '/healthz?verbose=1'), 10_000);
+        expect(ok.status).toBe(200);
+        expect(text(ok.body)).toBe('ok GET /healthz?verbose=1\n');
+        expect(ok.headers).toContainEqual(['x-served-by', 'http-health']);
+        const teapot = await container.handleHttp!(httpRequest('POST', '/status/418', 'ignored'), 10_000);
+        expect(teapot.status).toBe(418);
+        await printed('POST /status/418 418');
+        expect(stdout()).toBe('GET /healthz?verbose=1 200\nPOST /status/418 418\n');
+        const exit = await container.stop(5_000);
+        expect(exit).toMatchObject({ exitCode: 0, reason: 'Completed' });
+        await expect(container.exited).resolves.toEqual(exit);
+        await expect(container.handleHttp!(httpRequest('GET', '/'), 10_000)).rejects.toBeInstanceOf(HttpHandlerError);
+      });
+
+      it('gives each request the env and volumes of the container', async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'skiff-http-health-'));
+        try {
+          const { container } = await startExample(runtime, 'http-health', {
+            env: [['UNHEALTHY_FILE', '/data/unhealthy']],
+            preopens: [{ hostPath: dir, guestPath: '/data', readOnly: false }],
+          });
+          expect((await container.handleHttp!(httpRequest('GET', '/healthz'), 10_000)).status).toBe(200);
+          await writeFile(join(dir, 'unhealthy'), '');
+          const down = await container.handleHttp!(httpRequest('GET', '/healthz'), 10_000);
+          expect(down.status).toBe(503);
+          expect(text(down.body)).toBe('unhealthy\n');
+          await container.stop(0);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
+
+      it('lets requests in flight finish when stopped gracefully', async () => {
+        const { container } = await startExample(runtime, 'http-health');
+        const inFlight = container.handleHttp!(httpRequest('GET', '/slow'), 20_000);
+        const exit = await container.stop(20_000);
+        expect((await inFlight).status).toBe(200);
+        expect(exit).toMatchObject({ exitCode: 0, reason: 'Completed' });
+      });
+
+      it('fails a request whose handler traps or outlives its timeout, and keeps serving', async () => {
+        const { container } = await startComponent(runtime, await handlerModesComponent(), 'modes');
+        const trap = container.handleHttp!(httpRequest('POST', '/'), 10_000);
+        await expect(trap).rejects.toBeInstanceOf(HttpHandlerError);
+        await expect(trap).rejects.toThrow(/unreachable/);
+        expect((await container.handleHttp!(httpRequest('GET', '/'), 10_000)).status).toBe(204);
+        await expect(container.handleHttp!(httpRequest('PUT', '/spin'), 300)).rejects.toThrow(/no response within 300 ms/);
+        expect((await container.handleHttp!(httpRequest('GET', '/'), 10_000)).status).toBe(204);
+        expect((await container.stop(0)).reason).toBe('Completed');
+      });
+    });
+
+    describe('TCP listeners in the pod network (wasi:sockets)', () => {
+      it('reports a listener, refuses its port to the pod but not to another pod, and frees it on stop', async () => {
+        const pod = new RecordingNetwork();
+        const other = new RecordingNetwork();
+        const first = await startExample(runtime, 'tcp-listen', { env: [['PORT', '7001']], network: pod });
+        await first.printed('listening on 7001');
+        await pod.waitFor('listening 7001');
+        const second = await startExample(runtime, 'tcp-listen', { env: [['PORT', '7001']], network: pod });
+        expect(await second.container.exited).toMatchObject({ reason: 'Error', exitCode: 1 });
+        expect(second.stderr()).toMatch(/address-in-use/);
+        const elsewhere = await startExample(runtime, 'tcp-listen', { env: [['PORT', '7001']], network: other });
+        await other.waitFor('listening 7001');
+        // a guest blocked on its listener's pollable ends at once: a grace period longer than the test timeout never runs out
+        expect((await first.container.stop(120_000)).reason).toBe('Killed');
+        expect(pod.events).toEqual(['listening 7001', 'closed 7001']);
+        const again = await startExample(runtime, 'tcp-listen', { env: [['PORT', '7001']], network: pod });
+        await again.printed('listening on 7001');
+        await Promise.all([again.container.stop(0), elsewhere.container.stop(0)]);
+        expect(pod.events).toEqual(['listening 7001', 'closed 7001', 'listening 7001', 'closed 7001']);
+        expect(other.events).toEqual(['listening 7001', 'closed 7001']);
+      });
+
+      it('denies listening without a pod network', async () => {
+        const { container, stderr } = await startExample(runtime, 'tcp-listen');
+        expect(await container.exited).toMatchObject({ reason: 'Error', exitCode: 1 });
+        expect(stderr()).toMatch(/access-denied/);
+      });
+    });
 
     it('still transpiles valid components after rejecting hostile ones', async () => {
       for (const [, bytes] of hostile) {

@@ -61,13 +61,5 @@ describe('example components on WasmPodRuntime', () => {
     expect(exit.reason).toBe('Error');
     expect(stderr).toMatch(/filewriter: open for append/);
   });
-
-  const httpHello = new URL('../../wasm-examples/http-hello/http-hello.wasm', import.meta.url);
-  // 14 MB and built in ~8 s, so not committed: `just examples` (and .ci/run) builds it
-  if (!existsSync(httpHello)) console.warn('skipping the http-hello example test: build it with `npx tsx wasm-examples/build.ts http-hello`');
-  it.runIf(existsSync(httpHello))('http-hello (componentize-js) loads, and is refused as a command', async () => {
-    const { exit } = await runExample(runtime, 'http-hello');
-    expect(exit).toMatchObject({ reason: 'Error', exitCode: 128 });
-    expect(exit.message).toMatch(/wasi:cli\/run/);
-  });
+  // http-hello, http-health and tcp-listen: test/runtime/http-handler.test.ts and the runtime contract
 });

@@ -1,7 +1,7 @@
 import { parse } from '@bytecodealliance/jco';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureFuelPerSecond } from '../../runtime/limits/fuel-calibration.js';
-import { FuelExhaustedError, FuelMeter } from '../../runtime/limits/fuel-meter.js';
+import { createPeriodBuffer, FuelExhaustedError, FuelMeter } from '../../runtime/limits/fuel-meter.js';
 import { FUEL_GLOBAL_EXPORT, GROW_FAILED_EXPORT, INITIAL_FUEL, instrumentModule } from '../../runtime/limits/instrument-module.js';
 import type { GuestControl } from '../../runtime/wasi/guest-control.js';
 import { WasmPodRuntime } from '../../runtime/wasm-pod-runtime.js';
@@ -75,6 +75,27 @@ describe('fuel instrumentation', () => {
     expect(() => exports.spin()).toThrow(FuelExhaustedError);
     // ten full periods of quota: one sleep at the end of each
     expect(sleeps).toHaveLength(10);
+  });
+
+  it('shares one quota among the instances of a container (concurrent HTTP requests)', async () => {
+    const period = createPeriodBuffer();
+    const policy = { quotaPerPeriod: 1_000_000n, periodMs: 60_000 };
+    const first = await instantiateMetered();
+    new FuelMeter({ ...policy, budget: 900_000n }, controlThatNeverSleeps(), undefined, period).attach(first.instance);
+    expect(() => first.exports.spin()).toThrow(FuelExhaustedError);
+    // the second instance finds 900 000 of the period's quota spent: throttled after 100 000 more
+    const second = await instantiateMetered();
+    const sleeps: bigint[] = [];
+    const meter = new FuelMeter({ ...policy, budget: 1_000_000n }, controlThatNeverSleeps(sleeps), undefined, period);
+    meter.attach(second.instance);
+    expect(() => second.exports.spin()).toThrow(FuelExhaustedError);
+    expect(sleeps).toHaveLength(1);
+    // alone (a period of its own), the same budget never reaches the quota
+    const alone = await instantiateMetered();
+    const aloneSleeps: bigint[] = [];
+    new FuelMeter({ ...policy, budget: 1_000_000n }, controlThatNeverSleeps(aloneSleeps)).attach(alone.instance);
+    expect(() => alone.exports.spin()).toThrow(FuelExhaustedError);
+    expect(aloneSleeps).toHaveLength(0);
   });
 
   it('records a memory.grow that fails at the memory cap', async () => {

@@ -1,0 +1,140 @@
+// One guest run in one worker, seen from the main thread: relays the guest's output and port
+// events, and ends exactly once — by itself (the worker reports an outcome), by a crash of the
+// worker, or terminated by the runtime. A worker whose guest ended normally goes back to the pool;
+// after a trap, a limit, a termination or a crash it is ended. Whatever happened, files the guest
+// left open are closed and the pod ports it held are freed.
+import { closeSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
+import { readUsage } from './limits/usage-block.js';
+import type { PortLease } from './network/pod-port-space.js';
+import { SharedGuestControl } from './wasi/guest-control.js';
+import type { GuestEvent, GuestOutcome, GuestRunRequest } from './worker/guest-messages.js';
+import { SharedFileTracker } from './worker/shared-file-tracker.js';
+
+export type RunEnd =
+  | { kind: 'outcome'; outcome: GuestOutcome }
+  /** The worker died; `oom` when V8 ran out of heap in it. */
+  | { kind: 'crashed'; oom: boolean; message: string }
+  | { kind: 'terminated' };
+
+export interface GuestRunHooks {
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void;
+  /** The run's share of its pod's ports, when the pod has a network. */
+  ports?: PortLease;
+  /** Takes the worker back for another guest. */
+  release(worker: Worker): void;
+}
+
+/** Only a guest that ran to its own end leaves the worker in a known state. */
+function leavesWorkerReusable(outcome: GuestOutcome): boolean {
+  switch (outcome.kind) {
+    case 'exited':
+      return !outcome.memoryExhausted;
+    case 'responded':
+    case 'no-response':
+      return true;
+    default:
+      return false;
+  }
+}
+
+export class GuestRun {
+  readonly ended: Promise<RunEnd>;
+  #settle!: (end: RunEnd) => void;
+  #finishing: Promise<void> | undefined;
+  #end: RunEnd | undefined;
+  readonly #control: Int32Array;
+  /** Metered guests only: what their FuelMeter last published. */
+  readonly #usage: BigInt64Array | undefined;
+
+  readonly #onMessage = (event: GuestEvent) => this.#onEvent(event);
+  readonly #onError = (error: Error) => this.#onCrash(error);
+  readonly #onExit = () => this.#onCrash(new Error('guest worker exited unexpectedly'));
+
+  constructor(
+    private readonly worker: Worker,
+    request: GuestRunRequest,
+    private readonly hooks: GuestRunHooks,
+  ) {
+    this.#control = new Int32Array(request.control);
+    this.#usage = request.usage ? new BigInt64Array(request.usage) : undefined;
+    this.ended = new Promise((resolve) => (this.#settle = resolve));
+    worker.ref(); // a running guest keeps the process alive, an idle pool worker does not
+    worker.on('message', this.#onMessage);
+    worker.on('error', this.#onError);
+    worker.on('exit', this.#onExit);
+    worker.postMessage(request);
+  }
+
+  /** How it ended, once it has. */
+  get end(): RunEnd | undefined {
+    return this.#end;
+  }
+
+  fuelConsumed(): bigint | undefined {
+    return this.#usage ? readUsage(this.#usage).fuelConsumed : undefined;
+  }
+
+  memoryBytes(): number | undefined {
+    return this.#usage ? readUsage(this.#usage).memoryBytes : undefined;
+  }
+
+  /** Asks the guest to end: host calls and fuel checks unwind it (a spinning unmetered guest ignores it). */
+  requestStop(): void {
+    SharedGuestControl.requestStop(this.#control);
+  }
+
+  /** Ends the worker now unless the run already ended; resolves when everything is released. */
+  async terminate(): Promise<RunEnd> {
+    await this.#finish({ kind: 'terminated' }, false);
+    return this.ended;
+  }
+
+  #onEvent(event: GuestEvent): void {
+    if (this.#finishing) return;
+    switch (event.type) {
+      case 'output':
+        this.hooks.onOutput?.(event.stream, event.chunk);
+        break;
+      case 'listening':
+        this.hooks.ports?.listening(event.port);
+        break;
+      case 'port-closed':
+        this.hooks.ports?.closed(event.port);
+        break;
+      case 'ended':
+        void this.#finish({ kind: 'outcome', outcome: event.outcome }, leavesWorkerReusable(event.outcome));
+        break;
+    }
+  }
+
+  #onCrash(error: Error): void {
+    // V8 ran out of heap in the worker: the nearest thing to an OOM kill this runtime has
+    const oom = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+    void this.#finish({ kind: 'crashed', oom, message: error.message.split('\n')[0]! }, false);
+  }
+
+  #finish(end: RunEnd, reusable: boolean): Promise<void> {
+    this.#finishing ??= this.#release(end, reusable);
+    return this.#finishing;
+  }
+
+  async #release(end: RunEnd, reusable: boolean): Promise<void> {
+    this.worker.off('message', this.#onMessage);
+    this.worker.off('error', this.#onError);
+    this.worker.off('exit', this.#onExit);
+    if (reusable) this.worker.unref();
+    else await this.worker.terminate().catch(() => undefined);
+    for (const fd of SharedFileTracker.openFds(this.#control)) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed by the worker before it died
+      }
+    }
+    this.hooks.ports?.end(this.#control);
+    this.#end = end;
+    if (reusable) this.hooks.release(this.worker);
+    this.#settle(end);
+  }
+}
