@@ -4,14 +4,18 @@
 // container's ready flag (no readiness probe: ready once started).
 //
 // Handlers: `exec` runs the probe's command as a one-shot instance of the container's own
-// component (same env, volumes and limits) with the command as argv; exit code 0 is success.
-// `httpGet`, `tcpSocket` and `grpc` need a guest that listens, which skiff's WASI host does not
-// offer yet (sockets and wasi:http are denied): such a probe is reported by a Warning event
-// (ProbeNotSupported) and ignored, never guessed.
+// component (exec-probe.ts); `httpGet` and `tcpSocket` go to the pod's virtual network
+// (network-probes.ts, pod-network.ts): an HTTP-handler container listening on the port, or a
+// guest's TCP listener. `grpc` is reported by a Warning event (ProbeNotSupported) and ignored,
+// never guessed.
 import type { Clock } from '../../api/clock.js';
+import type { ContainerPort } from '../../api/types/pod.js';
 import type { ContainerSpec, PodRuntime, RunningContainer } from '../../runtime/pod-runtime.js';
 import type { ContainerSlot } from './container-slot.js';
-import { Prober, type ProbeAttempt, type ProbeKind, type ProbeOutcome, type ProbeSpec } from './prober.js';
+import { execProbe } from './exec-probe.js';
+import { httpGetProbe, tcpSocketProbe } from './network-probes.js';
+import type { PodNetwork } from './pod-network.js';
+import { Prober, type ProbeAttempt, type ProbeKind, type ProbeSpec } from './prober.js';
 
 export interface ContainerProbeHooks {
   /** The container's ready flag changed. */
@@ -24,10 +28,12 @@ export interface ContainerProbeHooks {
 }
 
 export interface ContainerProbeOptions {
-  container: { name: string; startupProbe?: unknown; livenessProbe?: unknown; readinessProbe?: unknown };
+  container: { name: string; ports?: ContainerPort[]; startupProbe?: unknown; livenessProbe?: unknown; readinessProbe?: unknown };
   /** The running container's instance spec: exec probes run the same component in the same context. */
   instance: ContainerSpec;
   runtime: PodRuntime;
+  /** The pod's network: where httpGet and tcpSocket probes look for the port. */
+  network: PodNetwork;
   clock: Clock;
   hooks: ContainerProbeHooks;
 }
@@ -42,7 +48,9 @@ export function gatesOf(container: ContainerProbeOptions['container']): { startu
 }
 
 function isSupported(probe: unknown): boolean {
-  return typeof probe === 'object' && probe !== null && (probe as ProbeSpec).exec !== undefined;
+  if (typeof probe !== 'object' || probe === null) return false;
+  const { exec, httpGet, tcpSocket } = probe as ProbeSpec;
+  return exec !== undefined || httpGet !== undefined || tcpSocket !== undefined;
 }
 
 export class ContainerProbes {
@@ -57,9 +65,9 @@ export class ContainerProbes {
     for (const kind of ['Startup', 'Liveness', 'Readiness'] as const) {
       const probe = container[KEYS[kind]] as ProbeSpec | undefined;
       if (probe && !isSupported(probe)) {
-        const handler = probe.httpGet ? 'httpGet' : probe.tcpSocket ? 'tcpSocket' : probe.grpc ? 'grpc' : 'a missing handler';
+        const handler = probe.grpc ? 'grpc' : 'no handler';
         hooks.onEvent('Warning', 'ProbeNotSupported',
-          `${kind} probe of container ${container.name} uses ${handler}, which skiff does not run yet (only exec); the probe is ignored`);
+          `${kind} probe of container ${container.name} uses ${handler}, which skiff does not run (only exec, httpGet and tcpSocket); the probe is ignored`);
       }
     }
     const startup = this.#prober('Startup', {
@@ -97,44 +105,32 @@ export class ContainerProbes {
   #prober(kind: ProbeKind, hooks: { onResult(ok: boolean): void }): Prober | undefined {
     const probe = this.options.container[KEYS[kind]] as ProbeSpec | undefined;
     if (!probe || !isSupported(probe)) return undefined;
-    const prober = new Prober(kind, probe, this.#execAttempt(probe.exec?.command ?? []), this.options.clock, {
+    const { attempt, timeoutMessage } = this.#handler(kind, probe);
+    const prober = new Prober(kind, probe, attempt, this.options.clock, {
       onResult: hooks.onResult,
-      onAttemptFailed: (message) => this.options.hooks.onEvent('Warning', 'Unhealthy', `${kind} probe failed: ${message}`),
-    });
+      onAttemptFailed: (message, errored) =>
+        this.options.hooks.onEvent('Warning', 'Unhealthy', `${kind} probe ${errored ? 'errored' : 'failed'}: ${message}`),
+    }, timeoutMessage);
     this.#probers.push(prober);
     return prober;
   }
 
-  /** One exec attempt: the command as argv of a one-shot instance; exit 0 = success. */
-  #execAttempt(command: string[]): ProbeAttempt {
-    return async (signal) => {
-      if (command.length === 0) return { ok: false, message: 'exec probe has no command' };
-      const { instance, runtime } = this.options;
-      let output = '';
-      const running = await runtime.start({
-        ...instance,
-        id: `${instance.id}/probe-${++this.#attempts}`,
-        args: command,
-        stdin: new Uint8Array(),
-        onOutput: (_stream, chunk) => {
-          output = (output + Buffer.from(chunk).toString('utf8')).slice(-1024);
-        },
-      });
-      const onAbort = () => void running.stop(0);
-      signal.addEventListener('abort', onAbort, { once: true });
-      const exit = await running.exited.finally(() => signal.removeEventListener('abort', onAbort));
-      return outcomeOf(command, exit.exitCode, exit.message ?? output.trim().split('\n').at(-1) ?? '');
+  #handler(kind: ProbeKind, probe: ProbeSpec): { attempt: ProbeAttempt; timeoutMessage?: string } {
+    const { container, instance, runtime, network } = this.options;
+    const ctx = { network, container, timeoutSeconds: Prober.settings(kind, probe).timeoutSeconds };
+    if (probe.httpGet) return httpGetProbe(probe.httpGet, ctx);
+    if (probe.tcpSocket) return tcpSocketProbe(probe.tcpSocket, ctx);
+    return {
+      attempt: execProbe(probe.exec?.command ?? [], {
+        instance, runtime, network, container: container.name, nextId: () => `${instance.id}/probe-${++this.#attempts}`,
+      }),
     };
   }
 }
 
-function outcomeOf(command: string[], exitCode: number, detail: string): ProbeOutcome {
-  if (exitCode === 0) return { ok: true };
-  return { ok: false, message: `command ${JSON.stringify(command)} exited with code ${exitCode}${detail ? `: ${detail}` : ''}` };
-}
-
 export interface SlotProbeDeps {
   runtime: PodRuntime;
+  network: PodNetwork;
   clock: Clock;
   /** Sends the pod's status (after ready/started changed). */
   report(): void;
@@ -160,6 +156,7 @@ export function startSlotProbes(slot: ContainerSlot, running: RunningContainer, 
     container: slot.spec,
     instance,
     runtime: deps.runtime,
+    network: deps.network,
     clock: deps.clock,
     hooks: {
       onReady: (ready) => {

@@ -1,6 +1,7 @@
 // The kubelet's view of one container of a pod: its spec, current and last state, restarts, logs.
 import type { Container, ContainerState, ContainerStatus } from '../../api/types/pod.js';
-import type { LoadedComponent, RunningContainer } from '../../runtime/pod-runtime.js';
+import { rfc3339 } from '../../api/clock.js';
+import type { ContainerExit, LoadedComponent, RunningContainer } from '../../runtime/pod-runtime.js';
 import type { LogBuffer } from '../log-buffer.js';
 import type { SlotView } from './pod-phase.js';
 
@@ -80,6 +81,24 @@ export class ContainerSlot {
     this.#runs++;
     this.pullFailures = 0;
     this.settled = new Promise((resolve) => (this.#settle = resolve));
+  }
+
+  /** The current run ended: its probes stop, and it becomes the terminated state. */
+  recordExit(exit: ContainerExit): void {
+    this.probes?.stop();
+    this.probes = undefined;
+    this.running = undefined;
+    this.ready = false;
+    this.state = {
+      terminated: {
+        exitCode: exit.exitCode,
+        reason: exit.reason,
+        ...(exit.message ? { message: exit.message } : {}),
+        startedAt: rfc3339(exit.startedAt.getTime()),
+        finishedAt: rfc3339(exit.finishedAt.getTime()),
+      },
+    };
+    this.lastRunMs = exit.finishedAt.getTime() - exit.startedAt.getTime();
   }
 
   endRun(): void {

@@ -5,11 +5,24 @@
 // from the injected clock.
 import type { Clock, ClockTimer } from '../../api/clock.js';
 
+export interface HttpGetAction {
+  path?: string;
+  port?: number | string;
+  host?: string;
+  scheme?: string;
+  httpHeaders?: Array<{ name?: string; value?: string }>;
+}
+
+export interface TcpSocketAction {
+  port?: number | string;
+  host?: string;
+}
+
 /** core/v1 Probe (the handler fields skiff knows; the api types leave probes untyped). */
 export interface ProbeSpec {
   exec?: { command?: string[] };
-  httpGet?: { path?: string; port?: number | string; host?: string; scheme?: string };
-  tcpSocket?: { port?: number | string; host?: string };
+  httpGet?: HttpGetAction;
+  tcpSocket?: TcpSocketAction;
   grpc?: { port?: number; service?: string };
   initialDelaySeconds?: number;
   periodSeconds?: number;
@@ -20,7 +33,8 @@ export interface ProbeSpec {
 
 export type ProbeKind = 'Startup' | 'Liveness' | 'Readiness';
 
-export type ProbeOutcome = { ok: true } | { ok: false; message: string };
+/** `errored`: the probe could not be run at all (the kubelet's "probe errored", e.g. an unknown named port). */
+export type ProbeOutcome = { ok: true } | { ok: false; message: string; errored?: boolean };
 
 /** Runs one attempt; must settle soon after `signal` aborts (the attempt timed out). */
 export type ProbeAttempt = (signal: AbortSignal) => Promise<ProbeOutcome>;
@@ -28,8 +42,8 @@ export type ProbeAttempt = (signal: AbortSignal) => Promise<ProbeOutcome>;
 export interface ProberHooks {
   /** The settled result changed: true = Success, false = Failure. */
   onResult(success: boolean): void;
-  /** Each failed attempt, with why (the kubelet's Unhealthy event). */
-  onAttemptFailed(message: string): void;
+  /** Each failed attempt, with why (the kubelet's Unhealthy event); `errored`: it could not be run. */
+  onAttemptFailed(message: string, errored: boolean): void;
 }
 
 export class ProbeTimeoutError extends Error {
@@ -39,6 +53,19 @@ export class ProbeTimeoutError extends Error {
 const DEFAULTS = { initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
 
 export class Prober {
+  /** Settings after defaults (timeoutSeconds is what the handler is given as its own deadline). */
+  static settings(kind: ProbeKind, spec: ProbeSpec): typeof DEFAULTS {
+    const positive = (value: number | undefined, fallback: number) => (value !== undefined && value > 0 ? value : fallback);
+    return {
+      initialDelaySeconds: Math.max(0, spec.initialDelaySeconds ?? 0),
+      periodSeconds: positive(spec.periodSeconds, DEFAULTS.periodSeconds),
+      timeoutSeconds: positive(spec.timeoutSeconds, DEFAULTS.timeoutSeconds),
+      // liveness and startup probes must use 1 (the API server enforces it; an agent must not loop on it)
+      successThreshold: kind === 'Readiness' ? positive(spec.successThreshold, DEFAULTS.successThreshold) : 1,
+      failureThreshold: positive(spec.failureThreshold, DEFAULTS.failureThreshold),
+    };
+  }
+
   #timer: ClockTimer | undefined;
   #stopped = false;
   #successes = 0;
@@ -52,16 +79,10 @@ export class Prober {
     private readonly attempt: ProbeAttempt,
     private readonly clock: Clock,
     private readonly hooks: ProberHooks,
+    /** What a timed-out attempt reports (default: `probe timed out after Ns`). */
+    private readonly timeoutMessage?: string,
   ) {
-    const positive = (value: number | undefined, fallback: number) => (value !== undefined && value > 0 ? value : fallback);
-    this.#settings = {
-      initialDelaySeconds: Math.max(0, spec.initialDelaySeconds ?? 0),
-      periodSeconds: positive(spec.periodSeconds, DEFAULTS.periodSeconds),
-      timeoutSeconds: positive(spec.timeoutSeconds, DEFAULTS.timeoutSeconds),
-      // liveness and startup probes must use 1 (the API server enforces it; an agent must not loop on it)
-      successThreshold: kind === 'Readiness' ? positive(spec.successThreshold, DEFAULTS.successThreshold) : 1,
-      failureThreshold: positive(spec.failureThreshold, DEFAULTS.failureThreshold),
-    };
+    this.#settings = Prober.settings(kind, spec);
   }
 
   /** The settled result so far (undefined before the thresholds were first met). */
@@ -94,7 +115,7 @@ export class Prober {
     } else {
       this.#successes = 0;
       this.#failures++;
-      this.hooks.onAttemptFailed(outcome.message);
+      this.hooks.onAttemptFailed(outcome.message, outcome.errored === true);
       if (this.#failures >= this.#settings.failureThreshold) this.#settle(false);
     }
     if (this.#stopped) return;
@@ -113,7 +134,7 @@ export class Prober {
     return new Promise<ProbeOutcome>((resolve) => {
       const timer = this.clock.setTimeout(() => {
         abort.abort(new ProbeTimeoutError(`timed out after ${this.#settings.timeoutSeconds}s`));
-        resolve({ ok: false, message: `probe timed out after ${this.#settings.timeoutSeconds}s` });
+        resolve({ ok: false, message: this.timeoutMessage ?? `probe timed out after ${this.#settings.timeoutSeconds}s` });
       }, timeoutMs);
       this.attempt(abort.signal).then(
         (outcome) => resolve(outcome),

@@ -1,78 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ComponentFetcher } from '../../agent/component-fetcher.js';
-import { PodManager, type PodReporter } from '../../agent/pods/pod-manager.js';
-import type { DesiredStateMessage, EventMessage, PodStatusMessage } from '../../api/mqtt/messages.js';
-import type { ContainerStatus } from '../../api/types/pod.js';
-import type { ContainerExit, ContainerSpec, LoadedComponent, PodRuntime, RunningContainer } from '../../runtime/pod-runtime.js';
-import { FakeClock } from '../support/fake-clock.js';
+import { setupProbedPod } from './probe-fixture.js';
 
-const DIGEST = `sha256:${'2'.repeat(64)}`;
-
-/** Containers run until stopped; exec probe instances exit at once with `probeExitCode`. */
-class ProbeRuntime implements PodRuntime {
-  probeExitCode = 0;
-  readonly containers: Array<{ spec: ContainerSpec; stopped: boolean }> = [];
-  readonly probes: ContainerSpec[] = [];
-  async load(digest: string): Promise<LoadedComponent> {
-    return { digest };
-  }
-  async start(spec: ContainerSpec): Promise<RunningContainer> {
-    const startedAt = new Date();
-    if (spec.id.includes('/probe-')) {
-      this.probes.push(spec);
-      const exit: ContainerExit = { exitCode: this.probeExitCode, reason: this.probeExitCode ? 'Error' : 'Completed', startedAt, finishedAt: startedAt };
-      return { id: spec.id, startedAt, exited: Promise.resolve(exit), stop: async () => exit };
-    }
-    let settle!: (e: ContainerExit) => void;
-    const exited = new Promise<ContainerExit>((r) => (settle = r));
-    const entry = { spec, stopped: false };
-    this.containers.push(entry);
-    return {
-      id: spec.id, startedAt, exited,
-      stop: async () => { entry.stopped = true; settle({ exitCode: 137, reason: 'Killed', startedAt, finishedAt: new Date() }); return exited; },
-    };
-  }
-  async close(): Promise<void> {}
-}
-
-class FakeFetcher extends ComponentFetcher {
-  constructor() { super({ token: 't' }); }
-  override async fetch(): Promise<Uint8Array> { return new Uint8Array([0, 97, 115, 109]); }
-}
-
-function setup(container: Record<string, unknown>, restartPolicy = 'Always') {
-  const clock = new FakeClock();
-  const runtime = new ProbeRuntime();
-  const statuses: Array<Omit<PodStatusMessage, 'v' | 'sessionId' | 'seq' | 'ts'>> = [];
-  const events: Array<Pick<EventMessage, 'reason' | 'message' | 'type'>> = [];
-  const reporter: PodReporter = { podStatus: (m) => statuses.push(m), event: (m) => events.push(m) };
-  const manager = new PodManager({ runtime, fetcher: new FakeFetcher(), clock, nodeName: 'n1', hostIP: '127.0.0.1', reporter });
-  const desired: DesiredStateMessage = {
-    v: 1, node: 'n1', generation: 1, cpEpoch: 'e', ts: 0,
-    pods: [{
-      pod: {
-        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'probed', namespace: 'default', uid: 'u1' },
-        spec: { restartPolicy, containers: [{ name: 'main', image: 'examples/hello:latest', env: [{ name: 'WHO', value: 'probe' }], ...container }] },
-      },
-      podIP: '10.42.1.3',
-      images: { 'examples/hello:latest': { digest: DIGEST, url: 'https://cp/registry' } },
-    }],
-  } as DesiredStateMessage;
-  const last = () => statuses.at(-1)!;
-  const status = () => last().status.containerStatuses?.[0] as ContainerStatus | undefined;
-  const ready = () => last().status.conditions?.find((c) => c.type === 'Ready')?.status;
-  const flush = async () => {
-    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-  };
-  const advance = async (ms: number) => {
-    for (let step = 0; step < ms; step += 500) {
-      clock.advance(Math.min(500, ms - step));
-      await flush();
-    }
-  };
-  manager.apply(desired);
-  return { clock, runtime, events, status, ready, flush, advance };
-}
+const setup = (container: Record<string, unknown>, restartPolicy = 'Always') => setupProbedPod(container, { restartPolicy });
 
 const exec = (extra: Record<string, unknown> = {}) => ({ exec: { command: ['hello', 'probe'] }, periodSeconds: 5, ...extra });
 
@@ -149,15 +78,24 @@ describe('container probes', () => {
     expect(t.events.find((e) => e.reason === 'Killing')!.message).toBe('Container main failed startup probe, will be restarted');
   });
 
-  it('reports httpGet and tcpSocket probes as not supported and does not gate on them', async () => {
-    const t = setup({ readinessProbe: { httpGet: { path: '/healthz', port: 8080 } }, livenessProbe: { tcpSocket: { port: 8080 } } });
+  it('reports grpc probes as not supported and does not gate on them', async () => {
+    const t = setup({ readinessProbe: { grpc: { port: 9000 } }, startupProbe: { grpc: { port: 9000 } } });
     await t.flush();
-    expect(t.status()?.ready).toBe(true);
-    const unsupported = t.events.filter((e) => e.reason === 'ProbeNotSupported').map((e) => e.message);
-    expect(unsupported).toEqual([
-      'Liveness probe of container main uses tcpSocket, which skiff does not run yet (only exec); the probe is ignored',
-      'Readiness probe of container main uses httpGet, which skiff does not run yet (only exec); the probe is ignored',
+    expect(t.status()).toMatchObject({ ready: true, started: true });
+    const unsupported = t.events.filter((e) => e.reason === 'ProbeNotSupported');
+    expect(unsupported.map((e) => e.message)).toEqual([
+      'Startup probe of container main uses grpc, which skiff does not run (only exec, httpGet and tcpSocket); the probe is ignored',
+      'Readiness probe of container main uses grpc, which skiff does not run (only exec, httpGet and tcpSocket); the probe is ignored',
     ]);
-    expect(t.events.filter((e) => e.reason === 'ProbeNotSupported').map((e) => e.type)).toEqual(['Warning', 'Warning']);
+    expect(unsupported.map((e) => e.type)).toEqual(['Warning', 'Warning']);
+  });
+
+  it('gives exec-probe instances the pod network, each with its own view', async () => {
+    const t = setup({ readinessProbe: exec({ failureThreshold: 1 }) });
+    await t.flush();
+    await t.advance(500);
+    const probe = t.runtime.probes[0]!;
+    expect(probe.network).toBeDefined();
+    expect(probe.network).not.toBe(t.runtime.latest('main').spec.network);
   });
 });

@@ -3,12 +3,13 @@ import { Prober, type ProbeOutcome, type ProbeSpec } from '../../agent/pods/prob
 import { FakeClock } from '../support/fake-clock.js';
 
 /** A prober whose attempts answer from a script; `flush` lets settled attempts be recorded. */
-function setup(spec: ProbeSpec, kind: 'Startup' | 'Liveness' | 'Readiness' = 'Readiness') {
+function setup(spec: ProbeSpec, kind: 'Startup' | 'Liveness' | 'Readiness' = 'Readiness', timeoutMessage?: string) {
   const clock = new FakeClock();
   const answers: Array<ProbeOutcome | 'hang'> = [];
   const attemptsAt: number[] = [];
   const results: boolean[] = [];
   const failures: string[] = [];
+  const errored: boolean[] = [];
   const aborted: string[] = [];
   const prober = new Prober(kind, spec, (signal) => {
     attemptsAt.push(clock.now());
@@ -18,7 +19,7 @@ function setup(spec: ProbeSpec, kind: 'Startup' | 'Liveness' | 'Readiness' = 'Re
       aborted.push(String(signal.reason));
       resolve({ ok: false, message: 'aborted' });
     }));
-  }, clock, { onResult: (ok) => results.push(ok), onAttemptFailed: (m) => failures.push(m) });
+  }, clock, { onResult: (ok) => results.push(ok), onAttemptFailed: (m, e) => { failures.push(m); errored.push(e); } }, timeoutMessage);
   const flush = () => new Promise((resolve) => setImmediate(resolve));
   const advance = async (ms: number) => {
     for (let step = 0; step < ms; step += 100) {
@@ -26,7 +27,7 @@ function setup(spec: ProbeSpec, kind: 'Startup' | 'Liveness' | 'Readiness' = 'Re
       await flush();
     }
   };
-  return { clock, prober, answers, attemptsAt, results, failures, aborted, advance, start: clock.now() };
+  return { clock, prober, answers, attemptsAt, results, failures, errored, aborted, advance, start: clock.now() };
 }
 
 const fail = (message = 'no'): ProbeOutcome => ({ ok: false, message });
@@ -87,6 +88,25 @@ describe('a probe', () => {
     expect(t.failures).toEqual(['probe timed out after 2s']);
     expect(t.aborted).toHaveLength(1);
     expect(t.results).toEqual([false]);
+    t.prober.stop();
+  });
+
+  it('reports a timed-out attempt with the handler\'s own message when it has one', async () => {
+    const t = setup({ httpGet: { port: 80 }, timeoutSeconds: 1, failureThreshold: 1 }, 'Readiness', 'Get "http://10.0.0.1:80/": context deadline exceeded');
+    t.answers.push('hang');
+    t.prober.start();
+    await t.advance(1100);
+    expect(t.failures).toEqual(['Get "http://10.0.0.1:80/": context deadline exceeded']);
+    t.prober.stop();
+  });
+
+  it('tells attempts that could not be run (errored) from failed ones', async () => {
+    const t = setup({ httpGet: { port: 'web' }, periodSeconds: 1 });
+    t.answers.push({ ok: false, errored: true, message: 'port web not found' }, fail('HTTP probe failed with statuscode: 500'));
+    t.prober.start();
+    await t.advance(1100);
+    expect(t.failures).toEqual(['port web not found', 'HTTP probe failed with statuscode: 500']);
+    expect(t.errored).toEqual([true, false]);
     t.prober.stop();
   });
 

@@ -1,0 +1,115 @@
+// The pod's virtual network namespace, shared by all its containers as in Kubernetes: which TCP
+// ports are open in the pod, and by whom. Ports are opened two ways:
+// - guest listeners: every container instance of the pod (app, init, sidecar, exec-probe and
+//   `kubectl exec` instances) gets a PodNetworkPorts view (`ports(owner, container)`) through
+//   which the runtime reports the sockets the guest listens on (wasi:sockets) and closes;
+// - HTTP-handler containers (RunningContainer.handleHttp): one listens on each TCP containerPort
+//   it declares, or on 8080 when it declares none (the default port of `wasmtime serve`).
+// A port has one holder: a second opener is refused with a Warning event (PortInUse) and the first
+// keeps it. Everything a holder opened is released when its instance ends.
+// Traffic stays in the process: a probe calls a handler in-process; a raw listener can be found
+// (tcpSocket probes) but not yet talked to (there is no HTTP data path to guest sockets). The one
+// way in from the node's network is a hostPort: an observer (host-ports.ts) is told as ports open
+// and close, and serves a handler's port on the node.
+import type { ContainerPort } from '../../api/types/pod.js';
+import type { HttpRequest, HttpResponse, PodNetworkPorts } from '../../runtime/pod-runtime.js';
+
+/** Where an HTTP-handler container listens when it declares no TCP containerPort. */
+export const DEFAULT_HTTP_PORT = 8080;
+
+export type HttpHandle = (request: HttpRequest, timeoutMs: number) => Promise<HttpResponse>;
+
+/** Who holds a TCP port of the pod. `owner` is the container instance id. */
+export type PortHolder =
+  | { kind: 'listener'; container: string; owner: string }
+  | { kind: 'http'; container: string; owner: string; handle: HttpHandle };
+
+export interface PodNetworkOptions {
+  /** The pod's IP (`status.podIP`) when it has one. */
+  podIP(): string | undefined;
+  onEvent?(type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void;
+  /** Told when a port of the pod opens and closes (HostPorts: the pod's hostPorts). */
+  observer?: PodPortObserver;
+}
+
+/** Watches the pod's ports: `opened` when a holder takes a port, `closed` when it lets it go. */
+export interface PodPortObserver {
+  opened(port: number, holder: PortHolder): void;
+  closed(port: number, holder: PortHolder): void;
+}
+
+export class PodNetwork {
+  readonly #ports = new Map<number, PortHolder>();
+
+  constructor(private readonly options: PodNetworkOptions) {}
+
+  /** The pod's address as probes name it: its pod IP, else 127.0.0.1 (messages and authority only). */
+  get host(): string {
+    return this.options.podIP() ?? '127.0.0.1';
+  }
+
+  /** The view the runtime reports one container instance's listening sockets through. */
+  ports(owner: string, container: string, fieldPath?: string): PodNetworkPorts {
+    return {
+      // one namespace for all the pod's views: the runtime keeps guest binds exclusive within it
+      namespace: this,
+      listening: (port, protocol) => {
+        if (protocol === 'TCP') this.#open(port, { kind: 'listener', container, owner }, fieldPath);
+      },
+      closed: (port, protocol) => {
+        const holder = this.#ports.get(port);
+        if (protocol === 'TCP' && holder?.owner === owner) this.#close(port, holder);
+      },
+    };
+  }
+
+  /**
+   * An HTTP-handler container serves: it listens on its declared TCP containerPorts (8080 when it
+   * declares none). Returns the ports it got.
+   */
+  serveHttp(owner: string, container: { name: string; ports?: ContainerPort[] }, handle: HttpHandle, fieldPath?: string): number[] {
+    return handlerPorts(container).filter((port) => this.#open(port, { kind: 'http', container: container.name, owner, handle }, fieldPath));
+  }
+
+  /** Drops every port the instance `owner` holds (it ended). */
+  release(owner: string): void {
+    for (const [port, holder] of this.#ports) {
+      if (holder.owner === owner) this.#close(port, holder);
+    }
+  }
+
+  /** Who listens on TCP `port` in this pod, if anyone. */
+  holder(port: number): PortHolder | undefined {
+    return this.#ports.get(port);
+  }
+
+  /** The open TCP ports, ascending. */
+  get openPorts(): number[] {
+    return [...this.#ports.keys()].sort((a, b) => a - b);
+  }
+
+  #open(port: number, holder: PortHolder, fieldPath: string | undefined): boolean {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return false;
+    const current = this.#ports.get(port);
+    if (current && current.owner !== holder.owner) {
+      this.options.onEvent?.('Warning', 'PortInUse',
+        `Container ${holder.container} cannot listen on port ${port}/TCP: already in use by container ${current.container}`, fieldPath);
+      return false;
+    }
+    if (current) return true; // the same instance again
+    this.#ports.set(port, holder);
+    this.options.observer?.opened(port, holder);
+    return true;
+  }
+
+  #close(port: number, holder: PortHolder): void {
+    this.#ports.delete(port);
+    this.options.observer?.closed(port, holder);
+  }
+}
+
+/** The TCP ports an HTTP-handler container listens on: its declared ones, else 8080. */
+export function handlerPorts(container: { ports?: ContainerPort[] }): number[] {
+  const declared = (container.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort);
+  return declared.length > 0 ? [...new Set(declared)] : [DEFAULT_HTTP_PORT];
+}
