@@ -33,6 +33,7 @@ import { nodeCredentialGuard } from './registry/node-credential-guard.js';
 import { mountRegistryRoutes } from './registry/registry-routes.js';
 import { ensureInitialNamespaces } from './resources/initial-namespaces.js';
 import { ResourceStore } from './resources/resource-store.js';
+import { ensureDefaultStorageClass } from './resources/storage-classes.js';
 import { encryptSecretsAtRest, ensureEncryptionKey } from './resources/secret-encryption.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openStore } from './store/open-store.js';
@@ -97,6 +98,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),
     });
     await ensureInitialNamespaces(resources);
+    await ensureDefaultStorageClass(resources);
     const nodeCredentials = await NodeCredentials.open(store);
 
     const apiHost = options.apiHost ?? '127.0.0.1';

@@ -11,6 +11,9 @@ import type { ComponentFetcher } from '../component-fetcher.js';
 import { ConfigSet } from './config-lookup.js';
 import { ImagePullError, PodWorker } from './pod-worker.js';
 import { PodVolumes, type VolumeHostOptions } from './pod-volumes.js';
+import type { HostPorts } from './host-ports.js';
+import { EmptyDirMonitor, type EvictablePod } from '../volumes/empty-dir-monitor.js';
+import { removeUnlistedLocalVolumes } from '../volumes/local-path-dirs.js';
 
 type Envelope = 'v' | 'sessionId' | 'seq' | 'ts';
 
@@ -31,6 +34,8 @@ export interface PodManagerOptions {
   volumeHost?: VolumeHostOptions;
   /** Called when what must be persisted changes (applied desired state, finished pods). */
   onStateChange?: () => void;
+  /** Exposes pods' hostPorts on the node (absent: they are not). */
+  hostPorts?: HostPorts;
 }
 
 /** What the agent persists: the applied desired state and the final status of finished pods. */
@@ -52,8 +57,31 @@ export class PodManager {
   #config = new ConfigSet();
   readonly #volumes = new Map<string, PodVolumes>();
   #shuttingDown = false;
+  /** Applying a persisted desired state: not the control plane's word, so no local volume is removed. */
+  #restoring = false;
+  readonly #sizeLimits: EmptyDirMonitor | undefined;
+  /** Removals of local-path directories, one after the other. */
+  #localVolumeRemoval: Promise<void> = Promise.resolve();
+  /** The local volumes the control plane's last desired state listed (undefined: none heard yet). */
+  #keepLocalVolumes: string[] | undefined;
 
-  constructor(private readonly options: PodManagerOptions) {}
+  constructor(private readonly options: PodManagerOptions) {
+    const host = options.volumeHost;
+    if (host) {
+      this.#sizeLimits = new EmptyDirMonitor({ clock: options.clock, pods: () => this.#evictable(), ...(host.sizeLimitCheckIntervalMs ? { intervalMs: host.sizeLimitCheckIntervalMs } : {}) });
+      this.#sizeLimits.start();
+    }
+  }
+
+  /** Resolves when the local-path directories the applied desired states dropped are gone. */
+  localVolumesRemoved(): Promise<void> {
+    return this.#localVolumeRemoval;
+  }
+
+  /** Measures every sizeLimit emptyDir now (the monitor also does so on its interval). */
+  checkSizeLimits(): Promise<void> {
+    return this.#sizeLimits?.check() ?? Promise.resolve();
+  }
 
   /** Generation of the desired state applied last (0: none). */
   get appliedGeneration(): number {
@@ -70,7 +98,12 @@ export class PodManager {
       const status = state.finished[p.pod.metadata.uid];
       if (status) this.#finished.set(p.pod.metadata.uid, { name: p.pod.metadata.name, namespace: p.pod.metadata.namespace, status: status as unknown as PodStatus });
     }
-    this.apply(state.desired);
+    this.#restoring = true;
+    try {
+      this.apply(state.desired);
+    } finally {
+      this.#restoring = false;
+    }
   }
 
   /** The state to persist (see PodManagerState). */
@@ -113,7 +146,7 @@ export class PodManager {
           this.#sendFinished(uid, finished.name, finished.namespace, finished.status);
         }
       } else if (worker) {
-        void this.#volumes.get(uid)?.update(desiredPod.pod as unknown as Pod, this.#config).catch(() => undefined);
+        void this.#volumes.get(uid)?.update(desiredPod.pod as unknown as Pod, this.#config, desiredPod.persistentVolumes).catch(() => undefined);
         worker.update(desiredPod);
         if (desiredPod.pod.metadata['deletionTimestamp']) void this.#remove(worker, undefined);
       } else if (!desiredPod.pod.metadata['deletionTimestamp']) {
@@ -122,6 +155,10 @@ export class PodManager {
         // deleted before it ever ran here: nothing to stop
         this.#sendRemoved(uid, desiredPod.pod.metadata.name, desiredPod.pod.metadata.namespace);
       }
+    }
+    if (!this.#restoring && desired.localVolumes) {
+      this.#keepLocalVolumes = desired.localVolumes;
+      this.#scheduleLocalVolumeRemoval();
     }
     this.options.onStateChange?.();
     return true;
@@ -153,6 +190,7 @@ export class PodManager {
   async stopAll(gracePeriodMs: number): Promise<void> {
     // the pods are not ending, the agent is: the control plane must not see them fail
     this.#shuttingDown = true;
+    this.#sizeLimits?.stop();
     await Promise.all([...this.#workers.values()].map((w) => w.terminate(gracePeriodMs)));
   }
 
@@ -160,10 +198,11 @@ export class PodManager {
     const uid = desired.pod.metadata.uid;
     const { name, namespace } = desired.pod.metadata;
     const host = this.options.volumeHost;
-    const volumes = host ? new PodVolumes(desired.pod as unknown as Pod, host, this.#config, { nodeName: this.options.nodeName, ...(desired.podIP ? { podIP: desired.podIP } : {}) }) : undefined;
+    const volumes = host ? new PodVolumes(desired.pod as unknown as Pod, host, this.#config, { nodeName: this.options.nodeName, ...(desired.podIP ? { podIP: desired.podIP } : {}) }, desired.persistentVolumes) : undefined;
     if (volumes) this.#volumes.set(uid, volumes);
     const worker: PodWorker = new PodWorker(desired, {
       ...(volumes ? { volumes } : {}),
+      ...(this.options.hostPorts ? { hostPorts: this.options.hostPorts } : {}),
       config: () => this.#config,
       runtime: this.options.runtime,
       pullImage: (image, d) => this.#pullImage(image, d),
@@ -190,9 +229,37 @@ export class PodManager {
     await worker.terminate(grace);
     await this.#volumes.get(worker.uid)?.cleanup().catch(() => undefined);
     this.#volumes.delete(worker.uid);
+    this.#scheduleLocalVolumeRemoval(); // a directory it kept in use may go now
     this.#workers.delete(worker.uid);
     this.#removing.delete(worker.uid);
     this.#sendRemoved(worker.uid, meta.name!, meta.namespace!, worker.status());
+  }
+
+  /** Running pods with volumes, for the sizeLimit monitor. */
+  *#evictable(): Iterable<EvictablePod> {
+    for (const [uid, worker] of this.#workers) {
+      const volumes = this.#volumes.get(uid);
+      if (!volumes || worker.terminating || this.#finished.has(uid)) continue;
+      yield { uid, sizeLimitedVolumes: () => volumes.sizeLimited(), evict: (message) => void this.#evict(worker, message) };
+    }
+  }
+
+  /** Stops an evicted pod and frees its volumes (as the kubelet does); it stays, Failed, until deleted. */
+  async #evict(worker: PodWorker, message: string): Promise<void> {
+    await worker.evict(message);
+    await this.#volumes.get(worker.uid)?.cleanup().catch(() => undefined);
+  }
+
+  /** Local-path directories whose volumes are gone (not listed by the control plane) go, unless a pod here mounts one. */
+  #scheduleLocalVolumeRemoval(): void {
+    if (this.#keepLocalVolumes) this.#localVolumeRemoval = this.#localVolumeRemoval.then(() => this.#removeLocalVolumes(this.#keepLocalVolumes ?? []));
+  }
+
+  async #removeLocalVolumes(keep: string[]): Promise<void> {
+    const host = this.options.volumeHost;
+    if (!host) return;
+    const inUse = new Set([...this.#volumes.values()].flatMap((v) => v.localPathDirs()));
+    await removeUnlistedLocalVolumes(host.dataDir, keep, inUse).catch(() => undefined);
   }
 
   #sendRemoved(uid: string, name: string, namespace: string, status?: PodStatus): void {
@@ -217,7 +284,7 @@ export class PodManager {
     const text = JSON.stringify(status);
     if (this.#lastSent.get(worker.uid) === text) return;
     this.#lastSent.set(worker.uid, text);
-    if ((status.phase === 'Succeeded' || status.phase === 'Failed') && !worker.terminating && !this.#finished.has(worker.uid)) {
+    if ((status.phase === 'Succeeded' || status.phase === 'Failed') && (!worker.terminating || worker.evicted) && !this.#finished.has(worker.uid)) {
       this.#finished.set(worker.uid, { name: worker.pod.metadata.name!, namespace: worker.pod.metadata.namespace!, status });
       this.options.onStateChange?.();
     }

@@ -1,22 +1,39 @@
 // A pod's volumes as host directories, mounted into its containers as WASI preopens and shared by
 // them: emptyDir (disk, or tmpfs for medium Memory), hostPath (only under allowed prefixes),
 // configMap, secret, downwardAPI and projected (files, rewritten when their sources change),
-// persistentVolumeClaim (local-path: a directory per claim in the data dir). Secrets, and anything
-// projected from one, live only on tmpfs (like the kubelet's secret volumes): never on disk.
+// persistentVolumeClaim (the directory of the claim's bound PersistentVolume, resolved by the
+// control plane; local-path volumes live in the data dir: agent/volumes/local-path-dirs.ts).
+// Secrets, and anything projected from one, live only on tmpfs (like the kubelet's secret
+// volumes): never on disk. emptyDirs with a sizeLimit are listed for the eviction monitor.
 import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { localPathDir } from '../../api/local-path.js';
+import type { DesiredPod } from '../../api/mqtt/messages.js';
+import { parseBytes } from '../../api/quantity.js';
 import type { Container, Pod } from '../../api/types/pod.js';
 import type { Preopen } from '../../runtime/pod-runtime.js';
+import type { SizeLimitedVolume } from '../volumes/empty-dir-monitor.js';
+import { volumeHostDir } from '../volumes/local-path-dirs.js';
 import type { ConfigLookup } from './config-lookup.js';
 import { ContainerConfigError } from './container-config.js';
 
 export interface VolumeHostOptions {
-  /** Disk volumes: DATA_DIR/pods/UID/volumes/NAME; claims: DATA_DIR/volumes/pvc/NAMESPACE/CLAIM. */
+  /** Disk volumes: DATA_DIR/pods/UID/volumes/NAME; local-path volumes: DATA_DIR/volumes/local-path/DIR. */
   dataDir: string;
   /** A tmpfs directory (default /dev/shm/skiff-NODE) for secrets and medium Memory. */
   memoryDir: string;
   allowedHostPaths: readonly string[];
+  /** How often emptyDir usage is checked against sizeLimit (default 10 s). */
+  sizeLimitCheckIntervalMs?: number;
+}
+
+/** The pod's bound claims, as the desired state resolves them (pod volume name -> volume and node path). */
+export type ResolvedClaims = NonNullable<DesiredPod['persistentVolumes']>;
+
+/** A volume that cannot be mounted yet (its claim is not bound): the pod waits, ContainerCreating. */
+export class VolumeNotReadyError extends Error {
+  override readonly name = 'VolumeNotReadyError';
 }
 
 type Obj = Record<string, unknown>;
@@ -37,7 +54,8 @@ export class PodVolumes {
   readonly #dirs = new Map<string, string>();
   #prepared: Promise<void> | undefined;
 
-  constructor(private pod: Pod, private readonly host: VolumeHostOptions, private config: ConfigLookup | undefined, private readonly facts: { podIP?: string; nodeName: string }) {}
+  constructor(private pod: Pod, private readonly host: VolumeHostOptions, private config: ConfigLookup | undefined,
+    private readonly facts: { podIP?: string; nodeName: string }, private claims: ResolvedClaims | undefined = undefined) {}
 
   /** Creates every volume once (later calls wait for the first); throws ContainerConfigError. */
   prepare(): Promise<void> {
@@ -49,9 +67,10 @@ export class PodVolumes {
   }
 
   /** New sources (desired state changed): file volumes are rewritten in place. */
-  async update(pod: Pod, config: ConfigLookup | undefined): Promise<void> {
+  async update(pod: Pod, config: ConfigLookup | undefined, claims?: ResolvedClaims): Promise<void> {
     this.pod = pod;
     this.config = config;
+    this.claims = claims;
     if (this.#dirs.size === 0) return;
     for (const volume of this.pod.spec.volumes ?? []) {
       const dir = this.#dirs.get(volume.name);
@@ -75,6 +94,26 @@ export class PodVolumes {
     });
   }
 
+  /** The emptyDirs with a sizeLimit created so far (an unparsable limit was refused when creating it). */
+  sizeLimited(): SizeLimitedVolume[] {
+    const out: SizeLimitedVolume[] = [];
+    for (const volume of this.pod.spec.volumes ?? []) {
+      const limit = ((volume as Obj)['emptyDir'] as Obj | null | undefined)?.['sizeLimit'];
+      const dir = this.#dirs.get(volume.name);
+      if (limit === undefined || limit === null || !dir) continue;
+      out.push({ name: volume.name, dir, limitBytes: parseBytes(String(limit)), limitText: String(limit) });
+    }
+    return out;
+  }
+
+  /** The local-path directories (names under DATA_DIR/volumes/local-path) this pod's claims use. */
+  localPathDirs(): string[] {
+    return Object.values(this.claims ?? {}).flatMap((c) => {
+      const dir = c.path === undefined ? undefined : localPathDir(c.path);
+      return dir ? [dir] : [];
+    });
+  }
+
   /** Removes the pod's own volumes (emptyDir, config files); claims and host paths stay. */
   async cleanup(): Promise<void> {
     const uid = this.pod.metadata.uid!;
@@ -90,6 +129,8 @@ export class PodVolumes {
       const inMemory = join(this.host.memoryDir, uid, v.name);
       let dir: string;
       if (v['emptyDir'] !== undefined) {
+        const limit = (v['emptyDir'] as Obj | null)?.['sizeLimit'];
+        if (limit !== undefined && limit !== null && !isQuantity(limit)) throw new ContainerConfigError(`volume ${v.name}: invalid emptyDir sizeLimit "${String(limit)}"`);
         dir = (v['emptyDir'] as Obj | null)?.['medium'] === 'Memory' ? inMemory : onDisk;
       } else if (v['hostPath'] !== undefined) {
         const path = String((v['hostPath'] as Obj)['path'] ?? '');
@@ -101,7 +142,7 @@ export class PodVolumes {
       } else if (v['persistentVolumeClaim'] !== undefined) {
         const claim = String((v['persistentVolumeClaim'] as Obj)['claimName'] ?? '');
         if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(claim)) throw new ContainerConfigError(`volume ${v.name}: invalid claimName "${claim}"`);
-        dir = join(this.host.dataDir, 'volumes', 'pvc', this.pod.metadata.namespace ?? 'default', claim);
+        dir = this.#claimDir(v.name, claim);
       } else {
         const files = this.#files(v, false);
         if (!files) throw new ContainerConfigError(`volume ${v.name}: unsupported volume source ${Object.keys(v).filter((k) => k !== 'name').join(', ')}`);
@@ -114,6 +155,16 @@ export class PodVolumes {
     }
   }
 
+  /** The node directory of a claim's bound volume; throws VolumeNotReadyError while it is not bound. */
+  #claimDir(volume: string, claim: string): string {
+    const resolved = this.claims?.[volume];
+    if (!resolved) throw new VolumeNotReadyError(`waiting for persistentvolumeclaim "${claim}" to be bound to a volume`);
+    if (resolved.error || resolved.path === undefined) throw new ContainerConfigError(`volume ${volume}: ${resolved.error ?? `persistentvolume "${resolved.volumeName}" has no path`}`);
+    const dir = volumeHostDir(resolved.path, this.host.dataDir, (p) => isHostPathAllowed(p, this.host.allowedHostPaths));
+    if (typeof dir !== 'string') throw new ContainerConfigError(`volume ${volume}: persistentvolume "${resolved.volumeName}": ${dir.error}`);
+    return dir;
+  }
+
   #holdsSecrets(v: Obj): boolean {
     if (v['secret'] !== undefined) return true;
     const sources = ((v['projected'] as Obj | undefined)?.['sources'] as Obj[] | undefined) ?? [];
@@ -122,6 +173,7 @@ export class PodVolumes {
 
   #isReadOnlySource(name: string): boolean {
     const v = (this.pod.spec.volumes ?? []).find((x) => x.name === name) as Obj | undefined;
+    if ((v?.['persistentVolumeClaim'] as Obj | undefined)?.['readOnly'] === true) return true;
     return !!v && ['configMap', 'secret', 'downwardAPI', 'projected'].some((k) => v[k] !== undefined);
   }
 
@@ -178,6 +230,14 @@ export class PodVolumes {
     }
   }
 }
+
+const isQuantity = (value: unknown): boolean => {
+  try {
+    return Number.isFinite(parseBytes(String(value)));
+  } catch {
+    return false;
+  }
+};
 
 /** Writes each file atomically (temp + rename) and removes files no longer projected. */
 async function writeFiles(dir: string, files: FileSource[]): Promise<void> {

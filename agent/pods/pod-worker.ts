@@ -9,9 +9,12 @@ import type { ContainerSpec, LoadedComponent, PodRuntime, RunningContainer } fro
 import { LogBuffer } from '../log-buffer.js';
 import type { ConfigLookup } from './config-lookup.js';
 import { ContainerConfigError, containerArgv, containerEnv, containerLimits } from './container-config.js';
-import type { PodVolumes } from './pod-volumes.js';
+import { VolumeNotReadyError, type PodVolumes } from './pod-volumes.js';
+import { applyEviction, type Eviction } from './pod-eviction.js';
 import { startSlotProbes } from './container-probes.js';
 import { ContainerSlot } from './container-slot.js';
+import { PodNetwork } from './pod-network.js';
+import type { HostPorts } from './host-ports.js';
 import { backOff, type BackoffContext } from './container-backoff.js';
 import { podConditions, podPhase, shouldRestart } from './pod-phase.js';
 
@@ -33,6 +36,7 @@ export interface PodWorkerDeps {
   volumes?: PodVolumes;
   /** The node's current ConfigMaps and Secrets. */
   config?: () => ConfigLookup | undefined;
+  hostPorts?: HostPorts; // the node's hostPorts (host-ports.ts); absent: not exposed
 }
 
 import { ExecUnavailableError } from './pod-errors.js';
@@ -48,6 +52,9 @@ export class PodWorker {
   #stopped: Promise<void> | undefined;
   #pending = new Set<ClockTimer>();
   #conditions: PodStatus['conditions'] = [];
+  #eviction: Eviction | undefined;
+  /** The pod's network namespace, shared by its containers (pod-network.ts). */
+  readonly #network: PodNetwork;
 
   constructor(desired: DesiredPod, private readonly deps: PodWorkerDeps) {
     this.#desired = desired;
@@ -56,6 +63,7 @@ export class PodWorker {
     this.#init = (spec.initContainers ?? []).map((c) => new ContainerSlot(c, true, makeLogs));
     this.#app = spec.containers.map((c) => new ContainerSlot(c, false, makeLogs));
     this.#startTime = rfc3339(deps.clock.now());
+    this.#network = new PodNetwork({ podIP: () => this.#desired.podIP, onEvent: deps.onEvent, observer: deps.hostPorts?.forPod(this.pod, deps.onEvent) });
   }
 
   get pod(): Pod {
@@ -91,7 +99,7 @@ export class PodWorker {
       }
       // an image that could not be resolved before may resolve now; a missing ConfigMap/Secret may exist now
       const waiting = slot.state.waiting?.reason;
-      if (waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff' || waiting === 'CreateContainerConfigError') slot.retryNow?.();
+      if (waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff' || waiting === 'CreateContainerConfigError' || waiting === 'ContainerCreating') slot.retryNow?.();
     }
     if (!before.metadata.deletionTimestamp && this.pod.metadata.deletionTimestamp) void this.terminate(this.#graceMs());
   }
@@ -121,6 +129,18 @@ export class PodWorker {
 
   get terminating(): boolean {
     return this.#terminating;
+  }
+
+  /** Evicted by this node (pod-eviction.ts): its containers are stopped at once; it ends Failed. */
+  async evict(message: string): Promise<void> {
+    if (this.#terminating) return;
+    this.#eviction = { message, at: rfc3339(this.deps.clock.now()) };
+    this.deps.onEvent('Warning', 'Evicted', message);
+    await this.terminate(0);
+  }
+
+  get evicted(): boolean {
+    return this.#eviction !== undefined;
   }
 
   /** Containers of this pod running right now (each is one Wasm instance in its own worker). */
@@ -162,7 +182,7 @@ export class PodWorker {
       status.podIP = this.#desired.podIP;
       status.podIPs = [{ ip: this.#desired.podIP }];
     }
-    return status;
+    return applyEviction(status, this.#eviction);
   }
 
   #backoffContext(): BackoffContext {
@@ -264,26 +284,15 @@ export class PodWorker {
       return 128;
     }
     slot.running = running;
+    if (running.handleHttp) this.#network.serveHttp(spec.id, slot.spec, (request, ms) => running.handleHttp!(request, ms), slot.fieldPath);
     slot.state = { running: { startedAt: rfc3339(running.startedAt.getTime()) } };
     this.#startProbes(slot, running, spec);
     slot.markStarted();
     this.deps.onEvent('Normal', 'Started', `Started container ${slot.name}`, slot.fieldPath);
     this.#report();
     const exit = await running.exited;
-    slot.probes?.stop();
-    slot.probes = undefined;
-    slot.running = undefined;
-    slot.ready = false;
-    slot.state = {
-      terminated: {
-        exitCode: exit.exitCode,
-        reason: exit.reason,
-        ...(exit.message ? { message: exit.message } : {}),
-        startedAt: rfc3339(exit.startedAt.getTime()),
-        finishedAt: rfc3339(exit.finishedAt.getTime()),
-      },
-    };
-    slot.lastRunMs = exit.finishedAt.getTime() - exit.startedAt.getTime();
+    this.#network.release(spec.id);
+    slot.recordExit(exit);
     if (exit.reason !== 'Completed' && exit.reason !== 'Killed') {
       this.deps.onEvent('Warning', exit.reason === 'Error' ? 'Failed' : exit.reason, `Container ${slot.name} exited with code ${exit.exitCode}${exit.message ? `: ${exit.message}` : ''}`, slot.fieldPath);
     }
@@ -302,6 +311,7 @@ export class PodWorker {
       env,
       limits: containerLimits(this.pod, slot.spec),
       preopens: this.deps.volumes?.preopens(slot.spec) ?? [],
+      network: this.#network.ports(id, slot.name, slot.fieldPath),
     };
   }
 
@@ -322,6 +332,7 @@ export class PodWorker {
   #startProbes(slot: ContainerSlot, running: RunningContainer, instance: ContainerSpec): void {
     startSlotProbes(slot, running, instance, {
       runtime: this.deps.runtime,
+      network: this.#network,
       clock: this.deps.clock,
       report: () => this.#report(),
       graceMs: () => this.#graceMs(),
@@ -348,7 +359,10 @@ export class PodWorker {
   /** A container that could not start: image or configuration errors wait for a retry. */
   #notStarted(slot: ContainerSlot, error: unknown): undefined {
     const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof ContainerConfigError) {
+    if (error instanceof VolumeNotReadyError) {
+      slot.state = { waiting: { reason: 'ContainerCreating', message } };
+      this.deps.onEvent('Warning', 'FailedMount', `Unable to attach or mount volumes: ${message}`, slot.fieldPath);
+    } else if (error instanceof ContainerConfigError) {
       slot.state = { waiting: { reason: 'CreateContainerConfigError', message } };
       this.deps.onEvent('Warning', 'Failed', `Error: ${message}`, slot.fieldPath);
     } else {

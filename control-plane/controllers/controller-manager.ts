@@ -8,6 +8,7 @@ import { NamespaceController } from './gc/namespace-controller.js';
 import { JobController } from './job/job-controller.js';
 import { NodeTaintController, type NodeTaintOptions } from './nodelifecycle/node-taint-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
+import { VolumeController } from './volume/volume-controller.js';
 import type { Controller, ControllerContext } from './controller-base.js';
 
 export interface ControllerManagerOptions extends ControllerContext {
@@ -34,6 +35,7 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new NamespaceController(ctx),
     new NodeTaintController(ctx, options.nodeTaints),
     new HpaController(ctx, options.hpa),
+    new VolumeController(ctx),
   ];
   for (const c of controllers) c.start();
   return {

@@ -19,6 +19,9 @@ import { resourceTypes } from '../resources/resource-types.js';
 import { POD_IP_ANNOTATION } from '../scheduler/scheduler.js';
 import { WorkQueue } from '../controllers/work-queue.js';
 import { podConfigRefs, type ConfigRefs } from './pod-config-refs.js';
+import { localPathDir } from '../../api/local-path.js';
+import type { PersistentVolume } from '../resources/kinds/config.js';
+import { nodeLocalVolumes, nodesOfVolume, resolvePodVolumes, volumePath } from './node-volumes.js';
 
 type ConfigObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
 
@@ -64,6 +67,8 @@ export class DesiredPublisher {
   readonly #podContent = new Map<string, string>(); // pod key -> hash of its desired view
   /** node -> the config objects its last desired state carried (`configmaps/ns/name`, `secrets/ns/name`) */
   readonly #configRefs = new Map<string, Set<string>>();
+  /** node -> the claims and volumes its last desired state resolved (`claims/ns/name`, `volumes/name`) */
+  readonly #volumeRefs = new Map<string, Set<string>>();
   readonly #queue: WorkQueue;
   #watches: Array<{ cancel(): void }> = [];
   #unsubscribe: (() => void) | undefined;
@@ -115,8 +120,23 @@ export class DesiredPublisher {
         for (const [node, refs] of this.#configRefs) if (refs.has(key)) this.#queue.add(node);
       }, () => this.options.clock.setTimeout(() => watchConfig(type), 1000)));
     };
+    // a claim that binds, or a local volume that comes or goes, changes the nodes that use it
+    const watchVolumes = (type: typeof resourceTypes.persistentvolumes) => {
+      this.#watches.push(resources.watch<KubeObject>(type, { resourceVersion: '0' }, (event, o) => {
+        if (event === 'BOOKMARK' || event === 'ERROR') return;
+        const isVolume = type === resourceTypes.persistentvolumes;
+        const key = isVolume ? `volumes/${o.metadata.name}` : `claims/${o.metadata.namespace}/${o.metadata.name}`;
+        for (const [node, refs] of this.#volumeRefs) if (refs.has(key)) this.#queue.add(node);
+        const path = isVolume ? volumePath(o as PersistentVolume) : undefined;
+        if (path && localPathDir(path) !== undefined) {
+          for (const node of nodesOfVolume(o as PersistentVolume) ?? [...this.#published.keys()]) if (this.#published.has(node)) this.#queue.add(node);
+        }
+      }, () => this.options.clock.setTimeout(() => watchVolumes(type), 1000)));
+    };
     watchPods();
     watchNodes();
+    watchVolumes(resourceTypes.persistentvolumeclaims);
+    watchVolumes(resourceTypes.persistentvolumes);
     if (resourceTypes.configmaps) watchConfig(resourceTypes.configmaps);
     if (resourceTypes.secrets) watchConfig(resourceTypes.secrets);
     // a pushed tag may resolve images that could not be resolved before
@@ -151,6 +171,8 @@ export class DesiredPublisher {
     const pods: DesiredPod[] = [];
     const resolved = new Map<string, ImageResolution>();
     const refs: ConfigRefs = { configMaps: new Set(), secrets: new Set() };
+    const volumeRefs = new Set<string>();
+    this.#volumeRefs.set(node, volumeRefs); // filled before each read: a change during this publish republishes
     for (const pod of list.items.sort((a, b) => (a.metadata.uid! < b.metadata.uid! ? -1 : 1))) {
       if (isTerminalPhase(pod.status?.phase)) {
         pods.push(finishedView(pod));
@@ -168,14 +190,16 @@ export class DesiredPublisher {
         images[c.image] = r;
       }
       const podIP = pod.metadata.annotations?.[POD_IP_ANNOTATION];
-      pods.push({ pod: desiredView(pod), images, ...(podIP ? { podIP } : {}) });
+      const persistentVolumes = await resolvePodVolumes(pod, resources, volumeRefs);
+      pods.push({ pod: desiredView(pod), images, ...(podIP ? { podIP } : {}), ...(persistentVolumes ? { persistentVolumes } : {}) });
     }
     const configMaps = await this.#readConfig(resourceTypes.configmaps, refs.configMaps);
     const secrets = await this.#readConfig(resourceTypes.secrets, refs.secrets);
     this.#configRefs.set(node, new Set([
       ...[...refs.configMaps].map((k) => `configmaps/${k}`), ...[...refs.secrets].map((k) => `secrets/${k}`),
     ]));
-    const hash = contentHash({ pods, configMaps, secrets });
+    const localVolumes = await nodeLocalVolumes(node, resources);
+    const hash = contentHash({ pods, configMaps, secrets, localVolumes });
     const last = this.#published.get(node);
     if (last && last.hash === hash) return;
     const message: DesiredStateMessage = {
@@ -183,6 +207,7 @@ export class DesiredPublisher {
       cpEpoch: this.options.cpEpoch, ts: this.options.clock.now(), pods,
       ...(configMaps.length ? { configMaps } : {}),
       ...(secrets.length ? { secrets } : {}),
+      localVolumes,
     };
     const bytes = Buffer.byteLength(JSON.stringify(message));
     if (bytes > MAX_PAYLOAD_BYTES) {

@@ -94,6 +94,22 @@ export function validatePersistentVolume(pv: PersistentVolume): StatusCause[] {
   if (spec.persistentVolumeReclaimPolicy && !policies.includes(spec.persistentVolumeReclaimPolicy)) {
     causes.push(notSupported('spec.persistentVolumeReclaimPolicy', spec.persistentVolumeReclaimPolicy, policies));
   }
+  return [...causes, ...validateVolumePaths(spec)];
+}
+
+/** hostPath and local paths, and the node affinity a local volume needs (as apimachinery checks them). */
+function validateVolumePaths(spec: PersistentVolume['spec']): StatusCause[] {
+  const causes: StatusCause[] = [];
+  for (const source of ['hostPath', 'local'] as const) {
+    const s = spec[source];
+    if (s === undefined) continue;
+    const path = (s as { path?: unknown } | null)?.path;
+    if (typeof path !== 'string' || path === '') causes.push(required(`spec.${source}.path`));
+    else if (path.split('/').includes('..')) causes.push(invalid(`spec.${source}.path`, path, "must not contain '..'"));
+  }
+  const terms = (spec['nodeAffinity'] as { required?: { nodeSelectorTerms?: unknown[] } } | undefined)?.required?.nodeSelectorTerms;
+  if (spec['nodeAffinity'] !== undefined && (!Array.isArray(terms) || terms.length === 0)) causes.push(required('spec.nodeAffinity.required.nodeSelectorTerms', 'must have at least one node selector term'));
+  if (spec.local !== undefined && spec['nodeAffinity'] === undefined) causes.push(required('spec.nodeAffinity', 'Local volume requires node affinity'));
   return causes;
 }
 
@@ -104,12 +120,22 @@ export function validatePersistentVolumeClaim(pvc: PersistentVolumeClaim): Statu
   const storage = spec.resources?.requests?.['storage'];
   if (storage === undefined) causes.push(required('spec.resources[storage]'));
   else if (parseQuantity(String(storage)) === undefined) causes.push(invalid('spec.resources.requests[storage]', storage, 'must be a valid quantity'));
+  const cls = spec.storageClassName;
+  if (cls !== undefined && cls !== '' && (typeof cls !== 'string' || !dnsSubdomain.test(cls) || cls.length > 253)) {
+    causes.push(invalid('spec.storageClassName', cls, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"));
+  }
   return causes;
 }
 
-/** A claim's spec is fixed after creation except requests (expansion) and binding to a volume. */
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * A claim's spec is fixed after creation except requests (expansion), binding to a volume, and a
+ * class given to a claim that had none (retroactive default StorageClass assignment).
+ */
 export function validatePersistentVolumeClaimUpdate(oldPvc: PersistentVolumeClaim, newPvc: PersistentVolumeClaim): StatusCause[] {
-  const fixed = (p: PersistentVolumeClaim) => ({ ...p.spec, resources: undefined, volumeName: undefined });
+  const classless = oldPvc.spec?.storageClassName === undefined;
+  const fixed = (p: PersistentVolumeClaim) => ({ ...p.spec, resources: undefined, volumeName: undefined, ...(classless ? { storageClassName: undefined } : {}) });
   const rebinding = Boolean(oldPvc.spec?.volumeName) && newPvc.spec?.volumeName !== oldPvc.spec?.volumeName;
   if (!rebinding && stableStringify(fixed(oldPvc)) === stableStringify(fixed(newPvc))) return [];
   return [forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims')];

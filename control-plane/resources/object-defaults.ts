@@ -7,6 +7,7 @@ import { defaultPod, type DefaultTolerationSeconds } from './pod-defaults.js';
 import type { ResourceType } from './resource-types.js';
 import { defaultEndpointSlice, defaultEndpoints, defaultNetworkPolicy, defaultService } from './service-defaults.js';
 import { defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet } from './workload-defaults.js';
+import { defaultStorageClass } from './storage-validation.js';
 
 type Defaulter = (obj: never) => void;
 
@@ -24,6 +25,7 @@ const defaulters: Record<string, Defaulter> = {
   persistentvolumes: defaultPersistentVolume,
   persistentvolumeclaims: defaultPersistentVolumeClaim,
   horizontalpodautoscalers: defaultHorizontalPodAutoscaler,
+  storageclasses: defaultStorageClass,
 };
 
 export interface DefaultingOptions {

@@ -15,6 +15,8 @@ import { validatePodUpdate } from './pod-update-validation.js';
 import { validatePod } from './pod-validation.js';
 import type { ResourceType } from './resource-types.js';
 import { validateEndpointSlice, validateEndpoints, validateService, validateServiceUpdate } from './service-validation.js';
+import type { StorageClass } from './kinds/storage.js';
+import { validateStorageClass, validateStorageClassUpdate } from './storage-validation.js';
 import {
   validateControllerRevision, validateDaemonSet, validateDeployment, validateJob, validateReplicaSet, validateWorkloadUpdate,
 } from './workload-validation.js';
@@ -40,6 +42,7 @@ const validators: Record<string, Validator> = {
   ingresses: validateIngress,
   ingressclasses: validateIngressClass,
   networkpolicies: validateNetworkPolicy,
+  storageclasses: validateStorageClass,
 };
 
 export function validateCreate(type: ResourceType, obj: KubeObject): void {
@@ -67,6 +70,7 @@ function validateKindUpdate(type: ResourceType, oldObj: KubeObject, newObj: Kube
     case 'configmaps': case 'secrets': return validateConfigUpdate(type.plural, oldObj, newObj);
     case 'persistentvolumeclaims': return validatePersistentVolumeClaimUpdate(oldObj as PersistentVolumeClaim, newObj as PersistentVolumeClaim);
     case 'ingressclasses': return validateIngressClassUpdate(oldObj, newObj);
+    case 'storageclasses': return validateStorageClassUpdate(oldObj as StorageClass, newObj as StorageClass);
     default: return [];
   }
 }

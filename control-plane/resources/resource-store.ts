@@ -18,6 +18,7 @@ import { startResourceWatch, type WatchEventType, type WatchOptions } from './re
 import type { Service } from './kinds/services.js';
 import { carryOverAllocations, ServiceAllocator } from './service-allocation.js';
 import { stableStringify } from './stable-stringify.js';
+import { admitPersistentVolumeClaim } from './storage-admission.js';
 import { fromStorage, storageTypeOf, toStorage } from './version-conversion.js';
 
 export type { WatchEventType, WatchOptions } from './resource-watch.js';
@@ -87,6 +88,7 @@ export class ResourceStore {
     meta.creationTimestamp = rfc3339(this.#clock.now());
     meta.generation = 1;
     applyDefaults(type, o, this.#defaulting);
+    if (type === resourceTypes.persistentvolumeclaims) await admitPersistentVolumeClaim(o as never, (t) => this.list(t));
     validateCreate(type, o);
     if (type.namespaced) await this.#requireActiveNamespace(meta.namespace ?? '');
     const allocation = isService(type) ? await this.#services.reserve(o as unknown as Service, undefined, opts.dryRun) : undefined;

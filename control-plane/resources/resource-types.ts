@@ -91,6 +91,10 @@ export const resourceTypes = {
   endpointslices: define({
     group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true,
   }),
+  storageclasses: define({
+    group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: false,
+    shortNames: ['sc'],
+  }),
 } satisfies Record<string, ResourceType>;
 
 /**

@@ -13,6 +13,7 @@ import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { placePod, unschedulableMessage, usageByNode } from './node-fit.js';
 import type { PlacedPod } from './pod-affinity.js';
+import { podVolumeConstraints, selectNodeForClaims, volumeTypes } from './volume-filter.js';
 
 export const POD_IP_ANNOTATION = 'skiff.dev/pod-ip';
 const SCHEDULER_NAMES = new Set(['default-scheduler', 'skiff-scheduler']);
@@ -73,8 +74,15 @@ export class Scheduler {
         if (this.#needsScheduling(pod) || this.#needsPodIP(pod)) this.#queue.add(key);
       }, restart('pod', watchPods)));
     };
+    // a claim, volume or class that appears or changes may unblock pods waiting on their volumes
+    const watchVolumes = (type: (typeof volumeTypes)[number]) => {
+      this.#watches.push(resources.watch(type, { resourceVersion: '0' }, (event) => {
+        if (event !== 'BOOKMARK' && event !== 'ERROR') for (const key of this.#unschedulable) this.#queue.add(key);
+      }, restart(type.plural, () => watchVolumes(type))));
+    };
     watchNodes();
     watchPods();
+    for (const type of volumeTypes) watchVolumes(type);
   }
 
   stop(): void {
@@ -114,11 +122,24 @@ export class Scheduler {
       const node = p.spec.nodeName ? this.#nodes.get(p.spec.nodeName) : undefined;
       if (node && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed') placed.push({ pod: p, node });
     }
-    const placement = placePod(pod, nodes, usageByNode(pods), placed);
-    if (!placement.node) {
-      await this.#markUnschedulable(pod, unschedulableMessage(placement));
+    const volumes = await podVolumeConstraints(pod, this.options.resources, new Set(this.#nodes.keys()));
+    if (volumes.unresolvable) {
+      await this.#markUnschedulable(pod, nodes.length ? `0/${nodes.length} nodes are available: ${volumes.unresolvable}.` : unschedulableMessage({ reasons: new Map(), nodeCount: 0 }));
       return;
     }
+    const volumeReasons = new Map<string, number>();
+    const usable = nodes.filter((n) => {
+      const why = volumes.nodeReason(n);
+      if (why) volumeReasons.set(why, (volumeReasons.get(why) ?? 0) + 1);
+      return !why;
+    });
+    const placement = placePod(pod, usable, usageByNode(pods), placed);
+    if (!placement.node) {
+      for (const [why, n] of volumeReasons) placement.reasons.set(why, (placement.reasons.get(why) ?? 0) + n);
+      await this.#markUnschedulable(pod, unschedulableMessage({ ...placement, nodeCount: nodes.length }));
+      return;
+    }
+    await selectNodeForClaims(this.options.resources, volumes.claimsToSelect, placement.node);
     const node = this.#nodes.get(placement.node)!;
     const usedIPs = [...this.#pods.values()].filter((p) => p.spec.nodeName === placement.node).map((p) => p.metadata.annotations?.[POD_IP_ANNOTATION]);
     const podIP = node.spec.podCIDR ? freePodIP(node.spec.podCIDR, usedIPs) : undefined;

@@ -77,17 +77,6 @@ describe.each(e2eBrokers('config and volumes e2e'))('pod config and volumes on t
     expect(await logs('shared', 'main')).toMatch(/from-init\s+from-app/);
   });
 
-  it('keeps persistentVolumeClaim data across pods, under subPath', async () => {
-    const spec = (message: string) => ({
-      volumes: [{ name: 'store', persistentVolumeClaim: { claimName: 'notes' } }],
-      containers: [{ name: 'main', image: 'examples/filewriter:latest', env: [{ name: 'MESSAGE', value: message }], volumeMounts: [{ name: 'store', mountPath: '/data', subPath: 'app' }] }],
-    });
-    expect((await run('pvc-1', spec('first'))).status?.phase).toBe('Succeeded');
-    expect((await run('pvc-2', spec('second'))).status?.phase).toBe('Succeeded');
-    expect(await logs('pvc-2')).toMatch(/first\s+second/);
-    expect(readFileSync(join(cluster.dataDir, 'agents', 'node-1', 'volumes', 'pvc', 'default', 'notes', 'app', 'out.txt'), 'utf8')).toMatch(/first\nsecond/);
-  });
-
   it('mounts configMap files on disk, secret files only in memory, both read-only', async () => {
     const done = await run('files', {
       volumes: [{ name: 'cfg', configMap: { name: 'settings' } }, { name: 'sec', secret: { secretName: 'creds' } }],

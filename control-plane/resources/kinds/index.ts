@@ -3,3 +3,4 @@ export type * from './workloads.js';
 export type * from './services.js';
 export type * from './config.js';
 export type * from './autoscaling.js';
+export type * from './storage.js';

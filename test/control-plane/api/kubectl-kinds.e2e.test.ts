@@ -62,6 +62,7 @@ describe.skipIf(!haveKubectl).each(stores)('kubectl with every kind on $store', 
     expect(await out('get', 'endpointslices')).toMatch(/external-db-1\s+IPv4\s+5432\s+10.0.0.5/);
     expect(await out('get', 'pv')).toMatch(/data-pv\s+1Gi\s+RWO\s+Retain\s+Pending/);
     expect(await out('get', 'pvc')).toMatch(/data\s+Pending/);
+    expect(await out('get', 'sc')).toMatch(/^NAME\s+PROVISIONER\s+RECLAIMPOLICY\s+VOLUMEBINDINGMODE\s+ALLOWVOLUMEEXPANSION\s+AGE\nfast\s+rancher.io\/local-path\s+Delete\s+WaitForFirstConsumer\s+false/);
     expect(await out('get', 'sa', 'web')).toMatch(/web\s+0\s+/);
     expect(await out('get', 'ingressclass')).toMatch(/skiff\s+skiff.dev\/ingress\s+<none>/);
     expect(await out('get', 'all', '-o', 'name')).toContain('deployment.apps/web');
@@ -129,7 +130,8 @@ describe.skipIf(!haveKubectl).each(stores)('kubectl with every kind on $store', 
     const text = await out('api-resources');
     for (const re of [/deployments\s+deploy\s+apps\/v1\s+true\s+Deployment/, /services\s+svc\s+v1\s+true\s+Service/, /jobs\s+batch\/v1\s+true\s+Job/,
       /horizontalpodautoscalers\s+hpa\s+autoscaling\/v2\s+true\s+HorizontalPodAutoscaler/, /ingresses\s+ing\s+networking.k8s.io\/v1\s+true\s+Ingress/,
-      /endpointslices\s+discovery.k8s.io\/v1\s+true\s+EndpointSlice/, /persistentvolumes\s+pv\s+v1\s+false\s+PersistentVolume/]) {
+      /endpointslices\s+discovery.k8s.io\/v1\s+true\s+EndpointSlice/, /persistentvolumes\s+pv\s+v1\s+false\s+PersistentVolume/,
+      /storageclasses\s+sc\s+storage.k8s.io\/v1\s+false\s+StorageClass/]) {
       expect(text).toMatch(re);
     }
   });

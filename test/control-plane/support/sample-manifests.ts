@@ -105,6 +105,12 @@ spec:
   accessModes: [ReadWriteOnce]
   resources: {requests: {storage: 1Gi}}
 ---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: fast}
+provisioner: rancher.io/local-path
+volumeBindingMode: WaitForFirstConsumer
+---
 apiVersion: v1
 kind: Endpoints
 metadata: {name: external-db}
@@ -122,6 +128,6 @@ ports: [{port: 5432}]
 export const appManifestObjects = [
   'deployment.apps/web', 'service/web', 'configmap/web-config', 'secret/web-secret', 'job.batch/migrate', 'daemonset.apps/agentd',
   'horizontalpodautoscaler.autoscaling/web', 'ingressclass.networking.k8s.io/skiff', 'ingress.networking.k8s.io/web',
-  'networkpolicy.networking.k8s.io/web-only', 'serviceaccount/web', 'persistentvolume/data-pv', 'persistentvolumeclaim/data',
+  'networkpolicy.networking.k8s.io/web-only', 'serviceaccount/web', 'persistentvolume/data-pv', 'persistentvolumeclaim/data', 'storageclass.storage.k8s.io/fast',
   'endpoints/external-db', 'endpointslice.discovery.k8s.io/external-db-1',
 ];
