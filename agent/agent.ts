@@ -13,9 +13,10 @@ import type { PodRuntime } from '../runtime/pod-runtime.js';
 import type { AgentChannel, RpcReply } from './agent-channel.js';
 import type { ComponentFetcher } from './component-fetcher.js';
 import { pressure, sampleHost, type Pressure, type PressureSample } from './node-conditions.js';
-import { describeNode, type NodeSnapshot } from './node-info.js';
+import { describeNode, FUEL_CAPACITY, type NodeSnapshot } from './node-info.js';
 import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
+import { HostPorts } from './pods/host-ports.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { serveLogs, type LogsParams } from './rpc/logs-rpc.js';
 import type { DesiredStateFile } from './state/desired-state-file.js';
@@ -50,7 +51,22 @@ export interface AgentOptions {
   memoryDir?: string;
   /** How often container usage is reported (default 15 s). */
   metricsIntervalMs?: number;
+  /** How often emptyDirs are measured against their sizeLimit (default 10 s). */
+  sizeLimitCheckIntervalMs?: number;
+  /** Where hostPorts listen when a port names no hostIP (default: nodeIP). */
+  hostPortAddress?: string;
+  /** How long one request to a hostPort may take (default 30 s). */
+  hostPortRequestTimeoutMs?: number;
+  /**
+   * Called when the node goes from no pods to run to some (true) and back (false), restored pods
+   * included: main.ts keeps warm guest workers only while there are pods. Without fuelPerSecond,
+   * the agent has the runtime measure it then (FUEL_CALIBRATION_DELAY_MS later) for its capacity.
+   */
+  onPodsDesired?: (hasPods: boolean) => void;
 }
+
+/** Measuring fuel per second stalls the agent's thread ~0.3 s: not while its first pods start. */
+export const FUEL_CALIBRATION_DELAY_MS = 5_000;
 
 /** Secrets must stay in RAM: /dev/shm is tmpfs on Linux. Elsewhere they fall back to the data dir (documented). */
 function defaultMemoryDir(node: string, dataDir: string): string {
@@ -60,9 +76,13 @@ function defaultMemoryDir(node: string, dataDir: string): string {
 
 export class Agent {
   readonly pods: PodManager;
+  /** The pods' hostPorts served on this node (host-ports.ts). */
+  readonly hostPorts: HostPorts;
   readonly #metrics: PodMetricsReporter;
   readonly #snapshot: NodeSnapshot;
   #leaseTimer: ClockTimer | undefined;
+  #calibrationTimer: ClockTimer | undefined;
+  #hasPods = false;
   #cpEpoch: string | undefined;
   #readySince: string;
   #pressure: Pressure = { memory: false, pid: false };
@@ -82,7 +102,13 @@ export class Agent {
     this.#readySince = rfc3339(options.clock.now());
     this.#pressureSince = { memory: this.#readySince, pid: this.#readySince };
     const channel = options.channel;
+    this.hostPorts = new HostPorts({
+      address: options.hostPortAddress ?? nodeIP,
+      clock: options.clock,
+      ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
+    });
     this.pods = new PodManager({
+      hostPorts: this.hostPorts,
       runtime: options.runtime,
       fetcher: options.fetcher,
       clock: options.clock,
@@ -94,6 +120,7 @@ export class Agent {
           dataDir: options.dataDir,
           memoryDir: options.memoryDir ?? defaultMemoryDir(options.node, options.dataDir),
           allowedHostPaths: options.allowedHostPaths ?? [],
+          ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
         },
       } : {}),
       reporter: {
@@ -144,6 +171,7 @@ export class Agent {
       const state = await file.load();
       if (!state || state.desired.node !== this.options.node) return false;
       this.pods.restore(state);
+      this.#notePods(state.desired.pods);
       this.options.logger.info({ generation: state.desired.generation, pods: state.desired.pods.length }, 'running the persisted desired state');
       return true;
     } catch (error) {
@@ -167,9 +195,11 @@ export class Agent {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#leaseTimer?.cancel();
+    this.#calibrationTimer?.cancel();
     this.#metrics.stop();
     await this.options.stateFile?.flushed().catch(() => undefined);
     await this.pods.stopAll(gracePeriodMs);
+    await this.hostPorts.close();
     // secrets and Memory volumes do not outlive the agent
     if (this.options.dataDir) await rm(this.options.memoryDir ?? defaultMemoryDir(this.options.node, this.options.dataDir), { recursive: true, force: true });
     await this.options.channel.close();
@@ -188,8 +218,30 @@ export class Agent {
     if (message.node !== this.options.node) return;
     if (this.pods.apply(message)) {
       this.options.logger.info({ generation: message.generation, pods: message.pods.length }, 'applied desired state');
+      this.#notePods(message.pods);
       this.#publishNodeStatus();
     }
+  }
+
+  #notePods(pods: DesiredStateMessage['pods']): void {
+    const hasPods = pods.some((p) => !p.finished);
+    if (hasPods === this.#hasPods) return;
+    this.#hasPods = hasPods;
+    try {
+      this.options.onPodsDesired?.(hasPods);
+    } catch (error) {
+      this.options.logger.warn({ err: (error as Error).message }, 'onPodsDesired failed');
+    }
+    if (hasPods && !this.#snapshot.capacity[FUEL_CAPACITY] && !this.#calibrationTimer) {
+      this.#calibrationTimer = this.options.clock.setTimeout(() => this.#addFuelCapacity(), FUEL_CALIBRATION_DELAY_MS);
+    }
+  }
+
+  #addFuelCapacity(): void {
+    const fuelPerSecond = this.options.runtime.fuelPerSecond; // measured once by the runtime, shared with cpu limits
+    if (!fuelPerSecond || this.#stopped) return;
+    this.#snapshot.capacity[FUEL_CAPACITY] = this.#snapshot.allocatable[FUEL_CAPACITY] = String(Math.round(fuelPerSecond));
+    this.#publishNodeStatus();
   }
 
   #onCpPresence(message: CpPresenceMessage): void {

@@ -3,10 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Clock } from '../api/clock.js';
+import type { Clock, ClockTimer } from '../api/clock.js';
 import { systemClock } from '../api/clock.js';
 import { SKIFF_VERSION } from '../api/version.js';
-import { measureFuelPerSecond } from '../runtime/limits/fuel-calibration.js';
 import { WasmPodRuntime } from '../runtime/wasm-pod-runtime.js';
 import { Agent } from './agent.js';
 import { ComponentFetcher } from './component-fetcher.js';
@@ -16,10 +15,13 @@ import type { BackoffOptions } from './mqtt-reconnect-backoff.js';
 import { DesiredStateFile } from './state/desired-state-file.js';
 
 /**
- * An idle agent keeps no started guest worker: a start then pays ~20-40 ms for a fresh worker,
- * which keeps an idle agent within 60 MB of RSS. `--warm-workers N` trades memory for start latency.
+ * Started guest workers kept ready while the node has pods: a container start takes one instead of
+ * paying ~20-40 ms for a fresh worker, and a worker whose guest exited cleanly is reused. Each
+ * costs ~12 MB, so an agent without pods keeps none (and stays well under 60 MB of RSS).
  */
-export const AGENT_WARM_WORKERS = 0;
+export const AGENT_WARM_WORKERS = 1;
+/** How long warm workers outlive the node's last pod: a node running one Job pod after another keeps them. */
+export const WARM_WORKERS_LINGER_MS = 60_000;
 
 export interface StartAgentOptions {
   /** mqtt://HOST:PORT of the broker */
@@ -31,19 +33,25 @@ export interface StartAgentOptions {
   logger: Logger;
   labels?: Record<string, string>;
   nodeIP?: string;
+  /** Where hostPorts listen when a port names no hostIP (default: nodeIP, else 127.0.0.1). */
+  hostPortAddress?: string;
   clock?: Clock;
-  /** Idle guest workers kept started (default 0: each costs ~12 MB of RSS on a small device). */
+  /** Idle guest workers kept started while the node has pods (default AGENT_WARM_WORKERS; none without pods). */
   warmWorkers?: number;
   leaseRenewIntervalMs?: number;
   leaseDurationSeconds?: number;
   keepaliveSeconds?: number;
   backoff?: BackoffOptions;
-  /** Measured at start when absent (about 100 ms of spinning). */
+  /** Measured (about 0.3 s of spinning) when first needed: a metered container, or the node's first pods. */
   fuelPerSecond?: number;
+  /** Called when the node goes from no pods to some (true) and back (false). */
+  onPodsDesired?: (hasPods: boolean) => void;
   /** hostPath volumes are allowed only under these prefixes. */
   allowedHostPaths?: string[];
   /** How often container usage is reported (default 15 s). */
   metricsIntervalMs?: number;
+  /** How often emptyDirs are measured against their sizeLimit (default 10 s). */
+  sizeLimitCheckIntervalMs?: number;
 }
 
 export async function startAgent(options: StartAgentOptions): Promise<Agent> {
@@ -55,7 +63,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   const credential = await ensureNodeCredential({
     server: options.server, node: options.name, bootstrapToken: options.token, dataDir: options.dataDir, logger,
   });
-  const fuelPerSecond = options.fuelPerSecond ?? measureFuelPerSecond();
+  const fuelPerSecond = options.fuelPerSecond;
   const channel = new MqttAgentChannel({
     url: options.server,
     node: options.name,
@@ -69,9 +77,11 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   });
   const runtime = new WasmPodRuntime({
     cacheDir: join(options.dataDir, 'components'),
-    fuelPerSecond,
-    warmWorkers: options.warmWorkers ?? AGENT_WARM_WORKERS,
+    ...(fuelPerSecond ? { fuelPerSecond } : {}),
+    warmWorkers: 0,
   });
+  const warmWorkers = options.warmWorkers ?? AGENT_WARM_WORKERS;
+  let cooling: ClockTimer | undefined;
   const fetcher = new ComponentFetcher({ cacheDir: join(options.dataDir, 'blobs'), token: credential });
   const agent = new Agent({
     node: options.name,
@@ -81,12 +91,21 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     clock,
     logger,
     stateFile,
-    fuelPerSecond,
+    ...(fuelPerSecond ? { fuelPerSecond } : {}),
     dataDir: options.dataDir,
+    onPodsDesired: (hasPods) => {
+      cooling?.cancel();
+      cooling = undefined;
+      if (hasPods) runtime.setWarmWorkers(warmWorkers);
+      else cooling = clock.setTimeout(() => runtime.setWarmWorkers(0), WARM_WORKERS_LINGER_MS);
+      options.onPodsDesired?.(hasPods);
+    },
     ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
     ...(options.metricsIntervalMs ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
+    ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
     ...(options.labels ? { labels: options.labels } : {}),
     ...(options.nodeIP ? { nodeIP: options.nodeIP } : {}),
+    ...(options.hostPortAddress ? { hostPortAddress: options.hostPortAddress } : {}),
     ...(options.leaseRenewIntervalMs ? { leaseRenewIntervalMs: options.leaseRenewIntervalMs } : {}),
     ...(options.leaseDurationSeconds ? { leaseDurationSeconds: options.leaseDurationSeconds } : {}),
   });

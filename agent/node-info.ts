@@ -8,6 +8,8 @@ import { SKIFF_VERSION } from '../api/version.js';
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', riscv64: 'riscv64', ppc64: 'ppc64le', s390x: 's390x' };
 
 export const KUBELET_VERSION = 'v1.32.0-skiff';
+/** Capacity entry: the fuel this node burns per CPU-second (informational; cpu limits use it). */
+export const FUEL_CAPACITY = 'skiff.dev/fuel-per-second';
 
 export interface NodeInfoOptions {
   node: string;
@@ -31,7 +33,7 @@ export function describeNode(options: NodeInfoOptions): NodeSnapshot {
     pods: String(options.maxPods),
     'ephemeral-storage': '0',
   };
-  if (options.fuelPerSecond) capacity['skiff.dev/fuel-per-second'] = String(Math.round(options.fuelPerSecond));
+  if (options.fuelPerSecond) capacity[FUEL_CAPACITY] = String(Math.round(options.fuelPerSecond));
   return {
     labels: {
       'kubernetes.io/arch': goarch,

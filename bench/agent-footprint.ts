@@ -1,5 +1,6 @@
 // Agent footprint: the resident memory of a real `skiff agent` process (spawned from dist/, joined
-// over MQTT to a control plane in another process), idle and with 1 and 10 running sleep pods.
+// over MQTT to a control plane in another process), idle and with 1 and 10 running sleep pods, and
+// how long each of those pods took to start (create -> Running, seen by a watch).
 // Usage: node dist/bench/agent-footprint.js [sampleMs=15000] [warmWorkers]. Prints JSON. Each state
 // is sampled for sampleMs: V8's memory reducer shrinks the heap only after several idle seconds,
 // so `firstMiB` is the RSS just after a change and `lastMiB` the settled one.
@@ -12,6 +13,7 @@ import type { Node } from '../api/types/node.js';
 import type { Pod } from '../api/types/pod.js';
 import { KubeClient } from '../cli/kube-client.js';
 import { readKubeconfig } from '../cli/kubeconfig-reader.js';
+import { summarize } from './percentiles.js';
 
 const sampleMs = Number(process.argv[2] ?? 15_000);
 const warmWorkers = process.argv[3];
@@ -77,20 +79,35 @@ const idle = await sampleRss(pid, sampleMs);
 const maps = await readFile(`/proc/${pid}/maps`, 'utf8');
 const nativeAddons = [...new Set(maps.split('\n').filter((l) => l.endsWith('.node')).map((l) => l.split('/').at(-1)!))];
 
-const running = async (n: number) => {
-  const res = await client.request<{ items: Pod[] }>('GET', `${PODS}?labelSelector=bench%3Dfootprint`);
-  return res.body.items.filter((p) => p.status?.phase === 'Running').length >= n;
-};
+// one watch sees every pod; each waiter resolves when its pod first reports Running
+const waiters = new Map<string, (at: number) => void>();
+const abort = new AbortController();
+const podList = await client.request<{ metadata: { resourceVersion: string } }>('GET', PODS);
+void client.watch<Pod>(`${PODS}?resourceVersion=${podList.body.metadata.resourceVersion}`, (e) => {
+  const done = waiters.get(e.object.metadata.name!);
+  if (done && e.object.status?.phase === 'Running') {
+    waiters.delete(e.object.metadata.name!);
+    done(performance.now());
+  }
+}, abort.signal);
+
+const podStartMs: number[] = [];
+/** Creates sleep pods one at a time up to `total`, each once the previous one runs. */
 async function runSleepPods(total: number): Promise<void> {
-  const existing = (await client.request<{ items: Pod[] }>('GET', `${PODS}?labelSelector=bench%3Dfootprint`)).body.items.length;
-  for (let i = existing; i < total; i++) {
+  for (let i = podStartMs.length; i < total; i++) {
+    const name = `sleep-${i}`;
+    const seen = new Promise<number>((resolve, reject) => {
+      waiters.set(name, resolve);
+      setTimeout(() => reject(new Error(`${name} not Running within 60 s`)), 60_000).unref();
+    });
+    const t0 = performance.now();
     const res = await client.request('POST', PODS, {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: `sleep-${i}`, labels: { bench: 'footprint' } },
+      apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { bench: 'footprint' } },
       spec: { nodeName: NODE, containers: [{ name: 'sleep', image: 'examples/sleep:latest' }] },
     });
-    if (res.status !== 201) throw new Error(`create sleep-${i}: HTTP ${res.status} ${res.text}`);
+    if (res.status !== 201) throw new Error(`create ${name}: HTTP ${res.status} ${res.text}`);
+    podStartMs.push((await seen) - t0);
   }
-  await until(`${total} running sleep pods`, () => running(total));
   await delay(1000);
 }
 
@@ -98,6 +115,7 @@ await runSleepPods(1);
 const onePod = await sampleRss(pid, sampleMs);
 await runSleepPods(10);
 const tenPods = await sampleRss(pid, sampleMs);
+abort.abort();
 const hwmMiB = Math.round(((await procStatusKiB(pid, 'VmHWM')) / 1024) * 10) / 10;
 
 client.close();
@@ -114,6 +132,11 @@ process.stdout.write(`${JSON.stringify({
   idleRssMiB: idle,
   oneSleepPodRssMiB: onePod,
   tenSleepPodsRssMiB: tenPods,
+  podStartMs: {
+    what: 'create -> Running seen by a watch, one pod at a time; the first one also transpiles the sleep component',
+    first: Math.round(podStartMs[0]! * 10) / 10,
+    next9: summarize(podStartMs.slice(1)),
+  },
   peakRssMiB: hwmMiB,
   nativeAddonsLoaded: nativeAddons,
   goal: { idleRssMiB: GOAL_IDLE_BYTES / 1024 / 1024, met: idle.lastMiB * 1024 * 1024 <= GOAL_IDLE_BYTES },

@@ -2,6 +2,7 @@
 import { resolve, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
+import { enableOptimizingCompiler } from './agent-jit.js';
 import { parseCount, parseLabels, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
 import { createLogger } from './logger.js';
 
@@ -113,7 +114,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--labels <k=v,...>', 'extra node labels', parseLabels)
     .option('--node-ip <ip>', 'the address reported as InternalIP')
     .option('--allow-host-path <prefix>', 'allow hostPath volumes under this directory (repeatable)', (v: string, all: string[]) => [...all, resolve(v)], [] as string[])
-    .option('--warm-workers <n>', 'idle worker threads kept ready for fast starts (default 0; each costs ~12 MB)', parseCount)
+    .option('--warm-workers <n>', 'idle worker threads kept ready for fast starts while the node has pods (default 1; each costs ~12 MB)', parseCount)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; logLevel: string }) => {
       const logger = createLogger(opts.logLevel);
@@ -121,6 +122,9 @@ export function registerClusterCommands(program: Command): void {
       const agent = await startAgent({
         server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,
         allowedHostPaths: opts.allowHostPath,
+        onPodsDesired: (hasPods) => {
+          if (hasPods) enableOptimizingCompiler(); // off until now (agent-jit.ts)
+        },
         ...(opts.warmWorkers !== undefined ? { warmWorkers: opts.warmWorkers } : {}),
         ...(opts.labels ? { labels: opts.labels } : {}),
         ...(opts.nodeIp ? { nodeIP: opts.nodeIp } : {}),

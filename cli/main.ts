@@ -1,4 +1,5 @@
 // The one `skiff` command: up, control-plane, agent, push, run.
+import './agent-jit.js'; // first: it may set V8 flags before anything else loads
 import { Command } from 'commander';
 import { SKIFF_VERSION } from '../api/version.js';
 import { registerClusterCommands } from './cluster-commands.js';

@@ -1,6 +1,7 @@
 // One bootstrap exchange: learn the API URL and CA from the control plane's retained presence (as
 // the bootstrap MQTT user), then POST the bootstrap token over HTTPS for this node's credential.
 import { request } from 'node:https';
+import * as v from 'valibot';
 import { cpPresenceMessage, type CpPresenceMessage } from '../../api/mqtt/messages.js';
 import { BOOTSTRAP_MQTT_USER, nodeCredentialPath, nodeCredentialResponse } from '../../api/mqtt/node-credential.js';
 import { topics } from '../../api/mqtt/topics.js';
@@ -35,7 +36,7 @@ export async function exchangeBootstrapToken(options: ExchangeOptions): Promise<
     throw new CredentialRefusedError(status, `credential for node ${options.node} refused (${status}): ${body.slice(0, 300)}`);
   }
   if (status !== 200 && status !== 201) throw new CredentialExchangeError(`credential exchange answered ${status}: ${body.slice(0, 300)}`);
-  return nodeCredentialResponse.parse(JSON.parse(body)).credential;
+  return v.parse(nodeCredentialResponse, JSON.parse(body)).credential;
 }
 
 function readControlPlanePresence(options: ExchangeOptions): Promise<CpPresenceMessage> {
@@ -66,7 +67,7 @@ function readControlPlanePresence(options: ExchangeOptions): Promise<CpPresenceM
     });
     client.on('message', (_topic, payload) => {
       try {
-        const presence = cpPresenceMessage.parse(JSON.parse(payload.toString('utf8')));
+        const presence = v.parse(cpPresenceMessage, JSON.parse(payload.toString('utf8')));
         if (presence.online && presence.registryUrl) finish(presence);
       } catch {
         // not a usable presence: wait for the next one

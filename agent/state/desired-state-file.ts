@@ -3,15 +3,16 @@
 // plane is unreachable runs the same pods, and never re-runs a finished one.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { z } from 'zod';
-import { desiredStateMessage, type DesiredStateMessage } from '../../api/mqtt/messages.js';
+import * as v from 'valibot';
+import { describeIssues } from '../../api/mqtt/decode-payload.js';
+import { desiredStateMessage, jsonRecord, type DesiredStateMessage } from '../../api/mqtt/messages.js';
 
-const persistedState = z.object({
+const persistedState = v.object({
   desired: desiredStateMessage,
   /** uid -> final pod status of pods that will not run again (restartPolicy Never/OnFailure done). */
-  finished: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  finished: v.optional(jsonRecord(jsonRecord(v.unknown())), () => ({})),
 });
-export type PersistedState = z.infer<typeof persistedState>;
+export type PersistedState = v.InferOutput<typeof persistedState>;
 
 /** The file exists but cannot be used: the agent starts empty and waits for its control plane. */
 export class CorruptStateFileError extends Error {
@@ -33,11 +34,15 @@ export class DesiredStateFile {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
+    let json: unknown;
     try {
-      return persistedState.parse(JSON.parse(text));
+      json = JSON.parse(text);
     } catch (error) {
       throw new CorruptStateFileError(`${this.path}: ${(error as Error).message}`, { cause: error });
     }
+    const parsed = v.safeParse(persistedState, json);
+    if (!parsed.success) throw new CorruptStateFileError(`${this.path}: ${describeIssues(parsed.issues)}`);
+    return parsed.output;
   }
 
   /**

@@ -1,209 +1,272 @@
 // Payload schemas of the node channel. One schema validates what the control plane and the agents
 // receive; anything that fails is logged and dropped by the receiver, never trusted.
-import { z } from 'zod';
+import * as v from 'valibot';
 
 export const PROTOCOL_VERSION = 1;
 
-const envelope = {
-  v: z.literal(PROTOCOL_VERSION),
-  sessionId: z.string().min(1).max(64),
-  seq: z.number().int().nonnegative(),
-  ts: z.number().int().nonnegative(), // ms since epoch, sender's clock
-  /** The sending node, filled by the agent's channel; the control plane drops a payload whose node differs from the topic's. */
-  node: z.string().optional(),
+// Valibot, not zod: it is modular, so the agent loads only the schemas and actions used here
+// (~1.3 MiB of RSS, where importing zod or zod/mini loads its whole core and locales, ~12.5 MiB;
+// docs/benchmarks.md). Its semantics as used: `v.object` strips unknown keys, `v.looseObject` keeps
+// them; a default stands for an absent key.
+
+/** A string of `min`..`max` characters (UTF-16 code units, as `String.length`). */
+const text = (min: number, max: number) => v.pipe(v.string(), v.minLength(min), v.maxLength(max));
+/** A safe integer >= 0. */
+const count = () => v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
+/** Keys `v.record` skips (it guards against prototype pollution) but JSON may validly carry. */
+const GUARDED_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
+
+/**
+ * A JSON object (never an array: `v.record` alone would take `["x"]` as `{ "0": "x" }`) with string
+ * keys and `value` values. Every key is kept, as an own data property: `v.record` drops
+ * `__proto__`, `constructor` and `prototype`, which are valid ConfigMap keys and volume or image
+ * names, so those are parsed on their own and put back without touching any prototype.
+ */
+export const jsonRecord = <T extends v.GenericSchema>(value: T) => {
+  const record = v.record(v.string(), value);
+  return v.pipe(
+    v.custom<Record<string, unknown>>(
+      (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
+      (issue) => `Invalid type: Expected Object but received ${issue.received}`,
+    ),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const input = dataset.value;
+      const parsed = v.safeParse(record, input);
+      const guarded = GUARDED_KEYS.filter((key) => Object.hasOwn(input, key))
+        .map((key) => [key, v.safeParse(value, input[key])] as const);
+      const issues = [
+        ...(parsed.issues ?? []),
+        ...guarded.flatMap(([key, result]) => (result.issues ?? []).map((issue) => ({
+          ...issue, path: [{ type: 'object', origin: 'value', input, key, value: input[key] }, ...(issue.path ?? [])],
+        }))),
+      ];
+      if (issues.length) {
+        // the whole issue (nested `issues` of unions included) as the record schema reported it
+        for (const issue of issues) addIssue(issue as Parameters<typeof addIssue>[0]);
+        return NEVER;
+      }
+      const output = parsed.output as Record<string, v.InferOutput<T>>;
+      for (const [key, result] of guarded) {
+        Object.defineProperty(output, key, { value: result.output, enumerable: true, writable: true, configurable: true });
+      }
+      return output;
+    }),
+  );
 };
 
-const stringMap = z.record(z.string(), z.string());
-const condition = z.object({
-  type: z.string(),
-  status: z.enum(['True', 'False', 'Unknown']),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-  lastTransitionTime: z.string().optional(),
-  lastHeartbeatTime: z.string().optional(),
+const envelope = {
+  v: v.literal(PROTOCOL_VERSION),
+  sessionId: text(1, 64),
+  seq: count(),
+  ts: count(), // ms since epoch, sender's clock
+  /** The sending node, filled by the agent's channel; the control plane drops a payload whose node differs from the topic's. */
+  node: v.optional(v.string()),
+};
+
+const stringMap = jsonRecord(v.string());
+const condition = v.object({
+  type: v.string(),
+  status: v.picklist(['True', 'False', 'Unknown']),
+  reason: v.optional(v.string()),
+  message: v.optional(v.string()),
+  lastTransitionTime: v.optional(v.string()),
+  lastHeartbeatTime: v.optional(v.string()),
 });
 
 /** Birth (online: true) and Will / clean shutdown (online: false). Retained. */
-export const presenceMessage = z.object({
-  v: z.literal(PROTOCOL_VERSION),
-  sessionId: z.string().min(1).max(64),
-  online: z.boolean(),
-  ts: z.number().int().nonnegative().optional(),
+export const presenceMessage = v.object({
+  v: v.literal(PROTOCOL_VERSION),
+  sessionId: text(1, 64),
+  online: v.boolean(),
+  ts: v.optional(count()),
   /** The sending node (see envelope.node). */
-  node: z.string().optional(),
-  bootId: z.string().max(64).optional(),
-  agentVersion: z.string().max(64).optional(),
-  arch: z.string().max(32).optional(),
-  os: z.string().max(32).optional(),
+  node: v.optional(v.string()),
+  bootId: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  agentVersion: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  arch: v.optional(v.pipe(v.string(), v.maxLength(32))),
+  os: v.optional(v.pipe(v.string(), v.maxLength(32))),
 });
-export type PresenceMessage = z.infer<typeof presenceMessage>;
+export type PresenceMessage = v.InferOutput<typeof presenceMessage>;
 
 /** A full node snapshot: sent after birth and whenever something in it changes. */
-export const nodeStatusMessage = z.object({
+export const nodeStatusMessage = v.object({
   ...envelope,
   labels: stringMap,
   capacity: stringMap,
   allocatable: stringMap,
-  conditions: z.array(condition),
-  addresses: z.array(z.object({ type: z.string(), address: z.string() })),
+  conditions: v.array(condition),
+  addresses: v.array(v.object({ type: v.string(), address: v.string() })),
   nodeInfo: stringMap,
   /** Generation of the desired state the agent has applied (0 = none yet). */
-  observedGeneration: z.number().int().nonnegative(),
+  observedGeneration: count(),
 });
-export type NodeStatusMessage = z.infer<typeof nodeStatusMessage>;
+export type NodeStatusMessage = v.InferOutput<typeof nodeStatusMessage>;
 
-export const leaseMessage = z.object({
+export const leaseMessage = v.object({
   ...envelope,
-  renewTime: z.string(), // RFC 3339 with microseconds, like Lease.spec.renewTime
-  leaseDurationSeconds: z.number().int().positive(),
+  renewTime: v.string(), // RFC 3339 with microseconds, like Lease.spec.renewTime
+  leaseDurationSeconds: v.pipe(v.number(), v.safeInteger(), v.gtValue(0)),
 });
-export type LeaseMessage = z.infer<typeof leaseMessage>;
+export type LeaseMessage = v.InferOutput<typeof leaseMessage>;
 
 /** Where an agent finds a container's component: by digest from the registry, or why not. */
-export const imageResolution = z.union([
-  z.object({ digest: z.string().regex(/^sha256:[0-9a-f]{64}$/), url: z.string() }),
-  z.object({ error: z.string() }),
+export const imageResolution = v.union([
+  v.object({ digest: v.pipe(v.string(), v.regex(/^sha256:[0-9a-f]{64}$/)), url: v.string() }),
+  v.object({ error: v.string() }),
 ]);
-export type ImageResolution = z.infer<typeof imageResolution>;
+export type ImageResolution = v.InferOutput<typeof imageResolution>;
 
 /** One pod as the agent must run it: the whole Pod object (status excluded) plus resolved images. */
-export const desiredPod = z.object({
-  pod: z.object({
-    apiVersion: z.literal('v1'),
-    kind: z.literal('Pod'),
-    metadata: z.object({ name: z.string(), namespace: z.string(), uid: z.string() }).passthrough(),
-    spec: z.object({ containers: z.array(z.object({ name: z.string(), image: z.string() }).passthrough()).min(1) }).passthrough(),
-  }).passthrough(),
-  podIP: z.string().optional(),
+export const desiredPod = v.object({
+  pod: v.looseObject({
+    apiVersion: v.literal('v1'),
+    kind: v.literal('Pod'),
+    metadata: v.looseObject({ name: v.string(), namespace: v.string(), uid: v.string() }),
+    spec: v.looseObject({ containers: v.pipe(v.array(v.looseObject({ name: v.string(), image: v.string() })), v.minLength(1)) }),
+  }),
+  podIP: v.optional(v.string()),
   /** image reference (as written in the spec) -> where to get it */
-  images: z.record(z.string(), imageResolution),
+  images: jsonRecord(imageResolution),
   /**
    * The pod has ended for good (Succeeded or Failed): `pod` carries only its identity and container
    * names. The agent keeps what it has (logs, final status) and never starts it. Keeps a node's
    * desired state small however many finished pods (Jobs) it holds.
    */
-  finished: z.boolean().optional(),
+  finished: v.optional(v.boolean()),
+  /**
+   * The pod's persistentVolumeClaim volumes whose claims are bound: pod volume name -> the
+   * PersistentVolume and its directory on the node (hostPath/local path), or why it cannot be
+   * mounted. A claim not bound yet is absent: the agent waits for it (the pod stays Pending).
+   */
+  persistentVolumes: v.optional(jsonRecord(v.object({ volumeName: v.string(), path: v.optional(v.string()), error: v.optional(v.string()) }))),
 });
-export type DesiredPod = z.infer<typeof desiredPod>;
+export type DesiredPod = v.InferOutput<typeof desiredPod>;
 
 /** A ConfigMap or Secret a pod of the node references (Secret `data` values are base64, as in the API). */
-export const configData = z.object({
-  namespace: z.string(),
-  name: z.string(),
-  data: z.record(z.string(), z.string()).default({}),
+export const configData = v.object({
+  namespace: v.string(),
+  name: v.string(),
+  data: v.optional(jsonRecord(v.string()), () => ({})),
   /** ConfigMap binaryData (base64). */
-  binaryData: z.record(z.string(), z.string()).optional(),
+  binaryData: v.optional(jsonRecord(v.string())),
 });
-export type ConfigData = z.infer<typeof configData>;
+export type ConfigData = v.InferOutput<typeof configData>;
 
 /** The full desired state of one node. Retained; agents apply only a newer generation. */
-export const desiredStateMessage = z.object({
-  v: z.literal(PROTOCOL_VERSION),
-  node: z.string(),
-  generation: z.number().int().nonnegative(),
-  cpEpoch: z.string(),
-  ts: z.number().int().nonnegative(),
-  pods: z.array(desiredPod),
+export const desiredStateMessage = v.object({
+  v: v.literal(PROTOCOL_VERSION),
+  node: v.string(),
+  generation: count(),
+  cpEpoch: v.string(),
+  ts: count(),
+  pods: v.array(desiredPod),
   /** The ConfigMaps the node's pods reference (env, envFrom, volumes); missing ones are absent. */
-  configMaps: z.array(configData).optional(),
+  configMaps: v.optional(v.array(configData)),
   /** The Secrets the node's pods reference: sent only to nodes running such pods; agents keep them in memory. */
-  secrets: z.array(configData).optional(),
+  secrets: v.optional(v.array(configData)),
+  /**
+   * Node paths (under the local-path prefix, api/local-path.ts) of the PersistentVolumes this node
+   * keeps. The agent removes its other local-path directories; absent (an older control plane):
+   * it removes nothing.
+   */
+  localVolumes: v.optional(v.array(v.string())),
 });
-export type DesiredStateMessage = z.infer<typeof desiredStateMessage>;
+export type DesiredStateMessage = v.InferOutput<typeof desiredStateMessage>;
 
-export const podStatusMessage = z.object({
+export const podStatusMessage = v.object({
   ...envelope,
-  uid: z.string(),
-  name: z.string(),
-  namespace: z.string(),
+  uid: v.string(),
+  name: v.string(),
+  namespace: v.string(),
   /** The pod is gone from the node: every container has stopped after a delete. */
-  removed: z.boolean().default(false),
-  status: z.object({
-    phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']),
-    conditions: z.array(condition.extend({ lastProbeTime: z.string().nullable().optional() })).optional(),
-    message: z.string().optional(),
-    reason: z.string().optional(),
-    hostIP: z.string().optional(),
-    podIP: z.string().optional(),
-    podIPs: z.array(z.object({ ip: z.string() })).optional(),
-    startTime: z.string().optional(),
-    containerStatuses: z.array(z.record(z.string(), z.unknown())).optional(),
-    initContainerStatuses: z.array(z.record(z.string(), z.unknown())).optional(),
+  removed: v.optional(v.boolean(), false),
+  status: v.object({
+    phase: v.picklist(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']),
+    conditions: v.optional(v.array(v.object({ ...condition.entries, lastProbeTime: v.optional(v.nullable(v.string())) }))),
+    message: v.optional(v.string()),
+    reason: v.optional(v.string()),
+    hostIP: v.optional(v.string()),
+    podIP: v.optional(v.string()),
+    podIPs: v.optional(v.array(v.object({ ip: v.string() }))),
+    startTime: v.optional(v.string()),
+    containerStatuses: v.optional(v.array(jsonRecord(v.unknown()))),
+    initContainerStatuses: v.optional(v.array(jsonRecord(v.unknown()))),
   }),
 });
-export type PodStatusMessage = z.infer<typeof podStatusMessage>;
+export type PodStatusMessage = v.InferOutput<typeof podStatusMessage>;
 
 /** Something worth a core/v1 Event (Pulled, Started, Failed, BackOff, Killing...). */
-export const eventMessage = z.object({
+export const eventMessage = v.object({
   ...envelope,
-  involvedObject: z.object({
-    kind: z.string(),
-    name: z.string(),
-    namespace: z.string().optional(),
-    uid: z.string().optional(),
-    fieldPath: z.string().optional(),
+  involvedObject: v.object({
+    kind: v.string(),
+    name: v.string(),
+    namespace: v.optional(v.string()),
+    uid: v.optional(v.string()),
+    fieldPath: v.optional(v.string()),
   }),
-  type: z.enum(['Normal', 'Warning']),
-  reason: z.string().max(128),
-  message: z.string().max(4096),
+  type: v.picklist(['Normal', 'Warning']),
+  reason: v.pipe(v.string(), v.maxLength(128)),
+  message: v.pipe(v.string(), v.maxLength(4096)),
 });
-export type EventMessage = z.infer<typeof eventMessage>;
+export type EventMessage = v.InferOutput<typeof eventMessage>;
 
 const usage = {
   /** CPU over the window: fuel consumed / fuel per second / window, in thousandths of a core. */
-  cpuMillicores: z.number().nonnegative(),
+  cpuMillicores: v.pipe(v.number(), v.finite(), v.minValue(0)),
   /** Linear memory of the guests, where the runtime knows it. */
-  memoryBytes: z.number().int().nonnegative().optional(),
+  memoryBytes: v.optional(count()),
 };
 
 /** What the node's guests used over the last window (QoS 0, not retained; a lost one is replaced by the next). */
-export const nodeMetricsMessage = z.object({
+export const nodeMetricsMessage = v.object({
   ...envelope,
   /** The window the usage was measured over, ending at `ts`. */
-  windowMs: z.number().int().positive(),
+  windowMs: v.pipe(v.number(), v.safeInteger(), v.gtValue(0)),
   /** The node as a whole: its guests' CPU, and the device's used memory. */
-  usage: z.object(usage),
-  pods: z.array(z.object({
-    uid: z.string(),
-    namespace: z.string(),
-    name: z.string(),
-    containers: z.array(z.object({ name: z.string(), ...usage })),
+  usage: v.object(usage),
+  pods: v.array(v.object({
+    uid: v.string(),
+    namespace: v.string(),
+    name: v.string(),
+    containers: v.array(v.object({ name: v.string(), ...usage })),
   })),
 });
-export type NodeMetricsMessage = z.infer<typeof nodeMetricsMessage>;
+export type NodeMetricsMessage = v.InferOutput<typeof nodeMetricsMessage>;
 
-export const rpcRequestMessage = z.object({
-  v: z.literal(PROTOCOL_VERSION),
-  id: z.string().min(1).max(64),
+export const rpcRequestMessage = v.object({
+  v: v.literal(PROTOCOL_VERSION),
+  id: text(1, 64),
   /** Absolute deadline, ms since epoch; the agent drops requests past it. */
-  deadline: z.number().int().nonnegative(),
-  params: z.record(z.string(), z.unknown()),
+  deadline: count(),
+  params: jsonRecord(v.unknown()),
   /** The caller's cpInstance: the agent answers on `rpc/res/{replyTo}` (the request topic does not say). */
-  replyTo: z.string().regex(/^[A-Za-z0-9._-]{1,253}$/).optional(),
+  replyTo: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,253}$/))),
 });
-export type RpcRequestMessage = z.infer<typeof rpcRequestMessage>;
+export type RpcRequestMessage = v.InferOutput<typeof rpcRequestMessage>;
 
-export const rpcResponseMessage = z.object({
-  v: z.literal(PROTOCOL_VERSION),
-  id: z.string().min(1).max(64),
-  seq: z.number().int().nonnegative(),
-  done: z.boolean(),
-  data: z.unknown().optional(),
-  error: z.object({ code: z.number().int(), message: z.string() }).optional(),
+export const rpcResponseMessage = v.object({
+  v: v.literal(PROTOCOL_VERSION),
+  id: text(1, 64),
+  seq: count(),
+  done: v.boolean(),
+  data: v.optional(v.unknown()),
+  error: v.optional(v.object({ code: v.pipe(v.number(), v.safeInteger()), message: v.string() })),
 });
-export type RpcResponseMessage = z.infer<typeof rpcResponseMessage>;
+export type RpcResponseMessage = v.InferOutput<typeof rpcResponseMessage>;
 
 /** The control plane's presence (and Will). Retained. A new epoch makes agents republish status. */
-export const cpPresenceMessage = z.object({
-  v: z.literal(PROTOCOL_VERSION),
-  online: z.boolean(),
-  epoch: z.string(),
+export const cpPresenceMessage = v.object({
+  v: v.literal(PROTOCOL_VERSION),
+  online: v.boolean(),
+  epoch: v.string(),
   /** Base URL of the component registry (HTTPS), when online. */
-  registryUrl: z.string().optional(),
+  registryUrl: v.optional(v.string()),
   /** PEM of the CA that signed the registry's certificate. Components are pinned by digest anyway. */
-  caCert: z.string().optional(),
+  caCert: v.optional(v.string()),
 });
-export type CpPresenceMessage = z.infer<typeof cpPresenceMessage>;
+export type CpPresenceMessage = v.InferOutput<typeof cpPresenceMessage>;
 
 /** Largest payload either side accepts (bytes). */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;

@@ -3,15 +3,15 @@
 // control plane's presence, to learn the API URL and CA), then POSTs the token to
 // `nodeCredentialPath(node)` over HTTPS and gets its own credential: from then on it is
 // username = node name, password = that credential, and the bootstrap token no longer works for it.
-import { z } from 'zod';
+import * as v from 'valibot';
 
 /** Not a valid node name for the exchange: no node can hold the bootstrap identity's topics. */
 export const BOOTSTRAP_MQTT_USER = 'skiff-bootstrap';
 
 export const nodeCredentialPath = (node: string) => `/skiff/v1/node-credentials/${encodeURIComponent(node)}`;
 
-export const nodeCredentialResponse = z.object({
-  node: z.string(),
-  credential: z.string().min(16),
+export const nodeCredentialResponse = v.object({
+  node: v.string(),
+  credential: v.pipe(v.string(), v.minLength(16)),
 });
-export type NodeCredentialResponse = z.infer<typeof nodeCredentialResponse>;
+export type NodeCredentialResponse = v.InferOutput<typeof nodeCredentialResponse>;

@@ -30,4 +30,14 @@ describe('DesiredStateFile', () => {
     await writeFile(join(dir, 's.json'), '{"desired": 1');
     await expect(new DesiredStateFile(join(dir, 's.json')).load()).rejects.toBeInstanceOf(CorruptStateFileError);
   });
+
+  it('refuses a file that does not match the schema, saying where, and defaults the finished pods', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skiff-state-'));
+    await writeFile(join(dir, 'bad.json'), JSON.stringify({ desired: { v: 1, node: 'n1' } }));
+    const bad = new DesiredStateFile(join(dir, 'bad.json')).load();
+    await expect(bad).rejects.toBeInstanceOf(CorruptStateFileError);
+    await expect(bad).rejects.toThrow(/bad\.json: Invalid key: Expected "generation" but received undefined at desired\.generation/);
+    await writeFile(join(dir, 'old.json'), JSON.stringify({ desired: desired(4) }));
+    expect(await new DesiredStateFile(join(dir, 'old.json')).load()).toEqual({ desired: desired(4), finished: {} });
+  });
 });

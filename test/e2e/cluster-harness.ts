@@ -37,6 +37,7 @@ export interface ClusterOptions {
   nodeMonitorGracePeriodMs?: number;
   nodeMonitorCheckIntervalMs?: number;
   agentMetricsIntervalMs?: number;
+  agentSizeLimitCheckIntervalMs?: number;
   /** Default: the embedded broker. */
   broker?: E2eBroker;
 }
@@ -57,6 +58,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
     ...(options.agentMetricsIntervalMs ? { agentMetricsIntervalMs: options.agentMetricsIntervalMs } : {}),
+    ...(options.agentSizeLimitCheckIntervalMs ? { agentSizeLimitCheckIntervalMs: options.agentSizeLimitCheckIntervalMs } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;

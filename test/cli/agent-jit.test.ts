@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+// Runs dist/cli/agent-jit.js in a fresh node (V8 flags are per process) with argv like `skiff ARG`,
+// spins a hot function before and after enableOptimizingCompiler(), and returns V8's --trace-opt log.
+async function traceOpt(subcommand: string): Promise<{ before: string; after: string }> {
+  const url = pathToFileURL(resolve('dist/cli/agent-jit.js')).href;
+  const script = `
+    const { enableOptimizingCompiler } = await import(${JSON.stringify(url)});
+    const spin = () => { let s = 0; for (let i = 0; i < 1e6; i++) s = (s * 31 + i) | 0; return s; };
+    for (let k = 0; k < 50; k++) spin();
+    console.log('--- enabling');
+    enableOptimizingCompiler();
+    for (let k = 0; k < 50; k++) spin();`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--trace-opt', '--input-type=module', '-e', script, 'skiff', subcommand]);
+  const [before = '', after = ''] = stdout.split('--- enabling');
+  return { before, after };
+}
+
+const optimizedSpin = /completed (compiling|optimizing).*JSFunction spin/;
+
+describe('skiff agent and V8\'s optimizing compiler', () => {
+  it('keeps it off for the agent until its node has pods, then on', async () => {
+    const { before, after } = await traceOpt('agent');
+    expect(before).not.toMatch(optimizedSpin);
+    expect(after).toMatch(optimizedSpin);
+  });
+
+  it('leaves it on for every other subcommand', async () => {
+    const { before } = await traceOpt('control-plane');
+    expect(before).toMatch(optimizedSpin);
+  });
+});
