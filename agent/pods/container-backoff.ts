@@ -20,6 +20,11 @@ export interface BackoffContext {
 /** Updates the slot's state for the wait, reports it, and resolves when the next attempt may start. */
 export function backOff(slot: ContainerSlot, ctx: BackoffContext): Promise<void> {
   const pulling = slot.state.waiting !== undefined; // it never started this round
+  if (pulling && slot.retrySoon) {
+    // what it waited for may have come with a desired state that arrived before this back-off
+    slot.retrySoon = false;
+    return Promise.resolve();
+  }
   let delayMs: number;
   if (pulling) {
     delayMs = restartDelayMs(slot.pullFailures);
@@ -36,7 +41,8 @@ export function backOff(slot: ContainerSlot, ctx: BackoffContext): Promise<void>
   if (pulling) {
     const reason = slot.state.waiting?.reason === 'ErrImagePull' ? 'ImagePullBackOff' : slot.state.waiting!.reason!;
     slot.state = { waiting: { reason, message: slot.state.waiting?.message ?? reason } };
-    ctx.onEvent('Normal', 'BackOff', `Back-off pulling image "${slot.spec.image}"`, slot.fieldPath);
+    // config and volume waits (CreateContainerConfigError, ContainerCreating) already had their event
+    if (reason === 'ImagePullBackOff') ctx.onEvent('Normal', 'BackOff', `Back-off pulling image "${slot.spec.image}"`, slot.fieldPath);
   } else {
     slot.lastState = slot.state;
     slot.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${slot.name} pod=${podRef}` } };

@@ -28,6 +28,14 @@ export class ContainerSlot {
   probeKilled = false;
   /** Cuts a back-off short (set while waiting). */
   retryNow: (() => void) | undefined;
+  /** A retry was asked for before the back-off began: the next pull/config/volume back-off is skipped. */
+  retrySoon = false;
+
+  /** Retries a waiting container now, or as soon as it starts waiting (a newer desired state came). */
+  retry(): void {
+    if (this.retryNow) this.retryNow();
+    else this.retrySoon = true;
+  }
   #runs = 0;
   #settle: (() => void) | undefined;
   /** Resolves when the current run has been fully recorded. */

@@ -99,7 +99,7 @@ export class PodWorker {
       }
       // an image that could not be resolved before may resolve now; a missing ConfigMap/Secret may exist now
       const waiting = slot.state.waiting?.reason;
-      if (waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff' || waiting === 'CreateContainerConfigError' || waiting === 'ContainerCreating') slot.retryNow?.();
+      if (waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff' || waiting === 'CreateContainerConfigError' || waiting === 'ContainerCreating') slot.retry();
     }
     if (!before.metadata.deletionTimestamp && this.pod.metadata.deletionTimestamp) void this.terminate(this.#graceMs());
   }
@@ -284,6 +284,7 @@ export class PodWorker {
       return 128;
     }
     slot.running = running;
+    this.deps.onEvent('Normal', 'Created', `Created container ${slot.name}`, slot.fieldPath);
     if (running.handleHttp) this.#network.serveHttp(spec.id, slot.spec, (request, ms) => running.handleHttp!(request, ms), slot.fieldPath);
     slot.state = { running: { startedAt: rfc3339(running.startedAt.getTime()) } };
     this.#startProbes(slot, running, spec);
