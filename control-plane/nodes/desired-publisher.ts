@@ -173,11 +173,13 @@ export class DesiredPublisher {
     const refs: ConfigRefs = { configMaps: new Set(), secrets: new Set() };
     const volumeRefs = new Set<string>();
     this.#volumeRefs.set(node, volumeRefs); // filled before each read: a change during this publish republishes
+    const hasPodCIDR = Boolean((await resources.get<Node>(resourceTypes.nodes, undefined, node).catch(() => undefined))?.spec?.podCIDR);
     for (const pod of list.items.sort((a, b) => (a.metadata.uid! < b.metadata.uid! ? -1 : 1))) {
       if (isTerminalPhase(pod.status?.phase)) {
         pods.push(finishedView(pod));
         continue;
       }
+      if (hasPodCIDR && awaitsPodIP(pod)) continue; // the scheduler is giving it an address: start it with one
       podConfigRefs(pod, refs);
       const images: Record<string, ImageResolution> = {};
       for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
@@ -234,4 +236,14 @@ export class DesiredPublisher {
     }
     return out;
   }
+}
+
+/**
+ * A pod bound to a node with a pod CIDR that has no address yet and has never run there (e.g. one
+ * created with spec.nodeName, or a DaemonSet's): the agent gets it once the scheduler gave it one,
+ * as a kubelet starts a pod only with its sandbox's IP.
+ */
+function awaitsPodIP(pod: Pod): boolean {
+  return !pod.metadata.annotations?.[POD_IP_ANNOTATION] && !pod.metadata.deletionTimestamp
+    && !pod.status?.containerStatuses?.length && !pod.status?.initContainerStatuses?.length;
 }

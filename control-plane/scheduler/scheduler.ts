@@ -5,7 +5,7 @@ import type { Clock } from '../../api/clock.js';
 import { rfc3339 } from '../../api/clock.js';
 import { NotFoundError } from '../../api/errors.js';
 import type { Node } from '../../api/types/node.js';
-import type { Pod } from '../../api/types/pod.js';
+import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
 import { WorkQueue } from '../controllers/work-queue.js';
 import type { EventRecorder } from '../events/event-recorder.js';
 import { freePodIP } from '../nodes/pod-cidr.js';
@@ -56,6 +56,7 @@ export class Scheduler {
         if (type === 'DELETED') this.#nodes.delete(node.metadata.name!);
         else if (type !== 'BOOKMARK' && type !== 'ERROR') this.#nodes.set(node.metadata.name!, node);
         for (const key of this.#unschedulable) this.#queue.add(key);
+        for (const [key, pod] of this.#pods) if (pod.spec.nodeName === node.metadata.name && this.#needsPodIP(pod)) this.#queue.add(key);
       }, restart('node', watchNodes)));
     };
     const watchPods = () => {
@@ -67,6 +68,8 @@ export class Scheduler {
           this.#unschedulable.delete(key);
           this.#lastFailure.delete(key);
           if (wasBound) for (const k of this.#unschedulable) this.#queue.add(k);
+          // its address is free again: a pod of that node waiting for one may have it
+          if (wasBound) for (const [k, p] of this.#pods) if (p.spec.nodeName === wasBound && this.#needsPodIP(p)) this.#queue.add(k);
           return;
         }
         if (type === 'BOOKMARK' || type === 'ERROR') return;
@@ -96,12 +99,10 @@ export class Scheduler {
     return this.#queue.idle();
   }
 
-  /** DaemonSet pods are bound by their controller and still need an address. (Pods with spec.nodeName
-   * in their manifest keep the agent-side behaviour they had: an address added after the agent started
-   * one upsets agent-autonomy.test.ts; to be looked at.) */
+  /** Pods bound without the scheduler (a DaemonSet's, or created with spec.nodeName) still need an address. */
   #needsPodIP(pod: Pod): boolean {
-    return pod.metadata.ownerReferences?.some((r) => r.controller && r.kind === 'DaemonSet') === true && Boolean(pod.spec.nodeName) && !pod.metadata.annotations?.[POD_IP_ANNOTATION] && !pod.metadata.deletionTimestamp
-      && Boolean(this.#nodes.get(pod.spec.nodeName!)?.spec.podCIDR);
+    return Boolean(pod.spec.nodeName) && !pod.metadata.annotations?.[POD_IP_ANNOTATION] && !pod.metadata.deletionTimestamp
+      && !isTerminalPhase(pod.status?.phase) && Boolean(this.#nodes.get(pod.spec.nodeName!)?.spec.podCIDR);
   }
 
   #needsScheduling(pod: Pod): boolean {
@@ -163,7 +164,17 @@ export class Scheduler {
     const node = this.#nodes.get(pod.spec.nodeName!)!;
     const usedIPs = [...this.#pods.values()].filter((p) => p.spec.nodeName === node.metadata.name).map((p) => p.metadata.annotations?.[POD_IP_ANNOTATION]);
     const podIP = freePodIP(node.spec.podCIDR!, usedIPs);
-    if (!podIP) return;
+    if (!podIP) {
+      const message = `no free pod IP in ${node.spec.podCIDR} on node ${node.metadata.name}`;
+      if (this.#lastFailure.get(key) !== message) {
+        this.#lastFailure.set(key, message);
+        this.options.events.record({
+          involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! },
+          type: 'Warning', reason: 'FailedCreatePodSandBox', component: 'default-scheduler', message,
+        });
+      }
+      return;
+    }
     try {
       const updated = await this.options.resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!, (p) =>
         p.metadata.annotations?.[POD_IP_ANNOTATION] || p.metadata.deletionTimestamp ? undefined

@@ -131,4 +131,14 @@ describe.each(e2eBrokers('config and volumes e2e'))('pod config and volumes on t
     expect(running.status?.phase).toBe('Running'); // updated in place: not restarted
     expect(running.status?.containerStatuses?.[0]?.restartCount).toBe(0);
   });
+
+  it('gives a pod created with spec.nodeName its address before it starts (status.podIP, fieldRef)', async () => {
+    const done = await run('static-ip', {
+      nodeName: 'node-1',
+      containers: [{ name: 'main', image: 'examples/hello:latest', args: ['$(POD_IP)'], env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] }],
+    });
+    expect(done.status?.phase).toBe('Succeeded');
+    expect(done.status?.podIP).toMatch(/^10\.42\.\d+\.\d+$/);
+    expect(await logs('static-ip')).toContain(done.status!.podIP!);
+  });
 });

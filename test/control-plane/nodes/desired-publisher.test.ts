@@ -6,6 +6,7 @@ import type { NodeChannel } from '../../../control-plane/node-channel/node-chann
 import { DesiredPublisher } from '../../../control-plane/nodes/desired-publisher.js';
 import { ComponentRegistry } from '../../../control-plane/registry/component-registry.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
+import { aNode } from '../../support/builders.js';
 import { aPod, openTestResources, type TestResources } from '../support/test-resources.js';
 
 /** Records what would go out over MQTT (a stand-in for the channel in a unit test of the publisher). */
@@ -55,5 +56,34 @@ describe('DesiredPublisher', () => {
     expect(running.finished).toBeUndefined();
     expect(running.pod.spec['restartPolicy']).toBe('Always');
     expect(Buffer.byteLength(JSON.stringify(message))).toBeLessThan(MAX_PAYLOAD_BYTES);
+  });
+
+  it('holds back a pod bound to a node with a pod CIDR until it has an address, unless it already ran', async () => {
+    t = await openTestResources();
+    const node = aNode('n1');
+    expect(node.spec.podCIDR).toBeTruthy();
+    await t.resources.create(resourceTypes.nodes, node);
+    await t.resources.create(resourceTypes.pods, aPod('static', { nodeName: 'n1' }));
+    await t.resources.create(resourceTypes.pods, aPod('ran', { nodeName: 'n1' }));
+    await t.resources.mutate<Pod>(resourceTypes.pods, 'default', 'ran', (p) => ({ ...p, status: { ...p.status, phase: 'Running', containerStatuses: [{ name: 'main', ready: true, restartCount: 0, image: 'x', imageID: '', state: { running: {} } }] } }), { subresource: 'status' });
+    const channel = recordingChannel();
+    publisher = new DesiredPublisher({
+      resources: t.resources, channel, registry: new ComponentRegistry(t.store, '/nonexistent'), registryUrl: 'https://cp',
+      cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
+    });
+    await publisher.start();
+    const names = async (done: (names: string[]) => boolean) => {
+      for (let i = 0; i < 100; i++) {
+        await publisher!.idle();
+        const last = channel.published.at(-1)?.pods.map((p) => p.pod.metadata.name).sort();
+        if (last && done(last)) return last;
+        await new Promise((r) => setImmediate(r));
+      }
+      throw new Error(`not published: ${JSON.stringify(channel.published.at(-1)?.pods.map((p) => p.pod.metadata.name))}`);
+    };
+    expect(await names((n) => n.includes('ran'))).toEqual(['ran']);
+    await t.resources.mutate<Pod>(resourceTypes.pods, 'default', 'static', (p) => ({ ...p, metadata: { ...p.metadata, annotations: { 'skiff.dev/pod-ip': '10.42.1.9' } } }));
+    expect(await names((n) => n.includes('static'))).toEqual(['ran', 'static']);
+    expect(channel.published.at(-1)!.pods.find((p) => p.pod.metadata.name === 'static')!.podIP).toBe('10.42.1.9');
   });
 });

@@ -35,6 +35,7 @@ describe('desired state: persistent volumes', () => {
     });
     const pod = aPod('db', { nodeName: 'n1' });
     pod.spec.volumes = [{ name: 'store', persistentVolumeClaim: { claimName: 'data' } }];
+    pod.metadata.annotations = { 'skiff.dev/pod-ip': '10.42.1.5' }; // as the scheduler gives it
     await resources.create(resourceTypes.pods, pod);
     await publisher.start();
     const latest = async (node: string, done: (m: DesiredStateMessage) => boolean) => {
