@@ -23,6 +23,12 @@ export function validatePod(pod: Pod): StatusCause[] {
       for (const m of checkDns1123Label(v.name)) causes.push(invalid(f, v.name, m));
       volumeNames.add(v.name);
     }
+    const sizeLimit = (v?.emptyDir as { sizeLimit?: unknown } | undefined)?.sizeLimit;
+    if (sizeLimit !== undefined) {
+      const q = typeof sizeLimit === 'string' ? parseQuantity(sizeLimit) : typeof sizeLimit === 'number' ? sizeLimit : undefined;
+      if (q === undefined) causes.push(invalid(`spec.volumes[${i}].emptyDir.sizeLimit`, sizeLimit, quantityErrorMessage));
+      else if (q < 0) causes.push(invalid(`spec.volumes[${i}].emptyDir.sizeLimit`, sizeLimit, 'must be greater than or equal to 0'));
+    }
   });
   const containerNames = new Set<string>();
   if (!Array.isArray(spec.containers) || spec.containers.length === 0) causes.push(required('spec.containers'));

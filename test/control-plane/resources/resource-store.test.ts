@@ -58,12 +58,14 @@ describe('ResourceStore create', () => {
     input.spec.restartPolicy = 'Sometimes' as never;
     input.spec.containers[0]!.ports = [{ containerPort: 70000 }];
     input.spec.containers[0]!.resources = { limits: { cpu: 'lots' } };
+    input.spec.volumes = [{ name: 'scratch', emptyDir: { sizeLimit: 'a lot' } }];
     const err = (await t.resources.create(pods, input).catch((e: unknown) => e)) as ValidationError;
     expect(err).toBeInstanceOf(ValidationError);
     const fields = err.causes.map((c) => c.field);
     expect(fields).toEqual(expect.arrayContaining([
       'metadata.name', 'spec.containers[1].name', 'spec.containers[1].image', 'spec.restartPolicy',
       'spec.containers[0].ports[0].containerPort', 'spec.containers[0].resources.limits[cpu]',
+      'spec.volumes[0].emptyDir.sizeLimit',
     ]));
     expect(err.causes.find((c) => c.field === 'spec.containers[1].image')?.message).toBe('Required value');
     expect(err.causes.find((c) => c.field === 'spec.containers[1].name')?.reason).toBe('FieldValueDuplicate');
