@@ -162,7 +162,8 @@ describe('httpGet and tcpSocket probes on the agent (pod network)', () => {
     await create(listener('tcp-closed', 7001));
     const ready = await waitFor<Pod>(cluster.client, byName(PODS, 'tcp-ready'), (e) => condition(e.object, 'Ready') === 'True', 30_000);
     expect(containerStatus(ready, 'main')?.ready).toBe(true);
-    expect(await logs('tcp-ready')).toContain('listening on 7000');
+    // the guest prints after it listens: the line may reach the log just after the probe succeeded
+    await poll('the listening line in the log', async () => (await logs('tcp-ready')).includes('listening on 7000'), { timeoutMs: 10_000, intervalMs: 50 });
     const closed = await waitFor<Pod>(cluster.client, byName(PODS, 'tcp-closed'), (e) => e.object.status?.phase === 'Running' && !!e.object.status.podIP, 30_000);
     const unhealthy = await event('tcp-closed', 'Unhealthy');
     expect(unhealthy.message).toBe(`Readiness probe failed: dial tcp ${closed.status!.podIP}:7001: connect: connection refused`);
