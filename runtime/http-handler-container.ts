@@ -100,9 +100,12 @@ export class HttpHandlerContainer implements RunningContainer {
     const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, gracePeriodMs))));
     if (this.#active.size > 0) await Promise.race([idle, graceOver]);
     clearTimeout(timer);
-    const forced = [...this.#active];
+    const active = [...this.#active];
+    // requests already answered (e.g. failed by their timeout, their instance still being
+    // terminated) were not in flight: only the unanswered ones make the stop a kill
+    const forced = active.filter((pending) => !pending.settled);
     for (const pending of forced) this.#fail(pending, `container ${this.id} stopped before the handler responded`);
-    await Promise.all(forced.map((pending) => pending.run?.terminate()));
+    await Promise.all(active.map((pending) => pending.run?.terminate()));
     const exit = forced.length === 0 ? { exitCode: 0, reason: 'Completed' as const } : { ...killed(), message: `stopped with ${forced.length} request(s) in flight` };
     this.#finished = { ...exit, startedAt: this.startedAt, finishedAt: new Date() };
     this.#settleExit(this.#finished);
