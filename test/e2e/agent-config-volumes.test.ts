@@ -124,8 +124,10 @@ describe.each(e2eBrokers('config and volumes e2e'))('pod config and volumes on t
     const merge = { 'content-type': 'application/merge-patch+json' };
     await cluster.client.request('PATCH', `${NS}/configmaps/settings`, { data: { 'greeting.txt': 'changed', added: 'new key' } }, merge);
     await cluster.client.request('PATCH', `${NS}/secrets/creds`, { data: { password: Buffer.from('rotated').toString('base64') } }, merge);
-    await poll('configMap file rewritten', () => existsSync(cfgFile) && readFileSync(cfgFile, 'utf8') === 'changed', { timeoutMs: 20_000, intervalMs: 50 });
-    expect(readFileSync(join(cfgFile, '..', 'added'), 'utf8')).toBe('new key');
+    const added = join(cfgFile, '..', 'added');
+    // the files of a volume are rewritten one after the other: wait for both
+    await poll('configMap files rewritten', () => existsSync(cfgFile) && readFileSync(cfgFile, 'utf8') === 'changed'
+      && existsSync(added) && readFileSync(added, 'utf8') === 'new key', { timeoutMs: 20_000, intervalMs: 50 });
     await poll('secret file rewritten', () => { const f = secretFile(); return f && readFileSync(f, 'utf8') === 'rotated'; }, { timeoutMs: 20_000, intervalMs: 50 });
     const running = (await cluster.client.request<Pod>('GET', `${PODS}/live-config`)).body;
     expect(running.status?.phase).toBe('Running'); // updated in place: not restarted
