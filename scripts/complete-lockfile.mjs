@@ -1,9 +1,20 @@
 // Adds package-lock entries for optional platform packages that the registry cannot serve, so that
-// `npm ci` accepts the lock (docs/decisions/003-lockfile-on-a-partial-registry.md). `--check`: only report. An entry is added
-// only where Node's resolution (walking up node_modules) finds no version satisfying the spec.
+// `npm ci` accepts the lock with npm 10 and npm 11 (docs/decisions/003-lockfile-on-a-partial-registry.md).
+// `--check`: only report. An entry is added only where Node's resolution (walking up node_modules)
+// finds no version satisfying the spec; each carries the version the parent asks for, since npm 11
+// fails the whole install ("Invalid Version:") on a lock entry without one.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-const semver = createRequire(import.meta.url)('semver');
+import { dirname, join } from 'node:path';
+// semver from node_modules, or the copy inside npm itself (a fresh clone has no node_modules yet)
+function loadSemver() {
+  try {
+    return createRequire(import.meta.url)('semver');
+  } catch {
+    return createRequire(join(dirname(process.execPath), '../lib/node_modules/npm/package.json'))('semver');
+  }
+}
+const semver = loadSemver();
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
 const packages = lock.packages;
 
@@ -26,23 +37,35 @@ const platformOf = (name) => {
   return { ...(os ? { os: [os] } : {}), cpu: [cpu], ...(libc ? { libc: [libc] } : {}) };
 };
 
+// the exact version a spec names (these are pinned: "0.3.2"), else the lowest it allows
+const versionOf = (spec) => semver.valid(spec) ?? semver.minVersion(spec)?.version;
+
 const added = [];
 for (const [path, entry] of Object.entries(packages)) {
   for (const [dep, spec] of Object.entries(entry.optionalDependencies ?? {})) {
     const key = `${path ? `${path}/` : ''}node_modules/${dep}`;
-    if (packages[key] || resolves(path, dep, spec)) continue;
+    const existing = packages[key];
+    if (existing && !existing.version && !existing.link && versionOf(spec)) {
+      // an entry an earlier version of this script wrote without a version
+      packages[key] = { version: versionOf(spec), ...existing };
+      added.push(key);
+      continue;
+    }
+    if (existing || resolves(path, dep, spec)) continue;
     const platform = platformOf(dep);
     // a package for this very platform that is missing means a broken install, not a mirror gap
     if ((platform.os?.[0] ?? process.platform) === process.platform && platform.cpu[0] === process.arch && !platform.libc) {
       throw new Error(`${dep}@${spec} (needed by ${path || 'the project'}) is missing for this platform`);
     }
-    packages[key] = { optional: true, ...(entry.dev ? { dev: true } : {}), ...platform };
+    const version = versionOf(spec);
+    if (!version) throw new Error(`${dep}@${spec} (needed by ${path || 'the project'}): no version to record`);
+    packages[key] = { version, optional: true, ...(entry.dev ? { dev: true } : {}), ...platform };
     added.push(key);
   }
 }
 if (process.argv.includes('--check')) {
   if (added.length > 0) {
-    console.error(`package-lock.json lacks ${added.length} optional platform entries (${added.slice(0, 3).join(', ')}...): run npm run lock:complete`);
+    console.error(`package-lock.json lacks ${added.length} optional platform entries (or their versions) (${added.slice(0, 3).join(', ')}...): run npm run lock:complete`);
     process.exit(1);
   }
   console.log('complete-lockfile: the lock is complete');
