@@ -1,5 +1,6 @@
 // `skiff run`: runs one component (or preview 1 module) locally with limits, like `wasmtime run`:
 // options before the file, guest arguments after it, stdio and the exit code passed through.
+import { realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -99,7 +100,14 @@ function collectEnv(value: string, previous: Array<[string, string]>): Array<[st
 function collectDir(value: string, previous: Preopen[]): Preopen[] {
   const [hostPath, guestPath, ...rest] = value.split('::');
   if (!hostPath || guestPath === '' || rest.length > 0) throw new InvalidArgumentError('must be HOST or HOST::GUEST');
-  return [...previous, { hostPath, guestPath: guestPath ?? hostPath, readOnly: false }];
+  let canonical: string;
+  try {
+    canonical = realpathSync(hostPath); // the runtime takes canonical paths only
+  } catch {
+    throw new InvalidArgumentError(`${hostPath}: no such directory`);
+  }
+  if (!statSync(canonical).isDirectory()) throw new InvalidArgumentError(`${hostPath} is not a directory`);
+  return [...previous, { hostPath: canonical, guestPath: guestPath ?? hostPath, readOnly: false }];
 }
 
 function parseFuel(value: string): bigint {

@@ -10,6 +10,11 @@ export interface LoadedComponent {
 }
 
 export interface Preopen {
+  /**
+   * An absolute, canonical directory path (no symlink in any component: resolve and check it
+   * first, as the agent does for volumes). start() throws PreopenError for any other; the runtime
+   * pins the directory when the guest starts, so later renames of its ancestors cannot move it.
+   */
   hostPath: string;
   guestPath: string;
   readOnly: boolean;
@@ -128,6 +133,11 @@ export class InvalidComponentError extends Error {
 
 export class HttpHandlerError extends Error {
   override readonly name = 'HttpHandlerError';
+}
+
+/** A preopen is not an absolute canonical directory path, or moved while the guest started. */
+export class PreopenError extends Error {
+  override readonly name = 'PreopenError';
 }
 
 export class DigestMismatchError extends Error {

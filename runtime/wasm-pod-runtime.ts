@@ -21,6 +21,7 @@ import {
 import { HttpHandlerContainer } from './http-handler-container.js';
 import { PortSpaces } from './network/pod-port-space.js';
 import { WorkerContainer } from './worker-container.js';
+import { checkCanonicalDirectory } from './wasi/filesystem-sandbox.js';
 import { WorkerPool, type WorkerPoolStats } from './worker-pool.js';
 import { createControlBuffer, type GuestRunRequest } from './worker/guest-messages.js';
 import { createUsageBuffer } from './limits/usage-block.js';
@@ -65,6 +66,7 @@ export class WasmPodRuntime implements PodRuntime {
     if (!(component instanceof WasmComponent)) {
       throw new InvalidComponentError(`component ${component.digest} was not loaded by this runtime`);
     }
+    for (const preopen of spec.preopens ?? []) checkCanonicalDirectory(preopen.hostPath);
     const memoryBytes = spec.limits?.memoryBytes;
     const memoryMaxPages = memoryBytes === undefined ? undefined : pagesForBytes(memoryBytes);
     const fuel = this.#fuelPolicy(spec.limits);

@@ -37,6 +37,7 @@ export const EXAMPLES: Example[] = [
   { name: 'cpuhog', language: 'c' },
   { name: 'pi', language: 'c' },
   { name: 'filewriter', language: 'c' },
+  { name: 'fsutil', language: 'c' },
   { name: 'sleep', language: 'c' },
   { name: 'probed', language: 'c' },
   { name: 'http-hello', language: 'js', world: 'http-handler', wit: 'wit/http-handler.wit' },

@@ -5,15 +5,16 @@
 // control plane; local-path volumes live in the data dir: agent/volumes/local-path-dirs.ts).
 // Secrets, and anything projected from one, live only on tmpfs (like the kubelet's secret
 // volumes): never on disk. emptyDirs with a sizeLimit are listed for the eviction monitor.
-import { mkdirSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { mkdir, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { localPathDir } from '../../api/local-path.js';
 import type { DesiredPod } from '../../api/mqtt/messages.js';
 import { parseBytes } from '../../api/quantity.js';
 import type { Container, Pod } from '../../api/types/pod.js';
 import type { Preopen } from '../../runtime/pod-runtime.js';
 import type { SizeLimitedVolume } from '../volumes/empty-dir-monitor.js';
+import { resolveContained, UnsafePathError } from '../volumes/contained-path.js';
+import { allowedHostDir, isHostPathAllowed } from '../volumes/host-path-dirs.js';
 import { volumeHostDir } from '../volumes/local-path-dirs.js';
 import type { ConfigLookup } from './config-lookup.js';
 import { ContainerConfigError } from './container-config.js';
@@ -39,15 +40,8 @@ export class VolumeNotReadyError extends Error {
 type Obj = Record<string, unknown>;
 type FileSource = { path: string; data: Buffer };
 
-/** Is `path` equal to or below one of the prefixes (after normalisation, so `..` cannot escape)? */
-export function isHostPathAllowed(path: string, prefixes: readonly string[]): boolean {
-  if (!isAbsolute(path)) return false;
-  const p = normalize(path);
-  return prefixes.some((prefix) => {
-    const rel = relative(normalize(prefix), p);
-    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-  });
-}
+/** hostPath types whose path names something a Wasm container cannot mount (preopens are directories). */
+const NON_DIRECTORY_TYPES = new Set(['File', 'FileOrCreate', 'Socket', 'CharDevice', 'BlockDevice']);
 
 export class PodVolumes {
   /** volume name -> host directory */
@@ -79,16 +73,27 @@ export class PodVolumes {
     }
   }
 
-  /** The container's volumeMounts as preopens (subPath: a directory inside the volume). */
+  /**
+   * The container's volumeMounts as preopens, each a canonical host directory (subPath: a directory
+   * inside the volume, created when missing as the kubelet does). A subPath is resolved on the real
+   * filesystem: a symlink in it (a guest may have made one in a shared emptyDir) is followed only
+   * while it stays inside the volume.
+   */
   preopens(container: Container): Preopen[] {
     return (container.volumeMounts ?? []).map((m) => {
       const dir = this.#dirs.get(m.name);
       if (!dir) throw new ContainerConfigError(`volumeMount ${m.name}: no volume of that name in the pod`);
       let hostPath = dir;
       if (m.subPath) {
-        hostPath = resolve(dir, m.subPath);
-        if (relative(dir, hostPath).startsWith('..') || isAbsolute(m.subPath)) throw new ContainerConfigError(`volumeMount ${m.name}: subPath ${m.subPath} leaves the volume`);
-        mkdirSync(hostPath, { recursive: true }); // as the kubelet does for a missing subPath
+        if (isAbsolute(m.subPath) || m.subPath.split(/[\\/]/).includes('..')) {
+          throw new ContainerConfigError(`volumeMount ${m.name}: subPath ${m.subPath} must be a relative path without '..'`);
+        }
+        try {
+          hostPath = resolveContained(dir, m.subPath, { create: !this.#isReadOnlySource(m.name) });
+        } catch (error) {
+          if (error instanceof UnsafePathError) throw new ContainerConfigError(`volumeMount ${m.name}: subPath ${m.subPath}: ${error.message}`);
+          throw error;
+        }
       }
       return { hostPath, guestPath: m.mountPath, readOnly: m.readOnly === true || this.#isReadOnlySource(m.name) };
     });
@@ -132,13 +137,9 @@ export class PodVolumes {
         const limit = (v['emptyDir'] as Obj | null)?.['sizeLimit'];
         if (limit !== undefined && limit !== null && !isQuantity(limit)) throw new ContainerConfigError(`volume ${v.name}: invalid emptyDir sizeLimit "${String(limit)}"`);
         dir = (v['emptyDir'] as Obj | null)?.['medium'] === 'Memory' ? inMemory : onDisk;
+        await mkdir(dir, { recursive: true });
       } else if (v['hostPath'] !== undefined) {
-        const path = String((v['hostPath'] as Obj)['path'] ?? '');
-        if (!isHostPathAllowed(path, this.host.allowedHostPaths)) {
-          throw new ContainerConfigError(`volume ${v.name}: hostPath ${path} is not under an --allow-host-path prefix of this node`);
-        }
-        dir = normalize(path);
-        if ((v['hostPath'] as Obj)['type'] === 'DirectoryOrCreate') await mkdir(dir, { recursive: true });
+        dir = this.#hostPathDir(v.name, v['hostPath'] as Obj);
       } else if (v['persistentVolumeClaim'] !== undefined) {
         const claim = String((v['persistentVolumeClaim'] as Obj)['claimName'] ?? '');
         if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(claim)) throw new ContainerConfigError(`volume ${v.name}: invalid claimName "${claim}"`);
@@ -150,8 +151,24 @@ export class PodVolumes {
         await mkdir(dir, { recursive: true, mode: 0o700 });
         await writeFiles(dir, files);
       }
-      await mkdir(dir, { recursive: true });
-      this.#dirs.set(v.name, dir);
+      // canonical, as preopens must be (the agent's own directories may sit below a symlink, e.g. /tmp)
+      this.#dirs.set(v.name, await realpath(dir));
+    }
+  }
+
+  /** The canonical directory of a hostPath volume (type Directory: must exist; unset, DirectoryOrCreate: created). */
+  #hostPathDir(volume: string, source: Obj): string {
+    const path = String(source['path'] ?? '');
+    const type = String(source['type'] ?? '');
+    if (!isHostPathAllowed(path, this.host.allowedHostPaths)) {
+      throw new ContainerConfigError(`volume ${volume}: hostPath ${path} is not under an --allow-host-path prefix of this node`);
+    }
+    if (NON_DIRECTORY_TYPES.has(type)) throw new ContainerConfigError(`volume ${volume}: hostPath type ${type}: only directories can be mounted into a Wasm container`);
+    try {
+      return allowedHostDir(path, this.host.allowedHostPaths, type !== 'Directory');
+    } catch (error) {
+      if (error instanceof UnsafePathError) throw new ContainerConfigError(`volume ${volume}: hostPath ${path}: ${error.message}`);
+      throw error;
     }
   }
 
@@ -160,7 +177,7 @@ export class PodVolumes {
     const resolved = this.claims?.[volume];
     if (!resolved) throw new VolumeNotReadyError(`waiting for persistentvolumeclaim "${claim}" to be bound to a volume`);
     if (resolved.error || resolved.path === undefined) throw new ContainerConfigError(`volume ${volume}: ${resolved.error ?? `persistentvolume "${resolved.volumeName}" has no path`}`);
-    const dir = volumeHostDir(resolved.path, this.host.dataDir, (p) => isHostPathAllowed(p, this.host.allowedHostPaths));
+    const dir = volumeHostDir(resolved.path, this.host.dataDir, this.host.allowedHostPaths);
     if (typeof dir !== 'string') throw new ContainerConfigError(`volume ${volume}: persistentvolume "${resolved.volumeName}": ${dir.error}`);
     return dir;
   }

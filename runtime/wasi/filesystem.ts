@@ -277,7 +277,7 @@ function hashOf(stat: fs.BigIntStats): { lower: bigint; upper: bigint } {
 
 export function createFilesystemImports(preopens: PreopenDir[], control: GuestControl, files: OpenFileTracker) {
   const directories: Array<[Descriptor, string]> = preopens.map((p) => {
-    const ctx: Context = { root: new SandboxRoot(p.hostPath), readOnly: p.readOnly, control, files };
+    const ctx: Context = { root: new SandboxRoot(p.hostPath, files), readOnly: p.readOnly, control, files };
     return [new Descriptor(ctx, [], { read: true, mutateDirectory: !p.readOnly }), p.guestPath];
   });
   return {

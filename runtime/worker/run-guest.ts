@@ -48,17 +48,6 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
     // copy: the bytes are a view into guest memory
     write: (bytes: Uint8Array) => emit({ type: 'output', stream, chunk: bytes.slice() }),
   });
-  const imports = createWasiImports({
-    args: request.args,
-    env: request.env,
-    stdin: request.http ? new Uint8Array() : request.stdin,
-    stdout: sink('stdout'),
-    stderr: sink('stderr'),
-    preopens: request.preopens,
-    control,
-    files: new SharedFileTracker(controlView),
-    ...(request.ports ? { ports: new SharedPortClaims(request.ports, controlView, emit) } : {}),
-  });
   const instances: WebAssembly.Instance[] = [];
   const usage = request.usage ? new BigInt64Array(request.usage) : undefined;
   const meter = request.fuel ? new FuelMeter(request.fuel, control, usage, request.period) : undefined;
@@ -66,6 +55,18 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
   const evaluateStartedAt = performance.now();
   let instantiateStartedAt = evaluateStartedAt;
   try {
+    // preopens are opened (and pinned) here: one that moved since the runtime checked it ends the run
+    const imports = createWasiImports({
+      args: request.args,
+      env: request.env,
+      stdin: request.http ? new Uint8Array() : request.stdin,
+      stdout: sink('stdout'),
+      stderr: sink('stderr'),
+      preopens: request.preopens,
+      control,
+      files: new SharedFileTracker(controlView),
+      ...(request.ports ? { ports: new SharedPortClaims(request.ports, controlView, emit) } : {}),
+    });
     const instantiate = evaluatedSource(request);
     instantiateStartedAt = performance.now();
     const component = await instantiate(

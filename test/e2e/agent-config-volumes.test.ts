@@ -25,7 +25,7 @@ describe.each(e2eBrokers('config and volumes e2e'))('pod config and volumes on t
 
   beforeAll(async () => {
     cluster = await startCluster({ broker });
-    for (const name of ['hello', 'filewriter', 'sleep']) {
+    for (const name of ['hello', 'filewriter', 'sleep', 'fsutil']) {
       await cluster.cp.registry.push(`examples/${name}:latest`, readFileSync(`wasm-examples/${name}/${name}.wasm`));
     }
     expect((await cluster.client.request('POST', `${NS}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { who: 'configmap', 'greeting.txt': 'hi from a configmap' } })).status).toBe(201);
@@ -105,6 +105,33 @@ describe.each(e2eBrokers('config and volumes e2e'))('pod config and volumes on t
     const waiting = await waitFor<Pod>(cluster.client, byName('host'), (e) =>
       e.object.status?.containerStatuses?.[0]?.state.waiting?.reason === 'CreateContainerConfigError');
     expect(waiting.status?.containerStatuses?.[0]?.state.waiting?.message).toMatch(/allow-host-path/);
+  });
+
+  it('mounts a subPath through a symlink a guest made inside the volume', async () => {
+    const done = await run('subpath-alias', {
+      volumes: [{ name: 'scratch', emptyDir: {} }],
+      initContainers: [{
+        name: 'plant', image: 'examples/fsutil:latest', volumeMounts: [{ name: 'scratch', mountPath: '/data' }],
+        args: ['mkdir', '/data/real', ';', 'write', '/data/real/file', 'through the alias', ';', 'ln', '-s', 'real', '/data/alias'],
+      }],
+      containers: [{ name: 'main', image: 'examples/fsutil:latest', args: ['cat', '/in/file'], volumeMounts: [{ name: 'scratch', mountPath: '/in', subPath: 'alias' }] }],
+    });
+    expect(done.status?.phase).toBe('Succeeded');
+    expect(await logs('subpath-alias', 'main')).toBe('through the alias\n');
+  });
+
+  it('refuses a subPath through a symlink a guest planted to lead out of the volume', async () => {
+    // `d/e/up -> ../..` stays inside when it is made; moving `e` up makes it point above the volume
+    const plant = ['mkdir', '/data/d', ';', 'mkdir', '/data/d/e', ';', 'ln', '-s', '../..', '/data/d/e/up', ';', 'mv', '/data/d/e', '/data/e'];
+    await cluster.client.request('POST', PODS, pod('subpath-escape', {
+      volumes: [{ name: 'scratch', emptyDir: {} }],
+      initContainers: [{ name: 'plant', image: 'examples/fsutil:latest', args: plant, volumeMounts: [{ name: 'scratch', mountPath: '/data' }] }],
+      containers: [{ name: 'main', image: 'examples/fsutil:latest', args: ['ls', '/out'], volumeMounts: [{ name: 'scratch', mountPath: '/out', subPath: 'e/up' }] }],
+    }));
+    const waiting = await waitFor<Pod>(cluster.client, byName('subpath-escape'), (e) =>
+      e.object.status?.containerStatuses?.[0]?.state.waiting?.reason === 'CreateContainerConfigError', 30_000);
+    expect(waiting.status?.initContainerStatuses?.[0]?.state.terminated?.exitCode).toBe(0);
+    expect(waiting.status?.containerStatuses?.[0]?.state.waiting?.message).toMatch(/volumeMount scratch: subPath e\/up: e\/up resolves to .* outside/);
   });
 
   it('rewrites configMap and secret files of a running pod when their sources change', async () => {

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFilesystemImports, type Descriptor, type OpenFileTracker } from '../../runtime/wasi/filesystem.js';
 import type { GuestControl } from '../../runtime/wasi/guest-control.js';
 import { WasiError } from '../../runtime/wasi/wasi-errors.js';
+import { PreopenError } from '../../runtime/pod-runtime.js';
 
 const control: GuestControl = { checkStop: () => undefined, sleepUntil: () => undefined };
 const NO_FOLLOW = {};
@@ -122,10 +123,32 @@ describe('wasi:filesystem on a preopened directory', () => {
   });
 
   it('closes the host file when the guest drops the descriptor', () => {
-    const file = preopen().openAt(NO_FOLLOW, 'sub/inside.txt', {}, READ);
-    expect(open.size).toBe(1);
+    const dir = preopen();
+    const pinned = open.size; // the preopen itself, on Linux
+    const file = dir.openAt(NO_FOLLOW, 'sub/inside.txt', {}, READ);
+    expect(open.size).toBe(pinned + 1);
     const dispose = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
     (file as unknown as Record<symbol, () => void>)[dispose]!();
+    expect(open.size).toBe(pinned);
+  });
+
+  it('refuses a preopen that is not a canonical path', () => {
+    symlinkSync(volume, join(base, 'alias'));
+    expect(() => createFilesystemImports([{ hostPath: join(base, 'alias'), guestPath: '/data', readOnly: false }], control, tracker)).toThrow(PreopenError);
+    expect(() => createFilesystemImports([{ hostPath: 'volume', guestPath: '/data', readOnly: false }], control, tracker)).toThrow(/not an absolute path/);
     expect(open.size).toBe(0);
+  });
+
+  it.runIf(process.platform === 'linux')('keeps the preopen it checked when its path is later swapped for a symlink', () => {
+    const dir = preopen();
+    expect(open.size).toBe(1);
+    renameSync(volume, join(base, 'moved'));
+    symlinkSync(base, volume); // the old path now leads to the directory holding secret.txt
+    expect(codeOf(() => dir.openAt(NO_FOLLOW, 'secret.txt', {}, READ))).toBe('no-entry');
+    const file = dir.openAt(NO_FOLLOW, 'sub/inside.txt', {}, READ);
+    expect(new TextDecoder().decode(file.read(100n, 0n)[0])).toBe('inside');
+    dir.createDirectoryAt('made');
+    expect(existsSync(join(base, 'moved', 'made'))).toBe(true);
+    expect(existsSync(join(base, 'made'))).toBe(false);
   });
 });
