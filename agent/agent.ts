@@ -55,6 +55,14 @@ export interface AgentOptions {
   sizeLimitCheckIntervalMs?: number;
   /** Where hostPorts listen when a port names no hostIP (default: nodeIP). */
   hostPortAddress?: string;
+  /**
+   * Memory the node's pods may request together (allocatable.memory; admission rejects a pod that
+   * does not fit: OutOfmemory). Default: all of the device's memory. The runtime's node-wide
+   * memory pool should be the same figure (main.ts gives it both).
+   */
+  allocatableMemoryBytes?: number;
+  /** Memory limit of a container that sets none (default: none). */
+  defaultMemoryLimitBytes?: number;
   /** How long one request to a hostPort may take (default 30 s). */
   hostPortRequestTimeoutMs?: number;
   /**
@@ -98,6 +106,7 @@ export class Agent {
       maxPods: options.maxPods ?? 110,
       bootId: options.bootId ?? randomUUID(),
       ...(options.fuelPerSecond ? { fuelPerSecond: options.fuelPerSecond } : {}),
+      ...(options.allocatableMemoryBytes !== undefined ? { allocatableMemoryBytes: options.allocatableMemoryBytes } : {}),
     });
     this.#readySince = rfc3339(options.clock.now());
     this.#pressureSince = { memory: this.#readySince, pid: this.#readySince };
@@ -115,6 +124,8 @@ export class Agent {
       nodeName: options.node,
       hostIP: nodeIP,
       onStateChange: () => this.#persist(),
+      ...(options.allocatableMemoryBytes !== undefined ? { allocatableMemoryBytes: options.allocatableMemoryBytes } : {}),
+      ...(options.defaultMemoryLimitBytes !== undefined ? { containerDefaults: { memoryLimitBytes: options.defaultMemoryLimitBytes } } : {}),
       ...(options.dataDir ? {
         volumeHost: {
           dataDir: options.dataDir,

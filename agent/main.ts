@@ -8,6 +8,7 @@ import { systemClock } from '../api/clock.js';
 import { SKIFF_VERSION } from '../api/version.js';
 import { WasmPodRuntime } from '../runtime/wasm-pod-runtime.js';
 import { Agent } from './agent.js';
+import { DEFAULT_MEMORY_LIMIT_BYTES, defaultAllocatableMemory } from './node-info.js';
 import { ComponentFetcher } from './component-fetcher.js';
 import { ensureNodeCredential } from './credentials/node-credential.js';
 import { MqttAgentChannel } from './mqtt-agent-channel.js';
@@ -52,6 +53,13 @@ export interface StartAgentOptions {
   metricsIntervalMs?: number;
   /** How often emptyDirs are measured against their sizeLimit (default 10 s). */
   sizeLimitCheckIntervalMs?: number;
+  /** Memory limit of a container that sets none (default DEFAULT_MEMORY_LIMIT_BYTES, 256 MiB). */
+  defaultMemoryLimitBytes?: number;
+  /**
+   * What the node's pods may request and their linear memories hold together (default: the
+   * device's memory less a reserve, defaultAllocatableMemory()).
+   */
+  allocatableMemoryBytes?: number;
 }
 
 export async function startAgent(options: StartAgentOptions): Promise<Agent> {
@@ -64,6 +72,8 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     server: options.server, node: options.name, bootstrapToken: options.token, dataDir: options.dataDir, logger,
   });
   const fuelPerSecond = options.fuelPerSecond;
+  const allocatableMemoryBytes = options.allocatableMemoryBytes ?? defaultAllocatableMemory();
+  const defaultMemoryLimitBytes = options.defaultMemoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
   const channel = new MqttAgentChannel({
     url: options.server,
     node: options.name,
@@ -79,6 +89,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     cacheDir: join(options.dataDir, 'components'),
     ...(fuelPerSecond ? { fuelPerSecond } : {}),
     warmWorkers: 0,
+    memoryCeilingBytes: allocatableMemoryBytes,
   });
   const warmWorkers = options.warmWorkers ?? AGENT_WARM_WORKERS;
   let cooling: ClockTimer | undefined;
@@ -93,6 +104,8 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     stateFile,
     ...(fuelPerSecond ? { fuelPerSecond } : {}),
     dataDir: options.dataDir,
+    allocatableMemoryBytes,
+    defaultMemoryLimitBytes,
     onPodsDesired: (hasPods) => {
       cooling?.cancel();
       cooling = undefined;

@@ -11,6 +11,19 @@ export const KUBELET_VERSION = 'v1.32.0-skiff';
 /** Capacity entry: the fuel this node burns per CPU-second (informational; cpu limits use it). */
 export const FUEL_CAPACITY = 'skiff.dev/fuel-per-second';
 
+/** A container without a memory limit gets this one (--default-memory-limit): sensible on a Raspberry Pi. */
+export const DEFAULT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Memory the node's containers may use together unless --allocatable-memory says otherwise: the
+ * device's memory less a reserve for the system and the agent itself (a quarter, at least 256 MiB,
+ * as the kubelet's system-reserved), never below 64 MiB.
+ */
+export function defaultAllocatableMemory(totalBytes = totalmem()): number {
+  const reserve = Math.max(256 * 1024 * 1024, Math.floor(totalBytes / 4));
+  return Math.max(64 * 1024 * 1024, totalBytes - reserve);
+}
+
 export interface NodeInfoOptions {
   node: string;
   labels: Record<string, string>;
@@ -19,6 +32,8 @@ export interface NodeInfoOptions {
   bootId: string;
   /** Fuel per second this node measured (cpu allocatable in fuel), when known. */
   fuelPerSecond?: number;
+  /** Memory its pods may use together (allocatable.memory); default: all of it. */
+  allocatableMemoryBytes?: number;
 }
 
 export type NodeSnapshot = Omit<NodeStatusMessage, 'v' | 'sessionId' | 'seq' | 'ts' | 'observedGeneration' | 'conditions'>;
@@ -45,7 +60,10 @@ export function describeNode(options: NodeInfoOptions): NodeSnapshot {
       ...options.labels,
     },
     capacity,
-    allocatable: { ...capacity },
+    allocatable: {
+      ...capacity,
+      ...(options.allocatableMemoryBytes !== undefined ? { memory: formatBytes(Math.floor(options.allocatableMemoryBytes / 1024) * 1024) } : {}),
+    },
     addresses: [
       { type: 'InternalIP', address: options.nodeIP },
       { type: 'Hostname', address: hostname() },

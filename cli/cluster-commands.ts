@@ -3,7 +3,7 @@ import { resolve, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { enableOptimizingCompiler } from './agent-jit.js';
-import { parseCount, parseLabels, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
+import { parseCount, parseLabels, parseMemorySize, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
 import { createLogger } from './logger.js';
 
 // Each action imports what it runs only when it runs: `skiff agent` on a small device must never
@@ -49,8 +49,10 @@ export function registerClusterCommands(program: Command): void {
     .option('--store <url>', 'sqlite (default) or etcd://HOST:PORT', 'sqlite')
     .option('--default-not-ready-toleration-seconds <s>', 'tolerationSeconds of the not-ready toleration added to every pod', parseSeconds, 300)
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
+    .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
+    .option('--allocatable-memory <size>', 'memory each local agent\'s pods may request and use together (default: the machine\'s allocatable memory shared by the agents)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'warn')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; logLevel: string } & TolerationFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string } & TolerationFlags) => {
       const logger = createLogger(opts.logLevel);
       const dataDir = resolve(opts.dataDir);
       const { startLocalCluster } = await import('./local-cluster.js');
@@ -59,6 +61,8 @@ export function registerClusterCommands(program: Command): void {
         dataDir, logger, agents: opts.agents, storeUrl: opts.store,
         apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort,
         defaultTolerationSeconds: tolerationSeconds(opts),
+        ...(opts.defaultMemoryLimit !== undefined ? { agentDefaultMemoryLimitBytes: opts.defaultMemoryLimit } : {}),
+        ...(opts.allocatableMemory !== undefined ? { agentAllocatableMemoryBytes: opts.allocatableMemory } : {}),
       });
       untilSignal(logger, [() => cluster.stop()]);
       const cp = cluster.cp;
@@ -115,8 +119,10 @@ export function registerClusterCommands(program: Command): void {
     .option('--node-ip <ip>', 'the address reported as InternalIP')
     .option('--allow-host-path <prefix>', 'allow hostPath volumes under this directory (repeatable)', (v: string, all: string[]) => [...all, resolve(v)], [] as string[])
     .option('--warm-workers <n>', 'idle worker threads kept ready for fast starts while the node has pods (default 1; each costs ~12 MB)', parseCount)
+    .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
+    .option('--allocatable-memory <size>', 'memory the node\'s pods may request and use together (default: the device\'s memory less a quarter, at least 256Mi, for the system)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; logLevel: string }) => {
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string }) => {
       const logger = createLogger(opts.logLevel);
       const { startAgent } = await import('../agent/main.js');
       const agent = await startAgent({
@@ -126,6 +132,8 @@ export function registerClusterCommands(program: Command): void {
           if (hasPods) enableOptimizingCompiler(); // off until now (agent-jit.ts)
         },
         ...(opts.warmWorkers !== undefined ? { warmWorkers: opts.warmWorkers } : {}),
+        ...(opts.defaultMemoryLimit !== undefined ? { defaultMemoryLimitBytes: opts.defaultMemoryLimit } : {}),
+        ...(opts.allocatableMemory !== undefined ? { allocatableMemoryBytes: opts.allocatableMemory } : {}),
         ...(opts.labels ? { labels: opts.labels } : {}),
         ...(opts.nodeIp ? { nodeIP: opts.nodeIp } : {}),
       });

@@ -1,5 +1,6 @@
 // Parsers for command-line values shared by the subcommands.
 import { InvalidArgumentError } from 'commander';
+import { parseBytes } from '../api/quantity.js';
 
 export function parsePort(value: string): number {
   const port = Number(value);
@@ -44,4 +45,16 @@ export function parseSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of seconds');
   return n;
+}
+
+/** A memory size as Kubernetes writes it (64Mi, 1Gi, 1048576), at least one 64 KiB Wasm page. */
+export function parseMemorySize(value: string): number {
+  let bytes: number;
+  try {
+    bytes = parseBytes(value);
+  } catch {
+    throw new InvalidArgumentError('must be a size like 64Mi, 1Gi or 1048576');
+  }
+  if (!Number.isFinite(bytes) || bytes < 65_536) throw new InvalidArgumentError('must be at least 64Ki (one WebAssembly page)');
+  return bytes;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Agent } from '../agent/agent.js';
 import { startAgent } from '../agent/main.js';
+import { defaultAllocatableMemory } from '../agent/node-info.js';
 import type { Node } from '../api/types/node.js';
 import { startControlPlane, type ControlPlaneOptions, type RunningControlPlane } from '../control-plane/control-plane.js';
 import { resourceTypes } from '../control-plane/resources/resource-types.js';
@@ -31,6 +32,10 @@ export interface LocalClusterOptions {
   agentMetricsIntervalMs?: number;
   /** How often each agent measures emptyDirs against their sizeLimit (default 10 s). */
   agentSizeLimitCheckIntervalMs?: number;
+  /** Each agent's allocatable memory (default: this machine's, shared evenly by the agents: they run on one device). */
+  agentAllocatableMemoryBytes?: number;
+  /** Each agent's memory limit for containers that set none (default 256 MiB). */
+  agentDefaultMemoryLimitBytes?: number;
 }
 
 export interface LocalCluster {
@@ -61,10 +66,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   try {
     // one device: measured once, now, rather than by each agent when it first gets pods (a ~0.3 s stall)
     const fuelPerSecond = options.agents > 0 ? measureFuelPerSecond() : undefined;
+    const allocatableMemoryBytes = options.agentAllocatableMemoryBytes ?? Math.floor(defaultAllocatableMemory() / Math.max(1, options.agents));
     for (let i = 1; i <= options.agents; i++) {
       const name = localNodeName(i);
       agents.push(await startAgent({
         server: cp.mqttUrl, token: cp.nodeToken, name, dataDir: join(options.dataDir, 'agents', name), logger: options.logger, fuelPerSecond,
+        allocatableMemoryBytes,
+        ...(options.agentDefaultMemoryLimitBytes !== undefined ? { defaultMemoryLimitBytes: options.agentDefaultMemoryLimitBytes } : {}),
         ...(options.warmWorkers !== undefined ? { warmWorkers: options.warmWorkers } : {}),
         ...(options.agentMetricsIntervalMs ? { metricsIntervalMs: options.agentMetricsIntervalMs } : {}),
         ...(options.agentSizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.agentSizeLimitCheckIntervalMs } : {}),

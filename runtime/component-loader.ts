@@ -7,13 +7,15 @@ import { detectBinaryKind } from './component-format.js';
 import type { TranspiledComponent } from './transpiler/component-transpiler.js';
 import { TranspilerWorker } from './transpiler/transpiler-worker.js';
 import { instrumentModule } from './limits/instrument-module.js';
-import { capMemory, MemoryLimitError } from './limits/memory-cap.js';
+import { capMemory, definedMemoryMinPages, MemoryLimitError } from './limits/memory-cap.js';
 import { InvalidComponentError, type LoadedComponent } from './pod-runtime.js';
 
 /** How core modules are rewritten before compiling; each distinct variant is compiled once. */
 export interface ModuleVariant {
-  /** Caps every linear memory (and tracks failed grows, to tell an OOM exactly). */
+  /** Caps every linear memory statically (and accounts memory: implies accountMemory). */
   memoryMaxPages?: number;
+  /** Routes memory.grow through the worker's memory account: the container's limit and the node's pool. */
+  accountMemory?: boolean;
   /** Instruments for fuel (cpu limits, fuel budgets). */
   metered?: boolean;
 }
@@ -21,10 +23,18 @@ export interface ModuleVariant {
 export type CompiledModules = Record<string, WebAssembly.Module>;
 
 export class WasmComponent implements LoadedComponent {
+  #memoryMinPages: Record<string, number> | undefined;
+
   constructor(
     readonly digest: string,
     readonly transpiled: TranspiledComponent,
   ) {}
+
+  /** Initial pages of the memory each core module defines (by module name), read once. */
+  get memoryMinPages(): Record<string, number> {
+    this.#memoryMinPages ??= Object.fromEntries(Object.entries(this.transpiled.coreModules).map(([name, bytes]) => [name, definedMemoryMinPages(bytes)]));
+    return this.#memoryMinPages;
+  }
 
   get exportsCommand(): boolean {
     return this.transpiled.exports.some((name) => name.startsWith('wasi:cli/run@'));
@@ -102,7 +112,7 @@ export class ComponentLoader {
   }
 
   #compile(digest: string, transpiled: TranspiledComponent, variant: ModuleVariant): Promise<CompiledModules> {
-    const key = `${digest}|mem=${variant.memoryMaxPages ?? '-'}|fuel=${variant.metered ? 1 : 0}`;
+    const key = `${digest}|mem=${variant.memoryMaxPages ?? '-'}|acct=${accountsMemory(variant) ? 1 : 0}|fuel=${variant.metered ? 1 : 0}`;
     const cached = this.#compiled.get(key);
     if (cached) return Promise.resolve(cached.modules);
     let pending = this.#compiling.get(key);
@@ -134,9 +144,10 @@ async function compileVariant(transpiled: TranspiledComponent, variant: ModuleVa
   return modules;
 }
 
+const accountsMemory = (variant: ModuleVariant): boolean => variant.accountMemory === true || variant.memoryMaxPages !== undefined;
+
 function rewriteForVariant(bytes: Uint8Array, variant: ModuleVariant): Uint8Array {
-  const trackGrowFailures = variant.memoryMaxPages !== undefined;
-  const instrumented = instrumentModule(bytes, { meterFuel: variant.metered ?? false, trackGrowFailures });
+  const instrumented = instrumentModule(bytes, { meterFuel: variant.metered ?? false, accountMemory: accountsMemory(variant) });
   return variant.memoryMaxPages === undefined ? instrumented : capMemory(instrumented, variant.memoryMaxPages);
 }
 

@@ -2,10 +2,13 @@
 //   returned/exit(0)            -> Completed, 0
 //   exit with code N (N != 0)   -> Error, N (WASI 0.2 `exit(err)` and run() returning err are 1)
 //   trap                        -> Error, 134 (wasmtime exits 128+SIGABRT), message = trap
-//   failed for the memory cap   -> OOMKilled, 137 (what the kernel's OOM killer leaves)
+//   failed for the memory cap   -> OOMKilled, 137 (what the kernel's OOM killer leaves): a trap, or
+//                                  a non-zero exit, after a memory.grow was refused (its own
+//                                  limit, or the node's memory for containers used up)
 //   hard fuel budget spent      -> FuelExhausted, 152 (128+SIGXCPU, the CPU-time rlimit signal)
 //   stopped by the runtime      -> Killed, 137 (SIGKILL)
 //   could not instantiate       -> Error, 128 (Kubernetes' ContainerCannotRun code)
+import type { MemoryExhaustion } from './limits/memory-account.js';
 import type { ContainerExit } from './pod-runtime.js';
 import type { GuestOutcome } from './worker/guest-messages.js';
 
@@ -17,18 +20,29 @@ export const EXIT_CODE_CANNOT_RUN = 128;
 
 type ExitWithoutTimes = Omit<ContainerExit, 'startedAt' | 'finishedAt'>;
 
+/** Why memory ran out, in one line. */
+export function memoryExhaustedMessage(exhausted: MemoryExhaustion, memoryLimitBytes: number | undefined): string {
+  return exhausted === 'node' || memoryLimitBytes === undefined
+    ? "the node's memory for containers is used up"
+    : `memory limit of ${memoryLimitBytes} bytes reached`;
+}
+
 export function exitOf(outcome: GuestOutcome, memoryLimitBytes: number | undefined): ExitWithoutTimes {
-  const oom = (): ExitWithoutTimes => ({
+  const oom = (exhausted: MemoryExhaustion, what: string): ExitWithoutTimes => ({
     exitCode: EXIT_CODE_OOM,
     reason: 'OOMKilled',
-    message: `memory limit of ${memoryLimitBytes} bytes reached`,
+    message: `${memoryExhaustedMessage(exhausted, memoryLimitBytes)} (${what})`,
   });
   switch (outcome.kind) {
     case 'exited':
       if (outcome.exitCode === 0) return { exitCode: 0, reason: 'Completed' };
-      return outcome.memoryExhausted ? oom() : { exitCode: outcome.exitCode, reason: 'Error' };
+      return outcome.memoryExhausted
+        ? oom(outcome.memoryExhausted, `it exited with code ${outcome.exitCode} after an allocation was refused`)
+        : { exitCode: outcome.exitCode, reason: 'Error' };
     case 'trapped':
-      return outcome.memoryExhausted ? oom() : { exitCode: EXIT_CODE_TRAP, reason: 'Error', message: oneLine(outcome.message) };
+      return outcome.memoryExhausted
+        ? oom(outcome.memoryExhausted, oneLine(outcome.message))
+        : { exitCode: EXIT_CODE_TRAP, reason: 'Error', message: oneLine(outcome.message) };
     case 'fuel-exhausted':
       return { exitCode: EXIT_CODE_FUEL, reason: 'FuelExhausted', message: oneLine(outcome.message) };
     case 'stopped':

@@ -5,10 +5,12 @@
 // left open are closed and the pod ports it held are freed.
 import { closeSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
+import { MemoryPool } from './limits/memory-pool.js';
 import { readUsage } from './limits/usage-block.js';
+import { WASM_PAGE_BYTES } from './wasm-binary.js';
 import type { PortLease } from './network/pod-port-space.js';
 import { SharedGuestControl } from './wasi/guest-control.js';
-import type { GuestEvent, GuestOutcome, GuestRunRequest } from './worker/guest-messages.js';
+import { CONTROL_POOL_PAGES_INDEX, type GuestEvent, type GuestOutcome, type GuestRunRequest } from './worker/guest-messages.js';
 import { SharedFileTracker } from './worker/shared-file-tracker.js';
 
 export type RunEnd =
@@ -46,6 +48,9 @@ export class GuestRun {
   readonly #control: Int32Array;
   /** Metered guests only: what their FuelMeter last published. */
   readonly #usage: BigInt64Array | undefined;
+  /** Memory-accounted runs: whether the control block counts their pages, and the node's pool. */
+  readonly #accounted: boolean;
+  readonly #pool: MemoryPool | undefined;
 
   readonly #onMessage = (event: GuestEvent) => this.#onEvent(event);
   readonly #onError = (error: Error) => this.#onCrash(error);
@@ -58,6 +63,8 @@ export class GuestRun {
   ) {
     this.#control = new Int32Array(request.control);
     this.#usage = request.usage ? new BigInt64Array(request.usage) : undefined;
+    this.#accounted = request.memory !== undefined;
+    this.#pool = request.memory?.pool ? new MemoryPool(request.memory.pool) : undefined;
     this.ended = new Promise((resolve) => (this.#settle = resolve));
     worker.ref(); // a running guest keeps the process alive, an idle pool worker does not
     worker.on('message', this.#onMessage);
@@ -76,6 +83,7 @@ export class GuestRun {
   }
 
   memoryBytes(): number | undefined {
+    if (this.#accounted) return Atomics.load(this.#control, CONTROL_POOL_PAGES_INDEX) * WASM_PAGE_BYTES;
     return this.#usage ? readUsage(this.#usage).memoryBytes : undefined;
   }
 
@@ -133,6 +141,8 @@ export class GuestRun {
       }
     }
     this.hooks.ports?.end(this.#control);
+    // the run's memories are gone (or will be, with the worker's next guest): back to the pool
+    this.#pool?.release(Atomics.exchange(this.#control, CONTROL_POOL_PAGES_INDEX, 0));
     this.#end = end;
     if (reusable) this.hooks.release(this.worker);
     this.#settle(end);

@@ -6,7 +6,7 @@
 // the container keeps serving. It serves until stopped: stop lets requests in flight finish within
 // the grace period, then terminates them.
 import type { Worker } from 'node:worker_threads';
-import { killed, oneLine } from './container-exit.js';
+import { killed, memoryExhaustedMessage, oneLine } from './container-exit.js';
 import { GuestRun, type RunEnd } from './guest-run.js';
 import type { PortLease } from './network/pod-port-space.js';
 import {
@@ -185,7 +185,7 @@ export class HttpHandlerContainer implements RunningContainer {
   }
 
   #outcomeResult(outcome: GuestOutcome): HttpResponse | string {
-    const oom = `memory limit of ${this.spec.limits?.memoryBytes} bytes reached`;
+    const limit = this.spec.limits?.memoryBytes;
     switch (outcome.kind) {
       case 'responded':
         return outcome.response;
@@ -194,9 +194,9 @@ export class HttpHandlerContainer implements RunningContainer {
       case 'not-started':
         return oneLine(outcome.message);
       case 'trapped':
-        return outcome.memoryExhausted ? oom : `the handler trapped: ${oneLine(outcome.message)}`;
+        return outcome.memoryExhausted ? memoryExhaustedMessage(outcome.memoryExhausted, limit) : `the handler trapped: ${oneLine(outcome.message)}`;
       case 'exited':
-        return outcome.memoryExhausted ? oom : `the handler exited with code ${outcome.exitCode} before responding`;
+        return outcome.memoryExhausted ? memoryExhaustedMessage(outcome.memoryExhausted, limit) : `the handler exited with code ${outcome.exitCode} before responding`;
       case 'stopped':
         return 'the handler was stopped';
     }

@@ -8,6 +8,8 @@ import { EXIT_CODE_CANNOT_RUN, EXIT_CODE_OOM } from './container-exit.js';
 import { measureFuelPerSecond } from './limits/fuel-calibration.js';
 import { createPeriodBuffer, type FuelPolicy } from './limits/fuel-meter.js';
 import { MemoryLimitError, pagesForBytes } from './limits/memory-cap.js';
+import { createMemoryPool, MemoryPool } from './limits/memory-pool.js';
+import { WASM_PAGE_BYTES } from './wasm-binary.js';
 import {
   InvalidComponentError,
   type ContainerExit,
@@ -40,6 +42,11 @@ export interface WasmPodRuntimeOptions {
   fuelPerSecond?: number;
   /** CFS-like period for cpu limits (default 100 ms). */
   cpuPeriodMs?: number;
+  /**
+   * What all guests' linear memories may hold together (the agent's allocatable memory): a grow
+   * past it fails (-1) in the guest that asked, whatever its own limit. None: no node-wide bound.
+   */
+  memoryCeilingBytes?: number;
 }
 
 export class WasmPodRuntime implements PodRuntime {
@@ -49,8 +56,10 @@ export class WasmPodRuntime implements PodRuntime {
   #fuelPerSecond: number | undefined;
   readonly #cpuPeriodMs: number;
   readonly #portSpaces = new PortSpaces();
+  readonly #memoryPool: SharedArrayBuffer | undefined;
 
   constructor(options: WasmPodRuntimeOptions = {}) {
+    this.#memoryPool = options.memoryCeilingBytes === undefined ? undefined : createMemoryPool(options.memoryCeilingBytes);
     this.#fuelPerSecond = options.fuelPerSecond;
     this.#cpuPeriodMs = options.cpuPeriodMs ?? DEFAULT_CPU_PERIOD_MS;
     this.#loader = new ComponentLoader({ cacheDir: options.cacheDir, memoryCacheBytes: options.memoryCacheBytes });
@@ -70,9 +79,15 @@ export class WasmPodRuntime implements PodRuntime {
     const memoryBytes = spec.limits?.memoryBytes;
     const memoryMaxPages = memoryBytes === undefined ? undefined : pagesForBytes(memoryBytes);
     const fuel = this.#fuelPolicy(spec.limits);
+    const accountMemory = memoryMaxPages !== undefined || this.#memoryPool !== undefined;
+    const memory = accountMemory ? {
+      ...(memoryMaxPages !== undefined ? { limitPages: memoryMaxPages } : {}),
+      ...(this.#memoryPool ? { pool: this.#memoryPool } : {}),
+      minPages: component.memoryMinPages,
+    } : undefined;
     let modules: Record<string, WebAssembly.Module>;
     try {
-      modules = await this.#loader.modules(component, { memoryMaxPages, metered: fuel !== undefined });
+      modules = await this.#loader.modules(component, { memoryMaxPages, accountMemory, metered: fuel !== undefined });
     } catch (error) {
       if (error instanceof MemoryLimitError) return endedAtStart(spec.id, EXIT_CODE_OOM, 'OOMKilled', error.message);
       throw error;
@@ -96,6 +111,7 @@ export class WasmPodRuntime implements PodRuntime {
         preopens: spec.preopens ?? [],
         control: createControlBuffer(),
         fuel,
+        ...(memory ? { memory } : {}),
         ...(fuel ? { usage: createUsageBuffer() } : {}),
         ...(period ? { period } : {}),
         ...(lease ? { ports: lease.bitmap } : {}),
@@ -125,6 +141,13 @@ export class WasmPodRuntime implements PodRuntime {
   /** Idle guest workers kept started from now on (the agent keeps none while it has no pods). */
   setWarmWorkers(count: number): void {
     this.#pool.resize(count);
+  }
+
+  /** Bytes of linear memory all guests hold now, and the node-wide ceiling (memoryCeilingBytes). */
+  get memoryPool(): { usedBytes: number; ceilingBytes: number } | undefined {
+    if (!this.#memoryPool) return undefined;
+    const pool = new MemoryPool(this.#memoryPool);
+    return { usedBytes: pool.reservedPages * WASM_PAGE_BYTES, ceilingBytes: pool.capacityPages * WASM_PAGE_BYTES };
   }
 
   /** Fuel per CPU-second used for cpu limits (measured once, ~0.3 s, unless given). */

@@ -120,12 +120,25 @@ function valueFrom(pod: Pod, container: Container, facts: PodFacts, name: string
   throw new ContainerConfigError(`env ${name}: valueFrom ${kinds} is not available on this node yet`);
 }
 
-/** Runtime limits from `resources.limits` and the pod's fuel annotation; a cpu request turns metering on (metrics, HPA). */
-export function containerLimits(pod: Pod, container: Container): ContainerLimits {
+/** What a node applies to containers that set no limit of their own. */
+export interface ContainerDefaults {
+  /** The agent's --default-memory-limit: a container without resources.limits.memory gets it. */
+  memoryLimitBytes?: number;
+}
+
+/**
+ * Runtime limits from `resources.limits` and the pod's fuel annotation; a cpu request turns
+ * metering on (metrics, HPA). A container without a memory limit gets the node's default, so no
+ * guest can take the device's memory. (A LimitRange's defaults, once that kind exists, are written
+ * into the container's spec by the API server at admission, as Kubernetes does, and so win over
+ * the node's default here.)
+ */
+export function containerLimits(pod: Pod, container: Container, defaults: ContainerDefaults = {}): ContainerLimits {
   const limits: ContainerLimits = {};
   const memory = container.resources?.limits?.['memory'];
   const cpu = container.resources?.limits?.['cpu'];
   if (memory) limits.memoryBytes = parseBytes(memory);
+  else if (defaults.memoryLimitBytes !== undefined) limits.memoryBytes = defaults.memoryLimitBytes;
   if (cpu) limits.cpuMillis = parseMillicores(cpu);
   if (container.resources?.requests?.['cpu']) limits.measureCpu = true;
   const fuel = pod.metadata.annotations?.[FUEL_LIMIT_ANNOTATION];

@@ -4,11 +4,13 @@
 // removals the control plane has not yet seen (re-sent after every reconnect).
 import type { Clock } from '../../api/clock.js';
 import type { DesiredPod, DesiredStateMessage, EventMessage, PodStatusMessage } from '../../api/mqtt/messages.js';
-import type { Pod, PodStatus } from '../../api/types/pod.js';
+import { isTerminalPhase, type Pod, type PodStatus } from '../../api/types/pod.js';
 import type { LoadedComponent, PodRuntime } from '../../runtime/pod-runtime.js';
 import { InvalidComponentError, DigestMismatchError } from '../../runtime/pod-runtime.js';
 import type { ComponentFetcher } from '../component-fetcher.js';
 import { ConfigSet } from './config-lookup.js';
+import type { ContainerDefaults } from './container-config.js';
+import { admitPod, rejectedStatus, type Admission } from './pod-admission.js';
 import { ImagePullError, PodWorker } from './pod-worker.js';
 import { PodVolumes, type VolumeHostOptions } from './pod-volumes.js';
 import type { HostPorts } from './host-ports.js';
@@ -36,6 +38,10 @@ export interface PodManagerOptions {
   onStateChange?: () => void;
   /** Exposes pods' hostPorts on the node (absent: they are not). */
   hostPorts?: HostPorts;
+  /** Memory the node's pods may request together; a pod that does not fit is rejected (OutOfmemory). */
+  allocatableMemoryBytes?: number;
+  /** Limits for containers that set none (the default memory limit). */
+  containerDefaults?: ContainerDefaults;
 }
 
 /** What the agent persists: the applied desired state and the final status of finished pods. */
@@ -197,12 +203,16 @@ export class PodManager {
   #startPod(desired: DesiredPod): void {
     const uid = desired.pod.metadata.uid;
     const { name, namespace } = desired.pod.metadata;
+    const active = [...this.#workers.values()].filter((w) => !isTerminalPhase(w.phase)).map((w) => w.pod);
+    const admission = admitPod(desired.pod as unknown as Pod, active, this.options.allocatableMemoryBytes);
+    if (!admission.admitted) return this.#reject(uid, name, namespace, admission);
     const host = this.options.volumeHost;
     const volumes = host ? new PodVolumes(desired.pod as unknown as Pod, host, this.#config, { nodeName: this.options.nodeName, ...(desired.podIP ? { podIP: desired.podIP } : {}) }, desired.persistentVolumes) : undefined;
     if (volumes) this.#volumes.set(uid, volumes);
     const worker: PodWorker = new PodWorker(desired, {
       ...(volumes ? { volumes } : {}),
       ...(this.options.hostPorts ? { hostPorts: this.options.hostPorts } : {}),
+      ...(this.options.containerDefaults ? { containerDefaults: this.options.containerDefaults } : {}),
       config: () => this.#config,
       runtime: this.options.runtime,
       pullImage: (image, d) => this.#pullImage(image, d),
@@ -218,6 +228,14 @@ export class PodManager {
     });
     this.#workers.set(uid, worker);
     worker.start();
+  }
+
+  /** A pod that does not fit on this node: never started, Failed for good (as the kubelet rejects one). */
+  #reject(uid: string, name: string, namespace: string, rejection: Exclude<Admission, { admitted: true }>): void {
+    const status = rejectedStatus(rejection, this.options.clock.now());
+    this.#finished.set(uid, { name, namespace, status });
+    this.options.reporter.event({ involvedObject: { kind: 'Pod', name, namespace, uid }, type: 'Warning', reason: rejection.reason, message: rejection.message });
+    this.#sendFinished(uid, name, namespace, status);
   }
 
   /** Stops a pod (grace from its deletion, or `graceMs`) and reports it removed. */

@@ -4,11 +4,11 @@
 import type { Clock, ClockTimer } from '../../api/clock.js';
 import { rfc3339 } from '../../api/clock.js';
 import type { DesiredPod } from '../../api/mqtt/messages.js';
-import type { Container, Pod, PodStatus, RestartPolicy } from '../../api/types/pod.js';
+import type { Container, Pod, PodPhase, PodStatus, RestartPolicy } from '../../api/types/pod.js';
 import type { ContainerSpec, LoadedComponent, PodRuntime, RunningContainer } from '../../runtime/pod-runtime.js';
 import { LogBuffer } from '../log-buffer.js';
 import type { ConfigLookup } from './config-lookup.js';
-import { ContainerConfigError, containerArgv, containerEnv, containerLimits } from './container-config.js';
+import { ContainerConfigError, containerArgv, containerEnv, containerLimits, type ContainerDefaults } from './container-config.js';
 import { VolumeNotReadyError, type PodVolumes } from './pod-volumes.js';
 import { applyEviction, type Eviction } from './pod-eviction.js';
 import { startSlotProbes } from './container-probes.js';
@@ -37,6 +37,8 @@ export interface PodWorkerDeps {
   /** The node's current ConfigMaps and Secrets. */
   config?: () => ConfigLookup | undefined;
   hostPorts?: HostPorts; // the node's hostPorts (host-ports.ts); absent: not exposed
+  /** Limits the node gives containers that set none (the default memory limit). */
+  containerDefaults?: ContainerDefaults;
 }
 
 import { ExecUnavailableError } from './pod-errors.js';
@@ -141,6 +143,11 @@ export class PodWorker {
 
   get evicted(): boolean {
     return this.#eviction !== undefined;
+  }
+
+  /** The pod's phase now (Succeeded and Failed pods no longer count against the node's resources). */
+  get phase(): PodPhase {
+    return this.#eviction ? 'Failed' : podPhase(this.#init.map((s) => s.view()), this.#app.map((s) => s.view()));
   }
 
   /** Containers of this pod running right now (each is one Wasm instance in its own worker). */
@@ -310,7 +317,7 @@ export class PodWorker {
       component,
       args: containerArgv(slot.spec, env),
       env,
-      limits: containerLimits(this.pod, slot.spec),
+      limits: containerLimits(this.pod, slot.spec, this.deps.containerDefaults),
       preopens: this.deps.volumes?.preopens(slot.spec) ?? [],
       network: this.#network.ports(id, slot.name, slot.fieldPath),
     };

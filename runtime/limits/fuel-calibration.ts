@@ -18,7 +18,7 @@ const SPIN_MODULE_BYTES = Uint8Array.of(
 
 /** Fuel per second of CPU on this machine; runs a metered loop for about `sampleMs`. */
 export function measureFuelPerSecond(sampleMs = 100): number {
-  const module = new WebAssembly.Module(instrumentModule(SPIN_MODULE_BYTES, { meterFuel: true, trackGrowFailures: false }));
+  const module = new WebAssembly.Module(instrumentModule(SPIN_MODULE_BYTES, { meterFuel: true, accountMemory: false }));
   const instance = new WebAssembly.Instance(module);
   const spin = instance.exports['spin'] as (n: number) => number;
   const fuel = instance.exports[FUEL_GLOBAL_EXPORT] as WebAssembly.Global;

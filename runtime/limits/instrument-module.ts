@@ -5,20 +5,26 @@
 //   iteration). When it drops below zero the guest calls the host through slot 0 of an added
 //   table `__skiff_hooks` (Node 20 cannot put a JS function in a module directly without an
 //   import, and an added import would shift every function index).
-// - grow tracking: `memory.grow` on memory 0 becomes a call to an added function that records a
-//   failed grow in the i32 global `__skiff_grow_failed`, so an OOM can be told apart exactly.
+// - memory accounting: `memory.grow` on memory 0 becomes a call to an added function that asks the
+//   host (slot 1 of `__skiff_hooks`) to grow it: the host counts every memory of the container
+//   against its limit and the node's pool (limits/memory-account.ts) and answers -1 past either.
+//   Memory 0 is exported as `__skiff_memory` so the host can grow it. Until the host fills the
+//   slot (a start function runs first) the function grows the memory itself, under the static cap
+//   (memory-cap.ts).
 import { ByteReader, concatBytes, encodeS64, encodeSection, encodeU32, readSections, type Section } from '../wasm-binary.js';
 import { OP_BLOCK, OP_DELEGATE, OP_END, OP_IF, OP_LOOP, OP_MEMORY_GROW, OP_TRY, OP_TRY_TABLE, skipInstruction } from './wasm-instructions.js';
 
 export const FUEL_GLOBAL_EXPORT = '__skiff_fuel';
 export const FUEL_HOOK_TABLE_EXPORT = '__skiff_hooks';
-export const GROW_FAILED_EXPORT = '__skiff_grow_failed';
+export const MEMORY_EXPORT = '__skiff_memory';
+export const FUEL_HOOK_SLOT = 0;
+export const GROW_HOOK_SLOT = 1;
 /** The fuel global's value until the host sets it (covers a start function, which runs first). */
 export const INITIAL_FUEL = 1n << 62n;
 
 export interface InstrumentOptions {
   meterFuel: boolean;
-  trackGrowFailures: boolean;
+  accountMemory: boolean;
 }
 
 const SECTION_RANK: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 };
@@ -31,51 +37,50 @@ interface ModuleShape {
   tables: number;
   globals: number;
   memory0Is64: boolean;
+  /** Defines or imports a memory (index 0). */
+  hasMemory: boolean;
 }
 
 export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions): Uint8Array {
   const sections = readSections(bytes);
   const code = sections.find((s) => s.id === CODE);
-  if (!code || (!options.meterFuel && !options.trackGrowFailures)) return bytes;
+  if (!code || (!options.meterFuel && !options.accountMemory)) return bytes;
   const shape = readShape(bytes, sections);
   const fuelHookType = shape.types;
   const growHookType = shape.types + 1;
   const fuelGlobal = shape.globals;
-  const growFailedGlobal = shape.globals + (options.meterFuel ? 1 : 0);
   const hookTable = shape.tables;
   const growHookFunction = shape.importedFunctions + shape.definedFunctions;
 
   const fuelCheck = (cost: number): number[] => [
     0x23, ...encodeU32(fuelGlobal), 0x42, ...encodeS64(BigInt(cost)), 0x7d, 0x24, ...encodeU32(fuelGlobal),
     0x23, ...encodeU32(fuelGlobal), 0x42, 0x00, 0x53, 0x04, 0x40,
-    0x41, 0x00, 0x11, ...encodeU32(fuelHookType), ...encodeU32(hookTable), 0x0b,
+    0x41, FUEL_HOOK_SLOT, 0x11, ...encodeU32(fuelHookType), ...encodeU32(hookTable), 0x0b,
   ];
   const growCall = [0x10, ...encodeU32(growHookFunction)];
   const rewritten = rewriteCode(bytes, code, {
     fuelCheck: options.meterFuel ? fuelCheck : undefined,
-    growCall: options.trackGrowFailures && !shape.memory0Is64 ? growCall : undefined,
+    growCall: options.accountMemory && shape.hasMemory && !shape.memory0Is64 ? growCall : undefined,
   });
   const addGrowHook = rewritten.replacedGrows > 0;
-  if (!options.meterFuel && !addGrowHook) return bytes;
+  // every memory is exported, grown here or not: another module may import and grow it
+  const exportMemory = options.accountMemory && shape.hasMemory && !shape.memory0Is64;
+  if (!options.meterFuel && !addGrowHook && !exportMemory) return bytes;
 
   const appended = new Map<number, number[][]>();
   const append = (id: number, entry: number[]) => appended.set(id, [...(appended.get(id) ?? []), entry]);
   const exportEntry = (name: string, kind: number, index: number) => [...encodeName(name), kind, ...encodeU32(index)];
+  append(TYPE, [0x60, 0x00, 0x00]); // fuelHookType
+  append(TYPE, [0x60, 0x01, 0x7f, 0x01, 0x7f]); // growHookType: (pages) -> old size or -1
+  append(TABLE, [0x70, 0x00, 0x02]); // slots FUEL_HOOK_SLOT, GROW_HOOK_SLOT
+  append(EXPORT, exportEntry(FUEL_HOOK_TABLE_EXPORT, 0x01, hookTable));
   if (options.meterFuel) {
-    append(TYPE, [0x60, 0x00, 0x00]);
-    append(TABLE, [0x70, 0x00, 0x01]);
     append(GLOBAL, [0x7e, 0x01, 0x42, ...encodeS64(INITIAL_FUEL), 0x0b]);
     append(EXPORT, exportEntry(FUEL_GLOBAL_EXPORT, 0x03, fuelGlobal));
-    append(EXPORT, exportEntry(FUEL_HOOK_TABLE_EXPORT, 0x01, hookTable));
   }
-  if (addGrowHook) {
-    if (!options.meterFuel) append(TYPE, [0x60, 0x00, 0x00]); // keeps growHookType = types + 1
-    append(TYPE, [0x60, 0x01, 0x7f, 0x01, 0x7f]);
-    append(FUNCTION, encodeU32(growHookType));
-    append(GLOBAL, [0x7f, 0x01, 0x41, 0x00, 0x0b]);
-    append(EXPORT, exportEntry(GROW_FAILED_EXPORT, 0x03, growFailedGlobal));
-  }
-  const codeAppend = addGrowHook ? [growHookBody(growFailedGlobal)] : [];
+  if (addGrowHook) append(FUNCTION, encodeU32(growHookType));
+  if (exportMemory) append(EXPORT, exportEntry(MEMORY_EXPORT, 0x02, 0));
+  const codeAppend = addGrowHook ? [growHookBody(hookTable, growHookType)] : [];
 
   const out: Uint8Array[] = [bytes.subarray(0, 8)];
   const emitted = new Set<number>();
@@ -115,19 +120,24 @@ function appendEntries(bytes: Uint8Array, section: Section, entries: number[][],
   return concatBytes([encodeU32(count + entries.length), ...existing, ...entries]);
 }
 
-function growHookBody(growFailedGlobal: number): number[] {
+// (func (param $pages i32) (result i32)
+//   (if (result i32) (ref.is_null (table.get $hooks (i32.const GROW_HOOK_SLOT)))
+//     (then (memory.grow (local.get $pages)))
+//     (else (call_indirect $hooks (type $grow) (local.get $pages) (i32.const GROW_HOOK_SLOT)))))
+function growHookBody(hookTable: number, growHookType: number): number[] {
   const body = [
-    0x01, 0x01, 0x7f, // one i32 local
-    0x20, 0x00, 0x40, 0x00, 0x22, 0x01, // local.get 0; memory.grow 0; local.tee 1
-    0x41, 0x7f, 0x46, 0x04, 0x40, // i32.const -1; i32.eq; if
-    0x41, 0x01, 0x24, ...encodeU32(growFailedGlobal), 0x0b, // i32.const 1; global.set; end
-    0x20, 0x01, 0x0b, // local.get 1; end
+    0x00, // no locals
+    0x41, GROW_HOOK_SLOT, 0x25, ...encodeU32(hookTable), 0xd1, 0x04, 0x7f,
+    0x20, 0x00, 0x40, 0x00,
+    0x05,
+    0x20, 0x00, 0x41, GROW_HOOK_SLOT, 0x11, ...encodeU32(growHookType), ...encodeU32(hookTable),
+    0x0b, 0x0b,
   ];
   return [...encodeU32(body.length), ...body];
 }
 
 function readShape(bytes: Uint8Array, sections: Section[]): ModuleShape {
-  const shape: ModuleShape = { types: 0, importedFunctions: 0, definedFunctions: 0, tables: 0, globals: 0, memory0Is64: false };
+  const shape: ModuleShape = { types: 0, importedFunctions: 0, definedFunctions: 0, tables: 0, globals: 0, memory0Is64: false, hasMemory: false };
   let sawMemory = false;
   for (const section of sections) {
     const r = new ByteReader(bytes.subarray(0, section.end), section.contentStart);
@@ -160,6 +170,7 @@ function readShape(bytes: Uint8Array, sections: Section[]): ModuleShape {
       }
     }
   }
+  shape.hasMemory = sawMemory;
   return shape;
 }
 

@@ -42,6 +42,21 @@ export function capMemory(bytes: Uint8Array, maxPages: number): Uint8Array {
   return concatBytes(parts);
 }
 
+/** Initial pages of the memory a module defines (0 when it defines none: no memory, or an imported one). */
+export function definedMemoryMinPages(bytes: Uint8Array): number {
+  const section = readSections(bytes).find((s) => s.id === SECTION_MEMORY);
+  if (!section) return 0;
+  const reader = new ByteReader(bytes.subarray(0, section.end), section.contentStart);
+  let pages = 0;
+  for (let count = reader.u32(); count > 0; count--) {
+    const flags = reader.byte();
+    const is64 = (flags & 4) !== 0;
+    pages += is64 ? Number(reader.u64()) : reader.u32();
+    if (flags & 1) (is64 ? reader.u64() : reader.u32());
+  }
+  return pages;
+}
+
 function skipImportDescriptor(reader: ByteReader, kind: number): void {
   switch (kind) {
     case 0: // function: type index

@@ -1,5 +1,6 @@
 // Messages between the runtime (main thread) and a guest worker, and the shared control layout.
 import type { FuelPolicy } from '../limits/fuel-meter.js';
+import type { MemoryExhaustion } from '../limits/memory-account.js';
 import type { HttpRequest, HttpResponse } from '../pod-runtime.js';
 import type { PreopenDir } from '../wasi/filesystem.js';
 
@@ -27,14 +28,23 @@ export interface GuestRunRequest {
    * listen; without it wasi:sockets denies both.
    */
   ports?: SharedArrayBuffer;
+  /**
+   * Memory accounting (limits/memory-account.ts), when the modules route memory.grow to the host:
+   * the container's limit in pages (all its memories together), the node's pool, and the initial
+   * pages each core module defines (by name).
+   */
+  memory?: { limitPages?: number; pool?: SharedArrayBuffer; minPages: Record<string, number> };
   /** Present for one request to a wasi:http/incoming-handler; absent to run wasi:cli/run. */
   http?: HttpRequest;
 }
 
 /** How a guest run ended, as seen from inside its worker. */
+/** false, or which bound a refused memory.grow met: the container's limit or the node's pool. */
+export type MemoryExhausted = false | MemoryExhaustion;
+
 export type GuestOutcome =
-  | { kind: 'exited'; exitCode: number; memoryExhausted: boolean }
-  | { kind: 'trapped'; message: string; memoryExhausted: boolean }
+  | { kind: 'exited'; exitCode: number; memoryExhausted: MemoryExhausted }
+  | { kind: 'trapped'; message: string; memoryExhausted: MemoryExhausted }
   | { kind: 'fuel-exhausted'; message: string }
   | { kind: 'stopped' }
   | { kind: 'not-started'; message: string }
@@ -56,13 +66,15 @@ export type GuestEvent =
 // Control block: [0] stop flag, [1..MAX_OPEN_FILES] host fds the guest holds open (fd + 1, 0 = free),
 // so the runtime can close them after terminating a worker that could not clean up; then
 // MAX_BOUND_PORTS slots of pod-network ports the guest holds (port + 1, 0 = free), released by the
-// runtime when the guest ends, however it ends.
+// runtime when the guest ends, however it ends; then the pages the run took from the node's memory
+// pool (given back by the runtime when it ends).
 export const CONTROL_STOP_INDEX = 0;
 export const CONTROL_FIRST_FD_INDEX = 1;
 export const MAX_OPEN_FILES = 128;
 export const CONTROL_FIRST_PORT_INDEX = CONTROL_FIRST_FD_INDEX + MAX_OPEN_FILES;
 export const MAX_BOUND_PORTS = 32;
-export const CONTROL_LENGTH = CONTROL_FIRST_PORT_INDEX + MAX_BOUND_PORTS;
+export const CONTROL_POOL_PAGES_INDEX = CONTROL_FIRST_PORT_INDEX + MAX_BOUND_PORTS;
+export const CONTROL_LENGTH = CONTROL_POOL_PAGES_INDEX + 1;
 
 export function createControlBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(CONTROL_LENGTH * Int32Array.BYTES_PER_ELEMENT);

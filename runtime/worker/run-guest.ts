@@ -8,8 +8,8 @@ import { GuestStopRequestedError, SharedGuestControl } from '../wasi/guest-contr
 import { HttpExchange } from '../wasi/http.js';
 import { createWasiImports } from '../wasi/wasi-host.js';
 import { FuelExhaustedError, FuelMeter } from '../limits/fuel-meter.js';
-import { GROW_FAILED_EXPORT } from '../limits/instrument-module.js';
-import type { GuestEvent, GuestOutcome, GuestRunRequest } from './guest-messages.js';
+import { MemoryAccount, MemoryReservationError } from '../limits/memory-account.js';
+import { CONTROL_POOL_PAGES_INDEX, type GuestEvent, type GuestOutcome, type GuestRunRequest, type MemoryExhausted } from './guest-messages.js';
 import { SharedFileTracker } from './shared-file-tracker.js';
 import { SharedPortClaims } from './shared-port-claims.js';
 
@@ -48,7 +48,8 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
     // copy: the bytes are a view into guest memory
     write: (bytes: Uint8Array) => emit({ type: 'output', stream, chunk: bytes.slice() }),
   });
-  const instances: WebAssembly.Instance[] = [];
+  const account = memoryAccountOf(request, controlView);
+  const memoryExhausted = (): MemoryExhausted => account?.exhausted ?? false;
   const usage = request.usage ? new BigInt64Array(request.usage) : undefined;
   const meter = request.fuel ? new FuelMeter(request.fuel, control, usage, request.period) : undefined;
   let entry: () => GuestOutcome;
@@ -77,8 +78,9 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
       },
       imports,
       (module, moduleImports) => {
+        account?.beforeInstantiate(module);
         const instance = new WebAssembly.Instance(module, keepPreview1ExitCode(moduleImports));
-        instances.push(instance);
+        account?.attach(instance);
         meter?.attach(instance);
         return instance;
       },
@@ -86,7 +88,7 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
     const http = request.http;
     if (http) {
       const handler = findHandlerExport(component);
-      entry = () => serve(handler, new HttpExchange(http, control), () => isMemoryExhausted(instances));
+      entry = () => serve(handler, new HttpExchange(http, control), memoryExhausted);
     } else {
       const run = findRunExport(component);
       entry = () => {
@@ -95,6 +97,7 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
       };
     }
   } catch (error) {
+    if (error instanceof MemoryReservationError) return { kind: 'trapped', message: error.message, memoryExhausted: error.exhaustion };
     return { kind: 'not-started', message: `cannot instantiate: ${messageOf(error)}` };
   }
   const startedAt = performance.now();
@@ -102,7 +105,7 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
   try {
     return entry();
   } catch (error) {
-    return outcomeOf(error, () => isMemoryExhausted(instances));
+    return outcomeOf(error, memoryExhausted);
   } finally {
     meter?.settle();
     for (const fd of SharedFileTracker.openFds(controlView)) closeSync(fd);
@@ -135,16 +138,17 @@ function findHandlerExport(component: Record<string, unknown>): IncomingHandlerE
 }
 
 /** Calls the handler once; what it set through response-outparam is the outcome. */
-function serve(handler: IncomingHandlerExport, exchange: HttpExchange, memoryExhausted: () => boolean): GuestOutcome {
+function serve(handler: IncomingHandlerExport, exchange: HttpExchange, memoryExhausted: () => MemoryExhausted): GuestOutcome {
   handler.handle(exchange.request, exchange.outparam);
   const response = exchange.response();
   if (typeof response !== 'string') return { kind: 'responded', response };
   // a handler that gave up after an allocation failed ran out of memory
-  if (memoryExhausted()) return { kind: 'trapped', message: response, memoryExhausted: true };
+  const exhausted = memoryExhausted();
+  if (exhausted) return { kind: 'trapped', message: response, memoryExhausted: exhausted };
   return { kind: 'no-response', message: response };
 }
 
-function outcomeOf(error: unknown, memoryExhausted: () => boolean): GuestOutcome {
+function outcomeOf(error: unknown, memoryExhausted: () => MemoryExhausted): GuestOutcome {
   if (error instanceof GuestExit) {
     return { kind: 'exited', exitCode: error.exitCode, memoryExhausted: error.exitCode !== 0 && memoryExhausted() };
   }
@@ -157,12 +161,16 @@ function outcomeOf(error: unknown, memoryExhausted: () => boolean): GuestOutcome
   return { kind: 'trapped', message: messageOf(error), memoryExhausted: memoryExhausted() };
 }
 
-// Memory-capped modules record failed grows (see limits/instrument-module.ts): a guest that
-// failed after one did so because of its memory limit.
-function isMemoryExhausted(instances: WebAssembly.Instance[]): boolean {
-  return instances.some((instance) => {
-    const flag = instance.exports[GROW_FAILED_EXPORT];
-    return flag instanceof WebAssembly.Global && flag.value === 1;
+/** The run's memory account, when its modules route memory.grow to the host. */
+function memoryAccountOf(request: GuestRunRequest, control: Int32Array): MemoryAccount | undefined {
+  const memory = request.memory;
+  if (!memory) return undefined;
+  const names = new Map(Object.entries(request.modules).map(([name, module]) => [module, name]));
+  return new MemoryAccount({
+    ...(memory.limitPages !== undefined ? { limitPages: memory.limitPages } : {}),
+    ...(memory.pool ? { pool: memory.pool } : {}),
+    poolPages: { cells: control, index: CONTROL_POOL_PAGES_INDEX },
+    minPages: (module) => memory.minPages[names.get(module) ?? ''] ?? 0,
   });
 }
 

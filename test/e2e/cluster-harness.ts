@@ -38,6 +38,8 @@ export interface ClusterOptions {
   nodeMonitorCheckIntervalMs?: number;
   agentMetricsIntervalMs?: number;
   agentSizeLimitCheckIntervalMs?: number;
+  agentAllocatableMemoryBytes?: number;
+  agentDefaultMemoryLimitBytes?: number;
   /** Default: the embedded broker. */
   broker?: E2eBroker;
 }
@@ -59,6 +61,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
     ...(options.agentMetricsIntervalMs ? { agentMetricsIntervalMs: options.agentMetricsIntervalMs } : {}),
     ...(options.agentSizeLimitCheckIntervalMs ? { agentSizeLimitCheckIntervalMs: options.agentSizeLimitCheckIntervalMs } : {}),
+    ...(options.agentAllocatableMemoryBytes ? { agentAllocatableMemoryBytes: options.agentAllocatableMemoryBytes } : {}),
+    ...(options.agentDefaultMemoryLimitBytes ? { agentDefaultMemoryLimitBytes: options.agentDefaultMemoryLimitBytes } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;

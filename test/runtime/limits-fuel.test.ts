@@ -2,7 +2,7 @@ import { parse } from '@bytecodealliance/jco';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureFuelPerSecond } from '../../runtime/limits/fuel-calibration.js';
 import { createPeriodBuffer, FuelExhaustedError, FuelMeter } from '../../runtime/limits/fuel-meter.js';
-import { FUEL_GLOBAL_EXPORT, GROW_FAILED_EXPORT, INITIAL_FUEL, instrumentModule } from '../../runtime/limits/instrument-module.js';
+import { FUEL_GLOBAL_EXPORT, INITIAL_FUEL, instrumentModule } from '../../runtime/limits/instrument-module.js';
 import type { GuestControl } from '../../runtime/wasi/guest-control.js';
 import { WasmPodRuntime } from '../../runtime/wasm-pod-runtime.js';
 import { runExample, exampleBytes } from '../contracts/runtime.contract.js';
@@ -36,8 +36,8 @@ const controlThatNeverSleeps = (sleeps: bigint[] = []): GuestControl => ({
   sleepUntil: (deadlineNs) => void sleeps.push(deadlineNs),
 });
 
-async function instantiateMetered(trackGrowFailures = false) {
-  const bytes = instrumentModule(await parse(COMPUTE_WAT), { meterFuel: true, trackGrowFailures });
+async function instantiateMetered() {
+  const bytes = instrumentModule(await parse(COMPUTE_WAT), { meterFuel: true, accountMemory: false });
   const instance = new WebAssembly.Instance(await WebAssembly.compile(bytes));
   return { instance, exports: instance.exports as unknown as Compute, fuel: instance.exports[FUEL_GLOBAL_EXPORT] as WebAssembly.Global };
 }
@@ -96,15 +96,6 @@ describe('fuel instrumentation', () => {
     new FuelMeter({ ...policy, budget: 1_000_000n }, controlThatNeverSleeps(aloneSleeps)).attach(alone.instance);
     expect(() => alone.exports.spin()).toThrow(FuelExhaustedError);
     expect(aloneSleeps).toHaveLength(0);
-  });
-
-  it('records a memory.grow that fails at the memory cap', async () => {
-    const { instance, exports } = await instantiateMetered(true);
-    const failed = instance.exports[GROW_FAILED_EXPORT] as WebAssembly.Global;
-    expect(exports.grow(1)).toBe(1);
-    expect(failed.value).toBe(0);
-    expect(exports.grow(70_000)).toBe(-1);
-    expect(failed.value).toBe(1);
   });
 
   it('measures a positive fuel rate for this machine', () => {

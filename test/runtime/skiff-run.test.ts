@@ -43,7 +43,7 @@ describe('skiff run', () => {
     expect(fuel.code).toBe(152);
     expect(fuel.stderr).toMatch(/^skiff run: out of fuel: .*fuel.*\n$/);
     expect(memory.code).toBe(137);
-    expect(memory.stderr.split('\n').at(-2)).toMatch(/^skiff run: out of memory: memory limit of 8388608 bytes reached$/);
+    expect(memory.stderr.split('\n').at(-2)).toMatch(/^skiff run: out of memory: memory limit of 8388608 bytes reached \(it exited with code 1 after an allocation was refused\)$/);
   });
 
   it('gives the guest a host directory at the guest path of --dir', async () => {
