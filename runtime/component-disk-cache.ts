@@ -6,11 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { TranspiledComponent } from './transpiler/component-transpiler.js';
 
 /** Bump when the transpiler options, jco version or cached layout change. */
-export const RUNTIME_CACHE_VERSION = 'v1-jco1.35.0';
+export const RUNTIME_CACHE_VERSION = 'v2-jco1.35.0';
 
 interface Manifest {
   exports: string[];
   coreModules: string[];
+  preview1?: boolean;
 }
 
 export class ComponentDiskCache {
@@ -29,7 +30,7 @@ export class ComponentDiskCache {
         coreModules[name] = new Uint8Array(await readFile(join(dir, 'core', safeName(name))));
       }
       const source = await readFile(join(dir, 'component.js'), 'utf8');
-      return { source, coreModules, exports: manifest.exports };
+      return { source, coreModules, exports: manifest.exports, ...(manifest.preview1 ? { preview1: true } : {}) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') await rm(dir, { recursive: true, force: true });
       return undefined;
@@ -44,7 +45,7 @@ export class ComponentDiskCache {
       const names = Object.keys(component.coreModules);
       for (const name of names) await writeFile(join(tempDir, 'core', safeName(name)), component.coreModules[name]!);
       await writeFile(join(tempDir, 'component.js'), component.source);
-      const manifest: Manifest = { exports: component.exports, coreModules: names };
+      const manifest: Manifest = { exports: component.exports, coreModules: names, ...(component.preview1 ? { preview1: true } : {}) };
       // manifest last: a reader that finds it finds everything else too
       await writeFile(join(tempDir, 'manifest.json'), JSON.stringify(manifest));
       await rename(tempDir, finalDir);

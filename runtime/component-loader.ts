@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { ComponentDiskCache } from './component-disk-cache.js';
 import { digestHex, verifyDigest } from './component-digest.js';
 import { detectBinaryKind } from './component-format.js';
+import { preview1Component } from './preview1-module.js';
 import type { TranspiledComponent } from './transpiler/component-transpiler.js';
 import { TranspilerWorker } from './transpiler/transpiler-worker.js';
 import { instrumentModule } from './limits/instrument-module.js';
@@ -37,11 +38,12 @@ export class WasmComponent implements LoadedComponent {
   }
 
   get exportsCommand(): boolean {
+    if (this.transpiled.preview1) return this.transpiled.exports.includes('_start');
     return this.transpiled.exports.some((name) => name.startsWith('wasi:cli/run@'));
   }
 
   get exportsHttpHandler(): boolean {
-    return this.transpiled.exports.some((name) => name.startsWith('wasi:http/incoming-handler@'));
+    return !this.transpiled.preview1 && this.transpiled.exports.some((name) => name.startsWith('wasi:http/incoming-handler@'));
   }
 
   /** What it can be started as (from the transpiled component's exports). */
@@ -90,8 +92,8 @@ export class ComponentLoader {
     if (!transpiled) {
       const bytes = await fetchBytes();
       verifyDigest(digest, bytes);
-      detectBinaryKind(bytes); // rejects non-wasm here, without a round trip to the transpiler
-      transpiled = await this.#transpiler.transpile(bytes);
+      // rejects non-wasm here, without a round trip to the transpiler; preview 1 modules need none
+      transpiled = detectBinaryKind(bytes) === 'core-module' ? preview1Component(bytes) : await this.#transpiler.transpile(bytes);
       // compile before caching, so bytes that transpile but do not compile never reach the disk
       await this.#compile(digest, transpiled, {});
       await this.#disk?.write(hex, transpiled);

@@ -103,6 +103,7 @@ export class WasmPodRuntime implements PodRuntime {
       const request: GuestRunRequest = {
         type: 'run',
         source: component.transpiled.source,
+        ...(component.transpiled.preview1 ? { preview1: true } : {}),
         sourceKey: component.digest,
         modules,
         args: spec.args,

@@ -1,9 +1,10 @@
 // Turns component bytes into what a worker needs: the jco-generated instantiate() source and the
-// core modules. Preview 1 core modules are first wrapped with the command adapter shipped in jco.
-import { readFile } from 'node:fs/promises';
-import { componentNew, preview1AdapterCommandPath, transpile } from '@bytecodealliance/jco';
+// core modules. Preview 1 core modules are not transpiled: they run as they are, with our p1 host
+// (runtime/preview1-module.ts).
+import { transpile } from '@bytecodealliance/jco';
 import { detectBinaryKind } from '../component-format.js';
 import { InvalidComponentError } from '../pod-runtime.js';
+import { preview1Component } from '../preview1-module.js';
 
 /** Transpiler output, JSON/structured-clone friendly so it can go to disk and to workers. */
 export interface TranspiledComponent {
@@ -11,15 +12,16 @@ export interface TranspiledComponent {
   source: string;
   /** Core module file name (as passed to getCoreModule) -> bytes. */
   coreModules: Record<string, Uint8Array>;
-  /** Exported interface or function names, e.g. `wasi:cli/run@0.2.0`. */
+  /** Exported interface or function names, e.g. `wasi:cli/run@0.2.0` (a preview 1 module: its function exports, `_start`...). */
   exports: string[];
+  /** A preview 1 core module run as it is (runtime/preview1-module.ts): `source` is empty, one core module. */
+  preview1?: boolean;
 }
 
 const TRANSPILE_NAME = 'component';
-let adapterBytes: Promise<Uint8Array> | undefined;
 
-export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledComponent> {
-  const componentBytes = detectBinaryKind(bytes) === 'core-module' ? await wrapPreview1Module(bytes) : bytes;
+export async function transpileComponent(componentBytes: Uint8Array): Promise<TranspiledComponent> {
+  if (detectBinaryKind(componentBytes) === 'core-module') return preview1Component(componentBytes);
   let output: Awaited<ReturnType<typeof transpile>>;
   try {
     output = await transpile(componentBytes, {
@@ -40,15 +42,6 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
     if (file.endsWith('.wasm')) coreModules[file] = content;
   }
   return { source: toFunctionBody(new TextDecoder().decode(js)), coreModules, exports: output.exports.map(([name]) => name) };
-}
-
-async function wrapPreview1Module(bytes: Uint8Array): Promise<Uint8Array> {
-  adapterBytes ??= readFile(preview1AdapterCommandPath()).then((b) => new Uint8Array(b));
-  try {
-    return await componentNew(bytes, [['wasi_snapshot_preview1', await adapterBytes]]);
-  } catch (error) {
-    throw new InvalidComponentError(`invalid preview 1 module: ${firstLine(error)}`, { cause: error });
-  }
 }
 
 // jco's async-instantiation output is one ES module without imports: dropping the `export`

@@ -78,7 +78,10 @@ export class Descriptor {
   appendViaStream(): OutputStream {
     return this.#fs(() => (this.#need('write'), new OutputStream(new FileSink(this.#file(), 'append'), this.ctx.control)));
   }
-  advise(): void {}
+  /** Advice is only a hint: accepted for files (as posix_fadvise would), refused for directories. */
+  advise(_offset: bigint, _length: bigint, _advice: string): void {
+    if (this.#fd === undefined) throw new WasiError('bad-descriptor');
+  }
   syncData(): void {
     this.#fs(() => this.#fd !== undefined && fs.fdatasyncSync(this.#fd));
   }

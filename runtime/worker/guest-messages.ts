@@ -8,6 +8,8 @@ export interface GuestRunRequest {
   type: 'run';
   /** jco-generated function body returning `{ instantiate }`. */
   source: string;
+  /** A preview 1 core module (no `source`): it runs with the p1 host (runtime/wasi/preview1/). */
+  preview1?: boolean;
   /** Identifies `source` (the component digest): a reused worker evaluates each source once. */
   sourceKey: string;
   modules: Record<string, WebAssembly.Module>;

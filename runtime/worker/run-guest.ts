@@ -6,7 +6,9 @@ import { closeSync } from 'node:fs';
 import { GuestExit } from '../wasi/cli.js';
 import { GuestStopRequestedError, SharedGuestControl } from '../wasi/guest-control.js';
 import { HttpExchange } from '../wasi/http.js';
-import { createWasiImports } from '../wasi/wasi-host.js';
+import { createWasiImports, type WasiImports } from '../wasi/wasi-host.js';
+import { createPreview1Host, InvalidExitStatusError } from '../wasi/preview1/preview1-host.js';
+import { PREVIEW1_MODULE_NAME } from '../preview1-module.js';
 import { FuelExhaustedError, FuelMeter } from '../limits/fuel-meter.js';
 import { MemoryAccount, MemoryReservationError } from '../limits/memory-account.js';
 import { CONTROL_POOL_PAGES_INDEX, type GuestEvent, type GuestOutcome, type GuestRunRequest, type MemoryExhausted } from './guest-messages.js';
@@ -53,6 +55,7 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
   const usage = request.usage ? new BigInt64Array(request.usage) : undefined;
   const meter = request.fuel ? new FuelMeter(request.fuel, control, usage, request.period) : undefined;
   let entry: () => GuestOutcome;
+  let closePreview1: (() => void) | undefined;
   const evaluateStartedAt = performance.now();
   let instantiateStartedAt = evaluateStartedAt;
   try {
@@ -68,33 +71,34 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
       files: new SharedFileTracker(controlView),
       ...(request.ports ? { ports: new SharedPortClaims(request.ports, controlView, emit) } : {}),
     });
-    const instantiate = evaluatedSource(request);
-    instantiateStartedAt = performance.now();
-    const component = await instantiate(
-      (name) => {
-        const module = request.modules[name];
-        if (!module) throw new Error(`missing core module ${name}`);
-        return module;
-      },
-      imports,
-      (module, moduleImports) => {
-        account?.beforeInstantiate(module);
-        const instance = new WebAssembly.Instance(module, keepPreview1ExitCode(moduleImports));
-        account?.attach(instance);
-        meter?.attach(instance);
-        return instance;
-      },
-    );
-    const http = request.http;
-    if (http) {
-      const handler = findHandlerExport(component);
-      entry = () => serve(handler, new HttpExchange(http, control), memoryExhausted);
-    } else {
-      const run = findRunExport(component);
+    const instantiateCore = (module: WebAssembly.Module, moduleImports?: WebAssembly.Imports) => {
+      account?.beforeInstantiate(module);
+      const instance = new WebAssembly.Instance(module, moduleImports);
+      account?.attach(instance);
+      meter?.attach(instance);
+      return instance;
+    };
+    if (request.preview1) {
+      instantiateStartedAt = performance.now();
+      const command = startPreview1(request, imports, instantiateCore);
+      closePreview1 = command.close;
       entry = () => {
-        run.run();
+        command.start();
         return { kind: 'exited', exitCode: 0, memoryExhausted: false };
       };
+    } else {
+      const instantiate = evaluatedSource(request);
+      instantiateStartedAt = performance.now();
+      const component = await instantiate(
+        (name) => {
+          const module = request.modules[name];
+          if (!module) throw new Error(`missing core module ${name}`);
+          return module;
+        },
+        imports,
+        (module, moduleImports) => instantiateCore(module, keepPreview1ExitCode(moduleImports)),
+      );
+      entry = componentEntry(component, request, control, memoryExhausted);
     }
   } catch (error) {
     if (error instanceof MemoryReservationError) return { kind: 'trapped', message: error.message, memoryExhausted: error.exhaustion };
@@ -108,12 +112,40 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
     return outcomeOf(error, memoryExhausted);
   } finally {
     meter?.settle();
+    closePreview1?.();
     for (const fd of SharedFileTracker.openFds(controlView)) closeSync(fd);
   }
 }
 
-// The preview 1 adapter turns proc_exit(n) into WASI 0.2's exit(err), losing n. The main module
-// of a wrapped preview 1 program imports proc_exit: answering it ourselves keeps `return 3` = 3.
+/** A preview 1 command: the module instantiated with our p1 host; `start` calls its `_start`. */
+function startPreview1(request: GuestRunRequest, imports: WasiImports, instantiateCore: (m: WebAssembly.Module, i: WebAssembly.Imports) => WebAssembly.Instance) {
+  const module = request.modules[PREVIEW1_MODULE_NAME];
+  if (!module) throw new Error('missing the preview 1 module');
+  const host = createPreview1Host(imports);
+  const instance = instantiateCore(module, host.imports);
+  const memory = instance.exports['memory'];
+  if (memory instanceof WebAssembly.Memory) host.bind(memory);
+  const start = instance.exports['_start'];
+  if (typeof start !== 'function') throw new Error('the module exports no _start (it is not a command)');
+  return { start: start as () => void, close: () => host.close() };
+}
+
+/** A component's entry: its wasi:http handler for one request, or its wasi:cli/run. */
+function componentEntry(component: Record<string, unknown>, request: GuestRunRequest, control: SharedGuestControl, memoryExhausted: () => MemoryExhausted): () => GuestOutcome {
+  const http = request.http;
+  if (http) {
+    const handler = findHandlerExport(component);
+    return () => serve(handler, new HttpExchange(http, control), memoryExhausted);
+  }
+  const run = findRunExport(component);
+  return () => {
+    run.run();
+    return { kind: 'exited', exitCode: 0, memoryExhausted: false };
+  };
+}
+
+// The preview 1 adapter turns proc_exit(n) into WASI 0.2's exit(err), losing n. The main module of a
+// component built from a preview 1 program imports proc_exit: answering it ourselves keeps `return 3` = 3.
 function keepPreview1ExitCode(imports: WebAssembly.Imports | undefined): WebAssembly.Imports | undefined {
   const preview1 = imports?.['wasi_snapshot_preview1'];
   if (!preview1 || typeof preview1['proc_exit'] !== 'function') return imports;
@@ -154,6 +186,7 @@ function outcomeOf(error: unknown, memoryExhausted: () => MemoryExhausted): Gues
   }
   if (error instanceof GuestStopRequestedError) return { kind: 'stopped' };
   if (error instanceof FuelExhaustedError) return { kind: 'fuel-exhausted', message: error.message };
+  if (error instanceof InvalidExitStatusError) return { kind: 'trapped', message: error.message, memoryExhausted: memoryExhausted() };
   // jco's ComponentError: run() returned err(()) — a failed command, not a trap
   if (error instanceof Error && Object.hasOwn(error, 'payload')) {
     return { kind: 'exited', exitCode: 1, memoryExhausted: memoryExhausted() };

@@ -68,10 +68,19 @@ describe('ComponentLoader', () => {
     expect(await loader.modules(component, { memoryMaxPages: 64 })).toBe(capped);
   });
 
-  it('accepts a preview 1 core module by wrapping it as a command component', async () => {
+  it('accepts a preview 1 core module as it is (no transpiling), a command when it exports _start', async () => {
     const core = await parse(PREVIEW1_WAT);
-    const component = await newLoader().load(digestOf(core), async () => core);
+    const component = await newLoader({ cacheDir }).load(digestOf(core), async () => core);
     expect(component.exportsCommand).toBe(true);
+    expect(component.transpiled).toMatchObject({ preview1: true, source: '', exports: ['_start'] });
+    // read back from the disk cache by another loader, still a preview 1 module
+    const again = await newLoader({ cacheDir }).load(digestOf(core), async () => { throw new Error('not fetched again'); });
+    expect(again.transpiled.preview1).toBe(true);
+  });
+
+  it('refuses a preview 1 module importing anything but wasi_snapshot_preview1 functions', async () => {
+    const core = await parse('(module (import "env" "f" (func)) (import "wasi_unstable" "fd_write" (func)) (func (export "_start")))');
+    await expect(newLoader().load(digestOf(core), async () => core)).rejects.toThrow(/unknown imports: env::f, wasi_unstable::fd_write/);
   });
 
   it('rejects a malformed digest before fetching', async () => {

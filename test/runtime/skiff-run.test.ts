@@ -46,6 +46,14 @@ describe('skiff run', () => {
     expect(memory.stderr.split('\n').at(-2)).toMatch(/^skiff run: out of memory: memory limit of 8388608 bytes reached \(it exited with code 1 after an allocation was refused\)$/);
   });
 
+  it('runs a plain preview 1 module whose malloc returns NULL at --memory, every block intact', async () => {
+    const result = await skiffRun(['--memory', '32Mi', 'test/guests/c/alloc.wasm']);
+    expect(result.code).toBe(137);
+    const [guest, runner] = result.stderr.trimEnd().split('\n');
+    expect(guest).toMatch(/^alloc: malloc returned NULL after 3\d{4} KiB in \d+ blocks, 0 corrupted$/);
+    expect(runner).toBe('skiff run: out of memory: memory limit of 33554432 bytes reached (it exited with code 1 after an allocation was refused)');
+  });
+
   it('gives the guest a host directory at the guest path of --dir', async () => {
     const { mkdtemp, readFile, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
