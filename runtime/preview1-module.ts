@@ -2,7 +2,7 @@
 // turned into a component: what it imports (only wasi_snapshot_preview1 functions may be) and
 // exports (`_start`: a command; `_initialize`: a reactor) are read from the binary.
 import { InvalidComponentError } from './pod-runtime.js';
-import type { TranspiledComponent } from './transpiler/component-transpiler.js';
+import type { TranspiledComponent } from './transpiler/transpiled-component.js';
 import { ByteReader, readSections, WasmFormatError } from './wasm-binary.js';
 
 /** The one core module of a preview 1 program, under this name. */
