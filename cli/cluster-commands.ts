@@ -67,8 +67,12 @@ export function registerClusterCommands(program: Command): void {
       untilSignal(logger, [() => cluster.stop()]);
       const cp = cluster.cp;
       const pushed = await pushExamples(cp.registry);
-      process.stdout.write(`skiff is ready: ${opts.agents} node(s), API ${cp.apiUrl}, MQTT ${cp.mqttUrl}, ${pushed.length} example components pushed. ` +
+      const { buildAndPushExamples, unbuiltExamples } = await import('./example-builds.js');
+      const unbuilt = await unbuiltExamples();
+      const building = unbuilt.length ? ` (building ${unbuilt.join(', ')} in the background: pushed when built)` : '';
+      process.stdout.write(`skiff is ready: ${opts.agents} node(s), API ${cp.apiUrl}, MQTT ${cp.mqttUrl}, ${pushed.length} example components pushed${building}. ` +
         `Use it with: export KUBECONFIG=${cp.kubeconfigPath}; kubectl get nodes\n`);
+      void buildAndPushExamples(cp.registry, unbuilt, (line) => process.stdout.write(`${line}\n`));
     });
 
   program.command('control-plane')
