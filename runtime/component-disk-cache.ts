@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { TranspiledComponent } from './transpiler/component-transpiler.js';
 
 /** Bump when the transpiler options, jco version or cached layout change. */
-export const RUNTIME_CACHE_VERSION = 'v2-jco1.35.0';
+export const RUNTIME_CACHE_VERSION = 'v3-jco1.35.0';
 
 interface Manifest {
   exports: string[];

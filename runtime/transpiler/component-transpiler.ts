@@ -39,7 +39,7 @@ export async function transpileComponent(componentBytes: Uint8Array): Promise<Tr
 // keywords (and the never-taken import.meta fallback) makes it a function body, so nothing
 // touches the disk or the ES module cache.
 function toFunctionBody(js: string): string {
-  const body = js
+  const body = followCanonicalAbi(js)
     .replace(/^export function instantiate\(/m, 'function instantiate(')
     .replace(/^export const _util = \{[\s\S]*?\}\s*$/m, '')
     .replaceAll('import.meta.url', '"file:///component/"');
@@ -48,6 +48,12 @@ function toFunctionBody(js: string): string {
   }
   return `${body}\nreturn { instantiate };`;
 }
+
+// jco 1.35 lowers an empty string without calling the guest's realloc; the canonical ABI calls it
+// (realloc(0, 0, 1, 0)), as wasmtime does, and the preview 1 adapter counts on it: it lays out
+// `NAME=value\0` from consecutive allocations, so an empty environment variable came out missing.
+const EMPTY_STRING_SHORTCUT = 'if (s.length === 0) { return { ptr: 1, len: 0 }; }';
+const followCanonicalAbi = (js: string): string => js.replaceAll(EMPTY_STRING_SHORTCUT, '');
 
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

@@ -1,12 +1,16 @@
-// wasi:filesystem over sync node:fs, limited to the spec's preopens (see filesystem-sandbox.ts).
+// wasi:filesystem over sync node:fs, with wasmtime's semantics: a descriptor is an open host fd (a
+// directory too, so renaming it does not move it), paths are resolved below their directory by
+// fs-walk.ts (never above it, never through a symlink the kernel follows), a read-only preopen
+// refuses every change with not-permitted, and host errors become the error codes wasmtime gives.
 import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import type { GuestControl } from './guest-control.js';
-import { SandboxRoot } from './filesystem-sandbox.js';
-import { FileSink, FileSource } from './file-streams.js';
-import { IoError, InputStream, OutputStream } from './io.js';
-import { filesystemCodeForErrno, WasiError, withFilesystemErrors, type FilesystemErrorCode } from './wasi-errors.js';
 import type { Datetime } from './clocks.js';
+import { FileSink, FileSource } from './file-streams.js';
+import { PINNED_PATHS, pinnedPath, walk, type DirRef, type FdTracker } from './fs-walk.js';
+import type { GuestControl } from './guest-control.js';
+import { IoError, InputStream, OutputStream } from './io.js';
+import { SandboxRoot } from './filesystem-sandbox.js';
+import { filesystemCodeForErrno, WasiError, withFilesystemErrors, type FilesystemErrorCode } from './wasi-errors.js';
 
 export interface PreopenDir {
   hostPath: string;
@@ -15,11 +19,7 @@ export interface PreopenDir {
 }
 
 /** Told about every host file descriptor, so the runtime can close them if the worker dies. */
-export interface OpenFileTracker {
-  /** False when the container has too many files open (the fd is then closed again). */
-  opened(fd: number): boolean;
-  closed(fd: number): void;
-}
+export type OpenFileTracker = FdTracker;
 
 interface DescriptorFlags { read?: boolean; write?: boolean; mutateDirectory?: boolean; [flag: string]: boolean | undefined }
 interface PathFlags { symlinkFollow?: boolean }
@@ -29,220 +29,294 @@ type DescriptorType = 'unknown' | 'block-device' | 'character-device' | 'directo
 
 const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW } = fs.constants;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** What every descriptor of one preopen shares: its permissions (wasmtime's FsPerms) and the guest's hooks. */
 interface Context {
-  root: SandboxRoot;
   readOnly: boolean;
   control: GuestControl;
-  files: OpenFileTracker;
+  files: FdTracker;
 }
 
+/** An open directory or file. `fd` is ours to close unless it is a preopen's pinned root. */
 export class Descriptor {
   #fd: number | undefined;
+
   constructor(
     private readonly ctx: Context,
-    private readonly segments: string[],
-    private readonly flags: DescriptorFlags,
-    fd?: number,
+    private readonly kind: 'directory' | 'file',
+    fd: number,
+    /** How it was opened (reported by get-flags; a file opened without write is readable). */
+    private readonly mode: { read: boolean; write: boolean },
+    /** A directory named by a path string (no pinned fd on this platform, or the preopen root). */
+    private readonly dirPath?: string,
+    private readonly owned = true,
   ) {
     this.#fd = fd;
   }
 
-  get #hostPath(): string {
-    return this.ctx.root.hostPathOf(this.segments);
-  }
-  #file(): number {
-    if (this.#fd === undefined) throw new WasiError('is-directory');
+  get #handle(): number {
+    if (this.#fd === undefined) throw new WasiError('bad-descriptor');
     return this.#fd;
   }
-  #directory(): void {
-    if (this.#fd !== undefined) throw new WasiError('not-directory');
+  /** The directory itself, for paths below it. */
+  #dir(): DirRef {
+    if (this.kind !== 'directory') throw new WasiError('not-directory');
+    return { hostPath: this.dirPath ?? pinnedPath(this.#handle) };
   }
-  #need(flag: 'read' | 'write' | 'mutateDirectory'): void {
-    if (this.ctx.readOnly && flag !== 'read') throw new WasiError('read-only');
-    if (!this.flags[flag]) throw new WasiError(flag === 'mutateDirectory' ? 'not-permitted' : 'bad-descriptor');
+  #file(): number {
+    if (this.kind !== 'file') throw new WasiError('bad-descriptor');
+    return this.#handle;
   }
-  #at(path: string, follow = false): string {
-    return this.ctx.root.hostPathOf(this.ctx.root.resolve(this.segments, path, follow));
+  #mayChange(): void {
+    if (this.ctx.readOnly) throw new WasiError('not-permitted');
   }
-  #fs<T>(operation: () => T): T {
-    return withFilesystemErrors(operation);
+  /** Runs `operation` on the host path `path` leads to below this directory. */
+  #at<T>(path: string, follow: boolean, operation: (hostPath: string) => T): T {
+    return withFilesystemErrors(() => {
+      const walked = walk(this.#dir(), path, follow, this.ctx.files);
+      try {
+        return operation(walked.hostPath);
+      } finally {
+        walked.release();
+      }
+    });
   }
 
   readViaStream(offset: bigint): InputStream {
-    return this.#fs(() => (this.#need('read'), new InputStream(new FileSource(this.#file(), Number(offset)), this.ctx.control)));
+    return withFilesystemErrors(() => {
+      if (this.kind === 'directory') throw new WasiError('is-directory');
+      return new InputStream(new FileSource(this.#file(), safeOffset(offset)), this.ctx.control);
+    });
   }
   writeViaStream(offset: bigint): OutputStream {
-    return this.#fs(() => (this.#need('write'), new OutputStream(new FileSink(this.#file(), Number(offset)), this.ctx.control)));
+    return withFilesystemErrors(() => {
+      const fd = this.#file();
+      this.#mayChange();
+      return new OutputStream(new FileSink(fd, safeOffset(offset)), this.ctx.control);
+    });
   }
   appendViaStream(): OutputStream {
-    return this.#fs(() => (this.#need('write'), new OutputStream(new FileSink(this.#file(), 'append'), this.ctx.control)));
+    return withFilesystemErrors(() => {
+      const fd = this.#file();
+      this.#mayChange();
+      return new OutputStream(new FileSink(fd, 'append'), this.ctx.control);
+    });
   }
-  /** Advice is only a hint: accepted for files (as posix_fadvise would), refused for directories. */
+  /** Advice is a hint (Node has no posix_fadvise): accepted for files, refused for directories. */
   advise(_offset: bigint, _length: bigint, _advice: string): void {
-    if (this.#fd === undefined) throw new WasiError('bad-descriptor');
+    withFilesystemErrors(() => this.#file());
   }
   syncData(): void {
-    this.#fs(() => this.#fd !== undefined && fs.fdatasyncSync(this.#fd));
+    withFilesystemErrors(() => fs.fdatasyncSync(this.#handle));
   }
   sync(): void {
-    this.#fs(() => this.#fd !== undefined && fs.fsyncSync(this.#fd));
+    withFilesystemErrors(() => fs.fsyncSync(this.#handle));
   }
   getFlags(): DescriptorFlags {
-    return { ...this.flags };
+    this.#handle;
+    return this.kind === 'file'
+      ? { read: this.mode.read, write: this.mode.write }
+      : { read: this.mode.read, mutateDirectory: this.mode.write };
   }
   getType(): DescriptorType {
-    return this.#fs(() => typeOf(this.#stat()));
+    return this.kind === 'directory' ? 'directory' : withFilesystemErrors(() => typeOf(fs.fstatSync(this.#handle)));
   }
   setSize(size: bigint): void {
-    this.#fs(() => (this.#need('write'), fs.ftruncateSync(this.#file(), Number(size))));
+    withFilesystemErrors(() => {
+      const fd = this.#file();
+      this.#mayChange();
+      fs.ftruncateSync(fd, safeOffset(size));
+    });
   }
   setTimes(accessed: NewTimestamp, modified: NewTimestamp): void {
-    this.#fs(() => {
-      this.#need(this.#fd === undefined ? 'mutateDirectory' : 'write');
-      const stat = this.#stat();
-      fs.utimesSync(this.#hostPath, timeOf(accessed, stat.atimeNs), timeOf(modified, stat.mtimeNs));
+    withFilesystemErrors(() => {
+      this.#mayChange();
+      const stat = fs.fstatSync(this.#handle, { bigint: true });
+      fs.futimesSync(this.#handle, timeOf(accessed, stat.atimeNs), timeOf(modified, stat.mtimeNs));
     });
   }
   read(length: bigint, offset: bigint): [Uint8Array, boolean] {
-    return this.#fs(() => {
-      this.#need('read');
+    return withFilesystemErrors(() => {
       const buffer = new Uint8Array(Math.min(Number(length), 1 << 20));
-      const count = fs.readSync(this.#file(), buffer, 0, buffer.length, Number(offset));
-      return [buffer.subarray(0, count), count === 0 && buffer.length > 0];
+      const count = fs.readSync(this.#file(), buffer, 0, buffer.length, safeOffset(offset));
+      return [buffer.subarray(0, count), count === 0];
     });
   }
   write(buffer: Uint8Array, offset: bigint): bigint {
-    return this.#fs(() => (this.#need('write'), BigInt(fs.writeSync(this.#file(), buffer, 0, buffer.length, Number(offset)))));
+    return withFilesystemErrors(() => {
+      const fd = this.#file();
+      this.#mayChange();
+      return BigInt(fs.writeSync(fd, buffer, 0, buffer.length, safeOffset(offset)));
+    });
   }
   readDirectory(): DirectoryEntryStream {
-    return this.#fs(() => {
-      this.#directory();
-      const entries = fs.readdirSync(this.#hostPath, { withFileTypes: true });
-      return new DirectoryEntryStream(entries.map((e) => ({ name: e.name, type: typeOf(e) })));
+    return withFilesystemErrors(() => {
+      const dir = this.#dir().hostPath;
+      const entries = fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
+      return new DirectoryEntryStream(entries.map((e) => ({ name: e.name, type: () => (isUnknown(e) ? lstatType(`${dir}/${e.name.toString()}`) : typeOf(e)) })));
     });
   }
   createDirectoryAt(path: string): void {
-    this.#fs(() => (this.#need('mutateDirectory'), fs.mkdirSync(this.#at(path))));
+    this.#mayChangeAt();
+    this.#at(path, false, (host) => fs.mkdirSync(host, 0o777));
   }
   stat() {
-    return this.#fs(() => statOf(this.#stat()));
+    return withFilesystemErrors(() => statOf(fs.fstatSync(this.#handle, { bigint: true })));
   }
   statAt(pathFlags: PathFlags, path: string) {
-    return this.#fs(() => {
-      const follow = pathFlags.symlinkFollow ?? false;
-      const host = this.#at(path, follow);
-      return statOf(follow ? fs.statSync(host, { bigint: true }) : fs.lstatSync(host, { bigint: true }));
-    });
+    return this.#at(path, pathFlags.symlinkFollow ?? false, (host) => statOf(fs.lstatSync(host, { bigint: true })));
   }
   setTimesAt(pathFlags: PathFlags, path: string, accessed: NewTimestamp, modified: NewTimestamp): void {
-    this.#fs(() => {
-      this.#need('mutateDirectory');
-      const follow = pathFlags.symlinkFollow ?? false;
-      const host = this.#at(path, follow);
-      const stat = follow ? fs.statSync(host, { bigint: true }) : fs.lstatSync(host, { bigint: true });
-      (follow ? fs.utimesSync : fs.lutimesSync)(host, timeOf(accessed, stat.atimeNs), timeOf(modified, stat.mtimeNs));
+    this.#mayChangeAt();
+    this.#at(path, pathFlags.symlinkFollow ?? false, (host) => {
+      const stat = fs.lstatSync(host, { bigint: true });
+      fs.lutimesSync(host, timeOf(accessed, stat.atimeNs), timeOf(modified, stat.mtimeNs));
     });
   }
   linkAt(oldPathFlags: PathFlags, oldPath: string, target: Descriptor, newPath: string): void {
-    this.#fs(() => {
-      this.#need('mutateDirectory');
-      target.#need('mutateDirectory');
-      fs.linkSync(this.#at(oldPath, oldPathFlags.symlinkFollow ?? false), target.#at(newPath));
+    this.#twoDirectories(target);
+    withFilesystemErrors(() => {
+      if (oldPathFlags.symlinkFollow) throw new WasiError('invalid');
     });
+    this.#at(oldPath, false, (from) => target.#at(newPath, false, (to) => fs.linkSync(from, to)));
   }
   openAt(pathFlags: PathFlags, path: string, openFlags: OpenFlags, flags: DescriptorFlags): Descriptor {
-    return this.#fs(() => this.#openAt(pathFlags, path, openFlags, flags));
-  }
-  #openAt(pathFlags: PathFlags, path: string, openFlags: OpenFlags, flags: DescriptorFlags): Descriptor {
-    this.#directory();
-    const wantsChange = openFlags.create || openFlags.truncate || flags.write || flags.mutateDirectory;
-    if (wantsChange && this.ctx.readOnly) throw new WasiError('read-only');
-    if (flags.mutateDirectory && !this.flags.mutateDirectory) throw new WasiError('not-permitted');
-    if ((openFlags.create || openFlags.truncate) && !this.flags.mutateDirectory) throw new WasiError('not-permitted');
-    const follow = pathFlags.symlinkFollow ?? false;
-    const segments = this.ctx.root.resolve(this.segments, path, follow);
-    const host = this.ctx.root.hostPathOf(segments);
-    const existing = (follow ? fs.statSync : fs.lstatSync)(host, { throwIfNoEntry: false });
-    if (existing?.isDirectory()) {
-      if (openFlags.create && openFlags.exclusive) throw new WasiError('exist');
-      if (flags.write || openFlags.truncate) throw new WasiError('is-directory');
-      return new Descriptor(this.ctx, segments, { ...flags, mutateDirectory: flags.mutateDirectory && this.flags.mutateDirectory });
-    }
-    if (openFlags.directory) throw new WasiError(existing ? 'not-directory' : 'no-entry');
-    const access = flags.write ? (flags.read ? O_RDWR : O_WRONLY) : O_RDONLY;
-    const mode =
-      access | (openFlags.create ? O_CREAT : 0) | (openFlags.exclusive ? O_EXCL : 0) | (openFlags.truncate ? O_TRUNC : 0) | (follow ? 0 : O_NOFOLLOW);
-    const fd = fs.openSync(host, mode, 0o644);
-    if (!this.ctx.files.opened(fd)) {
-      fs.closeSync(fd);
-      throw new WasiError('quota');
-    }
-    return new Descriptor(this.ctx, segments, { read: flags.read, write: flags.write }, fd);
+    return this.#openAt(pathFlags, path, openFlags, flags);
   }
   readlinkAt(path: string): string {
-    return this.#fs(() => fs.readlinkSync(this.#at(path)));
-  }
-  removeDirectoryAt(path: string): void {
-    this.#fs(() => (this.#need('mutateDirectory'), fs.rmdirSync(this.#at(path))));
-  }
-  renameAt(oldPath: string, target: Descriptor, newPath: string): void {
-    this.#fs(() => {
-      this.#need('mutateDirectory');
-      target.#need('mutateDirectory');
-      fs.renameSync(this.#at(oldPath), target.#at(newPath));
+    return this.#at(path, false, (host) => {
+      try {
+        return utf8.decode(fs.readlinkSync(host, { encoding: 'buffer' }));
+      } catch (error) {
+        if (error instanceof TypeError) throw new WasiError('illegal-byte-sequence');
+        throw error;
+      }
     });
   }
+  removeDirectoryAt(path: string): void {
+    this.#mayChangeAt();
+    this.#at(path, false, (host) => fs.rmdirSync(host));
+  }
+  renameAt(oldPath: string, target: Descriptor, newPath: string): void {
+    this.#twoDirectories(target);
+    this.#at(oldPath, false, (from) => target.#at(newPath, false, (to) => fs.renameSync(from, to)));
+  }
   symlinkAt(targetPath: string, linkPath: string): void {
-    this.#fs(() => {
-      this.#need('mutateDirectory');
-      const linkSegments = this.ctx.root.resolve(this.segments, linkPath, false);
-      this.ctx.root.checkSymlinkTarget(linkSegments, targetPath);
-      fs.symlinkSync(targetPath, this.ctx.root.hostPathOf(linkSegments));
+    this.#mayChangeAt();
+    withFilesystemErrors(() => {
+      if (targetPath.startsWith('/')) throw new WasiError('not-permitted'); // no link may name the host's root
+      if (targetPath.includes('\0')) throw new WasiError('invalid');
+    });
+    this.#at(linkPath, false, (host) => {
+      // as cap-std: an existing non-directory named with a trailing slash is not-directory (Linux says exist)
+      if (host.endsWith('/') && fs.lstatSync(host.slice(0, -1), { throwIfNoEntry: false })?.isDirectory() === false) throw new WasiError('not-directory');
+      fs.symlinkSync(targetPath, host);
     });
   }
   unlinkFileAt(path: string): void {
-    this.#fs(() => (this.#need('mutateDirectory'), fs.unlinkSync(this.#at(path))));
+    this.#mayChangeAt();
+    this.#at(path, false, (host) => fs.unlinkSync(host));
   }
   isSameObject(other: Descriptor): boolean {
-    return this.#fs(() => {
-      const [a, b] = [this.#stat(), other.#stat()];
+    return withFilesystemErrors(() => {
+      const [a, b] = [fs.fstatSync(this.#handle, { bigint: true }), fs.fstatSync(other.#handle, { bigint: true })];
       return a.dev === b.dev && a.ino === b.ino;
     });
   }
   metadataHash() {
-    return this.#fs(() => hashOf(this.#stat()));
+    return withFilesystemErrors(() => hashOf(fs.fstatSync(this.#handle, { bigint: true })));
   }
   metadataHashAt(pathFlags: PathFlags, path: string) {
-    return this.#fs(() => {
-      const host = this.#at(path, pathFlags.symlinkFollow ?? false);
-      return hashOf(pathFlags.symlinkFollow ? fs.statSync(host, { bigint: true }) : fs.lstatSync(host, { bigint: true }));
-    });
+    return this.#at(path, pathFlags.symlinkFollow ?? false, (host) => hashOf(fs.lstatSync(host, { bigint: true })));
   }
-  #stat(): fs.BigIntStats {
-    return this.#fd === undefined ? fs.statSync(this.#hostPath, { bigint: true }) : fs.fstatSync(this.#fd, { bigint: true });
-  }
-  /** Closes the host file when the guest drops the descriptor. */
+  /** Closes the host file or directory when the guest drops the descriptor. */
   [DISPOSE](): void {
-    if (this.#fd === undefined) return;
+    if (this.#fd === undefined || !this.owned) return; // a preopen's root lives as long as the guest
     const fd = this.#fd;
     this.#fd = undefined;
     // forget it first: closing a number the runtime might close again (after a kill) could hit a reused fd
     this.ctx.files.closed(fd);
     fs.closeSync(fd);
   }
+
+  #mayChangeAt(): void {
+    withFilesystemErrors(() => {
+      this.#dir();
+      this.#mayChange();
+    });
+  }
+  /** rename and link: both directories writable, and of one kind of preopen (wasmtime refuses across permissions). */
+  #twoDirectories(target: Descriptor): void {
+    withFilesystemErrors(() => {
+      this.#dir();
+      target.#dir();
+      this.#mayChange();
+      target.#mayChange();
+      if (this.ctx.readOnly !== target.ctx.readOnly) throw new WasiError('not-permitted');
+    });
+  }
+
+  #openAt(pathFlags: PathFlags, path: string, openFlags: OpenFlags, flags: DescriptorFlags): Descriptor {
+    return withFilesystemErrors(() => {
+      this.#dir();
+      let write = flags.write === true;
+      const create = openFlags.create === true;
+      if (create || openFlags.truncate) write = true;
+      const read = flags.read === true || !write;
+      if (flags['fileIntegritySync'] || flags['dataIntegritySync'] || flags['requestedWriteSync']) throw new WasiError('unsupported');
+      if (openFlags.directory && (create || openFlags.exclusive || openFlags.truncate)) throw new WasiError('invalid');
+      if (this.ctx.readOnly && write) throw new WasiError('not-permitted');
+      const access = write ? (read ? O_RDWR : O_WRONLY) : O_RDONLY;
+      const mode = access | (create ? O_CREAT : 0) | (create && openFlags.exclusive ? O_EXCL : 0) | (openFlags.truncate ? O_TRUNC : 0) | O_NOFOLLOW;
+      const fd = this.#at(path, pathFlags.symlinkFollow ?? false, (host) => fs.openSync(host, mode, 0o666));
+      let kind: 'directory' | 'file';
+      try {
+        kind = fs.fstatSync(fd).isDirectory() ? 'directory' : 'file';
+        if (kind === 'file' && openFlags.directory) throw new WasiError('not-directory');
+      } catch (error) {
+        fs.closeSync(fd);
+        throw error;
+      }
+      if (!this.ctx.files.opened(fd)) {
+        fs.closeSync(fd);
+        throw new WasiError('insufficient-memory');
+      }
+      // where /proc/self/fd is missing, a directory is named by its path (the kernel tracks no name for the fd)
+      const dirPath = kind === 'directory' && !PINNED_PATHS ? this.#at(path, pathFlags.symlinkFollow ?? false, (host) => fs.realpathSync(host)) : undefined;
+      return new Descriptor(this.ctx, kind, fd, { read, write }, dirPath);
+    });
+  }
 }
 
 interface DirectoryEntry { name: string; type: DescriptorType }
 export class DirectoryEntryStream {
   #next = 0;
-  constructor(private readonly entries: DirectoryEntry[]) {}
+  constructor(private readonly entries: Array<{ name: Buffer; type: () => DescriptorType }>) {}
   readDirectoryEntry(): DirectoryEntry | undefined {
-    return this.entries[this.#next++];
+    const entry = this.entries[this.#next++];
+    if (!entry) return undefined;
+    let name: string;
+    try {
+      name = utf8.decode(entry.name);
+    } catch {
+      throw new WasiError('illegal-byte-sequence');
+    }
+    return { name, type: withFilesystemErrors(entry.type) };
   }
 }
 
-function typeOf(entry: fs.Dirent | fs.BigIntStats): DescriptorType {
+/** Offsets are u64 in WIT; node:fs takes safe integers (beyond that no file is that large). */
+function safeOffset(offset: bigint): number {
+  if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new WasiError('file-too-large');
+  return Number(offset);
+}
+
+const isUnknown = (entry: fs.Dirent<Buffer>): boolean =>
+  !entry.isFile() && !entry.isDirectory() && !entry.isSymbolicLink() && !entry.isFIFO() && !entry.isSocket() && !entry.isBlockDevice() && !entry.isCharacterDevice();
+const lstatType = (path: string): DescriptorType => typeOf(fs.lstatSync(path));
+
+function typeOf(entry: fs.Dirent<Buffer> | fs.Stats | fs.BigIntStats): DescriptorType {
   if (entry.isFile()) return 'regular-file';
   if (entry.isDirectory()) return 'directory';
   if (entry.isSymbolicLink()) return 'symbolic-link';
@@ -273,18 +347,20 @@ function timeOf(timestamp: NewTimestamp, currentNs: bigint): number {
   return Number(ns) / 1e9;
 }
 
+/** Identifies a file by device and inode only (as wasmtime), so it does not change when the file does. */
 function hashOf(stat: fs.BigIntStats): { lower: bigint; upper: bigint } {
-  const digest = createHash('sha256').update(`${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}`).digest();
+  const digest = createHash('sha256').update(`${stat.dev}:${stat.ino}`).digest();
   return { lower: digest.readBigUInt64LE(0), upper: digest.readBigUInt64LE(8) };
 }
 
-export function createFilesystemImports(preopens: PreopenDir[], control: GuestControl, files: OpenFileTracker) {
-  const directories: Array<[Descriptor, string]> = preopens.map((p) => {
-    const ctx: Context = { root: new SandboxRoot(p.hostPath, files), readOnly: p.readOnly, control, files };
-    return [new Descriptor(ctx, [], { read: true, mutateDirectory: !p.readOnly }), p.guestPath];
-  });
+export function createFilesystemImports(preopens: PreopenDir[], control: GuestControl, files: FdTracker) {
+  const roots = preopens.map((p) => ({ root: new SandboxRoot(p.hostPath, files), ctx: { readOnly: p.readOnly, control, files }, guestPath: p.guestPath }));
+  // a fresh handle per call, as wasmtime gives (the guest may drop one): readable and, unless the
+  // preopen is read-only, mutable; the pinned root itself lives as long as the guest
+  const getDirectories = (): Array<[Descriptor, string]> => roots.map(({ root, ctx, guestPath }) =>
+    [new Descriptor(ctx, 'directory', root.fd, { read: true, write: !ctx.readOnly }, PINNED_PATHS ? undefined : root.hostRoot, false), guestPath]);
   return {
-    'wasi:filesystem/preopens': { getDirectories: () => directories },
+    'wasi:filesystem/preopens': { getDirectories },
     'wasi:filesystem/types': {
       Descriptor,
       DirectoryEntryStream,

@@ -17,16 +17,15 @@ export type FilesystemErrorCode =
   | 'not-empty' | 'not-recoverable' | 'unsupported' | 'no-tty' | 'no-such-device' | 'overflow'
   | 'not-permitted' | 'pipe' | 'read-only' | 'invalid-seek' | 'text-file-busy' | 'cross-device';
 
+// the errno values wasmtime names (crates/wasi/src/filesystem.rs); any other is io, as there
+// (EROFS, EXDEV, EDQUOT, ETXTBSY...): the guest sees what it would see under wasmtime
 const ERRNO_TO_FILESYSTEM_CODE: Record<string, FilesystemErrorCode> = {
-  EACCES: 'access', EAGAIN: 'would-block', EALREADY: 'already', EBADF: 'bad-descriptor', EBUSY: 'busy',
-  EDEADLK: 'deadlock', EDQUOT: 'quota', EEXIST: 'exist', EFBIG: 'file-too-large', EILSEQ: 'illegal-byte-sequence',
-  EINPROGRESS: 'in-progress', EINTR: 'interrupted', EINVAL: 'invalid', EIO: 'io', EISDIR: 'is-directory',
-  ELOOP: 'loop', EMLINK: 'too-many-links', EMSGSIZE: 'message-size', ENAMETOOLONG: 'name-too-long',
-  ENODEV: 'no-device', ENOENT: 'no-entry', ENOLCK: 'no-lock', ENOMEM: 'insufficient-memory',
-  ENOSPC: 'insufficient-space', ENOTDIR: 'not-directory', ENOTEMPTY: 'not-empty', ENOTRECOVERABLE: 'not-recoverable',
-  ENOTSUP: 'unsupported', EOPNOTSUPP: 'unsupported', ENOTTY: 'no-tty', ENXIO: 'no-such-device',
-  EOVERFLOW: 'overflow', EPERM: 'not-permitted', EPIPE: 'pipe', EROFS: 'read-only', ESPIPE: 'invalid-seek',
-  ETXTBSY: 'text-file-busy', EXDEV: 'cross-device', EMFILE: 'insufficient-memory', ENFILE: 'insufficient-memory',
+  EPIPE: 'pipe', EPERM: 'not-permitted', ENOENT: 'no-entry', ENOMEM: 'insufficient-memory', EIO: 'io',
+  EBADF: 'bad-descriptor', EBUSY: 'busy', EACCES: 'access', ENOTDIR: 'not-directory', EISDIR: 'is-directory',
+  EINVAL: 'invalid', EEXIST: 'exist', EFBIG: 'file-too-large', ENOSPC: 'insufficient-space', ESPIPE: 'invalid-seek',
+  EMLINK: 'too-many-links', ENAMETOOLONG: 'name-too-long', ENOTEMPTY: 'not-empty', ELOOP: 'loop', EOVERFLOW: 'overflow',
+  EILSEQ: 'illegal-byte-sequence', ENOTSUP: 'unsupported', EOPNOTSUPP: 'unsupported', EALREADY: 'already',
+  EINPROGRESS: 'in-progress', EINTR: 'interrupted',
 };
 
 /**

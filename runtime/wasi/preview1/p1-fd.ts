@@ -4,6 +4,7 @@
 import { ADVICE, Errno, Fdflags, Filetype, Fstflags, P1Error, Rights, Size, Whence } from './p1-abi.js';
 import { errnoOf, filetypeOf, writeFilestat, type P1Context } from './p1-context.js';
 import type { FileEntry } from './fd-table.js';
+import { utf8Bytes } from './guest-memory.js';
 
 type NewTimestamp = { tag: 'no-change' } | { tag: 'now' } | { tag: 'timestamp'; val: { seconds: bigint; nanoseconds: number } };
 
@@ -149,6 +150,19 @@ export function createFdCalls(ctx: P1Context) {
     }),
     fd_tell: (fd: number, out: number) => errnoOf(() => memory.setU64(out, fds.seekable(fd).position)),
     fd_renumber: (from: number, to: number) => errnoOf(() => fds.renumber(from, to)),
+    fd_prestat_get: (fd: number, out: number) => errnoOf(() => {
+      const entry = fds.get(fd);
+      if (entry.kind !== 'dir' || entry.preopenPath === undefined) throw new P1Error(Errno.BADF);
+      memory.setU32(out, 0); // tag: a directory
+      memory.setU32(out + 4, utf8Bytes(entry.preopenPath).length);
+    }),
+    fd_prestat_dir_name: (fd: number, ptr: number, length: number) => errnoOf(() => {
+      const entry = fds.get(fd);
+      if (entry.kind !== 'dir' || entry.preopenPath === undefined) throw new P1Error(Errno.NOTDIR);
+      const name = utf8Bytes(entry.preopenPath);
+      if (name.length > length >>> 0) throw new P1Error(Errno.NAMETOOLONG);
+      memory.write(ptr, name);
+    }),
   };
 }
 
