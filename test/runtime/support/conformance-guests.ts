@@ -10,6 +10,7 @@ export const CONFORMANCE_GUESTS = [
   { language: 'C (wasi-libc), preview 1 module', path: 'test/guests/c/wasi-conformance.wasm' },
   { language: 'C (wasi-libc), component through the preview 1 adapter', path: 'test/guests/c/wasi-conformance.component.wasm' },
   { language: 'Rust std (Debian rustc 1.63)', path: 'test/guests/rust/wasi-conformance.wasm' },
+  { language: 'AssemblyScript 0.28 (wasi-shim)', path: 'test/guests/as/wasi-conformance.wasm' },
 ] as const;
 
 export const conformanceBytes = (path: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../../${path}`, import.meta.url)));
