@@ -1,13 +1,14 @@
-// `skiff run`: runs one component (or preview 1 module) locally with limits, like `wasmtime run`:
-// options before the file, guest arguments after it, stdio and the exit code passed through.
-import { realpathSync, statSync } from 'node:fs';
+// `skiff run`: runs one component (or preview 1 module) locally with limits, as `wasmtime run` does:
+// options before the file, guest arguments after it, argv[0] the file's base name, stdio passed
+// through, the guest's exit code as ours, a trap reported as wasmtime reports it (exit 134),
+// `--invoke` to call one export. Limits are skiff's: past --memory a grow fails in the guest.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
-import { parseBytes, parseMillicores } from '../api/quantity.js';
+import type { Command } from 'commander';
 import { digestOf } from '../runtime/component-digest.js';
 import type { ContainerExit, ContainerLimits, Preopen } from '../runtime/pod-runtime.js';
 import { WasmPodRuntime } from '../runtime/wasm-pod-runtime.js';
+import { collectDir, collectEnv, parseCpu, parseFuel, parseMemory } from './run-options.js';
 
 interface RunOptions {
   env: Array<[string, string]>;
@@ -16,7 +17,12 @@ interface RunOptions {
   memory?: number;
   cpu?: number;
   cacheDir?: string;
+  invoke?: string;
 }
+
+/** wasmtime exits 128 + SIGABRT when the guest traps (on unix). */
+export const EXIT_TRAP = 134;
+const EXIT_SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export function registerRunCommand(program: Command): void {
   // guest arguments after FILE must reach the guest even when they look like options
@@ -25,11 +31,12 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description('run a WASI component or preview 1 module locally, like wasmtime run')
     .argument('<file>', 'component or core module (.wasm)')
-    .argument('[args...]', 'arguments for the guest (argv[0] is the file name)')
-    .option('--env <NAME=VALUE>', 'set an environment variable (NAME alone: take it from this environment)', collectEnv, [])
-    .option('--dir <HOST[::GUEST]>', 'preopen a host directory, at GUEST (default: the same path)', collectDir, [])
-    .option('--fuel <N>', 'hard fuel budget: the guest ends when it is spent', parseFuel)
-    .option('--memory <SIZE>', 'cap on each linear memory, e.g. 64Mi', parseMemory)
+    .argument('[args...]', 'arguments for the guest (argv[0] is the file name), or for the --invoke function')
+    .option('--env <NAME[=VALUE]>', 'set an environment variable (NAME alone: pass on this environment\'s value, if it has one)', collectEnv, [])
+    .option('--dir <HOST[::GUEST[::ro]]>', 'preopen a host directory, at GUEST (default: the same path); ::ro makes it read-only', collectDir, [])
+    .option('--invoke <FUNCTION>', 'call this export instead of running the command: a core module\'s with its arguments after the file, a component\'s as `name(arg, ...)` in WAVE')
+    .option('--fuel <N>', 'hard fuel budget: the guest traps when it is spent', parseFuel)
+    .option('--memory <SIZE>', 'cap on the guest\'s memories together, e.g. 64Mi: past it memory.grow fails', parseMemory)
     .option('--cpu <QUANTITY>', 'CPU quota, e.g. 500m or 1', parseCpu)
     .option('--cache-dir <DIR>', 'keep transpiled components here between runs')
     .passThroughOptions()
@@ -49,84 +56,47 @@ async function runFile(file: string, args: string[], options: RunOptions): Promi
     const container = await runtime.start({
       id: basename(file),
       component,
-      args: [file, ...args],
+      // as wasmtime: argv[0] is the module's base name, so no host path leaks in
+      args: options.invoke ? [basename(file)] : [basename(file), ...args],
       env: options.env,
       limits,
       preopens: options.dir,
       stdin,
+      ...(options.invoke ? { invoke: { name: options.invoke, args } } : {}),
       onOutput: (stream, chunk) => (stream === 'stdout' ? process.stdout : process.stderr).write(chunk),
     });
-    const interrupt = () => void container.stop(0);
-    process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
+    let signal: keyof typeof EXIT_SIGNALS | undefined;
+    const interrupt = (name: keyof typeof EXIT_SIGNALS) => {
+      signal = name;
+      void container.stop(0);
+    };
+    const onInt = () => interrupt('SIGINT');
+    const onTerm = () => interrupt('SIGTERM');
+    process.once('SIGINT', onInt).once('SIGTERM', onTerm);
     const exit = await container.exited;
-    process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
-    const reason = reasonLine(exit);
-    if (reason) process.stderr.write(`skiff run: ${reason}\n`);
-    return exit.exitCode;
+    process.off('SIGINT', onInt).off('SIGTERM', onTerm);
+    for (const line of exit.results ?? []) process.stdout.write(`${line}\n`);
+    const { code, report } = exitCodeOf(exit, basename(file), signal);
+    if (report) process.stderr.write(report);
+    return code;
   } finally {
     await runtime.close();
   }
 }
 
-/** One line saying why the guest ended, when that is more than its own exit code. */
-function reasonLine(exit: ContainerExit): string | undefined {
-  switch (exit.reason) {
-    case 'Completed':
-      return undefined;
-    case 'Error':
-      return exit.message ? `error: ${exit.message}` : undefined;
-    case 'OOMKilled':
-      return `out of memory: ${exit.message ?? 'memory limit reached'}`;
-    case 'FuelExhausted':
-      return `out of fuel: ${exit.message ?? 'fuel budget exhausted'}`;
-    case 'Killed':
-      return 'killed';
-  }
+/** Our exit code and what stderr says about the end, as wasmtime would say it (plus skiff's limits). */
+export function exitCodeOf(exit: ContainerExit, module: string, signal?: keyof typeof EXIT_SIGNALS): { code: number; report?: string } {
+  const limitNote = exit.reason === 'OOMKilled' ? `skiff run: ${exit.message?.replace(/ \(.*\)$/, '') ?? 'memory limit reached'}\n` : '';
+  if (exit.reason === 'Killed') return { code: signal ? EXIT_SIGNALS[signal] : 137 };
+  if (exit.trap) return { code: EXIT_TRAP, report: `Error: failed to run main module \`${module}\`\n\nCaused by:\n    ${exit.trap}\n${limitNote}` };
+  if (exit.guestExitCode !== undefined) return { code: exit.guestExitCode, report: limitNote || undefined };
+  if (exit.reason === 'Completed') return { code: 0 };
+  // it never ran: could not be instantiated, nothing to run, or --invoke did not fit
+  return { code: 1, report: `Error: failed to run main module \`${module}\`\n\nCaused by:\n    ${exit.message ?? exit.reason}\n` };
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
   return Buffer.concat(chunks);
-}
-
-function collectEnv(value: string, previous: Array<[string, string]>): Array<[string, string]> {
-  const eq = value.indexOf('=');
-  const name = eq < 0 ? value : value.slice(0, eq);
-  if (name === '') throw new InvalidArgumentError('must be NAME=VALUE or NAME');
-  return [...previous, [name, eq < 0 ? (process.env[name] ?? '') : value.slice(eq + 1)]];
-}
-
-function collectDir(value: string, previous: Preopen[]): Preopen[] {
-  const [hostPath, guestPath, ...rest] = value.split('::');
-  if (!hostPath || guestPath === '' || rest.length > 0) throw new InvalidArgumentError('must be HOST or HOST::GUEST');
-  let canonical: string;
-  try {
-    canonical = realpathSync(hostPath); // the runtime takes canonical paths only
-  } catch {
-    throw new InvalidArgumentError(`${hostPath}: no such directory`);
-  }
-  if (!statSync(canonical).isDirectory()) throw new InvalidArgumentError(`${hostPath} is not a directory`);
-  return [...previous, { hostPath: canonical, guestPath: guestPath ?? hostPath, readOnly: false }];
-}
-
-function parseFuel(value: string): bigint {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
-  return BigInt(value);
-}
-
-function parseMemory(value: string): number {
-  try {
-    return parseBytes(value);
-  } catch {
-    throw new InvalidArgumentError('must be a size like 64Mi, 1Gi or 1048576');
-  }
-}
-
-function parseCpu(value: string): number {
-  try {
-    return parseMillicores(value);
-  } catch {
-    throw new InvalidArgumentError('must be a CPU quantity like 500m or 1');
-  }
 }

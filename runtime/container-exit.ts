@@ -34,21 +34,28 @@ export function exitOf(outcome: GuestOutcome, memoryLimitBytes: number | undefin
     message: `${memoryExhaustedMessage(exhausted, memoryLimitBytes)} (${what})`,
   });
   switch (outcome.kind) {
-    case 'exited':
-      if (outcome.exitCode === 0) return { exitCode: 0, reason: 'Completed' };
+    case 'exited': {
+      const guestExitCode = outcome.exitCode;
+      if (guestExitCode === 0) return { exitCode: 0, reason: 'Completed', guestExitCode };
       return outcome.memoryExhausted
-        ? oom(outcome.memoryExhausted, `it exited with code ${outcome.exitCode} after an allocation was refused`)
-        : { exitCode: outcome.exitCode, reason: 'Error' };
-    case 'trapped':
+        ? { ...oom(outcome.memoryExhausted, `it exited with code ${guestExitCode} after an allocation was refused`), guestExitCode }
+        : { exitCode: guestExitCode, reason: 'Error', guestExitCode };
+    }
+    case 'trapped': {
+      const trap = oneLine(outcome.message);
       return outcome.memoryExhausted
-        ? oom(outcome.memoryExhausted, oneLine(outcome.message))
-        : { exitCode: EXIT_CODE_TRAP, reason: 'Error', message: oneLine(outcome.message) };
+        ? { ...oom(outcome.memoryExhausted, trap), trap }
+        : { exitCode: EXIT_CODE_TRAP, reason: 'Error', message: trap, trap };
+    }
     case 'fuel-exhausted':
-      return { exitCode: EXIT_CODE_FUEL, reason: 'FuelExhausted', message: oneLine(outcome.message) };
+      // wasmtime's --fuel traps with this message
+      return { exitCode: EXIT_CODE_FUEL, reason: 'FuelExhausted', message: oneLine(outcome.message), trap: 'wasm trap: all fuel consumed by WebAssembly' };
     case 'stopped':
       return killed();
     case 'not-started':
       return { exitCode: EXIT_CODE_CANNOT_RUN, reason: 'Error', message: oneLine(outcome.message) };
+    case 'returned':
+      return { exitCode: 0, reason: 'Completed', results: outcome.results };
     // HTTP handler requests (http-handler-container.ts) do not end the container
     case 'responded':
       return { exitCode: 0, reason: 'Completed' };

@@ -199,6 +199,8 @@ export class HttpHandlerContainer implements RunningContainer {
         return outcome.memoryExhausted ? memoryExhaustedMessage(outcome.memoryExhausted, limit) : `the handler exited with code ${outcome.exitCode} before responding`;
       case 'stopped':
         return 'the handler was stopped';
+      case 'returned':
+        return 'the handler returned without responding';
     }
   }
 }

@@ -45,6 +45,13 @@ export interface ContainerSpec {
   /** Every chunk the guest writes, as it is written. */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void;
   /**
+   * Call an exported function instead of running the command (`skiff run --invoke`, as wasmtime's):
+   * a core module's export with `args` parsed by its parameter types (after `_initialize` when it
+   * is a reactor), or a component's function, `name` being a WAVE call `fn(arg, ...)` or a name
+   * with `args` as WAVE values. The results end up in ContainerExit.results.
+   */
+  invoke?: { name: string; args: string[] };
+  /**
    * The pod's virtual network namespace, shared by its containers: the runtime reports the
    * sockets a guest listens on (wasi:sockets tcp listen) so probes and peers can find them.
    */
@@ -90,6 +97,12 @@ export interface ContainerExit {
   reason: ExitReason;
   /** Trap message or limit explanation, one line. */
   message?: string;
+  /** The guest trapped: the trap, in wasmtime's words ("wasm trap: ..."), whatever the reason says. */
+  trap?: string;
+  /** The guest exited by itself with this code (reported as `exitCode` unless a limit explains it). */
+  guestExitCode?: number;
+  /** What an invoked function returned (ContainerSpec.invoke), one value per line as wasmtime prints them. */
+  results?: string[];
   startedAt: Date;
   finishedAt: Date;
 }

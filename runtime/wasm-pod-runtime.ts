@@ -24,6 +24,7 @@ import { HttpHandlerContainer } from './http-handler-container.js';
 import { PortSpaces } from './network/pod-port-space.js';
 import { WorkerContainer } from './worker-container.js';
 import { checkCanonicalDirectory } from './wasi/filesystem-sandbox.js';
+import { exportSignature } from './export-signature.js';
 import { WorkerPool, type WorkerPoolStats } from './worker-pool.js';
 import { createControlBuffer, type GuestRunRequest } from './worker/guest-messages.js';
 import { createUsageBuffer } from './limits/usage-block.js';
@@ -93,7 +94,9 @@ export class WasmPodRuntime implements PodRuntime {
       throw error;
     }
     const { command, httpHandler } = component.exports;
-    if (!command && !httpHandler) {
+    const invoke = spec.invoke && this.#invocation(component, spec.invoke);
+    if (typeof invoke === 'string') return endedAtStart(spec.id, EXIT_CODE_CANNOT_RUN, 'Error', invoke);
+    if (!command && !httpHandler && !invoke) {
       return endedAtStart(spec.id, EXIT_CODE_CANNOT_RUN, 'Error', 'the component exports neither wasi:cli/run nor wasi:http/incoming-handler');
     }
     const space = spec.network ? this.#portSpaces.of(spec.network) : undefined;
@@ -113,6 +116,7 @@ export class WasmPodRuntime implements PodRuntime {
         control: createControlBuffer(),
         fuel,
         ...(memory ? { memory } : {}),
+        ...(invoke ? { invoke } : {}),
         ...(fuel ? { usage: createUsageBuffer() } : {}),
         ...(period ? { period } : {}),
         ...(lease ? { ports: lease.bitmap } : {}),
@@ -122,7 +126,7 @@ export class WasmPodRuntime implements PodRuntime {
     };
     const release = (worker: Worker) => this.#pool.release(worker);
     let container: RunningContainer;
-    if (command) {
+    if (command || invoke) {
       // a component that is both runs as a command, as wasmtime run does
       const { request, ports } = prepare();
       container = new WorkerContainer(spec, await this.#pool.acquire(), request, release, ports);
@@ -132,6 +136,14 @@ export class WasmPodRuntime implements PodRuntime {
     this.#running.add(container);
     void container.exited.then(() => this.#running.delete(container));
     return container;
+  }
+
+  /** What the worker needs to invoke an export; a string says why it cannot be. */
+  #invocation(component: WasmComponent, invoke: { name: string; args: string[] }): GuestRunRequest['invoke'] | string {
+    if (!component.transpiled.preview1) return invoke;
+    const bytes = Object.values(component.transpiled.coreModules)[0];
+    const signature = bytes && exportSignature(bytes, invoke.name);
+    return signature ? { ...invoke, signature } : `failed to find export function \`${invoke.name}\``;
   }
 
   /** Guest workers started and reused so far. */

@@ -1,5 +1,6 @@
 // Messages between the runtime (main thread) and a guest worker, and the shared control layout.
 import type { FuelPolicy } from '../limits/fuel-meter.js';
+import type { FunctionSignature } from '../export-signature.js';
 import type { MemoryExhaustion } from '../limits/memory-account.js';
 import type { HttpRequest, HttpResponse } from '../pod-runtime.js';
 import type { PreopenDir } from '../wasi/filesystem.js';
@@ -36,6 +37,8 @@ export interface GuestRunRequest {
    * pages each core module defines (by name).
    */
   memory?: { limitPages?: number; pool?: SharedArrayBuffer; minPages: Record<string, number> };
+  /** Call this export instead of running the command; a preview 1 module's comes with its signature. */
+  invoke?: { name: string; args: string[]; signature?: FunctionSignature };
   /** Present for one request to a wasi:http/incoming-handler; absent to run wasi:cli/run. */
   http?: HttpRequest;
 }
@@ -50,6 +53,8 @@ export type GuestOutcome =
   | { kind: 'fuel-exhausted'; message: string }
   | { kind: 'stopped' }
   | { kind: 'not-started'; message: string }
+  /** An invoked export returned these values (formatted). */
+  | { kind: 'returned'; results: string[] }
   /** An HTTP handler returned and its response is complete. */
   | { kind: 'responded'; response: HttpResponse }
   /** An HTTP handler returned without a usable response (none set, an error set, body unfinished). */

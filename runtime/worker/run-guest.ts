@@ -9,6 +9,9 @@ import { HttpExchange } from '../wasi/http.js';
 import { createWasiImports, type WasiImports } from '../wasi/wasi-host.js';
 import { createPreview1Host, InvalidExitStatusError } from '../wasi/preview1/preview1-host.js';
 import { PREVIEW1_MODULE_NAME } from '../preview1-module.js';
+import { wasmtimeTrapMessage } from '../trap-messages.js';
+import { WaveSyntaxError } from '../wave.js';
+import { invokeComponentExport, invokeCoreExport, InvokeError } from './invoke-export.js';
 import { FuelExhaustedError, FuelMeter } from '../limits/fuel-meter.js';
 import { MemoryAccount, MemoryReservationError } from '../limits/memory-account.js';
 import { CONTROL_POOL_PAGES_INDEX, type GuestEvent, type GuestOutcome, type GuestRunRequest, type MemoryExhausted } from './guest-messages.js';
@@ -80,12 +83,9 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
     };
     if (request.preview1) {
       instantiateStartedAt = performance.now();
-      const command = startPreview1(request, imports, instantiateCore);
-      closePreview1 = command.close;
-      entry = () => {
-        command.start();
-        return { kind: 'exited', exitCode: 0, memoryExhausted: false };
-      };
+      const program = startPreview1(request, imports, instantiateCore);
+      closePreview1 = program.close;
+      entry = program.entry;
     } else {
       const instantiate = evaluatedSource(request);
       instantiateStartedAt = performance.now();
@@ -117,7 +117,7 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
   }
 }
 
-/** A preview 1 command: the module instantiated with our p1 host; `start` calls its `_start`. */
+/** A preview 1 program: the module instantiated with our p1 host; its entry calls `_start` (or the invoked export). */
 function startPreview1(request: GuestRunRequest, imports: WasiImports, instantiateCore: (m: WebAssembly.Module, i: WebAssembly.Imports) => WebAssembly.Instance) {
   const module = request.modules[PREVIEW1_MODULE_NAME];
   if (!module) throw new Error('missing the preview 1 module');
@@ -125,9 +125,14 @@ function startPreview1(request: GuestRunRequest, imports: WasiImports, instantia
   const instance = instantiateCore(module, host.imports);
   const memory = instance.exports['memory'];
   if (memory instanceof WebAssembly.Memory) host.bind(memory);
+  const close = () => host.close();
+  const invoke = request.invoke;
+  if (invoke) {
+    return { close, entry: (): GuestOutcome => ({ kind: 'returned', results: invokeCoreExport(instance, invoke.name, invoke.args, invoke.signature) }) };
+  }
   const start = instance.exports['_start'];
   if (typeof start !== 'function') throw new Error('the module exports no _start (it is not a command)');
-  return { start: start as () => void, close: () => host.close() };
+  return { close, entry: (): GuestOutcome => ((start as () => void)(), { kind: 'exited', exitCode: 0, memoryExhausted: false }) };
 }
 
 /** A component's entry: its wasi:http handler for one request, or its wasi:cli/run. */
@@ -137,6 +142,8 @@ function componentEntry(component: Record<string, unknown>, request: GuestRunReq
     const handler = findHandlerExport(component);
     return () => serve(handler, new HttpExchange(http, control), memoryExhausted);
   }
+  const invoke = request.invoke;
+  if (invoke) return () => ({ kind: 'returned', results: invokeComponentExport(component, invoke.name, invoke.args) });
   const run = findRunExport(component);
   return () => {
     run.run();
@@ -186,6 +193,7 @@ function outcomeOf(error: unknown, memoryExhausted: () => MemoryExhausted): Gues
   }
   if (error instanceof GuestStopRequestedError) return { kind: 'stopped' };
   if (error instanceof FuelExhaustedError) return { kind: 'fuel-exhausted', message: error.message };
+  if (error instanceof InvokeError || error instanceof WaveSyntaxError) return { kind: 'not-started', message: error.message };
   if (error instanceof InvalidExitStatusError) return { kind: 'trapped', message: error.message, memoryExhausted: memoryExhausted() };
   // jco's ComponentError: run() returned err(()) — a failed command, not a trap
   if (error instanceof Error && Object.hasOwn(error, 'payload')) {
@@ -208,7 +216,8 @@ function memoryAccountOf(request: GuestRunRequest, control: Int32Array): MemoryA
 }
 
 function messageOf(error: unknown): string {
-  if (error instanceof WebAssembly.RuntimeError) return error.message;
+  const trap = error instanceof Error ? wasmtimeTrapMessage(error) : undefined;
+  if (trap) return trap;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }

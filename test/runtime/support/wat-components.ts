@@ -85,3 +85,30 @@ export function listenThenComponent(port: number, then: 'trap' | 'spin'): Promis
   const world = 'world test { import wasi:sockets/tcp-create-socket@0.2.12; import wasi:sockets/tcp@0.2.12; import wasi:sockets/instance-network@0.2.12; export wasi:cli/run@0.2.12; }\npackage wasi:cli@0.2.12 { interface run { run: func() -> result; } }';
   return build(wat, world, ['wasi-sockets', 'wasi-io', 'wasi-clocks']);
 }
+
+/**
+ * A component without wasi:cli/run for `--invoke`: top-level `add(u32, u32) -> u32` and
+ * `length(string) -> u32`, and `double(s64) -> s64` in an exported interface `skiff:tests/math`.
+ */
+export function calculatorComponent(): Promise<Uint8Array> {
+  const wat = `(module
+    (memory (export "memory") 1)
+    (global $heap (mut i32) (i32.const 1024))
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+      (global.get $heap)
+      (global.set $heap (i32.add (global.get $heap) (local.get 3))))
+    (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+    (func (export "length") (param i32 i32) (result i32) (local.get 1))
+    (func (export "skiff:tests/math#double") (param i64) (result i64) (i64.mul (local.get 0) (i64.const 2))))`;
+  const world = 'interface math { double: func(x: s64) -> s64; }\nworld test { export add: func(a: u32, b: u32) -> u32; export length: func(s: string) -> u32; export math; }';
+  return build(wat, world, []);
+}
+
+/** A preview 1 reactor for `--invoke`: `_initialize` sets a base that `add` adds; `scale(f64)`, `wide(i64)`. */
+export const PREVIEW1_REACTOR_WAT = `(module
+  (memory (export "memory") 1)
+  (global $base (mut i32) (i32.const 0))
+  (func (export "_initialize") (global.set $base (i32.const 100)))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (global.get $base) (i32.add (local.get 0) (local.get 1))))
+  (func (export "scale") (param f64) (result f64) (f64.mul (local.get 0) (f64.const 1.5)))
+  (func (export "wide") (param i64) (result i64 i32) (local.get 0) (i32.const -1)))`;
