@@ -16,8 +16,10 @@ export const CONFORMANCE_GUESTS = [
 export const conformanceBytes = (path: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../../${path}`, import.meta.url)));
 
 export const CONFORMANCE_ARGS = ['alpha', 'beta gamma', '', 'δέλτα'];
-export const CONFORMANCE_ENV: Array<[string, string]> = [['CONF_ONE', '1'], ['CONF_TWO', 'two words'], ['CONF_EMPTY', ''], ['CONF_UNICODE', 'ünïcödé']];
 export const CONFORMANCE_STDIN = 'line one\nline two\n';
+/** The guests compare their stdin with $CONF_STDIN (a pod has no stdin: then it is left out). */
+export const CONFORMANCE_ENV: Array<[string, string]> = [['CONF_ONE', '1'], ['CONF_TWO', 'two words'], ['CONF_EMPTY', ''], ['CONF_UNICODE', 'ünïcödé'], ['CONF_STDIN', CONFORMANCE_STDIN]];
+export const CONFORMANCE_POD_ENV = CONFORMANCE_ENV.filter(([name]) => name !== 'CONF_STDIN');
 export const RO_FILE = { name: 'ro.txt', content: 'read only test file\n' };
 
 /** A fresh scratch directory and a read-only one with its file; `preopens` in the order the guests expect. */

@@ -3,7 +3,7 @@
 // called through the shim's bindings. Same inputs and output as the C guest: `ok N - what` /
 // `not ok N - what: detail`, `# N checks, M failed`, exit 0 only if all passed.
 //   argv [argv0, "alpha", "beta gamma", "", "δέλτα"]; env CONF_ONE=1 CONF_TWO="two words"
-//   CONF_EMPTY= CONF_UNICODE=ünïcödé; stdin "line one\nline two\n"; /scratch (rw), /ro (ro.txt)
+//   CONF_EMPTY= CONF_UNICODE=ünïcödé; stdin $CONF_STDIN (none in a pod); /scratch (rw), /ro (ro.txt)
 import { clock_time_get, clock_res_get, poll_oneoff, sched_yield, errno } from "bindings/wasi_snapshot_preview1";
 import { check, expectErrno, summary, out, data } from "./harness";
 import { files, directories, paths, readOnly } from "./fs";
@@ -21,7 +21,9 @@ function argsEnvStdio(): void {
   const input = new ArrayBuffer(64);
   let total = 0;
   for (let n = process.stdin.read(input, total); n > 0; n = process.stdin.read(input, total)) total += n;
-  check(String.UTF8.decode(input.slice(0, total)) == "line one\nline two\n", "stdin read to the end");
+  // stdin holds $CONF_STDIN (a pod's stdin is empty: then so is the variable)
+  const want = env.has("CONF_STDIN") ? env.get("CONF_STDIN") : "";
+  check(String.UTF8.decode(input.slice(0, total)) == want, "stdin read to the end");
   process.stderr.write("stderr works\n");
 }
 

@@ -3,7 +3,7 @@
 // preview 1 calls std does not reach, called directly. Same inputs and output as the C guest:
 // `ok N - what` / `not ok N - what: detail`, `# N checks, M failed`, exit 0 only if all passed.
 //   argv [argv0, "alpha", "beta gamma", "", "δέλτα"]; env CONF_ONE=1 CONF_TWO="two words"
-//   CONF_EMPTY= CONF_UNICODE=ünïcödé; stdin "line one\nline two\n"; /scratch (rw), /ro (ro.txt)
+//   CONF_EMPTY= CONF_UNICODE=ünïcödé; stdin $CONF_STDIN (none in a pod); /scratch (rw), /ro (ro.txt)
 mod harness;
 mod raw;
 mod std_fs;
@@ -24,9 +24,11 @@ fn args_env_stdio() {
     check(std::env::var("CONF_UNICODE").as_deref() == Ok("ünïcödé"), "UTF-8 environment variable");
     check(std::env::var_os("CONF_MISSING").is_none(), "unset variable is absent");
     let vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("CONF_")).collect();
-    check(vars.len() == 4, "vars() lists every variable once");
+    check(vars.len() == 4 + std::env::var_os("CONF_STDIN").map_or(0, |_| 1), "vars() lists every variable once");
     let mut input = String::new();
-    check(std::io::stdin().read_to_string(&mut input).is_ok() && input == "line one\nline two\n", "stdin read to the end");
+    // stdin holds $CONF_STDIN (a pod's stdin is empty: then so is the variable)
+    let want = std::env::var("CONF_STDIN").unwrap_or_default();
+    check(std::io::stdin().read_to_string(&mut input).is_ok() && input == want, "stdin read to the end");
     check(std::io::stderr().write_all(b"stderr works\n").is_ok(), "write to stderr");
     check(std::io::stdout().flush().is_ok(), "flush stdout");
 }
