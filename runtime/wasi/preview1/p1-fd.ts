@@ -34,6 +34,8 @@ function readFile(ctx: P1Context, file: FileEntry, ptr: number, length: number, 
 }
 
 function writeFile(ctx: P1Context, file: FileEntry, ptr: number, length: number, offset: bigint | 'cursor'): number {
+  // wasmtime's p1 writes to the host file as it was opened: not for writing is EBADF, read-only preopen or not
+  if (!file.descriptor.getFlags().write) throw new P1Error(Errno.BADF);
   const bytes = ctx.memory.bytes(ptr, length).slice();
   // Linux pwrite semantics: in append mode the offset is ignored
   const at = file.append ? file.descriptor.stat().size : offset === 'cursor' ? file.position : offset;
