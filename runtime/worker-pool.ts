@@ -41,11 +41,16 @@ export class WorkerPool {
     const next = this.#warm.shift() ?? this.#start();
     if (this.#returned.has(next)) this.#stats.reused++;
     this.#refill();
+    // a starting worker is unref'd (warm workers must not keep a process alive): while a caller
+    // waits for it, this timer does, or a process with nothing else to do (skiff run) would end
+    const waiting = setInterval(() => undefined, 60_000);
     try {
       return await next;
     } catch {
       // a warm worker died while idle: start a fresh one for this caller
-      return this.#start();
+      return await this.#start();
+    } finally {
+      clearInterval(waiting);
     }
   }
 

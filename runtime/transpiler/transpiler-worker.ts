@@ -96,6 +96,9 @@ export class TranspilerWorker {
 /** Ends a transpiler process: closing its channel makes it exit; SIGKILL if it is stuck in jco. */
 function end(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  // an idle child is unref'd: waiting for its exit must keep the process alive, or a process with
+  // nothing else left (skiff run closing its runtime) ends before it, with Node's exit code 13
+  child.ref();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 1000);
     child.once('exit', () => {
