@@ -21,7 +21,10 @@ import { BOOTSTRAP_API_USER, mountNodeCredentialRoutes } from './nodes/node-cred
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { startControllers } from './controllers/controller-manager.js';
 import { AnnotationPodMetricsSource, FallbackPodMetricsSource } from './controllers/hpa/pod-metrics.js';
+import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 import { NodeMetricsStore } from './metrics/node-metrics-store.js';
+import { MONITORING_GROUP } from './api/prometheus-routes.js';
+import { NodeMetricsScraperOverChannel } from './nodes/node-metrics-scraper.js';
 import { NodeLifecycle } from './nodes/node-lifecycle.js';
 import { NodeRegistry } from './nodes/node-registry.js';
 import { PodLogSourceOverChannel } from './nodes/pod-log-source.js';
@@ -37,6 +40,8 @@ import { ensureDefaultStorageClass } from './resources/storage-classes.js';
 import { encryptSecretsAtRest, ensureEncryptionKey } from './resources/secret-encryption.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openStore } from './store/open-store.js';
+import type { Node } from '../api/types/node.js';
+import { resourceTypes } from './resources/resource-types.js';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -71,7 +76,11 @@ export interface RunningControlPlane {
   kubeconfigPath: string;
   adminToken: string;
   nodeToken: string;
+  /** Bearer token of the monitoring identity: GET /metrics and nodes' proxy/metrics, nothing else. */
+  metricsToken: string;
   caCert: string;
+  /** The control plane's Prometheus registry (what GET /metrics serves). */
+  prometheus: ControlPlaneMetrics;
   registry: ComponentRegistry;
   resources: ResourceStore;
   nodeCredentials: NodeCredentials;
@@ -90,7 +99,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   };
   try {
     const credentials = await ensureCredentials(dataDir);
-    const store = await openStore(options.storeUrl ?? 'sqlite', dataDir);
+    const storeUrl = options.storeUrl ?? 'sqlite';
+    const prometheus = new ControlPlaneMetrics({ storeBackend: storeUrl.startsWith('etcd://') ? 'etcd' : 'sqlite' });
+    const store = await openStore(storeUrl, dataDir, { observer: prometheus.store });
     stack.push(() => store.close());
     // Secrets are sealed with the data dir's key before they reach the store (encryption at rest).
     const resources = new ResourceStore(encryptSecretsAtRest(store, await ensureEncryptionKey(dataDir)), {
@@ -146,9 +157,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     let logSource: PodLogSourceOverChannel | undefined;
     const metrics = new NodeMetricsStore(clock);
     let execSource: PodExecSourceOverChannel | undefined;
+    let nodeMetrics: NodeMetricsScraperOverChannel | undefined;
     const tokens = (token: string) => {
       if (token === credentials.adminToken) return { name: 'admin', groups: ['system:masters'] };
       if (token === credentials.nodeToken) return { name: BOOTSTRAP_API_USER, groups: ['system:nodes'] };
+      if (token === credentials.metricsToken) return { name: 'system:skiff:metrics', groups: [MONITORING_GROUP] };
       const node = nodeCredentials.nodeFor(token);
       if (node) return { name: `system:node:${node}`, groups: ['system:nodes'] };
       return undefined;
@@ -160,6 +173,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       tokens,
       podLogs: { stream: (pod, opts, write, signal) => logSource!.stream(pod, opts, write, signal) },
       metrics,
+      observer: prometheus.api,
+      prometheus,
+      nodeMetrics: { scrape: (node, signal) => nodeMetrics!.scrape(node, signal) },
       extraRoutes: (api) => {
         mountNodeCredentialRoutes(api, nodeCredentials); // before the guard: the bootstrap token may use it
         api.use('*', nodeCredentialGuard);
@@ -181,8 +197,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       caCert: tls.caCert,
       logger: logger.child({ component: 'node-channel' }),
       clock,
+      observer: prometheus.channel,
     });
     logSource = new PodLogSourceOverChannel(channel);
+    nodeMetrics = new NodeMetricsScraperOverChannel(channel);
+    prometheus.countNodes(async () => (await resources.list<Node>(resourceTypes.nodes)).items);
     execSource = new PodExecSourceOverChannel(channel);
     const nodes = new NodeRegistry(resources, events, clock, logger.child({ component: 'nodes' }));
     const podSink = new PodStatusSink(resources, events, logger.child({ component: 'pod-status' }));
@@ -197,10 +216,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     });
     stack.push(() => channel.stop());
 
-    const publisher = new DesiredPublisher({ resources, channel, registry, registryUrl: apiUrl, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }) });
+    const publisher = new DesiredPublisher({ resources, channel, registry, registryUrl: apiUrl, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }), queueObserver: prometheus.queues });
     await publisher.start();
     stack.push(() => publisher.stop());
-    const scheduler = new Scheduler({ resources, events, clock, logger: logger.child({ component: 'scheduler' }) });
+    const scheduler = new Scheduler({
+      resources, events, clock, logger: logger.child({ component: 'scheduler' }), observer: prometheus.scheduler, queueObserver: prometheus.queues,
+    });
     scheduler.start();
     stack.push(() => scheduler.stop());
     const lifecycle = new NodeLifecycle({ resources, registry: nodes, clock, logger, gracePeriodMs: options.nodeMonitorGracePeriodMs ?? 40_000,
@@ -208,7 +229,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     lifecycle.start();
     stack.push(() => lifecycle.stop());
     const controllers = startControllers({
-      resources, events, clock, logger: logger.child({ component: 'controllers' }),
+      resources, events, clock, logger: logger.child({ component: 'controllers' }), queueObserver: prometheus.queues,
       ...(options.evictionsPerSecond ? { nodeTaints: { evictionsPerSecond: options.evictionsPerSecond } } : {}),
       // reported usage first; the annotation for pods without a report (unmetered, tests)
       hpa: { metrics: new FallbackPodMetricsSource(metrics, new AnnotationPodMetricsSource()) },
@@ -221,7 +242,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     return {
       apiUrl, mqttUrl, kubeconfigPath, registry, resources, nodeCredentials,
       ...(restartBroker ? { restartBroker } : {}),
-      adminToken: credentials.adminToken, nodeToken: credentials.nodeToken, caCert: tls.caCert,
+      adminToken: credentials.adminToken, nodeToken: credentials.nodeToken, metricsToken: credentials.metricsToken, caCert: tls.caCert, prometheus,
       stop,
     };
   } catch (error) {

@@ -1,5 +1,6 @@
 // The cluster's secrets in the data dir, made at first start: the admin bearer token (kubeconfig),
-// the node bootstrap token (agents join with it), and the control plane's own MQTT password.
+// the node bootstrap token (agents join with it), the control plane's own MQTT password, and the
+// metrics token (Prometheus scrapes with it; it reads metrics and nothing else).
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ export interface Credentials {
   adminToken: string;
   nodeToken: string;
   controlPlaneMqttPassword: string;
+  metricsToken: string;
 }
 
 async function readOrCreate(path: string, make: () => string): Promise<string> {
@@ -26,12 +28,13 @@ const token = (prefix: string) => () => `${prefix}${randomBytes(24).toString('ba
 
 export async function ensureCredentials(dataDir: string): Promise<Credentials> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const [adminToken, nodeToken, controlPlaneMqttPassword] = await Promise.all([
+  const [adminToken, nodeToken, controlPlaneMqttPassword, metricsToken] = await Promise.all([
     readOrCreate(join(dataDir, 'admin-token'), token('skiff-admin.')),
     readOrCreate(join(dataDir, 'node-token'), token('skiff-node.')),
     readOrCreate(join(dataDir, 'cp-mqtt-password'), token('skiff-cp.')),
+    readOrCreate(join(dataDir, 'metrics-token'), token('skiff-metrics.')),
   ]);
-  return { adminToken, nodeToken, controlPlaneMqttPassword };
+  return { adminToken, nodeToken, controlPlaneMqttPassword, metricsToken };
 }
 
 /** The MQTT username of the control plane's own client (not a valid node name: no node can take it). */

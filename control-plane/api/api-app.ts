@@ -8,6 +8,8 @@ import { registerDiscoveryRoutes } from './discovery-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import type { MetricsReader } from '../metrics/node-metrics-store.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
+import { monitoringGuard, registerPrometheusRoutes, type MetricsSource, type NodeMetricsScraper } from './prometheus-routes.js';
+import { observeRequests, type ApiRequestObserver } from './request-observer.js';
 import { defaultMaxBodyBytes } from './request-body.js';
 import { registerResourceRoutes } from './resource-routes.js';
 import { RouteNotFoundError } from './route-not-found-error.js';
@@ -26,6 +28,12 @@ export interface ApiAppOptions {
   logger?: ApiLogger;
   maxBodyBytes?: number;
   maxWatchSeconds?: number;
+  /** Counts and times every request (metrics). */
+  observer?: ApiRequestObserver;
+  /** GET /metrics: the control plane's Prometheus metrics. */
+  prometheus?: MetricsSource;
+  /** GET /api/v1/nodes/{name}/proxy/metrics: an agent's, over the node channel. */
+  nodeMetrics?: NodeMetricsScraper;
 }
 
 export function createApiApp(options: ApiAppOptions): Hono {
@@ -36,6 +44,7 @@ export function createApiApp(options: ApiAppOptions): Hono {
     maxBodyBytes: options.maxBodyBytes ?? defaultMaxBodyBytes,
     maxWatchSeconds: options.maxWatchSeconds ?? 1800,
     logger: options.logger,
+    observer: options.observer,
   };
   const app = new Hono();
   app.onError((err, c) => {
@@ -44,15 +53,18 @@ export function createApiApp(options: ApiAppOptions): Hono {
     return errorResponse(c, err);
   });
   app.notFound((c) => errorResponse(c, new RouteNotFoundError()));
+  if (options.observer) app.use('*', observeRequests(options.observer));
   app.use('*', async (c, next) => {
     await next();
     deps.logger?.debug({ method: c.req.method, path: c.req.path, status: c.res.status }, 'request');
   });
   app.use('*', bearerAuth(options.tokens));
+  app.use('*', monitoringGuard);
   registerVersionRoutes(app);
   registerDiscoveryRoutes(app);
   registerOpenApiRoutes(app);
   options.extraRoutes?.(app);
+  registerPrometheusRoutes(app, { metrics: options.prometheus, nodeMetrics: options.nodeMetrics, resources: deps.resources });
   registerMetricsRoutes(app, deps, options.metrics);
   registerResourceRoutes(app, deps);
   return app;

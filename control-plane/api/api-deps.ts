@@ -2,6 +2,7 @@
 import type { Clock } from '../../api/clock.js';
 import type { Pod } from '../../api/types/pod.js';
 import type { ResourceStore } from '../resources/resource-store.js';
+import type { ApiRequestObserver } from './request-observer.js';
 
 export interface PodLogOptions {
   container?: string;
@@ -34,4 +35,6 @@ export interface ApiDeps {
   /** Upper bound for a watch without timeoutSeconds (the real API server uses ~30 min). */
   maxWatchSeconds: number;
   logger: ApiLogger | undefined;
+  /** Request, watch and watch-event counts (metrics). */
+  observer?: ApiRequestObserver | undefined;
 }

@@ -17,7 +17,7 @@ import type { ComponentRegistry } from '../registry/component-registry.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { POD_IP_ANNOTATION } from '../scheduler/scheduler.js';
-import { WorkQueue } from '../controllers/work-queue.js';
+import { WorkQueue, type WorkQueueObserver } from '../controllers/work-queue.js';
 import { podConfigRefs, type ConfigRefs } from './pod-config-refs.js';
 import { localPathDir } from '../../api/local-path.js';
 import type { PersistentVolume } from '../resources/kinds/config.js';
@@ -34,6 +34,7 @@ export interface DesiredPublisherOptions {
   cpEpoch: string;
   clock: Clock;
   logger: Logger;
+  queueObserver?: WorkQueueObserver;
 }
 
 /** The parts of a pod an agent acts on (status and bookkeeping excluded). */
@@ -80,6 +81,7 @@ export class DesiredPublisher {
       clock: options.clock,
       logger: options.logger,
       workers: 4,
+      ...(options.queueObserver ? { observer: options.queueObserver } : {}),
     });
   }
 
