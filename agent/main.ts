@@ -10,6 +10,7 @@ import { WasmPodRuntime } from '../runtime/wasm-pod-runtime.js';
 import { Agent } from './agent.js';
 import { ComponentFetcher } from './component-fetcher.js';
 import { ensureNodeCredential } from './credentials/node-credential.js';
+import type { MetricsServerOptions } from './metrics-server.js';
 import { MqttAgentChannel } from './mqtt-agent-channel.js';
 import type { BackoffOptions } from './mqtt-reconnect-backoff.js';
 import { DesiredStateFile } from './state/desired-state-file.js';
@@ -52,6 +53,8 @@ export interface StartAgentOptions {
   metricsIntervalMs?: number;
   /** How often emptyDirs are measured against their sizeLimit (default 10 s). */
   sizeLimitCheckIntervalMs?: number;
+  /** A local Prometheus listener (off by default: the API server proxies /metrics over MQTT). */
+  metricsServer?: MetricsServerOptions;
 }
 
 export async function startAgent(options: StartAgentOptions): Promise<Agent> {
@@ -104,6 +107,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     ...(options.metricsIntervalMs ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
     ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
     ...(options.labels ? { labels: options.labels } : {}),
+    ...(options.metricsServer ? { metricsServer: options.metricsServer } : {}),
     ...(options.nodeIP ? { nodeIP: options.nodeIP } : {}),
     ...(options.hostPortAddress ? { hostPortAddress: options.hostPortAddress } : {}),
     ...(options.leaseRenewIntervalMs ? { leaseRenewIntervalMs: options.leaseRenewIntervalMs } : {}),

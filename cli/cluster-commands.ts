@@ -1,4 +1,5 @@
 // `skiff up`, `skiff control-plane` and `skiff agent`: the long-running subcommands.
+import { readFile } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
@@ -114,11 +115,16 @@ export function registerClusterCommands(program: Command): void {
     .option('--labels <k=v,...>', 'extra node labels', parseLabels)
     .option('--node-ip <ip>', 'the address reported as InternalIP')
     .option('--allow-host-path <prefix>', 'allow hostPath volumes under this directory (repeatable)', (v: string, all: string[]) => [...all, resolve(v)], [] as string[])
+    .option('--metrics-port <port>', 'serve Prometheus metrics on this port too (they are always reachable through the API server at /api/v1/nodes/NAME/proxy/metrics)', parsePort)
+    .option('--metrics-address <ip>', 'address of the --metrics-port listener (default 127.0.0.1; any other needs --metrics-token-file)')
+    .option('--metrics-token-file <file>', 'bearer token the --metrics-port listener requires')
     .option('--warm-workers <n>', 'idle worker threads kept ready for fast starts while the node has pods (default 1; each costs ~12 MB)', parseCount)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; logLevel: string }) => {
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string }) => {
       const logger = createLogger(opts.logLevel);
       const { startAgent } = await import('../agent/main.js');
+      const metricsToken = opts.metricsTokenFile ? (await readFile(opts.metricsTokenFile, 'utf8')).trim() : undefined;
+      if (opts.metricsTokenFile && !metricsToken) throw new Error(`--metrics-token-file ${opts.metricsTokenFile} is empty`);
       const agent = await startAgent({
         server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,
         allowedHostPaths: opts.allowHostPath,
@@ -128,6 +134,9 @@ export function registerClusterCommands(program: Command): void {
         ...(opts.warmWorkers !== undefined ? { warmWorkers: opts.warmWorkers } : {}),
         ...(opts.labels ? { labels: opts.labels } : {}),
         ...(opts.nodeIp ? { nodeIP: opts.nodeIp } : {}),
+        ...(opts.metricsPort !== undefined ? {
+          metricsServer: { port: opts.metricsPort, ...(opts.metricsAddress ? { host: opts.metricsAddress } : {}), ...(metricsToken ? { token: metricsToken } : {}) },
+        } : {}),
       });
       untilSignal(logger, [() => agent.stop()]);
       logger.info({ node: opts.name }, 'agent started');

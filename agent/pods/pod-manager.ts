@@ -14,6 +14,7 @@ import { PodVolumes, type VolumeHostOptions } from './pod-volumes.js';
 import type { HostPorts } from './host-ports.js';
 import { EmptyDirMonitor, type EvictablePod } from '../volumes/empty-dir-monitor.js';
 import { removeUnlistedLocalVolumes } from '../volumes/local-path-dirs.js';
+import type { PodObserver } from '../agent-metrics.js';
 
 type Envelope = 'v' | 'sessionId' | 'seq' | 'ts';
 
@@ -36,6 +37,8 @@ export interface PodManagerOptions {
   onStateChange?: () => void;
   /** Exposes pods' hostPorts on the node (absent: they are not). */
   hostPorts?: HostPorts;
+  /** Pod start latency and image pulls (metrics). */
+  observer?: PodObserver;
 }
 
 /** What the agent persists: the applied desired state and the final status of finished pods. */
@@ -64,6 +67,8 @@ export class PodManager {
   #localVolumeRemoval: Promise<void> = Promise.resolve();
   /** The local volumes the control plane's last desired state listed (undefined: none heard yet). */
   #keepLocalVolumes: string[] | undefined;
+  /** Pods whose start has not been observed yet: uid -> when the agent was given them (performance.now()). */
+  readonly #starting = new Map<string, number>();
 
   constructor(private readonly options: PodManagerOptions) {
     const host = options.volumeHost;
@@ -217,6 +222,7 @@ export class PodManager {
       }),
     });
     this.#workers.set(uid, worker);
+    this.#starting.set(uid, performance.now()); // a measurement, not timed logic
     worker.start();
   }
 
@@ -231,6 +237,7 @@ export class PodManager {
     this.#volumes.delete(worker.uid);
     this.#scheduleLocalVolumeRemoval(); // a directory it kept in use may go now
     this.#workers.delete(worker.uid);
+    this.#starting.delete(worker.uid);
     this.#removing.delete(worker.uid);
     this.#sendRemoved(worker.uid, meta.name!, meta.namespace!, worker.status());
   }
@@ -284,6 +291,7 @@ export class PodManager {
     const text = JSON.stringify(status);
     if (this.#lastSent.get(worker.uid) === text) return;
     this.#lastSent.set(worker.uid, text);
+    this.#observeStart(worker.uid, status);
     if ((status.phase === 'Succeeded' || status.phase === 'Failed') && (!worker.terminating || worker.evicted) && !this.#finished.has(worker.uid)) {
       this.#finished.set(worker.uid, { name: worker.pod.metadata.name!, namespace: worker.pod.metadata.namespace!, status });
       this.options.onStateChange?.();
@@ -295,14 +303,34 @@ export class PodManager {
     });
   }
 
+  /** A pod has started once every app container runs (or it ended): observed once per pod. */
+  #observeStart(uid: string, status: PodStatus): void {
+    const since = this.#starting.get(uid);
+    if (since === undefined) return;
+    const ended = status.phase === 'Succeeded' || status.phase === 'Failed';
+    const running = status.phase === 'Running' && (status.containerStatuses ?? []).every((c) => c.state.running || c.state.terminated);
+    if (!ended && !running) return;
+    this.#starting.delete(uid);
+    this.options.observer?.podStarted(performance.now() - since);
+  }
+
   async #pullImage(image: string, desired: DesiredPod): Promise<LoadedComponent> {
     const resolution = desired.images[image];
     if (!resolution) throw new ImagePullError(`image "${image}" was not resolved by the control plane`, false);
     if ('error' in resolution) throw new ImagePullError(resolution.error, false);
+    const startedAt = performance.now();
+    let downloaded: number | undefined;
     try {
       // the runtime asks for the bytes only when it has not loaded this digest yet
-      return await this.options.runtime.load(resolution.digest, () => this.options.fetcher.fetch(resolution.digest, resolution.url));
+      const component = await this.options.runtime.load(resolution.digest, async () => {
+        const bytes = await this.options.fetcher.fetch(resolution.digest, resolution.url);
+        downloaded = bytes.length;
+        return bytes;
+      });
+      this.options.observer?.imagePulled(downloaded === undefined ? 'cached' : 'downloaded', performance.now() - startedAt, downloaded ?? 0);
+      return component;
     } catch (error) {
+      this.options.observer?.imagePulled('failed', performance.now() - startedAt, 0);
       const retryable = !(error instanceof InvalidComponentError || error instanceof DigestMismatchError);
       const message = error instanceof Error ? error.message : String(error);
       throw new ImagePullError(retryable ? message : `invalid component: ${message}`, retryable, { cause: error });
