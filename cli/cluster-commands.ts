@@ -38,8 +38,29 @@ const tolerationSeconds = (opts: TolerationFlags) => ({
   unreachable: opts.defaultUnreachableTolerationSeconds,
 });
 
+interface RegistryFlags {
+  registryCa: string[];
+  insecureRegistry: string[];
+}
+
+const collect = (value: string, all: string[]) => [...all, value];
+
+/** How the control plane reaches OCI registries: extra CAs read from files, plain-HTTP hosts. */
+async function registryTransport(opts: RegistryFlags) {
+  return {
+    caCerts: await Promise.all(opts.registryCa.map((f) => readFile(f, 'utf8'))),
+    insecureRegistries: opts.insecureRegistry,
+  };
+}
+
+function registryOptions(command: Command): Command {
+  return command
+    .option('--registry-ca <file>', 'a CA certificate (PEM) to trust for OCI registries, besides the system roots (repeatable)', collect, [] as string[])
+    .option('--insecure-registry <host:port>', 'an OCI registry reached over plain HTTP (repeatable; lab registries only)', collect, [] as string[]);
+}
+
 export function registerClusterCommands(program: Command): void {
-  program.command('up')
+  registryOptions(program.command('up'))
     .description('run an all-in-one cluster: control plane, embedded MQTT broker and local agents')
     .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
     .option('--api-port <port>', 'HTTPS API port (0 = any free port)', parsePort, 6443)
@@ -51,7 +72,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-not-ready-toleration-seconds <s>', 'tolerationSeconds of the not-ready toleration added to every pod', parseSeconds, 300)
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'warn')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; logLevel: string } & TolerationFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; logLevel: string } & TolerationFlags & RegistryFlags) => {
       const logger = createLogger(opts.logLevel);
       const dataDir = resolve(opts.dataDir);
       const { startLocalCluster } = await import('./local-cluster.js');
@@ -59,7 +80,7 @@ export function registerClusterCommands(program: Command): void {
       const cluster = await startLocalCluster({
         dataDir, logger, agents: opts.agents, storeUrl: opts.store,
         apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort,
-        defaultTolerationSeconds: tolerationSeconds(opts),
+        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
       });
       untilSignal(logger, [() => cluster.stop()]);
       const cp = cluster.cp;
@@ -68,7 +89,7 @@ export function registerClusterCommands(program: Command): void {
         `Use it with: export KUBECONFIG=${cp.kubeconfigPath}; kubectl get nodes\n`);
     });
 
-  program.command('control-plane')
+  registryOptions(program.command('control-plane'))
     .description('run the control plane alone (agents join with `skiff agent`)')
     .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
     .option('--api-port <port>', 'HTTPS API port', parsePort, 6443)
@@ -84,7 +105,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-not-ready-toleration-seconds <s>', 'tolerationSeconds of the not-ready toleration added to every pod', parseSeconds, 300)
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; logLevel: string } & TolerationFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; logLevel: string } & TolerationFlags & RegistryFlags) => {
       const logger = createLogger(opts.logLevel);
       const external = opts.mqttUrl ? {
         url: opts.mqttUrl,
@@ -97,7 +118,7 @@ export function registerClusterCommands(program: Command): void {
         dataDir: resolve(opts.dataDir), logger, storeUrl: opts.store, apiHost: opts.apiHost, apiPort: opts.apiPort,
         ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
         mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? 1883 },
-        defaultTolerationSeconds: tolerationSeconds(opts),
+        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
       });
       untilSignal(logger, [() => cp.stop()]);
       await pushExamples(cp.registry);
@@ -125,6 +146,7 @@ export function registerClusterCommands(program: Command): void {
       const { startAgent } = await import('../agent/main.js');
       const metricsToken = opts.metricsTokenFile ? (await readFile(opts.metricsTokenFile, 'utf8')).trim() : undefined;
       if (opts.metricsTokenFile && !metricsToken) throw new Error(`--metrics-token-file ${opts.metricsTokenFile} is empty`);
+      if (opts.metricsPort === undefined && (opts.metricsAddress || opts.metricsTokenFile)) throw new Error('--metrics-address and --metrics-token-file need --metrics-port');
       const agent = await startAgent({
         server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,
         allowedHostPaths: opts.allowHostPath,

@@ -31,6 +31,8 @@ export interface LocalClusterOptions {
   agentMetricsIntervalMs?: number;
   /** How often each agent measures emptyDirs against their sizeLimit (default 10 s). */
   agentSizeLimitCheckIntervalMs?: number;
+  /** How the control plane reaches OCI registries (extra CAs, plain-HTTP registries). */
+  registries?: ControlPlaneOptions['registries'];
 }
 
 export interface LocalCluster {
@@ -52,6 +54,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),
     ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
+    ...(options.registries ? { registries: options.registries } : {}),
   });
   const agents: Agent[] = [];
   const stop = async () => {

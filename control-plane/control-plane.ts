@@ -1,7 +1,7 @@
 // The control plane, wired: store -> resources -> HTTPS API (+ registry), MQTT broker (embedded or
 // external) -> node channel -> node registry, pod status sink, desired-state publisher, scheduler,
 // node lifecycle. `startControlPlane` is what `skiff up` and `skiff control-plane` run.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../api/clock.js';
@@ -32,6 +32,9 @@ import { PodExecSourceOverChannel } from './nodes/pod-exec-source.js';
 import { execUpgradeListener } from './api/exec-upgrade.js';
 import { PodStatusSink } from './nodes/pod-status-sink.js';
 import { ComponentRegistry } from './registry/component-registry.js';
+import { ImageResolver } from './registry/image-resolver.js';
+import { OciPuller } from './registry/oci/oci-puller.js';
+import type { RegistryTransport } from './registry/oci/registry-http.js';
 import { nodeCredentialGuard } from './registry/node-credential-guard.js';
 import { mountRegistryRoutes } from './registry/registry-routes.js';
 import { ensureInitialNamespaces } from './resources/initial-namespaces.js';
@@ -68,6 +71,8 @@ export interface ControlPlaneOptions {
   evictionsPerSecond?: number;
   /** tolerationSeconds given to every pod for node.kubernetes.io/not-ready and /unreachable (default 300). */
   defaultTolerationSeconds?: { notReady: number; unreachable: number };
+  /** How the control plane reaches OCI registries it pulls components from (extra CAs, plain-HTTP registries). */
+  registries?: RegistryTransport;
 }
 
 export interface RunningControlPlane {
@@ -104,7 +109,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const store = await openStore(storeUrl, dataDir, { observer: prometheus.store });
     stack.push(() => store.close());
     // Secrets are sealed with the data dir's key before they reach the store (encryption at rest).
-    const resources = new ResourceStore(encryptSecretsAtRest(store, await ensureEncryptionKey(dataDir)), {
+    const encryptionKey = await ensureEncryptionKey(dataDir);
+    const resources = new ResourceStore(encryptSecretsAtRest(store, encryptionKey), {
       clock,
       ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),
     });
@@ -152,6 +158,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     }
 
     const registry = new ComponentRegistry(store, join(dataDir, 'blobs'));
+    const oci = new OciPuller({
+      store, blobs: registry, transport: options.registries ?? {}, clock, logger: logger.child({ component: 'oci' }), observer: prometheus.oci,
+      credentialKey: createHmac('sha256', encryptionKey).update('skiff oci credential fingerprints').digest(),
+    });
+    stack.push(() => oci.close());
     const events = new EventRecorder(resources, clock, logger.child({ component: 'events' }));
     const epoch = randomUUID();
     let logSource: PodLogSourceOverChannel | undefined;
@@ -179,7 +190,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       extraRoutes: (api) => {
         mountNodeCredentialRoutes(api, nodeCredentials); // before the guard: the bootstrap token may use it
         api.use('*', nodeCredentialGuard);
-        mountRegistryRoutes(api, registry);
+        mountRegistryRoutes(api, registry, oci);
       },
     });
     const upgrade = execUpgradeListener({ tokens, resources, exec: () => execSource, logger });
@@ -216,7 +227,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     });
     stack.push(() => channel.stop());
 
-    const publisher = new DesiredPublisher({ resources, channel, registry, registryUrl: apiUrl, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }), queueObserver: prometheus.queues });
+    const images = new ImageResolver({ registry, oci, resources, registryUrl: apiUrl });
+    const publisher = new DesiredPublisher({ resources, channel, registry, images, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }), queueObserver: prometheus.queues });
     await publisher.start();
     stack.push(() => publisher.stop());
     const scheduler = new Scheduler({

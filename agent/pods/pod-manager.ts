@@ -4,10 +4,10 @@
 // removals the control plane has not yet seen (re-sent after every reconnect).
 import type { Clock } from '../../api/clock.js';
 import type { DesiredPod, DesiredStateMessage, EventMessage, PodStatusMessage } from '../../api/mqtt/messages.js';
-import type { Pod, PodStatus } from '../../api/types/pod.js';
+import type { Container, Pod, PodStatus } from '../../api/types/pod.js';
 import type { LoadedComponent, PodRuntime } from '../../runtime/pod-runtime.js';
 import { InvalidComponentError, DigestMismatchError } from '../../runtime/pod-runtime.js';
-import type { ComponentFetcher } from '../component-fetcher.js';
+import type { ComponentFetcher, FetchProgress } from '../component-fetcher.js';
 import { ConfigSet } from './config-lookup.js';
 import { ImagePullError, PodWorker } from './pod-worker.js';
 import { PodVolumes, type VolumeHostOptions } from './pod-volumes.js';
@@ -210,7 +210,7 @@ export class PodManager {
       ...(this.options.hostPorts ? { hostPorts: this.options.hostPorts } : {}),
       config: () => this.#config,
       runtime: this.options.runtime,
-      pullImage: (image, d) => this.#pullImage(image, d),
+      pullImage: (container, d, onProgress) => this.#pullImage(container, d, onProgress),
       clock: this.options.clock,
       nodeName: this.options.nodeName,
       hostIP: this.options.hostIP,
@@ -314,23 +314,31 @@ export class PodManager {
     this.options.observer?.podStarted(performance.now() - since);
   }
 
-  async #pullImage(image: string, desired: DesiredPod): Promise<LoadedComponent> {
+  async #pullImage(container: Container, desired: DesiredPod, onProgress: FetchProgress): Promise<LoadedComponent> {
+    const image = container.image;
     const resolution = desired.images[image];
     if (!resolution) throw new ImagePullError(`image "${image}" was not resolved by the control plane`, false);
-    if ('error' in resolution) throw new ImagePullError(resolution.error, false);
+    if ('error' in resolution) throw new ImagePullError(resolution.error, false, resolution.reason ? { reason: resolution.reason } : {});
     const startedAt = performance.now();
     let downloaded: number | undefined;
     try {
       // the runtime asks for the bytes only when it has not loaded this digest yet
       const component = await this.options.runtime.load(resolution.digest, async () => {
-        const bytes = await this.options.fetcher.fetch(resolution.digest, resolution.url);
-        downloaded = bytes.length;
-        return bytes;
+        if (container.imagePullPolicy === 'Never') {
+          // what the node has, or nothing (the kubelet's ErrImageNeverPull)
+          const cached = await this.options.fetcher.cached(resolution.digest);
+          if (!cached) throw new ImagePullError(`Container image "${image}" is not present with pull policy of Never`, false, { reason: 'ErrImageNeverPull' });
+          return cached;
+        }
+        const fetched = await this.options.fetcher.fetch(resolution.digest, resolution.url, onProgress);
+        if (fetched.downloaded) downloaded = fetched.bytes.length;
+        return fetched.bytes;
       });
       this.options.observer?.imagePulled(downloaded === undefined ? 'cached' : 'downloaded', performance.now() - startedAt, downloaded ?? 0);
       return component;
     } catch (error) {
       this.options.observer?.imagePulled('failed', performance.now() - startedAt, 0);
+      if (error instanceof ImagePullError) throw error;
       const retryable = !(error instanceof InvalidComponentError || error instanceof DigestMismatchError);
       const message = error instanceof Error ? error.message : String(error);
       throw new ImagePullError(retryable ? message : `invalid component: ${message}`, retryable, { cause: error });

@@ -24,8 +24,8 @@ export interface PodEventSink {
 
 export interface PodWorkerDeps {
   runtime: PodRuntime;
-  /** Resolves a container image to a loaded component; throws ImagePullError with a reason. */
-  pullImage(image: string, desired: DesiredPod): Promise<LoadedComponent>;
+  /** Resolves a container's image to a loaded component; throws ImagePullError with a reason. */
+  pullImage(container: Container, desired: DesiredPod, onProgress: (receivedBytes: number, totalBytes: number | undefined) => void): Promise<LoadedComponent>;
   clock: Clock;
   nodeName: string;
   hostIP: string;
@@ -39,9 +39,28 @@ export interface PodWorkerDeps {
   hostPorts?: HostPorts; // the node's hostPorts (host-ports.ts); absent: not exposed
 }
 
-import { ExecUnavailableError } from './pod-errors.js';
+import { ExecUnavailableError, ImagePullError } from './pod-errors.js';
 
 export { ExecUnavailableError, ImagePullError } from './pod-errors.js';
+
+/** Waiting containers a newer desired state retries at once: their image or config may be there now. */
+const RETRIED_ON_UPDATE = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError', 'ContainerCreating']);
+
+const MiB = 1024 * 1024;
+/** Components below this arrive in a blink: no progress events for them. */
+const PROGRESS_MIN_BYTES = MiB;
+
+/** Progress as events at each quarter of a large download (at most three, whatever the speed). */
+function pullProgress(report: (message: string) => void): (received: number, total: number | undefined) => void {
+  let quarter = 0;
+  return (received, total) => {
+    if (!total || total < PROGRESS_MIN_BYTES) return;
+    const reached = Math.floor((received / total) * 4);
+    if (reached <= quarter || reached >= 4) return;
+    quarter = reached;
+    report(`${reached * 25}% (${(received / MiB).toFixed(1)} MiB of ${(total / MiB).toFixed(1)} MiB)`);
+  };
+}
 
 export class PodWorker {
   #desired: DesiredPod;
@@ -99,7 +118,7 @@ export class PodWorker {
       }
       // an image that could not be resolved before may resolve now; a missing ConfigMap/Secret may exist now
       const waiting = slot.state.waiting?.reason;
-      if (waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff' || waiting === 'CreateContainerConfigError' || waiting === 'ContainerCreating') slot.retry();
+      if (waiting && RETRIED_ON_UPDATE.has(waiting)) slot.retry();
     }
     if (!before.metadata.deletionTimestamp && this.pod.metadata.deletionTimestamp) void this.terminate(this.#graceMs());
   }
@@ -349,7 +368,7 @@ export class PodWorker {
     }
     this.deps.onEvent('Normal', 'Pulling', `Pulling image "${slot.spec.image}"`, slot.fieldPath);
     const started = this.deps.clock.now();
-    const component = await this.deps.pullImage(slot.spec.image, this.#desired);
+    const component = await this.deps.pullImage(slot.spec, this.#desired, pullProgress((message) => this.deps.onEvent('Normal', 'Pulling', `Pulling image "${slot.spec.image}": ${message}`, slot.fieldPath)));
     slot.component = component;
     slot.componentImage = slot.spec.image;
     slot.imageID = component.digest;
@@ -367,7 +386,7 @@ export class PodWorker {
       slot.state = { waiting: { reason: 'CreateContainerConfigError', message } };
       this.deps.onEvent('Warning', 'Failed', `Error: ${message}`, slot.fieldPath);
     } else {
-      slot.state = { waiting: { reason: 'ErrImagePull', message } };
+      slot.state = { waiting: { reason: error instanceof ImagePullError ? error.reason : 'ErrImagePull', message } };
       this.deps.onEvent('Warning', 'Failed', `Failed to pull image "${slot.spec.image}": ${message}`, slot.fieldPath);
     }
     slot.pullFailures++;

@@ -11,6 +11,8 @@ import type { SchedulerObserver } from '../scheduler/scheduler.js';
 import type { StoreObserver } from '../store/observed-store.js';
 import { createApiMetrics } from './api-metrics.js';
 import { createNodeChannelMetrics } from './node-channel-metrics.js';
+import { createOciPullMetrics } from './oci-pull-metrics.js';
+import type { OciPullObserver } from '../registry/oci/oci-puller.js';
 import { registerNodeConditionMetrics } from './node-condition-metrics.js';
 import { createSchedulerMetrics } from './scheduler-metrics.js';
 import { createStoreMetrics } from './store-metrics.js';
@@ -36,6 +38,7 @@ export class ControlPlaneMetrics implements MetricsExposition {
   readonly queues: WorkQueueObserver;
   readonly scheduler: SchedulerObserver;
   readonly channel: NodeChannelObserver;
+  readonly oci: OciPullObserver;
 
   constructor(options: ControlPlaneMetricsOptions) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -46,6 +49,7 @@ export class ControlPlaneMetrics implements MetricsExposition {
     this.queues = createWorkQueueMetrics(this.registry);
     this.scheduler = createSchedulerMetrics(this.registry);
     this.channel = createNodeChannelMetrics(this.registry);
+    this.oci = createOciPullMetrics(this.registry);
   }
 
   /** Nodes by condition, counted at each scrape from `listNodes` (the watch cache). */

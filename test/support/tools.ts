@@ -7,6 +7,10 @@ export const TOOL_PATHS = {
   mosquitto: '/usr/sbin/mosquitto',
   etcd: '/usr/bin/etcd',
   prometheus: '/usr/bin/prometheus',
+  chromium: '/usr/bin/chromium',
+  /** Debian's docker-registry: the CNCF distribution registry */
+  registry: '/usr/bin/docker-registry',
+  htpasswd: '/usr/bin/htpasswd',
 } as const;
 
 export type Tool = keyof typeof TOOL_PATHS;
