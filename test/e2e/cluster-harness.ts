@@ -40,6 +40,8 @@ export interface ClusterOptions {
   agentSizeLimitCheckIntervalMs?: number;
   /** Default: the embedded broker. */
   broker?: E2eBroker;
+  /** How the control plane reaches OCI registries (the test registry's CA). */
+  registries?: { caCerts?: string[]; insecureRegistries?: string[] };
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -59,6 +61,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
     ...(options.agentMetricsIntervalMs ? { agentMetricsIntervalMs: options.agentMetricsIntervalMs } : {}),
     ...(options.agentSizeLimitCheckIntervalMs ? { agentSizeLimitCheckIntervalMs: options.agentSizeLimitCheckIntervalMs } : {}),
+    ...(options.registries ? { registries: options.registries } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;

@@ -18,6 +18,7 @@ import { startOciRegistry, type OciRegistry } from '../../support/oci-registry.j
 import { startTokenServer, type TokenServer } from '../../support/registry-token-server.js';
 import { hasTool } from '../../support/tools.js';
 import { FakeClock } from '../../support/fake-clock.js';
+import { customSection } from '../../support/wasm-padding.js';
 
 const HELLO = 'wasm-examples/hello/hello.wasm';
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -204,18 +205,3 @@ describe.skipIf(!hasRegistry)('pulling Wasm components from OCI registries', () 
     });
   });
 });
-
-/** A Wasm custom section named "padding" of about `bytes` bytes (valid at the end of a module or component). */
-export function customSection(bytes: number): Buffer {
-  const name = Buffer.from('padding');
-  const payload = Buffer.concat([Buffer.from([name.length]), name, Buffer.alloc(bytes)]);
-  const size: number[] = [];
-  let n = payload.length;
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n) byte |= 0x80;
-    size.push(byte);
-  } while (n);
-  return Buffer.concat([Buffer.from([0, ...size]), payload]);
-}
