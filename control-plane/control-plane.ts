@@ -25,6 +25,7 @@ import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 import { NodeMetricsStore } from './metrics/node-metrics-store.js';
 import { MONITORING_GROUP } from './api/prometheus-routes.js';
 import { NodeMetricsScraperOverChannel } from './nodes/node-metrics-scraper.js';
+import { DashboardSessions } from './dashboard/dashboard-sessions.js';
 import { NodeLifecycle } from './nodes/node-lifecycle.js';
 import { NodeRegistry } from './nodes/node-registry.js';
 import { PodLogSourceOverChannel } from './nodes/pod-log-source.js';
@@ -187,6 +188,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       observer: prometheus.api,
       prometheus,
       nodeMetrics: { scrape: (node, signal) => nodeMetrics!.scrape(node, signal) },
+      dashboard: new DashboardSessions(tokens, clock),
       extraRoutes: (api) => {
         mountNodeCredentialRoutes(api, nodeCredentials); // before the guard: the bootstrap token may use it
         api.use('*', nodeCredentialGuard);

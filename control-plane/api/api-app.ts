@@ -8,6 +8,9 @@ import { registerDiscoveryRoutes } from './discovery-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import type { MetricsReader } from '../metrics/node-metrics-store.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
+import { getCookie } from 'hono/cookie';
+import { registerDashboardRoutes } from '../dashboard/dashboard-routes.js';
+import { SESSION_COOKIE, type DashboardSessions } from '../dashboard/dashboard-sessions.js';
 import { monitoringGuard, registerPrometheusRoutes, type MetricsSource, type NodeMetricsScraper } from './prometheus-routes.js';
 import { observeRequests, type ApiRequestObserver } from './request-observer.js';
 import { defaultMaxBodyBytes } from './request-body.js';
@@ -34,6 +37,8 @@ export interface ApiAppOptions {
   prometheus?: MetricsSource;
   /** GET /api/v1/nodes/{name}/proxy/metrics: an agent's, over the node channel. */
   nodeMetrics?: NodeMetricsScraper;
+  /** Serves the web dashboard under /dashboard/ with these sessions. */
+  dashboard?: DashboardSessions;
 }
 
 export function createApiApp(options: ApiAppOptions): Hono {
@@ -58,8 +63,10 @@ export function createApiApp(options: ApiAppOptions): Hono {
     await next();
     deps.logger?.debug({ method: c.req.method, path: c.req.path, status: c.res.status }, 'request');
   });
-  app.use('*', bearerAuth(options.tokens));
+  const sessions = options.dashboard;
+  app.use('*', bearerAuth(options.tokens, sessions ? (c) => sessions.user(getCookie(c, SESSION_COOKIE)) : undefined));
   app.use('*', monitoringGuard);
+  if (sessions) registerDashboardRoutes(app, { tokens: options.tokens, sessions });
   registerVersionRoutes(app);
   registerDiscoveryRoutes(app);
   registerOpenApiRoutes(app);
