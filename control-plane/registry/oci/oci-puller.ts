@@ -1,4 +1,4 @@
-// The control plane's pull-through cache of OCI registries (docs/decisions/006): resolves a Wasm
+// The control plane's pull-through cache of OCI registries (docs/decisions/008): resolves a Wasm
 // component artifact `host/repo:tag` (or `@sha256:`) to its layer's digest with the pod's
 // credentials and imagePullPolicy, and pulls the layer once into the cluster's blob store, where
 // agents fetch it by digest as they fetch pushed components (streaming it while it arrives).
