@@ -4,12 +4,12 @@
 // removals the control plane has not yet seen (re-sent after every reconnect).
 import type { Clock } from '../../api/clock.js';
 import type { DesiredPod, DesiredStateMessage, EventMessage, PodStatusMessage } from '../../api/mqtt/messages.js';
-import type { Container, Pod, PodStatus } from '../../api/types/pod.js';
-import type { LoadedComponent, PodRuntime } from '../../runtime/pod-runtime.js';
-import { InvalidComponentError, DigestMismatchError } from '../../runtime/pod-runtime.js';
-import type { ComponentFetcher, FetchProgress } from '../component-fetcher.js';
+import type { Pod, PodStatus } from '../../api/types/pod.js';
+import type { PodRuntime } from '../../runtime/pod-runtime.js';
+import type { ComponentFetcher } from '../component-fetcher.js';
+import { ComponentPuller } from './component-puller.js';
 import { ConfigSet } from './config-lookup.js';
-import { ImagePullError, PodWorker } from './pod-worker.js';
+import { PodWorker } from './pod-worker.js';
 import { PodVolumes, type VolumeHostOptions } from './pod-volumes.js';
 import type { HostPorts } from './host-ports.js';
 import { EmptyDirMonitor, type EvictablePod } from '../volumes/empty-dir-monitor.js';
@@ -69,8 +69,10 @@ export class PodManager {
   #keepLocalVolumes: string[] | undefined;
   /** Pods whose start has not been observed yet: uid -> when the agent was given them (performance.now()). */
   readonly #starting = new Map<string, number>();
+  readonly #images: ComponentPuller;
 
   constructor(private readonly options: PodManagerOptions) {
+    this.#images = new ComponentPuller(options.runtime, options.fetcher, options.observer);
     const host = options.volumeHost;
     if (host) {
       this.#sizeLimits = new EmptyDirMonitor({ clock: options.clock, pods: () => this.#evictable(), ...(host.sizeLimitCheckIntervalMs ? { intervalMs: host.sizeLimitCheckIntervalMs } : {}) });
@@ -210,7 +212,7 @@ export class PodManager {
       ...(this.options.hostPorts ? { hostPorts: this.options.hostPorts } : {}),
       config: () => this.#config,
       runtime: this.options.runtime,
-      pullImage: (container, d, onProgress) => this.#pullImage(container, d, onProgress),
+      pullImage: (container, d, onProgress) => this.#images.pull(container, d, onProgress),
       clock: this.options.clock,
       nodeName: this.options.nodeName,
       hostIP: this.options.hostIP,
@@ -312,36 +314,5 @@ export class PodManager {
     if (!ended && !running) return;
     this.#starting.delete(uid);
     this.options.observer?.podStarted(performance.now() - since);
-  }
-
-  async #pullImage(container: Container, desired: DesiredPod, onProgress: FetchProgress): Promise<LoadedComponent> {
-    const image = container.image;
-    const resolution = desired.images[image];
-    if (!resolution) throw new ImagePullError(`image "${image}" was not resolved by the control plane`, false);
-    if ('error' in resolution) throw new ImagePullError(resolution.error, false, resolution.reason ? { reason: resolution.reason } : {});
-    const startedAt = performance.now();
-    let downloaded: number | undefined;
-    try {
-      // the runtime asks for the bytes only when it has not loaded this digest yet
-      const component = await this.options.runtime.load(resolution.digest, async () => {
-        if (container.imagePullPolicy === 'Never') {
-          // what the node has, or nothing (the kubelet's ErrImageNeverPull)
-          const cached = await this.options.fetcher.cached(resolution.digest);
-          if (!cached) throw new ImagePullError(`Container image "${image}" is not present with pull policy of Never`, false, { reason: 'ErrImageNeverPull' });
-          return cached;
-        }
-        const fetched = await this.options.fetcher.fetch(resolution.digest, resolution.url, onProgress);
-        if (fetched.downloaded) downloaded = fetched.bytes.length;
-        return fetched.bytes;
-      });
-      this.options.observer?.imagePulled(downloaded === undefined ? 'cached' : 'downloaded', performance.now() - startedAt, downloaded ?? 0);
-      return component;
-    } catch (error) {
-      this.options.observer?.imagePulled('failed', performance.now() - startedAt, 0);
-      if (error instanceof ImagePullError) throw error;
-      const retryable = !(error instanceof InvalidComponentError || error instanceof DigestMismatchError);
-      const message = error instanceof Error ? error.message : String(error);
-      throw new ImagePullError(retryable ? message : `invalid component: ${message}`, retryable, { cause: error });
-    }
   }
 }

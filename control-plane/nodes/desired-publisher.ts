@@ -15,6 +15,7 @@ import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
 import type { NodeChannel } from '../node-channel/node-channel.js';
 import type { ComponentRegistry } from '../registry/component-registry.js';
 import type { ImageResolver } from '../registry/image-resolver.js';
+import { isOciReference } from '../registry/oci/oci-reference.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { POD_IP_ANNOTATION } from '../scheduler/scheduler.js';
@@ -189,7 +190,8 @@ export class DesiredPublisher {
       podConfigRefs(pod, refs);
       const images: Record<string, ImageResolution> = {};
       for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
-        const once = `${pod.metadata.uid}\0${c.image}\0${c.imagePullPolicy ?? ''}`; // images of one pod resolve once per publish
+        // once per publish: per image for the cluster registry, per pod for OCI ones (credentials and pins are the pod's)
+        const once = `${c.image}\0${c.imagePullPolicy ?? ''}\0${isOciReference(c.image) ? pod.metadata.uid : ''}`;
         let r = resolved.get(once);
         if (!r) {
           const res = await resolver.resolve(pod, c);

@@ -74,6 +74,8 @@ export class OciPuller {
   readonly #clients = new LRUCache<string, DistributionClient>({ max: 1_000 });
   readonly #failures = new LRUCache<string, string>({ max: 1_000 });
   readonly #stopping = new AbortController();
+  /** Resolutions under way: pods of one Deployment created at once ask the registry once. */
+  readonly #resolving = new Map<string, Promise<Resolution>>();
 
   constructor(private readonly options: OciPullerOptions) {}
 
@@ -98,7 +100,13 @@ export class OciPuller {
       }
     }
     try {
-      const resolution = await this.#pull(ref, key, request.credentials);
+      const once = `${key}\0${fingerprints.join(',')}`;
+      let pending = this.#resolving.get(once);
+      if (!pending) {
+        pending = this.#pull(ref, key, request.credentials).finally(() => this.#resolving.delete(once));
+        this.#resolving.set(once, pending);
+      }
+      const resolution = await pending;
       this.options.observer?.resolved('registry');
       return { ok: true, digest: resolution.layer.digest, size: resolution.layer.size, manifestDigest: resolution.manifestDigest };
     } catch (error) {
