@@ -1,8 +1,13 @@
 // The cluster's secrets in the data dir, made at first start: the admin bearer token (kubeconfig),
-// the node bootstrap token (agents join with it), and the control plane's own MQTT password.
+// the node bootstrap token (agents join with it), and the control plane's own MQTT password; and
+// the users these tokens (and nodes' own credentials) are on the HTTPS API.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TokenAuthenticator } from './api/auth.js';
+import { bootstrapUser, nodeUser } from './api/authorization/node-authorizer.js';
+import { MASTERS_GROUP } from './api/authorization/privileged-group-authorizer.js';
+import type { NodeCredentials } from './nodes/node-credentials.js';
 
 export interface Credentials {
   adminToken: string;
@@ -36,3 +41,16 @@ export async function ensureCredentials(dataDir: string): Promise<Credentials> {
 
 /** The MQTT username of the control plane's own client (not a valid node name: no node can take it). */
 export const CONTROL_PLANE_MQTT_USER = 'skiff:control-plane';
+
+/**
+ * Who an API bearer token is: the admin token (kubeconfig) is in system:masters, the bootstrap token is
+ * the bootstrap user (system:bootstrappers), a node's own credential is system:node:NAME (system:nodes).
+ */
+export function clusterTokenAuthenticator(credentials: Pick<Credentials, 'adminToken' | 'nodeToken'>, nodes: Pick<NodeCredentials, 'nodeFor'>): TokenAuthenticator {
+  return (token) => {
+    if (token === credentials.adminToken) return { name: 'admin', groups: [MASTERS_GROUP] };
+    if (token === credentials.nodeToken) return bootstrapUser();
+    const node = nodes.nodeFor(token);
+    return node ? nodeUser(node) : undefined;
+  };
+}
