@@ -183,7 +183,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       nodeStatus: (node, m) => void nodes.nodeStatus(node, m).catch(report('node status')),
       lease: (node, m) => void nodes.lease(node, m).catch(report('lease')),
       podStatus: (node, m) => void podSink.podStatus(node, m).catch(report('pod status')),
-      event: (node, m) => podSink.event(node, m),
+      event: (node, m) => void podSink.event(node, m).catch(report('event')),
       metrics: (node, m) => metrics.record(node, m),
     });
     stack.push(() => channel.stop());
