@@ -145,6 +145,9 @@ describe('nesting depth', () => {
       ['PATCH', `${PODS}/web`, deep, 'application/merge-patch+json'], ['PATCH', `${PODS}/web`, deep, 'application/strategic-merge-patch+json'],
       ['PATCH', `${PODS}/web`, `[{"op":"add","path":"/metadata/annotations","value":${deep}}]`, 'application/json-patch+json'],
       ['PATCH', `${PODS}/web`, deep, 'application/apply-patch+yaml'], ['POST', PODS, `${'['.repeat(5000)}${']'.repeat(5000)}`, 'application/yaml'],
+      ['PATCH', `${PODS}/web`, `${'['.repeat(3000)}${']'.repeat(3000)}`, 'application/apply-patch+yaml'],
+      ['POST', PODS, `${'- '.repeat(3000)}x`, 'application/yaml'], ['POST', PODS, Array.from({ length: 1500 }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1', 'application/yaml'],
+      ['POST', PODS, Array.from({ length: 150 }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1', 'application/yaml'],
       ['DELETE', `${PODS}/web`, deep], ['POST', `${PODS}/web/eviction`, deep], ['POST', `${PODS}/web/binding`, deep],
       ['PUT', '/apis/apps/v1/namespaces/default/deployments/x/scale', deep],
     ];
@@ -154,6 +157,13 @@ describe('nesting depth', () => {
       expect((await res.json() as Status).message, `${method} ${path}`).toMatch(/nested more than 100 levels deep|could not be decoded/);
     }
     expect((await api.call('GET', `${PODS}/web`)).status).toBe(200);
+  });
+
+  it('accepts YAML whose text is deeply indented but whose nesting is shallow', async () => {
+    const yaml = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: indented\ndata:\n  file: |\n${' '.repeat(300)}deeply indented text\n${' '.repeat(302)}- not: [a, list]\n`;
+    const res = await api.call('POST', '/api/v1/namespaces/default/configmaps', { body: yaml, contentType: 'application/yaml' });
+    expect(res.status).toBe(201);
+    expect((await res.json() as { data: { file: string } }).data.file).toContain('deeply indented text');
   });
 
   it('accepts free-form data up to the cap and refuses a patch that would nest the stored object deeper', async () => {
