@@ -47,14 +47,22 @@ function scan(text: string, maxDepth: number): string[] {
     const ch = text.charCodeAt(i);
     if (ch === 0x22 /* " */) {
       const start = i;
-      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      let escaped = false;
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) {
+        if (text.charCodeAt(i) === 0x5c) {
+          escaped = true;
+          i++;
+        }
+      }
       const top = stack[stack.length - 1];
       if (top?.keys && top.expectKey) {
-        let key: string;
-        try {
-          key = JSON.parse(text.slice(start, i + 1)) as string;
-        } catch {
-          return duplicates;
+        let key = text.slice(start + 1, i);
+        if (escaped) {
+          try {
+            key = JSON.parse(text.slice(start, i + 1)) as string;
+          } catch {
+            return duplicates;
+          }
         }
         if (top.keys.has(key) && duplicates.length < MAX_REPORTED) duplicates.push(top.path ? `${top.path}.${key}` : key);
         top.keys.add(key);
