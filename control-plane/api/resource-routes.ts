@@ -1,6 +1,6 @@
 // Routes every /api/v1/... and /apis/{group}/{version}/... request to the handler for its verb.
 import type { Context, Hono } from 'hono';
-import { MethodNotAllowedError } from '../../api/errors.js';
+import { BadRequestError, MethodNotAllowedError } from '../../api/errors.js';
 import type { ApiDeps } from './api-deps.js';
 import { bindPod } from './binding-handler.js';
 import { evictPod } from './eviction-handler.js';
@@ -11,6 +11,7 @@ import { streamPodLog } from './pod-log-handler.js';
 import { getScale, patchScale, updateScale } from './scale-handler.js';
 import { parseResourcePath, type ResourceTarget } from './resource-path.js';
 import { isTrue } from './query-options.js';
+import { upgradeContext } from './upgrade-requests.js';
 import { watchObjects } from './watch-handler.js';
 
 type Named = ResourceTarget & { name: string };
@@ -30,6 +31,8 @@ async function dispatch(c: Context, deps: ApiDeps, t: ResourceTarget): Promise<R
   const verb = verbOf(c, t);
   if (!t.subresource && !t.type.verbs.includes(verb)) throw notAllowed(method, t);
   if (t.subresource === 'exec' && isNamed(t) && (method === 'GET' || method === 'POST')) return execPod(c, deps, t);
+  // an upgrade request anywhere else would hold its socket for a watch or a followed log
+  if (upgradeContext(c)) throw new BadRequestError(`${t.type.plural}${t.subresource ? `/${t.subresource}` : ''} cannot be upgraded: only pods/exec takes a WebSocket`);
   if (method === 'GET') {
     if (t.subresource === 'log' && isNamed(t)) return streamPodLog(c, deps, t);
     if (t.subresource === 'scale' && isNamed(t)) return getScale(c, deps, t);

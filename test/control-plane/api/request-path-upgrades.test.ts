@@ -129,6 +129,14 @@ describe('over HTTPS', () => {
     expect(JSON.parse(message.subarray(1).toString())).toMatchObject({ status: 'Failure', reason: 'ServiceUnavailable' });
   });
 
+  it('refuses an upgrade on any other resource path (a watch would hold the socket)', async () => {
+    for (const path of ['/api/v1/namespaces/x/pods?watch=true', '/api/v1/namespaces/x/pods/web/log?follow=true', '/api/v1/namespaces/x/pods/web']) {
+      const res = await raw('GET', path, upgradeHeaders(tokens.admin));
+      expect(res.status, path).toBe(400);
+      expect(res.body.message).toContain('only pods/exec takes a WebSocket');
+    }
+  });
+
   it('answers a plain (non-upgrade) exec request with 400', async () => {
     const res = await raw('POST', '/api/v1/namespaces/x/pods/web/exec?command=env');
     expect(res.status).toBe(400);
