@@ -27,6 +27,7 @@ bench:
     npm run bench:scheduler
     npm run bench:fleet
     npm run bench:footprint
+    npm run bench:decoding
     npm run bench:metrics
 
 # rebuild the example components (C needs Debian's clang, lld, wasi-libc, libclang-rt-dev-wasm32)

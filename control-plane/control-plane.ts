@@ -13,30 +13,27 @@ import { ensureTls } from './api/tls.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
 import { BOOTSTRAP_MQTT_USER } from '../api/mqtt/node-credential.js';
 import { syncMosquittoCredentials, type MosquittoCredentialFiles } from './broker/mosquitto-credential-sync.js';
-import { CONTROL_PLANE_MQTT_USER, ensureCredentials } from './credentials.js';
+import { clusterTokenAuthenticator, CONTROL_PLANE_MQTT_USER, ensureCredentials } from './credentials.js';
 import { EventRecorder } from './events/event-recorder.js';
 import { MqttNodeChannel } from './node-channel/mqtt-node-channel.js';
 import { DesiredPublisher } from './nodes/desired-publisher.js';
-import { BOOTSTRAP_API_USER, mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
+import { mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { startControllers } from './controllers/controller-manager.js';
 import { AnnotationPodMetricsSource, FallbackPodMetricsSource } from './controllers/hpa/pod-metrics.js';
 import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 import { NodeMetricsStore } from './metrics/node-metrics-store.js';
-import { MONITORING_GROUP } from './api/prometheus-routes.js';
 import { NodeMetricsScraperOverChannel } from './nodes/node-metrics-scraper.js';
 import { DashboardSessions } from './dashboard/dashboard-sessions.js';
 import { NodeLifecycle } from './nodes/node-lifecycle.js';
 import { NodeRegistry } from './nodes/node-registry.js';
 import { PodLogSourceOverChannel } from './nodes/pod-log-source.js';
 import { PodExecSourceOverChannel } from './nodes/pod-exec-source.js';
-import { execUpgradeListener } from './api/exec-upgrade.js';
 import { PodStatusSink } from './nodes/pod-status-sink.js';
 import { ComponentRegistry } from './registry/component-registry.js';
 import { ImageResolver } from './registry/image-resolver.js';
 import { OciPuller } from './registry/oci/oci-puller.js';
 import type { RegistryTransport } from './registry/oci/registry-http.js';
-import { nodeCredentialGuard } from './registry/node-credential-guard.js';
 import { mountRegistryRoutes } from './registry/registry-routes.js';
 import { ensureInitialNamespaces } from './resources/initial-namespaces.js';
 import { ResourceStore } from './resources/resource-store.js';
@@ -170,33 +167,25 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const metrics = new NodeMetricsStore(clock);
     let execSource: PodExecSourceOverChannel | undefined;
     let nodeMetrics: NodeMetricsScraperOverChannel | undefined;
-    const tokens = (token: string) => {
-      if (token === credentials.adminToken) return { name: 'admin', groups: ['system:masters'] };
-      if (token === credentials.nodeToken) return { name: BOOTSTRAP_API_USER, groups: ['system:nodes'] };
-      if (token === credentials.metricsToken) return { name: 'system:skiff:metrics', groups: [MONITORING_GROUP] };
-      const node = nodeCredentials.nodeFor(token);
-      if (node) return { name: `system:node:${node}`, groups: ['system:nodes'] };
-      return undefined;
-    };
+    const tokens = clusterTokenAuthenticator(credentials, nodeCredentials);
     const app = createApiApp({
       resources,
       clock,
       logger,
       tokens,
       podLogs: { stream: (pod, opts, write, signal) => logSource!.stream(pod, opts, write, signal) },
+      exec: () => execSource,
       metrics,
       observer: prometheus.api,
       prometheus,
       nodeMetrics: { scrape: (node, signal) => nodeMetrics!.scrape(node, signal) },
       dashboard: new DashboardSessions(tokens, clock),
       extraRoutes: (api) => {
-        mountNodeCredentialRoutes(api, nodeCredentials); // before the guard: the bootstrap token may use it
-        api.use('*', nodeCredentialGuard);
+        mountNodeCredentialRoutes(api, nodeCredentials);
         mountRegistryRoutes(api, registry, oci);
       },
     });
-    const upgrade = execUpgradeListener({ tokens, resources, exec: () => execSource, logger });
-    const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert }, upgrade });
+    const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert } });
     stack.push(() => server.close());
     const publicHost = options.advertiseHosts?.[0] ?? (apiHost === '0.0.0.0' ? '127.0.0.1' : apiHost);
     const apiUrl = `https://${publicHost}:${server.port}`;
@@ -224,7 +213,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       nodeStatus: (node, m) => void nodes.nodeStatus(node, m).catch(report('node status')),
       lease: (node, m) => void nodes.lease(node, m).catch(report('lease')),
       podStatus: (node, m) => void podSink.podStatus(node, m).catch(report('pod status')),
-      event: (node, m) => podSink.event(node, m),
+      event: (node, m) => void podSink.event(node, m).catch(report('event')),
       metrics: (node, m) => metrics.record(node, m),
     });
     stack.push(() => channel.stop());

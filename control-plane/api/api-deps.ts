@@ -1,7 +1,9 @@
-// What the resource handlers share: the typed store, time, log source, limits, logger.
+// What the resource handlers share: the typed store, time, log and exec sources, limits, logger.
+import type { WebSocketServer } from 'ws';
 import type { Clock } from '../../api/clock.js';
 import type { Pod } from '../../api/types/pod.js';
 import type { ResourceStore } from '../resources/resource-store.js';
+import type { PodExecSource } from './exec-session.js';
 import type { ApiRequestObserver } from './request-observer.js';
 
 export interface PodLogOptions {
@@ -37,4 +39,8 @@ export interface ApiDeps {
   logger: ApiLogger | undefined;
   /** Request, watch and watch-event counts (metrics). */
   observer?: ApiRequestObserver | undefined;
+  /** Runs exec commands in pods (bound late: the node channel starts after the API server). */
+  exec: (() => PodExecSource | undefined) | undefined;
+  /** Takes accepted exec WebSocket upgrades over. */
+  execSockets: WebSocketServer;
 }
