@@ -33,6 +33,8 @@ export interface LocalClusterOptions {
   agentSizeLimitCheckIntervalMs?: number;
   /** How the control plane reaches OCI registries (extra CAs, plain-HTTP registries). */
   registries?: ControlPlaneOptions['registries'];
+  /** hostPath volumes each agent allows (prefixes; none by default). */
+  allowedHostPaths?: string[];
 }
 
 export interface LocalCluster {
@@ -71,6 +73,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         ...(options.warmWorkers !== undefined ? { warmWorkers: options.warmWorkers } : {}),
         ...(options.agentMetricsIntervalMs ? { metricsIntervalMs: options.agentMetricsIntervalMs } : {}),
         ...(options.agentSizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.agentSizeLimitCheckIntervalMs } : {}),
+        ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
       }));
     }
     await waitForReadyNodes(cp, options.agents, options.readyTimeoutMs ?? 60_000);

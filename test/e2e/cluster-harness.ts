@@ -42,6 +42,8 @@ export interface ClusterOptions {
   broker?: E2eBroker;
   /** How the control plane reaches OCI registries (the test registry's CA). */
   registries?: { caCerts?: string[]; insecureRegistries?: string[] };
+  /** hostPath prefixes the agents allow. */
+  allowedHostPaths?: string[];
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -62,6 +64,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.agentMetricsIntervalMs ? { agentMetricsIntervalMs: options.agentMetricsIntervalMs } : {}),
     ...(options.agentSizeLimitCheckIntervalMs ? { agentSizeLimitCheckIntervalMs: options.agentSizeLimitCheckIntervalMs } : {}),
     ...(options.registries ? { registries: options.registries } : {}),
+    ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;
