@@ -27,6 +27,8 @@ bench:
     npm run bench:scheduler
     npm run bench:fleet
     npm run bench:footprint
+    npm run bench:decoding
+    npm run bench:metrics
     npm run bench:wasi
 
 # rebuild the example components (C needs Debian's clang, lld, wasi-libc, libclang-rt-dev-wasm32)

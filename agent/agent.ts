@@ -14,11 +14,14 @@ import type { AgentChannel, RpcReply } from './agent-channel.js';
 import type { ComponentFetcher } from './component-fetcher.js';
 import { pressure, sampleHost, type Pressure, type PressureSample } from './node-conditions.js';
 import { describeNode, FUEL_CAPACITY, type NodeSnapshot } from './node-info.js';
+import { AgentMetrics } from './agent-metrics.js';
+import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics-server.js';
 import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { serveLogs, type LogsParams } from './rpc/logs-rpc.js';
+import { serveMetrics } from './rpc/metrics-rpc.js';
 import type { DesiredStateFile } from './state/desired-state-file.js';
 
 export interface AgentOptions {
@@ -71,6 +74,8 @@ export interface AgentOptions {
    * the agent has the runtime measure it then (FUEL_CALIBRATION_DELAY_MS later) for its capacity.
    */
   onPodsDesired?: (hasPods: boolean) => void;
+  /** A local Prometheus listener (--metrics-port); the metrics are served over the node channel regardless. */
+  metricsServer?: MetricsServerOptions;
 }
 
 /** Measuring fuel per second stalls the agent's thread ~0.3 s: not while its first pods start. */
@@ -86,7 +91,10 @@ export class Agent {
   readonly pods: PodManager;
   /** The pods' hostPorts served on this node (host-ports.ts). */
   readonly hostPorts: HostPorts;
+  /** Prometheus metrics (the `metrics` rpc, and the local listener when asked for). */
+  readonly metrics: AgentMetrics;
   readonly #metrics: PodMetricsReporter;
+  #metricsServer: MetricsServer | undefined;
   readonly #snapshot: NodeSnapshot;
   #leaseTimer: ClockTimer | undefined;
   #calibrationTimer: ClockTimer | undefined;
@@ -111,6 +119,10 @@ export class Agent {
     this.#readySince = rfc3339(options.clock.now());
     this.#pressureSince = { memory: this.#readySince, pid: this.#readySince };
     const channel = options.channel;
+    this.metrics = new AgentMetrics({
+      pods: () => this.pods.workers,
+      fuelPerSecond: () => options.fuelPerSecond ?? options.runtime.fuelPerSecond,
+    });
     this.hostPorts = new HostPorts({
       address: options.hostPortAddress ?? nodeIP,
       clock: options.clock,
@@ -126,6 +138,7 @@ export class Agent {
       onStateChange: () => this.#persist(),
       ...(options.allocatableMemoryBytes !== undefined ? { allocatableMemoryBytes: options.allocatableMemoryBytes } : {}),
       ...(options.defaultMemoryLimitBytes !== undefined ? { containerDefaults: { memoryLimitBytes: options.defaultMemoryLimitBytes } } : {}),
+      observer: this.metrics.pods,
       ...(options.dataDir ? {
         volumeHost: {
           dataDir: options.dataDir,
@@ -156,13 +169,20 @@ export class Agent {
    * wait for its control plane (edge autonomy: it may be unreachable for hours); without, it does.
    */
   async start(): Promise<void> {
+    if (this.options.metricsServer) this.#metricsServer = await startMetricsServer(this.metrics, this.options.metricsServer);
     const persisted = await this.#restore();
     const connected = this.options.channel.connect({
       desired: (m) => this.#onDesired(m),
       rpc: (method, params, reply) => this.#onRpc(method, params, reply),
       cpPresence: (m) => this.#onCpPresence(m),
-      connected: () => this.#onConnected(),
-      disconnected: () => this.options.logger.warn('disconnected from the control plane; pods keep running'),
+      connected: () => {
+        this.metrics.connected();
+        this.#onConnected();
+      },
+      disconnected: () => {
+        this.metrics.disconnected();
+        this.options.logger.warn('disconnected from the control plane; pods keep running');
+      },
     });
     this.#leaseTimer = this.options.clock.setInterval(() => this.#renewLease(), this.options.leaseRenewIntervalMs ?? 10_000);
     this.#metrics.start();
@@ -211,6 +231,7 @@ export class Agent {
     await this.options.stateFile?.flushed().catch(() => undefined);
     await this.pods.stopAll(gracePeriodMs);
     await this.hostPorts.close();
+    await this.#metricsServer?.close();
     // secrets and Memory volumes do not outlive the agent
     if (this.options.dataDir) await rm(this.options.memoryDir ?? defaultMemoryDir(this.options.node, this.options.dataDir), { recursive: true, force: true });
     await this.options.channel.close();
@@ -269,6 +290,9 @@ export class Agent {
     switch (method) {
       case 'logs':
         serveLogs(this.pods, params as unknown as LogsParams, reply, () => this.options.clock.now());
+        return;
+      case 'metrics':
+        void serveMetrics(this.metrics, reply).catch((error: Error) => reply.error(500, error.message));
         return;
       case 'exec':
         void serveExec(this.pods, this.options.runtime, params as unknown as ExecParams, reply)

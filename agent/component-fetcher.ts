@@ -1,5 +1,6 @@
-// Fetches components by digest over HTTPS from the control plane's registry, verifying the digest,
-// with an on-disk cache so a restarted agent (or one offline) does not fetch again.
+// Fetches components by digest over HTTPS from the control plane's registry (which may be pulling
+// them from an OCI registry as it serves them), verifying the digest, with an on-disk cache so a
+// restarted agent (or one offline) does not fetch again. Reports download progress.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
@@ -17,10 +18,19 @@ export interface FetcherOptions {
   timeoutMs?: number;
 }
 
+/** Bytes received so far, and the total when the server said it. */
+export type FetchProgress = (receivedBytes: number, totalBytes: number | undefined) => void;
+
+export interface FetchedComponent {
+  bytes: Uint8Array;
+  /** False when it came from the agent's disk cache. */
+  downloaded: boolean;
+}
+
 export class ComponentFetcher {
   #caCert: string | undefined;
   #agent: Agent | undefined;
-  readonly #inflight = new Map<string, Promise<Uint8Array>>();
+  readonly #inflight = new Map<string, { result: Promise<FetchedComponent>; listeners: Set<FetchProgress> }>();
 
   constructor(private readonly options: FetcherOptions) {}
 
@@ -32,27 +42,42 @@ export class ComponentFetcher {
     this.#agent = caCert ? new Agent({ ca: caCert, keepAlive: true }) : undefined;
   }
 
-  fetch(digest: string, url: string): Promise<Uint8Array> {
-    let p = this.#inflight.get(digest);
-    if (!p) {
-      p = this.#fetchOnce(digest, url).finally(() => this.#inflight.delete(digest));
-      this.#inflight.set(digest, p);
+  /** One download per digest at a time: callers asking meanwhile share it (and its progress). */
+  async fetch(digest: string, url: string, onProgress?: FetchProgress): Promise<FetchedComponent> {
+    let entry = this.#inflight.get(digest);
+    if (!entry) {
+      const listeners = new Set<FetchProgress>();
+      const progress: FetchProgress = (received, total) => {
+        for (const listener of listeners) listener(received, total);
+      };
+      entry = { result: this.#fetchOnce(digest, url, progress).finally(() => this.#inflight.delete(digest)), listeners };
+      this.#inflight.set(digest, entry);
     }
-    return p;
+    if (onProgress) entry.listeners.add(onProgress);
+    try {
+      return await entry.result;
+    } finally {
+      if (onProgress) entry.listeners.delete(onProgress);
+    }
+  }
+
+  /** The component from the disk cache only (imagePullPolicy Never), or undefined. */
+  cached(digest: string): Promise<Uint8Array | undefined> {
+    return this.#readCache(digest);
   }
 
   close(): void {
     this.#agent?.destroy();
   }
 
-  async #fetchOnce(digest: string, url: string): Promise<Uint8Array> {
+  async #fetchOnce(digest: string, url: string, onProgress: FetchProgress): Promise<FetchedComponent> {
     const cached = await this.#readCache(digest);
-    if (cached) return cached;
-    const bytes = await this.#download(url);
+    if (cached) return { bytes: cached, downloaded: false };
+    const bytes = await this.#download(url, onProgress);
     const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     if (actual !== digest) throw new ComponentFetchError(`digest mismatch for ${url}: expected ${digest}, got ${actual}`);
     await this.#writeCache(digest, bytes);
-    return bytes;
+    return { bytes, downloaded: true };
   }
 
   #cachePath(digest: string): string | undefined {
@@ -80,7 +105,7 @@ export class ComponentFetcher {
     await rename(`${path}.tmp`, path);
   }
 
-  #download(url: string): Promise<Uint8Array> {
+  #download(url: string, onProgress: FetchProgress): Promise<Uint8Array> {
     const maxBytes = this.options.maxBytes ?? 64 << 20;
     return new Promise((resolve, reject) => {
       const req = request(url, {
@@ -89,8 +114,13 @@ export class ComponentFetcher {
         timeout: this.options.timeoutMs ?? 30_000,
       }, (res) => {
         if (res.statusCode !== 200) {
-          res.resume();
-          reject(new ComponentFetchError(`GET ${url}: HTTP ${res.statusCode}`));
+          readError(res).then((detail) => reject(new ComponentFetchError(`GET ${url}: HTTP ${res.statusCode}${detail ? ` (${detail})` : ''}`)));
+          return;
+        }
+        const length = Number(res.headers['content-length']);
+        const total = Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+        if (total !== undefined && total > maxBytes) {
+          req.destroy(new ComponentFetchError(`${url} is larger than ${maxBytes} bytes`));
           return;
         }
         const chunks: Buffer[] = [];
@@ -102,8 +132,13 @@ export class ComponentFetcher {
             return;
           }
           chunks.push(c);
+          onProgress(size, total);
         });
-        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('aborted', () => req.destroy(new ComponentFetchError(`GET ${url}: the server ended the download after ${size} bytes`)));
+        res.on('end', () => {
+          if (total !== undefined && size !== total) reject(new ComponentFetchError(`GET ${url}: got ${size} of ${total} bytes`));
+          else resolve(Buffer.concat(chunks));
+        });
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(new ComponentFetchError(`GET ${url}: timed out`)));
@@ -111,4 +146,24 @@ export class ComponentFetcher {
       req.end();
     });
   }
+}
+
+/** The registry's `{ error }` message of a failed request (bounded), or ''. */
+function readError(res: import('node:http').IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => {
+      if (text.length < 4096) text += c;
+    });
+    res.on('end', () => {
+      try {
+        const error = (JSON.parse(text) as { error?: unknown }).error;
+        resolve(typeof error === 'string' ? error.slice(0, 500) : '');
+      } catch {
+        resolve('');
+      }
+    });
+    res.on('error', () => resolve(''));
+  });
 }

@@ -11,6 +11,7 @@ import { Agent } from './agent.js';
 import { DEFAULT_MEMORY_LIMIT_BYTES, defaultAllocatableMemory } from './node-info.js';
 import { ComponentFetcher } from './component-fetcher.js';
 import { ensureNodeCredential } from './credentials/node-credential.js';
+import type { MetricsServerOptions } from './metrics-server.js';
 import { MqttAgentChannel } from './mqtt-agent-channel.js';
 import type { BackoffOptions } from './mqtt-reconnect-backoff.js';
 import { DesiredStateFile } from './state/desired-state-file.js';
@@ -60,6 +61,8 @@ export interface StartAgentOptions {
    * device's memory less a reserve, defaultAllocatableMemory()).
    */
   allocatableMemoryBytes?: number;
+  /** A local Prometheus listener (off by default: the API server proxies /metrics over MQTT). */
+  metricsServer?: MetricsServerOptions;
 }
 
 export async function startAgent(options: StartAgentOptions): Promise<Agent> {
@@ -117,6 +120,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     ...(options.metricsIntervalMs ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
     ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
     ...(options.labels ? { labels: options.labels } : {}),
+    ...(options.metricsServer ? { metricsServer: options.metricsServer } : {}),
     ...(options.nodeIP ? { nodeIP: options.nodeIP } : {}),
     ...(options.hostPortAddress ? { hostPortAddress: options.hostPortAddress } : {}),
     ...(options.leaseRenewIntervalMs ? { leaseRenewIntervalMs: options.leaseRenewIntervalMs } : {}),

@@ -1,4 +1,5 @@
 // `skiff up`, `skiff control-plane` and `skiff agent`: the long-running subcommands.
+import { readFile } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
@@ -37,8 +38,29 @@ const tolerationSeconds = (opts: TolerationFlags) => ({
   unreachable: opts.defaultUnreachableTolerationSeconds,
 });
 
+interface RegistryFlags {
+  registryCa: string[];
+  insecureRegistry: string[];
+}
+
+const collect = (value: string, all: string[]) => [...all, value];
+
+/** How the control plane reaches OCI registries: extra CAs read from files, plain-HTTP hosts. */
+async function registryTransport(opts: RegistryFlags) {
+  return {
+    caCerts: await Promise.all(opts.registryCa.map((f) => readFile(f, 'utf8'))),
+    insecureRegistries: opts.insecureRegistry,
+  };
+}
+
+function registryOptions(command: Command): Command {
+  return command
+    .option('--registry-ca <file>', 'a CA certificate (PEM) to trust for OCI registries, besides the system roots (repeatable)', collect, [] as string[])
+    .option('--insecure-registry <host:port>', 'an OCI registry reached over plain HTTP (repeatable; lab registries only)', collect, [] as string[]);
+}
+
 export function registerClusterCommands(program: Command): void {
-  program.command('up')
+  registryOptions(program.command('up'))
     .description('run an all-in-one cluster: control plane, embedded MQTT broker and local agents')
     .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
     .option('--api-port <port>', 'HTTPS API port (0 = any free port)', parsePort, 6443)
@@ -52,7 +74,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory each local agent\'s pods may request and use together (default: the machine\'s allocatable memory shared by the agents)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'warn')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string } & TolerationFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string } & TolerationFlags & RegistryFlags) => {
       const logger = createLogger(opts.logLevel);
       const dataDir = resolve(opts.dataDir);
       const { startLocalCluster } = await import('./local-cluster.js');
@@ -60,7 +82,7 @@ export function registerClusterCommands(program: Command): void {
       const cluster = await startLocalCluster({
         dataDir, logger, agents: opts.agents, storeUrl: opts.store,
         apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort,
-        defaultTolerationSeconds: tolerationSeconds(opts),
+        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
         ...(opts.defaultMemoryLimit !== undefined ? { agentDefaultMemoryLimitBytes: opts.defaultMemoryLimit } : {}),
         ...(opts.allocatableMemory !== undefined ? { agentAllocatableMemoryBytes: opts.allocatableMemory } : {}),
       });
@@ -75,7 +97,7 @@ export function registerClusterCommands(program: Command): void {
       void buildAndPushExamples(cp.registry, unbuilt, (line) => process.stdout.write(`${line}\n`));
     });
 
-  program.command('control-plane')
+  registryOptions(program.command('control-plane'))
     .description('run the control plane alone (agents join with `skiff agent`)')
     .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
     .option('--api-port <port>', 'HTTPS API port', parsePort, 6443)
@@ -91,7 +113,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-not-ready-toleration-seconds <s>', 'tolerationSeconds of the not-ready toleration added to every pod', parseSeconds, 300)
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; logLevel: string } & TolerationFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; logLevel: string } & TolerationFlags & RegistryFlags) => {
       const logger = createLogger(opts.logLevel);
       const external = opts.mqttUrl ? {
         url: opts.mqttUrl,
@@ -104,7 +126,7 @@ export function registerClusterCommands(program: Command): void {
         dataDir: resolve(opts.dataDir), logger, storeUrl: opts.store, apiHost: opts.apiHost, apiPort: opts.apiPort,
         ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
         mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? 1883 },
-        defaultTolerationSeconds: tolerationSeconds(opts),
+        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
       });
       untilSignal(logger, [() => cp.stop()]);
       await pushExamples(cp.registry);
@@ -122,13 +144,19 @@ export function registerClusterCommands(program: Command): void {
     .option('--labels <k=v,...>', 'extra node labels', parseLabels)
     .option('--node-ip <ip>', 'the address reported as InternalIP')
     .option('--allow-host-path <prefix>', 'allow hostPath volumes under this directory (repeatable)', (v: string, all: string[]) => [...all, resolve(v)], [] as string[])
+    .option('--metrics-port <port>', 'serve Prometheus metrics on this port too (they are always reachable through the API server at /api/v1/nodes/NAME/proxy/metrics)', parsePort)
+    .option('--metrics-address <ip>', 'address of the --metrics-port listener (default 127.0.0.1; any other needs --metrics-token-file)')
+    .option('--metrics-token-file <file>', 'bearer token the --metrics-port listener requires')
     .option('--warm-workers <n>', 'idle worker threads kept ready for fast starts while the node has pods (default 1; each costs ~12 MB)', parseCount)
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory the node\'s pods may request and use together (default: the device\'s memory less a quarter, at least 256Mi, for the system)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string }) => {
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string }) => {
       const logger = createLogger(opts.logLevel);
       const { startAgent } = await import('../agent/main.js');
+      const metricsToken = opts.metricsTokenFile ? (await readFile(opts.metricsTokenFile, 'utf8')).trim() : undefined;
+      if (opts.metricsTokenFile && !metricsToken) throw new Error(`--metrics-token-file ${opts.metricsTokenFile} is empty`);
+      if (opts.metricsPort === undefined && (opts.metricsAddress || opts.metricsTokenFile)) throw new Error('--metrics-address and --metrics-token-file need --metrics-port');
       const agent = await startAgent({
         server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,
         allowedHostPaths: opts.allowHostPath,
@@ -140,6 +168,9 @@ export function registerClusterCommands(program: Command): void {
         ...(opts.allocatableMemory !== undefined ? { allocatableMemoryBytes: opts.allocatableMemory } : {}),
         ...(opts.labels ? { labels: opts.labels } : {}),
         ...(opts.nodeIp ? { nodeIP: opts.nodeIp } : {}),
+        ...(opts.metricsPort !== undefined ? {
+          metricsServer: { port: opts.metricsPort, ...(opts.metricsAddress ? { host: opts.metricsAddress } : {}), ...(metricsToken ? { token: metricsToken } : {}) },
+        } : {}),
       });
       untilSignal(logger, [() => agent.stop()]);
       logger.info({ node: opts.name }, 'agent started');

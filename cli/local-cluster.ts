@@ -36,6 +36,10 @@ export interface LocalClusterOptions {
   agentAllocatableMemoryBytes?: number;
   /** Each agent's memory limit for containers that set none (default 256 MiB). */
   agentDefaultMemoryLimitBytes?: number;
+  /** How the control plane reaches OCI registries (extra CAs, plain-HTTP registries). */
+  registries?: ControlPlaneOptions['registries'];
+  /** hostPath volumes each agent allows (prefixes; none by default). */
+  allowedHostPaths?: string[];
 }
 
 export interface LocalCluster {
@@ -57,6 +61,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),
     ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
+    ...(options.registries ? { registries: options.registries } : {}),
   });
   const agents: Agent[] = [];
   const stop = async () => {
@@ -76,6 +81,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         ...(options.warmWorkers !== undefined ? { warmWorkers: options.warmWorkers } : {}),
         ...(options.agentMetricsIntervalMs ? { metricsIntervalMs: options.agentMetricsIntervalMs } : {}),
         ...(options.agentSizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.agentSizeLimitCheckIntervalMs } : {}),
+        ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
       }));
     }
     await waitForReadyNodes(cp, options.agents, options.readyTimeoutMs ?? 60_000);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_DATA_DIR } from './cluster-commands.js';
 import { readKubeconfig } from './kubeconfig-reader.js';
+import { isOciReference } from '../control-plane/registry/oci/oci-reference.js';
 
 function defaultKubeconfig(): string {
   const candidates = [process.env['KUBECONFIG']?.split(':')[0], join(DEFAULT_DATA_DIR, 'kubeconfig'), join(homedir(), '.kube', 'config')];
@@ -46,14 +47,44 @@ export async function pushComponent(kubeconfigPath: string, file: string, ref: s
   });
 }
 
+interface PushFlags {
+  kubeconfig?: string;
+  username?: string;
+  passwordStdin?: boolean;
+  plainHttp?: boolean;
+  registryCa?: string;
+}
+
 export function registerPushCommand(program: Command): void {
   program.command('push')
-    .description('put a component into the cluster registry; pods then use it as image NAME:TAG')
+    .description('put a component into the cluster registry (NAME:TAG), or publish it to an OCI registry (HOST[:PORT]/REPO:TAG); pods then use it as their image')
     .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: $KUBECONFIG, ./.skiff/kubeconfig, ~/.kube/config)')
+    .option('--username <name>', 'OCI registry user (default: the Docker config\'s credentials for the registry, if any)')
+    .option('--password-stdin', 'read the OCI registry password (or token) from standard input')
+    .option('--plain-http', 'reach the OCI registry over plain HTTP (a lab registry)')
+    .option('--registry-ca <file>', 'a CA certificate (PEM) to trust for the OCI registry')
     .argument('<file>', 'the component (.wasm)')
-    .argument('<ref>', 'NAME:TAG')
-    .action(async (file: string, ref: string, opts: { kubeconfig?: string }) => {
-      const pushed = await pushComponent(opts.kubeconfig ?? defaultKubeconfig(), file, ref);
+    .argument('<ref>', 'NAME:TAG, or HOST[:PORT]/REPO:TAG for an OCI registry')
+    .action(async (file: string, ref: string, opts: PushFlags) => {
+      if (!isOciReference(ref)) {
+        const pushed = await pushComponent(opts.kubeconfig ?? defaultKubeconfig(), file, ref);
+        process.stdout.write(`${pushed.ref}@${pushed.digest} (${pushed.size} bytes)\n`);
+        return;
+      }
+      const { pushToOciRegistry } = await import('./oci-push.js');
+      if (opts.passwordStdin && !opts.username) throw new Error('--password-stdin needs --username');
+      const password = opts.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : undefined;
+      const pushed = await pushToOciRegistry(file, ref, {
+        ...(opts.username && password !== undefined ? { credentials: { username: opts.username, password } } : {}),
+        ...(opts.plainHttp ? { plainHttp: true } : {}),
+        ...(opts.registryCa ? { caCerts: [await readFile(opts.registryCa, 'utf8')] } : {}),
+      });
       process.stdout.write(`${pushed.ref}@${pushed.digest} (${pushed.size} bytes)\n`);
     });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

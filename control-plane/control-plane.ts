@@ -1,7 +1,7 @@
 // The control plane, wired: store -> resources -> HTTPS API (+ registry), MQTT broker (embedded or
 // external) -> node channel -> node registry, pod status sink, desired-state publisher, scheduler,
 // node lifecycle. `startControlPlane` is what `skiff up` and `skiff control-plane` run.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../api/clock.js';
@@ -13,23 +13,27 @@ import { ensureTls } from './api/tls.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
 import { BOOTSTRAP_MQTT_USER } from '../api/mqtt/node-credential.js';
 import { syncMosquittoCredentials, type MosquittoCredentialFiles } from './broker/mosquitto-credential-sync.js';
-import { CONTROL_PLANE_MQTT_USER, ensureCredentials } from './credentials.js';
+import { clusterTokenAuthenticator, CONTROL_PLANE_MQTT_USER, ensureCredentials } from './credentials.js';
 import { EventRecorder } from './events/event-recorder.js';
 import { MqttNodeChannel } from './node-channel/mqtt-node-channel.js';
 import { DesiredPublisher } from './nodes/desired-publisher.js';
-import { BOOTSTRAP_API_USER, mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
+import { mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { startControllers } from './controllers/controller-manager.js';
 import { AnnotationPodMetricsSource, FallbackPodMetricsSource } from './controllers/hpa/pod-metrics.js';
+import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 import { NodeMetricsStore } from './metrics/node-metrics-store.js';
+import { NodeMetricsScraperOverChannel } from './nodes/node-metrics-scraper.js';
+import { DashboardSessions } from './dashboard/dashboard-sessions.js';
 import { NodeLifecycle } from './nodes/node-lifecycle.js';
 import { NodeRegistry } from './nodes/node-registry.js';
 import { PodLogSourceOverChannel } from './nodes/pod-log-source.js';
 import { PodExecSourceOverChannel } from './nodes/pod-exec-source.js';
-import { execUpgradeListener } from './api/exec-upgrade.js';
 import { PodStatusSink } from './nodes/pod-status-sink.js';
 import { ComponentRegistry } from './registry/component-registry.js';
-import { nodeCredentialGuard } from './registry/node-credential-guard.js';
+import { ImageResolver } from './registry/image-resolver.js';
+import { OciPuller } from './registry/oci/oci-puller.js';
+import type { RegistryTransport } from './registry/oci/registry-http.js';
 import { mountRegistryRoutes } from './registry/registry-routes.js';
 import { ensureInitialNamespaces } from './resources/initial-namespaces.js';
 import { ResourceStore } from './resources/resource-store.js';
@@ -37,6 +41,8 @@ import { ensureDefaultStorageClass } from './resources/storage-classes.js';
 import { encryptSecretsAtRest, ensureEncryptionKey } from './resources/secret-encryption.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openStore } from './store/open-store.js';
+import type { Node } from '../api/types/node.js';
+import { resourceTypes } from './resources/resource-types.js';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -63,6 +69,8 @@ export interface ControlPlaneOptions {
   evictionsPerSecond?: number;
   /** tolerationSeconds given to every pod for node.kubernetes.io/not-ready and /unreachable (default 300). */
   defaultTolerationSeconds?: { notReady: number; unreachable: number };
+  /** How the control plane reaches OCI registries it pulls components from (extra CAs, plain-HTTP registries). */
+  registries?: RegistryTransport;
 }
 
 export interface RunningControlPlane {
@@ -71,7 +79,11 @@ export interface RunningControlPlane {
   kubeconfigPath: string;
   adminToken: string;
   nodeToken: string;
+  /** Bearer token of the monitoring identity: GET /metrics and nodes' proxy/metrics, nothing else. */
+  metricsToken: string;
   caCert: string;
+  /** The control plane's Prometheus registry (what GET /metrics serves). */
+  prometheus: ControlPlaneMetrics;
   registry: ComponentRegistry;
   resources: ResourceStore;
   nodeCredentials: NodeCredentials;
@@ -90,10 +102,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   };
   try {
     const credentials = await ensureCredentials(dataDir);
-    const store = await openStore(options.storeUrl ?? 'sqlite', dataDir);
+    const storeUrl = options.storeUrl ?? 'sqlite';
+    const prometheus = new ControlPlaneMetrics({ storeBackend: storeUrl.startsWith('etcd://') ? 'etcd' : 'sqlite' });
+    const store = await openStore(storeUrl, dataDir, { observer: prometheus.store });
     stack.push(() => store.close());
     // Secrets are sealed with the data dir's key before they reach the store (encryption at rest).
-    const resources = new ResourceStore(encryptSecretsAtRest(store, await ensureEncryptionKey(dataDir)), {
+    const encryptionKey = await ensureEncryptionKey(dataDir);
+    const resources = new ResourceStore(encryptSecretsAtRest(store, encryptionKey), {
       clock,
       ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),
     });
@@ -141,33 +156,36 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     }
 
     const registry = new ComponentRegistry(store, join(dataDir, 'blobs'));
+    const oci = new OciPuller({
+      store, blobs: registry, transport: options.registries ?? {}, clock, logger: logger.child({ component: 'oci' }), observer: prometheus.oci,
+      credentialKey: createHmac('sha256', encryptionKey).update('skiff oci credential fingerprints').digest(),
+    });
+    stack.push(() => oci.close());
     const events = new EventRecorder(resources, clock, logger.child({ component: 'events' }));
     const epoch = randomUUID();
     let logSource: PodLogSourceOverChannel | undefined;
     const metrics = new NodeMetricsStore(clock);
     let execSource: PodExecSourceOverChannel | undefined;
-    const tokens = (token: string) => {
-      if (token === credentials.adminToken) return { name: 'admin', groups: ['system:masters'] };
-      if (token === credentials.nodeToken) return { name: BOOTSTRAP_API_USER, groups: ['system:nodes'] };
-      const node = nodeCredentials.nodeFor(token);
-      if (node) return { name: `system:node:${node}`, groups: ['system:nodes'] };
-      return undefined;
-    };
+    let nodeMetrics: NodeMetricsScraperOverChannel | undefined;
+    const tokens = clusterTokenAuthenticator(credentials, nodeCredentials);
     const app = createApiApp({
       resources,
       clock,
       logger,
       tokens,
       podLogs: { stream: (pod, opts, write, signal) => logSource!.stream(pod, opts, write, signal) },
+      exec: () => execSource,
       metrics,
+      observer: prometheus.api,
+      prometheus,
+      nodeMetrics: { scrape: (node, signal) => nodeMetrics!.scrape(node, signal) },
+      dashboard: new DashboardSessions(tokens, clock),
       extraRoutes: (api) => {
-        mountNodeCredentialRoutes(api, nodeCredentials); // before the guard: the bootstrap token may use it
-        api.use('*', nodeCredentialGuard);
-        mountRegistryRoutes(api, registry);
+        mountNodeCredentialRoutes(api, nodeCredentials);
+        mountRegistryRoutes(api, registry, oci);
       },
     });
-    const upgrade = execUpgradeListener({ tokens, resources, exec: () => execSource, logger });
-    const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert }, upgrade });
+    const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert } });
     stack.push(() => server.close());
     const publicHost = options.advertiseHosts?.[0] ?? (apiHost === '0.0.0.0' ? '127.0.0.1' : apiHost);
     const apiUrl = `https://${publicHost}:${server.port}`;
@@ -181,8 +199,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       caCert: tls.caCert,
       logger: logger.child({ component: 'node-channel' }),
       clock,
+      observer: prometheus.channel,
     });
     logSource = new PodLogSourceOverChannel(channel);
+    nodeMetrics = new NodeMetricsScraperOverChannel(channel);
+    prometheus.countNodes(async () => (await resources.list<Node>(resourceTypes.nodes)).items);
     execSource = new PodExecSourceOverChannel(channel);
     const nodes = new NodeRegistry(resources, events, clock, logger.child({ component: 'nodes' }));
     const podSink = new PodStatusSink(resources, events, logger.child({ component: 'pod-status' }));
@@ -192,15 +213,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       nodeStatus: (node, m) => void nodes.nodeStatus(node, m).catch(report('node status')),
       lease: (node, m) => void nodes.lease(node, m).catch(report('lease')),
       podStatus: (node, m) => void podSink.podStatus(node, m).catch(report('pod status')),
-      event: (node, m) => podSink.event(node, m),
+      event: (node, m) => void podSink.event(node, m).catch(report('event')),
       metrics: (node, m) => metrics.record(node, m),
     });
     stack.push(() => channel.stop());
 
-    const publisher = new DesiredPublisher({ resources, channel, registry, registryUrl: apiUrl, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }) });
+    const images = new ImageResolver({ registry, oci, resources, registryUrl: apiUrl });
+    const publisher = new DesiredPublisher({ resources, channel, registry, images, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }), queueObserver: prometheus.queues });
     await publisher.start();
     stack.push(() => publisher.stop());
-    const scheduler = new Scheduler({ resources, events, clock, logger: logger.child({ component: 'scheduler' }) });
+    const scheduler = new Scheduler({
+      resources, events, clock, logger: logger.child({ component: 'scheduler' }), observer: prometheus.scheduler, queueObserver: prometheus.queues,
+    });
     scheduler.start();
     stack.push(() => scheduler.stop());
     const lifecycle = new NodeLifecycle({ resources, registry: nodes, clock, logger, gracePeriodMs: options.nodeMonitorGracePeriodMs ?? 40_000,
@@ -208,7 +232,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     lifecycle.start();
     stack.push(() => lifecycle.stop());
     const controllers = startControllers({
-      resources, events, clock, logger: logger.child({ component: 'controllers' }),
+      resources, events, clock, logger: logger.child({ component: 'controllers' }), queueObserver: prometheus.queues,
       ...(options.evictionsPerSecond ? { nodeTaints: { evictionsPerSecond: options.evictionsPerSecond } } : {}),
       // reported usage first; the annotation for pods without a report (unmetered, tests)
       hpa: { metrics: new FallbackPodMetricsSource(metrics, new AnnotationPodMetricsSource()) },
@@ -221,7 +245,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     return {
       apiUrl, mqttUrl, kubeconfigPath, registry, resources, nodeCredentials,
       ...(restartBroker ? { restartBroker } : {}),
-      adminToken: credentials.adminToken, nodeToken: credentials.nodeToken, caCert: tls.caCert,
+      adminToken: credentials.adminToken, nodeToken: credentials.nodeToken, metricsToken: credentials.metricsToken, caCert: tls.caCert, prometheus,
       stop,
     };
   } catch (error) {

@@ -1,13 +1,21 @@
 // The cluster's secrets in the data dir, made at first start: the admin bearer token (kubeconfig),
-// the node bootstrap token (agents join with it), and the control plane's own MQTT password.
+// the node bootstrap token (agents join with it), the control plane's own MQTT password, and the
+// metrics token (Prometheus scrapes with it; it reads metrics and nothing else); and the users
+// these tokens (and nodes' own credentials) are on the HTTPS API.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TokenAuthenticator } from './api/auth.js';
+import { bootstrapUser, nodeUser } from './api/authorization/node-authorizer.js';
+import { MASTERS_GROUP } from './api/authorization/privileged-group-authorizer.js';
+import { monitoringUser } from './api/authorization/monitoring-authorizer.js';
+import type { NodeCredentials } from './nodes/node-credentials.js';
 
 export interface Credentials {
   adminToken: string;
   nodeToken: string;
   controlPlaneMqttPassword: string;
+  metricsToken: string;
 }
 
 async function readOrCreate(path: string, make: () => string): Promise<string> {
@@ -26,13 +34,29 @@ const token = (prefix: string) => () => `${prefix}${randomBytes(24).toString('ba
 
 export async function ensureCredentials(dataDir: string): Promise<Credentials> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const [adminToken, nodeToken, controlPlaneMqttPassword] = await Promise.all([
+  const [adminToken, nodeToken, controlPlaneMqttPassword, metricsToken] = await Promise.all([
     readOrCreate(join(dataDir, 'admin-token'), token('skiff-admin.')),
     readOrCreate(join(dataDir, 'node-token'), token('skiff-node.')),
     readOrCreate(join(dataDir, 'cp-mqtt-password'), token('skiff-cp.')),
+    readOrCreate(join(dataDir, 'metrics-token'), token('skiff-metrics.')),
   ]);
-  return { adminToken, nodeToken, controlPlaneMqttPassword };
+  return { adminToken, nodeToken, controlPlaneMqttPassword, metricsToken };
 }
 
 /** The MQTT username of the control plane's own client (not a valid node name: no node can take it). */
 export const CONTROL_PLANE_MQTT_USER = 'skiff:control-plane';
+
+/**
+ * Who an API bearer token is: the admin token (kubeconfig) is in system:masters, the bootstrap token is
+ * the bootstrap user (system:bootstrappers), a node's own credential is system:node:NAME (system:nodes),
+ * the metrics token is system:skiff:metrics (system:monitoring).
+ */
+export function clusterTokenAuthenticator(credentials: Pick<Credentials, 'adminToken' | 'nodeToken'> & Partial<Pick<Credentials, 'metricsToken'>>, nodes: Pick<NodeCredentials, 'nodeFor'>): TokenAuthenticator {
+  return (token) => {
+    if (token === credentials.adminToken) return { name: 'admin', groups: [MASTERS_GROUP] };
+    if (token === credentials.nodeToken) return bootstrapUser();
+    if (credentials.metricsToken !== undefined && token === credentials.metricsToken) return monitoringUser();
+    const node = nodes.nodeFor(token);
+    return node ? nodeUser(node) : undefined;
+  };
+}

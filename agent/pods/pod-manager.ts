@@ -5,17 +5,18 @@
 import type { Clock } from '../../api/clock.js';
 import type { DesiredPod, DesiredStateMessage, EventMessage, PodStatusMessage } from '../../api/mqtt/messages.js';
 import { isTerminalPhase, type Pod, type PodStatus } from '../../api/types/pod.js';
-import type { LoadedComponent, PodRuntime } from '../../runtime/pod-runtime.js';
-import { InvalidComponentError, DigestMismatchError } from '../../runtime/pod-runtime.js';
+import type { PodRuntime } from '../../runtime/pod-runtime.js';
 import type { ComponentFetcher } from '../component-fetcher.js';
+import { ComponentPuller } from './component-puller.js';
 import { ConfigSet } from './config-lookup.js';
 import type { ContainerDefaults } from './container-config.js';
 import { admitPod, rejectedStatus, type Admission } from './pod-admission.js';
-import { ImagePullError, PodWorker } from './pod-worker.js';
+import { PodWorker } from './pod-worker.js';
 import { PodVolumes, type VolumeHostOptions } from './pod-volumes.js';
 import type { HostPorts } from './host-ports.js';
 import { EmptyDirMonitor, type EvictablePod } from '../volumes/empty-dir-monitor.js';
 import { removeUnlistedLocalVolumes } from '../volumes/local-path-dirs.js';
+import type { PodObserver } from '../agent-metrics.js';
 
 type Envelope = 'v' | 'sessionId' | 'seq' | 'ts';
 
@@ -42,6 +43,8 @@ export interface PodManagerOptions {
   allocatableMemoryBytes?: number;
   /** Limits for containers that set none (the default memory limit). */
   containerDefaults?: ContainerDefaults;
+  /** Pod start latency and image pulls (metrics). */
+  observer?: PodObserver;
 }
 
 /** What the agent persists: the applied desired state and the final status of finished pods. */
@@ -70,8 +73,12 @@ export class PodManager {
   #localVolumeRemoval: Promise<void> = Promise.resolve();
   /** The local volumes the control plane's last desired state listed (undefined: none heard yet). */
   #keepLocalVolumes: string[] | undefined;
+  /** Pods whose start has not been observed yet: uid -> when the agent was given them (performance.now()). */
+  readonly #starting = new Map<string, number>();
+  readonly #images: ComponentPuller;
 
   constructor(private readonly options: PodManagerOptions) {
+    this.#images = new ComponentPuller(options.runtime, options.fetcher, options.observer);
     const host = options.volumeHost;
     if (host) {
       this.#sizeLimits = new EmptyDirMonitor({ clock: options.clock, pods: () => this.#evictable(), ...(host.sizeLimitCheckIntervalMs ? { intervalMs: host.sizeLimitCheckIntervalMs } : {}) });
@@ -215,7 +222,7 @@ export class PodManager {
       ...(this.options.containerDefaults ? { containerDefaults: this.options.containerDefaults } : {}),
       config: () => this.#config,
       runtime: this.options.runtime,
-      pullImage: (image, d) => this.#pullImage(image, d),
+      pullImage: (container, d, onProgress) => this.#images.pull(container, d, onProgress),
       clock: this.options.clock,
       nodeName: this.options.nodeName,
       hostIP: this.options.hostIP,
@@ -227,6 +234,7 @@ export class PodManager {
       }),
     });
     this.#workers.set(uid, worker);
+    this.#starting.set(uid, performance.now()); // a measurement, not timed logic
     worker.start();
   }
 
@@ -249,6 +257,7 @@ export class PodManager {
     this.#volumes.delete(worker.uid);
     this.#scheduleLocalVolumeRemoval(); // a directory it kept in use may go now
     this.#workers.delete(worker.uid);
+    this.#starting.delete(worker.uid);
     this.#removing.delete(worker.uid);
     this.#sendRemoved(worker.uid, meta.name!, meta.namespace!, worker.status());
   }
@@ -302,6 +311,7 @@ export class PodManager {
     const text = JSON.stringify(status);
     if (this.#lastSent.get(worker.uid) === text) return;
     this.#lastSent.set(worker.uid, text);
+    this.#observeStart(worker.uid, status);
     if ((status.phase === 'Succeeded' || status.phase === 'Failed') && (!worker.terminating || worker.evicted) && !this.#finished.has(worker.uid)) {
       this.#finished.set(worker.uid, { name: worker.pod.metadata.name!, namespace: worker.pod.metadata.namespace!, status });
       this.options.onStateChange?.();
@@ -313,17 +323,14 @@ export class PodManager {
     });
   }
 
-  async #pullImage(image: string, desired: DesiredPod): Promise<LoadedComponent> {
-    const resolution = desired.images[image];
-    if (!resolution) throw new ImagePullError(`image "${image}" was not resolved by the control plane`, false);
-    if ('error' in resolution) throw new ImagePullError(resolution.error, false);
-    try {
-      // the runtime asks for the bytes only when it has not loaded this digest yet
-      return await this.options.runtime.load(resolution.digest, () => this.options.fetcher.fetch(resolution.digest, resolution.url));
-    } catch (error) {
-      const retryable = !(error instanceof InvalidComponentError || error instanceof DigestMismatchError);
-      const message = error instanceof Error ? error.message : String(error);
-      throw new ImagePullError(retryable ? message : `invalid component: ${message}`, retryable, { cause: error });
-    }
+  /** A pod has started once every app container runs (or it ended): observed once per pod. */
+  #observeStart(uid: string, status: PodStatus): void {
+    const since = this.#starting.get(uid);
+    if (since === undefined) return;
+    const ended = status.phase === 'Succeeded' || status.phase === 'Failed';
+    const running = status.phase === 'Running' && (status.containerStatuses ?? []).every((c) => c.state.running || c.state.terminated);
+    if (!ended && !running) return;
+    this.#starting.delete(uid);
+    this.options.observer?.podStarted(performance.now() - since);
   }
 }

@@ -24,8 +24,8 @@ export interface PodEventSink {
 
 export interface PodWorkerDeps {
   runtime: PodRuntime;
-  /** Resolves a container image to a loaded component; throws ImagePullError with a reason. */
-  pullImage(image: string, desired: DesiredPod): Promise<LoadedComponent>;
+  /** Resolves a container's image to a loaded component; throws ImagePullError with a reason. */
+  pullImage(container: Container, desired: DesiredPod, onProgress: (receivedBytes: number, totalBytes: number | undefined) => void): Promise<LoadedComponent>;
   clock: Clock;
   nodeName: string;
   hostIP: string;
@@ -41,9 +41,14 @@ export interface PodWorkerDeps {
   containerDefaults?: ContainerDefaults;
 }
 
-import { ExecUnavailableError } from './pod-errors.js';
+import { ExecUnavailableError, ImagePullError } from './pod-errors.js';
+import { pullProgress } from './pull-progress.js';
 
 export { ExecUnavailableError, ImagePullError } from './pod-errors.js';
+
+/** Waiting containers a newer desired state retries at once: their image or config may be there now. */
+const RETRIED_ON_UPDATE = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError', 'ContainerCreating']);
+
 
 export class PodWorker {
   #desired: DesiredPod;
@@ -101,7 +106,7 @@ export class PodWorker {
       }
       // an image that could not be resolved before may resolve now; a missing ConfigMap/Secret may exist now
       const waiting = slot.state.waiting?.reason;
-      if (waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff' || waiting === 'CreateContainerConfigError' || waiting === 'ContainerCreating') slot.retry();
+      if (waiting && RETRIED_ON_UPDATE.has(waiting)) slot.retry();
     }
     if (!before.metadata.deletionTimestamp && this.pod.metadata.deletionTimestamp) void this.terminate(this.#graceMs());
   }
@@ -356,7 +361,7 @@ export class PodWorker {
     }
     this.deps.onEvent('Normal', 'Pulling', `Pulling image "${slot.spec.image}"`, slot.fieldPath);
     const started = this.deps.clock.now();
-    const component = await this.deps.pullImage(slot.spec.image, this.#desired);
+    const component = await this.deps.pullImage(slot.spec, this.#desired, pullProgress((message) => this.deps.onEvent('Normal', 'Pulling', `Pulling image "${slot.spec.image}": ${message}`, slot.fieldPath)));
     slot.component = component;
     slot.componentImage = slot.spec.image;
     slot.imageID = component.digest;
@@ -374,7 +379,7 @@ export class PodWorker {
       slot.state = { waiting: { reason: 'CreateContainerConfigError', message } };
       this.deps.onEvent('Warning', 'Failed', `Error: ${message}`, slot.fieldPath);
     } else {
-      slot.state = { waiting: { reason: 'ErrImagePull', message } };
+      slot.state = { waiting: { reason: error instanceof ImagePullError ? error.reason : 'ErrImagePull', message } };
       this.deps.onEvent('Warning', 'Failed', `Failed to pull image "${slot.spec.image}": ${message}`, slot.fieldPath);
     }
     slot.pullFailures++;

@@ -110,10 +110,14 @@ export const leaseMessage = v.object({
 });
 export type LeaseMessage = v.InferOutput<typeof leaseMessage>;
 
-/** Where an agent finds a container's component: by digest from the registry, or why not. */
+/**
+ * Where an agent finds a container's component: by digest from the registry, or why not. `reason`
+ * (ErrImagePull, ErrImageNeverPull, InvalidImageName) is the container's waiting reason; an older
+ * agent ignores it and says ErrImagePull.
+ */
 export const imageResolution = v.union([
   v.object({ digest: v.pipe(v.string(), v.regex(/^sha256:[0-9a-f]{64}$/)), url: v.string() }),
-  v.object({ error: v.string() }),
+  v.object({ error: v.string(), reason: v.optional(v.picklist(['ErrImagePull', 'ErrImageNeverPull', 'InvalidImageName'])) }),
 ]);
 export type ImageResolution = v.InferOutput<typeof imageResolution>;
 

@@ -1,14 +1,28 @@
-// createApiApp: the Kubernetes-compatible REST API as a Hono app (auth, discovery, OpenAPI, resources).
+// createApiApp: the Kubernetes-compatible REST API as a Hono app. Every request, WebSocket upgrades
+// included, passes the same pipeline: path check -> authentication -> authorization -> routes.
 import { Hono } from 'hono';
 import { systemClock, type Clock } from '../../api/clock.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import type { ApiDeps, ApiLogger, PodLogSource } from './api-deps.js';
 import { bearerAuth, type TokenAuthenticator } from './auth.js';
+import { authorizeRequests } from './authorization/authorize-request.js';
+import type { Authorizer } from './authorization/authorizer.js';
+import { clusterAuthorizer } from './authorization/cluster-authorizer.js';
 import { registerDiscoveryRoutes } from './discovery-routes.js';
+import type { PodExecSource } from './exec-session.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import type { MetricsReader } from '../metrics/node-metrics-store.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
+import { getCookie } from 'hono/cookie';
+import { dashboardAuthorizer } from '../dashboard/dashboard-authorizer.js';
+import { registerDashboardRoutes } from '../dashboard/dashboard-routes.js';
+import { SESSION_COOKIE, type DashboardSessions } from '../dashboard/dashboard-sessions.js';
+import { monitoringAuthorizer } from './authorization/monitoring-authorizer.js';
+import { execWebSocketServer } from './pod-exec-handler.js';
+import { registerPrometheusRoutes, type MetricsSource, type NodeMetricsScraper } from './prometheus-routes.js';
+import { observeRequests, type ApiRequestObserver } from './request-observer.js';
 import { defaultMaxBodyBytes } from './request-body.js';
+import { decodeRequestPath } from './request-path.js';
 import { registerResourceRoutes } from './resource-routes.js';
 import { RouteNotFoundError } from './route-not-found-error.js';
 import { errorResponse, statusFromError } from './status-response.js';
@@ -17,15 +31,27 @@ import { registerVersionRoutes } from './version-routes.js';
 export interface ApiAppOptions {
   resources: ResourceStore;
   tokens: TokenAuthenticator;
+  /** Default: clusterAuthorizer() (system:masters, node confinement, the monitoring identity, the dashboard's pages, public information). */
+  authorizer?: Authorizer;
   podLogs?: PodLogSource;
+  /** Runs `kubectl exec` commands; may be bound after the app is made. */
+  exec?: () => PodExecSource | undefined;
   /** Usage agents report, served as metrics.k8s.io (kubectl top). */
   metrics?: MetricsReader;
-  /** Registers more routes (behind authentication) before the Kubernetes resource routes. */
+  /** Registers more routes (behind authentication and authorization) before the Kubernetes resource routes. */
   extraRoutes?: (app: Hono) => void;
   clock?: Clock;
   logger?: ApiLogger;
   maxBodyBytes?: number;
   maxWatchSeconds?: number;
+  /** Counts and times every request (metrics). */
+  observer?: ApiRequestObserver;
+  /** GET /metrics: the control plane's Prometheus metrics. */
+  prometheus?: MetricsSource;
+  /** GET /api/v1/nodes/{name}/proxy/metrics: an agent's, over the node channel. */
+  nodeMetrics?: NodeMetricsScraper;
+  /** Serves the web dashboard under /dashboard/ with these sessions. */
+  dashboard?: DashboardSessions;
 }
 
 export function createApiApp(options: ApiAppOptions): Hono {
@@ -36,6 +62,9 @@ export function createApiApp(options: ApiAppOptions): Hono {
     maxBodyBytes: options.maxBodyBytes ?? defaultMaxBodyBytes,
     maxWatchSeconds: options.maxWatchSeconds ?? 1800,
     logger: options.logger,
+    observer: options.observer,
+    exec: options.exec,
+    execSockets: execWebSocketServer(),
   };
   const app = new Hono();
   app.onError((err, c) => {
@@ -44,15 +73,22 @@ export function createApiApp(options: ApiAppOptions): Hono {
     return errorResponse(c, err);
   });
   app.notFound((c) => errorResponse(c, new RouteNotFoundError()));
+  if (options.observer) app.use('*', observeRequests(options.observer));
   app.use('*', async (c, next) => {
     await next();
     deps.logger?.debug({ method: c.req.method, path: c.req.path, status: c.res.status }, 'request');
   });
-  app.use('*', bearerAuth(options.tokens));
+  const sessions = options.dashboard;
+  app.use('*', decodeRequestPath);
+  app.use('*', bearerAuth(options.tokens, sessions ? (c) => sessions.user(getCookie(c, SESSION_COOKIE)) : undefined));
+  const authorizer = options.authorizer ?? clusterAuthorizer([monitoringAuthorizer, ...(sessions ? [dashboardAuthorizer] : [])]);
+  app.use('*', authorizeRequests(authorizer, options.logger));
+  if (sessions) registerDashboardRoutes(app, { tokens: options.tokens, sessions });
   registerVersionRoutes(app);
   registerDiscoveryRoutes(app);
   registerOpenApiRoutes(app);
   options.extraRoutes?.(app);
+  registerPrometheusRoutes(app, { metrics: options.prometheus, nodeMetrics: options.nodeMetrics, resources: deps.resources });
   registerMetricsRoutes(app, deps, options.metrics);
   registerResourceRoutes(app, deps);
   return app;

@@ -1,7 +1,10 @@
-// What the resource handlers share: the typed store, time, log source, limits, logger.
+// What the resource handlers share: the typed store, time, log and exec sources, limits, logger.
+import type { WebSocketServer } from 'ws';
 import type { Clock } from '../../api/clock.js';
 import type { Pod } from '../../api/types/pod.js';
 import type { ResourceStore } from '../resources/resource-store.js';
+import type { PodExecSource } from './exec-session.js';
+import type { ApiRequestObserver } from './request-observer.js';
 
 export interface PodLogOptions {
   container?: string;
@@ -34,4 +37,10 @@ export interface ApiDeps {
   /** Upper bound for a watch without timeoutSeconds (the real API server uses ~30 min). */
   maxWatchSeconds: number;
   logger: ApiLogger | undefined;
+  /** Request, watch and watch-event counts (metrics). */
+  observer?: ApiRequestObserver | undefined;
+  /** Runs exec commands in pods (bound late: the node channel starts after the API server). */
+  exec: (() => PodExecSource | undefined) | undefined;
+  /** Takes accepted exec WebSocket upgrades over. */
+  execSockets: WebSocketServer;
 }

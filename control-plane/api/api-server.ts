@@ -1,9 +1,10 @@
-// startApiServer: serves a Hono app over HTTPS (node https via @hono/node-server), closable with open watches.
+// startApiServer: serves a Hono app over HTTPS (node https via @hono/node-server), closable with open
+// watches. Upgrade requests (kubectl exec) are answered by the same app (upgrade-requests.ts).
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import type { UpgradeListener } from './exec-upgrade.js';
+import { routeUpgradesThrough } from './upgrade-requests.js';
 
 export interface ApiServer {
   port: number;
@@ -11,13 +12,13 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(options: { app: Hono; host: string; port: number; tls: { key: string; cert: string }; upgrade?: UpgradeListener }): Promise<ApiServer> {
+export async function startApiServer(options: { app: Hono; host: string; port: number; tls: { key: string; cert: string } }): Promise<ApiServer> {
   const { app, host, tls } = options;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port: options.port, createServer, serverOptions: { key: tls.key, cert: tls.cert } }, () => resolve(s as Server));
     s.once('error', reject);
   });
-  if (options.upgrade) server.on('upgrade', options.upgrade); // kubectl exec (WebSocket)
+  server.on('upgrade', routeUpgradesThrough(app));
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {

@@ -1,14 +1,23 @@
-// Bearer-token authentication for every path except health and version probes.
-import type { MiddlewareHandler } from 'hono';
+// Bearer-token authentication: who is calling. Without a valid token a request is 401, except on the
+// health probes, /version and the dashboard's own pages, which it reaches as the anonymous user (the
+// authorizers allow it those). A dashboard session (cookie) stands in for the token only on reads
+// the dashboard's own script makes: GET or HEAD with the X-Skiff-Dashboard header, which a
+// cross-site page cannot send without a CORS preflight this API never grants. A write never rides
+// on a cookie.
+import type { Context, MiddlewareHandler } from 'hono';
 import { UnauthorizedError } from '../../api/errors.js';
+import { anonymousUser, type ApiUser } from './api-user.js';
+import { publicPaths } from './authorization/public-info-authorizer.js';
 
-export interface ApiUser {
-  name: string;
-  groups?: string[];
-}
+export type { ApiUser } from './api-user.js';
 
 /** Returns the user a token belongs to, or undefined for an unknown token. */
 export type TokenAuthenticator = (token: string) => ApiUser | undefined | Promise<ApiUser | undefined>;
+
+/** The user of a dashboard session cookie (control-plane/dashboard/dashboard-sessions.ts). */
+export type SessionAuthenticator = (c: Context) => Promise<ApiUser | undefined>;
+
+export const DASHBOARD_HEADER = 'x-skiff-dashboard';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -16,16 +25,19 @@ declare module 'hono' {
   }
 }
 
-const publicPaths = new Set(['/healthz', '/readyz', '/livez', '/version']);
+/** The dashboard's pages check their session themselves (dashboard-routes.ts). */
+const isDashboardPage = (path: string) => path === '/dashboard' || path.startsWith('/dashboard/');
 
-export function bearerAuth(tokens: TokenAuthenticator): MiddlewareHandler {
+export function bearerAuth(tokens: TokenAuthenticator, session?: SessionAuthenticator): MiddlewareHandler {
   return async (c, next) => {
-    if (publicPaths.has(c.req.path)) return next();
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const user = match?.[1] ? await tokens(match[1]) : undefined;
-    if (!user) throw new UnauthorizedError();
-    c.set('user', user);
+    const header = c.req.header('authorization');
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    let user = match?.[1] ? await tokens(match[1]) : undefined;
+    const isRead = c.req.method === 'GET' || c.req.method === 'HEAD';
+    if (!user && header === undefined && session && isRead && c.req.header(DASHBOARD_HEADER) === '1') user = await session(c);
+    const path = `/${c.get('requestPath').join('/')}`;
+    if (!user && !publicPaths.has(path) && !(session && isDashboardPage(path))) throw new UnauthorizedError();
+    c.set('user', user ?? anonymousUser);
     return next();
   };
 }

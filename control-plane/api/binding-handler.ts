@@ -5,12 +5,15 @@ import type { Pod } from '../../api/types/pod.js';
 import type { ApiDeps } from './api-deps.js';
 import { bindName, requireObject } from './object-handlers.js';
 import { isDryRun } from './query-options.js';
-import { readBody } from './request-body.js';
+import { decodeFields } from './field-validation.js';
+import { readBodyFields } from './request-body.js';
 import type { ResourceTarget } from './resource-path.js';
 import { successStatus } from './status-response.js';
 
 export async function bindPod(c: Context, deps: ApiDeps, t: ResourceTarget & { name: string }): Promise<Response> {
-  const binding = requireObject(await readBody(c, deps.maxBodyBytes));
+  const { value, duplicateFields } = await readBodyFields(c, deps.maxBodyBytes);
+  decodeFields(c, { apiVersion: 'v1', kind: 'Binding' }, value, duplicateFields);
+  const binding = requireObject(value);
   bindName(binding, t.name);
   const target = binding['target'] as { kind?: string; name?: string } | undefined;
   if (!target?.name) throw new BadRequestError('target.name: Required value');

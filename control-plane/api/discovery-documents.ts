@@ -15,6 +15,7 @@ const subresourceInfo: Record<string, SubresourceInfo> = {
   finalize: { kind: same, verbs: ['update'] },
   scale: { kind: () => ({ group: 'autoscaling', version: 'v1', kind: 'Scale' }), verbs: ['get', 'patch', 'update'] },
   eviction: { kind: () => ({ group: 'policy', version: 'v1', kind: 'Eviction' }), verbs: ['create'] },
+  exec: { kind: () => ({ group: '', version: 'v1', kind: 'PodExecOptions' }), verbs: ['create', 'get'] },
 };
 
 export function apiVersions(serverAddress: string) {

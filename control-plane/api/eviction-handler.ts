@@ -6,17 +6,21 @@ import type { Eviction } from '../resources/kinds/autoscaling.js';
 import type { ApiDeps } from './api-deps.js';
 import { bindName, bindNamespace, requireObject } from './object-handlers.js';
 import { isDryRun } from './query-options.js';
-import { readBody } from './request-body.js';
+import { decodeFields } from './field-validation.js';
+import { readBodyFields } from './request-body.js';
 import type { ResourceTarget } from './resource-path.js';
 import { successStatus } from './status-response.js';
 
 const evictionVersions = ['policy/v1', 'policy/v1beta1'];
 
 export async function evictPod(c: Context, deps: ApiDeps, t: ResourceTarget & { name: string }): Promise<Response> {
-  const eviction = requireObject(await readBody(c, deps.maxBodyBytes)) as Eviction;
-  if (eviction.apiVersion && !evictionVersions.includes(eviction.apiVersion)) {
-    throw new BadRequestError(`unsupported Eviction apiVersion ${eviction.apiVersion}: use policy/v1`);
+  const { value, duplicateFields } = await readBodyFields(c, deps.maxBodyBytes);
+  const apiVersion = (value as { apiVersion?: unknown } | null)?.apiVersion;
+  if (apiVersion !== undefined && !evictionVersions.includes(apiVersion as string)) {
+    throw new BadRequestError(`unsupported Eviction apiVersion ${JSON.stringify(apiVersion)}: use policy/v1`);
   }
+  decodeFields(c, { apiVersion: 'policy/v1', kind: 'Eviction', group: 'policy' }, value, duplicateFields);
+  const eviction = requireObject(value) as Eviction;
   bindNamespace(eviction, t.namespace);
   bindName(eviction, t.name);
   const options = eviction.deleteOptions ?? {};

@@ -6,7 +6,9 @@ import type { DeleteOptions } from '../resources/resource-store.js';
 import type { ApiDeps } from './api-deps.js';
 import { listResponse, objectResponse } from './object-response.js';
 import { isDryRun, listOptions, optionalInt } from './query-options.js';
-import { readBody, readBodyBytes } from './request-body.js';
+import { decodeFields } from './field-validation.js';
+import { parseJsonBody } from './json-body.js';
+import { readBodyBytes, readBodyFields } from './request-body.js';
 import type { ResourceTarget } from './resource-path.js';
 
 export async function getObject(c: Context, deps: ApiDeps, t: ResourceTarget & { name: string }): Promise<Response> {
@@ -21,14 +23,18 @@ export async function listObjects(c: Context, deps: ApiDeps, t: ResourceTarget):
 
 export async function createObject(c: Context, deps: ApiDeps, t: ResourceTarget): Promise<Response> {
   if (t.type.namespaced && !t.namespace) throw new MethodNotAllowedError(`POST is not supported on the cluster-wide ${t.type.plural} collection`);
-  const obj = requireObject(await readBody(c, deps.maxBodyBytes, ['application/yaml', 'application/vnd.kubernetes.protobuf']));
+  const body = await readBodyFields(c, deps.maxBodyBytes, ['application/yaml', 'application/vnd.kubernetes.protobuf']);
+  decodeFields(c, t.type, body.value, body.duplicateFields);
+  const obj = requireObject(body.value);
   bindNamespace(obj, t.namespace);
   const created = await deps.resources.create(t.type, obj, { dryRun: isDryRun(c) });
   return objectResponse(c, deps, t.type, created, 201);
 }
 
 export async function updateObject(c: Context, deps: ApiDeps, t: ResourceTarget & { name: string }): Promise<Response> {
-  const obj = requireObject(await readBody(c, deps.maxBodyBytes, ['application/yaml']));
+  const body = await readBodyFields(c, deps.maxBodyBytes, ['application/yaml']);
+  decodeFields(c, t.type, body.value, body.duplicateFields);
+  const obj = requireObject(body.value);
   bindNamespace(obj, t.namespace);
   bindName(obj, t.name);
   const subresource = t.subresource === 'status' || t.subresource === 'finalize' ? t.subresource : undefined;
@@ -54,15 +60,15 @@ export async function deleteCollection(c: Context, deps: ApiDeps, t: ResourceTar
   return listResponse(c, deps, t.type, { ...list, items });
 }
 
+const deleteOptionsKind = { apiVersion: 'meta/v1', kind: 'DeleteOptions' };
+
 async function deleteOptions(c: Context, deps: ApiDeps): Promise<DeleteOptions> {
   const bytes = await readBodyBytes(c, deps.maxBodyBytes);
   let body: Record<string, unknown> = {};
   if (bytes.length > 0) {
-    try {
-      body = requireObject(JSON.parse(new TextDecoder().decode(bytes))) as Record<string, unknown>;
-    } catch (err) {
-      throw new BadRequestError(`invalid DeleteOptions: ${(err as Error).message}`);
-    }
+    const parsed = parseJsonBody(new TextDecoder().decode(bytes));
+    decodeFields(c, deleteOptionsKind, parsed.value, parsed.duplicateFields);
+    body = parsed.value as Record<string, unknown>;
   }
   const grace = optionalInt(c, 'gracePeriodSeconds') ?? (typeof body['gracePeriodSeconds'] === 'number' ? body['gracePeriodSeconds'] : undefined);
   const policy = c.req.query('propagationPolicy') ?? body['propagationPolicy'];

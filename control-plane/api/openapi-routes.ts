@@ -1,8 +1,10 @@
-// Minimal OpenAPI v3: an index and per group-version documents listing each object path's patch operation,
-// which is what kubectl's apply needs to see that server-side field validation is supported.
+// OpenAPI v3: an index and per group-version documents with each object path's operations (kubectl's
+// apply looks for the fieldValidation parameter to know the server validates fields) and the kinds'
+// schemas as components (kubectl explain). Documents are built on first request and cached.
 import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
 import { servedGroupVersions, type ResourceType } from '../resources/resource-types.js';
+import { componentSchemas, kindSchemaRef } from './openapi-schemas.js';
 import { RouteNotFoundError } from './route-not-found-error.js';
 import { versionInfo } from './version-routes.js';
 
@@ -26,7 +28,7 @@ function operation(t: ResourceType, action: string) {
       { name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } },
       { name: 'force', in: 'query', schema: { type: 'boolean', uniqueItems: true } },
     ],
-    responses: { '200': { description: 'OK' } },
+    responses: { '200': { description: 'OK', ...(kindSchemaRef(t) ? { content: { 'application/json': { schema: kindSchemaRef(t) } } } : {}) } },
   };
 }
 
@@ -35,22 +37,32 @@ function groupVersionDocument(group: string, version: string, types: ResourceTyp
   for (const t of types) {
     for (const p of objectPaths(t)) paths[p] = { get: operation(t, 'get'), put: operation(t, 'put'), patch: operation(t, 'patch'), delete: operation(t, 'delete') };
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: versionInfo().gitVersion }, paths, components: { schemas: {} } };
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: versionInfo().gitVersion }, paths, components: { schemas: componentSchemas(types) } };
 }
 
-const documents = new Map(servedGroupVersions().map((gv) => {
+interface Document { text: string; hash: string }
+const groupVersions = new Map(servedGroupVersions().map((gv) => [gvPath(gv.group, gv.version), gv]));
+const documents = new Map<string, Document>();
+
+function documentFor(path: string): Document | undefined {
+  const cached = documents.get(path);
+  if (cached) return cached;
+  const gv = groupVersions.get(path);
+  if (!gv) return undefined;
   const text = JSON.stringify(groupVersionDocument(gv.group, gv.version, gv.types));
-  return [gvPath(gv.group, gv.version), { text, hash: createHash('sha512').update(text).digest('hex').slice(0, 64).toUpperCase() }];
-}));
+  const doc = { text, hash: createHash('sha512').update(text).digest('hex').slice(0, 64).toUpperCase() };
+  documents.set(path, doc);
+  return doc;
+}
 
 export function registerOpenApiRoutes(app: Hono): void {
   app.get('/openapi/v3', (c) => {
     const paths: Record<string, { serverRelativeURL: string }> = {};
-    for (const [path, doc] of documents) paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${doc.hash}` };
+    for (const path of groupVersions.keys()) paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${documentFor(path)!.hash}` };
     return c.json({ paths });
   });
   app.get('/openapi/v3/*', (c) => {
-    const doc = documents.get(c.req.path.slice('/openapi/v3/'.length));
+    const doc = documentFor(c.req.path.slice('/openapi/v3/'.length));
     if (!doc) throw new RouteNotFoundError();
     return c.body(doc.text, 200, { 'Content-Type': 'application/json', Etag: `"${doc.hash}"` });
   });

@@ -10,7 +10,10 @@ import { applyJsonPatch } from './patch/json-patch.js';
 import { applyMergePatch } from './patch/merge-patch.js';
 import { applyStrategicMergePatch } from './patch/strategic-merge-patch.js';
 import { isDryRun } from './query-options.js';
-import { mediaType, readBody } from './request-body.js';
+import { decodeFields } from './field-validation.js';
+import { mediaType, readBodyFields } from './request-body.js';
+import { checkFieldTypes } from '../resources/schema/check-field-types.js';
+import { schemaOfKind } from '../resources/schema/object-schemas.js';
 import type { ResourceTarget } from './resource-path.js';
 
 export const patchTypes = {
@@ -29,7 +32,7 @@ export async function patchObject(c: Context, deps: ApiDeps, t: ResourceTarget &
   if (!(type in patchTypes)) {
     throw new UnsupportedMediaTypeError(`the body of the request was in an unknown format - accepted media types include: ${Object.keys(patchTypes).join(', ')}`);
   }
-  const patch = await readBody(c, deps.maxBodyBytes, [type]);
+  const { value: patch, duplicateFields } = await readBodyFields(c, deps.maxBodyBytes, [type]);
   const dryRun = isDryRun(c);
   const subresource = t.subresource === 'status' ? 'status' : undefined;
   for (let attempt = 1; ; attempt++) {
@@ -38,11 +41,14 @@ export async function patchObject(c: Context, deps: ApiDeps, t: ResourceTarget &
       current = await deps.resources.get(t.type, t.namespace, t.name);
     } catch (err) {
       if (err instanceof NotFoundError && type === 'application/apply-patch+yaml' && !subresource) {
+        decodeFields(c, t.type, patch, duplicateFields);
         return objectResponse(c, deps, t.type, await applyCreate(deps, t, patch, dryRun), 201);
       }
       throw err;
     }
-    const next = requireObject(patchTypes[type as PatchType](current, patch));
+    const patched = patchTypes[type as PatchType](withoutUnknownFields(t, current), patch);
+    decodeFields(c, t.type, patched, duplicateFields, { warn: attempt === 1 });
+    const next = requireObject(patched);
     bindNamespace(next, t.namespace);
     bindName(next, t.name);
     const pinned = pinnedResourceVersion(patch);
@@ -61,6 +67,14 @@ async function applyCreate(deps: ApiDeps, t: ResourceTarget & { name: string }, 
   bindNamespace(obj, t.namespace);
   bindName(obj, t.name);
   return deps.resources.create(t.type, obj, { dryRun });
+}
+
+/** A copy of the stored object as decoding reads it back: fields its schema does not know are dropped. */
+function withoutUnknownFields(t: ResourceTarget, current: KubeObject): KubeObject {
+  const copy = structuredClone(current);
+  const schema = schemaOfKind(t.type.apiVersion, t.type.kind);
+  if (schema) checkFieldTypes(schema, copy, { prune: true });
+  return copy;
 }
 
 function pinnedResourceVersion(patch: unknown): string | undefined {

@@ -12,9 +12,9 @@ export interface ResourceTarget {
   watchPath: boolean;
 }
 
-/** `segments` are the path parts after the group/version, e.g. ["namespaces","default","pods","web"]. */
-export function parseResourcePath(group: string, version: string, segments: string[]): ResourceTarget {
-  const parts = segments.filter((s) => s !== '').map((s) => decodeURIComponent(s));
+/** `segments` are the decoded path parts after the group/version, e.g. ["namespaces","default","pods","web"]. */
+export function parseResourcePath(group: string, version: string, segments: readonly string[]): ResourceTarget {
+  const parts = [...segments];
   const watchPath = parts[0] === 'watch';
   if (watchPath) parts.shift();
   if (parts[0] === 'namespaces' && parts.length >= 3) {

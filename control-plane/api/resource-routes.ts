@@ -1,30 +1,38 @@
 // Routes every /api/v1/... and /apis/{group}/{version}/... request to the handler for its verb.
 import type { Context, Hono } from 'hono';
-import { MethodNotAllowedError } from '../../api/errors.js';
+import { BadRequestError, MethodNotAllowedError } from '../../api/errors.js';
 import type { ApiDeps } from './api-deps.js';
 import { bindPod } from './binding-handler.js';
 import { evictPod } from './eviction-handler.js';
 import { createObject, deleteCollection, deleteObject, getObject, listObjects, updateObject } from './object-handlers.js';
 import { patchObject } from './patch-handler.js';
+import { execPod } from './pod-exec-handler.js';
 import { streamPodLog } from './pod-log-handler.js';
 import { getScale, patchScale, updateScale } from './scale-handler.js';
 import { parseResourcePath, type ResourceTarget } from './resource-path.js';
 import { isTrue } from './query-options.js';
+import { upgradeContext } from './upgrade-requests.js';
 import { watchObjects } from './watch-handler.js';
 
 type Named = ResourceTarget & { name: string };
 const isNamed = (t: ResourceTarget): t is Named => t.name !== undefined;
 
 export function registerResourceRoutes(app: Hono, deps: ApiDeps): void {
-  app.all('/api/v1/*', (c) => dispatch(c, deps, parseResourcePath('', 'v1', c.req.path.split('/').slice(3))));
-  app.all('/apis/:group/:version/*', (c) =>
-    dispatch(c, deps, parseResourcePath(c.req.param('group'), c.req.param('version'), c.req.path.split('/').slice(4))));
+  // the path's segments as decodeRequestPath checked and decoded them (once), not Hono's normalised path
+  app.all('/api/v1/*', (c) => dispatch(c, deps, parseResourcePath('', 'v1', c.get('requestPath').slice(2))));
+  app.all('/apis/:group/:version/*', (c) => {
+    const [, group = '', version = '', ...rest] = c.get('requestPath');
+    return dispatch(c, deps, parseResourcePath(group, version, rest));
+  });
 }
 
 async function dispatch(c: Context, deps: ApiDeps, t: ResourceTarget): Promise<Response> {
   const method = c.req.method;
   const verb = verbOf(c, t);
   if (!t.subresource && !t.type.verbs.includes(verb)) throw notAllowed(method, t);
+  if (t.subresource === 'exec' && isNamed(t) && (method === 'GET' || method === 'POST')) return execPod(c, deps, t);
+  // an upgrade request anywhere else would hold its socket for a watch or a followed log
+  if (upgradeContext(c)) throw new BadRequestError(`${t.type.plural}${t.subresource ? `/${t.subresource}` : ''} cannot be upgraded: only pods/exec takes a WebSocket`);
   if (method === 'GET') {
     if (t.subresource === 'log' && isNamed(t)) return streamPodLog(c, deps, t);
     if (t.subresource === 'scale' && isNamed(t)) return getScale(c, deps, t);

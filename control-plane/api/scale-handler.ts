@@ -11,13 +11,15 @@ import type { ApiDeps } from './api-deps.js';
 import { bindName, bindNamespace, requireObject } from './object-handlers.js';
 import { patchTypes } from './patch-handler.js';
 import { isDryRun } from './query-options.js';
-import { mediaType, readBody } from './request-body.js';
+import { decodeFields } from './field-validation.js';
+import { mediaType, readBodyFields } from './request-body.js';
 import type { ResourceTarget } from './resource-path.js';
 
 type Named = ResourceTarget & { name: string };
 interface Scalable extends KubeObject { spec?: { replicas?: number; selector?: LabelSelector }; status?: { replicas?: number } }
 
 const maxAttempts = 5;
+const scaleKind = { apiVersion: 'autoscaling/v1', kind: 'Scale', group: 'autoscaling' };
 
 export function scaleOf(obj: Scalable): Scale {
   const { name, namespace, uid, resourceVersion, creationTimestamp } = obj.metadata;
@@ -34,7 +36,9 @@ export async function getScale(c: Context, deps: ApiDeps, t: Named): Promise<Res
 }
 
 export async function updateScale(c: Context, deps: ApiDeps, t: Named): Promise<Response> {
-  const body = requireObject(await readBody(c, deps.maxBodyBytes, ['application/yaml'])) as Scale;
+  const { value, duplicateFields } = await readBodyFields(c, deps.maxBodyBytes, ['application/yaml']);
+  decodeFields(c, scaleKind, value, duplicateFields);
+  const body = requireObject(value) as Scale;
   return c.json(await writeScale(c, deps, t, () => body, body.metadata.resourceVersion));
 }
 
@@ -43,10 +47,16 @@ export async function patchScale(c: Context, deps: ApiDeps, t: Named): Promise<R
   if (!(type in patchTypes) || type === 'application/apply-patch+yaml') {
     throw new UnsupportedMediaTypeError(`the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json`);
   }
-  const patch = await readBody(c, deps.maxBodyBytes, [type]);
+  const { value: patch, duplicateFields } = await readBodyFields(c, deps.maxBodyBytes, [type]);
   const apply = patchTypes[type as keyof typeof patchTypes];
-  const pinned = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion || undefined;
-  return c.json(await writeScale(c, deps, t, (current) => requireObject(apply(current, patch)) as Scale, pinned));
+  const pinnedValue = (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+  const pinned = typeof pinnedValue === 'string' && pinnedValue !== '' ? pinnedValue : undefined;
+  let attempt = 0;
+  return c.json(await writeScale(c, deps, t, (current) => {
+    const next = apply(current, patch);
+    decodeFields(c, scaleKind, next, duplicateFields, { warn: ++attempt === 1 });
+    return requireObject(next) as Scale;
+  }, pinned));
 }
 
 /** Reads the object, computes the new Scale from its current one, writes spec.replicas; retries conflicts unless pinned. */

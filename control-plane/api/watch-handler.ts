@@ -7,6 +7,7 @@ import { parseLabelSelector } from '../resources/label-selector.js';
 import type { WatchEventType } from '../resources/resource-store.js';
 import type { ApiDeps } from './api-deps.js';
 import { optionalInt, isTrue } from './query-options.js';
+import { requestLabels } from './request-observer.js';
 import type { ResourceTarget } from './resource-path.js';
 import { statusFromError } from './status-response.js';
 import { buildTable, tableRequest } from './tables/table-response.js';
@@ -23,15 +24,18 @@ export function watchObjects(c: Context, deps: ApiDeps, t: ResourceTarget): Resp
   const encoder = new TextEncoder();
   let cleanup = () => {};
   let firstTable = true;
+  const labels = deps.observer ? requestLabels(c.req.method, c.req.path, new URL(c.req.url).searchParams) : undefined;
 
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       let closed = false;
       let timer: ClockTimer | undefined;
       let watch: { cancel(): void } | undefined;
+      const observed = labels && deps.observer?.watchOpened(labels);
       cleanup = () => {
         if (closed) return;
         closed = true;
+        observed?.closed();
         watch?.cancel();
         timer?.cancel();
         c.req.raw.signal.removeEventListener('abort', cleanup);
@@ -40,6 +44,7 @@ export function watchObjects(c: Context, deps: ApiDeps, t: ResourceTarget): Resp
       const send = (type: WatchEventType, object: unknown) => {
         if (closed) return;
         controller.enqueue(encoder.encode(`${JSON.stringify({ type, object })}\n`));
+        observed?.eventSent();
       };
       const onEvent = (type: WatchEventType, obj: KubeObject) => {
         if (table && type !== 'BOOKMARK') {

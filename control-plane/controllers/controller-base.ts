@@ -7,13 +7,15 @@ import type { KubeObject } from '../../api/types/meta.js';
 import type { EventRecorder } from '../events/event-recorder.js';
 import type { ResourceStore, WatchEventType } from '../resources/resource-store.js';
 import type { ResourceType } from '../resources/resource-types.js';
-import { WorkQueue, type ReconcileResult } from './work-queue.js';
+import { WorkQueue, type ReconcileResult, type WorkQueueObserver } from './work-queue.js';
 
 export interface ControllerContext {
   resources: ResourceStore;
   events: EventRecorder;
   clock: Clock;
   logger: Logger;
+  /** Reports every controller's queue (metrics). */
+  queueObserver?: WorkQueueObserver;
 }
 
 export abstract class Controller {
@@ -22,7 +24,10 @@ export abstract class Controller {
   #stopped = false;
 
   constructor(protected readonly ctx: ControllerContext, readonly name: string, workers = 2) {
-    this.queue = new WorkQueue({ name, reconcile: (key, signal) => this.reconcile(key, signal), clock: ctx.clock, logger: ctx.logger, workers });
+    this.queue = new WorkQueue({
+      name, reconcile: (key, signal) => this.reconcile(key, signal), clock: ctx.clock, logger: ctx.logger, workers,
+      ...(ctx.queueObserver ? { observer: ctx.queueObserver } : {}),
+    });
   }
 
   abstract start(): void;

@@ -24,7 +24,10 @@ export interface RunningControllers {
 }
 
 export function startControllers(options: ControllerManagerOptions): RunningControllers {
-  const ctx: ControllerContext = { resources: options.resources, events: options.events, clock: options.clock, logger: options.logger };
+  const ctx: ControllerContext = {
+    resources: options.resources, events: options.events, clock: options.clock, logger: options.logger,
+    ...(options.queueObserver ? { queueObserver: options.queueObserver } : {}),
+  };
   const controllers: Controller[] = [
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),

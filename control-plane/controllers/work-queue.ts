@@ -10,6 +10,18 @@ export interface ReconcileResult {
 
 export type Reconcile = (key: string, signal: AbortSignal) => Promise<ReconcileResult | void>;
 
+/** What a queue reports as it works (control-plane/metrics/work-queue-metrics.ts turns it into metrics). */
+export interface WorkQueueObserver {
+  /** A key was queued (not counted when it was already queued). */
+  added(queue: string): void;
+  /** Keys waiting to be worked on, after every change. */
+  depth(queue: string, depth: number): void;
+  /** A key left the queue for a worker after waiting `waitedMs`. */
+  started(queue: string, waitedMs: number): void;
+  /** A reconcile ended after `durationMs`; `failed` ones are retried with back-off. */
+  finished(queue: string, durationMs: number, failed: boolean): void;
+}
+
 export interface WorkQueueOptions {
   name: string;
   reconcile: Reconcile;
@@ -18,11 +30,13 @@ export interface WorkQueueOptions {
   workers?: number;
   baseRetryMs?: number;
   maxRetryMs?: number;
+  observer?: WorkQueueObserver;
 }
 
 export class WorkQueue {
   readonly #queue: string[] = [];
-  readonly #queued = new Set<string>();
+  /** Queued keys and when they were queued (performance.now(): durations are measured, not timed logic). */
+  readonly #queued = new Map<string, number>();
   readonly #active = new Set<string>();
   /** Keys added again while they were being reconciled. */
   readonly #dirty = new Set<string>();
@@ -41,9 +55,11 @@ export class WorkQueue {
       return;
     }
     if (this.#queued.has(key)) return;
-    this.#queued.add(key);
+    this.#queued.set(key, performance.now());
     this.#queue.push(key);
+    this.options.observer?.added(this.options.name);
     this.#pump();
+    this.#reportDepth();
   }
 
   addAfter(key: string, delayMs: number): void {
@@ -67,13 +83,20 @@ export class WorkQueue {
     this.#timers.clear();
     this.#queue.length = 0;
     this.#queued.clear();
+    this.#reportDepth();
+  }
+
+  #reportDepth(): void {
+    this.options.observer?.depth(this.options.name, this.#queue.length);
   }
 
   #pump(): void {
     const max = this.options.workers ?? 2;
     while (this.#running < max && this.#queue.length > 0) {
       const key = this.#queue.shift()!;
+      const queuedAt = this.#queued.get(key) ?? performance.now();
       this.#queued.delete(key);
+      this.options.observer?.started(this.options.name, performance.now() - queuedAt);
       this.#active.add(key);
       this.#running++;
       void this.#work(key);
@@ -81,21 +104,26 @@ export class WorkQueue {
   }
 
   async #work(key: string): Promise<void> {
+    const startedAt = performance.now();
+    let failed = false;
     try {
       const result = await this.options.reconcile(key, this.#abort.signal);
       this.#failures.delete(key);
       if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
     } catch (error) {
+      failed = true;
       const failures = (this.#failures.get(key) ?? 0) + 1;
       this.#failures.set(key, failures);
       const delayMs = Math.min(this.options.maxRetryMs ?? 60_000, (this.options.baseRetryMs ?? 50) * 2 ** (failures - 1));
       this.options.logger.warn({ queue: this.options.name, key, err: (error as Error).message, retryInMs: delayMs }, 'reconcile failed');
       this.addAfter(key, delayMs);
     } finally {
+      this.options.observer?.finished(this.options.name, performance.now() - startedAt, failed);
       this.#active.delete(key);
       this.#running--;
       if (this.#dirty.delete(key)) this.add(key);
       this.#pump();
+      this.#reportDepth();
       if (this.#queue.length === 0 && this.#running === 0) {
         const waiters = this.#idleWaiters;
         this.#idleWaiters = [];

@@ -5,10 +5,10 @@ import { systemClock, type Clock } from '../../api/clock.js';
 import { silentLogger, type ChannelLogger } from '../../api/mqtt/channel-logger.js';
 import { PROTOCOL_VERSION, type CpPresenceMessage, type DesiredStateMessage } from '../../api/mqtt/messages.js';
 import { requireTopicLevel } from '../../api/mqtt/topic-level.js';
-import { controlPlaneSubscriptions, topics } from '../../api/mqtt/topics.js';
+import { controlPlaneSubscriptions, parseTopic, topics } from '../../api/mqtt/topics.js';
 import { decodeAgentMessage, type AgentMessage } from './agent-message-decoder.js';
 import {
-  NodeChannelStoppedError, type CallOptions, type NodeChannel, type NodeChannelHandlers,
+  NodeChannelStoppedError, type CallOptions, type NodeChannel, type NodeChannelHandlers, type NodeChannelObserver, type TopicKind,
 } from './node-channel.js';
 import { RpcCallTable } from './rpc-call-table.js';
 
@@ -26,7 +26,11 @@ export interface MqttNodeChannelOptions {
   /** Fixed delay between reconnect attempts (one client: no herd to spread out). */
   reconnectPeriodMs?: number;
   keepaliveSeconds?: number;
+  /** Counts messages and bytes by topic kind (metrics). */
+  observer?: NodeChannelObserver;
 }
+
+const topicKind = (topic: string): TopicKind => parseTopic(topic)?.kind ?? 'unknown';
 
 export class MqttNodeChannel implements NodeChannel {
   readonly cpInstance: string;
@@ -81,7 +85,7 @@ export class MqttNodeChannel implements NodeChannel {
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
     client.on('close', () => {
       if (this.#isReady) this.#logger.warn({}, 'control plane lost its mqtt connection');
-      this.#isReady = false;
+      this.#setReady(false);
     });
     client.on('error', (error) => this.#logger.warn({ err: error.message }, 'control plane mqtt error'));
     return new Promise<void>((resolve, reject) => {
@@ -114,9 +118,7 @@ export class MqttNodeChannel implements NodeChannel {
     const request = {
       v: PROTOCOL_VERSION, id, deadline: this.#clock.now() + options.timeoutMs, params, replyTo: this.cpInstance,
     };
-    client.publish(topics.rpcRequest(node, method), JSON.stringify(request), { qos: 1 }, (error) => {
-      if (error) this.#calls.fail(id, error);
-    });
+    this.#send(client, topics.rpcRequest(node, method), JSON.stringify(request), { qos: 1 }).catch((error: Error) => this.#calls.fail(id, error));
     return result;
   }
 
@@ -127,10 +129,10 @@ export class MqttNodeChannel implements NodeChannel {
     const client = this.#client;
     if (!client) return;
     if (this.#isReady) {
-      await client.publishAsync(topics.cpPresence(), JSON.stringify(this.#presence(false)), { qos: 1, retain: true })
+      await this.#send(client, topics.cpPresence(), JSON.stringify(this.#presence(false)), { qos: 1, retain: true })
         .catch((error: unknown) => this.#logger.warn({ err: String(error) }, 'offline presence not published'));
     }
-    this.#isReady = false;
+    this.#setReady(false);
     await client.endAsync(!client.connected);
   }
 
@@ -140,13 +142,25 @@ export class MqttNodeChannel implements NodeChannel {
     // A broker ACL problem that retrying cannot fix: say so loudly and serve what is granted.
     if (refused.length > 0) this.#logger.error({ topics: refused }, 'broker refused control plane subscriptions');
     for (const desired of this.#desired.values()) await this.#publishDesiredNow(client, desired);
-    await client.publishAsync(topics.cpPresence(), JSON.stringify(this.#presence(true)), { qos: 1, retain: true });
-    this.#isReady = true;
+    await this.#send(client, topics.cpPresence(), JSON.stringify(this.#presence(true)), { qos: 1, retain: true });
+    this.#setReady(true);
     this.#logger.info({ cpInstance: this.cpInstance, epoch: this.#options.epoch }, 'control plane connected to mqtt');
   }
 
   async #publishDesiredNow(client: MqttClient, desired: DesiredStateMessage): Promise<void> {
-    await client.publishAsync(topics.desired(desired.node), JSON.stringify(desired), { qos: 1, retain: true });
+    await this.#send(client, topics.desired(desired.node), JSON.stringify(desired), { qos: 1, retain: true });
+  }
+
+  /** Every publish goes through here, so the observer sees all of it. */
+  #send(client: MqttClient, topic: string, payload: string, options: { qos: 0 | 1; retain?: boolean }): Promise<unknown> {
+    this.#options.observer?.sent(topicKind(topic), Buffer.byteLength(payload));
+    return client.publishAsync(topic, payload, options);
+  }
+
+  #setReady(isReady: boolean): void {
+    if (this.#isReady === isReady) return;
+    this.#isReady = isReady;
+    this.#options.observer?.connected(isReady);
   }
 
   #presence(online: boolean): CpPresenceMessage {
@@ -158,6 +172,7 @@ export class MqttNodeChannel implements NodeChannel {
   }
 
   #onMessage(topic: string, payload: Buffer): void {
+    this.#options.observer?.received(topicKind(topic), payload.length);
     const decoded = decodeAgentMessage(topic, payload);
     if (decoded.ok === 'empty') return;
     if (!decoded.ok) return this.#drop(topic, decoded.reason);
@@ -191,6 +206,7 @@ export class MqttNodeChannel implements NodeChannel {
 
   #drop(topic: string, reason: string): void {
     this.#invalidMessages += 1;
+    this.#options.observer?.dropped(topicKind(topic));
     this.#logger.warn({ topic, reason }, 'dropped invalid message from agent');
   }
 }

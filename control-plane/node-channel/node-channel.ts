@@ -3,6 +3,7 @@
 import type {
   DesiredStateMessage, EventMessage, LeaseMessage, NodeMetricsMessage, NodeStatusMessage, PodStatusMessage, PresenceMessage,
 } from '../../api/mqtt/messages.js';
+import type { parseTopic } from '../../api/mqtt/topics.js';
 
 /** Called for every valid message from an agent; invalid ones never reach these. */
 export interface NodeChannelHandlers {
@@ -13,6 +14,18 @@ export interface NodeChannelHandlers {
   event(node: string, message: EventMessage): void;
   /** A node's usage report; dropped when absent. */
   metrics?(node: string, message: NodeMetricsMessage): void;
+}
+
+/** Topic kinds as api/mqtt/topics.ts parses them ('unknown' for anything else). */
+export type TopicKind = NonNullable<ReturnType<typeof parseTopic>>['kind'] | 'unknown';
+
+/** What the channel reports about its traffic (control-plane/metrics/node-channel-metrics.ts). */
+export interface NodeChannelObserver {
+  received(kind: TopicKind, bytes: number): void;
+  /** A received message that was invalid (bad payload, unknown topic, another control plane's). */
+  dropped(kind: TopicKind): void;
+  sent(kind: TopicKind, bytes: number): void;
+  connected(isConnected: boolean): void;
 }
 
 export interface CallOptions {

@@ -14,10 +14,12 @@ import type { Node } from '../../api/types/node.js';
 import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
 import type { NodeChannel } from '../node-channel/node-channel.js';
 import type { ComponentRegistry } from '../registry/component-registry.js';
+import type { ImageResolver } from '../registry/image-resolver.js';
+import { isOciReference } from '../registry/oci/oci-reference.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { POD_IP_ANNOTATION } from '../scheduler/scheduler.js';
-import { WorkQueue } from '../controllers/work-queue.js';
+import { WorkQueue, type ReconcileResult, type WorkQueueObserver } from '../controllers/work-queue.js';
 import { podConfigRefs, type ConfigRefs } from './pod-config-refs.js';
 import { localPathDir } from '../../api/local-path.js';
 import type { PersistentVolume } from '../resources/kinds/config.js';
@@ -28,12 +30,13 @@ type ConfigObject = KubeObject & { data?: Record<string, string>; binaryData?: R
 export interface DesiredPublisherOptions {
   resources: ResourceStore;
   channel: NodeChannel;
+  /** Pushes republish nodes whose images may now resolve. */
   registry: ComponentRegistry;
-  /** Base URL agents fetch blobs from: `${registryUrl}/registry/v1/blobs/<digest>` */
-  registryUrl: string;
+  images: ImageResolver;
   cpEpoch: string;
   clock: Clock;
   logger: Logger;
+  queueObserver?: WorkQueueObserver;
 }
 
 /** The parts of a pod an agent acts on (status and bookkeeping excluded). */
@@ -70,6 +73,8 @@ export class DesiredPublisher {
   /** node -> the claims and volumes its last desired state resolved (`claims/ns/name`, `volumes/name`) */
   readonly #volumeRefs = new Map<string, Set<string>>();
   readonly #queue: WorkQueue;
+  /** node -> consecutive publishes with an image that may resolve later (registry unreachable...). */
+  readonly #imageRetries = new Map<string, number>();
   #watches: Array<{ cancel(): void }> = [];
   #unsubscribe: (() => void) | undefined;
 
@@ -80,6 +85,7 @@ export class DesiredPublisher {
       clock: options.clock,
       logger: options.logger,
       workers: 4,
+      ...(options.queueObserver ? { observer: options.queueObserver } : {}),
     });
   }
 
@@ -164,12 +170,13 @@ export class DesiredPublisher {
     return this.#queue.idle();
   }
 
-  async #publish(node: string): Promise<void> {
-    const { resources, registry, registryUrl } = this.options;
+  async #publish(node: string): Promise<ReconcileResult | void> {
+    const { resources, images: resolver } = this.options;
     const list = await resources.list<Pod>(resourceTypes.pods, { fieldSelector: `spec.nodeName=${node}` });
     const generation = Number(list.metadata.resourceVersion ?? 0);
     const pods: DesiredPod[] = [];
     const resolved = new Map<string, ImageResolution>();
+    let retryImages = false;
     const refs: ConfigRefs = { configMaps: new Set(), secrets: new Set() };
     const volumeRefs = new Set<string>();
     this.#volumeRefs.set(node, volumeRefs); // filled before each read: a change during this publish republishes
@@ -183,11 +190,14 @@ export class DesiredPublisher {
       podConfigRefs(pod, refs);
       const images: Record<string, ImageResolution> = {};
       for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
-        let r = resolved.get(c.image);
+        // once per publish: per image for the cluster registry, per pod for OCI ones (credentials and pins are the pod's)
+        const once = `${c.image}\0${c.imagePullPolicy ?? ''}\0${isOciReference(c.image) ? pod.metadata.uid : ''}`;
+        let r = resolved.get(once);
         if (!r) {
-          const res = await registry.resolve(c.image);
-          r = 'digest' in res ? { digest: res.digest, url: `${registryUrl}/registry/v1/blobs/${res.digest}` } : { error: res.error };
-          resolved.set(c.image, r);
+          const res = await resolver.resolve(pod, c);
+          r = res.resolution;
+          retryImages ||= res.retryable;
+          resolved.set(once, r);
         }
         images[c.image] = r;
       }
@@ -202,8 +212,9 @@ export class DesiredPublisher {
     ]));
     const localVolumes = await nodeLocalVolumes(node, resources);
     const hash = contentHash({ pods, configMaps, secrets, localVolumes });
+    const retry = this.#imageRetry(node, retryImages);
     const last = this.#published.get(node);
-    if (last && last.hash === hash) return;
+    if (last && last.hash === hash) return retry;
     const message: DesiredStateMessage = {
       v: PROTOCOL_VERSION, node, generation,
       cpEpoch: this.options.cpEpoch, ts: this.options.clock.now(), pods,
@@ -219,6 +230,18 @@ export class DesiredPublisher {
     await this.options.channel.publishDesired(message);
     this.#published.set(node, { hash, generation: message.generation });
     this.options.logger.debug({ node, generation: message.generation, pods: pods.length }, 'published desired state');
+    return retry;
+  }
+
+  /** Images that may resolve later are tried again: 5 s, doubling to 5 min, as the kubelet backs off pulls. */
+  #imageRetry(node: string, needed: boolean): ReconcileResult | undefined {
+    if (!needed) {
+      this.#imageRetries.delete(node);
+      return undefined;
+    }
+    const tries = (this.#imageRetries.get(node) ?? 0) + 1;
+    this.#imageRetries.set(node, tries);
+    return { requeueAfterMs: Math.min(300_000, 5_000 * 2 ** (tries - 1)) };
   }
 
   /** The referenced objects that exist (a missing one is the agent's CreateContainerConfigError to report). */

@@ -1,6 +1,6 @@
 // The component registry: blobs stored by sha256 digest in the data dir, tags (NAME:TAG -> digest)
 // kept in the Store so every control-plane replica sees the same names.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '../store/store.js';
@@ -73,6 +73,13 @@ export class ComponentRegistry {
 
   async hasBlob(digest: string): Promise<boolean> {
     return stat(this.blobPath(digest)).then(() => true, () => false);
+  }
+
+  /** Where a blob arriving from elsewhere (an OCI pull) is written, then renamed into place. */
+  async prepareBlob(digest: string): Promise<{ temporary: string; final: string }> {
+    const final = this.blobPath(digest);
+    await mkdir(this.blobDir, { recursive: true });
+    return { temporary: `${final}.pulling-${randomBytes(6).toString('hex')}`, final };
   }
 
   readBlob(digest: string): Promise<Buffer | undefined> {

@@ -39,7 +39,7 @@ export function parseFieldSelector(type: ResourceType, text: string | undefined)
   const allowed = [...commonFields, ...(fieldsByPlural[type.plural] ?? [])];
   for (const raw of trimmed.split(',')) {
     const clause = raw.trim();
-    const m = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(clause);
+    const m = /^([^=!]*[^=!\s])\s*(==|=|!=)\s*(.*)$/.exec(clause); // (a lazy key + \s* was quadratic on long runs of spaces)
     if (!m) throw new BadRequestError(`invalid field selector: "${clause}"`);
     const field = m[1] ?? '';
     if (!allowed.includes(field)) {

@@ -19,6 +19,8 @@ import type { Service } from './kinds/services.js';
 import { carryOverAllocations, ServiceAllocator } from './service-allocation.js';
 import { stableStringify } from './stable-stringify.js';
 import { admitPersistentVolumeClaim } from './storage-admission.js';
+import { assertNestingDepth } from './nesting-depth.js';
+import { assertFieldTypes } from './schema/check-field-types.js';
 import { fromStorage, storageTypeOf, toStorage } from './version-conversion.js';
 
 export type { WatchEventType, WatchOptions } from './resource-watch.js';
@@ -78,8 +80,10 @@ export class ResourceStore {
 
   async create<T extends KubeObject>(type: ResourceType, obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
     if (type.storageVersion) return fromStorage(type, await this.create(storageTypeOf(type), toStorage(type, obj), opts));
+    assertNestingDepth(obj, 'the object');
     const o = structuredClone(obj);
     setTypeMeta(type, o);
+    assertFieldTypes(type, o); // before defaulting, which assumes the types are right
     const meta = (o.metadata ??= {});
     if (!type.namespaced) delete meta.namespace;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${generatedSuffix()}`;
@@ -156,6 +160,8 @@ export class ResourceStore {
 
   async update<T extends KubeObject>(type: ResourceType, obj: T, opts: UpdateOptions = {}): Promise<T> {
     if (type.storageVersion) return fromStorage(type, await this.update(storageTypeOf(type), toStorage(type, obj), opts));
+    assertNestingDepth(obj, 'the object');
+    assertFieldTypes(type, obj);
     const name = obj.metadata?.name;
     if (!name) throw new ValidationError({ kind: type.kind }, [{ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value' }]);
     const namespace = type.namespaced ? obj.metadata.namespace : undefined;

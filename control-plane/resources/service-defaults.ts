@@ -29,7 +29,13 @@ export function defaultEndpoints(ep: Endpoints): void {
 }
 
 export function defaultEndpointSlice(slice: EndpointSlice): void {
-  for (const p of slice.ports ?? []) if (p && typeof p === 'object') p.protocol ??= 'TCP';
+  // SetDefaults_EndpointPort: name and protocol are pointers the real server always fills in (kubectl's
+  // describe dereferences the name: a port without one made `kubectl describe svc` panic)
+  for (const p of slice.ports ?? []) {
+    if (!p || typeof p !== 'object') continue;
+    p.name ??= '';
+    p.protocol ??= 'TCP';
+  }
   for (const e of slice.endpoints ?? []) {
     // discovery/v1 leaves conditions unset when unknown; the server only ensures the object exists.
     if (e && typeof e === 'object') e.conditions ??= {};

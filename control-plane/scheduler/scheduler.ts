@@ -6,7 +6,7 @@ import { rfc3339 } from '../../api/clock.js';
 import { NotFoundError } from '../../api/errors.js';
 import type { Node } from '../../api/types/node.js';
 import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
-import { WorkQueue } from '../controllers/work-queue.js';
+import { WorkQueue, type WorkQueueObserver } from '../controllers/work-queue.js';
 import type { EventRecorder } from '../events/event-recorder.js';
 import { freePodIP } from '../nodes/pod-cidr.js';
 import type { ResourceStore } from '../resources/resource-store.js';
@@ -23,6 +23,18 @@ export interface SchedulerOptions {
   events: EventRecorder;
   clock: Clock;
   logger: Logger;
+  observer?: SchedulerObserver;
+  queueObserver?: WorkQueueObserver;
+}
+
+/** How one try to place a pod ended: bound, no node fits, or an error (retried). */
+export type ScheduleResult = 'scheduled' | 'unschedulable' | 'error';
+
+/** Reports every scheduling attempt (control-plane/metrics/scheduler-metrics.ts). */
+export interface SchedulerObserver {
+  attempt(result: ScheduleResult, durationMs: number): void;
+  /** Pods waiting for a node that fits (retried when the cluster changes). */
+  unschedulablePods(count: number): void;
 }
 
 const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
@@ -38,10 +50,11 @@ export class Scheduler {
   constructor(private readonly options: SchedulerOptions) {
     this.#queue = new WorkQueue({
       name: 'scheduler',
-      reconcile: (key) => this.#schedule(key),
+      reconcile: (key) => this.#observed(key),
       clock: options.clock,
       logger: options.logger,
       workers: 1, // one at a time: each decision sees the previous binding
+      ...(options.queueObserver ? { observer: options.queueObserver } : {}),
     });
   }
 
@@ -109,12 +122,32 @@ export class Scheduler {
     return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && SCHEDULER_NAMES.has(pod.spec.schedulerName ?? 'default-scheduler');
   }
 
-  async #schedule(key: string): Promise<void> {
+  /** The one point where attempts are measured: pods that needed a node, however the try ended. */
+  async #observed(key: string): Promise<void> {
+    const observer = this.options.observer;
+    const startedAt = performance.now(); // a measurement, not timed logic: no injected clock
+    let result: ScheduleResult | undefined;
+    try {
+      result = await this.#schedule(key);
+    } catch (error) {
+      result = 'error';
+      throw error;
+    } finally {
+      if (observer && result) observer.attempt(result, performance.now() - startedAt);
+      observer?.unschedulablePods(this.#unschedulable.size);
+    }
+  }
+
+  /** Undefined when the key needed no placement (gone, bound already, or only an address to assign). */
+  async #schedule(key: string): Promise<ScheduleResult | undefined> {
     const pod = this.#pods.get(key);
-    if (pod && this.#needsPodIP(pod)) return this.#assignPodIP(key, pod);
+    if (pod && this.#needsPodIP(pod)) {
+      await this.#assignPodIP(key, pod);
+      return undefined;
+    }
     if (!pod || !this.#needsScheduling(pod)) {
       this.#unschedulable.delete(key);
-      return;
+      return undefined;
     }
     const nodes = [...this.#nodes.values()];
     const pods = [...this.#pods.values()];
@@ -126,7 +159,7 @@ export class Scheduler {
     const volumes = await podVolumeConstraints(pod, this.options.resources, new Set(this.#nodes.keys()));
     if (volumes.unresolvable) {
       await this.#markUnschedulable(pod, nodes.length ? `0/${nodes.length} nodes are available: ${volumes.unresolvable}.` : unschedulableMessage({ reasons: new Map(), nodeCount: 0 }));
-      return;
+      return 'unschedulable';
     }
     const volumeReasons = new Map<string, number>();
     const usable = nodes.filter((n) => {
@@ -138,7 +171,7 @@ export class Scheduler {
     if (!placement.node) {
       for (const [why, n] of volumeReasons) placement.reasons.set(why, (placement.reasons.get(why) ?? 0) + n);
       await this.#markUnschedulable(pod, unschedulableMessage({ ...placement, nodeCount: nodes.length }));
-      return;
+      return 'unschedulable';
     }
     await selectNodeForClaims(this.options.resources, volumes.claimsToSelect, placement.node);
     const node = this.#nodes.get(placement.node)!;
@@ -148,7 +181,7 @@ export class Scheduler {
       const bound = await this.#bind(pod, placement.node, podIP);
       this.#pods.set(key, bound); // assume it at once so the next decision counts it
     } catch (error) {
-      if (error instanceof NotFoundError) return;
+      if (error instanceof NotFoundError) return undefined;
       throw error;
     }
     this.#unschedulable.delete(key);
@@ -158,6 +191,7 @@ export class Scheduler {
       type: 'Normal', reason: 'Scheduled', component: 'default-scheduler',
       message: `Successfully assigned ${key} to ${placement.node}`,
     });
+    return 'scheduled';
   }
 
   async #assignPodIP(key: string, pod: Pod): Promise<void> {

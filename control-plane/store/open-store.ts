@@ -12,12 +12,15 @@ import { dirname, resolve } from 'node:path';
 import { openEtcdStore } from './etcd/etcd-store.js';
 import type { SqliteSynchronous } from './sqlite/schema.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
+import { ObservedStore, type StoreObserver } from './observed-store.js';
 import type { Store } from './store.js';
 import { openWatchCache, type WatchCacheOptions } from './watch-cache/watch-cache.js';
 
 export interface OpenStoreOptions {
   /** false: the bare driver (tools, benchmarks); otherwise the cache's options. Default: a cache with defaults. */
   cache?: false | WatchCacheOptions;
+  /** Times every call to the driver (metrics). */
+  observer?: StoreObserver;
 }
 
 export class UnsupportedStoreUrlError extends Error {
@@ -28,7 +31,8 @@ export class UnsupportedStoreUrlError extends Error {
 }
 
 export async function openStore(url: string, dataDir: string, options: OpenStoreOptions = {}): Promise<Store> {
-  const driver = await openDriver(url, dataDir);
+  const bare = await openDriver(url, dataDir);
+  const driver = options.observer ? new ObservedStore(bare, options.observer) : bare;
   if (options.cache === false) return driver;
   return openWatchCache(driver, options.cache).catch(async (error: unknown) => {
     await driver.close();

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Agent, FUEL_CALIBRATION_DELAY_MS } from '../../agent/agent.js';
 import type { AgentChannel, AgentChannelHandlers } from '../../agent/agent-channel.js';
-import { ComponentFetcher } from '../../agent/component-fetcher.js';
+import { ComponentFetcher, type FetchedComponent } from '../../agent/component-fetcher.js';
 import { FUEL_CAPACITY } from '../../agent/node-info.js';
 import type { DesiredStateMessage, NodeStatusMessage } from '../../api/mqtt/messages.js';
 import type { ContainerSpec, LoadedComponent, PodRuntime, RunningContainer } from '../../runtime/pod-runtime.js';
@@ -30,7 +30,7 @@ class IdleRuntime implements PodRuntime {
 
 class FakeFetcher extends ComponentFetcher {
   constructor() { super({ token: 't' }); }
-  override async fetch(): Promise<Uint8Array> { return new Uint8Array([0, 97, 115, 109]); }
+  override async fetch(): Promise<FetchedComponent> { return { bytes: new Uint8Array([0, 97, 115, 109]), downloaded: true }; }
 }
 
 class FakeChannel implements AgentChannel {

@@ -1,7 +1,7 @@
 // Node memory: a default limit for containers that set none, and admission against allocatable
 // memory (a pod that does not fit is rejected, OutOfmemory, never started).
 import { describe, expect, it } from 'vitest';
-import { ComponentFetcher } from '../../agent/component-fetcher.js';
+import { ComponentFetcher, type FetchedComponent } from '../../agent/component-fetcher.js';
 import { describeNode, defaultAllocatableMemory } from '../../agent/node-info.js';
 import { admitPod, podMemoryRequest } from '../../agent/pods/pod-admission.js';
 import { PodManager, type PodReporter } from '../../agent/pods/pod-manager.js';
@@ -71,7 +71,7 @@ class RecordingRuntime implements PodRuntime {
 }
 class FakeFetcher extends ComponentFetcher {
   constructor() { super({ token: 't' }); }
-  override async fetch(): Promise<Uint8Array> { return new Uint8Array([0, 97, 115, 109]); }
+  override async fetch(): Promise<FetchedComponent> { return { bytes: new Uint8Array([0, 97, 115, 109]), downloaded: false }; }
 }
 
 describe('PodManager admission and default limits', () => {

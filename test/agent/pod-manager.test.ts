@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ComponentFetcher } from '../../agent/component-fetcher.js';
+import { ComponentFetcher, type FetchedComponent } from '../../agent/component-fetcher.js';
 import { PodManager, type PodReporter } from '../../agent/pods/pod-manager.js';
 import type { DesiredStateMessage, PodStatusMessage } from '../../api/mqtt/messages.js';
 import type { ContainerStatus } from '../../api/types/pod.js';
@@ -35,7 +35,7 @@ class ScriptedRuntime implements PodRuntime {
 
 class FakeFetcher extends ComponentFetcher {
   constructor() { super({ token: 't' }); }
-  override async fetch(): Promise<Uint8Array> { return new Uint8Array([0, 97, 115, 109]); }
+  override async fetch(): Promise<FetchedComponent> { return { bytes: new Uint8Array([0, 97, 115, 109]), downloaded: true }; }
 }
 
 function setup() {

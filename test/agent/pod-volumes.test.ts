@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ComponentFetcher } from '../../agent/component-fetcher.js';
+import { ComponentFetcher, type FetchedComponent } from '../../agent/component-fetcher.js';
 import { PodManager, type PodReporter } from '../../agent/pods/pod-manager.js';
 import { PodVolumes, VolumeNotReadyError, type VolumeHostOptions } from '../../agent/pods/pod-volumes.js';
 import { isHostPathAllowed } from '../../agent/volumes/host-path-dirs.js';
@@ -148,7 +148,7 @@ class ForeverRuntime implements PodRuntime {
 }
 class FakeFetcher extends ComponentFetcher {
   constructor() { super({ token: 't' }); }
-  override async fetch(): Promise<Uint8Array> { return new Uint8Array([0, 97, 115, 109]); }
+  override async fetch(): Promise<FetchedComponent> { return { bytes: new Uint8Array([0, 97, 115, 109]), downloaded: true }; }
 }
 
 describe('PodManager with volumes', () => {

@@ -2,7 +2,7 @@
 // until stopped; exec-probe instances exit at once with `probeExitCode`; a container named in
 // `handlers` is an HTTP handler (its RunningContainer has handleHttp); `listen`/`unlisten` play a
 // guest opening and closing a TCP listener through the pod network the container was given.
-import { ComponentFetcher } from '../../agent/component-fetcher.js';
+import { ComponentFetcher, type FetchedComponent } from '../../agent/component-fetcher.js';
 import { PodManager, type PodReporter } from '../../agent/pods/pod-manager.js';
 import type { DesiredStateMessage, EventMessage, PodStatusMessage } from '../../api/mqtt/messages.js';
 import type { ContainerStatus } from '../../api/types/pod.js';
@@ -70,7 +70,7 @@ export class ProbeRuntime implements PodRuntime {
 
 class FakeFetcher extends ComponentFetcher {
   constructor() { super({ token: 't' }); }
-  override async fetch(): Promise<Uint8Array> { return new Uint8Array([0, 97, 115, 109]); }
+  override async fetch(): Promise<FetchedComponent> { return { bytes: new Uint8Array([0, 97, 115, 109]), downloaded: true }; }
 }
 
 export interface ProbeSetupOptions {

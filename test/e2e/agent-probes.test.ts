@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
@@ -20,18 +23,21 @@ function probedPod(name: string, container: Record<string, unknown>) {
     apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: name } },
     spec: {
       containers: [{ name: 'main', image: 'examples/probed:latest', volumeMounts: [{ name: 'data', mountPath: '/data' }], ...container }],
-      volumes: [{ name: 'data', emptyDir: {} }],
+      volumes: [{ name: 'data', emptyDir: {} }] as Array<Record<string, unknown>>,
     },
   };
 }
 
 let cluster: Cluster;
+let hostDir: string;
 beforeAll(async () => {
-  cluster = await startCluster();
+  hostDir = await mkdtemp(join(tmpdir(), 'skiff-probes-'));
+  cluster = await startCluster({ allowedHostPaths: [hostDir] });
   await cluster.cp.registry.push('examples/probed:latest', readFileSync('wasm-examples/probed/probed.wasm'));
 }, 60_000);
 afterAll(async () => {
   await cluster?.stop();
+  if (hostDir) await rm(hostDir, { recursive: true, force: true });
 });
 
 const event = (pod: string, reason: string, message?: RegExp | string) => waitFor<Event>(cluster.client, `${NS}/events`, (e) =>
@@ -47,15 +53,19 @@ describe('exec probes on the agent', () => {
   it('gates the Ready condition and the endpoints on an exec readiness probe', async () => {
     const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'gated' }, spec: { selector: { app: 'gated' }, ports: [{ port: 80 }] } };
     expect((await cluster.client.request('POST', `${NS}/services`, service)).status).toBe(201);
+    // the ready file appears when the test writes it (a hostPath volume), not after some time:
+    // a loaded machine may run the first probe late, but never before the file exists
     const manifest = probedPod('gated', {
-      env: [{ name: 'READY_FILE', value: '/data/ready' }, { name: 'READY_AFTER', value: '3' }],
       // a generous timeout: under test a one-shot probe instance starts a TypeScript worker (~0.5 s)
       readinessProbe: { exec: { command: ['probed', 'check', '/data/ready'] }, periodSeconds: 1, timeoutSeconds: 20 },
     });
+    manifest.spec.volumes = [{ name: 'data', hostPath: { path: hostDir, type: 'Directory' } }];
     expect((await cluster.client.request('POST', PODS, manifest)).status).toBe(201);
-    // running, but not ready until the file exists
-    const running = await waitFor<Pod>(cluster.client, byName(PODS, 'gated'), (e) =>
-      e.object.status?.phase === 'Running' && !!e.object.status.podIP, 30_000);
+    // running, but not ready while the file is missing: the probe fails, endpoints list it not ready
+    const unhealthy = await event('gated', 'Unhealthy');
+    expect(unhealthy.message).toMatch(/^Readiness probe failed: command \["probed","check","\/data\/ready"\] exited with code 1/);
+    const running = (await cluster.client.request<Pod>('GET', `${PODS}/gated`)).body;
+    expect(running.status?.phase).toBe('Running');
     expect(condition(running, 'Ready')).toBe('False');
     expect(running.status?.containerStatuses?.[0]?.ready).toBe(false);
     const notReady = await waitFor<Endpoints>(cluster.client, byName(`${NS}/endpoints`, 'gated'), (e) =>
@@ -63,12 +73,11 @@ describe('exec probes on the agent', () => {
     expect(ips(notReady, 'addresses')).toEqual([]);
     expect(ips(notReady, 'notReadyAddresses')).toEqual([running.status!.podIP]);
 
+    writeFileSync(join(hostDir, 'ready'), 'ready\n');
     const ready = await waitFor<Pod>(cluster.client, byName(PODS, 'gated'), (e) => condition(e.object, 'Ready') === 'True', 30_000);
     expect(ready.status?.containerStatuses?.[0]).toMatchObject({ ready: true, restartCount: 0 });
     const endpoints = await waitFor<Endpoints>(cluster.client, byName(`${NS}/endpoints`, 'gated'), (e) => ips(e.object, 'addresses').length > 0);
     expect(ips(endpoints, 'addresses')).toEqual([running.status!.podIP]);
-    const unhealthy = await waitFor<Event>(cluster.client, `${NS}/events`, (e) => e.object.involvedObject.name === 'gated' && e.object.reason === 'Unhealthy');
-    expect(unhealthy.message).toMatch(/^Readiness probe failed: command \["probed","check","\/data\/ready"\] exited with code 1/);
   }, 60_000);
 
   it('restarts a container whose exec liveness probe keeps failing, with Unhealthy and Killing events', async () => {

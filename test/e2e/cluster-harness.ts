@@ -42,6 +42,10 @@ export interface ClusterOptions {
   agentDefaultMemoryLimitBytes?: number;
   /** Default: the embedded broker. */
   broker?: E2eBroker;
+  /** How the control plane reaches OCI registries (the test registry's CA). */
+  registries?: { caCerts?: string[]; insecureRegistries?: string[] };
+  /** hostPath prefixes the agents allow. */
+  allowedHostPaths?: string[];
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -63,6 +67,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.agentSizeLimitCheckIntervalMs ? { agentSizeLimitCheckIntervalMs: options.agentSizeLimitCheckIntervalMs } : {}),
     ...(options.agentAllocatableMemoryBytes ? { agentAllocatableMemoryBytes: options.agentAllocatableMemoryBytes } : {}),
     ...(options.agentDefaultMemoryLimitBytes ? { agentDefaultMemoryLimitBytes: options.agentDefaultMemoryLimitBytes } : {}),
+    ...(options.registries ? { registries: options.registries } : {}),
+    ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;

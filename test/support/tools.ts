@@ -1,4 +1,4 @@
-// External tools some suites need (kubectl, mosquitto, etcd). On a developer machine a missing tool
+// External tools some suites need (kubectl, mosquitto, etcd, prometheus...). On a developer machine a missing tool
 // skips its suite with one line; in CI (SKIFF_REQUIRE_TOOLS=1, set by .ci/run) it is an error.
 import { existsSync } from 'node:fs';
 
@@ -6,6 +6,11 @@ export const TOOL_PATHS = {
   kubectl: '/usr/bin/kubectl',
   mosquitto: '/usr/sbin/mosquitto',
   etcd: '/usr/bin/etcd',
+  prometheus: '/usr/bin/prometheus',
+  chromium: '/usr/bin/chromium',
+  /** Debian's docker-registry: the CNCF distribution registry */
+  registry: '/usr/bin/docker-registry',
+  htpasswd: '/usr/bin/htpasswd',
 } as const;
 
 export type Tool = keyof typeof TOOL_PATHS;

@@ -3,7 +3,7 @@
 import { isPlainObject } from './merge-patch.js';
 
 /** Merge key per list field name; `ports` depends on where it sits (container vs service). */
-function mergeKeyFor(path: string[], field: string): string | undefined {
+export function mergeKeyFor(path: string[], field: string): string | undefined {
   switch (field) {
     case 'containers': case 'initContainers': case 'ephemeralContainers': case 'volumes': case 'env':
     case 'imagePullSecrets': case 'resourceClaims': case 'schedulingGates':
@@ -22,7 +22,7 @@ function mergeKeyFor(path: string[], field: string): string | undefined {
 }
 
 /** Primitive lists whose patchStrategy is merge (union) rather than replace. */
-const mergedPrimitiveLists = new Set(['finalizers']);
+export const mergedPrimitiveLists: ReadonlySet<string> = new Set(['finalizers']);
 
 export function applyStrategicMergePatch(original: unknown, patch: unknown): unknown {
   return mergeValue([], original, patch);

@@ -49,14 +49,16 @@ export class EndpointsController extends Controller {
     const labels = { ...svc.metadata.labels, [SERVICE_NAME_LABEL]: name };
     const endpoints: Endpoints = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: namespace!, labels }, subsets: plan.subsets };
     await this.#upsert<Endpoints>(resourceTypes.endpoints, endpoints, (e) => stableStringify(e.subsets ?? []) === stableStringify(plan.subsets));
+    // as the server defaults them (discovery/v1 ports always carry a name, "" when the Service's has none)
+    const slicePorts = plan.slicePorts.map((p) => ({ name: '', ...p }));
     const slice: EndpointSlice = {
       apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
       metadata: { name: `${name}-skiff`, namespace: namespace!, labels: { ...labels, [MANAGED_BY]: 'endpointslice-controller.k8s.io' }, ownerReferences: owner },
       endpoints: plan.sliceEndpoints,
-      ports: plan.slicePorts,
+      ports: slicePorts,
     };
     await this.#upsert<EndpointSlice>(resourceTypes.endpointslices, slice,
-      (s) => stableStringify([s.endpoints, s.ports ?? []]) === stableStringify([plan.sliceEndpoints, plan.slicePorts]));
+      (s) => stableStringify([s.endpoints, s.ports ?? []]) === stableStringify([plan.sliceEndpoints, slicePorts]));
   }
 
   async #upsert<T extends Endpoints | EndpointSlice>(type: typeof resourceTypes.endpoints, desired: T, same: (current: T) => boolean): Promise<void> {

@@ -41,7 +41,7 @@ describe.skipIf(!hasKubectl)('kubectl against the API server', () => {
     const resources = new ResourceStore(store);
     await ensureInitialNamespaces(resources);
     const tls = await ensureTls(join(dir, 'pki'), { hosts: [] });
-    const app = createApiApp({ resources, tokens: (t) => (t === 'e2e-token' ? { name: 'admin' } : undefined) });
+    const app = createApiApp({ resources, tokens: (t) => (t === 'e2e-token' ? { name: 'admin', groups: ['system:masters'] } : undefined) });
     server = await startApiServer({ app, host: '127.0.0.1', port: 0, tls });
     await writeKubeconfig(join(dir, 'kubeconfig'), { server: server.url, caCert: tls.caCert, token: 'e2e-token' });
     env = { PATH: process.env['PATH'], HOME: dir, KUBECONFIG: join(dir, 'kubeconfig') };

@@ -4,6 +4,9 @@ import { MAX_PAYLOAD_BYTES, type DesiredStateMessage } from '../../../api/mqtt/m
 import type { Pod } from '../../../api/types/pod.js';
 import type { NodeChannel } from '../../../control-plane/node-channel/node-channel.js';
 import { DesiredPublisher } from '../../../control-plane/nodes/desired-publisher.js';
+import { ImageResolver } from '../../../control-plane/registry/image-resolver.js';
+import type { Store } from '../../../control-plane/store/store.js';
+import type { ResourceStore } from '../../../control-plane/resources/resource-store.js';
 import { ComponentRegistry } from '../../../control-plane/registry/component-registry.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
 import { aNode } from '../../support/builders.js';
@@ -40,7 +43,7 @@ describe('DesiredPublisher', () => {
     await t.resources.create(resourceTypes.pods, aPod('running', { nodeName: 'n1' }));
     const channel = recordingChannel();
     publisher = new DesiredPublisher({
-      resources: t.resources, channel, registry: new ComponentRegistry(t.store, '/nonexistent'), registryUrl: 'https://cp',
+      resources: t.resources, channel, ...registryParts(t.store, t.resources),
       cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
     });
     await publisher.start();
@@ -68,7 +71,7 @@ describe('DesiredPublisher', () => {
     await t.resources.mutate<Pod>(resourceTypes.pods, 'default', 'ran', (p) => ({ ...p, status: { ...p.status, phase: 'Running', containerStatuses: [{ name: 'main', ready: true, restartCount: 0, image: 'x', imageID: '', state: { running: {} } }] } }), { subresource: 'status' });
     const channel = recordingChannel();
     publisher = new DesiredPublisher({
-      resources: t.resources, channel, registry: new ComponentRegistry(t.store, '/nonexistent'), registryUrl: 'https://cp',
+      resources: t.resources, channel, ...registryParts(t.store, t.resources),
       cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
     });
     await publisher.start();
@@ -87,3 +90,9 @@ describe('DesiredPublisher', () => {
     expect(channel.published.at(-1)!.pods.find((p) => p.pod.metadata.name === 'static')!.podIP).toBe('10.42.1.9');
   });
 });
+
+/** The cluster registry (empty) and the resolver over it. */
+function registryParts(store: Store, resources: ResourceStore) {
+  const registry = new ComponentRegistry(store, '/nonexistent');
+  return { registry, images: new ImageResolver({ registry, resources, registryUrl: 'https://cp' }) };
+}

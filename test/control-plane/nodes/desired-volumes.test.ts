@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DesiredStateMessage } from '../../../api/mqtt/messages.js';
 import type { NodeChannel } from '../../../control-plane/node-channel/node-channel.js';
 import { DesiredPublisher } from '../../../control-plane/nodes/desired-publisher.js';
+import { ImageResolver } from '../../../control-plane/registry/image-resolver.js';
+import type { Store } from '../../../control-plane/store/store.js';
+import type { ResourceStore } from '../../../control-plane/resources/resource-store.js';
 import { ComponentRegistry } from '../../../control-plane/registry/component-registry.js';
 import type { PersistentVolume, PersistentVolumeClaim } from '../../../control-plane/resources/kinds/config.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
@@ -27,7 +30,7 @@ describe('desired state: persistent volumes', () => {
     const published: DesiredStateMessage[] = [];
     const channel: NodeChannel = { start: async () => {}, publishDesired: async (m) => { published.push(m); }, call: async () => undefined, stop: async () => {} };
     publisher = new DesiredPublisher({
-      resources, channel, registry: new ComponentRegistry(t.store, '/nonexistent'), registryUrl: 'https://cp', cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
+      resources, channel, ...registryParts(t.store, t.resources), cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
     });
     const claim = await resources.create<PersistentVolumeClaim>(pvcs, {
       apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'default' },
@@ -71,3 +74,9 @@ describe('desired state: persistent volumes', () => {
     expect((await latest('n2', (m) => (m.localVolumes ?? []).length === 0)).localVolumes).toEqual([]);
   });
 });
+
+/** The cluster registry (empty) and the resolver over it. */
+function registryParts(store: Store, resources: ResourceStore) {
+  const registry = new ComponentRegistry(store, '/nonexistent');
+  return { registry, images: new ImageResolver({ registry, resources, registryUrl: 'https://cp' }) };
+}

@@ -32,7 +32,7 @@ export async function startKubectlCluster(storeUrl = 'sqlite'): Promise<KubectlC
   await ensureInitialNamespaces(resources);
   const tls = await ensureTls(join(dir, 'pki'), { hosts: [] });
   const token = 'e2e-token';
-  const app = createApiApp({ resources, tokens: (t) => (t === token ? { name: 'admin' } : undefined) });
+  const app = createApiApp({ resources, tokens: (t) => (t === token ? { name: 'admin', groups: ['system:masters'] } : undefined) });
   const server = await startApiServer({ app, host: '127.0.0.1', port: 0, tls });
   const kubeconfigPath = join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, { server: server.url, caCert: tls.caCert, token });

@@ -14,7 +14,7 @@ export interface TestApi extends TestResources {
 export async function openTestApi(options: Partial<ApiAppOptions> & { bookmarkIntervalMs?: number; keepRevisions?: number } = {}): Promise<TestApi> {
   const t = await openTestResources({ bookmarkIntervalMs: options.bookmarkIntervalMs, keepRevisions: options.keepRevisions });
   const app = createApiApp({
-    tokens: (token) => (token === testToken ? { name: 'admin' } : undefined),
+    tokens: (token) => (token === testToken ? { name: 'admin', groups: ['system:masters'] } : undefined),
     clock: t.clock,
     ...options,
     resources: t.resources,

@@ -4,65 +4,52 @@
 // the session), 255 (v5) close of a stream. No TTY; stdin, when asked for, is read until the
 // client closes it (v5 only: a v4 client cannot close stdin alone) and then given to the command
 // whole (the command runs as a one-shot instance).
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Context } from 'hono';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { BadRequestError, NotFoundError, ServiceUnavailableError, UnauthorizedError } from '../../api/errors.js';
+import { BadRequestError, ServiceUnavailableError } from '../../api/errors.js';
 import type { Pod } from '../../api/types/pod.js';
-import type { ResourceStore } from '../resources/resource-store.js';
+import type { ApiDeps } from './api-deps.js';
 import { resourceTypes } from '../resources/resource-types.js';
-import type { ApiLogger } from './api-deps.js';
-import type { TokenAuthenticator } from './auth.js';
-import { execFailureStatus, execStatus, type PodExecSource } from './exec-session.js';
+import { execFailureStatus, execStatus } from './exec-session.js';
+import type { ResourceTarget } from './resource-path.js';
 import { statusFromError } from './status-response.js';
+import { upgradeContext } from './upgrade-requests.js';
 
-const EXEC_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/;
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, error: 3, close: 255 } as const;
 const MAX_STDIN_BYTES = 1024 * 1024;
 
-export interface ExecUpgradeDeps {
-  tokens: TokenAuthenticator;
-  resources: ResourceStore;
-  /** Bound late: the node channel starts after the API server. */
-  exec: () => PodExecSource | undefined;
-  logger: ApiLogger;
-}
+/** One per API app: takes accepted exec upgrades over (no server of its own). */
+export const execWebSocketServer = (): WebSocketServer => new WebSocketServer({
+  noServer: true,
+  maxPayload: MAX_STDIN_BYTES,
+  handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false,
+});
 
-export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-
-export function execUpgradeListener(deps: ExecUpgradeDeps): UpgradeListener {
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: MAX_STDIN_BYTES,
-    handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false,
-  });
-  return (req, socket, head) => {
-    socket.on('error', () => undefined); // a client gone mid-handshake is not our error
-    void accept(deps, wss, req, socket, head).catch((error: unknown) => rejectUpgrade(socket, error));
-  };
-}
-
-async function accept(deps: ExecUpgradeDeps, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-  const url = new URL(req.url ?? '/', 'https://skiff');
-  const match = EXEC_PATH.exec(url.pathname);
-  if (!match) throw new NotFoundError({ kind: 'path', name: url.pathname });
-  const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
-  if (!token || !(await deps.tokens(token))) throw new UnauthorizedError();
-  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+/**
+ * GET|POST .../pods/NAME/exec, reached like any route (authenticated and authorized before it). Only an
+ * upgrade to WebSocket is served: the connection is handed to the session, which reports on channel 3.
+ */
+export function execPod(c: Context, deps: ApiDeps, t: ResourceTarget & { name: string }): Response {
+  const upgrade = upgradeContext(c);
+  if (!upgrade || (c.req.header('upgrade') ?? '').toLowerCase() !== 'websocket') {
     throw new BadRequestError(`exec needs a WebSocket upgrade (${PROTOCOLS.join(' or ')}); SPDY is not supported`);
   }
-  const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const offered = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
   if (!PROTOCOLS.some((p) => offered.includes(p))) throw new BadRequestError(`exec needs the subprotocol ${PROTOCOLS.join(' or ')}`);
-  wss.handleUpgrade(req, socket, head, (ws) => {
+  const query = new URL(c.req.url).searchParams;
+  const namespace = t.namespace ?? 'default';
+  upgrade.accepted = true;
+  deps.execSockets.handleUpgrade(upgrade.incoming, upgrade.socket, upgrade.head, (ws) => {
     // from here on, failures are Status messages on the error channel, which kubectl prints as
     // they are (a refused handshake would only make it retry with SPDY)
-    void session(deps, ws, url.searchParams, decodeURIComponent(match[1]!), decodeURIComponent(match[2]!))
-      .catch((error: unknown) => deps.logger.warn({ err: String(error) }, 'exec session failed'));
+    void session(deps, ws, query, namespace, t.name)
+      .catch((error: unknown) => deps.logger?.warn({ err: String(error) }, 'exec session failed'));
   });
+  return c.body(null, 204);
 }
 
-async function session(deps: ExecUpgradeDeps, ws: WebSocket, q: URLSearchParams, namespace: string, name: string): Promise<void> {
+async function session(deps: ApiDeps, ws: WebSocket, q: URLSearchParams, namespace: string, name: string): Promise<void> {
   const abort = new AbortController();
   ws.once('close', () => abort.abort());
   const send = (channel: number, bytes: Buffer) => {
@@ -80,7 +67,7 @@ async function session(deps: ExecUpgradeDeps, ws: WebSocket, q: URLSearchParams,
     const container = q.get('container') ?? undefined;
     const names = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => c.name);
     if (container !== undefined && !names.includes(container)) throw new BadRequestError(`container ${container} is not valid for pod ${name}`);
-    const source = deps.exec();
+    const source = deps.exec?.();
     if (!source) throw new ServiceUnavailableError('exec is not available yet: the node channel is starting');
     const wanted = { 1: q.get('stdout') !== 'false', 2: q.get('stderr') !== 'false' };
     const stdin = q.get('stdin') === 'true' ? await readStdin(ws) : undefined;
@@ -115,12 +102,4 @@ function readStdin(ws: WebSocket): Promise<Buffer> {
     ws.on('message', onMessage);
     ws.once('close', done);
   });
-}
-
-/** Answers a refused upgrade with a plain HTTP Status response. */
-function rejectUpgrade(socket: Duplex, error: unknown): void {
-  const status = statusFromError(error);
-  const body = JSON.stringify(status);
-  if (!socket.writable) return void socket.destroy();
-  socket.end(`HTTP/1.1 ${status.code} ${status.reason ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

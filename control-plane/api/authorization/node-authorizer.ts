@@ -1,0 +1,38 @@
+// Node identities are confined here, whatever later authorizers (RBAC) would grant. skiff agents do
+// over MQTT everything a kubelet does over HTTPS, so on the API a node's credential only fetches
+// component blobs, and the bootstrap token only exchanges itself for a node credential. Everything
+// else, exec/attach/portforward/proxy into pods above all, is denied outright.
+import { allow, deny, noOpinion, type Authorizer } from './authorizer.js';
+import type { RequestAttributes } from './request-attributes.js';
+
+export const NODES_GROUP = 'system:nodes';
+export const NODE_USER_PREFIX = 'system:node:';
+export const BOOTSTRAPPERS_GROUP = 'system:bootstrappers';
+/** The API user of the cluster's bootstrap node token. */
+export const BOOTSTRAP_API_USER = 'system:node-bootstrap';
+
+export const nodeUser = (node: string) => ({ name: `${NODE_USER_PREFIX}${node}`, groups: [NODES_GROUP] });
+export const bootstrapUser = () => ({ name: BOOTSTRAP_API_USER, groups: [BOOTSTRAPPERS_GROUP] });
+
+const BLOB_PATH = /^\/registry\/v1\/blobs\/[^/]+$/;
+const CREDENTIAL_PATH = /^\/skiff\/v1\/node-credentials\/[^/]+$/;
+
+export const nodeAuthorizer: Authorizer = {
+  name: 'node',
+  authorize(a) {
+    const groups = a.user.groups ?? [];
+    if (groups.includes(NODES_GROUP)) {
+      if (!a.user.name.startsWith(NODE_USER_PREFIX)) return deny(`"${a.user.name}" is in ${NODES_GROUP} but is not a node user`);
+      if (a.kind === 'non-resource' && a.verb === 'get' && BLOB_PATH.test(a.path)) return allow();
+      return deny(`node credentials only fetch components (${describe(a)} is not for nodes)`);
+    }
+    if (groups.includes(BOOTSTRAPPERS_GROUP)) {
+      if (a.kind === 'non-resource' && a.verb === 'post' && CREDENTIAL_PATH.test(a.path)) return allow();
+      return deny('the bootstrap token only requests node credentials');
+    }
+    return noOpinion();
+  },
+};
+
+const describe = (a: RequestAttributes) =>
+  (a.kind === 'non-resource' ? `${a.verb} ${a.path}` : `${a.verb} ${a.subresource ? `${a.resource}/${a.subresource}` : a.resource}`);
