@@ -3,9 +3,8 @@
 // fs-walk.ts (never above it, never through a symlink the kernel follows), a read-only preopen
 // refuses every change with not-permitted, and host errors become the error codes wasmtime gives.
 import * as fs from 'node:fs';
-import { createHash } from 'node:crypto';
-import type { Datetime } from './clocks.js';
 import { FileSink, FileSource } from './file-streams.js';
+import { DirectoryEntryStream, hashOf, isUnknown, lstatType, safeOffset, statOf, timeOf, typeOf, utf8, type DescriptorType, type NewTimestamp } from './fs-metadata.js';
 import { PINNED_PATHS, pinnedPath, walk, type DirRef, type FdTracker } from './fs-walk.js';
 import type { GuestControl } from './guest-control.js';
 import { IoError, InputStream, OutputStream } from './io.js';
@@ -24,12 +23,9 @@ export type OpenFileTracker = FdTracker;
 interface DescriptorFlags { read?: boolean; write?: boolean; mutateDirectory?: boolean; [flag: string]: boolean | undefined }
 interface PathFlags { symlinkFollow?: boolean }
 interface OpenFlags { create?: boolean; directory?: boolean; exclusive?: boolean; truncate?: boolean }
-type NewTimestamp = { tag: 'no-change' } | { tag: 'now' } | { tag: 'timestamp'; val: Datetime };
-type DescriptorType = 'unknown' | 'block-device' | 'character-device' | 'directory' | 'fifo' | 'symbolic-link' | 'regular-file' | 'socket';
 
 const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW } = fs.constants;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** What every descriptor of one preopen shares: its permissions (wasmtime's FsPerms) and the guest's hooks. */
 interface Context {
@@ -287,70 +283,6 @@ export class Descriptor {
       return new Descriptor(this.ctx, kind, fd, { read, write }, dirPath);
     });
   }
-}
-
-interface DirectoryEntry { name: string; type: DescriptorType }
-export class DirectoryEntryStream {
-  #next = 0;
-  constructor(private readonly entries: Array<{ name: Buffer; type: () => DescriptorType }>) {}
-  readDirectoryEntry(): DirectoryEntry | undefined {
-    const entry = this.entries[this.#next++];
-    if (!entry) return undefined;
-    let name: string;
-    try {
-      name = utf8.decode(entry.name);
-    } catch {
-      throw new WasiError('illegal-byte-sequence');
-    }
-    return { name, type: withFilesystemErrors(entry.type) };
-  }
-}
-
-/** Offsets are u64 in WIT; node:fs takes safe integers (beyond that no file is that large). */
-function safeOffset(offset: bigint): number {
-  if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new WasiError('file-too-large');
-  return Number(offset);
-}
-
-const isUnknown = (entry: fs.Dirent<Buffer>): boolean =>
-  !entry.isFile() && !entry.isDirectory() && !entry.isSymbolicLink() && !entry.isFIFO() && !entry.isSocket() && !entry.isBlockDevice() && !entry.isCharacterDevice();
-const lstatType = (path: string): DescriptorType => typeOf(fs.lstatSync(path));
-
-function typeOf(entry: fs.Dirent<Buffer> | fs.Stats | fs.BigIntStats): DescriptorType {
-  if (entry.isFile()) return 'regular-file';
-  if (entry.isDirectory()) return 'directory';
-  if (entry.isSymbolicLink()) return 'symbolic-link';
-  if (entry.isFIFO()) return 'fifo';
-  if (entry.isSocket()) return 'socket';
-  if (entry.isBlockDevice()) return 'block-device';
-  if (entry.isCharacterDevice()) return 'character-device';
-  return 'unknown';
-}
-
-const datetimeOf = (ns: bigint): Datetime => ({ seconds: ns / 1_000_000_000n, nanoseconds: Number(ns % 1_000_000_000n) });
-
-function statOf(stat: fs.BigIntStats) {
-  return {
-    type: typeOf(stat),
-    linkCount: stat.nlink,
-    size: stat.size,
-    dataAccessTimestamp: datetimeOf(stat.atimeNs),
-    dataModificationTimestamp: datetimeOf(stat.mtimeNs),
-    statusChangeTimestamp: datetimeOf(stat.ctimeNs),
-  };
-}
-
-// node's utimes takes seconds as a number: sub-microsecond precision is lost
-function timeOf(timestamp: NewTimestamp, currentNs: bigint): number {
-  if (timestamp.tag === 'now') return Date.now() / 1000;
-  const ns = timestamp.tag === 'timestamp' ? timestamp.val.seconds * 1_000_000_000n + BigInt(timestamp.val.nanoseconds) : currentNs;
-  return Number(ns) / 1e9;
-}
-
-/** Identifies a file by device and inode only (as wasmtime), so it does not change when the file does. */
-function hashOf(stat: fs.BigIntStats): { lower: bigint; upper: bigint } {
-  const digest = createHash('sha256').update(`${stat.dev}:${stat.ino}`).digest();
-  return { lower: digest.readBigUInt64LE(0), upper: digest.readBigUInt64LE(8) };
 }
 
 export function createFilesystemImports(preopens: PreopenDir[], control: GuestControl, files: FdTracker) {
