@@ -127,7 +127,7 @@ describe('skiff run', () => {
     } finally {
       await rmTemp(file);
     }
-  });
+    }, 90_000); // five skiff processes, each transpiling: slow on a loaded 2-core machine
 });
 
 describe('WASI conformance guests through skiff run', () => {
