@@ -5,38 +5,12 @@
 // neither (BestEffort) requests nothing and is bounded by the default memory limit and the
 // runtime's node-wide pool instead.
 import { rfc3339 } from '../../api/clock.js';
-import { parseBytes } from '../../api/quantity.js';
-import type { Container, Pod, PodStatus } from '../../api/types/pod.js';
+import type { Pod, PodStatus } from '../../api/types/pod.js';
+import { podRequest } from '../../api/types/pod-requests.js';
 
-const containerRequest = (c: Container): number => {
-  const text = c.resources?.requests?.['memory'] ?? c.resources?.limits?.['memory'];
-  if (text === undefined) return 0;
-  try {
-    return parseBytes(String(text));
-  } catch {
-    return 0; // the API server refuses such quantities; the container itself will say why it cannot start
-  }
-};
-
-/**
- * The pod's effective memory request, the kubelet's way: the app containers and the sidecars
- * together, or the largest init container (with the sidecars started before it), whichever is more.
- */
-export function podMemoryRequest(pod: Pod): number {
-  let sidecars = 0;
-  let initPeak = 0;
-  for (const c of pod.spec.initContainers ?? []) {
-    const request = containerRequest(c);
-    if (c.restartPolicy === 'Always') {
-      sidecars += request;
-      initPeak = Math.max(initPeak, sidecars);
-    } else {
-      initPeak = Math.max(initPeak, sidecars + request);
-    }
-  }
-  const app = pod.spec.containers.reduce((sum, c) => sum + containerRequest(c), 0) + sidecars;
-  return Math.max(app, initPeak);
-}
+/** The pod's effective memory request, the kubelet's way (app containers and sidecars together, or
+ * the largest init container with the sidecars started before it, whichever is more). */
+export const podMemoryRequest = (pod: Pod): number => podRequest(pod, 'memory');
 
 export type Admission = { admitted: true } | { admitted: false; reason: 'OutOfmemory'; message: string };
 

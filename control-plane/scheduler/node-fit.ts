@@ -5,6 +5,7 @@ import { parseBytes, parseMillicores } from '../../api/quantity.js';
 import type { Node, Taint } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
 import { isTerminalPhase } from '../../api/types/pod.js';
+import { podRequest } from '../../api/types/pod-requests.js';
 import { matchesNodeAffinity, preferredNodeAffinityWeight } from './node-affinity.js';
 import { hasPodAffinity, podAffinityViolation, preferredPodAffinityScore, type PlacedPod } from './pod-affinity.js';
 import { spreadConstraintsOf, spreadView } from './topology-spread.js';
@@ -37,20 +38,7 @@ export function podRequests(pod: Pod): { cpuMillis: number; memoryBytes: number 
 }
 
 function computePodRequests(pod: Pod): { cpuMillis: number; memoryBytes: number } {
-  let cpuMillis = 0;
-  let memoryBytes = 0;
-  for (const c of pod.spec.containers) {
-    const r = c.resources?.requests ?? c.resources?.limits ?? {};
-    if (r['cpu']) cpuMillis += parseMillicores(r['cpu']);
-    if (r['memory']) memoryBytes += parseBytes(r['memory']);
-  }
-  // init containers run one at a time before the app containers: the largest one counts
-  for (const c of pod.spec.initContainers ?? []) {
-    const r = c.resources?.requests ?? c.resources?.limits ?? {};
-    if (r['cpu']) cpuMillis = Math.max(cpuMillis, parseMillicores(r['cpu']));
-    if (r['memory']) memoryBytes = Math.max(memoryBytes, parseBytes(r['memory']));
-  }
-  return { cpuMillis, memoryBytes };
+  return { cpuMillis: podRequest(pod, 'cpu'), memoryBytes: podRequest(pod, 'memory') };
 }
 
 /** What the pods bound to each node use (terminal pods release their resources). */

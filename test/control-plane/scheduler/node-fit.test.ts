@@ -20,6 +20,17 @@ describe('placing a pod', () => {
     expect(unschedulableMessage(placement)).toBe('0/1 nodes are available: 1 Insufficient cpu.');
     expect(placePod(aPod('p', { requests: { cpu: '200m' } }), nodes, usageByNode(bound)).node).toBe('a');
   });
+  it('counts sidecars (restartable init containers) with the app containers, as the agent admits them', () => {
+    const pod = aPod('p', { requests: { cpu: '500m', memory: '64Mi' } });
+    pod.spec.initContainers = [
+      { name: 'side', image: 'x', restartPolicy: 'Always', resources: { requests: { cpu: '400m', memory: '32Mi' } } },
+      { name: 'setup', image: 'x', resources: { requests: { cpu: '100m' } } },
+    ];
+    const usage = usageByNode([{ ...pod, spec: { ...pod.spec, nodeName: 'a' } }]);
+    expect(usage.get('a')).toMatchObject({ cpuMillis: 900, memoryBytes: 96 * 1024 * 1024 });
+    expect(placePod(pod, [aNode('a', { cpu: '850m' })], new Map()).node).toBeUndefined();
+    expect(placePod(pod, [aNode('a', { cpu: '900m' })], new Map()).node).toBe('a');
+  });
   it('limits the number of pods per node', () => {
     const placement = placePod(aPod('p'), [aNode('a', { pods: '1' })], usageByNode([aPod('x', { nodeName: 'a' })]));
     expect(unschedulableMessage(placement)).toBe('0/1 nodes are available: 1 Too many pods.');
