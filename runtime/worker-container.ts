@@ -4,6 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import { exitOf, killed, oneLine, EXIT_CODE_OOM } from './container-exit.js';
 import { GuestRun, type RunEnd } from './guest-run.js';
 import type { PortLease } from './network/pod-port-space.js';
+import type { NetRelay } from './net/net-relay.js';
 import type { ContainerExit, ContainerSpec, RunningContainer } from './pod-runtime.js';
 import type { GuestRunRequest } from './worker/guest-messages.js';
 
@@ -21,9 +22,10 @@ export class WorkerContainer implements RunningContainer {
     /** Takes the worker back for another guest. */
     release: (worker: Worker) => void,
     ports?: PortLease,
+    net?: NetRelay,
   ) {
     this.id = spec.id;
-    this.#run = new GuestRun(worker, request, { onOutput: spec.onOutput, ports, release });
+    this.#run = new GuestRun(worker, request, { onOutput: spec.onOutput, ports, release, ...(net ? { net } : {}) });
     this.exited = this.#run.ended.then((end) => {
       this.#finished = { ...this.#exitOf(end), startedAt: this.startedAt, finishedAt: new Date() };
       return this.#finished;
