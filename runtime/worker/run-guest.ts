@@ -17,6 +17,7 @@ import { MemoryAccount, MemoryReservationError } from '../limits/memory-account.
 import { CONTROL_POOL_PAGES_INDEX, type GuestEvent, type GuestOutcome, type GuestRunRequest, type MemoryExhausted } from './guest-messages.js';
 import { SharedFileTracker } from './shared-file-tracker.js';
 import { SharedPortClaims } from './shared-port-claims.js';
+import { StdinPipeSource } from '../stdin-pipe.js';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -66,7 +67,7 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
     const imports = createWasiImports({
       args: request.args,
       env: request.env,
-      stdin: request.http ? new Uint8Array() : request.stdin,
+      stdin: request.http ? new Uint8Array() : request.stdinPipe ? new StdinPipeSource(request.stdinPipe) : request.stdin,
       stdout: sink('stdout'),
       stderr: sink('stderr'),
       preopens: request.preopens,
