@@ -18,7 +18,9 @@ import {
   validateBindingUpdate, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding,
 } from './rbac-validation.js';
 import { validateEndpointSlice, validateEndpoints, validateService, validateServiceUpdate } from './service-validation.js';
+import type { StatefulSet } from './kinds/statefulsets.js';
 import type { StorageClass } from './kinds/storage.js';
+import { validateStatefulSet, validateStatefulSetUpdate } from './statefulset-validation.js';
 import { validateStorageClass, validateStorageClassUpdate } from './storage-validation.js';
 import {
   validateControllerRevision, validateDaemonSet, validateDeployment, validateJob, validateReplicaSet, validateWorkloadUpdate,
@@ -32,6 +34,7 @@ const validators: Record<string, Validator> = {
   deployments: validateDeployment,
   replicasets: validateReplicaSet,
   daemonsets: validateDaemonSet,
+  statefulsets: validateStatefulSet,
   jobs: validateJob,
   controllerrevisions: validateControllerRevision,
   services: validateService,
@@ -73,6 +76,7 @@ function validateKindUpdate(type: ResourceType, oldObj: KubeObject, newObj: Kube
     case 'pods': return validatePodUpdate(oldObj as Pod, newObj as Pod);
     case 'deployments': case 'replicasets': case 'daemonsets': case 'jobs':
       return validateWorkloadUpdate(type.plural, oldObj, newObj);
+    case 'statefulsets': return validateStatefulSetUpdate(oldObj as StatefulSet, newObj as StatefulSet);
     case 'services': return validateServiceUpdate(oldObj as Service, newObj as Service);
     case 'configmaps': case 'secrets': return validateConfigUpdate(type.plural, oldObj, newObj);
     case 'persistentvolumeclaims': return validatePersistentVolumeClaimUpdate(oldObj as PersistentVolumeClaim, newObj as PersistentVolumeClaim);

@@ -79,6 +79,7 @@ export const resourceTypes = {
   deployments: apps('deployments', 'deployment', 'Deployment', { shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'] }),
   replicasets: apps('replicasets', 'replicaset', 'ReplicaSet', { shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'] }),
   daemonsets: apps('daemonsets', 'daemonset', 'DaemonSet', { shortNames: ['ds'], categories: ['all'], subresources: ['status'] }),
+  statefulsets: apps('statefulsets', 'statefulset', 'StatefulSet', { shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'] }),
   controllerrevisions: apps('controllerrevisions', 'controllerrevision', 'ControllerRevision', {}),
   jobs: define({
     group: 'batch', version: 'v1', plural: 'jobs', singular: 'job', kind: 'Job', namespaced: true,
