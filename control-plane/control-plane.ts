@@ -40,6 +40,8 @@ import { ResourceStore } from './resources/resource-store.js';
 import { ensureDefaultStorageClass } from './resources/storage-classes.js';
 import { ensureBootstrapRbac } from './resources/rbac-bootstrap.js';
 import { RbacCache } from './api/authorization/rbac/rbac-cache.js';
+import { loadSigningKey, serviceAccountTokens } from './api/service-account-tokens.js';
+import type { TokenAuthenticator } from './api/auth.js';
 import { encryptSecretsAtRest, ensureEncryptionKey } from './resources/secret-encryption.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openStore } from './store/open-store.js';
@@ -173,13 +175,16 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const metrics = new NodeMetricsStore(clock);
     let execSource: PodExecSourceOverChannel | undefined;
     let nodeMetrics: NodeMetricsScraperOverChannel | undefined;
-    const tokens = clusterTokenAuthenticator(credentials, nodeCredentials);
+    const saTokens = serviceAccountTokens({ keys: await loadSigningKey(dataDir), resources, clock });
+    const clusterTokens = clusterTokenAuthenticator(credentials, nodeCredentials);
+    const tokens: TokenAuthenticator = async (token) => (await clusterTokens(token)) ?? saTokens.authenticate(token);
     const app = createApiApp({
       resources,
       clock,
       logger,
       tokens,
       rbac,
+      serviceAccountTokens: saTokens,
       podLogs: { stream: (pod, opts, write, signal) => logSource!.stream(pod, opts, write, signal) },
       exec: () => execSource,
       metrics,

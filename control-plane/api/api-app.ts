@@ -28,6 +28,7 @@ import { decodeRequestPath } from './request-path.js';
 import { registerResourceRoutes } from './resource-routes.js';
 import { registerReviewRoutes } from './review-routes.js';
 import { impersonation } from './impersonation.js';
+import type { ServiceAccountTokens } from './service-account-tokens.js';
 import { RouteNotFoundError } from './route-not-found-error.js';
 import { errorResponse, statusFromError } from './status-response.js';
 import { registerVersionRoutes } from './version-routes.js';
@@ -56,6 +57,8 @@ export interface ApiAppOptions {
   nodeMetrics?: NodeMetricsScraper;
   /** RBAC (rbac.authorization.k8s.io roles and bindings, kept current by an RbacCache): an authorizer in the chain and escalation checks on writes to them. */
   rbac?: RbacPolicySource;
+  /** Issues ServiceAccount tokens (POST serviceaccounts/NAME/token). */
+  serviceAccountTokens?: ServiceAccountTokens;
   /** Serves the web dashboard under /dashboard/ with these sessions. */
   dashboard?: DashboardSessions;
 }
@@ -71,6 +74,7 @@ export function createApiApp(options: ApiAppOptions): Hono {
     observer: options.observer,
     exec: options.exec,
     execSockets: execWebSocketServer(),
+    serviceAccountTokens: options.serviceAccountTokens,
   };
   const authorizer = options.authorizer ?? clusterAuthorizer([
     monitoringAuthorizer, ...(options.dashboard ? [dashboardAuthorizer] : []), ...(options.rbac ? [rbacAuthorizer(options.rbac)] : []),

@@ -113,6 +113,38 @@ describe.skipIf(!hasTool('kubectl', 'kubectl RBAC e2e'))('kubectl and RBAC', () 
     expect(await ok(['explain', 'clusterrole.aggregationRule'])).toMatch(/clusterRoleSelectors/);
   }, 60_000);
 
+  it('ServiceAccounts: default per namespace, kubectl create token, the token used and revoked', async () => {
+    for (const deadline = Date.now() + 15_000; ;) {
+      if ((await kubectl(['get', 'serviceaccount', 'default', '-n', 'team'])).code === 0) break;
+      if (Date.now() > deadline) throw new Error('no default ServiceAccount in team');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder, namespace: team}\n');
+    await ok(['create', 'rolebinding', 'builder-view', '--clusterrole=view', '--serviceaccount=team:builder', '-n', 'team']);
+    const token = (await ok(['create', 'token', 'builder', '-n', 'team', '--duration=20m'])).trim();
+    expect(token.split('.')).toHaveLength(3);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, any>;
+    expect(claims['sub']).toBe('system:serviceaccount:team:builder');
+    expect(claims['exp'] - claims['iat']).toBe(1200);
+    const as = (args: string[]) => kubectl([...args, `--token=${token}`]);
+    const who = await as(['auth', 'whoami', '-o', 'json']);
+    expect(JSON.parse(who.stdout).status.userInfo).toEqual({ username: 'system:serviceaccount:team:builder',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated'] });
+    for (const deadline = Date.now() + 15_000; ;) {
+      if ((await as(['get', 'pods', '-n', 'team'])).code === 0) break;
+      if (Date.now() > deadline) throw new Error('the ServiceAccount token never listed pods');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await as(['get', 'secrets', '-n', 'team'])).stderr).toContain('User "system:serviceaccount:team:builder" cannot list resource "secrets"');
+    // another audience is not this API's
+    const other = (await ok(['create', 'token', 'builder', '-n', 'team', '--audience=https://elsewhere.example'])).trim();
+    expect((await kubectl(['get', 'pods', '-n', 'team', `--token=${other}`])).stderr).toMatch(/Unauthorized|must be logged in/);
+    expect((await kubectl(['create', 'token', 'builder', '-n', 'team', '--duration=1m'])).stderr).toContain('may not specify a duration less than 600 seconds');
+    // deleting the ServiceAccount revokes its tokens
+    await ok(['delete', 'serviceaccount', 'builder', '-n', 'team']);
+    expect((await as(['get', 'pods', '-n', 'team'])).stderr).toMatch(/Unauthorized|must be logged in/);
+  }, 90_000);
+
   it('impersonation needs the impersonate verb', async () => {
     const r = await kubectl(['get', 'pods', '-n', 'team', '--as=edit-user', '--as=view-user']);
     expect(r.code).toBe(0); // kubectl takes the last --as; admin may impersonate anyone
