@@ -197,7 +197,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         mountRegistryRoutes(api, registry, oci);
       },
     });
-    const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert } });
+    const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert, clientCa: tls.caCert } });
     stack.push(() => server.close());
     const publicHost = options.advertiseHosts?.[0] ?? (apiHost === '0.0.0.0' ? '127.0.0.1' : apiHost);
     const apiUrl = `https://${publicHost}:${server.port}`;

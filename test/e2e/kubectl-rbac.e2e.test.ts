@@ -2,11 +2,12 @@
 // RBAC cache, the aggregation controller): auth whoami, auth can-i per default role (by impersonation,
 // --as/--as-group), can-i --list, Forbidden errors as kubectl prints them, the RBAC kinds' tables.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderKubeconfig } from '../../control-plane/api/kubeconfig.js';
 import { startControlPlane, type RunningControlPlane } from '../../control-plane/control-plane.js';
 import { hasTool, TOOL_PATHS } from '../support/tools.js';
 
@@ -143,6 +144,36 @@ describe.skipIf(!hasTool('kubectl', 'kubectl RBAC e2e'))('kubectl and RBAC', () 
     // deleting the ServiceAccount revokes its tokens
     await ok(['delete', 'serviceaccount', 'builder', '-n', 'team']);
     expect((await as(['get', 'pods', '-n', 'team'])).stderr).toMatch(/Unauthorized|must be logged in/);
+  }, 90_000);
+
+  it('skiff kubeconfig: a client certificate for a user and its groups, a token for a ServiceAccount; forged certificates are nobody', async () => {
+    const { mintKubeconfig } = await import('../../cli/kubeconfig-mint.js');
+    const carolPath = join(dir, 'carol.kubeconfig');
+    await writeFile(carolPath, await mintKubeconfig({ dataDir: dir, adminKubeconfig: cp.kubeconfigPath, user: 'carol', group: ['auditors', 'qa'] }), { mode: 0o600 });
+    const carol = (args: string[]) => kubectl([...args, `--kubeconfig=${carolPath}`]);
+    const me = JSON.parse((await carol(['auth', 'whoami', '-o', 'json'])).stdout) as { status: { userInfo: unknown } };
+    expect(me.status.userInfo).toEqual({ username: 'carol', groups: ['auditors', 'qa', 'system:authenticated'] });
+    expect((await carol(['get', 'pods', '-n', 'team'])).stderr).toContain('User "carol" cannot list resource "pods"');
+    await ok(['create', 'rolebinding', 'auditors-view', '--clusterrole=view', '--group=auditors', '-n', 'team']);
+    for (const deadline = Date.now() + 15_000; ;) {
+      if ((await carol(['get', 'pods', '-n', 'team'])).code === 0) break;
+      if (Date.now() > deadline) throw new Error('the auditors binding never applied');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const saPath = join(dir, 'sa.kubeconfig');
+    await writeFile(saPath, await mintKubeconfig({ dataDir: dir, adminKubeconfig: cp.kubeconfigPath, serviceAccount: 'team/default', group: [], duration: 2 }));
+    const sa = JSON.parse((await kubectl(['auth', 'whoami', '-o', 'json', `--kubeconfig=${saPath}`])).stdout) as { status: { userInfo: { username: string } } };
+    expect(sa.status.userInfo.username).toBe('system:serviceaccount:team:default');
+    await expect(mintKubeconfig({ dataDir: dir, adminKubeconfig: cp.kubeconfigPath, user: 'x', serviceAccount: 'a/b', group: [] })).rejects.toThrow(/exactly one/);
+    await expect(mintKubeconfig({ dataDir: dir, adminKubeconfig: cp.kubeconfigPath, serviceAccount: '../b', group: [] })).rejects.toThrow(/NAMESPACE\/NAME/);
+    // a certificate from another CA, claiming system:masters, authenticates nobody
+    const { generate } = await import('selfsigned');
+    const forged = await generate([{ name: 'commonName', value: 'mallory' }, { name: 'organizationName', value: 'system:masters' }], { keyType: 'ec', algorithm: 'sha256' });
+    const forgedPath = join(dir, 'forged.kubeconfig');
+    await writeFile(forgedPath, renderKubeconfig({ server: cp.apiUrl, caCert: cp.caCert, clientCert: forged.cert, clientKey: forged.private }));
+    const r = await kubectl(['get', 'secrets', '-A', `--kubeconfig=${forgedPath}`]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/Unauthorized|must be logged in/);
   }, 90_000);
 
   it('impersonation needs the impersonate verb', async () => {
