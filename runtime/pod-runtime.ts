@@ -42,6 +42,11 @@ export interface ContainerSpec {
   preopens?: Preopen[];
   /** Bytes given to the guest's stdin (then EOF). Default: empty. */
   stdin?: Uint8Array;
+  /**
+   * Interactive stdin instead: the guest's reads block until bytes come through
+   * RunningContainer.stdin (what a client types), and see EOF once that is ended.
+   */
+  interactiveStdin?: boolean;
   /** Every chunk the guest writes, as it is written. */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void;
   /**
@@ -142,8 +147,18 @@ export interface ContainerExit {
   finishedAt: Date;
 }
 
+/** The writing end of a container's interactive stdin (ContainerSpec.interactiveStdin). */
+export interface ContainerStdin {
+  /** Never blocks; false when the bytes were dropped (input ended, or the guest is far behind). */
+  write(bytes: Uint8Array): boolean;
+  /** End of input: the guest reads the rest, then EOF. */
+  end(): void;
+}
+
 export interface RunningContainer {
   readonly id: string;
+  /** Present when started with interactiveStdin (commands only, not HTTP handlers). */
+  readonly stdin?: ContainerStdin;
   readonly startedAt: Date;
   /** Settles when the guest ends, whatever the reason (never rejects). */
   readonly exited: Promise<ContainerExit>;

@@ -3,6 +3,7 @@
 // its wasi:cli/run once; an HTTP handler (wasi:http/incoming-handler, no wasi:cli/run) serves
 // requests until stopped, a fresh instance per request (http-handler-container.ts). Guests of a
 // pod with a network may listen on its TCP ports (network/pod-port-space.ts).
+import { createStdinPipeBuffer } from './stdin-pipe.js';
 import { ComponentLoader, WasmComponent } from './component-loader.js';
 import { EXIT_CODE_CANNOT_RUN, EXIT_CODE_OOM } from './container-exit.js';
 import { measureFuelPerSecond } from './limits/fuel-calibration.js';
@@ -114,6 +115,7 @@ export class WasmPodRuntime implements PodRuntime {
         args: spec.args,
         env: spec.env,
         stdin: spec.stdin ?? new Uint8Array(),
+        ...(spec.interactiveStdin && !http ? { stdinPipe: createStdinPipeBuffer() } : {}),
         preopens: spec.preopens ?? [],
         control: createControlBuffer(),
         fuel,

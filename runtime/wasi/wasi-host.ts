@@ -1,6 +1,6 @@
 // Assembles our WASI 0.2 host: one import object keyed the way jco's bindings read them
 // (unversioned: `imports['wasi:cli/stdout']`), built fresh for every guest instance.
-import { createCliImports } from './cli.js';
+import { createCliImports, type CliOptions } from './cli.js';
 import { createClocksImports } from './clocks.js';
 import { createFilesystemImports, type OpenFileTracker, type PreopenDir } from './filesystem.js';
 import type { GuestNet } from '../net/guest-net.js';
@@ -13,7 +13,7 @@ import { createSocketsImports, type PodPorts } from './sockets.js';
 export interface WasiHostOptions {
   args: string[];
   env: Array<[string, string]>;
-  stdin: Uint8Array;
+  stdin: CliOptions['stdin'];
   stdout: ByteSink;
   stderr: ByteSink;
   preopens: PreopenDir[];

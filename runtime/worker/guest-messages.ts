@@ -18,6 +18,8 @@ export interface GuestRunRequest {
   args: string[];
   env: Array<[string, string]>;
   stdin: Uint8Array;
+  /** Interactive stdin (runtime/stdin-pipe.ts): read instead of `stdin` when present. */
+  stdinPipe?: SharedArrayBuffer;
   preopens: PreopenDir[];
   /** Int32Array view: see CONTROL_* below. */
   control: SharedArrayBuffer;

@@ -18,6 +18,7 @@ import { CONTROL_POOL_PAGES_INDEX, type GuestEvent, type GuestOutcome, type Gues
 import { SharedFileTracker } from './shared-file-tracker.js';
 import { SharedPortClaims } from './shared-port-claims.js';
 import { BlockingGuestNet } from '../net/guest-net.js';
+import { StdinPipeSource } from '../stdin-pipe.js';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -67,7 +68,7 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
     const imports = createWasiImports({
       args: request.args,
       env: request.env,
-      stdin: request.http ? new Uint8Array() : request.stdin,
+      stdin: request.http ? new Uint8Array() : request.stdinPipe ? new StdinPipeSource(request.stdinPipe) : request.stdin,
       stdout: sink('stdout'),
       stderr: sink('stderr'),
       preopens: request.preopens,
