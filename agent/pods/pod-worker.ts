@@ -13,8 +13,10 @@ import { VolumeNotReadyError, type PodVolumes } from './pod-volumes.js';
 import { applyEviction, type Eviction } from './pod-eviction.js';
 import { startSlotProbes } from './container-probes.js';
 import { ContainerSlot } from './container-slot.js';
-import { PodNetwork } from './pod-network.js';
+import type { PodNetwork } from './pod-network.js';
 import type { HostPorts } from './host-ports.js';
+import type { NodeNetwork } from '../network/node-network.js';
+import { PodAttachment } from '../network/pod-attachment.js';
 import { backOff, type BackoffContext } from './container-backoff.js';
 import { podConditions, podPhase, shouldRestart } from './pod-phase.js';
 
@@ -39,6 +41,7 @@ export interface PodWorkerDeps {
   hostPorts?: HostPorts; // the node's hostPorts (host-ports.ts); absent: not exposed
   /** Limits the node gives containers that set none (the default memory limit). */
   containerDefaults?: ContainerDefaults;
+  network?: NodeNetwork; // the node's pod network (agent/network/); absent: outgoing requests are denied
 }
 
 import { ExecUnavailableError, ImagePullError } from './pod-errors.js';
@@ -48,7 +51,6 @@ export { ExecUnavailableError, ImagePullError } from './pod-errors.js';
 
 /** Waiting containers a newer desired state retries at once: their image or config may be there now. */
 const RETRIED_ON_UPDATE = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError', 'ContainerCreating']);
-
 
 export class PodWorker {
   #desired: DesiredPod;
@@ -60,8 +62,9 @@ export class PodWorker {
   #pending = new Set<ClockTimer>();
   #conditions: PodStatus['conditions'] = [];
   #eviction: Eviction | undefined;
-  /** The pod's network namespace, shared by its containers (pod-network.ts). */
+  /** The pod's network namespace, shared by its containers (pod-network.ts), and its place on the node's. */
   readonly #network: PodNetwork;
+  readonly #attachment: PodAttachment;
 
   constructor(desired: DesiredPod, private readonly deps: PodWorkerDeps) {
     this.#desired = desired;
@@ -70,7 +73,8 @@ export class PodWorker {
     this.#init = (spec.initContainers ?? []).map((c) => new ContainerSlot(c, true, makeLogs));
     this.#app = spec.containers.map((c) => new ContainerSlot(c, false, makeLogs));
     this.#startTime = rfc3339(deps.clock.now());
-    this.#network = new PodNetwork({ podIP: () => this.#desired.podIP, onEvent: deps.onEvent, observer: deps.hostPorts?.forPod(this.pod, deps.onEvent) });
+    this.#attachment = new PodAttachment(deps.network, () => this.#desired, { onEvent: deps.onEvent, observer: deps.hostPorts?.forPod(this.pod, deps.onEvent), now: () => deps.clock.now() });
+    this.#network = this.#attachment.network;
   }
 
   get pod(): Pod {
@@ -95,6 +99,7 @@ export class PodWorker {
   update(desired: DesiredPod): void {
     const before = this.pod;
     this.#desired = desired;
+    if (!this.#terminating) this.#attachment.refresh();
     for (const slot of [...this.#init, ...this.#app]) {
       const next = [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].find((c) => c.name === slot.name);
       if (!next) continue;
@@ -130,7 +135,10 @@ export class PodWorker {
         slot.state = { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container was stopped before it started', finishedAt: rfc3339(this.deps.clock.now()) } };
       }
       slot.logs.close();
-    })).then(() => this.#report());
+    })).then(() => {
+      this.#attachment.detach();
+      this.#report();
+    });
     return this.#stopped;
   }
 
@@ -316,7 +324,7 @@ export class PodWorker {
 
   /** An instance of a container's component in the pod's context: its env, argv, limits, volumes. */
   #instanceSpec(slot: ContainerSlot, component: LoadedComponent, id: string): ContainerSpec {
-    const env = containerEnv(this.pod, slot.spec, { nodeName: this.deps.nodeName, podIP: this.#desired.podIP, hostIP: this.deps.hostIP, config: this.deps.config?.() });
+    const env = containerEnv(this.pod, slot.spec, { nodeName: this.deps.nodeName, podIP: this.#desired.podIP, hostIP: this.deps.hostIP, config: this.deps.config?.(), services: this.#attachment.serviceEnv() });
     return {
       id,
       component,
