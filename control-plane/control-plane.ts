@@ -41,6 +41,7 @@ import { ensureDefaultStorageClass } from './resources/storage-classes.js';
 import { ensureBootstrapRbac } from './resources/rbac-bootstrap.js';
 import { RbacCache } from './api/authorization/rbac/rbac-cache.js';
 import { loadSigningKey, serviceAccountTokens } from './api/service-account-tokens.js';
+import { AuditLog } from './api/audit-log.js';
 import type { TokenAuthenticator } from './api/auth.js';
 import { encryptSecretsAtRest, ensureEncryptionKey } from './resources/secret-encryption.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -175,6 +176,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const metrics = new NodeMetricsStore(clock);
     let execSource: PodExecSourceOverChannel | undefined;
     let nodeMetrics: NodeMetricsScraperOverChannel | undefined;
+    const audit = new AuditLog(join(dataDir, 'audit'), { logger: logger.child({ component: 'audit' }) });
+    stack.push(() => audit.flush());
     const saTokens = serviceAccountTokens({ keys: await loadSigningKey(dataDir), resources, clock });
     const clusterTokens = clusterTokenAuthenticator(credentials, nodeCredentials);
     const tokens: TokenAuthenticator = async (token) => (await clusterTokens(token)) ?? saTokens.authenticate(token);
@@ -185,6 +188,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       tokens,
       rbac,
       serviceAccountTokens: saTokens,
+      audit,
       podLogs: { stream: (pod, opts, write, signal) => logSource!.stream(pod, opts, write, signal) },
       exec: () => execSource,
       metrics,

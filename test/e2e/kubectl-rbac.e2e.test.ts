@@ -2,7 +2,7 @@
 // RBAC cache, the aggregation controller): auth whoami, auth can-i per default role (by impersonation,
 // --as/--as-group), can-i --list, Forbidden errors as kubectl prints them, the RBAC kinds' tables.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -183,4 +183,16 @@ describe.skipIf(!hasTool('kubectl', 'kubectl RBAC e2e'))('kubectl and RBAC', () 
     await canI(['impersonate', 'users', '--as=edit-user'], 'no');
     await canI(['impersonate', 'serviceaccounts', '-n', 'team', '--as=edit-user'], 'yes');
   }, 60_000);
+
+  it('the audit log under DATA_DIR/audit has the kubectl writes, refused ones included', async () => {
+    const read = async () => (await readFile(join(dir, 'audit', 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    for (const deadline = Date.now() + 10_000; ;) {
+      const entries = await read().catch(() => []);
+      const created = entries.some((e) => e['user'].username === 'admin' && e['verb'] === 'create' && e['resource']?.resource === 'rolebindings' && e['code'] === 201);
+      const refused = entries.some((e) => e['user'].username === 'admin-user' && e['impersonatedBy']?.username === 'admin' && e['code'] === 403);
+      if (created && refused) break;
+      if (Date.now() > deadline) throw new Error('the audit log lacks the expected entries');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
 });
