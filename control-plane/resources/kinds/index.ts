@@ -5,3 +5,4 @@ export type * from './config.js';
 export type * from './autoscaling.js';
 export type * from './storage.js';
 export type * from './statefulsets.js';
+export type * from './cronjobs.js';
