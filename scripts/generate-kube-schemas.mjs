@@ -33,6 +33,12 @@ const ROOTS = {
   'networking.k8s.io/v1/Ingress': 'V1Ingress', 'networking.k8s.io/v1/IngressClass': 'V1IngressClass',
   'networking.k8s.io/v1/NetworkPolicy': 'V1NetworkPolicy', 'discovery.k8s.io/v1/EndpointSlice': 'V1EndpointSlice',
   'storage.k8s.io/v1/StorageClass': 'V1StorageClass',
+  'rbac.authorization.k8s.io/v1/Role': 'V1Role', 'rbac.authorization.k8s.io/v1/ClusterRole': 'V1ClusterRole',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'V1RoleBinding', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'V1ClusterRoleBinding',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'V1SelfSubjectAccessReview', 'authorization.k8s.io/v1/SubjectAccessReview': 'V1SubjectAccessReview',
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': 'V1LocalSubjectAccessReview', 'authorization.k8s.io/v1/SelfSubjectRulesReview': 'V1SelfSubjectRulesReview',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'V1SelfSubjectReview', 'authentication.k8s.io/v1/TokenRequest': 'AuthenticationV1TokenRequest',
+  'authentication.k8s.io/v1/TokenReview': 'V1TokenReview',
 };
 
 /** Fields whose OpenAPI type is resource.Quantity (a string or a number), which the models type as string. */

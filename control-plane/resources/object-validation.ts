@@ -15,6 +15,9 @@ import { validateIngress, validateIngressClass, validateIngressClassUpdate, vali
 import { validatePodUpdate } from './pod-update-validation.js';
 import { validatePod } from './pod-validation.js';
 import type { ResourceType } from './resource-types.js';
+import {
+  validateBindingUpdate, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding,
+} from './rbac-validation.js';
 import { validateEndpointSlice, validateEndpoints, validateService, validateServiceUpdate } from './service-validation.js';
 import type { StatefulSet } from './kinds/statefulsets.js';
 import type { StorageClass } from './kinds/storage.js';
@@ -48,6 +51,10 @@ const validators: Record<string, Validator> = {
   ingressclasses: validateIngressClass,
   networkpolicies: validateNetworkPolicy,
   storageclasses: validateStorageClass,
+  roles: validateRole,
+  clusterroles: validateClusterRole,
+  rolebindings: validateRoleBinding,
+  clusterrolebindings: validateClusterRoleBinding,
 };
 
 export function validateCreate(type: ResourceType, obj: KubeObject): void {
@@ -77,6 +84,7 @@ function validateKindUpdate(type: ResourceType, oldObj: KubeObject, newObj: Kube
     case 'persistentvolumeclaims': return validatePersistentVolumeClaimUpdate(oldObj as PersistentVolumeClaim, newObj as PersistentVolumeClaim);
     case 'ingressclasses': return validateIngressClassUpdate(oldObj, newObj);
     case 'storageclasses': return validateStorageClassUpdate(oldObj as StorageClass, newObj as StorageClass);
+    case 'rolebindings': case 'clusterrolebindings': return validateBindingUpdate(oldObj, newObj);
     default: return [];
   }
 }

@@ -4,6 +4,7 @@ import type { Event, Lease, Namespace, Node } from '../../../api/types/node.js';
 import { ageOf } from './human-duration.js';
 import { configMapPrinter, hpaPrinter, persistentVolumeClaimPrinter, persistentVolumePrinter, secretPrinter, serviceAccountPrinter } from './config-printers.js';
 import { podPrinter } from './pod-printer.js';
+import { roleBindingPrinter, rolePrinter } from './rbac-printers.js';
 import { storageClassPrinter } from './storage-printers.js';
 import { endpointSlicePrinter, endpointsPrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter, servicePrinter } from './service-printers.js';
 import { controllerRevisionPrinter, cronJobPrinter, daemonSetPrinter, deploymentPrinter, jobPrinter, replicaSetPrinter, statefulSetPrinter } from './workload-printers.js';
@@ -88,6 +89,7 @@ const printers: Record<string, KindPrinter> = {
   networkpolicies: networkPolicyPrinter, configmaps: configMapPrinter, secrets: secretPrinter,
   serviceaccounts: serviceAccountPrinter, persistentvolumes: persistentVolumePrinter,
   persistentvolumeclaims: persistentVolumeClaimPrinter, horizontalpodautoscalers: hpaPrinter, storageclasses: storageClassPrinter,
+  roles: rolePrinter, clusterroles: rolePrinter, rolebindings: roleBindingPrinter, clusterrolebindings: roleBindingPrinter,
 };
 
 export const printerFor = (plural: string): KindPrinter => printers[plural] ?? defaultPrinter;
