@@ -3,7 +3,7 @@ import type { WebSocketServer } from 'ws';
 import type { Clock } from '../../api/clock.js';
 import type { Pod } from '../../api/types/pod.js';
 import type { ResourceStore } from '../resources/resource-store.js';
-import type { PodExecSource } from './exec-session.js';
+import type { PodExecSource } from './streams/exec-session.js';
 import type { ApiRequestObserver } from './request-observer.js';
 
 export interface PodLogOptions {
