@@ -75,6 +75,41 @@ export interface PodNetworkPorts {
   listening(port: number, protocol: 'TCP'): void;
   /** The guest's listener on `port` closed (socket dropped, or the guest ended). */
   closed(port: number, protocol: 'TCP'): void;
+  /**
+   * Carries an outgoing wasi:http request of this container (outgoing-handler.handle) through the
+   * pod network. Rejects with PodNetworkError for what the guest sees as a wasi:http error-code.
+   * Absent: outgoing requests are denied (HTTP-request-denied).
+   */
+  httpRequest?(request: HttpRequest, options: { timeoutMs: number }): Promise<HttpResponse>;
+}
+
+/** The wasi:http error-code cases the pod network answers with (no payload, or a message). */
+export type PodNetworkErrorCode =
+  | 'DNS-error'
+  | 'destination-not-found'
+  | 'destination-unavailable'
+  | 'destination-IP-prohibited'
+  | 'destination-IP-unroutable'
+  | 'connection-refused'
+  | 'connection-terminated'
+  | 'connection-limit-reached'
+  | 'HTTP-request-denied'
+  | 'HTTP-request-URI-invalid'
+  | 'HTTP-request-body-size'
+  | 'HTTP-response-incomplete'
+  | 'HTTP-response-timeout'
+  | 'loop-detected'
+  | 'internal-error';
+
+/** Why an outgoing request of a guest failed, as the wasi:http error-code it gets. */
+export class PodNetworkError extends Error {
+  override readonly name = 'PodNetworkError';
+  constructor(
+    readonly code: PodNetworkErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** One HTTP request given to a container's wasi:http/incoming-handler. */

@@ -18,6 +18,8 @@ import { dashboardAuthorizer } from '../dashboard/dashboard-authorizer.js';
 import { registerDashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { SESSION_COOKIE, type DashboardSessions } from '../dashboard/dashboard-sessions.js';
 import { monitoringAuthorizer } from './authorization/monitoring-authorizer.js';
+import { rbacAuthorizer, type RbacPolicySource } from './authorization/rbac/rbac-authorizer.js';
+import { rbacEscalationCheck } from './authorization/rbac/rbac-escalation.js';
 import { execWebSocketServer } from './streams/pod-exec-handler.js';
 import { registerPrometheusRoutes, type MetricsSource, type NodeMetricsScraper } from './prometheus-routes.js';
 import { observeRequests, type ApiRequestObserver } from './request-observer.js';
@@ -50,6 +52,8 @@ export interface ApiAppOptions {
   prometheus?: MetricsSource;
   /** GET /api/v1/nodes/{name}/proxy/metrics: an agent's, over the node channel. */
   nodeMetrics?: NodeMetricsScraper;
+  /** RBAC (rbac.authorization.k8s.io roles and bindings, kept current by an RbacCache): an authorizer in the chain and escalation checks on writes to them. */
+  rbac?: RbacPolicySource;
   /** Serves the web dashboard under /dashboard/ with these sessions. */
   dashboard?: DashboardSessions;
 }
@@ -66,6 +70,10 @@ export function createApiApp(options: ApiAppOptions): Hono {
     exec: options.exec,
     execSockets: execWebSocketServer(),
   };
+  const authorizer = options.authorizer ?? clusterAuthorizer([
+    monitoringAuthorizer, ...(options.dashboard ? [dashboardAuthorizer] : []), ...(options.rbac ? [rbacAuthorizer(options.rbac)] : []),
+  ]);
+  if (options.rbac) deps.admit = rbacEscalationCheck(options.rbac, authorizer);
   const app = new Hono();
   app.onError((err, c) => {
     const status = statusFromError(err);
@@ -81,7 +89,6 @@ export function createApiApp(options: ApiAppOptions): Hono {
   const sessions = options.dashboard;
   app.use('*', decodeRequestPath);
   app.use('*', bearerAuth(options.tokens, sessions ? (c) => sessions.user(getCookie(c, SESSION_COOKIE)) : undefined));
-  const authorizer = options.authorizer ?? clusterAuthorizer([monitoringAuthorizer, ...(sessions ? [dashboardAuthorizer] : [])]);
   app.use('*', authorizeRequests(authorizer, options.logger));
   if (sessions) registerDashboardRoutes(app, { tokens: options.tokens, sessions });
   registerVersionRoutes(app);

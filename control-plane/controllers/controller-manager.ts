@@ -7,7 +7,9 @@ import { HpaController, type HpaControllerOptions } from './hpa/hpa-controller.j
 import { NamespaceController } from './gc/namespace-controller.js';
 import { JobController } from './job/job-controller.js';
 import { NodeTaintController, type NodeTaintOptions } from './nodelifecycle/node-taint-controller.js';
+import { ClusterRoleAggregationController } from './rbac/clusterrole-aggregation-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { VolumeController } from './volume/volume-controller.js';
 import type { Controller, ControllerContext } from './controller-base.js';
 
@@ -32,6 +34,7 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),
     new DaemonSetController(ctx),
+    new StatefulSetController(ctx),
     new JobController(ctx),
     new EndpointsController(ctx),
     new GarbageCollector(ctx),
@@ -39,6 +42,7 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new NodeTaintController(ctx, options.nodeTaints),
     new HpaController(ctx, options.hpa),
     new VolumeController(ctx),
+    new ClusterRoleAggregationController(ctx),
   ];
   for (const c of controllers) c.start();
   return {

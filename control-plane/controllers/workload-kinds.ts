@@ -3,7 +3,7 @@
 export type {
   ControllerRevision, DaemonSet, Deployment, EndpointAddress, EndpointPort, EndpointSlice, EndpointSubset, Endpoints,
   HorizontalPodAutoscaler, Job, LabelSelector as LabelSelectorSpec, LabelSelectorRequirement, MetricSpec, MetricTarget,
-  PodTemplateSpec, ReplicaSet, Service, ServicePort, SliceEndpoint,
+  PodTemplateSpec, ReplicaSet, Service, ServicePort, SliceEndpoint, StatefulSet,
 } from '../resources/kinds/index.js';
 
 export type IntOrString = number | string;

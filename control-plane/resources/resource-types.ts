@@ -27,6 +27,9 @@ const apps = (plural: string, singular: string, kind: string, extras: Extras) =>
 const networking = (plural: string, singular: string, kind: string, extras: Extras) =>
   define({ group: 'networking.k8s.io', version: 'v1', plural, singular, kind, namespaced: true, ...extras });
 
+const rbac = (plural: string, singular: string, kind: string, namespaced: boolean) =>
+  define({ group: 'rbac.authorization.k8s.io', version: 'v1', plural, singular, kind, namespaced });
+
 const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 function define(t: Omit<ResourceType, 'listKind' | 'apiVersion' | 'verbs' | 'shortNames' | 'categories' | 'subresources'> &
@@ -76,6 +79,7 @@ export const resourceTypes = {
   deployments: apps('deployments', 'deployment', 'Deployment', { shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'] }),
   replicasets: apps('replicasets', 'replicaset', 'ReplicaSet', { shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'] }),
   daemonsets: apps('daemonsets', 'daemonset', 'DaemonSet', { shortNames: ['ds'], categories: ['all'], subresources: ['status'] }),
+  statefulsets: apps('statefulsets', 'statefulset', 'StatefulSet', { shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'] }),
   controllerrevisions: apps('controllerrevisions', 'controllerrevision', 'ControllerRevision', {}),
   jobs: define({
     group: 'batch', version: 'v1', plural: 'jobs', singular: 'job', kind: 'Job', namespaced: true,
@@ -95,6 +99,10 @@ export const resourceTypes = {
     group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: false,
     shortNames: ['sc'],
   }),
+  roles: rbac('roles', 'role', 'Role', true),
+  rolebindings: rbac('rolebindings', 'rolebinding', 'RoleBinding', true),
+  clusterroles: rbac('clusterroles', 'clusterrole', 'ClusterRole', false),
+  clusterrolebindings: rbac('clusterrolebindings', 'clusterrolebinding', 'ClusterRoleBinding', false),
 } satisfies Record<string, ResourceType>;
 
 /**

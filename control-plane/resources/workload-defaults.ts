@@ -1,4 +1,5 @@
 // Defaulting of apps/v1 and batch/v1 workloads as the real API server does it (apps/v1 and batch/v1 SetDefaults_*).
+import type { StatefulSet } from './kinds/statefulsets.js';
 import type { DaemonSet, Deployment, Job, PodTemplateSpec, ReplicaSet } from './kinds/workloads.js';
 import { defaultPodSpec } from './pod-defaults.js';
 
@@ -47,6 +48,27 @@ export function defaultDaemonSet(ds: DaemonSet): void {
     ru.maxSurge ??= 0;
   }
   spec.revisionHistoryLimit ??= 10;
+  defaultTemplate(spec.template);
+}
+
+export function defaultStatefulSet(sts: StatefulSet): void {
+  const spec = (sts.spec ??= {} as StatefulSet['spec']);
+  spec.replicas ??= 1;
+  spec.podManagementPolicy ??= 'OrderedReady';
+  const strategy = (spec.updateStrategy ??= {});
+  strategy.type ??= 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') (strategy.rollingUpdate ??= {}).partition ??= 0;
+  spec.revisionHistoryLimit ??= 10;
+  const retention = (spec.persistentVolumeClaimRetentionPolicy ??= {});
+  retention.whenDeleted ??= 'Retain';
+  retention.whenScaled ??= 'Retain';
+  for (const t of Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : []) {
+    if (!t || typeof t !== 'object') continue;
+    t.apiVersion ??= 'v1';
+    t.kind ??= 'PersistentVolumeClaim';
+    if (t.spec && typeof t.spec === 'object') t.spec.volumeMode ??= 'Filesystem';
+    t.status ??= { phase: 'Pending' };
+  }
   defaultTemplate(spec.template);
 }
 

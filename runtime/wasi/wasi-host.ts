@@ -3,6 +3,7 @@
 import { createCliImports, type CliOptions } from './cli.js';
 import { createClocksImports } from './clocks.js';
 import { createFilesystemImports, type OpenFileTracker, type PreopenDir } from './filesystem.js';
+import type { GuestNet } from '../net/guest-net.js';
 import type { GuestControl } from './guest-control.js';
 import { createHttpImports } from './http.js';
 import { createPoll, ioErrorImports, ioStreamsImports, type ByteSink } from './io.js';
@@ -20,6 +21,8 @@ export interface WasiHostOptions {
   files: OpenFileTracker;
   /** The pod's TCP ports; without them wasi:sockets denies bind and listen. */
   ports?: PodPorts;
+  /** The pod network for outgoing requests; without it wasi:http/outgoing-handler denies them. */
+  net?: GuestNet;
 }
 
 export type WasiImports = Record<string, Record<string, unknown>>;
@@ -29,7 +32,7 @@ export function createWasiImports(options: WasiHostOptions): WasiImports {
     ...createCliImports({ ...options, cwd: options.preopens.find((p) => p.guestPath === '/')?.guestPath }),
     ...createClocksImports(options.control),
     ...createFilesystemImports(options.preopens, options.control, options.files),
-    ...createHttpImports(options.control),
+    ...createHttpImports(options.control, options.net),
     'wasi:io/error': ioErrorImports,
     'wasi:io/poll': createPoll(options.control),
     'wasi:io/streams': ioStreamsImports,

@@ -17,6 +17,7 @@ import { MemoryAccount, MemoryReservationError } from '../limits/memory-account.
 import { CONTROL_POOL_PAGES_INDEX, type GuestEvent, type GuestOutcome, type GuestRunRequest, type MemoryExhausted } from './guest-messages.js';
 import { SharedFileTracker } from './shared-file-tracker.js';
 import { SharedPortClaims } from './shared-port-claims.js';
+import { BlockingGuestNet } from '../net/guest-net.js';
 import { StdinPipeSource } from '../stdin-pipe.js';
 
 type Instantiate = (
@@ -74,6 +75,7 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
       control,
       files: new SharedFileTracker(controlView),
       ...(request.ports ? { ports: new SharedPortClaims(request.ports, controlView, emit) } : {}),
+      ...(request.net ? { net: new BlockingGuestNet(request.net, controlView, control) } : {}),
     });
     const instantiateCore = (module: WebAssembly.Module, moduleImports?: WebAssembly.Imports) => {
       account?.beforeInstantiate(module);
@@ -114,6 +116,7 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
   } finally {
     meter?.settle();
     closePreview1?.();
+    request.net?.close();
     for (const fd of SharedFileTracker.openFds(controlView)) closeSync(fd);
   }
 }

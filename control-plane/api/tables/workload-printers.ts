@@ -1,6 +1,7 @@
-// Table printers for deployments, replicasets, daemonsets, jobs, controllerrevisions (kubectl's columns).
+// Table printers for deployments, replicasets, daemonsets, statefulsets, jobs, controllerrevisions (kubectl's columns).
 import type { Container } from '../../../api/types/pod.js';
 import type { ControllerRevision, DaemonSet, Deployment, Job, PodTemplateSpec, ReplicaSet } from '../../resources/kinds/workloads.js';
+import type { StatefulSet } from '../../resources/kinds/statefulsets.js';
 import { formatLabelSelector } from '../../resources/selector-object.js';
 import { ageOf, humanDuration } from './human-duration.js';
 import { ageColumn, column, nameColumn, type KindPrinter, type TableColumn } from './table-column.js';
@@ -70,6 +71,15 @@ export const daemonSetPrinter: KindPrinter = {
     return [ds.metadata.name, s?.desiredNumberScheduled ?? 0, s?.currentNumberScheduled ?? 0, s?.numberReady ?? 0,
       s?.updatedNumberScheduled ?? 0, s?.numberAvailable ?? 0, nodeSelector || '<none>', ageOf(ds.metadata.creationTimestamp, nowMs),
       ...templateCells(ds.spec?.template, selectorText(ds.spec?.selector))];
+  },
+};
+
+export const statefulSetPrinter: KindPrinter = {
+  columns: [nameColumn, column('Ready', 'Number of the pod with ready state'), ageColumn, ...templateColumns.slice(0, 2)],
+  cells(obj, nowMs) {
+    const sts = obj as StatefulSet;
+    return [sts.metadata.name, `${sts.status?.readyReplicas ?? 0}/${sts.spec?.replicas ?? 0}`, ageOf(sts.metadata.creationTimestamp, nowMs),
+      ...templateCells(sts.spec?.template, '').slice(0, 2)];
   },
 };
 

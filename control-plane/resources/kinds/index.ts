@@ -4,3 +4,5 @@ export type * from './services.js';
 export type * from './config.js';
 export type * from './autoscaling.js';
 export type * from './storage.js';
+export type * from './rbac.js';
+export type * from './statefulsets.js';
