@@ -20,6 +20,7 @@ import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
+import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { serveLogs, type LogsParams } from './rpc/logs-rpc.js';
 import { serveMetrics } from './rpc/metrics-rpc.js';
@@ -304,6 +305,9 @@ export class Agent {
       case 'exec':
         void serveExec(this.pods, this.options.runtime, params as unknown as ExecParams, reply)
           .catch((error: Error) => reply.error(500, error.message));
+        return;
+      case 'attach':
+        void serveAttach(this.pods, params as unknown as AttachParams, reply).catch((error: Error) => reply.error(500, error.message));
         return;
       default:
         reply.error(501, `method ${method} is not supported by this agent`);

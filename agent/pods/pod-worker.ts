@@ -9,7 +9,7 @@ import type { ContainerSpec, LoadedComponent, PodRuntime, RunningContainer } fro
 import { LogBuffer } from '../log-buffer.js';
 import type { ConfigLookup } from './config-lookup.js';
 import { ContainerConfigError, containerArgv, containerEnv, containerLimits, type ContainerDefaults } from './container-config.js';
-import { VolumeNotReadyError, type PodVolumes } from './pod-volumes.js';
+import type { PodVolumes } from './pod-volumes.js';
 import { applyEviction, type Eviction } from './pod-eviction.js';
 import { startSlotProbes } from './container-probes.js';
 import { ContainerSlot } from './container-slot.js';
@@ -46,6 +46,7 @@ export interface PodWorkerDeps {
 
 import { ExecUnavailableError, ImagePullError } from './pod-errors.js';
 import { pullProgress } from './pull-progress.js';
+import { recordNotStarted } from './not-started.js';
 
 export { ExecUnavailableError, ImagePullError } from './pod-errors.js';
 
@@ -289,7 +290,11 @@ export class PodWorker {
       await this.deps.volumes?.prepare();
       spec = {
         ...this.#instanceSpec(slot, component, `${this.uid}/${slot.name}/${slot.restartCount}`),
-        onOutput: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => slot.logs.write(stream, Buffer.from(chunk).toString('utf8')),
+        ...(slot.spec['stdin'] === true ? { interactiveStdin: true } : {}),
+        onOutput: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => {
+          slot.logs.write(stream, Buffer.from(chunk).toString('utf8'));
+          for (const listener of slot.attached) listener(stream, chunk);
+        },
       };
     } catch (error) {
       return this.#notStarted(slot, error);
@@ -342,11 +347,26 @@ export class PodWorker {
    * only its component pulled. Throws ExecUnavailableError when it cannot run.
    */
   execSpec(container: string | undefined, command: string[], id: string): ContainerSpec {
-    const slot = container ? [...this.#app, ...this.#init].find((s) => s.name === container) : this.#app[0];
-    if (!slot) throw new ExecUnavailableError(400, `container ${container} is not valid for pod ${this.pod.metadata.name}`);
+    const slot = this.#slotFor(container);
     if (this.#terminating) throw new ExecUnavailableError(400, `pod ${this.pod.metadata.name} is terminating`);
     if (!slot.component) throw new ExecUnavailableError(400, `container ${slot.name} has not been created yet (${slot.state.waiting?.reason ?? 'waiting'})`);
     return { ...this.#instanceSpec(slot, slot.component, id), args: command };
+  }
+
+  /**
+   * `kubectl attach`: the container's current run (its stdin is there when the spec asks for
+   * `stdin: true`) and the slot whose `attached` listeners see its output. Throws ExecUnavailableError.
+   */
+  attachTarget(container: string | undefined): { running: RunningContainer; slot: ContainerSlot; stdinOnce: boolean } {
+    const slot = this.#slotFor(container);
+    if (!slot.running) throw new ExecUnavailableError(400, `container ${slot.name} is not running (${slot.state.waiting?.reason ?? (slot.state.terminated ? 'terminated' : 'waiting')})`);
+    return { running: slot.running, slot, stdinOnce: slot.spec['stdinOnce'] === true };
+  }
+
+  #slotFor(container: string | undefined): ContainerSlot {
+    const slot = container ? [...this.#app, ...this.#init].find((s) => s.name === container) : this.#app[0];
+    if (!slot) throw new ExecUnavailableError(400, `container ${container} is not valid for pod ${this.pod.metadata.name}`);
+    return slot;
   }
 
   /** Probes of app containers and sidecars (the kubelet runs none on plain init containers). */
@@ -379,18 +399,7 @@ export class PodWorker {
 
   /** A container that could not start: image or configuration errors wait for a retry. */
   #notStarted(slot: ContainerSlot, error: unknown): undefined {
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof VolumeNotReadyError) {
-      slot.state = { waiting: { reason: 'ContainerCreating', message } };
-      this.deps.onEvent('Warning', 'FailedMount', `Unable to attach or mount volumes: ${message}`, slot.fieldPath);
-    } else if (error instanceof ContainerConfigError) {
-      slot.state = { waiting: { reason: 'CreateContainerConfigError', message } };
-      this.deps.onEvent('Warning', 'Failed', `Error: ${message}`, slot.fieldPath);
-    } else {
-      slot.state = { waiting: { reason: error instanceof ImagePullError ? error.reason : 'ErrImagePull', message } };
-      this.deps.onEvent('Warning', 'Failed', `Failed to pull image "${slot.spec.image}": ${message}`, slot.fieldPath);
-    }
-    slot.pullFailures++;
+    recordNotStarted(slot, error, this.deps.onEvent);
     this.#report();
     return undefined;
   }

@@ -274,6 +274,20 @@ export const rpcRequestMessage = v.object({
 });
 export type RpcRequestMessage = v.InferOutput<typeof rpcRequestMessage>;
 
+/**
+ * Method `input`: streaming input for a call in progress (stdin, port-forward bytes), sent by the
+ * control plane instance that made the call, numbered from 0 so the agent applies it in order.
+ */
+export const RPC_INPUT_METHOD = 'input';
+export const rpcInputParams = v.object({
+  call: text(1, 64),
+  seq: count(),
+  data: v.unknown(),
+  /** The caller gave up (client gone): the agent aborts the call at once, whatever its seq. */
+  cancel: v.optional(v.boolean()),
+});
+export type RpcInputParams = v.InferOutput<typeof rpcInputParams>;
+
 export const rpcResponseMessage = v.object({
   v: v.literal(PROTOCOL_VERSION),
   id: text(1, 64),

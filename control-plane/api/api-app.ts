@@ -9,7 +9,7 @@ import { authorizeRequests } from './authorization/authorize-request.js';
 import type { Authorizer } from './authorization/authorizer.js';
 import { clusterAuthorizer } from './authorization/cluster-authorizer.js';
 import { registerDiscoveryRoutes } from './discovery-routes.js';
-import type { PodExecSource } from './exec-session.js';
+import type { PodExecSource } from './streams/exec-session.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import type { MetricsReader } from '../metrics/node-metrics-store.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
@@ -20,7 +20,7 @@ import { SESSION_COOKIE, type DashboardSessions } from '../dashboard/dashboard-s
 import { monitoringAuthorizer } from './authorization/monitoring-authorizer.js';
 import { rbacAuthorizer, type RbacPolicySource } from './authorization/rbac/rbac-authorizer.js';
 import { rbacEscalationCheck } from './authorization/rbac/rbac-escalation.js';
-import { execWebSocketServer } from './pod-exec-handler.js';
+import { execWebSocketServer } from './streams/pod-exec-handler.js';
 import { registerPrometheusRoutes, type MetricsSource, type NodeMetricsScraper } from './prometheus-routes.js';
 import { observeRequests, type ApiRequestObserver } from './request-observer.js';
 import { defaultMaxBodyBytes } from './request-body.js';

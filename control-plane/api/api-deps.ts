@@ -6,7 +6,7 @@ import type { ResourceType } from '../resources/resource-types.js';
 import type { Clock } from '../../api/clock.js';
 import type { Pod } from '../../api/types/pod.js';
 import type { ResourceStore } from '../resources/resource-store.js';
-import type { PodExecSource } from './exec-session.js';
+import type { PodExecSource } from './streams/exec-session.js';
 import type { ApiRequestObserver } from './request-observer.js';
 import type { ServiceAccountTokens } from './service-account-tokens.js';
 

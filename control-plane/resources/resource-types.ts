@@ -48,7 +48,7 @@ function define(t: Omit<ResourceType, 'listKind' | 'apiVersion' | 'verbs' | 'sho
 export const resourceTypes = {
   pods: define({
     group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
-    shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'eviction', 'exec'],
+    shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'eviction', 'exec', 'attach'],
   }),
   nodes: define({
     group: '', version: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false,
@@ -84,6 +84,10 @@ export const resourceTypes = {
   jobs: define({
     group: 'batch', version: 'v1', plural: 'jobs', singular: 'job', kind: 'Job', namespaced: true,
     categories: ['all'], subresources: ['status'],
+  }),
+  cronjobs: define({
+    group: 'batch', version: 'v1', plural: 'cronjobs', singular: 'cronjob', kind: 'CronJob', namespaced: true,
+    shortNames: ['cj'], categories: ['all'], subresources: ['status'],
   }),
   horizontalpodautoscalers: define({
     group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler',

@@ -117,6 +117,17 @@ describe('over HTTPS', () => {
     expect(wrong.status).toBe(401);
   });
 
+  it('refuses the attach WebSocket to a node credential and to the bootstrap token (403)', async () => {
+    for (const token of [tokens.node, tokens.bootstrap]) {
+      for (const method of ['GET', 'POST']) {
+        const res = await raw(method, '/api/v1/namespaces/x/pods/web/attach?stdin=true&stdout=true', upgradeHeaders(token));
+        expect(res.upgraded).toBe(false);
+        expect(res.status).toBe(403);
+        expect(res.body).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: expect.stringContaining('cannot create resource "pods/attach"') });
+      }
+    }
+  });
+
   it('upgrades the admin\'s exec request and reports on the error channel', async () => {
     const ws = new WebSocket(`${server.url.replace('https', 'wss')}/api/v1/namespaces/x/pods/web/exec?command=env&stdout=true`, ['v5.channel.k8s.io'],
       { ca, headers: { authorization: `Bearer ${tokens.admin}` } });
@@ -133,7 +144,7 @@ describe('over HTTPS', () => {
     for (const path of ['/api/v1/namespaces/x/pods?watch=true', '/api/v1/namespaces/x/pods/web/log?follow=true', '/api/v1/namespaces/x/pods/web']) {
       const res = await raw('GET', path, upgradeHeaders(tokens.admin));
       expect(res.status, path).toBe(400);
-      expect(res.body.message).toContain('only pods/exec takes a WebSocket');
+      expect(res.body.message).toContain('only pods/exec and pods/attach take a WebSocket');
     }
   });
 
