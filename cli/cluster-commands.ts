@@ -147,7 +147,8 @@ export function registerClusterCommands(program: Command): void {
 
   program.command('agent')
     .description('run one edge agent that joins a cluster over MQTT')
-    .requiredOption('--server <url>', 'the MQTT broker, mqtt://HOST:PORT', parseMqttUrl)
+    .requiredOption('--server <url>', 'the MQTT broker, mqtts://HOST:PORT (or mqtt://HOST:PORT in the clear)', parseMqttUrl)
+    .option('--ca-file <file>', 'the CA (PEM) an mqtts:// broker\'s certificate must chain to: the control plane\'s DATA_DIR/ca.crt')
     .requiredOption('--token <token>', 'the node bootstrap token (DATA_DIR/node-token of the control plane), exchanged once for this node\'s own credential')
     .requiredOption('--name <name>', 'this node\'s name (unique in the cluster)')
     .option('--data-dir <dir>', 'where the agent caches components', join(DEFAULT_DATA_DIR, 'agent'))
@@ -161,14 +162,16 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory the node\'s pods may request and use together (default: the device\'s memory less a quarter, at least 256Mi, for the system)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string }) => {
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string }) => {
       const logger = createLogger(opts.logLevel);
+      const mqttCa = opts.caFile ? await readFile(opts.caFile, 'utf8') : undefined;
       const { startAgent } = await import('../agent/main.js');
       const metricsToken = opts.metricsTokenFile ? (await readFile(opts.metricsTokenFile, 'utf8')).trim() : undefined;
       if (opts.metricsTokenFile && !metricsToken) throw new Error(`--metrics-token-file ${opts.metricsTokenFile} is empty`);
       if (opts.metricsPort === undefined && (opts.metricsAddress || opts.metricsTokenFile)) throw new Error('--metrics-address and --metrics-token-file need --metrics-port');
       const agent = await startAgent({
         server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,
+        ...(mqttCa ? { mqttCa } : {}),
         allowedHostPaths: opts.allowHostPath,
         onPodsDesired: (hasPods) => {
           if (hasPods) enableOptimizingCompiler(); // off until now (agent-jit.ts)
