@@ -114,6 +114,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--advertise-host <host>', 'name or address agents and users reach the API at (added to the certificate)')
     .addOption(new Option('--mqtt-port <port>', 'run the embedded broker on this port').argParser(parsePort).conflicts('mqttUrl'))
     .option('--mqtt-host <host>', 'address the embedded broker listens on', '127.0.0.1')
+    .addOption(new Option('--mqtt-tls', 'the embedded broker speaks mqtts:// (certificate from the cluster CA; agents need --ca-file DATA_DIR/ca.crt)').conflicts('mqttUrl'))
     .addOption(new Option('--mqtt-url <url>', 'use an external broker (mosquitto, EMQX) instead').argParser(parseMqttUrl))
     .option('--mqtt-username <name>', 'the control plane\'s username on the external broker (one topic level for mosquitto)')
     .option('--mosquitto-password-file <path>', 'mosquitto password file the control plane rewrites as node credentials are issued')
@@ -123,7 +124,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
     .option('--shutdown-grace-period <s>', 'after SIGTERM/SIGINT, exit (code 1) if stopping takes longer than this', parseSeconds, DEFAULT_SHUTDOWN_GRACE_SECONDS)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttTls?: boolean; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags) => {
       const logger = createLogger(opts.logLevel);
       const external = opts.mqttUrl ? {
         url: opts.mqttUrl,
@@ -135,13 +136,14 @@ export function registerClusterCommands(program: Command): void {
       const cp = await startControlPlane({
         dataDir: resolve(opts.dataDir), logger, storeUrl: opts.store, apiHost: opts.apiHost, apiPort: opts.apiPort,
         ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
-        mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? 1883 },
+        mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? (opts.mqttTls ? 8883 : 1883), ...(opts.mqttTls ? { tls: true } : {}) },
         defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
       });
       untilSignal(logger, [() => cp.stop()], opts.shutdownGracePeriod * 1000);
       await pushExamples(cp.registry);
       process.stdout.write(`skiff control plane is ready: API ${cp.apiUrl}, MQTT ${cp.mqttUrl}. ` +
-        `Join agents with: skiff agent --server ${cp.mqttUrl} --token $(cat ${join(resolve(opts.dataDir), 'node-token')}) --name NAME; ` +
+        `Join agents with: skiff agent --server ${cp.mqttUrl} --token $(cat ${join(resolve(opts.dataDir), 'node-token')})` +
+        `${cp.mqttUrl.startsWith('mqtts:') ? ` --ca-file ${join(resolve(opts.dataDir), 'ca.crt')}` : ''} --name NAME; ` +
         `use kubectl with: export KUBECONFIG=${cp.kubeconfigPath}\n`);
     });
 
