@@ -38,6 +38,8 @@ import { mountRegistryRoutes } from './registry/registry-routes.js';
 import { ensureInitialNamespaces } from './resources/initial-namespaces.js';
 import { ResourceStore } from './resources/resource-store.js';
 import { ensureDefaultStorageClass } from './resources/storage-classes.js';
+import { ensureBootstrapRbac } from './resources/rbac-bootstrap.js';
+import { RbacCache } from './api/authorization/rbac/rbac-cache.js';
 import { encryptSecretsAtRest, ensureEncryptionKey } from './resources/secret-encryption.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openStore } from './store/open-store.js';
@@ -114,6 +116,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     });
     await ensureInitialNamespaces(resources);
     await ensureDefaultStorageClass(resources);
+    await ensureBootstrapRbac(resources);
+    const rbac = new RbacCache(resources, logger.child({ component: 'rbac' }));
+    stack.push(() => rbac.stop());
+    await rbac.start();
     const nodeCredentials = await NodeCredentials.open(store);
 
     const apiHost = options.apiHost ?? '127.0.0.1';
@@ -173,6 +179,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       clock,
       logger,
       tokens,
+      rbac,
       podLogs: { stream: (pod, opts, write, signal) => logSource!.stream(pod, opts, write, signal) },
       exec: () => execSource,
       metrics,

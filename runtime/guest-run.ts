@@ -9,6 +9,7 @@ import { MemoryPool } from './limits/memory-pool.js';
 import { readUsage } from './limits/usage-block.js';
 import { WASM_PAGE_BYTES } from './wasm-binary.js';
 import type { PortLease } from './network/pod-port-space.js';
+import type { NetRelay } from './net/net-relay.js';
 import { SharedGuestControl } from './wasi/guest-control.js';
 import { CONTROL_POOL_PAGES_INDEX, type GuestEvent, type GuestOutcome, type GuestRunRequest } from './worker/guest-messages.js';
 import { SharedFileTracker } from './worker/shared-file-tracker.js';
@@ -23,6 +24,8 @@ export interface GuestRunHooks {
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void;
   /** The run's share of its pod's ports, when the pod has a network. */
   ports?: PortLease;
+  /** The run's way into its pod network (outgoing requests), when it has one. */
+  net?: NetRelay;
   /** Takes the worker back for another guest. */
   release(worker: Worker): void;
 }
@@ -70,7 +73,8 @@ export class GuestRun {
     worker.on('message', this.#onMessage);
     worker.on('error', this.#onError);
     worker.on('exit', this.#onExit);
-    worker.postMessage(request);
+    hooks.net?.attach(this.#control);
+    worker.postMessage(request, request.net ? [request.net] : []);
   }
 
   /** How it ended, once it has. */
@@ -141,6 +145,7 @@ export class GuestRun {
       }
     }
     this.hooks.ports?.end(this.#control);
+    this.hooks.net?.close();
     // the run's memories are gone (or will be, with the worker's next guest): back to the pool
     this.#pool?.release(Atomics.exchange(this.#control, CONTROL_POOL_PAGES_INDEX, 0));
     this.#end = end;

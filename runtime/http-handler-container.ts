@@ -9,6 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import { killed, memoryExhaustedMessage, oneLine } from './container-exit.js';
 import { GuestRun, type RunEnd } from './guest-run.js';
 import type { PortLease } from './network/pod-port-space.js';
+import type { NetRelay } from './net/net-relay.js';
 import {
   HttpHandlerError,
   type ContainerExit,
@@ -26,7 +27,7 @@ export interface HandlerRuns {
   acquire(): Promise<Worker>;
   release(worker: Worker): void;
   /** A run request (fresh control and usage blocks) and port lease for one HTTP request. */
-  prepare(request: HttpRequest): { request: GuestRunRequest; ports?: PortLease };
+  prepare(request: HttpRequest): { request: GuestRunRequest; ports?: PortLease; net?: NetRelay };
   /** Whether requests are metered (fuelConsumed defined). */
   metered: boolean;
 }
@@ -133,8 +134,8 @@ export class HttpHandlerContainer implements RunningContainer {
       this.runs.release(worker);
       return this.#done(pending);
     }
-    const { request, ports } = this.runs.prepare(pending.request);
-    const run = new GuestRun(worker, request, { onOutput: this.spec.onOutput, ports, release: (w) => this.runs.release(w) });
+    const { request, ports, net } = this.runs.prepare(pending.request);
+    const run = new GuestRun(worker, request, { onOutput: this.spec.onOutput, ports, ...(net ? { net } : {}), release: (w) => this.runs.release(w) });
     pending.run = run;
     const end = await run.ended;
     this.#completedFuel += run.fuelConsumed() ?? 0n;

@@ -42,6 +42,11 @@ export interface ContainerSpec {
   preopens?: Preopen[];
   /** Bytes given to the guest's stdin (then EOF). Default: empty. */
   stdin?: Uint8Array;
+  /**
+   * Interactive stdin instead: the guest's reads block until bytes come through
+   * RunningContainer.stdin (what a client types), and see EOF once that is ended.
+   */
+  interactiveStdin?: boolean;
   /** Every chunk the guest writes, as it is written. */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void;
   /**
@@ -70,6 +75,41 @@ export interface PodNetworkPorts {
   listening(port: number, protocol: 'TCP'): void;
   /** The guest's listener on `port` closed (socket dropped, or the guest ended). */
   closed(port: number, protocol: 'TCP'): void;
+  /**
+   * Carries an outgoing wasi:http request of this container (outgoing-handler.handle) through the
+   * pod network. Rejects with PodNetworkError for what the guest sees as a wasi:http error-code.
+   * Absent: outgoing requests are denied (HTTP-request-denied).
+   */
+  httpRequest?(request: HttpRequest, options: { timeoutMs: number }): Promise<HttpResponse>;
+}
+
+/** The wasi:http error-code cases the pod network answers with (no payload, or a message). */
+export type PodNetworkErrorCode =
+  | 'DNS-error'
+  | 'destination-not-found'
+  | 'destination-unavailable'
+  | 'destination-IP-prohibited'
+  | 'destination-IP-unroutable'
+  | 'connection-refused'
+  | 'connection-terminated'
+  | 'connection-limit-reached'
+  | 'HTTP-request-denied'
+  | 'HTTP-request-URI-invalid'
+  | 'HTTP-request-body-size'
+  | 'HTTP-response-incomplete'
+  | 'HTTP-response-timeout'
+  | 'loop-detected'
+  | 'internal-error';
+
+/** Why an outgoing request of a guest failed, as the wasi:http error-code it gets. */
+export class PodNetworkError extends Error {
+  override readonly name = 'PodNetworkError';
+  constructor(
+    readonly code: PodNetworkErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** One HTTP request given to a container's wasi:http/incoming-handler. */
@@ -107,8 +147,18 @@ export interface ContainerExit {
   finishedAt: Date;
 }
 
+/** The writing end of a container's interactive stdin (ContainerSpec.interactiveStdin). */
+export interface ContainerStdin {
+  /** Never blocks; false when the bytes were dropped (input ended, or the guest is far behind). */
+  write(bytes: Uint8Array): boolean;
+  /** End of input: the guest reads the rest, then EOF. */
+  end(): void;
+}
+
 export interface RunningContainer {
   readonly id: string;
+  /** Present when started with interactiveStdin (commands only, not HTTP handlers). */
+  readonly stdin?: ContainerStdin;
   readonly startedAt: Date;
   /** Settles when the guest ends, whatever the reason (never rejects). */
   readonly exited: Promise<ContainerExit>;

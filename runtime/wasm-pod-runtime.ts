@@ -3,6 +3,7 @@
 // its wasi:cli/run once; an HTTP handler (wasi:http/incoming-handler, no wasi:cli/run) serves
 // requests until stopped, a fresh instance per request (http-handler-container.ts). Guests of a
 // pod with a network may listen on its TCP ports (network/pod-port-space.ts).
+import { createStdinPipeBuffer } from './stdin-pipe.js';
 import { ComponentLoader, WasmComponent } from './component-loader.js';
 import { EXIT_CODE_CANNOT_RUN, EXIT_CODE_OOM } from './container-exit.js';
 import { measureFuelPerSecond } from './limits/fuel-calibration.js';
@@ -28,7 +29,8 @@ import { exportSignature } from './export-signature.js';
 import { WorkerPool, type WorkerPoolStats } from './worker-pool.js';
 import { createControlBuffer, type GuestRunRequest } from './worker/guest-messages.js';
 import { createUsageBuffer } from './limits/usage-block.js';
-import type { Worker } from 'node:worker_threads';
+import { MessageChannel, type Worker } from 'node:worker_threads';
+import { NetRelay } from './net/net-relay.js';
 
 const DEFAULT_CPU_PERIOD_MS = 100;
 
@@ -103,6 +105,7 @@ export class WasmPodRuntime implements PodRuntime {
     const period = fuel?.quotaPerPeriod === undefined ? undefined : createPeriodBuffer();
     const prepare = (http?: HttpRequest) => {
       const lease = spec.network ? space?.lease(spec.network) : undefined;
+      const channel = spec.network?.httpRequest ? new MessageChannel() : undefined;
       const request: GuestRunRequest = {
         type: 'run',
         source: component.transpiled.source,
@@ -112,6 +115,7 @@ export class WasmPodRuntime implements PodRuntime {
         args: spec.args,
         env: spec.env,
         stdin: spec.stdin ?? new Uint8Array(),
+        ...(spec.interactiveStdin && !http ? { stdinPipe: createStdinPipeBuffer() } : {}),
         preopens: spec.preopens ?? [],
         control: createControlBuffer(),
         fuel,
@@ -121,15 +125,17 @@ export class WasmPodRuntime implements PodRuntime {
         ...(period ? { period } : {}),
         ...(lease ? { ports: lease.bitmap } : {}),
         ...(http ? { http } : {}),
+        ...(channel ? { net: channel.port2 } : {}),
       };
-      return { request, ...(lease ? { ports: lease } : {}) };
+      const net = channel && spec.network ? new NetRelay(channel.port1, spec.network) : undefined;
+      return { request, ...(lease ? { ports: lease } : {}), ...(net ? { net } : {}) };
     };
     const release = (worker: Worker) => this.#pool.release(worker);
     let container: RunningContainer;
     if (command || invoke) {
       // a component that is both runs as a command, as wasmtime run does
-      const { request, ports } = prepare();
-      container = new WorkerContainer(spec, await this.#pool.acquire(), request, release, ports);
+      const { request, ports, net } = prepare();
+      container = new WorkerContainer(spec, await this.#pool.acquire(), request, release, ports, net);
     } else {
       container = new HttpHandlerContainer(spec, { acquire: () => this.#pool.acquire(), release, prepare, metered: fuel !== undefined });
     }

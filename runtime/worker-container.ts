@@ -4,13 +4,16 @@ import type { Worker } from 'node:worker_threads';
 import { exitOf, killed, oneLine, EXIT_CODE_OOM } from './container-exit.js';
 import { GuestRun, type RunEnd } from './guest-run.js';
 import type { PortLease } from './network/pod-port-space.js';
-import type { ContainerExit, ContainerSpec, RunningContainer } from './pod-runtime.js';
+import type { NetRelay } from './net/net-relay.js';
+import type { ContainerExit, ContainerSpec, ContainerStdin, RunningContainer } from './pod-runtime.js';
+import { StdinPipeWriter } from './stdin-pipe.js';
 import type { GuestRunRequest } from './worker/guest-messages.js';
 
 export class WorkerContainer implements RunningContainer {
   readonly id: string;
   readonly startedAt = new Date();
   readonly exited: Promise<ContainerExit>;
+  readonly stdin?: ContainerStdin;
   #finished: ContainerExit | undefined;
   readonly #run: GuestRun;
 
@@ -21,10 +24,14 @@ export class WorkerContainer implements RunningContainer {
     /** Takes the worker back for another guest. */
     release: (worker: Worker) => void,
     ports?: PortLease,
+    net?: NetRelay,
   ) {
     this.id = spec.id;
-    this.#run = new GuestRun(worker, request, { onOutput: spec.onOutput, ports, release });
+    this.#run = new GuestRun(worker, request, { onOutput: spec.onOutput, ports, release, ...(net ? { net } : {}) });
+    const stdin = request.stdinPipe ? new StdinPipeWriter(request.stdinPipe) : undefined;
+    if (stdin) this.stdin = stdin;
     this.exited = this.#run.ended.then((end) => {
+      stdin?.dispose();
       this.#finished = { ...this.#exitOf(end), startedAt: this.startedAt, finishedAt: new Date() };
       return this.#finished;
     });

@@ -27,12 +27,18 @@ const ROOTS = {
   'v1/PersistentVolumeClaim': 'V1PersistentVolumeClaim', 'v1/Binding': 'V1Binding',
   'coordination.k8s.io/v1/Lease': 'V1Lease',
   'apps/v1/Deployment': 'V1Deployment', 'apps/v1/ReplicaSet': 'V1ReplicaSet', 'apps/v1/DaemonSet': 'V1DaemonSet',
-  'apps/v1/ControllerRevision': 'V1ControllerRevision', 'batch/v1/Job': 'V1Job',
+  'apps/v1/ControllerRevision': 'V1ControllerRevision', 'apps/v1/StatefulSet': 'V1StatefulSet', 'batch/v1/Job': 'V1Job', 'batch/v1/CronJob': 'V1CronJob',
   'autoscaling/v2/HorizontalPodAutoscaler': 'V2HorizontalPodAutoscaler', 'autoscaling/v1/HorizontalPodAutoscaler': 'V1HorizontalPodAutoscaler',
   'autoscaling/v1/Scale': 'V1Scale', 'policy/v1/Eviction': 'V1Eviction', 'meta/v1/DeleteOptions': 'V1DeleteOptions',
   'networking.k8s.io/v1/Ingress': 'V1Ingress', 'networking.k8s.io/v1/IngressClass': 'V1IngressClass',
   'networking.k8s.io/v1/NetworkPolicy': 'V1NetworkPolicy', 'discovery.k8s.io/v1/EndpointSlice': 'V1EndpointSlice',
   'storage.k8s.io/v1/StorageClass': 'V1StorageClass',
+  'rbac.authorization.k8s.io/v1/Role': 'V1Role', 'rbac.authorization.k8s.io/v1/ClusterRole': 'V1ClusterRole',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'V1RoleBinding', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'V1ClusterRoleBinding',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'V1SelfSubjectAccessReview', 'authorization.k8s.io/v1/SubjectAccessReview': 'V1SubjectAccessReview',
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': 'V1LocalSubjectAccessReview', 'authorization.k8s.io/v1/SelfSubjectRulesReview': 'V1SelfSubjectRulesReview',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'V1SelfSubjectReview', 'authentication.k8s.io/v1/TokenRequest': 'AuthenticationV1TokenRequest',
+  'authentication.k8s.io/v1/TokenReview': 'V1TokenReview',
 };
 
 /** Fields whose OpenAPI type is resource.Quantity (a string or a number), which the models type as string. */

@@ -47,6 +47,11 @@ export const EXAMPLES: Example[] = [
     world: { wit: 'wit/http-health.wit', world: 'http-health', packages: ['wasi-http', 'wasi-io', 'wasi-clocks'], reactor: true },
   },
   {
+    name: 'http-fetch',
+    language: 'c',
+    world: { wit: 'wit/http-fetch.wit', world: 'http-fetch', packages: ['wasi-http', 'wasi-io', 'wasi-clocks'], reactor: true },
+  },
+  {
     name: 'tcp-listen',
     language: 'c',
     world: { wit: 'wit/tcp-listen.wit', world: 'tcp-listen', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },

@@ -1,9 +1,12 @@
 // What the resource handlers share: the typed store, time, log and exec sources, limits, logger.
+import type { Context } from 'hono';
 import type { WebSocketServer } from 'ws';
+import type { KubeObject } from '../../api/types/meta.js';
+import type { ResourceType } from '../resources/resource-types.js';
 import type { Clock } from '../../api/clock.js';
 import type { Pod } from '../../api/types/pod.js';
 import type { ResourceStore } from '../resources/resource-store.js';
-import type { PodExecSource } from './exec-session.js';
+import type { PodExecSource } from './streams/exec-session.js';
 import type { ApiRequestObserver } from './request-observer.js';
 
 export interface PodLogOptions {
@@ -41,6 +44,8 @@ export interface ApiDeps {
   observer?: ApiRequestObserver | undefined;
   /** Runs exec commands in pods (bound late: the node channel starts after the API server). */
   exec: (() => PodExecSource | undefined) | undefined;
+  /** Admission that needs the caller (RBAC escalation checks): runs on every create, update and patch before the write. */
+  admit?: ((c: Context, type: ResourceType, obj: KubeObject) => Promise<void>) | undefined;
   /** Takes accepted exec WebSocket upgrades over. */
   execSockets: WebSocketServer;
 }

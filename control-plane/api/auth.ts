@@ -6,7 +6,7 @@
 // on a cookie.
 import type { Context, MiddlewareHandler } from 'hono';
 import { UnauthorizedError } from '../../api/errors.js';
-import { anonymousUser, type ApiUser } from './api-user.js';
+import { anonymousUser, withAuthenticatedGroup, type ApiUser } from './api-user.js';
 import { publicPaths } from './authorization/public-info-authorizer.js';
 
 export type { ApiUser } from './api-user.js';
@@ -37,7 +37,7 @@ export function bearerAuth(tokens: TokenAuthenticator, session?: SessionAuthenti
     if (!user && header === undefined && session && isRead && c.req.header(DASHBOARD_HEADER) === '1') user = await session(c);
     const path = `/${c.get('requestPath').join('/')}`;
     if (!user && !publicPaths.has(path) && !(session && isDashboardPage(path))) throw new UnauthorizedError();
-    c.set('user', user ?? anonymousUser);
+    c.set('user', user ? withAuthenticatedGroup(user) : anonymousUser);
     return next();
   };
 }

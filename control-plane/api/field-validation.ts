@@ -45,5 +45,12 @@ export function decodeFields(c: Context, target: DecodedKind, obj: unknown, dupl
     throw new BadRequestError(`${target.kind} in version ${JSON.stringify(version)} cannot be handled as a ${target.kind}: strict decoding error: ${findings.join(', ')}`);
   }
   if (options.warn === false) return; // a retry of a request that already warned
-  for (const finding of findings) c.header('Warning', `299 - ${JSON.stringify(finding)}`, { append: true });
+  for (const finding of findings) c.header('Warning', `299 - ${asciiQuoted(finding)}`, { append: true });
 }
+
+/**
+ * A header value must be ASCII (fetch Headers throw on anything else, which was a 500): the finding is
+ * JSON-quoted (control characters escaped) and every non-ASCII code unit escaped as \uXXXX too.
+ */
+export const asciiQuoted = (text: string): string =>
+  JSON.stringify(text).replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);

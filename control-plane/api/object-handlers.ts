@@ -27,6 +27,7 @@ export async function createObject(c: Context, deps: ApiDeps, t: ResourceTarget)
   decodeFields(c, t.type, body.value, body.duplicateFields);
   const obj = requireObject(body.value);
   bindNamespace(obj, t.namespace);
+  await deps.admit?.(c, t.type, obj);
   const created = await deps.resources.create(t.type, obj, { dryRun: isDryRun(c) });
   return objectResponse(c, deps, t.type, created, 201);
 }
@@ -38,6 +39,7 @@ export async function updateObject(c: Context, deps: ApiDeps, t: ResourceTarget 
   bindNamespace(obj, t.namespace);
   bindName(obj, t.name);
   const subresource = t.subresource === 'status' || t.subresource === 'finalize' ? t.subresource : undefined;
+  if (!subresource) await deps.admit?.(c, t.type, obj);
   const updated = await deps.resources.update(t.type, obj, { subresource, dryRun: isDryRun(c) });
   return objectResponse(c, deps, t.type, updated);
 }

@@ -42,7 +42,7 @@ export async function patchObject(c: Context, deps: ApiDeps, t: ResourceTarget &
     } catch (err) {
       if (err instanceof NotFoundError && type === 'application/apply-patch+yaml' && !subresource) {
         decodeFields(c, t.type, patch, duplicateFields);
-        return objectResponse(c, deps, t.type, await applyCreate(deps, t, patch, dryRun), 201);
+        return objectResponse(c, deps, t.type, await applyCreate(c, deps, t, patch, dryRun), 201);
       }
       throw err;
     }
@@ -53,6 +53,7 @@ export async function patchObject(c: Context, deps: ApiDeps, t: ResourceTarget &
     bindName(next, t.name);
     const pinned = pinnedResourceVersion(patch);
     next.metadata.resourceVersion = pinned ?? current.metadata.resourceVersion;
+    if (!subresource) await deps.admit?.(c, t.type, next);
     try {
       const updated = await deps.resources.update(t.type, next, { subresource, dryRun });
       return objectResponse(c, deps, t.type, updated);
@@ -62,10 +63,11 @@ export async function patchObject(c: Context, deps: ApiDeps, t: ResourceTarget &
   }
 }
 
-async function applyCreate(deps: ApiDeps, t: ResourceTarget & { name: string }, patch: unknown, dryRun: boolean): Promise<KubeObject> {
+async function applyCreate(c: Context, deps: ApiDeps, t: ResourceTarget & { name: string }, patch: unknown, dryRun: boolean): Promise<KubeObject> {
   const obj = requireObject(structuredClone(patch));
   bindNamespace(obj, t.namespace);
   bindName(obj, t.name);
+  await deps.admit?.(c, t.type, obj);
   return deps.resources.create(t.type, obj, { dryRun });
 }
 

@@ -1,4 +1,5 @@
 // The controller manager: starts every controller over one ResourceStore and stops them together.
+import { CronJobController } from './cronjob/cronjob-controller.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
@@ -7,7 +8,9 @@ import { HpaController, type HpaControllerOptions } from './hpa/hpa-controller.j
 import { NamespaceController } from './gc/namespace-controller.js';
 import { JobController } from './job/job-controller.js';
 import { NodeTaintController, type NodeTaintOptions } from './nodelifecycle/node-taint-controller.js';
+import { ClusterRoleAggregationController } from './rbac/clusterrole-aggregation-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { VolumeController } from './volume/volume-controller.js';
 import type { Controller, ControllerContext } from './controller-base.js';
 
@@ -32,13 +35,16 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),
     new DaemonSetController(ctx),
+    new StatefulSetController(ctx),
     new JobController(ctx),
+    new CronJobController(ctx),
     new EndpointsController(ctx),
     new GarbageCollector(ctx),
     new NamespaceController(ctx),
     new NodeTaintController(ctx, options.nodeTaints),
     new HpaController(ctx, options.hpa),
     new VolumeController(ctx),
+    new ClusterRoleAggregationController(ctx),
   ];
   for (const c of controllers) c.start();
   return {

@@ -9,6 +9,15 @@ const maxAnnotationsBytes = 256 * 1024;
 
 /** Kinds whose names are DNS-1123 labels rather than subdomains. */
 const labelNamedPlurals = new Set(['namespaces']);
+/** RBAC kinds: any path segment name (`system:node`, `edit`), as ValidateRBACName. */
+const pathSegmentNamedPlurals = new Set(['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings']);
+
+/** path.IsValidPathSegmentName: not "." or "..", no "/" or "%". */
+export function checkPathSegmentName(name: string): string[] {
+  if (name === '.' || name === '..') return [`may not be '${name}'`];
+  const bad = ['/', '%'].filter((c) => name.includes(c));
+  return bad.map((c) => `may not contain '${c}'`);
+}
 
 export function validateMetadata(type: ResourceType, meta: ObjectMeta | undefined): StatusCause[] {
   const causes: StatusCause[] = [];
@@ -17,7 +26,8 @@ export function validateMetadata(type: ResourceType, meta: ObjectMeta | undefine
   if (!name) {
     causes.push(required('metadata.name', 'name or generateName is required'));
   } else {
-    const check = labelNamedPlurals.has(type.plural) ? checkDns1123Label : checkDns1123Subdomain;
+    const check = labelNamedPlurals.has(type.plural) ? checkDns1123Label
+      : pathSegmentNamedPlurals.has(type.plural) ? checkPathSegmentName : checkDns1123Subdomain;
     for (const m of check(name)) causes.push(invalid('metadata.name', name, m));
   }
   if (type.namespaced) {

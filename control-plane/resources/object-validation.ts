@@ -6,6 +6,7 @@ import {
   validateConfigMap, validateConfigUpdate, validateHorizontalPodAutoscaler, validatePersistentVolume,
   validatePersistentVolumeClaim, validatePersistentVolumeClaimUpdate, validateSecret,
 } from './config-validation.js';
+import { validateCronJob } from './cronjob-validation.js';
 import { forbidden, required } from './field-causes.js';
 import type { PersistentVolumeClaim } from './kinds/config.js';
 import type { Service } from './kinds/services.js';
@@ -14,8 +15,13 @@ import { validateIngress, validateIngressClass, validateIngressClassUpdate, vali
 import { validatePodUpdate } from './pod-update-validation.js';
 import { validatePod } from './pod-validation.js';
 import type { ResourceType } from './resource-types.js';
+import {
+  validateBindingUpdate, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding,
+} from './rbac-validation.js';
 import { validateEndpointSlice, validateEndpoints, validateService, validateServiceUpdate } from './service-validation.js';
+import type { StatefulSet } from './kinds/statefulsets.js';
 import type { StorageClass } from './kinds/storage.js';
+import { validateStatefulSet, validateStatefulSetUpdate } from './statefulset-validation.js';
 import { validateStorageClass, validateStorageClassUpdate } from './storage-validation.js';
 import {
   validateControllerRevision, validateDaemonSet, validateDeployment, validateJob, validateReplicaSet, validateWorkloadUpdate,
@@ -29,7 +35,9 @@ const validators: Record<string, Validator> = {
   deployments: validateDeployment,
   replicasets: validateReplicaSet,
   daemonsets: validateDaemonSet,
+  statefulsets: validateStatefulSet,
   jobs: validateJob,
+  cronjobs: validateCronJob,
   controllerrevisions: validateControllerRevision,
   services: validateService,
   endpoints: validateEndpoints,
@@ -43,6 +51,10 @@ const validators: Record<string, Validator> = {
   ingressclasses: validateIngressClass,
   networkpolicies: validateNetworkPolicy,
   storageclasses: validateStorageClass,
+  roles: validateRole,
+  clusterroles: validateClusterRole,
+  rolebindings: validateRoleBinding,
+  clusterrolebindings: validateClusterRoleBinding,
 };
 
 export function validateCreate(type: ResourceType, obj: KubeObject): void {
@@ -66,11 +78,13 @@ function validateKindUpdate(type: ResourceType, oldObj: KubeObject, newObj: Kube
     case 'pods': return validatePodUpdate(oldObj as Pod, newObj as Pod);
     case 'deployments': case 'replicasets': case 'daemonsets': case 'jobs':
       return validateWorkloadUpdate(type.plural, oldObj, newObj);
+    case 'statefulsets': return validateStatefulSetUpdate(oldObj as StatefulSet, newObj as StatefulSet);
     case 'services': return validateServiceUpdate(oldObj as Service, newObj as Service);
     case 'configmaps': case 'secrets': return validateConfigUpdate(type.plural, oldObj, newObj);
     case 'persistentvolumeclaims': return validatePersistentVolumeClaimUpdate(oldObj as PersistentVolumeClaim, newObj as PersistentVolumeClaim);
     case 'ingressclasses': return validateIngressClassUpdate(oldObj, newObj);
     case 'storageclasses': return validateStorageClassUpdate(oldObj as StorageClass, newObj as StorageClass);
+    case 'rolebindings': case 'clusterrolebindings': return validateBindingUpdate(oldObj, newObj);
     default: return [];
   }
 }

@@ -27,6 +27,9 @@ const apps = (plural: string, singular: string, kind: string, extras: Extras) =>
 const networking = (plural: string, singular: string, kind: string, extras: Extras) =>
   define({ group: 'networking.k8s.io', version: 'v1', plural, singular, kind, namespaced: true, ...extras });
 
+const rbac = (plural: string, singular: string, kind: string, namespaced: boolean) =>
+  define({ group: 'rbac.authorization.k8s.io', version: 'v1', plural, singular, kind, namespaced });
+
 const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 function define(t: Omit<ResourceType, 'listKind' | 'apiVersion' | 'verbs' | 'shortNames' | 'categories' | 'subresources'> &
@@ -45,7 +48,7 @@ function define(t: Omit<ResourceType, 'listKind' | 'apiVersion' | 'verbs' | 'sho
 export const resourceTypes = {
   pods: define({
     group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
-    shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'eviction', 'exec'],
+    shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'eviction', 'exec', 'attach'],
   }),
   nodes: define({
     group: '', version: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false,
@@ -76,10 +79,15 @@ export const resourceTypes = {
   deployments: apps('deployments', 'deployment', 'Deployment', { shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'] }),
   replicasets: apps('replicasets', 'replicaset', 'ReplicaSet', { shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'] }),
   daemonsets: apps('daemonsets', 'daemonset', 'DaemonSet', { shortNames: ['ds'], categories: ['all'], subresources: ['status'] }),
+  statefulsets: apps('statefulsets', 'statefulset', 'StatefulSet', { shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'] }),
   controllerrevisions: apps('controllerrevisions', 'controllerrevision', 'ControllerRevision', {}),
   jobs: define({
     group: 'batch', version: 'v1', plural: 'jobs', singular: 'job', kind: 'Job', namespaced: true,
     categories: ['all'], subresources: ['status'],
+  }),
+  cronjobs: define({
+    group: 'batch', version: 'v1', plural: 'cronjobs', singular: 'cronjob', kind: 'CronJob', namespaced: true,
+    shortNames: ['cj'], categories: ['all'], subresources: ['status'],
   }),
   horizontalpodautoscalers: define({
     group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler',
@@ -95,6 +103,10 @@ export const resourceTypes = {
     group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: false,
     shortNames: ['sc'],
   }),
+  roles: rbac('roles', 'role', 'Role', true),
+  rolebindings: rbac('rolebindings', 'rolebinding', 'RoleBinding', true),
+  clusterroles: rbac('clusterroles', 'clusterrole', 'ClusterRole', false),
+  clusterrolebindings: rbac('clusterrolebindings', 'clusterrolebinding', 'ClusterRoleBinding', false),
 } satisfies Record<string, ResourceType>;
 
 /**
@@ -104,6 +116,21 @@ export const resourceTypes = {
 export const horizontalPodAutoscalersV1: ResourceType = { ...resourceTypes.horizontalpodautoscalers, version: 'v1', apiVersion: 'autoscaling/v1', storageVersion: 'v2' };
 
 export const allResourceTypes: readonly ResourceType[] = [...Object.values(resourceTypes), horizontalPodAutoscalersV1];
+
+/**
+ * Create-only kinds that are answered, never stored (access reviews, whoami): served in discovery
+ * and OpenAPI, handled by control-plane/api/review-routes.ts, absent from allResourceTypes (so no
+ * store, controller or generic route sees them).
+ */
+const review = (group: string, plural: string, singular: string, kind: string, namespaced = false): ResourceType =>
+  ({ ...define({ group, version: 'v1', plural, singular, kind, namespaced }), verbs: ['create'] });
+export const reviewTypes = {
+  selfsubjectaccessreviews: review('authorization.k8s.io', 'selfsubjectaccessreviews', 'selfsubjectaccessreview', 'SelfSubjectAccessReview'),
+  selfsubjectrulesreviews: review('authorization.k8s.io', 'selfsubjectrulesreviews', 'selfsubjectrulesreview', 'SelfSubjectRulesReview'),
+  subjectaccessreviews: review('authorization.k8s.io', 'subjectaccessreviews', 'subjectaccessreview', 'SubjectAccessReview'),
+  localsubjectaccessreviews: review('authorization.k8s.io', 'localsubjectaccessreviews', 'localsubjectaccessreview', 'LocalSubjectAccessReview', true),
+  selfsubjectreviews: review('authentication.k8s.io', 'selfsubjectreviews', 'selfsubjectreview', 'SelfSubjectReview'),
+} satisfies Record<string, ResourceType>;
 
 export function findResource(group: string, version: string, plural: string): ResourceType | undefined {
   return allResourceTypes.find((t) => t.group === group && t.version === version && t.plural === plural);
@@ -115,7 +142,7 @@ export const hasStatusSubresource = (type: ResourceType): boolean => type.subres
 /** Group/versions served, core first, in discovery order. */
 export function servedGroupVersions(): Array<{ group: string; version: string; types: ResourceType[] }> {
   const out: Array<{ group: string; version: string; types: ResourceType[] }> = [];
-  for (const t of allResourceTypes) {
+  for (const t of [...allResourceTypes, ...Object.values(reviewTypes)]) {
     let gv = out.find((g) => g.group === t.group && g.version === t.version);
     if (!gv) out.push((gv = { group: t.group, version: t.version, types: [] }));
     gv.types.push(t);

@@ -1,4 +1,6 @@
 // Defaulting of apps/v1 and batch/v1 workloads as the real API server does it (apps/v1 and batch/v1 SetDefaults_*).
+import type { CronJob } from './kinds/cronjobs.js';
+import type { StatefulSet } from './kinds/statefulsets.js';
 import type { DaemonSet, Deployment, Job, PodTemplateSpec, ReplicaSet } from './kinds/workloads.js';
 import { defaultPodSpec } from './pod-defaults.js';
 
@@ -50,6 +52,27 @@ export function defaultDaemonSet(ds: DaemonSet): void {
   defaultTemplate(spec.template);
 }
 
+export function defaultStatefulSet(sts: StatefulSet): void {
+  const spec = (sts.spec ??= {} as StatefulSet['spec']);
+  spec.replicas ??= 1;
+  spec.podManagementPolicy ??= 'OrderedReady';
+  const strategy = (spec.updateStrategy ??= {});
+  strategy.type ??= 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') (strategy.rollingUpdate ??= {}).partition ??= 0;
+  spec.revisionHistoryLimit ??= 10;
+  const retention = (spec.persistentVolumeClaimRetentionPolicy ??= {});
+  retention.whenDeleted ??= 'Retain';
+  retention.whenScaled ??= 'Retain';
+  for (const t of Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : []) {
+    if (!t || typeof t !== 'object') continue;
+    t.apiVersion ??= 'v1';
+    t.kind ??= 'PersistentVolumeClaim';
+    if (t.spec && typeof t.spec === 'object') t.spec.volumeMode ??= 'Filesystem';
+    t.status ??= { phase: 'Pending' };
+  }
+  defaultTemplate(spec.template);
+}
+
 /**
  * batch/v1 Job defaults plus the selector generation of the job strategy (PrepareForCreate): unless
  * manualSelector, the selector is the controller-uid label and the template gets the uid/name labels.
@@ -80,5 +103,20 @@ export function defaultJob(job: Job): void {
   if (!job.metadata.labels || Object.keys(job.metadata.labels).length === 0) {
     const templateLabels = spec.template?.metadata?.labels;
     if (templateLabels && Object.keys(templateLabels).length) job.metadata.labels = { ...templateLabels };
+  }
+}
+
+/** batch/v1 CronJob defaults; the job template's pod spec is defaulted as a Job's is. */
+export function defaultCronJob(cj: CronJob): void {
+  const spec = (cj.spec ??= {} as CronJob['spec']);
+  spec.concurrencyPolicy ??= 'Allow';
+  spec.suspend ??= false;
+  spec.successfulJobsHistoryLimit ??= 3;
+  spec.failedJobsHistoryLimit ??= 1;
+  const jobTemplate = spec.jobTemplate;
+  if (jobTemplate && typeof jobTemplate === 'object') {
+    jobTemplate.metadata ??= {};
+    if (jobTemplate.metadata.creationTimestamp === undefined) jobTemplate.metadata.creationTimestamp = null;
+    if (jobTemplate.spec && typeof jobTemplate.spec === 'object') defaultTemplate(jobTemplate.spec.template);
   }
 }

@@ -9,11 +9,11 @@ import { validatePod } from './pod-validation.js';
 import { isEmptyLabelSelector, matchesLabelSelector, validateLabelSelector } from './selector-object.js';
 import { stableStringify } from './stable-stringify.js';
 
-const nonNegative = (field: string, value: unknown): StatusCause[] =>
+export const nonNegative = (field: string, value: unknown): StatusCause[] =>
   value === undefined ? [] : typeof value === 'number' && Number.isInteger(value) && value >= 0 ? [] : [invalid(field, value, 'must be greater than or equal to 0')];
 
 /** Selector present, non-empty, valid, and matching the template's labels; then the template itself. */
-function validateSelectedTemplate(kind: string, selector: LabelSelector | undefined, template: PodTemplateSpec | undefined,
+export function validateSelectedTemplate(kind: string, selector: LabelSelector | undefined, template: PodTemplateSpec | undefined,
   restartPolicies: string[]): StatusCause[] {
   const causes: StatusCause[] = [];
   if (!selector) causes.push(required('spec.selector'));
@@ -45,7 +45,7 @@ export function validateTemplate(template: PodTemplateSpec, restartPolicies: str
   return causes;
 }
 
-function validateIntOrPercent(field: string, value: unknown): StatusCause[] {
+export function validateIntOrPercent(field: string, value: unknown): StatusCause[] {
   if (value === undefined) return [];
   if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? [] : [invalid(field, value, 'must be greater than or equal to 0')];
   if (typeof value === 'string' && /^\d+%$/.test(value)) {

@@ -1,6 +1,6 @@
 // wasi:cli: arguments and environment from the spec, exit (incl. exit-with-code), stdio, terminal.
 import type { GuestControl } from './guest-control.js';
-import { BytesSource, InputStream, OutputStream, type ByteSink } from './io.js';
+import { BytesSource, InputStream, OutputStream, type ByteSink, type ByteSource } from './io.js';
 
 /** Raised by wasi:cli/exit; unwinds the guest and carries the exit code. */
 export class GuestExit extends Error {
@@ -13,7 +13,8 @@ export class GuestExit extends Error {
 export interface CliOptions {
   args: string[];
   env: Array<[string, string]>;
-  stdin: Uint8Array;
+  /** Bytes known in advance (then EOF), or a source that fills as a client types (interactive stdin). */
+  stdin: Uint8Array | ByteSource;
   stdout: ByteSink;
   stderr: ByteSink;
   control: GuestControl;
@@ -26,7 +27,7 @@ class TerminalInput {}
 class TerminalOutput {}
 
 export function createCliImports(options: CliOptions) {
-  const stdin = new InputStream(new BytesSource(options.stdin), options.control);
+  const stdin = new InputStream(options.stdin instanceof Uint8Array ? new BytesSource(options.stdin) : options.stdin, options.control);
   const stdout = new OutputStream(options.stdout, options.control);
   const stderr = new OutputStream(options.stderr, options.control);
   // copies: the guest may keep the lists, and the spec's arrays must not change under it

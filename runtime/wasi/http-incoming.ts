@@ -101,7 +101,12 @@ export class OutgoingBody {
   #stream: OutputStream | undefined;
   #streamTaken = false;
   finished = false;
-  constructor(control: GuestControl, private readonly contentLength: number | undefined) {
+  constructor(
+    control: GuestControl,
+    private readonly contentLength: number | undefined,
+    /** Told once the body is finished (an outgoing request's body: the request can go). */
+    private readonly onFinish?: () => void,
+  ) {
     this.#stream = new OutputStream(this.sink, control);
   }
   write(): OutputStream {
@@ -117,6 +122,7 @@ export class OutgoingBody {
     if (body.contentLength !== undefined && body.contentLength !== written) {
       throw new WasiError({ tag: 'HTTP-response-body-size', val: BigInt(written) });
     }
+    body.onFinish?.();
   }
   /** The bytes written, as one buffer of its own (it can be transferred to the main thread). */
   bytes(): Uint8Array {

@@ -1,6 +1,6 @@
 // wasi:http for a guest instance: wasi:http/types (serving side in http-incoming.ts, fields in
-// http-fields.ts, client side in http-outgoing.ts) and wasi:http/outgoing-handler, which denies
-// every request. Resources the guest constructs itself get the instance's GuestControl through
+// http-fields.ts, client side in http-outgoing.ts) and wasi:http/outgoing-handler, which carries
+// requests into the pod network (denied without one). Resources the guest constructs itself get the instance's GuestControl through
 // subclasses made here, per instance.
 import type { GuestControl } from './guest-control.js';
 import { Fields } from './http-fields.js';
@@ -12,11 +12,12 @@ import {
   OutgoingResponse,
   ResponseOutparam,
 } from './http-incoming.js';
-import { FutureIncomingResponse, IncomingResponse, OutgoingRequest, RequestOptions, outgoingHandler } from './http-outgoing.js';
+import type { GuestNet } from '../net/guest-net.js';
+import { createOutgoingHandler, FutureIncomingResponse, IncomingResponse, OutgoingRequest, RequestOptions } from './http-outgoing.js';
 
 export { HttpExchange } from './http-incoming.js';
 
-export function createHttpImports(control: GuestControl) {
+export function createHttpImports(control: GuestControl, net?: GuestNet) {
   class GuestOutgoingResponse extends OutgoingResponse {
     constructor(headers: Fields) {
       super(headers, control);
@@ -42,6 +43,6 @@ export function createHttpImports(control: GuestControl) {
       FutureIncomingResponse,
       httpErrorCode: (): undefined => undefined,
     },
-    'wasi:http/outgoing-handler': outgoingHandler,
+    'wasi:http/outgoing-handler': createOutgoingHandler(control, net),
   };
 }

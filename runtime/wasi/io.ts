@@ -32,6 +32,25 @@ export class Pollable {
   }
 }
 
+/** Ready when a stream's source has bytes (or ended): interactive stdin. */
+export class SourcePollable extends Pollable {
+  constructor(
+    private readonly guest: GuestControl,
+    private readonly source: ByteSource & Required<Pick<ByteSource, 'isReadable' | 'waitReadable'>>,
+  ) {
+    super(guest, NEVER_NS);
+  }
+  override ready(): boolean {
+    return this.source.isReadable;
+  }
+  override block(): void {
+    this.source.waitReadable(this.guest);
+  }
+}
+
+/** A poll over source pollables looks again this often (they have no deadline to sleep until). */
+const SOURCE_POLL_SLICE_NS = 20_000_000n;
+
 export function createPoll(control: GuestControl) {
   return {
     Pollable,
@@ -39,9 +58,14 @@ export function createPoll(control: GuestControl) {
       if (pollables.length === 0) throw new Error('wasi:io/poll.poll called with an empty list');
       let ready = readyIndexes(pollables);
       if (ready.length === 0) {
-        const earliestNs = pollables.reduce((min, p) => (p.readyAtNs! < min ? p.readyAtNs! : min), pollables[0]!.readyAtNs!);
-        control.sleepUntil(earliestNs);
-        ready = readyIndexes(pollables);
+        for (;;) {
+          const earliestNs = pollables.reduce((min, p) => (p.readyAtNs! < min ? p.readyAtNs! : min), pollables[0]!.readyAtNs!);
+          const hasSources = pollables.some((p) => p instanceof SourcePollable);
+          const sliceNs = monotonicNowNs() + SOURCE_POLL_SLICE_NS;
+          control.sleepUntil(hasSources && sliceNs < earliestNs ? sliceNs : earliestNs);
+          ready = readyIndexes(pollables);
+          if (ready.length > 0) break;
+        }
       }
       return Uint32Array.from(ready);
     },
@@ -57,6 +81,10 @@ function readyIndexes(pollables: Pollable[]): number[] {
 export interface ByteSource {
   /** Up to `maxBytes` bytes; empty when none is available yet; undefined at end of stream. */
   read(maxBytes: number): Uint8Array | undefined;
+  /** Sources that fill over time (interactive stdin): something to read, or the end, is there. */
+  readonly isReadable?: boolean;
+  /** Blocks until isReadable (throws GuestStopRequestedError on a stop request). */
+  waitReadable?(control: GuestControl): void;
 }
 
 /** A source over bytes known in advance (stdin, a request body), then end of stream. */
@@ -96,15 +124,21 @@ export class InputStream {
     return bytes;
   }
   blockingRead(length: bigint): Uint8Array {
+    this.source.waitReadable?.(this.control);
     return this.read(length);
   }
   skip(length: bigint): bigint {
     return BigInt(this.read(length).length);
   }
   blockingSkip(length: bigint): bigint {
+    this.source.waitReadable?.(this.control);
     return this.skip(length);
   }
   subscribe(): Pollable {
+    const { source } = this;
+    if (source.waitReadable && source.isReadable !== undefined) {
+      return new SourcePollable(this.control, source as ConstructorParameters<typeof SourcePollable>[1]);
+    }
     return new Pollable(this.control);
   }
 }

@@ -1,8 +1,9 @@
 // Assembles our WASI 0.2 host: one import object keyed the way jco's bindings read them
 // (unversioned: `imports['wasi:cli/stdout']`), built fresh for every guest instance.
-import { createCliImports } from './cli.js';
+import { createCliImports, type CliOptions } from './cli.js';
 import { createClocksImports } from './clocks.js';
 import { createFilesystemImports, type OpenFileTracker, type PreopenDir } from './filesystem.js';
+import type { GuestNet } from '../net/guest-net.js';
 import type { GuestControl } from './guest-control.js';
 import { createHttpImports } from './http.js';
 import { createPoll, ioErrorImports, ioStreamsImports, type ByteSink } from './io.js';
@@ -12,7 +13,7 @@ import { createSocketsImports, type PodPorts } from './sockets.js';
 export interface WasiHostOptions {
   args: string[];
   env: Array<[string, string]>;
-  stdin: Uint8Array;
+  stdin: CliOptions['stdin'];
   stdout: ByteSink;
   stderr: ByteSink;
   preopens: PreopenDir[];
@@ -20,6 +21,8 @@ export interface WasiHostOptions {
   files: OpenFileTracker;
   /** The pod's TCP ports; without them wasi:sockets denies bind and listen. */
   ports?: PodPorts;
+  /** The pod network for outgoing requests; without it wasi:http/outgoing-handler denies them. */
+  net?: GuestNet;
 }
 
 export type WasiImports = Record<string, Record<string, unknown>>;
@@ -29,7 +32,7 @@ export function createWasiImports(options: WasiHostOptions): WasiImports {
     ...createCliImports({ ...options, cwd: options.preopens.find((p) => p.guestPath === '/')?.guestPath }),
     ...createClocksImports(options.control),
     ...createFilesystemImports(options.preopens, options.control, options.files),
-    ...createHttpImports(options.control),
+    ...createHttpImports(options.control, options.net),
     'wasi:io/error': ioErrorImports,
     'wasi:io/poll': createPoll(options.control),
     'wasi:io/streams': ioStreamsImports,

@@ -3,6 +3,7 @@ import type { FuelPolicy } from '../limits/fuel-meter.js';
 import type { FunctionSignature } from '../export-signature.js';
 import type { MemoryExhaustion } from '../limits/memory-account.js';
 import type { HttpRequest, HttpResponse } from '../pod-runtime.js';
+import type { MessagePort } from 'node:worker_threads';
 import type { PreopenDir } from '../wasi/filesystem.js';
 
 export interface GuestRunRequest {
@@ -17,6 +18,8 @@ export interface GuestRunRequest {
   args: string[];
   env: Array<[string, string]>;
   stdin: Uint8Array;
+  /** Interactive stdin (runtime/stdin-pipe.ts): read instead of `stdin` when present. */
+  stdinPipe?: SharedArrayBuffer;
   preopens: PreopenDir[];
   /** Int32Array view: see CONTROL_* below. */
   control: SharedArrayBuffer;
@@ -41,6 +44,11 @@ export interface GuestRunRequest {
   invoke?: { name: string; args: string[]; signature?: FunctionSignature };
   /** Present for one request to a wasi:http/incoming-handler; absent to run wasi:cli/run. */
   http?: HttpRequest;
+  /**
+   * The guest's way into the pod network (net/guest-net.ts): outgoing wasi:http requests go out
+   * on this port (transferred to the worker) and the answers come back on it. Absent: denied.
+   */
+  net?: MessagePort;
 }
 
 /** How a guest run ended, as seen from inside its worker. */
@@ -81,7 +89,9 @@ export const MAX_OPEN_FILES = 128;
 export const CONTROL_FIRST_PORT_INDEX = CONTROL_FIRST_FD_INDEX + MAX_OPEN_FILES;
 export const MAX_BOUND_PORTS = 32;
 export const CONTROL_POOL_PAGES_INDEX = CONTROL_FIRST_PORT_INDEX + MAX_BOUND_PORTS;
-export const CONTROL_LENGTH = CONTROL_POOL_PAGES_INDEX + 1;
+/** Bumped (and notified) by the runtime each time it answers the guest's network call. */
+export const CONTROL_NET_INDEX = CONTROL_POOL_PAGES_INDEX + 1;
+export const CONTROL_LENGTH = CONTROL_NET_INDEX + 1;
 
 export function createControlBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(CONTROL_LENGTH * Int32Array.BYTES_PER_ELEMENT);

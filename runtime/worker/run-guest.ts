@@ -17,6 +17,8 @@ import { MemoryAccount, MemoryReservationError } from '../limits/memory-account.
 import { CONTROL_POOL_PAGES_INDEX, type GuestEvent, type GuestOutcome, type GuestRunRequest, type MemoryExhausted } from './guest-messages.js';
 import { SharedFileTracker } from './shared-file-tracker.js';
 import { SharedPortClaims } from './shared-port-claims.js';
+import { BlockingGuestNet } from '../net/guest-net.js';
+import { StdinPipeSource } from '../stdin-pipe.js';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -66,13 +68,14 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
     const imports = createWasiImports({
       args: request.args,
       env: request.env,
-      stdin: request.http ? new Uint8Array() : request.stdin,
+      stdin: request.http ? new Uint8Array() : request.stdinPipe ? new StdinPipeSource(request.stdinPipe) : request.stdin,
       stdout: sink('stdout'),
       stderr: sink('stderr'),
       preopens: request.preopens,
       control,
       files: new SharedFileTracker(controlView),
       ...(request.ports ? { ports: new SharedPortClaims(request.ports, controlView, emit) } : {}),
+      ...(request.net ? { net: new BlockingGuestNet(request.net, controlView, control) } : {}),
     });
     const instantiateCore = (module: WebAssembly.Module, moduleImports?: WebAssembly.Imports) => {
       account?.beforeInstantiate(module);
@@ -113,6 +116,7 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
   } finally {
     meter?.settle();
     closePreview1?.();
+    request.net?.close();
     for (const fd of SharedFileTracker.openFds(controlView)) closeSync(fd);
   }
 }

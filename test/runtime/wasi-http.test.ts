@@ -115,8 +115,9 @@ describe('wasi:http response', () => {
     expect(payloadOf(() => respond(200, ['four'], [['content-length', '10']]))).toEqual({ tag: 'HTTP-response-body-size', val: 4n });
   });
 
-  it('keeps outgoing requests from leaving the pod', () => {
-    const handle = createHttpImports(control)['wasi:http/outgoing-handler'].handle;
-    expect(payloadOf(() => handle())).toEqual({ tag: 'HTTP-request-denied' });
+  it('denies outgoing requests without a pod network', () => {
+    const http = createHttpImports(control);
+    const Request = http['wasi:http/types'].OutgoingRequest as unknown as new (headers: Fields) => never;
+    expect(payloadOf(() => http['wasi:http/outgoing-handler'].handle(new Request(new Fields()), undefined))).toEqual({ tag: 'HTTP-request-denied' });
   });
 });

@@ -4,9 +4,10 @@ import type { Event, Lease, Namespace, Node } from '../../../api/types/node.js';
 import { ageOf } from './human-duration.js';
 import { configMapPrinter, hpaPrinter, persistentVolumeClaimPrinter, persistentVolumePrinter, secretPrinter, serviceAccountPrinter } from './config-printers.js';
 import { podPrinter } from './pod-printer.js';
+import { roleBindingPrinter, rolePrinter } from './rbac-printers.js';
 import { storageClassPrinter } from './storage-printers.js';
 import { endpointSlicePrinter, endpointsPrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter, servicePrinter } from './service-printers.js';
-import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, jobPrinter, replicaSetPrinter } from './workload-printers.js';
+import { controllerRevisionPrinter, cronJobPrinter, daemonSetPrinter, deploymentPrinter, jobPrinter, replicaSetPrinter, statefulSetPrinter } from './workload-printers.js';
 import { ageColumn, column, nameColumn, type KindPrinter } from './table-column.js';
 
 const nodePrinter: KindPrinter = {
@@ -82,12 +83,13 @@ const defaultPrinter: KindPrinter = {
 
 const printers: Record<string, KindPrinter> = {
   pods: podPrinter, nodes: nodePrinter, namespaces: namespacePrinter, events: eventPrinter, leases: leasePrinter,
-  deployments: deploymentPrinter, replicasets: replicaSetPrinter, daemonsets: daemonSetPrinter, jobs: jobPrinter,
+  deployments: deploymentPrinter, replicasets: replicaSetPrinter, daemonsets: daemonSetPrinter, statefulsets: statefulSetPrinter, jobs: jobPrinter, cronjobs: cronJobPrinter,
   controllerrevisions: controllerRevisionPrinter, services: servicePrinter, endpoints: endpointsPrinter,
   endpointslices: endpointSlicePrinter, ingresses: ingressPrinter, ingressclasses: ingressClassPrinter,
   networkpolicies: networkPolicyPrinter, configmaps: configMapPrinter, secrets: secretPrinter,
   serviceaccounts: serviceAccountPrinter, persistentvolumes: persistentVolumePrinter,
   persistentvolumeclaims: persistentVolumeClaimPrinter, horizontalpodautoscalers: hpaPrinter, storageclasses: storageClassPrinter,
+  roles: rolePrinter, clusterroles: rolePrinter, rolebindings: roleBindingPrinter, clusterrolebindings: roleBindingPrinter,
 };
 
 export const printerFor = (plural: string): KindPrinter => printers[plural] ?? defaultPrinter;

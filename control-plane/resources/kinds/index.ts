@@ -4,3 +4,6 @@ export type * from './services.js';
 export type * from './config.js';
 export type * from './autoscaling.js';
 export type * from './storage.js';
+export type * from './rbac.js';
+export type * from './statefulsets.js';
+export type * from './cronjobs.js';

@@ -1,9 +1,9 @@
 // Seeded fuzz of the HTTPS API (real server on loopback, SQLite file store): 10,000 mutated Pods,
-// Deployments, Services and patches must never get a 5xx, and the server must be healthy afterwards.
+// Deployments, Services, StatefulSets, CronJobs and patches must never get a 5xx, and the server must be healthy afterwards.
 // SKIFF_FUZZ_SEED picks another corpus; SKIFF_FUZZ_REQUESTS another size. Prints counts by status.
 import { Agent, request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fuzzRequest, type FuzzRequest } from '../support/fuzz-corpus.js';
+import { fuzzRequest, fuzzTargets, type FuzzRequest } from '../support/fuzz-corpus.js';
 import { startKubectlCluster, type KubectlCluster } from '../support/kubectl-harness.js';
 
 const seed = Number(process.env['SKIFF_FUZZ_SEED'] ?? 20_260_601);
@@ -42,14 +42,10 @@ describe('API fuzz', () => {
   });
 
   it(`answers ${total} mutated requests (seed ${seed}) without a 5xx and stays healthy`, async () => {
-    const existing = ['fuzz-pod', 'fuzz-deploy', 'fuzz-svc'];
-    for (const [i, name] of existing.entries()) {
-      const created = await send({ method: 'POST', path: ['/api/v1/namespaces/default/pods', '/apis/apps/v1/namespaces/default/deployments', '/api/v1/namespaces/default/services'][i]!,
-        body: JSON.stringify([
-          { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'main', image: 'registry.local/app:1.0' }] } },
-          { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name }, spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'registry.local/app:1.0' }] } } } },
-          { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ports: [{ port: 80 }] } },
-        ][i]) });
+    const targets = fuzzTargets();
+    const existing = targets.map((t) => t.name);
+    for (const t of targets) {
+      const created = await send({ method: 'POST', path: t.collection, body: t.body });
       expect(created.status, created.body).toBe(201);
     }
     const byStatus: Record<string, number> = {};

@@ -100,6 +100,25 @@ describe('fieldValidation', () => {
     expect((await res.json() as { message: string }).message).toBe('Scale in version "v1" cannot be handled as a Scale: strict decoding error: unknown field "spec.replicaz"');
   });
 
+  it('Warn: non-ASCII and control characters in field names are escaped in the header, never a 500', async () => {
+    const pod = aPod('unicode') as any;
+    pod.spec['t\u00e9l\u00e9phone'] = 1;
+    pod.spec['emoji\u{1F600}'] = 2;
+    pod.spec['bell\u0007\u007f'] = 3;
+    const res = await api.call('POST', PODS, { body: pod });
+    expect(res.status).toBe(201);
+    const all = warnings(res);
+    expect(all).toEqual([
+      '299 - "unknown field \\"spec.t\\u00e9l\\u00e9phone\\""',
+      '299 - "unknown field \\"spec.emoji\\ud83d\\ude00\\""',
+      // the finding quotes the field name once (JSON escapes the bell), the header quotes the finding again
+      '299 - "unknown field \\"spec.bell\\\\u0007\\u007f\\""',
+    ]);
+    for (const w of all) expect(w).toMatch(/^[\x20-\x7e]+$/);
+    // the escapes are JSON's: the client gets the field name back exactly
+    expect(JSON.parse(all[0]!.slice('299 - '.length))).toBe('unknown field "spec.t\u00e9l\u00e9phone"');
+  });
+
   it('refuses an unknown fieldValidation value', async () => {
     const res = await api.call('POST', `${PODS}?fieldValidation=Loose`, { body: aPod('loose') });
     expect(res.status).toBe(400);

@@ -117,13 +117,24 @@ describe('over HTTPS', () => {
     expect(wrong.status).toBe(401);
   });
 
-  it('refuses node identities the attach, port-forward and proxy upgrades too (403 before routing), even for their own pod', async () => {
+  it('refuses node identities the port-forward and proxy upgrades too (403 before routing), even for their own pod', async () => {
     for (const token of [tokens.node, tokens.bootstrap]) {
-      for (const [sub, verb] of [['attach', 'create'], ['portforward', 'create'], ['proxy', 'get']] as const) {
+      for (const [sub, verb] of [['portforward', 'create'], ['proxy', 'get']] as const) {
         const res = await raw('GET', `/api/v1/namespaces/x/pods/web/${sub}?stdout=true&ports=80`, upgradeHeaders(token));
         expect(res.upgraded, sub).toBe(false);
         expect(res.status, sub).toBe(403);
         expect(res.body, sub).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: expect.stringContaining(`cannot ${verb} resource "pods/${sub}"`) });
+      }
+    }
+  });
+
+  it('refuses the attach WebSocket to a node credential and to the bootstrap token (403)', async () => {
+    for (const token of [tokens.node, tokens.bootstrap]) {
+      for (const method of ['GET', 'POST']) {
+        const res = await raw(method, '/api/v1/namespaces/x/pods/web/attach?stdin=true&stdout=true', upgradeHeaders(token));
+        expect(res.upgraded).toBe(false);
+        expect(res.status).toBe(403);
+        expect(res.body).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: expect.stringContaining('cannot create resource "pods/attach"') });
       }
     }
   });
@@ -144,7 +155,7 @@ describe('over HTTPS', () => {
     for (const path of ['/api/v1/namespaces/x/pods?watch=true', '/api/v1/namespaces/x/pods/web/log?follow=true', '/api/v1/namespaces/x/pods/web']) {
       const res = await raw('GET', path, upgradeHeaders(tokens.admin));
       expect(res.status, path).toBe(400);
-      expect(res.body.message).toContain('only pods/exec takes a WebSocket');
+      expect(res.body.message).toContain('only pods/exec and pods/attach take a WebSocket');
     }
   });
 

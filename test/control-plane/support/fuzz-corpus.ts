@@ -1,4 +1,4 @@
-// A seeded corpus of hostile API requests: Pods, Deployments and Services (and patches of them) with
+// A seeded corpus of hostile API requests: Pods, Deployments, Services, StatefulSets and CronJobs (and patches of them) with
 // wrong types, huge values, deep nesting, "..", unicode, int overflow, missing and extra fields,
 // duplicate keys, malformed JSON and odd paths. The same seed always gives the same requests.
 
@@ -44,7 +44,26 @@ const kinds = [
     apiVersion: 'v1', kind: 'Service', metadata: { name },
     spec: { type: 'ClusterIP', selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }], sessionAffinity: 'None' },
   }) },
+  { collection: '/apis/apps/v1/namespaces/default/statefulsets', base: (name: string): Json => ({
+    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name },
+    spec: { replicas: 2, serviceName: name, podManagementPolicy: 'Parallel', minReadySeconds: 0, ordinals: { start: 0 },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1, maxUnavailable: 1 } }, selector: { matchLabels: { app: name } },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Delete' },
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'registry.local/app:1.0' }] } } },
+  }) },
+  { collection: '/apis/batch/v1/namespaces/default/cronjobs', base: (name: string): Json => ({
+    apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name },
+    spec: { schedule: '*/5 * * * *', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 30, suspend: false,
+      successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1,
+      jobTemplate: { metadata: { labels: { app: name } }, spec: { backoffLimit: 2, template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'main', image: 'registry.local/app:1.0' }] } } } } },
+  }) },
 ];
+
+/** One valid object per kind of the corpus (name `fuzz-<n>`): the targets of its updates and patches. */
+export function fuzzTargets(): Array<{ name: string; collection: string; body: string }> {
+  return kinds.map((k, i) => ({ name: `fuzz-${i}`, collection: k.collection, body: JSON.stringify(k.base(`fuzz-${i}`)) }));
+}
 
 const hostileValues: Array<(r: () => number) => Json> = [
   () => 'string', () => '', () => 0, () => -1, () => 1.5, () => true, () => null, () => [], () => ({}), () => [1, 'two', null],

@@ -8,6 +8,7 @@ export interface StartOptions {
   limits?: ContainerLimits;
   preopens?: Preopen[];
   network?: PodNetworkPorts;
+  interactiveStdin?: boolean;
 }
 
 export interface Started {
@@ -31,6 +32,7 @@ export async function startComponent(runtime: PodRuntime, bytes: Uint8Array, nam
     limits: options.limits,
     preopens: options.preopens,
     network: options.network,
+    ...(options.interactiveStdin ? { interactiveStdin: true } : {}),
     onOutput: (stream, chunk) => {
       output[stream] += Buffer.from(chunk).toString('utf8');
       changes.notify();
