@@ -70,6 +70,21 @@ export class NodeNetwork {
   }
 
   /**
+   * The addresses `name` has in the DNS of a pod in `namespace` (wasi:sockets/ip-name-lookup):
+   * localhost is the loopback, a Service its ClusterIP, a headless Service its Ready pods' IPs.
+   * Throws PodNetworkError('DNS-error') for anything else (nothing outside the cluster resolves).
+   */
+  resolve(namespace: string, name: string): string[] {
+    const host = name.toLowerCase().replace(/\.$/, '');
+    if (host === 'localhost' || host.endsWith('.localhost')) return ['127.0.0.1', '::1'];
+    const service = this.services.byName(host, namespace);
+    if (service?.clusterIP && service.clusterIP !== 'None') return [service.clusterIP];
+    const pods = service ? [...new Set(service.endpoints.flatMap((group) => group.ips))] : [];
+    if (pods.length === 0) throw new PodNetworkError('DNS-error', `lookup ${host}: no such host`);
+    return pods;
+  }
+
+  /**
    * One HTTP request to port `port` of the pod with IP `podIP` on this node, as a peer pod's would
    * arrive (the way in for port-forward and the API server's pod proxy).
    */

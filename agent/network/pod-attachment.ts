@@ -34,7 +34,10 @@ export class PodAttachment {
     this.network = new PodNetwork({
       ...options,
       podIP: () => this.pod().podIP,
-      ...(node ? { route: (request, timeoutMs) => node.httpRequest({ namespace: this.pod().namespace, network: this.network }, request, timeoutMs) } : {}),
+      ...(node ? {
+        route: (request, timeoutMs) => node.httpRequest({ namespace: this.pod().namespace, network: this.network }, request, timeoutMs),
+        resolve: async (name) => node.resolve(this.pod().namespace, name),
+      } : {}),
     });
     this.refresh();
   }

@@ -147,6 +147,19 @@ describe('the node network', () => {
   });
 });
 
+describe('names in the pod DNS (ip-name-lookup)', () => {
+  it('resolves localhost, Services by every name, headless Services to their Ready pods', () => {
+    const node = new NodeNetwork();
+    node.setServices([web, { namespace: 'db', name: 'peers', clusterIP: 'None', ports: [], endpoints: [{ ips: ['10.42.0.5', '10.42.0.6'], ports: [] }] }]);
+    expect(node.resolve('default', 'localhost')).toEqual(['127.0.0.1', '::1']);
+    for (const name of ['web-svc', 'web-svc.default', 'web-svc.default.svc', 'Web-Svc.default.svc.cluster.local.']) expect(node.resolve('default', name)).toEqual(['10.96.0.10']);
+    expect(node.resolve('db', 'peers')).toEqual(['10.42.0.5', '10.42.0.6']);
+    expect(node.resolve('default', 'peers.db.svc.cluster.local')).toEqual(['10.42.0.5', '10.42.0.6']);
+    expect(() => node.resolve('db', 'web-svc')).toThrow(PodNetworkError);
+    expect(() => node.resolve('default', 'example.com')).toThrow(/no such host/);
+  });
+});
+
 describe('service environment variables', () => {
   it('are given for the Services of the pod namespace and kubernetes, docker-link style', () => {
     const kubernetes: DesiredService = { namespace: 'default', name: 'kubernetes', clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443 }], endpoints: [] };
