@@ -29,6 +29,8 @@ const BACKSTOP_MS = 1_000;
 
 export class NodeNetwork {
   readonly services = new ServiceTable();
+  /** Milliseconds, for session affinity timeouts. */
+  constructor(private readonly now: () => number = Date.now) {}
   readonly #pods = new Map<string, PodAttachment>();
 
   /** A pod with IP `podIP` runs here; returns the function that removes it. */
@@ -60,13 +62,13 @@ export class NodeNetwork {
       const pod = this.#pods.get(destination.host);
       if (pod) return deliver(pod.network, destination.port, request, timeoutMs);
       const service = this.services.byClusterIP(destination.host);
-      if (service) return this.#toService(service, destination, request, timeoutMs);
+      if (service) return this.#toService(source, service, destination, request, timeoutMs);
       return Promise.reject(new PodNetworkError('destination-IP-prohibited',
         `${destination.host} is no pod of this node and no Service: traffic to other nodes and out of the cluster is not carried`));
     }
     const service = this.services.byName(destination.host, source.namespace);
     if (!service) return Promise.reject(new PodNetworkError('DNS-error', `lookup ${destination.host}: no such host`));
-    return this.#toService(service, destination, request, timeoutMs);
+    return this.#toService(source, service, destination, request, timeoutMs);
   }
 
   /**
@@ -94,7 +96,7 @@ export class NodeNetwork {
     return deliver(pod.network, port, request, timeoutMs);
   }
 
-  #toService(service: DesiredService, destination: Destination, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+  #toService(source: RequestSource, service: DesiredService, destination: Destination, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
     const key = `${service.namespace}/${service.name}`;
     const headless = !service.clusterIP || service.clusterIP === 'None';
     let candidates;
@@ -109,7 +111,7 @@ export class NodeNetwork {
     }
     if (candidates.length === 0) return Promise.reject(new PodNetworkError('connection-refused', `service ${key} has no ready endpoints`));
     const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip));
-    const endpoint = this.services.pick(service, destination.port, local);
+    const endpoint = this.services.pick(service, destination.port, local, source.network.podIP ?? '', this.now());
     if (!endpoint) {
       return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`));
     }

@@ -109,6 +109,33 @@ describe('the node network', () => {
     expect(client.events.at(-1)).toMatch(/web-svc\/ failed with destination-unavailable: the ready endpoints of service default\/web-svc run on other nodes/);
   });
 
+  it('keeps a client pod on its endpoint with sessionAffinity ClientIP, until it is gone or the affinity timed out', async () => {
+    let now = 0;
+    const node = new NodeNetwork(() => now);
+    node.setServices([{ ...web, sessionAffinity: 'ClientIP', affinitySeconds: 60 }]);
+    const one = pod(node, 'client-1', '10.42.0.8', []);
+    const two = pod(node, 'client-2', '10.42.0.9', []);
+    pod(node, 'web-1', '10.42.0.2', [8080]);
+    pod(node, 'web-2', '10.42.0.3', [8080]);
+    const first = (await one.get('web-svc')).split(' ')[0];
+    for (let i = 0; i < 5; i++) expect((await one.get('web-svc')).split(' ')[0]).toBe(first);
+    const other = (await two.get('web-svc')).split(' ')[0];
+    expect(other).not.toBe(first); // the next client got the next endpoint
+    for (let i = 0; i < 3; i++) expect((await two.get('web-svc')).split(' ')[0]).toBe(other);
+    // its endpoint turned unready: it moves, and stays on the new one
+    node.setServices([{ ...web, sessionAffinity: 'ClientIP', affinitySeconds: 60, endpoints: [{ ips: [other === 'web-1' ? '10.42.0.3' : '10.42.0.2'], ports: [{ name: 'http', port: 8080 }] }] }]);
+    expect((await two.get('web-svc')).split(' ')[0]).toBe(first);
+    node.setServices([{ ...web, sessionAffinity: 'ClientIP', affinitySeconds: 60 }]);
+    expect((await two.get('web-svc')).split(' ')[0]).toBe(first);
+    now += 61_000; // idle past the timeout: round robin again
+    const answers = new Set<string>();
+    for (let i = 0; i < 2; i++) {
+      now += 61_000;
+      answers.add((await two.get('web-svc')).split(' ')[0]!);
+    }
+    expect(answers.size).toBe(2);
+  });
+
   it('answers a headless Service with its pods, on the port asked', async () => {
     const node = new NodeNetwork();
     node.setServices([{ namespace: 'db', name: 'peers', clusterIP: 'None', ports: [], endpoints: [{ ips: ['10.42.0.5'], ports: [] }] }]);
