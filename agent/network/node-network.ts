@@ -16,6 +16,8 @@ export interface PodAttachment {
   namespace: string;
   name: string;
   network: PodNetwork;
+  /** Being deleted: Services send it nothing while they have other endpoints here (it is stopping). */
+  terminating?(): boolean;
 }
 
 /** Where a request comes from: a container of a pod of this node. */
@@ -110,8 +112,10 @@ export class NodeNetwork {
       candidates = ServiceTable.endpoints(service, destination.port);
     }
     if (candidates.length === 0) return Promise.reject(new PodNetworkError('connection-refused', `service ${key} has no ready endpoints`));
+    // a pod being deleted stops serving before its endpoint update arrives: others first
     const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip));
-    const endpoint = this.services.pick(service, destination.port, local, source.network.podIP ?? '', this.now());
+    const serving = local.filter((endpoint) => !this.#pods.get(endpoint.ip)!.terminating?.());
+    const endpoint = this.services.pick(service, destination.port, serving.length > 0 ? serving : local, source.network.podIP ?? '', this.now());
     if (!endpoint) {
       return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`));
     }

@@ -136,6 +136,25 @@ describe('the node network', () => {
     expect(answers.size).toBe(2);
   });
 
+  it('sends nothing to a pod being deleted while the Service has other endpoints here', async () => {
+    const node = new NodeNetwork();
+    node.setServices([web]);
+    const client = pod(node, 'client', '10.42.0.9', []);
+    pod(node, 'web-1', '10.42.0.2', [8080]);
+    const leaving = new PodNetwork({ podIP: () => '10.42.0.3' });
+    leaving.serveHttp('web-2/0', { name: 'web', ports: [{ containerPort: 8080 }] }, async () => ({ status: 200, headers: [], body: new TextEncoder().encode('web-2') }));
+    let deleting = false;
+    node.attach('10.42.0.3', { namespace: 'default', name: 'web-2', network: leaving, terminating: () => deleting });
+    const answers = new Set<string>();
+    for (let i = 0; i < 4; i++) answers.add((await client.get('web-svc')).split(' ')[0]!);
+    expect([...answers].sort()).toEqual(['web-1', 'web-2']);
+    deleting = true;
+    for (let i = 0; i < 4; i++) expect((await client.get('web-svc')).split(' ')[0]).toBe('web-1');
+    // the only endpoint left here: it still gets the request (it may still answer)
+    node.setServices([{ ...web, endpoints: [{ ips: ['10.42.0.3'], ports: [{ name: 'http', port: 8080 }] }] }]);
+    expect(await client.get('web-svc')).toBe('web-2');
+  });
+
   it('answers a headless Service with its pods, on the port asked', async () => {
     const node = new NodeNetwork();
     node.setServices([{ namespace: 'db', name: 'peers', clusterIP: 'None', ports: [], endpoints: [{ ips: ['10.42.0.5'], ports: [] }] }]);
