@@ -70,7 +70,7 @@ export const resourceTypes = {
   endpoints: core('endpoints', 'endpoints', 'Endpoints', { shortNames: ['ep'] }),
   configmaps: core('configmaps', 'configmap', 'ConfigMap', { shortNames: ['cm'] }),
   secrets: core('secrets', 'secret', 'Secret', {}),
-  serviceaccounts: core('serviceaccounts', 'serviceaccount', 'ServiceAccount', { shortNames: ['sa'] }),
+  serviceaccounts: core('serviceaccounts', 'serviceaccount', 'ServiceAccount', { shortNames: ['sa'], subresources: ['token'] }),
   persistentvolumes: define({
     group: '', version: 'v1', plural: 'persistentvolumes', singular: 'persistentvolume', kind: 'PersistentVolume', namespaced: false,
     shortNames: ['pv'], subresources: ['status'],
