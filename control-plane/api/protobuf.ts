@@ -1,8 +1,8 @@
 // Just enough protobuf to read what kubectl create POSTs as application/vnd.kubernetes.protobuf: the `k8s\0`
-// envelope, runtime.Unknown, and the kinds `kubectl create namespace|configmap|secret|service|deployment|job|cronjob` send.
+// envelope, runtime.Unknown, and the kinds `kubectl create namespace|configmap|secret|service|deployment|job|cronjob|quota` send.
 import { BadRequestError, UnsupportedMediaTypeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types/meta.js';
-import { configMap, cronJob, deployment, job, namespace, secret, service } from './protobuf-schemas.js';
+import { configMap, cronJob, deployment, job, namespace, resourceQuota, secret, service } from './protobuf-schemas.js';
 import { bytes, decodeMessage, fields, text, type Schema } from './protobuf-wire.js';
 
 /** Go structs embedded inline in JSON (`json:",inline"`) that protobuf nests as a field of their own. */
@@ -28,6 +28,7 @@ const schemas: Record<string, Schema> = {
   'apps/v1/Deployment': deployment,
   'batch/v1/Job': job,
   'batch/v1/CronJob': cronJob,
+  'v1/ResourceQuota': resourceQuota,
 };
 
 function decodeTypeMeta(buf: Uint8Array): { apiVersion: string; kind: string } {
