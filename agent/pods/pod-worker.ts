@@ -13,10 +13,13 @@ import type { PodVolumes } from './pod-volumes.js';
 import { applyEviction, type Eviction } from './pod-eviction.js';
 import { startSlotProbes } from './container-probes.js';
 import { ContainerSlot } from './container-slot.js';
-import { PodNetwork } from './pod-network.js';
+import { PodNetwork, type PortHolder } from './pod-network.js';
 import type { HostPorts } from './host-ports.js';
 import { backOff, type BackoffContext } from './container-backoff.js';
 import { podConditions, podPhase, shouldRestart } from './pod-phase.js';
+import { ExecUnavailableError, ImagePullError } from './pod-errors.js';
+import { pullProgress } from './pull-progress.js';
+import { recordNotStarted } from './not-started.js';
 
 export interface PodEventSink {
   (type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void;
@@ -40,10 +43,6 @@ export interface PodWorkerDeps {
   /** Limits the node gives containers that set none (the default memory limit). */
   containerDefaults?: ContainerDefaults;
 }
-
-import { ExecUnavailableError, ImagePullError } from './pod-errors.js';
-import { pullProgress } from './pull-progress.js';
-import { recordNotStarted } from './not-started.js';
 
 export { ExecUnavailableError, ImagePullError } from './pod-errors.js';
 
@@ -354,6 +353,9 @@ export class PodWorker {
     return { running: slot.running, slot, stdinOnce: slot.spec['stdinOnce'] === true };
   }
 
+  /** Who holds TCP `port` in the pod's network (port-forward reaches it through this). */
+  portHolder = (port: number): PortHolder | undefined => this.#network.holder(port);
+
   #slotFor(container: string | undefined): ContainerSlot {
     const slot = container ? [...this.#app, ...this.#init].find((s) => s.name === container) : this.#app[0];
     if (!slot) throw new ExecUnavailableError(400, `container ${container} is not valid for pod ${this.pod.metadata.name}`);
@@ -395,5 +397,3 @@ export class PodWorker {
     return undefined;
   }
 }
-
-export type { Container };
