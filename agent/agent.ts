@@ -19,6 +19,7 @@ import { startMetricsServer, type MetricsServer, type MetricsServerOptions } fro
 import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
+import { NodeNetwork } from './network/node-network.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc.js';
@@ -93,6 +94,11 @@ export class Agent {
   readonly pods: PodManager;
   /** The pods' hostPorts served on this node (host-ports.ts). */
   readonly hostPorts: HostPorts;
+  /**
+   * The node's pod network (network/node-network.ts): pods by IP, Services. Its `requestToPod` is
+   * the one way in to a pod's port from the agent itself (port-forward, proxies).
+   */
+  readonly network = new NodeNetwork();
   /** Prometheus metrics (the `metrics` rpc, and the local listener when asked for). */
   readonly metrics: AgentMetrics;
   readonly #metrics: PodMetricsReporter;
@@ -132,6 +138,7 @@ export class Agent {
     });
     this.pods = new PodManager({
       hostPorts: this.hostPorts,
+      network: this.network,
       runtime: options.runtime,
       fetcher: options.fetcher,
       clock: options.clock,

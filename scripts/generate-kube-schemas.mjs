@@ -27,7 +27,7 @@ const ROOTS = {
   'v1/PersistentVolumeClaim': 'V1PersistentVolumeClaim', 'v1/Binding': 'V1Binding',
   'coordination.k8s.io/v1/Lease': 'V1Lease',
   'apps/v1/Deployment': 'V1Deployment', 'apps/v1/ReplicaSet': 'V1ReplicaSet', 'apps/v1/DaemonSet': 'V1DaemonSet',
-  'apps/v1/ControllerRevision': 'V1ControllerRevision', 'apps/v1/StatefulSet': 'V1StatefulSet', 'batch/v1/Job': 'V1Job',
+  'apps/v1/ControllerRevision': 'V1ControllerRevision', 'apps/v1/StatefulSet': 'V1StatefulSet', 'batch/v1/Job': 'V1Job', 'batch/v1/CronJob': 'V1CronJob',
   'autoscaling/v2/HorizontalPodAutoscaler': 'V2HorizontalPodAutoscaler', 'autoscaling/v1/HorizontalPodAutoscaler': 'V1HorizontalPodAutoscaler',
   'autoscaling/v1/Scale': 'V1Scale', 'policy/v1/Eviction': 'V1Eviction', 'meta/v1/DeleteOptions': 'V1DeleteOptions',
   'networking.k8s.io/v1/Ingress': 'V1Ingress', 'networking.k8s.io/v1/IngressClass': 'V1IngressClass',

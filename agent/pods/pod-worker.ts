@@ -13,8 +13,10 @@ import type { PodVolumes } from './pod-volumes.js';
 import { applyEviction, type Eviction } from './pod-eviction.js';
 import { startSlotProbes } from './container-probes.js';
 import { ContainerSlot } from './container-slot.js';
-import { PodNetwork, type PortHolder } from './pod-network.js';
+import type { PodNetwork, PortHolder } from './pod-network.js';
 import type { HostPorts } from './host-ports.js';
+import type { NodeNetwork } from '../network/node-network.js';
+import { PodAttachment } from '../network/pod-attachment.js';
 import { backOff, type BackoffContext } from './container-backoff.js';
 import { podConditions, podPhase, shouldRestart } from './pod-phase.js';
 import { ExecUnavailableError, ImagePullError } from './pod-errors.js';
@@ -42,6 +44,7 @@ export interface PodWorkerDeps {
   hostPorts?: HostPorts; // the node's hostPorts (host-ports.ts); absent: not exposed
   /** Limits the node gives containers that set none (the default memory limit). */
   containerDefaults?: ContainerDefaults;
+  network?: NodeNetwork; // the node's pod network (agent/network/); absent: outgoing requests are denied
 }
 
 export { ExecUnavailableError, ImagePullError } from './pod-errors.js';
@@ -59,8 +62,9 @@ export class PodWorker {
   #pending = new Set<ClockTimer>();
   #conditions: PodStatus['conditions'] = [];
   #eviction: Eviction | undefined;
-  /** The pod's network namespace, shared by its containers (pod-network.ts). */
+  /** The pod's network namespace, shared by its containers (pod-network.ts), and its place on the node's. */
   readonly #network: PodNetwork;
+  readonly #attachment: PodAttachment;
 
   constructor(desired: DesiredPod, private readonly deps: PodWorkerDeps) {
     this.#desired = desired;
@@ -69,7 +73,8 @@ export class PodWorker {
     this.#init = (spec.initContainers ?? []).map((c) => new ContainerSlot(c, true, makeLogs));
     this.#app = spec.containers.map((c) => new ContainerSlot(c, false, makeLogs));
     this.#startTime = rfc3339(deps.clock.now());
-    this.#network = new PodNetwork({ podIP: () => this.#desired.podIP, onEvent: deps.onEvent, observer: deps.hostPorts?.forPod(this.pod, deps.onEvent) });
+    this.#attachment = new PodAttachment(deps.network, () => this.#desired, { onEvent: deps.onEvent, observer: deps.hostPorts?.forPod(this.pod, deps.onEvent), now: () => deps.clock.now() });
+    this.#network = this.#attachment.network;
   }
 
   get pod(): Pod {
@@ -94,6 +99,7 @@ export class PodWorker {
   update(desired: DesiredPod): void {
     const before = this.pod;
     this.#desired = desired;
+    if (!this.#terminating) this.#attachment.refresh();
     for (const slot of [...this.#init, ...this.#app]) {
       const next = [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].find((c) => c.name === slot.name);
       if (!next) continue;
@@ -129,7 +135,10 @@ export class PodWorker {
         slot.state = { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container was stopped before it started', finishedAt: rfc3339(this.deps.clock.now()) } };
       }
       slot.logs.close();
-    })).then(() => this.#report());
+    })).then(() => {
+      this.#attachment.detach();
+      this.#report();
+    });
     return this.#stopped;
   }
 
@@ -319,7 +328,7 @@ export class PodWorker {
 
   /** An instance of a container's component in the pod's context: its env, argv, limits, volumes. */
   #instanceSpec(slot: ContainerSlot, component: LoadedComponent, id: string): ContainerSpec {
-    const env = containerEnv(this.pod, slot.spec, { nodeName: this.deps.nodeName, podIP: this.#desired.podIP, hostIP: this.deps.hostIP, config: this.deps.config?.() });
+    const env = containerEnv(this.pod, slot.spec, { nodeName: this.deps.nodeName, podIP: this.#desired.podIP, hostIP: this.deps.hostIP, config: this.deps.config?.(), services: this.#attachment.serviceEnv() });
     return {
       id,
       component,

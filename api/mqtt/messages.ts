@@ -157,6 +157,25 @@ export const configData = v.object({
 });
 export type ConfigData = v.InferOutput<typeof configData>;
 
+const portNumber = () => v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(65535));
+
+/**
+ * A Service as the node's pod network needs it (agent/network/): its ClusterIP ('None': headless),
+ * its ports, and the Ready endpoints of its Endpoints object (the addresses only: not-ready ones
+ * never get traffic), each group with the endpoint ports (targetPorts resolved by the controller).
+ */
+export const desiredService = v.object({
+  namespace: text(1, 253),
+  name: text(1, 63),
+  clusterIP: v.optional(text(1, 64)),
+  ports: v.pipe(v.array(v.object({ name: v.optional(text(1, 63)), port: portNumber(), protocol: v.optional(v.picklist(['TCP', 'UDP', 'SCTP'])) })), v.maxLength(256)),
+  endpoints: v.pipe(v.array(v.object({
+    ips: v.pipe(v.array(text(1, 64)), v.maxLength(10_000)),
+    ports: v.pipe(v.array(v.object({ name: v.optional(text(1, 63)), port: portNumber(), protocol: v.optional(v.picklist(['TCP', 'UDP', 'SCTP'])) })), v.maxLength(256)),
+  })), v.maxLength(1_000)),
+});
+export type DesiredService = v.InferOutput<typeof desiredService>;
+
 /** The full desired state of one node. Retained; agents apply only a newer generation. */
 export const desiredStateMessage = v.object({
   v: v.literal(PROTOCOL_VERSION),
@@ -175,6 +194,11 @@ export const desiredStateMessage = v.object({
    * it removes nothing.
    */
   localVolumes: v.optional(v.array(v.string())),
+  /**
+   * The cluster's Services with their Ready endpoints, for the node's pod network (ClusterIPs, DNS
+   * names, service environment variables). Absent (an older control plane): no Services.
+   */
+  services: v.optional(v.pipe(v.array(desiredService), v.maxLength(10_000))),
 });
 export type DesiredStateMessage = v.InferOutput<typeof desiredStateMessage>;
 

@@ -26,6 +26,8 @@ import { observeRequests, type ApiRequestObserver } from './request-observer.js'
 import { defaultMaxBodyBytes } from './request-body.js';
 import { decodeRequestPath } from './request-path.js';
 import { registerResourceRoutes } from './resource-routes.js';
+import { registerReviewRoutes } from './review-routes.js';
+import { impersonation } from './impersonation.js';
 import { RouteNotFoundError } from './route-not-found-error.js';
 import { errorResponse, statusFromError } from './status-response.js';
 import { registerVersionRoutes } from './version-routes.js';
@@ -89,6 +91,7 @@ export function createApiApp(options: ApiAppOptions): Hono {
   const sessions = options.dashboard;
   app.use('*', decodeRequestPath);
   app.use('*', bearerAuth(options.tokens, sessions ? (c) => sessions.user(getCookie(c, SESSION_COOKIE)) : undefined));
+  app.use('*', impersonation(authorizer));
   app.use('*', authorizeRequests(authorizer, options.logger));
   if (sessions) registerDashboardRoutes(app, { tokens: options.tokens, sessions });
   registerVersionRoutes(app);
@@ -97,6 +100,7 @@ export function createApiApp(options: ApiAppOptions): Hono {
   options.extraRoutes?.(app);
   registerPrometheusRoutes(app, { metrics: options.prometheus, nodeMetrics: options.nodeMetrics, resources: deps.resources });
   registerMetricsRoutes(app, deps, options.metrics);
+  registerReviewRoutes(app, deps, { authorizer, rbac: options.rbac });
   registerResourceRoutes(app, deps);
   return app;
 }

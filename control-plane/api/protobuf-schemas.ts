@@ -1,5 +1,5 @@
 // Field numbers of the Kubernetes protobuf messages kubectl create sends (from k8s.io/api generated.proto),
-// limited to what skiff uses: ObjectMeta, PodTemplateSpec/PodSpec/Container basics, ConfigMap, Secret, Service, Deployment, Job.
+// limited to what skiff uses: ObjectMeta, PodTemplateSpec/PodSpec/Container basics, ConfigMap, Secret, Service, Deployment, Job, CronJob.
 import type { Schema } from './protobuf-wire.js';
 
 const s = (name: string): Schema[number] => ({ name, kind: 'string' });
@@ -17,7 +17,7 @@ export const objectMeta: Schema = {
   13: { name: 'ownerReferences', kind: ownerReference, repeated: true }, 14: strings('finalizers'),
 };
 
-const labelSelector: Schema = {
+export const labelSelector: Schema = {
   1: { name: 'matchLabels', kind: 'map' },
   2: { name: 'matchExpressions', kind: { 1: s('key'), 2: s('operator'), 3: strings('values') }, repeated: true },
 };
@@ -77,13 +77,21 @@ export const deployment: Schema = {
   } },
 };
 
-export const job: Schema = {
+const jobSpec: Schema = {
+  1: { name: 'parallelism', kind: 'ptrInt' }, 2: { name: 'completions', kind: 'ptrInt' }, 3: { name: 'activeDeadlineSeconds', kind: 'ptrInt' },
+  4: { name: 'selector', kind: labelSelector }, 5: { name: 'manualSelector', kind: 'ptrBool' }, 6: { name: 'template', kind: podTemplateSpec },
+  7: { name: 'backoffLimit', kind: 'ptrInt' }, 8: { name: 'ttlSecondsAfterFinished', kind: 'ptrInt' }, 9: s('completionMode'),
+  10: { name: 'suspend', kind: 'ptrBool' }, 14: s('podReplacementPolicy'),
+};
+
+export const job: Schema = { 1: { name: 'metadata', kind: objectMeta }, 2: { name: 'spec', kind: jobSpec } };
+
+export const cronJob: Schema = {
   1: { name: 'metadata', kind: objectMeta },
   2: { name: 'spec', kind: {
-    1: { name: 'parallelism', kind: 'ptrInt' }, 2: { name: 'completions', kind: 'ptrInt' }, 3: { name: 'activeDeadlineSeconds', kind: 'ptrInt' },
-    4: { name: 'selector', kind: labelSelector }, 5: { name: 'manualSelector', kind: 'ptrBool' }, 6: { name: 'template', kind: podTemplateSpec },
-    7: { name: 'backoffLimit', kind: 'ptrInt' }, 8: { name: 'ttlSecondsAfterFinished', kind: 'ptrInt' }, 9: s('completionMode'),
-    10: { name: 'suspend', kind: 'ptrBool' }, 14: s('podReplacementPolicy'),
+    1: s('schedule'), 2: { name: 'startingDeadlineSeconds', kind: 'ptrInt' }, 3: s('concurrencyPolicy'), 4: { name: 'suspend', kind: 'ptrBool' },
+    5: { name: 'jobTemplate', kind: { 1: { name: 'metadata', kind: objectMeta }, 2: { name: 'spec', kind: jobSpec } } },
+    6: { name: 'successfulJobsHistoryLimit', kind: 'ptrInt' }, 7: { name: 'failedJobsHistoryLimit', kind: 'ptrInt' }, 8: s('timeZone'),
   } },
 };
 

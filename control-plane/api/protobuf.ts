@@ -1,8 +1,11 @@
 // Just enough protobuf to read what kubectl create POSTs as application/vnd.kubernetes.protobuf: the `k8s\0`
-// envelope, runtime.Unknown, and the kinds `kubectl create namespace|configmap|secret|service|deployment|job` send.
+// envelope, runtime.Unknown, and the kinds `kubectl create namespace|configmap|secret|service|deployment|job|cronjob` send.
 import { BadRequestError, UnsupportedMediaTypeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types/meta.js';
-import { configMap, deployment, job, namespace, secret, service } from './protobuf-schemas.js';
+import { configMap, cronJob, deployment, job, namespace, secret, service } from './protobuf-schemas.js';
+import {
+  clusterRole, role, roleBinding, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenRequest,
+} from './protobuf-access-schemas.js';
 import { bytes, decodeMessage, fields, text, type Schema } from './protobuf-wire.js';
 
 /** Go structs embedded inline in JSON (`json:",inline"`) that protobuf nests as a field of their own. */
@@ -27,6 +30,17 @@ const schemas: Record<string, Schema> = {
   'v1/Service': service,
   'apps/v1/Deployment': deployment,
   'batch/v1/Job': job,
+  'batch/v1/CronJob': cronJob,
+  'rbac.authorization.k8s.io/v1/Role': role,
+  'rbac.authorization.k8s.io/v1/ClusterRole': clusterRole,
+  'rbac.authorization.k8s.io/v1/RoleBinding': roleBinding,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': roleBinding,
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': selfSubjectAccessReview,
+  'authorization.k8s.io/v1/SubjectAccessReview': subjectAccessReview,
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': subjectAccessReview,
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': selfSubjectRulesReview,
+  'authentication.k8s.io/v1/SelfSubjectReview': selfSubjectReview,
+  'authentication.k8s.io/v1/TokenRequest': tokenRequest,
 };
 
 function decodeTypeMeta(buf: Uint8Array): { apiVersion: string; kind: string } {

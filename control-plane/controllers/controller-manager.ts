@@ -1,4 +1,5 @@
 // The controller manager: starts every controller over one ResourceStore and stops them together.
+import { CronJobController } from './cronjob/cronjob-controller.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
@@ -36,6 +37,7 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new DaemonSetController(ctx),
     new StatefulSetController(ctx),
     new JobController(ctx),
+    new CronJobController(ctx),
     new EndpointsController(ctx),
     new GarbageCollector(ctx),
     new NamespaceController(ctx),

@@ -6,7 +6,7 @@ import { defaultHorizontalPodAutoscaler, defaultPersistentVolume, defaultPersist
 import { defaultPod, type DefaultTolerationSeconds } from './pod-defaults.js';
 import type { ResourceType } from './resource-types.js';
 import { defaultEndpointSlice, defaultEndpoints, defaultNetworkPolicy, defaultService } from './service-defaults.js';
-import { defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workload-defaults.js';
+import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workload-defaults.js';
 import { defaultStorageClass } from './storage-validation.js';
 
 type Defaulter = (obj: never) => void;
@@ -18,6 +18,7 @@ const defaulters: Record<string, Defaulter> = {
   daemonsets: defaultDaemonSet,
   statefulsets: defaultStatefulSet,
   jobs: defaultJob,
+  cronjobs: defaultCronJob,
   services: defaultService,
   endpoints: defaultEndpoints,
   endpointslices: defaultEndpointSlice,

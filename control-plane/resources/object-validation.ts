@@ -6,6 +6,7 @@ import {
   validateConfigMap, validateConfigUpdate, validateHorizontalPodAutoscaler, validatePersistentVolume,
   validatePersistentVolumeClaim, validatePersistentVolumeClaimUpdate, validateSecret,
 } from './config-validation.js';
+import { validateCronJob } from './cronjob-validation.js';
 import { forbidden, required } from './field-causes.js';
 import type { PersistentVolumeClaim } from './kinds/config.js';
 import type { Service } from './kinds/services.js';
@@ -36,6 +37,7 @@ const validators: Record<string, Validator> = {
   daemonsets: validateDaemonSet,
   statefulsets: validateStatefulSet,
   jobs: validateJob,
+  cronjobs: validateCronJob,
   controllerrevisions: validateControllerRevision,
   services: validateService,
   endpoints: validateEndpoints,

@@ -85,6 +85,10 @@ export const resourceTypes = {
     group: 'batch', version: 'v1', plural: 'jobs', singular: 'job', kind: 'Job', namespaced: true,
     categories: ['all'], subresources: ['status'],
   }),
+  cronjobs: define({
+    group: 'batch', version: 'v1', plural: 'cronjobs', singular: 'cronjob', kind: 'CronJob', namespaced: true,
+    shortNames: ['cj'], categories: ['all'], subresources: ['status'],
+  }),
   horizontalpodautoscalers: define({
     group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler',
     kind: 'HorizontalPodAutoscaler', namespaced: true, shortNames: ['hpa'], categories: ['all'], subresources: ['status'],
@@ -113,6 +117,21 @@ export const horizontalPodAutoscalersV1: ResourceType = { ...resourceTypes.horiz
 
 export const allResourceTypes: readonly ResourceType[] = [...Object.values(resourceTypes), horizontalPodAutoscalersV1];
 
+/**
+ * Create-only kinds that are answered, never stored (access reviews, whoami): served in discovery
+ * and OpenAPI, handled by control-plane/api/review-routes.ts, absent from allResourceTypes (so no
+ * store, controller or generic route sees them).
+ */
+const review = (group: string, plural: string, singular: string, kind: string, namespaced = false): ResourceType =>
+  ({ ...define({ group, version: 'v1', plural, singular, kind, namespaced }), verbs: ['create'] });
+export const reviewTypes = {
+  selfsubjectaccessreviews: review('authorization.k8s.io', 'selfsubjectaccessreviews', 'selfsubjectaccessreview', 'SelfSubjectAccessReview'),
+  selfsubjectrulesreviews: review('authorization.k8s.io', 'selfsubjectrulesreviews', 'selfsubjectrulesreview', 'SelfSubjectRulesReview'),
+  subjectaccessreviews: review('authorization.k8s.io', 'subjectaccessreviews', 'subjectaccessreview', 'SubjectAccessReview'),
+  localsubjectaccessreviews: review('authorization.k8s.io', 'localsubjectaccessreviews', 'localsubjectaccessreview', 'LocalSubjectAccessReview', true),
+  selfsubjectreviews: review('authentication.k8s.io', 'selfsubjectreviews', 'selfsubjectreview', 'SelfSubjectReview'),
+} satisfies Record<string, ResourceType>;
+
 export function findResource(group: string, version: string, plural: string): ResourceType | undefined {
   return allResourceTypes.find((t) => t.group === group && t.version === version && t.plural === plural);
 }
@@ -123,7 +142,7 @@ export const hasStatusSubresource = (type: ResourceType): boolean => type.subres
 /** Group/versions served, core first, in discovery order. */
 export function servedGroupVersions(): Array<{ group: string; version: string; types: ResourceType[] }> {
   const out: Array<{ group: string; version: string; types: ResourceType[] }> = [];
-  for (const t of allResourceTypes) {
+  for (const t of [...allResourceTypes, ...Object.values(reviewTypes)]) {
     let gv = out.find((g) => g.group === t.group && g.version === t.version);
     if (!gv) out.push((gv = { group: t.group, version: t.version, types: [] }));
     gv.types.push(t);

@@ -1,4 +1,5 @@
 // Defaulting of apps/v1 and batch/v1 workloads as the real API server does it (apps/v1 and batch/v1 SetDefaults_*).
+import type { CronJob } from './kinds/cronjobs.js';
 import type { StatefulSet } from './kinds/statefulsets.js';
 import type { DaemonSet, Deployment, Job, PodTemplateSpec, ReplicaSet } from './kinds/workloads.js';
 import { defaultPodSpec } from './pod-defaults.js';
@@ -102,5 +103,20 @@ export function defaultJob(job: Job): void {
   if (!job.metadata.labels || Object.keys(job.metadata.labels).length === 0) {
     const templateLabels = spec.template?.metadata?.labels;
     if (templateLabels && Object.keys(templateLabels).length) job.metadata.labels = { ...templateLabels };
+  }
+}
+
+/** batch/v1 CronJob defaults; the job template's pod spec is defaulted as a Job's is. */
+export function defaultCronJob(cj: CronJob): void {
+  const spec = (cj.spec ??= {} as CronJob['spec']);
+  spec.concurrencyPolicy ??= 'Allow';
+  spec.suspend ??= false;
+  spec.successfulJobsHistoryLimit ??= 3;
+  spec.failedJobsHistoryLimit ??= 1;
+  const jobTemplate = spec.jobTemplate;
+  if (jobTemplate && typeof jobTemplate === 'object') {
+    jobTemplate.metadata ??= {};
+    if (jobTemplate.metadata.creationTimestamp === undefined) jobTemplate.metadata.creationTimestamp = null;
+    if (jobTemplate.spec && typeof jobTemplate.spec === 'object') defaultTemplate(jobTemplate.spec.template);
   }
 }

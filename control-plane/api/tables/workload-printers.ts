@@ -1,6 +1,7 @@
-// Table printers for deployments, replicasets, daemonsets, statefulsets, jobs, controllerrevisions (kubectl's columns).
+// Table printers for deployments, replicasets, daemonsets, statefulsets, jobs, cronjobs, controllerrevisions (kubectl's columns).
 import type { Container } from '../../../api/types/pod.js';
 import type { ControllerRevision, DaemonSet, Deployment, Job, PodTemplateSpec, ReplicaSet } from '../../resources/kinds/workloads.js';
+import type { CronJob } from '../../resources/kinds/cronjobs.js';
 import type { StatefulSet } from '../../resources/kinds/statefulsets.js';
 import { formatLabelSelector } from '../../resources/selector-object.js';
 import { ageOf, humanDuration } from './human-duration.js';
@@ -115,6 +116,26 @@ export const jobPrinter: KindPrinter = {
     const duration = start === undefined ? '' : humanDuration(end - start);
     return [job.metadata.name, jobStatus(job), completions, duration, ageOf(job.metadata.creationTimestamp, nowMs),
       ...templateCells(job.spec?.template, selectorText(job.spec?.selector))];
+  },
+};
+
+export const cronJobPrinter: KindPrinter = {
+  columns: [
+    nameColumn,
+    column('Schedule', 'The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.'),
+    column('Timezone', 'The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones.'),
+    column('Suspend', 'This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.', { type: 'boolean' }),
+    column('Active', 'A list of pointers to currently running jobs.', { type: 'integer' }),
+    column('Last Schedule', 'Information when was the last time the job was successfully scheduled.'),
+    ageColumn,
+    ...templateColumns,
+  ],
+  cells(obj, nowMs) {
+    const cj = obj as CronJob;
+    const last = cj.status?.lastScheduleTime;
+    return [cj.metadata.name, cj.spec?.schedule ?? '', cj.spec?.timeZone ?? '<none>', cj.spec?.suspend ? 'True' : 'False', cj.status?.active?.length ?? 0,
+      last ? ageOf(last, nowMs) : '<none>', ageOf(cj.metadata.creationTimestamp, nowMs),
+      ...templateCells(cj.spec?.jobTemplate?.spec?.template, selectorText(cj.spec?.jobTemplate?.spec?.selector))];
   },
 };
 

@@ -6,3 +6,4 @@ export type * from './autoscaling.js';
 export type * from './storage.js';
 export type * from './rbac.js';
 export type * from './statefulsets.js';
+export type * from './cronjobs.js';

@@ -1,5 +1,5 @@
 // Seeded fuzz of the HTTPS API (real server on loopback, SQLite file store): 10,000 mutated Pods,
-// Deployments, Services, StatefulSets and patches must never get a 5xx, and the server must be healthy afterwards.
+// Deployments, Services, StatefulSets, CronJobs and patches must never get a 5xx, and the server must be healthy afterwards.
 // SKIFF_FUZZ_SEED picks another corpus; SKIFF_FUZZ_REQUESTS another size. Prints counts by status.
 import { Agent, request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

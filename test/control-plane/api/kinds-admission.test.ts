@@ -1,9 +1,10 @@
-// Defaulting and validation of the kinds issue 14 adds (StatefulSet, ...), as the real server words
+// Defaulting and validation of the kinds issue 14 adds (StatefulSet, CronJob, ...), as the real server words
 // them: int32 ranges, field causes, fields fixed after creation, the scale subresource.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestApi, type TestApi } from '../support/test-api.js';
 
 const STS = '/apis/apps/v1/namespaces/default/statefulsets';
+const CRON = '/apis/batch/v1/namespaces/default/cronjobs';
 type Status = { code: number; message: string; details?: { causes?: Array<{ field: string; message: string }> } };
 
 const aStatefulSet = (name: string, spec: Record<string, unknown> = {}) => ({
@@ -91,5 +92,37 @@ describe('admission of the everyday kinds', () => {
     expect(scale.body).toMatchObject({ kind: 'Scale', spec: { replicas: 3 }, status: { selector: 'app=web' } });
     expect((await send('PATCH', `${STS}/web/scale`, { spec: { replicas: 5 } }, 'application/merge-patch+json')).body.spec.replicas).toBe(5);
     expect((await send('PATCH', `${STS}/web/scale`, { spec: { replicas: 2 ** 31 } }, 'application/merge-patch+json')).status).toBe(422);
+  });
+
+  const aCronJob = (name: string, spec: Record<string, unknown> = {}) => ({
+    apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name },
+    spec: { schedule: '*/5 * * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'main', image: 'registry.local/app:1.0' }] } } } }, ...spec },
+  });
+
+  it('defaults and validates a CronJob', async () => {
+    const ok = await send('POST', CRON, aCronJob('tick', { timeZone: 'Europe/Berlin' }));
+    expect(ok.status).toBe(201);
+    expect(ok.body.spec).toMatchObject({ concurrencyPolicy: 'Allow', suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 });
+    expect(ok.body.spec.jobTemplate.spec.template.spec).toMatchObject({ dnsPolicy: 'ClusterFirst', terminationGracePeriodSeconds: 30 });
+    const bad = await send('POST', CRON, aCronJob('x'.repeat(53), {
+      schedule: '* * * * * *', timeZone: 'Mars/Olympus', concurrencyPolicy: 'Sometimes', startingDeadlineSeconds: -1,
+      jobTemplate: { spec: { template: { spec: { restartPolicy: 'Always', containers: [{ name: 'main', image: 'i' }] } } } },
+    }));
+    expect(bad.status).toBe(422);
+    expect(causesOf(bad.body)).toEqual(expect.arrayContaining([
+      `metadata.name: Invalid value: "${'x'.repeat(53)}": must be no more than 52 characters`,
+      'spec.schedule: Invalid value: "* * * * * *": expected exactly 5 fields, found 6: [* * * * * *]',
+      'spec.timeZone: Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus',
+      'spec.concurrencyPolicy: Unsupported value: "Sometimes": supported values: "Allow", "Forbid", "Replace"',
+      'spec.startingDeadlineSeconds: Invalid value: -1: must be greater than or equal to 0',
+      'spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
+    ]));
+    const ranged = await send('POST', CRON, aCronJob('ranged', { successfulJobsHistoryLimit: 2 ** 31, failedJobsHistoryLimit: -(2 ** 31) - 1, startingDeadlineSeconds: 2 ** 63 }));
+    expect(causesOf(ranged.body)).toEqual(expect.arrayContaining([
+      'spec.successfulJobsHistoryLimit: Invalid value: 2147483648: spec.successfulJobsHistoryLimit in body should be less than or equal to 2147483647',
+      'spec.failedJobsHistoryLimit: Invalid value: -2147483649: spec.failedJobsHistoryLimit in body should be greater than or equal to -2147483648',
+      'spec.startingDeadlineSeconds: Invalid value: 9223372036854776000: spec.startingDeadlineSeconds in body should be less than or equal to 9223372036854775807',
+    ]));
+    expect((await send('POST', CRON, aCronJob('tz', { schedule: 'TZ=UTC * * * * *' }))).status).toBe(422);
   });
 });

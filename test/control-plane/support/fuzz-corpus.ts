@@ -1,4 +1,4 @@
-// A seeded corpus of hostile API requests: Pods, Deployments, StatefulSets and Services (and patches of them) with
+// A seeded corpus of hostile API requests: Pods, Deployments, Services, StatefulSets and CronJobs (and patches of them) with
 // wrong types, huge values, deep nesting, "..", unicode, int overflow, missing and extra fields,
 // duplicate keys, malformed JSON and odd paths. The same seed always gives the same requests.
 
@@ -51,6 +51,12 @@ const kinds = [
       persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Delete' },
       volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
       template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'registry.local/app:1.0' }] } } },
+  }) },
+  { collection: '/apis/batch/v1/namespaces/default/cronjobs', base: (name: string): Json => ({
+    apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name },
+    spec: { schedule: '*/5 * * * *', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 30, suspend: false,
+      successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1,
+      jobTemplate: { metadata: { labels: { app: name } }, spec: { backoffLimit: 2, template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'main', image: 'registry.local/app:1.0' }] } } } } },
   }) },
 ];
 
