@@ -48,7 +48,7 @@ function define(t: Omit<ResourceType, 'listKind' | 'apiVersion' | 'verbs' | 'sho
 export const resourceTypes = {
   pods: define({
     group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
-    shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'eviction', 'exec', 'attach'],
+    shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'eviction', 'exec', 'attach', 'portforward'],
   }),
   nodes: define({
     group: '', version: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false,
