@@ -10,6 +10,7 @@ import { JobController } from './job/job-controller.js';
 import { NodeTaintController, type NodeTaintOptions } from './nodelifecycle/node-taint-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
 import { ClusterRoleAggregationController } from './rbac/clusterrole-aggregation-controller.js';
+import { ResourceQuotaController } from './quota/resource-quota-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { VolumeController } from './volume/volume-controller.js';
@@ -45,6 +46,7 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new NodeTaintController(ctx, options.nodeTaints),
     new HpaController(ctx, options.hpa),
     new VolumeController(ctx),
+    new ResourceQuotaController(ctx),
     new ClusterRoleAggregationController(ctx),
     new ServiceAccountController(ctx),
   ];
