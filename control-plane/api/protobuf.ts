@@ -1,8 +1,8 @@
 // Just enough protobuf to read what kubectl create POSTs as application/vnd.kubernetes.protobuf: the `k8s\0`
-// envelope, runtime.Unknown, and the kinds `kubectl create namespace|configmap|secret|service|deployment|job|cronjob|quota` send.
+// envelope, runtime.Unknown, and the kinds `kubectl create namespace|configmap|secret|service|deployment|job|cronjob|quota|pdb` send.
 import { BadRequestError, UnsupportedMediaTypeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types/meta.js';
-import { configMap, cronJob, deployment, job, namespace, resourceQuota, secret, service } from './protobuf-schemas.js';
+import { configMap, cronJob, deployment, job, namespace, podDisruptionBudget, resourceQuota, secret, service } from './protobuf-schemas.js';
 import { bytes, decodeMessage, fields, text, type Schema } from './protobuf-wire.js';
 
 /** Go structs embedded inline in JSON (`json:",inline"`) that protobuf nests as a field of their own. */
@@ -29,6 +29,7 @@ const schemas: Record<string, Schema> = {
   'batch/v1/Job': job,
   'batch/v1/CronJob': cronJob,
   'v1/ResourceQuota': resourceQuota,
+  'policy/v1/PodDisruptionBudget': podDisruptionBudget,
 };
 
 function decodeTypeMeta(buf: Uint8Array): { apiVersion: string; kind: string } {
