@@ -14,6 +14,11 @@ export interface RpcReply {
   error(code: number, message: string): void;
   /** Aborted when the caller's deadline passes or the channel closes. */
   readonly signal: AbortSignal;
+  /**
+   * Streaming input from the caller (stdin typed into `kubectl exec -i`, port-forward bytes), in
+   * the order it was sent; what arrived before this was called is delivered at once.
+   */
+  onInput(listener: (data: unknown) => void): void;
 }
 
 export interface AgentChannelHandlers {

@@ -19,7 +19,10 @@ import { startMetricsServer, type MetricsServer, type MetricsServerOptions } fro
 import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
+import { NodeNetwork } from './network/node-network.js';
+import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
+import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc.js';
 import { serveLogs, type LogsParams } from './rpc/logs-rpc.js';
 import { serveMetrics } from './rpc/metrics-rpc.js';
 import type { DesiredStateFile } from './state/desired-state-file.js';
@@ -91,6 +94,11 @@ export class Agent {
   readonly pods: PodManager;
   /** The pods' hostPorts served on this node (host-ports.ts). */
   readonly hostPorts: HostPorts;
+  /**
+   * The node's pod network (network/node-network.ts): pods by IP, Services. Its `requestToPod` is
+   * the one way in to a pod's port from the agent itself (port-forward, proxies).
+   */
+  readonly network = new NodeNetwork();
   /** Prometheus metrics (the `metrics` rpc, and the local listener when asked for). */
   readonly metrics: AgentMetrics;
   readonly #metrics: PodMetricsReporter;
@@ -130,6 +138,7 @@ export class Agent {
     });
     this.pods = new PodManager({
       hostPorts: this.hostPorts,
+      network: this.network,
       runtime: options.runtime,
       fetcher: options.fetcher,
       clock: options.clock,
@@ -297,6 +306,12 @@ export class Agent {
       case 'exec':
         void serveExec(this.pods, this.options.runtime, params as unknown as ExecParams, reply)
           .catch((error: Error) => reply.error(500, error.message));
+        return;
+      case 'portforward':
+        servePortForward(this.pods, params as unknown as PortForwardParams, reply, this.options.clock);
+        return;
+      case 'attach':
+        void serveAttach(this.pods, params as unknown as AttachParams, reply).catch((error: Error) => reply.error(500, error.message));
         return;
       default:
         reply.error(501, `method ${method} is not supported by this agent`);

@@ -3,10 +3,11 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { nanoid } from 'nanoid';
+import * as v from 'valibot';
 import { systemClock, type Clock, type ClockTimer } from '../api/clock.js';
 import { silentLogger, type ChannelLogger } from '../api/mqtt/channel-logger.js';
 import {
-  MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, type EventMessage, type LeaseMessage, type NodeMetricsMessage, type NodeStatusMessage,
+  MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, RPC_INPUT_METHOD, rpcInputParams, type EventMessage, type LeaseMessage, type NodeMetricsMessage, type NodeStatusMessage,
   type PodStatusMessage, type PresenceMessage, type RpcResponseMessage,
 } from '../api/mqtt/messages.js';
 import { requireTopicLevel } from '../api/mqtt/topic-level.js';
@@ -15,7 +16,7 @@ import type { AgentChannel, AgentChannelHandlers } from './agent-channel.js';
 import { decodeControlPlaneMessage, type ControlPlaneMessage } from './mqtt-cp-message-decoder.js';
 import { connectMqtt, ErrorWithSubackPacket } from './mqtt-connect.js';
 import { defaultBackoff, reconnectDelayMs, type BackoffOptions } from './mqtt-reconnect-backoff.js';
-import { AgentChannelClosedError, createRpcReply, RpcRequestLog, type ActiveReply } from './mqtt-rpc-reply.js';
+import { AgentChannelClosedError, createRpcReply, RpcCancelledError, RpcRequestLog, type ActiveReply } from './mqtt-rpc-reply.js';
 
 export interface MqttAgentChannelOptions {
   url: string;
@@ -64,7 +65,8 @@ export class MqttAgentChannel implements AgentChannel {
   readonly #clock: Clock;
   readonly #logger: ChannelLogger;
   readonly #requestLog: RpcRequestLog;
-  readonly #replies = new Set<ActiveReply>();
+  /** Calls in progress by id, with the control plane instance that made each. */
+  readonly #replies = new Map<string, { reply: ActiveReply; replyTo: string }>();
   #handlers: AgentChannelHandlers | undefined;
   #client: MqttClient | undefined;
   /** Messages that arrive between SUBSCRIBE and connected(): delivered right after it, in order. */
@@ -131,7 +133,7 @@ export class MqttAgentChannel implements AgentChannel {
     this.#isClosed = true;
     this.#reconnectTimer?.cancel();
     clearInterval(this.#keepProcessAlive);
-    for (const reply of [...this.#replies]) reply.abort(new AgentChannelClosedError());
+    for (const { reply } of [...this.#replies.values()]) reply.abort(new AgentChannelClosedError());
     this.#firstConnect?.reject(new AgentChannelClosedError('closed before the first connect'));
     const client = this.#client;
     if (!client) return;
@@ -227,12 +229,24 @@ export class MqttAgentChannel implements AgentChannel {
       case 'rpcRequest': {
         const { id, deadline, params, replyTo } = m.message;
         if (!this.#requestLog.admit(id, deadline)) return this.#logger.debug({ id }, 'duplicate rpc request ignored');
+        if (m.method === RPC_INPUT_METHOD) return this.#input(params, replyTo);
+        if (this.#replies.has(id)) return;
         const responseTopic = topics.rpcResponse(this.#options.node, replyTo);
-        const reply = createRpcReply(id, deadline, this.#clock, (response) => this.#sendResponse(responseTopic, response), () => this.#replies.delete(reply));
-        this.#replies.add(reply);
+        const reply = createRpcReply(id, deadline, this.#clock, (response) => this.#sendResponse(responseTopic, response), () => this.#replies.delete(id));
+        this.#replies.set(id, { reply, replyTo });
         return this.#callHandler(() => this.#handlers?.rpc(m.method, params, reply));
       }
     }
+  }
+
+  /** Input for a call in progress, from the control plane instance that made it (else dropped). */
+  #input(params: Record<string, unknown>, replyTo: string): void {
+    const parsed = v.safeParse(rpcInputParams, params);
+    const input = parsed.success ? parsed.output : undefined;
+    const call = input && this.#replies.get(input.call);
+    if (!input || !call || call.replyTo !== replyTo) return this.#logger.debug({ replyTo }, 'rpc input for no call in progress dropped');
+    if (input.cancel) return call.reply.abort(new RpcCancelledError(input.call));
+    this.#callHandler(() => call.reply.input(input.seq, input.data));
   }
 
   #sendResponse(topic: string, response: RpcResponseMessage): void {

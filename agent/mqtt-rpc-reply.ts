@@ -11,6 +11,13 @@ export class RpcDeadlineExceededError extends Error {
   }
 }
 
+export class RpcCancelledError extends Error {
+  override readonly name = 'RpcCancelledError';
+  constructor(readonly id: string) {
+    super(`rpc ${id} was cancelled by its caller`);
+  }
+}
+
 export class AgentChannelClosedError extends Error {
   override readonly name = 'AgentChannelClosedError';
   constructor(message = 'agent channel closed') {
@@ -20,6 +27,35 @@ export class AgentChannelClosedError extends Error {
 
 export interface ActiveReply extends RpcReply {
   abort(reason: Error): void;
+  /** One input message of the call (method `input`): applied in `seq` order, duplicates dropped. */
+  input(seq: number, data: unknown): void;
+}
+
+/** Input messages held per call (out of order, or before the handler listens) before more are dropped. */
+const MAX_HELD_INPUTS = 1024;
+
+/** Orders a call's input messages by seq and hands them to its listener. */
+class InputSequence {
+  #next = 0;
+  readonly #early = new Map<number, unknown>();
+  readonly #ready: unknown[] = [];
+  #listener: ((data: unknown) => void) | undefined;
+
+  listen(listener: (data: unknown) => void): void {
+    this.#listener = listener;
+    for (const data of this.#ready.splice(0)) listener(data);
+  }
+
+  accept(seq: number, data: unknown): void {
+    if (seq < this.#next || this.#early.has(seq) || this.#early.size + this.#ready.length >= MAX_HELD_INPUTS) return;
+    this.#early.set(seq, data);
+    while (this.#early.has(this.#next)) {
+      const next = this.#early.get(this.#next);
+      this.#early.delete(this.#next++);
+      if (this.#listener) this.#listener(next);
+      else this.#ready.push(next);
+    }
+  }
 }
 
 /** Builds a reply; `send` delivers one response message, `onSettled` runs once when it is over. */
@@ -27,6 +63,7 @@ export function createRpcReply(
   id: string, deadlineMs: number, clock: Clock, send: (message: RpcResponseMessage) => void, onSettled: () => void,
 ): ActiveReply {
   const controller = new AbortController();
+  const inputs = new InputSequence();
   let seq = 0;
   let settled = false;
   let deadlineTimer: ClockTimer | undefined;
@@ -65,6 +102,12 @@ export function createRpcReply(
     },
     abort(reason) {
       if (settle()) controller.abort(reason);
+    },
+    onInput(listener) {
+      inputs.listen(listener);
+    },
+    input(inputSeq, data) {
+      if (!settled) inputs.accept(inputSeq, data);
     },
   };
 }

@@ -12,7 +12,7 @@ import { rfc3339, systemClock } from '../api/clock.js';
 import type { Node } from '../api/types/node.js';
 import type { Pod } from '../api/types/pod.js';
 import { startControllers } from '../control-plane/controllers/controller-manager.js';
-import { inBatches } from '../control-plane/controllers/controller-base.js';
+import { inBatches } from '../control-plane/controllers/batches.js';
 import type { Deployment } from '../control-plane/controllers/workload-kinds.js';
 import { EventRecorder } from '../control-plane/events/event-recorder.js';
 import { ensureInitialNamespaces } from '../control-plane/resources/initial-namespaces.js';

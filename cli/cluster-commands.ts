@@ -12,13 +12,20 @@ import { createLogger } from './logger.js';
 
 export const DEFAULT_DATA_DIR = '.skiff';
 
-/** Runs until SIGINT/SIGTERM, then stops `stoppers` in order and exits 0. */
-function untilSignal(logger: Logger, stoppers: Array<() => Promise<void>>): void {
+/**
+ * Runs until SIGINT/SIGTERM, then stops `stoppers` in order and exits 0; if stopping takes longer
+ * than `graceMs`, exits 1 then (as the kubelet's SIGKILL would after terminationGracePeriodSeconds).
+ */
+function untilSignal(logger: Logger, stoppers: Array<() => Promise<void>>, graceMs = DEFAULT_SHUTDOWN_GRACE_SECONDS * 1000): void {
   let stopping = false;
   const onSignal = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    setTimeout(() => {
+      logger.error({ graceMs }, 'did not stop within the grace period; exiting');
+      process.exit(1);
+    }, graceMs).unref();
     void (async () => {
       for (const stop of stoppers) await stop().catch((e: Error) => logger.warn({ err: e.message }, 'error while stopping'));
       process.exit(0);
@@ -27,6 +34,8 @@ function untilSignal(logger: Logger, stoppers: Array<() => Promise<void>>): void
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 }
+
+const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
 
 interface TolerationFlags {
   defaultNotReadyTolerationSeconds: number;
@@ -112,8 +121,9 @@ export function registerClusterCommands(program: Command): void {
     .option('--store <url>', 'sqlite (default) or etcd://HOST:PORT', 'sqlite')
     .option('--default-not-ready-toleration-seconds <s>', 'tolerationSeconds of the not-ready toleration added to every pod', parseSeconds, 300)
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
+    .option('--shutdown-grace-period <s>', 'after SIGTERM/SIGINT, exit (code 1) if stopping takes longer than this', parseSeconds, DEFAULT_SHUTDOWN_GRACE_SECONDS)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; logLevel: string } & TolerationFlags & RegistryFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags) => {
       const logger = createLogger(opts.logLevel);
       const external = opts.mqttUrl ? {
         url: opts.mqttUrl,
@@ -128,7 +138,7 @@ export function registerClusterCommands(program: Command): void {
         mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? 1883 },
         defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
       });
-      untilSignal(logger, [() => cp.stop()]);
+      untilSignal(logger, [() => cp.stop()], opts.shutdownGracePeriod * 1000);
       await pushExamples(cp.registry);
       process.stdout.write(`skiff control plane is ready: API ${cp.apiUrl}, MQTT ${cp.mqttUrl}. ` +
         `Join agents with: skiff agent --server ${cp.mqttUrl} --token $(cat ${join(resolve(opts.dataDir), 'node-token')}) --name NAME; ` +

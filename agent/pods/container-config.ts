@@ -27,6 +27,8 @@ export interface PodFacts {
   hostIP?: string;
   /** ConfigMaps and Secrets of the node's desired state. */
   config?: ConfigLookup;
+  /** The Services' variables (`WEB_SVC_SERVICE_HOST`...), set first: the container's own env wins and may use them in $(VAR). */
+  services?: Array<[string, string]>;
 }
 
 const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -37,7 +39,7 @@ const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * wins; $(VAR) references expanded. A missing non-optional source is a ContainerConfigError.
  */
 export function containerEnv(pod: Pod, container: Container, facts: PodFacts): Array<[string, string]> {
-  const env = new Map<string, string>();
+  const env = new Map<string, string>(facts.services ?? []);
   const namespace = pod.metadata.namespace ?? 'default';
   for (const from of (container['envFrom'] as Array<Record<string, unknown>> | undefined) ?? []) {
     const prefix = typeof from['prefix'] === 'string' ? from['prefix'] : '';

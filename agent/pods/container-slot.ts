@@ -42,6 +42,8 @@ export class ContainerSlot {
   settled: Promise<void> = Promise.resolve();
 
   logs: LogBuffer;
+  /** `kubectl attach` sessions: every chunk the current run writes, as it is written. */
+  readonly attached = new Set<(stream: 'stdout' | 'stderr', chunk: Uint8Array) => void>();
 
   constructor(public spec: Container, readonly init: boolean, private readonly makeLogs: () => LogBuffer) {
     this.logs = makeLogs();

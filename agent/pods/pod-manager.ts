@@ -14,6 +14,7 @@ import { admitPod, rejectedStatus, type Admission } from './pod-admission.js';
 import { PodWorker } from './pod-worker.js';
 import { PodVolumes, type VolumeHostOptions } from './pod-volumes.js';
 import type { HostPorts } from './host-ports.js';
+import type { NodeNetwork } from '../network/node-network.js';
 import { EmptyDirMonitor, type EvictablePod } from '../volumes/empty-dir-monitor.js';
 import { removeUnlistedLocalVolumes } from '../volumes/local-path-dirs.js';
 import type { PodObserver } from '../agent-metrics.js';
@@ -45,6 +46,8 @@ export interface PodManagerOptions {
   containerDefaults?: ContainerDefaults;
   /** Pod start latency and image pulls (metrics). */
   observer?: PodObserver;
+  /** The node's pod network: pod IPs, Services (agent/network/); absent: pods reach only themselves. */
+  network?: NodeNetwork;
 }
 
 /** What the agent persists: the applied desired state and the final status of finished pods. */
@@ -132,6 +135,7 @@ export class PodManager {
     this.#generation = desired.generation;
     this.#desired = desired;
     this.#config = new ConfigSet(desired.configMaps, desired.secrets);
+    this.options.network?.setServices(desired.services ?? []);
     const wanted = new Map(desired.pods.map((p) => [p.pod.metadata.uid, p]));
     for (const uid of [...this.#unackedRemovals.keys()]) {
       if (!wanted.has(uid)) this.#unackedRemovals.delete(uid);
@@ -219,6 +223,7 @@ export class PodManager {
     const worker: PodWorker = new PodWorker(desired, {
       ...(volumes ? { volumes } : {}),
       ...(this.options.hostPorts ? { hostPorts: this.options.hostPorts } : {}),
+      ...(this.options.network ? { network: this.options.network } : {}),
       ...(this.options.containerDefaults ? { containerDefaults: this.options.containerDefaults } : {}),
       config: () => this.#config,
       runtime: this.options.runtime,

@@ -12,7 +12,7 @@
 // way in from the node's network is a hostPort: an observer (host-ports.ts) is told as ports open
 // and close, and serves a handler's port on the node.
 import type { ContainerPort } from '../../api/types/pod.js';
-import type { HttpRequest, HttpResponse, PodNetworkPorts } from '../../runtime/pod-runtime.js';
+import { PodNetworkError, type HttpRequest, type HttpResponse, type PodNetworkPorts } from '../../runtime/pod-runtime.js';
 
 /** Where an HTTP-handler container listens when it declares no TCP containerPort. */
 export const DEFAULT_HTTP_PORT = 8080;
@@ -30,7 +30,19 @@ export interface PodNetworkOptions {
   onEvent?(type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void;
   /** Told when a port of the pod opens and closes (HostPorts: the pod's hostPorts). */
   observer?: PodPortObserver;
+  /**
+   * Carries the containers' outgoing wasi:http requests (the node's network, agent/network/);
+   * absent: they are denied.
+   */
+  route?(request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
+  /** Resolves a name in the pod's DNS (wasi:sockets/ip-name-lookup); absent: lookups fail. */
+  resolve?(name: string): Promise<string[]>;
+  /** Milliseconds, for spacing out repeated failure events (default Date.now). */
+  now?(): number;
 }
+
+/** The same failed-request event of a pod is emitted at most once in this many ms. */
+export const REQUEST_FAILED_EVENT_INTERVAL_MS = 60_000;
 
 /** Watches the pod's ports: `opened` when a holder takes a port, `closed` when it lets it go. */
 export interface PodPortObserver {
@@ -40,12 +52,19 @@ export interface PodPortObserver {
 
 export class PodNetwork {
   readonly #ports = new Map<number, PortHolder>();
+  /** When each failed-request event was last emitted. */
+  readonly #failureEvents = new Map<string, number>();
 
   constructor(private readonly options: PodNetworkOptions) {}
 
   /** The pod's address as probes name it: its pod IP, else 127.0.0.1 (messages and authority only). */
   get host(): string {
     return this.options.podIP() ?? '127.0.0.1';
+  }
+
+  /** The pod's IP, if it has one. */
+  get podIP(): string | undefined {
+    return this.options.podIP();
   }
 
   /** The view the runtime reports one container instance's listening sockets through. */
@@ -60,7 +79,28 @@ export class PodNetwork {
         const holder = this.#ports.get(port);
         if (protocol === 'TCP' && holder?.owner === owner) this.#close(port, holder);
       },
+      ...(this.options.resolve ? { resolve: this.options.resolve } : {}),
+      ...(this.options.route ? { httpRequest: (request: HttpRequest, { timeoutMs }: { timeoutMs: number }) => this.#request(container, fieldPath, request, timeoutMs) } : {}),
     };
+  }
+
+  /** A container's outgoing request: routed by the node; a failure is also a Warning event on the pod. */
+  async #request(container: string, fieldPath: string | undefined, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+    try {
+      return await this.options.route!(request, timeoutMs);
+    } catch (error) {
+      const failure = error instanceof PodNetworkError ? error : new PodNetworkError('internal-error', (error as Error)?.message ?? String(error));
+      const target = `${request.scheme}://${request.authority.slice(0, 300)}${request.pathWithQuery.split('?')[0]!.slice(0, 300)}`; // no query: it may carry secrets
+      const message = `Container ${container}: ${request.method.slice(0, 20)} ${target} failed with ${failure.code}: ${failure.message}`;
+      const now = this.options.now?.() ?? Date.now();
+      const last = this.#failureEvents.get(message);
+      if (last === undefined || now - last >= REQUEST_FAILED_EVENT_INTERVAL_MS) {
+        if (this.#failureEvents.size > 100) this.#failureEvents.clear();
+        this.#failureEvents.set(message, now);
+        this.options.onEvent?.('Warning', 'RequestFailed', message, fieldPath);
+      }
+      throw failure;
+    }
   }
 
   /**

@@ -9,14 +9,19 @@ import type { ContainerSpec, LoadedComponent, PodRuntime, RunningContainer } fro
 import { LogBuffer } from '../log-buffer.js';
 import type { ConfigLookup } from './config-lookup.js';
 import { ContainerConfigError, containerArgv, containerEnv, containerLimits, type ContainerDefaults } from './container-config.js';
-import { VolumeNotReadyError, type PodVolumes } from './pod-volumes.js';
+import type { PodVolumes } from './pod-volumes.js';
 import { applyEviction, type Eviction } from './pod-eviction.js';
 import { startSlotProbes } from './container-probes.js';
 import { ContainerSlot } from './container-slot.js';
-import { PodNetwork } from './pod-network.js';
+import type { PodNetwork, PortHolder } from './pod-network.js';
 import type { HostPorts } from './host-ports.js';
+import type { NodeNetwork } from '../network/node-network.js';
+import { PodAttachment } from '../network/pod-attachment.js';
 import { backOff, type BackoffContext } from './container-backoff.js';
 import { podConditions, podPhase, shouldRestart } from './pod-phase.js';
+import { ExecUnavailableError, ImagePullError } from './pod-errors.js';
+import { pullProgress } from './pull-progress.js';
+import { recordNotStarted } from './not-started.js';
 
 export interface PodEventSink {
   (type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void;
@@ -39,16 +44,13 @@ export interface PodWorkerDeps {
   hostPorts?: HostPorts; // the node's hostPorts (host-ports.ts); absent: not exposed
   /** Limits the node gives containers that set none (the default memory limit). */
   containerDefaults?: ContainerDefaults;
+  network?: NodeNetwork; // the node's pod network (agent/network/); absent: outgoing requests are denied
 }
-
-import { ExecUnavailableError, ImagePullError } from './pod-errors.js';
-import { pullProgress } from './pull-progress.js';
 
 export { ExecUnavailableError, ImagePullError } from './pod-errors.js';
 
 /** Waiting containers a newer desired state retries at once: their image or config may be there now. */
 const RETRIED_ON_UPDATE = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError', 'ContainerCreating']);
-
 
 export class PodWorker {
   #desired: DesiredPod;
@@ -60,8 +62,9 @@ export class PodWorker {
   #pending = new Set<ClockTimer>();
   #conditions: PodStatus['conditions'] = [];
   #eviction: Eviction | undefined;
-  /** The pod's network namespace, shared by its containers (pod-network.ts). */
+  /** The pod's network namespace, shared by its containers (pod-network.ts), and its place on the node's. */
   readonly #network: PodNetwork;
+  readonly #attachment: PodAttachment;
 
   constructor(desired: DesiredPod, private readonly deps: PodWorkerDeps) {
     this.#desired = desired;
@@ -70,7 +73,8 @@ export class PodWorker {
     this.#init = (spec.initContainers ?? []).map((c) => new ContainerSlot(c, true, makeLogs));
     this.#app = spec.containers.map((c) => new ContainerSlot(c, false, makeLogs));
     this.#startTime = rfc3339(deps.clock.now());
-    this.#network = new PodNetwork({ podIP: () => this.#desired.podIP, onEvent: deps.onEvent, observer: deps.hostPorts?.forPod(this.pod, deps.onEvent) });
+    this.#attachment = new PodAttachment(deps.network, () => this.#desired, { onEvent: deps.onEvent, observer: deps.hostPorts?.forPod(this.pod, deps.onEvent), now: () => deps.clock.now() });
+    this.#network = this.#attachment.network;
   }
 
   get pod(): Pod {
@@ -95,6 +99,7 @@ export class PodWorker {
   update(desired: DesiredPod): void {
     const before = this.pod;
     this.#desired = desired;
+    if (!this.#terminating) this.#attachment.refresh();
     for (const slot of [...this.#init, ...this.#app]) {
       const next = [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].find((c) => c.name === slot.name);
       if (!next) continue;
@@ -130,7 +135,10 @@ export class PodWorker {
         slot.state = { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container was stopped before it started', finishedAt: rfc3339(this.deps.clock.now()) } };
       }
       slot.logs.close();
-    })).then(() => this.#report());
+    })).then(() => {
+      this.#attachment.detach();
+      this.#report();
+    });
     return this.#stopped;
   }
 
@@ -281,7 +289,11 @@ export class PodWorker {
       await this.deps.volumes?.prepare();
       spec = {
         ...this.#instanceSpec(slot, component, `${this.uid}/${slot.name}/${slot.restartCount}`),
-        onOutput: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => slot.logs.write(stream, Buffer.from(chunk).toString('utf8')),
+        ...(slot.spec['stdin'] === true ? { interactiveStdin: true } : {}),
+        onOutput: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => {
+          slot.logs.write(stream, Buffer.from(chunk).toString('utf8'));
+          for (const listener of slot.attached) listener(stream, chunk);
+        },
       };
     } catch (error) {
       return this.#notStarted(slot, error);
@@ -316,7 +328,7 @@ export class PodWorker {
 
   /** An instance of a container's component in the pod's context: its env, argv, limits, volumes. */
   #instanceSpec(slot: ContainerSlot, component: LoadedComponent, id: string): ContainerSpec {
-    const env = containerEnv(this.pod, slot.spec, { nodeName: this.deps.nodeName, podIP: this.#desired.podIP, hostIP: this.deps.hostIP, config: this.deps.config?.() });
+    const env = containerEnv(this.pod, slot.spec, { nodeName: this.deps.nodeName, podIP: this.#desired.podIP, hostIP: this.deps.hostIP, config: this.deps.config?.(), services: this.#attachment.serviceEnv() });
     return {
       id,
       component,
@@ -334,11 +346,29 @@ export class PodWorker {
    * only its component pulled. Throws ExecUnavailableError when it cannot run.
    */
   execSpec(container: string | undefined, command: string[], id: string): ContainerSpec {
-    const slot = container ? [...this.#app, ...this.#init].find((s) => s.name === container) : this.#app[0];
-    if (!slot) throw new ExecUnavailableError(400, `container ${container} is not valid for pod ${this.pod.metadata.name}`);
+    const slot = this.#slotFor(container);
     if (this.#terminating) throw new ExecUnavailableError(400, `pod ${this.pod.metadata.name} is terminating`);
     if (!slot.component) throw new ExecUnavailableError(400, `container ${slot.name} has not been created yet (${slot.state.waiting?.reason ?? 'waiting'})`);
     return { ...this.#instanceSpec(slot, slot.component, id), args: command };
+  }
+
+  /**
+   * `kubectl attach`: the container's current run (its stdin is there when the spec asks for
+   * `stdin: true`) and the slot whose `attached` listeners see its output. Throws ExecUnavailableError.
+   */
+  attachTarget(container: string | undefined): { running: RunningContainer; slot: ContainerSlot; stdinOnce: boolean } {
+    const slot = this.#slotFor(container);
+    if (!slot.running) throw new ExecUnavailableError(400, `container ${slot.name} is not running (${slot.state.waiting?.reason ?? (slot.state.terminated ? 'terminated' : 'waiting')})`);
+    return { running: slot.running, slot, stdinOnce: slot.spec['stdinOnce'] === true };
+  }
+
+  /** Who holds TCP `port` in the pod's network (port-forward reaches it through this). */
+  portHolder = (port: number): PortHolder | undefined => this.#network.holder(port);
+
+  #slotFor(container: string | undefined): ContainerSlot {
+    const slot = container ? [...this.#app, ...this.#init].find((s) => s.name === container) : this.#app[0];
+    if (!slot) throw new ExecUnavailableError(400, `container ${container} is not valid for pod ${this.pod.metadata.name}`);
+    return slot;
   }
 
   /** Probes of app containers and sidecars (the kubelet runs none on plain init containers). */
@@ -371,21 +401,8 @@ export class PodWorker {
 
   /** A container that could not start: image or configuration errors wait for a retry. */
   #notStarted(slot: ContainerSlot, error: unknown): undefined {
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof VolumeNotReadyError) {
-      slot.state = { waiting: { reason: 'ContainerCreating', message } };
-      this.deps.onEvent('Warning', 'FailedMount', `Unable to attach or mount volumes: ${message}`, slot.fieldPath);
-    } else if (error instanceof ContainerConfigError) {
-      slot.state = { waiting: { reason: 'CreateContainerConfigError', message } };
-      this.deps.onEvent('Warning', 'Failed', `Error: ${message}`, slot.fieldPath);
-    } else {
-      slot.state = { waiting: { reason: error instanceof ImagePullError ? error.reason : 'ErrImagePull', message } };
-      this.deps.onEvent('Warning', 'Failed', `Failed to pull image "${slot.spec.image}": ${message}`, slot.fieldPath);
-    }
-    slot.pullFailures++;
+    recordNotStarted(slot, error, this.deps.onEvent);
     this.#report();
     return undefined;
   }
 }
-
-export type { Container };

@@ -1,14 +1,13 @@
 // The `exec` request (`kubectl exec`): runs the command as a one-shot instance of a container's
 // component in the pod's context (env, volumes, limits), streams its stdout/stderr back as it is
-// written, and ends with the exit code. There is no terminal and no interactive stdin: the guest
-// gets `stdin` (bytes collected by the API server, base64) and then EOF.
+// written, and ends with the exit code. There is no terminal. stdin is either `stdin` (bytes known
+// in advance, base64) then EOF, or, with `interactiveStdin`, the call's input as it is typed.
 import type { PodRuntime } from '../../runtime/pod-runtime.js';
 import type { RpcReply } from '../agent-channel.js';
 import type { PodManager } from '../pods/pod-manager.js';
 import { ExecUnavailableError } from '../pods/pod-worker.js';
+import { OutputBatcher, relayStdin } from './stream-io.js';
 
-/** Largest output chunk sent in one MQTT message (bytes, before base64). */
-const CHUNK_BYTES = 32 * 1024;
 
 export interface ExecParams {
   namespace: string;
@@ -17,14 +16,10 @@ export interface ExecParams {
   command: string[];
   /** base64 */
   stdin?: string;
+  /** stdin comes as the call's input messages: `{data: base64}`, then `{end: true}`. */
+  interactiveStdin?: boolean;
 }
 
-/** A partial result: output of one stream (1 = stdout, 2 = stderr, as the exec channels number them). */
-export interface ExecOutputChunk {
-  stream: 1 | 2;
-  /** base64 */
-  data: string;
-}
 
 export interface ExecResult {
   exitCode: number;
@@ -45,38 +40,24 @@ export async function serveExec(pods: PodManager, runtime: PodRuntime, params: E
     if (error instanceof ExecUnavailableError) return reply.error(error.code, error.message);
     throw error;
   }
-  // output written together goes out in one message per stream
-  const pending: Record<1 | 2, Buffer[]> = { 1: [], 2: [] };
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    for (const stream of [1, 2] as const) {
-      const bytes = Buffer.concat(pending[stream].splice(0));
-      for (let at = 0; at < bytes.length; at += CHUNK_BYTES) {
-        reply.data({ stream, data: bytes.subarray(at, at + CHUNK_BYTES).toString('base64') } satisfies ExecOutputChunk);
-      }
-    }
-  };
+  const output = new OutputBatcher(reply);
   let running;
   try {
     running = await runtime.start({
       ...spec,
       stdin: params.stdin ? Buffer.from(params.stdin, 'base64') : new Uint8Array(),
-      onOutput: (stream, chunk) => {
-        pending[stream === 'stdout' ? 1 : 2].push(Buffer.from(chunk));
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(flush);
-        }
-      },
+      ...(params.interactiveStdin === true ? { interactiveStdin: true } : {}),
+      onOutput: (stream, chunk) => output.write(stream, chunk),
     });
   } catch (error) {
     return reply.error(500, `cannot start the command: ${(error as Error).message}`);
   }
+  const stdin = running.stdin;
+  if (stdin) relayStdin(reply, stdin);
   const stop = () => void running.stop(0);
   reply.signal.addEventListener('abort', stop, { once: true });
   const exit = await running.exited;
   reply.signal.removeEventListener('abort', stop);
-  flush();
+  output.flush();
   reply.done({ exitCode: exit.exitCode, reason: exit.reason, ...(exit.message ? { message: exit.message } : {}) } satisfies ExecResult);
 }

@@ -157,6 +157,28 @@ export const configData = v.object({
 });
 export type ConfigData = v.InferOutput<typeof configData>;
 
+const portNumber = () => v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(65535));
+
+/**
+ * A Service as the node's pod network needs it (agent/network/): its ClusterIP ('None': headless),
+ * its ports, and the Ready endpoints of its Endpoints object (the addresses only: not-ready ones
+ * never get traffic), each group with the endpoint ports (targetPorts resolved by the controller).
+ */
+export const desiredService = v.object({
+  namespace: text(1, 253),
+  name: text(1, 63),
+  clusterIP: v.optional(text(1, 64)),
+  /** sessionAffinity ClientIP: a client pod keeps its endpoint for `affinitySeconds` of inactivity (default 10800). */
+  sessionAffinity: v.optional(v.literal('ClientIP')),
+  affinitySeconds: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(86_400))),
+  ports: v.pipe(v.array(v.object({ name: v.optional(text(1, 63)), port: portNumber(), protocol: v.optional(v.picklist(['TCP', 'UDP', 'SCTP'])) })), v.maxLength(256)),
+  endpoints: v.pipe(v.array(v.object({
+    ips: v.pipe(v.array(text(1, 64)), v.maxLength(10_000)),
+    ports: v.pipe(v.array(v.object({ name: v.optional(text(1, 63)), port: portNumber(), protocol: v.optional(v.picklist(['TCP', 'UDP', 'SCTP'])) })), v.maxLength(256)),
+  })), v.maxLength(1_000)),
+});
+export type DesiredService = v.InferOutput<typeof desiredService>;
+
 /** The full desired state of one node. Retained; agents apply only a newer generation. */
 export const desiredStateMessage = v.object({
   v: v.literal(PROTOCOL_VERSION),
@@ -175,6 +197,11 @@ export const desiredStateMessage = v.object({
    * it removes nothing.
    */
   localVolumes: v.optional(v.array(v.string())),
+  /**
+   * The cluster's Services with their Ready endpoints, for the node's pod network (ClusterIPs, DNS
+   * names, service environment variables). Absent (an older control plane): no Services.
+   */
+  services: v.optional(v.pipe(v.array(desiredService), v.maxLength(10_000))),
 });
 export type DesiredStateMessage = v.InferOutput<typeof desiredStateMessage>;
 
@@ -249,6 +276,20 @@ export const rpcRequestMessage = v.object({
   replyTo: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,253}$/))),
 });
 export type RpcRequestMessage = v.InferOutput<typeof rpcRequestMessage>;
+
+/**
+ * Method `input`: streaming input for a call in progress (stdin, port-forward bytes), sent by the
+ * control plane instance that made the call, numbered from 0 so the agent applies it in order.
+ */
+export const RPC_INPUT_METHOD = 'input';
+export const rpcInputParams = v.object({
+  call: text(1, 64),
+  seq: count(),
+  data: v.unknown(),
+  /** The caller gave up (client gone): the agent aborts the call at once, whatever its seq. */
+  cancel: v.optional(v.boolean()),
+});
+export type RpcInputParams = v.InferOutput<typeof rpcInputParams>;
 
 export const rpcResponseMessage = v.object({
   v: v.literal(PROTOCOL_VERSION),

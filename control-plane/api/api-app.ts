@@ -9,7 +9,7 @@ import { authorizeRequests } from './authorization/authorize-request.js';
 import type { Authorizer } from './authorization/authorizer.js';
 import { clusterAuthorizer } from './authorization/cluster-authorizer.js';
 import { registerDiscoveryRoutes } from './discovery-routes.js';
-import type { PodExecSource } from './exec-session.js';
+import type { PodExecSource } from './streams/exec-session.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import type { MetricsReader } from '../metrics/node-metrics-store.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
@@ -20,12 +20,16 @@ import { SESSION_COOKIE, type DashboardSessions } from '../dashboard/dashboard-s
 import { monitoringAuthorizer } from './authorization/monitoring-authorizer.js';
 import { rbacAuthorizer, type RbacPolicySource } from './authorization/rbac/rbac-authorizer.js';
 import { rbacEscalationCheck } from './authorization/rbac/rbac-escalation.js';
-import { execWebSocketServer } from './pod-exec-handler.js';
+import { execWebSocketServer } from './streams/pod-exec-handler.js';
 import { registerPrometheusRoutes, type MetricsSource, type NodeMetricsScraper } from './prometheus-routes.js';
 import { observeRequests, type ApiRequestObserver } from './request-observer.js';
 import { defaultMaxBodyBytes } from './request-body.js';
 import { decodeRequestPath } from './request-path.js';
 import { registerResourceRoutes } from './resource-routes.js';
+import { registerReviewRoutes } from './review-routes.js';
+import { impersonation } from './impersonation.js';
+import { auditRequests, type AuditSink } from './audit-log.js';
+import type { ServiceAccountTokens } from './service-account-tokens.js';
 import { RouteNotFoundError } from './route-not-found-error.js';
 import { errorResponse, statusFromError } from './status-response.js';
 import { registerVersionRoutes } from './version-routes.js';
@@ -54,6 +58,10 @@ export interface ApiAppOptions {
   nodeMetrics?: NodeMetricsScraper;
   /** RBAC (rbac.authorization.k8s.io roles and bindings, kept current by an RbacCache): an authorizer in the chain and escalation checks on writes to them. */
   rbac?: RbacPolicySource;
+  /** Records every mutating request (who, what, when, outcome). */
+  audit?: AuditSink;
+  /** Issues ServiceAccount tokens (POST serviceaccounts/NAME/token). */
+  serviceAccountTokens?: ServiceAccountTokens;
   /** Serves the web dashboard under /dashboard/ with these sessions. */
   dashboard?: DashboardSessions;
 }
@@ -69,6 +77,7 @@ export function createApiApp(options: ApiAppOptions): Hono {
     observer: options.observer,
     exec: options.exec,
     execSockets: execWebSocketServer(),
+    serviceAccountTokens: options.serviceAccountTokens,
   };
   const authorizer = options.authorizer ?? clusterAuthorizer([
     monitoringAuthorizer, ...(options.dashboard ? [dashboardAuthorizer] : []), ...(options.rbac ? [rbacAuthorizer(options.rbac)] : []),
@@ -89,6 +98,8 @@ export function createApiApp(options: ApiAppOptions): Hono {
   const sessions = options.dashboard;
   app.use('*', decodeRequestPath);
   app.use('*', bearerAuth(options.tokens, sessions ? (c) => sessions.user(getCookie(c, SESSION_COOKIE)) : undefined));
+  if (options.audit) app.use('*', auditRequests(options.audit, deps.clock));
+  app.use('*', impersonation(authorizer));
   app.use('*', authorizeRequests(authorizer, options.logger));
   if (sessions) registerDashboardRoutes(app, { tokens: options.tokens, sessions });
   registerVersionRoutes(app);
@@ -97,6 +108,7 @@ export function createApiApp(options: ApiAppOptions): Hono {
   options.extraRoutes?.(app);
   registerPrometheusRoutes(app, { metrics: options.prometheus, nodeMetrics: options.nodeMetrics, resources: deps.resources });
   registerMetricsRoutes(app, deps, options.metrics);
+  registerReviewRoutes(app, deps, { authorizer, rbac: options.rbac });
   registerResourceRoutes(app, deps);
   return app;
 }

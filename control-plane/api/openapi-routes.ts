@@ -35,6 +35,7 @@ function operation(t: ResourceType, action: string) {
 function groupVersionDocument(group: string, version: string, types: ResourceType[]) {
   const paths: Record<string, unknown> = {};
   for (const t of types) {
+    if (!t.verbs.includes('get')) continue; // create-only reviews: no object paths
     for (const p of objectPaths(t)) paths[p] = { get: operation(t, 'get'), put: operation(t, 'put'), patch: operation(t, 'patch'), delete: operation(t, 'delete') };
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: versionInfo().gitVersion }, paths, components: { schemas: componentSchemas(types) } };

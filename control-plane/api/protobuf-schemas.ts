@@ -18,7 +18,7 @@ export const objectMeta: Schema = {
   13: { name: 'ownerReferences', kind: ownerReference, repeated: true }, 14: strings('finalizers'),
 };
 
-const labelSelector: Schema = {
+export const labelSelector: Schema = {
   1: { name: 'matchLabels', kind: 'map' },
   2: { name: 'matchExpressions', kind: { 1: s('key'), 2: s('operator'), 3: strings('values') }, repeated: true },
 };

@@ -3,6 +3,9 @@
 import { BadRequestError, UnsupportedMediaTypeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { configMap, cronJob, deployment, job, namespace, podDisruptionBudget, resourceQuota, secret, service } from './protobuf-schemas.js';
+import {
+  clusterRole, role, roleBinding, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenRequest,
+} from './protobuf-access-schemas.js';
 import { bytes, decodeMessage, fields, text, type Schema } from './protobuf-wire.js';
 
 /** Go structs embedded inline in JSON (`json:",inline"`) that protobuf nests as a field of their own. */
@@ -30,6 +33,16 @@ const schemas: Record<string, Schema> = {
   'batch/v1/CronJob': cronJob,
   'v1/ResourceQuota': resourceQuota,
   'policy/v1/PodDisruptionBudget': podDisruptionBudget,
+  'rbac.authorization.k8s.io/v1/Role': role,
+  'rbac.authorization.k8s.io/v1/ClusterRole': clusterRole,
+  'rbac.authorization.k8s.io/v1/RoleBinding': roleBinding,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': roleBinding,
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': selfSubjectAccessReview,
+  'authorization.k8s.io/v1/SubjectAccessReview': subjectAccessReview,
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': subjectAccessReview,
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': selfSubjectRulesReview,
+  'authentication.k8s.io/v1/SelfSubjectReview': selfSubjectReview,
+  'authentication.k8s.io/v1/TokenRequest': tokenRequest,
 };
 
 function decodeTypeMeta(buf: Uint8Array): { apiVersion: string; kind: string } {

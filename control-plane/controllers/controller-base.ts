@@ -71,17 +71,3 @@ export abstract class Controller {
     });
   }
 }
-
-/** Runs `work` over `items` with at most `limit` at a time; returns the errors. */
-export async function inBatches<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<Error[]> {
-  const errors: Error[] = [];
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await work(item).catch((e: Error) => errors.push(e));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return errors;
-}

@@ -3,6 +3,7 @@
 // with per-key exponential back-off on the injected clock.
 import type { Logger } from 'pino';
 import type { Clock, ClockTimer } from '../../api/clock.js';
+import { isTurnOver } from '../flow-control/event-loop-turns.js';
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
@@ -44,6 +45,8 @@ export class WorkQueue {
   readonly #timers = new Map<string, ClockTimer>();
   readonly #abort = new AbortController();
   #running = 0;
+  /** A pump waits for the next turn of the event loop (the current one has run past its budget). */
+  #isPumpDeferred = false;
   #idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: WorkQueueOptions) {}
@@ -91,8 +94,18 @@ export class WorkQueue {
   }
 
   #pump(): void {
+    if (this.#isPumpDeferred) return;
     const max = this.options.workers ?? 2;
     while (this.#running < max && this.#queue.length > 0) {
+      // Reconciles chained on microtasks would keep requests and signals waiting: let I/O in first.
+      if (isTurnOver()) {
+        this.#isPumpDeferred = true;
+        setImmediate(() => {
+          this.#isPumpDeferred = false;
+          this.#pump();
+        });
+        return;
+      }
       const key = this.#queue.shift()!;
       const queuedAt = this.#queued.get(key) ?? performance.now();
       this.#queued.delete(key);

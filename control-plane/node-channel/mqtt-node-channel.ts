@@ -3,7 +3,7 @@ import mqtt, { ErrorWithSubackPacket, type IClientOptions, type MqttClient } fro
 import { nanoid } from 'nanoid';
 import { systemClock, type Clock } from '../../api/clock.js';
 import { silentLogger, type ChannelLogger } from '../../api/mqtt/channel-logger.js';
-import { PROTOCOL_VERSION, type CpPresenceMessage, type DesiredStateMessage } from '../../api/mqtt/messages.js';
+import { PROTOCOL_VERSION, RPC_INPUT_METHOD, type CpPresenceMessage, type DesiredStateMessage } from '../../api/mqtt/messages.js';
 import { requireTopicLevel } from '../../api/mqtt/topic-level.js';
 import { controlPlaneSubscriptions, parseTopic, topics } from '../../api/mqtt/topics.js';
 import { decodeAgentMessage, type AgentMessage } from './agent-message-decoder.js';
@@ -119,6 +119,24 @@ export class MqttNodeChannel implements NodeChannel {
       v: PROTOCOL_VERSION, id, deadline: this.#clock.now() + options.timeoutMs, params, replyTo: this.cpInstance,
     };
     this.#send(client, topics.rpcRequest(node, method), JSON.stringify(request), { qos: 1 }).catch((error: Error) => this.#calls.fail(id, error));
+    let seq = 0;
+    let settled = false;
+    const sendInput = (params: Record<string, unknown>) => {
+      const input = { v: PROTOCOL_VERSION, id: nanoid(), deadline: request.deadline, params: { call: id, ...params }, replyTo: this.cpInstance };
+      this.#send(client, topics.rpcRequest(node, RPC_INPUT_METHOD), JSON.stringify(input), { qos: 1 }).catch((error: Error) => this.#calls.fail(id, error));
+    };
+    const onAbort = () => {
+      // tell the agent, so it stops the work (a followed log, an exec'd command) now, not at the deadline
+      if (!settled && !this.#stopped) sendInput({ seq: 0, cancel: true });
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    void result.finally(() => {
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+    }).catch(() => undefined);
+    options.withInput?.((data) => {
+      if (!settled && !this.#stopped) sendInput({ seq: seq++, data });
+    });
     return result;
   }
 

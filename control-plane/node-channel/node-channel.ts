@@ -33,6 +33,11 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Streaming calls: every partial `data` chunk, in order. The promise resolves at `done`. */
   onData?: (data: unknown) => void;
+  /**
+   * Calls that take input while they run (stdin, port-forward bytes): called once the request is
+   * on its way, with `send`, which delivers input to the agent's handler in the order sent.
+   */
+  withInput?: (send: (data: unknown) => void) => void;
 }
 
 export class NodeCallError extends Error {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../api/clock.js';
 import { NotFoundError } from '../../api/errors.js';
-import type { ConfigData, DesiredPod, DesiredStateMessage, ImageResolution } from '../../api/mqtt/messages.js';
+import type { ConfigData, DesiredPod, DesiredService, DesiredStateMessage, ImageResolution } from '../../api/mqtt/messages.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { MAX_PAYLOAD_BYTES, PROTOCOL_VERSION } from '../../api/mqtt/messages.js';
 import type { Node } from '../../api/types/node.js';
@@ -24,6 +24,7 @@ import { podConfigRefs, type ConfigRefs } from './pod-config-refs.js';
 import { localPathDir } from '../../api/local-path.js';
 import type { PersistentVolume } from '../resources/kinds/config.js';
 import { nodeLocalVolumes, nodesOfVolume, resolvePodVolumes, volumePath } from './node-volumes.js';
+import { desiredServices } from './desired-services.js';
 
 type ConfigObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
 
@@ -76,6 +77,8 @@ export class DesiredPublisher {
   /** node -> consecutive publishes with an image that may resolve later (registry unreachable...). */
   readonly #imageRetries = new Map<string, number>();
   #watches: Array<{ cancel(): void }> = [];
+  /** The Services part of every node's desired state, read once per change of Services or Endpoints. */
+  #services: Promise<DesiredService[]> | undefined;
   #unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: DesiredPublisherOptions) {
@@ -139,8 +142,18 @@ export class DesiredPublisher {
         }
       }, () => this.options.clock.setTimeout(() => watchVolumes(type), 1000)));
     };
+    // every node routes to every Service: a change republishes all of them
+    const watchServices = (type: typeof resourceTypes.services) => {
+      this.#watches.push(resources.watch<KubeObject>(type, { resourceVersion: '0' }, (event) => {
+        if (event === 'BOOKMARK' || event === 'ERROR') return;
+        this.#services = undefined;
+        for (const node of this.#published.keys()) this.#queue.add(node);
+      }, () => this.options.clock.setTimeout(() => watchServices(type), 1000)));
+    };
     watchPods();
     watchNodes();
+    watchServices(resourceTypes.services);
+    watchServices(resourceTypes.endpoints);
     watchVolumes(resourceTypes.persistentvolumeclaims);
     watchVolumes(resourceTypes.persistentvolumes);
     if (resourceTypes.configmaps) watchConfig(resourceTypes.configmaps);
@@ -211,7 +224,11 @@ export class DesiredPublisher {
       ...[...refs.configMaps].map((k) => `configmaps/${k}`), ...[...refs.secrets].map((k) => `secrets/${k}`),
     ]));
     const localVolumes = await nodeLocalVolumes(node, resources);
-    const hash = contentHash({ pods, configMaps, secrets, localVolumes });
+    const services = await (this.#services ??= desiredServices(resources).catch((error: unknown) => {
+      this.#services = undefined;
+      throw error;
+    }));
+    const hash = contentHash({ pods, configMaps, secrets, localVolumes, services });
     const retry = this.#imageRetry(node, retryImages);
     const last = this.#published.get(node);
     if (last && last.hash === hash) return retry;
@@ -221,6 +238,7 @@ export class DesiredPublisher {
       ...(configMaps.length ? { configMaps } : {}),
       ...(secrets.length ? { secrets } : {}),
       localVolumes,
+      ...(services.length ? { services } : {}),
     };
     const bytes = Buffer.byteLength(JSON.stringify(message));
     if (bytes > MAX_PAYLOAD_BYTES) {

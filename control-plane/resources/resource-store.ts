@@ -4,6 +4,7 @@ import { customAlphabet } from 'nanoid';
 import { systemClock, rfc3339, type Clock } from '../../api/clock.js';
 import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, ForbiddenError, NotFoundError, ValidationError } from '../../api/errors.js';
 import type { KubeList, KubeObject } from '../../api/types/meta.js';
+import { yieldIfBusy } from '../flow-control/event-loop-turns.js';
 import { CompactedError, KeyExistsError, KeyNotFoundError, RevisionMismatchError, type Store } from '../store/store.js';
 import { planDeletion, isFinalized } from './deletion-plan.js';
 import { matchesFields, parseFieldSelector, rawFieldPrefilter } from './field-selector.js';
@@ -51,6 +52,8 @@ export interface UpdateOptions {
 export interface ResourceStoreOptions {
   clock?: Clock;
   uid?: () => string;
+  /** The random suffix of names made from metadata.generateName (tests). */
+  nameSuffix?: () => string;
   /** How often watches with allowBookmarks get a BOOKMARK (default 15 s). */
   bookmarkIntervalMs?: number;
   /** Where Service cluster IPs come from (default 10.43.0.0/16). */
@@ -61,12 +64,14 @@ export interface ResourceStoreOptions {
 
 const generatedSuffix = customAlphabet('bcdfghjklmnpqrstvwxz2456789', 5);
 const maxConflictRetries = 20;
+const maxGenerateNameAttempts = 8;
 
 export class ResourceStore {
   readonly store: Store;
   readonly #clock: Clock;
   readonly #defaulting: DefaultingOptions;
   readonly #uid: () => string;
+  readonly #nameSuffix: () => string;
   readonly #bookmarkIntervalMs: number;
   readonly #services: ServiceAllocator;
 
@@ -75,6 +80,7 @@ export class ResourceStore {
     this.#services = new ServiceAllocator(store, options.serviceCidr);
     this.#clock = options.clock ?? systemClock;
     this.#uid = options.uid ?? randomUUID;
+    this.#nameSuffix = options.nameSuffix ?? generatedSuffix;
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 15_000;
     this.#defaulting = options.defaultTolerationSeconds ? { tolerationSeconds: options.defaultTolerationSeconds } : {};
   }
@@ -87,7 +93,8 @@ export class ResourceStore {
     assertFieldTypes(type, o); // before defaulting, which assumes the types are right
     const meta = (o.metadata ??= {});
     if (!type.namespaced) delete meta.namespace;
-    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${generatedSuffix()}`;
+    const isNameGenerated = !meta.name && Boolean(meta.generateName);
+    if (isNameGenerated) meta.name = `${meta.generateName}${this.#nameSuffix()}`;
     for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink'] as const) delete (meta as Record<string, unknown>)[f];
     meta.uid = this.#uid();
     meta.creationTimestamp = rfc3339(this.#clock.now());
@@ -100,14 +107,21 @@ export class ResourceStore {
     await enforceNamespacePolicies(type, o, this.#listNamespace);
     const allocation = isService(type) ? await this.#services.reserve(o as unknown as Service, undefined, opts.dryRun) : undefined;
     if (opts.dryRun) return o;
-    try {
-      const revision = await this.store.create(objectKey(type, meta.namespace, meta.name ?? ''), encodeObject(o));
-      meta.resourceVersion = String(revision);
-      return o;
-    } catch (err) {
-      await allocation?.rollback();
-      if (err instanceof KeyExistsError) throw new AlreadyExistsError(ref(type, meta.name), { cause: err });
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const revision = await this.store.create(objectKey(type, meta.namespace, meta.name ?? ''), encodeObject(o));
+        meta.resourceVersion = String(revision);
+        return o;
+      } catch (err) {
+        // A generated name that is taken gets another suffix, as the real server retries (7 times).
+        if (err instanceof KeyExistsError && isNameGenerated && !allocation && attempt < maxGenerateNameAttempts) {
+          meta.name = `${meta.generateName}${this.#nameSuffix()}`;
+          continue;
+        }
+        await allocation?.rollback();
+        if (err instanceof KeyExistsError) throw new AlreadyExistsError(ref(type, meta.name), { cause: err });
+        throw err;
+      }
     }
   }
 
@@ -137,6 +151,8 @@ export class ResourceStore {
         const page = await this.store.list(collectionPrefix(type, opts.namespace), { revision, limit, startKey });
         revision = page.revision;
         for (const [i, kv] of page.items.entries()) {
+          // decoding a big list is the longest step of a read: requests and signals get turns in between
+          if (i % 256 === 255) await yieldIfBusy();
           if (prefilter && !prefilter(kv.value)) continue;
           const obj = decodeObject<T>(kv);
           if (!matchesLabels(labels, obj.metadata.labels) || !matchesFields(fields, obj)) continue;

@@ -48,7 +48,7 @@ function define(t: Omit<ResourceType, 'listKind' | 'apiVersion' | 'verbs' | 'sho
 export const resourceTypes = {
   pods: define({
     group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
-    shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'eviction', 'exec'],
+    shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'eviction', 'exec', 'attach', 'portforward'],
   }),
   nodes: define({
     group: '', version: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false,
@@ -70,7 +70,7 @@ export const resourceTypes = {
   endpoints: core('endpoints', 'endpoints', 'Endpoints', { shortNames: ['ep'] }),
   configmaps: core('configmaps', 'configmap', 'ConfigMap', { shortNames: ['cm'] }),
   secrets: core('secrets', 'secret', 'Secret', {}),
-  serviceaccounts: core('serviceaccounts', 'serviceaccount', 'ServiceAccount', { shortNames: ['sa'] }),
+  serviceaccounts: core('serviceaccounts', 'serviceaccount', 'ServiceAccount', { shortNames: ['sa'], subresources: ['token'] }),
   resourcequotas: core('resourcequotas', 'resourcequota', 'ResourceQuota', { shortNames: ['quota'], subresources: ['status'] }),
   limitranges: core('limitranges', 'limitrange', 'LimitRange', { shortNames: ['limits'] }),
   persistentvolumes: define({
@@ -123,6 +123,21 @@ export const horizontalPodAutoscalersV1: ResourceType = { ...resourceTypes.horiz
 
 export const allResourceTypes: readonly ResourceType[] = [...Object.values(resourceTypes), horizontalPodAutoscalersV1];
 
+/**
+ * Create-only kinds that are answered, never stored (access reviews, whoami): served in discovery
+ * and OpenAPI, handled by control-plane/api/review-routes.ts, absent from allResourceTypes (so no
+ * store, controller or generic route sees them).
+ */
+const review = (group: string, plural: string, singular: string, kind: string, namespaced = false): ResourceType =>
+  ({ ...define({ group, version: 'v1', plural, singular, kind, namespaced }), verbs: ['create'] });
+export const reviewTypes = {
+  selfsubjectaccessreviews: review('authorization.k8s.io', 'selfsubjectaccessreviews', 'selfsubjectaccessreview', 'SelfSubjectAccessReview'),
+  selfsubjectrulesreviews: review('authorization.k8s.io', 'selfsubjectrulesreviews', 'selfsubjectrulesreview', 'SelfSubjectRulesReview'),
+  subjectaccessreviews: review('authorization.k8s.io', 'subjectaccessreviews', 'subjectaccessreview', 'SubjectAccessReview'),
+  localsubjectaccessreviews: review('authorization.k8s.io', 'localsubjectaccessreviews', 'localsubjectaccessreview', 'LocalSubjectAccessReview', true),
+  selfsubjectreviews: review('authentication.k8s.io', 'selfsubjectreviews', 'selfsubjectreview', 'SelfSubjectReview'),
+} satisfies Record<string, ResourceType>;
+
 export function findResource(group: string, version: string, plural: string): ResourceType | undefined {
   return allResourceTypes.find((t) => t.group === group && t.version === version && t.plural === plural);
 }
@@ -133,7 +148,7 @@ export const hasStatusSubresource = (type: ResourceType): boolean => type.subres
 /** Group/versions served, core first, in discovery order. */
 export function servedGroupVersions(): Array<{ group: string; version: string; types: ResourceType[] }> {
   const out: Array<{ group: string; version: string; types: ResourceType[] }> = [];
-  for (const t of allResourceTypes) {
+  for (const t of [...allResourceTypes, ...Object.values(reviewTypes)]) {
     let gv = out.find((g) => g.group === t.group && g.version === t.version);
     if (!gv) out.push((gv = { group: t.group, version: t.version, types: [] }));
     gv.types.push(t);

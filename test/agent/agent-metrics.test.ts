@@ -81,7 +81,7 @@ describe('agent metrics', () => {
     const text = `${'a'.repeat(100_000)}\n`;
     const chunks: unknown[] = [];
     let last: unknown;
-    const reply: RpcReply = { data: (c) => chunks.push(c), done: (d) => { last = d; }, error: () => {}, signal: new AbortController().signal };
+    const reply: RpcReply = { data: (c) => chunks.push(c), done: (d) => { last = d; }, error: () => {}, signal: new AbortController().signal, onInput: () => {} };
     await serveMetrics({ metrics: async () => text }, reply);
     expect(chunks.every((c) => typeof c === 'string' && c.length <= 48 * 1024)).toBe(true);
     expect([...chunks, last].join('')).toBe(text);

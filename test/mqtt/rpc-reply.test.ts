@@ -33,6 +33,35 @@ describe('rpc reply', () => {
   });
 });
 
+describe('rpc reply input', () => {
+  it('hands input to the handler in seq order, held until it listens, duplicates and stale ones dropped', () => {
+    const clock = new FakeClock();
+    const reply = createRpcReply('r1', clock.now() + 1000, clock, () => {}, () => {});
+    reply.input(1, 'b');
+    reply.input(0, 'a');
+    const got: unknown[] = [];
+    reply.onInput((d) => got.push(d));
+    reply.input(0, 'a again');
+    reply.input(3, 'd');
+    reply.input(2, 'c');
+    reply.input(3, 'd again');
+    expect(got).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('drops input after the call settled, and holds a bounded number out of order', () => {
+    const clock = new FakeClock();
+    const reply = createRpcReply('r1', clock.now() + 1000, clock, () => {}, () => {});
+    const got: unknown[] = [];
+    reply.onInput((d) => got.push(d));
+    for (let seq = 1; seq <= 5000; seq++) reply.input(seq, seq); // seq 0 never comes
+    reply.input(0, 0);
+    expect(got.length).toBeLessThanOrEqual(1025);
+    reply.done();
+    reply.input(got.length, 'late');
+    expect(got).not.toContain('late');
+  });
+});
+
 describe('rpc request log', () => {
   it('admits an id once and forgets expired ids when full', () => {
     const clock = new FakeClock();

@@ -3,7 +3,9 @@
 //   - the target is $TARGET_URL (http://host[:port]/path; default http://localhost:8080/), the
 //     request's path appended when $APPEND_PATH is set;
 //   - it answers 200 "fetched <url>: <status> <body>" with what it got,
-//   - or 502 "fetch <url> failed: <error-code>" (e.g. connection-refused, DNS-error).
+//   - or 502 "fetched <url>: failed: <error-code>" (e.g. connection-refused, DNS-error).
+// With $REPLY set it is a backend instead: it answers 200 "<REPLY> <path>" and fetches nothing
+// (e.g. REPLY from the downward API's metadata.name: a backend that says which pod answered).
 // One line on stdout per request. libc (env, stdout) goes through the preview 1 reactor adapter.
 #include <stdint.h>
 #include <stdio.h>
@@ -159,6 +161,19 @@ void handle_request(handle request, handle outparam) {
   if (r->tag == 1) snprintf(path, sizeof path, "%.*s", (int)r->len, r->ptr);
   else snprintf(path, sizeof path, "/");
   request_drop(request);
+
+  const char *reply = getenv("REPLY");
+  if (reply && *reply) {
+    answer_len = 0;
+    say(reply);
+    say(" ");
+    say(path);
+    say("\n");
+    respond(outparam, 200, answer, answer_len);
+    printf("GET %s 200\n", path);
+    fflush(stdout);
+    return;
+  }
 
   const char *url = getenv("TARGET_URL");
   if (!url || !*url) url = "http://localhost:8080/";

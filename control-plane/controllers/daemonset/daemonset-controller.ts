@@ -6,7 +6,8 @@ import type { Node } from '../../../api/types/node.js';
 import type { Pod } from '../../../api/types/pod.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, inBatches, type ControllerContext } from '../controller-base.js';
+import { inBatches, MAX_DAEMON_POD_WRITES_PER_SYNC, slowStartBatch } from '../batches.js';
+import { Controller, type ControllerContext } from '../controller-base.js';
 import { controllerRefOf, newControllerRef, objectKeyOf, splitKey } from '../controller-ref.js';
 import { podFromTemplate, templateHash, templatesEqual } from '../pod-template.js';
 import type { ReconcileResult } from '../work-queue.js';
@@ -52,16 +53,21 @@ export class DaemonSetController extends Controller {
     const nodes = (await resources.list<Node>(resourceTypes.nodes)).items;
     const owned = (await resources.list<Pod>(resourceTypes.pods, { namespace })).items.filter((p) => controllerRefOf(p)?.uid === ds.metadata.uid);
     const plan = planDaemonSet(ds, nodes, owned, hash, clock.now());
-    const errors = await inBatches(plan.delete, 8, (pod) => resources.delete(resourceTypes.pods, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } })
+    // at most MAX_DAEMON_POD_WRITES_PER_SYNC of each per sync; the pods' events bring the DaemonSet back for the rest
+    const errors = await inBatches(plan.delete.slice(0, MAX_DAEMON_POD_WRITES_PER_SYNC), 8, (pod) => resources.delete(resourceTypes.pods, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } })
       .then(() => this.recordEvent(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`))
       .catch((e: Error) => { if (!(e instanceof NotFoundError)) throw e; }));
-    errors.push(...await inBatches(plan.create, 8, async (nodeName) => {
+    const created = await slowStartBatch(plan.create.slice(0, MAX_DAEMON_POD_WRITES_PER_SYNC), async (nodeName) => {
       const pod = podFromTemplate(ds, ds.spec.template, { nodeName, labels: { [REVISION_HASH]: hash } });
       const tolerations = pod.spec.tolerations ?? [];
       pod.spec.tolerations = [...tolerations, ...DAEMON_TOLERATIONS.filter((t) => !tolerations.some((x) => x['key'] === t['key'] && x['effect'] === t['effect']))];
-      const created = await resources.create<Pod>(resourceTypes.pods, pod);
-      this.recordEvent(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
-    }));
+      const made = await resources.create<Pod>(resourceTypes.pods, pod);
+      this.recordEvent(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`);
+    }, 8);
+    if (created.error) {
+      this.recordEvent(ds, 'Warning', 'FailedCreate', `Error creating: ${created.error.message}`);
+      errors.push(created.error);
+    }
     if (stableStringify(plan.status) !== stableStringify(ds.status ?? {})) {
       await resources.mutate<DaemonSet>(resourceTypes.daemonsets, namespace, name, (d) => ({ ...d, status: plan.status }), { subresource: 'status' })
         .catch((e: Error) => { if (!(e instanceof NotFoundError)) throw e; });

@@ -5,7 +5,8 @@
 import { NotFoundError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/types/meta.js';
 import { allResourceTypes, type ResourceType } from '../../resources/resource-types.js';
-import { Controller, inBatches, type ControllerContext } from '../controller-base.js';
+import { inBatches } from '../batches.js';
+import { Controller, type ControllerContext } from '../controller-base.js';
 import type { ReconcileResult } from '../work-queue.js';
 import { FOREGROUND, planGarbageCollection, type OwnerState } from './gc-plan.js';
 

@@ -4,7 +4,8 @@ import { NotFoundError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/types/meta.js';
 import type { Namespace } from '../../../api/types/node.js';
 import { allResourceTypes, resourceTypes } from '../../resources/resource-types.js';
-import { Controller, inBatches, type ControllerContext } from '../controller-base.js';
+import { inBatches } from '../batches.js';
+import { Controller, type ControllerContext } from '../controller-base.js';
 import type { ReconcileResult } from '../work-queue.js';
 
 export class NamespaceController extends Controller {

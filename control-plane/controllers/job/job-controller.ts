@@ -7,7 +7,8 @@ import type { Condition } from '../../../api/types/meta.js';
 import type { Pod } from '../../../api/types/pod.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, inBatches, type ControllerContext } from '../controller-base.js';
+import { inBatches, MAX_JOB_POD_WRITES_PER_SYNC, slowStartBatch } from '../batches.js';
+import { Controller, type ControllerContext } from '../controller-base.js';
 import { controllerRefOf, objectKeyOf, splitKey } from '../controller-ref.js';
 import { podFromTemplate } from '../pod-template.js';
 import type { ReconcileResult } from '../work-queue.js';
@@ -44,13 +45,17 @@ export class JobController extends Controller {
       });
       return;
     }
-    const errors = await inBatches(plan.delete, 8, (pod) => resources.delete(resourceTypes.pods, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } })
+    // at most MAX_JOB_POD_WRITES_PER_SYNC of each per sync; the pods' events bring the Job back for the rest
+    const deletes = plan.delete.slice(0, MAX_JOB_POD_WRITES_PER_SYNC);
+    const deleteErrors = await inBatches(deletes, 8, (pod) => resources.delete(resourceTypes.pods, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } })
       .catch((e: Error) => { if (!(e instanceof NotFoundError)) throw e; }));
-    errors.push(...await inBatches(plan.create, 8, async (index) => {
+    const created = await slowStartBatch(plan.create.slice(0, MAX_JOB_POD_WRITES_PER_SYNC), async (index) => {
       const pod = await resources.create<Pod>(resourceTypes.pods, jobPod(job, index));
       this.recordEvent(job, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
-    }));
-    const status = jobStatus(job, plan, plan.active.length + plan.create.length - plan.delete.length, now);
+    }, 8);
+    if (created.error) this.recordEvent(job, 'Warning', 'FailedCreate', `Error creating: ${created.error.message}`);
+    const errors = [...deleteErrors, ...(created.error ? [created.error] : [])];
+    const status = jobStatus(job, plan, plan.active.length + created.succeeded - (deletes.length - deleteErrors.length), now);
     if (stableStringify(status) !== stableStringify(job.status ?? {})) {
       await resources.mutate<Job>(resourceTypes.jobs, namespace, name, (j) => ({ ...j, status }), { subresource: 'status' });
       if (plan.outcome?.type === 'Complete') this.recordEvent(job, 'Normal', 'Completed', 'Job completed');

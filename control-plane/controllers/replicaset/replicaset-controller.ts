@@ -4,7 +4,8 @@ import { NotFoundError } from '../../../api/errors.js';
 import type { Pod } from '../../../api/types/pod.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, inBatches, type ControllerContext } from '../controller-base.js';
+import { inBatches, slowStartBatch } from '../batches.js';
+import { Controller, type ControllerContext } from '../controller-base.js';
 import { controllerRefOf, newControllerRef, objectKeyOf, splitKey } from '../controller-ref.js';
 import { podFromTemplate } from '../pod-template.js';
 import { matchesSelector } from '../selector-match.js';
@@ -12,7 +13,7 @@ import type { ReplicaSet } from '../workload-kinds.js';
 import { planReplicaSet, planReplicaSetStatus } from './replica-plan.js';
 import type { ReconcileResult } from '../work-queue.js';
 
-const CREATE_PARALLELISM = 16;
+const WRITE_PARALLELISM = 16;
 
 export class ReplicaSetController extends Controller {
   constructor(ctx: ControllerContext) {
@@ -51,8 +52,9 @@ export class ReplicaSetController extends Controller {
     for (const pod of plan.adopt) await this.#setOwner(pod, rs, true);
     for (const pod of plan.release) await this.#setOwner(pod, rs, false);
     let failure: string | undefined;
+    // the plan holds at most BURST_REPLICAS creates or deletes; the pods' events bring the ReplicaSet back for the rest
     if (plan.create > 0) failure = await this.#createPods(rs, plan.create);
-    const deleteErrors = await inBatches(plan.delete, CREATE_PARALLELISM, async (pod) => {
+    const deleteErrors = await inBatches(plan.delete, WRITE_PARALLELISM, async (pod) => {
       await resources.delete(resourceTypes.pods, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } })
         .catch((e: Error) => { if (!(e instanceof NotFoundError)) throw e; });
       this.recordEvent(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
@@ -67,25 +69,15 @@ export class ReplicaSetController extends Controller {
     return statusPlan.requeueAfterMs !== undefined ? { requeueAfterMs: statusPlan.requeueAfterMs } : undefined;
   }
 
-  /** Creates pods in slow-start batches (1, 2, 4, ...) so a bad template fails fast. */
+  /** Creates pods in slow-start batches (1, 2, 4, ...) so a bad template fails fast; returns the first error. */
   async #createPods(rs: ReplicaSet, count: number): Promise<string | undefined> {
-    let remaining = count;
-    let batch = 1;
-    while (remaining > 0) {
-      const size = Math.min(batch, remaining);
-      const errors = await inBatches(Array.from({ length: size }), CREATE_PARALLELISM, async () => {
-        const pod = await this.ctx.resources.create<Pod>(resourceTypes.pods, podFromTemplate(rs, rs.spec.template));
-        this.recordEvent(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
-      });
-      if (errors.length) {
-        const message = errors[0]!.message;
-        this.recordEvent(rs, 'Warning', 'FailedCreate', `Error creating: ${message}`);
-        return message;
-      }
-      remaining -= size;
-      batch *= 2;
-    }
-    return undefined;
+    const result = await slowStartBatch(Array.from({ length: count }), async () => {
+      const pod = await this.ctx.resources.create<Pod>(resourceTypes.pods, podFromTemplate(rs, rs.spec.template));
+      this.recordEvent(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+    }, WRITE_PARALLELISM);
+    if (!result.error) return undefined;
+    this.recordEvent(rs, 'Warning', 'FailedCreate', `Error creating: ${result.error.message}`);
+    return result.error.message;
   }
 
   async #setOwner(pod: Pod, rs: ReplicaSet, own: boolean): Promise<void> {

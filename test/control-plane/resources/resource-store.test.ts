@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlreadyExistsError, ConflictError, NotFoundError, ValidationError } from '../../../api/errors.js';
 import type { Namespace } from '../../../api/types/node.js';
 import type { Pod } from '../../../api/types/pod.js';
+import { ResourceStore } from '../../../control-plane/resources/resource-store.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
 import { aPod, openTestResources, type TestResources } from '../support/test-resources.js';
 
@@ -39,6 +40,17 @@ describe('ResourceStore create', () => {
     input.metadata = { generateName: 'web-', namespace: 'default' };
     const pod = await t.resources.create(pods, input);
     expect(pod.metadata.name).toMatch(/^web-[a-z0-9]{5}$/);
+  });
+
+  it('gives a generated name that is taken another suffix, and gives up after 8 tries as the real server', async () => {
+    const suffixes = ['aaaaa', 'aaaaa', 'aaaaa', 'bbbbb', ...Array<string>(9).fill('ccccc')];
+    const resources = new ResourceStore(t.store, { clock: t.clock, nameSuffix: () => suffixes.shift()! });
+    const generated = (): Pod => ({ ...aPod(''), metadata: { generateName: 'web-', namespace: 'default' } });
+    expect((await resources.create(pods, generated())).metadata.name).toBe('web-aaaaa');
+    expect((await resources.create(pods, generated())).metadata.name).toBe('web-bbbbb'); // two collisions, then free
+    expect((await resources.create(pods, generated())).metadata.name).toBe('web-ccccc');
+    await expect(resources.create(pods, generated())).rejects.toBeInstanceOf(AlreadyExistsError); // 'ccccc' taken 8 times
+    expect(suffixes).toEqual([]);
   });
 
   it('rejects a duplicate name with AlreadyExists', async () => {

@@ -1,0 +1,150 @@
+// The node side of the pod network: every pod of this agent by its pod IP, the cluster's Services
+// (service-table.ts), and the routing of a guest's outgoing wasi:http request (as kube-proxy and
+// cluster DNS would route its connection): the pod's own loopback, another pod's IP, a Service's
+// ClusterIP or DNS name (load-balanced over its Ready endpoints, round robin). Everything stays in
+// the agent's process: the request is handed to the HTTP-handler container holding the port.
+// Not carried yet: traffic to pods on other nodes (destination-unavailable) and egress out of the
+// cluster (destination-IP-prohibited).
+import type { DesiredService } from '../../api/mqtt/messages.js';
+import { HttpHandlerError, PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
+import type { PodNetwork } from '../pods/pod-network.js';
+import { isLoopback, parseAuthority, type Destination } from './authority.js';
+import { ServiceTable } from './service-table.js';
+
+/** A pod of this node as the network knows it. */
+export interface PodAttachment {
+  namespace: string;
+  name: string;
+  network: PodNetwork;
+  /** Being deleted: Services send it nothing while they have other endpoints here (it is stopping). */
+  terminating?(): boolean;
+}
+
+/** Where a request comes from: a container of a pod of this node. */
+export interface RequestSource {
+  namespace: string;
+  network: PodNetwork;
+}
+
+/** Time a handler gets past the request's timeout before the network gives up on it. */
+const BACKSTOP_MS = 1_000;
+
+export class NodeNetwork {
+  readonly services = new ServiceTable();
+  /** Milliseconds, for session affinity timeouts. */
+  constructor(private readonly now: () => number = Date.now) {}
+  readonly #pods = new Map<string, PodAttachment>();
+
+  /** A pod with IP `podIP` runs here; returns the function that removes it. */
+  attach(podIP: string, pod: PodAttachment): () => void {
+    this.#pods.set(podIP, pod);
+    return () => {
+      if (this.#pods.get(podIP) === pod) this.#pods.delete(podIP);
+    };
+  }
+
+  /** The pod with this IP, when it runs on this node. */
+  pod(podIP: string): PodAttachment | undefined {
+    return this.#pods.get(podIP);
+  }
+
+  /** The Services of a new desired state. */
+  setServices(services: readonly DesiredService[]): void {
+    this.services.set(services);
+  }
+
+  /** Routes a guest's outgoing request; rejects with PodNetworkError (the guest's error-code). */
+  httpRequest(source: RequestSource, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+    const destination = parseAuthority(request.authority, request.scheme);
+    if (!destination) return Promise.reject(new PodNetworkError('HTTP-request-URI-invalid', `invalid authority ${JSON.stringify(request.authority.slice(0, 100))}`));
+    if (isLoopback(destination) || destination.host === source.network.podIP) {
+      return deliver(source.network, destination.port, request, timeoutMs);
+    }
+    if (destination.kind !== 'name') {
+      const pod = this.#pods.get(destination.host);
+      if (pod) return deliver(pod.network, destination.port, request, timeoutMs);
+      const service = this.services.byClusterIP(destination.host);
+      if (service) return this.#toService(source, service, destination, request, timeoutMs);
+      return Promise.reject(new PodNetworkError('destination-IP-prohibited',
+        `${destination.host} is no pod of this node and no Service: traffic to other nodes and out of the cluster is not carried`));
+    }
+    const service = this.services.byName(destination.host, source.namespace);
+    if (!service) return Promise.reject(new PodNetworkError('DNS-error', `lookup ${destination.host}: no such host`));
+    return this.#toService(source, service, destination, request, timeoutMs);
+  }
+
+  /**
+   * The addresses `name` has in the DNS of a pod in `namespace` (wasi:sockets/ip-name-lookup):
+   * localhost is the loopback, a Service its ClusterIP, a headless Service its Ready pods' IPs.
+   * Throws PodNetworkError('DNS-error') for anything else (nothing outside the cluster resolves).
+   */
+  resolve(namespace: string, name: string): string[] {
+    const host = name.toLowerCase().replace(/\.$/, '');
+    if (host === 'localhost' || host.endsWith('.localhost')) return ['127.0.0.1', '::1'];
+    const service = this.services.byName(host, namespace);
+    if (service?.clusterIP && service.clusterIP !== 'None') return [service.clusterIP];
+    const pods = service ? [...new Set(service.endpoints.flatMap((group) => group.ips))] : [];
+    if (pods.length === 0) throw new PodNetworkError('DNS-error', `lookup ${host}: no such host`);
+    return pods;
+  }
+
+  /**
+   * One HTTP request to port `port` of the pod with IP `podIP` on this node, as a peer pod's would
+   * arrive (the way in for port-forward and the API server's pod proxy).
+   */
+  requestToPod(podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+    const pod = this.#pods.get(podIP);
+    if (!pod) return Promise.reject(new PodNetworkError('destination-unavailable', `no pod with IP ${podIP} runs on this node`));
+    return deliver(pod.network, port, request, timeoutMs);
+  }
+
+  #toService(source: RequestSource, service: DesiredService, destination: Destination, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+    const key = `${service.namespace}/${service.name}`;
+    const headless = !service.clusterIP || service.clusterIP === 'None';
+    let candidates;
+    if (headless) {
+      // DNS answers the Ready pods' IPs; the port is the pod's own
+      candidates = [...new Set(service.endpoints.flatMap((group) => group.ips))].map((ip) => ({ ip, port: destination.port }));
+    } else {
+      if (!ServiceTable.servicePort(service, destination.port)) {
+        return Promise.reject(new PodNetworkError('connection-refused', `service ${key} has no port ${destination.port}/TCP`));
+      }
+      candidates = ServiceTable.endpoints(service, destination.port);
+    }
+    if (candidates.length === 0) return Promise.reject(new PodNetworkError('connection-refused', `service ${key} has no ready endpoints`));
+    // a pod being deleted stops serving before its endpoint update arrives: others first
+    const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip));
+    const serving = local.filter((endpoint) => !this.#pods.get(endpoint.ip)!.terminating?.());
+    const endpoint = this.services.pick(service, destination.port, serving.length > 0 ? serving : local, source.network.podIP ?? '', this.now());
+    if (!endpoint) {
+      return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`));
+    }
+    return deliver(this.#pods.get(endpoint.ip)!.network, endpoint.port, request, timeoutMs);
+  }
+}
+
+/** Hands the request to whoever holds TCP `port` of the pod. */
+async function deliver(network: PodNetwork, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+  const holder = network.holder(port);
+  const where = `${network.host}:${port}`;
+  if (!holder) throw new PodNetworkError('connection-refused', `dial tcp ${where}: connect: connection refused`);
+  if (holder.kind === 'listener') {
+    throw new PodNetworkError('connection-refused', `${where} is a raw TCP listener of container ${holder.container}: skiff carries HTTP only to wasi:http handler containers`);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const backstop = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new PodNetworkError('HTTP-response-timeout', `no response from ${where} within ${timeoutMs} ms`)), timeoutMs + BACKSTOP_MS);
+  });
+  try {
+    return await Promise.race([holder.handle(request, timeoutMs), backstop]);
+  } catch (error) {
+    if (error instanceof PodNetworkError) throw error;
+    const message = (error as Error)?.message ?? String(error);
+    if (error instanceof HttpHandlerError && /no response within/.test(message)) {
+      throw new PodNetworkError('HTTP-response-timeout', `${where}: ${message}`);
+    }
+    throw new PodNetworkError('connection-terminated', `${where}: ${message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,47 @@
+// The Services part of every node's desired state: each Service with a ClusterIP (or headless),
+// its ports, and the Ready addresses of its Endpoints, compact (no not-ready addresses, no
+// targetRefs): what an agent's pod network needs to route by ClusterIP and DNS name and to set
+// the service environment variables. ExternalName Services are left out (not routed yet).
+import type { DesiredService } from '../../api/mqtt/messages.js';
+import type { Endpoints, Service } from '../resources/kinds/services.js';
+import type { ResourceStore } from '../resources/resource-store.js';
+import { resourceTypes } from '../resources/resource-types.js';
+
+const TCP_UDP_SCTP = new Set(['TCP', 'UDP', 'SCTP']);
+const protocolOf = (p: string | undefined) => (p && TCP_UDP_SCTP.has(p) ? { protocol: p as 'TCP' | 'UDP' | 'SCTP' } : {});
+const validPort = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+
+const affinitySeconds = (seconds: unknown) =>
+  Number.isSafeInteger(seconds) && (seconds as number) >= 1 && (seconds as number) <= 86_400 ? { affinitySeconds: seconds as number } : {};
+
+/** Every routable Service with its Ready endpoints, sorted (a stable content hash). */
+export async function desiredServices(resources: ResourceStore): Promise<DesiredService[]> {
+  const [services, endpoints] = await Promise.all([
+    resources.list<Service>(resourceTypes.services),
+    resources.list<Endpoints>(resourceTypes.endpoints),
+  ]);
+  const byKey = new Map(endpoints.items.map((e) => [`${e.metadata.namespace}/${e.metadata.name}`, e]));
+  const out: DesiredService[] = [];
+  for (const service of services.items) {
+    const { name, namespace } = service.metadata;
+    if (!name || !namespace || service.spec?.type === 'ExternalName') continue;
+    const clusterIP = service.spec?.clusterIP;
+    if (!clusterIP) continue; // not allocated yet
+    const ports = (service.spec.ports ?? []).filter((p) => validPort(p.port))
+      .map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, ...protocolOf(p.protocol) }));
+    const subsets = byKey.get(`${namespace}/${name}`)?.subsets ?? [];
+    const groups = subsets
+      .map((subset) => ({
+        ips: (subset.addresses ?? []).map((a) => a.ip).filter((ip) => typeof ip === 'string' && ip.length > 0).sort(),
+        ports: (subset.ports ?? []).filter((p) => validPort(p.port))
+          .map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, ...protocolOf(p.protocol) })),
+      }))
+      .filter((group) => group.ips.length > 0);
+    const affinity = service.spec.sessionAffinity === 'ClientIP' ? {
+      sessionAffinity: 'ClientIP' as const,
+      ...affinitySeconds((service.spec as { sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } } }).sessionAffinityConfig?.clientIP?.timeoutSeconds),
+    } : {};
+    out.push({ namespace, name, clusterIP, ...affinity, ports, endpoints: groups });
+  }
+  return out.sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
+}
