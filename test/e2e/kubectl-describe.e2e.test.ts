@@ -12,7 +12,7 @@ import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
 
 const run = promisify(execFile);
 
-/** One object of each kind the sample app manifest lacks, none of which starts a pod or limits one. */
+/** One object of each kind the sample app manifest and the bootstrap objects lack, none of which starts a pod or limits one. */
 const policyAndScheduleKinds = [
   { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'roomy', namespace: 'default' }, spec: { hard: { pods: '100', 'count/configmaps': '100' } } },
   { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'claims', namespace: 'default' }, spec: { limits: [{ type: 'PersistentVolumeClaim', max: { storage: '10Gi' } }] } },
@@ -22,6 +22,10 @@ const policyAndScheduleKinds = [
       template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'main', image: 'examples/http-health:latest' }] } } } },
   { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'nightly', namespace: 'default' },
     spec: { schedule: '0 3 * * *', suspend: true, jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'examples/http-health:latest' }] } } } } } },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'pod-reader', namespace: 'default' },
+    rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'pod-reader', namespace: 'default' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'jane' }] },
 ];
 
 interface Slice { endpoints?: Array<{ conditions?: { ready?: boolean } }>; ports?: Array<{ name?: string; port?: number }> }
