@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/pod.js';
 import { spawnKubectl, type SpawnedKubectl } from '../support/spawned-kubectl.js';
-import { hasTool } from '../support/tools.js';
+import { hasTool, TOOL_PATHS } from '../support/tools.js';
 import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
 
 const run = promisify(execFile);
@@ -68,6 +68,29 @@ describe.skipIf(!hasTool('kubectl', 'kubectl port-forward e2e'))('kubectl port-f
     const { port } = await forward('svc/web-svc', 80);
     const { stdout } = await curl(`http://127.0.0.1:${port}/via-service`);
     expect(stdout).toContain('ok GET /via-service');
+  }, 120_000);
+
+  it('proxies kubectl get --raw to pods/NAME[:PORT]/proxy and services/NAME:PORT/proxy', async () => {
+    const env = { ...process.env, KUBECONFIG: cluster.cp.kubeconfigPath };
+    const raw = async (path: string) => (await run(TOOL_PATHS.kubectl, ['get', '--raw', path], { env, timeout: 60_000 })).stdout;
+    expect(await raw('/api/v1/namespaces/default/pods/web:8080/proxy/hello?x=1')).toBe('ok GET /hello?x=1\n');
+    expect(await raw('/api/v1/namespaces/default/pods/web/proxy/')).toBe('ok GET /\n'); // the first container port
+    expect(await raw('/api/v1/namespaces/default/services/web-svc:80/proxy/a/b/')).toBe('ok GET /a/b/\n');
+    expect(await raw('/api/v1/namespaces/default/services/http:web-svc:/proxy/only-port')).toBe('ok GET /only-port\n');
+    const missing = await run(TOOL_PATHS.kubectl, ['get', '--raw', '/api/v1/namespaces/default/pods/web:9999/proxy/'], { env, timeout: 60_000 }).then(() => undefined, (e: { stderr: string }) => e);
+    expect(missing?.stderr).toContain('nothing listens on port 9999');
+  }, 120_000);
+
+  it('serves services/NAME:PORT/proxy through kubectl proxy, with the pod\'s status and headers', async () => {
+    const proxy = spawnKubectl(cluster.cp.kubeconfigPath, ['proxy', '--port=0']);
+    sessions.push(proxy);
+    await proxy.printed('Starting to serve on');
+    const port = /Starting to serve on 127\.0\.0\.1:(\d+)/.exec(proxy.stdout())?.[1];
+    const { stdout } = await curl(`http://127.0.0.1:${port}/api/v1/namespaces/default/services/web-svc:80/proxy/status/418`);
+    expect(stdout).toMatch(/^HTTP\/1\.1 418/);
+    expect(stdout.toLowerCase()).toContain('x-served-by: http-health'); // kubectl proxy (Go) canonicalises the case
+    const post = await run('/usr/bin/curl', ['-sS', '--max-time', '30', '-d', 'a=1', `http://127.0.0.1:${port}/api/v1/namespaces/default/pods/web:8080/proxy/form`], { timeout: 40_000 });
+    expect(post.stdout).toBe('ok POST /form\n');
   }, 120_000);
 
   it('reports a port nothing listens on as an error of that connection, and keeps forwarding', async () => {
