@@ -7,6 +7,7 @@ import { evictPod } from './eviction-handler.js';
 import { createObject, deleteCollection, deleteObject, getObject, listObjects, updateObject } from './object-handlers.js';
 import { patchObject } from './patch-handler.js';
 import { attachPod, execPod } from './streams/pod-exec-handler.js';
+import { requestToken } from './token-request-handler.js';
 import { portForwardPod } from './streams/port-forward-handler.js';
 import { proxyPathOf, proxyToPod } from './streams/proxy-handler.js';
 import { rawRequestPath } from './request-path.js';
@@ -51,6 +52,7 @@ async function dispatch(c: Context, deps: ApiDeps, t: ResourceTarget): Promise<R
   if (method === 'POST') {
     if (t.subresource === 'binding' && isNamed(t)) return bindPod(c, deps, t);
     if (t.subresource === 'eviction' && isNamed(t)) return evictPod(c, deps, t);
+    if (t.subresource === 'token' && isNamed(t)) return requestToken(c, deps, t);
     if (!isNamed(t)) return createObject(c, deps, t);
   }
   if (method === 'PUT' && isNamed(t) && t.subresource === 'scale') return updateScale(c, deps, t);

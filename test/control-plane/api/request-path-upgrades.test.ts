@@ -117,6 +117,17 @@ describe('over HTTPS', () => {
     expect(wrong.status).toBe(401);
   });
 
+  it('refuses node identities the port-forward and proxy upgrades too (403 before routing), even for their own pod', async () => {
+    for (const token of [tokens.node, tokens.bootstrap]) {
+      for (const [sub, verb] of [['portforward', 'create'], ['proxy', 'get']] as const) {
+        const res = await raw('GET', `/api/v1/namespaces/x/pods/web/${sub}?stdout=true&ports=80`, upgradeHeaders(token));
+        expect(res.upgraded, sub).toBe(false);
+        expect(res.status, sub).toBe(403);
+        expect(res.body, sub).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: expect.stringContaining(`cannot ${verb} resource "pods/${sub}"`) });
+      }
+    }
+  });
+
   it('refuses port-forward, over SPDY and over the WebSocket tunnel, to a node credential and to the bootstrap token (403)', async () => {
     const spdy = (token: string) => ({ authorization: `Bearer ${token}`, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'portforward.k8s.io' });
     const tunnel = (token: string) => ({ ...upgradeHeaders(token), 'sec-websocket-protocol': 'SPDY/3.1+portforward.k8s.io' });
