@@ -99,11 +99,11 @@ describe.skipIf(!hasTool('kubectl', 'kubectl port-forward e2e'))('kubectl port-f
       spec: { containers: [{ name: 'http-hello', image: 'examples/http-hello:latest', ports: [{ containerPort: 8080 }] }] } };
     expect((await cluster.client.request('POST', PODS, pod)).status).toBe(201);
     // a 14 MB component: transpiling it takes a while on a loaded machine
-    await waitFor<Pod>(cluster.client, byName('http-hello'), (e) => e.object.status?.phase === 'Running', 180_000);
+    await waitFor<Pod>(cluster.client, byName('http-hello'), (e) => e.object.status?.phase === 'Running', 280_000);
     const { port } = await forward('pod/http-hello', 8080);
     const post = await run('/usr/bin/curl', ['-sS', '--max-time', '60', '-d', 'ping', `http://127.0.0.1:${port}/echo`], { timeout: 70_000 });
     expect(post.stdout).toBe('hello from skiff: POST /echo body=ping\n');
-  }, 300_000);
+  }, 400_000);
 
   it('reports a port nothing listens on as an error of that connection, and keeps forwarding', async () => {
     const { session, port } = await forward('pod/web', 9999);
