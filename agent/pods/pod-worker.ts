@@ -20,7 +20,7 @@ import { PodAttachment } from '../network/pod-attachment.js';
 import { backOff, type BackoffContext } from './container-backoff.js';
 import { podConditions, podPhase, shouldRestart } from './pod-phase.js';
 import { ExecUnavailableError, ImagePullError } from './pod-errors.js';
-import { pullProgress } from './pull-progress.js';
+import { pullSlot } from './slot-pull.js';
 import { recordNotStarted } from './not-started.js';
 
 export interface PodEventSink {
@@ -383,20 +383,8 @@ export class PodWorker {
     });
   }
 
-  async #pull(slot: ContainerSlot): Promise<LoadedComponent> {
-    if (slot.component && slot.componentImage === slot.spec.image) return slot.component;
-    if (!slot.component) {
-      slot.state = { waiting: { reason: 'ContainerCreating' } };
-      this.#report();
-    }
-    this.deps.onEvent('Normal', 'Pulling', `Pulling image "${slot.spec.image}"`, slot.fieldPath);
-    const started = this.deps.clock.now();
-    const component = await this.deps.pullImage(slot.spec, this.#desired, pullProgress((message) => this.deps.onEvent('Normal', 'Pulling', `Pulling image "${slot.spec.image}": ${message}`, slot.fieldPath)));
-    slot.component = component;
-    slot.componentImage = slot.spec.image;
-    slot.imageID = component.digest;
-    this.deps.onEvent('Normal', 'Pulled', `Successfully pulled image "${slot.spec.image}" in ${this.deps.clock.now() - started}ms`, slot.fieldPath);
-    return component;
+  #pull(slot: ContainerSlot): Promise<LoadedComponent> {
+    return pullSlot(slot, this.#desired, this.deps, () => this.#report());
   }
 
   /** A container that could not start: image or configuration errors wait for a retry. */
