@@ -22,6 +22,7 @@ import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
+import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc.js';
 import { serveLogs, type LogsParams } from './rpc/logs-rpc.js';
 import { serveMetrics } from './rpc/metrics-rpc.js';
 import type { DesiredStateFile } from './state/desired-state-file.js';
@@ -305,6 +306,9 @@ export class Agent {
       case 'exec':
         void serveExec(this.pods, this.options.runtime, params as unknown as ExecParams, reply)
           .catch((error: Error) => reply.error(500, error.message));
+        return;
+      case 'portforward':
+        servePortForward(this.pods, params as unknown as PortForwardParams, reply, this.options.clock);
         return;
       case 'attach':
         void serveAttach(this.pods, params as unknown as AttachParams, reply).catch((error: Error) => reply.error(500, error.message));

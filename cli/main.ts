@@ -1,4 +1,4 @@
-// The one `skiff` command: up, control-plane, agent, push, run.
+// The one `skiff` command: up, control-plane, agent, push, run, kubeconfig.
 import './agent-jit.js'; // first: it may set V8 flags before anything else loads
 import { Command } from 'commander';
 import { SKIFF_VERSION } from '../api/version.js';
@@ -10,6 +10,7 @@ import { registerClusterCommands } from './cluster-commands.js';
 const lazyCommands: Record<string, () => Promise<(program: Command) => void>> = {
   push: async () => (await import('./push-command.js')).registerPushCommand,
   run: async () => (await import('./run.js')).registerRunCommand,
+  kubeconfig: async () => (await import('./kubeconfig-command.js')).registerKubeconfigCommand,
 };
 const CLUSTER_COMMANDS = new Set(['up', 'control-plane', 'agent']);
 

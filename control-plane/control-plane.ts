@@ -40,6 +40,9 @@ import { ResourceStore } from './resources/resource-store.js';
 import { ensureDefaultStorageClass } from './resources/storage-classes.js';
 import { ensureBootstrapRbac } from './resources/rbac-bootstrap.js';
 import { RbacCache } from './api/authorization/rbac/rbac-cache.js';
+import { loadSigningKey, serviceAccountTokens } from './api/service-account-tokens.js';
+import { AuditLog } from './api/audit-log.js';
+import type { TokenAuthenticator } from './api/auth.js';
 import { encryptSecretsAtRest, ensureEncryptionKey } from './resources/secret-encryption.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openStore } from './store/open-store.js';
@@ -173,13 +176,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const metrics = new NodeMetricsStore(clock);
     let execSource: PodExecSourceOverChannel | undefined;
     let nodeMetrics: NodeMetricsScraperOverChannel | undefined;
-    const tokens = clusterTokenAuthenticator(credentials, nodeCredentials);
+    const audit = new AuditLog(join(dataDir, 'audit'), { logger: logger.child({ component: 'audit' }) });
+    stack.push(() => audit.flush());
+    const saTokens = serviceAccountTokens({ keys: await loadSigningKey(dataDir), resources, clock });
+    const clusterTokens = clusterTokenAuthenticator(credentials, nodeCredentials);
+    const tokens: TokenAuthenticator = async (token) => (await clusterTokens(token)) ?? saTokens.authenticate(token);
     const app = createApiApp({
       resources,
       clock,
       logger,
       tokens,
       rbac,
+      serviceAccountTokens: saTokens,
+      audit,
       podLogs: { stream: (pod, opts, write, signal) => logSource!.stream(pod, opts, write, signal) },
       exec: () => execSource,
       metrics,
@@ -192,7 +201,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         mountRegistryRoutes(api, registry, oci);
       },
     });
-    const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert } });
+    const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert, clientCa: tls.caCert } });
     stack.push(() => server.close());
     const publicHost = options.advertiseHosts?.[0] ?? (apiHost === '0.0.0.0' ? '127.0.0.1' : apiHost);
     const apiUrl = `https://${publicHost}:${server.port}`;

@@ -81,6 +81,11 @@ export interface PodNetworkPorts {
    * Absent: outgoing requests are denied (HTTP-request-denied).
    */
   httpRequest?(request: HttpRequest, options: { timeoutMs: number }): Promise<HttpResponse>;
+  /**
+   * The IP addresses (text) a name has in the pod's DNS, for wasi:sockets/ip-name-lookup. Rejects
+   * with PodNetworkError('DNS-error') for an unknown name. Absent: lookups fail.
+   */
+  resolve?(name: string): Promise<string[]>;
 }
 
 /** The wasi:http error-code cases the pod network answers with (no payload, or a message). */

@@ -105,7 +105,7 @@ export class WasmPodRuntime implements PodRuntime {
     const period = fuel?.quotaPerPeriod === undefined ? undefined : createPeriodBuffer();
     const prepare = (http?: HttpRequest) => {
       const lease = spec.network ? space?.lease(spec.network) : undefined;
-      const channel = spec.network?.httpRequest ? new MessageChannel() : undefined;
+      const channel = spec.network?.httpRequest || spec.network?.resolve ? new MessageChannel() : undefined;
       const request: GuestRunRequest = {
         type: 'run',
         source: component.transpiled.source,

@@ -52,6 +52,11 @@ export const EXAMPLES: Example[] = [
     world: { wit: 'wit/http-fetch.wit', world: 'http-fetch', packages: ['wasi-http', 'wasi-io', 'wasi-clocks'], reactor: true },
   },
   {
+    name: 'nslookup',
+    language: 'c',
+    world: { wit: 'wit/nslookup.wit', world: 'nslookup', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },
+  },
+  {
     name: 'tcp-listen',
     language: 'c',
     world: { wit: 'wit/tcp-listen.wit', world: 'tcp-listen', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },

@@ -16,6 +16,8 @@ export interface PodAttachment {
   namespace: string;
   name: string;
   network: PodNetwork;
+  /** Being deleted: Services send it nothing while they have other endpoints here (it is stopping). */
+  terminating?(): boolean;
 }
 
 /** Where a request comes from: a container of a pod of this node. */
@@ -29,6 +31,8 @@ const BACKSTOP_MS = 1_000;
 
 export class NodeNetwork {
   readonly services = new ServiceTable();
+  /** Milliseconds, for session affinity timeouts. */
+  constructor(private readonly now: () => number = Date.now) {}
   readonly #pods = new Map<string, PodAttachment>();
 
   /** A pod with IP `podIP` runs here; returns the function that removes it. */
@@ -60,13 +64,28 @@ export class NodeNetwork {
       const pod = this.#pods.get(destination.host);
       if (pod) return deliver(pod.network, destination.port, request, timeoutMs);
       const service = this.services.byClusterIP(destination.host);
-      if (service) return this.#toService(service, destination, request, timeoutMs);
+      if (service) return this.#toService(source, service, destination, request, timeoutMs);
       return Promise.reject(new PodNetworkError('destination-IP-prohibited',
         `${destination.host} is no pod of this node and no Service: traffic to other nodes and out of the cluster is not carried`));
     }
     const service = this.services.byName(destination.host, source.namespace);
     if (!service) return Promise.reject(new PodNetworkError('DNS-error', `lookup ${destination.host}: no such host`));
-    return this.#toService(service, destination, request, timeoutMs);
+    return this.#toService(source, service, destination, request, timeoutMs);
+  }
+
+  /**
+   * The addresses `name` has in the DNS of a pod in `namespace` (wasi:sockets/ip-name-lookup):
+   * localhost is the loopback, a Service its ClusterIP, a headless Service its Ready pods' IPs.
+   * Throws PodNetworkError('DNS-error') for anything else (nothing outside the cluster resolves).
+   */
+  resolve(namespace: string, name: string): string[] {
+    const host = name.toLowerCase().replace(/\.$/, '');
+    if (host === 'localhost' || host.endsWith('.localhost')) return ['127.0.0.1', '::1'];
+    const service = this.services.byName(host, namespace);
+    if (service?.clusterIP && service.clusterIP !== 'None') return [service.clusterIP];
+    const pods = service ? [...new Set(service.endpoints.flatMap((group) => group.ips))] : [];
+    if (pods.length === 0) throw new PodNetworkError('DNS-error', `lookup ${host}: no such host`);
+    return pods;
   }
 
   /**
@@ -79,7 +98,7 @@ export class NodeNetwork {
     return deliver(pod.network, port, request, timeoutMs);
   }
 
-  #toService(service: DesiredService, destination: Destination, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+  #toService(source: RequestSource, service: DesiredService, destination: Destination, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
     const key = `${service.namespace}/${service.name}`;
     const headless = !service.clusterIP || service.clusterIP === 'None';
     let candidates;
@@ -93,8 +112,10 @@ export class NodeNetwork {
       candidates = ServiceTable.endpoints(service, destination.port);
     }
     if (candidates.length === 0) return Promise.reject(new PodNetworkError('connection-refused', `service ${key} has no ready endpoints`));
+    // a pod being deleted stops serving before its endpoint update arrives: others first
     const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip));
-    const endpoint = this.services.pick(service, destination.port, local);
+    const serving = local.filter((endpoint) => !this.#pods.get(endpoint.ip)!.terminating?.());
+    const endpoint = this.services.pick(service, destination.port, serving.length > 0 ? serving : local, source.network.podIP ?? '', this.now());
     if (!endpoint) {
       return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`));
     }

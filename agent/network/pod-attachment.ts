@@ -34,7 +34,10 @@ export class PodAttachment {
     this.network = new PodNetwork({
       ...options,
       podIP: () => this.pod().podIP,
-      ...(node ? { route: (request, timeoutMs) => node.httpRequest({ namespace: this.pod().namespace, network: this.network }, request, timeoutMs) } : {}),
+      ...(node ? {
+        route: (request, timeoutMs) => node.httpRequest({ namespace: this.pod().namespace, network: this.network }, request, timeoutMs),
+        resolve: async (name) => node.resolve(this.pod().namespace, name),
+      } : {}),
     });
     this.refresh();
   }
@@ -45,7 +48,10 @@ export class PodAttachment {
     if (podIP === this.#attachedIP) return;
     this.detach();
     this.#attachedIP = podIP;
-    if (podIP && this.node) this.#detach = this.node.attach(podIP, { namespace, name, network: this.network });
+    if (podIP && this.node) {
+      const terminating = () => Boolean(this.desired().pod.metadata['deletionTimestamp']);
+      this.#detach = this.node.attach(podIP, { namespace, name, network: this.network, terminating });
+    }
   }
 
   /** The pod is gone: its IP no longer reaches it. */

@@ -4,6 +4,10 @@
 import type { DesiredService } from '../../api/mqtt/messages.js';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
+/** Kubernetes' default sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
+const DEFAULT_AFFINITY_SECONDS = 10_800;
+/** Clients remembered for sessionAffinity at most (the oldest go first). */
+const MAX_AFFINITIES = 10_000;
 
 /** One endpoint a request may go to: a Ready pod's IP and the port it serves the service port on. */
 export interface Endpoint {
@@ -17,6 +21,8 @@ export class ServiceTable {
   #byClusterIP = new Map<string, DesiredService>();
   /** Round-robin position per service port. */
   readonly #next = new Map<string, number>();
+  /** sessionAffinity ClientIP: service port and client -> its endpoint, and when it was last used. */
+  readonly #affinity = new Map<string, { endpoint: Endpoint; usedAt: number }>();
 
   /** Replaces the table (a new desired state). */
   set(services: readonly DesiredService[]): void {
@@ -71,12 +77,28 @@ export class ServiceTable {
     return out;
   }
 
-  /** The next of `candidates` for this service port, round robin; undefined when there is none. */
-  pick(service: DesiredService, port: number, candidates: readonly Endpoint[]): Endpoint | undefined {
+  /**
+   * The endpoint for a request from `client` (its pod IP) among `candidates`: round robin per service
+   * port, or with sessionAffinity ClientIP the client's previous endpoint while it is still a
+   * candidate and was used within the affinity timeout. Undefined when there is none.
+   */
+  pick(service: DesiredService, port: number, candidates: readonly Endpoint[], client = '', nowMs = Date.now()): Endpoint | undefined {
     if (candidates.length === 0) return undefined;
+    if (service.sessionAffinity !== 'ClientIP') return this.#roundRobin(service, port, candidates);
+    const key = `${service.namespace}/${service.name}:${port}:${client}`;
+    const sticky = this.#affinity.get(key);
+    const timeoutMs = (service.affinitySeconds ?? DEFAULT_AFFINITY_SECONDS) * 1000;
+    const kept = sticky && nowMs - sticky.usedAt <= timeoutMs ? candidates.find((e) => e.ip === sticky.endpoint.ip && e.port === sticky.endpoint.port) : undefined;
+    const endpoint = kept ?? this.#roundRobin(service, port, candidates);
+    if (this.#affinity.size >= MAX_AFFINITIES && !this.#affinity.has(key)) this.#affinity.delete(this.#affinity.keys().next().value!);
+    this.#affinity.set(key, { endpoint, usedAt: nowMs });
+    return endpoint;
+  }
+
+  #roundRobin(service: DesiredService, port: number, candidates: readonly Endpoint[]): Endpoint {
     const key = `${service.namespace}/${service.name}:${port}`;
     const next = this.#next.get(key) ?? 0;
     this.#next.set(key, (next + 1) % 1_000_000);
-    return candidates[next % candidates.length];
+    return candidates[next % candidates.length]!;
   }
 }

@@ -35,6 +35,8 @@ export interface PodNetworkOptions {
    * absent: they are denied.
    */
   route?(request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
+  /** Resolves a name in the pod's DNS (wasi:sockets/ip-name-lookup); absent: lookups fail. */
+  resolve?(name: string): Promise<string[]>;
   /** Milliseconds, for spacing out repeated failure events (default Date.now). */
   now?(): number;
 }
@@ -77,6 +79,7 @@ export class PodNetwork {
         const holder = this.#ports.get(port);
         if (protocol === 'TCP' && holder?.owner === owner) this.#close(port, holder);
       },
+      ...(this.options.resolve ? { resolve: this.options.resolve } : {}),
       ...(this.options.route ? { httpRequest: (request: HttpRequest, { timeoutMs }: { timeoutMs: number }) => this.#request(container, fieldPath, request, timeoutMs) } : {}),
     };
   }

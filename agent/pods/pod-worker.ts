@@ -13,12 +13,15 @@ import type { PodVolumes } from './pod-volumes.js';
 import { applyEviction, type Eviction } from './pod-eviction.js';
 import { startSlotProbes } from './container-probes.js';
 import { ContainerSlot } from './container-slot.js';
-import type { PodNetwork } from './pod-network.js';
+import type { PodNetwork, PortHolder } from './pod-network.js';
 import type { HostPorts } from './host-ports.js';
 import type { NodeNetwork } from '../network/node-network.js';
 import { PodAttachment } from '../network/pod-attachment.js';
 import { backOff, type BackoffContext } from './container-backoff.js';
 import { podConditions, podPhase, shouldRestart } from './pod-phase.js';
+import { ExecUnavailableError, ImagePullError } from './pod-errors.js';
+import { pullProgress } from './pull-progress.js';
+import { recordNotStarted } from './not-started.js';
 
 export interface PodEventSink {
   (type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void;
@@ -43,10 +46,6 @@ export interface PodWorkerDeps {
   containerDefaults?: ContainerDefaults;
   network?: NodeNetwork; // the node's pod network (agent/network/); absent: outgoing requests are denied
 }
-
-import { ExecUnavailableError, ImagePullError } from './pod-errors.js';
-import { pullProgress } from './pull-progress.js';
-import { recordNotStarted } from './not-started.js';
 
 export { ExecUnavailableError, ImagePullError } from './pod-errors.js';
 
@@ -363,6 +362,9 @@ export class PodWorker {
     return { running: slot.running, slot, stdinOnce: slot.spec['stdinOnce'] === true };
   }
 
+  /** Who holds TCP `port` in the pod's network (port-forward reaches it through this). */
+  portHolder = (port: number): PortHolder | undefined => this.#network.holder(port);
+
   #slotFor(container: string | undefined): ContainerSlot {
     const slot = container ? [...this.#app, ...this.#init].find((s) => s.name === container) : this.#app[0];
     if (!slot) throw new ExecUnavailableError(400, `container ${container} is not valid for pod ${this.pod.metadata.name}`);
@@ -404,5 +406,3 @@ export class PodWorker {
     return undefined;
   }
 }
-
-export type { Container };

@@ -168,6 +168,9 @@ export const desiredService = v.object({
   namespace: text(1, 253),
   name: text(1, 63),
   clusterIP: v.optional(text(1, 64)),
+  /** sessionAffinity ClientIP: a client pod keeps its endpoint for `affinitySeconds` of inactivity (default 10800). */
+  sessionAffinity: v.optional(v.literal('ClientIP')),
+  affinitySeconds: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(86_400))),
   ports: v.pipe(v.array(v.object({ name: v.optional(text(1, 63)), port: portNumber(), protocol: v.optional(v.picklist(['TCP', 'UDP', 'SCTP'])) })), v.maxLength(256)),
   endpoints: v.pipe(v.array(v.object({
     ips: v.pipe(v.array(text(1, 64)), v.maxLength(10_000)),

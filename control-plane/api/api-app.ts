@@ -28,6 +28,8 @@ import { decodeRequestPath } from './request-path.js';
 import { registerResourceRoutes } from './resource-routes.js';
 import { registerReviewRoutes } from './review-routes.js';
 import { impersonation } from './impersonation.js';
+import { auditRequests, type AuditSink } from './audit-log.js';
+import type { ServiceAccountTokens } from './service-account-tokens.js';
 import { RouteNotFoundError } from './route-not-found-error.js';
 import { errorResponse, statusFromError } from './status-response.js';
 import { registerVersionRoutes } from './version-routes.js';
@@ -56,6 +58,10 @@ export interface ApiAppOptions {
   nodeMetrics?: NodeMetricsScraper;
   /** RBAC (rbac.authorization.k8s.io roles and bindings, kept current by an RbacCache): an authorizer in the chain and escalation checks on writes to them. */
   rbac?: RbacPolicySource;
+  /** Records every mutating request (who, what, when, outcome). */
+  audit?: AuditSink;
+  /** Issues ServiceAccount tokens (POST serviceaccounts/NAME/token). */
+  serviceAccountTokens?: ServiceAccountTokens;
   /** Serves the web dashboard under /dashboard/ with these sessions. */
   dashboard?: DashboardSessions;
 }
@@ -71,6 +77,7 @@ export function createApiApp(options: ApiAppOptions): Hono {
     observer: options.observer,
     exec: options.exec,
     execSockets: execWebSocketServer(),
+    serviceAccountTokens: options.serviceAccountTokens,
   };
   const authorizer = options.authorizer ?? clusterAuthorizer([
     monitoringAuthorizer, ...(options.dashboard ? [dashboardAuthorizer] : []), ...(options.rbac ? [rbacAuthorizer(options.rbac)] : []),
@@ -91,6 +98,7 @@ export function createApiApp(options: ApiAppOptions): Hono {
   const sessions = options.dashboard;
   app.use('*', decodeRequestPath);
   app.use('*', bearerAuth(options.tokens, sessions ? (c) => sessions.user(getCookie(c, SESSION_COOKIE)) : undefined));
+  if (options.audit) app.use('*', auditRequests(options.audit, deps.clock));
   app.use('*', impersonation(authorizer));
   app.use('*', authorizeRequests(authorizer, options.logger));
   if (sessions) registerDashboardRoutes(app, { tokens: options.tokens, sessions });

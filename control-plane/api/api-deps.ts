@@ -8,6 +8,7 @@ import type { Pod } from '../../api/types/pod.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import type { PodExecSource } from './streams/exec-session.js';
 import type { ApiRequestObserver } from './request-observer.js';
+import type { ServiceAccountTokens } from './service-account-tokens.js';
 
 export interface PodLogOptions {
   container?: string;
@@ -46,6 +47,8 @@ export interface ApiDeps {
   exec: (() => PodExecSource | undefined) | undefined;
   /** Admission that needs the caller (RBAC escalation checks): runs on every create, update and patch before the write. */
   admit?: ((c: Context, type: ResourceType, obj: KubeObject) => Promise<void>) | undefined;
+  /** Issues ServiceAccount tokens (TokenRequest); absent: the token subresource answers 405. */
+  serviceAccountTokens?: ServiceAccountTokens | undefined;
   /** Takes accepted exec WebSocket upgrades over. */
   execSockets: WebSocketServer;
 }

@@ -12,10 +12,12 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(options: { app: Hono; host: string; port: number; tls: { key: string; cert: string } }): Promise<ApiServer> {
+/** `tls.clientCa`: client certificates signed by it are asked for (not required) and authenticate their CN (auth.ts). */
+export async function startApiServer(options: { app: Hono; host: string; port: number; tls: { key: string; cert: string; clientCa?: string } }): Promise<ApiServer> {
   const { app, host, tls } = options;
+  const clientCerts = tls.clientCa ? { requestCert: true, rejectUnauthorized: false, ca: tls.clientCa } : {};
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port: options.port, createServer, serverOptions: { key: tls.key, cert: tls.cert } }, () => resolve(s as Server));
+    const s = serve({ fetch: app.fetch, hostname: host, port: options.port, createServer, serverOptions: { key: tls.key, cert: tls.cert, ...clientCerts } }, () => resolve(s as Server));
     s.once('error', reject);
   });
   server.on('upgrade', routeUpgradesThrough(app));

@@ -1,4 +1,4 @@
-// Writes a kubeconfig (YAML, mode 0600) pointing kubectl at the server, trusting its CA, with a bearer token.
+// Writes a kubeconfig (YAML, mode 0600) pointing kubectl at the server, trusting its CA, with a bearer token or a client certificate.
 import { mkdir, writeFile, chmod } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
@@ -6,7 +6,10 @@ import { stringify } from 'yaml';
 export interface KubeconfigOptions {
   server: string;
   caCert: string;
-  token: string;
+  /** A bearer token, or a client certificate and key (PEM). */
+  token?: string;
+  clientCert?: string;
+  clientKey?: string;
   clusterName?: string;
   userName?: string;
   namespace?: string;
@@ -19,7 +22,9 @@ export function renderKubeconfig(options: KubeconfigOptions): string {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: cluster, cluster: { server: options.server, 'certificate-authority-data': Buffer.from(options.caCert).toString('base64') } }],
-    users: [{ name: user, user: { token: options.token } }],
+    users: [{ name: user, user: options.clientCert && options.clientKey
+      ? { 'client-certificate-data': Buffer.from(options.clientCert).toString('base64'), 'client-key-data': Buffer.from(options.clientKey).toString('base64') }
+      : { token: options.token } }],
     contexts: [{ name: cluster, context: { cluster, user, namespace: options.namespace ?? 'default' } }],
     'current-context': cluster,
     preferences: {},

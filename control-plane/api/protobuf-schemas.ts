@@ -1,5 +1,5 @@
 // Field numbers of the Kubernetes protobuf messages kubectl create sends (from k8s.io/api generated.proto),
-// limited to what skiff uses: ObjectMeta, PodTemplateSpec/PodSpec/Container basics, ConfigMap, Secret, Service, Deployment, Job, CronJob.
+// limited to what skiff uses: ObjectMeta, PodTemplateSpec/PodSpec/Container basics, ConfigMap, Secret, Service, Deployment, Job, CronJob, ResourceQuota.
 import type { Schema } from './protobuf-wire.js';
 
 const s = (name: string): Schema[number] => ({ name, kind: 'string' });
@@ -118,4 +118,9 @@ export const service: Schema = {
 export const namespace: Schema = {
   1: { name: 'metadata', kind: objectMeta },
   2: { name: 'spec', kind: { 1: strings('finalizers') } },
+};
+
+export const resourceQuota: Schema = {
+  1: { name: 'metadata', kind: objectMeta },
+  2: { name: 'spec', kind: { 1: { name: 'hard', kind: 'quantityMap' }, 2: strings('scopes') } },
 };

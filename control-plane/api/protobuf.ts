@@ -1,8 +1,8 @@
 // Just enough protobuf to read what kubectl create POSTs as application/vnd.kubernetes.protobuf: the `k8s\0`
-// envelope, runtime.Unknown, and the kinds `kubectl create namespace|configmap|secret|service|deployment|job|cronjob` send.
+// envelope, runtime.Unknown, and the kinds `kubectl create namespace|configmap|secret|service|deployment|job|cronjob|quota` send.
 import { BadRequestError, UnsupportedMediaTypeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types/meta.js';
-import { configMap, cronJob, deployment, job, namespace, secret, service } from './protobuf-schemas.js';
+import { configMap, cronJob, deployment, job, namespace, resourceQuota, secret, service } from './protobuf-schemas.js';
 import {
   clusterRole, role, roleBinding, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenRequest,
 } from './protobuf-access-schemas.js';
@@ -31,6 +31,7 @@ const schemas: Record<string, Schema> = {
   'apps/v1/Deployment': deployment,
   'batch/v1/Job': job,
   'batch/v1/CronJob': cronJob,
+  'v1/ResourceQuota': resourceQuota,
   'rbac.authorization.k8s.io/v1/Role': role,
   'rbac.authorization.k8s.io/v1/ClusterRole': clusterRole,
   'rbac.authorization.k8s.io/v1/RoleBinding': roleBinding,

@@ -7,6 +7,8 @@ import { evictPod } from './eviction-handler.js';
 import { createObject, deleteCollection, deleteObject, getObject, listObjects, updateObject } from './object-handlers.js';
 import { patchObject } from './patch-handler.js';
 import { attachPod, execPod } from './streams/pod-exec-handler.js';
+import { requestToken } from './token-request-handler.js';
+import { portForwardPod } from './streams/port-forward-handler.js';
 import { streamPodLog } from './pod-log-handler.js';
 import { getScale, patchScale, updateScale } from './scale-handler.js';
 import { parseResourcePath, type ResourceTarget } from './resource-path.js';
@@ -32,8 +34,9 @@ async function dispatch(c: Context, deps: ApiDeps, t: ResourceTarget): Promise<R
   if (!t.subresource && !t.type.verbs.includes(verb)) throw notAllowed(method, t);
   if (t.subresource === 'exec' && isNamed(t) && (method === 'GET' || method === 'POST')) return execPod(c, deps, t);
   if (t.subresource === 'attach' && isNamed(t) && (method === 'GET' || method === 'POST')) return attachPod(c, deps, t);
+  if (t.subresource === 'portforward' && isNamed(t) && (method === 'GET' || method === 'POST')) return portForwardPod(c, deps, t);
   // an upgrade request anywhere else would hold its socket for a watch or a followed log
-  if (upgradeContext(c)) throw new BadRequestError(`${t.type.plural}${t.subresource ? `/${t.subresource}` : ''} cannot be upgraded: only pods/exec and pods/attach take a WebSocket`);
+  if (upgradeContext(c)) throw new BadRequestError(`${t.type.plural}${t.subresource ? `/${t.subresource}` : ''} cannot be upgraded: only pods/exec, pods/attach and pods/portforward take an upgrade`);
   if (method === 'GET') {
     if (t.subresource === 'log' && isNamed(t)) return streamPodLog(c, deps, t);
     if (t.subresource === 'scale' && isNamed(t)) return getScale(c, deps, t);
@@ -43,6 +46,7 @@ async function dispatch(c: Context, deps: ApiDeps, t: ResourceTarget): Promise<R
   if (method === 'POST') {
     if (t.subresource === 'binding' && isNamed(t)) return bindPod(c, deps, t);
     if (t.subresource === 'eviction' && isNamed(t)) return evictPod(c, deps, t);
+    if (t.subresource === 'token' && isNamed(t)) return requestToken(c, deps, t);
     if (!isNamed(t)) return createObject(c, deps, t);
   }
   if (method === 'PUT' && isNamed(t) && t.subresource === 'scale') return updateScale(c, deps, t);

@@ -8,7 +8,9 @@ import { HpaController, type HpaControllerOptions } from './hpa/hpa-controller.j
 import { NamespaceController } from './gc/namespace-controller.js';
 import { JobController } from './job/job-controller.js';
 import { NodeTaintController, type NodeTaintOptions } from './nodelifecycle/node-taint-controller.js';
+import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
 import { ClusterRoleAggregationController } from './rbac/clusterrole-aggregation-controller.js';
+import { ResourceQuotaController } from './quota/resource-quota-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { VolumeController } from './volume/volume-controller.js';
@@ -44,7 +46,9 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new NodeTaintController(ctx, options.nodeTaints),
     new HpaController(ctx, options.hpa),
     new VolumeController(ctx),
+    new ResourceQuotaController(ctx),
     new ClusterRoleAggregationController(ctx),
+    new ServiceAccountController(ctx),
   ];
   for (const c of controllers) c.start();
   return {

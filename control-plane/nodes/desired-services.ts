@@ -11,6 +11,9 @@ const TCP_UDP_SCTP = new Set(['TCP', 'UDP', 'SCTP']);
 const protocolOf = (p: string | undefined) => (p && TCP_UDP_SCTP.has(p) ? { protocol: p as 'TCP' | 'UDP' | 'SCTP' } : {});
 const validPort = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
 
+const affinitySeconds = (seconds: unknown) =>
+  Number.isSafeInteger(seconds) && (seconds as number) >= 1 && (seconds as number) <= 86_400 ? { affinitySeconds: seconds as number } : {};
+
 /** Every routable Service with its Ready endpoints, sorted (a stable content hash). */
 export async function desiredServices(resources: ResourceStore): Promise<DesiredService[]> {
   const [services, endpoints] = await Promise.all([
@@ -34,7 +37,11 @@ export async function desiredServices(resources: ResourceStore): Promise<Desired
           .map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, ...protocolOf(p.protocol) })),
       }))
       .filter((group) => group.ips.length > 0);
-    out.push({ namespace, name, clusterIP, ports, endpoints: groups });
+    const affinity = service.spec.sessionAffinity === 'ClientIP' ? {
+      sessionAffinity: 'ClientIP' as const,
+      ...affinitySeconds((service.spec as { sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } } }).sessionAffinityConfig?.clientIP?.timeoutSeconds),
+    } : {};
+    out.push({ namespace, name, clusterIP, ...affinity, ports, endpoints: groups });
   }
   return out.sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
 }

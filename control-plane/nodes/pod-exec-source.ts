@@ -23,8 +23,12 @@ export class PodExecSourceOverChannel implements PodExecSource {
     return this.#call('attach', pod, { container: options.container }, options.stdin, write, signal);
   }
 
+  async portForward(pod: Pod, port: number, io: { input: StdinRelay; write: (bytes: Buffer) => void; signal: AbortSignal }): Promise<void> {
+    await this.#call('portforward', pod, { port }, io.input, (_stream, bytes) => io.write(bytes), io.signal);
+  }
+
   async #call(
-    method: 'exec' | 'attach', pod: Pod, extra: { command?: string[]; container?: string | undefined },
+    method: 'exec' | 'attach' | 'portforward', pod: Pod, extra: { command?: string[]; container?: string | undefined; port?: number },
     stdin: StdinRelay | undefined, write: OutputWriter, signal: AbortSignal,
   ): Promise<ExecOutcome> {
     const node = pod.spec.nodeName;
@@ -34,6 +38,7 @@ export class PodExecSourceOverChannel implements PodExecSource {
       namespace: pod.metadata.namespace!, name,
       ...(extra.command ? { command: extra.command } : {}),
       ...(extra.container !== undefined ? { container: extra.container } : {}),
+      ...(extra.port !== undefined ? { port: extra.port } : {}),
       ...(stdin ? { interactiveStdin: true } : {}),
     };
     try {

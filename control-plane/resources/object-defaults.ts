@@ -4,6 +4,7 @@ import type { Namespace } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
 import { defaultHorizontalPodAutoscaler, defaultPersistentVolume, defaultPersistentVolumeClaim, defaultSecret } from './config-defaults.js';
 import { defaultPod, type DefaultTolerationSeconds } from './pod-defaults.js';
+import { defaultLimitRange } from './policy-validation.js';
 import type { ResourceType } from './resource-types.js';
 import { defaultEndpointSlice, defaultEndpoints, defaultNetworkPolicy, defaultService } from './service-defaults.js';
 import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workload-defaults.js';
@@ -19,6 +20,7 @@ const defaulters: Record<string, Defaulter> = {
   statefulsets: defaultStatefulSet,
   jobs: defaultJob,
   cronjobs: defaultCronJob,
+  limitranges: defaultLimitRange,
   services: defaultService,
   endpoints: defaultEndpoints,
   endpointslices: defaultEndpointSlice,

@@ -12,6 +12,7 @@ import type { PersistentVolumeClaim } from './kinds/config.js';
 import type { Service } from './kinds/services.js';
 import { validateMetadata } from './metadata-validation.js';
 import { validateIngress, validateIngressClass, validateIngressClassUpdate, validateNetworkPolicy } from './networking-validation.js';
+import { validateLimitRange, validatePodDisruptionBudget, validateResourceQuota } from './policy-validation.js';
 import { validatePodUpdate } from './pod-update-validation.js';
 import { validatePod } from './pod-validation.js';
 import type { ResourceType } from './resource-types.js';
@@ -38,6 +39,9 @@ const validators: Record<string, Validator> = {
   statefulsets: validateStatefulSet,
   jobs: validateJob,
   cronjobs: validateCronJob,
+  resourcequotas: validateResourceQuota,
+  limitranges: validateLimitRange,
+  poddisruptionbudgets: validatePodDisruptionBudget,
   controllerrevisions: validateControllerRevision,
   services: validateService,
   endpoints: validateEndpoints,

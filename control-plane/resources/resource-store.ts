@@ -20,6 +20,7 @@ import type { Service } from './kinds/services.js';
 import { carryOverAllocations, ServiceAllocator } from './service-allocation.js';
 import { stableStringify } from './stable-stringify.js';
 import { admitPersistentVolumeClaim } from './storage-admission.js';
+import { applyNamespaceDefaults, enforceNamespacePolicies, type NamespaceLister } from './policy-admission.js';
 import { assertNestingDepth } from './nesting-depth.js';
 import { assertFieldTypes } from './schema/check-field-types.js';
 import { fromStorage, storageTypeOf, toStorage } from './version-conversion.js';
@@ -100,8 +101,10 @@ export class ResourceStore {
     meta.generation = 1;
     applyDefaults(type, o, this.#defaulting);
     if (type === resourceTypes.persistentvolumeclaims) await admitPersistentVolumeClaim(o as never, (t) => this.list(t));
+    await applyNamespaceDefaults(type, o, this.#listNamespace);
     validateCreate(type, o);
     if (type.namespaced) await this.#requireActiveNamespace(meta.namespace ?? '');
+    await enforceNamespacePolicies(type, o, this.#listNamespace);
     const allocation = isService(type) ? await this.#services.reserve(o as unknown as Service, undefined, opts.dryRun) : undefined;
     if (opts.dryRun) return o;
     for (let attempt = 1; ; attempt++) {
@@ -276,6 +279,8 @@ export class ResourceStore {
   async #released(type: ResourceType, obj: KubeObject): Promise<void> {
     if (isService(type)) await this.#services.release(obj as unknown as Service);
   }
+
+  readonly #listNamespace: NamespaceLister = async (type, namespace) => (await this.list(type, { namespace })).items;
 
   async #requireActiveNamespace(namespace: string): Promise<void> {
     const kv = await this.store.get(objectKey(resourceTypes.namespaces, undefined, namespace));

@@ -48,7 +48,7 @@ function define(t: Omit<ResourceType, 'listKind' | 'apiVersion' | 'verbs' | 'sho
 export const resourceTypes = {
   pods: define({
     group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
-    shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'eviction', 'exec', 'attach'],
+    shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'eviction', 'exec', 'attach', 'portforward'],
   }),
   nodes: define({
     group: '', version: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false,
@@ -70,7 +70,9 @@ export const resourceTypes = {
   endpoints: core('endpoints', 'endpoints', 'Endpoints', { shortNames: ['ep'] }),
   configmaps: core('configmaps', 'configmap', 'ConfigMap', { shortNames: ['cm'] }),
   secrets: core('secrets', 'secret', 'Secret', {}),
-  serviceaccounts: core('serviceaccounts', 'serviceaccount', 'ServiceAccount', { shortNames: ['sa'] }),
+  serviceaccounts: core('serviceaccounts', 'serviceaccount', 'ServiceAccount', { shortNames: ['sa'], subresources: ['token'] }),
+  resourcequotas: core('resourcequotas', 'resourcequota', 'ResourceQuota', { shortNames: ['quota'], subresources: ['status'] }),
+  limitranges: core('limitranges', 'limitrange', 'LimitRange', { shortNames: ['limits'] }),
   persistentvolumes: define({
     group: '', version: 'v1', plural: 'persistentvolumes', singular: 'persistentvolume', kind: 'PersistentVolume', namespaced: false,
     shortNames: ['pv'], subresources: ['status'],
@@ -88,6 +90,10 @@ export const resourceTypes = {
   cronjobs: define({
     group: 'batch', version: 'v1', plural: 'cronjobs', singular: 'cronjob', kind: 'CronJob', namespaced: true,
     shortNames: ['cj'], categories: ['all'], subresources: ['status'],
+  }),
+  poddisruptionbudgets: define({
+    group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', singular: 'poddisruptionbudget', kind: 'PodDisruptionBudget', namespaced: true,
+    shortNames: ['pdb'], subresources: ['status'],
   }),
   horizontalpodautoscalers: define({
     group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler',

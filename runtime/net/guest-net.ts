@@ -12,6 +12,8 @@ import type { NetCall, NetFailure, NetReply } from './net-messages.js';
 export interface GuestNet {
   /** The response, or why there is none (a wasi:http error-code). */
   httpRequest(request: HttpRequest, timeoutMs: number): HttpResponse | NetFailure;
+  /** The IP addresses a name has in the pod's DNS (`DNS-error` when it has none). */
+  resolve(name: string): string[] | NetFailure;
 }
 
 const STOP_CHECK_MS = 100;
@@ -28,7 +30,16 @@ export class BlockingGuestNet implements GuestNet {
     const call: NetCall = { id: this.#nextId++, kind: 'http', request, timeoutMs };
     this.port.postMessage(call);
     const reply = this.#await(call.id);
-    return 'response' in reply ? reply.response : reply.error;
+    if ('response' in reply) return reply.response;
+    return 'error' in reply ? reply.error : { code: 'internal-error', message: 'unexpected answer' };
+  }
+
+  resolve(name: string): string[] | NetFailure {
+    const call: NetCall = { id: this.#nextId++, kind: 'resolve', name };
+    this.port.postMessage(call);
+    const reply = this.#await(call.id);
+    if ('addresses' in reply) return reply.addresses;
+    return 'error' in reply ? reply.error : { code: 'internal-error', message: 'unexpected answer' };
   }
 
   #await(id: number): NetReply {

@@ -31,9 +31,13 @@ export class NetRelay {
   async #carry(call: NetCall): Promise<void> {
     let reply: NetReply;
     try {
-      if (call?.kind !== 'http' || !this.network.httpRequest) throw new PodNetworkError('HTTP-request-denied', 'this container has no pod network');
-      const response = await this.network.httpRequest(call.request, { timeoutMs: call.timeoutMs });
-      reply = { id: call.id, response };
+      if (call?.kind === 'resolve' && this.network.resolve) {
+        reply = { id: call.id, addresses: await this.network.resolve(String(call.name)) };
+      } else if (call?.kind === 'http' && this.network.httpRequest) {
+        reply = { id: call.id, response: await this.network.httpRequest(call.request, { timeoutMs: call.timeoutMs }) };
+      } else {
+        throw new PodNetworkError('HTTP-request-denied', 'this container has no pod network');
+      }
     } catch (error) {
       reply = error instanceof PodNetworkError
         ? { id: call.id, error: { code: error.code, message: error.message } }

@@ -3,8 +3,10 @@
 // and listen: ports are exclusive within the pod (address-in-use) and the runtime tells the pod
 // network about listeners. No connection is carried yet: `accept` answers would-block and a
 // listener's pollable never becomes ready (a tcpSocket probe only needs the listener, as with a
-// kernel completing handshakes into the backlog). Connecting out, UDP and name lookups are
-// denied. Without PodPorts (no pod network) binding is denied too.
+// kernel completing handshakes into the backlog). Connecting out and UDP are denied; names are
+// resolved by the pod network (net/name-lookup.ts). Without PodPorts (no pod network) binding is denied too.
+import type { GuestNet } from '../net/guest-net.js';
+import { createNameLookup } from '../net/name-lookup.js';
 import type { GuestControl } from './guest-control.js';
 import { NEVER_NS, Pollable } from './io.js';
 import { WasiError } from './wasi-errors.js';
@@ -151,7 +153,6 @@ class UdpSocket {
 }
 class IncomingDatagramStream {}
 class OutgoingDatagramStream {}
-class ResolveAddressStream {}
 
 /** The unspecified address or loopback: the only addresses a pod's guest has. */
 function isBindable(address: IpSocketAddress): boolean {
@@ -169,7 +170,7 @@ function withPort(address: IpSocketAddress, port: number): IpSocketAddress {
     : { tag: 'ipv6', val: { ...address.val, port } };
 }
 
-export function createSocketsImports(control: GuestControl, ports?: PodPorts) {
+export function createSocketsImports(control: GuestControl, ports?: PodPorts, net?: GuestNet) {
   const network = new Network();
   return {
     'wasi:sockets/network': { Network, networkErrorCode: (): undefined => undefined },
@@ -180,9 +181,6 @@ export function createSocketsImports(control: GuestControl, ports?: PodPorts) {
     },
     'wasi:sockets/udp': { UdpSocket, IncomingDatagramStream, OutgoingDatagramStream },
     'wasi:sockets/udp-create-socket': { createUdpSocket: (family: IpAddressFamily) => new UdpSocket(family, control) },
-    'wasi:sockets/ip-name-lookup': {
-      ResolveAddressStream,
-      resolveAddresses: (): never => fail('permanent-resolver-failure'),
-    },
+    'wasi:sockets/ip-name-lookup': createNameLookup(control, net),
   };
 }

@@ -37,7 +37,7 @@ export function createWasiImports(options: WasiHostOptions): WasiImports {
     'wasi:io/poll': createPoll(options.control),
     'wasi:io/streams': ioStreamsImports,
     ...createRandomImports(),
-    ...createSocketsImports(options.control, options.ports),
+    ...createSocketsImports(options.control, options.ports, options.net),
   };
 }
 

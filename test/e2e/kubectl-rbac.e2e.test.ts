@@ -2,11 +2,12 @@
 // RBAC cache, the aggregation controller): auth whoami, auth can-i per default role (by impersonation,
 // --as/--as-group), can-i --list, Forbidden errors as kubectl prints them, the RBAC kinds' tables.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderKubeconfig } from '../../control-plane/api/kubeconfig.js';
 import { startControlPlane, type RunningControlPlane } from '../../control-plane/control-plane.js';
 import { hasTool, TOOL_PATHS } from '../support/tools.js';
 
@@ -113,6 +114,68 @@ describe.skipIf(!hasTool('kubectl', 'kubectl RBAC e2e'))('kubectl and RBAC', () 
     expect(await ok(['explain', 'clusterrole.aggregationRule'])).toMatch(/clusterRoleSelectors/);
   }, 60_000);
 
+  it('ServiceAccounts: default per namespace, kubectl create token, the token used and revoked', async () => {
+    for (const deadline = Date.now() + 15_000; ;) {
+      if ((await kubectl(['get', 'serviceaccount', 'default', '-n', 'team'])).code === 0) break;
+      if (Date.now() > deadline) throw new Error('no default ServiceAccount in team');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder, namespace: team}\n');
+    await ok(['create', 'rolebinding', 'builder-view', '--clusterrole=view', '--serviceaccount=team:builder', '-n', 'team']);
+    const token = (await ok(['create', 'token', 'builder', '-n', 'team', '--duration=20m'])).trim();
+    expect(token.split('.')).toHaveLength(3);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, any>;
+    expect(claims['sub']).toBe('system:serviceaccount:team:builder');
+    expect(claims['exp'] - claims['iat']).toBe(1200);
+    const as = (args: string[]) => kubectl([...args, `--token=${token}`]);
+    const who = await as(['auth', 'whoami', '-o', 'json']);
+    expect(JSON.parse(who.stdout).status.userInfo).toEqual({ username: 'system:serviceaccount:team:builder',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated'] });
+    for (const deadline = Date.now() + 15_000; ;) {
+      if ((await as(['get', 'pods', '-n', 'team'])).code === 0) break;
+      if (Date.now() > deadline) throw new Error('the ServiceAccount token never listed pods');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await as(['get', 'secrets', '-n', 'team'])).stderr).toContain('User "system:serviceaccount:team:builder" cannot list resource "secrets"');
+    // another audience is not this API's
+    const other = (await ok(['create', 'token', 'builder', '-n', 'team', '--audience=https://elsewhere.example'])).trim();
+    expect((await kubectl(['get', 'pods', '-n', 'team', `--token=${other}`])).stderr).toMatch(/Unauthorized|must be logged in/);
+    expect((await kubectl(['create', 'token', 'builder', '-n', 'team', '--duration=1m'])).stderr).toContain('may not specify a duration less than 600 seconds');
+    // deleting the ServiceAccount revokes its tokens
+    await ok(['delete', 'serviceaccount', 'builder', '-n', 'team']);
+    expect((await as(['get', 'pods', '-n', 'team'])).stderr).toMatch(/Unauthorized|must be logged in/);
+  }, 90_000);
+
+  it('skiff kubeconfig: a client certificate for a user and its groups, a token for a ServiceAccount; forged certificates are nobody', async () => {
+    const { mintKubeconfig } = await import('../../cli/kubeconfig-mint.js');
+    const carolPath = join(dir, 'carol.kubeconfig');
+    await writeFile(carolPath, await mintKubeconfig({ dataDir: dir, adminKubeconfig: cp.kubeconfigPath, user: 'carol', group: ['auditors', 'qa'] }), { mode: 0o600 });
+    const carol = (args: string[]) => kubectl([...args, `--kubeconfig=${carolPath}`]);
+    const me = JSON.parse((await carol(['auth', 'whoami', '-o', 'json'])).stdout) as { status: { userInfo: unknown } };
+    expect(me.status.userInfo).toEqual({ username: 'carol', groups: ['auditors', 'qa', 'system:authenticated'] });
+    expect((await carol(['get', 'pods', '-n', 'team'])).stderr).toContain('User "carol" cannot list resource "pods"');
+    await ok(['create', 'rolebinding', 'auditors-view', '--clusterrole=view', '--group=auditors', '-n', 'team']);
+    for (const deadline = Date.now() + 15_000; ;) {
+      if ((await carol(['get', 'pods', '-n', 'team'])).code === 0) break;
+      if (Date.now() > deadline) throw new Error('the auditors binding never applied');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const saPath = join(dir, 'sa.kubeconfig');
+    await writeFile(saPath, await mintKubeconfig({ dataDir: dir, adminKubeconfig: cp.kubeconfigPath, serviceAccount: 'team/default', group: [], duration: 2 }));
+    const sa = JSON.parse((await kubectl(['auth', 'whoami', '-o', 'json', `--kubeconfig=${saPath}`])).stdout) as { status: { userInfo: { username: string } } };
+    expect(sa.status.userInfo.username).toBe('system:serviceaccount:team:default');
+    await expect(mintKubeconfig({ dataDir: dir, adminKubeconfig: cp.kubeconfigPath, user: 'x', serviceAccount: 'a/b', group: [] })).rejects.toThrow(/exactly one/);
+    await expect(mintKubeconfig({ dataDir: dir, adminKubeconfig: cp.kubeconfigPath, serviceAccount: '../b', group: [] })).rejects.toThrow(/NAMESPACE\/NAME/);
+    // a certificate from another CA, claiming system:masters, authenticates nobody
+    const { generate } = await import('selfsigned');
+    const forged = await generate([{ name: 'commonName', value: 'mallory' }, { name: 'organizationName', value: 'system:masters' }], { keyType: 'ec', algorithm: 'sha256' });
+    const forgedPath = join(dir, 'forged.kubeconfig');
+    await writeFile(forgedPath, renderKubeconfig({ server: cp.apiUrl, caCert: cp.caCert, clientCert: forged.cert, clientKey: forged.private }));
+    const r = await kubectl(['get', 'secrets', '-A', `--kubeconfig=${forgedPath}`]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/Unauthorized|must be logged in/);
+  }, 90_000);
+
   it('impersonation needs the impersonate verb', async () => {
     const r = await kubectl(['get', 'pods', '-n', 'team', '--as=edit-user', '--as=view-user']);
     expect(r.code).toBe(0); // kubectl takes the last --as; admin may impersonate anyone
@@ -120,4 +183,16 @@ describe.skipIf(!hasTool('kubectl', 'kubectl RBAC e2e'))('kubectl and RBAC', () 
     await canI(['impersonate', 'users', '--as=edit-user'], 'no');
     await canI(['impersonate', 'serviceaccounts', '-n', 'team', '--as=edit-user'], 'yes');
   }, 60_000);
+
+  it('the audit log under DATA_DIR/audit has the kubectl writes, refused ones included', async () => {
+    const read = async () => (await readFile(join(dir, 'audit', 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    for (const deadline = Date.now() + 10_000; ;) {
+      const entries = await read().catch(() => []);
+      const created = entries.some((e) => e['user'].username === 'admin' && e['verb'] === 'create' && e['resource']?.resource === 'rolebindings' && e['code'] === 201);
+      const refused = entries.some((e) => e['user'].username === 'admin-user' && e['impersonatedBy']?.username === 'admin' && e['code'] === 403);
+      if (created && refused) break;
+      if (Date.now() > deadline) throw new Error('the audit log lacks the expected entries');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
 });

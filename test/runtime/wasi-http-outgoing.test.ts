@@ -44,6 +44,7 @@ function setup(answer: (request: HttpRequest, timeoutMs: number) => HttpResponse
       calls.push({ request, timeoutMs });
       return answer(request, timeoutMs);
     },
+    resolve: () => [],
   };
   const http = createHttpImports(control, net);
   const types = http['wasi:http/types'];

@@ -14,8 +14,8 @@ export interface SpawnedKubectl {
   type(text: string): void;
 }
 
-export function spawnKubectl(kubeconfig: string, args: string[]): SpawnedKubectl {
-  const child = spawn(TOOL_PATHS.kubectl, args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+export function spawnKubectl(kubeconfig: string, args: string[], env: Record<string, string> = {}): SpawnedKubectl {
+  const child = spawn(TOOL_PATHS.kubectl, args, { env: { ...process.env, ...env, KUBECONFIG: kubeconfig } });
   const out = { stdout: '', stderr: '' };
   const waiters = new Set<() => void>();
   const changed = () => {

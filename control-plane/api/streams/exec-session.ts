@@ -29,6 +29,11 @@ export interface PodExecSource {
   exec(pod: Pod, options: PodExecOptions, write: OutputWriter, signal: AbortSignal): Promise<ExecOutcome>;
   /** Streams the container's output from now until it ends (exit code) or `signal` aborts. */
   attach(pod: Pod, options: PodAttachOptions, write: OutputWriter, signal: AbortSignal): Promise<ExecOutcome>;
+  /**
+   * One port-forwarded connection: a byte stream to the pod's `port`. `input` relays what the
+   * client sends (null: it closed its side); resolves when the pod's side ends.
+   */
+  portForward(pod: Pod, port: number, io: { input: StdinRelay; write: (bytes: Buffer) => void; signal: AbortSignal }): Promise<void>;
 }
 
 /** The Status written on the error channel (3) when the command ends. */

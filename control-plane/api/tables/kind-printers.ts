@@ -4,6 +4,7 @@ import type { Event, Lease, Namespace, Node } from '../../../api/types/node.js';
 import { ageOf } from './human-duration.js';
 import { configMapPrinter, hpaPrinter, persistentVolumeClaimPrinter, persistentVolumePrinter, secretPrinter, serviceAccountPrinter } from './config-printers.js';
 import { podPrinter } from './pod-printer.js';
+import { limitRangePrinter, podDisruptionBudgetPrinter, resourceQuotaPrinter } from './policy-printers.js';
 import { roleBindingPrinter, rolePrinter } from './rbac-printers.js';
 import { storageClassPrinter } from './storage-printers.js';
 import { endpointSlicePrinter, endpointsPrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter, servicePrinter } from './service-printers.js';
@@ -89,6 +90,7 @@ const printers: Record<string, KindPrinter> = {
   networkpolicies: networkPolicyPrinter, configmaps: configMapPrinter, secrets: secretPrinter,
   serviceaccounts: serviceAccountPrinter, persistentvolumes: persistentVolumePrinter,
   persistentvolumeclaims: persistentVolumeClaimPrinter, horizontalpodautoscalers: hpaPrinter, storageclasses: storageClassPrinter,
+  resourcequotas: resourceQuotaPrinter, limitranges: limitRangePrinter, poddisruptionbudgets: podDisruptionBudgetPrinter,
   roles: rolePrinter, clusterroles: rolePrinter, rolebindings: roleBindingPrinter, clusterrolebindings: roleBindingPrinter,
 };
 

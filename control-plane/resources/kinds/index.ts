@@ -7,3 +7,4 @@ export type * from './storage.js';
 export type * from './rbac.js';
 export type * from './statefulsets.js';
 export type * from './cronjobs.js';
+export type * from './policy.js';

@@ -109,6 +109,52 @@ describe('the node network', () => {
     expect(client.events.at(-1)).toMatch(/web-svc\/ failed with destination-unavailable: the ready endpoints of service default\/web-svc run on other nodes/);
   });
 
+  it('keeps a client pod on its endpoint with sessionAffinity ClientIP, until it is gone or the affinity timed out', async () => {
+    let now = 0;
+    const node = new NodeNetwork(() => now);
+    node.setServices([{ ...web, sessionAffinity: 'ClientIP', affinitySeconds: 60 }]);
+    const one = pod(node, 'client-1', '10.42.0.8', []);
+    const two = pod(node, 'client-2', '10.42.0.9', []);
+    pod(node, 'web-1', '10.42.0.2', [8080]);
+    pod(node, 'web-2', '10.42.0.3', [8080]);
+    const first = (await one.get('web-svc')).split(' ')[0];
+    for (let i = 0; i < 5; i++) expect((await one.get('web-svc')).split(' ')[0]).toBe(first);
+    const other = (await two.get('web-svc')).split(' ')[0];
+    expect(other).not.toBe(first); // the next client got the next endpoint
+    for (let i = 0; i < 3; i++) expect((await two.get('web-svc')).split(' ')[0]).toBe(other);
+    // its endpoint turned unready: it moves, and stays on the new one
+    node.setServices([{ ...web, sessionAffinity: 'ClientIP', affinitySeconds: 60, endpoints: [{ ips: [other === 'web-1' ? '10.42.0.3' : '10.42.0.2'], ports: [{ name: 'http', port: 8080 }] }] }]);
+    expect((await two.get('web-svc')).split(' ')[0]).toBe(first);
+    node.setServices([{ ...web, sessionAffinity: 'ClientIP', affinitySeconds: 60 }]);
+    expect((await two.get('web-svc')).split(' ')[0]).toBe(first);
+    now += 61_000; // idle past the timeout: round robin again
+    const answers = new Set<string>();
+    for (let i = 0; i < 2; i++) {
+      now += 61_000;
+      answers.add((await two.get('web-svc')).split(' ')[0]!);
+    }
+    expect(answers.size).toBe(2);
+  });
+
+  it('sends nothing to a pod being deleted while the Service has other endpoints here', async () => {
+    const node = new NodeNetwork();
+    node.setServices([web]);
+    const client = pod(node, 'client', '10.42.0.9', []);
+    pod(node, 'web-1', '10.42.0.2', [8080]);
+    const leaving = new PodNetwork({ podIP: () => '10.42.0.3' });
+    leaving.serveHttp('web-2/0', { name: 'web', ports: [{ containerPort: 8080 }] }, async () => ({ status: 200, headers: [], body: new TextEncoder().encode('web-2') }));
+    let deleting = false;
+    node.attach('10.42.0.3', { namespace: 'default', name: 'web-2', network: leaving, terminating: () => deleting });
+    const answers = new Set<string>();
+    for (let i = 0; i < 4; i++) answers.add((await client.get('web-svc')).split(' ')[0]!);
+    expect([...answers].sort()).toEqual(['web-1', 'web-2']);
+    deleting = true;
+    for (let i = 0; i < 4; i++) expect((await client.get('web-svc')).split(' ')[0]).toBe('web-1');
+    // the only endpoint left here: it still gets the request (it may still answer)
+    node.setServices([{ ...web, endpoints: [{ ips: ['10.42.0.3'], ports: [{ name: 'http', port: 8080 }] }] }]);
+    expect(await client.get('web-svc')).toBe('web-2');
+  });
+
   it('answers a headless Service with its pods, on the port asked', async () => {
     const node = new NodeNetwork();
     node.setServices([{ namespace: 'db', name: 'peers', clusterIP: 'None', ports: [], endpoints: [{ ips: ['10.42.0.5'], ports: [] }] }]);
@@ -144,6 +190,19 @@ describe('the node network', () => {
     pod(node, 'web-1', '10.42.0.2', [8080]);
     expect(text((await node.requestToPod('10.42.0.2', 8080, request('127.0.0.1:8080', '/pf'), 5_000)).body)).toBe('web-1 127.0.0.1:8080 /pf');
     await expect(node.requestToPod('10.42.0.3', 8080, request('x'), 5_000)).rejects.toMatchObject({ code: 'destination-unavailable' });
+  });
+});
+
+describe('names in the pod DNS (ip-name-lookup)', () => {
+  it('resolves localhost, Services by every name, headless Services to their Ready pods', () => {
+    const node = new NodeNetwork();
+    node.setServices([web, { namespace: 'db', name: 'peers', clusterIP: 'None', ports: [], endpoints: [{ ips: ['10.42.0.5', '10.42.0.6'], ports: [] }] }]);
+    expect(node.resolve('default', 'localhost')).toEqual(['127.0.0.1', '::1']);
+    for (const name of ['web-svc', 'web-svc.default', 'web-svc.default.svc', 'Web-Svc.default.svc.cluster.local.']) expect(node.resolve('default', name)).toEqual(['10.96.0.10']);
+    expect(node.resolve('db', 'peers')).toEqual(['10.42.0.5', '10.42.0.6']);
+    expect(node.resolve('default', 'peers.db.svc.cluster.local')).toEqual(['10.42.0.5', '10.42.0.6']);
+    expect(() => node.resolve('db', 'web-svc')).toThrow(PodNetworkError);
+    expect(() => node.resolve('default', 'example.com')).toThrow(/no such host/);
   });
 });
 

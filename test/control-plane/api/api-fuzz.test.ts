@@ -68,7 +68,10 @@ describe('API fuzz', () => {
     expect(serverErrors).toEqual([]);
     expect(Object.values(byStatus).reduce((a, b) => a + b, 0)).toBe(total);
 
-    // healthy afterwards: probes, a normal create and list still work
+    // healthy afterwards: probes, a normal create and list still work (once the fuzzed quotas and limits are gone)
+    for (const policy of ['resourcequotas', 'limitranges']) {
+      expect((await send({ method: 'DELETE', path: `/api/v1/namespaces/default/${policy}` })).status).toBe(200);
+    }
     expect((await send({ method: 'GET', path: '/healthz' })).status).toBe(200);
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'after-fuzz' }, spec: { containers: [{ name: 'main', image: 'registry.local/app:1.0' }] } };
     expect((await send({ method: 'POST', path: '/api/v1/namespaces/default/pods', body: JSON.stringify(pod) })).status).toBe(201);

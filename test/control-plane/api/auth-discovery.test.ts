@@ -56,7 +56,7 @@ describe('discovery', () => {
     expect(body.items[0]?.metadata.name).toBe('');
     const pods = body.items[0]?.versions[0]?.resources.find((r) => r['resource'] === 'pods');
     expect(pods).toMatchObject({ scope: 'Namespaced', shortNames: ['po'], categories: ['all'], responseKind: { group: '', version: 'v1', kind: 'Pod' } });
-    expect(pods?.['subresources'].map((s: { subresource: string }) => s.subresource)).toEqual(['status', 'log', 'binding', 'eviction', 'exec', 'attach']);
+    expect(pods?.['subresources'].map((s: { subresource: string }) => s.subresource)).toEqual(['status', 'log', 'binding', 'eviction', 'exec', 'attach', 'portforward']);
     const apis = await (await api.call('GET', '/apis', { accept })).json() as { items: Array<{ metadata: { name: string } }> };
     expect(apis.items.map((i) => i.metadata.name)).toEqual(['coordination.k8s.io', 'apps', 'batch', 'autoscaling', 'networking.k8s.io', 'discovery.k8s.io', 'storage.k8s.io', 'rbac.authorization.k8s.io',
       'authorization.k8s.io', 'authentication.k8s.io', 'metrics.k8s.io']);

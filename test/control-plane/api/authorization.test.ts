@@ -12,6 +12,7 @@ import { NodeCredentials } from '../../../control-plane/nodes/node-credentials.j
 import { ComponentRegistry } from '../../../control-plane/registry/component-registry.js';
 import { mountRegistryRoutes } from '../../../control-plane/registry/registry-routes.js';
 import { allResourceTypes, resourceTypes, type ResourceType } from '../../../control-plane/resources/resource-types.js';
+import { openRbacApi, type RbacApi } from '../support/rbac-api.js';
 import { aPod, openTestResources, type TestResources } from '../support/test-resources.js';
 
 const tokens = { admin: 'admin-token', bootstrap: 'bootstrap-token', node: 'node-1-credential' };
@@ -130,5 +131,77 @@ describe('authorization of every route', () => {
     });
     const secrets = await send({ method: 'GET', path: '/api/v1/secrets', route: '' }, tokens.node);
     expect((await secrets.json() as { message: string }).message).toMatch(/^secrets is forbidden: User "system:node:node-1" cannot list resource "secrets" in API group "" at the cluster scope/);
+  });
+});
+
+// NodeRestriction with RBAC on: a node identity bound (by a careless or hostile binding) to
+// cluster-admin, walking every route, reviews and TokenRequest included, still only fetches blobs;
+// and it cannot borrow another identity through impersonation headers.
+describe('node identities with RBAC on', () => {
+  let api: RbacApi;
+  let side: TestResources;
+  let dir: string;
+  let probes: Probe[];
+  const send = (p: Probe, headers: Record<string, string> = {}) => api.app.request(p.path, {
+    method: p.method,
+    headers: {
+      authorization: `Bearer ${tokens.node}`, ...headers,
+      ...(['POST', 'PUT', 'PATCH'].includes(p.method) ? { 'content-type': p.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' } : {}),
+    },
+    ...(['POST', 'PUT', 'PATCH'].includes(p.method) ? { body: '{}' } : {}),
+  });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skiff-authz-rbac-'));
+    // the registry and node credentials on a store of their own: the routes are mounted when the app is made
+    side = await openTestResources();
+    const nodeCredentials = await NodeCredentials.open(side.store);
+    const registry = new ComponentRegistry(side.store, join(dir, 'blobs'));
+    api = await openRbacApi({
+      tokens: clusterTokenAuthenticator({ adminToken: tokens.admin, nodeToken: tokens.bootstrap }, { nodeFor: (s) => (s === tokens.node ? 'node-1' : undefined) }),
+      extraRoutes: (app) => {
+        mountNodeCredentialRoutes(app, nodeCredentials);
+        mountRegistryRoutes(app, registry);
+      },
+    });
+    for (const [kind, name] of [['Group', 'system:nodes'], ['User', 'system:node:node-1'], ['Group', 'system:authenticated']] as const) {
+      await api.resources.create(resourceTypes.clusterrolebindings, {
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `hostile-${name.replace(/:/g, '-')}` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ kind, apiGroup: 'rbac.authorization.k8s.io', name }],
+      });
+    }
+    await api.eventually(async () => expect([...api.rbac.clusterRoleBindings()].filter((b) => b.metadata.name?.startsWith('hostile-'))).toHaveLength(3));
+    await api.resources.create(resourceTypes.pods, aPod('some-name', { nodeName: 'node-1' }));
+    probes = api.app.routes.filter((r) => r.path !== '/*').flatMap((r) => probesFor(r));
+  });
+  afterAll(async () => {
+    await api?.close();
+    await side?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('walks the review and token routes too', () => {
+    const walked = new Set(probes.map((p) => p.route));
+    expect(walked).toContain('POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews');
+    expect(probes.some((p) => p.path.endsWith('/serviceaccounts/some-name/token'))).toBe(true);
+  });
+
+  it('confines a node credential to fetching component blobs whatever RBAC grants', async () => {
+    const allowed: string[] = [];
+    for (const p of probes) {
+      const res = await send(p);
+      if (res.status !== 403) allowed.push(`${p.method} ${p.path} -> ${res.status}`);
+    }
+    expect(allowed.filter((a) => !/^GET \/(healthz|readyz|livez|version) /.test(a))).toEqual([`GET /registry/v1/blobs/${digest} -> 404`]);
+  });
+
+  it('cannot impersonate anyone', async () => {
+    const attempts: Array<Record<string, string>> = [{ 'Impersonate-User': 'admin', 'Impersonate-Group': 'system:masters' }, { 'Impersonate-User': 'system:serviceaccount:default:default' }];
+    for (const headers of attempts) {
+      const res = await send({ method: 'GET', path: '/api/v1/secrets', route: '' }, headers);
+      expect(res.status).toBe(403);
+      expect((await res.json() as { message: string }).message).toContain('cannot impersonate');
+    }
   });
 });

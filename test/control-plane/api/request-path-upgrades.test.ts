@@ -128,6 +128,21 @@ describe('over HTTPS', () => {
     }
   });
 
+  it('refuses port-forward, over SPDY and over the WebSocket tunnel, to a node credential and to the bootstrap token (403)', async () => {
+    const spdy = (token: string) => ({ authorization: `Bearer ${token}`, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'portforward.k8s.io' });
+    const tunnel = (token: string) => ({ ...upgradeHeaders(token), 'sec-websocket-protocol': 'SPDY/3.1+portforward.k8s.io' });
+    for (const token of [tokens.node, tokens.bootstrap]) {
+      for (const headers of [spdy(token), tunnel(token)]) {
+        const res = await raw('POST', '/api/v1/namespaces/x/pods/web/portforward', headers);
+        expect(res.upgraded).toBe(false);
+        expect(res.status).toBe(403);
+        expect(res.body).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: expect.stringContaining('cannot create resource "pods/portforward"') });
+      }
+    }
+    // the admin gets the upgrade (the forwarded streams then report on their error streams)
+    expect((await raw('POST', '/api/v1/namespaces/x/pods/web/portforward', spdy(tokens.admin))).upgraded).toBe(true);
+  });
+
   it('refuses the attach WebSocket to a node credential and to the bootstrap token (403)', async () => {
     for (const token of [tokens.node, tokens.bootstrap]) {
       for (const method of ['GET', 'POST']) {
@@ -155,7 +170,7 @@ describe('over HTTPS', () => {
     for (const path of ['/api/v1/namespaces/x/pods?watch=true', '/api/v1/namespaces/x/pods/web/log?follow=true', '/api/v1/namespaces/x/pods/web']) {
       const res = await raw('GET', path, upgradeHeaders(tokens.admin));
       expect(res.status, path).toBe(400);
-      expect(res.body.message).toContain('only pods/exec and pods/attach take a WebSocket');
+      expect(res.body.message).toContain('only pods/exec, pods/attach and pods/portforward take an upgrade');
     }
   });
 

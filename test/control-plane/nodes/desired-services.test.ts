@@ -31,6 +31,10 @@ describe('Services in the desired state', () => {
       spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
     });
     await t.resources.create(resourceTypes.services, {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'sticky', namespace: 'default' },
+      spec: { selector: { app: 's' }, ports: [{ port: 80 }], sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } } },
+    });
+    await t.resources.create(resourceTypes.services, {
       apiVersion: 'v1', kind: 'Service', metadata: { name: 'ext', namespace: 'default' }, spec: { type: 'ExternalName', externalName: 'example.com' },
     });
     const endpoints: Endpoints = {
@@ -52,15 +56,16 @@ describe('Services in the desired state', () => {
       return published.at(-1)!;
     };
     const first = await until((m) => Boolean(m?.services?.length));
-    expect(first.services).toHaveLength(1); // no ExternalName
-    const [web] = first.services!;
+    expect(first.services!.map((svc) => svc.name)).toEqual(['sticky', 'web-svc']); // no ExternalName
+    expect(first.services![0]).toMatchObject({ sessionAffinity: 'ClientIP', affinitySeconds: 60, endpoints: [] });
+    const web = first.services![1];
     expect(web).toMatchObject({ namespace: 'default', name: 'web-svc', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] });
     expect(web!.clusterIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(web!.endpoints).toEqual([{ ips: ['10.42.0.2', '10.42.0.3'], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }]);
 
     await t.resources.mutate<Endpoints>(resourceTypes.endpoints, 'default', 'web-svc', (e) => ({ ...e, subsets: [{ addresses: [{ ip: '10.42.0.3' }], ports: [{ name: 'http', port: 8080 }] }] }));
-    const next = await until((m) => m?.services?.[0]?.endpoints[0]?.ips.length === 1);
-    expect(next.services![0]!.endpoints).toEqual([{ ips: ['10.42.0.3'], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }]);
+    const next = await until((m) => m?.services?.[1]?.endpoints[0]?.ips.length === 1);
+    expect(next.services![1]!.endpoints).toEqual([{ ips: ['10.42.0.3'], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }]);
     expect(next.generation).toBeGreaterThan(first.generation);
   });
 });

@@ -1,4 +1,4 @@
-// A seeded corpus of hostile API requests: Pods, Deployments, Services, StatefulSets and CronJobs (and patches of them) with
+// A seeded corpus of hostile API requests: Pods, Deployments, Services, StatefulSets, CronJobs, ResourceQuotas and LimitRanges (and patches of them) with
 // wrong types, huge values, deep nesting, "..", unicode, int overflow, missing and extra fields,
 // duplicate keys, malformed JSON and odd paths. The same seed always gives the same requests.
 
@@ -57,6 +57,14 @@ const kinds = [
     spec: { schedule: '*/5 * * * *', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 30, suspend: false,
       successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1,
       jobTemplate: { metadata: { labels: { app: name } }, spec: { backoffLimit: 2, template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'main', image: 'registry.local/app:1.0' }] } } } } },
+  }) },
+  { collection: `${NS}/resourcequotas`, base: (name: string): Json => ({
+    apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name },
+    spec: { hard: { 'count/configmaps': '100', services: '50', 'requests.storage': '10Gi' }, scopes: ['NotTerminating'] },
+  }) },
+  { collection: `${NS}/limitranges`, base: (name: string): Json => ({
+    apiVersion: 'v1', kind: 'LimitRange', metadata: { name },
+    spec: { limits: [{ type: 'PersistentVolumeClaim', max: { storage: '5Gi' }, min: { storage: '1Mi' } }, { type: 'Pod', maxLimitRequestRatio: { cpu: '10' } }] },
   }) },
 ];
 

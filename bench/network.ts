@@ -1,0 +1,116 @@
+// Pod network benchmark: prints JSON. Requests/s and latency (ms) of (a) the http-health handler
+// called directly in-process, (b) the same through a Service on this node (NodeNetwork routing, the
+// agent's side of a guest's request), (c) a guest (http-fetch) calling the Service: the whole
+// guest -> agent -> guest chain, against (d) the same guest answering by itself ($REPLY). (c) - (d)
+// is what one outgoing request costs a guest: the message hops, the routing and the callee's
+// instance. Cross-node figures: not measured (no tunnel yet). Run with `npm run bench:network`.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NodeNetwork } from '../agent/network/node-network.js';
+import { PodNetwork } from '../agent/pods/pod-network.js';
+import { digestOf } from '../runtime/component-digest.js';
+import type { HttpRequest, HttpResponse, PodNetworkPorts, RunningContainer } from '../runtime/pod-runtime.js';
+import { WasmPodRuntime } from '../runtime/wasm-pod-runtime.js';
+import { summarize } from './percentiles.js';
+
+const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
+const SEQUENTIAL = Number(process.env['BENCH_REQUESTS'] ?? 200);
+const CONCURRENT = SEQUENTIAL * 2;
+const IN_FLIGHT = 4;
+
+function example(name: string): Uint8Array {
+  for (let dir = dirname(fileURLToPath(import.meta.url)), i = 0; i < 4; i++, dir = dirname(dir)) {
+    const file = join(dir, 'wasm-examples', name, `${name}.wasm`);
+    if (existsSync(file)) return new Uint8Array(readFileSync(file));
+  }
+  throw new Error(`wasm-examples/${name} not found`);
+}
+
+const request = (authority: string, path = '/'): HttpRequest => ({ method: 'GET', pathWithQuery: path, scheme: 'http', authority, headers: [], body: new Uint8Array() });
+
+async function measure(name: string, call: () => Promise<HttpResponse>) {
+  for (let i = 0; i < 20; i++) await call(); // warm: workers, evaluated sources
+  const latencies: number[] = [];
+  for (let i = 0; i < SEQUENTIAL; i++) {
+    const started = performance.now();
+    const response = await call();
+    latencies.push(performance.now() - started);
+    if (response.status !== 200) throw new Error(`${name}: status ${response.status}`);
+  }
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+    while (next++ < CONCURRENT) await call();
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  const result = { sequential: summarize(latencies), requestsPerSecond: Math.round(CONCURRENT / seconds), inFlight: IN_FLIGHT };
+  log(`${name}: p50 ${result.sequential.p50} ms, p99 ${result.sequential.p99} ms, ${result.requestsPerSecond} req/s`);
+  return result;
+}
+
+/** What routing by Service name adds, with an instant handler (no guest): microseconds per request. */
+async function routingOverhead(node: NodeNetwork) {
+  const instant: HttpResponse = { status: 200, headers: [], body: new Uint8Array() };
+  const pod = new PodNetwork({ podIP: () => '10.42.0.9' });
+  pod.serveHttp('instant/0', { name: 'instant', ports: [{ containerPort: 8080 }] }, async () => instant);
+  const detach = node.attach('10.42.0.9', { namespace: 'default', name: 'instant', network: pod });
+  const services = [...node.services.services];
+  node.setServices([...services, { namespace: 'default', name: 'instant', clusterIP: '10.96.0.9', ports: [{ port: 80 }], endpoints: [{ ips: ['10.42.0.9'], ports: [{ port: 8080 }] }] }]);
+  const samples: number[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const started = performance.now();
+    await node.httpRequest({ namespace: 'default', network: pod }, request('instant.default.svc.cluster.local'), 1_000);
+    samples.push((performance.now() - started) * 1000);
+  }
+  node.setServices(services);
+  detach();
+  const summary = summarize(samples.slice(5_000));
+  log(`routing only: p50 ${summary.p50} us, p99 ${summary.p99} us`);
+  return { p50: summary.p50, p99: summary.p99 };
+}
+
+async function main(): Promise<void> {
+  const runtime = new WasmPodRuntime({ warmWorkers: 4 });
+  const node = new NodeNetwork();
+  const start = async (name: string, bytes: Uint8Array, env: Array<[string, string]>, network?: PodNetworkPorts): Promise<RunningContainer> => {
+    const component = await runtime.load(digestOf(bytes), async () => bytes);
+    return runtime.start({ id: `${name}/0`, component, args: [name], env, ...(network ? { network } : {}) });
+  };
+  try {
+    // the backend pod, reachable at 10.42.0.2:8080 and as web-svc:80
+    const backendNet = new PodNetwork({ podIP: () => '10.42.0.2' });
+    node.attach('10.42.0.2', { namespace: 'default', name: 'web', network: backendNet });
+    const backend = await start('web', example('http-health'), [], backendNet.ports('web/0', 'web'));
+    backendNet.serveHttp('web/0', { name: 'web', ports: [{ name: 'http', containerPort: 8080 }] }, (r, ms) => backend.handleHttp!(r, ms));
+    node.setServices([{ namespace: 'default', name: 'web-svc', clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }], endpoints: [{ ips: ['10.42.0.2'], ports: [{ name: 'http', port: 8080 }] }] }]);
+    // the frontend pod: its guest calls the Service
+    const frontendNet: PodNetwork = new PodNetwork({ podIP: () => '10.42.0.3', route: (r, ms) => node.httpRequest({ namespace: 'default', network: frontendNet }, r, ms) });
+    node.attach('10.42.0.3', { namespace: 'default', name: 'frontend', network: frontendNet });
+    const frontend = await start('frontend', example('http-fetch'), [['TARGET_URL', 'http://web-svc/']], frontendNet.ports('frontend/0', 'frontend'));
+    const alone = await start('alone', example('http-fetch'), [['REPLY', 'alone']]);
+
+    const routing = await routingOverhead(node);
+    const direct = await measure('(a) handler in-process', () => backend.handleHttp!(request('10.42.0.2:8080'), 30_000));
+    const service = await measure('(b) through the Service', () => node.httpRequest({ namespace: 'default', network: frontendNet }, request('web-svc'), 30_000));
+    const guestAlone = await measure('(d) guest answering alone', () => alone.handleHttp!(request('x'), 30_000));
+    const chain = await measure('(c) guest -> Service -> guest', () => frontend.handleHttp!(request('frontend'), 30_000));
+    const check = new TextDecoder().decode((await frontend.handleHttp!(request('frontend'), 30_000)).body);
+    if (!check.startsWith('fetched http://web-svc/: 200 ok GET /')) throw new Error(`unexpected chain answer: ${check}`);
+    console.log(JSON.stringify({
+      requests: SEQUENTIAL,
+      routingOnlyMicroseconds: routing,
+      handlerInProcess: direct,
+      throughServiceSameNode: service,
+      serviceHopAddsP50Ms: Number((service.sequential.p50 - direct.sequential.p50).toFixed(2)),
+      guestAnsweringAlone: guestAlone,
+      guestToServiceToGuest: chain,
+      outgoingRequestCostP50Ms: Number((chain.sequential.p50 - guestAlone.sequential.p50).toFixed(2)),
+      acrossNodes: 'not measured: traffic between agents is not carried yet',
+    }, null, 2));
+  } finally {
+    await runtime.close();
+  }
+}
+
+await main();
