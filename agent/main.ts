@@ -26,8 +26,10 @@ export const AGENT_WARM_WORKERS = 1;
 export const WARM_WORKERS_LINGER_MS = 60_000;
 
 export interface StartAgentOptions {
-  /** mqtt://HOST:PORT of the broker */
+  /** mqtt://HOST:PORT or mqtts://HOST:PORT of the broker */
   server: string;
+  /** PEM CA an mqtts:// broker's certificate must chain to (skiff's: DATA_DIR/ca.crt of the control plane). */
+  mqttCa?: string;
   /** The cluster's bootstrap token: exchanged once for this node's own credential (kept in dataDir). */
   token: string;
   name: string;
@@ -72,13 +74,14 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   // Stored after the first join, so a restart while the control plane is away needs no exchange
   // (and persisted pods, which only an authenticated session can have delivered, run at once).
   const credential = await ensureNodeCredential({
-    server: options.server, node: options.name, bootstrapToken: options.token, dataDir: options.dataDir, logger,
+    server: options.server, node: options.name, bootstrapToken: options.token, dataDir: options.dataDir, logger, ca: options.mqttCa,
   });
   const fuelPerSecond = options.fuelPerSecond;
   const allocatableMemoryBytes = options.allocatableMemoryBytes ?? defaultAllocatableMemory();
   const defaultMemoryLimitBytes = options.defaultMemoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
   const channel = new MqttAgentChannel({
     url: options.server,
+    ca: options.mqttCa,
     node: options.name,
     token: credential,
     bootId: randomUUID(),

@@ -20,6 +20,8 @@ import { AgentChannelClosedError, createRpcReply, RpcCancelledError, RpcRequestL
 
 export interface MqttAgentChannelOptions {
   url: string;
+  /** PEM CA the mqtts:// broker's certificate must chain to (default: the system roots). */
+  ca?: string | undefined;
   node: string;
   token: string;
   sessionId?: string;
@@ -148,6 +150,7 @@ export class MqttAgentChannel implements AgentChannel {
   #dial(): void {
     const o = this.#options;
     const client = connectMqtt(o.url, {
+      ...(o.ca ? { ca: o.ca } : {}),
       protocolVersion: 4,
       clientId: o.node,
       username: o.node,

@@ -26,7 +26,8 @@ export function connectMqtt(url: string, options: IClientOptions): MqttClient {
   const port = parsed.port ? Number(parsed.port) : defaultPort;
   const secure = parsed.protocol === 'mqtts:';
   const client = new MqttClientClass(
-    () => (secure ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port })),
+    // mqtts: the broker's certificate is verified, against `options.ca` when given (the cluster CA)
+    () => (secure ? tlsConnect({ host, port, servername: host, ...(options.ca ? { ca: options.ca } : {}) }) : netConnect({ host, port })),
     // writeCache off: mqtt-packet would otherwise pre-build 65,536 two-byte Buffers (~6 MB of heap)
     // to save one small allocation per packet, a poor trade at a few packets a second
     { writeCache: false, ...options, protocol: secure ? 'mqtts' : 'mqtt', host, hostname: host, port },

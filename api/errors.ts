@@ -92,6 +92,18 @@ export class MethodNotAllowedError extends ApiError {
   readonly reason = 'MethodNotAllowed';
 }
 
+/** 429: e.g. an eviction the pod's disruption budget does not allow now (retry later). */
+export class TooManyRequestsError extends ApiError {
+  override readonly name = 'TooManyRequestsError';
+  readonly code = 429;
+  readonly reason = 'TooManyRequests';
+  readonly causes: StatusCause[];
+  constructor(message: string, causes: StatusCause[] = [], details?: ResourceRef) {
+    super(message, details);
+    this.causes = causes;
+  }
+}
+
 export class UnsupportedMediaTypeError extends ApiError {
   override readonly name = 'UnsupportedMediaTypeError';
   readonly code = 415;

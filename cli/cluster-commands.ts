@@ -114,6 +114,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--advertise-host <host>', 'name or address agents and users reach the API at (added to the certificate)')
     .addOption(new Option('--mqtt-port <port>', 'run the embedded broker on this port').argParser(parsePort).conflicts('mqttUrl'))
     .option('--mqtt-host <host>', 'address the embedded broker listens on', '127.0.0.1')
+    .addOption(new Option('--mqtt-tls', 'the embedded broker speaks mqtts:// (certificate from the cluster CA; agents need --ca-file DATA_DIR/ca.crt)').conflicts('mqttUrl'))
     .addOption(new Option('--mqtt-url <url>', 'use an external broker (mosquitto, EMQX) instead').argParser(parseMqttUrl))
     .option('--mqtt-username <name>', 'the control plane\'s username on the external broker (one topic level for mosquitto)')
     .option('--mosquitto-password-file <path>', 'mosquitto password file the control plane rewrites as node credentials are issued')
@@ -123,7 +124,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
     .option('--shutdown-grace-period <s>', 'after SIGTERM/SIGINT, exit (code 1) if stopping takes longer than this', parseSeconds, DEFAULT_SHUTDOWN_GRACE_SECONDS)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttTls?: boolean; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags) => {
       const logger = createLogger(opts.logLevel);
       const external = opts.mqttUrl ? {
         url: opts.mqttUrl,
@@ -135,19 +136,21 @@ export function registerClusterCommands(program: Command): void {
       const cp = await startControlPlane({
         dataDir: resolve(opts.dataDir), logger, storeUrl: opts.store, apiHost: opts.apiHost, apiPort: opts.apiPort,
         ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
-        mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? 1883 },
+        mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? (opts.mqttTls ? 8883 : 1883), ...(opts.mqttTls ? { tls: true } : {}) },
         defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
       });
       untilSignal(logger, [() => cp.stop()], opts.shutdownGracePeriod * 1000);
       await pushExamples(cp.registry);
       process.stdout.write(`skiff control plane is ready: API ${cp.apiUrl}, MQTT ${cp.mqttUrl}. ` +
-        `Join agents with: skiff agent --server ${cp.mqttUrl} --token $(cat ${join(resolve(opts.dataDir), 'node-token')}) --name NAME; ` +
+        `Join agents with: skiff agent --server ${cp.mqttUrl} --token $(cat ${join(resolve(opts.dataDir), 'node-token')})` +
+        `${cp.mqttUrl.startsWith('mqtts:') ? ` --ca-file ${join(resolve(opts.dataDir), 'ca.crt')}` : ''} --name NAME; ` +
         `use kubectl with: export KUBECONFIG=${cp.kubeconfigPath}\n`);
     });
 
   program.command('agent')
     .description('run one edge agent that joins a cluster over MQTT')
-    .requiredOption('--server <url>', 'the MQTT broker, mqtt://HOST:PORT', parseMqttUrl)
+    .requiredOption('--server <url>', 'the MQTT broker, mqtts://HOST:PORT (or mqtt://HOST:PORT in the clear)', parseMqttUrl)
+    .option('--ca-file <file>', 'the CA (PEM) an mqtts:// broker\'s certificate must chain to: the control plane\'s DATA_DIR/ca.crt')
     .requiredOption('--token <token>', 'the node bootstrap token (DATA_DIR/node-token of the control plane), exchanged once for this node\'s own credential')
     .requiredOption('--name <name>', 'this node\'s name (unique in the cluster)')
     .option('--data-dir <dir>', 'where the agent caches components', join(DEFAULT_DATA_DIR, 'agent'))
@@ -161,14 +164,16 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory the node\'s pods may request and use together (default: the device\'s memory less a quarter, at least 256Mi, for the system)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string }) => {
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string }) => {
       const logger = createLogger(opts.logLevel);
+      const mqttCa = opts.caFile ? await readFile(opts.caFile, 'utf8') : undefined;
       const { startAgent } = await import('../agent/main.js');
       const metricsToken = opts.metricsTokenFile ? (await readFile(opts.metricsTokenFile, 'utf8')).trim() : undefined;
       if (opts.metricsTokenFile && !metricsToken) throw new Error(`--metrics-token-file ${opts.metricsTokenFile} is empty`);
       if (opts.metricsPort === undefined && (opts.metricsAddress || opts.metricsTokenFile)) throw new Error('--metrics-address and --metrics-token-file need --metrics-port');
       const agent = await startAgent({
         server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,
+        ...(mqttCa ? { mqttCa } : {}),
         allowedHostPaths: opts.allowHostPath,
         onPodsDesired: (hasPods) => {
           if (hasPods) enableOptimizingCompiler(); // off until now (agent-jit.ts)

@@ -60,7 +60,8 @@ export interface ControlPlaneOptions {
   /** Extra names/addresses for the serving certificate (what remote agents and users dial). */
   advertiseHosts?: string[];
   /** The embedded broker on this host/port, or an external broker at `mqttUrl`. */
-  mqtt: { host: string; port: number } | {
+  /** `tls`: the embedded broker speaks mqtts:// with the API's certificate (agents verify it with DATA_DIR/ca.crt). */
+  mqtt: { host: string; port: number; tls?: boolean } | {
     url: string;
     /** The control plane's MQTT username on an external broker (mosquitto needs one topic level). */
     username?: string;
@@ -126,7 +127,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const nodeCredentials = await NodeCredentials.open(store);
 
     const apiHost = options.apiHost ?? '127.0.0.1';
-    const tls = await ensureTls(dataDir, { hosts: ['127.0.0.1', 'localhost', apiHost, ...(options.advertiseHosts ?? [])] });
+    const mqttHost = 'url' in options.mqtt ? [] : [options.mqtt.host];
+    const tls = await ensureTls(dataDir, { hosts: ['127.0.0.1', 'localhost', apiHost, ...mqttHost, ...(options.advertiseHosts ?? [])] });
 
     let broker: EmbeddedBroker | undefined;
     let restartBroker: (() => Promise<void>) | undefined;
@@ -147,6 +149,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       const brokerOptions = {
         host: options.mqtt.host,
         port: options.mqtt.port,
+        ...(options.mqtt.tls ? { tls: { key: tls.key, cert: tls.cert } } : {}),
         logger,
         authenticator: (username: string, password: string) => {
           if (username === CONTROL_PLANE_MQTT_USER) return password === credentials.controlPlaneMqttPassword ? { kind: 'control-plane' as const } : undefined;

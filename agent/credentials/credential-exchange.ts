@@ -12,6 +12,8 @@ export interface ExchangeOptions {
   node: string;
   bootstrapToken: string;
   timeoutMs?: number;
+  /** PEM CA of an mqtts:// broker. */
+  ca?: string | undefined;
 }
 
 /** The control plane answered but refused: retrying with the same token will not help. */
@@ -42,6 +44,7 @@ export async function exchangeBootstrapToken(options: ExchangeOptions): Promise<
 function readControlPlanePresence(options: ExchangeOptions): Promise<CpPresenceMessage> {
   return new Promise((resolve, reject) => {
     const client = connectMqtt(options.server, {
+      ...(options.ca ? { ca: options.ca } : {}),
       protocolVersion: 4,
       clientId: `${BOOTSTRAP_MQTT_USER}/${options.node}`,
       username: BOOTSTRAP_MQTT_USER,

@@ -9,6 +9,8 @@ export interface NodeCredentialOptions {
   server: string;
   node: string;
   bootstrapToken: string;
+  /** PEM CA of an mqtts:// broker. */
+  ca?: string | undefined;
   dataDir: string;
   logger: Logger;
   /** Retry delays while the control plane cannot be reached or refuses. */

@@ -1,8 +1,10 @@
-// POST pods/{name}/eviction (policy/v1 Eviction): a graceful delete with the Eviction's deleteOptions.
-// skiff has no PodDisruptionBudgets, so every eviction is allowed.
+// POST pods/{name}/eviction (policy/v1 Eviction): a graceful delete with the Eviction's deleteOptions,
+// once the pod's PodDisruptionBudget allows it (eviction-budget.ts; 429 when it does not).
 import type { Context } from 'hono';
 import { BadRequestError } from '../../api/errors.js';
+import type { Pod } from '../../api/types/pod.js';
 import type { Eviction } from '../resources/kinds/autoscaling.js';
+import { takeDisruption } from './eviction-budget.js';
 import type { ApiDeps } from './api-deps.js';
 import { bindName, bindNamespace, requireObject } from './object-handlers.js';
 import { isDryRun } from './query-options.js';
@@ -24,10 +26,13 @@ export async function evictPod(c: Context, deps: ApiDeps, t: ResourceTarget & { 
   bindNamespace(eviction, t.namespace);
   bindName(eviction, t.name);
   const options = eviction.deleteOptions ?? {};
+  const dryRun = isDryRun(c) || (options.dryRun ?? []).includes('All');
+  const pod = await deps.resources.get<Pod>(t.type, t.namespace, t.name);
+  await takeDisruption(deps.resources, deps.clock, pod, dryRun);
   await deps.resources.delete(t.type, t.namespace, t.name, {
     gracePeriodSeconds: options.gracePeriodSeconds,
     preconditions: options.preconditions,
-    dryRun: isDryRun(c) || (options.dryRun ?? []).includes('All'),
+    dryRun,
   });
   return c.json(successStatus(201), 201);
 }

@@ -1,5 +1,6 @@
 // Field numbers of the Kubernetes protobuf messages kubectl create sends (from k8s.io/api generated.proto),
-// limited to what skiff uses: ObjectMeta, PodTemplateSpec/PodSpec/Container basics, ConfigMap, Secret, Service, Deployment, Job, CronJob, ResourceQuota.
+// limited to what skiff uses: ObjectMeta, PodTemplateSpec/PodSpec/Container basics, ConfigMap, Secret, Service, Deployment, Job, CronJob, ResourceQuota,
+// PodDisruptionBudget.
 import type { Schema } from './protobuf-wire.js';
 
 const s = (name: string): Schema[number] => ({ name, kind: 'string' });
@@ -123,4 +124,9 @@ export const namespace: Schema = {
 export const resourceQuota: Schema = {
   1: { name: 'metadata', kind: objectMeta },
   2: { name: 'spec', kind: { 1: { name: 'hard', kind: 'quantityMap' }, 2: strings('scopes') } },
+};
+
+export const podDisruptionBudget: Schema = {
+  1: { name: 'metadata', kind: objectMeta },
+  2: { name: 'spec', kind: { 1: intOrString('minAvailable'), 2: { name: 'selector', kind: labelSelector }, 3: intOrString('maxUnavailable'), 4: s('unhealthyPodEvictionPolicy') } },
 };

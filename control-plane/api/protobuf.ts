@@ -1,15 +1,17 @@
 // Just enough protobuf to read what kubectl create POSTs as application/vnd.kubernetes.protobuf: the `k8s\0`
-// envelope, runtime.Unknown, and the kinds `kubectl create namespace|configmap|secret|service|deployment|job|cronjob|quota` send.
+// envelope, runtime.Unknown, and the kinds `kubectl create namespace|configmap|secret|service|deployment|job|cronjob|quota|pdb|serviceaccount|ingress`,
+// `kubectl autoscale` and `kubectl debug --copy-to` send.
 import { BadRequestError, UnsupportedMediaTypeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types/meta.js';
-import { configMap, cronJob, deployment, job, namespace, resourceQuota, secret, service } from './protobuf-schemas.js';
+import { configMap, cronJob, deployment, job, namespace, podDisruptionBudget, resourceQuota, secret, service } from './protobuf-schemas.js';
 import {
   clusterRole, role, roleBinding, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenRequest,
 } from './protobuf-access-schemas.js';
+import { horizontalPodAutoscalerV1, horizontalPodAutoscalerV2, ingress, pod, serviceAccount } from './protobuf-more-schemas.js';
 import { bytes, decodeMessage, fields, text, type Schema } from './protobuf-wire.js';
 
 /** Go structs embedded inline in JSON (`json:",inline"`) that protobuf nests as a field of their own. */
-const inlineFields = new Set(['volumeSource', 'localObjectReference']);
+const inlineFields = new Set(['volumeSource', 'localObjectReference', 'ingressRuleValue']);
 
 function flattenInline(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(flattenInline);
@@ -32,6 +34,12 @@ const schemas: Record<string, Schema> = {
   'batch/v1/Job': job,
   'batch/v1/CronJob': cronJob,
   'v1/ResourceQuota': resourceQuota,
+  'policy/v1/PodDisruptionBudget': podDisruptionBudget,
+  'v1/ServiceAccount': serviceAccount,
+  'v1/Pod': pod,
+  'networking.k8s.io/v1/Ingress': ingress,
+  'autoscaling/v1/HorizontalPodAutoscaler': horizontalPodAutoscalerV1,
+  'autoscaling/v2/HorizontalPodAutoscaler': horizontalPodAutoscalerV2,
   'rbac.authorization.k8s.io/v1/Role': role,
   'rbac.authorization.k8s.io/v1/ClusterRole': clusterRole,
   'rbac.authorization.k8s.io/v1/RoleBinding': roleBinding,

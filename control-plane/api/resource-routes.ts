@@ -9,6 +9,8 @@ import { patchObject } from './patch-handler.js';
 import { attachPod, execPod } from './streams/pod-exec-handler.js';
 import { requestToken } from './token-request-handler.js';
 import { portForwardPod } from './streams/port-forward-handler.js';
+import { proxyPathOf, proxyToPod } from './streams/proxy-handler.js';
+import { rawRequestPath } from './request-path.js';
 import { streamPodLog } from './pod-log-handler.js';
 import { getScale, patchScale, updateScale } from './scale-handler.js';
 import { parseResourcePath, type ResourceTarget } from './resource-path.js';
@@ -21,7 +23,11 @@ const isNamed = (t: ResourceTarget): t is Named => t.name !== undefined;
 
 export function registerResourceRoutes(app: Hono, deps: ApiDeps): void {
   // the path's segments as decodeRequestPath checked and decoded them (once), not Hono's normalised path
-  app.all('/api/v1/*', (c) => dispatch(c, deps, parseResourcePath('', 'v1', c.get('requestPath').slice(2))));
+  app.all('/api/v1/*', (c) => {
+    const proxy = proxyPathOf(c.get('requestPath'), rawRequestPath(c), new URL(c.req.url).search);
+    if (proxy) return proxyToPod(c, deps, proxy);
+    return dispatch(c, deps, parseResourcePath('', 'v1', c.get('requestPath').slice(2)));
+  });
   app.all('/apis/:group/:version/*', (c) => {
     const [, group = '', version = '', ...rest] = c.get('requestPath');
     return dispatch(c, deps, parseResourcePath(group, version, rest));

@@ -1,5 +1,6 @@
 // The embedded MQTT broker (aedes 1.x, MQTT 3.1.1) on a loopback/LAN TCP port, enforcing broker-acl.
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { ChannelLogger } from '../../api/mqtt/channel-logger.js';
 import { silentLogger } from '../../api/mqtt/channel-logger.js';
@@ -17,6 +18,8 @@ export interface EmbeddedBrokerOptions {
   maxPacketBytes?: number;
   /** How long a socket may stay silent before CONNECT arrives. */
   connectTimeoutMs?: number;
+  /** Serve MQTT over TLS (mqtts://) with this key and certificate (the control plane's, from its CA). */
+  tls?: { key: string; cert: string };
 }
 
 export interface EmbeddedBroker {
@@ -95,7 +98,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
 
   const maxPacketBytes = options.maxPacketBytes ?? MAX_PACKET_BYTES;
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  const onSocket = (socket: Socket) => {
     sockets.add(socket);
     socket.setNoDelay(true); // small MQTT acks must not wait for Nagle + delayed ACK (~40 ms a round trip)
     socket.on('close', () => sockets.delete(socket));
@@ -103,14 +106,18 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       logger.warn({ remote: socket.remoteAddress, err: error.message }, 'mqtt connection dropped');
     });
     aedes.handle(guarded);
-  });
+  };
+  const server: Server = options.tls
+    ? createTlsServer({ key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' }, onSocket)
+        .on('tlsClientError', (error) => logger.debug({ err: error.message }, 'mqtts handshake failed'))
+    : createServer(onSocket);
   server.on('error', (error) => logger.error({ err: error.message }, 'mqtt listener error'));
   const port = await listen(server, options.host, options.port);
   logger.info({ host: options.host, port }, 'embedded mqtt broker listening');
 
   return {
     port,
-    url: `mqtt://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    url: `${options.tls ? 'mqtts' : 'mqtt'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
     async close() {
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -1,6 +1,7 @@
 // The controller manager: starts every controller over one ResourceStore and stops them together.
 import { CronJobController } from './cronjob/cronjob-controller.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
+import { DisruptionController } from './disruption/disruption-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
 import { GarbageCollector } from './gc/garbage-collector.js';
@@ -47,6 +48,7 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new HpaController(ctx, options.hpa),
     new VolumeController(ctx),
     new ResourceQuotaController(ctx),
+    new DisruptionController(ctx),
     new ClusterRoleAggregationController(ctx),
     new ServiceAccountController(ctx),
   ];

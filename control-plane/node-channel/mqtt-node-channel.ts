@@ -21,6 +21,8 @@ export interface MqttNodeChannelOptions {
   epoch: string;
   registryUrl?: string;
   caCert?: string;
+  /** PEM CA of an mqtts:// broker when it is not the cluster CA (an external broker's). */
+  brokerCa?: string;
   logger?: ChannelLogger;
   clock?: Clock;
   /** Fixed delay between reconnect attempts (one client: no herd to spread out). */
@@ -68,6 +70,8 @@ export class MqttNodeChannel implements NodeChannel {
     this.#handlers = handlers;
     const o = this.#options;
     const client = mqtt.connect(o.url, {
+      // mqtts: the broker's certificate must chain to the cluster CA (or the external broker's, `brokerCa`)
+      ...(o.url.startsWith('mqtts:') && (o.brokerCa ?? o.caCert) ? { ca: o.brokerCa ?? o.caCert } : {}),
       protocolVersion: 4,
       clientId: `${o.username}/${this.cpInstance}`,
       username: o.username,

@@ -1,5 +1,5 @@
 // Node memory end to end (real control plane, broker, agent and a plain preview 1 C guest): the
-// default limit for containers without one, admission against allocatable memory, and the pool
+// default limit for containers without one (and a LimitRange's default taking its place), admission against allocatable memory, and the pool
 // that keeps all containers' memories within it.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,21 @@ describe('node memory on the agent', () => {
     const kib = Number(KIB.exec(await logs('no-limit'))?.[1]);
     expect(kib).toBeGreaterThanOrEqual(12 * 1024);
     expect(kib).toBeLessThan(16 * 1024);
+  });
+
+  it('applies a LimitRange default memory limit instead of the node default', async () => {
+    const LIMITED = '/api/v1/namespaces/limited';
+    expect((await cluster.client.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'limited' } })).status).toBe(201);
+    expect((await cluster.client.request('POST', `${LIMITED}/limitranges`, {
+      apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'memory' }, spec: { limits: [{ type: 'Container', default: { memory: '24Mi' } }] },
+    })).status).toBe(201);
+    expect((await cluster.client.request('POST', `${LIMITED}/pods`, allocPod('ranged', {}))).status).toBe(201);
+    const pod = await waitFor<Pod>(cluster.client, `${LIMITED}/pods?fieldSelector=metadata.name%3Dranged`, (e) => ['Succeeded', 'Failed'].includes(e.object.status?.phase ?? ''), 30_000);
+    expect(pod.spec.containers[0]!.resources?.limits).toEqual({ memory: '24Mi' });
+    expect(pod.status?.containerStatuses?.[0]?.state.terminated).toMatchObject({ reason: 'OOMKilled', message: `memory limit of ${24 * Mi} bytes reached (it exited with code 1 after an allocation was refused)` });
+    const kib = Number(KIB.exec((await cluster.client.request<string>('GET', `${LIMITED}/pods/ranged/log`)).text)?.[1]);
+    expect(kib).toBeGreaterThanOrEqual(16 * 1024);
+    expect(kib).toBeLessThan(24 * 1024);
   });
 
   it('leaves the scheduler a pod whose request exceeds the allocatable memory (Pending), and the agent rejects one bound to it anyway', async () => {

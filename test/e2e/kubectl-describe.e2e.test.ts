@@ -12,6 +12,22 @@ import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
 
 const run = promisify(execFile);
 
+/** One object of each kind the sample app manifest and the bootstrap objects lack, none of which starts a pod or limits one. */
+const policyAndScheduleKinds = [
+  { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'roomy', namespace: 'default' }, spec: { hard: { pods: '100', 'count/configmaps': '100' } } },
+  { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'claims', namespace: 'default' }, spec: { limits: [{ type: 'PersistentVolumeClaim', max: { storage: '10Gi' } }] } },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'default' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } } },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'default' },
+    spec: { replicas: 0, serviceName: 'db', selector: { matchLabels: { app: 'db' } },
+      template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'main', image: 'examples/http-health:latest' }] } } } },
+  { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'nightly', namespace: 'default' },
+    spec: { schedule: '0 3 * * *', suspend: true, jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'examples/http-health:latest' }] } } } } } },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'pod-reader', namespace: 'default' },
+    rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'pod-reader', namespace: 'default' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'jane' }] },
+];
+
 interface Slice { endpoints?: Array<{ conditions?: { ready?: boolean } }>; ports?: Array<{ name?: string; port?: number }> }
 
 describe.skipIf(!hasTool('kubectl', 'kubectl describe e2e'))('kubectl describe of every kind', () => {
@@ -26,6 +42,7 @@ describe.skipIf(!hasTool('kubectl', 'kubectl describe e2e'))('kubectl describe o
     cluster = await startCluster({ agents: 1 });
     await cluster.cp.registry.push('examples/http-health:latest', readFileSync('wasm-examples/http-health/http-health.wasm'));
     await kubectl(['apply', '-f', '-'], appManifest());
+    for (const o of policyAndScheduleKinds) await kubectl(['apply', '-f', '-'], JSON.stringify(o));
     await kubectl(['create', 'deployment', 'hello', '--image=examples/http-health:latest', '--port=8080']);
     await kubectl(['expose', 'deployment', 'hello', '--port=80', '--target-port=8080']); // an unnamed port
     await waitFor<Slice>(cluster.client, '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dhello',

@@ -77,7 +77,7 @@ describe.skipIf(!hasTool('kubectl', 'pod network e2e'))('Services between pods o
     expect(applied).toContain('deployment.apps/frontend created');
 
     const url = `http://127.0.0.1:${port}/hello`;
-    const first = await answer(url, (status) => status === 200, 150_000); // a loaded machine: pulls, starts, probes
+    const first = await answer(url, (status) => status === 200, 240_000); // a loaded machine: pulls, starts, probes
     expect(first.body).toMatch(/^fetched http:\/\/web-svc\/hello: 200 web-[a-z0-9]+-[a-z0-9]+ \/hello\n\n$/);
     // both backends Ready: requests alternate between them
     await waitFor<{ subsets?: Array<{ addresses?: unknown[] }> }>(cluster.client, `${NS}/endpoints?fieldSelector=metadata.name%3Dweb-svc`,

@@ -125,4 +125,19 @@ describe('admission of the everyday kinds', () => {
     ]));
     expect((await send('POST', CRON, aCronJob('tz', { schedule: 'TZ=UTC * * * * *' }))).status).toBe(422);
   });
+
+  it('validates a PodDisruptionBudget and range-checks its int-or-strings', async () => {
+    const PDBS = '/apis/policy/v1/namespaces/default/poddisruptionbudgets';
+    const pdb = (spec: Record<string, unknown>) => ({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web' }, spec: { selector: { matchLabels: { app: 'web' } }, ...spec } });
+    const both = await send('POST', PDBS, pdb({ minAvailable: 1, maxUnavailable: '10%' }));
+    expect(both.status).toBe(422);
+    expect(both.body.message).toContain('minAvailable and maxUnavailable cannot be both set');
+    const bad = await send('POST', PDBS, pdb({ minAvailable: '150%', unhealthyPodEvictionPolicy: 'Never' }));
+    expect(causesOf(bad.body)).toEqual(expect.arrayContaining([
+      'spec.minAvailable: Invalid value: "150%": must not be greater than 100%',
+      'spec.unhealthyPodEvictionPolicy: Unsupported value: "Never": supported values: "IfHealthyBudget", "AlwaysAllow"',
+    ]));
+    expect((await send('POST', PDBS, pdb({ maxUnavailable: 2 ** 31 }))).status).toBe(422);
+    expect((await send('POST', PDBS, pdb({ maxUnavailable: 1 }))).status).toBe(201);
+  });
 });

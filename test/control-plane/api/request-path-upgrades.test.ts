@@ -143,6 +143,20 @@ describe('over HTTPS', () => {
     expect((await raw('POST', '/api/v1/namespaces/x/pods/web/portforward', spdy(tokens.admin))).upgraded).toBe(true);
   });
 
+  it('refuses pods/proxy and services/proxy to a node credential and to the bootstrap token (403)', async () => {
+    for (const token of [tokens.node, tokens.bootstrap]) {
+      for (const path of ['/api/v1/namespaces/x/pods/web:8080/proxy/', '/api/v1/namespaces/x/services/web:80/proxy/a?b=c', '/api/v1/namespaces/x/pods/web/proxy']) {
+        for (const method of ['GET', 'POST', 'DELETE']) {
+          const res = await raw(method, path, { authorization: `Bearer ${token}` });
+          expect(res.status, `${method} ${path}`).toBe(403);
+          expect(res.body).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: expect.stringMatching(/resource "(pods|services)\/proxy"/) });
+        }
+      }
+    }
+    // dot segments after /proxy are refused before anything is proxied
+    expect((await raw('GET', '/api/v1/namespaces/x/pods/web:8080/proxy/../../secrets')).status).toBe(400);
+  });
+
   it('refuses the attach WebSocket to a node credential and to the bootstrap token (403)', async () => {
     for (const token of [tokens.node, tokens.bootstrap]) {
       for (const method of ['GET', 'POST']) {

@@ -5,7 +5,10 @@ import { SpdyConnection } from '../../../control-plane/api/streams/spdy/spdy-con
 import {
   decodeHeaderBlock, encodeControlFrame, encodeDataFrame, encodeHeaderBlock, FLAG_FIN, FrameType, RstStatus, SpdyFrameReader, SpdyProtocolError, uint32, type SpdyFrame,
 } from '../../../control-plane/api/streams/spdy/spdy-frames.js';
-import { seededRandom } from '../../support/seeded-random.js';
+import { hostileString, seededRandom } from '../../support/seeded-random.js';
+import { BadRequestError } from '../../../api/errors.js';
+import { proxyPathOf } from '../../../control-plane/api/streams/proxy-handler.js';
+import { parseProxyName } from '../../../control-plane/api/streams/proxy-target.js';
 
 const randomBytes = (next: () => number, max: number) => Buffer.from(Array.from({ length: Math.floor(next() * max) }, () => Math.floor(next() * 256)));
 
@@ -102,6 +105,32 @@ describe('SPDY frames', () => {
         await new Promise((resolve) => setImmediate(resolve));
         expect(typeof closed).toBe('boolean');
         connection.close();
+      }
+    }
+  });
+});
+
+describe('proxy paths and targets', () => {
+  it('finds the path after /proxy, keeping its encoding, trailing slash and query', () => {
+    const segs = (p: string) => p.split('/').filter(Boolean).map(decodeURIComponent);
+    const raw = '/api/v1/namespaces/ns/pods/web:8080/proxy/a%20b/c/';
+    expect(proxyPathOf(segs(raw), raw, '?x=1')).toEqual({ kind: 'pods', namespace: 'ns', target: 'web:8080', pathWithQuery: '/a%20b/c/?x=1' });
+    expect(proxyPathOf(segs('/api/v1/namespaces/ns/services/s/proxy'), '/api/v1/namespaces/ns/services/s/proxy', '')?.pathWithQuery).toBe('/');
+    expect(proxyPathOf(segs('/api/v1/namespaces/ns/secrets/s/proxy'), '/api/v1/namespaces/ns/secrets/s/proxy', '')).toBeUndefined();
+    expect(parseProxyName('http:web:80', true)).toEqual({ name: 'web', port: '80' });
+    expect(parseProxyName('web:http', false)).toEqual({ name: 'web', port: 'http' });
+    for (const bad of ['https:web:80', 'web:80:90', 'Web', 'web:0', 'web:123456', '']) expect(() => parseProxyName(bad, bad.startsWith('https'))).toThrow();
+  });
+
+  it('never throws anything but BadRequest on seeded hostile targets', () => {
+    const next = seededRandom(77);
+    for (let i = 0; i < 3000; i++) {
+      const target = hostileString(next, 8);
+      try {
+        const parsed = parseProxyName(target, next() < 0.5);
+        expect(parsed.name).toMatch(/^[a-z0-9.-]+$/);
+      } catch (error) {
+        expect(error).toBeInstanceOf(BadRequestError);
       }
     }
   });

@@ -1,4 +1,4 @@
-// A seeded corpus of hostile API requests: Pods, Deployments, Services, StatefulSets, CronJobs, ResourceQuotas and LimitRanges (and patches of them) with
+// A seeded corpus of hostile API requests: Pods, Deployments, Services, StatefulSets, CronJobs, ResourceQuotas, LimitRanges and PodDisruptionBudgets (and patches of them) with
 // wrong types, huge values, deep nesting, "..", unicode, int overflow, missing and extra fields,
 // duplicate keys, malformed JSON and odd paths. The same seed always gives the same requests.
 
@@ -65,6 +65,10 @@ const kinds = [
   { collection: `${NS}/limitranges`, base: (name: string): Json => ({
     apiVersion: 'v1', kind: 'LimitRange', metadata: { name },
     spec: { limits: [{ type: 'PersistentVolumeClaim', max: { storage: '5Gi' }, min: { storage: '1Mi' } }, { type: 'Pod', maxLimitRequestRatio: { cpu: '10' } }] },
+  }) },
+  { collection: '/apis/policy/v1/namespaces/default/poddisruptionbudgets', base: (name: string): Json => ({
+    apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name },
+    spec: { minAvailable: '50%', selector: { matchLabels: { app: name }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }] }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
   }) },
 ];
 

@@ -1,0 +1,51 @@
+// An agent joins a control plane whose embedded broker speaks mqtts:// (the API's certificate from the
+// cluster CA): the bootstrap exchange and the node's own session both verify the broker with
+// --ca-file (DATA_DIR/ca.crt); without the CA the agent cannot join.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAgent } from '../../agent/main.js';
+import { exchangeBootstrapToken } from '../../agent/credentials/credential-exchange.js';
+import type { Agent } from '../../agent/agent.js';
+import type { Node } from '../../api/types/node.js';
+import { startControlPlane, type RunningControlPlane } from '../../control-plane/control-plane.js';
+import { resourceTypes } from '../../control-plane/resources/resource-types.js';
+
+describe('an agent over mqtts://', () => {
+  let dir: string;
+  let cp: RunningControlPlane;
+  let agent: Agent | undefined;
+  const logger = pino({ level: 'warn' });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skiff-agent-mqtts-'));
+    cp = await startControlPlane({ dataDir: join(dir, 'cp'), logger, apiPort: 0, mqtt: { host: '127.0.0.1', port: 0, tls: true } });
+  }, 60_000);
+  afterAll(async () => {
+    await agent?.stop(1000);
+    await cp?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('joins and turns Ready, verifying the broker with the cluster CA', async () => {
+    expect(cp.mqttUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
+    agent = await startAgent({
+      server: cp.mqttUrl, mqttCa: cp.caCert, token: cp.nodeToken, name: 'tls-1', dataDir: join(dir, 'agent'), logger,
+      warmWorkers: 0, keepaliveSeconds: 2, backoff: { initialMs: 100, maxMs: 1000 }, fuelPerSecond: 1e9,
+    });
+    for (const deadline = Date.now() + 30_000; ;) {
+      const node = await cp.resources.get<Node>(resourceTypes.nodes, undefined, 'tls-1').catch(() => undefined);
+      if (node?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True') break;
+      if (Date.now() > deadline) throw new Error('node tls-1 never turned Ready over mqtts');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }, 60_000);
+
+  it('cannot exchange its bootstrap token without trusting the CA, can with it', async () => {
+    // one attempt (the agent retries these with backoff): the TLS handshake fails, nothing is exchanged
+    await expect(exchangeBootstrapToken({ server: cp.mqttUrl, node: 'tls-2', bootstrapToken: cp.nodeToken, timeoutMs: 5_000 })).rejects.toThrow();
+    await expect(exchangeBootstrapToken({ server: cp.mqttUrl, node: 'tls-2', bootstrapToken: cp.nodeToken, timeoutMs: 5_000, ca: cp.caCert })).resolves.toBeTruthy();
+  }, 30_000);
+});
