@@ -52,6 +52,10 @@ export class WorkQueue {
   constructor(private readonly options: WorkQueueOptions) {}
 
   add(key: string): void {
+    this.#add(key, false);
+  }
+
+  #add(key: string, afterReconcile: boolean): void {
     if (this.#abort.signal.aborted) return;
     if (this.#active.has(key)) {
       this.#dirty.add(key);
@@ -61,7 +65,7 @@ export class WorkQueue {
     this.#queued.set(key, performance.now());
     this.#queue.push(key);
     this.options.observer?.added(this.options.name);
-    this.#pump();
+    this.#pump(afterReconcile);
     this.#reportDepth();
   }
 
@@ -93,16 +97,17 @@ export class WorkQueue {
     this.options.observer?.depth(this.options.name, this.#queue.length);
   }
 
-  #pump(): void {
+  /** `afterReconcile`: called as a reconcile ended, where chains of reconciles would otherwise form. */
+  #pump(afterReconcile = false): void {
     if (this.#isPumpDeferred) return;
     const max = this.options.workers ?? 2;
     while (this.#running < max && this.#queue.length > 0) {
       // Reconciles chained on microtasks would keep requests and signals waiting: let I/O in first.
-      if (isTurnOver()) {
+      if (afterReconcile && isTurnOver()) {
         this.#isPumpDeferred = true;
         setImmediate(() => {
           this.#isPumpDeferred = false;
-          this.#pump();
+          this.#pump(true);
         });
         return;
       }
@@ -134,8 +139,8 @@ export class WorkQueue {
       this.options.observer?.finished(this.options.name, performance.now() - startedAt, failed);
       this.#active.delete(key);
       this.#running--;
-      if (this.#dirty.delete(key)) this.add(key);
-      this.#pump();
+      if (this.#dirty.delete(key)) this.#add(key, true);
+      this.#pump(true);
       this.#reportDepth();
       if (this.#queue.length === 0 && this.#running === 0) {
         const waiters = this.#idleWaiters;

@@ -87,3 +87,9 @@ export function rawFieldPrefilter(selector: FieldSelector): ((json: string) => b
   if (needles.length === 0) return undefined;
   return (json) => needles.every((needle) => json.includes(needle));
 }
+
+/** The `"nodeName":"X"` text of a `spec.nodeName=X` term, a hint stores may answer from an index. */
+export function rawNodeNameNeedle(selector: FieldSelector): string | undefined {
+  const term = selector.requirements.find((r) => r.op === '=' && r.field === 'spec.nodeName' && SAFE_VALUE.test(r.value));
+  return term ? `"nodeName":"${term.value}"` : undefined;
+}

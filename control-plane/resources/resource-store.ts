@@ -7,7 +7,7 @@ import type { KubeList, KubeObject } from '../../api/types/meta.js';
 import { yieldIfBusy } from '../flow-control/event-loop-turns.js';
 import { CompactedError, KeyExistsError, KeyNotFoundError, RevisionMismatchError, type Store } from '../store/store.js';
 import { planDeletion, isFinalized } from './deletion-plan.js';
-import { matchesFields, parseFieldSelector, rawFieldPrefilter } from './field-selector.js';
+import { matchesFields, parseFieldSelector, rawFieldPrefilter, rawNodeNameNeedle } from './field-selector.js';
 import { matchesLabels, parseLabelSelector } from './label-selector.js';
 import { applyDefaults, type DefaultingOptions } from './object-defaults.js';
 import type { DefaultTolerationSeconds } from './pod-defaults.js';
@@ -141,6 +141,8 @@ export class ResourceStore {
     const fields = parseFieldSelector(type, opts.fieldSelector);
     const prefilter = rawFieldPrefilter(fields);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : undefined;
+    // a node's pods (the desired publisher, kubectl get pods --field-selector spec.nodeName=N) from the watch cache's index
+    const containing = limit === undefined && type === resourceTypes.pods ? rawNodeNameNeedle(fields) : undefined;
     const token = opts.continue ? decodeContinue(opts.continue) : undefined;
     let revision = token?.rv;
     let startKey = token?.start;
@@ -148,7 +150,7 @@ export class ResourceStore {
     let continueFrom: string | undefined;
     try {
       for (;;) {
-        const page = await this.store.list(collectionPrefix(type, opts.namespace), { revision, limit, startKey });
+        const page = await this.store.list(collectionPrefix(type, opts.namespace), { revision, limit, startKey, ...(containing ? { containing } : {}) });
         revision = page.revision;
         for (const [i, kv] of page.items.entries()) {
           // decoding a big list is the longest step of a read: requests and signals get turns in between

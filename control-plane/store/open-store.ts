@@ -9,7 +9,6 @@
 // The driver comes wrapped in a WatchCache (reads and watches from memory) unless `cache: false`.
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { openEtcdStore } from './etcd/etcd-store.js';
 import type { SqliteSynchronous } from './sqlite/schema.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 import { ObservedStore, type StoreObserver } from './observed-store.js';
@@ -47,7 +46,11 @@ async function openDriver(url: string, dataDir: string): Promise<Store> {
     if (path === '') throw new UnsupportedStoreUrlError(url, 'no file path');
     return openSqliteFile(resolve(dataDir, path), sqliteSynchronous(url, query));
   }
-  if (url.startsWith('etcd://')) return openEtcdStore({ endpoints: parseEtcdEndpoints(url) });
+  if (url.startsWith('etcd://')) {
+    // etcd3 (gRPC, protobuf) costs about a second to load: only an etcd store pays for it
+    const { openEtcdStore } = await import('./etcd/etcd-store.js');
+    return openEtcdStore({ endpoints: parseEtcdEndpoints(url) });
+  }
   throw new UnsupportedStoreUrlError(url, 'unknown scheme');
 }
 

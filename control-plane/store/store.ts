@@ -31,6 +31,11 @@ export interface ListOptions {
   limit?: number;
   /** Start at this key (inclusive), for paging. */
   startKey?: string;
+  /**
+   * A hint, for unpaged lists: only values containing this text are wanted. A store may answer from
+   * an index (the watch cache indexes pods by `"nodeName":"NAME"`) or ignore it; callers filter.
+   */
+  containing?: string;
 }
 
 export interface ListResult {

@@ -2,13 +2,32 @@
 import type { KeyValue, WatchEvent } from '../store.js';
 import { SortedKeys } from './sorted-keys.js';
 
+/** Pods are indexed by the node they are bound to, as kube's watch cache does: what a node's desired state reads. */
+const INDEXED_PREFIX = '/registry/core/pods/';
+const NODE_NAME = '"nodeName":"';
+
+/** Every `"nodeName":"X"` in a stored pod (a superset of its spec.nodeName: callers still filter). */
+function nodeNeedles(key: string, value: string): string[] {
+  if (!key.startsWith(INDEXED_PREFIX)) return [];
+  const needles: string[] = [];
+  for (let at = value.indexOf(NODE_NAME); at >= 0; at = value.indexOf(NODE_NAME, at + NODE_NAME.length)) {
+    const end = value.indexOf('"', at + NODE_NAME.length);
+    if (end < 0) break;
+    needles.push(value.slice(at, end + 1));
+  }
+  return needles;
+}
+
 export class LiveKeys {
   readonly #values: Map<string, Readonly<KeyValue>>;
   readonly #order: SortedKeys;
+  /** `"nodeName":"X"` -> the pod keys whose value contains it. */
+  readonly #byNode = new Map<string, Set<string>>();
 
   constructor(items: readonly KeyValue[] = []) {
     this.#values = new Map(items.map((kv) => [kv.key, Object.freeze(kv)]));
     this.#order = SortedKeys.from([...this.#values.keys()]);
+    for (const kv of this.#values.values()) this.#index(kv, true);
   }
 
   get size(): number {
@@ -21,12 +40,38 @@ export class LiveKeys {
 
   apply(event: WatchEvent): void {
     const key = event.kv.key;
+    const previous = this.#values.get(key);
+    if (previous) this.#index(previous, false);
     if (event.type === 'delete') {
       if (this.#values.delete(key)) this.#order.delete(key);
       return;
     }
-    if (!this.#values.has(key)) this.#order.insert(key);
+    if (!previous) this.#order.insert(key);
     this.#values.set(key, event.kv);
+    this.#index(event.kv, true);
+  }
+
+  /**
+   * The live values under `prefix` that contain `needle`, in key order, from the index; undefined
+   * when no index answers that question (the caller scans instead).
+   */
+  containing(prefix: string, needle: string): Readonly<KeyValue>[] | undefined {
+    if (!needle.startsWith(NODE_NAME) || !prefix.startsWith(INDEXED_PREFIX)) return undefined;
+    const keys = [...(this.#byNode.get(needle) ?? [])].filter((k) => k.startsWith(prefix)).sort();
+    return keys.map((k) => this.#values.get(k)!);
+  }
+
+  #index(kv: Readonly<KeyValue>, add: boolean): void {
+    for (const needle of nodeNeedles(kv.key, kv.value)) {
+      let keys = this.#byNode.get(needle);
+      if (add) {
+        if (!keys) this.#byNode.set(needle, (keys = new Set()));
+        keys.add(kv.key);
+      } else if (keys) {
+        keys.delete(kv.key);
+        if (keys.size === 0) this.#byNode.delete(needle);
+      }
+    }
   }
 
   /** Up to `limit` values with start <= key < end, in key order. */

@@ -84,6 +84,10 @@ export class WatchCache implements Store {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     const revision = options.revision || this.#applied;
+    if (revision === this.#applied && options.containing !== undefined && !options.limit && !options.startKey) {
+      const items = this.#live.containing(prefix, options.containing);
+      if (items) return { items, revision, more: false };
+    }
     if (revision === this.#applied) return listLatest(this.#live, prefix, options, revision);
     if (revision >= this.#ring.floorRevision && revision < this.#applied) return listAsOf(this.#live, this.#ring, prefix, options, revision);
     // Older than the ring, or newer than the cache has seen: the inner store answers (or refuses).

@@ -44,6 +44,25 @@ describe('SqliteStore', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('pages past runs of deleted keys: every page full until the last, at the current and at an older revision', async () => {
+    await open();
+    for (let i = 0; i < 30; i++) await store.create(`/k/${String(i).padStart(2, '0')}`, `v${i}`);
+    const before = await store.currentRevision();
+    for (let i = 0; i < 30; i++) if (i % 5 !== 0 && i !== 29) await store.delete(`/k/${String(i).padStart(2, '0')}`);
+    const pages = async (revision?: number) => {
+      const seen: string[][] = [];
+      let startKey: string | undefined;
+      for (;;) {
+        const page = await store.list('/k/', { limit: 2, ...(startKey ? { startKey } : {}), ...(revision ? { revision } : {}) });
+        seen.push(page.items.map((kv) => kv.key.slice(3)));
+        if (!page.more) return seen;
+        startKey = page.nextKey;
+      }
+    };
+    expect(await pages()).toEqual([['00', '05'], ['10', '15'], ['20', '25'], ['29']]);
+    expect((await pages(before)).flat()).toEqual(Array.from({ length: 30 }, (_, i) => String(i).padStart(2, '0')));
+  });
+
   it('ends a watch with WatchOverflowError when it falls behind its buffer, without failing writes', async () => {
     await open({ maxBufferedEventsPerWatcher: 10 });
     const recorder = new WatchRecorder(store, '/o/');
