@@ -23,6 +23,15 @@ export class KubeClient {
 
   request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<KubeResponse<T>> {
     const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body));
+    return this.#send<T>(method, path, payload, headers, true);
+  }
+
+  /**
+   * One request. A kept-alive socket the server closed while idle (its keep-alive timeout racing our
+   * reuse) fails with ECONNRESET before the server read anything: that is sent again once, on a new
+   * socket, as Node's documentation advises.
+   */
+  #send<T>(method: string, path: string, payload: Buffer | undefined, headers: Record<string, string>, mayRetry: boolean): Promise<KubeResponse<T>> {
     return new Promise((resolve, reject) => {
       const req = request(new URL(path, this.access.server), {
         method,
@@ -49,7 +58,10 @@ export class KubeClient {
         });
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (mayRetry && req.reusedSocket && error.code === 'ECONNRESET') resolve(this.#send<T>(method, path, payload, headers, false));
+        else reject(error);
+      });
       req.end(payload);
     });
   }
