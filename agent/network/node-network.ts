@@ -6,12 +6,14 @@
 // Not carried yet: traffic to pods on other nodes (destination-unavailable) and egress out of the
 // cluster (destination-IP-prohibited).
 import type { DesiredService } from '../../api/mqtt/messages.js';
+import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
 import { HttpHandlerError, PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
 import { isLoopback, parseAuthority, type Destination } from './authority.js';
 import { ServiceTable } from './service-table.js';
 import { NetworkPolicies } from './policy-rules.js';
 import { checkEgress, checkIngress } from './policy-check.js';
+import { routeTcp } from './tcp-connect.js';
 
 /** A pod of this node as the network knows it. */
 export interface PodAttachment {
@@ -90,6 +92,11 @@ export class NodeNetwork {
     const pods = service ? [...new Set(service.endpoints.flatMap((group) => group.ips))] : [];
     if (pods.length === 0) throw new PodNetworkError('DNS-error', `lookup ${host}: no such host`);
     return pods;
+  }
+
+  /** Routes a guest's TCP connect (tcp-connect.ts): the acceptor it reaches; throws PodNetworkError. */
+  connect(source: RequestSource, host: string, port: number, localPort: number): StreamAcceptor {
+    return routeTcp(this, source, host, port, localPort, this.now());
   }
 
   /**
