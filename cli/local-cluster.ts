@@ -43,6 +43,12 @@ export interface LocalClusterOptions {
   allowedHostPaths?: string[];
   /** The agents' egress out of the cluster (--allow-egress; tests also give a resolver). */
   agentEgress?: EgressOptions;
+  /**
+   * Give agent i its own loopback address, localNodeIP(i) (127.0.0.2, 127.0.0.3, ...: Linux routes
+   * all of 127/8 to lo), as its node IP: every agent can then serve the same NodePort on one
+   * machine. Otherwise all agents report and bind 127.0.0.1.
+   */
+  loopbackNodeIPs?: boolean;
 }
 
 export interface LocalCluster {
@@ -52,6 +58,8 @@ export interface LocalCluster {
 }
 
 export const localNodeName = (i: number) => `node-${i}`;
+/** The loopback address of local agent i (1-based) with loopbackNodeIPs: 127.0.0.(i+1). */
+export const localNodeIP = (i: number) => `127.0.0.${i + 1}`;
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const cp = await startControlPlane({
@@ -80,6 +88,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       agents.push(await startAgent({
         server: cp.mqttUrl, token: cp.nodeToken, name, dataDir: join(options.dataDir, 'agents', name), logger: options.logger, fuelPerSecond,
         allocatableMemoryBytes,
+        ...(options.loopbackNodeIPs ? { nodeIP: localNodeIP(i) } : {}),
         ...(options.agentDefaultMemoryLimitBytes !== undefined ? { defaultMemoryLimitBytes: options.agentDefaultMemoryLimitBytes } : {}),
         ...(options.warmWorkers !== undefined ? { warmWorkers: options.warmWorkers } : {}),
         ...(options.agentMetricsIntervalMs ? { metricsIntervalMs: options.agentMetricsIntervalMs } : {}),

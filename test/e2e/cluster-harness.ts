@@ -49,6 +49,8 @@ export interface ClusterOptions {
   allowedHostPaths?: string[];
   /** The agents' egress out of the cluster (allowed CIDRs, a resolver for outside names). */
   agentEgress?: EgressOptions;
+  /** Agent i gets node IP 127.0.0.(i+1) (as `skiff up` does) instead of 127.0.0.1. */
+  loopbackNodeIPs?: boolean;
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -73,6 +75,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.registries ? { registries: options.registries } : {}),
     ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
     ...(options.agentEgress ? { agentEgress: options.agentEgress } : {}),
+    ...(options.loopbackNodeIPs ? { loopbackNodeIPs: true } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;
