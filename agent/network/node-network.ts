@@ -180,16 +180,25 @@ export class NodeNetwork {
    * NetworkPolicies allow it (egress of the source, ingress of the destination).
    */
   async #deliverToPod(source: RequestSource, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
-    const target = this.#pods.get(podIP)!;
-    const from = source.network.podIP;
-    if (from && from !== podIP && !this.policies.empty) {
-      const sourcePod = this.#pods.get(from);
-      const client = { ip: from, pod: sourcePod && `${sourcePod.namespace}/${sourcePod.name}` };
-      const server = { ip: podIP, pod: `${target.namespace}/${target.name}` };
-      checkEgress(this.policies, client, server, port);
-      checkIngress(this.policies, client, server, port);
-    }
-    return deliver(target.network, port, request, timeoutMs);
+    this.admit(source.network.podIP, podIP, port);
+    return deliver(this.#pods.get(podIP)!.network, port, request, timeoutMs);
+  }
+
+  /**
+   * Enforces the NetworkPolicies on a TCP connection from `sourceIP` to port `port` of `podIP`:
+   * egress when the source is a pod of this node, ingress when the destination is (a pod to itself
+   * is always allowed). Throws PodNetworkError('connection-refused') naming the policies when denied.
+   */
+  admit(sourceIP: string | undefined, podIP: string, port: number): void {
+    if (!sourceIP || sourceIP === podIP || this.policies.empty) return;
+    const end = (ip: string) => {
+      const pod = this.#pods.get(ip);
+      return { ip, pod: pod && `${pod.namespace}/${pod.name}` };
+    };
+    const client = end(sourceIP);
+    const server = end(podIP);
+    if (client.pod) checkEgress(this.policies, client, server, port);
+    if (server.pod) checkIngress(this.policies, client, server, port);
   }
 }
 
