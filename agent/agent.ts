@@ -20,6 +20,7 @@ import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
+import type { EgressOptions } from './network/egress.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc.js';
@@ -53,6 +54,12 @@ export interface AgentOptions {
   dataDir?: string;
   /** hostPath volumes are allowed only under these prefixes (none: no hostPath). */
   allowedHostPaths?: string[];
+  /**
+   * Egress out of the cluster (network/egress.ts): `allow` the CIDRs pods may reach without a
+   * NetworkPolicy saying so (--allow-egress; none by default), `lookup` the resolver of outside
+   * names (default: the agent's).
+   */
+  egress?: EgressOptions;
   /** tmpfs directory for secrets and medium Memory emptyDirs (default /dev/shm/skiff-NODE). */
   memoryDir?: string;
   /** How often container usage is reported (default 15 s). */
@@ -115,6 +122,7 @@ export class Agent {
 
   constructor(private readonly options: AgentOptions) {
     const nodeIP = options.nodeIP ?? '127.0.0.1';
+    if (options.egress) this.network.egress.configure(options.egress);
     this.#snapshot = describeNode({
       node: options.node,
       labels: options.labels ?? {},
