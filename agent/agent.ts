@@ -21,6 +21,7 @@ import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
 import type { EgressOptions } from './network/egress.js';
+import { NodePorts } from './network/node-ports.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc.js';
@@ -106,6 +107,8 @@ export class Agent {
    * the one way in to a pod's port from the agent itself (port-forward, proxies).
    */
   readonly network = new NodeNetwork();
+  /** NodePorts and LoadBalancer ports served on the node IP (network/node-ports.ts). */
+  readonly nodePorts: NodePorts;
   /** Prometheus metrics (the `metrics` rpc, and the local listener when asked for). */
   readonly metrics: AgentMetrics;
   readonly #metrics: PodMetricsReporter;
@@ -142,6 +145,10 @@ export class Agent {
     this.hostPorts = new HostPorts({
       address: options.hostPortAddress ?? nodeIP,
       clock: options.clock,
+      ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
+    });
+    this.nodePorts = new NodePorts({
+      address: nodeIP, network: this.network, clock: options.clock, logger: options.logger,
       ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
     });
     this.pods = new PodManager({
@@ -246,6 +253,7 @@ export class Agent {
     this.#calibrationTimer?.cancel();
     this.#metrics.stop();
     await this.options.stateFile?.flushed().catch(() => undefined);
+    await this.nodePorts.close();
     await this.pods.stopAll(gracePeriodMs);
     await this.hostPorts.close();
     await this.#metricsServer?.close();

@@ -60,9 +60,17 @@ export class NodeNetwork {
     return this.#pods.get(podIP);
   }
 
+  readonly #servicesChanged: Array<(services: readonly DesiredService[]) => void> = [];
+
   /** The Services of a new desired state. */
   setServices(services: readonly DesiredService[]): void {
     this.services.set(services);
+    for (const listener of this.#servicesChanged) listener(services);
+  }
+
+  /** Calls `listener` with every new set of Services (NodePorts and LoadBalancer ports follow them). */
+  onServices(listener: (services: readonly DesiredService[]) => void): void {
+    this.#servicesChanged.push(listener);
   }
 
   /** Routes a guest's outgoing request; rejects with PodNetworkError (the guest's error-code). */
@@ -218,7 +226,7 @@ function outsideName(host: string): boolean {
 }
 
 /** Hands the request to whoever holds TCP `port` of the pod. */
-async function deliver(network: PodNetwork, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+export async function deliver(network: PodNetwork, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
   const holder = network.holder(port);
   const where = `${network.host}:${port}`;
   if (!holder) throw new PodNetworkError('connection-refused', `dial tcp ${where}: connect: connection refused`);
@@ -234,6 +242,8 @@ async function deliver(network: PodNetwork, port: number, request: HttpRequest, 
   } catch (error) {
     if (error instanceof PodNetworkError) throw error;
     const message = (error as Error)?.message ?? String(error);
+    // a stopping container refused it before its guest saw it: as a connection refused, safe to retry
+    if (error instanceof HttpHandlerError && error.notDelivered) throw new PodNetworkError('connection-refused', `dial tcp ${where}: ${message}`);
     if (error instanceof HttpHandlerError && /no response within/.test(message)) {
       throw new PodNetworkError('HTTP-response-timeout', `${where}: ${message}`);
     }

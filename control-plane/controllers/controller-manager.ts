@@ -9,6 +9,7 @@ import { HpaController, type HpaControllerOptions } from './hpa/hpa-controller.j
 import { NamespaceController } from './gc/namespace-controller.js';
 import { JobController } from './job/job-controller.js';
 import { NodeTaintController, type NodeTaintOptions } from './nodelifecycle/node-taint-controller.js';
+import { ServiceLBController } from './servicelb/servicelb-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
 import { ClusterRoleAggregationController } from './rbac/clusterrole-aggregation-controller.js';
 import { ResourceQuotaController } from './quota/resource-quota-controller.js';
@@ -51,6 +52,7 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new DisruptionController(ctx),
     new ClusterRoleAggregationController(ctx),
     new ServiceAccountController(ctx),
+    new ServiceLBController(ctx),
   ];
   for (const c of controllers) c.start();
   return {
