@@ -19,6 +19,7 @@ import { MqttNodeChannel } from './node-channel/mqtt-node-channel.js';
 import { DesiredPublisher } from './nodes/desired-publisher.js';
 import { mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
+import { controlPlaneAddresses, NodeCertificateIssuer } from './nodes/node-certificates.js';
 import { startControllers } from './controllers/controller-manager.js';
 import { AnnotationPodMetricsSource, FallbackPodMetricsSource } from './controllers/hpa/pod-metrics.js';
 import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
@@ -201,7 +202,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       nodeMetrics: { scrape: (node, signal) => nodeMetrics!.scrape(node, signal) },
       dashboard: new DashboardSessions(tokens, clock),
       extraRoutes: (api) => {
-        mountNodeCredentialRoutes(api, nodeCredentials);
+        mountNodeCredentialRoutes(api, nodeCredentials, new NodeCertificateIssuer(dataDir, controlPlaneAddresses([apiHost, ...mqttHost, ...(options.advertiseHosts ?? [])])));
         mountRegistryRoutes(api, registry, oci);
       },
     });
