@@ -37,6 +37,7 @@ import { OciPuller } from './registry/oci/oci-puller.js';
 import type { RegistryTransport } from './registry/oci/registry-http.js';
 import { mountRegistryRoutes } from './registry/registry-routes.js';
 import { ensureInitialNamespaces, ensureSystemPriorityClasses } from './resources/initial-namespaces.js';
+import { ensureKubernetesService } from './resources/kubernetes-service.js';
 import { ResourceStore } from './resources/resource-store.js';
 import { ensureDefaultStorageClass } from './resources/storage-classes.js';
 import { ensureBootstrapRbac } from './resources/rbac-bootstrap.js';
@@ -210,6 +211,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     stack.push(() => server.close());
     const publicHost = options.advertiseHosts?.[0] ?? (apiHost === '0.0.0.0' ? '127.0.0.1' : apiHost);
     const apiUrl = `https://${publicHost}:${server.port}`;
+    await ensureKubernetesService(resources, { host: publicHost, port: server.port });
 
     const channel = new MqttNodeChannel({
       url: mqttUrl,
