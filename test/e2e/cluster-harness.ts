@@ -48,6 +48,8 @@ export interface ClusterOptions {
   allowedHostPaths?: string[];
   /** Agent i gets node IP 127.0.0.(i+1) (as `skiff up` does) instead of 127.0.0.1. */
   loopbackNodeIPs?: boolean;
+  /** Serve Ingresses (0: any free port). */
+  ingress?: { port: number; tlsPort?: number };
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -72,6 +74,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.registries ? { registries: options.registries } : {}),
     ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
     ...(options.loopbackNodeIPs ? { loopbackNodeIPs: true } : {}),
+    ...(options.ingress ? { ingress: options.ingress } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;
