@@ -12,7 +12,7 @@
 import { isIPv6 } from 'node:net';
 import type { Ingress, IngressBackend, IngressClass } from '../resources/kinds/services.js';
 
-export const SKIFF_INGRESS_CONTROLLER = 'skiff.dev/ingress-controller';
+export const SKIFF_INGRESS_CONTROLLER = 'skiff.dev/ingress';
 export const SKIFF_INGRESS_CLASS = 'skiff';
 export const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
 

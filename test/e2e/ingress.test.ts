@@ -99,7 +99,7 @@ describe.skipIf(!hasTool('kubectl', 'Ingress e2e'))('Ingress through the control
   });
 
   it('creates the default IngressClass skiff and sets status.loadBalancer to the gateway\'s address', async () => {
-    expect(await kubectl(['get', 'ingressclass', 'skiff', '-o', 'jsonpath={.spec.controller} {.metadata.annotations.ingressclass\\.kubernetes\\.io/is-default-class}'])).toBe('skiff.dev/ingress-controller true');
+    expect(await kubectl(['get', 'ingressclass', 'skiff', '-o', 'jsonpath={.spec.controller} {.metadata.annotations.ingressclass\\.kubernetes\\.io/is-default-class}'])).toBe('skiff.dev/ingress true');
     const ing = await waitFor<Ingress>(cluster.client, '/apis/networking.k8s.io/v1/namespaces/default/ingresses?fieldSelector=metadata.name%3Dsite',
       (e) => (e.object.status?.loadBalancer?.ingress ?? []).length > 0, 60_000);
     expect(ing.status!.loadBalancer!.ingress).toEqual([{ ip: '127.0.0.1' }]);

@@ -66,8 +66,8 @@ describe('IngressTable', () => {
     const ings = [ingress('none', {}), ingress('ours', { ingressClassName: 'skiff' }), ingress('nginx', { ingressClassName: 'nginx' }),
       ingress('legacy', {}, undefined, { annotations: { 'kubernetes.io/ingress.class': 'skiff' } })];
     const names = (classes: IngressClass[]) => skiffIngresses(ings, classes).map((i) => i.metadata.name);
-    expect(names([cls('skiff', 'skiff.dev/ingress-controller', true), cls('nginx', 'k8s.io/ingress-nginx')])).toEqual(['none', 'ours', 'legacy']);
-    expect(names([cls('skiff', 'skiff.dev/ingress-controller'), cls('nginx', 'k8s.io/ingress-nginx', true)])).toEqual(['ours', 'legacy']);
+    expect(names([cls('skiff', 'skiff.dev/ingress', true), cls('nginx', 'k8s.io/ingress-nginx')])).toEqual(['none', 'ours', 'legacy']);
+    expect(names([cls('skiff', 'skiff.dev/ingress'), cls('nginx', 'k8s.io/ingress-nginx', true)])).toEqual(['ours', 'legacy']);
   });
 
   it('never throws on hostile hosts and paths, in rules and in requests (seeded fuzz)', () => {
