@@ -168,6 +168,8 @@ export const desiredService = v.object({
   namespace: text(1, 253),
   name: text(1, 63),
   clusterIP: v.optional(text(1, 64)),
+  /** type ExternalName: the name this one is an alias (CNAME) of; no ClusterIP, no endpoints. */
+  externalName: v.optional(text(1, 253)),
   /** sessionAffinity ClientIP: a client pod keeps its endpoint for `affinitySeconds` of inactivity (default 10800). */
   sessionAffinity: v.optional(v.literal('ClientIP')),
   affinitySeconds: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(86_400))),

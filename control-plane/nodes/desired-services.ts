@@ -1,7 +1,7 @@
 // The Services part of every node's desired state: each Service with a ClusterIP (or headless),
 // its ports, and the Ready addresses of its Endpoints, compact (no not-ready addresses, no
 // targetRefs): what an agent's pod network needs to route by ClusterIP and DNS name and to set
-// the service environment variables. ExternalName Services are left out (not routed yet).
+// the service environment variables. ExternalName Services carry their external name (a CNAME).
 import type { DesiredService } from '../../api/mqtt/messages.js';
 import type { Endpoints, Service } from '../resources/kinds/services.js';
 import type { ResourceStore } from '../resources/resource-store.js';
@@ -26,7 +26,15 @@ export async function desiredServices(resources: ResourceStore): Promise<Desired
   const loadBalancers = planLoadBalancers(services.items).admitted;
   for (const service of services.items) {
     const { name, namespace } = service.metadata;
-    if (!name || !namespace || service.spec?.type === 'ExternalName') continue;
+    if (!name || !namespace) continue;
+    if (service.spec?.type === 'ExternalName') {
+      const externalName = service.spec.externalName;
+      if (typeof externalName !== 'string' || externalName.length === 0 || externalName.length > 253) continue;
+      const ports = (service.spec.ports ?? []).filter((p) => validPort(p.port))
+        .map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, ...protocolOf(p.protocol) }));
+      out.push({ namespace, name, externalName: externalName.toLowerCase().replace(/\.$/, ''), ports, endpoints: [] });
+      continue;
+    }
     const clusterIP = service.spec?.clusterIP;
     if (!clusterIP) continue; // not allocated yet
     const exposed = service.spec.type === 'NodePort' || service.spec.type === 'LoadBalancer';
