@@ -20,6 +20,7 @@ import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
+import type { NodeMesh } from './network/mesh.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc.js';
@@ -79,6 +80,8 @@ export interface AgentOptions {
   onPodsDesired?: (hasPods: boolean) => void;
   /** A local Prometheus listener (--metrics-port); the metrics are served over the node channel regardless. */
   metricsServer?: MetricsServerOptions;
+  /** The tunnel to other nodes' pods and the relay (network/mesh.ts); none: no traffic between nodes. */
+  mesh?: NodeMesh;
 }
 
 /** Measuring fuel per second stalls the agent's thread ~0.3 s: not while its first pods start. */
@@ -179,6 +182,10 @@ export class Agent {
    */
   async start(): Promise<void> {
     if (this.options.metricsServer) this.#metricsServer = await startMetricsServer(this.metrics, this.options.metricsServer);
+    if (this.options.mesh) {
+      this.options.mesh.onListening = () => this.#publishNodeStatus();
+      await this.options.mesh.start(this.network);
+    }
     const persisted = await this.#restore();
     const connected = this.options.channel.connect({
       desired: (m) => this.#onDesired(m),
@@ -240,6 +247,7 @@ export class Agent {
     await this.options.stateFile?.flushed().catch(() => undefined);
     await this.pods.stopAll(gracePeriodMs);
     await this.hostPorts.close();
+    await this.options.mesh?.close();
     await this.#metricsServer?.close();
     // secrets and Memory volumes do not outlive the agent
     if (this.options.dataDir) await rm(this.options.memoryDir ?? defaultMemoryDir(this.options.node, this.options.dataDir), { recursive: true, force: true });
@@ -287,6 +295,7 @@ export class Agent {
 
   #onCpPresence(message: CpPresenceMessage): void {
     if (message.caCert) this.options.fetcher.setCaCert(message.caCert);
+    if (message.online && message.registryUrl) this.options.mesh?.controlPlane({ url: message.registryUrl, caCert: message.caCert });
     if (message.online && message.epoch !== this.#cpEpoch) {
       const first = this.#cpEpoch === undefined;
       this.#cpEpoch = message.epoch;
@@ -337,6 +346,7 @@ export class Agent {
         condition('Ready', 'True', 'KubeletReady', 'skiff agent is posting ready status'),
       ],
       observedGeneration: this.pods.appliedGeneration,
+      ...(this.options.mesh?.port ? { tunnelPort: this.options.mesh.port } : {}),
     }).catch((e: Error) => this.#dropped('node status', e));
   }
 

@@ -11,6 +11,8 @@ import { Agent } from './agent.js';
 import { DEFAULT_MEMORY_LIMIT_BYTES, defaultAllocatableMemory } from './node-info.js';
 import { ComponentFetcher } from './component-fetcher.js';
 import { ensureNodeCredential } from './credentials/node-credential.js';
+import { NodeCertificate } from './credentials/node-certificate.js';
+import { NodeMesh, type MeshMode } from './network/mesh.js';
 import type { MetricsServerOptions } from './metrics-server.js';
 import { MqttAgentChannel } from './mqtt-agent-channel.js';
 import type { BackoffOptions } from './mqtt-reconnect-backoff.js';
@@ -65,6 +67,13 @@ export interface StartAgentOptions {
   allocatableMemoryBytes?: number;
   /** A local Prometheus listener (off by default: the API server proxies /metrics over MQTT). */
   metricsServer?: MetricsServerOptions;
+  /**
+   * The port of this node's tunnel on nodeIP (pods of other nodes reach this node's pods through it;
+   * 0: any free port). Absent: no tunnel, and no traffic between nodes.
+   */
+  tunnelPort?: number;
+  /** How requests reach other nodes' pods: auto (direct, relay when unreachable), direct, relay. */
+  meshMode?: MeshMode;
 }
 
 export async function startAgent(options: StartAgentOptions): Promise<Agent> {
@@ -100,6 +109,17 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   const warmWorkers = options.warmWorkers ?? AGENT_WARM_WORKERS;
   let cooling: ClockTimer | undefined;
   const fetcher = new ComponentFetcher({ cacheDir: join(options.dataDir, 'blobs'), token: credential });
+  const nodeIP = options.nodeIP ?? '127.0.0.1';
+  const mesh = options.tunnelPort === undefined ? undefined : new NodeMesh({
+    certificate: new NodeCertificate({
+      node: options.name, token: credential, dataDir: options.dataDir, ips: [nodeIP],
+      onError: (e) => logger.warn({ err: e.message }, 'could not renew this node\'s certificate'),
+    }),
+    host: nodeIP,
+    port: options.tunnelPort,
+    ...(options.meshMode ? { mode: options.meshMode } : {}),
+    onError: (what, e) => logger.warn({ err: e.message }, `${what} failed`),
+  });
   const agent = new Agent({
     node: options.name,
     channel,
@@ -128,6 +148,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     ...(options.hostPortAddress ? { hostPortAddress: options.hostPortAddress } : {}),
     ...(options.leaseRenewIntervalMs ? { leaseRenewIntervalMs: options.leaseRenewIntervalMs } : {}),
     ...(options.leaseDurationSeconds ? { leaseDurationSeconds: options.leaseDurationSeconds } : {}),
+    ...(mesh ? { mesh } : {}),
   });
   try {
     await agent.start();

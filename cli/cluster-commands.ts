@@ -4,7 +4,9 @@ import { resolve, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { enableOptimizingCompiler } from './agent-jit.js';
-import { parseCount, parseLabels, parseMemorySize, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
+import { parseCount, parseLabels, parseMemorySize, parseMeshMode, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
+import { DEFAULT_TUNNEL_PORT } from '../agent/network/tunnel-protocol.js';
+import type { MeshMode } from '../agent/network/mesh.js';
 import { createLogger } from './logger.js';
 
 // Each action imports what it runs only when it runs: `skiff agent` on a small device must never
@@ -156,6 +158,8 @@ export function registerClusterCommands(program: Command): void {
     .option('--data-dir <dir>', 'where the agent caches components', join(DEFAULT_DATA_DIR, 'agent'))
     .option('--labels <k=v,...>', 'extra node labels', parseLabels)
     .option('--node-ip <ip>', 'the address reported as InternalIP')
+    .option('--tunnel-port <port>', 'port of this node\'s tunnel on --node-ip: pods of other nodes reach this node\'s pods through it (mutual TLS with node certificates; 0 = any free port)', parsePort, DEFAULT_TUNNEL_PORT)
+    .option('--mesh <mode>', 'how pods reach pods of other nodes: auto (direct through their tunnels, by relay through the control plane when one cannot be reached), direct, relay', parseMeshMode, 'auto')
     .option('--allow-host-path <prefix>', 'allow hostPath volumes under this directory (repeatable)', (v: string, all: string[]) => [...all, resolve(v)], [] as string[])
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port too (they are always reachable through the API server at /api/v1/nodes/NAME/proxy/metrics)', parsePort)
     .option('--metrics-address <ip>', 'address of the --metrics-port listener (default 127.0.0.1; any other needs --metrics-token-file)')
@@ -164,7 +168,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory the node\'s pods may request and use together (default: the device\'s memory less a quarter, at least 256Mi, for the system)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string }) => {
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string; tunnelPort: number; mesh: MeshMode }) => {
       const logger = createLogger(opts.logLevel);
       const mqttCa = opts.caFile ? await readFile(opts.caFile, 'utf8') : undefined;
       const { startAgent } = await import('../agent/main.js');
@@ -183,6 +187,8 @@ export function registerClusterCommands(program: Command): void {
         ...(opts.allocatableMemory !== undefined ? { allocatableMemoryBytes: opts.allocatableMemory } : {}),
         ...(opts.labels ? { labels: opts.labels } : {}),
         ...(opts.nodeIp ? { nodeIP: opts.nodeIp } : {}),
+        tunnelPort: opts.tunnelPort,
+        meshMode: opts.mesh,
         ...(opts.metricsPort !== undefined ? {
           metricsServer: { port: opts.metricsPort, ...(opts.metricsAddress ? { host: opts.metricsAddress } : {}), ...(metricsToken ? { token: metricsToken } : {}) },
         } : {}),

@@ -58,3 +58,9 @@ export function parseMemorySize(value: string): number {
   if (!Number.isFinite(bytes) || bytes < 65_536) throw new InvalidArgumentError('must be at least 64Ki (one WebAssembly page)');
   return bytes;
 }
+
+/** `--mesh`: auto, direct or relay. */
+export function parseMeshMode(value: string): 'auto' | 'direct' | 'relay' {
+  if (value !== 'auto' && value !== 'direct' && value !== 'relay') throw new InvalidArgumentError('must be auto, direct or relay');
+  return value;
+}

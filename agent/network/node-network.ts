@@ -3,13 +3,19 @@
 // cluster DNS would route its connection): the pod's own loopback, another pod's IP, a Service's
 // ClusterIP or DNS name (load-balanced over its Ready endpoints, round robin). Everything stays in
 // the agent's process: the request is handed to the HTTP-handler container holding the port.
-// Not carried yet: traffic to pods on other nodes (destination-unavailable) and egress out of the
-// cluster (destination-IP-prohibited).
-import type { DesiredService } from '../../api/mqtt/messages.js';
+// A pod IP of another node (by the peers' pod CIDRs) goes to `remote` (mesh.ts: the tunnel to that
+// node, or the relay). Not carried yet: egress out of the cluster (destination-IP-prohibited).
+import type { DesiredPeer, DesiredService } from '../../api/mqtt/messages.js';
 import { HttpHandlerError, PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
 import { isLoopback, parseAuthority, type Destination } from './authority.js';
 import { ServiceTable } from './service-table.js';
+import { PeerTable } from './tunnel-peers.js';
+
+/** Carries a request to a pod of another node (mesh.ts). */
+export interface RemotePods {
+  request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
+}
 
 /** A pod of this node as the network knows it. */
 export interface PodAttachment {
@@ -31,6 +37,10 @@ const BACKSTOP_MS = 1_000;
 
 export class NodeNetwork {
   readonly services = new ServiceTable();
+  /** The other nodes: whose pod CIDR holds an IP, where their tunnels are. */
+  readonly peers = new PeerTable();
+  /** Requests to pods of other nodes go here; none: they are not carried. */
+  remote: RemotePods | undefined;
   /** Milliseconds, for session affinity timeouts. */
   constructor(private readonly now: () => number = Date.now) {}
   readonly #pods = new Map<string, PodAttachment>();
@@ -53,6 +63,16 @@ export class NodeNetwork {
     this.services.set(services);
   }
 
+  /** The other nodes of a new desired state. */
+  setPeers(peers: readonly DesiredPeer[]): void {
+    this.peers.set(peers);
+  }
+
+  /** The node that runs `podIP` when it is not this one and a remote carrier is set. */
+  #remoteOwner(podIP: string): DesiredPeer | undefined {
+    return this.remote && !this.#pods.has(podIP) ? this.peers.owner(podIP) : undefined;
+  }
+
   /** Routes a guest's outgoing request; rejects with PodNetworkError (the guest's error-code). */
   httpRequest(source: RequestSource, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
     const destination = parseAuthority(request.authority, request.scheme);
@@ -65,6 +85,8 @@ export class NodeNetwork {
       if (pod) return deliver(pod.network, destination.port, request, timeoutMs);
       const service = this.services.byClusterIP(destination.host);
       if (service) return this.#toService(source, service, destination, request, timeoutMs);
+      const peer = this.#remoteOwner(destination.host);
+      if (peer) return this.remote!.request(peer, destination.host, destination.port, request, timeoutMs);
       return Promise.reject(new PodNetworkError('destination-IP-prohibited',
         `${destination.host} is no pod of this node and no Service: traffic to other nodes and out of the cluster is not carried`));
     }
@@ -115,11 +137,16 @@ export class NodeNetwork {
     // a pod being deleted stops serving before its endpoint update arrives: others first
     const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip));
     const serving = local.filter((endpoint) => !this.#pods.get(endpoint.ip)!.terminating?.());
-    const endpoint = this.services.pick(service, destination.port, serving.length > 0 ? serving : local, source.network.podIP ?? '', this.now());
+    // endpoints on other nodes count as serving (kube-proxy balances over all of them)
+    const remote = candidates.filter((endpoint) => this.#remoteOwner(endpoint.ip));
+    const pool = serving.length + remote.length > 0 ? [...serving, ...remote] : local;
+    const endpoint = this.services.pick(service, destination.port, pool, source.network.podIP ?? '', this.now());
     if (!endpoint) {
       return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`));
     }
-    return deliver(this.#pods.get(endpoint.ip)!.network, endpoint.port, request, timeoutMs);
+    const pod = this.#pods.get(endpoint.ip);
+    if (pod) return deliver(pod.network, endpoint.port, request, timeoutMs);
+    return this.remote!.request(this.#remoteOwner(endpoint.ip)!, endpoint.ip, endpoint.port, request, timeoutMs);
   }
 }
 
