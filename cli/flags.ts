@@ -1,4 +1,5 @@
 // Parsers for command-line values shared by the subcommands.
+import { isIP } from 'node:net';
 import { InvalidArgumentError } from 'commander';
 import { parseBytes } from '../api/quantity.js';
 
@@ -62,5 +63,11 @@ export function parseMemorySize(value: string): number {
 /** `--mesh`: auto, direct or relay. */
 export function parseMeshMode(value: string): 'auto' | 'direct' | 'relay' {
   if (value !== 'auto' && value !== 'direct' && value !== 'relay') throw new InvalidArgumentError('must be auto, direct or relay');
+  return value;
+}
+
+/** An IPv4 or IPv6 address (no name: the agent binds it and reports it as the node's InternalIP). */
+export function parseIp(value: string): string {
+  if (isIP(value) === 0) throw new InvalidArgumentError('must be an IPv4 or IPv6 address');
   return value;
 }

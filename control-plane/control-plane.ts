@@ -36,7 +36,7 @@ import { ImageResolver } from './registry/image-resolver.js';
 import { OciPuller } from './registry/oci/oci-puller.js';
 import type { RegistryTransport } from './registry/oci/registry-http.js';
 import { mountRegistryRoutes } from './registry/registry-routes.js';
-import { ensureInitialNamespaces } from './resources/initial-namespaces.js';
+import { ensureInitialNamespaces, ensureSystemPriorityClasses } from './resources/initial-namespaces.js';
 import { ResourceStore } from './resources/resource-store.js';
 import { ensureDefaultStorageClass } from './resources/storage-classes.js';
 import { ensureBootstrapRbac } from './resources/rbac-bootstrap.js';
@@ -120,6 +120,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),
     });
     await ensureInitialNamespaces(resources);
+    await ensureSystemPriorityClasses(resources);
     await ensureDefaultStorageClass(resources);
     await ensureBootstrapRbac(resources);
     const rbac = new RbacCache(resources, logger.child({ component: 'rbac' }));

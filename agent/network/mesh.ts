@@ -15,7 +15,7 @@ export type MeshMode = 'auto' | 'direct' | 'relay';
 
 /** The way to a peer through the control plane (relay-client.ts). */
 export interface Relay {
-  request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
+  request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse>;
 }
 
 /** How long a peer found unreachable is sent by relay before direct is tried again. */
@@ -85,18 +85,18 @@ export class NodeMesh implements RemotePods {
     this.#server = await TunnelServer.start({
       host: this.options.host, port: this.options.port, tls,
       runs: (podIP) => network.pod(podIP) !== undefined,
-      deliver: (podIP, port, request, timeoutMs) => network.requestToPod(podIP, port, request, timeoutMs),
+      deliver: (node, sourceIP, podIP, port, request, timeoutMs) => network.requestFromPeer(node, sourceIP, podIP, port, request, timeoutMs),
     });
     this.onListening?.();
   }
 
-  async request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+  async request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse> {
     const mode = this.options.mode ?? 'auto';
     const now = (this.options.now ?? Date.now)();
     const directFirst = mode === 'direct' || (mode === 'auto' && (this.#unreachableUntil.get(peer.node) ?? 0) <= now);
     if (directFirst) {
       try {
-        const response = await this.client.request(peer, podIP, port, request, timeoutMs);
+        const response = await this.client.request(peer, podIP, port, request, timeoutMs, sourceIP);
         this.sent.direct++;
         this.#unreachableUntil.delete(peer.node);
         return response;
@@ -109,7 +109,7 @@ export class NodeMesh implements RemotePods {
       }
     }
     if (!this.#relay) throw new PodNetworkError('destination-unavailable', `${podIP}:${port} runs on node ${peer.node}: no relay`);
-    const response = await this.#relay.request(peer, podIP, port, request, timeoutMs);
+    const response = await this.#relay.request(peer, podIP, port, request, timeoutMs, sourceIP);
     this.sent.relay++;
     return response;
   }

@@ -11,10 +11,13 @@ import type { PodNetwork } from '../pods/pod-network.js';
 import { isLoopback, parseAuthority, type Destination } from './authority.js';
 import { ServiceTable } from './service-table.js';
 import { PeerTable } from './tunnel-peers.js';
+import { NetworkPolicies } from './policy-rules.js';
+import { checkEgress, checkIngress } from './policy-check.js';
 
 /** Carries a request to a pod of another node (mesh.ts). */
 export interface RemotePods {
-  request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
+  /** `sourceIP`: the calling pod's IP (the receiving node checks its ingress policies against it). */
+  request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse>;
 }
 
 /** A pod of this node as the network knows it. */
@@ -41,6 +44,8 @@ export class NodeNetwork {
   readonly peers = new PeerTable();
   /** Requests to pods of other nodes go here; none: they are not carried. */
   remote: RemotePods | undefined;
+  /** The NetworkPolicies in force on this node's pods (policy-rules.ts). */
+  readonly policies = new NetworkPolicies();
   /** Milliseconds, for session affinity timeouts. */
   constructor(private readonly now: () => number = Date.now) {}
   readonly #pods = new Map<string, PodAttachment>();
@@ -82,11 +87,11 @@ export class NodeNetwork {
     }
     if (destination.kind !== 'name') {
       const pod = this.#pods.get(destination.host);
-      if (pod) return deliver(pod.network, destination.port, request, timeoutMs);
+      if (pod) return this.#deliverToPod(source, destination.host, destination.port, request, timeoutMs);
       const service = this.services.byClusterIP(destination.host);
       if (service) return this.#toService(source, service, destination, request, timeoutMs);
       const peer = this.#remoteOwner(destination.host);
-      if (peer) return this.remote!.request(peer, destination.host, destination.port, request, timeoutMs);
+      if (peer) return this.#toRemote(source, peer, destination.host, destination.port, request, timeoutMs);
       return Promise.reject(new PodNetworkError('destination-IP-prohibited',
         `${destination.host} is no pod of this node and no Service: traffic to other nodes and out of the cluster is not carried`));
     }
@@ -144,9 +149,54 @@ export class NodeNetwork {
     if (!endpoint) {
       return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`));
     }
-    const pod = this.#pods.get(endpoint.ip);
-    if (pod) return deliver(pod.network, endpoint.port, request, timeoutMs);
-    return this.remote!.request(this.#remoteOwner(endpoint.ip)!, endpoint.ip, endpoint.port, request, timeoutMs);
+    if (this.#pods.has(endpoint.ip)) return this.#deliverToPod(source, endpoint.ip, endpoint.port, request, timeoutMs);
+    return this.#toRemote(source, this.#remoteOwner(endpoint.ip)!, endpoint.ip, endpoint.port, request, timeoutMs);
+  }
+
+  /** To a pod of another node once this node's egress policies allow it (the other checks ingress). */
+  async #toRemote(source: RequestSource, peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+    const from = source.network.podIP;
+    if (from && !this.policies.empty) {
+      const sourcePod = this.#pods.get(from);
+      checkEgress(this.policies, { ip: from, pod: sourcePod && `${sourcePod.namespace}/${sourcePod.name}` }, { ip: podIP }, port);
+    }
+    return this.remote!.request(peer, podIP, port, request, timeoutMs, from);
+  }
+
+  /**
+   * A request from a pod of another node (the tunnel, the relay) to a pod of this node, once this
+   * node's ingress policies allow it. `sourceIP` must be a pod of `node` (else it counts as unknown).
+   */
+  requestFromPeer(node: string, sourceIP: string | undefined, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+    const target = this.#pods.get(podIP);
+    if (!target) return Promise.reject(new PodNetworkError('destination-unavailable', `no pod with IP ${podIP} runs on this node`));
+    if (!this.policies.empty) {
+      // a node vouches only for its own pods' addresses
+      const from = sourceIP && this.peers.owner(sourceIP)?.node === node ? sourceIP : '0.0.0.0';
+      try {
+        checkIngress(this.policies, { ip: from }, { ip: podIP, pod: `${target.namespace}/${target.name}` }, port);
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return deliver(target.network, port, request, timeoutMs);
+  }
+
+  /**
+   * A request from a pod of this node to port `port` of the pod `podIP` of this node, once the
+   * NetworkPolicies allow it (egress of the source, ingress of the destination).
+   */
+  async #deliverToPod(source: RequestSource, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+    const target = this.#pods.get(podIP)!;
+    const from = source.network.podIP;
+    if (from && from !== podIP && !this.policies.empty) {
+      const sourcePod = this.#pods.get(from);
+      const client = { ip: from, pod: sourcePod && `${sourcePod.namespace}/${sourcePod.name}` };
+      const server = { ip: podIP, pod: `${target.namespace}/${target.name}` };
+      checkEgress(this.policies, client, server, port);
+      checkIngress(this.policies, client, server, port);
+    }
+    return deliver(target.network, port, request, timeoutMs);
   }
 }
 

@@ -47,15 +47,15 @@ export class TunnelClient {
     return agent;
   }
 
-  request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
-    return this.#send(peer, podIP, port, request, timeoutMs).catch((error: Error & { staleSocket?: boolean }) => {
+  request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse> {
+    return this.#send(peer, podIP, port, request, timeoutMs, sourceIP).catch((error: Error & { staleSocket?: boolean }) => {
       // a kept-alive connection the peer had closed: once more on a new one (nothing was answered)
-      if (error.staleSocket) return this.#send(peer, podIP, port, request, timeoutMs);
+      if (error.staleSocket) return this.#send(peer, podIP, port, request, timeoutMs, sourceIP);
       throw error;
     });
   }
 
-  #send(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+  #send(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP: string | undefined): Promise<HttpResponse> {
     const tls = this.#tls;
     if (!tls || !peer.address || !peer.port) return Promise.reject(new TunnelUnreachableError(`no tunnel to node ${peer.node}`));
     const expected = `system:node:${peer.node}`;
@@ -81,6 +81,7 @@ export class TunnelClient {
           [TUNNEL_HEADERS.authority]: request.authority,
           [TUNNEL_HEADERS.scheme]: request.scheme,
           [TUNNEL_HEADERS.timeout]: String(Math.max(1, Math.min(300_000, Math.round(timeoutMs)))),
+          ...(sourceIP ? { [TUNNEL_HEADERS.source]: sourceIP } : {}),
           'content-length': String(request.body.byteLength),
         },
         key: tls.key, cert: tls.cert, ca: tls.caCert,

@@ -4,6 +4,8 @@
 //   x-skiff-tunnel-target: POD_IP:PORT     the pod port on the receiving node
 //   x-skiff-tunnel-authority / -scheme     the authority and scheme the guest used
 //   x-skiff-tunnel-timeout-ms              the guest's timeout
+//   x-skiff-tunnel-source: POD_IP          the calling pod (for ingress NetworkPolicies; trusted only
+//                                          when it is in the calling node's pod CIDR)
 // The answer is the pod's response as it is; an error of the receiving node has the status below
 // and `x-skiff-tunnel-error: <wasi:http error-code>` with the message as body.
 import type { PodNetworkErrorCode } from '../../runtime/pod-runtime.js';
@@ -15,6 +17,7 @@ export const TUNNEL_HEADERS = {
   scheme: 'x-skiff-tunnel-scheme',
   timeout: 'x-skiff-tunnel-timeout-ms',
   error: 'x-skiff-tunnel-error',
+  source: 'x-skiff-tunnel-source',
 } as const;
 
 /** The agent's default tunnel port (the kubelet's: skiff's tunnel is its node-to-node HTTPS endpoint). */

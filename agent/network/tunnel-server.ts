@@ -19,8 +19,8 @@ export interface TunnelServerOptions {
   tls: NodeTls;
   /** Does a pod with this IP run on this node? */
   runs(podIP: string): boolean;
-  /** Hands the request to the pod's port (NodeNetwork.requestToPod). */
-  deliver(podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
+  /** Hands the request from pod `sourceIP` of `node` to the pod's port (NodeNetwork.requestFromPeer). */
+  deliver(node: string, sourceIP: string | undefined, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
   maxBodyBytes?: number;
   /** Called for every request served, with the calling node. */
   onRequest?(node: string, status: number): void;
@@ -94,7 +94,8 @@ async function serve(options: TunnelServerOptions, req: IncomingMessage, res: Se
   if (!body) return fail(413, 'HTTP-request-body-size', `the request body is larger than ${options.maxBodyBytes ?? MAX_TUNNEL_BODY_BYTES} bytes`);
   let response: HttpResponse;
   try {
-    response = await options.deliver(target.ip, target.port, {
+    const source = req.headers[TUNNEL_HEADERS.source];
+    response = await options.deliver(node, typeof source === 'string' && source.length <= 64 ? source : undefined, target.ip, target.port, {
       method: req.method ?? 'GET', pathWithQuery: req.url, scheme, authority, headers: headerPairs(req.rawHeaders), body,
     }, timeoutMs);
   } catch (error) {

@@ -26,6 +26,7 @@ import type { PersistentVolume } from '../resources/kinds/config.js';
 import { nodeLocalVolumes, nodesOfVolume, resolvePodVolumes, volumePath } from './node-volumes.js';
 import { desiredServices } from './desired-services.js';
 import { desiredPeers } from './desired-peers.js';
+import { policiesForNode, readNetworkPolicies, type CompiledPolicy } from './desired-policies.js';
 
 type ConfigObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
 
@@ -84,6 +85,10 @@ export class DesiredPublisher {
   #peers: Promise<DesiredPeer[]> | undefined;
   /** node -> its peer entry as last seen, to republish everyone only when one changes. */
   readonly #peerKeys = new Map<string, string>();
+  /** The cluster's NetworkPolicies compiled, read once per change of policies, pods or namespaces. */
+  #policies: Promise<CompiledPolicy[]> | undefined;
+  /** The NetworkPolicies that exist (a pod change republishes every node only when there are some). */
+  readonly #policyKeys = new Set<string>();
   #unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: DesiredPublisherOptions) {
@@ -110,12 +115,14 @@ export class DesiredPublisher {
         if (type === 'DELETED') {
           this.#podContent.delete(key);
           if (node) this.#queue.add(node);
+          this.#policyPeersChanged();
           return;
         }
         const hash = contentHash(isTerminalPhase(pod.status?.phase) ? finishedView(pod) : desiredView(pod)); // finishing shrinks it
         if (this.#podContent.get(key) === hash) return; // a status-only change
         this.#podContent.set(key, hash);
         if (node) this.#queue.add(node);
+        this.#policyPeersChanged();
       }, (error) => {
         this.options.logger.warn({ err: error.message }, 'desired publisher pod watch ended; restarting');
         this.#podContent.clear();
@@ -163,8 +170,23 @@ export class DesiredPublisher {
         for (const node of this.#published.keys()) this.#queue.add(node);
       }, () => this.options.clock.setTimeout(() => watchServices(type), 1000)));
     };
+    // policies name pods of every node: a change to one, or to a namespace's labels, republishes all
+    const watchPolicies = (type: typeof resourceTypes.networkpolicies) => {
+      this.#watches.push(resources.watch<KubeObject>(type, { resourceVersion: '0' }, (event, o) => {
+        if (event === 'BOOKMARK' || event === 'ERROR') return;
+        if (type === resourceTypes.networkpolicies) {
+          const key = `${o.metadata.namespace}/${o.metadata.name}`;
+          if (event === 'DELETED') this.#policyKeys.delete(key);
+          else this.#policyKeys.add(key);
+        } else if (this.#policyKeys.size === 0) return;
+        this.#policies = undefined;
+        for (const node of this.#published.keys()) this.#queue.add(node);
+      }, () => this.options.clock.setTimeout(() => watchPolicies(type), 1000)));
+    };
     watchPods();
     watchNodes();
+    watchPolicies(resourceTypes.networkpolicies);
+    watchPolicies(resourceTypes.namespaces);
     watchServices(resourceTypes.services);
     watchServices(resourceTypes.endpoints);
     watchVolumes(resourceTypes.persistentvolumeclaims);
@@ -182,6 +204,13 @@ export class DesiredPublisher {
     this.#watches = [];
     this.#unsubscribe?.();
     this.#queue.stop();
+  }
+
+  /** A pod came, went or changed: the policies' peers may have. */
+  #policyPeersChanged(): void {
+    if (this.#policyKeys.size === 0) return;
+    this.#policies = undefined;
+    for (const node of this.#published.keys()) this.#queue.add(node);
   }
 
   /** Publishes a node's desired state again even if unchanged (a new control-plane epoch). */
@@ -246,7 +275,11 @@ export class DesiredPublisher {
       throw error;
     }));
     const peers = allPeers.filter((p) => p.node !== node);
-    const hash = contentHash({ pods, configMaps, secrets, localVolumes, services, peers });
+    const networkPolicies = policiesForNode(await (this.#policies ??= readNetworkPolicies(resources).catch((error: unknown) => {
+      this.#policies = undefined;
+      throw error;
+    })), node);
+    const hash = contentHash({ pods, configMaps, secrets, localVolumes, services, networkPolicies, peers });
     const retry = this.#imageRetry(node, retryImages);
     const last = this.#published.get(node);
     if (last && last.hash === hash) return retry;
@@ -258,6 +291,7 @@ export class DesiredPublisher {
       localVolumes,
       ...(services.length ? { services } : {}),
       ...(peers.length ? { peers } : {}),
+      ...(networkPolicies.length ? { networkPolicies } : {}),
     };
     const bytes = Buffer.byteLength(JSON.stringify(message));
     if (bytes > MAX_PAYLOAD_BYTES) {
