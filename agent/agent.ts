@@ -21,6 +21,7 @@ import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
 import type { NodeMesh } from './network/mesh.js';
+import { serveRelay } from './network/relay-server.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc.js';
@@ -102,6 +103,10 @@ export class Agent {
    * the one way in to a pod's port from the agent itself (port-forward, proxies).
    */
   readonly network = new NodeNetwork();
+  /** The tunnel and relay to other nodes' pods, when the agent has them. */
+  get mesh(): NodeMesh | undefined {
+    return this.options.mesh;
+  }
   /** Prometheus metrics (the `metrics` rpc, and the local listener when asked for). */
   readonly metrics: AgentMetrics;
   readonly #metrics: PodMetricsReporter;
@@ -321,6 +326,9 @@ export class Agent {
         return;
       case 'attach':
         void serveAttach(this.pods, params as unknown as AttachParams, reply).catch((error: Error) => reply.error(500, error.message));
+        return;
+      case 'relay':
+        serveRelay(this.network, params, reply);
         return;
       default:
         reply.error(501, `method ${method} is not supported by this agent`);

@@ -13,6 +13,7 @@ import { ComponentFetcher } from './component-fetcher.js';
 import { ensureNodeCredential } from './credentials/node-credential.js';
 import { NodeCertificate } from './credentials/node-certificate.js';
 import { NodeMesh, type MeshMode } from './network/mesh.js';
+import { RelayClient } from './network/relay-client.js';
 import type { MetricsServerOptions } from './metrics-server.js';
 import { MqttAgentChannel } from './mqtt-agent-channel.js';
 import type { BackoffOptions } from './mqtt-reconnect-backoff.js';
@@ -117,6 +118,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     }),
     host: nodeIP,
     port: options.tunnelPort,
+    relay: (api) => new RelayClient(credential, api),
     ...(options.meshMode ? { mode: options.meshMode } : {}),
     onError: (what, e) => logger.warn({ err: e.message }, `${what} failed`),
   });

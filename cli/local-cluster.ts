@@ -46,6 +46,12 @@ export interface LocalClusterOptions {
    * machine. Otherwise all agents report and bind 127.0.0.1.
    */
   loopbackNodeIPs?: boolean;
+  /**
+   * Each agent serves a tunnel (any free port) so pods reach pods of other agents (default: with
+   * more than one agent). `meshMode` as `skiff agent --mesh`.
+   */
+  tunnel?: boolean;
+  meshMode?: 'auto' | 'direct' | 'relay';
 }
 
 export interface LocalCluster {
@@ -86,6 +92,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         server: cp.mqttUrl, token: cp.nodeToken, name, dataDir: join(options.dataDir, 'agents', name), logger: options.logger, fuelPerSecond,
         allocatableMemoryBytes,
         ...(options.loopbackNodeIPs ? { nodeIP: localNodeIP(i) } : {}),
+        ...((options.tunnel ?? options.agents > 1) ? { tunnelPort: 0 } : {}),
+        ...(options.meshMode ? { meshMode: options.meshMode } : {}),
         ...(options.agentDefaultMemoryLimitBytes !== undefined ? { defaultMemoryLimitBytes: options.agentDefaultMemoryLimitBytes } : {}),
         ...(options.warmWorkers !== undefined ? { warmWorkers: options.warmWorkers } : {}),
         ...(options.agentMetricsIntervalMs ? { metricsIntervalMs: options.agentMetricsIntervalMs } : {}),

@@ -16,6 +16,7 @@ export type MeshMode = 'auto' | 'direct' | 'relay';
 /** The way to a peer through the control plane (relay-client.ts). */
 export interface Relay {
   request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse>;
+  close?(): void;
 }
 
 /** How long a peer found unreachable is sent by relay before direct is tried again. */
@@ -40,7 +41,9 @@ export class NodeMesh implements RemotePods {
   #network: NodeNetwork | undefined;
   #api: ApiAccess | undefined;
   readonly #relay: Relay | undefined;
-  readonly #unreachableUntil = new Map<string, number>();
+  /** node -> until when it goes by relay, and the tunnel endpoint found unreachable (a new one is tried at once). */
+  readonly #unreachable = new Map<string, { until: number; endpoint: string }>();
+  #mode: MeshMode;
   #unsubscribe: (() => void) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -50,8 +53,19 @@ export class NodeMesh implements RemotePods {
   onListening: (() => void) | undefined;
 
   constructor(private readonly options: NodeMeshOptions) {
+    this.#mode = options.mode ?? 'auto';
     this.client = new TunnelClient(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {});
     this.#relay = options.relay?.(() => this.#api);
+  }
+
+  get mode(): MeshMode {
+    return this.#mode;
+  }
+
+  /** Switches how other nodes' pods are reached (e.g. relay only behind a NAT found later). */
+  setMode(mode: MeshMode): void {
+    this.#mode = mode;
+    this.#unreachable.clear();
   }
 
   /** The tunnel's port once it listens. */
@@ -91,21 +105,23 @@ export class NodeMesh implements RemotePods {
   }
 
   async request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse> {
-    const mode = this.options.mode ?? 'auto';
+    const mode = this.#mode;
     const now = (this.options.now ?? Date.now)();
-    const directFirst = mode === 'direct' || (mode === 'auto' && (this.#unreachableUntil.get(peer.node) ?? 0) <= now);
+    const endpoint = `${peer.address ?? ''}:${peer.port}`;
+    const unreachable = this.#unreachable.get(peer.node);
+    const directFirst = mode === 'direct' || (mode === 'auto' && (!unreachable || unreachable.until <= now || unreachable.endpoint !== endpoint));
     if (directFirst) {
       try {
         const response = await this.client.request(peer, podIP, port, request, timeoutMs, sourceIP);
         this.sent.direct++;
-        this.#unreachableUntil.delete(peer.node);
+        this.#unreachable.delete(peer.node);
         return response;
       } catch (error) {
         if (!(error instanceof TunnelUnreachableError)) throw error;
         if (mode === 'direct' || !this.#relay) {
           throw new PodNetworkError('destination-unavailable', `${podIP}:${port} runs on node ${peer.node}, which cannot be reached: ${error.message}`);
         }
-        this.#unreachableUntil.set(peer.node, now + UNREACHABLE_MS);
+        this.#unreachable.set(peer.node, { until: now + UNREACHABLE_MS, endpoint });
       }
     }
     if (!this.#relay) throw new PodNetworkError('destination-unavailable', `${podIP}:${port} runs on node ${peer.node}: no relay`);
@@ -120,6 +136,7 @@ export class NodeMesh implements RemotePods {
     this.#unsubscribe?.();
     if (this.#network?.remote === this) this.#network.remote = undefined;
     this.client.close();
+    this.#relay?.close?.();
     await this.#server?.close();
   }
 }

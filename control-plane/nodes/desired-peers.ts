@@ -17,3 +17,14 @@ export function desiredPeers(nodes: readonly Node[]): DesiredPeer[] {
   }
   return out.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
 }
+
+/** Is `ip` (IPv4) inside `cidr`? */
+export function inPodCidr(ip: string, cidr: string | undefined): boolean {
+  const m = cidr ? /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(cidr) : null;
+  if (!m) return false;
+  const bits = Number(m[2]);
+  if (bits < 8 || bits > 32) return false;
+  const toInt = (text: string) => text.split('.').reduce((n, part) => (n << 8) + Number(part), 0) >>> 0;
+  const mask = bits === 32 ? 0xffffffff : (~(0xffffffff >>> bits)) >>> 0;
+  return ((toInt(ip) & mask) >>> 0) === ((toInt(m[1]!) & mask) >>> 0);
+}

@@ -48,6 +48,9 @@ export interface ClusterOptions {
   allowedHostPaths?: string[];
   /** Agent i gets node IP 127.0.0.(i+1) (as `skiff up` does) instead of 127.0.0.1. */
   loopbackNodeIPs?: boolean;
+  /** Agents serve tunnels to each other (default: with more than one agent). */
+  tunnel?: boolean;
+  meshMode?: 'auto' | 'direct' | 'relay';
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -72,6 +75,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.registries ? { registries: options.registries } : {}),
     ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
     ...(options.loopbackNodeIPs ? { loopbackNodeIPs: true } : {}),
+    ...(options.tunnel !== undefined ? { tunnel: options.tunnel } : {}),
+    ...(options.meshMode ? { meshMode: options.meshMode } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;

@@ -1,6 +1,6 @@
 // Node identities are confined here, whatever later authorizers (RBAC) would grant. skiff agents do
 // over MQTT everything a kubelet does over HTTPS, so on the API a node's credential only fetches
-// component blobs and requests its own TLS certificate, and the bootstrap token only exchanges itself for a node credential. Everything
+// component blobs and requests its own TLS certificate and relays pod traffic to other nodes, and the bootstrap token only exchanges itself for a node credential. Everything
 // else, exec/attach/portforward/proxy into pods above all, is denied outright.
 import { allow, deny, noOpinion, type Authorizer } from './authorizer.js';
 import type { RequestAttributes } from './request-attributes.js';
@@ -17,6 +17,7 @@ export const bootstrapUser = () => ({ name: BOOTSTRAP_API_USER, groups: [BOOTSTR
 const BLOB_PATH = /^\/registry\/v1\/blobs\/[^/]+$/;
 const CREDENTIAL_PATH = /^\/skiff\/v1\/node-credentials\/[^/]+$/;
 const CERTIFICATE_PATH = /^\/skiff\/v1\/node-certificates\/([^/]+)$/;
+const RELAY_PATH = /^\/skiff\/v1\/relay\/[^/]+$/;
 
 export const nodeAuthorizer: Authorizer = {
   name: 'node',
@@ -25,6 +26,8 @@ export const nodeAuthorizer: Authorizer = {
     if (groups.includes(NODES_GROUP)) {
       if (!a.user.name.startsWith(NODE_USER_PREFIX)) return deny(`"${a.user.name}" is in ${NODES_GROUP} but is not a node user`);
       if (a.kind === 'non-resource' && a.verb === 'get' && BLOB_PATH.test(a.path)) return allow();
+      // pod traffic to another node that this one cannot reach directly (api/mqtt/relay.ts)
+      if (a.kind === 'non-resource' && a.verb === 'post' && RELAY_PATH.test(a.path)) return allow();
       const certificateFor = a.kind === 'non-resource' && a.verb === 'post' ? CERTIFICATE_PATH.exec(a.path)?.[1] : undefined;
       if (certificateFor !== undefined) {
         // NodeRestriction: a node gets a certificate for its own name only
