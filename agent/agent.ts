@@ -12,6 +12,7 @@ import type { Condition } from '../api/types/meta.js';
 import type { PodRuntime } from '../runtime/pod-runtime.js';
 import type { AgentChannel, RpcReply } from './agent-channel.js';
 import type { ComponentFetcher } from './component-fetcher.js';
+import type { ServiceAccountTokenSource } from './credentials/token-request-client.js';
 import { pressure, sampleHost, type Pressure, type PressureSample } from './node-conditions.js';
 import { describeNode, FUEL_CAPACITY, type NodeSnapshot } from './node-info.js';
 import { AgentMetrics } from './agent-metrics.js';
@@ -22,6 +23,8 @@ import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
 import type { NodeMesh } from './network/mesh.js';
 import { serveRelay } from './network/relay-server.js';
+import type { EgressOptions } from './network/egress.js';
+import { NodePorts } from './network/node-ports.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc.js';
@@ -55,6 +58,12 @@ export interface AgentOptions {
   dataDir?: string;
   /** hostPath volumes are allowed only under these prefixes (none: no hostPath). */
   allowedHostPaths?: string[];
+  /**
+   * Egress out of the cluster (network/egress.ts): `allow` the CIDRs pods may reach without a
+   * NetworkPolicy saying so (--allow-egress; none by default), `lookup` the resolver of outside
+   * names (default: the agent's).
+   */
+  egress?: EgressOptions;
   /** tmpfs directory for secrets and medium Memory emptyDirs (default /dev/shm/skiff-NODE). */
   memoryDir?: string;
   /** How often container usage is reported (default 15 s). */
@@ -83,6 +92,12 @@ export interface AgentOptions {
   metricsServer?: MetricsServerOptions;
   /** The tunnel to other nodes' pods and the relay (network/mesh.ts); none: no traffic between nodes. */
   mesh?: NodeMesh;
+  /**
+   * Where the pods' projected ServiceAccount tokens come from (TokenRequest with the node's
+   * credential: credentials/token-request-client.ts); told the API URL and CA from the control
+   * plane's presence. Absent: pods with such a volume wait in CreateContainerConfigError.
+   */
+  serviceAccountTokens?: ServiceAccountTokenSource & { setServer?(url: string | undefined, ca: string | undefined): void; close?(): void };
 }
 
 /** Measuring fuel per second stalls the agent's thread ~0.3 s: not while its first pods start. */
@@ -107,6 +122,8 @@ export class Agent {
   get mesh(): NodeMesh | undefined {
     return this.options.mesh;
   }
+  /** NodePorts and LoadBalancer ports served on the node IP (network/node-ports.ts). */
+  readonly nodePorts: NodePorts;
   /** Prometheus metrics (the `metrics` rpc, and the local listener when asked for). */
   readonly metrics: AgentMetrics;
   readonly #metrics: PodMetricsReporter;
@@ -123,6 +140,7 @@ export class Agent {
 
   constructor(private readonly options: AgentOptions) {
     const nodeIP = options.nodeIP ?? '127.0.0.1';
+    if (options.egress) this.network.egress.configure(options.egress);
     this.#snapshot = describeNode({
       node: options.node,
       labels: options.labels ?? {},
@@ -144,6 +162,10 @@ export class Agent {
       clock: options.clock,
       ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
     });
+    this.nodePorts = new NodePorts({
+      address: nodeIP, network: this.network, clock: options.clock, logger: options.logger,
+      ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
+    });
     this.pods = new PodManager({
       hostPorts: this.hostPorts,
       network: this.network,
@@ -162,6 +184,12 @@ export class Agent {
           memoryDir: options.memoryDir ?? defaultMemoryDir(options.node, options.dataDir),
           allowedHostPaths: options.allowedHostPaths ?? [],
           ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
+          ...(options.serviceAccountTokens ? {
+            serviceAccountTokens: {
+              source: options.serviceAccountTokens, clock: options.clock,
+              onError: (pod, error) => options.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: error.message }, 'ServiceAccount token rotation failed; the current token stays'),
+            },
+          } : {}),
         },
       } : {}),
       reporter: {
@@ -250,6 +278,7 @@ export class Agent {
     this.#calibrationTimer?.cancel();
     this.#metrics.stop();
     await this.options.stateFile?.flushed().catch(() => undefined);
+    await this.nodePorts.close();
     await this.pods.stopAll(gracePeriodMs);
     await this.hostPorts.close();
     await this.options.mesh?.close();
@@ -258,6 +287,7 @@ export class Agent {
     if (this.options.dataDir) await rm(this.options.memoryDir ?? defaultMemoryDir(this.options.node, this.options.dataDir), { recursive: true, force: true });
     await this.options.channel.close();
     this.options.fetcher.close();
+    this.options.serviceAccountTokens?.close?.();
     await this.options.runtime.close();
   }
 
@@ -301,6 +331,7 @@ export class Agent {
   #onCpPresence(message: CpPresenceMessage): void {
     if (message.caCert) this.options.fetcher.setCaCert(message.caCert);
     if (message.online && message.registryUrl) this.options.mesh?.controlPlane({ url: message.registryUrl, caCert: message.caCert });
+    if (message.online && message.registryUrl) this.options.serviceAccountTokens?.setServer?.(message.registryUrl, message.caCert);
     if (message.online && message.epoch !== this.#cpEpoch) {
       const first = this.#cpEpoch === undefined;
       this.#cpEpoch = message.epoch;

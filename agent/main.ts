@@ -3,12 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { EgressOptions } from './network/egress.js';
 import type { Clock, ClockTimer } from '../api/clock.js';
 import { systemClock } from '../api/clock.js';
 import { SKIFF_VERSION } from '../api/version.js';
 import { WasmPodRuntime } from '../runtime/wasm-pod-runtime.js';
 import { Agent } from './agent.js';
 import { DEFAULT_MEMORY_LIMIT_BYTES, defaultAllocatableMemory } from './node-info.js';
+import { TokenRequestClient } from './credentials/token-request-client.js';
 import { ComponentFetcher } from './component-fetcher.js';
 import { ensureNodeCredential } from './credentials/node-credential.js';
 import { NodeCertificate } from './credentials/node-certificate.js';
@@ -55,6 +57,12 @@ export interface StartAgentOptions {
   onPodsDesired?: (hasPods: boolean) => void;
   /** hostPath volumes are allowed only under these prefixes. */
   allowedHostPaths?: string[];
+  /**
+   * Egress out of the cluster (network/egress.ts): `allow` the CIDRs pods may reach without a
+   * NetworkPolicy saying so (--allow-egress; none by default), `lookup` the resolver of outside
+   * names (default: the agent's).
+   */
+  egress?: EgressOptions;
   /** How often container usage is reported (default 15 s). */
   metricsIntervalMs?: number;
   /** How often emptyDirs are measured against their sizeLimit (default 10 s). */
@@ -122,6 +130,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     ...(options.meshMode ? { mode: options.meshMode } : {}),
     onError: (what, e) => logger.warn({ err: e.message }, `${what} failed`),
   });
+  const serviceAccountTokens = new TokenRequestClient({ credential });
   const agent = new Agent({
     node: options.name,
     channel,
@@ -130,6 +139,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     clock,
     logger,
     stateFile,
+    serviceAccountTokens,
     ...(fuelPerSecond ? { fuelPerSecond } : {}),
     dataDir: options.dataDir,
     allocatableMemoryBytes,
@@ -142,6 +152,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
       options.onPodsDesired?.(hasPods);
     },
     ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
+    ...(options.egress ? { egress: options.egress } : {}),
     ...(options.metricsIntervalMs ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
     ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
     ...(options.labels ? { labels: options.labels } : {}),
@@ -157,6 +168,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   } catch (error) {
     await runtime.close();
     fetcher.close();
+    serviceAccountTokens.close();
     throw error;
   }
   return agent;

@@ -4,7 +4,7 @@ import { resolve, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { enableOptimizingCompiler } from './agent-jit.js';
-import { parseCount, parseIp, parseLabels, parseMemorySize, parseMeshMode, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
+import { parseCount, parseEgressCidr, parseIp, parseLabels, parseMemorySize, parseMeshMode, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
 import { DEFAULT_TUNNEL_PORT } from '../agent/network/tunnel-protocol.js';
 import type { MeshMode } from '../agent/network/mesh.js';
 import { createLogger } from './logger.js';
@@ -161,6 +161,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--mesh <mode>', 'how pods reach pods of other nodes: auto (direct through their tunnels, by relay through the control plane when one cannot be reached), direct, relay', parseMeshMode, 'auto')
     .option('--node-ip <ip>', 'this node\'s address: reported as its InternalIP; NodePorts, LoadBalancer ports and hostPorts listen on it (default 127.0.0.1)', parseIp)
     .option('--allow-host-path <prefix>', 'allow hostPath volumes under this directory (repeatable)', (v: string, all: string[]) => [...all, resolve(v)], [] as string[])
+    .option('--allow-egress <cidr>', 'let pods reach these addresses out of the cluster without a NetworkPolicy allowing it (repeatable; default none: egress out of the cluster is denied)', parseEgressCidr, [] as string[])
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port too (they are always reachable through the API server at /api/v1/nodes/NAME/proxy/metrics)', parsePort)
     .option('--metrics-address <ip>', 'address of the --metrics-port listener (default 127.0.0.1; any other needs --metrics-token-file)')
     .option('--metrics-token-file <file>', 'bearer token the --metrics-port listener requires')
@@ -168,7 +169,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory the node\'s pods may request and use together (default: the device\'s memory less a quarter, at least 256Mi, for the system)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string; tunnelPort: number; mesh: MeshMode }) => {
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; allowEgress: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string; tunnelPort: number; mesh: MeshMode }) => {
       const logger = createLogger(opts.logLevel);
       const mqttCa = opts.caFile ? await readFile(opts.caFile, 'utf8') : undefined;
       const { startAgent } = await import('../agent/main.js');
@@ -179,6 +180,7 @@ export function registerClusterCommands(program: Command): void {
         server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,
         ...(mqttCa ? { mqttCa } : {}),
         allowedHostPaths: opts.allowHostPath,
+        ...(opts.allowEgress.length ? { egress: { allow: opts.allowEgress } } : {}),
         onPodsDesired: (hasPods) => {
           if (hasPods) enableOptimizingCompiler(); // off until now (agent-jit.ts)
         },

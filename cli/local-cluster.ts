@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Agent } from '../agent/agent.js';
 import { startAgent } from '../agent/main.js';
 import { defaultAllocatableMemory } from '../agent/node-info.js';
+import type { EgressOptions } from '../agent/network/egress.js';
 import type { Node } from '../api/types/node.js';
 import { startControlPlane, type ControlPlaneOptions, type RunningControlPlane } from '../control-plane/control-plane.js';
 import { resourceTypes } from '../control-plane/resources/resource-types.js';
@@ -40,6 +41,8 @@ export interface LocalClusterOptions {
   registries?: ControlPlaneOptions['registries'];
   /** hostPath volumes each agent allows (prefixes; none by default). */
   allowedHostPaths?: string[];
+  /** The agents' egress out of the cluster (--allow-egress; tests also give a resolver). */
+  agentEgress?: EgressOptions;
   /**
    * Give agent i its own loopback address, localNodeIP(i) (127.0.0.2, 127.0.0.3, ...: Linux routes
    * all of 127/8 to lo), as its node IP: every agent can then serve the same NodePort on one
@@ -99,6 +102,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         ...(options.agentMetricsIntervalMs ? { metricsIntervalMs: options.agentMetricsIntervalMs } : {}),
         ...(options.agentSizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.agentSizeLimitCheckIntervalMs } : {}),
         ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
+        ...(options.agentEgress ? { egress: options.agentEgress } : {}),
       }));
     }
     await waitForReadyNodes(cp, options.agents, options.readyTimeoutMs ?? 60_000);

@@ -257,7 +257,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     lifecycle.start();
     stack.push(() => lifecycle.stop());
     const controllers = startControllers({
-      resources, events, clock, logger: logger.child({ component: 'controllers' }), queueObserver: prometheus.queues,
+      resources, events, clock, logger: logger.child({ component: 'controllers' }), queueObserver: prometheus.queues, rootCaCert: tls.caCert,
       ...(options.evictionsPerSecond ? { nodeTaints: { evictionsPerSecond: options.evictionsPerSecond } } : {}),
       // reported usage first; the annotation for pods without a report (unmetered, tests)
       hpa: { metrics: new FallbackPodMetricsSource(metrics, new AnnotationPodMetricsSource()) },
