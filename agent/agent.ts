@@ -318,6 +318,7 @@ export class Agent {
   #onCpPresence(message: CpPresenceMessage): void {
     if (message.caCert) this.options.fetcher.setCaCert(message.caCert);
     if (message.online && message.registryUrl) this.options.serviceAccountTokens?.setServer?.(message.registryUrl, message.caCert);
+    if (message.registryUrl) this.network.egress.setApiServer(message.registryUrl, message.caCert); // the API: the kubernetes Service
     if (message.online && message.epoch !== this.#cpEpoch) {
       const first = this.#cpEpoch === undefined;
       this.#cpEpoch = message.epoch;
