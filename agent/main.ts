@@ -10,6 +10,7 @@ import { SKIFF_VERSION } from '../api/version.js';
 import { WasmPodRuntime } from '../runtime/wasm-pod-runtime.js';
 import { Agent } from './agent.js';
 import { DEFAULT_MEMORY_LIMIT_BYTES, defaultAllocatableMemory } from './node-info.js';
+import { TokenRequestClient } from './credentials/token-request-client.js';
 import { ComponentFetcher } from './component-fetcher.js';
 import { ensureNodeCredential } from './credentials/node-credential.js';
 import type { MetricsServerOptions } from './metrics-server.js';
@@ -107,6 +108,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   const warmWorkers = options.warmWorkers ?? AGENT_WARM_WORKERS;
   let cooling: ClockTimer | undefined;
   const fetcher = new ComponentFetcher({ cacheDir: join(options.dataDir, 'blobs'), token: credential });
+  const serviceAccountTokens = new TokenRequestClient({ credential });
   const agent = new Agent({
     node: options.name,
     channel,
@@ -115,6 +117,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     clock,
     logger,
     stateFile,
+    serviceAccountTokens,
     ...(fuelPerSecond ? { fuelPerSecond } : {}),
     dataDir: options.dataDir,
     allocatableMemoryBytes,
@@ -142,6 +145,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   } catch (error) {
     await runtime.close();
     fetcher.close();
+    serviceAccountTokens.close();
     throw error;
   }
   return agent;

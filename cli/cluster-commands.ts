@@ -68,8 +68,27 @@ function registryOptions(command: Command): Command {
     .option('--insecure-registry <host:port>', 'an OCI registry reached over plain HTTP (repeatable; lab registries only)', collect, [] as string[]);
 }
 
+interface IngressFlags {
+  ingressPort?: number;
+  ingressTlsPort?: number;
+}
+
+function ingressOptions(command: Command): Command {
+  return command
+    .option('--ingress-port <port>', 'serve Ingresses (IngressClass skiff, the default) over HTTP on this port of the API address (0 = any free port)', parsePort)
+    .option('--ingress-tls-port <port>', 'serve Ingresses over HTTPS on this port, certificates by SNI from their TLS Secrets (needs --ingress-port)', parsePort);
+}
+
+function ingressOf(opts: IngressFlags) {
+  if (opts.ingressTlsPort !== undefined && opts.ingressPort === undefined) throw new Error('--ingress-tls-port needs --ingress-port');
+  return opts.ingressPort === undefined ? {} : { ingress: { port: opts.ingressPort, ...(opts.ingressTlsPort !== undefined ? { tlsPort: opts.ingressTlsPort } : {}) } };
+}
+
+const ingressLine = (cp: { ingress?: { httpPort: number; httpsPort?: number } }, host: string) =>
+  cp.ingress ? ` Ingress http://${host}:${cp.ingress.httpPort}${cp.ingress.httpsPort !== undefined ? ` and https://${host}:${cp.ingress.httpsPort}` : ''}.` : '';
+
 export function registerClusterCommands(program: Command): void {
-  registryOptions(program.command('up'))
+  ingressOptions(registryOptions(program.command('up')))
     .description('run an all-in-one cluster: control plane, embedded MQTT broker and local agents')
     .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
     .option('--api-port <port>', 'HTTPS API port (0 = any free port)', parsePort, 6443)
@@ -83,7 +102,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory each local agent\'s pods may request and use together (default: the machine\'s allocatable memory shared by the agents)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'warn')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string } & TolerationFlags & RegistryFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string } & TolerationFlags & RegistryFlags & IngressFlags) => {
       const logger = createLogger(opts.logLevel);
       const dataDir = resolve(opts.dataDir);
       const { startLocalCluster } = await import('./local-cluster.js');
@@ -91,7 +110,7 @@ export function registerClusterCommands(program: Command): void {
       const cluster = await startLocalCluster({
         dataDir, logger, agents: opts.agents, loopbackNodeIPs: true, storeUrl: opts.store,
         apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort,
-        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
+        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts), ...ingressOf(opts),
         ...(opts.defaultMemoryLimit !== undefined ? { agentDefaultMemoryLimitBytes: opts.defaultMemoryLimit } : {}),
         ...(opts.allocatableMemory !== undefined ? { agentAllocatableMemoryBytes: opts.allocatableMemory } : {}),
       });
@@ -101,12 +120,12 @@ export function registerClusterCommands(program: Command): void {
       const { buildAndPushExamples, unbuiltExamples } = await import('./example-builds.js');
       const unbuilt = await unbuiltExamples();
       const building = unbuilt.length ? ` (building ${unbuilt.join(', ')} in the background: pushed when built)` : '';
-      process.stdout.write(`skiff is ready: ${opts.agents} node(s), API ${cp.apiUrl}, MQTT ${cp.mqttUrl}, ${pushed.length} example components pushed${building}. ` +
+      process.stdout.write(`skiff is ready: ${opts.agents} node(s), API ${cp.apiUrl}, MQTT ${cp.mqttUrl}, ${pushed.length} example components pushed${building}.${ingressLine(cp, opts.apiHost)} ` +
         `Use it with: export KUBECONFIG=${cp.kubeconfigPath}; kubectl get nodes\n`);
       void buildAndPushExamples(cp.registry, unbuilt, (line) => process.stdout.write(`${line}\n`));
     });
 
-  registryOptions(program.command('control-plane'))
+  ingressOptions(registryOptions(program.command('control-plane')))
     .description('run the control plane alone (agents join with `skiff agent`)')
     .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
     .option('--api-port <port>', 'HTTPS API port', parsePort, 6443)
@@ -124,7 +143,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
     .option('--shutdown-grace-period <s>', 'after SIGTERM/SIGINT, exit (code 1) if stopping takes longer than this', parseSeconds, DEFAULT_SHUTDOWN_GRACE_SECONDS)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttTls?: boolean; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttTls?: boolean; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags & IngressFlags) => {
       const logger = createLogger(opts.logLevel);
       const external = opts.mqttUrl ? {
         url: opts.mqttUrl,
@@ -137,11 +156,11 @@ export function registerClusterCommands(program: Command): void {
         dataDir: resolve(opts.dataDir), logger, storeUrl: opts.store, apiHost: opts.apiHost, apiPort: opts.apiPort,
         ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
         mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? (opts.mqttTls ? 8883 : 1883), ...(opts.mqttTls ? { tls: true } : {}) },
-        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
+        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts), ...ingressOf(opts),
       });
       untilSignal(logger, [() => cp.stop()], opts.shutdownGracePeriod * 1000);
       await pushExamples(cp.registry);
-      process.stdout.write(`skiff control plane is ready: API ${cp.apiUrl}, MQTT ${cp.mqttUrl}. ` +
+      process.stdout.write(`skiff control plane is ready: API ${cp.apiUrl}, MQTT ${cp.mqttUrl}.${ingressLine(cp, opts.apiHost)} ` +
         `Join agents with: skiff agent --server ${cp.mqttUrl} --token $(cat ${join(resolve(opts.dataDir), 'node-token')})` +
         `${cp.mqttUrl.startsWith('mqtts:') ? ` --ca-file ${join(resolve(opts.dataDir), 'ca.crt')}` : ''} --name NAME; ` +
         `use kubectl with: export KUBECONFIG=${cp.kubeconfigPath}\n`);

@@ -49,6 +49,8 @@ export interface LocalClusterOptions {
    * machine. Otherwise all agents report and bind 127.0.0.1.
    */
   loopbackNodeIPs?: boolean;
+  /** Serve Ingresses on these ports (the control plane's gateway). */
+  ingress?: ControlPlaneOptions['ingress'];
 }
 
 export interface LocalCluster {
@@ -73,6 +75,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
     ...(options.registries ? { registries: options.registries } : {}),
+    ...(options.ingress ? { ingress: options.ingress } : {}),
   });
   const agents: Agent[] = [];
   const stop = async () => {

@@ -6,6 +6,7 @@
 // Not carried yet: traffic to pods on other nodes (destination-unavailable) and egress out of the
 // cluster (destination-IP-prohibited).
 import type { DesiredService } from '../../api/mqtt/messages.js';
+import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
 import { HttpHandlerError, PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
 import { isLoopback, parseAuthority, type Destination } from './authority.js';
@@ -15,6 +16,7 @@ import type { PolicyEnd } from './policy-check.js';
 import { ServiceTable } from './service-table.js';
 import { NetworkPolicies } from './policy-rules.js';
 import { checkEgress, checkIngress } from './policy-check.js';
+import { routeTcp } from './tcp-connect.js';
 
 /** A pod of this node as the network knows it. */
 export interface PodAttachment {
@@ -58,9 +60,17 @@ export class NodeNetwork {
     return this.#pods.get(podIP);
   }
 
+  readonly #servicesChanged: Array<(services: readonly DesiredService[]) => void> = [];
+
   /** The Services of a new desired state. */
   setServices(services: readonly DesiredService[]): void {
     this.services.set(services);
+    for (const listener of this.#servicesChanged) listener(services);
+  }
+
+  /** Calls `listener` with every new set of Services (NodePorts and LoadBalancer ports follow them). */
+  onServices(listener: (services: readonly DesiredService[]) => void): void {
+    this.#servicesChanged.push(listener);
   }
 
   /** Routes a guest's outgoing request; rejects with PodNetworkError (the guest's error-code). */
@@ -141,6 +151,11 @@ export class NodeNetwork {
     return pods;
   }
 
+  /** Routes a guest's TCP connect (tcp-connect.ts): the acceptor it reaches; throws PodNetworkError. */
+  connect(source: RequestSource, host: string, port: number, localPort: number): StreamAcceptor {
+    return routeTcp(this, source, host, port, localPort, this.now());
+  }
+
   /**
    * One HTTP request to port `port` of the pod with IP `podIP` on this node, as a peer pod's would
    * arrive (the way in for port-forward and the API server's pod proxy).
@@ -215,7 +230,7 @@ function outsideName(host: string): boolean {
 }
 
 /** Hands the request to whoever holds TCP `port` of the pod. */
-async function deliver(network: PodNetwork, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+export async function deliver(network: PodNetwork, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
   const holder = network.holder(port);
   const where = `${network.host}:${port}`;
   if (!holder) throw new PodNetworkError('connection-refused', `dial tcp ${where}: connect: connection refused`);
@@ -231,6 +246,8 @@ async function deliver(network: PodNetwork, port: number, request: HttpRequest, 
   } catch (error) {
     if (error instanceof PodNetworkError) throw error;
     const message = (error as Error)?.message ?? String(error);
+    // a stopping container refused it before its guest saw it: as a connection refused, safe to retry
+    if (error instanceof HttpHandlerError && error.notDelivered) throw new PodNetworkError('connection-refused', `dial tcp ${where}: ${message}`);
     if (error instanceof HttpHandlerError && /no response within/.test(message)) {
       throw new PodNetworkError('HTTP-response-timeout', `${where}: ${message}`);
     }

@@ -10,7 +10,9 @@ import { HpaController, type HpaControllerOptions } from './hpa/hpa-controller.j
 import { NamespaceController } from './gc/namespace-controller.js';
 import { JobController } from './job/job-controller.js';
 import { NodeTaintController, type NodeTaintOptions } from './nodelifecycle/node-taint-controller.js';
+import { ServiceLBController } from './servicelb/servicelb-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
+import { RootCaPublisher } from './serviceaccount/root-ca-publisher.js';
 import { ClusterRoleAggregationController } from './rbac/clusterrole-aggregation-controller.js';
 import { ResourceQuotaController } from './quota/resource-quota-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
@@ -21,6 +23,8 @@ import type { Controller, ControllerContext } from './controller-base.js';
 export interface ControllerManagerOptions extends ControllerContext {
   nodeTaints?: NodeTaintOptions;
   hpa?: HpaControllerOptions;
+  /** PEM of the cluster CA: published as the ConfigMap kube-root-ca.crt in every namespace (absent: not published). */
+  rootCaCert?: string;
 }
 
 export interface RunningControllers {
@@ -53,6 +57,8 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new DisruptionController(ctx),
     new ClusterRoleAggregationController(ctx),
     new ServiceAccountController(ctx),
+    new ServiceLBController(ctx),
+    ...(options.rootCaCert ? [new RootCaPublisher(ctx, options.rootCaCert)] : []),
   ];
   for (const c of controllers) c.start();
   return {

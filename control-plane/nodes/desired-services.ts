@@ -6,6 +6,7 @@ import type { DesiredService } from '../../api/mqtt/messages.js';
 import type { Endpoints, Service } from '../resources/kinds/services.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
+import { planLoadBalancers } from '../controllers/servicelb/servicelb-plan.js';
 
 const TCP_UDP_SCTP = new Set(['TCP', 'UDP', 'SCTP']);
 const protocolOf = (p: string | undefined) => (p && TCP_UDP_SCTP.has(p) ? { protocol: p as 'TCP' | 'UDP' | 'SCTP' } : {});
@@ -22,6 +23,7 @@ export async function desiredServices(resources: ResourceStore): Promise<Desired
   ]);
   const byKey = new Map(endpoints.items.map((e) => [`${e.metadata.namespace}/${e.metadata.name}`, e]));
   const out: DesiredService[] = [];
+  const loadBalancers = planLoadBalancers(services.items).admitted;
   for (const service of services.items) {
     const { name, namespace } = service.metadata;
     if (!name || !namespace) continue;
@@ -35,8 +37,13 @@ export async function desiredServices(resources: ResourceStore): Promise<Desired
     }
     const clusterIP = service.spec?.clusterIP;
     if (!clusterIP) continue; // not allocated yet
+    const exposed = service.spec.type === 'NodePort' || service.spec.type === 'LoadBalancer';
     const ports = (service.spec.ports ?? []).filter((p) => validPort(p.port))
-      .map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, ...protocolOf(p.protocol) }));
+      .map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, ...protocolOf(p.protocol), ...(exposed && validPort(p.nodePort) ? { nodePort: p.nodePort } : {}) }));
+    const external = {
+      ...(exposed && (service.spec as { externalTrafficPolicy?: string }).externalTrafficPolicy === 'Local' ? { externalTrafficPolicy: 'Local' as const } : {}),
+      ...(loadBalancers.has(`${namespace}/${name}`) ? { loadBalancer: true as const } : {}),
+    };
     const subsets = byKey.get(`${namespace}/${name}`)?.subsets ?? [];
     const groups = subsets
       .map((subset) => ({
@@ -49,7 +56,7 @@ export async function desiredServices(resources: ResourceStore): Promise<Desired
       sessionAffinity: 'ClientIP' as const,
       ...affinitySeconds((service.spec as { sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } } }).sessionAffinityConfig?.clientIP?.timeoutSeconds),
     } : {};
-    out.push({ namespace, name, clusterIP, ...affinity, ports, endpoints: groups });
+    out.push({ namespace, name, clusterIP, ...affinity, ports, ...external, endpoints: groups });
   }
   return out.sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
 }

@@ -51,6 +51,8 @@ export interface ClusterOptions {
   agentEgress?: EgressOptions;
   /** Agent i gets node IP 127.0.0.(i+1) (as `skiff up` does) instead of 127.0.0.1. */
   loopbackNodeIPs?: boolean;
+  /** Serve Ingresses (0: any free port). */
+  ingress?: { port: number; tlsPort?: number };
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -76,6 +78,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
     ...(options.agentEgress ? { agentEgress: options.agentEgress } : {}),
     ...(options.loopbackNodeIPs ? { loopbackNodeIPs: true } : {}),
+    ...(options.ingress ? { ingress: options.ingress } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;
