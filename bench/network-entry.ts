@@ -1,8 +1,9 @@
 // The ways in from outside, for bench/network.ts: (e) a NodePort (the agent's node:http listener on
 // a real loopback socket, NodeNetwork to the handler in-process) and (f) an Ingress (the control
 // plane's gateway: a real cluster, one agent, the request carried over MQTT as a port-forward byte
-// stream). Both with node's fetch (keep-alive), against the in-process handler call.
+// stream). Both with node:http (kept-alive connections), against the in-process handler call.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,11 +26,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** fetch as an HttpResponse (status only matters to `measure`). */
-async function get(url: string, host?: string): Promise<HttpResponse> {
-  const response = await fetch(url, host ? { headers: { host } } : {});
-  const body = new Uint8Array(await response.arrayBuffer());
-  return { status: response.status, headers: [], body };
+const keepAlive = new Agent({ keepAlive: true });
+
+/** One GET (node:http, kept-alive connections; fetch cannot set Host) as an HttpResponse. */
+function get(url: string, host?: string): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: keepAlive, ...(host ? { headers: { host } } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: [], body: new Uint8Array(Buffer.concat(chunks)) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** (e) web-svc as a NodePort on 127.0.0.1 (the backend pod already attached to `node`). */
