@@ -6,12 +6,14 @@
 // instance. TCP (wasi:sockets) pod to pod through a Service: the tcp-client example against
 // tcp-echo, echo throughput (MiB/s of payload, carried both ways at once) and 64-byte round
 // trips p50/p99. (e) a NodePort and (f) the Ingress gateway from outside, against the handler
-// in-process (bench/network-entry.ts). Cross-node figures: not measured (no tunnel yet). Run with
+// in-process (bench/network-entry.ts). Across nodes (network-mesh.ts): a real two-agent cluster,
+// node-1 to a pod of node-2 directly through the tunnel and by relay through the control plane. Run with
 // `npm run bench:network`.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeNetwork } from '../agent/network/node-network.js';
+import { acrossNodes } from './network-mesh.js';
 import { PodNetwork } from '../agent/pods/pod-network.js';
 import { digestOf } from '../runtime/component-digest.js';
 import type { HttpRequest, HttpResponse, PodNetworkPorts, RunningContainer } from '../runtime/pod-runtime.js';
@@ -24,13 +26,15 @@ const SEQUENTIAL = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const CONCURRENT = SEQUENTIAL * 2;
 const IN_FLIGHT = 4;
 
-function example(name: string): Uint8Array {
+function examplePath(name: string): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)), i = 0; i < 4; i++, dir = dirname(dir)) {
     const file = join(dir, 'wasm-examples', name, `${name}.wasm`);
-    if (existsSync(file)) return new Uint8Array(readFileSync(file));
+    if (existsSync(file)) return file;
   }
   throw new Error(`wasm-examples/${name} not found`);
 }
+
+const example = (name: string): Uint8Array => new Uint8Array(readFileSync(examplePath(name)));
 
 const request = (authority: string, path = '/'): HttpRequest => ({ method: 'GET', pathWithQuery: path, scheme: 'http', authority, headers: [], body: new Uint8Array() });
 
@@ -150,6 +154,7 @@ async function main(): Promise<void> {
     const tcp = await tcpEcho(runtime, node);
     const nodePort = await throughNodePort(node, measure);
     const fromOutside = await throughIngress(measure, example('http-health'));
+    const mesh = await acrossNodes(examplePath('http-health'), measure);
     const check = new TextDecoder().decode((await frontend.handleHttp!(request('frontend'), 30_000)).body);
     if (!check.startsWith('fetched http://web-svc/: 200 ok GET /')) throw new Error(`unexpected chain answer: ${check}`);
     console.log(JSON.stringify({
@@ -168,7 +173,9 @@ async function main(): Promise<void> {
       ingressCluster: fromOutside,
       ingressAddsP50Ms: fromOutside.inProcess ? Number((fromOutside.ingress.sequential.p50 - fromOutside.inProcess.sequential.p50).toFixed(2)) : undefined,
       ingressRequestsPerSecondRatio: fromOutside.inProcess ? Number((fromOutside.ingress.requestsPerSecond / fromOutside.inProcess.requestsPerSecond).toFixed(2)) : undefined,
-      acrossNodes: 'not measured: traffic between agents is not carried yet',
+      acrossNodesDirect: mesh.direct,
+      acrossNodesRelay: mesh.relay,
+      relayAddsP50Ms: Number((mesh.relay.sequential.p50 - mesh.direct.sequential.p50).toFixed(2)),
     }, null, 2));
   } finally {
     await runtime.close();
