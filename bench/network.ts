@@ -5,8 +5,9 @@
 // is what one outgoing request costs a guest: the message hops, the routing and the callee's
 // instance. TCP (wasi:sockets) pod to pod through a Service: the tcp-client example against
 // tcp-echo, echo throughput (MiB/s of payload, carried both ways at once) and 64-byte round
-// trips p50/p99. Across nodes (network-mesh.ts): a real two-agent cluster, node-1 to a pod of
-// node-2 directly through the tunnel and by relay through the control plane. Run with
+// trips p50/p99. (e) a NodePort and (f) the Ingress gateway from outside, against the handler
+// in-process (bench/network-entry.ts). Across nodes (network-mesh.ts): a real two-agent cluster,
+// node-1 to a pod of node-2 directly through the tunnel and by relay through the control plane. Run with
 // `npm run bench:network`.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,7 @@ import { digestOf } from '../runtime/component-digest.js';
 import type { HttpRequest, HttpResponse, PodNetworkPorts, RunningContainer } from '../runtime/pod-runtime.js';
 import { WasmPodRuntime } from '../runtime/wasm-pod-runtime.js';
 import { summarize } from './percentiles.js';
+import { throughIngress, throughNodePort } from './network-entry.js';
 
 const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
 const SEQUENTIAL = Number(process.env['BENCH_REQUESTS'] ?? 200);
@@ -150,6 +152,8 @@ async function main(): Promise<void> {
     const guestAlone = await measure('(d) guest answering alone', () => alone.handleHttp!(request('x'), 30_000));
     const chain = await measure('(c) guest -> Service -> guest', () => frontend.handleHttp!(request('frontend'), 30_000));
     const tcp = await tcpEcho(runtime, node);
+    const nodePort = await throughNodePort(node, measure);
+    const fromOutside = await throughIngress(measure, example('http-health'));
     const mesh = await acrossNodes(examplePath('http-health'), measure);
     const check = new TextDecoder().decode((await frontend.handleHttp!(request('frontend'), 30_000)).body);
     if (!check.startsWith('fetched http://web-svc/: 200 ok GET /')) throw new Error(`unexpected chain answer: ${check}`);
@@ -163,6 +167,12 @@ async function main(): Promise<void> {
       guestToServiceToGuest: chain,
       outgoingRequestCostP50Ms: Number((chain.sequential.p50 - guestAlone.sequential.p50).toFixed(2)),
       tcpPodToServiceToPodSameNode: tcp,
+      throughNodePort: nodePort,
+      nodePortAddsP50Ms: Number((nodePort.sequential.p50 - direct.sequential.p50).toFixed(2)),
+      nodePortRequestsPerSecondRatio: Number((nodePort.requestsPerSecond / direct.requestsPerSecond).toFixed(2)),
+      ingressCluster: fromOutside,
+      ingressAddsP50Ms: fromOutside.inProcess ? Number((fromOutside.ingress.sequential.p50 - fromOutside.inProcess.sequential.p50).toFixed(2)) : undefined,
+      ingressRequestsPerSecondRatio: fromOutside.inProcess ? Number((fromOutside.ingress.requestsPerSecond / fromOutside.inProcess.requestsPerSecond).toFixed(2)) : undefined,
       acrossNodesDirect: mesh.direct,
       acrossNodesRelay: mesh.relay,
       relayAddsP50Ms: Number((mesh.relay.sequential.p50 - mesh.direct.sequential.p50).toFixed(2)),

@@ -1,19 +1,22 @@
 // NodePorts and LoadBalancer ports on the agent (kube-proxy's and K3s ServiceLB's part): every
 // node serves each TCP port of a NodePort or LoadBalancer Service on `<node-ip>:<nodePort>`, and
 // a LoadBalancer the control plane admitted (`loadBalancer` in the desired state: it won its
-// ports) also on `<node-ip>:<port>`. Requests (HTTP/1.1, read by a node:http server, bounded) go
-// to the Service's Ready endpoints (service-entry.ts). The listeners follow the desired state's
+// ports) also on `<node-ip>:<port>`. A connection goes to the Service's Ready endpoints on this
+// node (service-entry.ts): as raw TCP (a byte stream, chosen per connection) when they are guest
+// listeners (wasi:sockets), else as HTTP/1.1 read by an in-process node:http server, each request
+// to an endpoint of its own. The listeners follow the desired state's
 // Services: a port opens when its Service appears and closes when it goes; a listener reads the
 // Service afresh for each request, so endpoint changes need no rebinding.
 // A port the node cannot bind (another process has it, EACCES below 1024) is logged and tried
 // again with the next desired state.
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../api/clock.js';
 import type { DesiredService } from '../../api/mqtt/messages.js';
 import { DEFAULT_HOST_PORT_MAX_BODY_BYTES, DEFAULT_HOST_PORT_REQUEST_TIMEOUT_MS, GatewayError, proxyRequest } from '../pods/host-port-proxy.js';
 import type { NodeNetwork } from './node-network.js';
-import { requestToService } from './service-entry.js';
+import { connectToService, requestToService } from './service-entry.js';
 
 export interface NodePortsOptions {
   /** The node IP (`--node-ip`): where the ports listen. */
@@ -44,7 +47,12 @@ export interface NodePortListener extends NodePortTarget {
 interface Listener {
   nodePort: number;
   target: NodePortTarget;
-  server: Server;
+  /** Listens; each connection goes to a raw TCP endpoint, or to `http`. */
+  server: TcpServer;
+  /** Serves connections to HTTP-handler endpoints request by request (never listens itself). */
+  http: Server;
+  /** Raw TCP connections (closed with the listener on agent shutdown). */
+  raw: Set<Socket>;
   listening: boolean;
   closed: boolean;
 }
@@ -108,7 +116,7 @@ export class NodePorts {
   #open(nodePort: number, target: NodePortTarget): void {
     const address = this.options.address;
     const authority = `${address.includes(':') ? `[${address}]` : address}:${nodePort}`;
-    const server = createServer((req, res) => {
+    const http = createServer((req, res) => {
       if (listener.closed) res.setHeader('connection', 'close');
       const { service, port } = listener.target;
       const client = req.socket.remoteAddress ?? '';
@@ -118,10 +126,11 @@ export class NodePorts {
         return requestToService(this.options.network, desired, port, request, timeoutMs, { client, nodeIP: address });
       }, { clock: this.#clock, requestTimeoutMs: this.#requestTimeoutMs, maxBodyBytes: this.#maxBodyBytes, authority });
     });
-    const listener: Listener = { nodePort, target, server, listening: false, closed: false };
-    server.requestTimeout = this.#requestTimeoutMs;
-    server.headersTimeout = Math.min(this.#requestTimeoutMs, 60_000);
-    server.on('clientError', (_error, socket) => socket.destroy());
+    const server = createTcpServer((socket) => this.#connection(listener, socket));
+    const listener: Listener = { nodePort, target, server, http, raw: new Set(), listening: false, closed: false };
+    http.requestTimeout = this.#requestTimeoutMs;
+    http.headersTimeout = Math.min(this.#requestTimeoutMs, 60_000);
+    http.on('clientError', (_error, socket) => socket.destroy());
     server.on('error', (error: NodeJS.ErrnoException) => {
       if (listener.listening) return;
       if (this.#listeners.get(nodePort) === listener) this.#listeners.delete(nodePort);
@@ -135,6 +144,33 @@ export class NodePorts {
     });
   }
 
+  /** Raw TCP when the Service's endpoints here are guest listeners, else HTTP. */
+  #connection(listener: Listener, socket: Socket): void {
+    socket.on('error', () => undefined);
+    const desired = this.#service(listener.target.service);
+    let stream;
+    try {
+      stream = desired && connectToService(this.options.network, desired, listener.target.port,
+        { client: socket.remoteAddress ?? '', clientPort: socket.remotePort ?? 0, nodeIP: this.options.address });
+    } catch {
+      socket.resetAndDestroy(); // every endpoint refused: the client sees a refused connection
+      return;
+    }
+    if (!stream) {
+      listener.http.emit('connection', socket);
+      return;
+    }
+    listener.raw.add(socket);
+    stream.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      listener.raw.delete(socket);
+      stream.destroy();
+    });
+    stream.on('close', () => socket.destroy());
+    socket.pipe(stream);
+    stream.pipe(socket);
+  }
+
   #service(key: string): DesiredService | undefined {
     const slash = key.indexOf('/');
     return this.options.network.services.get(key.slice(0, slash), key.slice(slash + 1));
@@ -146,8 +182,11 @@ export class NodePorts {
     if (!listener.listening) return Promise.resolve();
     listener.listening = false;
     const closed = new Promise<void>((resolve) => listener.server.close(() => resolve()));
-    if (force) listener.server.closeAllConnections();
-    else listener.server.closeIdleConnections();
+    if (force) {
+      listener.http.closeAllConnections();
+      for (const socket of listener.raw) socket.destroy();
+    }
+    else listener.http.closeIdleConnections();
     return closed;
   }
 }

@@ -6,11 +6,13 @@
 // The endpoint's NetworkPolicies (ingress) apply to the source address the pod sees.
 // externalTrafficPolicy Local sends only to this node's endpoints. Endpoints on other nodes are
 // not reached yet (no tunnel between agents): the request gets 503 when only they are Ready.
+import type { Duplex } from 'node:stream';
 import type { DesiredService } from '../../api/mqtt/messages.js';
 import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import { GatewayError } from '../pods/host-port-proxy.js';
 import { deliver, type NodeNetwork } from './node-network.js';
 import { checkIngress } from './policy-check.js';
+import { openPodByteStream } from './pod-byte-stream.js';
 import { ServiceTable, type Endpoint } from './service-table.js';
 
 export interface ServiceEntry {
@@ -69,4 +71,35 @@ function withSource(request: HttpRequest, source: string): HttpRequest {
   const previous = request.headers.filter(([name]) => name === 'x-forwarded-for').map(([, value]) => value);
   headers.push(['x-forwarded-for', [...previous, source].join(', ')]);
   return { ...request, headers };
+}
+
+/**
+ * Raw TCP into a Service whose endpoints on this node are guest listeners (wasi:sockets): a byte
+ * stream to one of them, chosen per connection (serving before terminating, another one when
+ * refused). Undefined when the Service's endpoints here are HTTP handlers (or none): the caller
+ * serves the connection as HTTP, request by request. Throws PodNetworkError when every raw
+ * endpoint refused.
+ */
+export function connectToService(network: NodeNetwork, service: DesiredService, port: number, entry: ServiceEntry & { clientPort: number }): Duplex | undefined {
+  const local = service.externalTrafficPolicy === 'Local';
+  const raw = ServiceTable.endpoints(service, port).filter((e) => network.pod(e.ip)?.network.holder(e.port)?.kind === 'listener');
+  if (raw.length === 0) return undefined;
+  const source = local ? entry.client : entry.nodeIP;
+  const tried = new Set<string>();
+  let lastError: PodNetworkError | undefined;
+  for (;;) {
+    const endpoint = network.services.pick(service, port, orderServing(network, raw.filter((e) => !tried.has(`${e.ip}:${e.port}`))), entry.client);
+    if (!endpoint) break;
+    tried.add(`${endpoint.ip}:${endpoint.port}`);
+    const pod = network.pod(endpoint.ip);
+    if (!pod) continue;
+    try {
+      checkIngress(network.policies, { ip: source }, { ip: endpoint.ip, pod: `${pod.namespace}/${pod.name}` }, endpoint.port);
+      return openPodByteStream(pod.network, endpoint.port, { from: { host: source, port: local ? entry.clientPort : 0 } });
+    } catch (error) {
+      if (!(error instanceof PodNetworkError)) throw error;
+      lastError = error;
+    }
+  }
+  throw lastError ?? new PodNetworkError('connection-refused', `service ${service.namespace}/${service.name} has no ready endpoints`);
 }

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event } from '../../api/types/node.js';
@@ -115,6 +115,31 @@ describe.skipIf(!hasTool('kubectl', 'NodePort and LoadBalancer e2e'))('NodePort 
     await kubectl(['delete', 'service', 'empty']);
     await poll('closed', () => curl(`http://127.0.0.3:${port}/`).then(() => undefined, (e: Error) => (/Connection refused|Failed to connect/.test(e.message) ? true : undefined)), { timeoutMs: 60_000, intervalMs: 200 });
   }, 120_000);
+
+  it('carries raw TCP to a wasi:sockets listener behind a NodePort (the tcp-echo example)', async () => {
+    await cluster.cp.registry.push('examples/tcp-echo:latest', readFileSync('wasm-examples/tcp-echo/tcp-echo.wasm'));
+    const echo = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'echo', labels: { app: 'echo' } }, spec: {
+      nodeName: 'node-1', containers: [{ name: 'echo', image: 'examples/tcp-echo:latest', env: [{ name: 'PORT', value: '7000' }], ports: [{ name: 'echo', containerPort: 7000 }],
+        readinessProbe: { tcpSocket: { port: 'echo' }, periodSeconds: 1 } }] } };
+    expect((await cluster.client.request('POST', `${NS}/pods`, echo)).status).toBe(201);
+    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'echo-np' }, spec: { type: 'NodePort', selector: { app: 'echo' }, ports: [{ name: 'echo', port: 7000, targetPort: 'echo' }] } };
+    const port = (await cluster.client.request<Service>('POST', `${NS}/services`, svc)).body.spec.ports![0]!.nodePort!;
+    await waitFor<Endpoints>(cluster.client, `${NS}/endpoints?fieldSelector=metadata.name%3Decho-np`, (e) => (e.object.subsets ?? []).some((x) => (x.addresses ?? []).length > 0), 120_000);
+    const payload = Buffer.alloc(256 * 1024, 'skiff ');
+    const echoed = await poll('echo', async () => {
+      const received: Buffer[] = [];
+      const socket = connect({ host: '127.0.0.2', port });
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      const ended = await new Promise<boolean>((resolve) => {
+        socket.on('connect', () => socket.end(payload));
+        socket.on('end', () => resolve(true));
+        socket.on('error', () => resolve(false));
+      });
+      socket.destroy();
+      return ended && Buffer.concat(received).equals(payload) ? true : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+    expect(echoed).toBe(true);
+  }, 180_000);
 
   it('exposes a LoadBalancer on every node\'s port (ServiceLB); a second one on the same port stays pending with an event', async () => {
     const port = await freePort();
