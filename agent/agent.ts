@@ -21,6 +21,8 @@ import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
+import type { EgressOptions } from './network/egress.js';
+import { NodePorts } from './network/node-ports.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc.js';
@@ -54,6 +56,12 @@ export interface AgentOptions {
   dataDir?: string;
   /** hostPath volumes are allowed only under these prefixes (none: no hostPath). */
   allowedHostPaths?: string[];
+  /**
+   * Egress out of the cluster (network/egress.ts): `allow` the CIDRs pods may reach without a
+   * NetworkPolicy saying so (--allow-egress; none by default), `lookup` the resolver of outside
+   * names (default: the agent's).
+   */
+  egress?: EgressOptions;
   /** tmpfs directory for secrets and medium Memory emptyDirs (default /dev/shm/skiff-NODE). */
   memoryDir?: string;
   /** How often container usage is reported (default 15 s). */
@@ -106,6 +114,8 @@ export class Agent {
    * the one way in to a pod's port from the agent itself (port-forward, proxies).
    */
   readonly network = new NodeNetwork();
+  /** NodePorts and LoadBalancer ports served on the node IP (network/node-ports.ts). */
+  readonly nodePorts: NodePorts;
   /** Prometheus metrics (the `metrics` rpc, and the local listener when asked for). */
   readonly metrics: AgentMetrics;
   readonly #metrics: PodMetricsReporter;
@@ -122,6 +132,7 @@ export class Agent {
 
   constructor(private readonly options: AgentOptions) {
     const nodeIP = options.nodeIP ?? '127.0.0.1';
+    if (options.egress) this.network.egress.configure(options.egress);
     this.#snapshot = describeNode({
       node: options.node,
       labels: options.labels ?? {},
@@ -141,6 +152,10 @@ export class Agent {
     this.hostPorts = new HostPorts({
       address: options.hostPortAddress ?? nodeIP,
       clock: options.clock,
+      ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
+    });
+    this.nodePorts = new NodePorts({
+      address: nodeIP, network: this.network, clock: options.clock, logger: options.logger,
       ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
     });
     this.pods = new PodManager({
@@ -251,6 +266,7 @@ export class Agent {
     this.#calibrationTimer?.cancel();
     this.#metrics.stop();
     await this.options.stateFile?.flushed().catch(() => undefined);
+    await this.nodePorts.close();
     await this.pods.stopAll(gracePeriodMs);
     await this.hostPorts.close();
     await this.#metricsServer?.close();
@@ -302,6 +318,7 @@ export class Agent {
   #onCpPresence(message: CpPresenceMessage): void {
     if (message.caCert) this.options.fetcher.setCaCert(message.caCert);
     if (message.online && message.registryUrl) this.options.serviceAccountTokens?.setServer?.(message.registryUrl, message.caCert);
+    if (message.registryUrl) this.network.egress.setApiServer(message.registryUrl, message.caCert); // the API: the kubernetes Service
     if (message.online && message.epoch !== this.#cpEpoch) {
       const first = this.#cpEpoch === undefined;
       this.#cpEpoch = message.epoch;

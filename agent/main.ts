@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
+import type { EgressOptions } from './network/egress.js';
 import type { Clock, ClockTimer } from '../api/clock.js';
 import { systemClock } from '../api/clock.js';
 import { SKIFF_VERSION } from '../api/version.js';
@@ -60,6 +61,12 @@ export interface StartAgentOptions {
   onPodsDesired?: (hasPods: boolean) => void;
   /** hostPath volumes are allowed only under these prefixes. */
   allowedHostPaths?: string[];
+  /**
+   * Egress out of the cluster (network/egress.ts): `allow` the CIDRs pods may reach without a
+   * NetworkPolicy saying so (--allow-egress; none by default), `lookup` the resolver of outside
+   * names (default: the agent's).
+   */
+  egress?: EgressOptions;
   /** How often container usage is reported (default 15 s). */
   metricsIntervalMs?: number;
   /** How often emptyDirs are measured against their sizeLimit (default 10 s). */
@@ -143,6 +150,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
       options.onPodsDesired?.(hasPods);
     },
     ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
+    ...(options.egress ? { egress: options.egress } : {}),
     ...(options.metricsIntervalMs ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
     ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
     ...(options.labels ? { labels: options.labels } : {}),

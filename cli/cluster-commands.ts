@@ -4,7 +4,7 @@ import { resolve, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { enableOptimizingCompiler } from './agent-jit.js';
-import { parseCount, parseIp, parseLabels, parseMemorySize, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
+import { parseCount, parseEgressCidr, parseIp, parseLabels, parseMemorySize, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
 import { createLogger } from './logger.js';
 
 // Each action imports what it runs only when it runs: `skiff agent` on a small device must never
@@ -68,8 +68,27 @@ function registryOptions(command: Command): Command {
     .option('--insecure-registry <host:port>', 'an OCI registry reached over plain HTTP (repeatable; lab registries only)', collect, [] as string[]);
 }
 
+interface IngressFlags {
+  ingressPort?: number;
+  ingressTlsPort?: number;
+}
+
+function ingressOptions(command: Command): Command {
+  return command
+    .option('--ingress-port <port>', 'serve Ingresses (IngressClass skiff, the default) over HTTP on this port of the API address (0 = any free port)', parsePort)
+    .option('--ingress-tls-port <port>', 'serve Ingresses over HTTPS on this port, certificates by SNI from their TLS Secrets (needs --ingress-port)', parsePort);
+}
+
+function ingressOf(opts: IngressFlags) {
+  if (opts.ingressTlsPort !== undefined && opts.ingressPort === undefined) throw new Error('--ingress-tls-port needs --ingress-port');
+  return opts.ingressPort === undefined ? {} : { ingress: { port: opts.ingressPort, ...(opts.ingressTlsPort !== undefined ? { tlsPort: opts.ingressTlsPort } : {}) } };
+}
+
+const ingressLine = (cp: { ingress?: { httpPort: number; httpsPort?: number } }, host: string) =>
+  cp.ingress ? ` Ingress http://${host}:${cp.ingress.httpPort}${cp.ingress.httpsPort !== undefined ? ` and https://${host}:${cp.ingress.httpsPort}` : ''}.` : '';
+
 export function registerClusterCommands(program: Command): void {
-  registryOptions(program.command('up'))
+  ingressOptions(registryOptions(program.command('up')))
     .description('run an all-in-one cluster: control plane, embedded MQTT broker and local agents')
     .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
     .option('--api-port <port>', 'HTTPS API port (0 = any free port)', parsePort, 6443)
@@ -84,7 +103,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory each local agent\'s pods may request and use together (default: the machine\'s allocatable memory shared by the agents)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'warn')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort?: number; mqttHost: string; insecureMqtt?: boolean; agents: number; store: string; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string } & TolerationFlags & RegistryFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort?: number; mqttHost: string; insecureMqtt?: boolean; agents: number; store: string; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string } & TolerationFlags & RegistryFlags & IngressFlags) => {
       const logger = createLogger(opts.logLevel);
       const dataDir = resolve(opts.dataDir);
       const { startLocalCluster } = await import('./local-cluster.js');
@@ -93,7 +112,7 @@ export function registerClusterCommands(program: Command): void {
         dataDir, logger, agents: opts.agents, loopbackNodeIPs: true, storeUrl: opts.store,
         apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort ?? (opts.insecureMqtt ? 1883 : 8883),
         mqttTls: !opts.insecureMqtt,
-        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
+        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts), ...ingressOf(opts),
         ...(opts.defaultMemoryLimit !== undefined ? { agentDefaultMemoryLimitBytes: opts.defaultMemoryLimit } : {}),
         ...(opts.allocatableMemory !== undefined ? { agentAllocatableMemoryBytes: opts.allocatableMemory } : {}),
       });
@@ -103,13 +122,13 @@ export function registerClusterCommands(program: Command): void {
       const { buildAndPushExamples, unbuiltExamples } = await import('./example-builds.js');
       const unbuilt = await unbuiltExamples();
       const building = unbuilt.length ? ` (building ${unbuilt.join(', ')} in the background: pushed when built)` : '';
-      process.stdout.write(`skiff is ready: ${opts.agents} node(s), API ${cp.apiUrl}, MQTT ${cp.mqttUrl}, ${pushed.length} example components pushed${building}. ` +
+      process.stdout.write(`skiff is ready: ${opts.agents} node(s), API ${cp.apiUrl}, MQTT ${cp.mqttUrl}, ${pushed.length} example components pushed${building}.${ingressLine(cp, opts.apiHost)} ` +
         `Use it with: export KUBECONFIG=${cp.kubeconfigPath}; kubectl get nodes. ` +
         `Join more agents with: ${agentCommand(cp.mqttUrl, dataDir)}\n`);
       void buildAndPushExamples(cp.registry, unbuilt, (line) => process.stdout.write(`${line}\n`));
     });
 
-  registryOptions(program.command('control-plane'))
+  ingressOptions(registryOptions(program.command('control-plane')))
     .description('run the control plane alone (agents join with `skiff agent`)')
     .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
     .option('--api-port <port>', 'HTTPS API port', parsePort, 6443)
@@ -128,7 +147,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
     .option('--shutdown-grace-period <s>', 'after SIGTERM/SIGINT, exit (code 1) if stopping takes longer than this', parseSeconds, DEFAULT_SHUTDOWN_GRACE_SECONDS)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttTls?: boolean; insecureMqtt?: boolean; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttTls?: boolean; insecureMqtt?: boolean; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags & IngressFlags) => {
       const logger = createLogger(opts.logLevel);
       const external = opts.mqttUrl ? {
         url: opts.mqttUrl,
@@ -141,11 +160,11 @@ export function registerClusterCommands(program: Command): void {
         dataDir: resolve(opts.dataDir), logger, storeUrl: opts.store, apiHost: opts.apiHost, apiPort: opts.apiPort,
         ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
         mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? (opts.insecureMqtt ? 1883 : 8883), ...(opts.insecureMqtt ? {} : { tls: true }) },
-        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
+        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts), ...ingressOf(opts),
       });
       untilSignal(logger, [() => cp.stop()], opts.shutdownGracePeriod * 1000);
       await pushExamples(cp.registry);
-      process.stdout.write(`skiff control plane is ready: API ${cp.apiUrl}, MQTT ${cp.mqttUrl}. ` +
+      process.stdout.write(`skiff control plane is ready: API ${cp.apiUrl}, MQTT ${cp.mqttUrl}.${ingressLine(cp, opts.apiHost)} ` +
         `Join agents with: ${agentCommand(cp.mqttUrl, resolve(opts.dataDir))}; ` +
         `use kubectl with: export KUBECONFIG=${cp.kubeconfigPath}\n`);
     });
@@ -161,6 +180,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--labels <k=v,...>', 'extra node labels', parseLabels)
     .option('--node-ip <ip>', 'this node\'s address: reported as its InternalIP; NodePorts, LoadBalancer ports and hostPorts listen on it (default 127.0.0.1)', parseIp)
     .option('--allow-host-path <prefix>', 'allow hostPath volumes under this directory (repeatable)', (v: string, all: string[]) => [...all, resolve(v)], [] as string[])
+    .option('--allow-egress <cidr>', 'let pods reach these addresses out of the cluster without a NetworkPolicy allowing it (repeatable; default none: egress out of the cluster is denied)', parseEgressCidr, [] as string[])
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port too (they are always reachable through the API server at /api/v1/nodes/NAME/proxy/metrics)', parsePort)
     .option('--metrics-address <ip>', 'address of the --metrics-port listener (default 127.0.0.1; any other needs --metrics-token-file)')
     .option('--metrics-token-file <file>', 'bearer token the --metrics-port listener requires')
@@ -168,7 +188,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory the node\'s pods may request and use together (default: the device\'s memory less a quarter, at least 256Mi, for the system)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string; insecureMqtt?: boolean }) => {
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; allowEgress: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string; insecureMqtt?: boolean }) => {
       const logger = createLogger(opts.logLevel);
       const mqttCa = opts.caFile ? await readFile(opts.caFile, 'utf8') : undefined;
       const { startAgent } = await import('../agent/main.js');
@@ -180,6 +200,7 @@ export function registerClusterCommands(program: Command): void {
         ...(mqttCa ? { mqttCa } : {}),
         ...(opts.insecureMqtt ? { insecureMqtt: true } : {}),
         allowedHostPaths: opts.allowHostPath,
+        ...(opts.allowEgress.length ? { egress: { allow: opts.allowEgress } } : {}),
         onPodsDesired: (hasPods) => {
           if (hasPods) enableOptimizingCompiler(); // off until now (agent-jit.ts)
         },

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Agent } from '../agent/agent.js';
 import { startAgent } from '../agent/main.js';
 import { defaultAllocatableMemory } from '../agent/node-info.js';
+import type { EgressOptions } from '../agent/network/egress.js';
 import type { Node } from '../api/types/node.js';
 import { startControlPlane, type ControlPlaneOptions, type RunningControlPlane } from '../control-plane/control-plane.js';
 import { resourceTypes } from '../control-plane/resources/resource-types.js';
@@ -42,12 +43,16 @@ export interface LocalClusterOptions {
   registries?: ControlPlaneOptions['registries'];
   /** hostPath volumes each agent allows (prefixes; none by default). */
   allowedHostPaths?: string[];
+  /** The agents' egress out of the cluster (--allow-egress; tests also give a resolver). */
+  agentEgress?: EgressOptions;
   /**
    * Give agent i its own loopback address, localNodeIP(i) (127.0.0.2, 127.0.0.3, ...: Linux routes
    * all of 127/8 to lo), as its node IP: every agent can then serve the same NodePort on one
    * machine. Otherwise all agents report and bind 127.0.0.1.
    */
   loopbackNodeIPs?: boolean;
+  /** Serve Ingresses on these ports (the control plane's gateway). */
+  ingress?: ControlPlaneOptions['ingress'];
 }
 
 export interface LocalCluster {
@@ -72,6 +77,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
     ...(options.registries ? { registries: options.registries } : {}),
+    ...(options.ingress ? { ingress: options.ingress } : {}),
   });
   const agents: Agent[] = [];
   const stop = async () => {
@@ -95,6 +101,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         ...(options.agentMetricsIntervalMs ? { metricsIntervalMs: options.agentMetricsIntervalMs } : {}),
         ...(options.agentSizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.agentSizeLimitCheckIntervalMs } : {}),
         ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
+        ...(options.agentEgress ? { egress: options.agentEgress } : {}),
       }));
     }
     await waitForReadyNodes(cp, options.agents, options.readyTimeoutMs ?? 60_000);
