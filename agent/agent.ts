@@ -88,11 +88,7 @@ export interface AgentOptions {
   onPodsDesired?: (hasPods: boolean) => void;
   /** A local Prometheus listener (--metrics-port); the metrics are served over the node channel regardless. */
   metricsServer?: MetricsServerOptions;
-  /**
-   * Where the pods' projected ServiceAccount tokens come from (TokenRequest with the node's
-   * credential: credentials/token-request-client.ts); told the API URL and CA from the control
-   * plane's presence. Absent: pods with such a volume wait in CreateContainerConfigError.
-   */
+  /** Pods' projected ServiceAccount tokens (credentials/token-request-client.ts; API URL and CA from the presence). */
   serviceAccountTokens?: ServiceAccountTokenSource & { setServer?(url: string | undefined, ca: string | undefined): void; close?(): void };
 }
 
@@ -176,12 +172,8 @@ export class Agent {
           memoryDir: options.memoryDir ?? defaultMemoryDir(options.node, options.dataDir),
           allowedHostPaths: options.allowedHostPaths ?? [],
           ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
-          ...(options.serviceAccountTokens ? {
-            serviceAccountTokens: {
-              source: options.serviceAccountTokens, clock: options.clock,
-              onError: (pod, error) => options.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: error.message }, 'ServiceAccount token rotation failed; the current token stays'),
-            },
-          } : {}),
+          ...(options.serviceAccountTokens ? { serviceAccountTokens: { source: options.serviceAccountTokens, clock: options.clock,
+            onError: (pod, error) => options.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: error.message }, 'ServiceAccount token request failed; will retry') } } : {}),
         },
       } : {}),
       reporter: {
