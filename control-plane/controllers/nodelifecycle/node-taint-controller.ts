@@ -6,8 +6,9 @@ import { NotFoundError } from '../../../api/errors.js';
 import type { Node } from '../../../api/types/node.js';
 import type { Pod } from '../../../api/types/pod.js';
 import { resourceTypes } from '../../resources/resource-types.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
-import type { ReconcileResult } from '../work-queue.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { byName } from '../../reconcile/owned-objects.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 import { planEvictions, planNodeTaints, RateLimiter } from './taint-plan.js';
 
 export interface NodeTaintOptions {
@@ -47,7 +48,7 @@ export class NodeTaintController extends Controller {
       });
     }
     if (!(node.spec.taints ?? []).some((t) => t.effect === 'NoExecute')) return;
-    const pods = (await resources.list<Pod>(resourceTypes.pods, { fieldSelector: `spec.nodeName=${name}` })).items;
+    const pods = byName((await this.cache<Pod>(resourceTypes.pods)).byIndex('node', name));
     const plan = planEvictions(node, pods, clock.now());
     for (const pod of plan.evict) {
       const token = this.#limiter.take(clock.now());

@@ -5,13 +5,14 @@ import type { Pod } from '../../../api/types/pod.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
 import { inBatches, slowStartBatch } from '../batches.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { ownedOrMatching } from '../../reconcile/owned-objects.js';
 import { controllerRefOf, newControllerRef, objectKeyOf, splitKey } from '../controller-ref.js';
 import { podFromTemplate } from '../pod-template.js';
 import { matchesSelector } from '../selector-match.js';
 import type { ReplicaSet } from '../workload-kinds.js';
 import { planReplicaSet, planReplicaSetStatus } from './replica-plan.js';
-import type { ReconcileResult } from '../work-queue.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 
 const WRITE_PARALLELISM = 16;
 
@@ -21,20 +22,13 @@ export class ReplicaSetController extends Controller {
   }
 
   start(): void {
-    this.watch<ReplicaSet>(resourceTypes.replicasets, (_t, rs) => this.enqueue(objectKeyOf(rs)));
-    this.watch<Pod>(resourceTypes.pods, (_t, pod) => this.#enqueueOwnerOf(pod));
-  }
-
-  #enqueueOwnerOf(pod: Pod): void {
-    const ref = controllerRefOf(pod);
-    if (ref) {
-      if (ref.kind === 'ReplicaSet') this.enqueue(`${pod.metadata.namespace}/${ref.name}`);
-      return;
-    }
-    // an orphan: every ReplicaSet that could adopt it takes a look
-    void this.ctx.resources.list<ReplicaSet>(resourceTypes.replicasets, { namespace: pod.metadata.namespace }).then((list) => {
-      for (const rs of list.items) if (matchesSelector(rs.spec.selector, pod.metadata.labels)) this.enqueue(objectKeyOf(rs));
-    }).catch(() => undefined);
+    this.watchOwn(resourceTypes.replicasets);
+    // an orphan: every ReplicaSet of its namespace that could adopt it takes a look
+    this.owns<Pod>(resourceTypes.pods, 'ReplicaSet', (pod) => {
+      for (const rs of this.informers.for<ReplicaSet>(resourceTypes.replicasets).byIndex('namespace', pod.metadata.namespace!)) {
+        if (matchesSelector(rs.spec.selector, pod.metadata.labels)) this.enqueue(objectKeyOf(rs));
+      }
+    });
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -47,7 +41,7 @@ export class ReplicaSetController extends Controller {
       if (error instanceof NotFoundError) return;
       throw error;
     }
-    const pods = (await resources.list<Pod>(resourceTypes.pods, { namespace })).items;
+    const pods = ownedOrMatching(await this.cache<Pod>(resourceTypes.pods), namespace, rs.metadata.uid, rs.spec.selector);
     const plan = planReplicaSet(rs, pods);
     for (const pod of plan.adopt) await this.#setOwner(pod, rs, true);
     for (const pod of plan.release) await this.#setOwner(pod, rs, false);
