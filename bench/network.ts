@@ -3,7 +3,9 @@
 // agent's side of a guest's request), (c) a guest (http-fetch) calling the Service: the whole
 // guest -> agent -> guest chain, against (d) the same guest answering by itself ($REPLY). (c) - (d)
 // is what one outgoing request costs a guest: the message hops, the routing and the callee's
-// instance. Cross-node figures: not measured (no tunnel yet). Run with `npm run bench:network`.
+// instance. TCP (wasi:sockets) pod to pod through a Service: the tcp-client example against
+// tcp-echo, echo throughput (MiB/s of payload, carried both ways at once) and 64-byte round
+// trips p50/p99. Cross-node figures: not measured (no tunnel yet). Run with `npm run bench:network`.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +72,53 @@ async function routingOverhead(node: NodeNetwork) {
   return { p50: summary.p50, p99: summary.p99 };
 }
 
+const TCP_BYTES = Number(process.env['BENCH_TCP_BYTES'] ?? 32 << 20);
+const TCP_PINGS = Number(process.env['BENCH_TCP_PINGS'] ?? 2_000);
+
+/** tcp-client in one pod -> echo-svc (ClusterIP) -> tcp-echo in another pod, both guests on this node. */
+async function tcpEcho(runtime: WasmPodRuntime, node: NodeNetwork) {
+  const output = new Map<string, string>();
+  const start = async (name: string, network: PodNetwork, args: string[], env: Array<[string, string]> = []) => {
+    const bytes = example(name);
+    const component = await runtime.load(digestOf(bytes), async () => bytes);
+    output.set(name, '');
+    return runtime.start({
+      id: `${name}/0`, component, args, env, network: network.ports(`${name}/0`, name),
+      onOutput: (_stream, chunk) => output.set(name, output.get(name)! + Buffer.from(chunk).toString()),
+    });
+  };
+  const podNet = (ip: string): PodNetwork => {
+    const network: PodNetwork = new PodNetwork({
+      podIP: () => ip,
+      resolve: async (name) => node.resolve('default', name),
+      connect: async (host, port, localPort) => node.connect({ namespace: 'default', network }, host, port, localPort),
+    });
+    node.attach(ip, { namespace: 'default', name: ip, network });
+    return network;
+  };
+  const services = [...node.services.services];
+  node.setServices([...services, { namespace: 'default', name: 'echo-svc', clusterIP: '10.96.0.20', ports: [{ port: 7000 }], endpoints: [{ ips: ['10.42.0.5'], ports: [{ port: 7000 }] }] }]);
+  const echo = await start('tcp-echo', podNet('10.42.0.5'), ['tcp-echo'], [['PORT', '7000']]);
+  const deadline = Date.now() + 120_000;
+  while (!output.get('tcp-echo')!.includes('listening on')) {
+    if (Date.now() > deadline) throw new Error(`tcp-echo did not listen: ${output.get('tcp-echo')}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const client = await start('tcp-client', podNet('10.42.0.6'), ['tcp-client', 'echo-svc', '7000', String(TCP_BYTES), String(TCP_PINGS)]);
+  const exit = await client.exited;
+  const line = output.get('tcp-client')!;
+  const parsed = /echoed (\d+) bytes in ([\d.]+) ms \(([\d.]+) MB\/s\), (\d+) pings p50 (\d+) us p99 (\d+) us/.exec(line);
+  if (exit.exitCode !== 0 || !parsed) throw new Error(`tcp-client failed (${exit.exitCode}): ${line}`);
+  await echo.stop(5_000);
+  node.setServices(services);
+  const result = {
+    bytes: Number(parsed[1]), echoMs: Number(parsed[2]), echoThroughputMBps: Number(parsed[3]),
+    pings: Number(parsed[4]), roundTripP50Ms: Number(parsed[5]) / 1000, roundTripP99Ms: Number(parsed[6]) / 1000,
+  };
+  log(`tcp pod -> Service -> pod: ${result.echoThroughputMBps} MB/s echoed, round trip p50 ${result.roundTripP50Ms} ms, p99 ${result.roundTripP99Ms} ms`);
+  return result;
+}
+
 async function main(): Promise<void> {
   const runtime = new WasmPodRuntime({ warmWorkers: 4 });
   const node = new NodeNetwork();
@@ -95,6 +144,7 @@ async function main(): Promise<void> {
     const service = await measure('(b) through the Service', () => node.httpRequest({ namespace: 'default', network: frontendNet }, request('web-svc'), 30_000));
     const guestAlone = await measure('(d) guest answering alone', () => alone.handleHttp!(request('x'), 30_000));
     const chain = await measure('(c) guest -> Service -> guest', () => frontend.handleHttp!(request('frontend'), 30_000));
+    const tcp = await tcpEcho(runtime, node);
     const check = new TextDecoder().decode((await frontend.handleHttp!(request('frontend'), 30_000)).body);
     if (!check.startsWith('fetched http://web-svc/: 200 ok GET /')) throw new Error(`unexpected chain answer: ${check}`);
     console.log(JSON.stringify({
@@ -106,6 +156,7 @@ async function main(): Promise<void> {
       guestAnsweringAlone: guestAlone,
       guestToServiceToGuest: chain,
       outgoingRequestCostP50Ms: Number((chain.sequential.p50 - guestAlone.sequential.p50).toFixed(2)),
+      tcpPodToServiceToPodSameNode: tcp,
       acrossNodes: 'not measured: traffic between agents is not carried yet',
     }, null, 2));
   } finally {

@@ -4,7 +4,7 @@ import { resolve, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { enableOptimizingCompiler } from './agent-jit.js';
-import { parseCount, parseLabels, parseMemorySize, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
+import { parseCount, parseIp, parseLabels, parseMemorySize, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
 import { createLogger } from './logger.js';
 
 // Each action imports what it runs only when it runs: `skiff agent` on a small device must never
@@ -76,7 +76,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--api-host <host>', 'address the API listens on', '127.0.0.1')
     .option('--mqtt-port <port>', 'embedded MQTT broker port (0 = any free port)', parsePort, 1883)
     .option('--mqtt-host <host>', 'address the embedded broker listens on', '127.0.0.1')
-    .option('--agents <n>', 'local agents to start, each its own node', parseCount, 1)
+    .option('--agents <n>', 'local agents to start, each its own node with its own loopback address (127.0.0.2, 127.0.0.3, ...)', parseCount, 1)
     .option('--store <url>', 'sqlite (default) or etcd://HOST:PORT', 'sqlite')
     .option('--default-not-ready-toleration-seconds <s>', 'tolerationSeconds of the not-ready toleration added to every pod', parseSeconds, 300)
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
@@ -89,7 +89,7 @@ export function registerClusterCommands(program: Command): void {
       const { startLocalCluster } = await import('./local-cluster.js');
       const { pushExamples } = await import('./examples.js');
       const cluster = await startLocalCluster({
-        dataDir, logger, agents: opts.agents, storeUrl: opts.store,
+        dataDir, logger, agents: opts.agents, loopbackNodeIPs: true, storeUrl: opts.store,
         apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort,
         defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
         ...(opts.defaultMemoryLimit !== undefined ? { agentDefaultMemoryLimitBytes: opts.defaultMemoryLimit } : {}),
@@ -155,7 +155,7 @@ export function registerClusterCommands(program: Command): void {
     .requiredOption('--name <name>', 'this node\'s name (unique in the cluster)')
     .option('--data-dir <dir>', 'where the agent caches components', join(DEFAULT_DATA_DIR, 'agent'))
     .option('--labels <k=v,...>', 'extra node labels', parseLabels)
-    .option('--node-ip <ip>', 'the address reported as InternalIP')
+    .option('--node-ip <ip>', 'this node\'s address: reported as its InternalIP; NodePorts, LoadBalancer ports and hostPorts listen on it (default 127.0.0.1)', parseIp)
     .option('--allow-host-path <prefix>', 'allow hostPath volumes under this directory (repeatable)', (v: string, all: string[]) => [...all, resolve(v)], [] as string[])
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port too (they are always reachable through the API server at /api/v1/nodes/NAME/proxy/metrics)', parsePort)
     .option('--metrics-address <ip>', 'address of the --metrics-port listener (default 127.0.0.1; any other needs --metrics-token-file)')

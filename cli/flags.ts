@@ -1,4 +1,5 @@
 // Parsers for command-line values shared by the subcommands.
+import { isIP } from 'node:net';
 import { InvalidArgumentError } from 'commander';
 import { parseBytes } from '../api/quantity.js';
 
@@ -57,4 +58,10 @@ export function parseMemorySize(value: string): number {
   }
   if (!Number.isFinite(bytes) || bytes < 65_536) throw new InvalidArgumentError('must be at least 64Ki (one WebAssembly page)');
   return bytes;
+}
+
+/** An IPv4 or IPv6 address (no name: the agent binds it and reports it as the node's InternalIP). */
+export function parseIp(value: string): string {
+  if (isIP(value) === 0) throw new InvalidArgumentError('must be an IPv4 or IPv6 address');
+  return value;
 }

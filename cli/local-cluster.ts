@@ -40,6 +40,12 @@ export interface LocalClusterOptions {
   registries?: ControlPlaneOptions['registries'];
   /** hostPath volumes each agent allows (prefixes; none by default). */
   allowedHostPaths?: string[];
+  /**
+   * Give agent i its own loopback address, localNodeIP(i) (127.0.0.2, 127.0.0.3, ...: Linux routes
+   * all of 127/8 to lo), as its node IP: every agent can then serve the same NodePort on one
+   * machine. Otherwise all agents report and bind 127.0.0.1.
+   */
+  loopbackNodeIPs?: boolean;
 }
 
 export interface LocalCluster {
@@ -49,6 +55,8 @@ export interface LocalCluster {
 }
 
 export const localNodeName = (i: number) => `node-${i}`;
+/** The loopback address of local agent i (1-based) with loopbackNodeIPs: 127.0.0.(i+1). */
+export const localNodeIP = (i: number) => `127.0.0.${i + 1}`;
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const cp = await startControlPlane({
@@ -77,6 +85,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       agents.push(await startAgent({
         server: cp.mqttUrl, token: cp.nodeToken, name, dataDir: join(options.dataDir, 'agents', name), logger: options.logger, fuelPerSecond,
         allocatableMemoryBytes,
+        ...(options.loopbackNodeIPs ? { nodeIP: localNodeIP(i) } : {}),
         ...(options.agentDefaultMemoryLimitBytes !== undefined ? { defaultMemoryLimitBytes: options.agentDefaultMemoryLimitBytes } : {}),
         ...(options.warmWorkers !== undefined ? { warmWorkers: options.warmWorkers } : {}),
         ...(options.agentMetricsIntervalMs ? { metricsIntervalMs: options.agentMetricsIntervalMs } : {}),

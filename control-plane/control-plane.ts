@@ -19,6 +19,7 @@ import { MqttNodeChannel } from './node-channel/mqtt-node-channel.js';
 import { DesiredPublisher } from './nodes/desired-publisher.js';
 import { mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
+import { controlPlaneAddresses, NodeCertificateIssuer } from './nodes/node-certificates.js';
 import { startControllers } from './controllers/controller-manager.js';
 import { AnnotationPodMetricsSource, FallbackPodMetricsSource } from './controllers/hpa/pod-metrics.js';
 import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
@@ -35,7 +36,7 @@ import { ImageResolver } from './registry/image-resolver.js';
 import { OciPuller } from './registry/oci/oci-puller.js';
 import type { RegistryTransport } from './registry/oci/registry-http.js';
 import { mountRegistryRoutes } from './registry/registry-routes.js';
-import { ensureInitialNamespaces } from './resources/initial-namespaces.js';
+import { ensureInitialNamespaces, ensureSystemPriorityClasses } from './resources/initial-namespaces.js';
 import { SharedInformers } from './reconcile/shared-informers.js';
 import { ResourceStore } from './resources/resource-store.js';
 import { ensureDefaultStorageClass } from './resources/storage-classes.js';
@@ -120,6 +121,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),
     });
     await ensureInitialNamespaces(resources);
+    await ensureSystemPriorityClasses(resources);
     await ensureDefaultStorageClass(resources);
     await ensureBootstrapRbac(resources);
     const rbac = new RbacCache(resources, logger.child({ component: 'rbac' }));
@@ -201,7 +203,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       nodeMetrics: { scrape: (node, signal) => nodeMetrics!.scrape(node, signal) },
       dashboard: new DashboardSessions(tokens, clock),
       extraRoutes: (api) => {
-        mountNodeCredentialRoutes(api, nodeCredentials);
+        mountNodeCredentialRoutes(api, nodeCredentials, new NodeCertificateIssuer(dataDir, controlPlaneAddresses([apiHost, ...mqttHost, ...(options.advertiseHosts ?? [])])));
         mountRegistryRoutes(api, registry, oci);
       },
     });

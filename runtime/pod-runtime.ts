@@ -1,6 +1,7 @@
 // PodRuntime: turns components into running, limited containers. The agent depends only on this
 // interface; wasm-pod-runtime.ts implements it with jco-transpiled components in worker threads.
 // Every implementation passes test/contracts/runtime.contract.ts.
+import type { StreamAcceptor } from './net/byte-ring.js';
 
 /** A component ready to instantiate (transpiled and compiled), identified by sha256 digest. */
 export interface LoadedComponent {
@@ -71,8 +72,11 @@ export interface PodNetworkPorts {
    * bind gets address-in-use). Default: the PodNetworkPorts object itself.
    */
   readonly namespace?: object;
-  /** The guest started listening on `port` (tcp). */
-  listening(port: number, protocol: 'TCP'): void;
+  /**
+   * The guest started listening on `port` (tcp); `accept` hands it a connection (the far end of a
+   * byte stream, net/byte-ring.ts) while it listens.
+   */
+  listening(port: number, protocol: 'TCP', accept?: StreamAcceptor): void;
   /** The guest's listener on `port` closed (socket dropped, or the guest ended). */
   closed(port: number, protocol: 'TCP'): void;
   /**
@@ -86,6 +90,12 @@ export interface PodNetworkPorts {
    * with PodNetworkError('DNS-error') for an unknown name. Absent: lookups fail.
    */
   resolve?(name: string): Promise<string[]>;
+  /**
+   * Routes a guest's TCP connect to `host` (an IP literal) and `port` as the pod network would:
+   * the acceptor of whoever listens there. Rejects with PodNetworkError (`connection-refused` when
+   * nothing listens, ...). Absent: connects are denied.
+   */
+  connect?(host: string, port: number, localPort: number): Promise<StreamAcceptor>;
 }
 
 /** The wasi:http error-code cases the pod network answers with (no payload, or a message). */

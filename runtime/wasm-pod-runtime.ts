@@ -105,7 +105,7 @@ export class WasmPodRuntime implements PodRuntime {
     const period = fuel?.quotaPerPeriod === undefined ? undefined : createPeriodBuffer();
     const prepare = (http?: HttpRequest) => {
       const lease = spec.network ? space?.lease(spec.network) : undefined;
-      const channel = spec.network?.httpRequest || spec.network?.resolve ? new MessageChannel() : undefined;
+      const channel = spec.network ? new MessageChannel() : undefined;
       const request: GuestRunRequest = {
         type: 'run',
         source: component.transpiled.source,
@@ -128,6 +128,7 @@ export class WasmPodRuntime implements PodRuntime {
         ...(channel ? { net: channel.port2 } : {}),
       };
       const net = channel && spec.network ? new NetRelay(channel.port1, spec.network) : undefined;
+      if (lease && net) lease.acceptor = (port) => net.acceptor(port);
       return { request, ...(lease ? { ports: lease } : {}), ...(net ? { net } : {}) };
     };
     const release = (worker: Worker) => this.#pool.release(worker);

@@ -33,7 +33,7 @@ const ROOTS = {
   'autoscaling/v1/Scale': 'V1Scale', 'policy/v1/Eviction': 'V1Eviction', 'meta/v1/DeleteOptions': 'V1DeleteOptions',
   'networking.k8s.io/v1/Ingress': 'V1Ingress', 'networking.k8s.io/v1/IngressClass': 'V1IngressClass',
   'networking.k8s.io/v1/NetworkPolicy': 'V1NetworkPolicy', 'discovery.k8s.io/v1/EndpointSlice': 'V1EndpointSlice',
-  'storage.k8s.io/v1/StorageClass': 'V1StorageClass',
+  'storage.k8s.io/v1/StorageClass': 'V1StorageClass', 'scheduling.k8s.io/v1/PriorityClass': 'V1PriorityClass',
   'rbac.authorization.k8s.io/v1/Role': 'V1Role', 'rbac.authorization.k8s.io/v1/ClusterRole': 'V1ClusterRole',
   'rbac.authorization.k8s.io/v1/RoleBinding': 'V1RoleBinding', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'V1ClusterRoleBinding',
   'authorization.k8s.io/v1/SelfSubjectAccessReview': 'V1SelfSubjectAccessReview', 'authorization.k8s.io/v1/SubjectAccessReview': 'V1SubjectAccessReview',

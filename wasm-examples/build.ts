@@ -61,6 +61,16 @@ export const EXAMPLES: Example[] = [
     language: 'c',
     world: { wit: 'wit/tcp-listen.wit', world: 'tcp-listen', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },
   },
+  {
+    name: 'tcp-echo',
+    language: 'c',
+    world: { wit: 'wit/tcp-echo.wit', world: 'tcp-echo', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },
+  },
+  {
+    name: 'tcp-client',
+    language: 'c',
+    world: { wit: 'wit/tcp-echo.wit', world: 'tcp-echo', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },
+  },
 ];
 
 async function buildC(name: string, world: CWorld | undefined): Promise<Uint8Array> {

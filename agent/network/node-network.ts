@@ -6,10 +6,14 @@
 // Not carried yet: traffic to pods on other nodes (destination-unavailable) and egress out of the
 // cluster (destination-IP-prohibited).
 import type { DesiredService } from '../../api/mqtt/messages.js';
+import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
 import { HttpHandlerError, PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
 import { isLoopback, parseAuthority, type Destination } from './authority.js';
 import { ServiceTable } from './service-table.js';
+import { NetworkPolicies } from './policy-rules.js';
+import { checkEgress, checkIngress } from './policy-check.js';
+import { routeTcp } from './tcp-connect.js';
 
 /** A pod of this node as the network knows it. */
 export interface PodAttachment {
@@ -31,6 +35,8 @@ const BACKSTOP_MS = 1_000;
 
 export class NodeNetwork {
   readonly services = new ServiceTable();
+  /** The NetworkPolicies in force on this node's pods (policy-rules.ts). */
+  readonly policies = new NetworkPolicies();
   /** Milliseconds, for session affinity timeouts. */
   constructor(private readonly now: () => number = Date.now) {}
   readonly #pods = new Map<string, PodAttachment>();
@@ -62,7 +68,7 @@ export class NodeNetwork {
     }
     if (destination.kind !== 'name') {
       const pod = this.#pods.get(destination.host);
-      if (pod) return deliver(pod.network, destination.port, request, timeoutMs);
+      if (pod) return this.#deliverToPod(source, destination.host, destination.port, request, timeoutMs);
       const service = this.services.byClusterIP(destination.host);
       if (service) return this.#toService(source, service, destination, request, timeoutMs);
       return Promise.reject(new PodNetworkError('destination-IP-prohibited',
@@ -86,6 +92,11 @@ export class NodeNetwork {
     const pods = service ? [...new Set(service.endpoints.flatMap((group) => group.ips))] : [];
     if (pods.length === 0) throw new PodNetworkError('DNS-error', `lookup ${host}: no such host`);
     return pods;
+  }
+
+  /** Routes a guest's TCP connect (tcp-connect.ts): the acceptor it reaches; throws PodNetworkError. */
+  connect(source: RequestSource, host: string, port: number, localPort: number): StreamAcceptor {
+    return routeTcp(this, source, host, port, localPort, this.now());
   }
 
   /**
@@ -119,7 +130,24 @@ export class NodeNetwork {
     if (!endpoint) {
       return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`));
     }
-    return deliver(this.#pods.get(endpoint.ip)!.network, endpoint.port, request, timeoutMs);
+    return this.#deliverToPod(source, endpoint.ip, endpoint.port, request, timeoutMs);
+  }
+
+  /**
+   * A request from a pod of this node to port `port` of the pod `podIP` of this node, once the
+   * NetworkPolicies allow it (egress of the source, ingress of the destination).
+   */
+  async #deliverToPod(source: RequestSource, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+    const target = this.#pods.get(podIP)!;
+    const from = source.network.podIP;
+    if (from && from !== podIP && !this.policies.empty) {
+      const sourcePod = this.#pods.get(from);
+      const client = { ip: from, pod: sourcePod && `${sourcePod.namespace}/${sourcePod.name}` };
+      const server = { ip: podIP, pod: `${target.namespace}/${target.name}` };
+      checkEgress(this.policies, client, server, port);
+      checkIngress(this.policies, client, server, port);
+    }
+    return deliver(target.network, port, request, timeoutMs);
   }
 }
 

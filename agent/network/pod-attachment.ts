@@ -37,6 +37,7 @@ export class PodAttachment {
       ...(node ? {
         route: (request, timeoutMs) => node.httpRequest({ namespace: this.pod().namespace, network: this.network }, request, timeoutMs),
         resolve: async (name) => node.resolve(this.pod().namespace, name),
+        connect: async (host, port, localPort) => node.connect({ namespace: this.pod().namespace, network: this.network }, host, port, localPort),
       } : {}),
     });
     this.refresh();

@@ -7,11 +7,12 @@
 //   it declares, or on 8080 when it declares none (the default port of `wasmtime serve`).
 // A port has one holder: a second opener is refused with a Warning event (PortInUse) and the first
 // keeps it. Everything a holder opened is released when its instance ends.
-// Traffic stays in the process: a probe calls a handler in-process; a raw listener can be found
-// (tcpSocket probes) but not yet talked to (there is no HTTP data path to guest sockets). The one
+// Traffic stays in the process: a probe calls a handler in-process; a raw listener takes byte
+// streams (its `accept`: ../network/pod-byte-stream.ts), not HTTP requests. The one
 // way in from the node's network is a hostPort: an observer (host-ports.ts) is told as ports open
 // and close, and serves a handler's port on the node.
 import type { ContainerPort } from '../../api/types/pod.js';
+import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
 import { PodNetworkError, type HttpRequest, type HttpResponse, type PodNetworkPorts } from '../../runtime/pod-runtime.js';
 
 /** Where an HTTP-handler container listens when it declares no TCP containerPort. */
@@ -21,7 +22,7 @@ export type HttpHandle = (request: HttpRequest, timeoutMs: number) => Promise<Ht
 
 /** Who holds a TCP port of the pod. `owner` is the container instance id. */
 export type PortHolder =
-  | { kind: 'listener'; container: string; owner: string }
+  | { kind: 'listener'; container: string; owner: string; accept?: StreamAcceptor }
   | { kind: 'http'; container: string; owner: string; handle: HttpHandle };
 
 export interface PodNetworkOptions {
@@ -37,6 +38,8 @@ export interface PodNetworkOptions {
   route?(request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
   /** Resolves a name in the pod's DNS (wasi:sockets/ip-name-lookup); absent: lookups fail. */
   resolve?(name: string): Promise<string[]>;
+  /** Routes the containers' wasi:sockets TCP connects (the node's network); absent: they are denied. */
+  connect?(host: string, port: number, localPort: number): Promise<StreamAcceptor>;
   /** Milliseconds, for spacing out repeated failure events (default Date.now). */
   now?(): number;
 }
@@ -72,14 +75,15 @@ export class PodNetwork {
     return {
       // one namespace for all the pod's views: the runtime keeps guest binds exclusive within it
       namespace: this,
-      listening: (port, protocol) => {
-        if (protocol === 'TCP') this.#open(port, { kind: 'listener', container, owner }, fieldPath);
+      listening: (port, protocol, accept) => {
+        if (protocol === 'TCP') this.#open(port, { kind: 'listener', container, owner, ...(accept ? { accept } : {}) }, fieldPath);
       },
       closed: (port, protocol) => {
         const holder = this.#ports.get(port);
         if (protocol === 'TCP' && holder?.owner === owner) this.#close(port, holder);
       },
       ...(this.options.resolve ? { resolve: this.options.resolve } : {}),
+      ...(this.options.connect ? { connect: this.options.connect } : {}),
       ...(this.options.route ? { httpRequest: (request: HttpRequest, { timeoutMs }: { timeoutMs: number }) => this.#request(container, fieldPath, request, timeoutMs) } : {}),
     };
   }
@@ -136,7 +140,11 @@ export class PodNetwork {
         `Container ${holder.container} cannot listen on port ${port}/TCP: already in use by container ${current.container}`, fieldPath);
       return false;
     }
-    if (current) return true; // the same instance again
+    if (current) {
+      // the same instance again (a new listener socket on the port): its connections go to the new one
+      if (current.kind === 'listener' && holder.kind === 'listener' && holder.accept) current.accept = holder.accept;
+      return true;
+    }
     this.#ports.set(port, holder);
     this.options.observer?.opened(port, holder);
     return true;

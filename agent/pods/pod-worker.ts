@@ -362,8 +362,10 @@ export class PodWorker {
     return { running: slot.running, slot, stdinOnce: slot.spec['stdinOnce'] === true };
   }
 
-  /** Who holds TCP `port` in the pod's network (port-forward reaches it through this). */
-  portHolder = (port: number): PortHolder | undefined => this.#network.holder(port);
+  /** The pod's network namespace (port-forward opens its byte streams there). */
+  get podNetwork(): PodNetwork {
+    return this.#network;
+  }
 
   #slotFor(container: string | undefined): ContainerSlot {
     const slot = container ? [...this.#app, ...this.#init].find((s) => s.name === container) : this.#app[0];

@@ -23,7 +23,7 @@ export function servePortForward(pods: PodManager, params: PortForwardParams, re
   if (!Number.isInteger(port) || port < 1 || port > 65535) return reply.error(400, `invalid port ${JSON.stringify(port)}: want 1-65535`);
   let stream;
   try {
-    stream = openPodStream(worker.portHolder(port), port, params.name, clock);
+    stream = openPodStream(worker.podNetwork, port, params.name, clock);
   } catch (error) {
     if (error instanceof PodStreamError) return reply.error(400, `error forwarding port ${port} to pod ${params.name}: ${error.message}`);
     throw error;

@@ -179,6 +179,48 @@ export const desiredService = v.object({
 });
 export type DesiredService = v.InferOutput<typeof desiredService>;
 
+const protocol = () => v.optional(v.picklist(['TCP', 'UDP', 'SCTP']));
+
+/** A pod a NetworkPolicy selects or names as a peer: its IP, and its containers' ports the policies name. */
+const policyPod = v.object({
+  ip: text(1, 64),
+  named: v.optional(v.pipe(v.array(v.object({ name: text(1, 15), port: portNumber(), protocol: protocol() })), v.maxLength(256))),
+});
+
+/**
+ * One ingress or egress rule of a NetworkPolicy, compiled (control-plane/nodes/desired-policies.ts):
+ * its peers resolved to pod IPs and CIDR blocks (`peers` absent: every peer, in and out of the
+ * cluster), and its ports (absent: every port; `port` absent: every port of the protocol; `name`: a
+ * named container port of the destination pod).
+ */
+const policyRule = v.object({
+  peers: v.optional(v.object({
+    pods: v.pipe(v.array(policyPod), v.maxLength(100_000)),
+    blocks: v.pipe(v.array(v.object({ cidr: text(1, 64), except: v.optional(v.pipe(v.array(text(1, 64)), v.maxLength(256))) })), v.maxLength(256)),
+  })),
+  ports: v.optional(v.pipe(v.array(v.object({
+    protocol: protocol(),
+    port: v.optional(portNumber()),
+    endPort: v.optional(portNumber()),
+    name: v.optional(text(1, 15)),
+  })), v.maxLength(256))),
+});
+
+/**
+ * A NetworkPolicy as an agent enforces it: the pods of this node it selects, and its rules
+ * (`ingress` absent: it does not restrict ingress; present and empty: it denies all ingress).
+ */
+export const desiredNetworkPolicy = v.object({
+  namespace: text(1, 253),
+  name: text(1, 253),
+  pods: v.pipe(v.array(policyPod), v.maxLength(10_000)),
+  ingress: v.optional(v.pipe(v.array(policyRule), v.maxLength(1_000))),
+  egress: v.optional(v.pipe(v.array(policyRule), v.maxLength(1_000))),
+});
+export type DesiredNetworkPolicy = v.InferOutput<typeof desiredNetworkPolicy>;
+export type DesiredPolicyRule = v.InferOutput<typeof policyRule>;
+export type DesiredPolicyPod = v.InferOutput<typeof policyPod>;
+
 /** The full desired state of one node. Retained; agents apply only a newer generation. */
 export const desiredStateMessage = v.object({
   v: v.literal(PROTOCOL_VERSION),
@@ -202,6 +244,11 @@ export const desiredStateMessage = v.object({
    * names, service environment variables). Absent (an older control plane): no Services.
    */
   services: v.optional(v.pipe(v.array(desiredService), v.maxLength(10_000))),
+  /**
+   * The NetworkPolicies that select pods of this node, compiled (peers as pod IPs and CIDRs), for
+   * the agent to enforce ingress and egress. Absent (an older control plane): none.
+   */
+  networkPolicies: v.optional(v.pipe(v.array(desiredNetworkPolicy), v.maxLength(10_000))),
 });
 export type DesiredStateMessage = v.InferOutput<typeof desiredStateMessage>;
 

@@ -15,3 +15,15 @@ export const nodeCredentialResponse = v.object({
   credential: v.pipe(v.string(), v.minLength(16)),
 });
 export type NodeCredentialResponse = v.InferOutput<typeof nodeCredentialResponse>;
+
+/** Where a node asks for its TLS certificate (CN system:node:NAME) with its own credential. */
+export const nodeCertificatePath = (node: string) => `/skiff/v1/node-certificates/${encodeURIComponent(node)}`;
+
+export const nodeCertificateResponse = v.object({
+  node: v.string(),
+  cert: v.pipe(v.string(), v.startsWith('-----BEGIN CERTIFICATE-----')),
+  key: v.pipe(v.string(), v.includes('PRIVATE KEY-----')),
+  caCert: v.pipe(v.string(), v.startsWith('-----BEGIN CERTIFICATE-----')),
+  notAfter: v.string(),
+});
+export type NodeCertificateResponse = v.InferOutput<typeof nodeCertificateResponse>;

@@ -1,5 +1,5 @@
 // Field numbers (k8s.io/api generated.proto) of the further kinds kubectl sends as protobuf:
-// `kubectl create serviceaccount|ingress`, `kubectl autoscale` (autoscaling/v1 and v2) and the
+// `kubectl create serviceaccount|ingress|priorityclass`, `kubectl autoscale` (autoscaling/v1 and v2) and the
 // pod `kubectl debug --copy-to` creates (the pod spec fields skiff reads; others are dropped).
 import { objectMeta, podTemplateSpec } from './protobuf-schemas.js';
 import type { Schema } from './protobuf-wire.js';
@@ -54,3 +54,9 @@ export const horizontalPodAutoscalerV2: Schema = {
 };
 
 export const pod: Schema = { 1: { name: 'metadata', kind: objectMeta }, 2: podTemplateSpec[2]! };
+
+/** `kubectl create priorityclass` (scheduling/v1 generated.proto; value is written even when 0). */
+export const priorityClass: Schema = {
+  1: { name: 'metadata', kind: objectMeta }, 2: { name: 'value', kind: 'ptrInt' }, 3: { name: 'globalDefault', kind: 'bool' },
+  4: s('description'), 5: s('preemptionPolicy'),
+};

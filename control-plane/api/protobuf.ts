@@ -1,5 +1,5 @@
 // Just enough protobuf to read what kubectl create POSTs as application/vnd.kubernetes.protobuf: the `k8s\0`
-// envelope, runtime.Unknown, and the kinds `kubectl create namespace|configmap|secret|service|deployment|job|cronjob|quota|pdb|serviceaccount|ingress`,
+// envelope, runtime.Unknown, and the kinds `kubectl create namespace|configmap|secret|service|deployment|job|cronjob|quota|pdb|serviceaccount|ingress|priorityclass`,
 // `kubectl autoscale` and `kubectl debug --copy-to` send.
 import { BadRequestError, UnsupportedMediaTypeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types/meta.js';
@@ -7,7 +7,7 @@ import { configMap, cronJob, deployment, job, namespace, podDisruptionBudget, re
 import {
   clusterRole, role, roleBinding, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenRequest,
 } from './protobuf-access-schemas.js';
-import { horizontalPodAutoscalerV1, horizontalPodAutoscalerV2, ingress, pod, serviceAccount } from './protobuf-more-schemas.js';
+import { horizontalPodAutoscalerV1, horizontalPodAutoscalerV2, ingress, pod, priorityClass, serviceAccount } from './protobuf-more-schemas.js';
 import { bytes, decodeMessage, fields, text, type Schema } from './protobuf-wire.js';
 
 /** Go structs embedded inline in JSON (`json:",inline"`) that protobuf nests as a field of their own. */
@@ -37,6 +37,7 @@ const schemas: Record<string, Schema> = {
   'policy/v1/PodDisruptionBudget': podDisruptionBudget,
   'v1/ServiceAccount': serviceAccount,
   'v1/Pod': pod,
+  'scheduling.k8s.io/v1/PriorityClass': priorityClass,
   'networking.k8s.io/v1/Ingress': ingress,
   'autoscaling/v1/HorizontalPodAutoscaler': horizontalPodAutoscalerV1,
   'autoscaling/v2/HorizontalPodAutoscaler': horizontalPodAutoscalerV2,

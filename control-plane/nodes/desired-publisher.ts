@@ -27,6 +27,7 @@ import { localPathDir } from '../../api/local-path.js';
 import type { PersistentVolume } from '../resources/kinds/config.js';
 import { nodeLocalVolumes, nodesOfVolume, resolvePodVolumes, volumePath } from './node-volumes.js';
 import { desiredServices } from './desired-services.js';
+import { policiesForNode, readNetworkPolicies, type CompiledPolicy } from './desired-policies.js';
 
 type ConfigObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
 
@@ -85,6 +86,10 @@ export class DesiredPublisher {
   readonly #ownsInformers: boolean;
   /** The Services part of every node's desired state, read once per change of Services or Endpoints. */
   #services: Promise<DesiredService[]> | undefined;
+  /** The cluster's NetworkPolicies compiled, read once per change of policies, pods or namespaces. */
+  #policies: Promise<CompiledPolicy[]> | undefined;
+  /** The NetworkPolicies that exist (a pod change republishes every node only when there are some). */
+  readonly #policyKeys = new Set<string>();
   #unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: DesiredPublisherOptions) {
@@ -112,6 +117,7 @@ export class DesiredPublisher {
       if (type === 'DELETED') {
         this.#podContent.delete(key);
         if (node) this.#queue.add(node);
+        this.#policyPeersChanged();
         return;
       }
       const hash = contentHash(isTerminalPhase(pod.status?.phase) ? finishedView(pod) : desiredView(pod)); // finishing shrinks it
@@ -119,6 +125,7 @@ export class DesiredPublisher {
       this.#podContent.set(key, hash);
       if (node) this.#queue.add(node);
       if (old?.spec.nodeName && old.spec.nodeName !== node) this.#queue.add(old.spec.nodeName);
+      this.#policyPeersChanged();
     });
     follow<Node>(resourceTypes.nodes, (type, node) => {
       if (type === 'ADDED') this.#queue.add(node.metadata.name!);
@@ -149,12 +156,23 @@ export class DesiredPublisher {
         for (const node of this.#published.keys()) this.#queue.add(node);
       });
     }
+    // policies name pods of every node: a change to one, or to a namespace's labels, republishes all
+    for (const type of [resourceTypes.networkpolicies, resourceTypes.namespaces]) {
+      follow(type, (event, o) => {
+        if (type === resourceTypes.networkpolicies) {
+          const key = `${o.metadata.namespace}/${o.metadata.name}`;
+          if (event === 'DELETED') this.#policyKeys.delete(key);
+          else this.#policyKeys.add(key);
+        } else if (this.#policyKeys.size === 0) return;
+        this.#policies = undefined;
+        for (const node of this.#published.keys()) this.#queue.add(node);
+      });
+    }
     // a pushed tag may resolve images that could not be resolved before
     this.#unsubscribe = this.options.registry.onPush(() => {
       for (const node of this.#published.keys()) this.#queue.add(node);
     });
     await informers.synced(); // every known node is queued
-
   }
 
   stop(): void {
@@ -163,6 +181,13 @@ export class DesiredPublisher {
     if (this.#ownsInformers) this.informers.stop();
     this.#unsubscribe?.();
     this.#queue.stop();
+  }
+
+  /** A pod came, went or changed: the policies' peers may have. */
+  #policyPeersChanged(): void {
+    if (this.#policyKeys.size === 0) return;
+    this.#policies = undefined;
+    for (const node of this.#published.keys()) this.#queue.add(node);
   }
 
   /** Publishes a node's desired state again even if unchanged (a new control-plane epoch). */
@@ -222,7 +247,11 @@ export class DesiredPublisher {
       this.#services = undefined;
       throw error;
     }));
-    const hash = contentHash({ pods, configMaps, secrets, localVolumes, services });
+    const networkPolicies = policiesForNode(await (this.#policies ??= readNetworkPolicies(resources).catch((error: unknown) => {
+      this.#policies = undefined;
+      throw error;
+    })), node);
+    const hash = contentHash({ pods, configMaps, secrets, localVolumes, services, networkPolicies });
     const retry = this.#imageRetry(node, retryImages);
     const last = this.#published.get(node);
     if (last && last.hash === hash) return retry;
@@ -233,6 +262,7 @@ export class DesiredPublisher {
       ...(secrets.length ? { secrets } : {}),
       localVolumes,
       ...(services.length ? { services } : {}),
+      ...(networkPolicies.length ? { networkPolicies } : {}),
     };
     const bytes = Buffer.byteLength(JSON.stringify(message));
     if (bytes > MAX_PAYLOAD_BYTES) {

@@ -5,6 +5,7 @@ import type { Pod } from '../../api/types/pod.js';
 import { defaultHorizontalPodAutoscaler, defaultPersistentVolume, defaultPersistentVolumeClaim, defaultSecret } from './config-defaults.js';
 import { defaultPod, type DefaultTolerationSeconds } from './pod-defaults.js';
 import { defaultLimitRange } from './policy-validation.js';
+import { defaultPriorityClass } from './priority-admission.js';
 import type { ResourceType } from './resource-types.js';
 import { defaultEndpointSlice, defaultEndpoints, defaultNetworkPolicy, defaultService } from './service-defaults.js';
 import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workload-defaults.js';
@@ -21,6 +22,7 @@ const defaulters: Record<string, Defaulter> = {
   jobs: defaultJob,
   cronjobs: defaultCronJob,
   limitranges: defaultLimitRange,
+  priorityclasses: defaultPriorityClass,
   services: defaultService,
   endpoints: defaultEndpoints,
   endpointslices: defaultEndpointSlice,

@@ -14,6 +14,8 @@ import { validateMetadata } from './metadata-validation.js';
 import { validateIngress, validateIngressClass, validateIngressClassUpdate, validateNetworkPolicy } from './networking-validation.js';
 import { validateLimitRange, validatePodDisruptionBudget, validateResourceQuota } from './policy-validation.js';
 import { validatePodUpdate } from './pod-update-validation.js';
+import type { PriorityClass } from './kinds/scheduling.js';
+import { validatePriorityClass, validatePriorityClassUpdate } from './priority-admission.js';
 import { validatePod } from './pod-validation.js';
 import type { ResourceType } from './resource-types.js';
 import {
@@ -42,6 +44,7 @@ const validators: Record<string, Validator> = {
   resourcequotas: validateResourceQuota,
   limitranges: validateLimitRange,
   poddisruptionbudgets: validatePodDisruptionBudget,
+  priorityclasses: validatePriorityClass,
   controllerrevisions: validateControllerRevision,
   services: validateService,
   endpoints: validateEndpoints,
@@ -87,6 +90,7 @@ function validateKindUpdate(type: ResourceType, oldObj: KubeObject, newObj: Kube
     case 'configmaps': case 'secrets': return validateConfigUpdate(type.plural, oldObj, newObj);
     case 'persistentvolumeclaims': return validatePersistentVolumeClaimUpdate(oldObj as PersistentVolumeClaim, newObj as PersistentVolumeClaim);
     case 'ingressclasses': return validateIngressClassUpdate(oldObj, newObj);
+    case 'priorityclasses': return validatePriorityClassUpdate(oldObj as PriorityClass, newObj as PriorityClass);
     case 'storageclasses': return validateStorageClassUpdate(oldObj as StorageClass, newObj as StorageClass);
     case 'rolebindings': case 'clusterrolebindings': return validateBindingUpdate(oldObj, newObj);
     default: return [];

@@ -13,10 +13,9 @@ export const DEFAULT_TOLERATION_SECONDS: DefaultTolerationSeconds = { notReady: 
 export function defaultPod(pod: Pod, tolerationSeconds: DefaultTolerationSeconds = DEFAULT_TOLERATION_SECONDS): void {
   const spec = (pod.spec ??= { containers: [] });
   defaultPodSpec(spec);
-  // Pod-only: SetDefaults_Pod and the Priority/DefaultTolerationSeconds admission plugins (not templates).
+  // Pod-only: SetDefaults_Pod and the DefaultTolerationSeconds admission plugin (not templates); the
+  // Priority plugin (priority-admission.ts) sets spec.priority and spec.preemptionPolicy on create.
   spec['enableServiceLinks'] ??= true;
-  spec['preemptionPolicy'] ??= 'PreemptLowerPriority';
-  spec['priority'] ??= 0;
   addDefaultTolerations(pod, tolerationSeconds);
   const status = (pod.status ??= {}) as Record<string, unknown>;
   status['phase'] ??= 'Pending';

@@ -13,7 +13,8 @@ import { resourceTypes, type ResourceType } from './resource-types.js';
 
 export type NamespaceLister = (type: ResourceType, namespace: string) => Promise<KubeObject[]>;
 
-const forbidden = (type: ResourceType, obj: KubeObject, message: string) =>
+/** 403 as admission plugins word it: `pods "x" is forbidden: ...`. */
+export const forbidden = (type: ResourceType, obj: KubeObject, message: string) =>
   new ForbiddenError(`${type.group ? `${type.plural}.${type.group}` : type.plural} "${obj.metadata.name ?? ''}" is forbidden: ${message}`,
     { kind: type.plural, ...(type.group ? { group: type.group } : {}), ...(obj.metadata.name ? { name: obj.metadata.name } : {}) });
 

@@ -22,6 +22,8 @@ import { stableStringify } from './stable-stringify.js';
 import { admitPersistentVolumeClaim } from './storage-admission.js';
 import { applyNamespaceDefaults, enforceNamespacePolicies, type NamespaceLister } from './policy-admission.js';
 import { assertNestingDepth } from './nesting-depth.js';
+import type { PriorityClass } from './kinds/scheduling.js';
+import { admitPodPriority, admitPriorityClass, assertDeletablePriorityClass, keepPodPriority } from './priority-admission.js';
 import { assertFieldTypes } from './schema/check-field-types.js';
 import { fromStorage, storageTypeOf, toStorage } from './version-conversion.js';
 
@@ -106,6 +108,8 @@ export class ResourceStore {
     applyDefaults(type, o, this.#defaulting);
     if (type === resourceTypes.persistentvolumeclaims) await admitPersistentVolumeClaim(o as never, (t) => this.list(t));
     await applyNamespaceDefaults(type, o, this.#listNamespace);
+    await admitPodPriority(type, o, this.#priorityClasses);
+    if (type === resourceTypes.priorityclasses) await admitPriorityClass(o as unknown as PriorityClass, this.#priorityClasses);
     validateCreate(type, o);
     if (type.namespaced) await this.#requireActiveNamespace(meta.namespace ?? '');
     await enforceNamespacePolicies(type, o, this.#listNamespace);
@@ -201,6 +205,8 @@ export class ResourceStore {
       const next = mergeForUpdate(type, current, obj, opts.subresource);
       if (!opts.subresource) applyDefaults(type, next, this.#defaulting);
       if (isService(type) && !opts.subresource) carryOverAllocations(current as unknown as Service, next as unknown as Service);
+      if (!opts.subresource) keepPodPriority(type, current, next);
+      if (type === resourceTypes.priorityclasses) await admitPriorityClass(next as unknown as PriorityClass, this.#priorityClasses);
       validateUpdate(type, current, next);
       if (specChanged(current, next)) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
       const removing = Boolean(next.metadata.deletionTimestamp) && isFinalized(type, next);
@@ -246,6 +252,7 @@ export class ResourceStore {
 
   async delete<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {
     if (type.storageVersion) return fromStorage(type, await this.delete<T>(storageTypeOf(type), namespace, name, opts));
+    assertDeletablePriorityClass(type, name);
     const key = objectKey(type, namespace, name);
     for (;;) {
       const kv = await this.store.get(key);
@@ -305,6 +312,8 @@ export class ResourceStore {
   async #released(type: ResourceType, obj: KubeObject): Promise<void> {
     if (isService(type)) await this.#services.release(obj as unknown as Service);
   }
+
+  readonly #priorityClasses = async () => (await this.list<PriorityClass>(resourceTypes.priorityclasses)).items;
 
   readonly #listNamespace: NamespaceLister = async (type, namespace) => (await this.list(type, { namespace })).items;
 

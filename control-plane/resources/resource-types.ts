@@ -95,6 +95,10 @@ export const resourceTypes = {
     group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', singular: 'poddisruptionbudget', kind: 'PodDisruptionBudget', namespaced: true,
     shortNames: ['pdb'], subresources: ['status'],
   }),
+  priorityclasses: define({
+    group: 'scheduling.k8s.io', version: 'v1', plural: 'priorityclasses', singular: 'priorityclass', kind: 'PriorityClass', namespaced: false,
+    shortNames: ['pc'],
+  }),
   horizontalpodautoscalers: define({
     group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler',
     kind: 'HorizontalPodAutoscaler', namespaced: true, shortNames: ['hpa'], categories: ['all'], subresources: ['status'],

@@ -12,8 +12,10 @@ import type { EventRecorder } from '../events/event-recorder.js';
 import { freePodIP } from '../nodes/pod-cidr.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
+import type { PodDisruptionBudget } from '../resources/kinds/policy.js';
 import { placePod, unschedulableMessage, usageByNode } from './node-fit.js';
 import type { PlacedPod } from './pod-affinity.js';
+import { planPreemption, podsHoldingNodes, preemptionBlocked, type PreemptionPlan } from './preemption.js';
 import { podVolumeConstraints, selectNodeForClaims, volumeTypes } from './volume-filter.js';
 
 export const POD_IP_ANNOTATION = 'skiff.dev/pod-ip';
@@ -163,10 +165,12 @@ export class Scheduler {
       if (why) volumeReasons.set(why, (volumeReasons.get(why) ?? 0) + 1);
       return !why;
     });
-    const placement = placePod(pod, usable, usageByNode(pods), placed);
+    // nominated pods of at least this priority keep the room their victims leave
+    const placement = placePod(pod, usable, usageByNode(podsHoldingNodes(pod, pods)), placed);
     if (!placement.node) {
       for (const [why, n] of volumeReasons) placement.reasons.set(why, (placement.reasons.get(why) ?? 0) + n);
-      await this.#markUnschedulable(pod, unschedulableMessage({ ...placement, nodeCount: nodes.length }));
+      const preemption = usable.length ? await this.#tryPreemption(pod, usable, pods) : undefined;
+      await this.#markUnschedulable(pod, unschedulableMessage({ ...placement, nodeCount: nodes.length }) + (preemption ? ` preemption: ${preemption}` : ''));
       return 'unschedulable';
     }
     await selectNodeForClaims(this.options.resources, volumes.claimsToSelect, placement.node);
@@ -188,6 +192,40 @@ export class Scheduler {
       message: `Successfully assigned ${key} to ${placement.node}`,
     });
     return 'scheduled';
+  }
+
+  /** Preempts lower-priority pods for `pod` when that makes room; returns why not otherwise. */
+  async #tryPreemption(pod: Pod, usable: readonly Node[], pods: readonly Pod[]): Promise<string | undefined> {
+    const blocked = preemptionBlocked(pod, pods);
+    if (blocked) return blocked;
+    const budgets = (await this.options.resources.list<PodDisruptionBudget>(resourceTypes.poddisruptionbudgets)).items;
+    const plan = planPreemption(pod, usable, pods, budgets);
+    if (!plan) return `0/${this.#nodes.size} nodes are available: ${usable.length} No preemption victims found for incoming pod.`;
+    await this.#preempt(pod, plan);
+    return undefined;
+  }
+
+  /** Marks and deletes the victims (DisruptionTarget, a Preempted event) and nominates the node for `pod`. */
+  async #preempt(pod: Pod, plan: PreemptionPlan): Promise<void> {
+    const { resources, events, clock, logger } = this.options;
+    const ignoreGone = (error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    };
+    for (const victim of plan.victims) {
+      const ns = victim.metadata.namespace;
+      const name = victim.metadata.name!;
+      await resources.mutate<Pod>(resourceTypes.pods, ns, name, (p) => (p.metadata.deletionTimestamp ? undefined : addCondition(p, {
+        type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message: 'default-scheduler: preempting to accommodate a higher priority pod',
+      }, clock)), { subresource: 'status' }).catch(ignoreGone);
+      events.record({
+        involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: ns!, name, uid: victim.metadata.uid! },
+        type: 'Normal', reason: 'Preempted', component: 'default-scheduler', message: `Preempted by pod ${pod.metadata.uid} on node ${plan.node}`,
+      });
+      await resources.delete(resourceTypes.pods, ns, name, { preconditions: { uid: victim.metadata.uid! } }).catch(ignoreGone);
+    }
+    logger.info({ pod: podKey(pod), node: plan.node, victims: plan.victims.map(podKey) }, 'preempted lower-priority pods');
+    await resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!, (p) =>
+      p.spec.nodeName ? undefined : { ...p, status: { ...p.status, nominatedNodeName: plan.node } as Pod['status'] }, { subresource: 'status' }).catch(ignoreGone);
   }
 
   async #assignPodIP(key: string, pod: Pod): Promise<void> {
@@ -244,10 +282,11 @@ export class Scheduler {
 }
 
 function setScheduledCondition(pod: Pod, status: 'True' | 'False', reason: string | undefined, message: string | undefined, clock: Clock): Pod {
-  const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-  conditions.push({
-    type: 'PodScheduled', status, lastProbeTime: null, lastTransitionTime: rfc3339(clock.now()),
-    ...(reason ? { reason } : {}), ...(message ? { message } : {}),
-  });
+  return addCondition(pod, { type: 'PodScheduled', status, ...(reason ? { reason } : {}), ...(message ? { message } : {}) }, clock);
+}
+
+function addCondition(pod: Pod, condition: { type: string; status: 'True' | 'False'; reason?: string; message?: string }, clock: Clock): Pod {
+  const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== condition.type);
+  conditions.push({ ...condition, lastProbeTime: null, lastTransitionTime: rfc3339(clock.now()) });
   return { ...pod, status: { phase: 'Pending', ...pod.status, conditions } };
 }

@@ -1,13 +1,22 @@
 // Main-thread side of a guest run's network port: carries the guest's calls to the pod network
-// (PodNetworkPorts.httpRequest), posts each answer back and wakes the guest's thread.
+// (PodNetworkPorts.httpRequest, resolve, connect), posts each answer back and wakes the guest's
+// thread. For TCP it is also the way in: the acceptor of each port the guest listens on posts new
+// connections to the guest. It remembers the connection ends it handed to the guest: when the run
+// ends, however it ends, the ones still open are reset, so no peer waits for a guest that is gone.
 import type { MessagePort } from 'node:worker_threads';
 import { PodNetworkError, type PodNetworkPorts } from '../pod-runtime.js';
 import { CONTROL_NET_INDEX } from '../worker/guest-messages.js';
-import type { NetCall, NetReply } from './net-messages.js';
+import { createConnectionBuffer, RingEndpoint, type StreamAcceptor, type StreamEnd, type Waker } from './byte-ring.js';
+import type { NetCall, NetIncoming, NetReply } from './net-messages.js';
+
+/** Open ends handed to the guest are checked for being finished (and forgotten) past this many. */
+const PRUNE_AT = 64;
 
 export class NetRelay {
   #closed = false;
   #control: Int32Array | undefined;
+  readonly #ends = new Set<RingEndpoint>();
+  #pruneAt = PRUNE_AT;
 
   constructor(
     private readonly port: MessagePort,
@@ -21,11 +30,30 @@ export class NetRelay {
     this.#control = control;
   }
 
-  /** The run ended: answers still on their way are dropped. */
+  /** The guest's wake word, as its peers are told it. */
+  get waker(): Waker | undefined {
+    return this.#control ? { buffer: this.#control.buffer as SharedArrayBuffer, index: CONTROL_NET_INDEX } : undefined;
+  }
+
+  /** Hands connections to the guest's listener on `port`. */
+  acceptor(port: number): StreamAcceptor {
+    return (end) => {
+      const waker = this.waker;
+      if (this.#closed || !waker) return undefined;
+      this.#track(end);
+      this.port.postMessage({ kind: 'incoming', port, stream: end } satisfies NetIncoming);
+      this.#wake();
+      return waker;
+    };
+  }
+
+  /** The run ended: answers still on their way are dropped, open connections reset. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.port.close();
+    for (const end of this.#ends) end.reset();
+    this.#ends.clear();
   }
 
   async #carry(call: NetCall): Promise<void> {
@@ -35,6 +63,8 @@ export class NetRelay {
         reply = { id: call.id, addresses: await this.network.resolve(String(call.name)) };
       } else if (call?.kind === 'http' && this.network.httpRequest) {
         reply = { id: call.id, response: await this.network.httpRequest(call.request, { timeoutMs: call.timeoutMs }) };
+      } else if (call?.kind === 'connect' && this.network.connect) {
+        reply = { id: call.id, stream: await this.#connect(String(call.host), Number(call.port), Number(call.localPort)) };
       } else {
         throw new PodNetworkError('HTTP-request-denied', 'this container has no pod network');
       }
@@ -43,11 +73,37 @@ export class NetRelay {
         ? { id: call.id, error: { code: error.code, message: error.message } }
         : { id: call.id, error: { code: 'internal-error', message: (error as Error)?.message ?? String(error) } };
     }
-    if (this.#closed) return;
-    this.port.postMessage(reply);
-    if (this.#control) {
-      Atomics.add(this.#control, CONTROL_NET_INDEX, 1);
-      Atomics.notify(this.#control, CONTROL_NET_INDEX);
+    if (this.#closed) {
+      if ('stream' in reply) new RingEndpoint(reply.stream).reset();
+      return;
     }
+    this.port.postMessage(reply);
+    this.#wake();
+  }
+
+  /** A new connection: the far end goes to the listener, this end to the guest. */
+  async #connect(host: string, port: number, localPort: number): Promise<StreamEnd> {
+    const accept = await this.network.connect!(host, port, localPort);
+    const waker = this.waker;
+    if (this.#closed || !waker) throw new PodNetworkError('connection-refused', 'the connecting guest ended');
+    const buffer = createConnectionBuffer();
+    const listener = accept({ buffer, side: 1, peer: waker });
+    if (!listener) throw new PodNetworkError('connection-refused', `dial tcp ${host}:${port}: connect: connection refused`);
+    const end: StreamEnd = { buffer, side: 0, peer: listener };
+    this.#track(end);
+    return end;
+  }
+
+  #track(end: StreamEnd): void {
+    this.#ends.add(new RingEndpoint(end));
+    if (this.#ends.size < this.#pruneAt) return;
+    for (const tracked of this.#ends) if (tracked.finished) this.#ends.delete(tracked);
+    this.#pruneAt = Math.max(PRUNE_AT, this.#ends.size * 2);
+  }
+
+  #wake(): void {
+    if (!this.#control) return;
+    Atomics.add(this.#control, CONTROL_NET_INDEX, 1);
+    Atomics.notify(this.#control, CONTROL_NET_INDEX);
   }
 }

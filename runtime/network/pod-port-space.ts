@@ -3,6 +3,7 @@
 // the workers report into PodNetworkPorts calls. Each guest run holds a PortLease; when the run
 // ends, however it ends (even a terminated worker that could not clean up), the lease frees the
 // ports the guest still held, read from the run's control block.
+import type { StreamAcceptor } from '../net/byte-ring.js';
 import type { PodNetworkPorts } from '../pod-runtime.js';
 import { CONTROL_FIRST_PORT_INDEX, MAX_BOUND_PORTS } from '../worker/guest-messages.js';
 import { createPortBitmap, releasePort } from './port-bitmap.js';
@@ -10,6 +11,7 @@ import { createPortBitmap, releasePort } from './port-bitmap.js';
 interface Listener {
   lease: PortLease;
   network: PodNetworkPorts;
+  accept?: StreamAcceptor;
 }
 
 export class PortSpace {
@@ -28,7 +30,7 @@ export class PortSpace {
     // 'port-closed' (sent from another worker) has not arrived yet: tell the network in order.
     if (previous && previous.lease !== listener.lease) notify(() => previous.network.closed(port, 'TCP'));
     this.#listeners.set(port, listener);
-    notify(() => listener.network.listening(port, 'TCP'));
+    notify(() => listener.network.listening(port, 'TCP', listener.accept));
   }
 
   closed(port: number, lease: PortLease): void {
@@ -53,6 +55,8 @@ export class PortSpace {
 /** One guest run's use of its pod's ports. */
 export class PortLease {
   #ended = false;
+  /** Hands connections to the run's listeners (its NetRelay). */
+  acceptor: ((port: number) => StreamAcceptor) | undefined;
   constructor(
     private readonly space: PortSpace,
     private readonly network: PodNetworkPorts,
@@ -63,7 +67,9 @@ export class PortLease {
   }
 
   listening(port: number): void {
-    if (!this.#ended) this.space.listening(port, { lease: this, network: this.network });
+    if (this.#ended) return;
+    const accept = this.acceptor?.(port);
+    this.space.listening(port, { lease: this, network: this.network, ...(accept ? { accept } : {}) });
   }
 
   closed(port: number): void {

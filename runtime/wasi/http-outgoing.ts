@@ -167,7 +167,7 @@ export class FutureIncomingResponse {
 }
 
 /** wasi:http/outgoing-handler for one guest instance: through `net`, or denied without one. */
-export function createOutgoingHandler(control: GuestControl, net: GuestNet | undefined) {
+export function createOutgoingHandler(control: GuestControl, net: Pick<GuestNet, 'httpRequest'> | undefined) {
   return {
     handle(request: OutgoingRequest, options: RequestOptions | undefined): FutureIncomingResponse {
       if (!net) throw new WasiError({ tag: 'HTTP-request-denied' });

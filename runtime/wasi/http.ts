@@ -17,7 +17,7 @@ import { createOutgoingHandler, FutureIncomingResponse, IncomingResponse, Outgoi
 
 export { HttpExchange } from './http-incoming.js';
 
-export function createHttpImports(control: GuestControl, net?: GuestNet) {
+export function createHttpImports(control: GuestControl, net?: Pick<GuestNet, 'httpRequest'>) {
   class GuestOutgoingResponse extends OutgoingResponse {
     constructor(headers: Fields) {
       super(headers, control);

@@ -48,6 +48,35 @@ export class SourcePollable extends Pollable {
   }
 }
 
+/** A word other threads bump when something a guest may wait for changed (its network: sockets, calls). */
+export interface WakeSignal {
+  /** The word's value now: read it before checking readiness, then wait for it to change. */
+  current(): number;
+  /** Blocks until the word differs from `seen` or the deadline passes (throws on a stop request). */
+  wait(seen: number, deadlineNs: bigint): void;
+}
+
+/** Ready when a condition over shared state holds (a socket's ring); waits on the guest's wake signal. */
+export class SignalPollable extends Pollable {
+  constructor(
+    guest: GuestControl,
+    readonly signal: WakeSignal,
+    private readonly isReady: () => boolean,
+  ) {
+    super(guest, NEVER_NS);
+  }
+  override ready(): boolean {
+    return this.isReady();
+  }
+  override block(): void {
+    for (;;) {
+      const seen = this.signal.current();
+      if (this.isReady()) return;
+      this.signal.wait(seen, NEVER_NS);
+    }
+  }
+}
+
 /** A poll over source pollables looks again this often (they have no deadline to sleep until). */
 const SOURCE_POLL_SLICE_NS = 20_000_000n;
 
@@ -56,13 +85,18 @@ export function createPoll(control: GuestControl) {
     Pollable,
     poll(pollables: Pollable[]): Uint32Array {
       if (pollables.length === 0) throw new Error('wasi:io/poll.poll called with an empty list');
+      const signal = pollables.find((p): p is SignalPollable => p instanceof SignalPollable)?.signal;
+      let seen = signal?.current() ?? 0;
       let ready = readyIndexes(pollables);
       if (ready.length === 0) {
         for (;;) {
           const earliestNs = pollables.reduce((min, p) => (p.readyAtNs! < min ? p.readyAtNs! : min), pollables[0]!.readyAtNs!);
           const hasSources = pollables.some((p) => p instanceof SourcePollable);
           const sliceNs = monotonicNowNs() + SOURCE_POLL_SLICE_NS;
-          control.sleepUntil(hasSources && sliceNs < earliestNs ? sliceNs : earliestNs);
+          const deadlineNs = hasSources && sliceNs < earliestNs ? sliceNs : earliestNs;
+          if (signal) signal.wait(seen, deadlineNs);
+          else control.sleepUntil(deadlineNs);
+          seen = signal?.current() ?? 0;
           ready = readyIndexes(pollables);
           if (ready.length > 0) break;
         }

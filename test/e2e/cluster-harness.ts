@@ -46,6 +46,8 @@ export interface ClusterOptions {
   registries?: { caCerts?: string[]; insecureRegistries?: string[] };
   /** hostPath prefixes the agents allow. */
   allowedHostPaths?: string[];
+  /** Agent i gets node IP 127.0.0.(i+1) (as `skiff up` does) instead of 127.0.0.1. */
+  loopbackNodeIPs?: boolean;
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -69,6 +71,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.agentDefaultMemoryLimitBytes ? { agentDefaultMemoryLimitBytes: options.agentDefaultMemoryLimitBytes } : {}),
     ...(options.registries ? { registries: options.registries } : {}),
     ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
+    ...(options.loopbackNodeIPs ? { loopbackNodeIPs: true } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;

@@ -20,7 +20,7 @@ describe.skipIf(!hasTool('kubectl', 'kubectl e2e'))('skiff up with the real kube
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'skiff-up-'));
-    up = spawn(process.execPath, ['bin/skiff.js', 'up', '--data-dir', dataDir, '--api-port', '0', '--mqtt-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    up = spawn(process.execPath, ['bin/skiff.js', 'up', '--data-dir', dataDir, '--api-port', '0', '--mqtt-port', '0', '--agents', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     up.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     await new Promise<void>((resolve, reject) => {
       up.stdout!.on('data', (c: Buffer) => {
@@ -44,8 +44,12 @@ describe.skipIf(!hasTool('kubectl', 'kubectl e2e'))('skiff up with the real kube
     expect(output).toContain(`export KUBECONFIG=${join(dataDir, 'kubeconfig')}`);
   });
 
-  it('lists the agent as a Ready node', async () => {
-    expect(await kubectl('get', 'nodes')).toMatch(/node-1\s+Ready/);
+  it('lists the agents as Ready nodes, each with its own loopback address as InternalIP', async () => {
+    const nodes = await kubectl('get', 'nodes');
+    expect(nodes).toMatch(/node-1\s+Ready/);
+    expect(nodes).toMatch(/node-2\s+Ready/);
+    const ips = await kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.addresses[?(@.type=="InternalIP")].address} {end}');
+    expect(ips.trim().split(' ').sort()).toEqual(['node-1=127.0.0.2', 'node-2=127.0.0.3']);
   });
 
   it('applies the hello pod, runs it to Completed, shows its logs and deletes it', async () => {

@@ -39,7 +39,7 @@ interface Response {
 
 function setup(answer: (request: HttpRequest, timeoutMs: number) => HttpResponse | NetFailure) {
   const calls: Array<{ request: HttpRequest; timeoutMs: number }> = [];
-  const net: GuestNet = {
+  const net: Pick<GuestNet, 'httpRequest' | 'resolve'> = {
     httpRequest: (request, timeoutMs) => {
       calls.push({ request, timeoutMs });
       return answer(request, timeoutMs);

@@ -1,6 +1,6 @@
 // Node identities are confined here, whatever later authorizers (RBAC) would grant. skiff agents do
 // over MQTT everything a kubelet does over HTTPS, so on the API a node's credential only fetches
-// component blobs, and the bootstrap token only exchanges itself for a node credential. Everything
+// component blobs and requests its own TLS certificate, and the bootstrap token only exchanges itself for a node credential. Everything
 // else, exec/attach/portforward/proxy into pods above all, is denied outright.
 import { allow, deny, noOpinion, type Authorizer } from './authorizer.js';
 import type { RequestAttributes } from './request-attributes.js';
@@ -16,6 +16,7 @@ export const bootstrapUser = () => ({ name: BOOTSTRAP_API_USER, groups: [BOOTSTR
 
 const BLOB_PATH = /^\/registry\/v1\/blobs\/[^/]+$/;
 const CREDENTIAL_PATH = /^\/skiff\/v1\/node-credentials\/[^/]+$/;
+const CERTIFICATE_PATH = /^\/skiff\/v1\/node-certificates\/([^/]+)$/;
 
 export const nodeAuthorizer: Authorizer = {
   name: 'node',
@@ -24,6 +25,12 @@ export const nodeAuthorizer: Authorizer = {
     if (groups.includes(NODES_GROUP)) {
       if (!a.user.name.startsWith(NODE_USER_PREFIX)) return deny(`"${a.user.name}" is in ${NODES_GROUP} but is not a node user`);
       if (a.kind === 'non-resource' && a.verb === 'get' && BLOB_PATH.test(a.path)) return allow();
+      const certificateFor = a.kind === 'non-resource' && a.verb === 'post' ? CERTIFICATE_PATH.exec(a.path)?.[1] : undefined;
+      if (certificateFor !== undefined) {
+        // NodeRestriction: a node gets a certificate for its own name only
+        if (`${NODE_USER_PREFIX}${certificateFor}` === a.user.name) return allow();
+        return deny(`node ${a.user.name.slice(NODE_USER_PREFIX.length)} may only request its own certificate`);
+      }
       return deny(`node credentials only fetch components (${describe(a)} is not for nodes)`);
     }
     if (groups.includes(BOOTSTRAPPERS_GROUP)) {

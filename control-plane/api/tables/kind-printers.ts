@@ -4,7 +4,7 @@ import type { Event, Lease, Namespace, Node } from '../../../api/types/node.js';
 import { ageOf } from './human-duration.js';
 import { configMapPrinter, hpaPrinter, persistentVolumeClaimPrinter, persistentVolumePrinter, secretPrinter, serviceAccountPrinter } from './config-printers.js';
 import { podPrinter } from './pod-printer.js';
-import { limitRangePrinter, podDisruptionBudgetPrinter, resourceQuotaPrinter } from './policy-printers.js';
+import { limitRangePrinter, podDisruptionBudgetPrinter, priorityClassPrinter, resourceQuotaPrinter } from './policy-printers.js';
 import { roleBindingPrinter, rolePrinter } from './rbac-printers.js';
 import { storageClassPrinter } from './storage-printers.js';
 import { endpointSlicePrinter, endpointsPrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter, servicePrinter } from './service-printers.js';
@@ -91,6 +91,7 @@ const printers: Record<string, KindPrinter> = {
   serviceaccounts: serviceAccountPrinter, persistentvolumes: persistentVolumePrinter,
   persistentvolumeclaims: persistentVolumeClaimPrinter, horizontalpodautoscalers: hpaPrinter, storageclasses: storageClassPrinter,
   resourcequotas: resourceQuotaPrinter, limitranges: limitRangePrinter, poddisruptionbudgets: podDisruptionBudgetPrinter,
+  priorityclasses: priorityClassPrinter,
   roles: rolePrinter, clusterroles: rolePrinter, rolebindings: roleBindingPrinter, clusterrolebindings: roleBindingPrinter,
 };
 

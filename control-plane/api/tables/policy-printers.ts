@@ -1,5 +1,6 @@
-// Table printers for resourcequotas, limitranges and poddisruptionbudgets (kubectl's columns).
+// Table printers for resourcequotas, limitranges, poddisruptionbudgets and priorityclasses (kubectl's columns).
 import type { LimitRange, PodDisruptionBudget, ResourceQuota } from '../../resources/kinds/policy.js';
+import type { PriorityClass } from '../../resources/kinds/scheduling.js';
 import { ageOf } from './human-duration.js';
 import { ageColumn, column, nameColumn, type KindPrinter } from './table-column.js';
 
@@ -36,5 +37,19 @@ export const podDisruptionBudgetPrinter: KindPrinter = {
     const pdb = obj as PodDisruptionBudget;
     return [pdb.metadata.name, pdb.spec?.minAvailable !== undefined ? String(pdb.spec.minAvailable) : 'N/A',
       pdb.spec?.maxUnavailable !== undefined ? String(pdb.spec.maxUnavailable) : 'N/A', pdb.status?.disruptionsAllowed ?? 0, ageOf(pdb.metadata.creationTimestamp, nowMs)];
+  },
+};
+
+export const priorityClassPrinter: KindPrinter = {
+  columns: [
+    nameColumn,
+    column('Value', "value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec.", { type: 'integer' }),
+    column('Global-Default', 'globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class.', { type: 'boolean' }),
+    ageColumn,
+    column('PreemptionPolicy', 'preemptionPolicy is the Policy for preempting pods with lower priority.'),
+  ],
+  cells(obj, nowMs) {
+    const pc = obj as PriorityClass;
+    return [pc.metadata.name, pc.value, pc.globalDefault ?? false, ageOf(pc.metadata.creationTimestamp, nowMs), pc.preemptionPolicy ?? ''];
   },
 };

@@ -8,3 +8,4 @@ export type * from './rbac.js';
 export type * from './statefulsets.js';
 export type * from './cronjobs.js';
 export type * from './policy.js';
+export type * from './scheduling.js';

@@ -58,14 +58,14 @@ describe('discovery', () => {
     expect(pods).toMatchObject({ scope: 'Namespaced', shortNames: ['po'], categories: ['all'], responseKind: { group: '', version: 'v1', kind: 'Pod' } });
     expect(pods?.['subresources'].map((s: { subresource: string }) => s.subresource)).toEqual(['status', 'log', 'binding', 'eviction', 'exec', 'attach', 'portforward']);
     const apis = await (await api.call('GET', '/apis', { accept })).json() as { items: Array<{ metadata: { name: string } }> };
-    expect(apis.items.map((i) => i.metadata.name)).toEqual(['coordination.k8s.io', 'apps', 'batch', 'policy', 'autoscaling', 'networking.k8s.io', 'discovery.k8s.io', 'storage.k8s.io', 'rbac.authorization.k8s.io',
+    expect(apis.items.map((i) => i.metadata.name)).toEqual(['coordination.k8s.io', 'apps', 'batch', 'policy', 'scheduling.k8s.io', 'autoscaling', 'networking.k8s.io', 'discovery.k8s.io', 'storage.k8s.io', 'rbac.authorization.k8s.io',
       'authorization.k8s.io', 'authentication.k8s.io', 'metrics.k8s.io']);
   });
 
   it('publishes OpenAPI v3 patch operations with their group-version-kind and fieldValidation', async () => {
     const index = await (await api.call('GET', '/openapi/v3')).json() as { paths: Record<string, { serverRelativeURL: string }> };
     expect(Object.keys(index.paths)).toEqual(['api/v1', 'apis/coordination.k8s.io/v1', 'apis/apps/v1', 'apis/batch/v1', 'apis/policy/v1',
-      'apis/autoscaling/v2', 'apis/networking.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/storage.k8s.io/v1',
+      'apis/scheduling.k8s.io/v1', 'apis/autoscaling/v2', 'apis/networking.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/storage.k8s.io/v1',
       'apis/rbac.authorization.k8s.io/v1', 'apis/autoscaling/v1', 'apis/authorization.k8s.io/v1', 'apis/authentication.k8s.io/v1']);
     const doc = await (await api.call('GET', index.paths['api/v1']!.serverRelativeURL)).json() as { paths: Record<string, any> };
     const patch = doc.paths['/api/v1/namespaces/{namespace}/pods/{name}']?.patch;

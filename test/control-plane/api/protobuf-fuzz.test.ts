@@ -27,6 +27,7 @@ function envelope(apiVersion: string, kind: string, raw: Uint8Array): Uint8Array
 const KINDS = [
   ['v1', 'ServiceAccount'], ['v1', 'Pod'], ['networking.k8s.io/v1', 'Ingress'], ['autoscaling/v1', 'HorizontalPodAutoscaler'],
   ['autoscaling/v2', 'HorizontalPodAutoscaler'], ['batch/v1', 'CronJob'], ['v1', 'ResourceQuota'], ['policy/v1', 'PodDisruptionBudget'],
+  ['scheduling.k8s.io/v1', 'PriorityClass'],
 ] as const;
 
 /** A random message: nested length-delimited fields, varints and junk, up to `depth` levels. */

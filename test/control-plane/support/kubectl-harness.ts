@@ -7,7 +7,7 @@ import { createApiApp } from '../../../control-plane/api/api-app.js';
 import { startApiServer } from '../../../control-plane/api/api-server.js';
 import { writeKubeconfig } from '../../../control-plane/api/kubeconfig.js';
 import { ensureTls } from '../../../control-plane/api/tls.js';
-import { ensureInitialNamespaces } from '../../../control-plane/resources/initial-namespaces.js';
+import { ensureInitialNamespaces, ensureSystemPriorityClasses } from '../../../control-plane/resources/initial-namespaces.js';
 import { ResourceStore } from '../../../control-plane/resources/resource-store.js';
 import { openStore } from '../../../control-plane/store/open-store.js';
 import { TOOL_PATHS } from '../../support/tools.js';
@@ -30,6 +30,7 @@ export async function startKubectlCluster(storeUrl = 'sqlite'): Promise<KubectlC
   const store = await openStore(storeUrl, dir);
   const resources = new ResourceStore(store);
   await ensureInitialNamespaces(resources);
+  await ensureSystemPriorityClasses(resources);
   const tls = await ensureTls(join(dir, 'pki'), { hosts: [] });
   const token = 'e2e-token';
   const app = createApiApp({ resources, tokens: (t) => (t === token ? { name: 'admin', groups: ['system:masters'] } : undefined) });

@@ -1,6 +1,6 @@
 // A ResourceStore over a throwaway in-memory SQLite store, with a fake clock and predictable uids.
 import { openSqliteStore } from '../../../control-plane/store/sqlite/sqlite-store.js';
-import { ensureInitialNamespaces } from '../../../control-plane/resources/initial-namespaces.js';
+import { ensureInitialNamespaces, ensureSystemPriorityClasses } from '../../../control-plane/resources/initial-namespaces.js';
 import { ResourceStore } from '../../../control-plane/resources/resource-store.js';
 import type { Store } from '../../../control-plane/store/store.js';
 import type { Pod } from '../../../api/types/pod.js';
@@ -19,6 +19,7 @@ export async function openTestResources(options: { bookmarkIntervalMs?: number; 
   let n = 0;
   const resources = new ResourceStore(store, { clock, uid: () => `uid-${++n}`, bookmarkIntervalMs: options.bookmarkIntervalMs });
   await ensureInitialNamespaces(resources);
+  await ensureSystemPriorityClasses(resources);
   return { resources, store, clock, close: () => store.close() };
 }
 

@@ -1,0 +1,56 @@
+// The routing of a guest's wasi:sockets TCP connect, as kube-proxy and the pod's network
+// namespace would route its SYN: the pod's own loopback or pod IP, another pod's IP on this
+// node, a Service's ClusterIP (a Ready endpoint on this node, the same choice as for HTTP:
+// round robin, session affinity, terminating pods last). The answer is the acceptor of whoever
+// holds the port (pod-byte-stream.ts); the bytes then move between the two guests' workers in
+// shared memory, never through the node's kernel.
+import { isIP } from 'node:net';
+import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
+import { parseIp } from '../../runtime/net/name-lookup.js';
+import { PodNetworkError } from '../../runtime/pod-runtime.js';
+import type { PodNetwork } from '../pods/pod-network.js';
+import { portAcceptor } from './pod-byte-stream.js';
+import { ServiceTable } from './service-table.js';
+
+/** What routing needs of the node's network (NodeNetwork). */
+export interface TcpRoutes {
+  pod(podIP: string): { network: PodNetwork; terminating?(): boolean } | undefined;
+  readonly services: ServiceTable;
+}
+
+/** The acceptor a connect from `source` to `host`:`port` reaches; throws PodNetworkError (the guest's error-code). */
+export function routeTcp(node: TcpRoutes, source: { network: PodNetwork }, host: string, port: number, localPort: number, nowMs: number): StreamAcceptor {
+  const where = `${host.slice(0, 64)}:${port}`;
+  if (!Number.isInteger(port) || port < 1 || port > 65535 || isIP(host) === 0) {
+    throw new PodNetworkError('destination-IP-unroutable', `dial tcp ${where}: invalid address`);
+  }
+  const loopback = isLoopback(host);
+  const own = loopback || host === source.network.podIP;
+  const from = { host: loopback ? host : source.network.podIP ?? '127.0.0.1', port: Number.isInteger(localPort) ? localPort : 0 };
+  const tagged = (accept: StreamAcceptor): StreamAcceptor => (end) => accept({ ...end, from });
+  if (own) return tagged(portAcceptor(source.network, port));
+  const pod = node.pod(host);
+  if (pod) return tagged(portAcceptor(pod.network, port));
+  const service = node.services.byClusterIP(host);
+  if (!service) {
+    throw new PodNetworkError('destination-IP-prohibited', `dial tcp ${where}: ${host} is no pod of this node and no Service: traffic to other nodes and out of the cluster is not carried`);
+  }
+  const key = `${service.namespace}/${service.name}`;
+  if (!ServiceTable.servicePort(service, port)) throw new PodNetworkError('connection-refused', `service ${key} has no port ${port}/TCP`);
+  const candidates = ServiceTable.endpoints(service, port);
+  if (candidates.length === 0) throw new PodNetworkError('connection-refused', `service ${key} has no ready endpoints`);
+  const local = candidates.filter((endpoint) => node.pod(endpoint.ip));
+  const serving = local.filter((endpoint) => !node.pod(endpoint.ip)!.terminating?.());
+  const endpoint = node.services.pick(service, port, serving.length > 0 ? serving : local, source.network.podIP ?? '', nowMs);
+  if (!endpoint) {
+    throw new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`);
+  }
+  return tagged(portAcceptor(node.pod(endpoint.ip)!.network, endpoint.port));
+}
+
+/** 127.0.0.0/8 and ::1, in any textual form. */
+function isLoopback(host: string): boolean {
+  const ip = parseIp(host);
+  if (ip?.tag === 'ipv4') return ip.val[0] === 127;
+  return ip?.tag === 'ipv6' && ip.val.slice(0, 7).every((word) => word === 0) && ip.val[7] === 1;
+}
