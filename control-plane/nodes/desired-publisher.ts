@@ -18,7 +18,7 @@ import type { ImageResolver } from '../registry/image-resolver.js';
 import { isOciReference } from '../registry/oci/oci-reference.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes, type ResourceType } from '../resources/resource-types.js';
-import { POD_IP_ANNOTATION } from '../scheduler/scheduler.js';
+import { POD_IP_ANNOTATION } from '../../api/pod-addresses.js';
 import type { InformerHandler } from '../reconcile/informer.js';
 import { SharedInformers } from '../reconcile/shared-informers.js';
 import { WorkQueue, type ReconcileResult, type WorkQueueObserver } from '../reconcile/work-queue.js';

@@ -9,7 +9,7 @@ import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
 import { SharedInformers } from '../reconcile/shared-informers.js';
 import { WorkQueue, type WorkQueueObserver } from '../reconcile/work-queue.js';
 import type { EventRecorder } from '../events/event-recorder.js';
-import { freePodIP } from '../nodes/pod-cidr.js';
+import { freePodIP, POD_IP_ANNOTATION } from '../../api/pod-addresses.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import type { PodDisruptionBudget } from '../resources/kinds/policy.js';
@@ -18,7 +18,6 @@ import type { PlacedPod } from './pod-affinity.js';
 import { planPreemption, podsHoldingNodes, preemptionBlocked, type PreemptionPlan } from './preemption.js';
 import { podVolumeConstraints, selectNodeForClaims, volumeTypes } from './volume-filter.js';
 
-export const POD_IP_ANNOTATION = 'skiff.dev/pod-ip';
 const SCHEDULER_NAMES = new Set(['default-scheduler', 'skiff-scheduler']);
 
 export interface SchedulerOptions {

@@ -7,7 +7,7 @@ import type { Condition, KubeObject } from '../../../api/types/meta.js';
 import type { Pod } from '../../../api/types/pod.js';
 import type { HorizontalPodAutoscaler } from '../../resources/kinds/autoscaling.js';
 import type { LabelSelector } from '../../resources/kinds/workloads.js';
-import { parseQuantity } from '../../resources/quantity.js';
+import { quantityValue as parseQuantity } from '../../../api/quantity.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import type { ResourceType } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
