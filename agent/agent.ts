@@ -12,6 +12,7 @@ import type { Condition } from '../api/types/meta.js';
 import type { PodRuntime } from '../runtime/pod-runtime.js';
 import type { AgentChannel, RpcReply } from './agent-channel.js';
 import type { ComponentFetcher } from './component-fetcher.js';
+import type { ServiceAccountTokenSource } from './credentials/token-request-client.js';
 import { pressure, sampleHost, type Pressure, type PressureSample } from './node-conditions.js';
 import { describeNode, FUEL_CAPACITY, type NodeSnapshot } from './node-info.js';
 import { AgentMetrics } from './agent-metrics.js';
@@ -20,6 +21,8 @@ import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
+import type { EgressOptions } from './network/egress.js';
+import { NodePorts } from './network/node-ports.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc.js';
@@ -53,6 +56,12 @@ export interface AgentOptions {
   dataDir?: string;
   /** hostPath volumes are allowed only under these prefixes (none: no hostPath). */
   allowedHostPaths?: string[];
+  /**
+   * Egress out of the cluster (network/egress.ts): `allow` the CIDRs pods may reach without a
+   * NetworkPolicy saying so (--allow-egress; none by default), `lookup` the resolver of outside
+   * names (default: the agent's).
+   */
+  egress?: EgressOptions;
   /** tmpfs directory for secrets and medium Memory emptyDirs (default /dev/shm/skiff-NODE). */
   memoryDir?: string;
   /** How often container usage is reported (default 15 s). */
@@ -79,6 +88,12 @@ export interface AgentOptions {
   onPodsDesired?: (hasPods: boolean) => void;
   /** A local Prometheus listener (--metrics-port); the metrics are served over the node channel regardless. */
   metricsServer?: MetricsServerOptions;
+  /**
+   * Where the pods' projected ServiceAccount tokens come from (TokenRequest with the node's
+   * credential: credentials/token-request-client.ts); told the API URL and CA from the control
+   * plane's presence. Absent: pods with such a volume wait in CreateContainerConfigError.
+   */
+  serviceAccountTokens?: ServiceAccountTokenSource & { setServer?(url: string | undefined, ca: string | undefined): void; close?(): void };
 }
 
 /** Measuring fuel per second stalls the agent's thread ~0.3 s: not while its first pods start. */
@@ -99,6 +114,8 @@ export class Agent {
    * the one way in to a pod's port from the agent itself (port-forward, proxies).
    */
   readonly network = new NodeNetwork();
+  /** NodePorts and LoadBalancer ports served on the node IP (network/node-ports.ts). */
+  readonly nodePorts: NodePorts;
   /** Prometheus metrics (the `metrics` rpc, and the local listener when asked for). */
   readonly metrics: AgentMetrics;
   readonly #metrics: PodMetricsReporter;
@@ -115,6 +132,7 @@ export class Agent {
 
   constructor(private readonly options: AgentOptions) {
     const nodeIP = options.nodeIP ?? '127.0.0.1';
+    if (options.egress) this.network.egress.configure(options.egress);
     this.#snapshot = describeNode({
       node: options.node,
       labels: options.labels ?? {},
@@ -136,6 +154,10 @@ export class Agent {
       clock: options.clock,
       ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
     });
+    this.nodePorts = new NodePorts({
+      address: nodeIP, network: this.network, clock: options.clock, logger: options.logger,
+      ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
+    });
     this.pods = new PodManager({
       hostPorts: this.hostPorts,
       network: this.network,
@@ -154,6 +176,12 @@ export class Agent {
           memoryDir: options.memoryDir ?? defaultMemoryDir(options.node, options.dataDir),
           allowedHostPaths: options.allowedHostPaths ?? [],
           ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
+          ...(options.serviceAccountTokens ? {
+            serviceAccountTokens: {
+              source: options.serviceAccountTokens, clock: options.clock,
+              onError: (pod, error) => options.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: error.message }, 'ServiceAccount token rotation failed; the current token stays'),
+            },
+          } : {}),
         },
       } : {}),
       reporter: {
@@ -238,6 +266,7 @@ export class Agent {
     this.#calibrationTimer?.cancel();
     this.#metrics.stop();
     await this.options.stateFile?.flushed().catch(() => undefined);
+    await this.nodePorts.close();
     await this.pods.stopAll(gracePeriodMs);
     await this.hostPorts.close();
     await this.#metricsServer?.close();
@@ -245,6 +274,7 @@ export class Agent {
     if (this.options.dataDir) await rm(this.options.memoryDir ?? defaultMemoryDir(this.options.node, this.options.dataDir), { recursive: true, force: true });
     await this.options.channel.close();
     this.options.fetcher.close();
+    this.options.serviceAccountTokens?.close?.();
     await this.options.runtime.close();
   }
 
@@ -287,6 +317,8 @@ export class Agent {
 
   #onCpPresence(message: CpPresenceMessage): void {
     if (message.caCert) this.options.fetcher.setCaCert(message.caCert);
+    if (message.online && message.registryUrl) this.options.serviceAccountTokens?.setServer?.(message.registryUrl, message.caCert);
+    if (message.registryUrl) this.network.egress.setApiServer(message.registryUrl, message.caCert); // the API: the kubernetes Service
     if (message.online && message.epoch !== this.#cpEpoch) {
       const first = this.#cpEpoch === undefined;
       this.#cpEpoch = message.epoch;

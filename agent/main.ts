@@ -1,14 +1,17 @@
 // Wires one agent from concrete parts: node credential, MQTT channel, Wasm runtime, HTTPS component
 // fetcher, the persisted desired state.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
+import type { EgressOptions } from './network/egress.js';
 import type { Clock, ClockTimer } from '../api/clock.js';
 import { systemClock } from '../api/clock.js';
 import { SKIFF_VERSION } from '../api/version.js';
 import { WasmPodRuntime } from '../runtime/wasm-pod-runtime.js';
 import { Agent } from './agent.js';
 import { DEFAULT_MEMORY_LIMIT_BYTES, defaultAllocatableMemory } from './node-info.js';
+import { TokenRequestClient } from './credentials/token-request-client.js';
 import { ComponentFetcher } from './component-fetcher.js';
 import { ensureNodeCredential } from './credentials/node-credential.js';
 import type { MetricsServerOptions } from './metrics-server.js';
@@ -28,8 +31,14 @@ export const WARM_WORKERS_LINGER_MS = 60_000;
 export interface StartAgentOptions {
   /** mqtt://HOST:PORT or mqtts://HOST:PORT of the broker */
   server: string;
-  /** PEM CA an mqtts:// broker's certificate must chain to (skiff's: DATA_DIR/ca.crt of the control plane). */
+  /**
+   * PEM CA an mqtts:// broker's certificate must chain to (skiff's: DATA_DIR/ca.crt of the control
+   * plane). Kept in the agent's data dir at the first join (mqtt-ca.crt) and used on later starts
+   * that give none.
+   */
   mqttCa?: string;
+  /** Accept a plain mqtt:// server (credentials and Secrets in clear): lab brokers on loopback only. */
+  insecureMqtt?: boolean;
   /** The cluster's bootstrap token: exchanged once for this node's own credential (kept in dataDir). */
   token: string;
   name: string;
@@ -52,6 +61,12 @@ export interface StartAgentOptions {
   onPodsDesired?: (hasPods: boolean) => void;
   /** hostPath volumes are allowed only under these prefixes. */
   allowedHostPaths?: string[];
+  /**
+   * Egress out of the cluster (network/egress.ts): `allow` the CIDRs pods may reach without a
+   * NetworkPolicy saying so (--allow-egress; none by default), `lookup` the resolver of outside
+   * names (default: the agent's).
+   */
+  egress?: EgressOptions;
   /** How often container usage is reported (default 15 s). */
   metricsIntervalMs?: number;
   /** How often emptyDirs are measured against their sizeLimit (default 10 s). */
@@ -67,21 +82,34 @@ export interface StartAgentOptions {
   metricsServer?: MetricsServerOptions;
 }
 
+/** A plain mqtt:// server without insecureMqtt (--insecure-mqtt). */
+export class InsecureMqttError extends Error {
+  override readonly name = 'InsecureMqttError';
+}
+
 export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger.child({ node: options.name });
+  if (new URL(options.server).protocol !== 'mqtts:' && !options.insecureMqtt) {
+    throw new InsecureMqttError(`refusing the plain MQTT server ${options.server}: this node's credential and its pods' Secrets would cross the network in clear. ` +
+      'Use mqtts://HOST:PORT with --ca-file (the control plane\'s DATA_DIR/ca.crt), or pass --insecure-mqtt for a broker on a trusted link');
+  }
+  if (options.insecureMqtt && !options.server.startsWith('mqtts:')) logger.warn({ server: options.server }, 'plain MQTT (--insecure-mqtt): credentials and Secrets travel in clear');
+  const caPath = join(options.dataDir, 'mqtt-ca.crt');
+  const mqttCa = options.mqttCa ?? await readFile(caPath, 'utf8').catch(() => undefined);
   const stateFile = new DesiredStateFile(join(options.dataDir, 'desired-state.json'));
   // Stored after the first join, so a restart while the control plane is away needs no exchange
   // (and persisted pods, which only an authenticated session can have delivered, run at once).
   const credential = await ensureNodeCredential({
-    server: options.server, node: options.name, bootstrapToken: options.token, dataDir: options.dataDir, logger, ca: options.mqttCa,
+    server: options.server, node: options.name, bootstrapToken: options.token, dataDir: options.dataDir, logger, ca: mqttCa,
   });
+  if (options.mqttCa) await keepMqttCa(caPath, options.mqttCa);
   const fuelPerSecond = options.fuelPerSecond;
   const allocatableMemoryBytes = options.allocatableMemoryBytes ?? defaultAllocatableMemory();
   const defaultMemoryLimitBytes = options.defaultMemoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
   const channel = new MqttAgentChannel({
     url: options.server,
-    ca: options.mqttCa,
+    ca: mqttCa,
     node: options.name,
     token: credential,
     bootId: randomUUID(),
@@ -100,6 +128,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   const warmWorkers = options.warmWorkers ?? AGENT_WARM_WORKERS;
   let cooling: ClockTimer | undefined;
   const fetcher = new ComponentFetcher({ cacheDir: join(options.dataDir, 'blobs'), token: credential });
+  const serviceAccountTokens = new TokenRequestClient({ credential });
   const agent = new Agent({
     node: options.name,
     channel,
@@ -108,6 +137,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     clock,
     logger,
     stateFile,
+    serviceAccountTokens,
     ...(fuelPerSecond ? { fuelPerSecond } : {}),
     dataDir: options.dataDir,
     allocatableMemoryBytes,
@@ -120,6 +150,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
       options.onPodsDesired?.(hasPods);
     },
     ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
+    ...(options.egress ? { egress: options.egress } : {}),
     ...(options.metricsIntervalMs ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
     ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
     ...(options.labels ? { labels: options.labels } : {}),
@@ -134,7 +165,16 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   } catch (error) {
     await runtime.close();
     fetcher.close();
+    serviceAccountTokens.close();
     throw error;
   }
   return agent;
+}
+
+/** The broker's CA given at join, kept (0600) so a restart without --ca-file still verifies the broker. */
+async function keepMqttCa(path: string, pem: string): Promise<void> {
+  if ((await readFile(path, 'utf8').catch(() => undefined)) === pem) return;
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(`${path}.tmp`, pem, { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
 }

@@ -2,6 +2,13 @@
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from 'commander';
 import { parseBytes } from '../api/quantity.js';
+import { parseCidr } from '../api/cidr.js';
+
+/** A CIDR for --allow-egress (repeatable: collected into `all`). */
+export function parseEgressCidr(value: string, all: string[]): string[] {
+  if (!parseCidr(value)) throw new InvalidArgumentError('must be a CIDR, e.g. 203.0.113.0/24, 127.0.0.1/32 or 2001:db8::/32');
+  return [...all, value];
+}
 
 export function parsePort(value: string): number {
   const port = Number(value);

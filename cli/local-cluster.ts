@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Agent } from '../agent/agent.js';
 import { startAgent } from '../agent/main.js';
 import { defaultAllocatableMemory } from '../agent/node-info.js';
+import type { EgressOptions } from '../agent/network/egress.js';
 import type { Node } from '../api/types/node.js';
 import { startControlPlane, type ControlPlaneOptions, type RunningControlPlane } from '../control-plane/control-plane.js';
 import { resourceTypes } from '../control-plane/resources/resource-types.js';
@@ -18,6 +19,8 @@ export interface LocalClusterOptions {
   apiPort: number;
   mqttHost?: string;
   mqttPort: number;
+  /** The embedded broker speaks mqtts:// with the cluster CA (default true); false: plain mqtt://, agents told --insecure-mqtt. */
+  mqttTls?: boolean;
   /** An external broker (e.g. mosquitto) instead of the embedded one on mqttHost:mqttPort. */
   externalMqtt?: Extract<ControlPlaneOptions['mqtt'], { url: string }>;
   storeUrl?: string;
@@ -40,12 +43,16 @@ export interface LocalClusterOptions {
   registries?: ControlPlaneOptions['registries'];
   /** hostPath volumes each agent allows (prefixes; none by default). */
   allowedHostPaths?: string[];
+  /** The agents' egress out of the cluster (--allow-egress; tests also give a resolver). */
+  agentEgress?: EgressOptions;
   /**
    * Give agent i its own loopback address, localNodeIP(i) (127.0.0.2, 127.0.0.3, ...: Linux routes
    * all of 127/8 to lo), as its node IP: every agent can then serve the same NodePort on one
    * machine. Otherwise all agents report and bind 127.0.0.1.
    */
   loopbackNodeIPs?: boolean;
+  /** Serve Ingresses on these ports (the control plane's gateway). */
+  ingress?: ControlPlaneOptions['ingress'];
 }
 
 export interface LocalCluster {
@@ -63,13 +70,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     dataDir: options.dataDir,
     logger: options.logger,
     apiPort: options.apiPort,
-    mqtt: options.externalMqtt ?? { host: options.mqttHost ?? '127.0.0.1', port: options.mqttPort },
+    mqtt: options.externalMqtt ?? { host: options.mqttHost ?? '127.0.0.1', port: options.mqttPort, ...(options.mqttTls === false ? {} : { tls: true }) },
     ...(options.apiHost ? { apiHost: options.apiHost } : {}),
     ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
     ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),
     ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
     ...(options.registries ? { registries: options.registries } : {}),
+    ...(options.ingress ? { ingress: options.ingress } : {}),
   });
   const agents: Agent[] = [];
   const stop = async () => {
@@ -83,7 +91,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     for (let i = 1; i <= options.agents; i++) {
       const name = localNodeName(i);
       agents.push(await startAgent({
-        server: cp.mqttUrl, token: cp.nodeToken, name, dataDir: join(options.dataDir, 'agents', name), logger: options.logger, fuelPerSecond,
+        server: cp.mqttUrl, token: cp.nodeToken, name,
+        // the CA of the embedded broker; a plain broker (an external one given as mqtt://, or mqttTls false) was asked for
+        ...(cp.mqttUrl.startsWith('mqtts:') ? { mqttCa: cp.caCert } : { insecureMqtt: true }), dataDir: join(options.dataDir, 'agents', name), logger: options.logger, fuelPerSecond,
         allocatableMemoryBytes,
         ...(options.loopbackNodeIPs ? { nodeIP: localNodeIP(i) } : {}),
         ...(options.agentDefaultMemoryLimitBytes !== undefined ? { defaultMemoryLimitBytes: options.agentDefaultMemoryLimitBytes } : {}),
@@ -91,6 +101,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         ...(options.agentMetricsIntervalMs ? { metricsIntervalMs: options.agentMetricsIntervalMs } : {}),
         ...(options.agentSizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.agentSizeLimitCheckIntervalMs } : {}),
         ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
+        ...(options.agentEgress ? { egress: options.agentEgress } : {}),
       }));
     }
     await waitForReadyNodes(cp, options.agents, options.readyTimeoutMs ?? 60_000);

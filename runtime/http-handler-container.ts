@@ -64,7 +64,7 @@ export class HttpHandlerContainer implements RunningContainer {
   }
 
   handleHttp(request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
-    if (this.#stopping) return Promise.reject(new HttpHandlerError(`container ${this.id} is stopped`));
+    if (this.#stopping) return Promise.reject(new HttpHandlerError(`container ${this.id} is stopped`, { notDelivered: true }));
     return new Promise((resolve, reject) => {
       const pending: Pending = { request, timeoutMs, resolve, reject, settled: false };
       pending.timer = setTimeout(() => this.#timedOut(pending), Math.max(0, timeoutMs));
@@ -95,7 +95,7 @@ export class HttpHandlerContainer implements RunningContainer {
   }
 
   async #stop(gracePeriodMs: number): Promise<ContainerExit> {
-    for (const pending of this.#queue.splice(0)) this.#fail(pending, `container ${this.id} is stopping`);
+    for (const pending of this.#queue.splice(0)) this.#fail(pending, `container ${this.id} is stopping`, true);
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<void>((resolve) => (this.#onIdle = resolve));
     const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, gracePeriodMs))));
@@ -167,11 +167,11 @@ export class HttpHandlerContainer implements RunningContainer {
     pending.resolve(response);
   }
 
-  #fail(pending: Pending, message: string): void {
+  #fail(pending: Pending, message: string, notDelivered = false): void {
     if (pending.settled) return;
     pending.settled = true;
     clearTimeout(pending.timer);
-    pending.reject(new HttpHandlerError(message));
+    pending.reject(new HttpHandlerError(message, { notDelivered }));
   }
 
   #resultOf(end: RunEnd): HttpResponse | string {

@@ -106,6 +106,10 @@ export type PodNetworkErrorCode =
   | 'destination-IP-prohibited'
   | 'destination-IP-unroutable'
   | 'connection-refused'
+  | 'connection-timeout'
+  | 'TLS-protocol-error'
+  | 'TLS-certificate-error'
+  | 'HTTP-protocol-error'
   | 'connection-terminated'
   | 'connection-limit-reached'
   | 'HTTP-request-denied'
@@ -211,6 +215,12 @@ export class InvalidComponentError extends Error {
 
 export class HttpHandlerError extends Error {
   override readonly name = 'HttpHandlerError';
+  /** The request never reached the guest (the container was stopping): safe to send elsewhere. */
+  readonly notDelivered: boolean;
+  constructor(message: string, options: { notDelivered?: boolean } = {}) {
+    super(message);
+    this.notDelivered = options.notDelivered ?? false;
+  }
 }
 
 /** A preopen is not an absolute canonical directory path, or moved while the guest started. */

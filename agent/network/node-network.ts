@@ -10,6 +10,9 @@ import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
 import { HttpHandlerError, PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
 import { isLoopback, parseAuthority, type Destination } from './authority.js';
+import { Egress, isPodAddress } from './egress.js';
+import { lookupOutside, sendOutside, sendToEndpoint, type EgressContext } from './egress-route.js';
+import type { PolicyEnd } from './policy-check.js';
 import { ServiceTable } from './service-table.js';
 import { NetworkPolicies } from './policy-rules.js';
 import { checkEgress, checkIngress } from './policy-check.js';
@@ -37,6 +40,9 @@ export class NodeNetwork {
   readonly services = new ServiceTable();
   /** The NetworkPolicies in force on this node's pods (policy-rules.ts). */
   readonly policies = new NetworkPolicies();
+  /** Egress out of the cluster: the agent's --allow-egress, its resolver, the real network (egress.ts). */
+  readonly egress = new Egress();
+  readonly #outside: EgressContext = { policies: this.policies, egress: this.egress };
   /** Milliseconds, for session affinity timeouts. */
   constructor(private readonly now: () => number = Date.now) {}
   readonly #pods = new Map<string, PodAttachment>();
@@ -54,15 +60,27 @@ export class NodeNetwork {
     return this.#pods.get(podIP);
   }
 
+  readonly #servicesChanged: Array<(services: readonly DesiredService[]) => void> = [];
+
   /** The Services of a new desired state. */
   setServices(services: readonly DesiredService[]): void {
     this.services.set(services);
+    for (const listener of this.#servicesChanged) listener(services);
+  }
+
+  /** Calls `listener` with every new set of Services (NodePorts and LoadBalancer ports follow them). */
+  onServices(listener: (services: readonly DesiredService[]) => void): void {
+    this.#servicesChanged.push(listener);
   }
 
   /** Routes a guest's outgoing request; rejects with PodNetworkError (the guest's error-code). */
   httpRequest(source: RequestSource, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
     const destination = parseAuthority(request.authority, request.scheme);
     if (!destination) return Promise.reject(new PodNetworkError('HTTP-request-URI-invalid', `invalid authority ${JSON.stringify(request.authority.slice(0, 100))}`));
+    return this.#route(source, destination, request, timeoutMs, 0);
+  }
+
+  async #route(source: RequestSource, destination: Destination, request: HttpRequest, timeoutMs: number, aliases: number): Promise<HttpResponse> {
     if (isLoopback(destination) || destination.host === source.network.podIP) {
       return deliver(source.network, destination.port, request, timeoutMs);
     }
@@ -71,12 +89,51 @@ export class NodeNetwork {
       if (pod) return this.#deliverToPod(source, destination.host, destination.port, request, timeoutMs);
       const service = this.services.byClusterIP(destination.host);
       if (service) return this.#toService(source, service, destination, request, timeoutMs);
-      return Promise.reject(new PodNetworkError('destination-IP-prohibited',
-        `${destination.host} is no pod of this node and no Service: traffic to other nodes and out of the cluster is not carried`));
+      if (!isPodAddress(destination.host)) return sendOutside(this.#outside, this.#end(source), destination, request, timeoutMs);
+      throw new PodNetworkError('destination-IP-prohibited', `${destination.host} is no pod of this node and no Service: traffic to other nodes is not carried`);
     }
     const service = this.services.byName(destination.host, source.namespace);
-    if (!service) return Promise.reject(new PodNetworkError('DNS-error', `lookup ${destination.host}: no such host`));
-    return this.#toService(source, service, destination, request, timeoutMs);
+    if (service?.externalName) {
+      // a CNAME: the external name is looked up as the guest's resolver would, the authority kept
+      const alias = parseAuthority(`${service.externalName}:${destination.port}`, request.scheme)
+        ?? parseAuthority(`[${service.externalName}]:${destination.port}`, request.scheme);
+      if (!alias || aliases >= MAX_ALIASES) throw new PodNetworkError('DNS-error', `lookup ${destination.host}: no such host (ExternalName ${service.externalName})`);
+      return this.#route(source, alias, request, timeoutMs, aliases + 1);
+    }
+    if (service) return this.#toService(source, service, destination, request, timeoutMs);
+    if (!outsideName(destination.host)) throw new PodNetworkError('DNS-error', `lookup ${destination.host}: no such host`);
+    return sendOutside(this.#outside, this.#end(source), destination, request, timeoutMs);
+  }
+
+  /** The source pod as policies and messages name it (undefined without a pod IP). */
+  #end(source: RequestSource): PolicyEnd | undefined {
+    const ip = source.network.podIP;
+    if (!ip) return undefined;
+    const pod = this.#pods.get(ip);
+    return { ip, pod: pod && `${pod.namespace}/${pod.name}` };
+  }
+
+  /**
+   * The addresses `name` has for a pod (wasi:sockets/ip-name-lookup): the cluster's names as
+   * `resolve`, ExternalName Services followed, and outside names through the agent's resolver when
+   * the pod may reach outside the cluster (egress-route.ts).
+   */
+  async lookup(source: RequestSource, name: string): Promise<string[]> {
+    let host = name.toLowerCase().replace(/\.$/, '');
+    for (let aliases = 0; aliases <= MAX_ALIASES; aliases++) {
+      const service = this.services.byName(host, source.namespace);
+      if (!service?.externalName) {
+        try {
+          return this.resolve(source.namespace, host);
+        } catch (error) {
+          if (service || !outsideName(host)) throw error;
+          return lookupOutside(this.#outside, this.#end(source), host);
+        }
+      }
+      host = service.externalName;
+      if (parseAuthority(host.includes(':') ? `[${host}]` : host, 'http')?.kind !== 'name') return [host];
+    }
+    throw new PodNetworkError('DNS-error', `lookup ${name}: no such host (too many ExternalName aliases)`);
   }
 
   /**
@@ -124,11 +181,15 @@ export class NodeNetwork {
     }
     if (candidates.length === 0) return Promise.reject(new PodNetworkError('connection-refused', `service ${key} has no ready endpoints`));
     // a pod being deleted stops serving before its endpoint update arrives: others first
-    const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip));
-    const serving = local.filter((endpoint) => !this.#pods.get(endpoint.ip)!.terminating?.());
+    // this node's pods, and addresses out of the pod network (hand-written Endpoints, the API server's)
+    const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip) || !isPodAddress(endpoint.ip));
+    const serving = local.filter((endpoint) => !this.#pods.get(endpoint.ip)?.terminating?.());
     const endpoint = this.services.pick(service, destination.port, serving.length > 0 ? serving : local, source.network.podIP ?? '', this.now());
     if (!endpoint) {
       return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`));
+    }
+    if (!this.#pods.has(endpoint.ip)) {
+      return sendToEndpoint(this.#outside, this.#end(source), service, endpoint, request, timeoutMs, destination.kind === 'name' ? destination.host : undefined);
     }
     return this.#deliverToPod(source, endpoint.ip, endpoint.port, request, timeoutMs);
   }
@@ -138,21 +199,38 @@ export class NodeNetwork {
    * NetworkPolicies allow it (egress of the source, ingress of the destination).
    */
   async #deliverToPod(source: RequestSource, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
-    const target = this.#pods.get(podIP)!;
-    const from = source.network.podIP;
-    if (from && from !== podIP && !this.policies.empty) {
-      const sourcePod = this.#pods.get(from);
-      const client = { ip: from, pod: sourcePod && `${sourcePod.namespace}/${sourcePod.name}` };
-      const server = { ip: podIP, pod: `${target.namespace}/${target.name}` };
-      checkEgress(this.policies, client, server, port);
-      checkIngress(this.policies, client, server, port);
-    }
-    return deliver(target.network, port, request, timeoutMs);
+    this.admit(source.network.podIP, podIP, port);
+    return deliver(this.#pods.get(podIP)!.network, port, request, timeoutMs);
+  }
+
+  /**
+   * Enforces the NetworkPolicies on a TCP connection from `sourceIP` to port `port` of `podIP`:
+   * egress when the source is a pod of this node, ingress when the destination is (a pod to itself
+   * is always allowed). Throws PodNetworkError('connection-refused') naming the policies when denied.
+   */
+  admit(sourceIP: string | undefined, podIP: string, port: number): void {
+    if (!sourceIP || sourceIP === podIP || this.policies.empty) return;
+    const end = (ip: string) => {
+      const pod = this.#pods.get(ip);
+      return { ip, pod: pod && `${pod.namespace}/${pod.name}` };
+    };
+    const client = end(sourceIP);
+    const server = end(podIP);
+    if (client.pod) checkEgress(this.policies, client, server, port);
+    if (server.pod) checkIngress(this.policies, client, server, port);
   }
 }
 
+/** ExternalName Services followed at most (a CNAME chain). */
+const MAX_ALIASES = 8;
+
+/** Whether a name not found in the cluster may be an outside one (not single-label, not under the cluster's domain). */
+function outsideName(host: string): boolean {
+  return host.includes('.') && !host.endsWith('.svc') && !host.endsWith('.cluster.local') && host !== 'cluster.local';
+}
+
 /** Hands the request to whoever holds TCP `port` of the pod. */
-async function deliver(network: PodNetwork, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+export async function deliver(network: PodNetwork, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
   const holder = network.holder(port);
   const where = `${network.host}:${port}`;
   if (!holder) throw new PodNetworkError('connection-refused', `dial tcp ${where}: connect: connection refused`);
@@ -168,6 +246,8 @@ async function deliver(network: PodNetwork, port: number, request: HttpRequest, 
   } catch (error) {
     if (error instanceof PodNetworkError) throw error;
     const message = (error as Error)?.message ?? String(error);
+    // a stopping container refused it before its guest saw it: as a connection refused, safe to retry
+    if (error instanceof HttpHandlerError && error.notDelivered) throw new PodNetworkError('connection-refused', `dial tcp ${where}: ${message}`);
     if (error instanceof HttpHandlerError && /no response within/.test(message)) {
       throw new PodNetworkError('HTTP-response-timeout', `${where}: ${message}`);
     }

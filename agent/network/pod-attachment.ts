@@ -36,7 +36,7 @@ export class PodAttachment {
       podIP: () => this.pod().podIP,
       ...(node ? {
         route: (request, timeoutMs) => node.httpRequest({ namespace: this.pod().namespace, network: this.network }, request, timeoutMs),
-        resolve: async (name) => node.resolve(this.pod().namespace, name),
+        resolve: (name) => node.lookup({ namespace: this.pod().namespace, network: this.network }, name),
         connect: async (host, port, localPort) => node.connect({ namespace: this.pod().namespace, network: this.network }, host, port, localPort),
       } : {}),
     });

@@ -95,6 +95,14 @@ export class NetworkPolicies {
     return { allowed: false, policies: restrictions.map((r) => r.key) };
   }
 
+  /**
+   * Whether a policy selecting the pod `podIP` for egress has a rule that may allow an address
+   * outside the cluster (one without peers, or with an ipBlock).
+   */
+  mayReachOutside(podIP: string): boolean {
+    return (this.#egress.get(podIP) ?? []).some(({ rules }) => rules.some((rule) => !rule.pods || rule.blocks.length > 0));
+  }
+
   /** A connection from the pod `podIP` of this node to `destination` (a pod's or outside IP), port `port`. */
   egress(podIP: string, destination: string, port: number, protocol: Protocol = 'TCP'): PolicyVerdict {
     const restrictions = this.#egress.get(podIP);

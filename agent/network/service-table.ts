@@ -34,6 +34,11 @@ export class ServiceTable {
     return this.#byKey.values();
   }
 
+  /** The Service `namespace/name`. */
+  get(namespace: string, name: string): DesiredService | undefined {
+    return this.#byKey.get(`${namespace}/${name}`);
+  }
+
   byClusterIP(ip: string): DesiredService | undefined {
     return this.#byClusterIP.get(ip);
   }

@@ -26,6 +26,14 @@ export interface ProxyOptions {
 
 class BodyTooLargeError extends Error {}
 
+/** A failure the handle wants answered with this status (e.g. 503 for a Service without endpoints). */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
 /** Serves one request on a hostPort with `handle` (the handler holding the pod port). */
 export async function proxyRequest(req: IncomingMessage, res: ServerResponse, handle: HttpHandle, options: ProxyOptions): Promise<void> {
   res.on('error', () => undefined); // a client gone mid-response is not the agent's problem
@@ -47,6 +55,7 @@ export async function proxyRequest(req: IncomingMessage, res: ServerResponse, ha
     writeResponse(res, response);
   } catch (error) {
     if (error instanceof BodyTooLargeError) return reply(res, 413, error.message, true);
+    if (error instanceof GatewayError) return reply(res, error.status, error.message);
     reply(res, 502, error instanceof Error ? error.message : String(error));
   } finally {
     timer?.cancel();

@@ -1,11 +1,12 @@
 // A pod's volumes as host directories, mounted into its containers as WASI preopens and shared by
 // them: emptyDir (disk, or tmpfs for medium Memory), hostPath (only under allowed prefixes),
-// configMap, secret, downwardAPI and projected (files, rewritten when their sources change),
+// configMap, secret, downwardAPI and projected (files, rewritten when their sources change; a
+// serviceAccountToken source is a token bound to the pod, rotated: agent/volumes/projected-tokens.ts),
 // persistentVolumeClaim (the directory of the claim's bound PersistentVolume, resolved by the
 // control plane; local-path volumes live in the data dir: agent/volumes/local-path-dirs.ts).
 // Secrets, and anything projected from one, live only on tmpfs (like the kubelet's secret
 // volumes): never on disk. emptyDirs with a sizeLimit are listed for the eviction monitor.
-import { mkdir, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { localPathDir } from '../../api/local-path.js';
 import type { DesiredPod } from '../../api/mqtt/messages.js';
@@ -17,6 +18,9 @@ import { resolveContained, UnsafePathError } from '../volumes/contained-path.js'
 import { allowedHostDir, isHostPathAllowed } from '../volumes/host-path-dirs.js';
 import { volumeHostDir } from '../volumes/local-path-dirs.js';
 import type { ConfigLookup } from './config-lookup.js';
+import type { Clock } from '../../api/clock.js';
+import { TokenRequestError, type ServiceAccountTokenSource } from '../credentials/token-request-client.js';
+import { ProjectedTokens, tokenSources } from '../volumes/projected-tokens.js';
 import { ContainerConfigError } from './container-config.js';
 
 export interface VolumeHostOptions {
@@ -27,6 +31,8 @@ export interface VolumeHostOptions {
   allowedHostPaths: readonly string[];
   /** How often emptyDir usage is checked against sizeLimit (default 10 s). */
   sizeLimitCheckIntervalMs?: number;
+  /** Where projected ServiceAccount tokens come from (absent: pods with one wait in CreateContainerConfigError). */
+  serviceAccountTokens?: { source: ServiceAccountTokenSource; clock: Clock; onError?: (pod: Pod, error: Error) => void };
 }
 
 /** The pod's bound claims, as the desired state resolves them (pod volume name -> volume and node path). */
@@ -47,6 +53,9 @@ export class PodVolumes {
   /** volume name -> host directory */
   readonly #dirs = new Map<string, string>();
   #prepared: Promise<void> | undefined;
+  #tokens: ProjectedTokens | undefined;
+  /** The API could not be reached for a token: the pod runs without it until a retry gets it (edge autonomy). */
+  #tokensOffline = false;
 
   constructor(private pod: Pod, private readonly host: VolumeHostOptions, private config: ConfigLookup | undefined,
     private readonly facts: { podIP?: string; nodeName: string }, private claims: ResolvedClaims | undefined = undefined) {}
@@ -65,6 +74,7 @@ export class PodVolumes {
     this.pod = pod;
     this.config = config;
     this.claims = claims;
+    this.#tokens?.setPod(pod);
     if (this.#dirs.size === 0) return;
     for (const volume of this.pod.spec.volumes ?? []) {
       const dir = this.#dirs.get(volume.name);
@@ -122,12 +132,14 @@ export class PodVolumes {
   /** Removes the pod's own volumes (emptyDir, config files); claims and host paths stay. */
   async cleanup(): Promise<void> {
     const uid = this.pod.metadata.uid!;
+    this.#tokens?.stop();
     await rm(join(this.host.dataDir, 'pods', uid), { recursive: true, force: true });
     await rm(join(this.host.memoryDir, uid), { recursive: true, force: true });
   }
 
   async #materialise(): Promise<void> {
     const uid = this.pod.metadata.uid!;
+    await this.#ensureTokens();
     for (const volume of this.pod.spec.volumes ?? []) {
       const v = volume as Obj & { name: string };
       const onDisk = join(this.host.dataDir, 'pods', uid, 'volumes', v.name);
@@ -185,7 +197,45 @@ export class PodVolumes {
   #holdsSecrets(v: Obj): boolean {
     if (v['secret'] !== undefined) return true;
     const sources = ((v['projected'] as Obj | undefined)?.['sources'] as Obj[] | undefined) ?? [];
-    return sources.some((s) => s['secret'] !== undefined);
+    return sources.some((s) => s['secret'] !== undefined || s['serviceAccountToken'] !== undefined);
+  }
+
+  /** The pod's projected ServiceAccount tokens: taken back from the volume after a restart, else requested. */
+  async #ensureTokens(): Promise<void> {
+    const wanted = tokenSources(this.pod);
+    if (wanted.length === 0) return;
+    const config = this.host.serviceAccountTokens;
+    if (!config) throw new ContainerConfigError('this agent cannot request ServiceAccount tokens for projected volumes');
+    const pod = this.pod;
+    this.#tokens ??= new ProjectedTokens(pod, {
+      source: config.source, clock: config.clock,
+      onRotated: (volumes) => this.#rewrite(volumes),
+      onError: (error) => config.onError?.(this.pod, error),
+    });
+    for (const t of wanted) {
+      const file = resolve(this.host.memoryDir, pod.metadata.uid!, t.volume, t.path);
+      const token = await readFile(file, 'utf8').catch(() => undefined);
+      if (token) this.#tokens.adopt(t.volume, t.path, token);
+    }
+    try {
+      await this.#tokens.ensure();
+      this.#tokensOffline = false;
+    } catch (error) {
+      // an answer (ServiceAccount missing, refused) makes the pod wait, as the kubelet's mount does;
+      // no answer at all (offline) does not stop it: the token follows when the API is back
+      if (!(error instanceof TokenRequestError) || error.statusCode !== undefined) throw new VolumeNotReadyError(`failed to fetch token: ${(error as Error).message}`);
+      this.#tokensOffline = true;
+      config.onError?.(pod, error);
+    }
+  }
+
+  /** Rewrites the files of these volumes (rotated tokens). */
+  async #rewrite(volumes: Set<string>): Promise<void> {
+    for (const volume of this.pod.spec.volumes ?? []) {
+      const dir = volumes.has(volume.name) ? this.#dirs.get(volume.name) : undefined;
+      const files = dir ? this.#files(volume, true) : undefined;
+      if (dir && files) await writeFiles(dir, files);
+    }
   }
 
   #isReadOnlySource(name: string): boolean {
@@ -222,7 +272,13 @@ export class PodVolumes {
         if (s['configMap']) return configMap(s['configMap'] as Obj);
         if (s['secret']) return secret(s['secret'] as Obj, 'name');
         if (s['downwardAPI']) return downward(s['downwardAPI'] as Obj);
-        return []; // serviceAccountToken, clusterTrustBundle: nothing to project on a Wasm node
+        if (s['serviceAccountToken']) {
+          const path = String((s['serviceAccountToken'] as Obj)['path'] ?? 'token');
+          const token = this.#tokens?.get(String(v['name']), path);
+          if (token === undefined && !lenient && !this.#tokensOffline) throw new VolumeNotReadyError(`no ServiceAccount token for ${String(v['name'])}/${path} yet`);
+          return token === undefined ? [] : [{ path, data: Buffer.from(token) }];
+        }
+        return []; // clusterTrustBundle: nothing to project on a Wasm node
       });
     }
     return undefined;

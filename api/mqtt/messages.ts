@@ -168,10 +168,20 @@ export const desiredService = v.object({
   namespace: text(1, 253),
   name: text(1, 63),
   clusterIP: v.optional(text(1, 64)),
+  /** type ExternalName: the name this one is an alias (CNAME) of; no ClusterIP, no endpoints. */
+  externalName: v.optional(text(1, 253)),
   /** sessionAffinity ClientIP: a client pod keeps its endpoint for `affinitySeconds` of inactivity (default 10800). */
   sessionAffinity: v.optional(v.literal('ClientIP')),
   affinitySeconds: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(86_400))),
-  ports: v.pipe(v.array(v.object({ name: v.optional(text(1, 63)), port: portNumber(), protocol: v.optional(v.picklist(['TCP', 'UDP', 'SCTP'])) })), v.maxLength(256)),
+  ports: v.pipe(v.array(v.object({
+    name: v.optional(text(1, 63)), port: portNumber(), protocol: v.optional(v.picklist(['TCP', 'UDP', 'SCTP'])),
+    /** NodePort and LoadBalancer Services: every node serves this port on `<node-ip>:<nodePort>`. */
+    nodePort: v.optional(portNumber()),
+  })), v.maxLength(256)),
+  /** externalTrafficPolicy Local: NodePort/LoadBalancer traffic goes only to this node's endpoints, the client address kept. */
+  externalTrafficPolicy: v.optional(v.literal('Local')),
+  /** A LoadBalancer Service that holds its ports on every node (the ServiceLB): nodes serve `<node-ip>:<port>` too. */
+  loadBalancer: v.optional(v.literal(true)),
   endpoints: v.pipe(v.array(v.object({
     ips: v.pipe(v.array(text(1, 64)), v.maxLength(10_000)),
     ports: v.pipe(v.array(v.object({ name: v.optional(text(1, 63)), port: portNumber(), protocol: v.optional(v.picklist(['TCP', 'UDP', 'SCTP'])) })), v.maxLength(256)),

@@ -4,12 +4,15 @@ import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { DisruptionController } from './disruption/disruption-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
+import { EndpointSliceMirroringController } from './endpointslicemirroring/mirroring-controller.js';
 import { GarbageCollector } from './gc/garbage-collector.js';
 import { HpaController, type HpaControllerOptions } from './hpa/hpa-controller.js';
 import { NamespaceController } from './gc/namespace-controller.js';
 import { JobController } from './job/job-controller.js';
 import { NodeTaintController, type NodeTaintOptions } from './nodelifecycle/node-taint-controller.js';
+import { ServiceLBController } from './servicelb/servicelb-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
+import { RootCaPublisher } from './serviceaccount/root-ca-publisher.js';
 import { ClusterRoleAggregationController } from './rbac/clusterrole-aggregation-controller.js';
 import { ResourceQuotaController } from './quota/resource-quota-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
@@ -21,6 +24,8 @@ import { SharedInformers } from '../reconcile/shared-informers.js';
 export interface ControllerManagerOptions extends ControllerContext {
   nodeTaints?: NodeTaintOptions;
   hpa?: HpaControllerOptions;
+  /** PEM of the cluster CA: published as the ConfigMap kube-root-ca.crt in every namespace (absent: not published). */
+  rootCaCert?: string;
 }
 
 export interface RunningControllers {
@@ -44,6 +49,7 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new JobController(ctx),
     new CronJobController(ctx),
     new EndpointsController(ctx),
+    new EndpointSliceMirroringController(ctx),
     new GarbageCollector(ctx),
     new NamespaceController(ctx),
     new NodeTaintController(ctx, options.nodeTaints),
@@ -53,6 +59,8 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new DisruptionController(ctx),
     new ClusterRoleAggregationController(ctx),
     new ServiceAccountController(ctx),
+    new ServiceLBController(ctx),
+    ...(options.rootCaCert ? [new RootCaPublisher(ctx, options.rootCaCert)] : []),
   ];
   for (const c of controllers) c.start();
   return {

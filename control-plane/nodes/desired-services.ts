@@ -1,11 +1,12 @@
 // The Services part of every node's desired state: each Service with a ClusterIP (or headless),
 // its ports, and the Ready addresses of its Endpoints, compact (no not-ready addresses, no
 // targetRefs): what an agent's pod network needs to route by ClusterIP and DNS name and to set
-// the service environment variables. ExternalName Services are left out (not routed yet).
+// the service environment variables. ExternalName Services carry their external name (a CNAME).
 import type { DesiredService } from '../../api/mqtt/messages.js';
 import type { Endpoints, Service } from '../resources/kinds/services.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
+import { planLoadBalancers } from '../controllers/servicelb/servicelb-plan.js';
 
 const TCP_UDP_SCTP = new Set(['TCP', 'UDP', 'SCTP']);
 const protocolOf = (p: string | undefined) => (p && TCP_UDP_SCTP.has(p) ? { protocol: p as 'TCP' | 'UDP' | 'SCTP' } : {});
@@ -22,13 +23,27 @@ export async function desiredServices(resources: ResourceStore): Promise<Desired
   ]);
   const byKey = new Map(endpoints.items.map((e) => [`${e.metadata.namespace}/${e.metadata.name}`, e]));
   const out: DesiredService[] = [];
+  const loadBalancers = planLoadBalancers(services.items).admitted;
   for (const service of services.items) {
     const { name, namespace } = service.metadata;
-    if (!name || !namespace || service.spec?.type === 'ExternalName') continue;
+    if (!name || !namespace) continue;
+    if (service.spec?.type === 'ExternalName') {
+      const externalName = service.spec.externalName;
+      if (typeof externalName !== 'string' || externalName.length === 0 || externalName.length > 253) continue;
+      const ports = (service.spec.ports ?? []).filter((p) => validPort(p.port))
+        .map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, ...protocolOf(p.protocol) }));
+      out.push({ namespace, name, externalName: externalName.toLowerCase().replace(/\.$/, ''), ports, endpoints: [] });
+      continue;
+    }
     const clusterIP = service.spec?.clusterIP;
     if (!clusterIP) continue; // not allocated yet
+    const exposed = service.spec.type === 'NodePort' || service.spec.type === 'LoadBalancer';
     const ports = (service.spec.ports ?? []).filter((p) => validPort(p.port))
-      .map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, ...protocolOf(p.protocol) }));
+      .map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, ...protocolOf(p.protocol), ...(exposed && validPort(p.nodePort) ? { nodePort: p.nodePort } : {}) }));
+    const external = {
+      ...(exposed && (service.spec as { externalTrafficPolicy?: string }).externalTrafficPolicy === 'Local' ? { externalTrafficPolicy: 'Local' as const } : {}),
+      ...(loadBalancers.has(`${namespace}/${name}`) ? { loadBalancer: true as const } : {}),
+    };
     const subsets = byKey.get(`${namespace}/${name}`)?.subsets ?? [];
     const groups = subsets
       .map((subset) => ({
@@ -41,7 +56,7 @@ export async function desiredServices(resources: ResourceStore): Promise<Desired
       sessionAffinity: 'ClientIP' as const,
       ...affinitySeconds((service.spec as { sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } } }).sessionAffinityConfig?.clientIP?.timeoutSeconds),
     } : {};
-    out.push({ namespace, name, clusterIP, ...affinity, ports, endpoints: groups });
+    out.push({ namespace, name, clusterIP, ...affinity, ports, ...external, endpoints: groups });
   }
   return out.sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
 }

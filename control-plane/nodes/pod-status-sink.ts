@@ -41,7 +41,12 @@ export class PodStatusSink {
         const previous = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
         const status = message.status as PodStatus;
         const conditions = (status.conditions ?? []).map((c) => (c.type === 'PodScheduled' && previous ? previous : c));
-        return { ...pod, status: { ...status, conditions } };
+        // what the control plane owns stays, as the kubelet's status patch keeps it: the scheduler's
+        // nominatedNodeName and a DisruptionTarget condition (preemption, eviction)
+        const disruption = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
+        if (disruption && !conditions.some((c) => c.type === 'DisruptionTarget')) conditions.push(disruption);
+        const nominatedNodeName = (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
+        return { ...pod, status: { ...status, conditions, ...(nominatedNodeName ? { nominatedNodeName } : {}) } };
       }, { subresource: 'status' });
       return outcome;
     } catch (error) {

@@ -1,6 +1,7 @@
 // Starts a real cluster for e2e tests: control plane (HTTPS API, SQLite store, embedded MQTT broker
 // on ephemeral loopback ports, or Debian's mosquitto) and agents joined over MQTT, with a
 // KubeClient to drive it. `e2eBrokers()` lists the brokers an agent suite should run against.
+import type { EgressOptions } from '../../agent/network/egress.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,8 +47,12 @@ export interface ClusterOptions {
   registries?: { caCerts?: string[]; insecureRegistries?: string[] };
   /** hostPath prefixes the agents allow. */
   allowedHostPaths?: string[];
+  /** The agents' egress out of the cluster (allowed CIDRs, a resolver for outside names). */
+  agentEgress?: EgressOptions;
   /** Agent i gets node IP 127.0.0.(i+1) (as `skiff up` does) instead of 127.0.0.1. */
   loopbackNodeIPs?: boolean;
+  /** Serve Ingresses (0: any free port). */
+  ingress?: { port: number; tlsPort?: number };
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -71,7 +76,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.agentDefaultMemoryLimitBytes ? { agentDefaultMemoryLimitBytes: options.agentDefaultMemoryLimitBytes } : {}),
     ...(options.registries ? { registries: options.registries } : {}),
     ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
+    ...(options.agentEgress ? { agentEgress: options.agentEgress } : {}),
     ...(options.loopbackNodeIPs ? { loopbackNodeIPs: true } : {}),
+    ...(options.ingress ? { ingress: options.ingress } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;

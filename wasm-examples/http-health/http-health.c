@@ -4,6 +4,8 @@
 //   - else for path /status/NNN: status NNN (body "status NNN\n");
 //   - else 200 "ok <METHOD> <PATH>\n".
 // Always the header `x-served-by: http-health`, and one line "<METHOD> <PATH> <STATUS>" on stdout.
+// With $POD_NAME set (downward API), also `x-pod-name: $POD_NAME`; a request's x-forwarded-for
+// comes back as `x-seen-forwarded-for` (what a NodePort or Ingress told the pod of its client).
 // libc (env, files, stdout) goes through the preview 1 reactor adapter.
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +21,9 @@ typedef int32_t handle;
 IMPORT(HTTP, "[method]incoming-request.method") void request_method(handle self, void *ret);
 IMPORT(HTTP, "[method]incoming-request.path-with-query") void request_path(handle self, void *ret);
 IMPORT(HTTP, "[resource-drop]incoming-request") void request_drop(handle self);
+IMPORT(HTTP, "[method]incoming-request.headers") handle request_headers(handle self);
+IMPORT(HTTP, "[method]fields.get") void fields_get(handle self, const char *name, size_t name_len, void *ret);
+IMPORT(HTTP, "[resource-drop]fields") void fields_drop(handle self);
 IMPORT(HTTP, "[constructor]fields") handle fields_new(void);
 IMPORT(HTTP, "[method]fields.append")
 void fields_append(handle self, const char *name, size_t name_len, const uint8_t *value, size_t value_len, void *ret);
@@ -58,10 +63,18 @@ static void add_header(handle fields, const char *name, const char *value) {
   if (ret_area[0] != 0) fail("fields.append");
 }
 
+struct bytes { const uint8_t *ptr; size_t len; };
+struct ret_list { struct bytes *ptr; size_t len; };
+
+static char forwarded[256];
+
 static void respond(handle outparam, int status, const char *body) {
   handle headers = fields_new();
   add_header(headers, "content-type", "text/plain");
   add_header(headers, "x-served-by", "http-health");
+  const char *pod = getenv("POD_NAME");
+  if (pod && *pod) add_header(headers, "x-pod-name", pod);
+  if (forwarded[0]) add_header(headers, "x-seen-forwarded-for", forwarded);
   handle response = response_new(headers);
   if (response_set_status(response, status) != 0) fail("set-status-code");
   response_body(response, ret_area);
@@ -89,6 +102,12 @@ void handle_request(handle request, handle outparam) {
   request_path(request, ret_area);
   if (r->tag == 1) snprintf(path, sizeof path, "%.*s", (int)r->len, r->ptr);
   else snprintf(path, sizeof path, "/");
+  forwarded[0] = 0;
+  handle fields = request_headers(request);
+  fields_get(fields, "x-forwarded-for", 15, ret_area);
+  struct ret_list *values = (struct ret_list *)ret_area;
+  if (values->len > 0) snprintf(forwarded, sizeof forwarded, "%.*s", (int)values->ptr[0].len, (const char *)values->ptr[0].ptr);
+  fields_drop(fields);
   request_drop(request);
 
   int status = 200;

@@ -1,7 +1,10 @@
 // Node identities are confined here, whatever later authorizers (RBAC) would grant. skiff agents do
 // over MQTT everything a kubelet does over HTTPS, so on the API a node's credential only fetches
-// component blobs and requests its own TLS certificate, and the bootstrap token only exchanges itself for a node credential. Everything
-// else, exec/attach/portforward/proxy into pods above all, is denied outright.
+// component blobs, requests its own TLS certificate and asks TokenRequest for the ServiceAccount
+// tokens projected into its pods (the handler then checks, as NodeRestriction does, that the token is
+// bound to a pod of this node that runs as that ServiceAccount), and the bootstrap token only
+// exchanges itself for a node credential. Everything else, exec/attach/portforward/proxy into pods
+// above all, is denied outright.
 import { allow, deny, noOpinion, type Authorizer } from './authorizer.js';
 import type { RequestAttributes } from './request-attributes.js';
 import { NODE_USER_PREFIX, NODES_GROUP } from '../../../api/node-identity.js';
@@ -25,6 +28,7 @@ export const nodeAuthorizer: Authorizer = {
     if (groups.includes(NODES_GROUP)) {
       if (!a.user.name.startsWith(NODE_USER_PREFIX)) return deny(`"${a.user.name}" is in ${NODES_GROUP} but is not a node user`);
       if (a.kind === 'non-resource' && a.verb === 'get' && BLOB_PATH.test(a.path)) return allow();
+      if (a.kind === 'resource' && a.verb === 'create' && a.apiGroup === '' && a.resource === 'serviceaccounts' && a.subresource === 'token' && a.namespace && a.name) return allow();
       const certificateFor = a.kind === 'non-resource' && a.verb === 'post' ? CERTIFICATE_PATH.exec(a.path)?.[1] : undefined;
       if (certificateFor !== undefined) {
         // NodeRestriction: a node gets a certificate for its own name only

@@ -23,7 +23,7 @@ export const podPrinter: KindPrinter = {
     const total = pod.spec?.containers?.length ?? 0;
     return [
       pod.metadata.name, `${ready}/${total}`, podStatusReason(pod), restartsCell(statuses, nowMs), ageOf(pod.metadata.creationTimestamp, nowMs),
-      pod.status?.podIP || '<none>', pod.spec?.nodeName || '<none>', '<none>', '<none>',
+      pod.status?.podIP || '<none>', pod.spec?.nodeName || '<none>', (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName || '<none>', '<none>',
     ];
   },
 };

@@ -69,7 +69,7 @@ describe('the node network', () => {
     expect(a.events).toEqual([
       'Warning RequestFailed: Container client: GET http://10.42.0.3:81/ failed with connection-refused: dial tcp 10.42.0.3:81: connect: connection refused',
       'Warning RequestFailed: Container client: GET http://localhost/ failed with connection-refused: dial tcp 10.42.0.2:80: connect: connection refused',
-      'Warning RequestFailed: Container client: GET http://192.0.2.1:80/ failed with destination-IP-prohibited: 192.0.2.1 is no pod of this node and no Service: traffic to other nodes and out of the cluster is not carried',
+      'Warning RequestFailed: Container client: GET http://192.0.2.1:80/ failed with destination-IP-prohibited: egress to 192.0.2.1:80 out of the cluster is denied: pods reach outside addresses only where the agent allows it (--allow-egress CIDR) or an egress rule of a NetworkPolicy selecting the pod does (ipBlock)',
     ]);
     // the same failure again is not a new event for a while
     await a.fails('10.42.0.3:81');

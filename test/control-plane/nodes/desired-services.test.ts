@@ -56,16 +56,17 @@ describe('Services in the desired state', () => {
       return published.at(-1)!;
     };
     const first = await until((m) => Boolean(m?.services?.length));
-    expect(first.services!.map((svc) => svc.name)).toEqual(['sticky', 'web-svc']); // no ExternalName
-    expect(first.services![0]).toMatchObject({ sessionAffinity: 'ClientIP', affinitySeconds: 60, endpoints: [] });
-    const web = first.services![1];
+    expect(first.services!.map((svc) => svc.name)).toEqual(['ext', 'sticky', 'web-svc']);
+    expect(first.services![0]).toEqual({ namespace: 'default', name: 'ext', externalName: 'example.com', ports: [], endpoints: [] }); // a CNAME
+    expect(first.services![1]).toMatchObject({ sessionAffinity: 'ClientIP', affinitySeconds: 60, endpoints: [] });
+    const web = first.services![2];
     expect(web).toMatchObject({ namespace: 'default', name: 'web-svc', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] });
     expect(web!.clusterIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(web!.endpoints).toEqual([{ ips: ['10.42.0.2', '10.42.0.3'], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }]);
 
     await t.resources.mutate<Endpoints>(resourceTypes.endpoints, 'default', 'web-svc', (e) => ({ ...e, subsets: [{ addresses: [{ ip: '10.42.0.3' }], ports: [{ name: 'http', port: 8080 }] }] }));
-    const next = await until((m) => m?.services?.[1]?.endpoints[0]?.ips.length === 1);
-    expect(next.services![1]!.endpoints).toEqual([{ ips: ['10.42.0.3'], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }]);
+    const next = await until((m) => m?.services?.[2]?.endpoints[0]?.ips.length === 1);
+    expect(next.services![2]!.endpoints).toEqual([{ ips: ['10.42.0.3'], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }]);
     expect(next.generation).toBeGreaterThan(first.generation);
   });
 });

@@ -1,0 +1,153 @@
+// NodePorts and LoadBalancer ports on the agent (kube-proxy's and K3s ServiceLB's part): every
+// node serves each TCP port of a NodePort or LoadBalancer Service on `<node-ip>:<nodePort>`, and
+// a LoadBalancer the control plane admitted (`loadBalancer` in the desired state: it won its
+// ports) also on `<node-ip>:<port>`. Requests (HTTP/1.1, read by a node:http server, bounded) go
+// to the Service's Ready endpoints (service-entry.ts). The listeners follow the desired state's
+// Services: a port opens when its Service appears and closes when it goes; a listener reads the
+// Service afresh for each request, so endpoint changes need no rebinding.
+// A port the node cannot bind (another process has it, EACCES below 1024) is logged and tried
+// again with the next desired state.
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../../api/clock.js';
+import type { DesiredService } from '../../api/mqtt/messages.js';
+import { DEFAULT_HOST_PORT_MAX_BODY_BYTES, DEFAULT_HOST_PORT_REQUEST_TIMEOUT_MS, GatewayError, proxyRequest } from '../pods/host-port-proxy.js';
+import type { NodeNetwork } from './node-network.js';
+import { requestToService } from './service-entry.js';
+
+export interface NodePortsOptions {
+  /** The node IP (`--node-ip`): where the ports listen. */
+  address: string;
+  network: NodeNetwork;
+  clock?: Clock;
+  logger?: Logger;
+  /** How long one request may take, handler included (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Larger request bodies get 413 (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
+/** What a node port leads to. */
+export interface NodePortTarget {
+  kind: 'NodePort' | 'LoadBalancer';
+  /** namespace/name of the Service. */
+  service: string;
+  /** The service port. */
+  port: number;
+}
+
+export interface NodePortListener extends NodePortTarget {
+  nodePort: number;
+  listening: boolean;
+}
+
+interface Listener {
+  nodePort: number;
+  target: NodePortTarget;
+  server: Server;
+  listening: boolean;
+  closed: boolean;
+}
+
+/** The ports every node serves for `services`: nodePorts, and the ports of admitted LoadBalancers. */
+export function wantedNodePorts(services: readonly DesiredService[]): Map<number, NodePortTarget> {
+  const wanted = new Map<number, NodePortTarget>();
+  const add = (port: number, target: NodePortTarget) => {
+    if (!wanted.has(port)) wanted.set(port, target); // the control plane keeps ports unique; first wins otherwise
+  };
+  for (const s of services) {
+    const service = `${s.namespace}/${s.name}`;
+    for (const p of s.ports) {
+      if ((p.protocol ?? 'TCP') !== 'TCP') continue;
+      if (p.nodePort) add(p.nodePort, { kind: 'NodePort', service, port: p.port });
+      if (s.loadBalancer) add(p.port, { kind: 'LoadBalancer', service, port: p.port });
+    }
+  }
+  return wanted;
+}
+
+export class NodePorts {
+  readonly #listeners = new Map<number, Listener>();
+  readonly #clock: Clock;
+  readonly #requestTimeoutMs: number;
+  readonly #maxBodyBytes: number;
+  #stopped = false;
+
+  constructor(private readonly options: NodePortsOptions) {
+    this.#clock = options.clock ?? systemClock;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_HOST_PORT_REQUEST_TIMEOUT_MS;
+    this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_HOST_PORT_MAX_BODY_BYTES;
+    options.network.onServices((services) => this.sync(services));
+  }
+
+  /** Opens the ports `services` want and closes the others. */
+  sync(services: readonly DesiredService[]): void {
+    if (this.#stopped) return;
+    const wanted = wantedNodePorts(services);
+    for (const [port, listener] of this.#listeners) {
+      if (!wanted.has(port)) this.#close(listener);
+    }
+    for (const [port, target] of wanted) {
+      const current = this.#listeners.get(port);
+      if (current) current.target = target; // same port, maybe another Service: read at each request
+      else this.#open(port, target);
+    }
+  }
+
+  get listeners(): NodePortListener[] {
+    return [...this.#listeners.values()].map((l) => ({ ...l.target, nodePort: l.nodePort, listening: l.listening }));
+  }
+
+  /** Closes every port and its connections (agent shutdown). */
+  async close(): Promise<void> {
+    this.#stopped = true;
+    const all = [...this.#listeners.values()];
+    await Promise.all(all.map((l) => this.#close(l, true)));
+  }
+
+  #open(nodePort: number, target: NodePortTarget): void {
+    const address = this.options.address;
+    const authority = `${address.includes(':') ? `[${address}]` : address}:${nodePort}`;
+    const server = createServer((req, res) => {
+      if (listener.closed) res.setHeader('connection', 'close');
+      const { service, port } = listener.target;
+      const client = req.socket.remoteAddress ?? '';
+      void proxyRequest(req, res, (request, timeoutMs) => {
+        const desired = this.#service(service);
+        if (!desired) return Promise.reject(new GatewayError(503, `service ${service} is gone`));
+        return requestToService(this.options.network, desired, port, request, timeoutMs, { client, nodeIP: address });
+      }, { clock: this.#clock, requestTimeoutMs: this.#requestTimeoutMs, maxBodyBytes: this.#maxBodyBytes, authority });
+    });
+    const listener: Listener = { nodePort, target, server, listening: false, closed: false };
+    server.requestTimeout = this.#requestTimeoutMs;
+    server.headersTimeout = Math.min(this.#requestTimeoutMs, 60_000);
+    server.on('clientError', (_error, socket) => socket.destroy());
+    server.on('error', (error: NodeJS.ErrnoException) => {
+      if (listener.listening) return;
+      if (this.#listeners.get(nodePort) === listener) this.#listeners.delete(nodePort);
+      this.options.logger?.warn({ port: nodePort, service: listener.target.service, err: error.message },
+        `cannot serve ${listener.target.kind} port ${authority} of service ${listener.target.service}: ${error.code ?? error.message}; tried again with the next desired state`);
+    });
+    this.#listeners.set(nodePort, listener);
+    server.listen({ host: address, port: nodePort, exclusive: true }, () => {
+      listener.listening = true;
+      if (listener.closed) void this.#close(listener);
+    });
+  }
+
+  #service(key: string): DesiredService | undefined {
+    const slash = key.indexOf('/');
+    return this.options.network.services.get(key.slice(0, slash), key.slice(slash + 1));
+  }
+
+  #close(listener: Listener, force = false): Promise<void> {
+    listener.closed = true;
+    if (this.#listeners.get(listener.nodePort) === listener) this.#listeners.delete(listener.nodePort);
+    if (!listener.listening) return Promise.resolve();
+    listener.listening = false;
+    const closed = new Promise<void>((resolve) => listener.server.close(() => resolve()));
+    if (force) listener.server.closeAllConnections();
+    else listener.server.closeIdleConnections();
+    return closed;
+  }
+}

@@ -1,0 +1,67 @@
+// ServiceLB, as K3s's: a LoadBalancer Service is served by every node on its `port` (the agents
+// listen on <node-ip>:<port>, agent/network/node-ports.ts, told through the desired state), and its
+// status.loadBalancer.ingress lists the Ready nodes' InternalIPs. Two LoadBalancers wanting one port:
+// the older keeps it (servicelb-plan.ts); the other stays pending (no ingress) with a Warning
+// SyncLoadBalancerFailed event saying which Service holds the port, and gets its ports when freed.
+import type { Node } from '../../../api/types/node.js';
+import type { Service } from '../../resources/kinds/services.js';
+import { resourceTypes } from '../../resources/resource-types.js';
+import { stableStringify } from '../../resources/stable-stringify.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { byName } from '../../reconcile/owned-objects.js';
+import { isServiceLB, planLoadBalancers } from './servicelb-plan.js';
+
+const ALL = 'all';
+
+const isReady = (n: Node) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const internalIP = (n: Node) => n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+
+export class ServiceLBController extends Controller {
+  /** What each LoadBalancer was last told (event on change only). */
+  readonly #said = new Map<string, string>();
+
+  constructor(ctx: ControllerContext) {
+    super(ctx, 'service-lb-controller', 1);
+  }
+
+  start(): void {
+    this.watch<Service>(resourceTypes.services, () => this.enqueue(ALL));
+    // only a node's readiness and address matter (not its heartbeats)
+    const shapes = new Map<string, string>();
+    this.watch<Node>(resourceTypes.nodes, (type, node) => {
+      const shape = type === 'DELETED' ? '' : `${isReady(node)}/${internalIP(node) ?? ''}`;
+      if (shapes.get(node.metadata.name!) === shape) return;
+      if (type === 'DELETED') shapes.delete(node.metadata.name!);
+      else shapes.set(node.metadata.name!, shape);
+      this.enqueue(ALL);
+    });
+  }
+
+  async reconcile(): Promise<void> {
+    const { resources } = this.ctx;
+    const services = { items: byName((await this.cache<Service>(resourceTypes.services)).list()) };
+    const nodes = { items: byName((await this.cache<Node>(resourceTypes.nodes)).list()) };
+    const plan = planLoadBalancers(services.items);
+    const ips = [...new Set(nodes.items.filter(isReady).map(internalIP).filter((ip): ip is string => !!ip))].sort();
+    for (const svc of services.items.filter(isServiceLB)) {
+      const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+      const admitted = plan.admitted.has(key);
+      const loadBalancer = admitted && ips.length > 0 ? { ingress: ips.map((ip) => ({ ip })) } : {};
+      if (stableStringify(svc.status?.loadBalancer ?? {}) !== stableStringify(loadBalancer)) {
+        await resources.mutate<Service>(resourceTypes.services, svc.metadata.namespace, svc.metadata.name!,
+          (s) => (s.metadata.uid === svc.metadata.uid ? { ...s, status: { ...s.status, loadBalancer } } : undefined), { subresource: 'status' })
+          .catch((e: Error) => this.ctx.logger.debug({ service: key, err: e.message }, 'service-lb: status not written'));
+      }
+      const saying = admitted ? 'admitted' : plan.pending.get(key) ?? '';
+      if (this.#said.get(key) === saying) continue;
+      this.#said.set(key, saying);
+      if (!admitted) {
+        this.recordEvent(svc, 'Warning', 'SyncLoadBalancerFailed', `Error syncing load balancer: ${saying}; the Service stays pending until the port is free`);
+      } else {
+        this.recordEvent(svc, 'Normal', 'EnsuredLoadBalancer', `Ensured load balancer: ports served on every node${ips.length ? ` (${ips.join(', ')})` : ''}`);
+      }
+    }
+    const live = new Set(services.items.map((s) => `${s.metadata.namespace}/${s.metadata.name}`));
+    for (const key of this.#said.keys()) if (!live.has(key)) this.#said.delete(key);
+  }
+}
