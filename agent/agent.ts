@@ -21,6 +21,8 @@ import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
+import type { NodeMesh } from './network/mesh.js';
+import { serveRelay } from './network/relay-server.js';
 import type { EgressOptions } from './network/egress.js';
 import { NodePorts } from './network/node-ports.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
@@ -88,6 +90,8 @@ export interface AgentOptions {
   onPodsDesired?: (hasPods: boolean) => void;
   /** A local Prometheus listener (--metrics-port); the metrics are served over the node channel regardless. */
   metricsServer?: MetricsServerOptions;
+  /** The tunnel to other nodes' pods and the relay (network/mesh.ts); none: no traffic between nodes. */
+  mesh?: NodeMesh;
   /**
    * Where the pods' projected ServiceAccount tokens come from (TokenRequest with the node's
    * credential: credentials/token-request-client.ts); told the API URL and CA from the control
@@ -114,6 +118,10 @@ export class Agent {
    * the one way in to a pod's port from the agent itself (port-forward, proxies).
    */
   readonly network = new NodeNetwork();
+  /** The tunnel and relay to other nodes' pods, when the agent has them. */
+  get mesh(): NodeMesh | undefined {
+    return this.options.mesh;
+  }
   /** NodePorts and LoadBalancer ports served on the node IP (network/node-ports.ts). */
   readonly nodePorts: NodePorts;
   /** Prometheus metrics (the `metrics` rpc, and the local listener when asked for). */
@@ -207,6 +215,10 @@ export class Agent {
    */
   async start(): Promise<void> {
     if (this.options.metricsServer) this.#metricsServer = await startMetricsServer(this.metrics, this.options.metricsServer);
+    if (this.options.mesh) {
+      this.options.mesh.onListening = () => this.#publishNodeStatus();
+      await this.options.mesh.start(this.network);
+    }
     const persisted = await this.#restore();
     const connected = this.options.channel.connect({
       desired: (m) => this.#onDesired(m),
@@ -269,6 +281,7 @@ export class Agent {
     await this.nodePorts.close();
     await this.pods.stopAll(gracePeriodMs);
     await this.hostPorts.close();
+    await this.options.mesh?.close();
     await this.#metricsServer?.close();
     // secrets and Memory volumes do not outlive the agent
     if (this.options.dataDir) await rm(this.options.memoryDir ?? defaultMemoryDir(this.options.node, this.options.dataDir), { recursive: true, force: true });
@@ -317,6 +330,7 @@ export class Agent {
 
   #onCpPresence(message: CpPresenceMessage): void {
     if (message.caCert) this.options.fetcher.setCaCert(message.caCert);
+    if (message.online && message.registryUrl) this.options.mesh?.controlPlane({ url: message.registryUrl, caCert: message.caCert });
     if (message.online && message.registryUrl) this.options.serviceAccountTokens?.setServer?.(message.registryUrl, message.caCert);
     if (message.registryUrl) this.network.egress.setApiServer(message.registryUrl, message.caCert); // the API: the kubernetes Service
     if (message.online && message.epoch !== this.#cpEpoch) {
@@ -345,6 +359,9 @@ export class Agent {
       case 'attach':
         void serveAttach(this.pods, params as unknown as AttachParams, reply).catch((error: Error) => reply.error(500, error.message));
         return;
+      case 'relay':
+        serveRelay(this.network, params, reply);
+        return;
       default:
         reply.error(501, `method ${method} is not supported by this agent`);
     }
@@ -369,6 +386,7 @@ export class Agent {
         condition('Ready', 'True', 'KubeletReady', 'skiff agent is posting ready status'),
       ],
       observedGeneration: this.pods.appliedGeneration,
+      ...(this.options.mesh?.port ? { tunnelPort: this.options.mesh.port } : {}),
     }).catch((e: Error) => this.#dropped('node status', e));
   }
 
