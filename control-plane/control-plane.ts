@@ -38,6 +38,7 @@ import { OciPuller } from './registry/oci/oci-puller.js';
 import type { RegistryTransport } from './registry/oci/registry-http.js';
 import { mountRegistryRoutes } from './registry/registry-routes.js';
 import { ensureInitialNamespaces, ensureSystemPriorityClasses } from './resources/initial-namespaces.js';
+import { SharedInformers } from './reconcile/shared-informers.js';
 import { ensureKubernetesService } from './resources/kubernetes-service.js';
 import { ResourceStore } from './resources/resource-store.js';
 import { ensureDefaultStorageClass } from './resources/storage-classes.js';
@@ -253,20 +254,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     stack.push(() => channel.stop());
 
     const images = new ImageResolver({ registry, oci, resources, registryUrl: apiUrl });
-    const publisher = new DesiredPublisher({ resources, channel, registry, images, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }), queueObserver: prometheus.queues });
+    // one cache per kind for the publisher, the scheduler, node lifecycle and every controller
+    const informers = new SharedInformers({ resources, clock, logger: logger.child({ component: 'informers' }) });
+    stack.push(() => informers.stop());
+    const publisher = new DesiredPublisher({ resources, channel, registry, images, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }), queueObserver: prometheus.queues, informers });
     await publisher.start();
     stack.push(() => publisher.stop());
     const scheduler = new Scheduler({
-      resources, events, clock, logger: logger.child({ component: 'scheduler' }), observer: prometheus.scheduler, queueObserver: prometheus.queues,
+      resources, events, clock, logger: logger.child({ component: 'scheduler' }), observer: prometheus.scheduler, queueObserver: prometheus.queues, informers,
     });
     scheduler.start();
     stack.push(() => scheduler.stop());
-    const lifecycle = new NodeLifecycle({ resources, registry: nodes, clock, logger, gracePeriodMs: options.nodeMonitorGracePeriodMs ?? 40_000,
+    const lifecycle = new NodeLifecycle({ resources, registry: nodes, clock, logger, informers, gracePeriodMs: options.nodeMonitorGracePeriodMs ?? 40_000,
       ...(options.nodeMonitorCheckIntervalMs ? { checkIntervalMs: options.nodeMonitorCheckIntervalMs } : {}) });
     lifecycle.start();
     stack.push(() => lifecycle.stop());
     const controllers = startControllers({
-      resources, events, clock, logger: logger.child({ component: 'controllers' }), queueObserver: prometheus.queues, rootCaCert: tls.caCert,
+      resources, events, clock, logger: logger.child({ component: 'controllers' }), queueObserver: prometheus.queues, informers, rootCaCert: tls.caCert,
       ...(options.evictionsPerSecond ? { nodeTaints: { evictionsPerSecond: options.evictionsPerSecond } } : {}),
       // reported usage first; the annotation for pods without a report (unmetered, tests)
       hpa: { metrics: new FallbackPodMetricsSource(metrics, new AnnotationPodMetricsSource()) },

@@ -4,7 +4,6 @@
 // 2.0 has no live API for them without the dynamic-security plugin).
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { BOOTSTRAP_MQTT_USER } from '../../api/mqtt/node-credential.js';
-import type { NodeCredentials } from '../nodes/node-credentials.js';
 import { mosquittoPasswordLine } from './mosquitto-config.js';
 
 export interface MosquittoCredentialFiles {
@@ -18,7 +17,8 @@ export async function syncMosquittoCredentials(
   files: MosquittoCredentialFiles,
   controlPlaneUsers: Readonly<Record<string, string>>,
   bootstrapToken: string,
-  nodes: NodeCredentials,
+  /** The nodes' own password lines (control-plane/nodes/node-credentials.ts). */
+  nodes: { mosquittoLines(): string[] },
 ): Promise<void> {
   const lines = [
     ...Object.entries(controlPlaneUsers).map(([user, password]) => mosquittoPasswordLine(user, password)),

@@ -18,7 +18,8 @@ import { ResourceQuotaController } from './quota/resource-quota-controller.js';
 import { ReplicaSetController, replicationControllers } from './replicaset/replicaset-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { VolumeController } from './volume/volume-controller.js';
-import type { Controller, ControllerContext } from './controller-base.js';
+import type { Controller, ControllerContext } from '../reconcile/controller.js';
+import { SharedInformers } from '../reconcile/shared-informers.js';
 
 export interface ControllerManagerOptions extends ControllerContext {
   nodeTaints?: NodeTaintOptions;
@@ -35,8 +36,9 @@ export interface RunningControllers {
 }
 
 export function startControllers(options: ControllerManagerOptions): RunningControllers {
+  const informers = options.informers ?? new SharedInformers(options);
   const ctx: ControllerContext = {
-    resources: options.resources, events: options.events, clock: options.clock, logger: options.logger,
+    resources: options.resources, events: options.events, clock: options.clock, logger: options.logger, informers,
     ...(options.queueObserver ? { queueObserver: options.queueObserver } : {}),
   };
   const controllers: Controller[] = [
@@ -69,6 +71,7 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     },
     stop: () => {
       for (const c of controllers) c.stop();
+      if (!options.informers) informers.stop();
     },
   };
 }

@@ -1,23 +1,10 @@
-// metav1.LabelSelector (matchLabels + matchExpressions) matching; an empty selector matches everything.
+// metav1.LabelSelector matching for controllers (the matcher is api/label-selector.ts) and its query-string form.
+import { matchesLabelSelector } from '../../api/label-selector.js';
 import type { LabelSelectorSpec } from './workload-kinds.js';
 
-export function matchesSelector(selector: LabelSelectorSpec | undefined, labels: Record<string, string> | undefined): boolean {
-  if (!selector) return false;
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, e.key);
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In': if (!has || !values.includes(l[e.key]!)) return false; break;
-      case 'NotIn': if (has && values.includes(l[e.key]!)) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
-      default: return false;
-    }
-  }
-  return true;
-}
+/** A metav1.LabelSelector against labels (api/label-selector.ts: undefined selects nothing, {} everything). */
+export const matchesSelector = (selector: LabelSelectorSpec | undefined, labels: Record<string, string> | undefined): boolean =>
+  matchesLabelSelector(selector, labels);
 
 /** The selector as a query string for list calls (`a=b,c in (d,e),!f`). */
 export function selectorToString(selector: LabelSelectorSpec | undefined): string {

@@ -4,7 +4,7 @@
 // does not exist (ServiceNotFound) or a port the Service lacks (ServicePortNotFound), once per
 // change. The default IngressClass `skiff` is created at bootstrap (ensureIngressClass).
 import { AlreadyExistsError } from '../../api/errors.js';
-import { Controller, type ControllerContext } from '../controllers/controller-base.js';
+import { Controller, type ControllerContext } from '../reconcile/controller.js';
 import type { Ingress, IngressBackend, IngressClass, Service } from '../resources/kinds/services.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';

@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { SKIFF_VERSION } from '../../api/version.js';
 import type { Node } from '../../api/types/node.js';
 import type { ApiRequestObserver } from '../api/request-observer.js';
-import type { WorkQueueObserver } from '../controllers/work-queue.js';
+import type { WorkQueueObserver } from '../reconcile/work-queue.js';
 import type { NodeChannelObserver } from '../node-channel/node-channel.js';
 import type { SchedulerObserver } from '../scheduler/scheduler.js';
 import type { StoreObserver } from '../store/observed-store.js';

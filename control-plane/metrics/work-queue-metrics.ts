@@ -1,7 +1,7 @@
 // Work queue metrics with kube-controller-manager's names (workqueue_*), labelled by queue name:
 // every controller's queue, the scheduler's and the desired-state publisher's.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { WorkQueueObserver } from '../controllers/work-queue.js';
+import type { WorkQueueObserver } from '../reconcile/work-queue.js';
 
 /** Seconds, from 10 µs to 10 s. */
 const BUCKETS = [0.00001, 0.0001, 0.001, 0.01, 0.1, 1, 10];

@@ -22,7 +22,7 @@ import type { LabelSelectorSpec } from '../controllers/workload-kinds.js';
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../resources/kinds/services.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
-import { POD_IP_ANNOTATION } from '../scheduler/scheduler.js';
+import { POD_IP_ANNOTATION } from '../../api/pod-addresses.js';
 
 /** A pod as policies see it. */
 export interface PolicyPod {

@@ -17,9 +17,11 @@ import type { ComponentRegistry } from '../registry/component-registry.js';
 import type { ImageResolver } from '../registry/image-resolver.js';
 import { isOciReference } from '../registry/oci/oci-reference.js';
 import type { ResourceStore } from '../resources/resource-store.js';
-import { resourceTypes } from '../resources/resource-types.js';
-import { POD_IP_ANNOTATION } from '../scheduler/scheduler.js';
-import { WorkQueue, type ReconcileResult, type WorkQueueObserver } from '../controllers/work-queue.js';
+import { resourceTypes, type ResourceType } from '../resources/resource-types.js';
+import { POD_IP_ANNOTATION } from '../../api/pod-addresses.js';
+import type { InformerHandler } from '../reconcile/informer.js';
+import { SharedInformers } from '../reconcile/shared-informers.js';
+import { WorkQueue, type ReconcileResult, type WorkQueueObserver } from '../reconcile/work-queue.js';
 import { podConfigRefs, type ConfigRefs } from './pod-config-refs.js';
 import { localPathDir } from '../../api/local-path.js';
 import type { PersistentVolume } from '../resources/kinds/config.js';
@@ -40,6 +42,8 @@ export interface DesiredPublisherOptions {
   clock: Clock;
   logger: Logger;
   queueObserver?: WorkQueueObserver;
+  /** The process's shared caches (the publisher makes its own without). */
+  informers?: SharedInformers;
 }
 
 /** The parts of a pod an agent acts on (status and bookkeeping excluded). */
@@ -78,7 +82,9 @@ export class DesiredPublisher {
   readonly #queue: WorkQueue;
   /** node -> consecutive publishes with an image that may resolve later (registry unreachable...). */
   readonly #imageRetries = new Map<string, number>();
-  #watches: Array<{ cancel(): void }> = [];
+  #subscriptions: Array<() => void> = [];
+  readonly informers: SharedInformers;
+  readonly #ownsInformers: boolean;
   /** The Services part of every node's desired state, read once per change of Services or Endpoints. */
   #services: Promise<DesiredService[]> | undefined;
   /** Every node's peer entry (pod CIDR, tunnel), read once per change of one. */
@@ -92,6 +98,8 @@ export class DesiredPublisher {
   #unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: DesiredPublisherOptions) {
+    this.#ownsInformers = !options.informers;
+    this.informers = options.informers ?? new SharedInformers(options);
     this.#queue = new WorkQueue({
       name: 'desired-publisher',
       reconcile: (node) => this.#publish(node),
@@ -104,55 +112,46 @@ export class DesiredPublisher {
 
   /** Publishes every known node's desired state, then follows changes. */
   async start(): Promise<void> {
-    const { resources } = this.options;
-    const nodes = await resources.list<Node>(resourceTypes.nodes);
-    for (const node of nodes.items) this.#queue.add(node.metadata.name!);
-    const watchPods = () => {
-      this.#watches.push(resources.watch<Pod>(resourceTypes.pods, { resourceVersion: '0' }, (type, pod) => {
-        if (type === 'BOOKMARK' || type === 'ERROR') return;
-        const key = `${pod.metadata.namespace}/${pod.metadata.name}/${pod.metadata.uid}`;
-        const node = pod.spec.nodeName;
-        if (type === 'DELETED') {
-          this.#podContent.delete(key);
-          if (node) this.#queue.add(node);
-          this.#policyPeersChanged();
-          return;
-        }
-        const hash = contentHash(isTerminalPhase(pod.status?.phase) ? finishedView(pod) : desiredView(pod)); // finishing shrinks it
-        if (this.#podContent.get(key) === hash) return; // a status-only change
-        this.#podContent.set(key, hash);
+    const { informers } = this;
+    const follow = <T extends KubeObject>(type: ResourceType, handler: InformerHandler<T>) => {
+      this.#subscriptions.push(informers.for<T>(type).subscribe(handler));
+    };
+    follow<Pod>(resourceTypes.pods, (type, pod, old) => {
+      const key = `${pod.metadata.namespace}/${pod.metadata.name}/${pod.metadata.uid}`;
+      const node = pod.spec.nodeName;
+      if (type === 'DELETED') {
+        this.#podContent.delete(key);
         if (node) this.#queue.add(node);
         this.#policyPeersChanged();
-      }, (error) => {
-        this.options.logger.warn({ err: error.message }, 'desired publisher pod watch ended; restarting');
-        this.#podContent.clear();
-        this.options.clock.setTimeout(watchPods, 1000);
-      }));
-    };
-    const watchNodes = () => {
-      this.#watches.push(resources.watch<Node>(resourceTypes.nodes, { resourceVersion: '0' }, (type, node) => {
-        if (type === 'BOOKMARK' || type === 'ERROR') return;
-        if (type === 'ADDED') this.#queue.add(node.metadata.name!);
-        // every node routes to every other: a new address, tunnel port or pod CIDR republishes all
-        const key = type === 'DELETED' ? '' : JSON.stringify(desiredPeers([node]));
-        if ((this.#peerKeys.get(node.metadata.name!) ?? '') === key) return;
-        if (type === 'DELETED') this.#peerKeys.delete(node.metadata.name!);
-        else this.#peerKeys.set(node.metadata.name!, key);
-        this.#peers = undefined;
-        for (const published of this.#published.keys()) this.#queue.add(published);
-      }, () => this.options.clock.setTimeout(watchNodes, 1000)));
-    };
-    const watchConfig = (type: typeof resourceTypes.configmaps) => {
-      this.#watches.push(resources.watch<ConfigObject>(type, { resourceVersion: '0' }, (event, o) => {
-        if (event === 'BOOKMARK' || event === 'ERROR') return;
+        return;
+      }
+      const hash = contentHash(isTerminalPhase(pod.status?.phase) ? finishedView(pod) : desiredView(pod)); // finishing shrinks it
+      if (this.#podContent.get(key) === hash) return; // a status-only change
+      this.#podContent.set(key, hash);
+      if (node) this.#queue.add(node);
+      if (old?.spec.nodeName && old.spec.nodeName !== node) this.#queue.add(old.spec.nodeName);
+      this.#policyPeersChanged();
+    });
+    follow<Node>(resourceTypes.nodes, (type, node) => {
+      if (type === 'ADDED') this.#queue.add(node.metadata.name!);
+      // every node routes to every other: a new address, tunnel port or pod CIDR republishes all
+      const key = type === 'DELETED' ? '' : JSON.stringify(desiredPeers([node]));
+      if ((this.#peerKeys.get(node.metadata.name!) ?? '') === key) return;
+      if (type === 'DELETED') this.#peerKeys.delete(node.metadata.name!);
+      else this.#peerKeys.set(node.metadata.name!, key);
+      this.#peers = undefined;
+      for (const published of this.#published.keys()) this.#queue.add(published);
+    });
+    for (const type of [resourceTypes.configmaps, resourceTypes.secrets]) {
+      if (!type) continue;
+      follow(type, (_event, o) => {
         const key = `${type.plural}/${o.metadata.namespace}/${o.metadata.name}`;
         for (const [node, refs] of this.#configRefs) if (refs.has(key)) this.#queue.add(node);
-      }, () => this.options.clock.setTimeout(() => watchConfig(type), 1000)));
-    };
+      });
+    }
     // a claim that binds, or a local volume that comes or goes, changes the nodes that use it
-    const watchVolumes = (type: typeof resourceTypes.persistentvolumes) => {
-      this.#watches.push(resources.watch<KubeObject>(type, { resourceVersion: '0' }, (event, o) => {
-        if (event === 'BOOKMARK' || event === 'ERROR') return;
+    for (const type of [resourceTypes.persistentvolumeclaims, resourceTypes.persistentvolumes]) {
+      follow(type, (_event, o) => {
         const isVolume = type === resourceTypes.persistentvolumes;
         const key = isVolume ? `volumes/${o.metadata.name}` : `claims/${o.metadata.namespace}/${o.metadata.name}`;
         for (const [node, refs] of this.#volumeRefs) if (refs.has(key)) this.#queue.add(node);
@@ -160,20 +159,18 @@ export class DesiredPublisher {
         if (path && localPathDir(path) !== undefined) {
           for (const node of nodesOfVolume(o as PersistentVolume) ?? [...this.#published.keys()]) if (this.#published.has(node)) this.#queue.add(node);
         }
-      }, () => this.options.clock.setTimeout(() => watchVolumes(type), 1000)));
-    };
+      });
+    }
     // every node routes to every Service: a change republishes all of them
-    const watchServices = (type: typeof resourceTypes.services) => {
-      this.#watches.push(resources.watch<KubeObject>(type, { resourceVersion: '0' }, (event) => {
-        if (event === 'BOOKMARK' || event === 'ERROR') return;
+    for (const type of [resourceTypes.services, resourceTypes.endpoints]) {
+      follow(type, () => {
         this.#services = undefined;
         for (const node of this.#published.keys()) this.#queue.add(node);
-      }, () => this.options.clock.setTimeout(() => watchServices(type), 1000)));
-    };
+      });
+    }
     // policies name pods of every node: a change to one, or to a namespace's labels, republishes all
-    const watchPolicies = (type: typeof resourceTypes.networkpolicies) => {
-      this.#watches.push(resources.watch<KubeObject>(type, { resourceVersion: '0' }, (event, o) => {
-        if (event === 'BOOKMARK' || event === 'ERROR') return;
+    for (const type of [resourceTypes.networkpolicies, resourceTypes.namespaces]) {
+      follow(type, (event, o) => {
         if (type === resourceTypes.networkpolicies) {
           const key = `${o.metadata.namespace}/${o.metadata.name}`;
           if (event === 'DELETED') this.#policyKeys.delete(key);
@@ -181,27 +178,19 @@ export class DesiredPublisher {
         } else if (this.#policyKeys.size === 0) return;
         this.#policies = undefined;
         for (const node of this.#published.keys()) this.#queue.add(node);
-      }, () => this.options.clock.setTimeout(() => watchPolicies(type), 1000)));
-    };
-    watchPods();
-    watchNodes();
-    watchPolicies(resourceTypes.networkpolicies);
-    watchPolicies(resourceTypes.namespaces);
-    watchServices(resourceTypes.services);
-    watchServices(resourceTypes.endpoints);
-    watchVolumes(resourceTypes.persistentvolumeclaims);
-    watchVolumes(resourceTypes.persistentvolumes);
-    if (resourceTypes.configmaps) watchConfig(resourceTypes.configmaps);
-    if (resourceTypes.secrets) watchConfig(resourceTypes.secrets);
+      });
+    }
     // a pushed tag may resolve images that could not be resolved before
     this.#unsubscribe = this.options.registry.onPush(() => {
       for (const node of this.#published.keys()) this.#queue.add(node);
     });
+    await informers.synced(); // every known node is queued
   }
 
   stop(): void {
-    for (const w of this.#watches) w.cancel();
-    this.#watches = [];
+    for (const unsubscribe of this.#subscriptions) unsubscribe();
+    this.#subscriptions = [];
+    if (this.#ownsInformers) this.informers.stop();
     this.#unsubscribe?.();
     this.#queue.stop();
   }

@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
-import { NODE_USER_PREFIX, NODES_GROUP } from '../api/authorization/node-authorizer.js';
+import { NODE_USER_PREFIX, NODES_GROUP } from '../../api/node-identity.js';
 
 export const NODE_CERT_VALIDITY_DAYS = 30;
 /** IP SANs a node may ask for at most. */

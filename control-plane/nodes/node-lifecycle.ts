@@ -6,6 +6,7 @@ import type { Clock, ClockTimer } from '../../api/clock.js';
 import type { Node } from '../../api/types/node.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
+import type { SharedInformers } from '../reconcile/shared-informers.js';
 import type { NodeRegistry } from './node-registry.js';
 
 export interface NodeLifecycleOptions {
@@ -16,6 +17,8 @@ export interface NodeLifecycleOptions {
   /** node-monitor-grace-period */
   gracePeriodMs?: number;
   checkIntervalMs?: number;
+  /** The process's shared caches: nodes are read from there instead of listing the store. */
+  informers?: SharedInformers;
 }
 
 export class NodeLifecycle {
@@ -42,9 +45,11 @@ export class NodeLifecycle {
     try {
       const now = this.options.clock.now();
       const grace = this.options.gracePeriodMs ?? 40_000;
-      const nodes = await this.options.resources.list<Node>(resourceTypes.nodes);
+      const informer = this.options.informers?.for<Node>(resourceTypes.nodes);
+      if (informer) await informer.synced();
+      const nodes = informer ? informer.list() : (await this.options.resources.list<Node>(resourceTypes.nodes)).items;
       const marked: string[] = [];
-      for (const node of nodes.items) {
+      for (const node of nodes) {
         const name = node.metadata.name!;
         const lastSeen = Math.max(this.options.registry.sessions.get(name)?.lastSeenMs ?? 0, this.#startedMs);
         if (now - lastSeen <= grace) continue;

@@ -11,7 +11,7 @@ import type { Lease, Node } from '../../api/types/node.js';
 import type { EventRecorder } from '../events/event-recorder.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
-import { freePodCidrIndex, podCidrForIndex } from './pod-cidr.js';
+import { freePodCidrIndex, podCidrForIndex } from '../../api/pod-addresses.js';
 
 export const LEASE_NAMESPACE = 'kube-node-lease';
 

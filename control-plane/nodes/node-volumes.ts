@@ -9,7 +9,7 @@ import type { Pod } from '../../api/types/pod.js';
 import type { PersistentVolume, PersistentVolumeClaim } from '../resources/kinds/config.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
-import { volumeHostnames } from '../scheduler/volume-node-affinity.js';
+import { volumeHostnames } from '../resources/volume-node-affinity.js';
 
 export type ResolvedVolumes = NonNullable<DesiredPod['persistentVolumes']>;
 

@@ -8,7 +8,7 @@ import type { Hono } from 'hono';
 import * as v from 'valibot';
 import { relayRequest } from '../../api/mqtt/relay.js';
 import type { Node } from '../../api/types/node.js';
-import { NODE_USER_PREFIX } from '../api/authorization/node-authorizer.js';
+import { NODE_USER_PREFIX } from '../../api/node-identity.js';
 import { NodeCallError, type NodeChannel } from '../node-channel/node-channel.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';

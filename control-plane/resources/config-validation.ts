@@ -4,7 +4,7 @@ import type { KubeObject } from '../../api/types/meta.js';
 import { duplicate, forbidden, invalid, notSupported, required } from './field-causes.js';
 import type { HorizontalPodAutoscaler } from './kinds/autoscaling.js';
 import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret } from './kinds/config.js';
-import { parseQuantity } from './quantity.js';
+import { quantityValue as parseQuantity } from '../../api/quantity.js';
 import { stableStringify } from './stable-stringify.js';
 
 const maxDataBytes = 1024 * 1024;

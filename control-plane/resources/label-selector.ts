@@ -1,10 +1,9 @@
 // Label selectors (equality- and set-based: =, ==, !=, in, notin, key, !key): parse once, match many.
 import { BadRequestError } from '../../api/errors.js';
+import { matchesRequirements, type LabelRequirement } from '../../api/label-selector.js';
 import { checkLabelValue, checkQualifiedName } from './name-validation.js';
 
-export type LabelRequirement =
-  | { key: string; op: 'exists' | 'notexists' }
-  | { key: string; op: 'in' | 'notin'; values: string[] };
+export type { LabelRequirement } from '../../api/label-selector.js';
 
 export interface LabelSelector {
   requirements: LabelRequirement[];
@@ -17,21 +16,12 @@ export function parseLabelSelector(text: string | undefined): LabelSelector {
   return { requirements };
 }
 
+/** An empty (or absent) query selects everything, as labels.Everything() does. */
 export function matchesLabels(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
-  return selector.requirements.every((r) => matchesRequirement(r, labels ?? {}));
+  return matchesRequirements(selector.requirements, labels);
 }
 
 export const isEmptySelector = (selector: LabelSelector): boolean => selector.requirements.length === 0;
-
-function matchesRequirement(r: LabelRequirement, labels: Record<string, string>): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
-  switch (r.op) {
-    case 'exists': return has;
-    case 'notexists': return !has;
-    case 'in': return has && r.values.includes(labels[r.key] ?? '');
-    case 'notin': return !has || !r.values.includes(labels[r.key] ?? '');
-  }
-}
 
 /** Splits on commas that are not inside a `( ... )` value set. */
 function splitClauses(text: string): string[] {

@@ -4,7 +4,7 @@
 import type { Container, Pod } from '../../api/types/pod.js';
 import type { PersistentVolumeClaim } from './kinds/config.js';
 import type { LimitRange, ResourceList } from './kinds/policy.js';
-import { parseQuantity } from './quantity.js';
+import { quantityValue as parseQuantity } from '../../api/quantity.js';
 
 export const LIMIT_RANGER_ANNOTATION = 'kubernetes.io/limit-ranger';
 

@@ -1,6 +1,6 @@
 // Pod defaulting as the real API server does it (SetDefaults_Pod + DefaultTolerationSeconds admission).
 import type { Container, Pod, PodSpec } from '../../api/types/pod.js';
-import { parseQuantity } from './quantity.js';
+import { quantityValue as parseQuantity } from '../../api/quantity.js';
 
 /** The DefaultTolerationSeconds admission plugin's settings (kube-apiserver flags of the same names). */
 export interface DefaultTolerationSeconds {

@@ -4,7 +4,7 @@ import type { Container, Pod } from '../../api/types/pod.js';
 import { duplicate, invalid, notFound, notSupported, required } from './field-causes.js';
 import { checkDns1123Label } from './name-validation.js';
 import { validateLabels } from './metadata-validation.js';
-import { parseQuantity, quantityErrorMessage } from './quantity.js';
+import { quantityValue as parseQuantity, QUANTITY_ERROR_MESSAGE as quantityErrorMessage } from '../../api/quantity.js';
 
 const restartPolicies = ['Always', 'OnFailure', 'Never'];
 const pullPolicies = ['Always', 'IfNotPresent', 'Never'];

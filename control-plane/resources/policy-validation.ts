@@ -4,7 +4,7 @@ import type { StatusCause } from '../../api/errors.js';
 import { invalid, notSupported, required } from './field-causes.js';
 import type { LimitRange, PodDisruptionBudget, ResourceList, ResourceQuota } from './kinds/policy.js';
 import { checkQualifiedName } from './name-validation.js';
-import { parseQuantity } from './quantity.js';
+import { quantityValue as parseQuantity } from '../../api/quantity.js';
 import { validateLabelSelector } from './selector-object.js';
 import { validateIntOrPercent } from './workload-validation.js';
 

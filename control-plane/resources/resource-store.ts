@@ -67,6 +67,9 @@ export interface ResourceStoreOptions {
   defaultTolerationSeconds?: DefaultTolerationSeconds;
 }
 
+/** A write this store made: `put` with the object as written, `delete` with the object as it was. */
+export type WriteListener = (type: ResourceType, kind: 'put' | 'delete', obj: KubeObject) => void;
+
 const generatedSuffix = customAlphabet('bcdfghjklmnpqrstvwxz2456789', 5);
 const maxConflictRetries = 20;
 const maxGenerateNameAttempts = 8;
@@ -80,6 +83,7 @@ export class ResourceStore {
   readonly #bookmarkIntervalMs: number;
   readonly #services: ServiceAllocator;
   readonly #quotaLedger = new KeyedLock();
+  readonly #writeListeners = new Set<WriteListener>();
 
   constructor(store: Store, options: ResourceStoreOptions = {}) {
     this.store = store;
@@ -133,6 +137,7 @@ export class ResourceStore {
       try {
         const revision = await this.store.create(objectKey(type, meta.namespace, meta.name ?? ''), encodeObject(o));
         meta.resourceVersion = String(revision);
+        this.#wrote(type, 'put', o);
         return o;
       } catch (err) {
         // A generated name that is taken gets another suffix, as the real server retries (7 times).
@@ -236,6 +241,7 @@ export class ResourceStore {
           await this.store.delete(key, revision).catch(ignoreGone);
           await this.#released(type, next);
         }
+        this.#wrote(type, removing ? 'delete' : 'put', next);
         return next;
       } catch (err) {
         await allocation?.rollback();
@@ -278,10 +284,12 @@ export class ResourceStore {
         if (plan.action === 'mark') {
           const revision = await this.store.update(key, encodeObject(plan.object), kv.modRevision);
           plan.object.metadata.resourceVersion = String(revision);
+          this.#wrote(type, 'put', plan.object);
           return plan.object as T;
         }
         await this.store.delete(key, kv.modRevision);
         await this.#released(type, current);
+        this.#wrote(type, 'delete', current);
         return current;
       } catch (err) {
         if (err instanceof KeyNotFoundError) throw new NotFoundError(ref(type, name), { cause: err });
@@ -300,6 +308,22 @@ export class ResourceStore {
       store: this.store, type, opts, onEvent, onError, clock: this.#clock, bookmarkIntervalMs: this.#bookmarkIntervalMs,
       list: (listOpts) => this.list<T>(type, listOpts),
     });
+  }
+
+  /** Calls `listener` after every write this store makes (informers apply their own process's writes at once). */
+  onWrite(listener: WriteListener): () => void {
+    this.#writeListeners.add(listener);
+    return () => this.#writeListeners.delete(listener);
+  }
+
+  #wrote(type: ResourceType, kind: 'put' | 'delete', obj: KubeObject): void {
+    for (const listener of this.#writeListeners) {
+      try {
+        listener(type, kind, obj);
+      } catch {
+        // a listener's failure is its own; the write happened
+      }
+    }
   }
 
   /** Frees what an object held outside its own key once it is gone (Service IPs and node ports). */

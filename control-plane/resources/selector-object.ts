@@ -7,23 +7,8 @@ import { checkQualifiedName } from './name-validation.js';
 
 const operators = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 
-/** Whether `labels` match; an empty selector matches everything (as metav1.LabelSelectorAsSelector). */
-export function matchesLabelSelector(selector: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of selector?.matchExpressions ?? []) {
-    const has = Object.hasOwn(l, e.key);
-    const value = l[e.key];
-    switch (e.operator) {
-      case 'In': if (!has || !(e.values ?? []).includes(value!)) return false; break;
-      case 'NotIn': if (has && (e.values ?? []).includes(value!)) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
-      default: return false;
-    }
-  }
-  return true;
-}
+/** Whether `labels` match (api/label-selector.ts: an absent selector selects nothing, an empty one everything). */
+export { matchesLabelSelector } from '../../api/label-selector.js';
 
 /** The `labelSelector` query string form (`a=b,c in (d,e)`), as Scale status.selector and kubectl show it. */
 export function formatLabelSelector(selector: LabelSelector | undefined): string {

@@ -6,7 +6,7 @@ import type { Node, Taint } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
 import { isTerminalPhase } from '../../api/types/pod.js';
 import { podRequest } from '../../api/types/pod-requests.js';
-import { matchesNodeAffinity, preferredNodeAffinityWeight } from './node-affinity.js';
+import { matchesNodeAffinity, preferredNodeAffinityWeight } from '../resources/node-affinity.js';
 import { hasPodAffinity, podAffinityViolation, preferredPodAffinityScore, type PlacedPod } from './pod-affinity.js';
 import { spreadConstraintsOf, spreadView } from './topology-spread.js';
 

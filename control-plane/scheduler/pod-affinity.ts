@@ -3,8 +3,7 @@
 // existing pods' required anti-affinity keeps matching pods out of their domain (symmetry).
 import type { Node } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
-import { matchesSelector } from '../controllers/selector-match.js';
-import type { LabelSelectorSpec } from '../controllers/workload-kinds.js';
+import { matchesLabelSelector as matchesSelector, type LabelSelectorSpec } from '../../api/label-selector.js';
 
 export interface PodAffinityTerm { labelSelector?: LabelSelectorSpec; namespaces?: string[]; topologyKey: string }
 interface WeightedTerm { weight: number; podAffinityTerm: PodAffinityTerm }
@@ -19,7 +18,7 @@ export interface PlacedPod { pod: Pod; node: Node }
 
 function termMatches(term: PodAffinityTerm, owner: Pod, other: Pod): boolean {
   const namespaces = term.namespaces?.length ? term.namespaces : [owner.metadata.namespace];
-  return namespaces.includes(other.metadata.namespace) && matchesSelector(term.labelSelector ?? {}, other.metadata.labels);
+  return namespaces.includes(other.metadata.namespace) && matchesSelector(term.labelSelector, other.metadata.labels);
 }
 
 const sameDomain = (key: string, a: Node, b: Node) => {

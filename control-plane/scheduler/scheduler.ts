@@ -6,9 +6,10 @@ import { rfc3339 } from '../../api/clock.js';
 import { NotFoundError } from '../../api/errors.js';
 import type { Node } from '../../api/types/node.js';
 import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
-import { WorkQueue, type WorkQueueObserver } from '../controllers/work-queue.js';
+import { SharedInformers } from '../reconcile/shared-informers.js';
+import { WorkQueue, type WorkQueueObserver } from '../reconcile/work-queue.js';
 import type { EventRecorder } from '../events/event-recorder.js';
-import { freePodIP } from '../nodes/pod-cidr.js';
+import { freePodIP, POD_IP_ANNOTATION } from '../../api/pod-addresses.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import type { PodDisruptionBudget } from '../resources/kinds/policy.js';
@@ -17,7 +18,6 @@ import type { PlacedPod } from './pod-affinity.js';
 import { planPreemption, podsHoldingNodes, preemptionBlocked, type PreemptionPlan } from './preemption.js';
 import { podVolumeConstraints, selectNodeForClaims, volumeTypes } from './volume-filter.js';
 
-export const POD_IP_ANNOTATION = 'skiff.dev/pod-ip';
 const SCHEDULER_NAMES = new Set(['default-scheduler', 'skiff-scheduler']);
 
 export interface SchedulerOptions {
@@ -27,6 +27,8 @@ export interface SchedulerOptions {
   logger: Logger;
   observer?: SchedulerObserver;
   queueObserver?: WorkQueueObserver;
+  /** The process's shared caches (the scheduler makes its own without). */
+  informers?: SharedInformers;
 }
 
 /** How one try to place a pod ended: bound, no node fits, or an error (retried). */
@@ -47,9 +49,13 @@ export class Scheduler {
   readonly #unschedulable = new Set<string>();
   readonly #lastFailure = new Map<string, string>();
   readonly #queue: WorkQueue;
-  #watches: Array<{ cancel(): void }> = [];
+  #subscriptions: Array<() => void> = [];
+  readonly informers: SharedInformers;
+  readonly #ownsInformers: boolean;
 
   constructor(private readonly options: SchedulerOptions) {
+    this.#ownsInformers = !options.informers;
+    this.informers = options.informers ?? new SharedInformers(options);
     this.#queue = new WorkQueue({
       name: 'scheduler',
       reconcile: (key) => this.#observed(key),
@@ -61,52 +67,41 @@ export class Scheduler {
   }
 
   start(): void {
-    const { resources, logger } = this.options;
-    const restart = (what: string, start: () => void) => (error: Error) => {
-      logger.warn({ err: error.message }, `scheduler ${what} watch ended; restarting`);
-      this.options.clock.setTimeout(start, 1000);
-    };
-    const watchNodes = () => {
-      this.#watches.push(resources.watch<Node>(resourceTypes.nodes, { resourceVersion: '0' }, (type, node) => {
-        if (type === 'DELETED') this.#nodes.delete(node.metadata.name!);
-        else if (type !== 'BOOKMARK' && type !== 'ERROR') this.#nodes.set(node.metadata.name!, node);
-        for (const key of this.#unschedulable) this.#queue.add(key);
-        for (const [key, pod] of this.#pods) if (pod.spec.nodeName === node.metadata.name && this.#needsPodIP(pod)) this.#queue.add(key);
-      }, restart('node', watchNodes)));
-    };
-    const watchPods = () => {
-      this.#watches.push(resources.watch<Pod>(resourceTypes.pods, { resourceVersion: '0' }, (type, pod) => {
-        const key = podKey(pod);
-        if (type === 'DELETED') {
-          const wasBound = this.#pods.get(key)?.spec.nodeName;
-          this.#pods.delete(key);
-          this.#unschedulable.delete(key);
-          this.#lastFailure.delete(key);
-          if (wasBound) for (const k of this.#unschedulable) this.#queue.add(k);
-          // its address is free again: a pod of that node waiting for one may have it
-          if (wasBound) for (const [k, p] of this.#pods) if (p.spec.nodeName === wasBound && this.#needsPodIP(p)) this.#queue.add(k);
-          return;
-        }
-        if (type === 'BOOKMARK' || type === 'ERROR') return;
-        this.#pods.set(key, pod);
-        if (this.#needsScheduling(pod) || this.#needsPodIP(pod)) this.#queue.add(key);
-      }, restart('pod', watchPods)));
-    };
+    const { informers } = this;
+    this.#subscriptions.push(informers.for<Node>(resourceTypes.nodes).subscribe((type, node) => {
+      if (type === 'DELETED') this.#nodes.delete(node.metadata.name!);
+      else this.#nodes.set(node.metadata.name!, node);
+      for (const key of this.#unschedulable) this.#queue.add(key);
+      for (const p of informers.for<Pod>(resourceTypes.pods).byIndex('node', node.metadata.name!)) if (this.#needsPodIP(p)) this.#queue.add(podKey(p));
+    }));
+    this.#subscriptions.push(informers.for<Pod>(resourceTypes.pods).subscribe((type, pod) => {
+      const key = podKey(pod);
+      if (type === 'DELETED') {
+        const wasBound = this.#pods.get(key)?.spec.nodeName;
+        this.#pods.delete(key);
+        this.#unschedulable.delete(key);
+        this.#lastFailure.delete(key);
+        if (wasBound) for (const k of this.#unschedulable) this.#queue.add(k);
+        // its address is free again: a pod of that node waiting for one may have it
+        if (wasBound) for (const p of informers.for<Pod>(resourceTypes.pods).byIndex('node', wasBound)) if (this.#needsPodIP(p)) this.#queue.add(podKey(p));
+        return;
+      }
+      this.#pods.set(key, pod);
+      if (this.#needsScheduling(pod) || this.#needsPodIP(pod)) this.#queue.add(key);
+    }));
     // a claim, volume or class that appears or changes may unblock pods waiting on their volumes
-    const watchVolumes = (type: (typeof volumeTypes)[number]) => {
-      this.#watches.push(resources.watch(type, { resourceVersion: '0' }, (event) => {
-        if (event !== 'BOOKMARK' && event !== 'ERROR') for (const key of this.#unschedulable) this.#queue.add(key);
-      }, restart(type.plural, () => watchVolumes(type))));
-    };
-    watchNodes();
-    watchPods();
-    for (const type of volumeTypes) watchVolumes(type);
+    for (const type of volumeTypes) {
+      this.#subscriptions.push(informers.for(type).subscribe(() => {
+        for (const key of this.#unschedulable) this.#queue.add(key);
+      }));
+    }
   }
 
   stop(): void {
-    for (const w of this.#watches) w.cancel();
-    this.#watches = [];
+    for (const unsubscribe of this.#subscriptions) unsubscribe();
+    this.#subscriptions = [];
     this.#queue.stop();
+    if (this.#ownsInformers) this.informers.stop();
   }
 
   /** Resolves when no pod is waiting to be tried (benchmarks, tests). */

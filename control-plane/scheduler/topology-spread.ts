@@ -3,9 +3,8 @@
 // DoNotSchedule constraint above maxSkew filters the node; ScheduleAnyway only lowers its score.
 import type { Node } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
-import { matchesSelector } from '../controllers/selector-match.js';
-import type { LabelSelectorSpec } from '../controllers/workload-kinds.js';
-import { matchesNodeAffinity } from './node-affinity.js';
+import { matchesLabelSelector as matchesSelector, type LabelSelectorSpec } from '../../api/label-selector.js';
+import { matchesNodeAffinity } from '../resources/node-affinity.js';
 import type { PlacedPod } from './pod-affinity.js';
 
 export interface SpreadConstraint { maxSkew: number; topologyKey: string; whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway'; labelSelector?: LabelSelectorSpec; minDomains?: number }
@@ -22,7 +21,7 @@ function domainCounts(pod: Pod, c: SpreadConstraint, nodes: readonly Node[], pla
   for (const p of placed) {
     const v = p.node.metadata.labels?.[c.topologyKey];
     if (v === undefined || !counts.has(v)) continue;
-    if (p.pod.metadata.namespace === pod.metadata.namespace && matchesSelector(c.labelSelector ?? {}, p.pod.metadata.labels)) counts.set(v, counts.get(v)! + 1);
+    if (p.pod.metadata.namespace === pod.metadata.namespace && matchesSelector(c.labelSelector, p.pod.metadata.labels)) counts.set(v, counts.get(v)! + 1);
   }
   return counts;
 }

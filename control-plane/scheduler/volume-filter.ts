@@ -13,7 +13,7 @@ import type { PersistentVolume, PersistentVolumeClaim } from '../resources/kinds
 import type { StorageClass } from '../resources/kinds/storage.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
-import { volumeFitsNode } from './volume-node-affinity.js';
+import { volumeFitsNode } from '../resources/volume-node-affinity.js';
 
 export interface VolumeConstraints {
   /** Why no node can take the pod (then nodeReason is never asked). */

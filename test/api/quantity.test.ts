@@ -20,3 +20,15 @@ describe('quantities', () => {
     expect(formatBytes(1536)).toBe('1536') ;
   });
 });
+
+describe('one quantity grammar', () => {
+  it('is exact for validation (no blanks, Kubernetes suffixes and exponents) and forgiving of blanks for flags', async () => {
+    const { quantityValue } = await import('../../api/quantity.js');
+    expect(quantityValue('1.5Gi')).toBe(1.5 * 2 ** 30);
+    expect(quantityValue('2e3')).toBe(2000);
+    expect(quantityValue('100m')).toBeCloseTo(0.1);
+    for (const bad of [' 1', '1 ', '1KB', '', 'Mi', '1.2.3']) expect(quantityValue(bad), bad).toBeUndefined();
+    expect(parseQuantity(' 64Mi ')).toBe(64 * 2 ** 20);
+    expect(() => parseQuantity('1KB')).toThrow('quantities must match');
+  });
+});

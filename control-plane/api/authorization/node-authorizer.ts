@@ -8,9 +8,9 @@
 // Everything else, exec/attach/portforward/proxy into pods above all, is denied outright.
 import { allow, deny, noOpinion, type Authorizer } from './authorizer.js';
 import type { RequestAttributes } from './request-attributes.js';
+import { NODE_USER_PREFIX, NODES_GROUP } from '../../../api/node-identity.js';
 
-export const NODES_GROUP = 'system:nodes';
-export const NODE_USER_PREFIX = 'system:node:';
+export { NODE_USER_PREFIX, NODES_GROUP };
 export const BOOTSTRAPPERS_GROUP = 'system:bootstrappers';
 /** The API user of the cluster's bootstrap node token. */
 export const BOOTSTRAP_API_USER = 'system:node-bootstrap';

@@ -5,10 +5,11 @@ import { rfc3339 } from '../../../api/clock.js';
 import { AlreadyExistsError, NotFoundError } from '../../../api/errors.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { controlledBy, ownedOrMatching } from '../../reconcile/owned-objects.js';
 import { inBatches } from '../batches.js';
 import { controllerRefOf, newControllerRef, objectKeyOf, splitKey } from '../controller-ref.js';
-import type { ReconcileResult } from '../work-queue.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 import type { CronJob, Job } from '../workload-kinds.js';
 import { jobNameFor, jobRefOf, planCronJob, SCHEDULED_TIMESTAMP } from './cron-plan.js';
 
@@ -20,11 +21,8 @@ export class CronJobController extends Controller {
   }
 
   start(): void {
-    this.watch<CronJob>(resourceTypes.cronjobs, (_t, cj) => this.enqueue(objectKeyOf(cj)));
-    this.watch<Job>(resourceTypes.jobs, (_t, job) => {
-      const ref = controllerRefOf(job);
-      if (ref?.kind === 'CronJob') this.enqueue(`${job.metadata.namespace}/${ref.name}`);
-    });
+    this.watchOwn(resourceTypes.cronjobs);
+    this.owns(resourceTypes.jobs, 'CronJob');
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -35,7 +33,7 @@ export class CronJobController extends Controller {
       return undefined;
     });
     if (!cj) return;
-    const owned = (await resources.list<Job>(resourceTypes.jobs, { namespace })).items.filter((j) => controllerRefOf(j)?.uid === cj.metadata.uid);
+    const owned = controlledBy(await this.cache<Job>(resourceTypes.jobs), cj.metadata.uid);
     const plan = planCronJob(cj, owned, clock.now());
     for (const e of plan.events) this.recordEvent(cj, e.type, e.reason, e.message);
     const deleteJob = async (job: Job) => {

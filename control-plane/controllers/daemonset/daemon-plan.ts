@@ -3,7 +3,7 @@
 // replaced within maxUnavailable), and the status `kubectl rollout status ds` reads.
 import type { Node } from '../../../api/types/node.js';
 import type { Pod } from '../../../api/types/pod.js';
-import { matchesNodeAffinity } from '../../scheduler/node-affinity.js';
+import { matchesNodeAffinity } from '../../resources/node-affinity.js';
 import { toleratesTaint } from '../nodelifecycle/taint-plan.js';
 import { isPodAvailable, isPodReady } from '../pod-readiness.js';
 import { resolveIntOrPercent } from '../pod-template.js';

@@ -7,10 +7,11 @@ import type { Pod } from '../../../api/types/pod.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
 import { inBatches, MAX_DAEMON_POD_WRITES_PER_SYNC, slowStartBatch } from '../batches.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { byName, controlledBy } from '../../reconcile/owned-objects.js';
 import { controllerRefOf, newControllerRef, objectKeyOf, splitKey } from '../controller-ref.js';
 import { podFromTemplate, templateHash, templatesEqual } from '../pod-template.js';
-import type { ReconcileResult } from '../work-queue.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 import type { ControllerRevision, DaemonSet, PodTemplateSpec } from '../workload-kinds.js';
 import { DAEMON_TOLERATIONS, planDaemonSet, REVISION_HASH } from './daemon-plan.js';
 
@@ -20,15 +21,12 @@ export class DaemonSetController extends Controller {
   }
 
   start(): void {
-    this.watch<DaemonSet>(resourceTypes.daemonsets, (_t, ds) => this.enqueue(objectKeyOf(ds)));
-    this.watch<Pod>(resourceTypes.pods, (_t, pod) => {
-      const ref = controllerRefOf(pod);
-      if (ref?.kind === 'DaemonSet') this.enqueue(`${pod.metadata.namespace}/${ref.name}`);
-    });
+    this.watchOwn(resourceTypes.daemonsets);
+    this.owns(resourceTypes.pods, 'DaemonSet');
     // nodes joining, leaving or changing labels/taints: every DaemonSet takes a look
     this.watch<Node>(resourceTypes.nodes, (type, node) => {
       if (type === 'MODIFIED' && !this.#nodeMatters(node)) return;
-      void this.ctx.resources.list<DaemonSet>(resourceTypes.daemonsets).then((l) => l.items.forEach((ds) => this.enqueue(objectKeyOf(ds)))).catch(() => undefined);
+      for (const ds of this.informers.for<DaemonSet>(resourceTypes.daemonsets).list()) this.enqueue(objectKeyOf(ds));
     });
   }
 
@@ -50,8 +48,8 @@ export class DaemonSetController extends Controller {
     });
     if (!ds) return;
     const hash = ds.metadata.deletionTimestamp ? '' : await this.#syncRevisions(ds);
-    const nodes = (await resources.list<Node>(resourceTypes.nodes)).items;
-    const owned = (await resources.list<Pod>(resourceTypes.pods, { namespace })).items.filter((p) => controllerRefOf(p)?.uid === ds.metadata.uid);
+    const nodes = byName((await this.cache<Node>(resourceTypes.nodes)).list());
+    const owned = controlledBy(await this.cache<Pod>(resourceTypes.pods), ds.metadata.uid);
     const plan = planDaemonSet(ds, nodes, owned, hash, clock.now());
     // at most MAX_DAEMON_POD_WRITES_PER_SYNC of each per sync; the pods' events bring the DaemonSet back for the rest
     const errors = await inBatches(plan.delete.slice(0, MAX_DAEMON_POD_WRITES_PER_SYNC), 8, (pod) => resources.delete(resourceTypes.pods, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } })
@@ -81,8 +79,7 @@ export class DaemonSetController extends Controller {
   async #syncRevisions(ds: DaemonSet): Promise<string> {
     const { resources } = this.ctx;
     const type = resourceTypes.controllerrevisions;
-    const revisions = (await resources.list<ControllerRevision>(type, { namespace: ds.metadata.namespace })).items
-      .filter((r) => controllerRefOf(r)?.uid === ds.metadata.uid);
+    const revisions = controlledBy(await this.cache<ControllerRevision>(type), ds.metadata.uid);
     const maxRevision = revisions.reduce((m, r) => Math.max(m, r.revision), 0);
     const current = revisions.find((r) => templatesEqual(templateOf(r), ds.spec.template));
     let hash: string;

@@ -5,12 +5,13 @@ import { AlreadyExistsError, NotFoundError } from '../../../api/errors.js';
 import type { Pod } from '../../../api/types/pod.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { ownedOrMatching } from '../../reconcile/owned-objects.js';
 import { controllerRefOf, newControllerRef, objectKeyOf, splitKey } from '../controller-ref.js';
 import { isPodActive } from '../pod-readiness.js';
 import { templatesEqual } from '../pod-template.js';
 import { matchesSelector } from '../selector-match.js';
-import type { ReconcileResult } from '../work-queue.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 import type { Deployment, ReplicaSet } from '../workload-kinds.js';
 import { findNewReplicaSet, maxRevision, newReplicaSetFor, replicaSetAnnotations, replicaSetsToPrune, REVISION, revisionOf } from './deployment-revisions.js';
 import { planDeploymentStatus } from './deployment-status.js';
@@ -22,12 +23,8 @@ export class DeploymentController extends Controller {
   }
 
   start(): void {
-    this.watch<Deployment>(resourceTypes.deployments, (_t, d) => this.enqueue(objectKeyOf(d)));
-    this.watch<ReplicaSet>(resourceTypes.replicasets, (_t, rs) => {
-      const ref = controllerRefOf(rs);
-      if (ref?.kind === 'Deployment') this.enqueue(`${rs.metadata.namespace}/${ref.name}`);
-      else if (!ref) this.#enqueueAdopters(rs);
-    });
+    this.watchOwn(resourceTypes.deployments);
+    this.owns<ReplicaSet>(resourceTypes.replicasets, 'Deployment', (rs) => this.#enqueueAdopters(rs));
     // Recreate waits for old pods to stop: their deletion wakes the Deployment
     this.watch<Pod>(resourceTypes.pods, (type, pod) => {
       if (type !== 'DELETED' && isPodActive(pod)) return;
@@ -40,9 +37,9 @@ export class DeploymentController extends Controller {
   }
 
   #enqueueAdopters(rs: ReplicaSet): void {
-    void this.ctx.resources.list<Deployment>(resourceTypes.deployments, { namespace: rs.metadata.namespace }).then((list) => {
-      for (const d of list.items) if (matchesSelector(d.spec.selector, rs.metadata.labels)) this.enqueue(objectKeyOf(d));
-    }).catch(() => undefined);
+    for (const d of this.informers.for<Deployment>(resourceTypes.deployments).byIndex('namespace', rs.metadata.namespace!)) {
+      if (matchesSelector(d.spec.selector, rs.metadata.labels)) this.enqueue(objectKeyOf(d));
+    }
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -93,9 +90,9 @@ export class DeploymentController extends Controller {
   /** Its ReplicaSets, adopting orphans that match its selector. */
   async #ownedReplicaSets(d: Deployment): Promise<ReplicaSet[]> {
     const type = resourceTypes.replicasets;
-    const list = await this.ctx.resources.list<ReplicaSet>(type, { namespace: d.metadata.namespace });
+    const candidates = ownedOrMatching(await this.cache<ReplicaSet>(type), d.metadata.namespace, d.metadata.uid, d.spec.selector);
     const owned: ReplicaSet[] = [];
-    for (const rs of list.items) {
+    for (const rs of candidates) {
       const ref = controllerRefOf(rs);
       if (ref?.uid === d.metadata.uid) owned.push(rs);
       else if (!ref && !d.metadata.deletionTimestamp && !rs.metadata.deletionTimestamp && matchesSelector(d.spec.selector, rs.metadata.labels)) {
@@ -109,8 +106,8 @@ export class DeploymentController extends Controller {
   async #oldPodsRunning(d: Deployment, all: readonly ReplicaSet[]): Promise<boolean> {
     const current = findNewReplicaSet(d, all);
     const oldUids = new Set(all.filter((rs) => rs !== current).map((rs) => rs.metadata.uid));
-    const pods = await this.ctx.resources.list<Pod>(resourceTypes.pods, { namespace: d.metadata.namespace });
-    return pods.items.some((p) => oldUids.has(controllerRefOf(p)?.uid) && !(p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed'));
+    const pods = await this.cache<Pod>(resourceTypes.pods);
+    return [...oldUids].flatMap((uid) => (uid ? pods.byIndex('owner', uid) : [])).some((p) => oldUids.has(controllerRefOf(p)?.uid) && !(p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed'));
   }
 
   /** A reused ReplicaSet (undo, or a template changed back) becomes the newest revision; annotations follow the Deployment. */

@@ -6,10 +6,11 @@ import type { Pod } from '../../../api/types/pod.js';
 import type { PodDisruptionBudget } from '../../resources/kinds/policy.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { byName } from '../../reconcile/owned-objects.js';
 import { controllerRefOf, objectKeyOf, splitKey } from '../controller-ref.js';
 import { matchesSelector } from '../selector-match.js';
-import type { ReconcileResult } from '../work-queue.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 import type { Deployment, ReplicaSet, StatefulSet } from '../workload-kinds.js';
 import { planPdbStatus } from './pdb-plan.js';
 
@@ -20,10 +21,10 @@ export class DisruptionController extends Controller {
 
   start(): void {
     this.watch<PodDisruptionBudget>(resourceTypes.poddisruptionbudgets, (_t, pdb) => this.enqueue(objectKeyOf(pdb)));
-    this.watch<Pod>(resourceTypes.pods, (_t, pod) => {
-      void this.ctx.resources.list<PodDisruptionBudget>(resourceTypes.poddisruptionbudgets, { namespace: pod.metadata.namespace })
-        .then((l) => l.items.filter((pdb) => matchesSelector(pdb.spec.selector, pod.metadata.labels)).forEach((pdb) => this.enqueue(objectKeyOf(pdb))))
-        .catch(() => undefined);
+    this.watch<Pod>(resourceTypes.pods, (_t, pod, old) => {
+      for (const pdb of this.informers.for<PodDisruptionBudget>(resourceTypes.poddisruptionbudgets).byIndex('namespace', pod.metadata.namespace!)) {
+        if (matchesSelector(pdb.spec.selector, pod.metadata.labels) || (old && matchesSelector(pdb.spec.selector, old.metadata.labels))) this.enqueue(objectKeyOf(pdb));
+      }
     });
   }
 
@@ -35,7 +36,8 @@ export class DisruptionController extends Controller {
       return undefined;
     });
     if (!pdb) return;
-    const pods = (await resources.list<Pod>(resourceTypes.pods, { namespace })).items.filter((p) => matchesSelector(pdb.spec.selector, p.metadata.labels));
+    const pods = pdb.spec.selector ? byName((await this.cache<Pod>(resourceTypes.pods)).byLabels(namespace, pdb.spec.selector.matchLabels))
+      .filter((p) => matchesSelector(pdb.spec.selector, p.metadata.labels)) : [];
     const status = planPdbStatus(pdb, pods, await this.#expectedScale(namespace!, pods), clock.now());
     if (stableStringify(status) !== stableStringify(pdb.status ?? {})) {
       await resources.mutate<PodDisruptionBudget>(resourceTypes.poddisruptionbudgets, namespace, name, (p) => ({ ...p, status }), { subresource: 'status' })

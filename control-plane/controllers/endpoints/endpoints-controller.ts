@@ -4,7 +4,8 @@ import { NotFoundError } from '../../../api/errors.js';
 import type { Pod } from '../../../api/types/pod.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { byName } from '../../reconcile/owned-objects.js';
 import { objectKeyOf, splitKey } from '../controller-ref.js';
 import type { EndpointSlice, Endpoints, Service } from '../workload-kinds.js';
 import { planEndpoints } from './endpoints-plan.js';
@@ -19,13 +20,14 @@ export class EndpointsController extends Controller {
 
   start(): void {
     this.watch<Service>(resourceTypes.services, (_t, svc) => this.enqueue(objectKeyOf(svc)));
-    this.watch<Pod>(resourceTypes.pods, (_t, pod) => {
-      void this.ctx.resources.list<Service>(resourceTypes.services, { namespace: pod.metadata.namespace }).then((l) => {
-        for (const svc of l.items) {
-          const sel = svc.spec.selector;
-          if (sel && Object.keys(sel).length && Object.entries(sel).every(([k, v]) => pod.metadata.labels?.[k] === v)) this.enqueue(objectKeyOf(svc));
-        }
-      }).catch(() => undefined);
+    // the Services that select the pod now, or did before its labels changed
+    this.watch<Pod>(resourceTypes.pods, (_t, pod, old) => {
+      for (const svc of this.informers.for<Service>(resourceTypes.services).byIndex('namespace', pod.metadata.namespace!)) {
+        const sel = svc.spec.selector;
+        if (!sel || !Object.keys(sel).length) continue;
+        const selects = (p: Pod | undefined) => Boolean(p) && Object.entries(sel).every(([k, v]) => p!.metadata.labels?.[k] === v);
+        if (selects(pod) || selects(old)) this.enqueue(objectKeyOf(svc));
+      }
     });
   }
 
@@ -43,7 +45,7 @@ export class EndpointsController extends Controller {
     }
     // without a selector its endpoints are managed by someone else
     if ( !svc.spec.selector || Object.keys(svc.spec.selector).length === 0 || svc.metadata.deletionTimestamp) return;
-    const pods = (await resources.list<Pod>(resourceTypes.pods, { namespace })).items;
+    const pods = byName((await this.cache<Pod>(resourceTypes.pods)).byLabels(namespace, svc.spec.selector));
     const plan = planEndpoints(svc, pods);
     const owner = [{ apiVersion: 'v1', kind: 'Service', name, uid: svc.metadata.uid!, controller: true, blockOwnerDeletion: true }];
     const labels = { ...svc.metadata.labels, [SERVICE_NAME_LABEL]: name };

@@ -8,7 +8,8 @@ import { NotFoundError } from '../../../api/errors.js';
 import type { EndpointSlice, Endpoints, Service } from '../../resources/kinds/services.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { byName } from '../../reconcile/owned-objects.js';
 import { objectKeyOf, splitKey } from '../controller-ref.js';
 import { MANAGED_BY_LABEL, MIRRORING_MANAGER, planMirroredSlices, SERVICE_NAME_LABEL, SKIP_MIRROR_LABEL } from './mirroring-plan.js';
 
@@ -42,7 +43,7 @@ export class EndpointSliceMirroringController extends Controller {
       && (!service.spec?.selector || Object.keys(service.spec.selector).length === 0)
       && endpoints.metadata.labels?.[SKIP_MIRROR_LABEL] !== 'true';
     const desired = mirror ? planMirroredSlices(endpoints) : [];
-    const existing = (await resources.list<EndpointSlice>(resourceTypes.endpointslices, { namespace })).items
+    const existing = byName((await this.cache<EndpointSlice>(resourceTypes.endpointslices)).byLabels(namespace, { [SERVICE_NAME_LABEL]: name }))
       .filter((s) => s.metadata.labels?.[MANAGED_BY_LABEL] === MIRRORING_MANAGER && s.metadata.labels?.[SERVICE_NAME_LABEL] === name);
     const owner = endpoints && [{ apiVersion: 'v1', kind: 'Endpoints', name, uid: endpoints.metadata.uid!, controller: true, blockOwnerDeletion: true }];
     for (const { name: sliceName, slice } of desired) {

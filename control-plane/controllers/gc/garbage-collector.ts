@@ -6,8 +6,8 @@ import { NotFoundError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/types/meta.js';
 import { allResourceTypes, type ResourceType } from '../../resources/resource-types.js';
 import { inBatches } from '../batches.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
-import type { ReconcileResult } from '../work-queue.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 import { FOREGROUND, planGarbageCollection, type OwnerState } from './gc-plan.js';
 
 interface Node { type: ResourceType; namespace: string | undefined; name: string; owners: string[] }

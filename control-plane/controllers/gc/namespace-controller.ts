@@ -5,8 +5,8 @@ import type { KubeObject } from '../../../api/types/meta.js';
 import type { Namespace } from '../../../api/types/node.js';
 import { allResourceTypes, resourceTypes } from '../../resources/resource-types.js';
 import { inBatches } from '../batches.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
-import type { ReconcileResult } from '../work-queue.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 
 export class NamespaceController extends Controller {
   readonly #types = allResourceTypes.filter((t) => t.namespaced && !t.storageVersion);

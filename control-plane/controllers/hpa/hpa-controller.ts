@@ -7,15 +7,16 @@ import type { Condition, KubeObject } from '../../../api/types/meta.js';
 import type { Pod } from '../../../api/types/pod.js';
 import type { HorizontalPodAutoscaler } from '../../resources/kinds/autoscaling.js';
 import type { LabelSelector } from '../../resources/kinds/workloads.js';
-import { parseQuantity } from '../../resources/quantity.js';
+import { quantityValue as parseQuantity } from '../../../api/quantity.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import type { ResourceType } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { byName } from '../../reconcile/owned-objects.js';
 import { objectKeyOf, splitKey } from '../controller-ref.js';
 import { isPodActive, isPodReady } from '../pod-readiness.js';
 import { matchesSelector } from '../selector-match.js';
-import type { ReconcileResult } from '../work-queue.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 import { planHpa, type HpaPlan, type PlannedCondition, type Recommendation } from './hpa-plan.js';
 import { AnnotationPodMetricsSource, type PodMetricsSource } from './pod-metrics.js';
 import type { PodSample } from './replica-calc.js';
@@ -77,7 +78,7 @@ export class HpaController extends Controller {
     }
 
     const currentReplicas = target.spec.replicas ?? 1;
-    const pods = (await resources.list<Pod>(resourceTypes.pods, { namespace })).items
+    const pods = (target.spec.selector ? byName((await this.cache<Pod>(resourceTypes.pods)).byLabels(namespace, target.spec.selector.matchLabels)) : [])
       .filter((p) => isPodActive(p) && p.status?.phase !== 'Failed' && matchesSelector(target.spec.selector, p.metadata.labels));
     const usage = await this.#metrics.cpuUsageMillicores(pods);
     const samples: PodSample[] = pods.map((p) => ({

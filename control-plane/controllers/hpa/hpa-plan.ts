@@ -3,7 +3,7 @@
 // the last window (on the injected clock), with the conditions and currentMetrics Kubernetes reports.
 import type { Condition } from '../../../api/types/meta.js';
 import type { HorizontalPodAutoscaler, MetricSpec, MetricStatus } from '../../resources/kinds/autoscaling.js';
-import { parseQuantity } from '../../resources/quantity.js';
+import { quantityValue as parseQuantity } from '../../../api/quantity.js';
 import { cpuReplicas, DEFAULT_TOLERANCE, type CpuTarget, type PodSample } from './replica-calc.js';
 
 /** Kubernetes defaults: scale up at once, scale down on the highest recommendation of 5 minutes. */

@@ -8,10 +8,11 @@ import type { Pod } from '../../../api/types/pod.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
 import { inBatches, MAX_JOB_POD_WRITES_PER_SYNC, slowStartBatch } from '../batches.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { controlledBy, ownedOrMatching } from '../../reconcile/owned-objects.js';
 import { controllerRefOf, objectKeyOf, splitKey } from '../controller-ref.js';
 import { podFromTemplate } from '../pod-template.js';
-import type { ReconcileResult } from '../work-queue.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 import type { Job } from '../workload-kinds.js';
 import { COMPLETION_INDEX, formatIndexes, planJob, type JobPlan } from './job-plan.js';
 
@@ -21,11 +22,8 @@ export class JobController extends Controller {
   }
 
   start(): void {
-    this.watch<Job>(resourceTypes.jobs, (_t, job) => this.enqueue(objectKeyOf(job)));
-    this.watch<Pod>(resourceTypes.pods, (_t, pod) => {
-      const ref = controllerRefOf(pod);
-      if (ref?.kind === 'Job') this.enqueue(`${pod.metadata.namespace}/${ref.name}`);
-    });
+    this.watchOwn(resourceTypes.jobs);
+    this.owns(resourceTypes.pods, 'Job');
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -37,7 +35,7 @@ export class JobController extends Controller {
     });
     if (!job || job.metadata.deletionTimestamp) return;
     const now = clock.now();
-    const pods = (await resources.list<Pod>(resourceTypes.pods, { namespace })).items;
+    const pods = controlledBy(await this.cache<Pod>(resourceTypes.pods), job.metadata.uid);
     const plan = planJob(job, pods, now);
     if (plan.expired) {
       await resources.delete(resourceTypes.jobs, namespace, name, { preconditions: { uid: job.metadata.uid! } }).catch((e: Error) => {

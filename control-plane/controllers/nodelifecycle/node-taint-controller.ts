@@ -6,26 +6,44 @@ import { NotFoundError } from '../../../api/errors.js';
 import type { Node } from '../../../api/types/node.js';
 import type { Pod } from '../../../api/types/pod.js';
 import { resourceTypes } from '../../resources/resource-types.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
-import type { ReconcileResult } from '../work-queue.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { byName } from '../../reconcile/owned-objects.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 import { planEvictions, planNodeTaints, RateLimiter } from './taint-plan.js';
+import { ZoneStates } from './zone-states.js';
 
 export interface NodeTaintOptions {
   /** Pod evictions per second across the cluster (Kubernetes: --node-eviction-rate). */
   evictionsPerSecond?: number;
   evictionBurst?: number;
+  /** Evictions per second in a large, partially disrupted zone (Kubernetes: --secondary-node-eviction-rate, 0.01). */
+  secondaryEvictionsPerSecond?: number;
+  /** Kubernetes: --unhealthy-zone-threshold (0.55). */
+  unhealthyZoneThreshold?: number;
+  /** Kubernetes: --large-cluster-size-threshold (50). */
+  largeClusterSizeThreshold?: number;
 }
 
 export class NodeTaintController extends Controller {
-  readonly #limiter: RateLimiter;
+  /** One limiter per zone, at the rate its state allows (replaced when the rate changes). */
+  readonly #limiters = new Map<string, { rate: number; limiter: RateLimiter }>();
+  readonly #zones: ZoneStates;
+  readonly #burst: number;
 
   constructor(ctx: ControllerContext, options: NodeTaintOptions = {}) {
     super(ctx, 'node-lifecycle-controller');
-    this.#limiter = new RateLimiter(options.evictionsPerSecond ?? 10, options.evictionBurst ?? 10, ctx.clock.now());
+    this.#burst = options.evictionBurst ?? 10;
+    this.#zones = new ZoneStates({
+      primaryPerSecond: options.evictionsPerSecond ?? 10,
+      secondaryPerSecond: options.secondaryEvictionsPerSecond ?? 0.01,
+      unhealthyZoneThreshold: options.unhealthyZoneThreshold ?? 0.55,
+      largeClusterSizeThreshold: options.largeClusterSizeThreshold ?? 50,
+    });
   }
 
   start(): void {
     this.watch<Node>(resourceTypes.nodes, (type, node) => {
+      this.#zones.observe(node.metadata.name!, type === 'DELETED' ? undefined : node);
       if (type !== 'DELETED') this.enqueue(node.metadata.name!);
     });
     this.watch<Pod>(resourceTypes.pods, (type, pod) => {
@@ -47,10 +65,11 @@ export class NodeTaintController extends Controller {
       });
     }
     if (!(node.spec.taints ?? []).some((t) => t.effect === 'NoExecute')) return;
-    const pods = (await resources.list<Pod>(resourceTypes.pods, { fieldSelector: `spec.nodeName=${name}` })).items;
+    const pods = byName((await this.cache<Pod>(resourceTypes.pods)).byIndex('node', name));
     const plan = planEvictions(node, pods, clock.now());
+    if (plan.evict.length) this.#zones.observe(name, node); // the zone rules judge the node as read now
     for (const pod of plan.evict) {
-      const token = this.#limiter.take(clock.now());
+      const token = this.#limiterFor(name).take(clock.now());
       if (!token.ok) return { requeueAfterMs: token.waitMs };
       await resources.delete(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } })
         .catch((e: Error) => { if (!(e instanceof NotFoundError)) throw e; });
@@ -58,4 +77,20 @@ export class NodeTaintController extends Controller {
     }
     if (plan.nextAtMs !== undefined) return { requeueAfterMs: Math.max(0, plan.nextAtMs - clock.now()) };
   }
+
+  /** The limiter of the node's zone at the rate the zone's state allows (rate 0: none is ever free). */
+  #limiterFor(name: string): { take(nowMs: number): { ok: true } | { ok: false; waitMs: number } } {
+    const rate = this.#zones.evictionRate(name);
+    if (rate === 0) return { take: () => ({ ok: false, waitMs: ZONE_RECHECK_MS }) };
+    const zone = this.#zones.zoneOfNode(name) ?? '';
+    let held = this.#limiters.get(zone);
+    if (!held || held.rate !== rate) {
+      held = { rate, limiter: new RateLimiter(rate, this.#burst, this.ctx.clock.now()) };
+      this.#limiters.set(zone, held);
+    }
+    return held.limiter;
+  }
 }
+
+/** While a zone may not evict, its nodes are looked at again this often (Kubernetes: the 5 s monitor period). */
+const ZONE_RECHECK_MS = 5_000;

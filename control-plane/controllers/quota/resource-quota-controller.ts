@@ -7,9 +7,10 @@ import { quotaTracks } from '../../resources/quota-scopes.js';
 import { formatAmount, totalUsage, typeForQuotaKey } from '../../resources/quota-usage.js';
 import { resourceTypes, type ResourceType } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { byName } from '../../reconcile/owned-objects.js';
 import { objectKeyOf, splitKey } from '../controller-ref.js';
-import type { ReconcileResult } from '../work-queue.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 
 /** Kinds whose changes recount quotas at once; others are recounted on a resync. */
 const WATCHED = [resourceTypes.pods, resourceTypes.services, resourceTypes.persistentvolumeclaims, resourceTypes.configmaps, resourceTypes.secrets];
@@ -26,8 +27,7 @@ export class ResourceQuotaController extends Controller {
       this.watch<KubeObject>(type, (_t, obj) => {
         const namespace = obj.metadata.namespace;
         if (!namespace) return;
-        void this.ctx.resources.list<ResourceQuota>(resourceTypes.resourcequotas, { namespace })
-          .then((l) => l.items.forEach((q) => this.enqueue(objectKeyOf(q)))).catch(() => undefined);
+        for (const q of this.informers.for<ResourceQuota>(resourceTypes.resourcequotas).byIndex('namespace', namespace)) this.enqueue(objectKeyOf(q));
       });
     }
   }
@@ -44,7 +44,7 @@ export class ResourceQuotaController extends Controller {
     const keys = Object.keys(hard).sort();
     const types = new Set(keys.map(typeForQuotaKey).filter((t): t is ResourceType => t !== undefined));
     const objects: Array<{ type: ResourceType; obj: KubeObject }> = [];
-    for (const type of types) for (const obj of (await resources.list<KubeObject>(type, { namespace })).items) if (quotaTracks(quota, type, obj)) objects.push({ type, obj });
+    for (const type of types) for (const obj of byName((await this.cache<KubeObject>(type)).byIndex('namespace', namespace!))) if (quotaTracks(quota, type, obj)) objects.push({ type, obj });
     const used = totalUsage(keys, objects);
     const status = { hard: { ...hard }, used: Object.fromEntries(keys.map((k) => [k, formatAmount(k, used[k]!)])) };
     if (stableStringify(status) !== stableStringify(quota.status ?? {})) {

@@ -7,7 +7,8 @@ import type { ClusterRole, PolicyRule } from '../../resources/kinds/rbac.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { matchesLabelSelector } from '../../resources/selector-object.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { byName } from '../../reconcile/owned-objects.js';
 
 /** The rules `role` aggregates from `all` (itself excluded). */
 export function aggregatedRules(role: ClusterRole, all: readonly ClusterRole[]): PolicyRule[] {
@@ -46,7 +47,7 @@ export class ClusterRoleAggregationController extends Controller {
 
   async reconcile(name: string): Promise<void> {
     const { resources } = this.ctx;
-    const all = (await resources.list<ClusterRole>(resourceTypes.clusterroles)).items;
+    const all = byName((await this.cache<ClusterRole>(resourceTypes.clusterroles)).list());
     const role = all.find((r) => r.metadata.name === name);
     if (!role?.aggregationRule) return;
     const rules = aggregatedRules(role, all);

@@ -9,13 +9,14 @@ import { replicaSetView } from '../../resources/replication-controllers.js';
 import { resourceTypes, type ResourceType } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
 import { inBatches, slowStartBatch } from '../batches.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { ownedOrMatching } from '../../reconcile/owned-objects.js';
 import { controllerRefOf, newControllerRef, objectKeyOf, splitKey } from '../controller-ref.js';
 import { podFromTemplate } from '../pod-template.js';
 import { matchesSelector } from '../selector-match.js';
 import type { ReplicaSet } from '../workload-kinds.js';
 import { planReplicaSet, planReplicaSetStatus } from './replica-plan.js';
-import type { ReconcileResult } from '../work-queue.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 
 const WRITE_PARALLELISM = 16;
 
@@ -37,20 +38,14 @@ export class ReplicaSetController extends Controller {
   }
 
   start(): void {
-    this.watch<ReplicaSet>(this.#kind.type, (_t, rs) => this.enqueue(objectKeyOf(rs)));
-    this.watch<Pod>(resourceTypes.pods, (_t, pod) => this.#enqueueOwnerOf(pod));
-  }
-
-  #enqueueOwnerOf(pod: Pod): void {
-    const ref = controllerRefOf(pod);
-    if (ref) {
-      if (ref.kind === this.#kind.kind) this.enqueue(`${pod.metadata.namespace}/${ref.name}`);
-      return;
-    }
-    // an orphan: every ReplicaSet that could adopt it takes a look
-    void this.ctx.resources.list<KubeObject>(this.#kind.type, { namespace: pod.metadata.namespace }).then((list) => {
-      for (const rs of list.items.map((o) => this.#kind.view(o))) if (matchesSelector(rs.spec.selector, pod.metadata.labels)) this.enqueue(objectKeyOf(rs));
-    }).catch(() => undefined);
+    this.watchOwn(this.#kind.type);
+    // an orphan: every ReplicaSet of its namespace that could adopt it takes a look
+    this.owns<Pod>(resourceTypes.pods, this.#kind.kind, (pod) => {
+      for (const o of this.informers.for<KubeObject>(this.#kind.type).byIndex('namespace', pod.metadata.namespace!)) {
+        const rs = this.#kind.view(o);
+        if (matchesSelector(rs.spec.selector, pod.metadata.labels)) this.enqueue(objectKeyOf(rs));
+      }
+    });
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -63,7 +58,7 @@ export class ReplicaSetController extends Controller {
       if (error instanceof NotFoundError) return;
       throw error;
     }
-    const pods = (await resources.list<Pod>(resourceTypes.pods, { namespace })).items;
+    const pods = ownedOrMatching(await this.cache<Pod>(resourceTypes.pods), namespace, rs.metadata.uid, rs.spec.selector);
     const plan = planReplicaSet(rs, pods);
     for (const pod of plan.adopt) await this.#setOwner(pod, rs, true);
     for (const pod of plan.release) await this.#setOwner(pod, rs, false);

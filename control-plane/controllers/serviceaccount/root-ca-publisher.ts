@@ -7,7 +7,7 @@ import type { Namespace } from '../../../api/types/node.js';
 import type { ConfigMap } from '../../resources/kinds/config.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { ROOT_CA_CONFIGMAP } from '../../resources/service-account-admission.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
 
 const DESCRIPTION = 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.';
 

@@ -4,7 +4,7 @@ import { AlreadyExistsError, ForbiddenError, NotFoundError } from '../../../api/
 import type { Namespace } from '../../../api/types/node.js';
 import type { ServiceAccount } from '../../resources/kinds/config.js';
 import { resourceTypes } from '../../resources/resource-types.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
 
 export const DEFAULT_SERVICE_ACCOUNT = 'default';
 

@@ -7,7 +7,8 @@ import type { Node } from '../../../api/types/node.js';
 import type { Service } from '../../resources/kinds/services.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { byName } from '../../reconcile/owned-objects.js';
 import { isServiceLB, planLoadBalancers } from './servicelb-plan.js';
 
 const ALL = 'all';
@@ -25,15 +26,21 @@ export class ServiceLBController extends Controller {
 
   start(): void {
     this.watch<Service>(resourceTypes.services, () => this.enqueue(ALL));
-    this.watch<Node>(resourceTypes.nodes, () => this.enqueue(ALL));
+    // only a node's readiness and address matter (not its heartbeats)
+    const shapes = new Map<string, string>();
+    this.watch<Node>(resourceTypes.nodes, (type, node) => {
+      const shape = type === 'DELETED' ? '' : `${isReady(node)}/${internalIP(node) ?? ''}`;
+      if (shapes.get(node.metadata.name!) === shape) return;
+      if (type === 'DELETED') shapes.delete(node.metadata.name!);
+      else shapes.set(node.metadata.name!, shape);
+      this.enqueue(ALL);
+    });
   }
 
   async reconcile(): Promise<void> {
     const { resources } = this.ctx;
-    const [services, nodes] = await Promise.all([
-      resources.list<Service>(resourceTypes.services),
-      resources.list<Node>(resourceTypes.nodes),
-    ]);
+    const services = { items: byName((await this.cache<Service>(resourceTypes.services)).list()) };
+    const nodes = { items: byName((await this.cache<Node>(resourceTypes.nodes)).list()) };
     const plan = planLoadBalancers(services.items);
     const ips = [...new Set(nodes.items.filter(isReady).map(internalIP).filter((ip): ip is string => !!ip))].sort();
     for (const svc of services.items.filter(isServiceLB)) {

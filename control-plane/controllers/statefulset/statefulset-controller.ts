@@ -6,11 +6,12 @@ import type { Pod } from '../../../api/types/pod.js';
 import type { PersistentVolumeClaim } from '../../resources/kinds/config.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { controlledBy, ownedOrMatching } from '../../reconcile/owned-objects.js';
 import { inBatches } from '../batches.js';
 import { controllerRefOf, newControllerRef, objectKeyOf, splitKey } from '../controller-ref.js';
 import { podFromTemplate } from '../pod-template.js';
-import type { ReconcileResult } from '../work-queue.js';
+import type { ReconcileResult } from '../../reconcile/work-queue.js';
 import type { ControllerRevision, StatefulSet } from '../workload-kinds.js';
 import { claimNameFor, planStatefulSet, POD_INDEX_LABEL, POD_NAME_LABEL, podNameFor, REVISION_LABEL } from './stateful-plan.js';
 import { syncStatefulRevisions, templateOfRevision } from './stateful-revisions.js';
@@ -23,11 +24,8 @@ export class StatefulSetController extends Controller {
   }
 
   start(): void {
-    this.watch<StatefulSet>(resourceTypes.statefulsets, (_t, sts) => this.enqueue(objectKeyOf(sts)));
-    this.watch<Pod>(resourceTypes.pods, (_t, pod) => {
-      const ref = controllerRefOf(pod);
-      if (ref?.kind === 'StatefulSet') this.enqueue(`${pod.metadata.namespace}/${ref.name}`);
-    });
+    this.watchOwn(resourceTypes.statefulsets);
+    this.owns(resourceTypes.pods, 'StatefulSet');
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -38,7 +36,7 @@ export class StatefulSetController extends Controller {
       return undefined;
     });
     if (!sts) return;
-    const owned = (await resources.list<Pod>(resourceTypes.pods, { namespace })).items.filter((p) => controllerRefOf(p)?.uid === sts.metadata.uid);
+    const owned = controlledBy(await this.cache<Pod>(resourceTypes.pods), sts.metadata.uid);
     const inUse = new Set(owned.map((p) => p.metadata.labels?.[REVISION_LABEL]).filter((r): r is string => Boolean(r)));
     const revisions = await syncStatefulRevisions(resources, sts, inUse);
     const names = { current: revisions.current.metadata.name!, update: revisions.update.metadata.name! };

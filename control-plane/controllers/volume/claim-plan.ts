@@ -5,10 +5,10 @@ import { LOCAL_PATH_PROVISIONERS, SELECTED_NODE_ANNOTATION } from '../../../api/
 import type { Node } from '../../../api/types/node.js';
 import type { PersistentVolume, PersistentVolumeClaim } from '../../resources/kinds/config.js';
 import type { StorageClass } from '../../resources/kinds/storage.js';
-import { parseQuantity } from '../../resources/quantity.js';
+import { quantityValue as parseQuantity } from '../../../api/quantity.js';
 import { matchesLabelSelector } from '../../resources/selector-object.js';
 import { defaultClassOf, PVC_PROTECTION_FINALIZER } from '../../resources/storage-admission.js';
-import { volumeFitsNode } from '../../scheduler/volume-node-affinity.js';
+import { volumeFitsNode } from '../../resources/volume-node-affinity.js';
 
 export interface ClaimEvent { type: 'Normal' | 'Warning'; reason: string; message: string }
 

@@ -5,7 +5,7 @@ import { LOCAL_PATH_PREFIX } from '../../../api/local-path.js';
 import type { Node } from '../../../api/types/node.js';
 import type { PersistentVolume, PersistentVolumeClaim } from '../../resources/kinds/config.js';
 import type { StorageClass } from '../../resources/kinds/storage.js';
-import { HOSTNAME_LABEL, hostnameAffinity } from '../../scheduler/volume-node-affinity.js';
+import { HOSTNAME_LABEL, hostnameAffinity } from '../../resources/volume-node-affinity.js';
 
 export const PROVISIONED_BY_ANNOTATION = 'pv.kubernetes.io/provisioned-by';
 

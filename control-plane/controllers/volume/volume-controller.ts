@@ -11,7 +11,8 @@ import type { PersistentVolume, PersistentVolumeClaim } from '../../resources/ki
 import type { StorageClass } from '../../resources/kinds/storage.js';
 import { resourceTypes } from '../../resources/resource-types.js';
 import { PVC_PROTECTION_FINALIZER } from '../../resources/storage-admission.js';
-import { Controller, type ControllerContext } from '../controller-base.js';
+import { Controller, type ControllerContext } from '../../reconcile/controller.js';
+import { byName } from '../../reconcile/owned-objects.js';
 import { planClaim, type ClaimEvent } from './claim-plan.js';
 import { provisionedVolume } from './provisioned-volume.js';
 import { planVolume } from './volume-plan.js';
@@ -52,9 +53,9 @@ export class VolumeController extends Controller {
       for (const name of claimNamesOf(pod)) this.enqueue(`claims/${pod.metadata.namespace}/${name}`);
     });
     this.watch<StorageClass>(classesType, () => {
-      void this.ctx.resources.list<PersistentVolumeClaim>(claimsType).then((l) => {
-        for (const c of l.items) if (c.status?.phase !== 'Bound') this.enqueue(`claims/${c.metadata.namespace}/${c.metadata.name}`);
-      }).catch(() => undefined);
+      for (const c of this.informers.for<PersistentVolumeClaim>(claimsType).list()) {
+        if (c.status?.phase !== 'Bound') this.enqueue(`claims/${c.metadata.namespace}/${c.metadata.name}`);
+      }
     });
   }
 
@@ -68,8 +69,8 @@ export class VolumeController extends Controller {
     const { resources } = this.ctx;
     const claim = await orNotFound(resources.get<PersistentVolumeClaim>(claimsType, namespace, name));
     if (!claim) return;
-    const volumes = (await resources.list<PersistentVolume>(volumesType)).items;
-    const classes = (await resources.list<StorageClass>(classesType)).items;
+    const volumes = byName((await this.cache<PersistentVolume>(volumesType)).list());
+    const classes = byName((await this.cache<StorageClass>(classesType)).list());
     const nodes = new Map<string, Node>();
     const selected = claim.metadata.annotations?.[SELECTED_NODE_ANNOTATION];
     if (selected) {
@@ -172,7 +173,7 @@ export class VolumeController extends Controller {
 
   /** The pods that have not terminated and reference the claim (pvc-protection, consumers). */
   async #users(claim: PersistentVolumeClaim): Promise<Pod[]> {
-    const pods = (await this.ctx.resources.list<Pod>(resourceTypes.pods, { namespace: claim.metadata.namespace })).items;
+    const pods = byName((await this.cache<Pod>(resourceTypes.pods)).byIndex('namespace', claim.metadata.namespace!));
     return pods.filter((p) => !isTerminalPhase(p.status?.phase) && claimNamesOf(p).includes(claim.metadata.name!));
   }
 

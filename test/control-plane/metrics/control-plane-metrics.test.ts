@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { WorkQueue } from '../../../control-plane/controllers/work-queue.js';
+import { WorkQueue } from '../../../control-plane/reconcile/work-queue.js';
 import { ControlPlaneMetrics } from '../../../control-plane/metrics/control-plane-metrics.js';
 import { ObservedStore } from '../../../control-plane/store/observed-store.js';
 import { openSqliteStore } from '../../../control-plane/store/sqlite/sqlite-store.js';

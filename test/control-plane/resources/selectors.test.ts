@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../../api/errors.js';
 import { matchesFields, parseFieldSelector } from '../../../control-plane/resources/field-selector.js';
 import { matchesLabels, parseLabelSelector } from '../../../control-plane/resources/label-selector.js';
-import { parseQuantity } from '../../../control-plane/resources/quantity.js';
+import { quantityValue as parseQuantity } from '../../../api/quantity.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
 
 const labels = { app: 'web', tier: 'front' };

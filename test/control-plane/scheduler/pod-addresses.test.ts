@@ -4,7 +4,8 @@ import type { Event, Node } from '../../../api/types/node.js';
 import type { Pod } from '../../../api/types/pod.js';
 import { EventRecorder } from '../../../control-plane/events/event-recorder.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
-import { POD_IP_ANNOTATION, Scheduler } from '../../../control-plane/scheduler/scheduler.js';
+import { POD_IP_ANNOTATION } from '../../../api/pod-addresses.js';
+import { Scheduler } from '../../../control-plane/scheduler/scheduler.js';
 import { aNode } from '../../support/builders.js';
 import { aPod, openTestResources, type TestResources } from '../support/test-resources.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freePodCidrIndex, freePodIP, podCidrForIndex } from '../../../control-plane/nodes/pod-cidr.js';
+import { freePodCidrIndex, freePodIP, podCidrForIndex } from '../../api/pod-addresses.js';
 
 describe('pod addresses', () => {
   it('gives each node the lowest free /24', () => {

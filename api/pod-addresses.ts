@@ -1,4 +1,9 @@
 // Pod networking addresses: each node gets a /24 from the cluster CIDR, each pod an address in it.
+// The node registry gives nodes their CIDR; the scheduler alone gives pods their address (as it binds
+// them, or once their node has a CIDR), in this annotation, which the desired publisher hands to the
+// agent and the agent reports back as status.podIP.
+
+export const POD_IP_ANNOTATION = 'skiff.dev/pod-ip';
 
 /** The cluster's pod network: node i gets 10.42.i.0/24 (as k3s does by default). */
 export const podCidrForIndex = (index: number): string => `10.42.${index}.0/24`;

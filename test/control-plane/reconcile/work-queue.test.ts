@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { WorkQueue } from '../../control-plane/controllers/work-queue.js';
-import { FakeClock } from '../support/fake-clock.js';
+import { WorkQueue } from '../../../control-plane/reconcile/work-queue.js';
+import { FakeClock } from '../../support/fake-clock.js';
 
 const logger = pino({ level: 'silent' });
 

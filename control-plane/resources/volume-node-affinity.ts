@@ -1,6 +1,6 @@
 // A PersistentVolume's spec.nodeAffinity: which nodes can reach it (a local-path volume: one node).
 import type { Node } from '../../api/types/node.js';
-import type { PersistentVolume } from '../resources/kinds/config.js';
+import type { PersistentVolume } from './kinds/config.js';
 import { matchesNodeSelectorTerm, type NodeSelectorTerm } from './node-affinity.js';
 
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
