@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeNetwork } from '../agent/network/node-network.js';
-import { acrossNodes } from './network-mesh.js';
+import { acrossNodes, tunnelOnly } from './network-mesh.js';
 import { PodNetwork } from '../agent/pods/pod-network.js';
 import { digestOf } from '../runtime/component-digest.js';
 import type { HttpRequest, HttpResponse, PodNetworkPorts, RunningContainer } from '../runtime/pod-runtime.js';
@@ -150,6 +150,8 @@ async function main(): Promise<void> {
     const guestAlone = await measure('(d) guest answering alone', () => alone.handleHttp!(request('x'), 30_000));
     const chain = await measure('(c) guest -> Service -> guest', () => frontend.handleHttp!(request('frontend'), 30_000));
     const tcp = await tcpEcho(runtime, node);
+    const tunnel = await tunnelOnly();
+    log(`tunnel only (instant handler): p50 ${tunnel.p50} ms, p99 ${tunnel.p99} ms`);
     const mesh = await acrossNodes(examplePath('http-health'), measure);
     const check = new TextDecoder().decode((await frontend.handleHttp!(request('frontend'), 30_000)).body);
     if (!check.startsWith('fetched http://web-svc/: 200 ok GET /')) throw new Error(`unexpected chain answer: ${check}`);
@@ -163,6 +165,7 @@ async function main(): Promise<void> {
       guestToServiceToGuest: chain,
       outgoingRequestCostP50Ms: Number((chain.sequential.p50 - guestAlone.sequential.p50).toFixed(2)),
       tcpPodToServiceToPodSameNode: tcp,
+      tunnelOnlyInstantHandlerMs: tunnel,
       acrossNodesDirect: mesh.direct,
       acrossNodesRelay: mesh.relay,
       relayAddsP50Ms: Number((mesh.relay.sequential.p50 - mesh.direct.sequential.p50).toFixed(2)),
