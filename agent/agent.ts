@@ -332,6 +332,7 @@ export class Agent {
     if (message.caCert) this.options.fetcher.setCaCert(message.caCert);
     if (message.online && message.registryUrl) this.options.mesh?.controlPlane({ url: message.registryUrl, caCert: message.caCert });
     if (message.online && message.registryUrl) this.options.serviceAccountTokens?.setServer?.(message.registryUrl, message.caCert);
+    if (message.registryUrl) this.network.egress.setApiServer(message.registryUrl, message.caCert); // the API: the kubernetes Service
     if (message.online && message.epoch !== this.#cpEpoch) {
       const first = this.#cpEpoch === undefined;
       this.#cpEpoch = message.epoch;

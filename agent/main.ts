@@ -1,7 +1,8 @@
 // Wires one agent from concrete parts: node credential, MQTT channel, Wasm runtime, HTTPS component
 // fetcher, the persisted desired state.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EgressOptions } from './network/egress.js';
 import type { Clock, ClockTimer } from '../api/clock.js';
@@ -33,8 +34,14 @@ export const WARM_WORKERS_LINGER_MS = 60_000;
 export interface StartAgentOptions {
   /** mqtt://HOST:PORT or mqtts://HOST:PORT of the broker */
   server: string;
-  /** PEM CA an mqtts:// broker's certificate must chain to (skiff's: DATA_DIR/ca.crt of the control plane). */
+  /**
+   * PEM CA an mqtts:// broker's certificate must chain to (skiff's: DATA_DIR/ca.crt of the control
+   * plane). Kept in the agent's data dir at the first join (mqtt-ca.crt) and used on later starts
+   * that give none.
+   */
   mqttCa?: string;
+  /** Accept a plain mqtt:// server (credentials and Secrets in clear): lab brokers on loopback only. */
+  insecureMqtt?: boolean;
   /** The cluster's bootstrap token: exchanged once for this node's own credential (kept in dataDir). */
   token: string;
   name: string;
@@ -85,21 +92,34 @@ export interface StartAgentOptions {
   meshMode?: MeshMode;
 }
 
+/** A plain mqtt:// server without insecureMqtt (--insecure-mqtt). */
+export class InsecureMqttError extends Error {
+  override readonly name = 'InsecureMqttError';
+}
+
 export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger.child({ node: options.name });
+  if (new URL(options.server).protocol !== 'mqtts:' && !options.insecureMqtt) {
+    throw new InsecureMqttError(`refusing the plain MQTT server ${options.server}: this node's credential and its pods' Secrets would cross the network in clear. ` +
+      'Use mqtts://HOST:PORT with --ca-file (the control plane\'s DATA_DIR/ca.crt), or pass --insecure-mqtt for a broker on a trusted link');
+  }
+  if (options.insecureMqtt && !options.server.startsWith('mqtts:')) logger.warn({ server: options.server }, 'plain MQTT (--insecure-mqtt): credentials and Secrets travel in clear');
+  const caPath = join(options.dataDir, 'mqtt-ca.crt');
+  const mqttCa = options.mqttCa ?? await readFile(caPath, 'utf8').catch(() => undefined);
   const stateFile = new DesiredStateFile(join(options.dataDir, 'desired-state.json'));
   // Stored after the first join, so a restart while the control plane is away needs no exchange
   // (and persisted pods, which only an authenticated session can have delivered, run at once).
   const credential = await ensureNodeCredential({
-    server: options.server, node: options.name, bootstrapToken: options.token, dataDir: options.dataDir, logger, ca: options.mqttCa,
+    server: options.server, node: options.name, bootstrapToken: options.token, dataDir: options.dataDir, logger, ca: mqttCa,
   });
+  if (options.mqttCa) await keepMqttCa(caPath, options.mqttCa);
   const fuelPerSecond = options.fuelPerSecond;
   const allocatableMemoryBytes = options.allocatableMemoryBytes ?? defaultAllocatableMemory();
   const defaultMemoryLimitBytes = options.defaultMemoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
   const channel = new MqttAgentChannel({
     url: options.server,
-    ca: options.mqttCa,
+    ca: mqttCa,
     node: options.name,
     token: credential,
     bootId: randomUUID(),
@@ -172,4 +192,12 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     throw error;
   }
   return agent;
+}
+
+/** The broker's CA given at join, kept (0600) so a restart without --ca-file still verifies the broker. */
+async function keepMqttCa(path: string, pem: string): Promise<void> {
+  if ((await readFile(path, 'utf8').catch(() => undefined)) === pem) return;
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(`${path}.tmp`, pem, { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
 }

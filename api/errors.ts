@@ -51,6 +51,18 @@ export class ConflictError extends ApiError {
   }
 }
 
+/** 409 from server-side apply: fields another manager owns (FieldManagerConflict causes). */
+export class ApplyConflictError extends ApiError {
+  override readonly name = 'ApplyConflictError';
+  readonly code = 409;
+  readonly reason = 'Conflict';
+  readonly causes: StatusCause[];
+  constructor(message: string, causes: StatusCause[]) {
+    super(message);
+    this.causes = causes;
+  }
+}
+
 /** 422 Invalid: `details.kind` is the Kind ("Pod"), causes carry field paths. */
 export class ValidationError extends ApiError {
   override readonly name = 'ValidationError';

@@ -60,11 +60,11 @@ async function sampleRss(pid: number, ms: number): Promise<{ firstMiB: number; l
 }
 
 const { out } = await skiff(['control-plane', '--data-dir', join(dataDir, 'cp'), '--api-port', '0', '--mqtt-port', '0', '--log-level', 'error'], 'Join agents with');
-const mqttUrl = /MQTT (mqtt:\/\/[^\s,]+:\d+)/.exec(out)![1]!;
+const mqttUrl = /MQTT (mqtts:\/\/[^\s,]+:\d+)/.exec(out)![1]!; // the default: TLS with the cluster CA
 const token = (await readFile(join(dataDir, 'cp', 'node-token'), 'utf8')).trim();
 const client = new KubeClient(await readKubeconfig(join(dataDir, 'cp', 'kubeconfig')));
 
-const agentArgs = ['agent', '--server', mqttUrl, '--token', token, '--name', NODE, '--data-dir', join(dataDir, 'agent'), '--log-level', 'warn'];
+const agentArgs = ['agent', '--server', mqttUrl, '--ca-file', join(dataDir, 'cp', 'ca.crt'), '--token', token, '--name', NODE, '--data-dir', join(dataDir, 'agent'), '--log-level', 'warn'];
 if (warmWorkers !== undefined) agentArgs.push('--warm-workers', warmWorkers);
 const { child: agent } = await skiff(agentArgs);
 const pid = agent.pid!;

@@ -33,7 +33,7 @@ const EVICTION = { perSecond: 10, burst: 10 };
 const dataDir = await mkdtemp(join(tmpdir(), 'skiff-fleet-'));
 // FLEET_CP_NODE_ARGS: extra node flags for the control plane, e.g. "--cpu-prof --cpu-prof-dir=prof"
 const cpNodeArgs = (process.env['FLEET_CP_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-const cp = spawn(process.execPath, [...cpNodeArgs, 'bin/skiff.js', 'control-plane', '--data-dir', dataDir, '--api-port', '0', '--mqtt-port', '0', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const cp = spawn(process.execPath, [...cpNodeArgs, 'bin/skiff.js', 'control-plane', '--data-dir', dataDir, '--api-port', '0', '--mqtt-port', '0', '--insecure-mqtt', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const ready = await new Promise<string>((resolve, reject) => {
   let out = '';
   cp.stdout.on('data', (c: Buffer) => {
@@ -44,6 +44,7 @@ const ready = await new Promise<string>((resolve, reject) => {
 });
 process.on('exit', () => cp.kill('SIGKILL')); // never leave the control plane behind
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+// plain MQTT (--insecure-mqtt): the simulated nodes measure the control plane's fan-out, figures comparable with earlier runs
 const mqttUrl = /MQTT (mqtt:\/\/[^\s,]+:\d+)/.exec(ready)![1]!;
 const bootstrapToken = (await readFile(join(dataDir, 'node-token'), 'utf8')).trim();
 const client = new KubeClient(await readKubeconfig(join(dataDir, 'kubeconfig')));

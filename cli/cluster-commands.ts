@@ -70,14 +70,34 @@ function registryOptions(command: Command): Command {
     .option('--insecure-registry <host:port>', 'an OCI registry reached over plain HTTP (repeatable; lab registries only)', collect, [] as string[]);
 }
 
+interface IngressFlags {
+  ingressPort?: number;
+  ingressTlsPort?: number;
+}
+
+function ingressOptions(command: Command): Command {
+  return command
+    .option('--ingress-port <port>', 'serve Ingresses (IngressClass skiff, the default) over HTTP on this port of the API address (0 = any free port)', parsePort)
+    .option('--ingress-tls-port <port>', 'serve Ingresses over HTTPS on this port, certificates by SNI from their TLS Secrets (needs --ingress-port)', parsePort);
+}
+
+function ingressOf(opts: IngressFlags) {
+  if (opts.ingressTlsPort !== undefined && opts.ingressPort === undefined) throw new Error('--ingress-tls-port needs --ingress-port');
+  return opts.ingressPort === undefined ? {} : { ingress: { port: opts.ingressPort, ...(opts.ingressTlsPort !== undefined ? { tlsPort: opts.ingressTlsPort } : {}) } };
+}
+
+const ingressLine = (cp: { ingress?: { httpPort: number; httpsPort?: number } }, host: string) =>
+  cp.ingress ? ` Ingress http://${host}:${cp.ingress.httpPort}${cp.ingress.httpsPort !== undefined ? ` and https://${host}:${cp.ingress.httpsPort}` : ''}.` : '';
+
 export function registerClusterCommands(program: Command): void {
-  registryOptions(program.command('up'))
+  ingressOptions(registryOptions(program.command('up')))
     .description('run an all-in-one cluster: control plane, embedded MQTT broker and local agents')
     .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
     .option('--api-port <port>', 'HTTPS API port (0 = any free port)', parsePort, 6443)
     .option('--api-host <host>', 'address the API listens on', '127.0.0.1')
-    .option('--mqtt-port <port>', 'embedded MQTT broker port (0 = any free port)', parsePort, 1883)
+    .option('--mqtt-port <port>', 'embedded MQTT broker port, mqtts:// (0 = any free port; default 8883, 1883 with --insecure-mqtt)', parsePort)
     .option('--mqtt-host <host>', 'address the embedded broker listens on', '127.0.0.1')
+    .option('--insecure-mqtt', 'the embedded broker speaks plain mqtt:// (credentials and Secrets in clear; remote agents then need --insecure-mqtt)')
     .option('--agents <n>', 'local agents to start, each its own node with its own loopback address (127.0.0.2, 127.0.0.3, ...)', parseCount, 1)
     .option('--store <url>', 'sqlite (default) or etcd://HOST:PORT', 'sqlite')
     .option('--default-not-ready-toleration-seconds <s>', 'tolerationSeconds of the not-ready toleration added to every pod', parseSeconds, 300)
@@ -85,15 +105,16 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory each local agent\'s pods may request and use together (default: the machine\'s allocatable memory shared by the agents)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'warn')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort: number; mqttHost: string; agents: number; store: string; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string } & TolerationFlags & RegistryFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort?: number; mqttHost: string; insecureMqtt?: boolean; agents: number; store: string; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string } & TolerationFlags & RegistryFlags & IngressFlags) => {
       const logger = createLogger(opts.logLevel);
       const dataDir = resolve(opts.dataDir);
       const { startLocalCluster } = await import('./local-cluster.js');
       const { pushExamples } = await import('./examples.js');
       const cluster = await startLocalCluster({
         dataDir, logger, agents: opts.agents, loopbackNodeIPs: true, storeUrl: opts.store,
-        apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort,
-        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
+        apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort ?? (opts.insecureMqtt ? 1883 : 8883),
+        mqttTls: !opts.insecureMqtt,
+        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts), ...ingressOf(opts),
         ...(opts.defaultMemoryLimit !== undefined ? { agentDefaultMemoryLimitBytes: opts.defaultMemoryLimit } : {}),
         ...(opts.allocatableMemory !== undefined ? { agentAllocatableMemoryBytes: opts.allocatableMemory } : {}),
       });
@@ -103,12 +124,13 @@ export function registerClusterCommands(program: Command): void {
       const { buildAndPushExamples, unbuiltExamples } = await import('./example-builds.js');
       const unbuilt = await unbuiltExamples();
       const building = unbuilt.length ? ` (building ${unbuilt.join(', ')} in the background: pushed when built)` : '';
-      process.stdout.write(`skiff is ready: ${opts.agents} node(s), API ${cp.apiUrl}, MQTT ${cp.mqttUrl}, ${pushed.length} example components pushed${building}. ` +
-        `Use it with: export KUBECONFIG=${cp.kubeconfigPath}; kubectl get nodes\n`);
+      process.stdout.write(`skiff is ready: ${opts.agents} node(s), API ${cp.apiUrl}, MQTT ${cp.mqttUrl}, ${pushed.length} example components pushed${building}.${ingressLine(cp, opts.apiHost)} ` +
+        `Use it with: export KUBECONFIG=${cp.kubeconfigPath}; kubectl get nodes. ` +
+        `Join more agents with: ${agentCommand(cp.mqttUrl, dataDir)}\n`);
       void buildAndPushExamples(cp.registry, unbuilt, (line) => process.stdout.write(`${line}\n`));
     });
 
-  registryOptions(program.command('control-plane'))
+  ingressOptions(registryOptions(program.command('control-plane')))
     .description('run the control plane alone (agents join with `skiff agent`)')
     .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
     .option('--api-port <port>', 'HTTPS API port', parsePort, 6443)
@@ -116,7 +138,8 @@ export function registerClusterCommands(program: Command): void {
     .option('--advertise-host <host>', 'name or address agents and users reach the API at (added to the certificate)')
     .addOption(new Option('--mqtt-port <port>', 'run the embedded broker on this port').argParser(parsePort).conflicts('mqttUrl'))
     .option('--mqtt-host <host>', 'address the embedded broker listens on', '127.0.0.1')
-    .addOption(new Option('--mqtt-tls', 'the embedded broker speaks mqtts:// (certificate from the cluster CA; agents need --ca-file DATA_DIR/ca.crt)').conflicts('mqttUrl'))
+    .addOption(new Option('--mqtt-tls', 'the embedded broker speaks mqtts:// with a certificate from the cluster CA (the default; agents need --ca-file DATA_DIR/ca.crt)').conflicts('mqttUrl'))
+    .addOption(new Option('--insecure-mqtt', 'the embedded broker speaks plain mqtt:// (credentials and Secrets in clear; agents then need --insecure-mqtt)').conflicts(['mqttUrl', 'mqttTls']))
     .addOption(new Option('--mqtt-url <url>', 'use an external broker (mosquitto, EMQX) instead').argParser(parseMqttUrl))
     .option('--mqtt-username <name>', 'the control plane\'s username on the external broker (one topic level for mosquitto)')
     .option('--mosquitto-password-file <path>', 'mosquitto password file the control plane rewrites as node credentials are issued')
@@ -126,7 +149,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
     .option('--shutdown-grace-period <s>', 'after SIGTERM/SIGINT, exit (code 1) if stopping takes longer than this', parseSeconds, DEFAULT_SHUTDOWN_GRACE_SECONDS)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttTls?: boolean; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttTls?: boolean; insecureMqtt?: boolean; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags & IngressFlags) => {
       const logger = createLogger(opts.logLevel);
       const external = opts.mqttUrl ? {
         url: opts.mqttUrl,
@@ -138,20 +161,20 @@ export function registerClusterCommands(program: Command): void {
       const cp = await startControlPlane({
         dataDir: resolve(opts.dataDir), logger, storeUrl: opts.store, apiHost: opts.apiHost, apiPort: opts.apiPort,
         ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
-        mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? (opts.mqttTls ? 8883 : 1883), ...(opts.mqttTls ? { tls: true } : {}) },
-        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts),
+        mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? (opts.insecureMqtt ? 1883 : 8883), ...(opts.insecureMqtt ? {} : { tls: true }) },
+        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts), ...ingressOf(opts),
       });
       untilSignal(logger, [() => cp.stop()], opts.shutdownGracePeriod * 1000);
       await pushExamples(cp.registry);
-      process.stdout.write(`skiff control plane is ready: API ${cp.apiUrl}, MQTT ${cp.mqttUrl}. ` +
-        `Join agents with: skiff agent --server ${cp.mqttUrl} --token $(cat ${join(resolve(opts.dataDir), 'node-token')})` +
-        `${cp.mqttUrl.startsWith('mqtts:') ? ` --ca-file ${join(resolve(opts.dataDir), 'ca.crt')}` : ''} --name NAME; ` +
+      process.stdout.write(`skiff control plane is ready: API ${cp.apiUrl}, MQTT ${cp.mqttUrl}.${ingressLine(cp, opts.apiHost)} ` +
+        `Join agents with: ${agentCommand(cp.mqttUrl, resolve(opts.dataDir))}; ` +
         `use kubectl with: export KUBECONFIG=${cp.kubeconfigPath}\n`);
     });
 
   program.command('agent')
     .description('run one edge agent that joins a cluster over MQTT')
-    .requiredOption('--server <url>', 'the MQTT broker, mqtts://HOST:PORT (or mqtt://HOST:PORT in the clear)', parseMqttUrl)
+    .requiredOption('--server <url>', 'the MQTT broker, mqtts://HOST:PORT (mqtt://HOST:PORT in the clear needs --insecure-mqtt)', parseMqttUrl)
+    .option('--insecure-mqtt', 'accept a plain mqtt:// server: this node\'s credential and its pods\' Secrets cross the network in clear (trusted links only)')
     .option('--ca-file <file>', 'the CA (PEM) an mqtts:// broker\'s certificate must chain to: the control plane\'s DATA_DIR/ca.crt')
     .requiredOption('--token <token>', 'the node bootstrap token (DATA_DIR/node-token of the control plane), exchanged once for this node\'s own credential')
     .requiredOption('--name <name>', 'this node\'s name (unique in the cluster)')
@@ -169,7 +192,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory the node\'s pods may request and use together (default: the device\'s memory less a quarter, at least 256Mi, for the system)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; allowEgress: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string; tunnelPort: number; mesh: MeshMode }) => {
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; allowEgress: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string; insecureMqtt?: boolean; tunnelPort: number; mesh: MeshMode }) => {
       const logger = createLogger(opts.logLevel);
       const mqttCa = opts.caFile ? await readFile(opts.caFile, 'utf8') : undefined;
       const { startAgent } = await import('../agent/main.js');
@@ -179,6 +202,7 @@ export function registerClusterCommands(program: Command): void {
       const agent = await startAgent({
         server: opts.server, token: opts.token, name: opts.name, dataDir: resolve(opts.dataDir), logger,
         ...(mqttCa ? { mqttCa } : {}),
+        ...(opts.insecureMqtt ? { insecureMqtt: true } : {}),
         allowedHostPaths: opts.allowHostPath,
         ...(opts.allowEgress.length ? { egress: { allow: opts.allowEgress } } : {}),
         onPodsDesired: (hasPods) => {
@@ -198,4 +222,10 @@ export function registerClusterCommands(program: Command): void {
       untilSignal(logger, [() => agent.stop()]);
       logger.info({ node: opts.name }, 'agent started');
     });
+}
+
+/** The command a remote agent joins with (the embedded broker's CA file when it speaks mqtts://). */
+function agentCommand(mqttUrl: string, dataDir: string): string {
+  const security = mqttUrl.startsWith('mqtts:') ? `--ca-file ${join(dataDir, 'ca.crt')}` : '--insecure-mqtt';
+  return `skiff agent --server ${mqttUrl} ${security} --token $(cat ${join(dataDir, 'node-token')}) --name NAME`;
 }

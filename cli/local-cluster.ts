@@ -19,6 +19,8 @@ export interface LocalClusterOptions {
   apiPort: number;
   mqttHost?: string;
   mqttPort: number;
+  /** The embedded broker speaks mqtts:// with the cluster CA (default true); false: plain mqtt://, agents told --insecure-mqtt. */
+  mqttTls?: boolean;
   /** An external broker (e.g. mosquitto) instead of the embedded one on mqttHost:mqttPort. */
   externalMqtt?: Extract<ControlPlaneOptions['mqtt'], { url: string }>;
   storeUrl?: string;
@@ -55,6 +57,8 @@ export interface LocalClusterOptions {
    */
   tunnel?: boolean;
   meshMode?: 'auto' | 'direct' | 'relay';
+  /** Serve Ingresses on these ports (the control plane's gateway). */
+  ingress?: ControlPlaneOptions['ingress'];
 }
 
 export interface LocalCluster {
@@ -72,13 +76,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     dataDir: options.dataDir,
     logger: options.logger,
     apiPort: options.apiPort,
-    mqtt: options.externalMqtt ?? { host: options.mqttHost ?? '127.0.0.1', port: options.mqttPort },
+    mqtt: options.externalMqtt ?? { host: options.mqttHost ?? '127.0.0.1', port: options.mqttPort, ...(options.mqttTls === false ? {} : { tls: true }) },
     ...(options.apiHost ? { apiHost: options.apiHost } : {}),
     ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
     ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),
     ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
     ...(options.registries ? { registries: options.registries } : {}),
+    ...(options.ingress ? { ingress: options.ingress } : {}),
   });
   const agents: Agent[] = [];
   const stop = async () => {
@@ -92,7 +97,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     for (let i = 1; i <= options.agents; i++) {
       const name = localNodeName(i);
       agents.push(await startAgent({
-        server: cp.mqttUrl, token: cp.nodeToken, name, dataDir: join(options.dataDir, 'agents', name), logger: options.logger, fuelPerSecond,
+        server: cp.mqttUrl, token: cp.nodeToken, name,
+        // the CA of the embedded broker; a plain broker (an external one given as mqtt://, or mqttTls false) was asked for
+        ...(cp.mqttUrl.startsWith('mqtts:') ? { mqttCa: cp.caCert } : { insecureMqtt: true }), dataDir: join(options.dataDir, 'agents', name), logger: options.logger, fuelPerSecond,
         allocatableMemoryBytes,
         ...(options.loopbackNodeIPs ? { nodeIP: localNodeIP(i) } : {}),
         ...((options.tunnel ?? options.agents > 1) ? { tunnelPort: 0 } : {}),

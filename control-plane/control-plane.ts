@@ -38,9 +38,12 @@ import { OciPuller } from './registry/oci/oci-puller.js';
 import type { RegistryTransport } from './registry/oci/registry-http.js';
 import { mountRegistryRoutes } from './registry/registry-routes.js';
 import { ensureInitialNamespaces, ensureSystemPriorityClasses } from './resources/initial-namespaces.js';
+import { ensureKubernetesService } from './resources/kubernetes-service.js';
 import { ResourceStore } from './resources/resource-store.js';
 import { ensureDefaultStorageClass } from './resources/storage-classes.js';
 import { ensureBootstrapRbac } from './resources/rbac-bootstrap.js';
+import { ensureIngressClass } from './ingress/ingress-controller.js';
+import { startIngress, type IngressOptions, type RunningIngress } from './ingress/ingress-start.js';
 import { RbacCache } from './api/authorization/rbac/rbac-cache.js';
 import { loadSigningKey, serviceAccountTokens } from './api/service-account-tokens.js';
 import { AuditLog } from './api/audit-log.js';
@@ -79,6 +82,8 @@ export interface ControlPlaneOptions {
   defaultTolerationSeconds?: { notReady: number; unreachable: number };
   /** How the control plane reaches OCI registries it pulls components from (extra CAs, plain-HTTP registries). */
   registries?: RegistryTransport;
+  /** Serve Ingresses (IngressClass `skiff`) on these ports; absent: no gateway. */
+  ingress?: IngressOptions;
 }
 
 export interface RunningControlPlane {
@@ -97,6 +102,8 @@ export interface RunningControlPlane {
   nodeCredentials: NodeCredentials;
   /** Embedded broker only: closes it and starts it again on the same port (fault drills, tests). */
   restartBroker?(): Promise<void>;
+  /** The Ingress gateway, when `ingress` was given. */
+  ingress?: RunningIngress;
   stop(): Promise<void>;
 }
 
@@ -124,6 +131,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     await ensureSystemPriorityClasses(resources);
     await ensureDefaultStorageClass(resources);
     await ensureBootstrapRbac(resources);
+    await ensureIngressClass(resources);
     const rbac = new RbacCache(resources, logger.child({ component: 'rbac' }));
     stack.push(() => rbac.stop());
     await rbac.start();
@@ -213,6 +221,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     stack.push(() => server.close());
     const publicHost = options.advertiseHosts?.[0] ?? (apiHost === '0.0.0.0' ? '127.0.0.1' : apiHost);
     const apiUrl = `https://${publicHost}:${server.port}`;
+    await ensureKubernetesService(resources, { host: publicHost, port: server.port });
 
     const channel = new MqttNodeChannel({
       url: mqttUrl,
@@ -263,6 +272,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       hpa: { metrics: new FallbackPodMetricsSource(metrics, new AnnotationPodMetricsSource()) },
     });
     stack.push(() => controllers.stop());
+    const ingress = options.ingress ? await startIngress({
+      ...options.ingress, host: options.ingress.host ?? apiHost, resources, events, clock, logger: logger.child({ component: 'ingress' }), source: () => execSource,
+    }) : undefined;
+    if (ingress) stack.push(() => ingress.stop());
 
     const kubeconfigPath = join(dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, { server: apiUrl, caCert: tls.caCert, token: credentials.adminToken, clusterName: 'skiff' });
@@ -270,6 +283,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     return {
       apiUrl, mqttUrl, kubeconfigPath, registry, resources, nodeCredentials,
       ...(restartBroker ? { restartBroker } : {}),
+      ...(ingress ? { ingress } : {}),
       adminToken: credentials.adminToken, nodeToken: credentials.nodeToken, metricsToken: credentials.metricsToken, caCert: tls.caCert, prometheus,
       stop,
     };

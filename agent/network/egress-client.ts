@@ -14,6 +14,8 @@ export interface OutsideTarget {
   /** The name the guest used (TLS server name); undefined for an IP literal. */
   servername: string | undefined;
   maxResponseBytes: number;
+  /** PEM CA(s) the server's certificate must chain to, instead of the system's. */
+  ca?: string;
 }
 
 /** Headers Node sets itself, or that belong to one hop. */
@@ -54,6 +56,7 @@ export function sendOutside(target: OutsideTarget, request: HttpRequest, timeout
       host: target.ip, port: target.port, method: request.method, path: request.pathWithQuery || '/',
       headers: headers.flat(), setHost: false, agent: false as const,
       ...(tls && target.servername ? { servername: target.servername } : {}),
+      ...(tls && target.ca ? { ca: target.ca } : {}),
     };
     const req = (tls ? httpsRequest : httpRequest)(options, (response: IncomingMessage) => {
       const chunks: Buffer[] = [];

@@ -6,6 +6,7 @@
 // may reach some outside address; the connection then goes to the first allowed address.
 import { cidrContains, parseCidr, parseIP } from '../../api/cidr.js';
 import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
+import type { DesiredService } from '../../api/mqtt/messages.js';
 import type { Destination } from './authority.js';
 import type { Egress } from './egress.js';
 import { checkEgress, type PolicyEnd } from './policy-check.js';
@@ -70,4 +71,20 @@ export async function sendOutside(context: EgressContext, source: PolicyEnd | un
     return context.egress.send(ip, destination.port, request, timeoutMs, servername ?? (destination.kind === 'name' ? destination.host : undefined));
   }
   throw first;
+}
+
+/**
+ * A request a Service sends to an endpoint out of the pod network (kube-proxy's DNAT to it): the
+ * API server behind `default/kubernetes` (the address the control plane announced), reached
+ * whatever the egress defaults, over TLS verified with the cluster's CA for its address; any other
+ * address as egress out of the cluster. NetworkPolicies selecting the pod apply either way.
+ */
+export function sendToEndpoint(context: EgressContext, source: PolicyEnd | undefined, service: DesiredService, endpoint: { ip: string; port: number },
+  request: HttpRequest, timeoutMs: number, name: string | undefined): Promise<HttpResponse> {
+  if (service.namespace === 'default' && service.name === 'kubernetes' && context.egress.isApiServer(endpoint.ip, endpoint.port)) {
+    if (source && !context.policies.egress(source.ip, endpoint.ip, endpoint.port).allowed) checkEgress(context.policies, source, { ip: endpoint.ip }, endpoint.port);
+    return context.egress.send(endpoint.ip, endpoint.port, request, timeoutMs, undefined, { clusterCA: true });
+  }
+  checkOutside(context, source, endpoint.ip, endpoint.port);
+  return context.egress.send(endpoint.ip, endpoint.port, request, timeoutMs, name);
 }

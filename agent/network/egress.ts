@@ -34,6 +34,8 @@ export class Egress {
   #allow: Cidr[] = [];
   #lookup: (name: string) => Promise<string[]> = systemLookup;
   #maxResponseBytes = 16 * 1024 * 1024;
+  #apiServer: { host: string; port: number } | undefined;
+  #clusterCA: string | undefined;
 
   constructor(options: EgressOptions = {}) {
     this.configure(options);
@@ -74,8 +76,32 @@ export class Egress {
     return valid;
   }
 
-  /** Sends `request` to `ip`:`port` through the agent's network. */
-  send(ip: string, port: number, request: HttpRequest, timeoutMs: number, servername: string | undefined): Promise<HttpResponse> {
-    return sendOutside({ ip, port, servername, maxResponseBytes: this.#maxResponseBytes }, request, timeoutMs);
+  /**
+   * The API server as the control plane announced it (its URL, the CA of its certificate): the
+   * `kubernetes` Service's endpoint pods may reach.
+   */
+  setApiServer(url: string, caCert: string | undefined): void {
+    try {
+      const parsed = new URL(url);
+      const host = parsed.hostname.replace(/^\[|\]$/g, '');
+      this.#apiServer = { host, port: Number(parsed.port || 443) };
+    } catch {
+      this.#apiServer = undefined;
+    }
+    if (caCert) this.#clusterCA = caCert;
+  }
+
+  /** Whether `ip`:`port` is the API server the control plane announced. */
+  isApiServer(ip: string, port: number): boolean {
+    return this.#apiServer !== undefined && this.#apiServer.host === ip && this.#apiServer.port === port;
+  }
+
+  /**
+   * Sends `request` to `ip`:`port` through the agent's network; https verifies the server for
+   * `servername` (else its address) against the system's CAs, or the cluster's with `clusterCA`.
+   */
+  send(ip: string, port: number, request: HttpRequest, timeoutMs: number, servername: string | undefined, options: { clusterCA?: boolean } = {}): Promise<HttpResponse> {
+    const ca = options.clusterCA ? this.#clusterCA : undefined;
+    return sendOutside({ ip, port, servername, maxResponseBytes: this.#maxResponseBytes, ...(ca ? { ca } : {}) }, request, timeoutMs);
   }
 }

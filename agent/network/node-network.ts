@@ -11,7 +11,7 @@ import { HttpHandlerError, PodNetworkError, type HttpRequest, type HttpResponse 
 import type { PodNetwork } from '../pods/pod-network.js';
 import { isLoopback, parseAuthority, type Destination } from './authority.js';
 import { Egress, isPodAddress } from './egress.js';
-import { lookupOutside, sendOutside, type EgressContext } from './egress-route.js';
+import { lookupOutside, sendOutside, sendToEndpoint, type EgressContext } from './egress-route.js';
 import type { PolicyEnd } from './policy-check.js';
 import { ServiceTable } from './service-table.js';
 import { PeerTable } from './tunnel-peers.js';
@@ -204,8 +204,9 @@ export class NodeNetwork {
     }
     if (candidates.length === 0) return Promise.reject(new PodNetworkError('connection-refused', `service ${key} has no ready endpoints`));
     // a pod being deleted stops serving before its endpoint update arrives: others first
-    const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip));
-    const serving = local.filter((endpoint) => !this.#pods.get(endpoint.ip)!.terminating?.());
+    // this node's pods, and addresses out of the pod network (hand-written Endpoints, the API server's)
+    const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip) || !isPodAddress(endpoint.ip));
+    const serving = local.filter((endpoint) => !this.#pods.get(endpoint.ip)?.terminating?.());
     // endpoints on other nodes count as serving (kube-proxy balances over all of them)
     const remote = candidates.filter((endpoint) => this.#remoteOwner(endpoint.ip));
     const pool = serving.length + remote.length > 0 ? [...serving, ...remote] : local;
@@ -214,7 +215,9 @@ export class NodeNetwork {
       return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`));
     }
     if (this.#pods.has(endpoint.ip)) return this.#deliverToPod(source, endpoint.ip, endpoint.port, request, timeoutMs);
-    return this.#toRemote(source, this.#remoteOwner(endpoint.ip)!, endpoint.ip, endpoint.port, request, timeoutMs);
+    const peer = this.#remoteOwner(endpoint.ip);
+    if (peer) return this.#toRemote(source, peer, endpoint.ip, endpoint.port, request, timeoutMs);
+    return sendToEndpoint(this.#outside, this.#end(source), service, endpoint, request, timeoutMs, destination.kind === 'name' ? destination.host : undefined);
   }
 
   /** To a pod of another node once this node's egress policies allow it (the other checks ingress). */

@@ -3,12 +3,14 @@
 // sessionAffinity ClientIP), serving endpoints before terminating ones, and another endpoint when
 // the chosen one refused the request before its guest saw a byte (its container stopped or is
 // stopping, nothing holds the port): a rolling update loses no request.
+// The endpoint's NetworkPolicies (ingress) apply to the source address the pod sees.
 // externalTrafficPolicy Local sends only to this node's endpoints. Endpoints on other nodes are
 // not reached yet (no tunnel between agents): the request gets 503 when only they are Ready.
 import type { DesiredService } from '../../api/mqtt/messages.js';
 import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import { GatewayError } from '../pods/host-port-proxy.js';
 import { deliver, type NodeNetwork } from './node-network.js';
+import { checkIngress } from './policy-check.js';
 import { ServiceTable, type Endpoint } from './service-table.js';
 
 export interface ServiceEntry {
@@ -30,7 +32,8 @@ export async function requestToService(network: NodeNetwork, service: DesiredSer
       ? `service ${key} has no ready endpoints on this node (externalTrafficPolicy: Local)`
       : `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`);
   }
-  const forwarded = withSource(request, local ? entry.client : entry.nodeIP);
+  const source = local ? entry.client : entry.nodeIP;
+  const forwarded = withSource(request, source);
   const tried = new Set<string>();
   let lastError: PodNetworkError | undefined;
   for (;;) {
@@ -41,6 +44,8 @@ export async function requestToService(network: NodeNetwork, service: DesiredSer
     const pod = network.pod(endpoint.ip);
     if (!pod) continue; // gone meanwhile
     try {
+      // the pod's NetworkPolicies see the source the pod sees (the client, or the node after SNAT)
+      checkIngress(network.policies, { ip: source }, { ip: endpoint.ip, pod: `${pod.namespace}/${pod.name}` }, endpoint.port);
       return await deliver(pod.network, endpoint.port, forwarded, timeoutMs);
     } catch (error) {
       if (!(error instanceof PodNetworkError)) throw error;

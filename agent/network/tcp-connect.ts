@@ -1,7 +1,8 @@
 // The routing of a guest's wasi:sockets TCP connect, as kube-proxy and the pod's network
 // namespace would route its SYN: the pod's own loopback or pod IP, another pod's IP on this
 // node, a Service's ClusterIP (a Ready endpoint on this node, the same choice as for HTTP:
-// round robin, session affinity, terminating pods last). The answer is the acceptor of whoever
+// round robin, session affinity, terminating pods last), once the NetworkPolicies allow it
+// (policy-check.ts, as for HTTP). The answer is the acceptor of whoever
 // holds the port (pod-byte-stream.ts); the bytes then move between the two guests' workers in
 // shared memory, never through the node's kernel.
 import { isIP } from 'node:net';
@@ -10,12 +11,15 @@ import { parseIp } from '../../runtime/net/name-lookup.js';
 import { PodNetworkError } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
 import { portAcceptor } from './pod-byte-stream.js';
+import { checkEgress, checkIngress } from './policy-check.js';
+import type { NetworkPolicies } from './policy-rules.js';
 import { ServiceTable } from './service-table.js';
 
 /** What routing needs of the node's network (NodeNetwork). */
 export interface TcpRoutes {
-  pod(podIP: string): { network: PodNetwork; terminating?(): boolean } | undefined;
+  pod(podIP: string): { namespace: string; name: string; network: PodNetwork; terminating?(): boolean } | undefined;
   readonly services: ServiceTable;
+  readonly policies: NetworkPolicies;
 }
 
 /** The acceptor a connect from `source` to `host`:`port` reaches; throws PodNetworkError (the guest's error-code). */
@@ -29,8 +33,11 @@ export function routeTcp(node: TcpRoutes, source: { network: PodNetwork }, host:
   const from = { host: loopback ? host : source.network.podIP ?? '127.0.0.1', port: Number.isInteger(localPort) ? localPort : 0 };
   const tagged = (accept: StreamAcceptor): StreamAcceptor => (end) => accept({ ...end, from });
   if (own) return tagged(portAcceptor(source.network, port));
-  const pod = node.pod(host);
-  if (pod) return tagged(portAcceptor(pod.network, port));
+  const toPod = (podIP: string, podPort: number): StreamAcceptor => {
+    allowedByPolicies(node, source.network.podIP, podIP, podPort);
+    return tagged(portAcceptor(node.pod(podIP)!.network, podPort));
+  };
+  if (node.pod(host)) return toPod(host, port);
   const service = node.services.byClusterIP(host);
   if (!service) {
     throw new PodNetworkError('destination-IP-prohibited', `dial tcp ${where}: ${host} is no pod of this node and no Service: traffic to other nodes and out of the cluster is not carried`);
@@ -45,7 +52,18 @@ export function routeTcp(node: TcpRoutes, source: { network: PodNetwork }, host:
   if (!endpoint) {
     throw new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`);
   }
-  return tagged(portAcceptor(node.pod(endpoint.ip)!.network, endpoint.port));
+  return toPod(endpoint.ip, endpoint.port);
+}
+
+/** The NetworkPolicies let `from` reach `podIP`:`port` (egress, then ingress; the same checks as HTTP); throws PodNetworkError. */
+function allowedByPolicies(node: TcpRoutes, from: string | undefined, podIP: string, port: number): void {
+  if (!from || from === podIP || node.policies.empty) return;
+  const sourcePod = node.pod(from);
+  const target = node.pod(podIP)!;
+  const client = { ip: from, pod: sourcePod && `${sourcePod.namespace}/${sourcePod.name}` };
+  const server = { ip: podIP, pod: `${target.namespace}/${target.name}` };
+  checkEgress(node.policies, client, server, port);
+  checkIngress(node.policies, client, server, port);
 }
 
 /** 127.0.0.0/8 and ::1, in any textual form. */

@@ -5,6 +5,7 @@ import type { KubeObject } from '../../api/types/meta.js';
 import type { DeleteOptions } from '../resources/resource-store.js';
 import type { ApiDeps } from './api-deps.js';
 import { listResponse, objectResponse } from './object-response.js';
+import { fieldManagerOf, ownCreated, ownUpdated } from './field-ownership.js';
 import { isDryRun, listOptions, optionalInt } from './query-options.js';
 import { decodeFields } from './field-validation.js';
 import { parseJsonBody } from './json-body.js';
@@ -28,6 +29,7 @@ export async function createObject(c: Context, deps: ApiDeps, t: ResourceTarget)
   const obj = requireObject(body.value);
   bindNamespace(obj, t.namespace);
   await deps.admit?.(c, t.type, obj);
+  ownCreated(obj, { manager: fieldManagerOf(c, t.type, false), apiVersion: t.type.apiVersion, clock: deps.clock });
   const created = await deps.resources.create(t.type, obj, { dryRun: isDryRun(c) });
   return objectResponse(c, deps, t.type, created, 201);
 }
@@ -39,7 +41,12 @@ export async function updateObject(c: Context, deps: ApiDeps, t: ResourceTarget 
   bindNamespace(obj, t.namespace);
   bindName(obj, t.name);
   const subresource = t.subresource === 'status' || t.subresource === 'finalize' ? t.subresource : undefined;
-  if (!subresource) await deps.admit?.(c, t.type, obj);
+  if (!subresource) {
+    await deps.admit?.(c, t.type, obj);
+    const manager = fieldManagerOf(c, t.type, false);
+    const current = await deps.resources.get(t.type, t.namespace, t.name);
+    ownUpdated(current, obj, { manager, apiVersion: t.type.apiVersion, clock: deps.clock });
+  }
   const updated = await deps.resources.update(t.type, obj, { subresource, dryRun: isDryRun(c) });
   return objectResponse(c, deps, t.type, updated);
 }

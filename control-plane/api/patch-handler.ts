@@ -1,7 +1,7 @@
-// PATCH: merge, JSON, strategic merge and (approximate) server-side apply; patches retry on conflict
-// unless the patch itself pins metadata.resourceVersion.
+// PATCH: merge, JSON, strategic merge and server-side apply (field-ownership.ts); patches retry on
+// conflict unless the patch itself pins metadata.resourceVersion.
 import type { Context } from 'hono';
-import { ConflictError, NotFoundError, UnsupportedMediaTypeError } from '../../api/errors.js';
+import { BadRequestError, ConflictError, NotFoundError, UnsupportedMediaTypeError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import type { ApiDeps } from './api-deps.js';
 import { bindName, bindNamespace, requireObject } from './object-handlers.js';
@@ -9,7 +9,8 @@ import { objectResponse } from './object-response.js';
 import { applyJsonPatch } from './patch/json-patch.js';
 import { applyMergePatch } from './patch/merge-patch.js';
 import { applyStrategicMergePatch } from './patch/strategic-merge-patch.js';
-import { isDryRun } from './query-options.js';
+import { isDryRun, isTrue } from './query-options.js';
+import { applyConfiguration, fieldManagerOf, ownUpdated } from './field-ownership.js';
 import { decodeFields } from './field-validation.js';
 import { mediaType, readBodyFields } from './request-body.js';
 import { checkFieldTypes } from '../resources/schema/check-field-types.js';
@@ -20,7 +21,7 @@ export const patchTypes = {
   'application/merge-patch+json': applyMergePatch,
   'application/json-patch+json': applyJsonPatch,
   'application/strategic-merge-patch+json': applyStrategicMergePatch,
-  // Server-side apply without field ownership: the applied fields are merged strategically, nothing is pruned.
+  // Server-side apply: merged strategically by applyConfiguration, which also owns, conflicts and prunes.
   'application/apply-patch+yaml': applyStrategicMergePatch,
 } as const;
 type PatchType = keyof typeof patchTypes;
@@ -35,6 +36,10 @@ export async function patchObject(c: Context, deps: ApiDeps, t: ResourceTarget &
   const { value: patch, duplicateFields } = await readBodyFields(c, deps.maxBodyBytes, [type]);
   const dryRun = isDryRun(c);
   const subresource = t.subresource === 'status' ? 'status' : undefined;
+  const apply = type === 'application/apply-patch+yaml';
+  const manager = fieldManagerOf(c, t.type, apply);
+  const ownership = { manager, apiVersion: t.type.apiVersion, clock: deps.clock, force: isTrue(c, 'force') };
+  if (!apply && isTrue(c, 'force')) throw new BadRequestError('force is only allowed for apply patches');
   for (let attempt = 1; ; attempt++) {
     let current: KubeObject;
     try {
@@ -42,13 +47,16 @@ export async function patchObject(c: Context, deps: ApiDeps, t: ResourceTarget &
     } catch (err) {
       if (err instanceof NotFoundError && type === 'application/apply-patch+yaml' && !subresource) {
         decodeFields(c, t.type, patch, duplicateFields);
-        return objectResponse(c, deps, t.type, await applyCreate(c, deps, t, patch, dryRun), 201);
+        const applied = applyConfiguration(undefined, requireObject(structuredClone(patch)), ownership, knownFields(t, patch));
+        return objectResponse(c, deps, t.type, await applyCreate(c, deps, t, applied, dryRun), 201);
       }
       throw err;
     }
-    const patched = patchTypes[type as PatchType](withoutUnknownFields(t, current), patch);
+    const base = withoutUnknownFields(t, current);
+    const patched = apply && !subresource ? applyConfiguration(base, requireObject(structuredClone(patch)), ownership, knownFields(t, patch)) : patchTypes[type as PatchType](base, patch);
     decodeFields(c, t.type, patched, duplicateFields, { warn: attempt === 1 });
     const next = requireObject(patched);
+    if (!apply && !subresource) ownUpdated(current, next, ownership);
     bindNamespace(next, t.namespace);
     bindName(next, t.name);
     const pinned = pinnedResourceVersion(patch);
@@ -69,6 +77,11 @@ async function applyCreate(c: Context, deps: ApiDeps, t: ResourceTarget & { name
   bindName(obj, t.name);
   await deps.admit?.(c, t.type, obj);
   return deps.resources.create(t.type, obj, { dryRun });
+}
+
+/** An applied configuration without the fields its schema does not know (nobody owns those). */
+function knownFields(t: ResourceTarget, patch: unknown): KubeObject {
+  return withoutUnknownFields(t, requireObject(structuredClone(patch)));
 }
 
 /** A copy of the stored object as decoding reads it back: fields its schema does not know are dropped. */

@@ -9,6 +9,7 @@ import type { LabelSelector } from '../resources/kinds/workloads.js';
 import { formatLabelSelector } from '../resources/selector-object.js';
 import type { ApiDeps } from './api-deps.js';
 import { bindName, bindNamespace, requireObject } from './object-handlers.js';
+import { fieldManagerOf, ownUpdated } from './field-ownership.js';
 import { patchTypes } from './patch-handler.js';
 import { isDryRun } from './query-options.js';
 import { decodeFields } from './field-validation.js';
@@ -76,6 +77,7 @@ async function writeScale(c: Context, deps: ApiDeps, t: Named, next: (current: S
     const expected = pinned ?? obj.metadata.resourceVersion;
     if (pinned && pinned !== obj.metadata.resourceVersion) throw new ConflictError({ group: t.type.group, kind: t.type.plural, name: t.name });
     const updated = { ...obj, metadata: { ...obj.metadata, resourceVersion: expected }, spec: { ...obj.spec, replicas: replicas ?? 0 } };
+    ownUpdated(obj, updated, { manager: fieldManagerOf(c, t.type, false), apiVersion: t.type.apiVersion, clock: deps.clock, subresource: 'scale' });
     try {
       return scaleOf(await deps.resources.update<Scalable>(t.type, updated, { dryRun: isDryRun(c) }));
     } catch (err) {

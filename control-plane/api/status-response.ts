@@ -1,7 +1,7 @@
 // The one boundary where errors become Kubernetes Status responses (reason, code, details.causes).
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ApiError, InternalError, TooManyRequestsError, ValidationError } from '../../api/errors.js';
+import { ApiError, ApplyConflictError, InternalError, TooManyRequestsError, ValidationError } from '../../api/errors.js';
 
 export interface Status {
   kind: 'Status';
@@ -22,7 +22,7 @@ export function statusFromError(err: unknown): Status {
   if (apiErr.details?.name !== undefined) details['name'] = apiErr.details.name;
   if (apiErr.details?.group) details['group'] = apiErr.details.group;
   if (apiErr.details?.kind) details['kind'] = apiErr.details.kind;
-  if (apiErr instanceof ValidationError || (apiErr instanceof TooManyRequestsError && apiErr.causes.length)) details['causes'] = apiErr.causes;
+  if (apiErr instanceof ValidationError || apiErr instanceof ApplyConflictError || (apiErr instanceof TooManyRequestsError && apiErr.causes.length)) details['causes'] = apiErr.causes;
   status.details = details;
   return status;
 }

@@ -15,7 +15,11 @@ export interface MosquittoConfigOptions {
   runAsUser?: string;
   /** Where mosquitto logs; tests use `stderr`. */
   logDest?: 'stderr' | 'syslog' | 'none';
-  /** PEM files for a TLS listener with client certificates as identities; plain TCP when absent. */
+  /**
+   * PEM files for an mqtts:// listener (the control plane's DATA_DIR/ca.crt, server.crt and
+   * server.key: a certificate from the cluster CA, whose SANs must name the broker's host). Clients
+   * still authenticate with their password (node credential); plain TCP when absent.
+   */
   tls?: { caFile: string; certFile: string; keyFile: string };
 }
 
@@ -51,8 +55,7 @@ export function mosquittoConf(o: MosquittoConfigOptions): string {
     // A node's clientId is its username: one node can never take over another node's session.
     'use_username_as_clientid true',
     ...(o.tls
-      ? [`cafile ${o.tls.caFile}`, `certfile ${o.tls.certFile}`, `keyfile ${o.tls.keyFile}`,
-        'require_certificate true', 'use_identity_as_username true']
+      ? [`cafile ${o.tls.caFile}`, `certfile ${o.tls.certFile}`, `keyfile ${o.tls.keyFile}`, 'tls_version tlsv1.2', 'require_certificate false']
       : []),
   ];
   return `${lines.join('\n')}\n`;

@@ -4,6 +4,7 @@ import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { DisruptionController } from './disruption/disruption-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
+import { EndpointSliceMirroringController } from './endpointslicemirroring/mirroring-controller.js';
 import { GarbageCollector } from './gc/garbage-collector.js';
 import { HpaController, type HpaControllerOptions } from './hpa/hpa-controller.js';
 import { NamespaceController } from './gc/namespace-controller.js';
@@ -46,6 +47,7 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
     new JobController(ctx),
     new CronJobController(ctx),
     new EndpointsController(ctx),
+    new EndpointSliceMirroringController(ctx),
     new GarbageCollector(ctx),
     new NamespaceController(ctx),
     new NodeTaintController(ctx, options.nodeTaints),

@@ -1,7 +1,8 @@
 // One TCP connection of the pod network, in shared memory: two bounded ring buffers (one per
 // direction) in one SharedArrayBuffer that both ends map, whatever thread they run on (a guest's
 // worker, or the agent's main thread for port-forward). Each end writes into its ring and reads
-// from the other; after every change it wakes the peer by bumping and notifying the peer's wake
+// from the other; after a change the peer may wait for (the ring it reads was empty, the ring it
+// writes was full, a state change) it wakes the peer by bumping and notifying the peer's wake
 // word (a guest's control block net word: one word wakes every socket, listener and call of that
 // guest, so a poll over many of them blocks on one Atomics.wait). Nothing spins: a full ring is
 // `would-block` / a blocked writer until the reader frees space, an empty one a waiting reader.
@@ -9,7 +10,7 @@
 /** Bytes each direction buffers (the socket's send + receive buffer, as a kernel would size them). */
 export const RING_BYTES = 256 * 1024;
 
-/** A word a side waits on: the peer bumps it (Atomics.add + notify) after every change. */
+/** A word a side waits on: the peer bumps it (Atomics.add + notify) after changes it may wait for. */
 export interface Waker {
   buffer: SharedArrayBuffer;
   /** Int32 index into `buffer`. */
@@ -110,7 +111,9 @@ export class RingEndpoint {
     out.set(this.#bytes.subarray(offset + start, offset + start + first), 0);
     if (first < count) out.set(this.#bytes.subarray(offset, offset + count - first), first);
     Atomics.store(this.#header, base + READ, (read + count) | 0);
-    this.#wake();
+    // a writer waits only after it saw the ring full (written - read == capacity with the old
+    // read): wake it when that may be so; loaded after the store, so no waiter is missed
+    if (((Atomics.load(this.#header, base + WRITTEN) - read) >>> 0) >= this.#capacity) this.#wake();
     return out;
   }
 
@@ -139,7 +142,9 @@ export class RingEndpoint {
     this.#bytes.set(bytes.subarray(0, first), offset + start);
     if (first < count) this.#bytes.set(bytes.subarray(first, count), offset);
     Atomics.store(this.#header, base + WRITTEN, (written + count) | 0);
-    this.#wake();
+    // a reader waits only after it saw the ring empty (read == the old written): wake it when it
+    // may have; loaded after the store, so a reader that saw the old value is never missed
+    if (Atomics.load(this.#header, base + READ) === written) this.#wake();
     return count;
   }
 

@@ -113,6 +113,8 @@ export function connectErrorCode(failure: NetFailure): string {
       return 'remote-unreachable';
     case 'HTTP-response-timeout':
       return 'timeout';
+    case 'connection-limit-reached':
+      return 'new-socket-limit';
     default:
       return 'unknown';
   }

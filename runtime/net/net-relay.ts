@@ -11,6 +11,11 @@ import type { NetCall, NetIncoming, NetReply } from './net-messages.js';
 
 /** Open ends handed to the guest are checked for being finished (and forgotten) past this many. */
 const PRUNE_AT = 64;
+/**
+ * Connections one guest run may hold open (connected, accepted, or waiting in its accept queue):
+ * each holds a buffer of 2 x RING_BYTES, so a pod flooding another's listener is refused here.
+ */
+export const MAX_CONNECTIONS_PER_RUN = 256;
 
 export class NetRelay {
   #closed = false;
@@ -39,7 +44,7 @@ export class NetRelay {
   acceptor(port: number): StreamAcceptor {
     return (end) => {
       const waker = this.waker;
-      if (this.#closed || !waker) return undefined;
+      if (this.#closed || !waker || !this.#room()) return undefined;
       this.#track(end);
       this.port.postMessage({ kind: 'incoming', port, stream: end } satisfies NetIncoming);
       this.#wake();
@@ -83,6 +88,7 @@ export class NetRelay {
 
   /** A new connection: the far end goes to the listener, this end to the guest. */
   async #connect(host: string, port: number, localPort: number): Promise<StreamEnd> {
+    if (!this.#room()) throw new PodNetworkError('connection-limit-reached', `this container holds ${MAX_CONNECTIONS_PER_RUN} connections`);
     const accept = await this.network.connect!(host, port, localPort);
     const waker = this.waker;
     if (this.#closed || !waker) throw new PodNetworkError('connection-refused', 'the connecting guest ended');
@@ -96,7 +102,16 @@ export class NetRelay {
 
   #track(end: StreamEnd): void {
     this.#ends.add(new RingEndpoint(end));
-    if (this.#ends.size < this.#pruneAt) return;
+    if (this.#ends.size >= this.#pruneAt) this.#prune();
+  }
+
+  /** Another connection fits under MAX_CONNECTIONS_PER_RUN. */
+  #room(): boolean {
+    if (this.#ends.size >= MAX_CONNECTIONS_PER_RUN) this.#prune();
+    return this.#ends.size < MAX_CONNECTIONS_PER_RUN;
+  }
+
+  #prune(): void {
     for (const tracked of this.#ends) if (tracked.finished) this.#ends.delete(tracked);
     this.#pruneAt = Math.max(PRUNE_AT, this.#ends.size * 2);
   }

@@ -50,7 +50,8 @@ export async function startEdgeFixture(): Promise<EdgeFixture> {
   f.stopCp = async () => f.cp.stop();
   const launchAgent = async () => {
     f.agent = await startAgent({
-      server: proxy.url, token: f.cp.nodeToken, name: NODE, dataDir: join(dataDir, 'agent'), logger,
+      // plain MQTT through a TCP proxy that cuts the link (the TLS path: test/e2e/agent-mqtts.test.ts)
+      server: proxy.url, insecureMqtt: true, token: f.cp.nodeToken, name: NODE, dataDir: join(dataDir, 'agent'), logger,
       warmWorkers: 0, keepaliveSeconds: 1, backoff: { initialMs: 100, maxMs: 1000 },
       leaseRenewIntervalMs: 1000, leaseDurationSeconds: 4, fuelPerSecond: 1e9,
     });

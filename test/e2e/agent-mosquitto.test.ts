@@ -45,7 +45,7 @@ describe.skipIf(!hasTool('mosquitto', 'agent on mosquitto'))('the agent against 
     client = new KubeClient(await readKubeconfig(cp.kubeconfigPath));
     await cp.registry.push('examples/sleep:latest', await readFile('wasm-examples/sleep/sleep.wasm'));
     agent = await startAgent({
-      server: mosquitto.url, token: cp.nodeToken, name: 'mosq-1', dataDir: join(dataDir, 'agent'), logger,
+      server: mosquitto.url, insecureMqtt: true, token: cp.nodeToken, name: 'mosq-1', dataDir: join(dataDir, 'agent'), logger,
       warmWorkers: 0, keepaliveSeconds: 2, backoff: { initialMs: 100, maxMs: 1000 }, fuelPerSecond: 1e9,
     });
   }, 60_000);

@@ -1,12 +1,15 @@
 // An agent joins a control plane whose embedded broker speaks mqtts:// (the API's certificate from the
 // cluster CA): the bootstrap exchange and the node's own session both verify the broker with
-// --ca-file (DATA_DIR/ca.crt); without the CA the agent cannot join.
+// --ca-file (DATA_DIR/ca.crt); without the CA the agent cannot join. The CA given at join is kept:
+// a restart without --ca-file still verifies the broker. A plain mqtt:// server is refused unless
+// the agent is told --insecure-mqtt.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent } from '../../agent/main.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { InsecureMqttError, startAgent } from '../../agent/main.js';
 import { exchangeBootstrapToken } from '../../agent/credentials/credential-exchange.js';
 import type { Agent } from '../../agent/agent.js';
 import type { Node } from '../../api/types/node.js';
@@ -42,6 +45,25 @@ describe('an agent over mqtts://', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }, 60_000);
+
+  it('keeps the CA it joined with: a restart without one still verifies the broker', async () => {
+    const kept = join(dir, 'agent', 'mqtt-ca.crt');
+    expect(readFileSync(kept, 'utf8')).toBe(cp.caCert);
+    await agent!.stop(1000);
+    agent = await startAgent({
+      server: cp.mqttUrl, token: cp.nodeToken, name: 'tls-1', dataDir: join(dir, 'agent'), logger,
+      warmWorkers: 0, keepaliveSeconds: 2, backoff: { initialMs: 100, maxMs: 1000 }, fuelPerSecond: 1e9,
+    });
+    expect(agent).toBeDefined();
+  }, 60_000);
+
+  it('refuses a plain mqtt:// server unless told --insecure-mqtt, saying why', async () => {
+    const dataDir = join(dir, 'plain');
+    const start = startAgent({ server: 'mqtt://127.0.0.1:1', token: cp.nodeToken, name: 'plain-1', dataDir, logger });
+    await expect(start).rejects.toBeInstanceOf(InsecureMqttError);
+    await expect(start).rejects.toThrow(/refusing the plain MQTT server mqtt:\/\/127\.0\.0\.1:1: .* in clear\. Use mqtts:\/\/HOST:PORT with --ca-file .* or pass --insecure-mqtt/);
+    expect(existsSync(join(dataDir, 'node-credential'))).toBe(false); // refused before any exchange
+  });
 
   it('cannot exchange its bootstrap token without trusting the CA, can with it', async () => {
     // one attempt (the agent retries these with backoff): the TLS handshake fails, nothing is exchanged

@@ -54,6 +54,8 @@ export interface ClusterOptions {
   /** Agents serve tunnels to each other (default: with more than one agent). */
   tunnel?: boolean;
   meshMode?: 'auto' | 'direct' | 'relay';
+  /** Serve Ingresses (0: any free port). */
+  ingress?: { port: number; tlsPort?: number };
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -81,6 +83,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.loopbackNodeIPs ? { loopbackNodeIPs: true } : {}),
     ...(options.tunnel !== undefined ? { tunnel: options.tunnel } : {}),
     ...(options.meshMode ? { meshMode: options.meshMode } : {}),
+    ...(options.ingress ? { ingress: options.ingress } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;

@@ -47,7 +47,7 @@ describe('losing an agent abruptly', () => {
     cluster = await startCluster({ agents: 2, nodeMonitorGracePeriodMs: 15_000, nodeMonitorCheckIntervalMs: 1_000 });
     const token = cluster.cp.nodeToken;
     agent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY,
-      'agent', '--server', cluster.cp.mqttUrl, '--token', token, '--name', 'node-3', '--data-dir', join(cluster.dataDir, 'agents', 'node-3'),
+      'agent', '--server', cluster.cp.mqttUrl, '--ca-file', join(cluster.dataDir, 'ca.crt'), '--token', token, '--name', 'node-3', '--data-dir', join(cluster.dataDir, 'agents', 'node-3'),
       '--warm-workers', '1', '--log-level', 'warn'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     agent.stdout!.on('data', (c: Buffer) => (agentOutput += c.toString()));
     agent.stderr!.on('data', (c: Buffer) => (agentOutput += c.toString()));

@@ -1,14 +1,19 @@
 // `kubectl port-forward` to a raw TCP guest listener (the tcp-echo example, wasi:sockets): the
 // real kubectl, control plane and agent; a node:net client on 127.0.0.1 sends 2 MiB, reads every
 // byte back in order, half-closes and gets the end of stream after the echo server's own FIN.
+// And the examples' YAML applied with kubectl: a tcp-client Job echoes 8 MiB through `echo-svc`
+// to the tcp-echo Deployment, guest to guest through the agent's node network.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/pod.js';
 import { spawnKubectl, type SpawnedKubectl } from '../support/spawned-kubectl.js';
-import { hasTool } from '../support/tools.js';
+import { hasTool, TOOL_PATHS } from '../support/tools.js';
 import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
 
+const run = promisify(execFile);
 const PODS = '/api/v1/namespaces/default/pods';
 const byName = (name: string) => `${PODS}?fieldSelector=metadata.name%3D${name}`;
 
@@ -32,6 +37,7 @@ describe.skipIf(!hasTool('kubectl', 'kubectl port-forward TCP e2e'))('kubectl po
   beforeAll(async () => {
     cluster = await startCluster();
     await cluster.cp.registry.push('examples/tcp-echo:latest', readFileSync('wasm-examples/tcp-echo/tcp-echo.wasm'));
+    await cluster.cp.registry.push('examples/tcp-client:latest', readFileSync('wasm-examples/tcp-client/tcp-client.wasm'));
     const pod = {
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'echo' },
       spec: {
@@ -65,4 +71,16 @@ describe.skipIf(!hasTool('kubectl', 'kubectl port-forward TCP e2e'))('kubectl po
       expect((await echoOver(port, Buffer.from('again'))).toString()).toBe('again');
     }, 180_000);
   }
+
+  it('runs the tcp-client Job against the tcp-echo Deployment through echo-svc (the examples\' YAML)', async () => {
+    const kubectl = async (args: string[]) => (await run(TOOL_PATHS.kubectl, args, { env: { ...process.env, KUBECONFIG: cluster.cp.kubeconfigPath }, timeout: 60_000 })).stdout;
+    await kubectl(['apply', '-f', 'wasm-examples/tcp-echo/pod.yaml']);
+    await waitFor<Pod>(cluster.client, `${PODS}?labelSelector=app%3Dtcp-echo`, (e) => e.object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true, 120_000);
+    await kubectl(['apply', '-f', 'wasm-examples/tcp-client/pod.yaml']);
+    const done = await waitFor<Pod>(cluster.client, `${PODS}?labelSelector=job-name%3Dtcp-client`,
+      (e) => e.object.status?.phase === 'Succeeded' || e.object.status?.phase === 'Failed', 180_000);
+    const logs = await kubectl(['logs', done.metadata.name!]);
+    expect(done.status?.phase, logs).toBe('Succeeded');
+    expect(logs).toMatch(/^echoed 8388608 bytes in [\d.]+ ms \([\d.]+ MB\/s\), 200 pings p50 \d+ us p99 \d+ us\n$/);
+  }, 300_000);
 });

@@ -42,6 +42,9 @@ describe.skipIf(!hasTool('kubectl', 'kubectl e2e'))('skiff up with the real kube
 
   it('prints how to use the kubeconfig it wrote', () => {
     expect(output).toContain(`export KUBECONFIG=${join(dataDir, 'kubeconfig')}`);
+    // the broker speaks mqtts:// by default, and remote agents are told how to join it
+    expect(output).toMatch(/MQTT mqtts:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toMatch(new RegExp(`Join more agents with: skiff agent --server mqtts://127\\.0\\.0\\.1:\\d+ --ca-file ${join(dataDir, 'ca.crt')} --token \\$\\(cat ${join(dataDir, 'node-token')}\\) --name NAME`));
   });
 
   it('lists the agents as Ready nodes, each with its own loopback address as InternalIP', async () => {

@@ -15,6 +15,16 @@ describe('mosquitto config', () => {
     expect(conf).toMatch(/acl_file \/a\n/);
   });
 
+  it('serves mqtts with the given certificate after the listener line, passwords still the identities', () => {
+    const lines = mosquittoConf({ host: '127.0.0.1', port: 8883, passwordFile: '/p', aclFile: '/a', tls: { caFile: '/ca.crt', certFile: '/server.crt', keyFile: '/server.key' } }).split('\n');
+    const listener = lines.indexOf('listener 8883 127.0.0.1');
+    for (const line of ['cafile /ca.crt', 'certfile /server.crt', 'keyfile /server.key', 'tls_version tlsv1.2', 'require_certificate false']) {
+      expect(lines.indexOf(line), line).toBeGreaterThan(listener);
+    }
+    expect(lines).toContain('password_file /p');
+    expect(lines).not.toContain('use_identity_as_username true');
+  });
+
   it('puts listener options after the listener line so no default listener opens on 1883', () => {
     const lines = mosquittoConf({ host: '127.0.0.1', port: 18830, passwordFile: '/p', aclFile: '/a' }).split('\n');
     expect(lines.indexOf('use_username_as_clientid true')).toBeGreaterThan(lines.indexOf('listener 18830 127.0.0.1'));

@@ -18,6 +18,8 @@ export interface MosquittoServerOptions {
   nodeUsers: Readonly<Record<string, string>>;
   /** A user that may only read the control plane's presence (the node bootstrap identity). */
   bootstrapUser?: string;
+  /** An mqtts:// listener with these PEM files (mosquitto-config.ts); plain MQTT when absent. */
+  tls?: { caFile: string; certFile: string; keyFile: string };
 }
 
 export interface MosquittoServer {
@@ -59,6 +61,7 @@ export async function startMosquitto(options: MosquittoServerOptions): Promise<M
   await writeFile(files.acl, mosquittoAcl(Object.keys(options.controlPlaneUsers), options.bootstrapUser), { mode: 0o600 });
   await writeFile(files.conf, mosquittoConf({
     host: '127.0.0.1', port, passwordFile: files.passwords, aclFile: files.acl, logDest: 'stderr',
+    ...(options.tls ? { tls: options.tls } : {}),
     // Started as root, mosquitto would switch to the `mosquitto` user, who cannot read our 0600 files.
     ...(process.getuid?.() === 0 ? { runAsUser: userInfo().username } : {}),
   }), { mode: 0o600 });
@@ -87,7 +90,7 @@ export async function startMosquitto(options: MosquittoServerOptions): Promise<M
   await launch();
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     get log() { return log; },
     passwordFile: files.passwords,
     async reload() {

@@ -12,11 +12,14 @@ export interface TcpProxy {
   /** Ends a freeze: cuts the frozen and held connections (as a long-dead link shows up) and forwards new ones. */
   thaw(): void;
   close(): Promise<void>;
+  /** Every byte forwarded so far, both directions (what a capture on the link would see). */
+  recorded(): Buffer;
 }
 
 export async function startTcpProxy(targetPort: number, host = '127.0.0.1'): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket | undefined]>();
   let isFrozen = false;
+  const chunks: Buffer[] = [];
   const server = createServer((downstream) => {
     downstream.on('error', () => {});
     if (isFrozen) {
@@ -28,6 +31,8 @@ export async function startTcpProxy(targetPort: number, host = '127.0.0.1'): Pro
     upstream.on('error', () => {});
     const pair: [Socket, Socket] = [downstream, upstream];
     pairs.add(pair);
+    downstream.on('data', (c: Buffer) => chunks.push(c));
+    upstream.on('data', (c: Buffer) => chunks.push(c));
     downstream.pipe(upstream);
     upstream.pipe(downstream);
     const drop = () => {
@@ -53,6 +58,7 @@ export async function startTcpProxy(targetPort: number, host = '127.0.0.1'): Pro
     port,
     url: `mqtt://${host}:${port}`,
     dropAll: destroyAll,
+    recorded: () => Buffer.concat(chunks),
     freeze() {
       isFrozen = true;
       for (const [a, b] of pairs) {

@@ -3,8 +3,11 @@
 // small fake that knows one pod's listeners) to the listener's acceptor; the bytes move through
 // shared ring buffers between the two guests' workers. Also the main thread's end (RingDuplex).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MessageChannel } from 'node:worker_threads';
 import { connectDuplex } from '../../runtime/net/ring-duplex.js';
-import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
+import { createConnectionBuffer, RingEndpoint, type StreamAcceptor } from '../../runtime/net/byte-ring.js';
+import { MAX_CONNECTIONS_PER_RUN, NetRelay } from '../../runtime/net/net-relay.js';
+import { createControlBuffer } from '../../runtime/worker/guest-messages.js';
 import { PodNetworkError, type PodNetworkPorts } from '../../runtime/pod-runtime.js';
 import { WasmPodRuntime } from '../../runtime/wasm-pod-runtime.js';
 import { exampleBytes } from '../contracts/runtime.contract.js';
@@ -92,6 +95,25 @@ describe('wasi:sockets TCP streams', () => {
     expect((await reset).code).toBe('ECONNRESET');
     expect(pod.listeners.has(port)).toBe(false);
   }, 120_000);
+});
+
+describe('the net relay', () => {
+  it('refuses connections past MAX_CONNECTIONS_PER_RUN for one guest run, and resets them all when the run ends', () => {
+    const { port1, port2 } = new MessageChannel();
+    const relay = new NetRelay(port1, { listening: () => undefined, closed: () => undefined });
+    relay.attach(new Int32Array(createControlBuffer()));
+    const accept = relay.acceptor(7000);
+    const peer = { buffer: new SharedArrayBuffer(4), index: 0 };
+    const ends = Array.from({ length: MAX_CONNECTIONS_PER_RUN }, () => ({ buffer: createConnectionBuffer(16), side: 1 as const, peer }));
+    for (const end of ends) expect(accept(end)).toBeDefined();
+    expect(accept({ buffer: createConnectionBuffer(16), side: 1, peer })).toBeUndefined();
+    // a finished connection makes room
+    new RingEndpoint(ends[0]!).close();
+    expect(accept({ buffer: createConnectionBuffer(16), side: 1, peer })).toBeDefined();
+    relay.close();
+    port2.close();
+    expect(new RingEndpoint({ ...ends[1]!, side: 0 }).read(1)).toBe('reset');
+  });
 });
 
 async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {

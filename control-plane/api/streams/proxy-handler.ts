@@ -102,7 +102,7 @@ function forward(source: PodExecSource, pod: Pod, port: number, method: string, 
 }
 
 /** A byte stream to the pod's port as a Duplex (what node:http's client writes on and reads from). */
-function podConnection(source: PodExecSource, pod: Pod, port: number, signal: AbortSignal): Duplex {
+export function podConnection(source: PodExecSource, pod: Pod, port: number, signal: AbortSignal): Duplex {
   let relay: ((bytes: Buffer | null) => void) | undefined;
   const early: Array<Buffer | null> = [];
   const send = (bytes: Buffer | null) => (relay ? relay(bytes) : early.push(bytes));

@@ -142,4 +142,34 @@ describe('egress out of the cluster', () => {
     expect(seen.at(-1)).toBe(`GET /cname host=ext.default.svc:${port} x= body=`);
     expect(await node.lookup({ namespace: 'default', network: client.network }, 'ext')).toEqual(['127.0.0.1']);
   });
+
+  it('reaches the API server through the kubernetes Service over TLS verified with the cluster CA, and hand-written endpoints as egress', async () => {
+    const node = new NodeNetwork();
+    node.egress.configure({ lookup });
+    const caCert = (await ensureTls(dir, { hosts: [] })).caCert;
+    const kubernetes: DesiredService = {
+      namespace: 'default', name: 'kubernetes', clusterIP: '10.43.0.1',
+      ports: [{ name: 'https', port: 443 }], endpoints: [{ ips: ['127.0.0.1'], ports: [{ name: 'https', port: tlsPort }] }],
+    };
+    const db: DesiredService = { namespace: 'default', name: 'db', clusterIP: '10.43.0.5', ports: [{ port: 80 }], endpoints: [{ ips: ['127.0.0.1'], ports: [{ port }] }] };
+    node.setServices([kubernetes, db]);
+    const client = fakePod(node, 'client', '10.42.0.3', []);
+    const https = (authority: string) => client.view.httpRequest!({ method: 'GET', pathWithQuery: '/api', scheme: 'https', authority, headers: [], body: new Uint8Array() }, { timeoutMs: 10_000 })
+      .then((r) => `${r.status} ${new TextDecoder().decode(r.body)}`, (error: { code: string; message: string }) => `${error.code}: ${error.message}`);
+    // before the control plane announced its API server: the endpoint is just the node's loopback
+    expect(await https('kubernetes.default.svc')).toMatch(/^destination-IP-prohibited: egress to 127.0.0.1:\d+ is denied: the node's loopback/);
+    node.egress.setApiServer(`https://127.0.0.1:${tlsPort}`, caCert);
+    for (const authority of ['kubernetes.default.svc', 'kubernetes.default.svc.cluster.local:443', 'kubernetes.default', '10.43.0.1:443']) {
+      expect(await https(authority)).toBe('200 secret');
+    }
+    // an egress policy selecting the pod still applies
+    node.policies.set([{ namespace: 'default', name: 'no-out', pods: [{ ip: '10.42.0.3' }], egress: [] }]);
+    expect(await https('kubernetes.default.svc')).toMatch(/^connection-refused: .*restricted by default\/no-out/);
+    node.policies.set([]);
+    // a Service without a selector whose Endpoints were written by hand: egress rules as for any outside address
+    expect(await client.fails('db')).toMatch(/^destination-IP-prohibited: egress to 127.0.0.1:\d+ is denied/);
+    node.egress.configure({ allow: ['127.0.0.1/32'] });
+    expect(await client.get('db', '/rows')).toBe('outside /rows');
+    expect(seen.at(-1)).toBe('GET /rows host=db x= body=');
+  });
 });

@@ -108,6 +108,30 @@ describe('the connect routing', () => {
     expect(response.endsWith('hi GET /x')).toBe(true);
   });
 
+  it('applies NetworkPolicies to connects, by pod IP and through a Service (after the endpoint was chosen)', () => {
+    const node = new NodeNetwork();
+    const server = pod(node, 'echo-0', '10.42.0.5');
+    const client = pod(node, 'client-0', '10.42.0.6');
+    node.setServices([echoService(['10.42.0.5'])]);
+    server.network.ports('echo-0/echo/0', 'echo').listening(7000, 'TCP', () => ({ buffer: new SharedArrayBuffer(4), index: 0 }));
+    const connect = (host: string) => {
+      try {
+        node.connect({ namespace: 'default', network: client.network }, host, 7000, 40_000);
+        return 'connected';
+      } catch (error) {
+        return `${(error as PodNetworkError).code}: ${(error as PodNetworkError).message}`;
+      }
+    };
+    expect(connect('10.42.0.5')).toBe('connected');
+    node.policies.set([{ namespace: 'default', name: 'deny-echo', pods: [{ ip: '10.42.0.5' }], ingress: [] }]);
+    const denied = 'connection-refused: dial tcp 10.42.0.5:7000: connection denied by NetworkPolicy: ingress of pod default/echo-0 (10.42.0.5) ' +
+      'is restricted by default/deny-echo and no rule allows it from pod default/client-0 (10.42.0.6)';
+    expect(connect('10.42.0.5')).toBe(denied);
+    expect(connect('10.96.0.20')).toBe(denied);
+    // the pod's own loopback is never subject to policies
+    expect(node.connect({ namespace: 'default', network: server.network }, '127.0.0.1', 7000, 40_000)).toBeTypeOf('function');
+  });
+
   it('answers every hostile address with a PodNetworkError (seeded fuzz)', () => {
     const node = new NodeNetwork();
     const a = pod(node, 'a', '10.42.0.2');

@@ -77,10 +77,10 @@ describe('fieldValidation', () => {
       ['application/apply-patch+yaml', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ignored' }, spec: { bogus: 1 } }, 'spec.bogus'],
     ];
     for (const [contentType, body, field] of patches) {
-      const strict = await api.call('PATCH', `${PODS}/ignored?fieldValidation=Strict`, { body, contentType });
+      const strict = await api.call('PATCH', `${PODS}/ignored?fieldManager=test&fieldValidation=Strict`, { body, contentType });
       expect(strict.status, contentType).toBe(400);
       expect((await strict.json() as { message: string }).message).toContain(`unknown field "${field}"`);
-      const warn = await api.call('PATCH', `${PODS}/ignored?fieldValidation=Warn`, { body, contentType });
+      const warn = await api.call('PATCH', `${PODS}/ignored?fieldManager=test&fieldValidation=Warn`, { body, contentType });
       expect(warn.status, contentType).toBe(200);
       expect(warnings(warn), contentType).toEqual([`299 - "unknown field \\"${field}\\""`]);
     }

@@ -1,0 +1,187 @@
+// Field ownership for server-side apply (structured-merge-diff's model, as far as skiff needs it):
+// an object's fields as a set of paths (`f:name` map keys, `k:{"name":"x"}` list items by merge
+// key, `v:"x"` set items, `.` for a list item itself), their fieldsV1 form, the paths one write
+// changed, and managedFields entries kept per manager and operation.
+import { mergeKeyFor, mergedPrimitiveLists } from './patch/strategic-merge-patch.js';
+import type { KubeObject } from '../../api/types/meta.js';
+import { stableStringify } from '../resources/stable-stringify.js';
+
+export type FieldPath = readonly string[];
+
+export interface ManagedFieldsEntry {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  time: string;
+  fieldsType: 'FieldsV1';
+  fieldsV1: Record<string, unknown>;
+  subresource?: string;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Fields the server owns or that identify the object: never tracked. */
+const IGNORED_META = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp',
+  'deletionGracePeriodSeconds', 'managedFields', 'selfLink', 'generateName']);
+
+/** Maps owned as a whole (x-kubernetes-map-type: atomic): label selectors. */
+const ATOMIC_MAPS = new Set(['selector']);
+
+export const pathKey = (path: FieldPath): string => JSON.stringify(path);
+export const keyPath = (key: string): FieldPath => JSON.parse(key) as string[];
+
+/** The leaf paths of `obj` (apiVersion, kind, identity metadata and, unless asked, status left out). */
+export function fieldPaths(obj: unknown, options: { status?: boolean } = {}): Set<string> {
+  const out = new Set<string>();
+  if (!isMap(obj)) return out;
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'apiVersion' || k === 'kind' || (k === 'status' && !options.status)) continue;
+    if (k === 'metadata' && isMap(v)) {
+      for (const [mk, mv] of Object.entries(v)) if (!IGNORED_META.has(mk)) walk(['metadata'], mk, mv, [`f:metadata`], out);
+      continue;
+    }
+    walk([], k, v, [], out);
+  }
+  return out;
+}
+
+function walk(parents: string[], field: string, value: unknown, prefix: string[], out: Set<string>): void {
+  const here = [...prefix, `f:${field}`];
+  if (value === null || value === undefined) return;
+  if (isMap(value) && !ATOMIC_MAPS.has(field)) {
+    const entries = Object.entries(value);
+    if (!entries.length || parents.at(-1) === 'labels' || parents.at(-1) === 'annotations') out.add(pathKey(here));
+    for (const [k, v] of entries) walk([...parents, field], k, v, here, out);
+    return;
+  }
+  if (Array.isArray(value)) {
+    const key = mergeKeyFor(parents, field);
+    if (key && value.every((item) => isMap(item) && item[key] !== undefined)) {
+      for (const item of value as Array<Record<string, unknown>>) {
+        const itemPath = [...here, `k:${JSON.stringify({ [key]: item[key] })}`];
+        out.add(pathKey([...itemPath, '.']));
+        for (const [k, v] of Object.entries(item)) walk([...parents, field], k, v, itemPath, out);
+      }
+      return;
+    }
+    if (mergedPrimitiveLists.has(field) && value.every((v) => typeof v === 'string')) {
+      for (const v of value) out.add(pathKey([...here, `v:${JSON.stringify(v)}`]));
+      return;
+    }
+  }
+  out.add(pathKey(here)); // a scalar or an atomic list
+}
+
+/** The value a path names in `obj` (undefined when absent). */
+export function valueAt(obj: unknown, path: FieldPath): unknown {
+  let v: unknown = obj;
+  for (const pe of path) {
+    if (pe === '.') return v;
+    if (pe.startsWith('f:')) v = isMap(v) ? v[pe.slice(2)] : undefined;
+    else if (pe.startsWith('k:')) {
+      const [[k, want]] = Object.entries(JSON.parse(pe.slice(2)) as Record<string, unknown>) as [[string, unknown]];
+      v = Array.isArray(v) ? v.find((item) => isMap(item) && item[k] === want) : undefined;
+    } else if (pe.startsWith('v:')) {
+      const want = JSON.parse(pe.slice(2)) as unknown;
+      v = Array.isArray(v) && v.includes(want) ? want : undefined;
+    }
+    if (v === undefined) return undefined;
+  }
+  return v;
+}
+
+/** Removes what a path names from `obj` (in place): a field, a list item (`.`) or a set value. */
+export function removePath(obj: unknown, path: FieldPath): void {
+  const last = path.at(-1);
+  if (last === undefined) return;
+  if (last === '.') {
+    const list = valueAt(obj, path.slice(0, -2));
+    const item = valueAt(obj, path.slice(0, -1));
+    if (Array.isArray(list)) list.splice(list.indexOf(item), 1);
+    return;
+  }
+  const parent = valueAt(obj, path.slice(0, -1));
+  if (last.startsWith('f:') && isMap(parent)) delete parent[last.slice(2)];
+  else if (last.startsWith('v:') && Array.isArray(parent)) parent.splice(parent.indexOf(JSON.parse(last.slice(2))), 1);
+}
+
+/** Leaf paths of `next` whose value is new or differs from `previous`'s. */
+export function changedPaths(previous: unknown, next: unknown, options: { status?: boolean } = {}): Set<string> {
+  const out = new Set<string>();
+  for (const key of fieldPaths(next, options)) {
+    const path = keyPath(key);
+    if (path.at(-1) === '.' ? valueAt(previous, path.slice(0, -1)) === undefined : !sameValue(valueAt(previous, path), valueAt(next, path))) out.add(key);
+  }
+  return out;
+}
+
+export const sameValue = (a: unknown, b: unknown): boolean => stableStringify(a ?? null) === stableStringify(b ?? null);
+
+/** The set as fieldsV1 JSON: nested objects keyed by path elements. */
+export function toFieldsV1(set: Iterable<string>): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const key of [...set].sort()) {
+    let node = root;
+    for (const pe of keyPath(key)) node = (node[pe] ??= {}) as Record<string, unknown>;
+  }
+  return root;
+}
+
+export function fromFieldsV1(fields: unknown): Set<string> {
+  const out = new Set<string>();
+  const visit = (node: unknown, prefix: string[]) => {
+    if (!isMap(node)) return;
+    const entries = Object.entries(node);
+    if (!entries.length && prefix.length) out.add(pathKey(prefix));
+    for (const [pe, child] of entries) visit(child, [...prefix, pe]);
+  };
+  visit(fields, []);
+  return out;
+}
+
+/** `.spec.template.spec.containers[name="web"].image`, as the real server names a path in conflicts. */
+export function pathString(path: FieldPath): string {
+  let out = '';
+  for (const pe of path) {
+    if (pe.startsWith('f:')) out += `.${pe.slice(2)}`;
+    else if (pe.startsWith('k:')) out += `[${Object.entries(JSON.parse(pe.slice(2)) as Record<string, unknown>).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
+    else if (pe.startsWith('v:')) out += `[=${pe.slice(2)}]`;
+  }
+  return out;
+}
+
+export function managedEntries(obj: KubeObject): ManagedFieldsEntry[] {
+  const entries = obj.metadata?.managedFields;
+  return Array.isArray(entries) ? entries.filter((e): e is ManagedFieldsEntry => isMap(e) && typeof e['manager'] === 'string') : [];
+}
+
+const sameManager = (e: ManagedFieldsEntry, manager: string, operation: string, subresource: string | undefined) =>
+  e.manager === manager && e.operation === operation && (e.subresource ?? undefined) === subresource;
+
+/**
+ * The managedFields after a write: `owned` become this manager's (its Apply entry is replaced by
+ * `owned`; an Update entry gains them), other managers lose `taken` (all of `owned` for an update,
+ * the forced conflicts for an apply), and entries left empty are dropped.
+ */
+export function recordOwnership(entries: readonly ManagedFieldsEntry[], write: {
+  manager: string; operation: 'Apply' | 'Update'; apiVersion: string; time: string; owned: Set<string>; taken: Set<string>; subresource?: string;
+}): ManagedFieldsEntry[] {
+  const out: ManagedFieldsEntry[] = [];
+  let mine: Set<string> | undefined;
+  for (const e of entries) {
+    const fields = fromFieldsV1(e.fieldsV1);
+    if (sameManager(e, write.manager, write.operation, write.subresource)) {
+      mine = write.operation === 'Apply' ? new Set() : fields;
+      continue;
+    }
+    for (const k of write.taken) fields.delete(k);
+    if (fields.size) out.push({ ...e, fieldsV1: toFieldsV1(fields) });
+  }
+  const owned = new Set([...(mine ?? []), ...write.owned]);
+  if (owned.size) {
+    out.push({
+      manager: write.manager, operation: write.operation, apiVersion: write.apiVersion, time: write.time, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(owned),
+      ...(write.subresource ? { subresource: write.subresource } : {}),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,224 @@
+// skiff's Ingress gateway in the control plane: HTTP on --ingress-port and HTTPS on
+// --ingress-tls-port (the certificate chosen by SNI from the Ingresses' TLS Secrets, a
+// self-signed one otherwise). Each request is routed by the IngressTable (ingress-router.ts) to a
+// Service port, then to one of its Ready endpoints (round robin) through the same path the API
+// server's services/proxy takes: a port-forward byte stream to the pod over the node channel
+// (node:http's client on it). A stream refused before it carried anything goes to the next endpoint.
+// Answers of the gateway itself: 404 (no rule), 503 (no Service, port or Ready endpoint),
+// 502 (the pod could not be reached), 413 (body over 8 MiB), 504 (no answer in time).
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { Logger } from 'pino';
+import type { Pod } from '../../api/types/pod.js';
+import { podConnection } from '../api/streams/proxy-handler.js';
+import type { PodExecSource } from '../api/streams/exec-session.js';
+import type { Secret } from '../resources/kinds/config.js';
+import type { Endpoints, Service } from '../resources/kinds/services.js';
+import type { ResourceStore } from '../resources/resource-store.js';
+import { resourceTypes } from '../resources/resource-types.js';
+import { IngressTable, type BackendRef } from './ingress-router.js';
+
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+const TIMEOUT_MS = 60_000;
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings']);
+
+export interface IngressGatewayOptions {
+  resources: ResourceStore;
+  /** The node channel's port-forward (absent while it starts: 503). */
+  source: () => PodExecSource | undefined;
+  host: string;
+  port: number;
+  tlsPort?: number;
+  /** The certificate for names no Ingress has TLS for. */
+  defaultCert: { cert: string; key: string };
+  logger: Logger;
+}
+
+class GatewayAnswer extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export class IngressGateway {
+  #table = new IngressTable([]);
+  readonly #next = new Map<string, number>();
+  readonly #contexts = new Map<string, SecureContext>();
+  readonly #servers: Server[] = [];
+  /** Where each server listens (port 0 resolved). */
+  readonly addresses: { http?: AddressInfo; https?: AddressInfo } = {};
+
+  constructor(private readonly options: IngressGatewayOptions) {}
+
+  setTable(table: IngressTable): void {
+    this.#table = table;
+  }
+
+  async start(): Promise<void> {
+    const handler = (scheme: 'http' | 'https') => (req: IncomingMessage, res: ServerResponse) => void this.#serve(scheme, req, res);
+    const http = createHttpServer(handler('http'));
+    this.addresses.http = await this.#listen(http, this.options.port);
+    if (this.options.tlsPort !== undefined) {
+      const https = createHttpsServer({
+        cert: this.options.defaultCert.cert, key: this.options.defaultCert.key,
+        SNICallback: (name, done) => void this.#contextFor(name).then((ctx) => done(null, ctx), () => done(null, undefined)),
+      }, handler('https'));
+      this.addresses.https = await this.#listen(https, this.options.tlsPort);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    })));
+  }
+
+  #listen(server: Server, port: number): Promise<AddressInfo> {
+    server.requestTimeout = TIMEOUT_MS;
+    server.on('clientError', (_error, socket) => socket.destroy());
+    this.#servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: this.options.host, port }, () => resolve(server.address() as AddressInfo));
+    });
+  }
+
+  /** The SNI certificate: the TLS Secret of the Ingress covering `name` (undefined: the default one). */
+  async #contextFor(name: string): Promise<SecureContext | undefined> {
+    const ref = this.#table.tlsFor(name);
+    if (!ref) return undefined;
+    const secret = await this.options.resources.get<Secret>(resourceTypes.secrets, ref.namespace, ref.secretName);
+    const key = `${ref.namespace}/${ref.secretName}@${secret.metadata.resourceVersion}`;
+    let ctx = this.#contexts.get(key);
+    if (!ctx) {
+      const data = secret.data ?? {};
+      const pem = (field: string) => Buffer.from(data[field] ?? '', 'base64').toString('utf8');
+      ctx = createSecureContext({ cert: pem('tls.crt'), key: pem('tls.key') });
+      if (this.#contexts.size > 256) this.#contexts.clear();
+      this.#contexts.set(key, ctx);
+    }
+    return ctx;
+  }
+
+  async #serve(scheme: 'http' | 'https', req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.on('error', () => undefined);
+    try {
+      const route = this.#table.match(req.headers.host, req.url ?? '/');
+      if (!route) throw new GatewayAnswer(404, 'default backend - 404');
+      const body = await readBody(req);
+      const endpoints = await this.#endpoints(route);
+      const headers = forwardedHeaders(req, scheme);
+      const start = this.#next.get(route.ingress + route.service) ?? 0;
+      this.#next.set(route.ingress + route.service, (start + 1) % 1_000_000);
+      let lastError = '';
+      for (let i = 0; i < endpoints.length; i++) {
+        const target = endpoints[(start + i) % endpoints.length]!;
+        const outcome = await this.#forward(target.pod, target.port, req.method ?? 'GET', req.url ?? '/', headers, body, res);
+        if (outcome === 'done') return;
+        lastError = outcome; // refused before it carried anything: the next endpoint
+      }
+      throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took the request: ${lastError}`);
+    } catch (error) {
+      const status = error instanceof GatewayAnswer ? error.status : 502;
+      const text = `${(error as Error).message.split('\n')[0]}\n`;
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    }
+  }
+
+  /** The Ready endpoints (pod and target port) behind the route's Service port. */
+  async #endpoints(route: BackendRef): Promise<Array<{ pod: Pod; port: number }>> {
+    const { resources } = this.options;
+    const key = `${route.namespace}/${route.service}`;
+    const service = await resources.get<Service>(resourceTypes.services, route.namespace, route.service).catch(() => undefined);
+    if (!service) throw new GatewayAnswer(503, `service ${key} not found`);
+    const servicePort = (service.spec.ports ?? []).find((p) => (route.port.number !== undefined ? p.port === route.port.number : p.name === route.port.name));
+    if (!servicePort) throw new GatewayAnswer(503, `service ${key} has no port ${route.port.number ?? route.port.name}`);
+    const endpoints = await resources.get<Endpoints>(resourceTypes.endpoints, route.namespace, route.service).catch(() => undefined);
+    const out: Array<{ pod: Pod; port: number }> = [];
+    for (const subset of endpoints?.subsets ?? []) {
+      const target = (subset.ports ?? []).find((p) => (p.name ?? '') === (servicePort.name ?? '') && (p.protocol ?? 'TCP') === 'TCP');
+      if (!target) continue;
+      for (const address of subset.addresses ?? []) {
+        if (address.targetRef?.kind !== 'Pod' || !address.targetRef.name) continue;
+        const pod = await resources.get<Pod>(resourceTypes.pods, route.namespace, address.targetRef.name).catch(() => undefined);
+        if (pod && !pod.metadata.deletionTimestamp) out.push({ pod, port: target.port });
+      }
+    }
+    if (out.length === 0) throw new GatewayAnswer(503, `service ${key} has no ready endpoints`);
+    return out;
+  }
+
+  /** One try: 'done' once an answer went out, else why the pod's port refused before any byte came back. */
+  #forward(pod: Pod, port: number, method: string, path: string, headers: Record<string, string>, body: Buffer, res: ServerResponse): Promise<'done' | string> {
+    const source = this.options.source();
+    if (!source) return Promise.reject(new GatewayAnswer(503, 'the node channel is starting'));
+    const abort = new AbortController();
+    return new Promise((resolve, reject) => {
+      let answered = false;
+      const upstream = httpRequest({
+        method, path, headers: { ...headers, 'content-length': String(body.length), connection: 'close' },
+        createConnection: () => podConnection(source, pod, port, abort.signal) as never,
+        timeout: TIMEOUT_MS,
+      }, (answer) => {
+        answered = true;
+        const out: string[] = [];
+        for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
+          if (!HOP_BY_HOP.has(answer.rawHeaders[i]!.toLowerCase())) out.push(answer.rawHeaders[i]!, answer.rawHeaders[i + 1]!);
+        }
+        res.writeHead(answer.statusCode ?? 502, out);
+        answer.pipe(res);
+        answer.on('end', () => { abort.abort(); resolve('done'); });
+        answer.on('error', () => { abort.abort(); res.destroy(); resolve('done'); });
+      });
+      upstream.on('timeout', () => upstream.destroy(new GatewayAnswer(504, `no answer from pod ${pod.metadata.name} within ${TIMEOUT_MS} ms`)));
+      upstream.on('error', (error) => {
+        abort.abort();
+        if (answered) return resolve('done');
+        if (error instanceof GatewayAnswer) return reject(error);
+        // the agent refused the stream (nothing listens, the pod is gone or stopping): nothing was carried
+        if (/refused|not running|no pod|stopping|stopped|socket hang up/i.test(error.message)) return resolve(error.message);
+        reject(new GatewayAnswer(502, `error trying to reach pod ${pod.metadata.name} on port ${port}: ${error.message}`));
+      });
+      upstream.end(body);
+    });
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(new GatewayAnswer(413, `request body exceeds ${MAX_BODY_BYTES} bytes`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new GatewayAnswer(413, `request body exceeds ${MAX_BODY_BYTES} bytes`));
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** The client's headers minus hop-by-hop ones, with X-Forwarded-For/-Host/-Proto as ingress-nginx sets them. */
+function forwardedHeaders(req: IncomingMessage, scheme: 'http' | 'https'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name) || name.startsWith('x-forwarded-') || name === 'content-length') continue;
+    out[name] = out[name] !== undefined ? `${out[name]}, ${req.rawHeaders[i + 1]}` : req.rawHeaders[i + 1]!;
+  }
+  const client = req.socket.remoteAddress ?? '';
+  out['x-forwarded-for'] = client;
+  out['x-real-ip'] = client;
+  out['x-forwarded-proto'] = scheme;
+  if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
+  return out;
+}
