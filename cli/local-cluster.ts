@@ -51,14 +51,14 @@ export interface LocalClusterOptions {
    * machine. Otherwise all agents report and bind 127.0.0.1.
    */
   loopbackNodeIPs?: boolean;
+  /** Serve Ingresses on these ports (the control plane's gateway). */
+  ingress?: ControlPlaneOptions['ingress'];
   /**
    * Each agent serves a tunnel (any free port) so pods reach pods of other agents (default: with
    * more than one agent). `meshMode` as `skiff agent --mesh`.
    */
   tunnel?: boolean;
   meshMode?: 'auto' | 'direct' | 'relay';
-  /** Serve Ingresses on these ports (the control plane's gateway). */
-  ingress?: ControlPlaneOptions['ingress'];
 }
 
 export interface LocalCluster {

@@ -212,7 +212,7 @@ export class NodeNetwork {
     const pool = serving.length + remote.length > 0 ? [...serving, ...remote] : local;
     const endpoint = this.services.pick(service, destination.port, pool, source.network.podIP ?? '', this.now());
     if (!endpoint) {
-      return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`));
+      return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes that cannot be reached`));
     }
     if (this.#pods.has(endpoint.ip)) return this.#deliverToPod(source, endpoint.ip, endpoint.port, request, timeoutMs);
     const peer = this.#remoteOwner(endpoint.ip);

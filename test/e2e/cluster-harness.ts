@@ -51,11 +51,11 @@ export interface ClusterOptions {
   agentEgress?: EgressOptions;
   /** Agent i gets node IP 127.0.0.(i+1) (as `skiff up` does) instead of 127.0.0.1. */
   loopbackNodeIPs?: boolean;
+  /** Serve Ingresses (0: any free port). */
+  ingress?: { port: number; tlsPort?: number };
   /** Agents serve tunnels to each other (default: with more than one agent). */
   tunnel?: boolean;
   meshMode?: 'auto' | 'direct' | 'relay';
-  /** Serve Ingresses (0: any free port). */
-  ingress?: { port: number; tlsPort?: number };
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -81,9 +81,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
     ...(options.agentEgress ? { agentEgress: options.agentEgress } : {}),
     ...(options.loopbackNodeIPs ? { loopbackNodeIPs: true } : {}),
+    ...(options.ingress ? { ingress: options.ingress } : {}),
     ...(options.tunnel !== undefined ? { tunnel: options.tunnel } : {}),
     ...(options.meshMode ? { meshMode: options.meshMode } : {}),
-    ...(options.ingress ? { ingress: options.ingress } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;
