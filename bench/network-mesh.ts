@@ -3,13 +3,20 @@
 // example on node-2, requests from node-1's pod network to its pod IP (c) directly through node-2's
 // tunnel and (d) by relay through the control plane (HTTPS to the API server, then the node channel
 // over MQTT). Returns latencies (ms) and requests/s for both.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { Pod } from '../api/types/pod.js';
 import type { HttpRequest, HttpResponse } from '../runtime/pod-runtime.js';
 import { startLocalCluster } from '../cli/local-cluster.js';
+import { NodeCertificate, nodeTlsPath } from '../agent/credentials/node-certificate.js';
+import { NodeMesh } from '../agent/network/mesh.js';
+import { NodeNetwork } from '../agent/network/node-network.js';
+import { PodNetwork } from '../agent/pods/pod-network.js';
+import { ensureTls } from '../control-plane/api/tls.js';
+import { NodeCertificateIssuer } from '../control-plane/nodes/node-certificates.js';
+import { summarize } from './percentiles.js';
 import { resourceTypes } from '../control-plane/resources/resource-types.js';
 
 type Measure = (name: string, call: () => Promise<HttpResponse>) => Promise<{ sequential: { p50: number; p99: number }; requestsPerSecond: number }>;
@@ -57,5 +64,48 @@ async function waitFor<T>(get: () => T | undefined, timeoutMs = 30_000): Promise
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * What the tunnel alone costs: two meshes on 127.0.0.1 with node certificates of a fresh CA, an
+ * instant handler behind node B, `count` sequential requests from node A (kept-alive connection).
+ */
+export async function tunnelOnly(count = 2_000) {
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-bench-tunnel-'));
+  const meshes: NodeMesh[] = [];
+  try {
+    await ensureTls(dir, { hosts: ['127.0.0.1'] });
+    const issuer = new NodeCertificateIssuer(dir, []);
+    const meshOf = async (node: string, network: NodeNetwork) => {
+      const dataDir = await mkdtemp(join(dir, `${node}-`));
+      await writeFile(nodeTlsPath(dataDir), JSON.stringify({ node, ...(await issuer.issue(node, [])) }));
+      const mesh = new NodeMesh({ certificate: new NodeCertificate({ node, token: 'unused', dataDir, ips: [] }), host: '127.0.0.1', port: 0, mode: 'direct' });
+      await mesh.start(network);
+      meshes.push(mesh);
+      return mesh;
+    };
+    const a = new NodeNetwork();
+    const b = new NodeNetwork();
+    const meshA = await meshOf('node-a', a);
+    const meshB = await meshOf('node-b', b);
+    const pod = new PodNetwork({ podIP: () => '10.42.2.5' });
+    const ok = { status: 200, headers: [] as Array<[string, string]>, body: new TextEncoder().encode('ok') };
+    pod.serveHttp('web/0', { name: 'web', ports: [{ containerPort: 8080 }] }, async () => ok);
+    b.attach('10.42.2.5', { namespace: 'default', name: 'web', network: pod });
+    const peer = { node: 'node-b', podCIDR: '10.42.2.0/24', address: '127.0.0.1', port: meshB.port! };
+    const request: HttpRequest = { method: 'GET', pathWithQuery: '/', scheme: 'http', authority: '10.42.2.5:8080', headers: [], body: new Uint8Array() };
+    for (let i = 0; i < 100; i++) await meshA.request(peer, '10.42.2.5', 8080, request, 5_000);
+    const samples: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      await meshA.request(peer, '10.42.2.5', 8080, request, 5_000);
+      samples.push(performance.now() - started);
+    }
+    const summary = summarize(samples);
+    return { p50: summary.p50, p99: summary.p99, requests: count };
+  } finally {
+    for (const mesh of meshes) await mesh.close();
+    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeNetwork } from '../agent/network/node-network.js';
-import { acrossNodes } from './network-mesh.js';
+import { acrossNodes, tunnelOnly } from './network-mesh.js';
 import { PodNetwork } from '../agent/pods/pod-network.js';
 import { digestOf } from '../runtime/component-digest.js';
 import type { HttpRequest, HttpResponse, PodNetworkPorts, RunningContainer } from '../runtime/pod-runtime.js';
@@ -154,6 +154,8 @@ async function main(): Promise<void> {
     const tcp = await tcpEcho(runtime, node);
     const nodePort = await throughNodePort(node, measure);
     const fromOutside = await throughIngress(measure, example('http-health'));
+    const tunnel = await tunnelOnly();
+    log(`tunnel only (instant handler): p50 ${tunnel.p50} ms, p99 ${tunnel.p99} ms`);
     const mesh = await acrossNodes(examplePath('http-health'), measure);
     const check = new TextDecoder().decode((await frontend.handleHttp!(request('frontend'), 30_000)).body);
     if (!check.startsWith('fetched http://web-svc/: 200 ok GET /')) throw new Error(`unexpected chain answer: ${check}`);
@@ -173,6 +175,7 @@ async function main(): Promise<void> {
       ingressCluster: fromOutside,
       ingressAddsP50Ms: fromOutside.inProcess ? Number((fromOutside.ingress.sequential.p50 - fromOutside.inProcess.sequential.p50).toFixed(2)) : undefined,
       ingressRequestsPerSecondRatio: fromOutside.inProcess ? Number((fromOutside.ingress.requestsPerSecond / fromOutside.inProcess.requestsPerSecond).toFixed(2)) : undefined,
+      tunnelOnlyInstantHandlerMs: tunnel,
       acrossNodesDirect: mesh.direct,
       acrossNodesRelay: mesh.relay,
       relayAddsP50Ms: Number((mesh.relay.sequential.p50 - mesh.direct.sequential.p50).toFixed(2)),

@@ -3,6 +3,7 @@
 // control plane passes it to that node over the node channel. Bodies are bounded
 // (MAX_RELAY_BODY_BYTES each way).
 import { Agent, request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import * as v from 'valibot';
 import type { DesiredPeer } from '../../api/mqtt/messages.js';
 import { MAX_RELAY_BODY_BYTES, MAX_RELAY_TIMEOUT_MS, relayPath, relayResult, type RelayRequest } from '../../api/mqtt/relay.js';
@@ -36,8 +37,9 @@ export class RelayClient implements Relay {
     const body = JSON.stringify(payload);
     const unavailable = (message: string) => new PodNetworkError('destination-unavailable', `${podIP}:${port} on node ${peer.node} by relay: ${message}`);
     return new Promise<HttpResponse>((resolve, reject) => {
-      const req = httpsRequest(new URL(relayPath(peer.node), api.url), {
-        method: 'POST', agent: this.#agent, ...(api.caCert ? { ca: api.caCert } : {}), timeout: timeout + BACKSTOP_MS,
+      const url = new URL(relayPath(peer.node), api.url);
+      const req = httpsRequest(url, {
+        method: 'POST', ...(isIP(url.hostname) ? { servername: '' } : {}), agent: this.#agent, ...(api.caCert ? { ca: api.caCert } : {}), timeout: timeout + BACKSTOP_MS,
         headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
       }, (res) => {
         const chunks: Buffer[] = [];

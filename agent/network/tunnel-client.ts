@@ -85,6 +85,7 @@ export class TunnelClient {
           'content-length': String(request.body.byteLength),
         },
         key: tls.key, cert: tls.cert, ca: tls.caCert,
+        servername: '', // peers are addressed by IP: no SNI (RFC 6066); the CN is checked below
         checkServerIdentity: (_host: string, cert: PeerCertificate) =>
           (cert.subject?.CN === expected ? undefined : new Error(`the tunnel at ${peer.address}:${peer.port} is ${String(cert.subject?.CN)}, not ${expected}`)),
       }, (res) => {
