@@ -184,12 +184,8 @@ export class Agent {
           memoryDir: options.memoryDir ?? defaultMemoryDir(options.node, options.dataDir),
           allowedHostPaths: options.allowedHostPaths ?? [],
           ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
-          ...(options.serviceAccountTokens ? {
-            serviceAccountTokens: {
-              source: options.serviceAccountTokens, clock: options.clock,
-              onError: (pod, error) => options.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: error.message }, 'ServiceAccount token rotation failed; the current token stays'),
-            },
-          } : {}),
+          ...(options.serviceAccountTokens ? { serviceAccountTokens: { source: options.serviceAccountTokens, clock: options.clock,
+            onError: (pod, error) => options.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: error.message }, 'ServiceAccount token request failed; will retry') } } : {}),
         },
       } : {}),
       reporter: {

@@ -11,6 +11,8 @@ export const AGGREGATE_TO = (role: 'admin' | 'edit' | 'view') => `rbac.authoriza
 const bootstrapLabels = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
 
 const read = ['get', 'list', 'watch'];
+/** The ClusterRole a Prometheus ServiceAccount is bound to (scrapes the control plane and, through it, the agents). */
+export const METRICS_SCRAPER_ROLE = 'skiff:metrics-scraper';
 const write = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const rule = (verbs: string[], apiGroups: string[], resources: string[]): PolicyRule => ({ verbs, apiGroups, resources });
 const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
@@ -105,6 +107,13 @@ export function bootstrapClusterRoles(): ClusterRole[] {
     clusterRole('system:public-info-viewer', [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])]),
     clusterRole('system:node', nodeRules),
     clusterRole('system:monitoring', [urls(['get'], ['/metrics', '/metrics/slis', '/healthz', '/livez', '/readyz'])]),
+    // what a Prometheus ServiceAccount is bound to: the control plane's /metrics, each agent's
+    // through nodes/NAME/proxy/metrics, and the node list to discover them (docs/metrics.md)
+    clusterRole(METRICS_SCRAPER_ROLE, [
+      urls(['get'], ['/metrics']),
+      rule(['get'], [''], ['nodes/proxy', 'nodes/metrics']),
+      rule(read, [''], ['nodes']),
+    ]),
   ];
 }
 

@@ -88,6 +88,13 @@ describe.skipIf(!hasTool('kubectl', 'kubectl RBAC e2e'))('kubectl and RBAC', () 
     expect(list).not.toMatch(/^secrets\s/m);
   }, 60_000);
 
+  it('auth can-i --list as a node warns that the list is incomplete, as the real server makes it', async () => {
+    const r = await kubectl(['auth', 'can-i', '--list', '--as=system:node:node-1', '--as-group=system:nodes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Warning: the list may be incomplete: rules of authorizers other than RBAC are not listed/);
+    expect(r.stdout).toMatch(/selfsubjectrulesreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]/m);
+  }, 60_000);
+
   it('kubectl sees Forbidden as the real server words it, and the RBAC kinds print as tables', async () => {
     await canI(['list', 'pods', '-n', 'team', '--as=view-user'], 'yes');
     const pods = await kubectl(['get', 'pods', '-n', 'team', '--as=view-user']);

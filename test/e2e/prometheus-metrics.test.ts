@@ -1,7 +1,8 @@
 // Prometheus end to end: Debian's Prometheus scrapes the control plane's /metrics and an agent's
 // metrics through the API server (GET /api/v1/nodes/NAME/proxy/metrics, answered over MQTT) with
-// the cluster CA and the metrics token; kubectl reads both with `get --raw`; the monitoring
-// identity reads nothing else.
+// the cluster CA and the metrics token, or a ServiceAccount's token bound to skiff:metrics-scraper
+// through RBAC; kubectl reads both with `get --raw`; the monitoring identity and the ServiceAccount
+// read nothing else.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,8 @@ const NODE_METRICS = '/api/v1/nodes/node-1/proxy/metrics';
 describe('Prometheus metrics of the control plane and agents', () => {
   let cluster: Cluster;
   let monitoring: ClusterClient;
+  let saToken: string;
+  let scraper: ClusterClient;
   const scrape = async (path: string): Promise<Exposition> => {
     const res = await monitoring.call('GET', path);
     expect(res.status, String(res.body)).toBe(200);
@@ -38,8 +41,16 @@ describe('Prometheus metrics of the control plane and agents', () => {
     };
     expect((await cluster.client.request('POST', PODS, pod)).status).toBe(201);
     await waitFor<Pod>(cluster.client, `${PODS}?fieldSelector=metadata.name%3Dhog`, (e) => e.object.status?.phase === 'Running', 60_000);
+    // a Prometheus ServiceAccount, as a user sets one up: its token, and (later) its binding
+    expect((await cluster.client.request('POST', '/api/v1/namespaces/default/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'prometheus' } })).status).toBe(201);
+    const issued = await cluster.client.request<{ status: { token: string } }>('POST', '/api/v1/namespaces/default/serviceaccounts/prometheus/token',
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 7200 } });
+    expect(issued.status).toBe(201);
+    saToken = issued.body.status.token;
+    scraper = clientFor(cluster.cp.apiUrl, cluster.cp.caCert, saToken);
   }, 90_000);
   afterAll(async () => {
+    scraper?.close();
     monitoring?.close();
     await cluster?.stop();
   });
@@ -95,6 +106,24 @@ describe('Prometheus metrics of the control plane and agents', () => {
     asNode.close();
   });
 
+  it('lets a ServiceAccount scrape once RBAC binds it to skiff:metrics-scraper, and nothing more', async () => {
+    expect((await scraper.call('GET', '/metrics')).status).toBe(403);
+    expect((await cluster.client.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'prometheus' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'skiff:metrics-scraper' },
+      subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'default' }],
+    })).status).toBe(201);
+    await waitUntil('the binding in the authorizer', async () => (await scraper.call('GET', '/metrics')).status === 200, { timeoutMs: 20_000, intervalMs: 100 });
+    const node = await scraper.call('GET', NODE_METRICS);
+    expect(node.status).toBe(200);
+    expect(parsePrometheusText(node.body as string).types.get('skiff_agent_pods')).toBe('gauge');
+    expect((await scraper.call('GET', '/api/v1/nodes')).status).toBe(200); // discovery of the agents
+    for (const path of [PODS, '/api/v1/secrets', '/api/v1/namespaces/default/serviceaccounts', '/registry/v1/tags']) {
+      expect((await scraper.call('GET', path)).status, path).toBe(403);
+    }
+    expect((await scraper.call('DELETE', '/api/v1/nodes/node-1')).status).toBe(403);
+  });
+
   it.skipIf(!hasTool('kubectl', 'kubectl get --raw /metrics'))('reads both with kubectl get --raw', async () => {
     const kubectl = async (...args: string[]) => (await run(TOOL_PATHS.kubectl, args, {
       env: { PATH: process.env['PATH'], HOME: cluster.dataDir, KUBECONFIG: cluster.cp.kubeconfigPath }, timeout: 30_000,
@@ -111,6 +140,9 @@ describe('Prometheus metrics of the control plane and agents', () => {
       prometheus = await startPrometheus([
         { name: 'skiff-control-plane', metricsPath: '/metrics', ...job },
         { name: 'skiff-agents', metricsPath: NODE_METRICS, ...job },
+        // the ServiceAccount's token (bound to skiff:metrics-scraper by the test above)
+        { name: 'sa-control-plane', metricsPath: '/metrics', ...job, token: saToken },
+        { name: 'sa-agents', metricsPath: NODE_METRICS, ...job, token: saToken },
       ]);
     }, 60_000);
     afterAll(async () => {
@@ -118,11 +150,11 @@ describe('Prometheus metrics of the control plane and agents', () => {
     });
 
     it('finds both targets up, over TLS with the bearer token, and queries their series', async () => {
-      const targets = await waitUntil('both targets up', async () => {
+      const targets = await waitUntil('every target up', async () => {
         const t = await prometheus.targets();
-        return t.length === 2 && t.every((x) => x.health === 'up') ? t : undefined;
+        return t.length === 4 && t.every((x) => x.health === 'up') ? t : undefined;
       }, { timeoutMs: 30_000, intervalMs: 250 });
-      expect(targets.map((t) => t.scrapePool).sort()).toEqual(['skiff-agents', 'skiff-control-plane']);
+      expect(targets.map((t) => t.scrapePool).sort()).toEqual(['sa-agents', 'sa-control-plane', 'skiff-agents', 'skiff-control-plane']);
       const pods = await waitUntil('skiff_agent_pods in Prometheus', async () => {
         const r = await prometheus.query('skiff_agent_pods{phase="Running"}');
         return r.length ? r : undefined;

@@ -3,8 +3,9 @@
 // component blobs, requests its own TLS certificate, relays pod traffic to nodes it cannot reach (api/mqtt/relay.ts), and asks TokenRequest for the ServiceAccount
 // tokens projected into its pods (the handler then checks, as NodeRestriction does, that the token is
 // bound to a pod of this node that runs as that ServiceAccount), and the bootstrap token only
-// exchanges itself for a node credential. Everything else, exec/attach/portforward/proxy into pods
-// above all, is denied outright.
+// exchanges itself for a node credential. Both may review themselves (whoami, can-i, can-i --list,
+// which then says the list is incomplete: these rules are not RBAC's), as every authenticated user.
+// Everything else, exec/attach/portforward/proxy into pods above all, is denied outright.
 import { allow, deny, noOpinion, type Authorizer } from './authorizer.js';
 import type { RequestAttributes } from './request-attributes.js';
 
@@ -26,6 +27,7 @@ export const nodeAuthorizer: Authorizer = {
   name: 'node',
   authorize(a) {
     const groups = a.user.groups ?? [];
+    if ((groups.includes(NODES_GROUP) || groups.includes(BOOTSTRAPPERS_GROUP)) && isSelfReview(a)) return allow();
     if (groups.includes(NODES_GROUP)) {
       if (!a.user.name.startsWith(NODE_USER_PREFIX)) return deny(`"${a.user.name}" is in ${NODES_GROUP} but is not a node user`);
       if (a.kind === 'non-resource' && a.verb === 'get' && BLOB_PATH.test(a.path)) return allow();
@@ -47,6 +49,13 @@ export const nodeAuthorizer: Authorizer = {
     return noOpinion();
   },
 };
+
+/** A self review: it tells the caller only about itself. */
+const SELF_REVIEWS: Record<string, string> = {
+  selfsubjectaccessreviews: 'authorization.k8s.io', selfsubjectrulesreviews: 'authorization.k8s.io', selfsubjectreviews: 'authentication.k8s.io',
+};
+const isSelfReview = (a: RequestAttributes) => a.kind === 'resource' && a.verb === 'create' && a.subresource === ''
+  && a.namespace === '' && a.name === '' && SELF_REVIEWS[a.resource] === a.apiGroup;
 
 const describe = (a: RequestAttributes) =>
   (a.kind === 'non-resource' ? `${a.verb} ${a.path}` : `${a.verb} ${a.subresource ? `${a.resource}/${a.subresource}` : a.resource}`);

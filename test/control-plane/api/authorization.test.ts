@@ -44,6 +44,9 @@ function resourcePaths(t: ResourceType): string[] {
     ...[...t.subresources, ...extra].map((s) => `${named}/${s}`)];
 }
 
+/** Self reviews (whoami, can-i, can-i --list) tell a caller only about itself: every identity may make them. */
+const SELF_REVIEW = /^POST \/apis\/(authorization\.k8s\.io\/v1\/selfsubject(access|rules)reviews|authentication\.k8s\.io\/v1\/selfsubjectreviews)\b/;
+
 describe('authorization of every route', () => {
   let t: TestResources;
   let app: Hono;
@@ -94,7 +97,8 @@ describe('authorization of every route', () => {
       if (res.status !== 403) allowed.push(`${p.method} ${p.path} -> ${res.status}`);
       else expect((await res.json() as { reason: string }).reason).toBe('Forbidden');
     }
-    expect(allowed.filter((a) => !/^GET \/(healthz|readyz|livez|version) /.test(a))).toEqual([`GET /registry/v1/blobs/${digest} -> 404`, 'POST /skiff/v1/relay/node-9 -> 422']);
+    expect(allowed.filter((a) => !/^GET \/(healthz|readyz|livez|version) /.test(a) && !SELF_REVIEW.test(a))).toEqual([`GET /registry/v1/blobs/${digest} -> 404`, 'POST /skiff/v1/relay/node-9 -> 422']);
+    expect(allowed.filter((a) => SELF_REVIEW.test(a))).toHaveLength(3); // whoami, can-i, can-i --list about itself
   });
 
   it('lets the bootstrap token only request a node credential', async () => {
@@ -103,7 +107,8 @@ describe('authorization of every route', () => {
       const res = await send(p, tokens.bootstrap);
       if (res.status !== 403) allowed.push(`${p.method} ${p.path}`);
     }
-    expect(allowed.filter((a) => !/^GET \/(healthz|readyz|livez|version)$/.test(a))).toEqual(['POST /skiff/v1/node-credentials/node-9']);
+    expect(allowed.filter((a) => !/^GET \/(healthz|readyz|livez|version)$/.test(a) && !SELF_REVIEW.test(a))).toEqual(['POST /skiff/v1/node-credentials/node-9']);
+    expect(allowed.filter((a) => SELF_REVIEW.test(a))).toHaveLength(3);
   });
 
   it('answers 401 without a valid token except for health probes and /version', async () => {
@@ -195,7 +200,8 @@ describe('node identities with RBAC on', () => {
       const res = await send(p);
       if (res.status !== 403) allowed.push(`${p.method} ${p.path} -> ${res.status}`);
     }
-    expect(allowed.filter((a) => !/^GET \/(healthz|readyz|livez|version) /.test(a))).toEqual([`GET /registry/v1/blobs/${digest} -> 404`]);
+    expect(allowed.filter((a) => !/^GET \/(healthz|readyz|livez|version) /.test(a) && !SELF_REVIEW.test(a))).toEqual([`GET /registry/v1/blobs/${digest} -> 404`]);
+    expect(allowed.filter((a) => SELF_REVIEW.test(a))).toHaveLength(3); // whoami, can-i, can-i --list about itself
   });
 
   it('cannot impersonate anyone', async () => {
