@@ -4,8 +4,8 @@
 // the chosen one refused the request before its guest saw a byte (its container stopped or is
 // stopping, nothing holds the port): a rolling update loses no request.
 // The endpoint's NetworkPolicies (ingress) apply to the source address the pod sees.
-// externalTrafficPolicy Local sends only to this node's endpoints. Endpoints on other nodes are
-// not reached yet (no tunnel between agents): the request gets 503 when only they are Ready.
+// externalTrafficPolicy Local sends only to this node's endpoints; Cluster also to endpoints on
+// other nodes, through the agents' tunnel (or relay) for HTTP requests. Raw TCP stays on the node.
 import type { Duplex } from 'node:stream';
 import type { DesiredService } from '../../api/mqtt/messages.js';
 import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
@@ -29,30 +29,37 @@ export async function requestToService(network: NodeNetwork, service: DesiredSer
   const all = ServiceTable.endpoints(service, port);
   if (all.length === 0) throw new GatewayError(503, `service ${key} has no ready endpoints`);
   const here = all.filter((e) => network.pod(e.ip));
-  if (here.length === 0) {
+  // externalTrafficPolicy Cluster: endpoints on other nodes too, through the agents' tunnel (mesh.ts)
+  const remoteOf = (ip: string) => (!local && network.remote && !network.pod(ip) ? network.peers.owner(ip) : undefined);
+  const there = all.filter((e) => remoteOf(e.ip));
+  if (here.length === 0 && there.length === 0) {
     throw new GatewayError(503, local
       ? `service ${key} has no ready endpoints on this node (externalTrafficPolicy: Local)`
-      : `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`);
+      : `the ready endpoints of service ${key} run on other nodes that cannot be reached`);
   }
   const source = local ? entry.client : entry.nodeIP;
   const forwarded = withSource(request, source);
   const tried = new Set<string>();
   let lastError: PodNetworkError | undefined;
   for (;;) {
-    const remaining = here.filter((e) => !tried.has(`${e.ip}:${e.port}`));
-    const endpoint = network.services.pick(service, port, orderServing(network, remaining), entry.client);
+    const remaining = (list: readonly Endpoint[]) => list.filter((e) => !tried.has(`${e.ip}:${e.port}`));
+    const serving = orderServing(network, remaining(here));
+    const pool = [...serving.filter((e) => !network.pod(e.ip)?.terminating?.()), ...remaining(there)];
+    const endpoint = network.services.pick(service, port, pool.length > 0 ? pool : serving, entry.client);
     if (!endpoint) break;
     tried.add(`${endpoint.ip}:${endpoint.port}`);
     const pod = network.pod(endpoint.ip);
-    if (!pod) continue; // gone meanwhile
+    const peer = pod ? undefined : remoteOf(endpoint.ip);
+    if (!pod && !peer) continue; // gone meanwhile
     try {
+      if (peer) return await network.remote!.request(peer, endpoint.ip, endpoint.port, forwarded, timeoutMs);
       // the pod's NetworkPolicies see the source the pod sees (the client, or the node after SNAT)
-      checkIngress(network.policies, { ip: source }, { ip: endpoint.ip, pod: `${pod.namespace}/${pod.name}` }, endpoint.port);
-      return await deliver(pod.network, endpoint.port, forwarded, timeoutMs);
+      checkIngress(network.policies, { ip: source }, { ip: endpoint.ip, pod: `${pod!.namespace}/${pod!.name}` }, endpoint.port);
+      return await deliver(pod!.network, endpoint.port, forwarded, timeoutMs);
     } catch (error) {
       if (!(error instanceof PodNetworkError)) throw error;
       // refused before the guest saw it: another endpoint may take it; anything else was delivered
-      if (error.code !== 'connection-refused') throw new GatewayError(error.code === 'HTTP-response-timeout' ? 504 : 502, error.message);
+      if (error.code !== 'connection-refused' && error.code !== 'destination-unavailable') throw new GatewayError(error.code === 'HTTP-response-timeout' ? 504 : 502, error.message);
       lastError = error;
     }
   }

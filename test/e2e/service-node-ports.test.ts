@@ -1,8 +1,8 @@
 // NodePort and LoadBalancer Services as a user reaches them: real kubectl and curl, a real control
 // plane and two agents on their own loopback addresses (127.0.0.2, 127.0.0.3, as `skiff up
 // --agents 2` gives them), a Deployment of http-health with one pod per node. Every agent serves
-// the nodePort and forwards into the Service's Ready endpoints on its node; externalTrafficPolicy
-// Local keeps the client's address; a LoadBalancer is served on every node's `port` with
+// the nodePort and forwards into the Service's Ready endpoints, on its node or through the agents'
+// tunnel; externalTrafficPolicy Local keeps the client's address and the node's own endpoint; a LoadBalancer is served on every node's `port` with
 // status.loadBalancer.ingress the nodes' addresses, and a second one wanting the same port stays
 // pending with a Warning event until the first is gone.
 import { execFile } from 'node:child_process';
@@ -89,16 +89,22 @@ describe.skipIf(!hasTool('kubectl', 'NodePort and LoadBalancer e2e'))('NodePort 
     expect(answer.body.details.causes[0]!.message).toContain('provided port is already allocated');
   });
 
-  it('serves the nodePort on every agent\'s address, into that node\'s Ready endpoint', async () => {
+  it('serves the nodePort on every agent\'s address, into the Ready endpoints of both nodes (the tunnel for the other one)', async () => {
     for (const ip of NODE_IPS) {
       const answer = await until(`http://${ip}:${nodePort}/hello?x=1`, (a) => a.status === 200);
       expect(answer.body).toBe('ok GET /hello?x=1\n');
-      expect(answer.headers['x-pod-name']).toBe(podOn[ip]);
       // externalTrafficPolicy Cluster: the pod sees the node as the source (SNAT)
       expect(answer.headers['x-seen-forwarded-for']).toBe(ip);
       expect((await curl(`http://${ip}:${nodePort}/status/418`)).status).toBe(418);
+      const servedBy = new Set<string>();
+      for (let i = 0; i < 6 && servedBy.size < 2; i++) {
+        const a = await curl(`http://${ip}:${nodePort}/rr`);
+        expect(a.status).toBe(200);
+        servedBy.add(a.headers['x-pod-name']!);
+      }
+      expect([...servedBy].sort()).toEqual(Object.values(podOn).sort());
     }
-  }, 120_000);
+  }, 180_000);
 
   it('keeps the client address with externalTrafficPolicy: Local', async () => {
     await kubectl(['patch', 'service', 'web-np', '-p', '{"spec":{"externalTrafficPolicy":"Local"}}']);
