@@ -1,12 +1,9 @@
 // The node agent: joins over its AgentChannel, renews its lease, applies desired state through the
 // PodManager, reports node and pod status, and answers requests (logs) from the control plane.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Clock, ClockTimer } from '../api/clock.js';
-import { microTime, rfc3339 } from '../api/clock.js';
+import { microTime, rfc3339, type Clock, type ClockTimer } from '../api/clock.js';
 import type { CpPresenceMessage, DesiredStateMessage } from '../api/mqtt/messages.js';
 import type { Condition } from '../api/types/meta.js';
 import type { PodRuntime } from '../runtime/pod-runtime.js';
@@ -21,6 +18,8 @@ import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
+import type { NodeMesh } from './network/mesh.js';
+import { serveRelay } from './network/relay-server.js';
 import type { EgressOptions } from './network/egress.js';
 import { NodePorts } from './network/node-ports.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
@@ -29,6 +28,7 @@ import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc
 import { serveLogs, type LogsParams } from './rpc/logs-rpc.js';
 import { serveMetrics } from './rpc/metrics-rpc.js';
 import type { DesiredStateFile } from './state/desired-state-file.js';
+import { memoryDir, volumeHost } from './volume-host.js';
 
 export interface AgentOptions {
   node: string;
@@ -88,18 +88,13 @@ export interface AgentOptions {
   onPodsDesired?: (hasPods: boolean) => void;
   /** A local Prometheus listener (--metrics-port); the metrics are served over the node channel regardless. */
   metricsServer?: MetricsServerOptions;
-  /** Pods' projected ServiceAccount tokens (credentials/token-request-client.ts; API URL and CA from the presence). */
-  serviceAccountTokens?: ServiceAccountTokenSource & { setServer?(url: string | undefined, ca: string | undefined): void; close?(): void };
+  /** The tunnel to other nodes' pods and the relay (network/mesh.ts); none: no traffic between nodes. */
+  mesh?: NodeMesh;
+  serviceAccountTokens?: ServiceAccountTokenSource & { setServer?(url: string | undefined, ca: string | undefined): void; close?(): void }; // volume-host.ts
 }
 
 /** Measuring fuel per second stalls the agent's thread ~0.3 s: not while its first pods start. */
 export const FUEL_CALIBRATION_DELAY_MS = 5_000;
-
-/** Secrets must stay in RAM: /dev/shm is tmpfs on Linux. Elsewhere they fall back to the data dir (documented). */
-function defaultMemoryDir(node: string, dataDir: string): string {
-  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 8); // two agents of one name never share it
-  return existsSync('/dev/shm') ? join('/dev/shm', `skiff-${node}-${id}`) : join(dataDir, 'memory');
-}
 
 export class Agent {
   readonly pods: PodManager;
@@ -110,6 +105,10 @@ export class Agent {
    * the one way in to a pod's port from the agent itself (port-forward, proxies).
    */
   readonly network = new NodeNetwork();
+  /** The tunnel and relay to other nodes' pods, when the agent has them. */
+  get mesh(): NodeMesh | undefined {
+    return this.options.mesh;
+  }
   /** NodePorts and LoadBalancer ports served on the node IP (network/node-ports.ts). */
   readonly nodePorts: NodePorts;
   /** Prometheus metrics (the `metrics` rpc, and the local listener when asked for). */
@@ -166,16 +165,7 @@ export class Agent {
       ...(options.allocatableMemoryBytes !== undefined ? { allocatableMemoryBytes: options.allocatableMemoryBytes } : {}),
       ...(options.defaultMemoryLimitBytes !== undefined ? { containerDefaults: { memoryLimitBytes: options.defaultMemoryLimitBytes } } : {}),
       observer: this.metrics.pods,
-      ...(options.dataDir ? {
-        volumeHost: {
-          dataDir: options.dataDir,
-          memoryDir: options.memoryDir ?? defaultMemoryDir(options.node, options.dataDir),
-          allowedHostPaths: options.allowedHostPaths ?? [],
-          ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
-          ...(options.serviceAccountTokens ? { serviceAccountTokens: { source: options.serviceAccountTokens, clock: options.clock,
-            onError: (pod, error) => options.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: error.message }, 'ServiceAccount token request failed; will retry') } } : {}),
-        },
-      } : {}),
+      ...(options.dataDir ? { volumeHost: volumeHost(options, options.dataDir) } : {}),
       reporter: {
         podStatus: (m) => void channel.publishPodStatus(m).catch((e: Error) => this.#dropped('pod status', e)),
         event: (m) => void channel.publishEvent(m).catch((e: Error) => this.#dropped('event', e)),
@@ -199,6 +189,10 @@ export class Agent {
    */
   async start(): Promise<void> {
     if (this.options.metricsServer) this.#metricsServer = await startMetricsServer(this.metrics, this.options.metricsServer);
+    if (this.options.mesh) {
+      this.options.mesh.onListening = () => this.#publishNodeStatus();
+      await this.options.mesh.start(this.network);
+    }
     const persisted = await this.#restore();
     const connected = this.options.channel.connect({
       desired: (m) => this.#onDesired(m),
@@ -261,9 +255,10 @@ export class Agent {
     await this.nodePorts.close();
     await this.pods.stopAll(gracePeriodMs);
     await this.hostPorts.close();
+    await this.options.mesh?.close();
     await this.#metricsServer?.close();
     // secrets and Memory volumes do not outlive the agent
-    if (this.options.dataDir) await rm(this.options.memoryDir ?? defaultMemoryDir(this.options.node, this.options.dataDir), { recursive: true, force: true });
+    if (this.options.dataDir) await rm(memoryDir(this.options, this.options.dataDir), { recursive: true, force: true });
     await this.options.channel.close();
     this.options.fetcher.close();
     this.options.serviceAccountTokens?.close?.();
@@ -309,6 +304,7 @@ export class Agent {
 
   #onCpPresence(message: CpPresenceMessage): void {
     if (message.caCert) this.options.fetcher.setCaCert(message.caCert);
+    if (message.online && message.registryUrl) this.options.mesh?.controlPlane({ url: message.registryUrl, caCert: message.caCert });
     if (message.online && message.registryUrl) this.options.serviceAccountTokens?.setServer?.(message.registryUrl, message.caCert);
     if (message.registryUrl) this.network.egress.setApiServer(message.registryUrl, message.caCert); // the API: the kubernetes Service
     if (message.online && message.epoch !== this.#cpEpoch) {
@@ -337,6 +333,9 @@ export class Agent {
       case 'attach':
         void serveAttach(this.pods, params as unknown as AttachParams, reply).catch((error: Error) => reply.error(500, error.message));
         return;
+      case 'relay':
+        serveRelay(this.network, params, reply);
+        return;
       default:
         reply.error(501, `method ${method} is not supported by this agent`);
     }
@@ -361,6 +360,7 @@ export class Agent {
         condition('Ready', 'True', 'KubeletReady', 'skiff agent is posting ready status'),
       ],
       observedGeneration: this.pods.appliedGeneration,
+      ...(this.options.mesh?.port ? { tunnelPort: this.options.mesh.port } : {}),
     }).catch((e: Error) => this.#dropped('node status', e));
   }
 

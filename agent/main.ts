@@ -14,6 +14,9 @@ import { DEFAULT_MEMORY_LIMIT_BYTES, defaultAllocatableMemory } from './node-inf
 import { TokenRequestClient } from './credentials/token-request-client.js';
 import { ComponentFetcher } from './component-fetcher.js';
 import { ensureNodeCredential } from './credentials/node-credential.js';
+import { NodeCertificate } from './credentials/node-certificate.js';
+import { NodeMesh, type MeshMode } from './network/mesh.js';
+import { RelayClient } from './network/relay-client.js';
 import type { MetricsServerOptions } from './metrics-server.js';
 import { MqttAgentChannel } from './mqtt-agent-channel.js';
 import type { BackoffOptions } from './mqtt-reconnect-backoff.js';
@@ -80,6 +83,13 @@ export interface StartAgentOptions {
   allocatableMemoryBytes?: number;
   /** A local Prometheus listener (off by default: the API server proxies /metrics over MQTT). */
   metricsServer?: MetricsServerOptions;
+  /**
+   * The port of this node's tunnel on nodeIP (pods of other nodes reach this node's pods through it;
+   * 0: any free port). Absent: no tunnel, and no traffic between nodes.
+   */
+  tunnelPort?: number;
+  /** How requests reach other nodes' pods: auto (direct, relay when unreachable), direct, relay. */
+  meshMode?: MeshMode;
 }
 
 /** A plain mqtt:// server without insecureMqtt (--insecure-mqtt). */
@@ -128,6 +138,18 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
   const warmWorkers = options.warmWorkers ?? AGENT_WARM_WORKERS;
   let cooling: ClockTimer | undefined;
   const fetcher = new ComponentFetcher({ cacheDir: join(options.dataDir, 'blobs'), token: credential });
+  const nodeIP = options.nodeIP ?? '127.0.0.1';
+  const mesh = options.tunnelPort === undefined ? undefined : new NodeMesh({
+    certificate: new NodeCertificate({
+      node: options.name, token: credential, dataDir: options.dataDir, ips: [nodeIP],
+      onError: (e) => logger.warn({ err: e.message }, 'could not renew this node\'s certificate'),
+    }),
+    host: nodeIP,
+    port: options.tunnelPort,
+    relay: (api) => new RelayClient(credential, api),
+    ...(options.meshMode ? { mode: options.meshMode } : {}),
+    onError: (what, e) => logger.warn({ err: e.message }, `${what} failed`),
+  });
   const serviceAccountTokens = new TokenRequestClient({ credential });
   const agent = new Agent({
     node: options.name,
@@ -159,6 +181,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     ...(options.hostPortAddress ? { hostPortAddress: options.hostPortAddress } : {}),
     ...(options.leaseRenewIntervalMs ? { leaseRenewIntervalMs: options.leaseRenewIntervalMs } : {}),
     ...(options.leaseDurationSeconds ? { leaseDurationSeconds: options.leaseDurationSeconds } : {}),
+    ...(mesh ? { mesh } : {}),
   });
   try {
     await agent.start();

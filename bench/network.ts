@@ -5,11 +5,14 @@
 // is what one outgoing request costs a guest: the message hops, the routing and the callee's
 // instance. TCP (wasi:sockets) pod to pod through a Service: the tcp-client example against
 // tcp-echo, echo throughput (MiB/s of payload, carried both ways at once) and 64-byte round
-// trips p50/p99. Cross-node figures: not measured (no tunnel yet). Run with `npm run bench:network`.
+// trips p50/p99. Across nodes (network-mesh.ts): a real two-agent cluster, node-1 to a pod of
+// node-2 directly through the tunnel and by relay through the control plane. Run with
+// `npm run bench:network`.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeNetwork } from '../agent/network/node-network.js';
+import { acrossNodes } from './network-mesh.js';
 import { PodNetwork } from '../agent/pods/pod-network.js';
 import { digestOf } from '../runtime/component-digest.js';
 import type { HttpRequest, HttpResponse, PodNetworkPorts, RunningContainer } from '../runtime/pod-runtime.js';
@@ -21,13 +24,15 @@ const SEQUENTIAL = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const CONCURRENT = SEQUENTIAL * 2;
 const IN_FLIGHT = 4;
 
-function example(name: string): Uint8Array {
+function examplePath(name: string): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)), i = 0; i < 4; i++, dir = dirname(dir)) {
     const file = join(dir, 'wasm-examples', name, `${name}.wasm`);
-    if (existsSync(file)) return new Uint8Array(readFileSync(file));
+    if (existsSync(file)) return file;
   }
   throw new Error(`wasm-examples/${name} not found`);
 }
+
+const example = (name: string): Uint8Array => new Uint8Array(readFileSync(examplePath(name)));
 
 const request = (authority: string, path = '/'): HttpRequest => ({ method: 'GET', pathWithQuery: path, scheme: 'http', authority, headers: [], body: new Uint8Array() });
 
@@ -145,6 +150,7 @@ async function main(): Promise<void> {
     const guestAlone = await measure('(d) guest answering alone', () => alone.handleHttp!(request('x'), 30_000));
     const chain = await measure('(c) guest -> Service -> guest', () => frontend.handleHttp!(request('frontend'), 30_000));
     const tcp = await tcpEcho(runtime, node);
+    const mesh = await acrossNodes(examplePath('http-health'), measure);
     const check = new TextDecoder().decode((await frontend.handleHttp!(request('frontend'), 30_000)).body);
     if (!check.startsWith('fetched http://web-svc/: 200 ok GET /')) throw new Error(`unexpected chain answer: ${check}`);
     console.log(JSON.stringify({
@@ -157,7 +163,9 @@ async function main(): Promise<void> {
       guestToServiceToGuest: chain,
       outgoingRequestCostP50Ms: Number((chain.sequential.p50 - guestAlone.sequential.p50).toFixed(2)),
       tcpPodToServiceToPodSameNode: tcp,
-      acrossNodes: 'not measured: traffic between agents is not carried yet',
+      acrossNodesDirect: mesh.direct,
+      acrossNodesRelay: mesh.relay,
+      relayAddsP50Ms: Number((mesh.relay.sequential.p50 - mesh.direct.sequential.p50).toFixed(2)),
     }, null, 2));
   } finally {
     await runtime.close();

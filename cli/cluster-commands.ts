@@ -4,7 +4,9 @@ import { resolve, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { enableOptimizingCompiler } from './agent-jit.js';
-import { parseCount, parseEgressCidr, parseIp, parseLabels, parseMemorySize, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
+import { parseCount, parseEgressCidr, parseIp, parseLabels, parseMemorySize, parseMeshMode, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
+import { DEFAULT_TUNNEL_PORT } from '../agent/network/tunnel-protocol.js';
+import type { MeshMode } from '../agent/network/mesh.js';
 import { createLogger } from './logger.js';
 
 // Each action imports what it runs only when it runs: `skiff agent` on a small device must never
@@ -178,6 +180,8 @@ export function registerClusterCommands(program: Command): void {
     .requiredOption('--name <name>', 'this node\'s name (unique in the cluster)')
     .option('--data-dir <dir>', 'where the agent caches components', join(DEFAULT_DATA_DIR, 'agent'))
     .option('--labels <k=v,...>', 'extra node labels', parseLabels)
+    .option('--tunnel-port <port>', 'port of this node\'s tunnel on --node-ip: pods of other nodes reach this node\'s pods through it (mutual TLS with node certificates; 0 = any free port)', parsePort, DEFAULT_TUNNEL_PORT)
+    .option('--mesh <mode>', 'how pods reach pods of other nodes: auto (direct through their tunnels, by relay through the control plane when one cannot be reached), direct, relay', parseMeshMode, 'auto')
     .option('--node-ip <ip>', 'this node\'s address: reported as its InternalIP; NodePorts, LoadBalancer ports and hostPorts listen on it (default 127.0.0.1)', parseIp)
     .option('--allow-host-path <prefix>', 'allow hostPath volumes under this directory (repeatable)', (v: string, all: string[]) => [...all, resolve(v)], [] as string[])
     .option('--allow-egress <cidr>', 'let pods reach these addresses out of the cluster without a NetworkPolicy allowing it (repeatable; default none: egress out of the cluster is denied)', parseEgressCidr, [] as string[])
@@ -188,7 +192,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory the node\'s pods may request and use together (default: the device\'s memory less a quarter, at least 256Mi, for the system)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; allowEgress: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string; insecureMqtt?: boolean }) => {
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; allowEgress: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string; insecureMqtt?: boolean; tunnelPort: number; mesh: MeshMode }) => {
       const logger = createLogger(opts.logLevel);
       const mqttCa = opts.caFile ? await readFile(opts.caFile, 'utf8') : undefined;
       const { startAgent } = await import('../agent/main.js');
@@ -209,6 +213,8 @@ export function registerClusterCommands(program: Command): void {
         ...(opts.allocatableMemory !== undefined ? { allocatableMemoryBytes: opts.allocatableMemory } : {}),
         ...(opts.labels ? { labels: opts.labels } : {}),
         ...(opts.nodeIp ? { nodeIP: opts.nodeIp } : {}),
+        tunnelPort: opts.tunnelPort,
+        meshMode: opts.mesh,
         ...(opts.metricsPort !== undefined ? {
           metricsServer: { port: opts.metricsPort, ...(opts.metricsAddress ? { host: opts.metricsAddress } : {}), ...(metricsToken ? { token: metricsToken } : {}) },
         } : {}),

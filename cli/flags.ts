@@ -67,6 +67,12 @@ export function parseMemorySize(value: string): number {
   return bytes;
 }
 
+/** `--mesh`: auto, direct or relay. */
+export function parseMeshMode(value: string): 'auto' | 'direct' | 'relay' {
+  if (value !== 'auto' && value !== 'direct' && value !== 'relay') throw new InvalidArgumentError('must be auto, direct or relay');
+  return value;
+}
+
 /** An IPv4 or IPv6 address (no name: the agent binds it and reports it as the node's InternalIP). */
 export function parseIp(value: string): string {
   if (isIP(value) === 0) throw new InvalidArgumentError('must be an IPv4 or IPv6 address');

@@ -53,6 +53,12 @@ export interface LocalClusterOptions {
   loopbackNodeIPs?: boolean;
   /** Serve Ingresses on these ports (the control plane's gateway). */
   ingress?: ControlPlaneOptions['ingress'];
+  /**
+   * Each agent serves a tunnel (any free port) so pods reach pods of other agents (default: with
+   * more than one agent). `meshMode` as `skiff agent --mesh`.
+   */
+  tunnel?: boolean;
+  meshMode?: 'auto' | 'direct' | 'relay';
 }
 
 export interface LocalCluster {
@@ -96,6 +102,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         ...(cp.mqttUrl.startsWith('mqtts:') ? { mqttCa: cp.caCert } : { insecureMqtt: true }), dataDir: join(options.dataDir, 'agents', name), logger: options.logger, fuelPerSecond,
         allocatableMemoryBytes,
         ...(options.loopbackNodeIPs ? { nodeIP: localNodeIP(i) } : {}),
+        ...((options.tunnel ?? options.agents > 1) ? { tunnelPort: 0 } : {}),
+        ...(options.meshMode ? { meshMode: options.meshMode } : {}),
         ...(options.agentDefaultMemoryLimitBytes !== undefined ? { defaultMemoryLimitBytes: options.agentDefaultMemoryLimitBytes } : {}),
         ...(options.warmWorkers !== undefined ? { warmWorkers: options.warmWorkers } : {}),
         ...(options.agentMetricsIntervalMs ? { metricsIntervalMs: options.agentMetricsIntervalMs } : {}),

@@ -18,6 +18,7 @@ import { EventRecorder } from './events/event-recorder.js';
 import { MqttNodeChannel } from './node-channel/mqtt-node-channel.js';
 import { DesiredPublisher } from './nodes/desired-publisher.js';
 import { mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
+import { mountRelayRoutes } from './nodes/relay-routes.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { controlPlaneAddresses, NodeCertificateIssuer } from './nodes/node-certificates.js';
 import { startControllers } from './controllers/controller-manager.js';
@@ -188,6 +189,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     let logSource: PodLogSourceOverChannel | undefined;
     const metrics = new NodeMetricsStore(clock);
     let execSource: PodExecSourceOverChannel | undefined;
+    let relayChannel: MqttNodeChannel | undefined;
     let nodeMetrics: NodeMetricsScraperOverChannel | undefined;
     const audit = new AuditLog(join(dataDir, 'audit'), { logger: logger.child({ component: 'audit' }) });
     stack.push(() => audit.flush());
@@ -212,6 +214,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       extraRoutes: (api) => {
         mountNodeCredentialRoutes(api, nodeCredentials, new NodeCertificateIssuer(dataDir, controlPlaneAddresses([apiHost, ...mqttHost, ...(options.advertiseHosts ?? [])])));
         mountRegistryRoutes(api, registry, oci);
+        mountRelayRoutes(api, resources, () => relayChannel);
       },
     });
     const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert, clientCa: tls.caCert } });
@@ -235,6 +238,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     nodeMetrics = new NodeMetricsScraperOverChannel(channel);
     prometheus.countNodes(async () => (await resources.list<Node>(resourceTypes.nodes)).items);
     execSource = new PodExecSourceOverChannel(channel);
+    relayChannel = channel;
     const nodes = new NodeRegistry(resources, events, clock, logger.child({ component: 'nodes' }));
     const podSink = new PodStatusSink(resources, events, logger.child({ component: 'pod-status' }));
     const report = (what: string) => (error: Error) => logger.warn({ err: error.message }, `could not apply ${what}`);

@@ -25,7 +25,7 @@ const ROOTS = {
   'v1/Service': 'V1Service', 'v1/Endpoints': 'V1Endpoints', 'v1/ConfigMap': 'V1ConfigMap', 'v1/Secret': 'V1Secret',
   'v1/ServiceAccount': 'V1ServiceAccount', 'v1/PersistentVolume': 'V1PersistentVolume',
   'v1/PersistentVolumeClaim': 'V1PersistentVolumeClaim', 'v1/Binding': 'V1Binding',
-  'v1/ResourceQuota': 'V1ResourceQuota', 'v1/LimitRange': 'V1LimitRange', 'policy/v1/PodDisruptionBudget': 'V1PodDisruptionBudget',
+  'v1/ReplicationController': 'V1ReplicationController', 'v1/ResourceQuota': 'V1ResourceQuota', 'v1/LimitRange': 'V1LimitRange', 'policy/v1/PodDisruptionBudget': 'V1PodDisruptionBudget',
   'coordination.k8s.io/v1/Lease': 'V1Lease',
   'apps/v1/Deployment': 'V1Deployment', 'apps/v1/ReplicaSet': 'V1ReplicaSet', 'apps/v1/DaemonSet': 'V1DaemonSet',
   'apps/v1/ControllerRevision': 'V1ControllerRevision', 'apps/v1/StatefulSet': 'V1StatefulSet', 'batch/v1/Job': 'V1Job', 'batch/v1/CronJob': 'V1CronJob',

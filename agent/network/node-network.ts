@@ -3,9 +3,9 @@
 // cluster DNS would route its connection): the pod's own loopback, another pod's IP, a Service's
 // ClusterIP or DNS name (load-balanced over its Ready endpoints, round robin). Everything stays in
 // the agent's process: the request is handed to the HTTP-handler container holding the port.
-// Not carried yet: traffic to pods on other nodes (destination-unavailable) and egress out of the
-// cluster (destination-IP-prohibited).
-import type { DesiredService } from '../../api/mqtt/messages.js';
+// A pod IP of another node (by the peers' pod CIDRs) goes to `remote` (mesh.ts: the tunnel to that
+// node, or the relay); other addresses out of the cluster go out by the egress rules (egress.ts).
+import type { DesiredPeer, DesiredService } from '../../api/mqtt/messages.js';
 import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
 import { HttpHandlerError, PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
@@ -14,9 +14,16 @@ import { Egress, isPodAddress } from './egress.js';
 import { lookupOutside, sendOutside, sendToEndpoint, type EgressContext } from './egress-route.js';
 import type { PolicyEnd } from './policy-check.js';
 import { ServiceTable } from './service-table.js';
+import { PeerTable } from './tunnel-peers.js';
 import { NetworkPolicies } from './policy-rules.js';
 import { checkEgress, checkIngress } from './policy-check.js';
 import { routeTcp } from './tcp-connect.js';
+
+/** Carries a request to a pod of another node (mesh.ts). */
+export interface RemotePods {
+  /** `sourceIP`: the calling pod's IP (the receiving node checks its ingress policies against it). */
+  request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse>;
+}
 
 /** A pod of this node as the network knows it. */
 export interface PodAttachment {
@@ -38,6 +45,10 @@ const BACKSTOP_MS = 1_000;
 
 export class NodeNetwork {
   readonly services = new ServiceTable();
+  /** The other nodes: whose pod CIDR holds an IP, where their tunnels are. */
+  readonly peers = new PeerTable();
+  /** Requests to pods of other nodes go here; none: they are not carried. */
+  remote: RemotePods | undefined;
   /** The NetworkPolicies in force on this node's pods (policy-rules.ts). */
   readonly policies = new NetworkPolicies();
   /** Egress out of the cluster: the agent's --allow-egress, its resolver, the real network (egress.ts). */
@@ -73,6 +84,16 @@ export class NodeNetwork {
     this.#servicesChanged.push(listener);
   }
 
+  /** The other nodes of a new desired state. */
+  setPeers(peers: readonly DesiredPeer[]): void {
+    this.peers.set(peers);
+  }
+
+  /** The node that runs `podIP` when it is not this one and a remote carrier is set. */
+  #remoteOwner(podIP: string): DesiredPeer | undefined {
+    return this.remote && !this.#pods.has(podIP) ? this.peers.owner(podIP) : undefined;
+  }
+
   /** Routes a guest's outgoing request; rejects with PodNetworkError (the guest's error-code). */
   httpRequest(source: RequestSource, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
     const destination = parseAuthority(request.authority, request.scheme);
@@ -89,8 +110,10 @@ export class NodeNetwork {
       if (pod) return this.#deliverToPod(source, destination.host, destination.port, request, timeoutMs);
       const service = this.services.byClusterIP(destination.host);
       if (service) return this.#toService(source, service, destination, request, timeoutMs);
+      const peer = this.#remoteOwner(destination.host);
+      if (peer) return this.#toRemote(source, peer, destination.host, destination.port, request, timeoutMs);
       if (!isPodAddress(destination.host)) return sendOutside(this.#outside, this.#end(source), destination, request, timeoutMs);
-      throw new PodNetworkError('destination-IP-prohibited', `${destination.host} is no pod of this node and no Service: traffic to other nodes is not carried`);
+      throw new PodNetworkError('destination-IP-prohibited', `${destination.host} is no pod of this node and no Service: its node is not known`);
     }
     const service = this.services.byName(destination.host, source.namespace);
     if (service?.externalName) {
@@ -184,14 +207,46 @@ export class NodeNetwork {
     // this node's pods, and addresses out of the pod network (hand-written Endpoints, the API server's)
     const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip) || !isPodAddress(endpoint.ip));
     const serving = local.filter((endpoint) => !this.#pods.get(endpoint.ip)?.terminating?.());
-    const endpoint = this.services.pick(service, destination.port, serving.length > 0 ? serving : local, source.network.podIP ?? '', this.now());
+    // endpoints on other nodes count as serving (kube-proxy balances over all of them)
+    const remote = candidates.filter((endpoint) => this.#remoteOwner(endpoint.ip));
+    const pool = serving.length + remote.length > 0 ? [...serving, ...remote] : local;
+    const endpoint = this.services.pick(service, destination.port, pool, source.network.podIP ?? '', this.now());
     if (!endpoint) {
-      return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`));
+      return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes that cannot be reached`));
     }
-    if (!this.#pods.has(endpoint.ip)) {
-      return sendToEndpoint(this.#outside, this.#end(source), service, endpoint, request, timeoutMs, destination.kind === 'name' ? destination.host : undefined);
+    if (this.#pods.has(endpoint.ip)) return this.#deliverToPod(source, endpoint.ip, endpoint.port, request, timeoutMs);
+    const peer = this.#remoteOwner(endpoint.ip);
+    if (peer) return this.#toRemote(source, peer, endpoint.ip, endpoint.port, request, timeoutMs);
+    return sendToEndpoint(this.#outside, this.#end(source), service, endpoint, request, timeoutMs, destination.kind === 'name' ? destination.host : undefined);
+  }
+
+  /** To a pod of another node once this node's egress policies allow it (the other checks ingress). */
+  async #toRemote(source: RequestSource, peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+    const from = source.network.podIP;
+    if (from && !this.policies.empty) {
+      const sourcePod = this.#pods.get(from);
+      checkEgress(this.policies, { ip: from, pod: sourcePod && `${sourcePod.namespace}/${sourcePod.name}` }, { ip: podIP }, port);
     }
-    return this.#deliverToPod(source, endpoint.ip, endpoint.port, request, timeoutMs);
+    return this.remote!.request(peer, podIP, port, request, timeoutMs, from);
+  }
+
+  /**
+   * A request from a pod of another node (the tunnel, the relay) to a pod of this node, once this
+   * node's ingress policies allow it. `sourceIP` must be a pod of `node` (else it counts as unknown).
+   */
+  requestFromPeer(node: string, sourceIP: string | undefined, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+    const target = this.#pods.get(podIP);
+    if (!target) return Promise.reject(new PodNetworkError('destination-unavailable', `no pod with IP ${podIP} runs on this node`));
+    if (!this.policies.empty) {
+      // a node vouches only for its own pods' addresses
+      const from = sourceIP && this.peers.owner(sourceIP)?.node === node ? sourceIP : '0.0.0.0';
+      try {
+        checkIngress(this.policies, { ip: from }, { ip: podIP, pod: `${target.namespace}/${target.name}` }, port);
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return deliver(target.network, port, request, timeoutMs);
   }
 
   /**

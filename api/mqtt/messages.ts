@@ -100,6 +100,8 @@ export const nodeStatusMessage = v.object({
   nodeInfo: stringMap,
   /** Generation of the desired state the agent has applied (0 = none yet). */
   observedGeneration: count(),
+  /** The port of the node's tunnel on its InternalIP (Node status.daemonEndpoints.kubeletEndpoint.Port); absent: none. */
+  tunnelPort: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(65535))),
 });
 export type NodeStatusMessage = v.InferOutput<typeof nodeStatusMessage>;
 
@@ -189,6 +191,18 @@ export const desiredService = v.object({
 });
 export type DesiredService = v.InferOutput<typeof desiredService>;
 
+/**
+ * Another node of the cluster as this node's pod network sees it: the pods of `podCIDR` run there,
+ * and its tunnel (agent/network/tunnel-*.ts) listens on `address:port` (mutual TLS with node
+ * certificates). A peer whose tunnel is not known (port 0) is still listed: relay only.
+ */
+export const desiredPeer = v.object({
+  node: text(1, 253),
+  podCIDR: v.pipe(v.string(), v.regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\/\d{1,2}$/)),
+  address: v.optional(text(1, 64)),
+  port: v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(65535)),
+});
+export type DesiredPeer = v.InferOutput<typeof desiredPeer>;
 const protocol = () => v.optional(v.picklist(['TCP', 'UDP', 'SCTP']));
 
 /** A pod a NetworkPolicy selects or names as a peer: its IP, and its containers' ports the policies name. */
@@ -254,6 +268,8 @@ export const desiredStateMessage = v.object({
    * names, service environment variables). Absent (an older control plane): no Services.
    */
   services: v.optional(v.pipe(v.array(desiredService), v.maxLength(10_000))),
+  /** The other nodes with a pod CIDR, and where their tunnels listen. Absent: no traffic between nodes. */
+  peers: v.optional(v.pipe(v.array(desiredPeer), v.maxLength(1_000))),
   /**
    * The NetworkPolicies that select pods of this node, compiled (peers as pod IPs and CIDRs), for
    * the agent to enforce ingress and egress. Absent (an older control plane): none.

@@ -22,6 +22,7 @@ export interface NodeStatus {
   conditions?: Condition[];
   addresses?: Array<{ type: string; address: string }>;
   nodeInfo?: Record<string, string>;
+  daemonEndpoints?: { kubeletEndpoint?: { Port?: number } };
 }
 
 export interface Node extends KubeObject {

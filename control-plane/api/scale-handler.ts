@@ -1,4 +1,4 @@
-// The scale subresource (deployments/replicasets `.../scale`): an autoscaling/v1 Scale view of spec.replicas,
+// The scale subresource (deployments/replicasets/statefulsets/replicationcontrollers `.../scale`): an autoscaling/v1 Scale view of spec.replicas,
 // read with GET and written with PUT or PATCH (what `kubectl scale` and HPAs use).
 import type { Context } from 'hono';
 import { BadRequestError, ConflictError, UnsupportedMediaTypeError, ValidationError } from '../../api/errors.js';
@@ -28,7 +28,8 @@ export function scaleOf(obj: Scalable): Scale {
     apiVersion: 'autoscaling/v1', kind: 'Scale',
     metadata: { name, namespace, uid, resourceVersion, creationTimestamp },
     spec: { replicas: obj.spec?.replicas ?? 0 },
-    status: { replicas: obj.status?.replicas ?? 0, selector: formatLabelSelector(obj.spec?.selector) },
+    // a ReplicationController's selector is a plain label map
+    status: { replicas: obj.status?.replicas ?? 0, selector: formatLabelSelector(obj.kind === 'ReplicationController' ? { matchLabels: obj.spec?.selector as Record<string, string> } : obj.spec?.selector) },
   };
 }
 

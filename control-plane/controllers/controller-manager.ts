@@ -15,7 +15,7 @@ import { ServiceAccountController } from './serviceaccount/serviceaccount-contro
 import { RootCaPublisher } from './serviceaccount/root-ca-publisher.js';
 import { ClusterRoleAggregationController } from './rbac/clusterrole-aggregation-controller.js';
 import { ResourceQuotaController } from './quota/resource-quota-controller.js';
-import { ReplicaSetController } from './replicaset/replicaset-controller.js';
+import { ReplicaSetController, replicationControllers } from './replicaset/replicaset-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { VolumeController } from './volume/volume-controller.js';
 import type { Controller, ControllerContext } from './controller-base.js';
@@ -41,6 +41,7 @@ export function startControllers(options: ControllerManagerOptions): RunningCont
   };
   const controllers: Controller[] = [
     new ReplicaSetController(ctx),
+    new ReplicaSetController(ctx, replicationControllers),
     new DeploymentController(ctx),
     new DaemonSetController(ctx),
     new StatefulSetController(ctx),

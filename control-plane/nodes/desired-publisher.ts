@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../api/clock.js';
 import { NotFoundError } from '../../api/errors.js';
-import type { ConfigData, DesiredPod, DesiredService, DesiredStateMessage, ImageResolution } from '../../api/mqtt/messages.js';
+import type { ConfigData, DesiredPeer, DesiredPod, DesiredService, DesiredStateMessage, ImageResolution } from '../../api/mqtt/messages.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { MAX_PAYLOAD_BYTES, PROTOCOL_VERSION } from '../../api/mqtt/messages.js';
 import type { Node } from '../../api/types/node.js';
@@ -25,6 +25,7 @@ import { localPathDir } from '../../api/local-path.js';
 import type { PersistentVolume } from '../resources/kinds/config.js';
 import { nodeLocalVolumes, nodesOfVolume, resolvePodVolumes, volumePath } from './node-volumes.js';
 import { desiredServices } from './desired-services.js';
+import { desiredPeers } from './desired-peers.js';
 import { policiesForNode, readNetworkPolicies, type CompiledPolicy } from './desired-policies.js';
 
 type ConfigObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
@@ -80,6 +81,10 @@ export class DesiredPublisher {
   #watches: Array<{ cancel(): void }> = [];
   /** The Services part of every node's desired state, read once per change of Services or Endpoints. */
   #services: Promise<DesiredService[]> | undefined;
+  /** Every node's peer entry (pod CIDR, tunnel), read once per change of one. */
+  #peers: Promise<DesiredPeer[]> | undefined;
+  /** node -> its peer entry as last seen, to republish everyone only when one changes. */
+  readonly #peerKeys = new Map<string, string>();
   /** The cluster's NetworkPolicies compiled, read once per change of policies, pods or namespaces. */
   #policies: Promise<CompiledPolicy[]> | undefined;
   /** The NetworkPolicies that exist (a pod change republishes every node only when there are some). */
@@ -126,7 +131,15 @@ export class DesiredPublisher {
     };
     const watchNodes = () => {
       this.#watches.push(resources.watch<Node>(resourceTypes.nodes, { resourceVersion: '0' }, (type, node) => {
+        if (type === 'BOOKMARK' || type === 'ERROR') return;
         if (type === 'ADDED') this.#queue.add(node.metadata.name!);
+        // every node routes to every other: a new address, tunnel port or pod CIDR republishes all
+        const key = type === 'DELETED' ? '' : JSON.stringify(desiredPeers([node]));
+        if ((this.#peerKeys.get(node.metadata.name!) ?? '') === key) return;
+        if (type === 'DELETED') this.#peerKeys.delete(node.metadata.name!);
+        else this.#peerKeys.set(node.metadata.name!, key);
+        this.#peers = undefined;
+        for (const published of this.#published.keys()) this.#queue.add(published);
       }, () => this.options.clock.setTimeout(watchNodes, 1000)));
     };
     const watchConfig = (type: typeof resourceTypes.configmaps) => {
@@ -257,11 +270,16 @@ export class DesiredPublisher {
       this.#services = undefined;
       throw error;
     }));
+    const allPeers = await (this.#peers ??= resources.list<Node>(resourceTypes.nodes).then((l) => desiredPeers(l.items)).catch((error: unknown) => {
+      this.#peers = undefined;
+      throw error;
+    }));
+    const peers = allPeers.filter((p) => p.node !== node);
     const networkPolicies = policiesForNode(await (this.#policies ??= readNetworkPolicies(resources).catch((error: unknown) => {
       this.#policies = undefined;
       throw error;
     })), node);
-    const hash = contentHash({ pods, configMaps, secrets, localVolumes, services, networkPolicies });
+    const hash = contentHash({ pods, configMaps, secrets, localVolumes, services, networkPolicies, peers });
     const retry = this.#imageRetry(node, retryImages);
     const last = this.#published.get(node);
     if (last && last.hash === hash) return retry;
@@ -272,6 +290,7 @@ export class DesiredPublisher {
       ...(secrets.length ? { secrets } : {}),
       localVolumes,
       ...(services.length ? { services } : {}),
+      ...(peers.length ? { peers } : {}),
       ...(networkPolicies.length ? { networkPolicies } : {}),
     };
     const bytes = Buffer.byteLength(JSON.stringify(message));

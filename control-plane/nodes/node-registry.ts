@@ -130,7 +130,7 @@ export class NodeRegistry {
         addresses: message.addresses,
         nodeInfo: message.nodeInfo,
         conditions: mergeConditions(n.status?.conditions ?? [], message.conditions as Condition[], rfc3339(this.clock.now())),
-        daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+        daemonEndpoints: { kubeletEndpoint: { Port: message.tunnelPort ?? 0 } },
       },
     }), { subresource: 'status' });
     const ready = message.conditions.find((c) => c.type === 'Ready')?.status === 'True';

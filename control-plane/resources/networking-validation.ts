@@ -3,7 +3,8 @@ import { isIP } from 'node:net';
 import type { StatusCause } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { invalid, notSupported, required } from './field-causes.js';
-import type { Ingress, IngressBackend, IngressClass, NetworkPolicy, NetworkPolicyPeer } from './kinds/services.js';
+import { cidrContains, parseCidr } from '../../api/cidr.js';
+import type { Ingress, IngressBackend, IngressClass, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from './kinds/services.js';
 import { checkDns1123Subdomain } from './name-validation.js';
 import { validateLabelSelector } from './selector-object.js';
 
@@ -74,8 +75,42 @@ function validatePeers(peers: NetworkPolicyPeer[] | undefined, field: string): S
     if (!peer.podSelector && !peer.namespaceSelector && !peer.ipBlock) causes.push(required(f, 'must specify a peer'));
     if (peer.ipBlock && (peer.podSelector || peer.namespaceSelector)) causes.push({ field: f, reason: 'FieldValueForbidden', message: 'Forbidden: may not specify more than 1 peer type' });
     causes.push(...validateLabelSelector(peer.podSelector, `${f}.podSelector`), ...validateLabelSelector(peer.namespaceSelector, `${f}.namespaceSelector`));
-    if (peer.ipBlock && !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(peer.ipBlock.cidr ?? '')) causes.push(invalid(`${f}.ipBlock.cidr`, peer.ipBlock.cidr ?? '', 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
+    if (peer.ipBlock) {
+      const cidr = typeof peer.ipBlock.cidr === 'string' ? parseCidr(peer.ipBlock.cidr) : undefined;
+      if (!cidr) causes.push(invalid(`${f}.ipBlock.cidr`, peer.ipBlock.cidr ?? '', 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
+      const except = peer.ipBlock.except;
+      if (except !== undefined && !Array.isArray(except)) causes.push(invalid(`${f}.ipBlock.except`, except, 'must be a list of CIDRs'));
+      (Array.isArray(except) ? except : []).forEach((text, k) => {
+        const block = typeof text === 'string' ? parseCidr(text) : undefined;
+        if (!block) causes.push(invalid(`${f}.ipBlock.except[${k}]`, text, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
+        else if (cidr && !(block.family === cidr.family && block.prefix > cidr.prefix && cidrContains(cidr, block))) {
+          causes.push(invalid(`${f}.ipBlock.except[${k}]`, text, 'must be a strict subset of `cidr`'));
+        }
+      });
+    }
   });
+  return causes;
+}
+
+const PORT_NAME = /^(?=.{1,15}$)(?!.*--)[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/** spec.{ingress,egress}[i].ports[j]: a port number or IANA service name, and endPort as Kubernetes checks them. */
+function validatePolicyPort(p: NetworkPolicyPort, field: string): StatusCause[] {
+  if (!p || typeof p !== 'object') return [invalid(field, p, 'must be an object')];
+  const causes: StatusCause[] = [];
+  if (p.protocol !== undefined && !protocols.includes(p.protocol)) causes.push(notSupported(`${field}.protocol`, p.protocol, protocols));
+  if (typeof p.port === 'number') {
+    if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) causes.push(invalid(`${field}.port`, p.port, 'must be between 1 and 65535, inclusive'));
+  } else if (typeof p.port === 'string') {
+    if (!PORT_NAME.test(p.port) || !/[a-z]/.test(p.port)) {
+      causes.push(invalid(`${field}.port`, p.port, 'must be no more than 15 characters, contain only lowercase alphanumeric characters and \'-\' (not twice in a row, not at either end), and at least one letter'));
+    }
+  } else if (p.port !== undefined && p.port !== null) causes.push(invalid(`${field}.port`, p.port, 'must be a port number or name'));
+  if (p.endPort !== undefined && p.endPort !== null) {
+    if (p.port === undefined || p.port === null) causes.push(invalid(`${field}.endPort`, p.endPort, 'may not be specified when `port` is not specified'));
+    else if (typeof p.port === 'string') causes.push(invalid(`${field}.endPort`, p.endPort, 'may not be specified when `port` is non-numeric'));
+    else if (!Number.isInteger(p.endPort) || p.endPort < p.port || p.endPort > 65535) causes.push(invalid(`${field}.endPort`, p.endPort, 'must be greater than or equal to `port`'));
+  }
   return causes;
 }
 
@@ -87,9 +122,7 @@ export function validateNetworkPolicy(np: NetworkPolicy): StatusCause[] {
     (spec[kind] ?? []).forEach((rule, i) => {
       const peers = (rule as Record<string, unknown>)[peersField] as NetworkPolicyPeer[] | undefined;
       causes.push(...validatePeers(peers, `spec.${kind}[${i}].${peersField}`));
-      (rule.ports ?? []).forEach((p, j) => {
-        if (p.protocol !== undefined && !protocols.includes(p.protocol)) causes.push(notSupported(`spec.${kind}[${i}].ports[${j}].protocol`, p.protocol, protocols));
-      });
+      (Array.isArray(rule?.ports) ? rule.ports : []).forEach((p, j) => causes.push(...validatePolicyPort(p, `spec.${kind}[${i}].ports[${j}]`)));
     });
   }
   const policyTypes = ['Egress', 'Ingress'];

@@ -6,6 +6,7 @@ import { defaultHorizontalPodAutoscaler, defaultPersistentVolume, defaultPersist
 import { defaultPod, type DefaultTolerationSeconds } from './pod-defaults.js';
 import { defaultLimitRange } from './policy-validation.js';
 import { defaultPriorityClass } from './priority-admission.js';
+import { defaultReplicationController } from './replication-controllers.js';
 import type { ResourceType } from './resource-types.js';
 import { defaultEndpointSlice, defaultEndpoints, defaultNetworkPolicy, defaultService } from './service-defaults.js';
 import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workload-defaults.js';
@@ -17,6 +18,7 @@ const defaulters: Record<string, Defaulter> = {
   namespaces: defaultNamespace,
   deployments: defaultDeployment,
   replicasets: defaultReplicaSet,
+  replicationcontrollers: defaultReplicationController,
   daemonsets: defaultDaemonSet,
   statefulsets: defaultStatefulSet,
   jobs: defaultJob,

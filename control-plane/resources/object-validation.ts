@@ -16,6 +16,7 @@ import { validateLimitRange, validatePodDisruptionBudget, validateResourceQuota 
 import { validatePodUpdate } from './pod-update-validation.js';
 import type { PriorityClass } from './kinds/scheduling.js';
 import { validatePriorityClass, validatePriorityClassUpdate } from './priority-admission.js';
+import { validateReplicationController } from './replication-controllers.js';
 import { validatePod } from './pod-validation.js';
 import type { ResourceType } from './resource-types.js';
 import {
@@ -37,6 +38,7 @@ const validators: Record<string, Validator> = {
   events: (obj: KubeObject) => (obj['involvedObject'] && typeof obj['involvedObject'] === 'object' ? [] : [required('involvedObject')]),
   deployments: validateDeployment,
   replicasets: validateReplicaSet,
+  replicationcontrollers: validateReplicationController,
   daemonsets: validateDaemonSet,
   statefulsets: validateStatefulSet,
   jobs: validateJob,

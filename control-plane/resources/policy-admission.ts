@@ -9,6 +9,7 @@ import type { PersistentVolumeClaim } from './kinds/config.js';
 import type { LimitRange, ResourceQuota } from './kinds/policy.js';
 import { applyLimitRangeDefaults, claimLimitViolations, podLimitViolations } from './limit-ranges.js';
 import { formatAmount, quotaAmount, totalUsage, typeForQuotaKey, usageOf } from './quota-usage.js';
+import { quotaTracks } from './quota-scopes.js';
 import { resourceTypes, type ResourceType } from './resource-types.js';
 
 export type NamespaceLister = (type: ResourceType, namespace: string) => Promise<KubeObject[]>;
@@ -41,6 +42,7 @@ export async function enforceNamespacePolicies(type: ResourceType, obj: KubeObje
   const delta = usageOf(type, obj);
   const loaded = new Map<ResourceType, KubeObject[]>();
   for (const quota of [...quotas].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))) {
+    if (!quotaTracks(quota, type, obj)) continue;
     const hard = quota.spec?.hard ?? {};
     if (type === resourceTypes.pods) {
       const missing = MUST_SPECIFY.filter((k) => k in hard).map((k) => {
@@ -56,7 +58,7 @@ export async function enforceNamespacePolicies(type: ResourceType, obj: KubeObje
     const objects: Array<{ type: ResourceType; obj: KubeObject }> = [];
     for (const t of new Set(keys.map(typeForQuotaKey).filter((t): t is ResourceType => t !== undefined))) {
       if (!loaded.has(t)) loaded.set(t, await list(t, namespace));
-      for (const o of loaded.get(t)!) if (!(t === type && o.metadata.name === obj.metadata.name)) objects.push({ type: t, obj: o });
+      for (const o of loaded.get(t)!) if (!(t === type && o.metadata.name === obj.metadata.name) && quotaTracks(quota, t, o)) objects.push({ type: t, obj: o });
     }
     const used = totalUsage(keys, objects);
     const over = keys.filter((k) => used[k]! + delta[k]! > quotaAmount(k, String(hard[k])));

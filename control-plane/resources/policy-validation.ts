@@ -19,11 +19,26 @@ function validateResourceList(list: ResourceList | undefined, field: string): St
   return causes;
 }
 
+const SCOPE_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 const QUOTA_SCOPES = ['Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort', 'PriorityClass', 'CrossNamespacePodAffinity', 'VolumeAttributesClass'];
 
 export function validateResourceQuota(q: ResourceQuota): StatusCause[] {
   const causes = [...validateResourceList(q.spec?.hard, 'spec.hard'), ...validateResourceList(q.status?.hard, 'status.hard'), ...validateResourceList(q.status?.used, 'status.used')];
   (q.spec?.scopes ?? []).forEach((s, i) => { if (!QUOTA_SCOPES.includes(s)) causes.push(notSupported(`spec.scopes[${i}]`, s, QUOTA_SCOPES)); });
+  const selector = q.spec?.scopeSelector as { matchExpressions?: Array<{ scopeName?: string; operator?: string; values?: string[] }> } | undefined;
+  (selector?.matchExpressions ?? []).forEach((e, i) => {
+    const at = `spec.scopeSelector.matchExpressions[${i}]`;
+    if (!QUOTA_SCOPES.includes(e.scopeName ?? '')) causes.push(notSupported(`${at}.scopeName`, e.scopeName ?? '', QUOTA_SCOPES));
+    if (!SCOPE_OPERATORS.includes(e.operator ?? '')) causes.push(notSupported(`${at}.operator`, e.operator ?? '', SCOPE_OPERATORS));
+    else if ((e.operator === 'In' || e.operator === 'NotIn') && !(e.values ?? []).length) {
+      causes.push(required(`${at}.values`, "must be at least one value when `operator` is 'In' or 'NotIn' for scope selector"));
+    } else if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && (e.values ?? []).length) {
+      causes.push(invalid(`${at}.values`, e.values, "must be no value when `operator` is 'Exist' or 'DoesNotExist' for scope selector"));
+    }
+    if (['Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort'].includes(e.scopeName ?? '') && e.operator !== 'Exists') {
+      causes.push(invalid(`${at}.operator`, e.operator ?? '', 'must be \'Exist\' when scope is any of ResourceQuotaScopeTerminating, ResourceQuotaScopeNotTerminating, ResourceQuotaScopeBestEffort, ResourceQuotaScopeNotBestEffort or ResourceQuotaScopeCrossNamespacePodAffinity'));
+    }
+  });
   return causes;
 }
 

@@ -24,6 +24,7 @@ import { admitPodServiceAccount } from './service-account-admission.js';
 import type { ServiceAccount } from './kinds/config.js';
 import { applyNamespaceDefaults, enforceNamespacePolicies, type NamespaceLister } from './policy-admission.js';
 import { assertNestingDepth } from './nesting-depth.js';
+import { KeyedLock } from './quota-ledger.js';
 import type { PriorityClass } from './kinds/scheduling.js';
 import { admitPodPriority, admitPriorityClass, assertDeletablePriorityClass, keepPodPriority } from './priority-admission.js';
 import { assertFieldTypes } from './schema/check-field-types.js';
@@ -78,6 +79,7 @@ export class ResourceStore {
   readonly #nameSuffix: () => string;
   readonly #bookmarkIntervalMs: number;
   readonly #services: ServiceAllocator;
+  readonly #quotaLedger = new KeyedLock();
 
   constructor(store: Store, options: ResourceStoreOptions = {}) {
     this.store = store;
@@ -111,6 +113,19 @@ export class ResourceStore {
     if (type === resourceTypes.priorityclasses) await admitPriorityClass(o as unknown as PriorityClass, this.#priorityClasses);
     validateCreate(type, o);
     if (type.namespaced) await this.#requireActiveNamespace(meta.namespace ?? '');
+    // with quotas in the namespace, admission and the write hold the namespace's ledger lock
+    const namespace = meta.namespace ?? '';
+    const release = type.namespaced && !opts.dryRun && (await this.#listNamespace(resourceTypes.resourcequotas, namespace)).length
+      ? await this.#quotaLedger.acquire(namespace) : undefined;
+    try {
+      return await this.#admitAndCreate(type, o, isNameGenerated, opts);
+    } finally {
+      release?.();
+    }
+  }
+
+  async #admitAndCreate<T extends KubeObject>(type: ResourceType, o: T, isNameGenerated: boolean, opts: { dryRun?: boolean }): Promise<T> {
+    const meta = o.metadata;
     await enforceNamespacePolicies(type, o, this.#listNamespace);
     const allocation = isService(type) ? await this.#services.reserve(o as unknown as Service, undefined, opts.dryRun) : undefined;
     if (opts.dryRun) return o;

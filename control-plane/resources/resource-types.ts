@@ -73,6 +73,7 @@ export const resourceTypes = {
   serviceaccounts: core('serviceaccounts', 'serviceaccount', 'ServiceAccount', { shortNames: ['sa'], subresources: ['token'] }),
   resourcequotas: core('resourcequotas', 'resourcequota', 'ResourceQuota', { shortNames: ['quota'], subresources: ['status'] }),
   limitranges: core('limitranges', 'limitrange', 'LimitRange', { shortNames: ['limits'] }),
+  replicationcontrollers: core('replicationcontrollers', 'replicationcontroller', 'ReplicationController', { shortNames: ['rc'], categories: ['all'], subresources: ['status', 'scale'] }),
   persistentvolumes: define({
     group: '', version: 'v1', plural: 'persistentvolumes', singular: 'persistentvolume', kind: 'PersistentVolume', namespaced: false,
     shortNames: ['pv'], subresources: ['status'],

@@ -53,6 +53,9 @@ export interface ClusterOptions {
   loopbackNodeIPs?: boolean;
   /** Serve Ingresses (0: any free port). */
   ingress?: { port: number; tlsPort?: number };
+  /** Agents serve tunnels to each other (default: with more than one agent). */
+  tunnel?: boolean;
+  meshMode?: 'auto' | 'direct' | 'relay';
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -79,6 +82,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.agentEgress ? { agentEgress: options.agentEgress } : {}),
     ...(options.loopbackNodeIPs ? { loopbackNodeIPs: true } : {}),
     ...(options.ingress ? { ingress: options.ingress } : {}),
+    ...(options.tunnel !== undefined ? { tunnel: options.tunnel } : {}),
+    ...(options.meshMode ? { meshMode: options.meshMode } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;

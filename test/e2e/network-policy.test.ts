@@ -132,4 +132,28 @@ describe.skipIf(!hasTool('kubectl', 'network policy e2e'))('NetworkPolicy and eg
     await kubectl(['apply', '-f', '-'], policy([{ to: [{ ipBlock: { cidr: '127.0.0.0/8', except: ['127.0.0.2/32'] } }], ports: [{ port: outsidePort }] }]));
     expect((await answer(url, (status) => status === 200)).body).toBe(ok);
   }, 360_000);
+
+  it('reaches the API server from a guest at https://kubernetes.default.svc (the kubernetes Service), and hand-written Endpoints are mirrored', async () => {
+    const port = await freePort();
+    const pod = {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'api-caller' },
+      spec: { containers: [{ name: 'main', image: 'examples/http-fetch:latest', env: [{ name: 'TARGET_URL', value: 'https://kubernetes.default.svc/version' }], ports: [{ containerPort: 8081, hostPort: port }] }] },
+    };
+    await kubectl(['apply', '-f', '-'], JSON.stringify(pod));
+    const version = await answer(`http://127.0.0.1:${port}/`, (status) => status === 200, 240_000);
+    expect(version.body).toMatch(/^fetched https:\/\/kubernetes.default.svc\/version: 200 \{.*"gitVersion":"v1\.\d+/s);
+    expect(await kubectl(['get', 'service', 'kubernetes'])).toMatch(/kubernetes\s+ClusterIP\s+10\.43\.\d+\.\d+\s+<none>\s+443\/TCP/);
+    expect(await kubectl(['get', 'endpoints', 'kubernetes'])).toMatch(/kubernetes\s+127\.0\.0\.1:\d+/);
+
+    // a Service without a selector and its Endpoints, by hand: mirrored to an EndpointSlice
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'db' }, spec: { ports: [{ name: 'pg', port: 5432 }] } }));
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'db' }, subsets: [{ addresses: [{ ip: '192.0.2.42' }], ports: [{ name: 'pg', port: 5432 }] }] }));
+    const slices = await poll('the mirrored slice', async () => {
+      const out = await kubectl(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=db', '-o', 'json']);
+      const items = (JSON.parse(out) as { items: Array<{ metadata: { labels: Record<string, string> }; endpoints: Array<{ addresses: string[] }> }> }).items;
+      return items.length === 1 ? items : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+    expect(slices[0]!.metadata.labels['endpointslice.kubernetes.io/managed-by']).toBe('endpointslicemirroring-controller.k8s.io');
+    expect(slices[0]!.endpoints[0]!.addresses).toEqual(['192.0.2.42']);
+  }, 360_000);
 });

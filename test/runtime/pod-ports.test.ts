@@ -150,7 +150,7 @@ describe('pod ports on WasmPodRuntime', () => {
     const next = await startComponent(runtime, exampleBytes('tcp-listen'), 'tcp-listen', { env: [['PORT', '7200']], network });
     await network.waitFor('listening 7200');
     await next.container.stop(0);
-  });
+  }, 120_000); // cold compiles on a loaded machine
 
   it('frees the port of a guest whose worker had to be terminated', async () => {
     const network = new RecordingNetwork();
@@ -161,7 +161,7 @@ describe('pod ports on WasmPodRuntime', () => {
     const next = await startComponent(runtime, exampleBytes('tcp-listen'), 'tcp-listen', { env: [['PORT', '7300']], network });
     await next.printed('listening on 7300');
     await next.container.stop(0);
-  });
+  }, 120_000); // cold compiles on a loaded machine
 
   it('reports the ephemeral port a guest got for port 0', async () => {
     const network = new RecordingNetwork();
@@ -171,7 +171,7 @@ describe('pod ports on WasmPodRuntime', () => {
     expect(port).toBeGreaterThanOrEqual(EPHEMERAL_FIRST);
     await network.waitFor(`listening ${port}`);
     await guest.container.stop(0);
-  });
+  }, 120_000); // cold compiles on a loaded machine
 
   it('shares ports among views of one pod network namespace', async () => {
     const namespace = {};
@@ -184,5 +184,5 @@ describe('pod ports on WasmPodRuntime', () => {
     expect(second.stderr()).toMatch(/address-in-use/);
     expect(sidecar.events).toEqual([]);
     await first.container.stop(0);
-  });
+  }, 120_000); // cold compiles on a loaded machine
 });

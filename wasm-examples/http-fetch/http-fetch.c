@@ -1,6 +1,6 @@
 // http-fetch: a wasi:http/incoming-handler in C (canonical ABI by hand, no wit-bindgen here) that
 // calls another service for every request it serves, through wasi:http/outgoing-handler:
-//   - the target is $TARGET_URL (http://host[:port]/path; default http://localhost:8080/), the
+//   - the target is $TARGET_URL (http[s]://host[:port]/path; default http://localhost:8080/), the
 //     request's path appended when $APPEND_PATH is set;
 //   - it answers 200 "fetched <url>: <status> <body>" with what it got,
 //   - or 502 "fetched <url>: failed: <error-code>" (e.g. connection-refused, DNS-error).
@@ -37,6 +37,8 @@ IMPORT(STREAMS, "[resource-drop]output-stream") void stream_drop(handle self);
 // the client side
 IMPORT(HTTP, "[constructor]outgoing-request") handle request_new(handle headers);
 IMPORT(HTTP, "[method]outgoing-request.set-authority") int32_t request_set_authority(handle self, int32_t some, const char *ptr, size_t len);
+IMPORT(HTTP, "[method]outgoing-request.set-scheme")
+int32_t request_set_scheme(handle self, int32_t some, int32_t tag, const char *ptr, size_t len);
 IMPORT(HTTP, "[method]outgoing-request.set-path-with-query") int32_t request_set_path(handle self, int32_t some, const char *ptr, size_t len);
 IMPORT("wasi:http/outgoing-handler@0.2.12", "handle") void outgoing_handle(handle request, int32_t has_options, handle options, void *ret);
 IMPORT(HTTP, "[method]future-incoming-response.get") void future_get(handle self, void *ret);
@@ -114,8 +116,9 @@ static void say(const char *text) {
 }
 
 // Fetches `authority` + `path`; fills `answer`; returns the status to answer with.
-static int fetch(const char *authority, const char *path) {
+static int fetch(int https, const char *authority, const char *path) {
   handle request = request_new(fields_new());
+  if (https && request_set_scheme(request, 1, 1, 0, 0) != 0) fail("set-scheme"); // scheme HTTPS
   if (request_set_authority(request, 1, authority, strlen(authority)) != 0) fail("set-authority");
   if (request_set_path(request, 1, path, strlen(path)) != 0) fail("set-path-with-query");
   outgoing_handle(request, 0, 0, ret_area);
@@ -177,7 +180,8 @@ void handle_request(handle request, handle outparam) {
 
   const char *url = getenv("TARGET_URL");
   if (!url || !*url) url = "http://localhost:8080/";
-  const char *rest = strncmp(url, "http://", 7) == 0 ? url + 7 : url;
+  int https = strncmp(url, "https://", 8) == 0;
+  const char *rest = https ? url + 8 : strncmp(url, "http://", 7) == 0 ? url + 7 : url;
   const char *slash = strchr(rest, '/');
   size_t host_len = slash ? (size_t)(slash - rest) : strlen(rest);
   snprintf(authority, sizeof authority, "%.*s", (int)host_len, rest);
@@ -187,13 +191,13 @@ void handle_request(handle request, handle outparam) {
   else snprintf(target_path, sizeof target_path, "%s", base);
 
   answer_len = 0;
-  say("fetched http://");
+  say(https ? "fetched https://" : "fetched http://");
   say(authority);
   say(target_path);
   say(": ");
-  int status = fetch(authority, target_path);
+  int status = fetch(https, authority, target_path);
   say("\n");
   respond(outparam, status, answer, answer_len);
-  printf("GET %s -> http://%s%s %d\n", path, authority, target_path, status);
+  printf("GET %s -> %s://%s%s %d\n", path, https ? "https" : "http", authority, target_path, status);
   fflush(stdout);
 }

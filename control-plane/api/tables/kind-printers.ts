@@ -8,7 +8,9 @@ import { limitRangePrinter, podDisruptionBudgetPrinter, priorityClassPrinter, re
 import { roleBindingPrinter, rolePrinter } from './rbac-printers.js';
 import { storageClassPrinter } from './storage-printers.js';
 import { endpointSlicePrinter, endpointsPrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter, servicePrinter } from './service-printers.js';
-import { controllerRevisionPrinter, cronJobPrinter, daemonSetPrinter, deploymentPrinter, jobPrinter, replicaSetPrinter, statefulSetPrinter } from './workload-printers.js';
+import {
+  controllerRevisionPrinter, cronJobPrinter, daemonSetPrinter, deploymentPrinter, jobPrinter, replicaSetPrinter, replicationControllerPrinter, statefulSetPrinter,
+} from './workload-printers.js';
 import { ageColumn, column, nameColumn, type KindPrinter } from './table-column.js';
 
 const nodePrinter: KindPrinter = {
@@ -84,7 +86,7 @@ const defaultPrinter: KindPrinter = {
 
 const printers: Record<string, KindPrinter> = {
   pods: podPrinter, nodes: nodePrinter, namespaces: namespacePrinter, events: eventPrinter, leases: leasePrinter,
-  deployments: deploymentPrinter, replicasets: replicaSetPrinter, daemonsets: daemonSetPrinter, statefulsets: statefulSetPrinter, jobs: jobPrinter, cronjobs: cronJobPrinter,
+  deployments: deploymentPrinter, replicasets: replicaSetPrinter, replicationcontrollers: replicationControllerPrinter, daemonsets: daemonSetPrinter, statefulsets: statefulSetPrinter, jobs: jobPrinter, cronjobs: cronJobPrinter,
   controllerrevisions: controllerRevisionPrinter, services: servicePrinter, endpoints: endpointsPrinter,
   endpointslices: endpointSlicePrinter, ingresses: ingressPrinter, ingressclasses: ingressClassPrinter,
   networkpolicies: networkPolicyPrinter, configmaps: configMapPrinter, secrets: secretPrinter,

@@ -1,6 +1,6 @@
-// Table printers for deployments, replicasets, daemonsets, statefulsets, jobs, cronjobs, controllerrevisions (kubectl's columns).
+// Table printers for deployments, replicasets, replicationcontrollers, daemonsets, statefulsets, jobs, cronjobs, controllerrevisions (kubectl's columns).
 import type { Container } from '../../../api/types/pod.js';
-import type { ControllerRevision, DaemonSet, Deployment, Job, PodTemplateSpec, ReplicaSet } from '../../resources/kinds/workloads.js';
+import type { ControllerRevision, DaemonSet, Deployment, Job, PodTemplateSpec, ReplicaSet, ReplicationController } from '../../resources/kinds/workloads.js';
 import type { CronJob } from '../../resources/kinds/cronjobs.js';
 import type { StatefulSet } from '../../resources/kinds/statefulsets.js';
 import { formatLabelSelector } from '../../resources/selector-object.js';
@@ -151,5 +151,15 @@ export const controllerRevisionPrinter: KindPrinter = {
     const owner = cr.metadata.ownerReferences?.find((o) => o.controller);
     const controller = owner ? `${owner.kind.toLowerCase()}.${owner.apiVersion.includes('/') ? owner.apiVersion.split('/')[0] : ''}/${owner.name}`.replace('./', '/') : '<none>';
     return [cr.metadata.name, controller, cr.revision ?? 0, ageOf(cr.metadata.creationTimestamp, nowMs)];
+  },
+};
+
+/** kubectl's replicationcontrollers columns: a ReplicaSet's, with the selector as a label map. */
+export const replicationControllerPrinter: KindPrinter = {
+  columns: replicaSetPrinter.columns,
+  cells(obj, nowMs) {
+    const rc = obj as ReplicationController;
+    return [rc.metadata.name, rc.spec?.replicas ?? 0, rc.status?.replicas ?? 0, rc.status?.readyReplicas ?? 0,
+      ageOf(rc.metadata.creationTimestamp, nowMs), ...templateCells(rc.spec?.template, selectorText({ matchLabels: rc.spec?.selector ?? {} }))];
   },
 };

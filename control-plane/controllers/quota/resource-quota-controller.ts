@@ -3,6 +3,7 @@
 import { NotFoundError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/types/meta.js';
 import type { ResourceQuota } from '../../resources/kinds/policy.js';
+import { quotaTracks } from '../../resources/quota-scopes.js';
 import { formatAmount, totalUsage, typeForQuotaKey } from '../../resources/quota-usage.js';
 import { resourceTypes, type ResourceType } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
@@ -43,7 +44,7 @@ export class ResourceQuotaController extends Controller {
     const keys = Object.keys(hard).sort();
     const types = new Set(keys.map(typeForQuotaKey).filter((t): t is ResourceType => t !== undefined));
     const objects: Array<{ type: ResourceType; obj: KubeObject }> = [];
-    for (const type of types) for (const obj of (await resources.list<KubeObject>(type, { namespace })).items) objects.push({ type, obj });
+    for (const type of types) for (const obj of (await resources.list<KubeObject>(type, { namespace })).items) if (quotaTracks(quota, type, obj)) objects.push({ type, obj });
     const used = totalUsage(keys, objects);
     const status = { hard: { ...hard }, used: Object.fromEntries(keys.map((k) => [k, formatAmount(k, used[k]!)])) };
     if (stableStringify(status) !== stableStringify(quota.status ?? {})) {

@@ -1,8 +1,12 @@
 // The ReplicaSet controller: keeps spec.replicas active pods of the template, adopting and releasing
-// pods by selector, and reports replicas/ready/available in status.
+// pods by selector, and reports replicas/ready/available in status. The same controller runs
+// ReplicationControllers (core/v1), seen as ReplicaSets whose selector is matchLabels.
 import { NotFoundError } from '../../../api/errors.js';
 import type { Pod } from '../../../api/types/pod.js';
-import { resourceTypes } from '../../resources/resource-types.js';
+import type { KubeObject } from '../../../api/types/meta.js';
+import type { ReplicationController } from '../../resources/kinds/workloads.js';
+import { replicaSetView } from '../../resources/replication-controllers.js';
+import { resourceTypes, type ResourceType } from '../../resources/resource-types.js';
 import { stableStringify } from '../../resources/stable-stringify.js';
 import { inBatches, slowStartBatch } from '../batches.js';
 import { Controller, type ControllerContext } from '../controller-base.js';
@@ -15,25 +19,37 @@ import type { ReconcileResult } from '../work-queue.js';
 
 const WRITE_PARALLELISM = 16;
 
+/** The kind a ReplicaSetController runs and how it reads one as a ReplicaSet. */
+export interface ReplicaKind { type: ResourceType; kind: string; controllerName: string; view(obj: KubeObject): ReplicaSet }
+
+const replicaSets: ReplicaKind = { type: resourceTypes.replicasets, kind: 'ReplicaSet', controllerName: 'replicaset-controller', view: (o) => o as ReplicaSet };
+export const replicationControllers: ReplicaKind = {
+  type: resourceTypes.replicationcontrollers, kind: 'ReplicationController', controllerName: 'replication-controller',
+  view: (o) => replicaSetView(o as ReplicationController),
+};
+
 export class ReplicaSetController extends Controller {
-  constructor(ctx: ControllerContext) {
-    super(ctx, 'replicaset-controller');
+  readonly #kind: ReplicaKind;
+
+  constructor(ctx: ControllerContext, kind: ReplicaKind = replicaSets) {
+    super(ctx, kind.controllerName);
+    this.#kind = kind;
   }
 
   start(): void {
-    this.watch<ReplicaSet>(resourceTypes.replicasets, (_t, rs) => this.enqueue(objectKeyOf(rs)));
+    this.watch<ReplicaSet>(this.#kind.type, (_t, rs) => this.enqueue(objectKeyOf(rs)));
     this.watch<Pod>(resourceTypes.pods, (_t, pod) => this.#enqueueOwnerOf(pod));
   }
 
   #enqueueOwnerOf(pod: Pod): void {
     const ref = controllerRefOf(pod);
     if (ref) {
-      if (ref.kind === 'ReplicaSet') this.enqueue(`${pod.metadata.namespace}/${ref.name}`);
+      if (ref.kind === this.#kind.kind) this.enqueue(`${pod.metadata.namespace}/${ref.name}`);
       return;
     }
     // an orphan: every ReplicaSet that could adopt it takes a look
-    void this.ctx.resources.list<ReplicaSet>(resourceTypes.replicasets, { namespace: pod.metadata.namespace }).then((list) => {
-      for (const rs of list.items) if (matchesSelector(rs.spec.selector, pod.metadata.labels)) this.enqueue(objectKeyOf(rs));
+    void this.ctx.resources.list<KubeObject>(this.#kind.type, { namespace: pod.metadata.namespace }).then((list) => {
+      for (const rs of list.items.map((o) => this.#kind.view(o))) if (matchesSelector(rs.spec.selector, pod.metadata.labels)) this.enqueue(objectKeyOf(rs));
     }).catch(() => undefined);
   }
 
@@ -42,7 +58,7 @@ export class ReplicaSetController extends Controller {
     const { namespace, name } = splitKey(key);
     let rs: ReplicaSet;
     try {
-      rs = await resources.get<ReplicaSet>(resourceTypes.replicasets, namespace, name);
+      rs = this.#kind.view(await resources.get<KubeObject>(this.#kind.type, namespace, name));
     } catch (error) {
       if (error instanceof NotFoundError) return;
       throw error;
@@ -61,7 +77,7 @@ export class ReplicaSetController extends Controller {
     });
     const statusPlan = planReplicaSetStatus(rs, plan.active, clock.now(), failure);
     if (stableStringify(statusPlan.status) !== stableStringify(rs.status ?? {})) {
-      await resources.mutate<ReplicaSet>(resourceTypes.replicasets, namespace, name, (r) => ({ ...r, status: statusPlan.status }), { subresource: 'status' })
+      await resources.mutate<ReplicaSet>(this.#kind.type, namespace, name, (r) => ({ ...r, status: statusPlan.status }), { subresource: 'status' })
         .catch((e: Error) => { if (!(e instanceof NotFoundError)) throw e; });
     }
     if (deleteErrors.length) throw deleteErrors[0];

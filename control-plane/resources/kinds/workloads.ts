@@ -146,3 +146,11 @@ export interface Job extends KubeObject {
   spec: JobSpec;
   status?: JobStatus;
 }
+
+/** core/v1 ReplicationController: a ReplicaSet whose selector is a plain label map. */
+export interface ReplicationController extends KubeObject {
+  apiVersion: 'v1';
+  kind: 'ReplicationController';
+  spec: { replicas?: number; minReadySeconds?: number; selector?: Record<string, string>; template?: PodTemplateSpec };
+  status?: ReplicaSetStatus;
+}

@@ -79,5 +79,5 @@ describe('API fuzz', () => {
     expect(list.status).toBe(200);
     expect(JSON.parse(list.body).kind).toBe('PodList');
     expect(JSON.parse((await send({ method: 'GET', path: '/api/v1/namespaces/default/pods/after-fuzz' })).body).metadata.name).toBe('after-fuzz');
-  }, 180_000);
+  }, 600_000); // 15-35 s alone; minutes on a machine shared by seven engineers
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../../control-plane/api/api-app.js';
 import { clusterTokenAuthenticator } from '../../../control-plane/credentials.js';
 import { mountNodeCredentialRoutes } from '../../../control-plane/nodes/node-credential-routes.js';
+import { mountRelayRoutes } from '../../../control-plane/nodes/relay-routes.js';
 import { NodeCredentials } from '../../../control-plane/nodes/node-credentials.js';
 import { ComponentRegistry } from '../../../control-plane/registry/component-registry.js';
 import { mountRegistryRoutes } from '../../../control-plane/registry/registry-routes.js';
@@ -71,6 +72,7 @@ describe('authorization of every route', () => {
       extraRoutes: (api) => {
         mountNodeCredentialRoutes(api, nodeCredentials);
         mountRegistryRoutes(api, registry);
+        mountRelayRoutes(api, t.resources, () => undefined);
       },
     });
     await t.resources.create(resourceTypes.pods, aPod('some-name', { nodeName: 'node-1' }));
@@ -88,14 +90,14 @@ describe('authorization of every route', () => {
     expect(probes.length).toBeGreaterThan(500);
   });
 
-  it('confines a node credential to fetching component blobs', async () => {
+  it('confines a node credential to fetching component blobs and relaying pod traffic', async () => {
     const allowed: string[] = [];
     for (const p of probes) {
       const res = await send(p, tokens.node);
       if (res.status !== 403) allowed.push(`${p.method} ${p.path} -> ${res.status}`);
       else expect((await res.json() as { reason: string }).reason).toBe('Forbidden');
     }
-    expect(allowed.filter((a) => !/^GET \/(healthz|readyz|livez|version) /.test(a) && !SELF_REVIEW.test(a))).toEqual([`GET /registry/v1/blobs/${digest} -> 404`]);
+    expect(allowed.filter((a) => !/^GET \/(healthz|readyz|livez|version) /.test(a) && !SELF_REVIEW.test(a))).toEqual([`GET /registry/v1/blobs/${digest} -> 404`, 'POST /skiff/v1/relay/node-9 -> 422']);
     expect(allowed.filter((a) => SELF_REVIEW.test(a))).toHaveLength(3); // whoami, can-i, can-i --list about itself
   });
 

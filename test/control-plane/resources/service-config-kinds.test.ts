@@ -131,6 +131,26 @@ describe('autoscaling, networking and storage kinds', () => {
     expect(np.spec.egress?.[0]?.ports?.[0]?.protocol).toBe('TCP');
   });
 
+  it('refuses NetworkPolicy ports and ipBlocks that cannot match, with field causes', async () => {
+    const np = (ports: unknown[], except?: string[]) => ({
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'bad', namespace: 'default' },
+      spec: { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8', ...(except ? { except } : {}) } }], ports }] },
+    }) as never;
+    expect(await causesOf(t.resources.create(networkpolicies, np([{ port: 0 }, { port: 'HTTP' }, { port: 80, endPort: 79 }, { port: 'web', endPort: 90 }, { endPort: 90 }])))).toEqual([
+      'spec.ingress[0].ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive',
+      "spec.ingress[0].ports[1].port: Invalid value: \"HTTP\": must be no more than 15 characters, contain only lowercase alphanumeric characters and '-' (not twice in a row, not at either end), and at least one letter",
+      'spec.ingress[0].ports[2].endPort: Invalid value: 79: must be greater than or equal to `port`',
+      'spec.ingress[0].ports[3].endPort: Invalid value: 90: may not be specified when `port` is non-numeric',
+      'spec.ingress[0].ports[4].endPort: Invalid value: 90: may not be specified when `port` is not specified',
+    ]);
+    expect(await causesOf(t.resources.create(networkpolicies, np([{ port: 80 }], ['11.0.0.0/16', '10.0.0.0/8', 'x'])))).toEqual([
+      'spec.ingress[0].from[0].ipBlock.except[0]: Invalid value: "11.0.0.0/16": must be a strict subset of `cidr`',
+      'spec.ingress[0].from[0].ipBlock.except[1]: Invalid value: "10.0.0.0/8": must be a strict subset of `cidr`',
+      'spec.ingress[0].from[0].ipBlock.except[2]: Invalid value: "x": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)',
+    ]);
+    await t.resources.create(networkpolicies, np([{ port: 'http' }, { port: 8000, endPort: 8080 }], ['10.1.0.0/16']));
+  });
+
   it('requires an Ingress path type and a claim size', async () => {
     const ing = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'i', namespace: 'default' },
       spec: { rules: [{ host: 'web.local', http: { paths: [{ path: '/', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } };

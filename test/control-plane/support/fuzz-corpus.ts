@@ -1,4 +1,4 @@
-// A seeded corpus of hostile API requests: Pods, Deployments, Services, StatefulSets, CronJobs, ResourceQuotas, LimitRanges, PodDisruptionBudgets and PriorityClasses (and patches of them) with
+// A seeded corpus of hostile API requests: Pods, Deployments, Services, StatefulSets, CronJobs, ResourceQuotas, LimitRanges, PodDisruptionBudgets, ReplicationControllers and PriorityClasses (and patches of them) with
 // wrong types, huge values, deep nesting, "..", unicode, int overflow, missing and extra fields,
 // duplicate keys, malformed JSON and odd paths. The same seed always gives the same requests.
 
@@ -69,6 +69,10 @@ const kinds = [
   { collection: '/apis/policy/v1/namespaces/default/poddisruptionbudgets', base: (name: string): Json => ({
     apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name },
     spec: { minAvailable: '50%', selector: { matchLabels: { app: name }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }] }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+  }) },
+  { collection: `${NS}/replicationcontrollers`, base: (name: string): Json => ({
+    apiVersion: 'v1', kind: 'ReplicationController', metadata: { name },
+    spec: { replicas: 0, selector: { app: name }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'registry.local/app:1.0' }] } } },
   }) },
   { collection: '/apis/scheduling.k8s.io/v1/priorityclasses', base: (name: string): Json => ({
     apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value: 1000, description: 'fuzz', preemptionPolicy: 'Never',

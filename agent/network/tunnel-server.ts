@@ -1,0 +1,128 @@
+// The receiving end of the tunnel (tunnel-protocol.ts): an HTTPS server on the node IP that asks
+// every client for a node certificate of the cluster CA and hands each request to a pod of this
+// node. Traffic for a pod IP this node does not run is refused (403), as is a client that is not a
+// node. The certificate is swapped in place when the agent renews it.
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
+import type { NodeTls } from '../credentials/node-certificate.js';
+import {
+  headerObject, headerPairs, MAX_TUNNEL_BODY_BYTES, MAX_TUNNEL_TIMEOUT_MS, parseTarget, TUNNEL_HEADERS,
+} from './tunnel-protocol.js';
+
+export interface TunnelServerOptions {
+  host: string;
+  /** 0: any free port. */
+  port: number;
+  tls: NodeTls;
+  /** Does a pod with this IP run on this node? */
+  runs(podIP: string): boolean;
+  /** Hands the request from pod `sourceIP` of `node` to the pod's port (NodeNetwork.requestFromPeer). */
+  deliver(node: string, sourceIP: string | undefined, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
+  maxBodyBytes?: number;
+  /** Called for every request served, with the calling node. */
+  onRequest?(node: string, status: number): void;
+}
+
+const NODE_CN = /^system:node:([A-Za-z0-9._-]{1,253})$/;
+
+export class TunnelServer {
+  private constructor(private readonly server: Server) {}
+
+  static async start(options: TunnelServerOptions): Promise<TunnelServer> {
+    const server = createServer({
+      key: options.tls.key, cert: options.tls.cert, ca: options.tls.caCert,
+      requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3',
+    }, (req, res) => void serve(options, req, res).catch(() => res.destroy()));
+    server.keepAliveTimeout = 30_000;
+    server.headersTimeout = 20_000;
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return new TunnelServer(server);
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** A renewed certificate: new connections use it. */
+  setTls(tls: NodeTls): void {
+    this.server.setSecureContext({ key: tls.key, cert: tls.cert, ca: tls.caCert });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+async function serve(options: TunnelServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const fail = (status: number, code: string, message: string) => {
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', [TUNNEL_HEADERS.error]: code, ...(status === 413 ? { connection: 'close' } : {}) });
+    res.end(message);
+    options.onRequest?.(node ?? '', status);
+  };
+  const socket = req.socket as TLSSocket;
+  const cn = socket.authorized ? socket.getPeerCertificate().subject?.CN : undefined;
+  const node = typeof cn === 'string' ? NODE_CN.exec(cn)?.[1] : undefined;
+  if (!node) return fail(403, 'HTTP-request-denied', 'only nodes of this cluster may use the tunnel');
+  const target = parseTarget(req.headers[TUNNEL_HEADERS.target] as string | undefined);
+  if (!target) return fail(400, 'HTTP-request-URI-invalid', `${TUNNEL_HEADERS.target} must be POD_IP:PORT`);
+  const scheme = req.headers[TUNNEL_HEADERS.scheme] ?? 'http';
+  if (scheme !== 'http' && scheme !== 'https') return fail(400, 'HTTP-request-URI-invalid', `${TUNNEL_HEADERS.scheme} must be http or https`);
+  const authority = (req.headers[TUNNEL_HEADERS.authority] as string | undefined) ?? `${target.ip}:${target.port}`;
+  if (authority.length > 1024) return fail(400, 'HTTP-request-URI-invalid', 'authority too long');
+  const timeoutText = req.headers[TUNNEL_HEADERS.timeout] as string | undefined;
+  const timeoutMs = timeoutText === undefined ? 30_000 : Number(timeoutText);
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TUNNEL_TIMEOUT_MS) {
+    return fail(400, 'HTTP-request-URI-invalid', `${TUNNEL_HEADERS.timeout} must be 1-${MAX_TUNNEL_TIMEOUT_MS}`);
+  }
+  if (!req.url?.startsWith('/')) return fail(400, 'HTTP-request-URI-invalid', 'the path must start with /');
+  if (!options.runs(target.ip)) return fail(403, 'destination-unavailable', `no pod with IP ${target.ip} runs on this node`);
+  const body = await readBody(req, options.maxBodyBytes ?? MAX_TUNNEL_BODY_BYTES);
+  if (!body) return fail(413, 'HTTP-request-body-size', `the request body is larger than ${options.maxBodyBytes ?? MAX_TUNNEL_BODY_BYTES} bytes`);
+  let response: HttpResponse;
+  try {
+    const source = req.headers[TUNNEL_HEADERS.source];
+    response = await options.deliver(node, typeof source === 'string' && source.length <= 64 ? source : undefined, target.ip, target.port, {
+      method: req.method ?? 'GET', pathWithQuery: req.url, scheme, authority, headers: headerPairs(req.rawHeaders), body,
+    }, timeoutMs);
+  } catch (error) {
+    const code = error instanceof PodNetworkError ? error.code : 'internal-error';
+    return fail(code === 'destination-unavailable' ? 403 : code === 'HTTP-response-timeout' ? 504 : 502, code, (error as Error).message ?? String(error));
+  }
+  res.writeHead(response.status, { ...headerObject(response.headers), 'content-length': String(response.body.byteLength) });
+  res.end(response.body);
+  options.onRequest?.(node, response.status);
+}
+
+/** The whole body, or undefined when it is larger than `max`. */
+function readBody(req: IncomingMessage, max: number): Promise<Uint8Array | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        req.removeAllListeners('data');
+        req.resume(); // discarded; the 413 closes the connection
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

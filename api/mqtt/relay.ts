@@ -1,0 +1,40 @@
+// The relay between agents through the control plane, for a node that cannot reach another's tunnel
+// (edge NAT): agent A POSTs a pod request to `relayPath(nodeB)` on the API server with its node
+// credential; the control plane sends it to node B as a `relay` call over the node channel; B hands
+// it to its pod (ingress policies checked, as for the tunnel) and the answer comes back the same way.
+// Bodies travel base64 in JSON and in one MQTT message each way, hence MAX_RELAY_BODY_BYTES.
+import * as v from 'valibot';
+
+export const relayPath = (node: string) => `/skiff/v1/relay/${encodeURIComponent(node)}`;
+
+/** Largest request or response body the relay carries (its base64 fits an MQTT message). */
+export const MAX_RELAY_BODY_BYTES = 128 * 1024;
+/** Longest timeout a relayed request may ask for. */
+export const MAX_RELAY_TIMEOUT_MS = 300_000;
+
+const ipv4 = v.pipe(v.string(), v.maxLength(15), v.regex(/^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/));
+const headers = v.pipe(v.array(v.tuple([v.pipe(v.string(), v.minLength(1), v.maxLength(256)), v.pipe(v.string(), v.maxLength(8192))])), v.maxLength(256));
+const base64 = v.pipe(v.string(), v.maxLength(Math.ceil(MAX_RELAY_BODY_BYTES / 3) * 4), v.regex(/^[A-Za-z0-9+/]*={0,2}$/));
+
+/** What agent A sends (and the control plane passes on, with `from`: the calling node). */
+export const relayRequest = v.object({
+  podIP: ipv4,
+  port: v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(65535)),
+  sourceIP: v.optional(ipv4),
+  timeoutMs: v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(MAX_RELAY_TIMEOUT_MS)),
+  request: v.object({
+    method: v.pipe(v.string(), v.regex(/^[A-Za-z!#$%&'*+.^_`|~0-9-]{1,32}$/)),
+    pathWithQuery: v.pipe(v.string(), v.startsWith('/'), v.maxLength(8192)),
+    scheme: v.picklist(['http', 'https']),
+    authority: v.pipe(v.string(), v.maxLength(1024)),
+    headers,
+    body: base64,
+  }),
+});
+export type RelayRequest = v.InferOutput<typeof relayRequest>;
+
+export const relayResult = v.union([
+  v.object({ response: v.object({ status: v.pipe(v.number(), v.safeInteger(), v.minValue(100), v.maxValue(999)), headers, body: base64 }) }),
+  v.object({ error: v.object({ code: v.pipe(v.string(), v.maxLength(64)), message: v.pipe(v.string(), v.maxLength(2000)) }) }),
+]);
+export type RelayResult = v.InferOutput<typeof relayResult>;

@@ -1,0 +1,68 @@
+// NetworkPolicies in each node's desired state, published by the real DesiredPublisher over the
+// store: only the nodes with selected pods get a policy, cut to their pods; a new peer pod, a
+// label change and a namespace's labels republish every node; a deleted policy is gone.
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DesiredStateMessage } from '../../../api/mqtt/messages.js';
+import type { Pod } from '../../../api/types/pod.js';
+import type { NodeChannel } from '../../../control-plane/node-channel/node-channel.js';
+import { DesiredPublisher } from '../../../control-plane/nodes/desired-publisher.js';
+import { ComponentRegistry } from '../../../control-plane/registry/component-registry.js';
+import { ImageResolver } from '../../../control-plane/registry/image-resolver.js';
+import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
+import { aNode } from '../../support/builders.js';
+import { aPod, openTestResources, type TestResources } from '../support/test-resources.js';
+
+const withIP = (pod: Pod, ip: string): Pod => ({ ...pod, metadata: { ...pod.metadata, annotations: { 'skiff.dev/pod-ip': ip } } });
+
+describe('NetworkPolicies in the desired state', () => {
+  let t: TestResources | undefined;
+  let publisher: DesiredPublisher | undefined;
+  afterEach(async () => {
+    publisher?.stop();
+    await t?.close();
+  });
+
+  it('goes to the nodes of the selected pods, and follows pods, labels and namespaces', async () => {
+    t = await openTestResources();
+    const published: DesiredStateMessage[] = [];
+    const channel: NodeChannel = { start: async () => {}, publishDesired: async (m) => void published.push(m), call: async () => undefined, stop: async () => {} };
+    for (const node of ['n1', 'n2']) await t.resources.create(resourceTypes.nodes, aNode(node));
+    await t.resources.create(resourceTypes.pods, withIP(aPod('web', { nodeName: 'n1', labels: { app: 'web' } }), '10.42.1.2'));
+    await t.resources.create(resourceTypes.pods, withIP(aPod('client', { nodeName: 'n2', labels: { app: 'client' } }), '10.42.2.2'));
+    await t.resources.create(resourceTypes.networkpolicies, {
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'web-in', namespace: 'default' },
+      spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'allowed' } } }, { namespaceSelector: { matchLabels: { team: 'ops' } } }] }] },
+    });
+    const registry = new ComponentRegistry(t.store, '/nonexistent');
+    publisher = new DesiredPublisher({
+      resources: t.resources, channel, registry, images: new ImageResolver({ registry, resources: t.resources, registryUrl: 'https://cp' }),
+      cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
+    });
+    await publisher.start();
+    const latest = (node: string) => published.filter((m) => m.node === node).at(-1);
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 300 && !done(); i++) {
+        await publisher!.idle();
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(done()).toBe(true);
+    };
+    await until(() => Boolean(latest('n1')?.networkPolicies?.length) && latest('n2') !== undefined);
+    expect(latest('n1')!.networkPolicies).toEqual([{ namespace: 'default', name: 'web-in', pods: [{ ip: '10.42.1.2' }], ingress: [{ peers: { pods: [], blocks: [] } }] }]);
+    expect(latest('n2')!.networkPolicies).toBeUndefined(); // nothing of n2 is selected
+
+    // the client gets the label: a peer now
+    await t.resources.mutate<Pod>(resourceTypes.pods, 'default', 'client', (p) => ({ ...p, metadata: { ...p.metadata, labels: { app: 'client', role: 'allowed' } } }));
+    await until(() => latest('n1')!.networkPolicies![0]!.ingress![0]!.peers!.pods.length === 1);
+    expect(latest('n1')!.networkPolicies![0]!.ingress![0]!.peers!.pods).toEqual([{ ip: '10.42.2.2' }]);
+
+    // a namespace labelled team=ops: its pods are peers
+    await t.resources.create(resourceTypes.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ops', labels: { team: 'ops' } } });
+    await t.resources.create(resourceTypes.pods, withIP(aPod('monitor', { namespace: 'ops', nodeName: 'n2' }), '10.42.2.3'));
+    await until(() => latest('n1')!.networkPolicies![0]!.ingress![0]!.peers!.pods.length === 2);
+
+    await t.resources.delete(resourceTypes.networkpolicies, 'default', 'web-in');
+    await until(() => latest('n1')!.networkPolicies === undefined);
+  });
+});
