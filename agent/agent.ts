@@ -1,12 +1,9 @@
 // The node agent: joins over its AgentChannel, renews its lease, applies desired state through the
 // PodManager, reports node and pod status, and answers requests (logs) from the control plane.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Clock, ClockTimer } from '../api/clock.js';
-import { microTime, rfc3339 } from '../api/clock.js';
+import { microTime, rfc3339, type Clock, type ClockTimer } from '../api/clock.js';
 import type { CpPresenceMessage, DesiredStateMessage } from '../api/mqtt/messages.js';
 import type { Condition } from '../api/types/meta.js';
 import type { PodRuntime } from '../runtime/pod-runtime.js';
@@ -31,6 +28,7 @@ import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc
 import { serveLogs, type LogsParams } from './rpc/logs-rpc.js';
 import { serveMetrics } from './rpc/metrics-rpc.js';
 import type { DesiredStateFile } from './state/desired-state-file.js';
+import { memoryDir, volumeHost } from './volume-host.js';
 
 export interface AgentOptions {
   node: string;
@@ -92,22 +90,11 @@ export interface AgentOptions {
   metricsServer?: MetricsServerOptions;
   /** The tunnel to other nodes' pods and the relay (network/mesh.ts); none: no traffic between nodes. */
   mesh?: NodeMesh;
-  /**
-   * Where the pods' projected ServiceAccount tokens come from (TokenRequest with the node's
-   * credential: credentials/token-request-client.ts); told the API URL and CA from the control
-   * plane's presence. Absent: pods with such a volume wait in CreateContainerConfigError.
-   */
-  serviceAccountTokens?: ServiceAccountTokenSource & { setServer?(url: string | undefined, ca: string | undefined): void; close?(): void };
+  serviceAccountTokens?: ServiceAccountTokenSource & { setServer?(url: string | undefined, ca: string | undefined): void; close?(): void }; // volume-host.ts
 }
 
 /** Measuring fuel per second stalls the agent's thread ~0.3 s: not while its first pods start. */
 export const FUEL_CALIBRATION_DELAY_MS = 5_000;
-
-/** Secrets must stay in RAM: /dev/shm is tmpfs on Linux. Elsewhere they fall back to the data dir (documented). */
-function defaultMemoryDir(node: string, dataDir: string): string {
-  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 8); // two agents of one name never share it
-  return existsSync('/dev/shm') ? join('/dev/shm', `skiff-${node}-${id}`) : join(dataDir, 'memory');
-}
 
 export class Agent {
   readonly pods: PodManager;
@@ -178,16 +165,7 @@ export class Agent {
       ...(options.allocatableMemoryBytes !== undefined ? { allocatableMemoryBytes: options.allocatableMemoryBytes } : {}),
       ...(options.defaultMemoryLimitBytes !== undefined ? { containerDefaults: { memoryLimitBytes: options.defaultMemoryLimitBytes } } : {}),
       observer: this.metrics.pods,
-      ...(options.dataDir ? {
-        volumeHost: {
-          dataDir: options.dataDir,
-          memoryDir: options.memoryDir ?? defaultMemoryDir(options.node, options.dataDir),
-          allowedHostPaths: options.allowedHostPaths ?? [],
-          ...(options.sizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.sizeLimitCheckIntervalMs } : {}),
-          ...(options.serviceAccountTokens ? { serviceAccountTokens: { source: options.serviceAccountTokens, clock: options.clock,
-            onError: (pod, error) => options.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: error.message }, 'ServiceAccount token request failed; will retry') } } : {}),
-        },
-      } : {}),
+      ...(options.dataDir ? { volumeHost: volumeHost(options, options.dataDir) } : {}),
       reporter: {
         podStatus: (m) => void channel.publishPodStatus(m).catch((e: Error) => this.#dropped('pod status', e)),
         event: (m) => void channel.publishEvent(m).catch((e: Error) => this.#dropped('event', e)),
@@ -280,7 +258,7 @@ export class Agent {
     await this.options.mesh?.close();
     await this.#metricsServer?.close();
     // secrets and Memory volumes do not outlive the agent
-    if (this.options.dataDir) await rm(this.options.memoryDir ?? defaultMemoryDir(this.options.node, this.options.dataDir), { recursive: true, force: true });
+    if (this.options.dataDir) await rm(memoryDir(this.options, this.options.dataDir), { recursive: true, force: true });
     await this.options.channel.close();
     this.options.fetcher.close();
     this.options.serviceAccountTokens?.close?.();
