@@ -1,7 +1,8 @@
 // Pure StatefulSet planning, after Kubernetes' stateful_set_control: pods web-0..N-1 with stable
 // names and claims, created in order (OrderedReady: one at a time, each Running and Ready before
 // the next; Parallel: all at once), removed from the highest ordinal down, and a rolling update
-// that replaces pods from the highest ordinal down to the partition, one at a time. Each call
+// that replaces pods from the highest ordinal down to the partition, one at a time (or up to
+// rollingUpdate.maxUnavailable at once). Each call
 // plans one step; the controller runs again on the pod events that step causes.
 import type { Pod } from '../../../api/types/pod.js';
 import { isPodAvailable, isPodReady } from '../pod-readiness.js';
@@ -88,6 +89,16 @@ export function planStatefulSet(sts: StatefulSet, owned: readonly Pod[], revisio
     if (monotonic) return plan;
   }
   if (!rolling || plan.delete.length || plan.create.length) return plan;
+  const maxUnavailable = scaledMaxUnavailable(sts.spec.updateStrategy?.rollingUpdate?.maxUnavailable, replicas.length);
+  if (maxUnavailable !== undefined) {
+    // maxUnavailable: up to that many pods of the set unavailable at once, outdated ones replaced from the top
+    const unavailable = replicas.filter((p) => !p || isTerminating(p) || !isRunningAndReady(p) || !isPodAvailable(p, minReady, nowMs)).length;
+    for (let i = replicas.length - 1; i >= partition && plan.delete.length < maxUnavailable - unavailable; i--) {
+      const pod = replicas[i]!;
+      if (revisionOf(pod) !== revisions.update && !isTerminating(pod)) plan.delete.push(pod);
+    }
+    return plan;
+  }
   // rolling update: from the highest ordinal down to the partition, one pod at a time
   for (let i = replicas.length - 1; i >= partition; i--) {
     const pod = replicas[i]!;
@@ -98,6 +109,13 @@ export function planStatefulSet(sts: StatefulSet, owned: readonly Pod[], revisio
     if (!isRunningAndReady(pod) || isTerminating(pod)) return plan;
   }
   return plan;
+}
+
+/** rollingUpdate.maxUnavailable as a pod count (a percentage of replicas rounded up, at least 1); undefined when unset. */
+function scaledMaxUnavailable(value: number | string | undefined, replicas: number): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? Math.max(1, value) : undefined;
+  const percent = typeof value === 'string' ? /^(\d{1,3})%$/.exec(value) : null;
+  return percent ? Math.max(1, Math.ceil((Number(percent[1]) * replicas) / 100)) : undefined;
 }
 
 function statusOf(sts: StatefulSet, pods: readonly Pod[], revisions: { current: string; update: string }, nowMs: number): NonNullable<StatefulSet['status']> {

@@ -62,6 +62,22 @@ describe('planStatefulSet', () => {
     expect(planStatefulSet(aStatefulSet({ replicas: 2 }), [pod(0), pod(1, { ready: false }), pod(2)], revs, T0).delete).toEqual([]);
   });
 
+  it('with rollingUpdate.maxUnavailable replaces up to that many outdated pods at once, counting the unavailable ones', () => {
+    const withMax = (maxUnavailable: number | string, partition = 0) => {
+      const sts = aStatefulSet({ replicas: 5, parallel: true, partition });
+      sts.spec.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { partition, maxUnavailable } };
+      return sts;
+    };
+    const old = [0, 1, 2, 3, 4].map((i) => pod(i, { revision: 'web-old' }));
+    expect(names(planStatefulSet(withMax(2), old, revs, T0).delete)).toEqual(['web-4', 'web-3']);
+    // 40% of 5 rounded up: 2; one pod already unavailable leaves room for one more
+    expect(names(planStatefulSet(withMax('40%'), [...old.slice(0, 4), pod(4, { ready: false })], revs, T0).delete)).toEqual(['web-3']);
+    expect(planStatefulSet(withMax(1), [...old.slice(0, 4), pod(4, { ready: false })], revs, T0).delete).toEqual([]);
+    // never below the partition; 1% is still one pod
+    expect(names(planStatefulSet(withMax(10, 3), old, revs, T0).delete)).toEqual(['web-4', 'web-3']);
+    expect(names(planStatefulSet(withMax('1%'), old, revs, T0).delete)).toEqual(['web-4']);
+  });
+
   it('updates from the highest ordinal down to the partition, one pod at a time', () => {
     const old = [0, 1, 2].map((i) => pod(i, { revision: 'web-old' }));
     expect(names(planStatefulSet(aStatefulSet(), old, revs, T0).delete)).toEqual(['web-2']);
