@@ -36,10 +36,12 @@ export class SharedFileTracker implements OpenFileTracker {
     return false;
   }
 
-  closed(fd: number): void {
+  /** False when `fd` is not recorded (the run's end took it already): the caller must not close it. */
+  closed(fd: number): boolean {
     for (let i = CONTROL_FIRST_FD_INDEX; i < END; i++) {
-      if (Atomics.compareExchange(this.control, i, fd + 1, 0) === fd + 1) return;
+      if (Atomics.compareExchange(this.control, i, fd + 1, 0) === fd + 1) return true;
     }
+    return false;
   }
 
   /** Fds still recorded (taken out of the block), each with the identity it was opened with. */

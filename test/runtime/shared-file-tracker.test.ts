@@ -62,6 +62,19 @@ describe('SharedFileTracker', () => {
     }
   });
 
+  it('tells a late close that the run already took the fd (so the caller leaves the number alone)', () => {
+    const control = new Int32Array(createControlBuffer());
+    const tracker = new SharedFileTracker(control);
+    const fd = openSync(dir, 'r');
+    expect(tracker.opened(fd)).toBe(true);
+    expect(SharedFileTracker.closeLeftOpen(control)).toBe(0); // the run ended
+    expect(tracker.closed(fd)).toBe(false); // a descriptor disposed afterwards must not close it again
+    const again = openSync(dir, 'r');
+    expect(tracker.opened(again)).toBe(true);
+    expect(tracker.closed(again)).toBe(true);
+    closeSync(again);
+  });
+
   it('keeps its slots apart from the rest of the control block', () => {
     const control = new Int32Array(createControlBuffer());
     const tracker = new SharedFileTracker(control);
