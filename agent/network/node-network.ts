@@ -115,6 +115,8 @@ export class NodeNetwork {
       if (!isPodAddress(destination.host)) return sendOutside(this.#outside, this.#end(source), destination, request, timeoutMs);
       throw new PodNetworkError('destination-IP-prohibited', `${destination.host} is no pod of this node and no Service: its node is not known`);
     }
+    const podIPs = this.services.podByName(destination.host, source.namespace);
+    if (podIPs) return this.#route(source, { ...destination, host: podIPs[0]!, kind: podIPs[0]!.includes(':') ? 'ipv6' : 'ipv4' }, request, timeoutMs, aliases);
     const service = this.services.byName(destination.host, source.namespace);
     if (service?.externalName) {
       // a CNAME: the external name is looked up as the guest's resolver would, the authority kept
@@ -161,12 +163,15 @@ export class NodeNetwork {
 
   /**
    * The addresses `name` has in the DNS of a pod in `namespace` (wasi:sockets/ip-name-lookup):
-   * localhost is the loopback, a Service its ClusterIP, a headless Service its Ready pods' IPs.
+   * localhost is the loopback, a Service its ClusterIP, a headless Service its Ready pods' IPs,
+   * `<hostname>.<headless service>` that pod's IP.
    * Throws PodNetworkError('DNS-error') for anything else (nothing outside the cluster resolves).
    */
   resolve(namespace: string, name: string): string[] {
     const host = name.toLowerCase().replace(/\.$/, '');
     if (host === 'localhost' || host.endsWith('.localhost')) return ['127.0.0.1', '::1'];
+    const podIPs = this.services.podByName(host, namespace);
+    if (podIPs) return podIPs;
     const service = this.services.byName(host, namespace);
     if (service?.clusterIP && service.clusterIP !== 'None') return [service.clusterIP];
     const pods = service ? [...new Set(service.endpoints.flatMap((group) => group.ips))] : [];

@@ -1,6 +1,6 @@
 // The cluster's Services as this node's pod network sees them (from the desired state): lookup by
 // ClusterIP and by DNS name with a pod's search path (svc, svc.ns, svc.ns.svc,
-// svc.ns.svc.cluster.local), and the choice of a Ready endpoint for a service port, round robin.
+// svc.ns.svc.cluster.local; and a headless Service's pods as host.svc...), and the choice of a Ready endpoint for a service port, round robin.
 import type { DesiredService } from '../../api/mqtt/messages.js';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
@@ -15,6 +15,17 @@ export interface Endpoint {
   port: number;
 }
 
+
+/** The names a pod's resolver tries for `name`, split into labels, cluster domain and `svc` taken off. */
+function searchCandidates(name: string, namespace: string): string[][] {
+  const suffix = `.svc.${CLUSTER_DOMAIN}`;
+  const candidates = name.endsWith(suffix)
+    ? [name.slice(0, -suffix.length)]
+    : name.endsWith('.svc')
+      ? [name.slice(0, -4)]
+      : [`${name}.${namespace}`, name];
+  return candidates.map((candidate) => candidate.split('.'));
+}
 
 export class ServiceTable {
   #byKey = new Map<string, DesiredService>();
@@ -48,17 +59,25 @@ export class ServiceTable {
    * (search `ns.svc.cluster.local svc.cluster.local cluster.local`, ndots 5).
    */
   byName(name: string, namespace: string): DesiredService | undefined {
-    const suffix = `.svc.${CLUSTER_DOMAIN}`;
-    const candidates = name.endsWith(suffix)
-      ? [name.slice(0, -suffix.length)]
-      : name.endsWith('.svc')
-        ? [name.slice(0, -4)]
-        : [`${name}.${namespace}`, name];
-    for (const candidate of candidates) {
-      const parts = candidate.split('.');
+    for (const parts of searchCandidates(name, namespace)) {
       if (parts.length !== 2) continue;
       const service = this.#byKey.get(`${parts[1]}/${parts[0]}`);
       if (service) return service;
+    }
+    return undefined;
+  }
+
+  /**
+   * The IPs of the pod a name `<hostname>.<service>[.ns[.svc[.cluster.local]]]` means from a pod in
+   * `namespace` (a headless Service's endpoint with that hostname: a StatefulSet's stable network
+   * identity, as CoreDNS answers it); undefined when it names no such pod.
+   */
+  podByName(name: string, namespace: string): string[] | undefined {
+    for (const parts of searchCandidates(name, namespace)) {
+      if (parts.length !== 3) continue;
+      const service = this.#byKey.get(`${parts[2]}/${parts[1]}`);
+      const ips = service?.hosts?.filter((h) => h.hostname === parts[0]).map((h) => h.ip);
+      if (ips && ips.length > 0) return [...new Set(ips)];
     }
     return undefined;
   }

@@ -184,6 +184,8 @@ export const desiredService = v.object({
   externalTrafficPolicy: v.optional(v.literal('Local')),
   /** A LoadBalancer Service that holds its ports on every node (the ServiceLB): nodes serve `<node-ip>:<port>` too. */
   loadBalancer: v.optional(v.literal(true)),
+  /** A headless Service's endpoints with a hostname (a StatefulSet's pods): `<hostname>.<service>` resolves to `ip`. */
+  hosts: v.optional(v.pipe(v.array(v.object({ hostname: text(1, 63), ip: text(1, 64) })), v.maxLength(10_000))),
   endpoints: v.pipe(v.array(v.object({
     ips: v.pipe(v.array(text(1, 64)), v.maxLength(10_000)),
     ports: v.pipe(v.array(v.object({ name: v.optional(text(1, 63)), port: portNumber(), protocol: v.optional(v.picklist(['TCP', 'UDP', 'SCTP'])) })), v.maxLength(256)),

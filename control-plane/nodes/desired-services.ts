@@ -1,6 +1,6 @@
 // The Services part of every node's desired state: each Service with a ClusterIP (or headless),
 // its ports, and the Ready addresses of its Endpoints, compact (no not-ready addresses, no
-// targetRefs): what an agent's pod network needs to route by ClusterIP and DNS name and to set
+// targetRefs; a headless Service's hostnames): what an agent's pod network needs to route by ClusterIP and DNS name and to set
 // the service environment variables. ExternalName Services carry their external name (a CNAME).
 import type { DesiredService } from '../../api/mqtt/messages.js';
 import type { Endpoints, Service } from '../resources/kinds/services.js';
@@ -14,6 +14,21 @@ const validPort = (n: unknown): n is number => Number.isSafeInteger(n) && (n as 
 
 const affinitySeconds = (seconds: unknown) =>
   Number.isSafeInteger(seconds) && (seconds as number) >= 1 && (seconds as number) <= 86_400 ? { affinitySeconds: seconds as number } : {};
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * A headless Service's addresses that carry a hostname (the Endpoints controller sets it for pods
+ * whose spec.subdomain is the Service): `<hostname>.<service>.<ns>.svc` names that pod, as CoreDNS.
+ */
+function headlessHosts(clusterIP: string, subsets: readonly { addresses?: Array<{ ip: string; hostname?: string }> }[]) {
+  if (clusterIP !== 'None') return {};
+  const hosts = subsets.flatMap((subset) => subset.addresses ?? [])
+    .filter((a) => typeof a.hostname === 'string' && DNS_LABEL.test(a.hostname) && typeof a.ip === 'string' && a.ip.length > 0 && a.ip.length <= 64)
+    .map((a) => ({ hostname: a.hostname!, ip: a.ip }))
+    .sort((a, b) => (a.hostname === b.hostname ? (a.ip < b.ip ? -1 : 1) : a.hostname < b.hostname ? -1 : 1));
+  return hosts.length > 0 ? { hosts } : {};
+}
 
 /** Every routable Service with its Ready endpoints, sorted (a stable content hash). */
 export async function desiredServices(resources: ResourceStore): Promise<DesiredService[]> {
@@ -56,7 +71,7 @@ export async function desiredServices(resources: ResourceStore): Promise<Desired
       sessionAffinity: 'ClientIP' as const,
       ...affinitySeconds((service.spec as { sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } } }).sessionAffinityConfig?.clientIP?.timeoutSeconds),
     } : {};
-    out.push({ namespace, name, clusterIP, ...affinity, ports, ...external, endpoints: groups });
+    out.push({ namespace, name, clusterIP, ...affinity, ports, ...external, ...headlessHosts(clusterIP, subsets), endpoints: groups });
   }
   return out.sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
 }

@@ -140,12 +140,13 @@ describe.skipIf(!hasTool('kubectl', 'NodePort and LoadBalancer e2e'))('NodePort 
         socket.on('connect', () => socket.end(payload));
         socket.on('end', () => resolve(true));
         socket.on('error', () => resolve(false));
+        socket.setTimeout(20_000, () => resolve(false)); // a stuck attempt must not eat the whole wait
       });
       socket.destroy();
       return ended && Buffer.concat(received).equals(payload) ? true : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    }, { timeoutMs: 150_000, intervalMs: 500 });
     expect(echoed).toBe(true);
-  }, 180_000);
+  }, 240_000);
 
   it('exposes a LoadBalancer on every node\'s port (ServiceLB); a second one on the same port stays pending with an event', async () => {
     const port = await freePort();

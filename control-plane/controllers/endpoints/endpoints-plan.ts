@@ -43,6 +43,8 @@ export function planEndpoints(service: Service, podsInNamespace: readonly Pod[])
     const ready = isPodReady(pod) && !terminating;
     const address: EndpointAddress = {
       ip: podIP(pod)!,
+      // stable network identity (a StatefulSet's pods): the pod's hostname when its subdomain is this Service
+      ...(typeof pod.spec.hostname === 'string' && pod.spec.hostname && pod.spec.subdomain === service.metadata.name ? { hostname: pod.spec.hostname } : {}),
       ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
       targetRef: { kind: 'Pod', name: pod.metadata.name!, namespace: pod.metadata.namespace!, uid: pod.metadata.uid! },
     };
@@ -53,6 +55,7 @@ export function planEndpoints(service: Service, podsInNamespace: readonly Pod[])
     subsets.set(id, subset);
     sliceEndpoints.push({
       addresses: [address.ip],
+      ...(address.hostname ? { hostname: address.hostname } : {}),
       conditions: { ready, serving: isPodReady(pod), terminating },
       ...(address.nodeName ? { nodeName: address.nodeName } : {}),
       targetRef: address.targetRef!,
