@@ -3,7 +3,6 @@
 // worker, or terminated by the runtime. A worker whose guest ended normally goes back to the pool;
 // after a trap, a limit, a termination or a crash it is ended. Whatever happened, files the guest
 // left open are closed and the pod ports it held are freed.
-import { closeSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { MemoryPool } from './limits/memory-pool.js';
 import { readUsage } from './limits/usage-block.js';
@@ -137,13 +136,8 @@ export class GuestRun {
     this.worker.off('exit', this.#onExit);
     if (reusable) this.worker.unref();
     else await this.worker.terminate().catch(() => undefined);
-    for (const fd of SharedFileTracker.openFds(this.#control)) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already closed by the worker before it died
-      }
-    }
+    // only numbers that still name the guest's files: a reused number belongs to someone else now
+    SharedFileTracker.closeLeftOpen(this.#control);
     this.hooks.ports?.end(this.#control);
     this.hooks.net?.close();
     // the run's memories are gone (or will be, with the worker's next guest): back to the pool

@@ -232,7 +232,8 @@ export class Descriptor {
     const fd = this.#fd;
     this.#fd = undefined;
     // forget it first: closing a number the runtime might close again (after a kill) could hit a reused fd
-    this.ctx.files.closed(fd);
+    // false: the run's end took it already (a late dispose); the number may be someone else's now
+    if (this.ctx.files.closed(fd) === false) return;
     fs.closeSync(fd);
   }
 

@@ -17,7 +17,11 @@ const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOL
 export interface FdTracker {
   /** False when the container holds too many (the fd is then closed again). */
   opened(fd: number): boolean;
-  closed(fd: number): void;
+  /**
+   * The fd is being closed: false when it was no longer recorded (the run's end already closed
+   * it, and the number may belong to someone else now): the caller must not close it then.
+   */
+  closed(fd: number): boolean | void;
 }
 
 /** A directory as the host names it: `/proc/self/fd/N` (pinned), or a canonical path. */
@@ -46,8 +50,7 @@ export class Walked {
   /** Closes the directories opened on the way. */
   release(): void {
     for (const fd of this.owned.splice(0)) {
-      this.files.closed(fd);
-      closeSync(fd);
+      if (this.files.closed(fd) !== false) closeSync(fd);
     }
   }
 }
@@ -111,8 +114,7 @@ const components = (path: string): string[] => path.split('/').filter((part) => 
 
 function closeOwned(owned: number[], files: FdTracker): void {
   const fd = owned.pop()!;
-  files.closed(fd);
-  closeSync(fd);
+  if (files.closed(fd) !== false) closeSync(fd);
 }
 
 /** The next directory of the walk, opened without following a symlink swapped in after our lstat. */

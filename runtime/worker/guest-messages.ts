@@ -91,7 +91,12 @@ export const MAX_BOUND_PORTS = 32;
 export const CONTROL_POOL_PAGES_INDEX = CONTROL_FIRST_PORT_INDEX + MAX_BOUND_PORTS;
 /** Bumped (and notified) by the runtime each time it answers the guest's network call. */
 export const CONTROL_NET_INDEX = CONTROL_POOL_PAGES_INDEX + 1;
-export const CONTROL_LENGTH = CONTROL_NET_INDEX + 1;
+/**
+ * Per fd slot: who the fd was when the guest opened it (low 32 bits of its inode), so the runtime
+ * closes a left-over number only while it still names that file, never a number reused since.
+ */
+export const CONTROL_FIRST_FD_IDENTITY_INDEX = CONTROL_NET_INDEX + 1;
+export const CONTROL_LENGTH = CONTROL_FIRST_FD_IDENTITY_INDEX + MAX_OPEN_FILES;
 
 export function createControlBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(CONTROL_LENGTH * Int32Array.BYTES_PER_ELEMENT);

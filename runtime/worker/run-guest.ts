@@ -2,7 +2,6 @@
 // an HTTP request calls its wasi:http/incoming-handler export once (a fresh instance per request,
 // as `wasmtime serve` does), turning every way it can end into a GuestOutcome. Runs inside a guest
 // worker.
-import { closeSync } from 'node:fs';
 import { GuestExit } from '../wasi/cli.js';
 import { GuestStopRequestedError, SharedGuestControl } from '../wasi/guest-control.js';
 import { HttpExchange } from '../wasi/http.js';
@@ -117,7 +116,7 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
     meter?.settle();
     closePreview1?.();
     request.net?.close();
-    for (const fd of SharedFileTracker.openFds(controlView)) closeSync(fd);
+    SharedFileTracker.closeLeftOpen(controlView);
   }
 }
 
