@@ -126,7 +126,8 @@ export class NodePorts {
         return requestToService(this.options.network, desired, port, request, timeoutMs, { client, nodeIP: address });
       }, { clock: this.#clock, requestTimeoutMs: this.#requestTimeoutMs, maxBodyBytes: this.#maxBodyBytes, authority });
     });
-    const server = createTcpServer((socket) => this.#connection(listener, socket));
+    // half-open: a client's FIN reaches the guest as end of stream while its answer still flows back
+    const server = createTcpServer({ allowHalfOpen: true }, (socket) => this.#connection(listener, socket));
     const listener: Listener = { nodePort, target, server, http, raw: new Set(), listening: false, closed: false };
     http.requestTimeout = this.#requestTimeoutMs;
     http.headersTimeout = Math.min(this.#requestTimeoutMs, 60_000);
@@ -166,7 +167,8 @@ export class NodePorts {
       listener.raw.delete(socket);
       stream.destroy();
     });
-    stream.on('close', () => socket.destroy());
+    // a stream that ended cleanly lets pipe() flush and end the socket; destroying it here would drop the unsent tail
+    stream.on('close', () => { if (!stream.readableEnded) socket.destroy(); });
     socket.pipe(stream);
     stream.pipe(socket);
   }
