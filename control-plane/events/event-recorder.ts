@@ -21,20 +21,34 @@ const MAX_REMEMBERED = 4096;
 
 export class EventRecorder {
   readonly #recent = new Map<string, { name: string; namespace: string; at: number }>();
+  /** The write in flight per event key: a repeat waits for it, so it folds instead of creating a twin. */
+  readonly #inFlight = new Map<string, Promise<void>>();
   #seq = 0;
 
   constructor(private readonly resources: ResourceStore, private readonly clock: Clock, private readonly logger: Logger) {}
 
   /** Records an event; failures are logged, never thrown (events are best effort). */
   record(input: EventInput): void {
-    void this.#write(input).catch((error: Error) => this.logger.warn({ err: error.message, reason: input.reason }, 'could not record event'));
+    const ref = input.involvedObject;
+    const key = [ref.uid ?? ref.name, ref.fieldPath ?? '', input.type, input.reason, input.message].join('\u0000');
+    const write = (this.#inFlight.get(key) ?? Promise.resolve())
+      .then(() => this.#write(input, key))
+      .catch((error: Error) => this.logger.warn({ err: error.message, reason: input.reason }, 'could not record event'));
+    this.#inFlight.set(key, write);
+    void write.finally(() => {
+      if (this.#inFlight.get(key) === write) this.#inFlight.delete(key);
+    });
   }
 
-  async #write(input: EventInput): Promise<void> {
+  /** Resolves once every event recorded so far is written (or given up). */
+  async settled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight.values());
+  }
+
+  async #write(input: EventInput, key: string): Promise<void> {
     const ref = input.involvedObject;
     const namespace = ref.namespace || 'default';
     const now = this.clock.now();
-    const key = [ref.uid ?? ref.name, ref.fieldPath ?? '', input.type, input.reason, input.message].join('\u0000');
     const seen = this.#recent.get(key);
     if (seen && now - seen.at < FOLD_WINDOW_MS) {
       seen.at = now;

@@ -71,8 +71,10 @@ describe.skipIf(!hasTool('kubectl', 'rolling update e2e'))('a rolling update und
       }
     })();
     const before = (await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'name'])).trim().split('\n').map((n) => n.replace('pod/', ''));
+    const atRolloutStart = requests;
     await kubectl(['set', 'env', 'deployment/web', 'VERSION=2']);
     await kubectl(['rollout', 'status', 'deployment/web', '--timeout=240s']);
+    const duringRollout = requests - atRolloutStart;
     // the old pods are gone from the endpoints; a few more requests reach the new ones
     const after = (await kubectl(['get', 'pods', '-l', 'app=web', '--field-selector=status.phase=Running', '-o', 'name'])).trim().split('\n').map((n) => n.replace('pod/', ''));
     await waitFor<Endpoints>(cluster.client, `${NS}/endpoints?fieldSelector=metadata.name%3Dweb`,
@@ -82,7 +84,8 @@ describe.skipIf(!hasTool('kubectl', 'rolling update e2e'))('a rolling update und
     stop = true;
     await loop;
     expect(failures).toEqual([]);
-    expect(requests).toBeGreaterThan(20);
+    // the loop kept requesting while pods were replaced (how many depends on the machine's load)
+    expect(duringRollout).toBeGreaterThan(0);
     expect(before.some((p) => servedBy.has(p))).toBe(true);
     expect(after.filter((p) => !before.includes(p)).some((p) => servedBy.has(p))).toBe(true);
   }, 360_000);
