@@ -64,5 +64,5 @@ export function cidrContains(cidr: Cidr, ip: IPAddress): boolean {
   return (cidr.value >> shift) === (ip.value >> shift);
 }
 
-/** The cluster's pod network (control-plane/nodes/pod-cidr.ts gives node i 10.42.i.0/24). */
+/** The default pod network (--cluster-cidr; control-plane/nodes/pod-cidr-allocator.ts gives each node a block). */
 export const CLUSTER_POD_CIDR = '10.42.0.0/16';

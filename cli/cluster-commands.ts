@@ -4,10 +4,11 @@ import { resolve, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { enableOptimizingCompiler } from './agent-jit.js';
-import { parseCount, parseEgressCidr, parseIp, parseLabels, parseMemorySize, parseMeshMode, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
+import { parseCount, parseEgressCidr, parseIp, parseIpv4Cidr, parseMaskSize, parseLabels, parseMemorySize, parseMeshMode, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
 import { DEFAULT_TUNNEL_PORT } from '../agent/network/tunnel-protocol.js';
 import type { MeshMode } from '../agent/network/mesh.js';
 import { createLogger } from './logger.js';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE } from '../api/pod-addresses.js';
 
 // Each action imports what it runs only when it runs: `skiff agent` on a small device must never
 // load the control plane (hono, aedes, the store, the API's schemas), ~35 MB of heap and code.
@@ -86,11 +87,25 @@ function ingressOf(opts: IngressFlags) {
   return opts.ingressPort === undefined ? {} : { ingress: { port: opts.ingressPort, ...(opts.ingressTlsPort !== undefined ? { tlsPort: opts.ingressTlsPort } : {}) } };
 }
 
+interface PodCidrFlags {
+  clusterCidr: string;
+  nodeCidrMaskSize: number;
+}
+
+/** --cluster-cidr and --node-cidr-mask-size, as kube-controller-manager has them. */
+function podCidrOptions(command: Command): Command {
+  return command
+    .option('--cluster-cidr <cidr>', 'the pod network: each node gets a block of it as its pod CIDR (IPv4, /8 or longer)', parseIpv4Cidr, DEFAULT_CLUSTER_CIDR)
+    .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR (at most 16 bits longer than --cluster-cidr\'s, at most 30)', parseMaskSize, DEFAULT_NODE_CIDR_MASK_SIZE);
+}
+
+const podCidrsOf = (opts: PodCidrFlags) => ({ podCidrs: { clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize } });
+
 const ingressLine = (cp: { ingress?: { httpPort: number; httpsPort?: number } }, host: string) =>
   cp.ingress ? ` Ingress http://${host}:${cp.ingress.httpPort}${cp.ingress.httpsPort !== undefined ? ` and https://${host}:${cp.ingress.httpsPort}` : ''}.` : '';
 
 export function registerClusterCommands(program: Command): void {
-  ingressOptions(registryOptions(program.command('up')))
+  podCidrOptions(ingressOptions(registryOptions(program.command('up'))))
     .description('run an all-in-one cluster: control plane, embedded MQTT broker and local agents')
     .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
     .option('--api-port <port>', 'HTTPS API port (0 = any free port)', parsePort, 6443)
@@ -105,7 +120,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory each local agent\'s pods may request and use together (default: the machine\'s allocatable memory shared by the agents)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'warn')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort?: number; mqttHost: string; insecureMqtt?: boolean; agents: number; store: string; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string } & TolerationFlags & RegistryFlags & IngressFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; mqttPort?: number; mqttHost: string; insecureMqtt?: boolean; agents: number; store: string; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string } & TolerationFlags & RegistryFlags & IngressFlags & PodCidrFlags) => {
       const logger = createLogger(opts.logLevel);
       const dataDir = resolve(opts.dataDir);
       const { startLocalCluster } = await import('./local-cluster.js');
@@ -114,7 +129,7 @@ export function registerClusterCommands(program: Command): void {
         dataDir, logger, agents: opts.agents, loopbackNodeIPs: true, storeUrl: opts.store,
         apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort ?? (opts.insecureMqtt ? 1883 : 8883),
         mqttTls: !opts.insecureMqtt,
-        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts), ...ingressOf(opts),
+        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts), ...ingressOf(opts), ...podCidrsOf(opts),
         ...(opts.defaultMemoryLimit !== undefined ? { agentDefaultMemoryLimitBytes: opts.defaultMemoryLimit } : {}),
         ...(opts.allocatableMemory !== undefined ? { agentAllocatableMemoryBytes: opts.allocatableMemory } : {}),
       });
@@ -130,7 +145,7 @@ export function registerClusterCommands(program: Command): void {
       void buildAndPushExamples(cp.registry, unbuilt, (line) => process.stdout.write(`${line}\n`));
     });
 
-  ingressOptions(registryOptions(program.command('control-plane')))
+  podCidrOptions(ingressOptions(registryOptions(program.command('control-plane'))))
     .description('run the control plane alone (agents join with `skiff agent`)')
     .option('--data-dir <dir>', 'where state, certificates, tokens and the kubeconfig live', DEFAULT_DATA_DIR)
     .option('--api-port <port>', 'HTTPS API port', parsePort, 6443)
@@ -149,7 +164,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
     .option('--shutdown-grace-period <s>', 'after SIGTERM/SIGINT, exit (code 1) if stopping takes longer than this', parseSeconds, DEFAULT_SHUTDOWN_GRACE_SECONDS)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttTls?: boolean; insecureMqtt?: boolean; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags & IngressFlags) => {
+    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttTls?: boolean; insecureMqtt?: boolean; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags & IngressFlags & PodCidrFlags) => {
       const logger = createLogger(opts.logLevel);
       const external = opts.mqttUrl ? {
         url: opts.mqttUrl,
@@ -162,7 +177,7 @@ export function registerClusterCommands(program: Command): void {
         dataDir: resolve(opts.dataDir), logger, storeUrl: opts.store, apiHost: opts.apiHost, apiPort: opts.apiPort,
         ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
         mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? (opts.insecureMqtt ? 1883 : 8883), ...(opts.insecureMqtt ? {} : { tls: true }) },
-        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts), ...ingressOf(opts),
+        defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts), ...ingressOf(opts), ...podCidrsOf(opts),
       });
       untilSignal(logger, [() => cp.stop()], opts.shutdownGracePeriod * 1000);
       await pushExamples(cp.registry);

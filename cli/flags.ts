@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { InvalidArgumentError } from 'commander';
 import { parseBytes } from '../api/quantity.js';
 import { parseCidr } from '../api/cidr.js';
+import { MAX_NODE_CIDR_MASK_SIZE, numberToIpv4, parseIpv4Block } from '../api/pod-addresses.js';
 
 /** A CIDR for --allow-egress (repeatable: collected into `all`). */
 export function parseEgressCidr(value: string, all: string[]): string[] {
@@ -77,4 +78,20 @@ export function parseMeshMode(value: string): 'auto' | 'direct' | 'relay' {
 export function parseIp(value: string): string {
   if (isIP(value) === 0) throw new InvalidArgumentError('must be an IPv4 or IPv6 address');
   return value;
+}
+
+/** An IPv4 CIDR of /8 or longer, written with its host bits clear (--cluster-cidr). */
+export function parseIpv4Cidr(value: string): string {
+  const block = parseIpv4Block(value);
+  if (!block || block.prefix < 8) throw new InvalidArgumentError('must be an IPv4 CIDR of /8 or longer, e.g. 10.42.0.0/16');
+  const canonical = `${numberToIpv4(block.base)}/${block.prefix}`;
+  if (canonical !== value) throw new InvalidArgumentError(`has host bits set: did you mean ${canonical}?`);
+  return value;
+}
+
+/** A prefix length for node pod CIDRs (--node-cidr-mask-size). */
+export function parseMaskSize(value: string): number {
+  const n = Number(value);
+  if (!/^\d{1,2}$/.test(value) || n < 8 || n > MAX_NODE_CIDR_MASK_SIZE) throw new InvalidArgumentError(`must be a prefix length from 8 to ${MAX_NODE_CIDR_MASK_SIZE}`);
+  return n;
 }

@@ -25,6 +25,8 @@ export interface LocalClusterOptions {
   externalMqtt?: Extract<ControlPlaneOptions['mqtt'], { url: string }>;
   storeUrl?: string;
   defaultTolerationSeconds?: { notReady: number; unreachable: number };
+  /** --cluster-cidr and --node-cidr-mask-size. */
+  podCidrs?: ControlPlaneOptions['podCidrs'];
   /** Idle workers each agent keeps started (fast pod starts). */
   warmWorkers?: number;
   readyTimeoutMs?: number;
@@ -80,6 +82,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(options.apiHost ? { apiHost: options.apiHost } : {}),
     ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
     ...(options.defaultTolerationSeconds ? { defaultTolerationSeconds: options.defaultTolerationSeconds } : {}),
+    ...(options.podCidrs ? { podCidrs: options.podCidrs } : {}),
     ...(options.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs } : {}),
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
     ...(options.registries ? { registries: options.registries } : {}),

@@ -29,6 +29,7 @@ import { NodeMetricsScraperOverChannel } from './nodes/node-metrics-scraper.js';
 import { DashboardSessions } from './dashboard/dashboard-sessions.js';
 import { NodeLifecycle } from './nodes/node-lifecycle.js';
 import { NodeRegistry } from './nodes/node-registry.js';
+import { podCidrSettingsProblem, type PodCidrSettings } from './nodes/pod-cidr-allocator.js';
 import { PodLogSourceOverChannel } from './nodes/pod-log-source.js';
 import { PodExecSourceOverChannel } from './nodes/pod-exec-source.js';
 import { PodStatusSink } from './nodes/pod-status-sink.js';
@@ -81,6 +82,8 @@ export interface ControlPlaneOptions {
   evictionsPerSecond?: number;
   /** tolerationSeconds given to every pod for node.kubernetes.io/not-ready and /unreachable (default 300). */
   defaultTolerationSeconds?: { notReady: number; unreachable: number };
+  /** --cluster-cidr and --node-cidr-mask-size: the blocks nodes get as pod CIDRs (default 10.42.0.0/16 in /24s). */
+  podCidrs?: PodCidrSettings;
   /** How the control plane reaches OCI registries it pulls components from (extra CAs, plain-HTTP registries). */
   registries?: RegistryTransport;
   /** Serve Ingresses (IngressClass `skiff`) on these ports; absent: no gateway. */
@@ -110,6 +113,8 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<RunningControlPlane> {
   const { dataDir, logger } = options;
+  const cidrProblem = podCidrSettingsProblem(options.podCidrs ?? {});
+  if (cidrProblem) throw new Error(cidrProblem);
   const clock = options.clock ?? systemClock;
   const stack: Array<() => Promise<void> | void> = [];
   const stop = async () => {
@@ -240,7 +245,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     prometheus.countNodes(async () => (await resources.list<Node>(resourceTypes.nodes)).items);
     execSource = new PodExecSourceOverChannel(channel);
     relayChannel = channel;
-    const nodes = new NodeRegistry(resources, events, clock, logger.child({ component: 'nodes' }));
+    const nodes = new NodeRegistry(resources, events, clock, logger.child({ component: 'nodes' }), options.podCidrs);
     const podSink = new PodStatusSink(resources, events, logger.child({ component: 'pod-status' }));
     const report = (what: string) => (error: Error) => logger.warn({ err: error.message }, `could not apply ${what}`);
     await channel.start({

@@ -3,6 +3,7 @@
 // so an agent carries traffic for a pod IP of another node to that node (agent/network/tunnel-*.ts).
 import type { DesiredPeer } from '../../api/mqtt/messages.js';
 import type { Node } from '../../api/types/node.js';
+import { inIpv4Block, parseIpv4Block } from '../../api/pod-addresses.js';
 
 /** Every node's peer entry, sorted by name (the same list for all; each node leaves itself out). */
 export function desiredPeers(nodes: readonly Node[]): DesiredPeer[] {
@@ -18,13 +19,8 @@ export function desiredPeers(nodes: readonly Node[]): DesiredPeer[] {
   return out.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
 }
 
-/** Is `ip` (IPv4) inside `cidr`? */
+/** Is `ip` (IPv4) inside `cidr` (a node's pod CIDR, any prefix of /8 or longer)? */
 export function inPodCidr(ip: string, cidr: string | undefined): boolean {
-  const m = cidr ? /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(cidr) : null;
-  if (!m) return false;
-  const bits = Number(m[2]);
-  if (bits < 8 || bits > 32) return false;
-  const toInt = (text: string) => text.split('.').reduce((n, part) => (n << 8) + Number(part), 0) >>> 0;
-  const mask = bits === 32 ? 0xffffffff : (~(0xffffffff >>> bits)) >>> 0;
-  return ((toInt(ip) & mask) >>> 0) === ((toInt(m[1]!) & mask) >>> 0);
+  const block = parseIpv4Block(cidr);
+  return Boolean(block && block.prefix >= 8 && inIpv4Block(ip, cidr));
 }

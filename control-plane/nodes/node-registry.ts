@@ -1,6 +1,8 @@
 // Keeps Node and Lease objects in step with what agents say over the node channel: a node snapshot
 // creates or refreshes its Node (with a pod CIDR), a lease message renews kube-node-lease/<node>,
 // and a Will (offline presence of the node's current session) marks the node Ready=Unknown at once.
+// Pod CIDRs come from the range allocator (pod-cidr-allocator.ts), seeded from the Nodes on first
+// use and kept in step with every Node write of this process (a deleted Node frees its block).
 import type { Logger } from 'pino';
 import type { Clock } from '../../api/clock.js';
 import { rfc3339 } from '../../api/clock.js';
@@ -11,7 +13,7 @@ import type { Lease, Node } from '../../api/types/node.js';
 import type { EventRecorder } from '../events/event-recorder.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
-import { freePodCidrIndex, podCidrForIndex } from '../../api/pod-addresses.js';
+import { PodCidrAllocator, type PodCidrSettings } from './pod-cidr-allocator.js';
 
 export const LEASE_NAMESPACE = 'kube-node-lease';
 
@@ -34,7 +36,33 @@ export class NodeRegistry {
     private readonly events: EventRecorder,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+    private readonly podCidrs: PodCidrSettings = {},
+  ) {
+    // checked now: a bad --cluster-cidr fails the start, not the first registration
+    new PodCidrAllocator(podCidrs);
+  }
+
+  #allocator: Promise<PodCidrAllocator> | undefined;
+
+  /** The allocator, seeded once from the stored Nodes and then following every Node write. */
+  podCidrAllocator(): Promise<PodCidrAllocator> {
+    return this.#allocator ??= (async () => {
+      const allocator = new PodCidrAllocator(this.podCidrs);
+      // follow writes before listing: a Node written meanwhile is occupied twice, harmlessly
+      this.resources.onWrite((type, kind, obj) => {
+        if (type.plural !== resourceTypes.nodes.plural || type.group !== resourceTypes.nodes.group) return;
+        const cidr = (obj as Node).spec?.podCIDR;
+        if (kind === 'put') allocator.occupy(cidr);
+        else allocator.release(cidr);
+      });
+      const nodes = await this.resources.list<Node>(resourceTypes.nodes);
+      for (const n of nodes.items) allocator.occupy(n.spec?.podCIDR);
+      return allocator;
+    })().catch((error: unknown) => {
+      this.#allocator = undefined;
+      throw error;
+    });
+  }
 
   nodeStatus(node: string, message: NodeStatusMessage): Promise<void> {
     this.#seen(node, message.sessionId);
@@ -115,7 +143,11 @@ export class NodeRegistry {
     }
     if (!existing) {
       existing = await this.#register(node, message);
-    } else if (Object.entries(message.labels).some(([k, v]) => existing!.metadata.labels?.[k] !== v)) {
+    } else if (!existing.spec?.podCIDR) {
+      // registered while the cluster CIDR was full: a block may have been freed since
+      existing = await this.#assignPodCidr(existing);
+    }
+    if (Object.entries(message.labels).some(([k, v]) => existing!.metadata.labels?.[k] !== v)) {
       existing = await this.resources.mutate<Node>(resourceTypes.nodes, undefined, node, (n) => ({
         ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, ...message.labels } },
       }));
@@ -143,21 +175,53 @@ export class NodeRegistry {
   }
 
   async #register(node: string, message: NodeStatusMessage): Promise<Node> {
-    const nodes = await this.resources.list<Node>(resourceTypes.nodes);
-    const index = freePodCidrIndex(nodes.items.map((n) => n.spec.podCIDR));
-    const podCIDR = index === undefined ? undefined : podCidrForIndex(index);
-    const created = await this.resources.create<Node>(resourceTypes.nodes, {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: node, labels: message.labels, annotations: { 'node.skiff.dev/agent': 'mqtt' } },
-      spec: podCIDR ? { podCIDR, podCIDRs: [podCIDR] } : {},
-    });
+    const allocator = await this.podCidrAllocator();
+    const podCIDR = allocator.allocate();
+    let created: Node;
+    try {
+      created = await this.resources.create<Node>(resourceTypes.nodes, {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: node, labels: message.labels, annotations: { 'node.skiff.dev/agent': 'mqtt' } },
+        spec: podCIDR ? { podCIDR, podCIDRs: [podCIDR] } : {},
+      });
+    } catch (error) {
+      allocator.release(podCIDR);
+      throw error;
+    }
     this.logger.info({ node, podCIDR }, 'node registered');
     this.events.record({
       involvedObject: { kind: 'Node', apiVersion: 'v1', name: node, uid: node },
       type: 'Normal', reason: 'RegisteredNode', component: 'node-controller', message: `Node ${node} event: Registered Node ${node} in Controller`,
     });
+    if (!podCIDR) this.#cidrNotAvailable(node, allocator);
     return created;
+  }
+
+  /** Gives a Node without a pod CIDR one, if a block is free now. */
+  async #assignPodCidr(existing: Node): Promise<Node> {
+    const allocator = await this.podCidrAllocator();
+    if (allocator.free === 0) return existing;
+    const podCIDR = allocator.allocate()!;
+    try {
+      const updated = await this.resources.mutate<Node>(resourceTypes.nodes, undefined, existing.metadata.name!, (n) => (n.spec?.podCIDR ? undefined : {
+        ...n, spec: { ...n.spec, podCIDR, podCIDRs: [podCIDR] },
+      }));
+      if (updated.spec?.podCIDR !== podCIDR) allocator.release(podCIDR);
+      return updated;
+    } catch (error) {
+      allocator.release(podCIDR);
+      throw error;
+    }
+  }
+
+  /** As kube-controller-manager's range allocator says it (RecordNodeStatusChange). */
+  #cidrNotAvailable(node: string, allocator: PodCidrAllocator): void {
+    this.logger.warn({ node, clusterCidr: allocator.clusterCidr, nodeCidrMaskSize: allocator.nodeCidrMaskSize }, 'no pod CIDR left for the node');
+    this.events.record({
+      involvedObject: { kind: 'Node', apiVersion: 'v1', name: node, uid: node },
+      type: 'Normal', reason: 'CIDRNotAvailable', component: 'cidrAllocator', message: `Node ${node} status is now: CIDRNotAvailable`,
+    });
   }
 
   async #renewLease(node: string, message: LeaseMessage): Promise<void> {
