@@ -12,6 +12,8 @@ export interface SimNodeOptions {
   name: string;
   mqttUrl: string;
   credential: string;
+  /** Extra node labels (e.g. topology.kubernetes.io/zone). */
+  labels?: Record<string, string>;
   onError: (error: Error) => void;
 }
 
@@ -22,13 +24,16 @@ export class SimNode {
   leasesSent = 0;
   /** Pod status messages sent (Running and removed). */
   podReports = 0;
+  /** Desired-state messages received, and their bytes. */
+  desiredMessages = 0;
+  desiredBytes = 0;
   #seq = 0;
   #generation = -1;
   #timer: NodeJS.Timeout | undefined;
   /** uid -> what was reported last. */
   readonly #reported = new Map<string, 'Running' | 'removed'>();
 
-  private constructor(readonly name: string, readonly client: MqttClient) {
+  private constructor(readonly name: string, readonly client: MqttClient, readonly labels: Record<string, string> = {}) {
     this.sessionId = `s-${name}`;
   }
 
@@ -38,10 +43,13 @@ export class SimNode {
       protocolVersion: 4, clientId: o.name, username: o.name, password: o.credential, clean: true, keepalive: 30, reconnectPeriod: 0,
       will: { topic: topics.presence(o.name), payload: Buffer.from(JSON.stringify({ v: PROTOCOL_VERSION, sessionId, online: false, node: o.name })), qos: 1, retain: true },
     });
-    const sim = new SimNode(o.name, client);
+    const sim = new SimNode(o.name, client, o.labels);
     client.on('error', o.onError);
     client.on('message', (topic, payload) => {
-      if (topic === topics.desired(o.name) && payload.length > 0) sim.#apply(JSON.parse(payload.toString('utf8')) as DesiredStateMessage);
+      if (topic !== topics.desired(o.name) || payload.length === 0) return;
+      sim.desiredMessages++;
+      sim.desiredBytes += payload.length;
+      sim.#apply(JSON.parse(payload.toString('utf8')) as DesiredStateMessage);
     });
     await client.subscribeAsync(agentSubscriptions(o.name), { qos: 1 });
     await client.publishAsync(topics.presence(o.name), JSON.stringify({ v: PROTOCOL_VERSION, sessionId, online: true, node: o.name, ts: Date.now() }), { qos: 1, retain: true });
@@ -131,7 +139,7 @@ export class SimNode {
   #nodeStatus() {
     return {
       ...this.#envelope(),
-      labels: { 'kubernetes.io/hostname': this.name, 'kubernetes.io/arch': 'arm64', 'kubernetes.io/os': 'linux' },
+      labels: { 'kubernetes.io/hostname': this.name, 'kubernetes.io/arch': 'arm64', 'kubernetes.io/os': 'linux', ...this.labels },
       capacity: { cpu: '4', memory: '1Gi', pods: '110' }, allocatable: { cpu: '4', memory: '1Gi', pods: '110' },
       conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'simulated' }],
       addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], nodeInfo: { kubeletVersion: 'v1.32.0-skiff-sim' }, observedGeneration: 0,

@@ -27,7 +27,7 @@ import { localPathDir } from '../../api/local-path.js';
 import type { PersistentVolume } from '../resources/kinds/config.js';
 import { nodeLocalVolumes, nodesOfVolume, resolvePodVolumes, volumePath } from './node-volumes.js';
 import { desiredServices } from './desired-services.js';
-import { desiredPeers } from './desired-peers.js';
+import { desiredPeers, endpointPeers, PEERS_TO_EVERY_NODE_MAX, peersOfNode } from './desired-peers.js';
 import { policiesForNode, readNetworkPolicies, type CompiledPolicy } from './desired-policies.js';
 
 type ConfigObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
@@ -91,6 +91,7 @@ export class DesiredPublisher {
   #peers: Promise<DesiredPeer[]> | undefined;
   /** node -> its peer entry as last seen, to republish everyone only when one changes. */
   readonly #peerKeys = new Map<string, string>();
+  #endpointMemo: { all: DesiredPeer[]; services: DesiredService[]; peers: DesiredPeer[] } | undefined;
   /** The cluster's NetworkPolicies compiled, read once per change of policies, pods or namespaces. */
   #policies: Promise<CompiledPolicy[]> | undefined;
   /** The NetworkPolicies that exist (a pod change republishes every node only when there are some). */
@@ -136,11 +137,13 @@ export class DesiredPublisher {
       if (type === 'ADDED') this.#queue.add(node.metadata.name!);
       // every node routes to every other: a new address, tunnel port or pod CIDR republishes all
       const key = type === 'DELETED' ? '' : JSON.stringify(desiredPeers([node]));
-      if ((this.#peerKeys.get(node.metadata.name!) ?? '') === key) return;
+      const before = this.#peerKeys.get(node.metadata.name!) ?? '';
+      if (before === key) return;
+      const sizeBefore = this.#peerKeys.size;
       if (type === 'DELETED') this.#peerKeys.delete(node.metadata.name!);
       else this.#peerKeys.set(node.metadata.name!, key);
       this.#peers = undefined;
-      for (const published of this.#published.keys()) this.#queue.add(published);
+      void this.#peerChanged(before, key, sizeBefore).catch((error: Error) => this.options.logger.warn({ err: error.message }, 'could not judge a peer change'));
     });
     for (const type of [resourceTypes.configmaps, resourceTypes.secrets]) {
       if (!type) continue;
@@ -202,6 +205,49 @@ export class DesiredPublisher {
     for (const node of this.#published.keys()) this.#queue.add(node);
   }
 
+  /** Every node's peer entry, from the nodes informer (one pass per change of a peer, not a store list). */
+  #allPeers(): Promise<DesiredPeer[]> {
+    return this.#peers ??= (async () => {
+      const informer = this.informers.for<Node>(resourceTypes.nodes);
+      await informer.synced();
+      return desiredPeers(informer.list());
+    })().catch((error: unknown) => {
+      this.#peers = undefined;
+      throw error;
+    });
+  }
+
+  /** The endpoint nodes of a large cluster, computed once per peers and Services read. */
+  #endpointPeers(all: DesiredPeer[], services: DesiredService[]): DesiredPeer[] {
+    const memo = this.#endpointMemo;
+    if (memo && memo.all === all && memo.services === services) return memo.peers;
+    const peers = endpointPeers(all, services);
+    this.#endpointMemo = { all, services, peers };
+    return peers;
+  }
+
+  /**
+   * A node's peer entry changed (before/after: its serialised entry, '' for none). Small clusters
+   * republish every node; large ones only when the node runs a Service endpoint or the cluster
+   * crossed PEERS_TO_EVERY_NODE_MAX (decision 043): a joining node changes nobody's peers.
+   */
+  async #peerChanged(before: string, after: string, sizeBefore: number): Promise<void> {
+    const large = (n: number) => n > PEERS_TO_EVERY_NODE_MAX;
+    if (large(this.#peerKeys.size) && large(sizeBefore)) {
+      const services = await this.#servicesNow();
+      const entries = [before, after].filter(Boolean).flatMap((k) => JSON.parse(k) as DesiredPeer[]);
+      if (endpointPeers(entries, services).length === 0) return;
+    }
+    for (const published of this.#published.keys()) this.#queue.add(published);
+  }
+
+  #servicesNow(): Promise<DesiredService[]> {
+    return this.#services ??= desiredServices(this.options.resources).catch((error: unknown) => {
+      this.#services = undefined;
+      throw error;
+    });
+  }
+
   /** Publishes a node's desired state again even if unchanged (a new control-plane epoch). */
   republishAll(): void {
     for (const node of this.#published.keys()) {
@@ -255,15 +301,9 @@ export class DesiredPublisher {
       ...[...refs.configMaps].map((k) => `configmaps/${k}`), ...[...refs.secrets].map((k) => `secrets/${k}`),
     ]));
     const localVolumes = await nodeLocalVolumes(node, resources);
-    const services = await (this.#services ??= desiredServices(resources).catch((error: unknown) => {
-      this.#services = undefined;
-      throw error;
-    }));
-    const allPeers = await (this.#peers ??= resources.list<Node>(resourceTypes.nodes).then((l) => desiredPeers(l.items)).catch((error: unknown) => {
-      this.#peers = undefined;
-      throw error;
-    }));
-    const peers = allPeers.filter((p) => p.node !== node);
+    const services = await this.#servicesNow();
+    const allPeers = await this.#allPeers();
+    const peers = peersOfNode(allPeers, () => this.#endpointPeers(allPeers, services), node);
     const networkPolicies = policiesForNode(await (this.#policies ??= readNetworkPolicies(resources).catch((error: unknown) => {
       this.#policies = undefined;
       throw error;

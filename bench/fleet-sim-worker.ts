@@ -1,0 +1,72 @@
+// One worker process of the fleet benchmark: runs a slice of the simulated agents
+// (bench/fleet-sim-node.ts) so that the control plane's process is measured alone and the
+// simulators' own CPU spreads over processes. Driven by bench/fleet.ts over IPC:
+//   {join: names[], zones: string[]}  -> {joined, errors}   credential exchange + birth + status
+//   {leases: intervalMs, offsetMs[]}                       start renewing leases
+//   {stats: true}                     -> {stats: {...}}    counters so far
+//   {vanish: names[]}                 -> {vanished}        sockets destroyed: the broker sends their Wills
+//   {stop: true}                                           end every client, exit
+import { nodeCredentialPath } from '../api/mqtt/node-credential.js';
+import { KubeClient } from '../cli/kube-client.js';
+import { readKubeconfig } from '../cli/kubeconfig-reader.js';
+import { SimNode } from './fleet-sim-node.js';
+
+interface Setup { mqttUrl: string; kubeconfig: string; bootstrapToken: string; concurrency: number }
+export type WorkerCommand =
+  | { join: string[]; zones: string[] }
+  | { leases: number; offsetsMs: number[] }
+  | { stats: true }
+  | { vanish: string[] }
+  | { stop: true };
+
+const setup = JSON.parse(process.env['FLEET_WORKER'] ?? '{}') as Setup;
+const client = new KubeClient(await readKubeconfig(setup.kubeconfig));
+const sims = new Map<string, SimNode>();
+let errors = 0;
+const send = (message: object) => process.send!(message);
+
+async function join(names: string[], zones: string[]): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: setup.concurrency }, async () => {
+    while (next < names.length) {
+      const i = next++;
+      const name = names[i]!;
+      const res = await client.request<{ credential: string }>('POST', nodeCredentialPath(name), {}, { authorization: `Bearer ${setup.bootstrapToken}` });
+      if (res.status !== 200 && res.status !== 201) throw new Error(`${name}: credential HTTP ${res.status} ${res.text.slice(0, 200)}`);
+      sims.set(name, await SimNode.join({
+        name, mqttUrl: setup.mqttUrl, credential: res.body.credential,
+        labels: { 'topology.kubernetes.io/zone': zones[i]! },
+        onError: (error) => { if (++errors <= 3) console.error(`${name}: ${error.message}`); },
+      }));
+    }
+  }));
+}
+
+process.on('message', (command: WorkerCommand) => {
+  void (async () => {
+    if ('join' in command) {
+      await join(command.join, command.zones);
+      send({ joined: sims.size, errors });
+    } else if ('leases' in command) {
+      [...sims.values()].forEach((sim, i) => sim.renewLeases(command.leases, command.offsetsMs[i] ?? 0));
+    } else if ('stats' in command) {
+      let leasesSent = 0; let bytes = 0; let running = 0; let podReports = 0; let desiredMessages = 0; let desiredBytes = 0;
+      for (const s of sims.values()) {
+        leasesSent += s.leasesSent; bytes += s.bytes; running += s.runningPods; podReports += s.podReports;
+        desiredMessages += s.desiredMessages; desiredBytes += s.desiredBytes;
+      }
+      send({ stats: { leasesSent, bytes, running, podReports, desiredMessages, desiredBytes, errors, cpuMs: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 } });
+    } else if ('vanish' in command) {
+      for (const name of command.vanish) sims.get(name)?.vanish();
+      send({ vanished: command.vanish.length });
+    } else {
+      for (const s of sims.values()) s.stop();
+      client.close();
+      process.exit(0);
+    }
+  })().catch((error: Error) => {
+    console.error(`fleet worker: ${error.stack ?? error.message}`);
+    process.exit(1);
+  });
+});
+send({ ready: true });
