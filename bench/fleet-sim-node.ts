@@ -40,7 +40,7 @@ export class SimNode {
   static async join(o: SimNodeOptions): Promise<SimNode> {
     const sessionId = `s-${o.name}`;
     const client = await mqtt.connectAsync(o.mqttUrl, {
-      protocolVersion: 4, clientId: o.name, username: o.name, password: o.credential, clean: true, keepalive: 30, reconnectPeriod: 0,
+      protocolVersion: 4, clientId: o.name, username: o.name, password: o.credential, clean: true, keepalive: 30, reconnectPeriod: 0, connectTimeout: 90_000,
       will: { topic: topics.presence(o.name), payload: Buffer.from(JSON.stringify({ v: PROTOCOL_VERSION, sessionId, online: false, node: o.name })), qos: 1, retain: true },
     });
     const sim = new SimNode(o.name, client, o.labels);

@@ -23,6 +23,7 @@ const setup = JSON.parse(process.env['FLEET_WORKER'] ?? '{}') as Setup;
 const client = new KubeClient(await readKubeconfig(setup.kubeconfig));
 const sims = new Map<string, SimNode>();
 let errors = 0;
+let connectRetries = 0;
 const send = (message: object) => process.send!(message);
 
 async function join(names: string[], zones: string[]): Promise<void> {
@@ -33,11 +34,20 @@ async function join(names: string[], zones: string[]): Promise<void> {
       const name = names[i]!;
       const res = await client.request<{ credential: string }>('POST', nodeCredentialPath(name), {}, { authorization: `Bearer ${setup.bootstrapToken}` });
       if (res.status !== 200 && res.status !== 201) throw new Error(`${name}: credential HTTP ${res.status} ${res.text.slice(0, 200)}`);
-      sims.set(name, await SimNode.join({
-        name, mqttUrl: setup.mqttUrl, credential: res.body.credential,
-        labels: { 'topology.kubernetes.io/zone': zones[i]! },
-        onError: (error) => { if (++errors <= 3) console.error(`${name}: ${error.message}`); },
-      }));
+      // as a real agent does, a connect that times out (a starved broker) is tried again
+      for (let attempt = 1; ; attempt++) {
+        try {
+          sims.set(name, await SimNode.join({
+            name, mqttUrl: setup.mqttUrl, credential: res.body.credential,
+            labels: { 'topology.kubernetes.io/zone': zones[i]! },
+            onError: (error) => { if (++errors <= 3) console.error(`${name}: ${error.message}`); },
+          }));
+          break;
+        } catch (error) {
+          connectRetries++;
+          if (attempt >= 5) throw error;
+        }
+      }
     }
   }));
 }
@@ -46,7 +56,7 @@ process.on('message', (command: WorkerCommand) => {
   void (async () => {
     if ('join' in command) {
       await join(command.join, command.zones);
-      send({ joined: sims.size, errors });
+      send({ joined: sims.size, errors, connectRetries });
     } else if ('leases' in command) {
       [...sims.values()].forEach((sim, i) => sim.renewLeases(command.leases, command.offsetsMs[i] ?? 0));
     } else if ('stats' in command) {

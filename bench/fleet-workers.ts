@@ -14,7 +14,7 @@ export interface WorkerStats {
   cpuMs: number;
 }
 
-type Reply = { ready: true } | { joined: number; errors: number } | { stats: WorkerStats } | { vanished: number };
+type Reply = { ready: true } | { joined: number; errors: number; connectRetries: number } | { stats: WorkerStats } | { vanished: number };
 
 export class FleetWorkers {
   #children: ChildProcess[] = [];
@@ -35,15 +35,15 @@ export class FleetWorkers {
   }
 
   /** Joins the nodes, each worker a contiguous slice (so a zone is one or a few workers). */
-  async join(names: string[], zones: string[]): Promise<{ joined: number; errors: number }> {
+  async join(names: string[], zones: string[]): Promise<{ joined: number; errors: number; connectRetries: number }> {
     const per = Math.ceil(names.length / this.#children.length);
     const replies = await Promise.all(this.#children.map((child, w) => {
       const slice = names.slice(w * per, (w + 1) * per);
       slice.forEach((name) => this.#owner.set(name, w));
       child.send({ join: slice, zones: zones.slice(w * per, (w + 1) * per) });
-      return this.#next(child, 'joined') as Promise<{ joined: number; errors: number }>;
+      return this.#next(child, 'joined') as Promise<{ joined: number; errors: number; connectRetries: number }>;
     }));
-    return replies.reduce((sum, r) => ({ joined: sum.joined + r.joined, errors: sum.errors + r.errors }), { joined: 0, errors: 0 });
+    return replies.reduce((sum, r) => ({ joined: sum.joined + r.joined, errors: sum.errors + r.errors, connectRetries: sum.connectRetries + r.connectRetries }), { joined: 0, errors: 0, connectRetries: 0 });
   }
 
   renewLeases(intervalMs: number, offsetsMs: number[]): void {

@@ -59,10 +59,14 @@ const ready = await new Promise<string>((resolve, reject) => {
 });
 const workers = new FleetWorkers();
 process.on('exit', () => {
-  cp.kill('SIGKILL'); // never leave the control plane behind
+  cp.kill('SIGTERM'); // never leave the control plane behind (SIGTERM: a --cpu-prof profile is still written)
   workers.kill();
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void etcd?.stop().finally(() => process.exit(130)));
+process.on('uncaughtException', (error) => {
+  console.error(error);
+  void etcd?.stop().finally(() => process.exit(1));
+});
 // plain MQTT (--insecure-mqtt): the simulated nodes measure the control plane's fan-out, figures comparable with earlier runs
 const mqttUrl = /MQTT (mqtt:\/\/[^\s,]+:\d+)/.exec(ready)![1]!;
 const bootstrapToken = (await readFile(join(dataDir, 'node-token'), 'utf8')).trim();
@@ -211,6 +215,7 @@ console.log(JSON.stringify({
   },
   zoneLoss: zoneResult,
   simulatedClientErrors: joined.errors,
+  mqttConnectRetries: joined.connectRetries,
 }, null, 2));
 
 abort.abort();
