@@ -30,6 +30,8 @@ export class NodeRegistry {
   readonly #chains = new Map<string, Promise<unknown>>();
   /** Each node's last snapshot, to restore its conditions when it renews after being Unknown. */
   readonly #lastStatus = new Map<string, NodeStatusMessage>();
+  /** Nodes whose Ready condition this process last wrote or read as other than Unknown. */
+  readonly #notUnknown = new Set<string>();
 
   constructor(
     private readonly resources: ResourceStore,
@@ -93,6 +95,7 @@ export class NodeRegistry {
     try {
       await this.resources.mutate<Node>(resourceTypes.nodes, undefined, node, (n) => {
         const conditions = n.status?.conditions ?? [];
+        this.#notUnknown.delete(node);
         if (conditions.find((c) => c.type === 'Ready')?.status === 'Unknown') return undefined;
         changed = true;
         const now = rfc3339(this.clock.now());
@@ -165,6 +168,7 @@ export class NodeRegistry {
         daemonEndpoints: { kubeletEndpoint: { Port: message.tunnelPort ?? 0 } },
       },
     }), { subresource: 'status' });
+    if (message.conditions.find((c) => c.type === 'Ready')?.status !== 'Unknown') this.#notUnknown.add(node);
     const ready = message.conditions.find((c) => c.type === 'Ready')?.status === 'True';
     if (ready && !wasReady) {
       this.events.record({
@@ -238,12 +242,14 @@ export class NodeRegistry {
         spec: { holderIdentity: node, leaseDurationSeconds: message.leaseDurationSeconds, renewTime: message.renewTime },
       });
     }
-    // a node renewing again after its conditions went Unknown (lease expiry) is back
+    // a node renewing again after its conditions went Unknown (lease expiry) is back; a node this
+    // process has seen not Unknown since is not read again (one store read less per lease)
+    if (this.#notUnknown.has(node)) return;
     const current = await this.resources.get<Node>(resourceTypes.nodes, undefined, node).catch(() => undefined);
     const last = this.#lastStatus.get(node);
-    if (last && current?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown') {
-      await this.#applyStatus(node, last);
-    }
+    const unknown = current?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown';
+    if (last && unknown) await this.#applyStatus(node, last);
+    else if (current && !unknown) this.#notUnknown.add(node);
   }
 
   async #nodeOwner(node: string) {

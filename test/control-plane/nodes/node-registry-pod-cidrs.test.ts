@@ -69,6 +69,23 @@ describe('node registration gives pod CIDRs from --cluster-cidr', () => {
     expect(await cidrOf('b')).toBe('10.7.3.0/24');
   });
 
+  it('a node renewing its lease after it went Unknown is Ready again; renewals in between keep it Ready', async () => {
+    const nodes = registry();
+    const lease = (n: number) => ({ v: PROTOCOL_VERSION, sessionId: 's-a', seq: n, ts: 0, node: 'a', renewTime: `2026-01-01T00:00:0${n}.000000Z`, leaseDurationSeconds: 40 });
+    const ready = async () => (await t.resources.get<Node>(resourceTypes.nodes, undefined, 'a')).status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    await nodes.nodeStatus('a', status('a'));
+    await nodes.lease('a', lease(1));
+    await nodes.lease('a', lease(2));
+    expect(await ready()).toBe('True');
+    expect(await nodes.markUnknown('a', 'NodeStatusUnknown', 'Kubelet stopped posting node status.')).toBe(true);
+    expect(await ready()).toBe('Unknown');
+    await nodes.lease('a', lease(3));
+    expect(await ready()).toBe('True');
+    expect(await nodes.markUnknown('a', 'NodeStatusUnknown', 'again')).toBe(true);
+    await nodes.lease('a', lease(4));
+    expect(await ready()).toBe('True');
+  });
+
   it('refuses a cluster CIDR kube-controller-manager would refuse', () => {
     expect(() => new NodeRegistry(t.resources, events, t.clock, logger, { clusterCidr: '10.0.0.0/8', nodeCidrMaskSize: 28 })).toThrow(/more than 16 bits/);
   });
