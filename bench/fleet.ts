@@ -62,10 +62,11 @@ process.on('exit', () => {
   cp.kill('SIGTERM'); // never leave the control plane behind (SIGTERM: a --cpu-prof profile is still written)
   workers.kill();
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void etcd?.stop().finally(() => process.exit(130)));
+const stopEtcd = () => (etcd ? etcd.stop() : Promise.resolve());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopEtcd().finally(() => process.exit(130)));
 process.on('uncaughtException', (error) => {
   console.error(error);
-  void etcd?.stop().finally(() => process.exit(1));
+  void stopEtcd().finally(() => process.exit(1));
 });
 // plain MQTT (--insecure-mqtt): the simulated nodes measure the control plane's fan-out, figures comparable with earlier runs
 const mqttUrl = /MQTT (mqtt:\/\/[^\s,]+:\d+)/.exec(ready)![1]!;

@@ -6,6 +6,7 @@ import type { ChannelLogger } from '../../api/mqtt/channel-logger.js';
 import { silentLogger } from '../../api/mqtt/channel-logger.js';
 import { canPublish, canSubscribe, isClientIdAllowed, MAX_PACKET_BYTES, type Identity } from './broker-acl.js';
 import { guardPacketSize } from './packet-size-guard.js';
+import { indexRetained } from './retained-index.js';
 
 export type Authenticator = (username: string, password: string) => Identity | undefined;
 
@@ -93,6 +94,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       callback(null, subscription);
     },
   });
+  // aedes' typings do not show its persistence; the memory one is created by createBroker
+  indexRetained((aedes as unknown as { persistence: Parameters<typeof indexRetained>[0] }).persistence);
   aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'mqtt client error'));
   aedes.on('connectionError', (_client, error) => logger.debug({ err: error.message }, 'mqtt connection error'));
 

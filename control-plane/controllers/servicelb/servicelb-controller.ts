@@ -40,7 +40,9 @@ export class ServiceLBController extends Controller {
   async reconcile(): Promise<void> {
     const { resources } = this.ctx;
     const services = { items: byName((await this.cache<Service>(resourceTypes.services)).list()) };
-    const nodes = { items: byName((await this.cache<Node>(resourceTypes.nodes)).list()) };
+    // no LoadBalancer: nothing reads the nodes (a join of 10,000 agents sorted all nodes per join)
+    if (!services.items.some(isServiceLB)) return;
+    const nodes = { items: (await this.cache<Node>(resourceTypes.nodes)).list() };
     const plan = planLoadBalancers(services.items);
     const ips = [...new Set(nodes.items.filter(isReady).map(internalIP).filter((ip): ip is string => !!ip))].sort();
     for (const svc of services.items.filter(isServiceLB)) {

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NodeStatusMessage } from '../../../api/mqtt/messages.js';
+import type { LeaseMessage, NodeStatusMessage } from '../../../api/mqtt/messages.js';
 import { PROTOCOL_VERSION } from '../../../api/mqtt/messages.js';
 import type { Event, Node } from '../../../api/types/node.js';
 import { EventRecorder } from '../../../control-plane/events/event-recorder.js';
@@ -71,7 +71,7 @@ describe('node registration gives pod CIDRs from --cluster-cidr', () => {
 
   it('a node renewing its lease after it went Unknown is Ready again; renewals in between keep it Ready', async () => {
     const nodes = registry();
-    const lease = (n: number) => ({ v: PROTOCOL_VERSION, sessionId: 's-a', seq: n, ts: 0, node: 'a', renewTime: `2026-01-01T00:00:0${n}.000000Z`, leaseDurationSeconds: 40 });
+    const lease = (n: number): LeaseMessage => ({ v: PROTOCOL_VERSION, sessionId: 's-a', seq: n, ts: 0, node: 'a', renewTime: `2026-01-01T00:00:0${n}.000000Z`, leaseDurationSeconds: 40 });
     const ready = async () => (await t.resources.get<Node>(resourceTypes.nodes, undefined, 'a')).status?.conditions?.find((c) => c.type === 'Ready')?.status;
     await nodes.nodeStatus('a', status('a'));
     await nodes.lease('a', lease(1));
