@@ -89,3 +89,6 @@ export const listSemantics = (model: string, field: string): ListSemantics => LI
 
 /** Maps owned as a whole (`+mapType=atomic`): label selectors, and the references the types mark so. */
 export const ATOMIC_MAP_MODELS: ReadonlySet<string> = new Set(['V1LabelSelector']);
+
+/** Every key default of the table by key field name (only `protocol: TCP` today), to find items whose config leaves the key out. */
+export const KEY_DEFAULTS: Readonly<Record<string, string | number>> = Object.assign({}, ...Object.values(LIST_SEMANTICS).map((s) => s.keyDefaults ?? {}));
