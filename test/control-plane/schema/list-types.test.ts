@@ -7,6 +7,7 @@ import { mergeApplied } from '../../../control-plane/api/structured-merge.js';
 import { applyStrategicMergePatch } from '../../../control-plane/api/patch/strategic-merge-patch.js';
 import { LIST_SEMANTICS } from '../../../control-plane/resources/schema/list-types.js';
 import { resolveSchema, schemaDefinitions } from '../../../control-plane/resources/schema/object-schemas.js';
+import { hostileJson, seededRandom } from '../../support/seeded-random.js';
 
 describe('list types of the Kubernetes types', () => {
   it('every entry names an array of its definition, with keys that are scalar fields of the items', () => {
@@ -58,5 +59,30 @@ describe('list types of the Kubernetes types', () => {
     const patched = applyStrategicMergePatch(node, { metadata: { finalizers: ['b'] }, spec: { taints: [{ key: 'a', effect: 'NoExecute' }] } }) as any;
     expect(patched.spec.taints).toEqual([{ key: 'a', effect: 'NoExecute' }]);
     expect(patched.metadata.finalizers).toEqual(['a', 'b']);
+  });
+
+  it('fuzz: typed ownership and merges never throw on hostile objects of served kinds (seeded)', () => {
+    const next = seededRandom(51);
+    const kinds = [['apps/v1', 'Deployment'], ['v1', 'Pod'], ['v1', 'Service'], ['v1', 'Node'], ['batch/v1', 'Job'], ['x/v1', 'Unknown']];
+    const shaped = (): unknown => {
+      const [apiVersion, kind] = kinds[Math.floor(next() * kinds.length)]!;
+      const port = () => (next() < 0.5 ? hostileJson(next, 2) : { containerPort: next() < 0.5 ? 80 : hostileJson(next, 1), protocol: next() < 0.5 ? undefined : hostileJson(next, 1) });
+      return {
+        apiVersion, kind, metadata: { name: 'x', finalizers: next() < 0.5 ? ['a', hostileJson(next, 1)] : hostileJson(next, 2), labels: hostileJson(next, 2) },
+        spec: next() < 0.2 ? hostileJson(next, 3) : {
+          selector: hostileJson(next, 2), ports: [port(), port()], taints: hostileJson(next, 2),
+          template: { spec: { containers: next() < 0.3 ? hostileJson(next, 3) : [{ name: next() < 0.8 ? 'main' : hostileJson(next, 1), ports: [port(), port()], args: hostileJson(next, 2) }] } },
+        },
+      };
+    };
+    for (let i = 0; i < 2000; i++) {
+      const a = shaped();
+      const b = shaped();
+      expect(() => {
+        toFieldsV1(fieldPaths(a));
+        mergeApplied(a, b);
+        applyStrategicMergePatch(a, b);
+      }, `case ${i}`).not.toThrow();
+    }
   });
 });
