@@ -1,5 +1,7 @@
 // A small protobuf wire-format writer (proto3): varints, length-delimited strings, bytes and nested
 // messages, written field by field in the order given. Zero values are the caller's to skip.
+const encoder = new TextEncoder();
+
 export class ProtobufWriter {
   private chunks: Uint8Array[] = [];
   private length = 0;
@@ -44,7 +46,7 @@ export class ProtobufWriter {
   }
 
   string(field: number, value: string): this {
-    return this.bytes(field, new TextEncoder().encode(value));
+    return this.bytes(field, encoder.encode(value));
   }
 
   message(field: number, build: (w: ProtobufWriter) => void): this {
