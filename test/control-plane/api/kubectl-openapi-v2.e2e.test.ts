@@ -110,4 +110,25 @@ spec:
     const after = JSON.parse(await out(['get', 'deploy', 'shared', '-o', 'json']));
     expect(after.spec.template.spec.containers[0].ports).toEqual([{ containerPort: 80, protocol: 'UDP' }]);
   }, 60_000);
+
+  it('falls back to v2 where a server has no v3: explain, and client-side apply patching through v2 merge keys', async () => {
+    const old = await startKubectlCluster('sqlite', { withoutOpenApiV3: true });
+    try {
+      const run = async (args: string[], stdin?: string) => {
+        const r = await old.kubectl(args, stdin);
+        if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
+        return r.stdout;
+      };
+      expect(await run(['explain', 'deployment.spec.template.spec.containers.ports'])).toMatch(/^RESOURCE: ports <\[\]Object>$/m);
+      await run(['apply', '-f', '-'], deployment('      - {name: main, image: registry.local/web:1, env: [{name: A, value: "1"}]}\n      - {name: side, image: registry.local/side:1}'));
+      const verbose = await old.kubectl(['apply', '-v=6', '-f', '-'], deployment('      - {name: main, image: registry.local/web:2, env: [{name: A, value: "2"}]}'));
+      expect(verbose.code, verbose.stderr).toBe(0);
+      expect(verbose.stderr).toMatch(/GET https:\/\/[^ ]+\/openapi\/v2\S* 200 OK/);
+      const d = JSON.parse(await run(['get', 'deploy', 'web', '-o', 'json']));
+      expect(d.spec.template.spec.containers.map((x: { name: string; image: string }) => `${x.name}=${x.image}`)).toEqual(['main=registry.local/web:2']);
+      expect(d.spec.template.spec.containers[0].env).toEqual([{ name: 'A', value: '2' }]);
+    } finally {
+      await old.close();
+    }
+  }, 90_000);
 });
