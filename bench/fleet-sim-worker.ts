@@ -26,13 +26,25 @@ let errors = 0;
 let connectRetries = 0;
 const send = (message: object) => process.send!(message);
 
+/** The credential exchange, tried again after a dropped connection (as an agent's join is). */
+async function credential(name: string, attempts = 5) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.request<{ credential: string }>('POST', nodeCredentialPath(name), {}, { authorization: `Bearer ${setup.bootstrapToken}` });
+    } catch (error) {
+      connectRetries++;
+      if (attempt >= attempts) throw error;
+    }
+  }
+}
+
 async function join(names: string[], zones: string[]): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: setup.concurrency }, async () => {
     while (next < names.length) {
       const i = next++;
       const name = names[i]!;
-      const res = await client.request<{ credential: string }>('POST', nodeCredentialPath(name), {}, { authorization: `Bearer ${setup.bootstrapToken}` });
+      const res = await credential(name);
       if (res.status !== 200 && res.status !== 201) throw new Error(`${name}: credential HTTP ${res.status} ${res.text.slice(0, 200)}`);
       // as a real agent does, a connect that times out (a starved broker) is tried again
       for (let attempt = 1; ; attempt++) {
