@@ -1,8 +1,7 @@
 // One worker process of the fleet benchmark: runs a slice of the simulated agents
 // (bench/fleet-sim-node.ts) so that the control plane's process is measured alone and the
 // simulators' own CPU spreads over processes. Driven by bench/fleet.ts over IPC:
-//   {join: names[], zones: string[]}  -> {joined, errors}   credential exchange + birth + status
-//   {leases: intervalMs, offsetMs[]}                       start renewing leases
+//   {join: names[], zones: string[]}  -> {joined, errors}   credential exchange + birth + status, then leases
 //   {stats: true}                     -> {stats: {...}}    counters so far
 //   {vanish: names[]}                 -> {vanished}        sockets destroyed: the broker sends their Wills
 //   {stop: true}                                           end every client, exit
@@ -11,10 +10,9 @@ import { KubeClient } from '../cli/kube-client.js';
 import { readKubeconfig } from '../cli/kubeconfig-reader.js';
 import { SimNode } from './fleet-sim-node.js';
 
-interface Setup { mqttUrl: string; kubeconfig: string; bootstrapToken: string; concurrency: number }
+interface Setup { mqttUrl: string; kubeconfig: string; bootstrapToken: string; concurrency: number; leaseIntervalMs: number }
 export type WorkerCommand =
   | { join: string[]; zones: string[] }
-  | { leases: number; offsetsMs: number[] }
   | { stats: true }
   | { vanish: string[] }
   | { stop: true };
@@ -49,11 +47,14 @@ async function join(names: string[], zones: string[]): Promise<void> {
       // as a real agent does, a connect that times out (a starved broker) is tried again
       for (let attempt = 1; ; attempt++) {
         try {
-          sims.set(name, await SimNode.join({
+          const sim = await SimNode.join({
             name, mqttUrl: setup.mqttUrl, credential: res.body.credential,
             labels: { 'topology.kubernetes.io/zone': zones[i]! },
             onError: (error) => { if (++errors <= 3) console.error(`${name}: ${error.message}`); },
-          }));
+          });
+          sims.set(name, sim);
+          // as a real agent: leases from the join on (a join longer than the 40 s grace left the first nodes Unknown)
+          sim.renewLeases(setup.leaseIntervalMs, Math.random() * setup.leaseIntervalMs);
           break;
         } catch (error) {
           connectRetries++;
@@ -69,8 +70,6 @@ process.on('message', (command: WorkerCommand) => {
     if ('join' in command) {
       await join(command.join, command.zones);
       send({ joined: sims.size, errors, connectRetries });
-    } else if ('leases' in command) {
-      [...sims.values()].forEach((sim, i) => sim.renewLeases(command.leases, command.offsetsMs[i] ?? 0));
     } else if ('stats' in command) {
       let leasesSent = 0; let bytes = 0; let running = 0; let podReports = 0; let desiredMessages = 0; let desiredBytes = 0;
       for (const s of sims.values()) {

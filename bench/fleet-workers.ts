@@ -46,11 +46,6 @@ export class FleetWorkers {
     return replies.reduce((sum, r) => ({ joined: sum.joined + r.joined, errors: sum.errors + r.errors, connectRetries: sum.connectRetries + r.connectRetries }), { joined: 0, errors: 0, connectRetries: 0 });
   }
 
-  renewLeases(intervalMs: number, offsetsMs: number[]): void {
-    const per = Math.ceil(offsetsMs.length / this.#children.length);
-    this.#children.forEach((child, w) => child.send({ leases: intervalMs, offsetsMs: offsetsMs.slice(w * per, (w + 1) * per) }));
-  }
-
   async stats(): Promise<WorkerStats> {
     const all = await Promise.all(this.#children.map((child) => {
       child.send({ stats: true });

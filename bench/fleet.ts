@@ -114,7 +114,7 @@ const names = Array.from({ length: nodes }, (_, i) => `sim-${String(i).padStart(
 const zoneOf = (i: number) => `zone-${String(Math.floor(i / zoneSize)).padStart(2, '0')}`;
 const zones = names.map((_, i) => zoneOf(i));
 await workers.start(Math.max(1, Math.ceil(nodes / perWorker)), {
-  mqttUrl, kubeconfig, bootstrapToken, concurrency: env('FLEET_CONCURRENCY', 25),
+  mqttUrl, kubeconfig, bootstrapToken, concurrency: env('FLEET_CONCURRENCY', 25), leaseIntervalMs,
 }, (script, options) => fork(script, [], options));
 const seedNodes = await listNodes();
 const allReady = watchUntil<Node>('/api/v1/nodes', seedNodes.body.metadata.resourceVersion, seedNodes.body.items,
@@ -124,8 +124,6 @@ const joined = await workers.join(names, zones);
 const joinMs = performance.now() - joinStarted;
 const registeredMs = (await allReady) - joinStarted;
 const afterJoin = { cpuMs: await cpuMs(), rssMB: await rssMB() };
-// every node renews its lease every leaseIntervalMs, spread evenly, as real agents do from their join
-workers.renewLeases(leaseIntervalMs, names.map((_, i) => (i * leaseIntervalMs) / nodes));
 
 // 2. idle: the fleet only renews leases
 const window = async (ms: number) => {
