@@ -9,6 +9,7 @@ import type { EgressOptions } from '../agent/network/egress.js';
 import type { Node } from '../api/types/node.js';
 import { startControlPlane, type ControlPlaneOptions, type RunningControlPlane } from '../control-plane/control-plane.js';
 import { resourceTypes } from '../control-plane/resources/resource-types.js';
+import { ComponentCache } from '../runtime/component-cache.js';
 import { measureFuelPerSecond } from '../runtime/limits/fuel-calibration.js';
 
 export interface LocalClusterOptions {
@@ -86,8 +87,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(options.ingress ? { ingress: options.ingress } : {}),
   });
   const agents: Agent[] = [];
+  // one transpiler and component cache for all agents of this process (decision 052)
+  const componentCache = new ComponentCache();
   const stop = async () => {
     await Promise.all(agents.map((a) => a.stop(1000)));
+    await componentCache.close();
     await cp.stop();
   };
   try {
@@ -100,7 +104,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         server: cp.mqttUrl, token: cp.nodeToken, name,
         // the CA of the embedded broker; a plain broker (an external one given as mqtt://, or mqttTls false) was asked for
         ...(cp.mqttUrl.startsWith('mqtts:') ? { mqttCa: cp.caCert } : { insecureMqtt: true }), dataDir: join(options.dataDir, 'agents', name), logger: options.logger, fuelPerSecond,
-        allocatableMemoryBytes,
+        allocatableMemoryBytes, componentCache,
         ...(options.loopbackNodeIPs ? { nodeIP: localNodeIP(i) } : {}),
         ...((options.tunnel ?? options.agents > 1) ? { tunnelPort: 0 } : {}),
         ...(options.meshMode ? { meshMode: options.meshMode } : {}),
