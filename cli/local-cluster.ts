@@ -29,6 +29,8 @@ export interface LocalClusterOptions {
   /** Idle workers each agent keeps started (fast pod starts). */
   warmWorkers?: number;
   readyTimeoutMs?: number;
+  /** Each agent its own transpiler and component cache, as separate devices have (default false: one shared; bench:transpile's "before"). */
+  separateComponentCaches?: boolean;
   /** Passed to the control plane: how long a silent node stays Ready, and how often that is checked. */
   nodeMonitorGracePeriodMs?: number;
   nodeMonitorCheckIntervalMs?: number;
@@ -88,10 +90,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   });
   const agents: Agent[] = [];
   // one transpiler and component cache for all agents of this process (decision 052)
-  const componentCache = new ComponentCache();
+  const componentCache = options.separateComponentCaches ? undefined : new ComponentCache();
   const stop = async () => {
     await Promise.all(agents.map((a) => a.stop(1000)));
-    await componentCache.close();
+    await componentCache?.close();
     await cp.stop();
   };
   try {
@@ -104,7 +106,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         server: cp.mqttUrl, token: cp.nodeToken, name,
         // the CA of the embedded broker; a plain broker (an external one given as mqtt://, or mqttTls false) was asked for
         ...(cp.mqttUrl.startsWith('mqtts:') ? { mqttCa: cp.caCert } : { insecureMqtt: true }), dataDir: join(options.dataDir, 'agents', name), logger: options.logger, fuelPerSecond,
-        allocatableMemoryBytes, componentCache,
+        allocatableMemoryBytes,
+        ...(componentCache ? { componentCache } : {}),
         ...(options.loopbackNodeIPs ? { nodeIP: localNodeIP(i) } : {}),
         ...((options.tunnel ?? options.agents > 1) ? { tunnelPort: 0 } : {}),
         ...(options.meshMode ? { meshMode: options.meshMode } : {}),
