@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PeerCertificate } from 'node:tls';
 import type { Clock } from '../../api/clock.js';
 import { NODE_USER_PREFIX } from '../../api/node-identity.js';
-import { MAX_TUNNEL_TIMEOUT_MS, TUNNEL_HEADERS } from '../../api/tunnel-headers.js';
+import { MAX_TUNNEL_TIMEOUT_MS, TUNNEL_HEADER_PREFIX, TUNNEL_HEADERS } from '../../api/tunnel-headers.js';
 
 export interface TunnelTarget {
   node: string;
@@ -52,6 +52,8 @@ export class IngressTunnel {
   readonly #unreachable = new Map<string, number>();
   #certificate: Promise<TunnelCertificate> | undefined;
   #expires = 0;
+  /** TLS connections made to nodes' tunnels (kept-alive ones carry many requests). */
+  connections = 0;
 
   constructor(private readonly options: { certificate: () => Promise<TunnelCertificate>; clock: Clock }) {}
 
@@ -108,7 +110,7 @@ export class IngressTunnel {
       const req = httpsRequest({
         host: target.address, port: target.port, method, path, agent: this.#agentFor(target.node),
         headers: {
-          ...headers,
+          ...withoutTunnelHeaders(headers),
           [TUNNEL_HEADERS.target]: `${target.podIP}:${target.podPort}`,
           [TUNNEL_HEADERS.authority]: headers['host'] ?? `${target.podIP}:${target.podPort}`,
           [TUNNEL_HEADERS.scheme]: 'http',
@@ -129,7 +131,7 @@ export class IngressTunnel {
       }, CONNECT_TIMEOUT_MS);
       req.on('socket', (socket) => {
         if (req.reusedSocket) connected = true;
-        else socket.once('secureConnect', () => { connected = true; });
+        else socket.once('secureConnect', () => { connected = true; this.connections++; });
       });
       req.on('timeout', () => req.destroy(new GatewayTunnelError(504, `no answer from pod ${target.podIP}:${target.podPort} within ${timeoutMs} ms`)));
       req.on('error', (error: NodeJS.ErrnoException) => {
@@ -177,4 +179,11 @@ export class IngressTunnel {
   close(): void {
     this.#closeAgents();
   }
+}
+
+/** A client's headers minus any that would speak to the tunnel itself (x-skiff-tunnel-*). */
+function withoutTunnelHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (!name.toLowerCase().startsWith(TUNNEL_HEADER_PREFIX)) out[name] = value;
+  return out;
 }
