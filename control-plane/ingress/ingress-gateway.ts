@@ -9,7 +9,8 @@
 // endpoint.
 // Answers of the gateway itself: 404 (no rule), 503 (no Service, port or Ready endpoint),
 // 502 (the pod could not be reached), 413 (body over 8 MiB), 504 (no answer in time).
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -24,6 +25,7 @@ import type { Endpoints, Service } from '../resources/kinds/services.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { IngressTable, type BackendRef } from './ingress-router.js';
+import { carryUpgrade, upgradeHead, upgradeWanted } from './ingress-upgrade.js';
 import { GatewayTunnelError, IngressTunnel, type TunnelCertificate, type TunnelTarget } from './ingress-tunnel.js';
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -80,13 +82,16 @@ export class IngressGateway {
 
   async start(): Promise<void> {
     const handler = (scheme: 'http' | 'https') => (req: IncomingMessage, res: ServerResponse) => void this.#serve(scheme, req, res);
+    const upgrade = (scheme: 'http' | 'https') => (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(scheme, req, socket, head);
     const http = createHttpServer(handler('http'));
+    http.on('upgrade', upgrade('http'));
     this.addresses.http = await this.#listen(http, this.options.port);
     if (this.options.tlsPort !== undefined) {
       const https = createHttpsServer({
         cert: this.options.defaultCert.cert, key: this.options.defaultCert.key,
         SNICallback: (name, done) => void this.#contextFor(name).then((ctx) => done(null, ctx), () => done(null, undefined)),
       }, handler('https'));
+      https.on('upgrade', upgrade('https'));
       this.addresses.https = await this.#listen(https, this.options.tlsPort);
     }
   }
@@ -150,6 +155,43 @@ export class IngressGateway {
       if (res.headersSent) return void res.destroy();
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(text);
+    }
+  }
+
+  /** An HTTP Upgrade (WebSocket...): carried as bytes to a Ready endpoint (ingress-upgrade.ts); h2c offers are answered as HTTP/1.1. */
+  async #upgrade(scheme: 'http' | 'https', req: IncomingMessage, socket: Duplex, early: Buffer): Promise<void> {
+    socket.on('error', () => undefined);
+    if (/^\s*h2c\s*$/i.test(req.headers.upgrade ?? '') && early.length === 0) {
+      // an h2c offer (curl --http2): declined, the request is served as HTTP/1.1 (RFC 7540 3.2)
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as never);
+      res.on('finish', () => socket.end());
+      return this.#serve(scheme, req, res);
+    }
+    try {
+      if (!upgradeWanted(req)) throw new GatewayAnswer(400, 'malformed Upgrade request');
+      const route = this.#table.match(req.headers.host, req.url ?? '/');
+      if (!route) throw new GatewayAnswer(404, 'default backend - 404');
+      const endpoints = await this.#endpoints(route);
+      const source = this.options.source();
+      if (!source) throw new GatewayAnswer(503, 'the node channel is starting');
+      const head = upgradeHead(req, forwardedHeaders(req, scheme));
+      if (!head) throw new GatewayAnswer(431, 'request header fields too large');
+      const start = this.#next.get(route.ingress + route.service) ?? 0;
+      this.#next.set(route.ingress + route.service, (start + 1) % 1_000_000);
+      let lastError = '';
+      for (let i = 0; i < endpoints.length && !socket.destroyed; i++) {
+        const target = endpoints[(start + i) % endpoints.length]!;
+        const outcome = await carryUpgrade(source, target.pod, target.port, head, socket, early);
+        if (outcome === 'done') return void this.carried.stream++;
+        lastError = outcome;
+      }
+      throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took the upgrade: ${lastError}`);
+    } catch (error) {
+      const status = error instanceof GatewayAnswer ? error.status : 502;
+      const text = `${(error as Error).message.split('\n')[0]}\n`;
+      if (socket.destroyed) return;
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
     }
   }
 
