@@ -279,7 +279,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     stack.push(() => controllers.stop());
     const ingress = options.ingress ? await startIngress({
       ...options.ingress, host: options.ingress.host ?? apiHost, resources, events, clock, logger: logger.child({ component: 'ingress' }), source: () => execSource,
-      tunnelCertificate: () => certificateIssuer.issueGateway(new Date(clock.now())),
+      tunnelCertificate: () => certificateIssuer.issueGateway(new Date(clock.now())), informers,
     }) : undefined;
     if (ingress) stack.push(() => ingress.stop());
 

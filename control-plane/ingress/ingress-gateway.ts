@@ -23,6 +23,8 @@ import type { PodExecSource } from '../api/streams/exec-session.js';
 import type { Secret } from '../resources/kinds/config.js';
 import type { Endpoints, Service } from '../resources/kinds/services.js';
 import type { ResourceStore } from '../resources/resource-store.js';
+import type { ResourceType } from '../resources/resource-types.js';
+import type { SharedInformers } from '../reconcile/shared-informers.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { IngressTable, type BackendRef } from './ingress-router.js';
 import { carryUpgrade, upgradeHead, upgradeWanted } from './ingress-upgrade.js';
@@ -45,6 +47,8 @@ export interface IngressGatewayOptions {
   /** The gateway's client certificate for the agents' tunnels; absent: port-forward streams only. */
   tunnelCertificate?: () => Promise<TunnelCertificate>;
   clock: Clock;
+  /** Services, Endpoints, Pods and Nodes are read from these caches (else from the store, per request). */
+  informers?: SharedInformers;
 }
 
 interface Endpoint {
@@ -197,20 +201,19 @@ export class IngressGateway {
 
   /** The Ready endpoints (pod and target port) behind the route's Service port. */
   async #endpoints(route: BackendRef): Promise<Endpoint[]> {
-    const { resources } = this.options;
-    const key = `${route.namespace}/${route.service}`;
-    const service = await resources.get<Service>(resourceTypes.services, route.namespace, route.service).catch(() => undefined);
+        const key = `${route.namespace}/${route.service}`;
+    const service = await this.#get<Service>(resourceTypes.services, route.namespace, route.service);
     if (!service) throw new GatewayAnswer(503, `service ${key} not found`);
     const servicePort = (service.spec.ports ?? []).find((p) => (route.port.number !== undefined ? p.port === route.port.number : p.name === route.port.name));
     if (!servicePort) throw new GatewayAnswer(503, `service ${key} has no port ${route.port.number ?? route.port.name}`);
-    const endpoints = await resources.get<Endpoints>(resourceTypes.endpoints, route.namespace, route.service).catch(() => undefined);
+    const endpoints = await this.#get<Endpoints>(resourceTypes.endpoints, route.namespace, route.service);
     const out: Endpoint[] = [];
     for (const subset of endpoints?.subsets ?? []) {
       const target = (subset.ports ?? []).find((p) => (p.name ?? '') === (servicePort.name ?? '') && (p.protocol ?? 'TCP') === 'TCP');
       if (!target) continue;
       for (const address of subset.addresses ?? []) {
         if (address.targetRef?.kind !== 'Pod' || !address.targetRef.name) continue;
-        const pod = await resources.get<Pod>(resourceTypes.pods, route.namespace, address.targetRef.name).catch(() => undefined);
+        const pod = await this.#get<Pod>(resourceTypes.pods, route.namespace, address.targetRef.name);
         if (pod && !pod.metadata.deletionTimestamp) out.push({ pod, port: target.port, ...(await this.#tunnelTarget(pod, target.port)) });
       }
     }
@@ -218,12 +221,21 @@ export class IngressGateway {
     return out;
   }
 
+  /** An object from the shared informers' caches (as kube-proxy reads its informers), else the store. */
+  async #get<T extends { metadata: object }>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
+    const informers = this.options.informers;
+    if (!informers) return this.options.resources.get<T & Parameters<ResourceStore['create']>[1]>(type, namespace, name).catch(() => undefined);
+    const informer = informers.for<T & Parameters<ResourceStore['create']>[1]>(type);
+    await informer.synced();
+    return informer.get(namespace, name);
+  }
+
   /** The tunnel of the pod's node (InternalIP, daemonEndpoints port), when the gateway may use it now. */
   async #tunnelTarget(pod: Pod, port: number): Promise<{ tunnel?: TunnelTarget }> {
     const nodeName = pod.spec.nodeName;
     const podIP = pod.status?.podIP;
     if (!this.#tunnel || !nodeName || !podIP || !this.#tunnel.usable(nodeName)) return {};
-    const node = await this.options.resources.get<Node>(resourceTypes.nodes, undefined, nodeName).catch(() => undefined);
+    const node = await this.#get<Node>(resourceTypes.nodes, undefined, nodeName);
     const address = node?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
     const tunnelPort = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
     if (!address || !tunnelPort || !Number.isSafeInteger(tunnelPort) || tunnelPort > 65535) return {};

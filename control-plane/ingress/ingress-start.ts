@@ -8,6 +8,7 @@ import type { ResourceStore } from '../resources/resource-store.js';
 import { IngressController } from './ingress-controller.js';
 import { IngressGateway } from './ingress-gateway.js';
 import type { TunnelCertificate } from './ingress-tunnel.js';
+import type { SharedInformers } from '../reconcile/shared-informers.js';
 
 export interface IngressOptions {
   /** HTTP port (0: any free port). */
@@ -31,6 +32,8 @@ export async function startIngress(options: IngressOptions & {
   host: string; resources: ResourceStore; events: EventRecorder; clock: Clock; logger: Logger; source: () => PodExecSource | undefined;
   /** The gateway's client certificate for the agents' tunnels (decision 040); absent: port-forward streams only. */
   tunnelCertificate?: () => Promise<TunnelCertificate>;
+  /** The control plane's shared informers: the gateway reads Services, Endpoints, Pods and Nodes from them. */
+  informers?: SharedInformers;
 }): Promise<RunningIngress> {
   // the certificate for names no Ingress covers, as ingress-nginx's "fake certificate"
   const fake = await generate([{ name: 'commonName', value: 'skiff ingress default certificate' }], { keyType: 'ec', algorithm: 'sha256' });
@@ -39,6 +42,7 @@ export async function startIngress(options: IngressOptions & {
     ...(options.tlsPort !== undefined ? { tlsPort: options.tlsPort } : {}),
     defaultCert: { cert: fake.cert, key: fake.private }, logger: options.logger, clock: options.clock,
     ...(options.tunnelCertificate ? { tunnelCertificate: options.tunnelCertificate } : {}),
+    ...(options.informers ? { informers: options.informers } : {}),
   });
   await gateway.start();
   const address = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
