@@ -58,7 +58,8 @@ export interface LocalClusterOptions {
   ingress?: ControlPlaneOptions['ingress'];
   /**
    * Each agent serves a tunnel (any free port) so pods reach pods of other agents (default: with
-   * more than one agent). `meshMode` as `skiff agent --mesh`.
+   * more than one agent, or an Ingress gateway: it reaches pods through the tunnels, decision 040).
+   * `meshMode` as `skiff agent --mesh`.
    */
   tunnel?: boolean;
   meshMode?: 'auto' | 'direct' | 'relay';
@@ -109,7 +110,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         allocatableMemoryBytes,
         ...(componentCache ? { componentCache } : {}),
         ...(options.loopbackNodeIPs ? { nodeIP: localNodeIP(i) } : {}),
-        ...((options.tunnel ?? options.agents > 1) ? { tunnelPort: 0 } : {}),
+        ...((options.tunnel ?? (options.agents > 1 || options.ingress !== undefined)) ? { tunnelPort: 0 } : {}),
         ...(options.meshMode ? { meshMode: options.meshMode } : {}),
         ...(options.agentDefaultMemoryLimitBytes !== undefined ? { defaultMemoryLimitBytes: options.agentDefaultMemoryLimitBytes } : {}),
         ...(options.warmWorkers !== undefined ? { warmWorkers: options.warmWorkers } : {}),
