@@ -8,7 +8,8 @@ import type { Duplex } from 'node:stream';
 import type { DesiredPeer } from '../../api/mqtt/messages.js';
 import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import type { ApiAccess, NodeCertificate, NodeTls } from '../credentials/node-certificate.js';
-import type { NodeNetwork, RemotePods } from './node-network.js';
+import type { NodeNetwork, RemotePods, RemoteStreamOptions } from './node-network.js';
+import type { StreamSource } from './pod-byte-stream.js';
 import { TunnelClient, TunnelUnreachableError } from './tunnel-client.js';
 import { TunnelServer } from './tunnel-server.js';
 import { openTunnelStream } from './tunnel-tcp.js';
@@ -19,7 +20,7 @@ export type MeshMode = 'auto' | 'direct' | 'relay';
 export interface Relay {
   request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse>;
   /** A raw TCP connection through the control plane (relay-stream.ts). */
-  openStream?(peer: DesiredPeer, podIP: string, port: number, from: { host: string; port: number }): Promise<Duplex>;
+  openStream?(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options?: RemoteStreamOptions): Promise<Duplex>;
   close?(): void;
 }
 
@@ -106,7 +107,7 @@ export class NodeMesh implements RemotePods {
       host: this.options.host, port: this.options.port, tls,
       runs: (podIP) => network.pod(podIP) !== undefined,
       deliver: (node, sourceIP, podIP, port, request, timeoutMs) => network.requestFromPeer(node, sourceIP, podIP, port, request, timeoutMs),
-      acceptStream: (node, source, podIP, port) => network.acceptFromPeer(node, source, podIP, port),
+      acceptStream: (node, source, podIP, port, options) => network.acceptFromPeer(node, source, podIP, port, options),
     });
     this.onListening?.();
   }
@@ -118,10 +119,10 @@ export class NodeMesh implements RemotePods {
   }
 
   /** A raw TCP connection to a pod of another node: over its tunnel, or through the relay (decision 037). */
-  openStream(peer: DesiredPeer, podIP: string, port: number, from: { host: string; port: number }): Promise<Duplex> {
-    const relay = this.#relay?.openStream ? () => this.#relay!.openStream!(peer, podIP, port, from) : undefined;
+  openStream(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options: RemoteStreamOptions = {}): Promise<Duplex> {
+    const relay = this.#relay?.openStream ? () => this.#relay!.openStream!(peer, podIP, port, from, options) : undefined;
     return this.#via(peer, podIP, port, this.streams,
-      () => openTunnelStream(this.client.tls, this.client.agentFor(peer.node), { peer, podIP, port, source: from }, this.client.connectTimeout()),
+      () => openTunnelStream(this.client.tls, this.client.agentFor(peer.node), { peer, podIP, port, source: from, ...options }, this.client.connectTimeout()),
       relay);
   }
 

@@ -27,7 +27,12 @@ export interface RemotePods {
   /** `sourceIP`: the calling pod's IP (the receiving node checks its ingress policies against it). */
   request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse>;
   /** A raw TCP connection to `podIP`:`port` from pod address `from` (tunnel-tcp.ts, relay-stream.ts); rejects with PodNetworkError. */
-  openStream?(peer: DesiredPeer, podIP: string, port: number, from: { host: string; port: number }): Promise<Duplex>;
+  openStream?(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options?: RemoteStreamOptions): Promise<Duplex>;
+}
+
+export interface RemoteStreamOptions {
+  /** Only a guest listener may take it: an HTTP handler's port refuses with HTTP-request-denied (NodePorts then serve HTTP). */
+  listenerOnly?: boolean;
 }
 
 /** A pod of this node as the network knows it. */
@@ -105,9 +110,13 @@ export class NodeNetwork {
   }
 
   /** A raw TCP connection to a pod of another node (tcp-connect.ts). */
-  openRemote(peer: DesiredPeer, podIP: string, port: number, from: { host: string; port: number }): Promise<Duplex> {
+  openRemote(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options: RemoteStreamOptions = {}): Promise<Duplex> {
     if (!this.remote?.openStream) return Promise.reject(new PodNetworkError('destination-unavailable', `${podIP} runs on node ${peer.node}: no way to other nodes`));
-    return this.remote.openStream(peer, podIP, port, from);
+    return this.remote.openStream(peer, podIP, port, from, options);
+  }
+
+  egressAllows(ip: string): boolean {
+    return this.egress.allows(ip);
   }
 
   /** A raw TCP connection out of the cluster from pod `sourceIP` once egress allows it (tcp-outside.ts). */
@@ -121,13 +130,16 @@ export class NodeNetwork {
    * once this node's ingress policies allow it; `source` counts only when it is a pod of `node`.
    * Throws PodNetworkError (destination-unavailable: no such pod here; connection-refused).
    */
-  acceptFromPeer(node: string, source: StreamSource | undefined, podIP: string, port: number): Duplex {
+  acceptFromPeer(node: string, source: StreamSource | undefined, podIP: string, port: number, options: RemoteStreamOptions = {}): Duplex {
     const target = this.#pods.get(podIP);
     if (!target) throw new PodNetworkError('destination-unavailable', `no pod with IP ${podIP} runs on this node`);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PodNetworkError('destination-IP-unroutable', `invalid port ${port}`);
     // a node vouches only for its own pods' addresses
     const from = source && this.peers.owner(source.host)?.node === node ? source : { host: '0.0.0.0', port: 0 };
     if (!this.policies.empty) checkIngress(this.policies, { ip: from.host }, { ip: podIP, pod: `${target.namespace}/${target.name}` }, port);
+    if (options.listenerOnly && target.network.holder(port)?.kind === 'http') {
+      throw new PodNetworkError('HTTP-request-denied', `${podIP}:${port} is the port of an HTTP handler, not of a TCP listener`);
+    }
     return openPodByteStream(target.network, port, { from });
   }
 

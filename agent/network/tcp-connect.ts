@@ -17,7 +17,7 @@ import { duplexAcceptor } from '../../runtime/net/ring-duplex.js';
 import { PodNetworkError } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
 import { isPodAddress } from './egress.js';
-import { splice } from './framed-stream.js';
+import { splice } from '../../api/net/framed-stream.js';
 import { portAcceptor } from './pod-byte-stream.js';
 import { checkEgress, checkIngress } from './policy-check.js';
 import type { NetworkPolicies } from './policy-rules.js';
@@ -32,6 +32,8 @@ export interface TcpRoutes {
   remoteOwner?(podIP: string): DesiredPeer | undefined;
   /** A byte stream to a pod port of another node (mesh.ts); rejects with PodNetworkError. */
   openRemote?(peer: DesiredPeer, podIP: string, port: number, from: { host: string; port: number }): Promise<Duplex>;
+  /** Whether the agent itself allows egress to `ip` (--allow-egress). */
+  egressAllows?(ip: string): boolean;
   /** A connection out of the cluster once egress allows it (tcp-outside.ts); rejects with PodNetworkError. */
   openOutside?(sourceIP: string | undefined, ip: string, port: number): Promise<Duplex>;
 }
@@ -50,7 +52,10 @@ export function routeTcp(node: TcpRoutes, source: { network: PodNetwork }, host:
   if (!Number.isInteger(port) || port < 1 || port > 65535 || isIP(host) === 0) {
     throw new PodNetworkError('destination-IP-unroutable', `dial tcp ${where}: invalid address`);
   }
-  const loopback = isLoopback(host);
+  // 127.0.0.1 and ::1 are the pod's own; another loopback address the agent's --allow-egress
+  // names explicitly is the node's (a local service the operator opened to pods)
+  const nodeLoopback = isLoopback(host) && host !== '127.0.0.1' && host !== '::1' && node.egressAllows?.(host) === true;
+  const loopback = isLoopback(host) && !nodeLoopback;
   const own = loopback || host === source.network.podIP;
   const from = { host: loopback ? host : source.network.podIP ?? '127.0.0.1', port: Number.isInteger(localPort) ? localPort : 0 };
   const tagged = (accept: StreamAcceptor): StreamAcceptor => (end) => accept({ ...end, from });
@@ -72,7 +77,7 @@ export function routeTcp(node: TcpRoutes, source: { network: PodNetwork }, host:
   if (!service) {
     const peer = node.remoteOwner?.(host);
     if (peer) return toRemote(peer, host, port);
-    if (!isPodAddress(host) && node.openOutside) {
+    if ((nodeLoopback || !isPodAddress(host)) && node.openOutside) {
       return node.openOutside(source.network.podIP, host, port).then(streamAcceptor);
     }
     throw new PodNetworkError('destination-IP-prohibited', `dial tcp ${where}: ${host} is no pod of this node and no Service, and its node is not known`);

@@ -15,14 +15,17 @@ import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { DesiredPeer } from '../../api/mqtt/messages.js';
 import { PodNetworkError } from '../../runtime/pod-runtime.js';
 import type { NodeTls } from '../credentials/node-certificate.js';
-import { FramedStream, splice } from './framed-stream.js';
+import { FramedStream, splice } from '../../api/net/framed-stream.js';
 import { TunnelUnreachableError } from './tunnel-client.js';
 import { isErrorCode, parseTarget, TUNNEL_HEADERS } from './tunnel-protocol.js';
 
 export const TCP_UPGRADE = 'skiff-tcp';
 
 /** Opens a byte stream to a pod port of this node for a connection from `source` of `node`; throws PodNetworkError. */
-export type AcceptFromPeer = (node: string, source: { host: string; port: number } | undefined, podIP: string, port: number) => Duplex;
+export type AcceptFromPeer = (node: string, source: { host: string; port: number } | undefined, podIP: string, port: number, options: { listenerOnly?: boolean }) => Duplex;
+
+/** Header: only a guest listener may take the connection (NodePorts, which serve HTTP handlers as HTTP). */
+export const LISTENER_ONLY_HEADER = 'x-skiff-tunnel-listener-only';
 
 const NODE_CN = /^system:node:([A-Za-z0-9._-]{1,253})$/;
 
@@ -51,7 +54,7 @@ export function serveTcpUpgrade(accept: AcceptFromPeer, req: IncomingMessage, so
   if (!target) return refuse(400, 'HTTP-request-URI-invalid', `${TUNNEL_HEADERS.target} must be POD_IP:PORT`);
   let stream: Duplex;
   try {
-    stream = accept(node, parseSource(req.headers[TUNNEL_HEADERS.source]), target.ip, target.port);
+    stream = accept(node, parseSource(req.headers[TUNNEL_HEADERS.source]), target.ip, target.port, { listenerOnly: req.headers[LISTENER_ONLY_HEADER] === '1' });
   } catch (error) {
     const code = error instanceof PodNetworkError ? error.code : 'internal-error';
     return refuse(code === 'destination-unavailable' ? 403 : 502, code, (error as Error)?.message ?? String(error));
@@ -65,6 +68,7 @@ export interface TunnelStreamTarget {
   podIP: string;
   port: number;
   source?: { host: string; port: number } | undefined;
+  listenerOnly?: boolean;
 }
 
 /**
@@ -102,6 +106,7 @@ function open(tls: NodeTls | undefined, agent: Agent, target: TunnelStreamTarget
         connection: 'Upgrade', upgrade: TCP_UPGRADE,
         [TUNNEL_HEADERS.target]: `${podIP}:${port}`,
         ...(source ? { [TUNNEL_HEADERS.source]: `${source.host}:${source.port}` } : {}),
+        ...(target.listenerOnly ? { [LISTENER_ONLY_HEADER]: '1' } : {}),
       },
       key: tls.key, cert: tls.cert, ca: tls.caCert,
       servername: '', // peers are addressed by IP: no SNI (RFC 6066); the CN is checked below
