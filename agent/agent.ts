@@ -20,6 +20,7 @@ import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
 import type { NodeMesh } from './network/mesh.js';
 import { serveRelay } from './network/relay-server.js';
+import { serveRelayStream } from './network/relay-stream-server.js';
 import type { EgressOptions } from './network/egress.js';
 import { NodePorts } from './network/node-ports.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
@@ -335,6 +336,9 @@ export class Agent {
         return;
       case 'relay':
         serveRelay(this.network, params, reply);
+        return;
+      case 'tcp':
+        serveRelayStream(this.network, params, reply);
         return;
       default:
         reply.error(501, `method ${method} is not supported by this agent`);

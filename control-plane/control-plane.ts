@@ -19,6 +19,7 @@ import { MqttNodeChannel } from './node-channel/mqtt-node-channel.js';
 import { DesiredPublisher } from './nodes/desired-publisher.js';
 import { mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
 import { mountRelayRoutes } from './nodes/relay-routes.js';
+import { mountRelayStreamRoutes } from './nodes/relay-stream-routes.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { controlPlaneAddresses, NodeCertificateIssuer } from './nodes/node-certificates.js';
 import { startControllers } from './controllers/controller-manager.js';
@@ -217,6 +218,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         mountNodeCredentialRoutes(api, nodeCredentials, certificateIssuer);
         mountRegistryRoutes(api, registry, oci);
         mountRelayRoutes(api, resources, () => relayChannel);
+        mountRelayStreamRoutes(api, resources, () => relayChannel);
       },
     });
     const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert, clientCa: tls.caCert } });

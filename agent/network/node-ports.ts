@@ -13,12 +13,13 @@
 // desired state.
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../api/clock.js';
 import type { DesiredService } from '../../api/mqtt/messages.js';
 import { DEFAULT_HOST_PORT_MAX_BODY_BYTES, DEFAULT_HOST_PORT_REQUEST_TIMEOUT_MS, GatewayError, proxyRequest } from '../pods/host-port-proxy.js';
 import type { NodeNetwork } from './node-network.js';
-import { connectToService, requestToService } from './service-entry.js';
+import { connectToRemoteService, connectToService, requestToService } from './service-entry.js';
 
 export interface NodePortsOptions {
   /** The node IP (`--node-ip`): where the ports listen. */
@@ -195,9 +196,22 @@ export class NodePorts {
       return;
     }
     if (!stream) {
-      listener.http.emit('connection', socket);
+      // no endpoint here: a guest listener on another node takes it as raw TCP, else HTTP as before
+      const remote = desired && connectToRemoteService(this.options.network, desired, listener.target.port,
+        { client: socket.remoteAddress ?? '', nodeIP: this.options.address });
+      if (!remote) return void listener.http.emit('connection', socket);
+      remote.then((opened) => {
+        if (socket.destroyed) return void opened?.destroy();
+        if (opened) this.#splice(listener, socket, opened);
+        else listener.http.emit('connection', socket);
+      }, () => socket.resetAndDestroy());
       return;
     }
+    this.#splice(listener, socket, stream);
+  }
+
+  /** Joins a client's socket to a pod's byte stream (half-close both ways, a reset as a reset). */
+  #splice(listener: Listener, socket: Socket, stream: Duplex): void {
     listener.raw.add(socket);
     stream.on('error', () => socket.destroy());
     socket.on('close', () => {

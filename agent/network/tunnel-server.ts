@@ -3,14 +3,17 @@
 // Clients are nodes (CN system:node:NAME) and the control plane's Ingress gateway (CN
 // INGRESS_GATEWAY_USER, decision 040: its requests count as from outside the cluster, any source
 // header ignored). Traffic for a pod IP this node does not run is refused (403), as is any other
-// client. The certificate is swapped in place when the agent renews it.
+// client. An upgrade to `skiff-tcp` is a raw TCP connection from another node (tunnel-tcp.ts: nodes
+// only, never the gateway). The certificate is swapped in place when the agent renews it.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import { INGRESS_GATEWAY_USER } from '../../api/tunnel-headers.js';
 import type { NodeTls } from '../credentials/node-certificate.js';
+import { serveTcpUpgrade, type AcceptFromPeer } from './tunnel-tcp.js';
 import {
   headerObject, headerPairs, MAX_TUNNEL_BODY_BYTES, MAX_TUNNEL_TIMEOUT_MS, parseTarget, TUNNEL_HEADERS,
 } from './tunnel-protocol.js';
@@ -25,6 +28,8 @@ export interface TunnelServerOptions {
   /** Hands the request from pod `sourceIP` of `node` to the pod's port (NodeNetwork.requestFromPeer); node '' and no source: the Ingress gateway. */
   deliver(node: string, sourceIP: string | undefined, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
   maxBodyBytes?: number;
+  /** Raw TCP from a pod of another node (tunnel-tcp.ts); none: upgrades are refused. */
+  acceptStream?: AcceptFromPeer;
   /** Called for every request served, with the calling node (INGRESS_GATEWAY_USER for the gateway). */
   onRequest?(node: string, status: number): void;
 }
@@ -32,7 +37,7 @@ export interface TunnelServerOptions {
 const NODE_CN = /^system:node:([A-Za-z0-9._-]{1,253})$/;
 
 export class TunnelServer {
-  private constructor(private readonly server: Server) {}
+  private constructor(private readonly server: Server, private readonly streams: Set<Duplex>) {}
 
   static async start(options: TunnelServerOptions): Promise<TunnelServer> {
     const server = createServer({
@@ -42,6 +47,13 @@ export class TunnelServer {
     server.keepAliveTimeout = 30_000;
     server.headersTimeout = 20_000;
     server.on('tlsClientError', () => undefined);
+    const streams = new Set<Duplex>();
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!options.acceptStream) return void socket.destroy();
+      streams.add(socket);
+      socket.once('close', () => streams.delete(socket));
+      serveTcpUpgrade(options.acceptStream, req, socket, head);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {
@@ -49,7 +61,7 @@ export class TunnelServer {
         resolve();
       });
     });
-    return new TunnelServer(server);
+    return new TunnelServer(server, streams);
   }
 
   get port(): number {
@@ -65,6 +77,7 @@ export class TunnelServer {
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
+      for (const socket of this.streams) socket.destroy();
     });
   }
 }
