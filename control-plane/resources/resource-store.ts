@@ -8,7 +8,7 @@ import { yieldIfBusy } from '../flow-control/event-loop-turns.js';
 import { CompactedError, KeyExistsError, KeyNotFoundError, RevisionMismatchError, type Store } from '../store/store.js';
 import { planDeletion, isFinalized } from './deletion-plan.js';
 import { matchesFields, parseFieldSelector, rawFieldPrefilter, rawNodeNameNeedle } from './field-selector.js';
-import { matchesLabels, parseLabelSelector } from './label-selector.js';
+import { matchesLabels, parseLabelSelector, rawLabelPrefilter } from './label-selector.js';
 import { applyDefaults, type DefaultingOptions } from './object-defaults.js';
 import type { DefaultTolerationSeconds } from './pod-defaults.js';
 import { mergeForUpdate, specChanged } from './update-merge.js';
@@ -166,7 +166,9 @@ export class ResourceStore {
     }
     const labels = parseLabelSelector(opts.labelSelector);
     const fields = parseFieldSelector(type, opts.fieldSelector);
-    const prefilter = rawFieldPrefilter(fields);
+    const byFields = rawFieldPrefilter(fields);
+    const byLabels = rawLabelPrefilter(labels);
+    const prefilter = byFields && byLabels ? (json: string) => byFields(json) && byLabels(json) : byFields ?? byLabels;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : undefined;
     // a node's pods (the desired publisher, kubectl get pods --field-selector spec.nodeName=N) from the watch cache's index
     const containing = limit === undefined && type === resourceTypes.pods ? rawNodeNameNeedle(fields) : undefined;

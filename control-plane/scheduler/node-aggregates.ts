@@ -22,7 +22,8 @@ interface Contribution {
 
 interface NodeFigures extends NodeUsage {
   portCounts: Map<string, number>;
-  ips: Set<string>;
+  /** address -> pods holding it (a duplicate must not free it for both) */
+  ips: Map<string, number>;
 }
 
 const nominatedNode = (pod: Pod): string | undefined => (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName || undefined;
@@ -43,7 +44,7 @@ export class NodeAggregates {
     if (!pod) return;
     const node = pod.spec.nodeName;
     if (!node) {
-      if (nominatedNode(pod) && !pod.metadata.deletionTimestamp) this.#nominated.set(key, pod);
+      if (nominatedNode(pod) && !pod.metadata.deletionTimestamp && !isTerminalPhase(pod.status?.phase)) this.#nominated.set(key, pod);
       return;
     }
     const counted = !isTerminalPhase(pod.status?.phase);
@@ -58,9 +59,10 @@ export class NodeAggregates {
 
   #apply(c: Contribution, sign: 1 | -1): void {
     let f = this.#nodes.get(c.node);
-    if (!f) this.#nodes.set(c.node, (f = { pods: 0, cpuMillis: 0, memoryBytes: 0, portCounts: new Map(), ips: new Set() }));
+    if (!f) this.#nodes.set(c.node, (f = { pods: 0, cpuMillis: 0, memoryBytes: 0, portCounts: new Map(), ips: new Map() }));
     if (c.ip) {
-      if (sign > 0) f.ips.add(c.ip);
+      const n = (f.ips.get(c.ip) ?? 0) + sign;
+      if (n > 0) f.ips.set(c.ip, n);
       else f.ips.delete(c.ip);
     }
     if (c.relational) this.#relationalPods += sign;
@@ -80,8 +82,8 @@ export class NodeAggregates {
   }
 
   /** The pod addresses in use on a node (terminal pods keep theirs until deleted). */
-  usedIPs(node: string): ReadonlySet<string> {
-    return this.#nodes.get(node)?.ips ?? new Set();
+  usedIPs(node: string): Iterable<string> {
+    return this.#nodes.get(node)?.ips.keys() ?? [];
   }
 
   /** True when some bound pod has pod (anti-)affinity: every decision must then look at placed pods. */
