@@ -47,6 +47,9 @@ export interface SchedulerObserver {
   unschedulablePods(count: number): void;
 }
 
+/** Bindings written at once while the next pods are placed. */
+const MAX_BINDINGS = 64;
+
 const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
 
 const isReady = (node: Node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -62,6 +65,8 @@ export class Scheduler {
   #nodeList: Node[] | undefined;
   #nextStart = 0;
   readonly #aggregates = new NodeAggregates();
+  /** Pods whose binding is being written, assumed bound meanwhile. */
+  readonly #binding = new Map<string, Promise<void>>();
   readonly #queue: SchedulingQueue;
   #subscriptions: Array<() => void> = [];
   readonly informers: SharedInformers;
@@ -113,6 +118,8 @@ export class Scheduler {
         if (wasBound) for (const p of informers.for<Pod>(resourceTypes.pods).byIndex('node', wasBound)) if (this.#needsPodIP(p)) this.#queue.add(podKey(p));
         return;
       }
+      // a binding being written stands (assumed) until its write lands or fails
+      if (this.#binding.has(key)) return;
       this.#pods.set(key, pod);
       this.#aggregates.update(key, pod);
       if (this.#needsScheduling(pod) || this.#needsPodIP(pod)) this.#queue.add(key);
@@ -132,9 +139,13 @@ export class Scheduler {
     if (this.#ownsInformers) this.informers.stop();
   }
 
-  /** Resolves when no pod is waiting to be tried (benchmarks, tests). */
-  idle(): Promise<void> {
-    return this.#queue.idle();
+  /** Resolves when no pod is waiting to be tried or being bound (benchmarks, tests). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.#queue.idle();
+      if (this.#binding.size === 0) return;
+      await Promise.all(this.#binding.values());
+    }
   }
 
   /** Pods bound without the scheduler (a DaemonSet's, or created with spec.nodeName) still need an address. */
@@ -201,22 +212,42 @@ export class Scheduler {
     await selectNodeForClaims(this.options.resources, volumes.claimsToSelect, placement.node);
     const node = this.#nodes.get(placement.node)!;
     const podIP = node.spec.podCIDR ? freePodIP(node.spec.podCIDR, this.#aggregates.usedIPs(placement.node)) : undefined;
-    try {
-      const bound = await this.#bind(pod, placement.node, podIP);
-      this.#assume(key, bound); // at once, so the next decision counts it
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    }
+    // assumed at once, so the next decision counts it; the binding is written while the next pods
+    // are placed (kube-scheduler's binding cycle), at most MAX_BINDINGS at a time
+    this.#assume(key, { ...pod, metadata: { ...pod.metadata, annotations: { ...pod.metadata.annotations, ...(podIP ? { [POD_IP_ANNOTATION]: podIP } : {}) } },
+      spec: { ...pod.spec, nodeName: placement.node } });
     this.#unschedulable.delete(key);
     this.#lastFailure.delete(key);
     this.#queue.forget(key);
-    this.options.events.record({
-      involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! },
-      type: 'Normal', reason: 'Scheduled', component: 'default-scheduler',
-      message: `Successfully assigned ${key} to ${placement.node}`,
-    });
+    this.#binding.set(key, this.#bindInBackground(key, pod, placement.node, podIP));
+    if (this.#binding.size >= MAX_BINDINGS) await Promise.race(this.#binding.values());
     return 'scheduled';
+  }
+
+  async #bindInBackground(key: string, pod: Pod, nodeName: string, podIP: string | undefined): Promise<void> {
+    let failure: Error | undefined;
+    try {
+      await this.#bind(pod, nodeName, podIP);
+      this.options.events.record({
+        involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! },
+        type: 'Normal', reason: 'Scheduled', component: 'default-scheduler', message: `Successfully assigned ${key} to ${nodeName}`,
+      });
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) failure = error as Error;
+    } finally {
+      this.#binding.delete(key);
+      // the assumption gives way to what the cache holds now (the binding, or the pod as it was)
+      const latest = this.informers.for<Pod>(resourceTypes.pods).getByKey(key);
+      if (!latest) {
+        this.#pods.delete(key);
+        this.#aggregates.update(key, undefined);
+      } else if (this.#pods.has(key)) {
+        this.#pods.set(key, latest);
+        this.#aggregates.update(key, latest);
+        if (failure) this.#queue.retryLater(key, failure);
+        else if (this.#needsScheduling(latest) || this.#needsPodIP(latest)) this.#queue.add(key);
+      }
+    }
   }
 
   /** Preempts lower-priority pods for `pod` when that makes room; returns why not otherwise. */

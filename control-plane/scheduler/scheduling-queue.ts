@@ -97,6 +97,11 @@ export class SchedulingQueue {
     this.#pump(false);
   }
 
+  /** Queues the key again after its back-off (a failure outside a try, e.g. a binding written later). */
+  retryLater(key: string, error: Error): void {
+    if (!this.#backoff.has(key)) this.#backOff(key, error);
+  }
+
   /** Forgets a key's failures (the pod is gone or bound). */
   forget(key: string): void {
     this.#failures.delete(key);
