@@ -11,7 +11,7 @@ import type { ResourceType } from '../resources/resource-types.js';
 import {
   changedPaths, fieldPaths, fromFieldsV1, keyPath, managedEntries, pathString, recordOwnership, removePath, sameValue, valueAt,
 } from './managed-fields.js';
-import { applyStrategicMergePatch } from './patch/strategic-merge-patch.js';
+import { mergeApplied } from './structured-merge.js';
 
 const MAX_MANAGER_LENGTH = 128;
 
@@ -87,7 +87,7 @@ export function applyConfiguration(current: KubeObject | undefined, patch: KubeO
     }
   }
   if (conflicts.length && !ctx.force) throw conflictError(conflicts);
-  const next = applyStrategicMergePatch(structuredClone(current), patch) as KubeObject;
+  const next = mergeApplied(current, patch) as KubeObject;
   // fields this manager applied before and no longer applies go, unless someone else owns them
   const before = entries.find((e) => e.manager === ctx.manager && e.operation === 'Apply' && !e.subresource);
   const dropped = [...(before ? fromFieldsV1(before.fieldsV1) : [])].filter((k) => !applied.has(k) && !stillOwned.has(k))

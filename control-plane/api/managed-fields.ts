@@ -1,9 +1,13 @@
-// Field ownership for server-side apply (structured-merge-diff's model, as far as skiff needs it):
-// an object's fields as a set of paths (`f:name` map keys, `k:{"name":"x"}` list items by merge
-// key, `v:"x"` set items, `.` for a list item itself), their fieldsV1 form, the paths one write
-// changed, and managedFields entries kept per manager and operation.
+// Field ownership for server-side apply (structured-merge-diff's model): an object's fields as a set
+// of paths (`f:name` map keys, `k:{"containerPort":80,"protocol":"TCP"}` items of list-maps by all
+// their keys, `v:"x"` set items, `.` for a list item itself), typed by the kind's schema and the list
+// types the Kubernetes types declare (list-types.ts: map, set, atomic; atomic maps such as label
+// selectors), their fieldsV1 form, the paths one write changed, and managedFields entries kept per
+// manager and operation. Untyped objects fall back to merge keys by field name.
 import { mergeKeyFor, mergedPrimitiveLists } from './patch/strategic-merge-patch.js';
 import type { KubeObject } from '../../api/types/meta.js';
+import { ATOMIC_MAP_MODELS, KEY_DEFAULTS, type ListSemantics } from '../resources/schema/list-types.js';
+import { typedField, typedItems, typedList, typedRoot, type Typed } from '../resources/schema/typed-walk.js';
 import { stableStringify } from '../resources/stable-stringify.js';
 
 export type FieldPath = readonly string[];
@@ -23,7 +27,7 @@ const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const IGNORED_META = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp',
   'deletionGracePeriodSeconds', 'managedFields', 'selfLink', 'generateName']);
 
-/** Maps owned as a whole (x-kubernetes-map-type: atomic): label selectors. */
+/** Maps owned as a whole in untyped objects: label selectors. */
 const ATOMIC_MAPS = new Set(['selector']);
 
 export const pathKey = (path: FieldPath): string => JSON.stringify(path);
@@ -33,43 +37,78 @@ export const keyPath = (key: string): FieldPath => JSON.parse(key) as string[];
 export function fieldPaths(obj: unknown, options: { status?: boolean } = {}): Set<string> {
   const out = new Set<string>();
   if (!isMap(obj)) return out;
+  const root = typedRoot(obj);
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'apiVersion' || k === 'kind' || (k === 'status' && !options.status)) continue;
     if (k === 'metadata' && isMap(v)) {
-      for (const [mk, mv] of Object.entries(v)) if (!IGNORED_META.has(mk)) walk(['metadata'], mk, mv, [`f:metadata`], out);
+      const meta = typedField(root, 'metadata');
+      for (const [mk, mv] of Object.entries(v)) if (!IGNORED_META.has(mk)) walk(['metadata'], meta, mk, mv, [`f:metadata`], out);
       continue;
     }
-    walk([], k, v, [], out);
+    walk([], root, k, v, [], out);
   }
   return out;
 }
 
-function walk(parents: string[], field: string, value: unknown, prefix: string[], out: Set<string>): void {
+/** How a list field merges: typed by the schema, else by the field's name. */
+export function listSemanticsOf(parents: string[], t: Typed, field: string): ListSemantics {
+  const typed = typedList(t, field);
+  if (typed) return typed;
+  if (t.model) return { listType: 'atomic' };
+  const key = mergeKeyFor(parents, field);
+  if (key) return { listType: 'map', keys: [key] };
+  return mergedPrimitiveLists.has(field) ? { listType: 'set' } : { listType: 'atomic' };
+}
+
+/** An item's key fields (defaults filled in), sorted by name as structured-merge-diff writes them; undefined when one is missing. */
+export function itemKey(item: unknown, keys: readonly string[]): Record<string, unknown> | undefined {
+  if (!isMap(item)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const k of [...keys].sort()) {
+    const v = item[k] ?? KEY_DEFAULTS[k];
+    if (v === undefined || v === null || typeof v === 'object') return undefined;
+    out[k] = v;
+  }
+  return out;
+}
+
+const isAtomicMap = (parents: string[], t: Typed, field: string) => {
+  const f = typedField(t, field);
+  return f.model ? ATOMIC_MAP_MODELS.has(f.model) : !t.model && ATOMIC_MAPS.has(field) && parents[0] !== 'metadata';
+};
+
+function walk(parents: string[], t: Typed, field: string, value: unknown, prefix: string[], out: Set<string>): void {
   const here = [...prefix, `f:${field}`];
   if (value === null || value === undefined) return;
-  if (isMap(value) && !ATOMIC_MAPS.has(field)) {
+  if (isMap(value) && !isAtomicMap(parents, t, field)) {
     const entries = Object.entries(value);
+    const inner = typedField(t, field);
     if (!entries.length || parents.at(-1) === 'labels' || parents.at(-1) === 'annotations') out.add(pathKey(here));
-    for (const [k, v] of entries) walk([...parents, field], k, v, here, out);
+    for (const [k, v] of entries) walk([...parents, field], inner, k, v, here, out);
     return;
   }
   if (Array.isArray(value)) {
-    const key = mergeKeyFor(parents, field);
-    if (key && value.every((item) => isMap(item) && item[key] !== undefined)) {
-      for (const item of value as Array<Record<string, unknown>>) {
-        const itemPath = [...here, `k:${JSON.stringify({ [key]: item[key] })}`];
+    const s = listSemanticsOf(parents, t, field);
+    const keys = s.listType === 'map' ? value.map((item) => itemKey(item, s.keys ?? [])) : [];
+    if (s.listType === 'map' && keys.every((k) => k !== undefined)) {
+      const items = typedItems(typedField(t, field));
+      value.forEach((item, i) => {
+        const itemPath = [...here, `k:${JSON.stringify(keys[i])}`];
         out.add(pathKey([...itemPath, '.']));
-        for (const [k, v] of Object.entries(item)) walk([...parents, field], k, v, itemPath, out);
-      }
+        for (const [k, v] of Object.entries(item as Record<string, unknown>)) walk([...parents, field], items, k, v, itemPath, out);
+      });
       return;
     }
-    if (mergedPrimitiveLists.has(field) && value.every((v) => typeof v === 'string')) {
+    if (s.listType === 'set' && value.every((v) => v !== null && typeof v !== 'object')) {
       for (const v of value) out.add(pathKey([...here, `v:${JSON.stringify(v)}`]));
       return;
     }
   }
-  out.add(pathKey(here)); // a scalar or an atomic list
+  out.add(pathKey(here)); // a scalar, an atomic map or an atomic list
 }
+
+const matchesKey = (item: unknown, want: Record<string, unknown>) =>
+  isMap(item) && Object.entries(want).every(([k, v]) => (item[k] ?? KEY_DEFAULTS[k]) === v);
 
 /** The value a path names in `obj` (undefined when absent). */
 export function valueAt(obj: unknown, path: FieldPath): unknown {
@@ -78,8 +117,8 @@ export function valueAt(obj: unknown, path: FieldPath): unknown {
     if (pe === '.') return v;
     if (pe.startsWith('f:')) v = isMap(v) ? v[pe.slice(2)] : undefined;
     else if (pe.startsWith('k:')) {
-      const [[k, want]] = Object.entries(JSON.parse(pe.slice(2)) as Record<string, unknown>) as [[string, unknown]];
-      v = Array.isArray(v) ? v.find((item) => isMap(item) && item[k] === want) : undefined;
+      const want = JSON.parse(pe.slice(2)) as Record<string, unknown>;
+      v = Array.isArray(v) ? v.find((item) => matchesKey(item, want)) : undefined;
     } else if (pe.startsWith('v:')) {
       const want = JSON.parse(pe.slice(2)) as unknown;
       v = Array.isArray(v) && v.includes(want) ? want : undefined;

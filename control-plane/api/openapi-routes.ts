@@ -1,70 +1,109 @@
-// OpenAPI v3: an index and per group-version documents with each object path's operations (kubectl's
-// apply looks for the fieldValidation parameter to know the server validates fields) and the kinds'
-// schemas as components (kubectl explain). Documents are built on first request and cached.
+// OpenAPI v2 (/openapi/v2, JSON or gnostic protobuf) and v3 (an index and per group-version
+// documents): every kind's schema with the Kubernetes extensions, and each path's operations (kubectl
+// apply looks for fieldValidation to know the server validates fields). Documents are built on first
+// request and cached; caching follows kube-openapi: ETag = the uppercase hex SHA-512 of the body in
+// quotes, If-None-Match -> 304, `Vary: Accept`; a v3 document asked with the current `?hash=` is
+// `Cache-Control: public, immutable`, with an old hash it redirects (301) to the current one.
 import { createHash } from 'node:crypto';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { servedGroupVersions, type ResourceType } from '../resources/resource-types.js';
-import { componentSchemas, kindSchemaRef } from './openapi-schemas.js';
+import { negotiate } from './accept-header.js';
+import { gvPath, kindPaths } from './openapi-paths.js';
+import { componentSchemas } from './openapi-schemas.js';
+import { encodeOpenApiV2 } from './openapi-v2-protobuf.js';
 import { RouteNotFoundError } from './route-not-found-error.js';
 import { versionInfo } from './version-routes.js';
 
-const gvPath = (group: string, version: string) => (group ? `apis/${group}/${version}` : `api/${version}`);
+interface Document { body: Uint8Array | string; etag: string }
+const etagOf = (body: Uint8Array | string) => createHash('sha512').update(body).digest('hex').toUpperCase();
+const document = (body: Uint8Array | string): Document => ({ body, etag: etagOf(body) });
+const info = () => ({ title: 'Kubernetes', version: versionInfo().gitVersion });
 
-function objectPaths(t: ResourceType): string[] {
-  const base = `/${gvPath(t.group, t.version)}`;
-  const paths = t.namespaced ? [`${base}/namespaces/{namespace}/${t.plural}/{name}`] : [`${base}/${t.plural}/{name}`];
-  if (t.subresources.includes('status')) paths.push(`${paths[0]}/status`);
-  return paths;
-}
-
-function operation(t: ResourceType, action: string) {
+function groupVersionDocument(types: ResourceType[]) {
+  const paths: Record<string, unknown> = {};
+  for (const t of types) Object.assign(paths, kindPaths(t, 'v3'));
   return {
-    operationId: `${action}${t.kind}`,
-    'x-kubernetes-action': action,
-    'x-kubernetes-group-version-kind': { group: t.group, version: t.version, kind: t.kind },
-    parameters: [
-      { name: 'dryRun', in: 'query', schema: { type: 'string', uniqueItems: true } },
-      { name: 'fieldManager', in: 'query', schema: { type: 'string', uniqueItems: true } },
-      { name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } },
-      { name: 'force', in: 'query', schema: { type: 'boolean', uniqueItems: true } },
-    ],
-    responses: { '200': { description: 'OK', ...(kindSchemaRef(t) ? { content: { 'application/json': { schema: kindSchemaRef(t) } } } : {}) } },
+    openapi: '3.0.0', info: info(), paths,
+    components: { schemas: componentSchemas(types), securitySchemes: { BearerToken: { type: 'apiKey', name: 'authorization', in: 'header', description: 'Bearer Token authentication' } } },
+    security: [{ BearerToken: [] }],
   };
 }
 
-function groupVersionDocument(group: string, version: string, types: ResourceType[]) {
+/** The whole API as one Swagger 2.0 document. */
+export function openApiV2Document(): Record<string, unknown> {
+  const types = servedGroupVersions().flatMap((gv) => gv.types);
   const paths: Record<string, unknown> = {};
-  for (const t of types) {
-    if (!t.verbs.includes('get')) continue; // create-only reviews: no object paths
-    for (const p of objectPaths(t)) paths[p] = { get: operation(t, 'get'), put: operation(t, 'put'), patch: operation(t, 'patch'), delete: operation(t, 'delete') };
-  }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: versionInfo().gitVersion }, paths, components: { schemas: componentSchemas(types) } };
+  for (const t of types) Object.assign(paths, kindPaths(t, 'v2'));
+  return {
+    swagger: '2.0', info: info(), paths, definitions: componentSchemas(types, 'v2'),
+    securityDefinitions: { BearerToken: { type: 'apiKey', name: 'authorization', in: 'header', description: 'Bearer Token authentication' } },
+    security: [{ BearerToken: [] }],
+  };
 }
 
-interface Document { text: string; hash: string }
 const groupVersions = new Map(servedGroupVersions().map((gv) => [gvPath(gv.group, gv.version), gv]));
-const documents = new Map<string, Document>();
+const v3Documents = new Map<string, Document>();
+let v2: { json: Document; protobuf: Document } | undefined;
+const lastModified = new Date().toUTCString();
 
-function documentFor(path: string): Document | undefined {
-  const cached = documents.get(path);
+function v3DocumentFor(path: string): Document | undefined {
+  const cached = v3Documents.get(path);
   if (cached) return cached;
   const gv = groupVersions.get(path);
   if (!gv) return undefined;
-  const text = JSON.stringify(groupVersionDocument(gv.group, gv.version, gv.types));
-  const doc = { text, hash: createHash('sha512').update(text).digest('hex').slice(0, 64).toUpperCase() };
-  documents.set(path, doc);
+  const doc = document(JSON.stringify(groupVersionDocument(gv.types)));
+  v3Documents.set(path, doc);
   return doc;
 }
 
+function v2Documents() {
+  if (!v2) {
+    const doc = openApiV2Document();
+    v2 = { json: document(JSON.stringify(doc)), protobuf: document(encodeOpenApiV2(doc)) };
+  }
+  return v2;
+}
+
+const PROTO_V2 = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
+/** What http.ServeContent does with a document: ETag, Last-Modified, and 304 for a matching If-None-Match. */
+function serve(c: Context, doc: Document, contentType: string, extra: Record<string, string> = {}) {
+  const etag = `"${doc.etag}"`;
+  const headers = { 'Content-Type': contentType, Etag: etag, 'Last-Modified': lastModified, ...extra };
+  const ifNoneMatch = c.req.header('if-none-match');
+  if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*' || t.trim() === `W/${etag}`)) return c.body(null, 304, headers);
+  return c.body(typeof doc.body === 'string' ? doc.body : Buffer.from(doc.body), 200, headers);
+}
+
 export function registerOpenApiRoutes(app: Hono): void {
+  app.get('/openapi/v2', (c) => {
+    const docs = v2Documents();
+    const offer = negotiate(c.req.header('accept'), [
+      { mediaType: 'application/json', doc: docs.json, contentType: 'application/json' },
+      { mediaType: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf', doc: docs.protobuf, contentType: PROTO_V2 },
+      { mediaType: PROTO_V2, doc: docs.protobuf, contentType: PROTO_V2 },
+    ]);
+    c.header('Vary', 'Accept');
+    if (!offer) return c.body(null, 406);
+    return serve(c, offer.doc, offer.contentType);
+  });
   app.get('/openapi/v3', (c) => {
     const paths: Record<string, { serverRelativeURL: string }> = {};
-    for (const path of groupVersions.keys()) paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${documentFor(path)!.hash}` };
-    return c.json({ paths });
+    for (const path of groupVersions.keys()) paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${v3DocumentFor(path)!.etag}` };
+    const text = JSON.stringify({ paths });
+    if (!negotiate(c.req.header('accept'), [{ mediaType: 'application/json' }])) return c.body(null, 406);
+    return serve(c, document(text), 'application/json');
   });
   app.get('/openapi/v3/*', (c) => {
-    const doc = documentFor(c.req.path.slice('/openapi/v3/'.length));
+    const path = c.req.path.slice('/openapi/v3/'.length);
+    const doc = v3DocumentFor(path);
     if (!doc) throw new RouteNotFoundError();
-    return c.body(doc.text, 200, { 'Content-Type': 'application/json', Etag: `"${doc.hash}"` });
+    if (!negotiate(c.req.header('accept'), [{ mediaType: 'application/json' }])) return c.body(null, 406);
+    const hash = c.req.query('hash');
+    if (hash !== undefined && hash !== doc.etag) return c.redirect(`/openapi/v3/${path}?hash=${doc.etag}`, 301);
+    const cache: Record<string, string> = hash === undefined ? {} : {
+      Vary: 'Accept', 'Cache-Control': 'public, immutable', Expires: new Date(Date.now() + 365 * 86_400_000).toUTCString(),
+    };
+    return serve(c, doc, 'application/json', cache);
   });
 }

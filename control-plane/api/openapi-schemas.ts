@@ -1,11 +1,13 @@
 // The kind schemas (control-plane/resources/schema) as OpenAPI v3 components, which is what
 // `kubectl explain` reads: definitions named like Kubernetes' (io.k8s.<group>.<version>.<Type>, so
 // kubectl prints `<PodSpec>`), $refs to #/components/schemas, descriptions on refs through allOf,
-// x-kubernetes-group-version-kind on each root, and the strategic-merge extensions this server's
-// patch code applies (kubectl builds client-side apply patches from them).
+// x-kubernetes-group-version-kind on each root, and the list extensions of the Kubernetes types
+// (list-types.ts): patch strategy and merge key (kubectl builds client-side apply patches from them),
+// list type and map keys (server-side apply). The same definitions serve OpenAPI v2 (`#/definitions/`,
+// descriptions beside a $ref) and v3 (`#/components/schemas/`, descriptions on refs through allOf).
 import type { ResourceType } from '../resources/resource-types.js';
+import { ATOMIC_MAP_MODELS, listSemantics } from '../resources/schema/list-types.js';
 import { definitionNameOf, schemaDefinitions, type SchemaNode } from '../resources/schema/object-schemas.js';
-import { mergedPrimitiveLists, mergeKeyFor } from './patch/strategic-merge-patch.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,51 +21,56 @@ export function servedName(model: string): string {
   return `io.k8s.${m[1] ? `${m[1].toLowerCase()}.` : ''}${m[2]!.toLowerCase()}.${m[3]}`;
 }
 
-const refTo = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+export type OpenApiVersion = 'v2' | 'v3';
+const refTo = (name: string, v: OpenApiVersion = 'v3'): Json => ({ $ref: `${v === 'v2' ? '#/definitions/' : '#/components/schemas/'}${name}` });
 
-function servedNode(node: SchemaNode, refs: Set<string>): Json {
+function servedNode(node: SchemaNode, refs: Set<string>, v: OpenApiVersion): Json {
   if (node.$ref) {
     refs.add(node.$ref);
-    return refTo(servedName(node.$ref));
+    return refTo(servedName(node.$ref), v);
   }
-  if (node['x-kubernetes-int-or-string']) return refTo(node.format === 'quantity' ? QUANTITY : INT_OR_STRING);
+  if (node['x-kubernetes-int-or-string']) return refTo(node.format === 'quantity' ? QUANTITY : INT_OR_STRING, v);
   if (node['x-kubernetes-preserve-unknown-fields']) return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
   const out: Json = {};
   if (node.type) out['type'] = node.type;
   if (node.format) out['format'] = node.format;
-  if (node.items) out['items'] = servedNode(node.items, refs);
-  if (node.additionalProperties) out['additionalProperties'] = servedNode(node.additionalProperties, refs);
+  if (node.items) out['items'] = servedNode(node.items, refs, v);
+  if (node.additionalProperties) out['additionalProperties'] = servedNode(node.additionalProperties, refs, v);
   return out;
 }
 
-/** The patch strategy this server uses for a list field (strategic-merge-patch.ts). */
-function patchExtensions(model: string, field: string, node: SchemaNode): Json {
-  if (node.type !== 'array') return {};
-  if (mergedPrimitiveLists.has(field)) return { 'x-kubernetes-patch-strategy': 'merge' };
-  const inContainer = model === 'V1Container' || model === 'V1EphemeralContainer';
-  const key = mergeKeyFor(inContainer ? ['containers'] : [], field);
-  return key && node.items?.$ref ? { 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': key } : {};
+/** The list extensions the Kubernetes types declare for a list field (list-types.ts). */
+export function listExtensions(model: string, field: string): Json {
+  const s = listSemantics(model, field);
+  return {
+    ...(s.patchMergeKey ? { 'x-kubernetes-patch-merge-key': s.patchMergeKey } : {}),
+    ...(s.patchStrategy ? { 'x-kubernetes-patch-strategy': s.patchStrategy } : {}),
+    'x-kubernetes-list-type': s.listType,
+    ...(s.keys ? { 'x-kubernetes-list-map-keys': [...s.keys] } : {}),
+  };
 }
 
-function servedDefinition(model: string, def: SchemaNode, refs: Set<string>): Json {
+function servedDefinition(model: string, def: SchemaNode, refs: Set<string>, v: OpenApiVersion): Json {
   const properties: Json = {};
   for (const [field, node] of Object.entries(def.properties ?? {})) {
-    const served = servedNode(node, refs);
-    const described = node.description ? (served['$ref'] ? { description: node.description, allOf: [served] } : { ...served, description: node.description }) : served;
-    properties[field] = { ...described, ...patchExtensions(model, field, node) };
+    const served = servedNode(node, refs, v);
+    const described = !node.description ? served : served['$ref'] && v === 'v3' ? { description: node.description, allOf: [served] } : { ...served, description: node.description };
+    properties[field] = { ...described, ...(node.type === 'array' ? listExtensions(model, field) : {}) };
   }
   return {
     type: 'object',
     ...(def.description ? { description: def.description } : {}),
     ...(def.required ? { required: def.required } : {}),
     properties,
+    ...(ATOMIC_MAP_MODELS.has(model) ? { 'x-kubernetes-map-type': 'atomic' } : {}),
   };
 }
 
-/** components.schemas for the kinds of one group-version: their roots and everything they reference. */
-export function componentSchemas(types: readonly ResourceType[]): Json {
+/** Schema definitions for the kinds of one group-version (or all): their roots and everything they reference. */
+export function componentSchemas(types: readonly ResourceType[], v: OpenApiVersion = 'v3'): Json {
   const schemas: Json = {
     [INT_OR_STRING]: { type: 'string', format: 'int-or-string', description: 'IntOrString is a type that can hold an int32 or a string.' },
+    'io.k8s.apimachinery.pkg.apis.meta.v1.Patch': { type: 'object', description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.' },
     [QUANTITY]: { type: 'string', description: 'Quantity is a fixed-point representation of a number (a string such as "500m" or "64Mi", or a number).' },
   };
   const roots = new Map<string, ResourceType>();
@@ -80,7 +87,7 @@ export function componentSchemas(types: readonly ResourceType[]): Json {
     const def = schemaDefinitions[model];
     if (!def) continue;
     const refs = new Set<string>();
-    const served = servedDefinition(model, def, refs);
+    const served = servedDefinition(model, def, refs, v);
     const root = roots.get(model);
     if (root) served['x-kubernetes-group-version-kind'] = [{ group: root.group, version: root.version, kind: root.kind }];
     schemas[servedName(model)] = served;

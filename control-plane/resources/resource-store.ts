@@ -105,6 +105,17 @@ export class ResourceStore {
     if (!type.namespaced) delete meta.namespace;
     const isNameGenerated = !meta.name && Boolean(meta.generateName);
     if (isNameGenerated) meta.name = `${meta.generateName}${this.#nameSuffix()}`;
+    try {
+      return await this.#createNamed(type, o, isNameGenerated, opts);
+    } catch (e) {
+      // admission refuses a generated name by its prefix, as the real server (which names it later) does
+      throw isNameGenerated && e instanceof ForbiddenError ? new ForbiddenError(e.message.replace(`"${meta.name}" is forbidden`, `"${meta.generateName}" is forbidden`),
+        e.details && { ...e.details, name: meta.generateName ?? '' }) : e;
+    }
+  }
+
+  async #createNamed<T extends KubeObject>(type: ResourceType, o: T, isNameGenerated: boolean, opts: { dryRun?: boolean }): Promise<T> {
+    const meta = o.metadata;
     for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink'] as const) delete (meta as Record<string, unknown>)[f];
     meta.uid = this.#uid();
     meta.creationTimestamp = rfc3339(this.#clock.now());

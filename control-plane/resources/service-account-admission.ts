@@ -4,11 +4,16 @@
 // `kube-api-access-XXXXX` (a bound token rotated by the agent, the cluster CA from the
 // kube-root-ca.crt ConfigMap, the namespace) mounted read-only at
 // /var/run/secrets/kubernetes.io/serviceaccount in every container that has no mount there.
-// Unlike the real plugin, a ServiceAccount that does not exist (yet) does not refuse the pod: the
-// token request fails on the node and the pod waits, ContainerCreating, until it exists.
+// A pod naming a ServiceAccount that does not exist is refused as the real plugin words it (403:
+// `pods "x" is forbidden: error looking up service account ns/sa: serviceaccount "sa" not found`);
+// controllers retry (FailedCreate events) until it exists. The `default` ServiceAccount is the
+// exception (docs/decisions/050): it is created asynchronously per namespace, and a pod meant for it
+// waits on the node (its token request fails) instead of being refused.
 import { customAlphabet } from 'nanoid';
 import type { Container, Pod } from '../../api/types/pod.js';
 import type { ServiceAccount } from './kinds/config.js';
+import { forbidden } from './policy-admission.js';
+import { resourceTypes } from './resource-types.js';
 
 export const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
@@ -47,11 +52,13 @@ export async function admitPodServiceAccount(pod: Pod, serviceAccount: (namespac
   s['serviceAccountName'] = name;
   // deprecated alias, as the real server keeps it
   if (s['serviceAccount'] === undefined || s['serviceAccount'] === '') s['serviceAccount'] = name;
-  let automount = s['automountServiceAccountToken'];
-  if (typeof automount !== 'boolean') {
-    const sa = await serviceAccount(pod.metadata?.namespace ?? 'default', name);
-    automount = sa?.automountServiceAccountToken ?? true;
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const sa = await serviceAccount(namespace, name);
+  if (!sa && name !== 'default') {
+    throw forbidden(resourceTypes.pods, pod, `error looking up service account ${namespace}/${name}: serviceaccount "${name}" not found`);
   }
+  let automount = s['automountServiceAccountToken'];
+  if (typeof automount !== 'boolean') automount = sa?.automountServiceAccountToken ?? true;
   if (automount !== true) return;
   const containers: Container[] = [
     ...(Array.isArray(spec.initContainers) ? spec.initContainers : []),

@@ -1,8 +1,11 @@
 // Strategic merge patch for the kinds skiff serves: lists merged by their Kubernetes merge keys, and the
-// $patch, $retainKeys, $setElementOrder and $deleteFromPrimitiveList directives.
+// $patch, $retainKeys, $setElementOrder and $deleteFromPrimitiveList directives. Where the object's
+// kind is known, each list merges as its type declares (patch strategy and merge key, list-types.ts);
+// objects of unknown kinds fall back to merge keys by field name.
+import { typedField, typedItems, typedList, typedRoot, type Typed } from '../../resources/schema/typed-walk.js';
 import { isPlainObject } from './merge-patch.js';
 
-/** Merge key per list field name; `ports` depends on where it sits (container vs service). */
+/** Merge key per list field name, for untyped objects; `ports` depends on where it sits (container vs service). */
 export function mergeKeyFor(path: string[], field: string): string | undefined {
   switch (field) {
     case 'containers': case 'initContainers': case 'ephemeralContainers': case 'volumes': case 'env':
@@ -25,15 +28,28 @@ export function mergeKeyFor(path: string[], field: string): string | undefined {
 export const mergedPrimitiveLists: ReadonlySet<string> = new Set(['finalizers']);
 
 export function applyStrategicMergePatch(original: unknown, patch: unknown): unknown {
-  return mergeValue([], original, patch);
+  const t = typedRoot(original);
+  return mergeValue([], t.model ? t : typedRoot(patch), original, patch);
 }
 
-function mergeValue(path: string[], original: unknown, patch: unknown): unknown {
+/** How list `field` of a map merges: by a key, as a set of primitives (union), or replaced. */
+function listMerge(path: string[], t: Typed, field: string): { key?: string; union: boolean } {
+  const typed = typedList(t, field);
+  if (typed) {
+    const merge = typed.patchStrategy?.startsWith('merge') ?? false;
+    return merge && typed.patchMergeKey ? { key: typed.patchMergeKey, union: false } : { union: merge };
+  }
+  if (t.model) return { union: false }; // a typed place without a list here
+  const key = mergeKeyFor(path, field);
+  return key ? { key, union: false } : { union: mergedPrimitiveLists.has(field) };
+}
+
+function mergeValue(path: string[], t: Typed, original: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return strip(patch);
-  return mergeMap(path, isPlainObject(original) ? original : {}, patch);
+  return mergeMap(path, t, isPlainObject(original) ? original : {}, patch);
 }
 
-function mergeMap(path: string[], original: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> | undefined {
+function mergeMap(path: string[], t: Typed, original: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> | undefined {
   const directive = patch['$patch'];
   if (directive === 'replace') return strip(patch) as Record<string, unknown>;
   if (directive === 'delete') return undefined;
@@ -43,9 +59,9 @@ function mergeMap(path: string[], original: Record<string, unknown>, patch: Reco
     if (value === null) {
       delete result[key];
     } else if (Array.isArray(value)) {
-      result[key] = mergeList([...path, key], key, result[key], value);
+      result[key] = mergeList([...path, key], t, key, result[key], value);
     } else if (isPlainObject(value)) {
-      const merged = mergeMap([...path, key], isPlainObject(result[key]) ? result[key] : {}, value);
+      const merged = mergeMap([...path, key], typedField(t, key), isPlainObject(result[key]) ? result[key] : {}, value);
       if (merged === undefined) delete result[key];
       else result[key] = merged;
     } else result[key] = value;
@@ -59,7 +75,7 @@ function mergeMap(path: string[], original: Record<string, unknown>, patch: Reco
   for (const [key, value] of Object.entries(patch)) {
     const order = /^\$setElementOrder\/(.+)$/.exec(key);
     if (order && Array.isArray(value) && Array.isArray(result[order[1]!])) {
-      result[order[1]!] = reorder(result[order[1]!] as unknown[], value, mergeKeyFor(path, order[1]!));
+      result[order[1]!] = reorder(result[order[1]!] as unknown[], value, listMerge(path, t, order[1]!).key);
     }
   }
   const retain = patch['$retainKeys'];
@@ -67,14 +83,15 @@ function mergeMap(path: string[], original: Record<string, unknown>, patch: Reco
   return result;
 }
 
-function mergeList(path: string[], field: string, original: unknown, patch: unknown[]): unknown[] {
+function mergeList(path: string[], t: Typed, field: string, original: unknown, patch: unknown[]): unknown[] {
   const current = Array.isArray(original) ? original : [];
-  const key = mergeKeyFor(path.slice(0, -1), field);
+  const { key, union } = listMerge(path.slice(0, -1), t, field);
+  const items = typedItems(typedField(t, field));
   if (patch.some((p) => isPlainObject(p) && p['$patch'] === 'replace' && (key === undefined || !(key in p)))) {
     return patch.filter((p) => !(isPlainObject(p) && p['$patch'] === 'replace')).map(strip);
   }
   if (!key) {
-    if (mergedPrimitiveLists.has(field)) return [...current, ...patch.filter((v) => !current.includes(v))];
+    if (union) return [...current, ...patch.filter((v) => !current.includes(v))];
     return patch.map(strip);
   }
   const result = [...current];
@@ -84,7 +101,7 @@ function mergeList(path: string[], field: string, original: unknown, patch: unkn
     if (item['$patch'] === 'delete') {
       if (index >= 0) result.splice(index, 1);
     } else if (index >= 0) {
-      const merged = mergeMap(path, result[index] as Record<string, unknown>, item);
+      const merged = mergeMap(path, items, result[index] as Record<string, unknown>, item);
       if (merged === undefined) result.splice(index, 1);
       else result[index] = merged;
     } else result.push(strip(item));

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Hono } from 'hono';
 import { createApiApp } from '../../../control-plane/api/api-app.js';
 import { startApiServer } from '../../../control-plane/api/api-server.js';
 import { writeKubeconfig } from '../../../control-plane/api/kubeconfig.js';
@@ -25,7 +26,8 @@ export interface KubectlCluster {
   close(): Promise<void>;
 }
 
-export async function startKubectlCluster(storeUrl = 'sqlite'): Promise<KubectlCluster> {
+/** `withoutOpenApiV3`: the server answers /openapi/v3 with 404, as servers before Kubernetes 1.24 did (kubectl falls back to v2). */
+export async function startKubectlCluster(storeUrl = 'sqlite', options: { withoutOpenApiV3?: boolean } = {}): Promise<KubectlCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-kubectl-'));
   const store = await openStore(storeUrl, dir);
   const resources = new ResourceStore(store);
@@ -34,7 +36,14 @@ export async function startKubectlCluster(storeUrl = 'sqlite'): Promise<KubectlC
   const tls = await ensureTls(join(dir, 'pki'), { hosts: [] });
   const token = 'e2e-token';
   const app = createApiApp({ resources, tokens: (t) => (t === token ? { name: 'admin', groups: ['system:masters'] } : undefined) });
-  const server = await startApiServer({ app, host: '127.0.0.1', port: 0, tls });
+  let served = app;
+  if (options.withoutOpenApiV3) {
+    served = new Hono();
+    served.get('/openapi/v3', (c) => c.body(null, 404));
+    served.get('/openapi/v3/*', (c) => c.body(null, 404));
+    served.route('/', app);
+  }
+  const server = await startApiServer({ app: served, host: '127.0.0.1', port: 0, tls });
   const kubeconfigPath = join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, { server: server.url, caCert: tls.caCert, token });
   const env = { PATH: process.env['PATH'], HOME: dir, KUBECONFIG: kubeconfigPath };
