@@ -112,7 +112,7 @@ function startProbes(): { list: number[]; create: number[]; stop: () => void } {
       t0 = performance.now();
       await resources.create(resourceTypes.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `probe-${n++}`, namespace: 'default' }, data: { n: String(n) } });
       create.push(performance.now() - t0);
-    })().finally(() => { busy = false; });
+    })().catch(() => undefined).finally(() => { busy = false; });
   }, PROBE_EVERY_MS);
   return { list, create, stop: () => clearInterval(timer) };
 }
