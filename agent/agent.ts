@@ -150,7 +150,7 @@ export class Agent {
       ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
     });
     this.nodePorts = new NodePorts({
-      address: nodeIP, network: this.network, clock: options.clock, logger: options.logger,
+      address: nodeIP, network: this.network, clock: options.clock, logger: options.logger, onUnservedChange: () => this.#publishNodeStatus(),
       ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
     });
     this.pods = new PodManager({
@@ -361,6 +361,7 @@ export class Agent {
       ],
       observedGeneration: this.pods.appliedGeneration,
       ...(this.options.mesh?.port ? { tunnelPort: this.options.mesh.port } : {}),
+      ...(this.nodePorts.unserved.length ? { unservedPorts: this.nodePorts.unserved.slice(0, 256) } : {}),
     }).catch((e: Error) => this.#dropped('node status', e));
   }
 

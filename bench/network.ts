@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     const guestAlone = await measure('(d) guest answering alone', () => alone.handleHttp!(request('x'), 30_000));
     const chain = await measure('(c) guest -> Service -> guest', () => frontend.handleHttp!(request('frontend'), 30_000));
     const tcp = await tcpEcho(runtime, node);
-    const nodePort = await throughNodePort(node, measure);
+    const nodePort = await throughNodePort(node, measure, () => backend.handleHttp!(request('10.42.0.2:8080'), 30_000));
     const fromOutside = await throughIngress(measure, example('http-health'));
     const tunnel = await tunnelOnly();
     log(`tunnel only (instant handler): p50 ${tunnel.p50} ms, p99 ${tunnel.p99} ms`);
@@ -171,9 +171,15 @@ async function main(): Promise<void> {
       tcpPodToServiceToPodSameNode: tcp,
       throughNodePort: nodePort,
       nodePortAddsP50Ms: Number((nodePort.sequential.p50 - direct.sequential.p50).toFixed(2)),
+      nodePortAddsPairedP50Ms: nodePort.paired.addedP50Ms,
+      nodePortP50Ratio: Number((nodePort.sequential.p50 / direct.sequential.p50).toFixed(2)),
+      nodePortP99Ratio: Number((nodePort.sequential.p99 / direct.sequential.p99).toFixed(2)),
       nodePortRequestsPerSecondRatio: Number((nodePort.requestsPerSecond / direct.requestsPerSecond).toFixed(2)),
       ingressCluster: fromOutside,
       ingressAddsP50Ms: fromOutside.inProcess ? Number((fromOutside.ingress.sequential.p50 - fromOutside.inProcess.sequential.p50).toFixed(2)) : undefined,
+      ingressAddsPairedP50Ms: fromOutside.paired?.addedP50Ms,
+      ingressP50Ratio: fromOutside.inProcess ? Number((fromOutside.ingress.sequential.p50 / fromOutside.inProcess.sequential.p50).toFixed(2)) : undefined,
+      ingressP99Ratio: fromOutside.inProcess ? Number((fromOutside.ingress.sequential.p99 / fromOutside.inProcess.sequential.p99).toFixed(2)) : undefined,
       ingressRequestsPerSecondRatio: fromOutside.inProcess ? Number((fromOutside.ingress.requestsPerSecond / fromOutside.inProcess.requestsPerSecond).toFixed(2)) : undefined,
       tunnelOnlyInstantHandlerMs: tunnel,
       acrossNodesDirect: mesh.direct,

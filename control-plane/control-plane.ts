@@ -197,6 +197,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const saTokens = serviceAccountTokens({ keys: await loadSigningKey(dataDir), resources, clock });
     const clusterTokens = clusterTokenAuthenticator(credentials, nodeCredentials);
     const tokens: TokenAuthenticator = async (token) => (await clusterTokens(token)) ?? saTokens.authenticate(token);
+    const certificateIssuer = new NodeCertificateIssuer(dataDir, controlPlaneAddresses([apiHost, ...mqttHost, ...(options.advertiseHosts ?? [])]));
     const app = createApiApp({
       resources,
       clock,
@@ -213,7 +214,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       nodeMetrics: { scrape: (node, signal) => nodeMetrics!.scrape(node, signal) },
       dashboard: new DashboardSessions(tokens, clock),
       extraRoutes: (api) => {
-        mountNodeCredentialRoutes(api, nodeCredentials, new NodeCertificateIssuer(dataDir, controlPlaneAddresses([apiHost, ...mqttHost, ...(options.advertiseHosts ?? [])])));
+        mountNodeCredentialRoutes(api, nodeCredentials, certificateIssuer);
         mountRegistryRoutes(api, registry, oci);
         mountRelayRoutes(api, resources, () => relayChannel);
       },
@@ -279,6 +280,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     stack.push(() => controllers.stop());
     const ingress = options.ingress ? await startIngress({
       ...options.ingress, host: options.ingress.host ?? apiHost, resources, events, clock, logger: logger.child({ component: 'ingress' }), source: () => execSource,
+      tunnelCertificate: () => certificateIssuer.issueGateway(new Date(clock.now())), informers,
     }) : undefined;
     if (ingress) stack.push(() => ingress.stop());
 

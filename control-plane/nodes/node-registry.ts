@@ -12,6 +12,7 @@ import type { EventRecorder } from '../events/event-recorder.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { freePodCidrIndex, podCidrForIndex } from '../../api/pod-addresses.js';
+import { UNSERVED_PORTS_ANNOTATION } from '../../api/unserved-ports.js';
 
 export const LEASE_NAMESPACE = 'kube-node-lease';
 
@@ -115,10 +116,15 @@ export class NodeRegistry {
     }
     if (!existing) {
       existing = await this.#register(node, message);
-    } else if (Object.entries(message.labels).some(([k, v]) => existing!.metadata.labels?.[k] !== v)) {
-      existing = await this.resources.mutate<Node>(resourceTypes.nodes, undefined, node, (n) => ({
-        ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, ...message.labels } },
-      }));
+    }
+    const unserved = unservedPortsAnnotation(message);
+    if (Object.entries(message.labels).some(([k, v]) => existing!.metadata.labels?.[k] !== v) || existing.metadata.annotations?.[UNSERVED_PORTS_ANNOTATION] !== unserved) {
+      existing = await this.resources.mutate<Node>(resourceTypes.nodes, undefined, node, (n) => {
+        const annotations = { ...n.metadata.annotations };
+        if (unserved === undefined) delete annotations[UNSERVED_PORTS_ANNOTATION];
+        else annotations[UNSERVED_PORTS_ANNOTATION] = unserved;
+        return { ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, ...message.labels }, annotations } };
+      });
     }
     const wasReady = existing.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     await this.resources.mutate<Node>(resourceTypes.nodes, undefined, node, (n) => ({
@@ -195,4 +201,9 @@ function mergeConditions(previous: Condition[], reported: Condition[], now: stri
     const before = previous.find((p) => p.type === c.type);
     return { ...c, lastHeartbeatTime: now, lastTransitionTime: before && before.status === c.status ? before.lastTransitionTime ?? now : now };
   });
+}
+
+/** The ports a node could not bind, as its annotation's JSON value (undefined: none). */
+function unservedPortsAnnotation(message: NodeStatusMessage): string | undefined {
+  return message.unservedPorts?.length ? JSON.stringify(message.unservedPorts.map(({ port, service, code }) => ({ port, service, code }))) : undefined;
 }
