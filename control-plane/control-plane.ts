@@ -22,7 +22,7 @@ import { mountRelayRoutes } from './nodes/relay-routes.js';
 import { mountRelayStreamRoutes } from './nodes/relay-stream-routes.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { controlPlaneAddresses, NodeCertificateIssuer } from './nodes/node-certificates.js';
-import { startControllers } from './controllers/controller-manager.js';
+import { OWNER_SYNC_INTERVAL_MS, startControllers } from './controllers/controller-manager.js';
 import { AnnotationPodMetricsSource, FallbackPodMetricsSource } from './controllers/hpa/pod-metrics.js';
 import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 import { NodeMetricsStore } from './metrics/node-metrics-store.js';
@@ -274,6 +274,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     stack.push(() => lifecycle.stop());
     const controllers = startControllers({
       resources, events, clock, logger: logger.child({ component: 'controllers' }), queueObserver: prometheus.queues, informers, rootCaCert: tls.caCert,
+      ownerSyncIntervalMs: OWNER_SYNC_INTERVAL_MS,
       ...(options.evictionsPerSecond ? { nodeTaints: { evictionsPerSecond: options.evictionsPerSecond } } : {}),
       // reported usage first; the annotation for pods without a report (unmetered, tests)
       hpa: { metrics: new FallbackPodMetricsSource(metrics, new AnnotationPodMetricsSource()) },
