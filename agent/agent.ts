@@ -2,96 +2,31 @@
 // PodManager, reports node and pod status, and answers requests (logs) from the control plane.
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import type { Logger } from 'pino';
-import { microTime, rfc3339, type Clock, type ClockTimer } from '../api/clock.js';
+import { microTime, rfc3339, type ClockTimer } from '../api/clock.js';
 import type { CpPresenceMessage, DesiredStateMessage } from '../api/mqtt/messages.js';
 import type { Condition } from '../api/types/meta.js';
-import type { PodRuntime } from '../runtime/pod-runtime.js';
-import type { AgentChannel, RpcReply } from './agent-channel.js';
-import type { ComponentFetcher } from './component-fetcher.js';
-import type { ServiceAccountTokenSource } from './credentials/token-request-client.js';
-import { pressure, sampleHost, type Pressure, type PressureSample } from './node-conditions.js';
+import type { RpcReply } from './agent-channel.js';
+import { pressure, sampleHost, type Pressure } from './node-conditions.js';
 import { describeNode, FUEL_CAPACITY, type NodeSnapshot } from './node-info.js';
 import { AgentMetrics } from './agent-metrics.js';
-import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics-server.js';
+import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { PodMetricsReporter } from './pod-metrics-reporter.js';
 import { PodManager } from './pods/pod-manager.js';
 import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
 import type { NodeMesh } from './network/mesh.js';
 import { serveRelay } from './network/relay-server.js';
-import type { EgressOptions } from './network/egress.js';
+import { serveRelayStream } from './network/relay-stream-server.js';
 import { NodePorts } from './network/node-ports.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc.js';
 import { serveLogs, type LogsParams } from './rpc/logs-rpc.js';
 import { serveMetrics } from './rpc/metrics-rpc.js';
-import type { DesiredStateFile } from './state/desired-state-file.js';
 import { memoryDir, volumeHost } from './volume-host.js';
+import type { AgentOptions } from './agent-options.js';
 
-export interface AgentOptions {
-  node: string;
-  channel: AgentChannel;
-  runtime: PodRuntime;
-  fetcher: ComponentFetcher;
-  clock: Clock;
-  logger: Logger;
-  labels?: Record<string, string>;
-  nodeIP?: string;
-  maxPods?: number;
-  bootId?: string;
-  leaseDurationSeconds?: number;
-  leaseRenewIntervalMs?: number;
-  fuelPerSecond?: number;
-  /** Where the applied desired state survives restarts (edge autonomy); in memory only when absent. */
-  stateFile?: DesiredStateFile;
-  /** PIDPressure threshold: running Wasm instances (default 4 per pod slot). */
-  maxInstances?: number;
-  /** MemoryPressure threshold (default 5 % of total memory, at least 64 MiB). */
-  minFreeMemoryBytes?: number;
-  /** Host sampling, for tests. */
-  sampleHost?: (runningInstances: number) => PressureSample;
-  /** The agent's data dir: emptyDir and persistentVolumeClaim volumes live under it. */
-  dataDir?: string;
-  /** hostPath volumes are allowed only under these prefixes (none: no hostPath). */
-  allowedHostPaths?: string[];
-  /**
-   * Egress out of the cluster (network/egress.ts): `allow` the CIDRs pods may reach without a
-   * NetworkPolicy saying so (--allow-egress; none by default), `lookup` the resolver of outside
-   * names (default: the agent's).
-   */
-  egress?: EgressOptions;
-  /** tmpfs directory for secrets and medium Memory emptyDirs (default /dev/shm/skiff-NODE). */
-  memoryDir?: string;
-  /** How often container usage is reported (default 15 s). */
-  metricsIntervalMs?: number;
-  /** How often emptyDirs are measured against their sizeLimit (default 10 s). */
-  sizeLimitCheckIntervalMs?: number;
-  /** Where hostPorts listen when a port names no hostIP (default: nodeIP). */
-  hostPortAddress?: string;
-  /**
-   * Memory the node's pods may request together (allocatable.memory; admission rejects a pod that
-   * does not fit: OutOfmemory). Default: all of the device's memory. The runtime's node-wide
-   * memory pool should be the same figure (main.ts gives it both).
-   */
-  allocatableMemoryBytes?: number;
-  /** Memory limit of a container that sets none (default: none). */
-  defaultMemoryLimitBytes?: number;
-  /** How long one request to a hostPort may take (default 30 s). */
-  hostPortRequestTimeoutMs?: number;
-  /**
-   * Called when the node goes from no pods to run to some (true) and back (false), restored pods
-   * included: main.ts keeps warm guest workers only while there are pods. Without fuelPerSecond,
-   * the agent has the runtime measure it then (FUEL_CALIBRATION_DELAY_MS later) for its capacity.
-   */
-  onPodsDesired?: (hasPods: boolean) => void;
-  /** A local Prometheus listener (--metrics-port); the metrics are served over the node channel regardless. */
-  metricsServer?: MetricsServerOptions;
-  /** The tunnel to other nodes' pods and the relay (network/mesh.ts); none: no traffic between nodes. */
-  mesh?: NodeMesh;
-  serviceAccountTokens?: ServiceAccountTokenSource & { setServer?(url: string | undefined, ca: string | undefined): void; close?(): void }; // volume-host.ts
-}
+export type { AgentOptions } from './agent-options.js';
 
 /** Measuring fuel per second stalls the agent's thread ~0.3 s: not while its first pods start. */
 export const FUEL_CALIBRATION_DELAY_MS = 5_000;
@@ -150,7 +85,7 @@ export class Agent {
       ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
     });
     this.nodePorts = new NodePorts({
-      address: nodeIP, network: this.network, clock: options.clock, logger: options.logger,
+      address: nodeIP, network: this.network, clock: options.clock, logger: options.logger, onUnservedChange: () => this.#publishNodeStatus(),
       ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
     });
     this.pods = new PodManager({
@@ -336,6 +271,9 @@ export class Agent {
       case 'relay':
         serveRelay(this.network, params, reply);
         return;
+      case 'tcp':
+        serveRelayStream(this.network, params, reply);
+        return;
       default:
         reply.error(501, `method ${method} is not supported by this agent`);
     }
@@ -361,6 +299,7 @@ export class Agent {
       ],
       observedGeneration: this.pods.appliedGeneration,
       ...(this.options.mesh?.port ? { tunnelPort: this.options.mesh.port } : {}),
+      ...(this.nodePorts.unserved.length ? { unservedPorts: this.nodePorts.unserved.slice(0, 256) } : {}),
     }).catch((e: Error) => this.#dropped('node status', e));
   }
 

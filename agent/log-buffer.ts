@@ -1,5 +1,6 @@
 // A bounded per-container log: timestamped lines kept in a ring (oldest dropped first), with
-// followers that receive new lines as they are written.
+// followers that receive new lines as they are written. A line without its newline yet is shown
+// by reads and completed when the run that wrote it ends.
 
 export interface LogLine {
   /** ms since epoch when the line (or its first chunk) was written */
@@ -12,6 +13,8 @@ export interface LogReadOptions {
   tailLines?: number;
   sinceMs?: number;
   limitBytes?: number;
+  /** Include a running container's unfinished last line (default true; a follower gets it once complete). */
+  partial?: boolean;
 }
 
 export class LogBuffer {
@@ -49,13 +52,16 @@ export class LogBuffer {
     this.#partial[stream] = pending;
   }
 
+  /** Makes partial lines complete ones: the run that wrote them has ended (nothing will follow them). */
+  flush(): void {
+    const partial = this.#partialLines();
+    this.#partial = {};
+    for (const line of partial) this.#push(line);
+  }
+
   /** Flushes partial lines and ends every follower. */
   close(): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const p = this.#partial[stream];
-      if (p) this.#push({ ts: p.ts, stream, text: p.text });
-      this.#partial[stream] = undefined;
-    }
+    this.flush();
     this.#closed = true;
     for (const done of this.#closers) done();
     this.#followers.clear();
@@ -66,8 +72,10 @@ export class LogBuffer {
     return this.#closed;
   }
 
+  /** The lines so far, a running container's unfinished last line included (as `kubectl logs` shows it). */
   read(options: LogReadOptions = {}): LogLine[] {
-    let lines = this.#lines;
+    const partial = options.partial === false ? [] : this.#partialLines();
+    let lines = partial.length > 0 ? [...this.#lines, ...partial] : this.#lines;
     if (options.sinceMs !== undefined) lines = lines.filter((l) => l.ts >= options.sinceMs!);
     if (options.tailLines !== undefined) lines = options.tailLines <= 0 ? [] : lines.slice(-options.tailLines);
     if (options.limitBytes !== undefined) {
@@ -95,6 +103,14 @@ export class LogBuffer {
       this.#followers.delete(onLine);
       this.#closers.delete(onClose);
     };
+  }
+
+  /** Unfinished lines of both streams, oldest first. */
+  #partialLines(): LogLine[] {
+    return (['stdout', 'stderr'] as const).flatMap((stream) => {
+      const p = this.#partial[stream];
+      return p ? [{ ts: p.ts, stream, text: p.text }] : [];
+    }).sort((a, b) => a.ts - b.ts);
   }
 
   #push(line: LogLine): void {

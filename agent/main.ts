@@ -9,6 +9,7 @@ import type { Clock, ClockTimer } from '../api/clock.js';
 import { systemClock } from '../api/clock.js';
 import { SKIFF_VERSION } from '../api/version.js';
 import { WasmPodRuntime } from '../runtime/wasm-pod-runtime.js';
+import type { ComponentCache } from '../runtime/component-cache.js';
 import { Agent } from './agent.js';
 import { DEFAULT_MEMORY_LIMIT_BYTES, defaultAllocatableMemory } from './node-info.js';
 import { TokenRequestClient } from './credentials/token-request-client.js';
@@ -44,6 +45,11 @@ export interface StartAgentOptions {
   insecureMqtt?: boolean;
   /** The cluster's bootstrap token: exchanged once for this node's own credential (kept in dataDir). */
   token: string;
+  /**
+   * Transpiler and component caches shared by the agents of one process (`skiff up --agents N`):
+   * each agent still fetches a component with its own credential before it gets it from there.
+   */
+  componentCache?: ComponentCache;
   name: string;
   dataDir: string;
   logger: Logger;
@@ -134,6 +140,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     ...(fuelPerSecond ? { fuelPerSecond } : {}),
     warmWorkers: 0,
     memoryCeilingBytes: allocatableMemoryBytes,
+    ...(options.componentCache ? { componentCache: options.componentCache } : {}),
   });
   const warmWorkers = options.warmWorkers ?? AGENT_WARM_WORKERS;
   let cooling: ClockTimer | undefined;

@@ -2,7 +2,7 @@
 // whose protocol table also loads its WebSocket, SOCKS and browser transports (~1.5 MB of heap the
 // agent never uses), and without mqtt-packet's number cache.
 import { createRequire } from 'node:module';
-import { connect as netConnect } from 'node:net';
+import { isIP, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { IClientOptions, MqttClient } from 'mqtt';
 
@@ -26,8 +26,9 @@ export function connectMqtt(url: string, options: IClientOptions): MqttClient {
   const port = parsed.port ? Number(parsed.port) : defaultPort;
   const secure = parsed.protocol === 'mqtts:';
   const client = new MqttClientClass(
-    // mqtts: the broker's certificate is verified, against `options.ca` when given (the cluster CA)
-    () => (secure ? tlsConnect({ host, port, servername: host, ...(options.ca ? { ca: options.ca } : {}) }) : netConnect({ host, port })),
+    // mqtts: the broker's certificate is verified (against `options.ca` when given: the cluster CA)
+    // for `host`, an IP SAN for an IP; SNI carries host names only (RFC 6066; DEP0123 otherwise)
+    () => (secure ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...(options.ca ? { ca: options.ca } : {}) }) : netConnect({ host, port })),
     // writeCache off: mqtt-packet would otherwise pre-build 65,536 two-byte Buffers (~6 MB of heap)
     // to save one small allocation per packet, a poor trade at a few packets a second
     { writeCache: false, ...options, protocol: secure ? 'mqtts' : 'mqtt', host, hostname: host, port },

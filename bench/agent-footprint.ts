@@ -4,6 +4,8 @@
 // Usage: node dist/bench/agent-footprint.js [sampleMs=15000] [warmWorkers]. Prints JSON. Each state
 // is sampled for sampleMs: V8's memory reducer shrinks the heap only after several idle seconds,
 // so `firstMiB` is the RSS just after a change and `lastMiB` the settled one.
+// FOOTPRINT_INSECURE=1: plain mqtt:// (--insecure-mqtt) to compare with the default mqtts://.
+// FOOTPRINT_IDLE_ONLY=1: stop after the idle sample (with a V8 heap breakdown of the agent).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -24,6 +26,9 @@ const PODS = '/api/v1/namespaces/default/pods';
 const dataDir = await mkdtemp(join(tmpdir(), 'skiff-footprint-'));
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL'))); // never leave a process behind
+
+const insecure = process.env['FOOTPRINT_INSECURE'] === '1';
+const idleOnly = process.env['FOOTPRINT_IDLE_ONLY'] === '1';
 
 function skiff(args: string[], readyText?: string): Promise<{ child: ChildProcess; out: string }> {
   const child = spawn(process.execPath, ['bin/skiff.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -59,13 +64,15 @@ async function sampleRss(pid: number, ms: number): Promise<{ firstMiB: number; l
   return { firstMiB: mib(samples[0]!), lastMiB: mib(samples.at(-1)!), maxMiB: mib(Math.max(...samples)) };
 }
 
-const { out } = await skiff(['control-plane', '--data-dir', join(dataDir, 'cp'), '--api-port', '0', '--mqtt-port', '0', '--log-level', 'error'], 'Join agents with');
-const mqttUrl = /MQTT (mqtts:\/\/[^\s,]+:\d+)/.exec(out)![1]!; // the default: TLS with the cluster CA
+const { out } = await skiff(['control-plane', '--data-dir', join(dataDir, 'cp'), '--api-port', '0', '--mqtt-port', '0', '--log-level', 'error',
+  ...(insecure ? ['--insecure-mqtt'] : [])], 'Join agents with');
+const mqttUrl = /MQTT (mqtts?:\/\/[^\s,]+:\d+)/.exec(out)![1]!; // the default: TLS with the cluster CA
 const token = (await readFile(join(dataDir, 'cp', 'node-token'), 'utf8')).trim();
 const client = new KubeClient(await readKubeconfig(join(dataDir, 'cp', 'kubeconfig')));
 
 const agentArgs = ['agent', '--server', mqttUrl, '--ca-file', join(dataDir, 'cp', 'ca.crt'), '--token', token, '--name', NODE, '--data-dir', join(dataDir, 'agent'), '--log-level', 'warn'];
 if (warmWorkers !== undefined) agentArgs.push('--warm-workers', warmWorkers);
+if (insecure) agentArgs.push('--insecure-mqtt');
 const { child: agent } = await skiff(agentArgs);
 const pid = agent.pid!;
 
@@ -78,6 +85,20 @@ await delay(1000); // let start-up garbage be collected before sampling
 const idle = await sampleRss(pid, sampleMs);
 const maps = await readFile(`/proc/${pid}/maps`, 'utf8');
 const nativeAddons = [...new Set(maps.split('\n').filter((l) => l.endsWith('.node')).map((l) => l.split('/').at(-1)!))];
+if (idleOnly) {
+  const smaps = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const field = (name: string) => Math.round(Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(smaps)?.[1] ?? NaN) / 102.4) / 10;
+  client.close();
+  agent.kill('SIGTERM');
+  children.forEach((c) => c.kill('SIGTERM'));
+  await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+  process.stdout.write(`${JSON.stringify({
+    benchmark: 'agent-footprint (idle only)', mqtt: insecure ? 'mqtt (--insecure-mqtt)' : 'mqtts', machine: { cpus: cpus().length, node: process.version },
+    idleRssMiB: idle, rssAnonMiB: field('Anonymous'), rssFileMiB: field('Rss') - field('Anonymous'),
+    goal: { idleRssMiB: GOAL_IDLE_BYTES / 1024 / 1024, met: idle.lastMiB * 1024 * 1024 <= GOAL_IDLE_BYTES },
+  }, null, 2)}\n`);
+  process.exit(0);
+}
 
 // one watch sees every pod; each waiter resolves when its pod first reports Running
 const waiters = new Map<string, (at: number) => void>();

@@ -2,6 +2,9 @@
 // a real loopback socket, NodeNetwork to the handler in-process) and (f) an Ingress (the control
 // plane's gateway: a real cluster, one agent, the request carried over MQTT as a port-forward byte
 // stream). Both with node:http (kept-alive connections), against the in-process handler call.
+// Besides the separate runs, `added` interleaves the two calls (handler alone, then through the way
+// in, N times) and takes the median of the pairs' differences: on a loaded machine the handler's own
+// time swings by tens of ms between runs, and pairing cancels most of that drift.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
@@ -15,6 +18,29 @@ import type { Endpoints } from '../control-plane/resources/kinds/services.js';
 import { resourceTypes } from '../control-plane/resources/resource-types.js';
 import type { HttpResponse } from '../runtime/pod-runtime.js';
 import type { Pod } from '../api/types/pod.js';
+import { summarize } from './percentiles.js';
+
+type Call = () => Promise<HttpResponse>;
+
+/** The median and p90 (ms) of (through - alone) over `n` interleaved pairs, after a warm-up. */
+export async function added(alone: Call, through: Call, n = Number(process.env['BENCH_REQUESTS'] ?? 200)) {
+  for (let i = 0; i < 20; i++) { await alone(); await through(); }
+  const differences: number[] = [];
+  for (let i = 0; i < n; i++) {
+    // alternate which goes first, so neither always runs on a warmer cache
+    const order: Call[] = i % 2 === 0 ? [alone, through] : [through, alone];
+    const took: number[] = [];
+    for (const call of order) {
+      const started = performance.now();
+      const response = await call();
+      took.push(performance.now() - started);
+      if (response.status !== 200) throw new Error(`status ${response.status}`);
+    }
+    differences.push(i % 2 === 0 ? took[1]! - took[0]! : took[0]! - took[1]!);
+  }
+  const summary = summarize(differences);
+  return { pairs: n, addedP50Ms: summary.p50, addedP90Ms: summary.p90 };
+}
 
 type Measure = (name: string, call: () => Promise<HttpResponse>) => Promise<{ sequential: { p50: number; p99: number }; requestsPerSecond: number }>;
 
@@ -43,7 +69,7 @@ function get(url: string, host?: string): Promise<HttpResponse> {
 }
 
 /** (e) web-svc as a NodePort on 127.0.0.1 (the backend pod already attached to `node`). */
-export async function throughNodePort(node: NodeNetwork, measure: Measure) {
+export async function throughNodePort(node: NodeNetwork, measure: Measure, handler: Call) {
   const port = await freePort();
   const services = [...node.services.services];
   const nodePorts = new NodePorts({ address: '127.0.0.1', network: node });
@@ -54,7 +80,11 @@ export async function throughNodePort(node: NodeNetwork, measure: Measure) {
       if (Date.now() > deadline) throw new Error('the NodePort did not listen');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    return await measure('(e) through a NodePort', () => get(`http://127.0.0.1:${port}/`));
+    const through = () => get(`http://127.0.0.1:${port}/`);
+    const result = await measure('(e) through a NodePort', through);
+    const pairs = await added(handler, through);
+    process.stderr.write(`bench: (e) NodePort adds p50 ${pairs.addedP50Ms} ms (paired)\n`);
+    return { ...result, paired: pairs };
   } finally {
     await nodePorts.close();
     node.setServices(services);
@@ -91,8 +121,11 @@ export async function throughIngress(measure: Measure, httpHealth: Uint8Array) {
     const inProcess = podIP
       ? await measure('(f0) the same pod\'s handler, in the agent', () => handler.network.requestToPod(podIP, 8080, { method: 'GET', pathWithQuery: '/', scheme: 'http', authority: 'web', headers: [], body: new Uint8Array() }, 30_000))
       : undefined;
-    const ingress = await measure('(f) through the Ingress gateway', () => get(url, 'web.bench'));
-    return { inProcess, ingress };
+    const through = () => get(url, 'web.bench');
+    const ingress = await measure('(f) through the Ingress gateway', through);
+    const paired = podIP ? await added(() => handler.network.requestToPod(podIP, 8080, { method: 'GET', pathWithQuery: '/', scheme: 'http', authority: 'web', headers: [], body: new Uint8Array() }, 30_000), through) : undefined;
+    if (paired) process.stderr.write(`bench: (f) Ingress adds p50 ${paired.addedP50Ms} ms (paired)\n`);
+    return { inProcess, ingress, paired, carried: { ...cp.ingress!.carried } };
   } finally {
     await cluster.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -7,13 +7,15 @@
 // tcp-echo, echo throughput (MiB/s of payload, carried both ways at once) and 64-byte round
 // trips p50/p99. (e) a NodePort and (f) the Ingress gateway from outside, against the handler
 // in-process (bench/network-entry.ts). Across nodes (network-mesh.ts): a real two-agent cluster,
-// node-1 to a pod of node-2 directly through the tunnel and by relay through the control plane. Run with
+// node-1 to a pod of node-2 directly through the tunnel and by relay through the control plane;
+// raw TCP echo same node / across nodes direct / by relay (network-tcp-nodes.ts). Run with
 // `npm run bench:network`.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeNetwork } from '../agent/network/node-network.js';
 import { acrossNodes, tunnelOnly } from './network-mesh.js';
+import { tcpAcrossNodes } from './network-tcp-nodes.js';
 import { PodNetwork } from '../agent/pods/pod-network.js';
 import { digestOf } from '../runtime/component-digest.js';
 import type { HttpRequest, HttpResponse, PodNetworkPorts, RunningContainer } from '../runtime/pod-runtime.js';
@@ -152,11 +154,12 @@ async function main(): Promise<void> {
     const guestAlone = await measure('(d) guest answering alone', () => alone.handleHttp!(request('x'), 30_000));
     const chain = await measure('(c) guest -> Service -> guest', () => frontend.handleHttp!(request('frontend'), 30_000));
     const tcp = await tcpEcho(runtime, node);
-    const nodePort = await throughNodePort(node, measure);
+    const nodePort = await throughNodePort(node, measure, () => backend.handleHttp!(request('10.42.0.2:8080'), 30_000));
     const fromOutside = await throughIngress(measure, example('http-health'));
     const tunnel = await tunnelOnly();
     log(`tunnel only (instant handler): p50 ${tunnel.p50} ms, p99 ${tunnel.p99} ms`);
     const mesh = await acrossNodes(examplePath('http-health'), measure);
+    const tcpNodes = await tcpAcrossNodes(examplePath, log);
     const check = new TextDecoder().decode((await frontend.handleHttp!(request('frontend'), 30_000)).body);
     if (!check.startsWith('fetched http://web-svc/: 200 ok GET /')) throw new Error(`unexpected chain answer: ${check}`);
     console.log(JSON.stringify({
@@ -171,14 +174,21 @@ async function main(): Promise<void> {
       tcpPodToServiceToPodSameNode: tcp,
       throughNodePort: nodePort,
       nodePortAddsP50Ms: Number((nodePort.sequential.p50 - direct.sequential.p50).toFixed(2)),
+      nodePortAddsPairedP50Ms: nodePort.paired.addedP50Ms,
+      nodePortP50Ratio: Number((nodePort.sequential.p50 / direct.sequential.p50).toFixed(2)),
+      nodePortP99Ratio: Number((nodePort.sequential.p99 / direct.sequential.p99).toFixed(2)),
       nodePortRequestsPerSecondRatio: Number((nodePort.requestsPerSecond / direct.requestsPerSecond).toFixed(2)),
       ingressCluster: fromOutside,
       ingressAddsP50Ms: fromOutside.inProcess ? Number((fromOutside.ingress.sequential.p50 - fromOutside.inProcess.sequential.p50).toFixed(2)) : undefined,
+      ingressAddsPairedP50Ms: fromOutside.paired?.addedP50Ms,
+      ingressP50Ratio: fromOutside.inProcess ? Number((fromOutside.ingress.sequential.p50 / fromOutside.inProcess.sequential.p50).toFixed(2)) : undefined,
+      ingressP99Ratio: fromOutside.inProcess ? Number((fromOutside.ingress.sequential.p99 / fromOutside.inProcess.sequential.p99).toFixed(2)) : undefined,
       ingressRequestsPerSecondRatio: fromOutside.inProcess ? Number((fromOutside.ingress.requestsPerSecond / fromOutside.inProcess.requestsPerSecond).toFixed(2)) : undefined,
       tunnelOnlyInstantHandlerMs: tunnel,
       acrossNodesDirect: mesh.direct,
       acrossNodesRelay: mesh.relay,
       relayAddsP50Ms: Number((mesh.relay.sequential.p50 - mesh.direct.sequential.p50).toFixed(2)),
+      tcpAcrossNodes: tcpNodes,
     }, null, 2));
   } finally {
     await runtime.close();

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { enableOptimizingCompiler } from './agent-jit.js';
+import { leaveIdleMode } from './agent-jit.js';
 import { parseCount, parseEgressCidr, parseIp, parseIpv4Cidr, parseMaskSize, parseLabels, parseMemorySize, parseMeshMode, parseMqttUrl, parsePort, parseSeconds } from './flags.js';
 import { DEFAULT_TUNNEL_PORT } from '../agent/network/tunnel-protocol.js';
 import type { MeshMode } from '../agent/network/mesh.js';
@@ -221,7 +221,7 @@ export function registerClusterCommands(program: Command): void {
         allowedHostPaths: opts.allowHostPath,
         ...(opts.allowEgress.length ? { egress: { allow: opts.allowEgress } } : {}),
         onPodsDesired: (hasPods) => {
-          if (hasPods) enableOptimizingCompiler(); // off until now (agent-jit.ts)
+          if (hasPods) leaveIdleMode(); // idle tuning until now (agent-jit.ts)
         },
         ...(opts.warmWorkers !== undefined ? { warmWorkers: opts.warmWorkers } : {}),
         ...(opts.defaultMemoryLimit !== undefined ? { defaultMemoryLimitBytes: opts.defaultMemoryLimit } : {}),

@@ -9,6 +9,7 @@ import type { EgressOptions } from '../agent/network/egress.js';
 import type { Node } from '../api/types/node.js';
 import { startControlPlane, type ControlPlaneOptions, type RunningControlPlane } from '../control-plane/control-plane.js';
 import { resourceTypes } from '../control-plane/resources/resource-types.js';
+import { ComponentCache } from '../runtime/component-cache.js';
 import { measureFuelPerSecond } from '../runtime/limits/fuel-calibration.js';
 
 export interface LocalClusterOptions {
@@ -30,6 +31,8 @@ export interface LocalClusterOptions {
   /** Idle workers each agent keeps started (fast pod starts). */
   warmWorkers?: number;
   readyTimeoutMs?: number;
+  /** Each agent its own transpiler and component cache, as separate devices have (default false: one shared; bench:transpile's "before"). */
+  separateComponentCaches?: boolean;
   /** Passed to the control plane: how long a silent node stays Ready, and how often that is checked. */
   nodeMonitorGracePeriodMs?: number;
   nodeMonitorCheckIntervalMs?: number;
@@ -57,7 +60,8 @@ export interface LocalClusterOptions {
   ingress?: ControlPlaneOptions['ingress'];
   /**
    * Each agent serves a tunnel (any free port) so pods reach pods of other agents (default: with
-   * more than one agent). `meshMode` as `skiff agent --mesh`.
+   * more than one agent, or an Ingress gateway: it reaches pods through the tunnels, decision 040).
+   * `meshMode` as `skiff agent --mesh`.
    */
   tunnel?: boolean;
   meshMode?: 'auto' | 'direct' | 'relay';
@@ -89,8 +93,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(options.ingress ? { ingress: options.ingress } : {}),
   });
   const agents: Agent[] = [];
+  // one transpiler and component cache for all agents of this process (decision 052)
+  const componentCache = options.separateComponentCaches ? undefined : new ComponentCache();
   const stop = async () => {
     await Promise.all(agents.map((a) => a.stop(1000)));
+    await componentCache?.close();
     await cp.stop();
   };
   try {
@@ -104,8 +111,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         // the CA of the embedded broker; a plain broker (an external one given as mqtt://, or mqttTls false) was asked for
         ...(cp.mqttUrl.startsWith('mqtts:') ? { mqttCa: cp.caCert } : { insecureMqtt: true }), dataDir: join(options.dataDir, 'agents', name), logger: options.logger, fuelPerSecond,
         allocatableMemoryBytes,
+        ...(componentCache ? { componentCache } : {}),
         ...(options.loopbackNodeIPs ? { nodeIP: localNodeIP(i) } : {}),
-        ...((options.tunnel ?? options.agents > 1) ? { tunnelPort: 0 } : {}),
+        ...((options.tunnel ?? (options.agents > 1 || options.ingress !== undefined)) ? { tunnelPort: 0 } : {}),
         ...(options.meshMode ? { meshMode: options.meshMode } : {}),
         ...(options.agentDefaultMemoryLimitBytes !== undefined ? { defaultMemoryLimitBytes: options.agentDefaultMemoryLimitBytes } : {}),
         ...(options.warmWorkers !== undefined ? { warmWorkers: options.warmWorkers } : {}),

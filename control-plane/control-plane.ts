@@ -19,9 +19,10 @@ import { MqttNodeChannel } from './node-channel/mqtt-node-channel.js';
 import { DesiredPublisher } from './nodes/desired-publisher.js';
 import { mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
 import { mountRelayRoutes } from './nodes/relay-routes.js';
+import { mountRelayStreamRoutes } from './nodes/relay-stream-routes.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { controlPlaneAddresses, NodeCertificateIssuer } from './nodes/node-certificates.js';
-import { startControllers } from './controllers/controller-manager.js';
+import { OWNER_SYNC_INTERVAL_MS, startControllers } from './controllers/controller-manager.js';
 import { AnnotationPodMetricsSource, FallbackPodMetricsSource } from './controllers/hpa/pod-metrics.js';
 import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 import { NodeMetricsStore } from './metrics/node-metrics-store.js';
@@ -202,6 +203,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const saTokens = serviceAccountTokens({ keys: await loadSigningKey(dataDir), resources, clock });
     const clusterTokens = clusterTokenAuthenticator(credentials, nodeCredentials);
     const tokens: TokenAuthenticator = async (token) => (await clusterTokens(token)) ?? saTokens.authenticate(token);
+    const certificateIssuer = new NodeCertificateIssuer(dataDir, controlPlaneAddresses([apiHost, ...mqttHost, ...(options.advertiseHosts ?? [])]));
     const app = createApiApp({
       resources,
       clock,
@@ -218,9 +220,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       nodeMetrics: { scrape: (node, signal) => nodeMetrics!.scrape(node, signal) },
       dashboard: new DashboardSessions(tokens, clock),
       extraRoutes: (api) => {
-        mountNodeCredentialRoutes(api, nodeCredentials, new NodeCertificateIssuer(dataDir, controlPlaneAddresses([apiHost, ...mqttHost, ...(options.advertiseHosts ?? [])])));
+        mountNodeCredentialRoutes(api, nodeCredentials, certificateIssuer);
         mountRegistryRoutes(api, registry, oci);
         mountRelayRoutes(api, resources, () => relayChannel);
+        mountRelayStreamRoutes(api, resources, () => relayChannel);
       },
     });
     const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert, clientCa: tls.caCert } });
@@ -276,6 +279,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     stack.push(() => lifecycle.stop());
     const controllers = startControllers({
       resources, events, clock, logger: logger.child({ component: 'controllers' }), queueObserver: prometheus.queues, informers, rootCaCert: tls.caCert,
+      ownerSyncIntervalMs: OWNER_SYNC_INTERVAL_MS,
       ...(options.evictionsPerSecond ? { nodeTaints: { evictionsPerSecond: options.evictionsPerSecond } } : {}),
       // reported usage first; the annotation for pods without a report (unmetered, tests)
       hpa: { metrics: new FallbackPodMetricsSource(metrics, new AnnotationPodMetricsSource()) },
@@ -283,6 +287,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     stack.push(() => controllers.stop());
     const ingress = options.ingress ? await startIngress({
       ...options.ingress, host: options.ingress.host ?? apiHost, resources, events, clock, logger: logger.child({ component: 'ingress' }), source: () => execSource,
+      tunnelCertificate: () => certificateIssuer.issueGateway(new Date(clock.now())), informers,
     }) : undefined;
     if (ingress) stack.push(() => ingress.stop());
 

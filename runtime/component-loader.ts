@@ -1,27 +1,16 @@
-// Loads components by digest: verify, transpile (or take from the memory/disk cache), compile the
-// core modules once per variant (memory cap, metering) and share them between instances.
+// Loads components by digest for one agent: from its own memory or disk cache, or by asking for the
+// bytes (the agent's own fetch, with its node credential), verified and transpiled through a
+// ComponentCache that the agents of one process may share (decision 052); core modules are
+// compiled once per variant (memory cap, metering) and shared between instances.
 import { LRUCache } from 'lru-cache';
+import { ComponentCache, transpiledBytes, type CompiledModules, type ModuleVariant } from './component-cache.js';
 import { ComponentDiskCache } from './component-disk-cache.js';
-import { digestHex, verifyDigest } from './component-digest.js';
-import { detectBinaryKind } from './component-format.js';
-import { preview1Component } from './preview1-module.js';
+import { digestHex } from './component-digest.js';
 import type { TranspiledComponent } from './transpiler/component-transpiler.js';
-import { TranspilerWorker } from './transpiler/transpiler-worker.js';
-import { instrumentModule } from './limits/instrument-module.js';
-import { capMemory, definedMemoryMinPages, MemoryLimitError } from './limits/memory-cap.js';
-import { InvalidComponentError, type LoadedComponent } from './pod-runtime.js';
+import { definedMemoryMinPages } from './limits/memory-cap.js';
+import type { LoadedComponent } from './pod-runtime.js';
 
-/** How core modules are rewritten before compiling; each distinct variant is compiled once. */
-export interface ModuleVariant {
-  /** Caps every linear memory statically (and accounts memory: implies accountMemory). */
-  memoryMaxPages?: number;
-  /** Routes memory.grow through the worker's memory account: the container's limit and the node's pool. */
-  accountMemory?: boolean;
-  /** Instruments for fuel (cpu limits, fuel budgets). */
-  metered?: boolean;
-}
-
-export type CompiledModules = Record<string, WebAssembly.Module>;
+export type { CompiledModules, ModuleVariant } from './component-cache.js';
 
 export class WasmComponent implements LoadedComponent {
   #memoryMinPages: Record<string, number> | undefined;
@@ -56,27 +45,30 @@ export interface ComponentLoaderOptions {
   cacheDir?: string;
   /** Bound of the in-memory caches (transpiled JS + core bytes, and compiled modules). */
   memoryCacheBytes?: number;
+  /** Shared with the other agents of this process (its owner closes it); default: one of its own. */
+  cache?: ComponentCache;
 }
 
 const DEFAULT_MEMORY_CACHE_BYTES = 256 * 1024 * 1024;
 
 export class ComponentLoader {
   readonly #disk: ComponentDiskCache | undefined;
-  readonly #transpiled: LRUCache<string, WasmComponent>;
-  readonly #compiled: LRUCache<string, { modules: CompiledModules; sizeBytes: number }>;
+  /** Components this loader got (its own fetch or disk): only these are handed out without bytes. */
+  readonly #components: LRUCache<string, WasmComponent>;
   readonly #loading = new Map<string, Promise<WasmComponent>>();
-  readonly #compiling = new Map<string, Promise<CompiledModules>>();
-  readonly #transpiler = new TranspilerWorker();
+  readonly #cache: ComponentCache;
+  readonly #ownsCache: boolean;
 
   constructor(options: ComponentLoaderOptions = {}) {
     this.#disk = options.cacheDir ? new ComponentDiskCache(options.cacheDir) : undefined;
     const maxSize = options.memoryCacheBytes ?? DEFAULT_MEMORY_CACHE_BYTES;
-    this.#transpiled = new LRUCache({ maxSize, sizeCalculation: (c) => transpiledBytes(c.transpiled) });
-    this.#compiled = new LRUCache({ maxSize, sizeCalculation: (entry) => Math.max(1, entry.sizeBytes) });
+    this.#components = new LRUCache({ maxSize, sizeCalculation: (c) => Math.max(1, transpiledBytes(c.transpiled)) });
+    this.#ownsCache = options.cache === undefined;
+    this.#cache = options.cache ?? new ComponentCache({ memoryCacheBytes: maxSize });
   }
 
   load(digest: string, fetchBytes: () => Promise<Uint8Array>): Promise<WasmComponent> {
-    const cached = this.#transpiled.get(digest);
+    const cached = this.#components.get(digest);
     if (cached) return Promise.resolve(cached);
     let pending = this.#loading.get(digest);
     if (!pending) {
@@ -88,71 +80,28 @@ export class ComponentLoader {
 
   async #loadUncached(digest: string, fetchBytes: () => Promise<Uint8Array>): Promise<WasmComponent> {
     const hex = digestHex(digest);
-    let transpiled = await this.#disk?.read(hex);
-    if (!transpiled) {
-      const bytes = await fetchBytes();
-      verifyDigest(digest, bytes);
-      // rejects non-wasm here, without a round trip to the transpiler; preview 1 modules need none
-      transpiled = detectBinaryKind(bytes) === 'core-module' ? preview1Component(bytes) : await this.#transpiler.transpile(bytes);
-      // compile before caching, so bytes that transpile but do not compile never reach the disk
-      await this.#compile(digest, transpiled, {});
+    const fromDisk = await this.#disk?.read(hex);
+    let transpiled: TranspiledComponent;
+    if (fromDisk) {
+      transpiled = this.#cache.remember(digest, fromDisk);
+    } else {
+      // the shared cache checks the bytes against the digest: another agent's transpile is reused only
+      // once this agent has fetched the same bytes itself
+      transpiled = await this.#cache.transpile(digest, await fetchBytes());
       await this.#disk?.write(hex, transpiled);
     }
     const component = new WasmComponent(digest, transpiled);
-    this.#transpiled.set(digest, component);
+    this.#components.set(digest, component);
     return component;
   }
 
-  /** Ends the transpiler worker. */
+  /** Ends the transpiler, unless the cache is shared (then its owner does). */
   close(): Promise<void> {
-    return this.#transpiler.close();
+    return this.#ownsCache ? this.#cache.close() : Promise.resolve();
   }
 
   /** Compiled core modules of a component for a variant, compiled at most once while cached. */
   modules(component: WasmComponent, variant: ModuleVariant): Promise<CompiledModules> {
-    return this.#compile(component.digest, component.transpiled, variant);
+    return this.#cache.modules(component.digest, component.transpiled, variant);
   }
-
-  #compile(digest: string, transpiled: TranspiledComponent, variant: ModuleVariant): Promise<CompiledModules> {
-    const key = `${digest}|mem=${variant.memoryMaxPages ?? '-'}|acct=${accountsMemory(variant) ? 1 : 0}|fuel=${variant.metered ? 1 : 0}`;
-    const cached = this.#compiled.get(key);
-    if (cached) return Promise.resolve(cached.modules);
-    let pending = this.#compiling.get(key);
-    if (!pending) {
-      pending = compileVariant(transpiled, variant)
-        .then((modules) => {
-          // compiled code is a few times larger than the bytes; the bytes are a fair proxy for LRU order
-          const sizeBytes = Object.values(transpiled.coreModules).reduce((n, b) => n + b.length, 0);
-          this.#compiled.set(key, { modules, sizeBytes });
-          return modules;
-        })
-        .finally(() => this.#compiling.delete(key));
-      this.#compiling.set(key, pending);
-    }
-    return pending;
-  }
-}
-
-async function compileVariant(transpiled: TranspiledComponent, variant: ModuleVariant): Promise<CompiledModules> {
-  const modules: CompiledModules = {};
-  for (const [name, original] of Object.entries(transpiled.coreModules)) {
-    try {
-      modules[name] = await WebAssembly.compile(rewriteForVariant(original, variant));
-    } catch (error) {
-      if (error instanceof MemoryLimitError) throw error;
-      throw new InvalidComponentError(`invalid core module ${name}: ${(error as Error).message}`, { cause: error });
-    }
-  }
-  return modules;
-}
-
-const accountsMemory = (variant: ModuleVariant): boolean => variant.accountMemory === true || variant.memoryMaxPages !== undefined;
-
-function rewriteForVariant(bytes: Uint8Array, variant: ModuleVariant): Uint8Array {
-  const instrumented = instrumentModule(bytes, { meterFuel: variant.metered ?? false, accountMemory: accountsMemory(variant) });
-  return variant.memoryMaxPages === undefined ? instrumented : capMemory(instrumented, variant.memoryMaxPages);
-}
-
-function transpiledBytes(transpiled: TranspiledComponent): number {
-  return transpiled.source.length + Object.values(transpiled.coreModules).reduce((n, b) => n + b.length, 0);
 }

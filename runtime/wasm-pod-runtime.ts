@@ -5,6 +5,7 @@
 // pod with a network may listen on its TCP ports (network/pod-port-space.ts).
 import { createStdinPipeBuffer } from './stdin-pipe.js';
 import { ComponentLoader, WasmComponent } from './component-loader.js';
+import type { ComponentCache } from './component-cache.js';
 import { EXIT_CODE_CANNOT_RUN, EXIT_CODE_OOM } from './container-exit.js';
 import { measureFuelPerSecond } from './limits/fuel-calibration.js';
 import { createPeriodBuffer, type FuelPolicy } from './limits/fuel-meter.js';
@@ -50,6 +51,8 @@ export interface WasmPodRuntimeOptions {
    * past it fails (-1) in the guest that asked, whatever its own limit. None: no node-wide bound.
    */
   memoryCeilingBytes?: number;
+  /** Transpiler and component caches shared with the other runtimes of this process (not closed by this one). */
+  componentCache?: ComponentCache;
 }
 
 export class WasmPodRuntime implements PodRuntime {
@@ -65,7 +68,9 @@ export class WasmPodRuntime implements PodRuntime {
     this.#memoryPool = options.memoryCeilingBytes === undefined ? undefined : createMemoryPool(options.memoryCeilingBytes);
     this.#fuelPerSecond = options.fuelPerSecond;
     this.#cpuPeriodMs = options.cpuPeriodMs ?? DEFAULT_CPU_PERIOD_MS;
-    this.#loader = new ComponentLoader({ cacheDir: options.cacheDir, memoryCacheBytes: options.memoryCacheBytes });
+    this.#loader = new ComponentLoader({
+      cacheDir: options.cacheDir, memoryCacheBytes: options.memoryCacheBytes, ...(options.componentCache ? { cache: options.componentCache } : {}),
+    });
     this.#pool = new WorkerPool(options.warmWorkers ?? 2);
   }
 

@@ -67,6 +67,11 @@ export const EXAMPLES: Example[] = [
     world: { wit: 'wit/tcp-echo.wit', world: 'tcp-echo', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },
   },
   {
+    name: 'tcp-upgrade',
+    language: 'c',
+    world: { wit: 'wit/tcp-echo.wit', world: 'tcp-echo', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },
+  },
+  {
     name: 'tcp-client',
     language: 'c',
     world: { wit: 'wit/tcp-echo.wit', world: 'tcp-echo', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },

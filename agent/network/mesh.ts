@@ -4,18 +4,23 @@
 // (edge NAT, a firewall): NodeNetwork hands it every request for a pod IP of another node.
 //   mode `auto` (default): direct; a peer found unreachable goes by relay for UNREACHABLE_MS, then
 //   direct is tried again. `direct`: never relay. `relay`: never direct.
+import type { Duplex } from 'node:stream';
 import type { DesiredPeer } from '../../api/mqtt/messages.js';
 import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import type { ApiAccess, NodeCertificate, NodeTls } from '../credentials/node-certificate.js';
-import type { NodeNetwork, RemotePods } from './node-network.js';
+import type { NodeNetwork, RemotePods, RemoteStreamOptions } from './node-network.js';
+import type { StreamSource } from './pod-byte-stream.js';
 import { TunnelClient, TunnelUnreachableError } from './tunnel-client.js';
 import { TunnelServer } from './tunnel-server.js';
+import { openTunnelStream } from './tunnel-tcp.js';
 
 export type MeshMode = 'auto' | 'direct' | 'relay';
 
 /** The way to a peer through the control plane (relay-client.ts). */
 export interface Relay {
   request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse>;
+  /** A raw TCP connection through the control plane (relay-stream.ts). */
+  openStream?(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options?: RemoteStreamOptions): Promise<Duplex>;
   close?(): void;
 }
 
@@ -49,6 +54,8 @@ export class NodeMesh implements RemotePods {
   #closed = false;
   /** Requests sent each way (tests, bench). */
   readonly sent = { direct: 0, relay: 0 };
+  /** Raw TCP connections opened each way (tests, bench). */
+  readonly streams = { direct: 0, relay: 0 };
   /** Called when the tunnel's port becomes known (node status). */
   onListening: (() => void) | undefined;
 
@@ -100,11 +107,27 @@ export class NodeMesh implements RemotePods {
       host: this.options.host, port: this.options.port, tls,
       runs: (podIP) => network.pod(podIP) !== undefined,
       deliver: (node, sourceIP, podIP, port, request, timeoutMs) => network.requestFromPeer(node, sourceIP, podIP, port, request, timeoutMs),
+      acceptStream: (node, source, podIP, port, options) => network.acceptFromPeer(node, source, podIP, port, options),
     });
     this.onListening?.();
   }
 
-  async request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse> {
+  request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse> {
+    return this.#via(peer, podIP, port, this.sent,
+      () => this.client.request(peer, podIP, port, request, timeoutMs, sourceIP),
+      this.#relay && (() => this.#relay!.request(peer, podIP, port, request, timeoutMs, sourceIP)));
+  }
+
+  /** A raw TCP connection to a pod of another node: over its tunnel, or through the relay (decision 037). */
+  openStream(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options: RemoteStreamOptions = {}): Promise<Duplex> {
+    const relay = this.#relay?.openStream ? () => this.#relay!.openStream!(peer, podIP, port, from, options) : undefined;
+    return this.#via(peer, podIP, port, this.streams,
+      () => openTunnelStream(this.client.tls, this.client.agentFor(peer.node), { peer, podIP, port, source: from, ...options }, this.client.connectTimeout()),
+      relay);
+  }
+
+  /** Direct first unless the peer was found unreachable lately (auto) or the mode says otherwise; the relay when direct cannot be reached. */
+  async #via<T>(peer: DesiredPeer, podIP: string, port: number, count: { direct: number; relay: number }, direct: () => Promise<T>, relay: (() => Promise<T>) | undefined): Promise<T> {
     const mode = this.#mode;
     const now = (this.options.now ?? Date.now)();
     const endpoint = `${peer.address ?? ''}:${peer.port}`;
@@ -112,22 +135,22 @@ export class NodeMesh implements RemotePods {
     const directFirst = mode === 'direct' || (mode === 'auto' && (!unreachable || unreachable.until <= now || unreachable.endpoint !== endpoint));
     if (directFirst) {
       try {
-        const response = await this.client.request(peer, podIP, port, request, timeoutMs, sourceIP);
-        this.sent.direct++;
+        const answer = await direct();
+        count.direct++;
         this.#unreachable.delete(peer.node);
-        return response;
+        return answer;
       } catch (error) {
         if (!(error instanceof TunnelUnreachableError)) throw error;
-        if (mode === 'direct' || !this.#relay) {
+        if (mode === 'direct' || !relay) {
           throw new PodNetworkError('destination-unavailable', `${podIP}:${port} runs on node ${peer.node}, which cannot be reached: ${error.message}`);
         }
         this.#unreachable.set(peer.node, { until: now + UNREACHABLE_MS, endpoint });
       }
     }
-    if (!this.#relay) throw new PodNetworkError('destination-unavailable', `${podIP}:${port} runs on node ${peer.node}: no relay`);
-    const response = await this.#relay.request(peer, podIP, port, request, timeoutMs, sourceIP);
-    this.sent.relay++;
-    return response;
+    if (!relay) throw new PodNetworkError('destination-unavailable', `${podIP}:${port} runs on node ${peer.node}: no relay`);
+    const answer = await relay();
+    count.relay++;
+    return answer;
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
 // the agent's process: the request is handed to the HTTP-handler container holding the port.
 // A pod IP of another node (by the peers' pod CIDRs) goes to `remote` (mesh.ts: the tunnel to that
 // node, or the relay); other addresses out of the cluster go out by the egress rules (egress.ts).
+import type { Duplex } from 'node:stream';
 import type { DesiredPeer, DesiredService } from '../../api/mqtt/messages.js';
 import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
 import { HttpHandlerError, PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
@@ -17,12 +18,21 @@ import { ServiceTable } from './service-table.js';
 import { PeerTable } from './tunnel-peers.js';
 import { NetworkPolicies } from './policy-rules.js';
 import { checkEgress, checkIngress } from './policy-check.js';
+import { openPodByteStream, type StreamSource } from './pod-byte-stream.js';
 import { routeTcp } from './tcp-connect.js';
+import { connectOutside } from './tcp-outside.js';
 
 /** Carries a request to a pod of another node (mesh.ts). */
 export interface RemotePods {
   /** `sourceIP`: the calling pod's IP (the receiving node checks its ingress policies against it). */
   request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse>;
+  /** A raw TCP connection to `podIP`:`port` from pod address `from` (tunnel-tcp.ts, relay-stream.ts); rejects with PodNetworkError. */
+  openStream?(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options?: RemoteStreamOptions): Promise<Duplex>;
+}
+
+export interface RemoteStreamOptions {
+  /** Only a guest listener may take it: an HTTP handler's port refuses with HTTP-request-denied (NodePorts then serve HTTP). */
+  listenerOnly?: boolean;
 }
 
 /** A pod of this node as the network knows it. */
@@ -92,6 +102,45 @@ export class NodeNetwork {
   /** The node that runs `podIP` when it is not this one and a remote carrier is set. */
   #remoteOwner(podIP: string): DesiredPeer | undefined {
     return this.remote && !this.#pods.has(podIP) ? this.peers.owner(podIP) : undefined;
+  }
+
+  /** The node that runs `podIP` when it is another one that raw TCP can reach (tcp-connect.ts). */
+  remoteOwner(podIP: string): DesiredPeer | undefined {
+    return this.remote?.openStream ? this.#remoteOwner(podIP) : undefined;
+  }
+
+  /** A raw TCP connection to a pod of another node (tcp-connect.ts). */
+  openRemote(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options: RemoteStreamOptions = {}): Promise<Duplex> {
+    if (!this.remote?.openStream) return Promise.reject(new PodNetworkError('destination-unavailable', `${podIP} runs on node ${peer.node}: no way to other nodes`));
+    return this.remote.openStream(peer, podIP, port, from, options);
+  }
+
+  egressAllows(ip: string): boolean {
+    return this.egress.allows(ip);
+  }
+
+  /** A raw TCP connection out of the cluster from pod `sourceIP` once egress allows it (tcp-outside.ts). */
+  openOutside(sourceIP: string | undefined, ip: string, port: number): Promise<Duplex> {
+    const pod = sourceIP ? this.#pods.get(sourceIP) : undefined;
+    return connectOutside(this.#outside, sourceIP ? { ip: sourceIP, pod: pod && `${pod.namespace}/${pod.name}` } : undefined, ip, port);
+  }
+
+  /**
+   * A raw TCP connection from a pod of another node (the tunnel, the relay) to a pod of this node,
+   * once this node's ingress policies allow it; `source` counts only when it is a pod of `node`.
+   * Throws PodNetworkError (destination-unavailable: no such pod here; connection-refused).
+   */
+  acceptFromPeer(node: string, source: StreamSource | undefined, podIP: string, port: number, options: RemoteStreamOptions = {}): Duplex {
+    const target = this.#pods.get(podIP);
+    if (!target) throw new PodNetworkError('destination-unavailable', `no pod with IP ${podIP} runs on this node`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PodNetworkError('destination-IP-unroutable', `invalid port ${port}`);
+    // a node vouches only for its own pods' addresses
+    const from = source && this.peers.owner(source.host)?.node === node ? source : { host: '0.0.0.0', port: 0 };
+    if (!this.policies.empty) checkIngress(this.policies, { ip: from.host }, { ip: podIP, pod: `${target.namespace}/${target.name}` }, port);
+    if (options.listenerOnly && target.network.holder(port)?.kind === 'http') {
+      throw new PodNetworkError('HTTP-request-denied', `${podIP}:${port} is the port of an HTTP handler, not of a TCP listener`);
+    }
+    return openPodByteStream(target.network, port, { from });
   }
 
   /** Routes a guest's outgoing request; rejects with PodNetworkError (the guest's error-code). */
@@ -179,8 +228,8 @@ export class NodeNetwork {
     return pods;
   }
 
-  /** Routes a guest's TCP connect (tcp-connect.ts): the acceptor it reaches; throws PodNetworkError. */
-  connect(source: RequestSource, host: string, port: number, localPort: number): StreamAcceptor {
+  /** Routes a guest's TCP connect (tcp-connect.ts): the acceptor it reaches (later, for another node or outside); throws PodNetworkError. */
+  connect(source: RequestSource, host: string, port: number, localPort: number): StreamAcceptor | Promise<StreamAcceptor> {
     return routeTcp(this, source, host, port, localPort, this.now());
   }
 

@@ -7,16 +7,19 @@
 // to an endpoint of its own. The listeners follow the desired state's
 // Services: a port opens when its Service appears and closes when it goes; a listener reads the
 // Service afresh for each request, so endpoint changes need no rebinding.
-// A port the node cannot bind (another process has it, EACCES below 1024) is logged and tried
-// again with the next desired state.
+// A port the node cannot bind (another process has it, EACCES below 1024) is logged, reported in
+// the node status (`unserved`: the control plane turns it into a Warning event on the Service and
+// leaves the node out of its LoadBalancer status) and tried again every RETRY_MS and with the next
+// desired state.
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../api/clock.js';
 import type { DesiredService } from '../../api/mqtt/messages.js';
 import { DEFAULT_HOST_PORT_MAX_BODY_BYTES, DEFAULT_HOST_PORT_REQUEST_TIMEOUT_MS, GatewayError, proxyRequest } from '../pods/host-port-proxy.js';
 import type { NodeNetwork } from './node-network.js';
-import { connectToService, requestToService } from './service-entry.js';
+import { connectToRemoteService, connectToService, requestToService } from './service-entry.js';
 
 export interface NodePortsOptions {
   /** The node IP (`--node-ip`): where the ports listen. */
@@ -28,7 +31,18 @@ export interface NodePortsOptions {
   requestTimeoutMs?: number;
   /** Larger request bodies get 413 (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Called when the set of ports the node could not bind changes. */
+  onUnservedChange?: () => void;
 }
+
+/** A port this node wants but could not bind. */
+export interface UnservedPort {
+  port: number;
+  service: string;
+  code: string;
+}
+
+const RETRY_MS = 10_000;
 
 /** What a node port leads to. */
 export interface NodePortTarget {
@@ -80,6 +94,9 @@ export class NodePorts {
   readonly #requestTimeoutMs: number;
   readonly #maxBodyBytes: number;
   #stopped = false;
+  readonly #unserved = new Map<number, UnservedPort>();
+  #services: readonly DesiredService[] = [];
+  #retry: { cancel(): void } | undefined;
 
   constructor(private readonly options: NodePortsOptions) {
     this.#clock = options.clock ?? systemClock;
@@ -91,7 +108,13 @@ export class NodePorts {
   /** Opens the ports `services` want and closes the others. */
   sync(services: readonly DesiredService[]): void {
     if (this.#stopped) return;
+    this.#services = services;
     const wanted = wantedNodePorts(services);
+    let changed = false;
+    for (const [port, failed] of this.#unserved) {
+      if (wanted.get(port)?.service !== failed.service) changed = this.#unserved.delete(port);
+    }
+    if (changed) this.options.onUnservedChange?.();
     for (const [port, listener] of this.#listeners) {
       if (!wanted.has(port)) this.#close(listener);
     }
@@ -102,6 +125,11 @@ export class NodePorts {
     }
   }
 
+  /** The ports this node wants but could not bind, by port. */
+  get unserved(): UnservedPort[] {
+    return [...this.#unserved.values()].sort((a, b) => a.port - b.port);
+  }
+
   get listeners(): NodePortListener[] {
     return [...this.#listeners.values()].map((l) => ({ ...l.target, nodePort: l.nodePort, listening: l.listening }));
   }
@@ -109,6 +137,7 @@ export class NodePorts {
   /** Closes every port and its connections (agent shutdown). */
   async close(): Promise<void> {
     this.#stopped = true;
+    this.#retry?.cancel();
     const all = [...this.#listeners.values()];
     await Promise.all(all.map((l) => this.#close(l, true)));
   }
@@ -136,11 +165,20 @@ export class NodePorts {
       if (listener.listening) return;
       if (this.#listeners.get(nodePort) === listener) this.#listeners.delete(nodePort);
       this.options.logger?.warn({ port: nodePort, service: listener.target.service, err: error.message },
-        `cannot serve ${listener.target.kind} port ${authority} of service ${listener.target.service}: ${error.code ?? error.message}; tried again with the next desired state`);
+        `cannot serve ${listener.target.kind} port ${authority} of service ${listener.target.service}: ${error.code ?? error.message}; tried again in ${RETRY_MS / 1000} s`);
+      const failed = { port: nodePort, service: listener.target.service, code: (error.code ?? error.message).slice(0, 64) };
+      const before = this.#unserved.get(nodePort);
+      this.#unserved.set(nodePort, failed);
+      if (before?.service !== failed.service || before.code !== failed.code) this.options.onUnservedChange?.();
+      this.#retry ??= this.#clock.setTimeout(() => {
+        this.#retry = undefined;
+        this.sync(this.#services);
+      }, RETRY_MS);
     });
     this.#listeners.set(nodePort, listener);
     server.listen({ host: address, port: nodePort, exclusive: true }, () => {
       listener.listening = true;
+      if (this.#unserved.delete(nodePort)) this.options.onUnservedChange?.();
       if (listener.closed) void this.#close(listener);
     });
   }
@@ -158,9 +196,22 @@ export class NodePorts {
       return;
     }
     if (!stream) {
-      listener.http.emit('connection', socket);
+      // no endpoint here: a guest listener on another node takes it as raw TCP, else HTTP as before
+      const remote = desired && connectToRemoteService(this.options.network, desired, listener.target.port,
+        { client: socket.remoteAddress ?? '', nodeIP: this.options.address });
+      if (!remote) return void listener.http.emit('connection', socket);
+      remote.then((opened) => {
+        if (socket.destroyed) return void opened?.destroy();
+        if (opened) this.#splice(listener, socket, opened);
+        else listener.http.emit('connection', socket);
+      }, () => socket.resetAndDestroy());
       return;
     }
+    this.#splice(listener, socket, stream);
+  }
+
+  /** Joins a client's socket to a pod's byte stream (half-close both ways, a reset as a reset). */
+  #splice(listener: Listener, socket: Socket, stream: Duplex): void {
     listener.raw.add(socket);
     stream.on('error', () => socket.destroy());
     socket.on('close', () => {

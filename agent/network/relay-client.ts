@@ -4,12 +4,14 @@
 // (MAX_RELAY_BODY_BYTES each way).
 import { Agent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import * as v from 'valibot';
 import type { DesiredPeer } from '../../api/mqtt/messages.js';
 import { MAX_RELAY_BODY_BYTES, MAX_RELAY_TIMEOUT_MS, relayPath, relayResult, type RelayRequest } from '../../api/mqtt/relay.js';
 import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import type { ApiAccess } from '../credentials/node-certificate.js';
 import type { Relay } from './mesh.js';
+import { openRelayStream } from './relay-stream-client.js';
 import { carriedHeader, isErrorCode } from './tunnel-protocol.js';
 
 const BACKSTOP_MS = 3_000;
@@ -62,6 +64,11 @@ export class RelayClient implements Relay {
       req.on('error', (error) => reject(error instanceof PodNetworkError ? error : unavailable(error.message)));
       req.end(body);
     });
+  }
+
+  /** A raw TCP connection by relay (relay-stream-client.ts). */
+  openStream(peer: DesiredPeer, podIP: string, port: number, from: { host: string; port: number } | undefined, options: { listenerOnly?: boolean } = {}): Promise<Duplex> {
+    return openRelayStream(this.api(), this.token, this.#agent, { peer, podIP, port, source: from, ...options });
   }
 
   close(): void {

@@ -5,7 +5,7 @@
 // stopping, nothing holds the port): a rolling update loses no request.
 // The endpoint's NetworkPolicies (ingress) apply to the source address the pod sees.
 // externalTrafficPolicy Local sends only to this node's endpoints; Cluster also to endpoints on
-// other nodes, through the agents' tunnel (or relay) for HTTP requests. Raw TCP stays on the node.
+// other nodes, through the agents' tunnel (or relay), for HTTP requests and raw TCP connections.
 import type { Duplex } from 'node:stream';
 import type { DesiredService } from '../../api/mqtt/messages.js';
 import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
@@ -109,4 +109,39 @@ export function connectToService(network: NodeNetwork, service: DesiredService, 
     }
   }
   throw lastError ?? new PodNetworkError('connection-refused', `service ${service.namespace}/${service.name} has no ready endpoints`);
+}
+
+/**
+ * Raw TCP into a Service with no endpoint on this node but Ready ones on others (externalTrafficPolicy
+ * Cluster): a byte stream over the tunnel or the relay (decision 037) to a guest listener there, chosen
+ * per connection, another one when refused. Resolves undefined when the endpoint is an HTTP
+ * handler (the caller serves the connection as HTTP, request by request, which balances each
+ * request); undefined at once when there is nothing to try that way. Rejects with PodNetworkError
+ * when every endpoint refused.
+ */
+export function connectToRemoteService(network: NodeNetwork, service: DesiredService, port: number, entry: ServiceEntry): Promise<Duplex | undefined> | undefined {
+  if (service.externalTrafficPolicy === 'Local' || !network.remote?.openStream) return undefined;
+  const all = ServiceTable.endpoints(service, port);
+  if (all.some((e) => network.pod(e.ip))) return undefined;
+  const remote = all.filter((e) => network.remoteOwner(e.ip));
+  if (remote.length === 0) return undefined;
+  return (async () => {
+    const tried = new Set<string>();
+    let lastError: PodNetworkError | undefined;
+    for (;;) {
+      const endpoint = network.services.pick(service, port, remote.filter((e) => !tried.has(`${e.ip}:${e.port}`)), entry.client);
+      if (!endpoint) break;
+      tried.add(`${endpoint.ip}:${endpoint.port}`);
+      const peer = network.remoteOwner(endpoint.ip);
+      if (!peer) continue;
+      try {
+        return await network.openRemote(peer, endpoint.ip, endpoint.port, undefined, { listenerOnly: true });
+      } catch (error) {
+        if (!(error instanceof PodNetworkError)) throw error;
+        if (error.code === 'HTTP-request-denied') return undefined;
+        lastError = error;
+      }
+    }
+    throw lastError ?? new PodNetworkError('connection-refused', `service ${service.namespace}/${service.name} has no ready endpoints`);
+  })();
 }

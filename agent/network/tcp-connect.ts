@@ -1,15 +1,23 @@
 // The routing of a guest's wasi:sockets TCP connect, as kube-proxy and the pod's network
 // namespace would route its SYN: the pod's own loopback or pod IP, another pod's IP on this
 // node, a Service's ClusterIP (a Ready endpoint on this node, the same choice as for HTTP:
-// round robin, session affinity, terminating pods last), once the NetworkPolicies allow it
-// (policy-check.ts, as for HTTP). The answer is the acceptor of whoever
-// holds the port (pod-byte-stream.ts); the bytes then move between the two guests' workers in
-// shared memory, never through the node's kernel.
+// round robin, session affinity, terminating pods last; endpoints on other nodes count), once the
+// NetworkPolicies allow it (policy-check.ts, as for HTTP). On this node the answer is the acceptor
+// of whoever holds the port (pod-byte-stream.ts); the bytes then move between the two guests'
+// workers in shared memory, never through the node's kernel. A pod of another node is reached
+// through the mesh (a byte stream over the tunnel or the relay, decision 037), an address out of
+// the cluster through the agent's network where egress is allowed (tcp-outside.ts); the guest's
+// end is then spliced to that stream on the agent's main thread.
 import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { DesiredPeer } from '../../api/mqtt/messages.js';
 import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
 import { parseIp } from '../../runtime/net/name-lookup.js';
+import { duplexAcceptor } from '../../runtime/net/ring-duplex.js';
 import { PodNetworkError } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
+import { isPodAddress } from './egress.js';
+import { splice } from '../../api/net/framed-stream.js';
 import { portAcceptor } from './pod-byte-stream.js';
 import { checkEgress, checkIngress } from './policy-check.js';
 import type { NetworkPolicies } from './policy-rules.js';
@@ -20,15 +28,34 @@ export interface TcpRoutes {
   pod(podIP: string): { namespace: string; name: string; network: PodNetwork; terminating?(): boolean } | undefined;
   readonly services: ServiceTable;
   readonly policies: NetworkPolicies;
+  /** The node running `podIP` when it is another one that can be reached (the mesh is there). */
+  remoteOwner?(podIP: string): DesiredPeer | undefined;
+  /** A byte stream to a pod port of another node (mesh.ts); rejects with PodNetworkError. */
+  openRemote?(peer: DesiredPeer, podIP: string, port: number, from: { host: string; port: number }): Promise<Duplex>;
+  /** Whether the agent itself allows egress to `ip` (--allow-egress). */
+  egressAllows?(ip: string): boolean;
+  /** A connection out of the cluster once egress allows it (tcp-outside.ts); rejects with PodNetworkError. */
+  openOutside?(sourceIP: string | undefined, ip: string, port: number): Promise<Duplex>;
 }
 
-/** The acceptor a connect from `source` to `host`:`port` reaches; throws PodNetworkError (the guest's error-code). */
-export function routeTcp(node: TcpRoutes, source: { network: PodNetwork }, host: string, port: number, localPort: number, nowMs: number): StreamAcceptor {
+/** The acceptor of a connection whose far end is `stream` (another node's pod, an outside server). */
+export function streamAcceptor(stream: Duplex): StreamAcceptor {
+  return duplexAcceptor((ring) => splice(ring, stream));
+}
+
+/**
+ * The acceptor a connect from `source` to `host`:`port` reaches (a promise when it is on another
+ * node or outside); throws (or rejects with) PodNetworkError, the guest's error-code.
+ */
+export function routeTcp(node: TcpRoutes, source: { network: PodNetwork }, host: string, port: number, localPort: number, nowMs: number): StreamAcceptor | Promise<StreamAcceptor> {
   const where = `${host.slice(0, 64)}:${port}`;
   if (!Number.isInteger(port) || port < 1 || port > 65535 || isIP(host) === 0) {
     throw new PodNetworkError('destination-IP-unroutable', `dial tcp ${where}: invalid address`);
   }
-  const loopback = isLoopback(host);
+  // 127.0.0.1 and ::1 are the pod's own; another loopback address the agent's --allow-egress
+  // names explicitly is the node's (a local service the operator opened to pods)
+  const nodeLoopback = isLoopback(host) && host !== '127.0.0.1' && host !== '::1' && node.egressAllows?.(host) === true;
+  const loopback = isLoopback(host) && !nodeLoopback;
   const own = loopback || host === source.network.podIP;
   const from = { host: loopback ? host : source.network.podIP ?? '127.0.0.1', port: Number.isInteger(localPort) ? localPort : 0 };
   const tagged = (accept: StreamAcceptor): StreamAcceptor => (end) => accept({ ...end, from });
@@ -37,10 +64,23 @@ export function routeTcp(node: TcpRoutes, source: { network: PodNetwork }, host:
     allowedByPolicies(node, source.network.podIP, podIP, podPort);
     return tagged(portAcceptor(node.pod(podIP)!.network, podPort));
   };
+  const toRemote = async (peer: DesiredPeer, podIP: string, podPort: number): Promise<StreamAcceptor> => {
+    const client = source.network.podIP;
+    if (client && !node.policies.empty) {
+      const sourcePod = node.pod(client);
+      checkEgress(node.policies, { ip: client, pod: sourcePod && `${sourcePod.namespace}/${sourcePod.name}` }, { ip: podIP }, podPort);
+    }
+    return streamAcceptor(await node.openRemote!(peer, podIP, podPort, from));
+  };
   if (node.pod(host)) return toPod(host, port);
   const service = node.services.byClusterIP(host);
   if (!service) {
-    throw new PodNetworkError('destination-IP-prohibited', `dial tcp ${where}: ${host} is no pod of this node and no Service: traffic to other nodes and out of the cluster is not carried`);
+    const peer = node.remoteOwner?.(host);
+    if (peer) return toRemote(peer, host, port);
+    if ((nodeLoopback || !isPodAddress(host)) && node.openOutside) {
+      return node.openOutside(source.network.podIP, host, port).then(streamAcceptor);
+    }
+    throw new PodNetworkError('destination-IP-prohibited', `dial tcp ${where}: ${host} is no pod of this node and no Service, and its node is not known`);
   }
   const key = `${service.namespace}/${service.name}`;
   if (!ServiceTable.servicePort(service, port)) throw new PodNetworkError('connection-refused', `service ${key} has no port ${port}/TCP`);
@@ -48,11 +88,15 @@ export function routeTcp(node: TcpRoutes, source: { network: PodNetwork }, host:
   if (candidates.length === 0) throw new PodNetworkError('connection-refused', `service ${key} has no ready endpoints`);
   const local = candidates.filter((endpoint) => node.pod(endpoint.ip));
   const serving = local.filter((endpoint) => !node.pod(endpoint.ip)!.terminating?.());
-  const endpoint = node.services.pick(service, port, serving.length > 0 ? serving : local, source.network.podIP ?? '', nowMs);
+  // endpoints on other nodes count as serving (kube-proxy balances over all of them)
+  const remote = candidates.filter((endpoint) => !node.pod(endpoint.ip) && node.remoteOwner?.(endpoint.ip));
+  const pool = serving.length + remote.length > 0 ? [...serving, ...remote] : local;
+  const endpoint = node.services.pick(service, port, pool, source.network.podIP ?? '', nowMs);
   if (!endpoint) {
-    throw new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes: traffic between nodes is not carried yet`);
+    throw new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes that cannot be reached`);
   }
-  return toPod(endpoint.ip, endpoint.port);
+  if (node.pod(endpoint.ip)) return toPod(endpoint.ip, endpoint.port);
+  return toRemote(node.remoteOwner!(endpoint.ip)!, endpoint.ip, endpoint.port);
 }
 
 /** The NetworkPolicies let `from` reach `podIP`:`port` (egress, then ingress; the same checks as HTTP); throws PodNetworkError. */

@@ -38,6 +38,21 @@ export class TunnelClient {
     return this.#tls !== undefined;
   }
 
+  /** This node's certificate, once it has one. */
+  get tls(): NodeTls | undefined {
+    return this.#tls;
+  }
+
+  /** The connect timeout (ms) for a request of `timeoutMs`. */
+  connectTimeout(timeoutMs = Infinity): number {
+    return Math.min(this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs);
+  }
+
+  /** The pool of connections to `node` (raw TCP upgrades take a kept-alive one when there is one). */
+  agentFor(node: string): Agent {
+    return this.#agentFor(node);
+  }
+
   #agentFor(node: string): Agent {
     let agent = this.#agents.get(node);
     if (!agent) {

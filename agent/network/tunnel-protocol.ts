@@ -10,22 +10,13 @@
 // and `x-skiff-tunnel-error: <wasi:http error-code>` with the message as body.
 import type { PodNetworkErrorCode } from '../../runtime/pod-runtime.js';
 
-export const TUNNEL_HEADER_PREFIX = 'x-skiff-tunnel-';
-export const TUNNEL_HEADERS = {
-  target: 'x-skiff-tunnel-target',
-  authority: 'x-skiff-tunnel-authority',
-  scheme: 'x-skiff-tunnel-scheme',
-  timeout: 'x-skiff-tunnel-timeout-ms',
-  error: 'x-skiff-tunnel-error',
-  source: 'x-skiff-tunnel-source',
-} as const;
+export { TUNNEL_HEADER_PREFIX, TUNNEL_HEADERS, MAX_TUNNEL_TIMEOUT_MS } from '../../api/tunnel-headers.js';
+import { TUNNEL_HEADER_PREFIX } from '../../api/tunnel-headers.js';
 
 /** The agent's default tunnel port (the kubelet's: skiff's tunnel is its node-to-node HTTPS endpoint). */
 export const DEFAULT_TUNNEL_PORT = 10250;
 /** Largest request or response body carried (bytes), as a pod's outgoing request is bounded. */
 export const MAX_TUNNEL_BODY_BYTES = 16 * 1024 * 1024;
-/** Longest timeout a caller may ask for. */
-export const MAX_TUNNEL_TIMEOUT_MS = 300_000;
 
 /** Headers that belong to one hop, never carried. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length', 'http2-settings']);

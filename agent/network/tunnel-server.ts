@@ -1,13 +1,19 @@
 // The receiving end of the tunnel (tunnel-protocol.ts): an HTTPS server on the node IP that asks
-// every client for a node certificate of the cluster CA and hands each request to a pod of this
-// node. Traffic for a pod IP this node does not run is refused (403), as is a client that is not a
-// node. The certificate is swapped in place when the agent renews it.
+// every client for a certificate of the cluster CA and hands each request to a pod of this node.
+// Clients are nodes (CN system:node:NAME) and the control plane's Ingress gateway (CN
+// INGRESS_GATEWAY_USER, decision 040: its requests count as from outside the cluster, any source
+// header ignored). Traffic for a pod IP this node does not run is refused (403), as is any other
+// client. An upgrade to `skiff-tcp` is a raw TCP connection from another node (tunnel-tcp.ts: nodes
+// only, never the gateway). The certificate is swapped in place when the agent renews it.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
+import { INGRESS_GATEWAY_USER } from '../../api/tunnel-headers.js';
 import type { NodeTls } from '../credentials/node-certificate.js';
+import { serveTcpUpgrade, type AcceptFromPeer } from './tunnel-tcp.js';
 import {
   headerObject, headerPairs, MAX_TUNNEL_BODY_BYTES, MAX_TUNNEL_TIMEOUT_MS, parseTarget, TUNNEL_HEADERS,
 } from './tunnel-protocol.js';
@@ -19,17 +25,19 @@ export interface TunnelServerOptions {
   tls: NodeTls;
   /** Does a pod with this IP run on this node? */
   runs(podIP: string): boolean;
-  /** Hands the request from pod `sourceIP` of `node` to the pod's port (NodeNetwork.requestFromPeer). */
+  /** Hands the request from pod `sourceIP` of `node` to the pod's port (NodeNetwork.requestFromPeer); node '' and no source: the Ingress gateway. */
   deliver(node: string, sourceIP: string | undefined, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
   maxBodyBytes?: number;
-  /** Called for every request served, with the calling node. */
+  /** Raw TCP from a pod of another node (tunnel-tcp.ts); none: upgrades are refused. */
+  acceptStream?: AcceptFromPeer;
+  /** Called for every request served, with the calling node (INGRESS_GATEWAY_USER for the gateway). */
   onRequest?(node: string, status: number): void;
 }
 
 const NODE_CN = /^system:node:([A-Za-z0-9._-]{1,253})$/;
 
 export class TunnelServer {
-  private constructor(private readonly server: Server) {}
+  private constructor(private readonly server: Server, private readonly streams: Set<Duplex>) {}
 
   static async start(options: TunnelServerOptions): Promise<TunnelServer> {
     const server = createServer({
@@ -39,6 +47,13 @@ export class TunnelServer {
     server.keepAliveTimeout = 30_000;
     server.headersTimeout = 20_000;
     server.on('tlsClientError', () => undefined);
+    const streams = new Set<Duplex>();
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!options.acceptStream) return void socket.destroy();
+      streams.add(socket);
+      socket.once('close', () => streams.delete(socket));
+      serveTcpUpgrade(options.acceptStream, req, socket, head);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {
@@ -46,7 +61,7 @@ export class TunnelServer {
         resolve();
       });
     });
-    return new TunnelServer(server);
+    return new TunnelServer(server, streams);
   }
 
   get port(): number {
@@ -62,6 +77,7 @@ export class TunnelServer {
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
+      for (const socket of this.streams) socket.destroy();
     });
   }
 }
@@ -75,8 +91,9 @@ async function serve(options: TunnelServerOptions, req: IncomingMessage, res: Se
   };
   const socket = req.socket as TLSSocket;
   const cn = socket.authorized ? socket.getPeerCertificate().subject?.CN : undefined;
-  const node = typeof cn === 'string' ? NODE_CN.exec(cn)?.[1] : undefined;
-  if (!node) return fail(403, 'HTTP-request-denied', 'only nodes of this cluster may use the tunnel');
+  const gateway = cn === INGRESS_GATEWAY_USER;
+  const node = typeof cn === 'string' ? (gateway ? INGRESS_GATEWAY_USER : NODE_CN.exec(cn)?.[1]) : undefined;
+  if (!node) return fail(403, 'HTTP-request-denied', 'only nodes of this cluster and its Ingress gateway may use the tunnel');
   const target = parseTarget(req.headers[TUNNEL_HEADERS.target] as string | undefined);
   if (!target) return fail(400, 'HTTP-request-URI-invalid', `${TUNNEL_HEADERS.target} must be POD_IP:PORT`);
   const scheme = req.headers[TUNNEL_HEADERS.scheme] ?? 'http';
@@ -94,8 +111,8 @@ async function serve(options: TunnelServerOptions, req: IncomingMessage, res: Se
   if (!body) return fail(413, 'HTTP-request-body-size', `the request body is larger than ${options.maxBodyBytes ?? MAX_TUNNEL_BODY_BYTES} bytes`);
   let response: HttpResponse;
   try {
-    const source = req.headers[TUNNEL_HEADERS.source];
-    response = await options.deliver(node, typeof source === 'string' && source.length <= 64 ? source : undefined, target.ip, target.port, {
+    const source = gateway ? undefined : req.headers[TUNNEL_HEADERS.source];
+    response = await options.deliver(gateway ? '' : node, typeof source === 'string' && source.length <= 64 ? source : undefined, target.ip, target.port, {
       method: req.method ?? 'GET', pathWithQuery: req.url, scheme, authority, headers: headerPairs(req.rawHeaders), body,
     }, timeoutMs);
   } catch (error) {

@@ -95,6 +95,8 @@ export class ContainerSlot {
 
   /** The current run ended: its probes stop, and it becomes the terminated state. */
   recordExit(exit: ContainerExit): void {
+    // the run's output is complete: a last line without a newline is a line now (not at pod end)
+    this.logs.flush();
     this.probes?.stop();
     this.probes = undefined;
     this.running = undefined;

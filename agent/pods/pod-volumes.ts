@@ -132,7 +132,7 @@ export class PodVolumes {
   /** Removes the pod's own volumes (emptyDir, config files); claims and host paths stay. */
   async cleanup(): Promise<void> {
     const uid = this.pod.metadata.uid!;
-    this.#tokens?.stop();
+    await this.#tokens?.stop(); // a rotation still writing files would refill the directory under rm
     await rm(join(this.host.dataDir, 'pods', uid), { recursive: true, force: true });
     await rm(join(this.host.memoryDir, uid), { recursive: true, force: true });
   }

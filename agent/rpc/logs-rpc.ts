@@ -35,6 +35,8 @@ export function serveLogs(pods: PodManager, params: LogsParams, reply: RpcReply,
   }
   const timestamps = params.timestamps ?? false;
   const lines = buffer.read({
+    // a follower gets an unfinished line once it is complete: shown now, it would be shown twice
+    partial: !params.follow || params.previous === true,
     ...(params.tailLines !== undefined ? { tailLines: params.tailLines } : {}),
     ...(params.sinceSeconds !== undefined ? { sinceMs: now() - params.sinceSeconds * 1000 } : {}),
     ...(params.limitBytes !== undefined ? { limitBytes: params.limitBytes } : {}),

@@ -63,6 +63,8 @@ export class ProjectedTokens {
   readonly #held = new Map<string, Held>();
   #timer: ClockTimer | undefined;
   #stopped = false;
+  /** The rotation in flight (its files may still be being written). */
+  #rotating: Promise<void> | undefined;
 
   constructor(private pod: Pod, private readonly options: {
     source: ServiceAccountTokenSource;
@@ -116,10 +118,12 @@ export class ProjectedTokens {
     return changed;
   }
 
-  stop(): void {
+  /** Stops rotating; resolves once a rotation in flight has finished writing its files. */
+  async stop(): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
     this.#timer = undefined;
+    await this.#rotating;
   }
 
   #schedule(failed: boolean): void {
@@ -129,11 +133,18 @@ export class ProjectedTokens {
     const now = this.options.clock.now();
     let next = Math.min(Infinity, ...[...this.#held.values()].map(refreshAt));
     if (failed || next <= now) next = now + RETRY_MS;
-    this.#timer = this.options.clock.setTimeout(() => void this.#rotate(), Math.max(0, next - now));
+    this.#timer = this.options.clock.setTimeout(() => this.#rotate(), Math.max(0, next - now));
   }
 
-  async #rotate(): Promise<void> {
+  #rotate(): void {
     if (this.#stopped) return;
+    const rotating = this.#rotateOnce().finally(() => {
+      if (this.#rotating === rotating) this.#rotating = undefined;
+    });
+    this.#rotating = rotating;
+  }
+
+  async #rotateOnce(): Promise<void> {
     try {
       const changed = await this.ensure();
       if (changed.size && !this.#stopped) await this.options.onRotated(changed);

@@ -102,6 +102,14 @@ export const nodeStatusMessage = v.object({
   observedGeneration: count(),
   /** The port of the node's tunnel on its InternalIP (Node status.daemonEndpoints.kubeletEndpoint.Port); absent: none. */
   tunnelPort: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(65535))),
+  /** NodePort and LoadBalancer ports the node could not bind (port in use, EACCES); absent: none. */
+  unservedPorts: v.optional(v.pipe(v.array(v.object({
+    port: v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(65535)),
+    /** namespace/name of the Service that wanted it. */
+    service: v.pipe(v.string(), v.maxLength(320)),
+    /** The OS error code (EADDRINUSE, EACCES...). */
+    code: v.pipe(v.string(), v.maxLength(64)),
+  })), v.maxLength(256))),
 });
 export type NodeStatusMessage = v.InferOutput<typeof nodeStatusMessage>;
 

@@ -38,3 +38,44 @@ export const relayResult = v.union([
   v.object({ error: v.object({ code: v.pipe(v.string(), v.maxLength(64)), message: v.pipe(v.string(), v.maxLength(2000)) }) }),
 ]);
 export type RelayResult = v.InferOutput<typeof relayResult>;
+
+// Raw TCP by relay (decision 038): agent A upgrades `POST relayStreamPath(nodeB)` (Upgrade:
+// skiff-tcp, the tunnel's target and source headers) on the API server; the control plane opens a
+// `tcp` call to node B over the node channel and answers 101 once B's pod took the connection, then
+// carries A's frames (agent/network/framed-stream.ts) as the call's input and B's output chunks:
+//   B -> control plane (data chunks): {open: true} first; {data: base64}; {ack: n} for n input bytes
+//     its pod took; {fin: true}; the call's result {reset: true} or {} at the end, or before `open`
+//     {error: {code, message}} (refused).
+//   control plane -> B (input): {data: base64}; {ack: n} for n output bytes sent on to A; {fin: true}; {reset: true}.
+// Each side sends at most RELAY_STREAM_WINDOW bytes the other has not acknowledged: backpressure
+// end to end, whatever MQTT buffers.
+export const relayStreamPath = (node: string) => `/skiff/v1/relay/${encodeURIComponent(node)}/tcp`;
+/** Bytes in flight one way before the sender waits for an ack. */
+export const RELAY_STREAM_WINDOW = 256 * 1024;
+/** Largest data chunk in one message (before base64). */
+export const RELAY_STREAM_CHUNK_BYTES = 32 * 1024;
+/** How long a relayed TCP connection may last (the node channel call's deadline). */
+export const RELAY_STREAM_MAX_MS = 24 * 3600_000;
+
+const port = v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(65535));
+/** The `tcp` call's parameters (the control plane adds `from`: the calling node). */
+export const relayStreamParams = v.object({
+  podIP: ipv4,
+  port,
+  source: v.optional(v.object({ host: ipv4, port: v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(65535)) })),
+  from: v.pipe(v.string(), v.maxLength(253)),
+  listenerOnly: v.optional(v.boolean()),
+});
+export type RelayStreamParams = v.InferOutput<typeof relayStreamParams>;
+
+const chunkData = v.pipe(v.string(), v.maxLength(Math.ceil(RELAY_STREAM_CHUNK_BYTES / 3) * 4), v.regex(/^[A-Za-z0-9+/]*={0,2}$/));
+const ackBytes = v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(RELAY_STREAM_WINDOW));
+/** One message of a relayed TCP connection, either way (input to B, data chunks from B). */
+export const relayStreamMessage = v.union([
+  v.object({ data: chunkData }),
+  v.object({ ack: ackBytes }),
+  v.object({ fin: v.literal(true) }),
+  v.object({ reset: v.literal(true) }),
+  v.object({ open: v.literal(true) }),
+]);
+export type RelayStreamMessage = v.InferOutput<typeof relayStreamMessage>;

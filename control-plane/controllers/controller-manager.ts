@@ -35,11 +35,15 @@ export interface RunningControllers {
   stop(): void;
 }
 
+/** How often a burst of child events may reconcile one owner (docs/decisions/046). */
+export const OWNER_SYNC_INTERVAL_MS = 100;
+
 export function startControllers(options: ControllerManagerOptions): RunningControllers {
   const informers = options.informers ?? new SharedInformers(options);
   const ctx: ControllerContext = {
     resources: options.resources, events: options.events, clock: options.clock, logger: options.logger, informers,
     ...(options.queueObserver ? { queueObserver: options.queueObserver } : {}),
+    ...(options.ownerSyncIntervalMs ? { ownerSyncIntervalMs: options.ownerSyncIntervalMs } : {}),
   };
   const controllers: Controller[] = [
     new ReplicaSetController(ctx),

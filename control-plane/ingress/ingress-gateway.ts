@@ -1,24 +1,34 @@
 // skiff's Ingress gateway in the control plane: HTTP on --ingress-port and HTTPS on
 // --ingress-tls-port (the certificate chosen by SNI from the Ingresses' TLS Secrets, a
 // self-signed one otherwise). Each request is routed by the IngressTable (ingress-router.ts) to a
-// Service port, then to one of its Ready endpoints (round robin) through the same path the API
-// server's services/proxy takes: a port-forward byte stream to the pod over the node channel
-// (node:http's client on it). A stream refused before it carried anything goes to the next endpoint.
+// Service port, then to one of its Ready endpoints (round robin): straight to the tunnel of the node
+// that runs it, over kept-alive HTTPS connections with the gateway's own certificate (decision 040,
+// ingress-tunnel.ts), else (no tunnel, node unreachable, a raw TCP listener) through the same path
+// the API server's services/proxy takes: a port-forward byte stream to the pod over the node
+// channel (node:http's client on it). A request refused before the pod saw it goes to the next
+// endpoint.
 // Answers of the gateway itself: 404 (no rule), 503 (no Service, port or Ready endpoint),
 // 502 (the pod could not be reached), 413 (body over 8 MiB), 504 (no answer in time).
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
+import type { Clock } from '../../api/clock.js';
+import type { Node } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
 import { podConnection } from '../api/streams/proxy-handler.js';
 import type { PodExecSource } from '../api/streams/exec-session.js';
 import type { Secret } from '../resources/kinds/config.js';
 import type { Endpoints, Service } from '../resources/kinds/services.js';
 import type { ResourceStore } from '../resources/resource-store.js';
+import type { ResourceType } from '../resources/resource-types.js';
+import type { SharedInformers } from '../reconcile/shared-informers.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { IngressTable, type BackendRef } from './ingress-router.js';
+import { carryUpgrade, upgradeHead, upgradeWanted } from './ingress-upgrade.js';
+import { GatewayTunnelError, IngressTunnel, type TunnelCertificate, type TunnelTarget } from './ingress-tunnel.js';
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const TIMEOUT_MS = 60_000;
@@ -34,6 +44,18 @@ export interface IngressGatewayOptions {
   /** The certificate for names no Ingress has TLS for. */
   defaultCert: { cert: string; key: string };
   logger: Logger;
+  /** The gateway's client certificate for the agents' tunnels; absent: port-forward streams only. */
+  tunnelCertificate?: () => Promise<TunnelCertificate>;
+  clock: Clock;
+  /** Services, Endpoints, Pods and Nodes are read from these caches (else from the store, per request). */
+  informers?: SharedInformers;
+}
+
+interface Endpoint {
+  pod: Pod;
+  port: number;
+  /** The pod's node's tunnel, when it has one. */
+  tunnel?: TunnelTarget;
 }
 
 class GatewayAnswer extends Error {
@@ -50,7 +72,13 @@ export class IngressGateway {
   /** Where each server listens (port 0 resolved). */
   readonly addresses: { http?: AddressInfo; https?: AddressInfo } = {};
 
-  constructor(private readonly options: IngressGatewayOptions) {}
+  readonly #tunnel: IngressTunnel | undefined;
+  /** Requests answered through a node's tunnel, and through a port-forward stream. */
+  readonly carried = { tunnel: 0, stream: 0 };
+
+  constructor(private readonly options: IngressGatewayOptions) {
+    this.#tunnel = options.tunnelCertificate ? new IngressTunnel({ certificate: options.tunnelCertificate, clock: options.clock }) : undefined;
+  }
 
   setTable(table: IngressTable): void {
     this.#table = table;
@@ -58,18 +86,22 @@ export class IngressGateway {
 
   async start(): Promise<void> {
     const handler = (scheme: 'http' | 'https') => (req: IncomingMessage, res: ServerResponse) => void this.#serve(scheme, req, res);
+    const upgrade = (scheme: 'http' | 'https') => (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(scheme, req, socket, head);
     const http = createHttpServer(handler('http'));
+    http.on('upgrade', upgrade('http'));
     this.addresses.http = await this.#listen(http, this.options.port);
     if (this.options.tlsPort !== undefined) {
       const https = createHttpsServer({
         cert: this.options.defaultCert.cert, key: this.options.defaultCert.key,
         SNICallback: (name, done) => void this.#contextFor(name).then((ctx) => done(null, ctx), () => done(null, undefined)),
       }, handler('https'));
+      https.on('upgrade', upgrade('https'));
       this.addresses.https = await this.#listen(https, this.options.tlsPort);
     }
   }
 
   async stop(): Promise<void> {
+    this.#tunnel?.close();
     await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => {
       s.close(() => resolve());
       s.closeAllConnections();
@@ -116,13 +148,13 @@ export class IngressGateway {
       let lastError = '';
       for (let i = 0; i < endpoints.length; i++) {
         const target = endpoints[(start + i) % endpoints.length]!;
-        const outcome = await this.#forward(target.pod, target.port, req.method ?? 'GET', req.url ?? '/', headers, body, res);
+        const outcome = await this.#try(target, req.method ?? 'GET', req.url ?? '/', headers, body, res);
         if (outcome === 'done') return;
         lastError = outcome; // refused before it carried anything: the next endpoint
       }
       throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took the request: ${lastError}`);
     } catch (error) {
-      const status = error instanceof GatewayAnswer ? error.status : 502;
+      const status = error instanceof GatewayAnswer || error instanceof GatewayTunnelError ? error.status : 502;
       const text = `${(error as Error).message.split('\n')[0]}\n`;
       if (res.headersSent) return void res.destroy();
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
@@ -130,27 +162,100 @@ export class IngressGateway {
     }
   }
 
+  /** An HTTP Upgrade (WebSocket...): carried as bytes to a Ready endpoint (ingress-upgrade.ts); h2c offers are answered as HTTP/1.1. */
+  async #upgrade(scheme: 'http' | 'https', req: IncomingMessage, socket: Duplex, early: Buffer): Promise<void> {
+    socket.on('error', () => undefined);
+    if (/^\s*h2c\s*$/i.test(req.headers.upgrade ?? '') && early.length === 0) {
+      // an h2c offer (curl --http2): declined, the request is served as HTTP/1.1 (RFC 7540 3.2)
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as never);
+      res.on('finish', () => socket.end());
+      return this.#serve(scheme, req, res);
+    }
+    try {
+      if (!upgradeWanted(req)) throw new GatewayAnswer(400, 'malformed Upgrade request');
+      const route = this.#table.match(req.headers.host, req.url ?? '/');
+      if (!route) throw new GatewayAnswer(404, 'default backend - 404');
+      const endpoints = await this.#endpoints(route);
+      const source = this.options.source();
+      if (!source) throw new GatewayAnswer(503, 'the node channel is starting');
+      const head = upgradeHead(req, forwardedHeaders(req, scheme));
+      if (!head) throw new GatewayAnswer(431, 'request header fields too large');
+      const start = this.#next.get(route.ingress + route.service) ?? 0;
+      this.#next.set(route.ingress + route.service, (start + 1) % 1_000_000);
+      let lastError = '';
+      for (let i = 0; i < endpoints.length && !socket.destroyed; i++) {
+        const target = endpoints[(start + i) % endpoints.length]!;
+        const outcome = await carryUpgrade(source, target.pod, target.port, head, socket, early);
+        if (outcome === 'done') return void this.carried.stream++;
+        lastError = outcome;
+      }
+      throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took the upgrade: ${lastError}`);
+    } catch (error) {
+      const status = error instanceof GatewayAnswer ? error.status : 502;
+      const text = `${(error as Error).message.split('\n')[0]}\n`;
+      if (socket.destroyed) return;
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+    }
+  }
+
   /** The Ready endpoints (pod and target port) behind the route's Service port. */
-  async #endpoints(route: BackendRef): Promise<Array<{ pod: Pod; port: number }>> {
-    const { resources } = this.options;
-    const key = `${route.namespace}/${route.service}`;
-    const service = await resources.get<Service>(resourceTypes.services, route.namespace, route.service).catch(() => undefined);
+  async #endpoints(route: BackendRef): Promise<Endpoint[]> {
+        const key = `${route.namespace}/${route.service}`;
+    const service = await this.#get<Service>(resourceTypes.services, route.namespace, route.service);
     if (!service) throw new GatewayAnswer(503, `service ${key} not found`);
     const servicePort = (service.spec.ports ?? []).find((p) => (route.port.number !== undefined ? p.port === route.port.number : p.name === route.port.name));
     if (!servicePort) throw new GatewayAnswer(503, `service ${key} has no port ${route.port.number ?? route.port.name}`);
-    const endpoints = await resources.get<Endpoints>(resourceTypes.endpoints, route.namespace, route.service).catch(() => undefined);
-    const out: Array<{ pod: Pod; port: number }> = [];
+    const endpoints = await this.#get<Endpoints>(resourceTypes.endpoints, route.namespace, route.service);
+    const out: Endpoint[] = [];
     for (const subset of endpoints?.subsets ?? []) {
       const target = (subset.ports ?? []).find((p) => (p.name ?? '') === (servicePort.name ?? '') && (p.protocol ?? 'TCP') === 'TCP');
       if (!target) continue;
       for (const address of subset.addresses ?? []) {
         if (address.targetRef?.kind !== 'Pod' || !address.targetRef.name) continue;
-        const pod = await resources.get<Pod>(resourceTypes.pods, route.namespace, address.targetRef.name).catch(() => undefined);
-        if (pod && !pod.metadata.deletionTimestamp) out.push({ pod, port: target.port });
+        const pod = await this.#get<Pod>(resourceTypes.pods, route.namespace, address.targetRef.name);
+        if (pod && !pod.metadata.deletionTimestamp) out.push({ pod, port: target.port, ...(await this.#tunnelTarget(pod, target.port)) });
       }
     }
     if (out.length === 0) throw new GatewayAnswer(503, `service ${key} has no ready endpoints`);
     return out;
+  }
+
+  /** An object from the shared informers' caches (as kube-proxy reads its informers), else the store. */
+  async #get<T extends { metadata: object }>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
+    const informers = this.options.informers;
+    if (!informers) return this.options.resources.get<T & Parameters<ResourceStore['create']>[1]>(type, namespace, name).catch(() => undefined);
+    const informer = informers.for<T & Parameters<ResourceStore['create']>[1]>(type);
+    await informer.synced();
+    return informer.get(namespace, name);
+  }
+
+  /** The tunnel of the pod's node (InternalIP, daemonEndpoints port), when the gateway may use it now. */
+  async #tunnelTarget(pod: Pod, port: number): Promise<{ tunnel?: TunnelTarget }> {
+    const nodeName = pod.spec.nodeName;
+    const podIP = pod.status?.podIP;
+    if (!this.#tunnel || !nodeName || !podIP || !this.#tunnel.usable(nodeName)) return {};
+    const node = await this.#get<Node>(resourceTypes.nodes, undefined, nodeName);
+    const address = node?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    const tunnelPort = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (!address || !tunnelPort || !Number.isSafeInteger(tunnelPort) || tunnelPort > 65535) return {};
+    return { tunnel: { node: nodeName, address, port: tunnelPort, podIP, podPort: port } };
+  }
+
+  /** One endpoint: through its node's tunnel when it has one, else (or for a raw TCP listener, or an unreachable node) a port-forward stream. */
+  async #try(target: Endpoint, method: string, path: string, headers: Record<string, string>, body: Buffer, res: ServerResponse): Promise<'done' | string> {
+    if (target.tunnel && this.#tunnel) {
+      const outcome = await this.#tunnel.forward(target.tunnel, method, path, headers, body, res, TIMEOUT_MS);
+      if (outcome === 'done') {
+        this.carried.tunnel++;
+        return 'done';
+      }
+      if ('refused' in outcome && !outcome.rawListener) return outcome.refused;
+      this.options.logger.debug({ pod: target.pod.metadata.name, outcome }, 'ingress: through a port-forward stream instead of the tunnel');
+    }
+    const outcome = await this.#forward(target.pod, target.port, method, path, headers, body, res);
+    if (outcome === 'done') this.carried.stream++;
+    return outcome;
   }
 
   /** One try: 'done' once an answer went out, else why the pod's port refused before any byte came back. */

@@ -10,6 +10,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { NODE_USER_PREFIX, NODES_GROUP } from '../../api/node-identity.js';
+import { INGRESS_GATEWAY_GROUP, INGRESS_GATEWAY_USER } from '../../api/tunnel-headers.js';
 
 export const NODE_CERT_VALIDITY_DAYS = 30;
 /** IP SANs a node may ask for at most. */
@@ -60,6 +61,25 @@ export class NodeCertificateIssuer {
         { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
         { name: 'extKeyUsage', clientAuth: true, serverAuth: true },
         ...(sans.length ? [{ name: 'subjectAltName' as const, altNames: sans.map((ip) => ({ type: 7 as const, ip })) }] : []),
+      ],
+    });
+    return { cert: leaf.cert, key: leaf.private, caCert, notAfter: new X509Certificate(leaf.cert).validTo };
+  }
+
+  /**
+   * The Ingress gateway's client certificate for the agents' tunnels (decision 040): CN
+   * INGRESS_GATEWAY_USER, O INGRESS_GATEWAY_GROUP, client auth only, no SANs (it never serves).
+   * Made in memory by the control plane for itself; never handed out.
+   */
+  async issueGateway(now: Date = new Date()): Promise<NodeCertificate> {
+    const [caCert, caKey] = await Promise.all([readFile(join(this.dataDir, 'ca.crt'), 'utf8'), readFile(join(this.dataDir, 'ca.key'), 'utf8')]);
+    const notAfter = new Date(now.getTime() + this.validityDays * 24 * 3600_000);
+    const leaf = await generate([{ name: 'commonName', value: INGRESS_GATEWAY_USER }, { name: 'organizationName', value: INGRESS_GATEWAY_GROUP }], {
+      keyType: 'ec', algorithm: 'sha256', notBeforeDate: new Date(now.getTime() - 60_000), notAfterDate: notAfter, ca: { cert: caCert, key: caKey },
+      extensions: [
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', digitalSignature: true, critical: true },
+        { name: 'extKeyUsage', clientAuth: true },
       ],
     });
     return { cert: leaf.cert, key: leaf.private, caCert, notAfter: new X509Certificate(leaf.cert).validTo };

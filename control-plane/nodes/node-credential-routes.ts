@@ -19,7 +19,9 @@ export function mountNodeCredentialRoutes(app: Hono, credentials: NodeCredential
       return c.json({ node, credential: await credentials.issue(node) }, 201);
     } catch (error) {
       if (error instanceof NodeCredentialExistsError) return c.json({ error: error.message }, 409);
-      if (error instanceof InvalidNodeNameError) return c.json({ error: error.message }, 422);
+      if (error instanceof InvalidNodeNameError) {
+        return c.json({ error: error.message, causes: (error.reasons.length ? error.reasons : [error.message]).map((message) => ({ field: 'node', message })) }, 422);
+      }
       throw error;
     }
   });

@@ -4,6 +4,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BOOTSTRAP_MQTT_USER } from '../../api/mqtt/node-credential.js';
 import { isValidNodeName } from '../broker/broker-acl.js';
+import { checkDns1123Subdomain } from '../resources/name-validation.js';
 import { mosquittoPasswordLine } from '../broker/mosquitto-config.js';
 import { KeyExistsError, KeyNotFoundError, type Store } from '../store/store.js';
 
@@ -25,9 +26,20 @@ export class NodeCredentialExistsError extends Error {
 
 export class InvalidNodeNameError extends Error {
   override readonly name = 'InvalidNodeNameError';
-  constructor(readonly node: string) {
-    super(`"${node}" is not a valid node name ([A-Za-z0-9._-], at most 253 characters, not ${BOOTSTRAP_MQTT_USER})`);
+  constructor(readonly node: string, readonly reasons: string[] = []) {
+    super(`${JSON.stringify(node.slice(0, 100))} is not a valid node name: ${reasons.join('; ') || `it is reserved (${BOOTSTRAP_MQTT_USER})`}`);
   }
+}
+
+/**
+ * Why `node` cannot name a node (empty: it can): a Node object's name, so a DNS-1123 subdomain as the
+ * real API server (and a CSR's system:node:NAME) requires; `..` or `.` never pass.
+ */
+export function nodeNameProblems(node: string): string[] {
+  const problems = checkDns1123Subdomain(node);
+  // a valid subdomain is also a safe MQTT topic level; checked anyway, as the broker ACL relies on it
+  if (problems.length === 0 && !isValidNodeName(node)) problems.push('must be a single MQTT topic level');
+  return problems;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -64,7 +76,8 @@ export class NodeCredentials {
 
   /** Issues the node's credential; the secret is returned once and never stored. */
   async issue(node: string, now: Date = new Date()): Promise<string> {
-    if (!isValidNodeName(node) || node === BOOTSTRAP_MQTT_USER) throw new InvalidNodeNameError(node);
+    const problems = nodeNameProblems(node);
+    if (problems.length > 0 || node === BOOTSTRAP_MQTT_USER) throw new InvalidNodeNameError(node, problems);
     if (this.#byNode.has(node)) throw new NodeCredentialExistsError(node);
     const secret = `skiff-nc.${randomBytes(32).toString('base64url')}`;
     const stored: StoredCredential = { sha256: sha256(secret), mosquittoLine: mosquittoPasswordLine(node, secret), issuedAt: now.toISOString() };

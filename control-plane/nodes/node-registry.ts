@@ -14,6 +14,7 @@ import type { EventRecorder } from '../events/event-recorder.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { PodCidrAllocator, type PodCidrSettings } from './pod-cidr-allocator.js';
+import { UNSERVED_PORTS_ANNOTATION } from '../../api/unserved-ports.js';
 
 export const LEASE_NAMESPACE = 'kube-node-lease';
 
@@ -150,10 +151,14 @@ export class NodeRegistry {
       // registered while the cluster CIDR was full: a block may have been freed since
       existing = await this.#assignPodCidr(existing);
     }
-    if (Object.entries(message.labels).some(([k, v]) => existing!.metadata.labels?.[k] !== v)) {
-      existing = await this.resources.mutate<Node>(resourceTypes.nodes, undefined, node, (n) => ({
-        ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, ...message.labels } },
-      }));
+    const unserved = unservedPortsAnnotation(message);
+    if (Object.entries(message.labels).some(([k, v]) => existing!.metadata.labels?.[k] !== v) || existing.metadata.annotations?.[UNSERVED_PORTS_ANNOTATION] !== unserved) {
+      existing = await this.resources.mutate<Node>(resourceTypes.nodes, undefined, node, (n) => {
+        const annotations = { ...n.metadata.annotations };
+        if (unserved === undefined) delete annotations[UNSERVED_PORTS_ANNOTATION];
+        else annotations[UNSERVED_PORTS_ANNOTATION] = unserved;
+        return { ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, ...message.labels }, annotations } };
+      });
     }
     const wasReady = existing.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     await this.resources.mutate<Node>(resourceTypes.nodes, undefined, node, (n) => ({
@@ -265,4 +270,9 @@ function mergeConditions(previous: Condition[], reported: Condition[], now: stri
     const before = previous.find((p) => p.type === c.type);
     return { ...c, lastHeartbeatTime: now, lastTransitionTime: before && before.status === c.status ? before.lastTransitionTime ?? now : now };
   });
+}
+
+/** The ports a node could not bind, as its annotation's JSON value (undefined: none). */
+function unservedPortsAnnotation(message: NodeStatusMessage): string | undefined {
+  return message.unservedPorts?.length ? JSON.stringify(message.unservedPorts.map(({ port, service, code }) => ({ port, service, code }))) : undefined;
 }

@@ -23,6 +23,11 @@ export interface ControllerContext {
   informers?: SharedInformers;
   /** Reports every controller's queue (metrics). */
   queueObserver?: WorkQueueObserver;
+  /**
+   * Child events (`owns()`) reconcile an owner at most once per this many ms (0 or absent: at
+   * every event). The control plane sets it; unit tests on fake clocks leave it off.
+   */
+  ownerSyncIntervalMs?: number;
 }
 
 /** The controller reference of an object (ownerReferences with controller: true). */
@@ -100,9 +105,10 @@ export abstract class Controller {
     this.watch<T>(childType, (_t, child, old) => {
       const ref = controllerOf(child);
       const before = old ? controllerOf(old) : undefined;
-      if (before && before.uid !== ref?.uid && before.kind === ownerKind) this.enqueue(ownerKey(child, before.name));
+      const interval = this.ctx.ownerSyncIntervalMs ?? 0;
+      if (before && before.uid !== ref?.uid && before.kind === ownerKind) this.queue.addAtMostEvery(ownerKey(child, before.name), interval);
       if (ref) {
-        if (ref.kind === ownerKind) this.enqueue(ownerKey(child, ref.name));
+        if (ref.kind === ownerKind) this.queue.addAtMostEvery(ownerKey(child, ref.name), interval);
       } else orphan?.(child);
     });
   }

@@ -43,6 +43,9 @@ export class WorkQueue {
   readonly #dirty = new Set<string>();
   readonly #failures = new Map<string, number>();
   readonly #timers = new Map<string, ClockTimer>();
+  /** When each key's last reconcile started (clock ms), and keys held back by addAtMostEvery. */
+  readonly #lastStarted = new Map<string, number>();
+  readonly #heldBack = new Map<string, ClockTimer>();
   readonly #abort = new AbortController();
   #running = 0;
   /** A pump waits for the next turn of the event loop (the current one has run past its budget). */
@@ -78,6 +81,25 @@ export class WorkQueue {
     }, delayMs));
   }
 
+  /**
+   * Queues the key, but at most once per `intervalMs` from the start of its last reconcile: a burst
+   * of child events (10,000 pods of one ReplicaSet) makes one reconcile per interval, each of which
+   * reads the whole set, instead of one per event. A quiet key is queued at once.
+   */
+  addAtMostEvery(key: string, intervalMs: number): void {
+    if (this.#abort.signal.aborted || this.#heldBack.has(key)) return;
+    const last = this.#lastStarted.get(key);
+    const waitMs = last === undefined ? 0 : last + intervalMs - this.options.clock.now();
+    if (intervalMs <= 0 || waitMs <= 0) {
+      this.add(key);
+      return;
+    }
+    this.#heldBack.set(key, this.options.clock.setTimeout(() => {
+      this.#heldBack.delete(key);
+      this.add(key);
+    }, waitMs));
+  }
+
   /** Resolves when nothing is queued or running (tests, benchmarks). */
   idle(): Promise<void> {
     if (this.#queue.length === 0 && this.#running === 0) return Promise.resolve();
@@ -86,8 +108,9 @@ export class WorkQueue {
 
   stop(): void {
     this.#abort.abort();
-    for (const t of this.#timers.values()) t.cancel();
+    for (const t of [...this.#timers.values(), ...this.#heldBack.values()]) t.cancel();
     this.#timers.clear();
+    this.#heldBack.clear();
     this.#queue.length = 0;
     this.#queued.clear();
     this.#reportDepth();
@@ -117,8 +140,15 @@ export class WorkQueue {
       this.options.observer?.started(this.options.name, performance.now() - queuedAt);
       this.#active.add(key);
       this.#running++;
+      this.#noteStart(key);
       void this.#work(key);
     }
+  }
+
+  #noteStart(key: string): void {
+    // keep the map to recent keys: an entry older than any sane interval is dropped with the rest
+    if (this.#lastStarted.size >= 10_000) this.#lastStarted.clear();
+    this.#lastStarted.set(key, this.options.clock.now());
   }
 
   async #work(key: string): Promise<void> {

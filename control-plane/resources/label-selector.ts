@@ -81,3 +81,20 @@ function checkValue(value: string): string {
   if (errs.length) fail(value, `values[0]: Invalid value: "${value}": ${errs.join('; ')}`);
   return value;
 }
+
+const SAFE_TEXT = /^[A-Za-z0-9._/-]+$/;
+
+/**
+ * A cheap test on an object's stored JSON (compact JSON.stringify output) that every object whose
+ * labels match `selector` passes: each `key=value` term must appear as `"key":"value"`. Lists use it
+ * to skip parsing objects that cannot match (a `kubectl get pods -l app=x` among 100,000 pods);
+ * what passes is still checked with matchesLabels. Undefined when no term allows it.
+ */
+export function rawLabelPrefilter(selector: LabelSelector): ((json: string) => boolean) | undefined {
+  const needles: string[] = [];
+  for (const r of selector.requirements) {
+    if (r.op === 'in' && r.values.length === 1 && SAFE_TEXT.test(r.key) && SAFE_TEXT.test(r.values[0]!)) needles.push(`"${r.key}":"${r.values[0]}"`);
+  }
+  if (needles.length === 0) return undefined;
+  return (json) => needles.every((needle) => json.includes(needle));
+}

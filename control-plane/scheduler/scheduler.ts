@@ -1,5 +1,8 @@
 // The scheduler: binds each unscheduled pod to the best node that fits (node-fit.ts), from node and
-// pod caches kept by watches, and retries unschedulable pods whenever the cluster changes.
+// pod caches kept by watches, and retries unschedulable pods whenever the cluster changes. Pods wait
+// in a queue ordered by priority (scheduling-queue.ts); per-node figures are kept incrementally
+// (node-aggregates.ts), so a decision costs O(nodes looked at), not O(pods in the cluster); placed
+// pods are gathered only for pods (or bound pods) with pod affinity or topology spread.
 import type { Logger } from 'pino';
 import type { Clock } from '../../api/clock.js';
 import { rfc3339 } from '../../api/clock.js';
@@ -7,15 +10,18 @@ import { NotFoundError } from '../../api/errors.js';
 import type { Node } from '../../api/types/node.js';
 import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
 import { SharedInformers } from '../reconcile/shared-informers.js';
-import { WorkQueue, type WorkQueueObserver } from '../reconcile/work-queue.js';
+import type { WorkQueueObserver } from '../reconcile/work-queue.js';
 import type { EventRecorder } from '../events/event-recorder.js';
 import { freePodIP, POD_IP_ANNOTATION } from '../../api/pod-addresses.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import type { PodDisruptionBudget } from '../resources/kinds/policy.js';
-import { placePod, unschedulableMessage, usageByNode } from './node-fit.js';
-import type { PlacedPod } from './pod-affinity.js';
-import { planPreemption, podsHoldingNodes, preemptionBlocked, type PreemptionPlan } from './preemption.js';
+import { NodeAggregates } from './node-aggregates.js';
+import { feasibleNodesToFind, placePod, unschedulableMessage } from './node-fit.js';
+import { hasPodAffinity, type PlacedPod } from './pod-affinity.js';
+import { planPreemption, podPriority, preemptionBlocked, type PreemptionPlan } from './preemption.js';
+import { SchedulingQueue } from './scheduling-queue.js';
+import { spreadConstraintsOf } from './topology-spread.js';
 import { podVolumeConstraints, selectNodeForClaims, volumeTypes } from './volume-filter.js';
 
 const SCHEDULER_NAMES = new Set(['default-scheduler', 'skiff-scheduler']);
@@ -41,14 +47,27 @@ export interface SchedulerObserver {
   unschedulablePods(count: number): void;
 }
 
+/** Bindings written at once while the next pods are placed. */
+const MAX_BINDINGS = 64;
+
 const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
+
+const isReady = (node: Node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+/** What a placement reads of a node: a heartbeat that changes nothing else retries no waiting pod. */
+const schedulingView = (node: Node) => JSON.stringify([node.metadata.labels, node.spec, node.status?.allocatable, isReady(node)]);
 
 export class Scheduler {
   readonly #nodes = new Map<string, Node>();
   readonly #pods = new Map<string, Pod>();
   readonly #unschedulable = new Set<string>();
   readonly #lastFailure = new Map<string, string>();
-  readonly #queue: WorkQueue;
+  /** The nodes as an array (rebuilt after a node change), and where the next limited search starts. */
+  #nodeList: Node[] | undefined;
+  #nextStart = 0;
+  readonly #aggregates = new NodeAggregates();
+  /** Pods whose binding is being written, assumed bound meanwhile. */
+  readonly #binding = new Map<string, Promise<void>>();
+  readonly #queue: SchedulingQueue;
   #subscriptions: Array<() => void> = [];
   readonly informers: SharedInformers;
   readonly #ownsInformers: boolean;
@@ -56,12 +75,15 @@ export class Scheduler {
   constructor(private readonly options: SchedulerOptions) {
     this.#ownsInformers = !options.informers;
     this.informers = options.informers ?? new SharedInformers(options);
-    this.#queue = new WorkQueue({
+    this.#queue = new SchedulingQueue({
       name: 'scheduler',
-      reconcile: (key) => this.#observed(key),
+      process: (key) => this.#observed(key),
+      priorityOf: (key) => {
+        const pod = this.#pods.get(key);
+        return pod ? podPriority(pod) : 0;
+      },
       clock: options.clock,
       logger: options.logger,
-      workers: 1, // one at a time: each decision sees the previous binding
       ...(options.queueObserver ? { observer: options.queueObserver } : {}),
     });
   }
@@ -69,16 +91,26 @@ export class Scheduler {
   start(): void {
     const { informers } = this;
     this.#subscriptions.push(informers.for<Node>(resourceTypes.nodes).subscribe((type, node) => {
-      if (type === 'DELETED') this.#nodes.delete(node.metadata.name!);
-      else this.#nodes.set(node.metadata.name!, node);
-      for (const key of this.#unschedulable) this.#queue.add(key);
-      for (const p of informers.for<Pod>(resourceTypes.pods).byIndex('node', node.metadata.name!)) if (this.#needsPodIP(p)) this.#queue.add(podKey(p));
+      const name = node.metadata.name!;
+      const old = this.#nodes.get(name);
+      if (type === 'DELETED') this.#nodes.delete(name);
+      else this.#nodes.set(name, node);
+      const isNew = type === 'DELETED' ? false : !old;
+      this.#nodeList = undefined; // rebuilt at the next decision: O(nodes), as that decision is
+      if (type === 'DELETED' || isNew || schedulingView(old!) !== schedulingView(node)) {
+        for (const key of this.#unschedulable) this.#queue.add(key);
+      }
+      if (type !== 'DELETED' && (isNew || old?.spec.podCIDR !== node.spec.podCIDR)) {
+        for (const p of informers.for<Pod>(resourceTypes.pods).byIndex('node', name)) if (this.#needsPodIP(p)) this.#queue.add(podKey(p));
+      }
     }));
     this.#subscriptions.push(informers.for<Pod>(resourceTypes.pods).subscribe((type, pod) => {
       const key = podKey(pod);
       if (type === 'DELETED') {
         const wasBound = this.#pods.get(key)?.spec.nodeName;
         this.#pods.delete(key);
+        this.#aggregates.update(key, undefined);
+        this.#queue.forget(key);
         this.#unschedulable.delete(key);
         this.#lastFailure.delete(key);
         if (wasBound) for (const k of this.#unschedulable) this.#queue.add(k);
@@ -86,7 +118,10 @@ export class Scheduler {
         if (wasBound) for (const p of informers.for<Pod>(resourceTypes.pods).byIndex('node', wasBound)) if (this.#needsPodIP(p)) this.#queue.add(podKey(p));
         return;
       }
+      // a binding being written stands (assumed) until its write lands or fails
+      if (this.#binding.has(key)) return;
       this.#pods.set(key, pod);
+      this.#aggregates.update(key, pod);
       if (this.#needsScheduling(pod) || this.#needsPodIP(pod)) this.#queue.add(key);
     }));
     // a claim, volume or class that appears or changes may unblock pods waiting on their volumes
@@ -104,9 +139,13 @@ export class Scheduler {
     if (this.#ownsInformers) this.informers.stop();
   }
 
-  /** Resolves when no pod is waiting to be tried (benchmarks, tests). */
-  idle(): Promise<void> {
-    return this.#queue.idle();
+  /** Resolves when no pod is waiting to be tried or being bound (benchmarks, tests). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.#queue.idle();
+      if (this.#binding.size === 0) return;
+      await Promise.all(this.#binding.values());
+    }
   }
 
   /** Pods bound without the scheduler (a DaemonSet's, or created with spec.nodeName) still need an address. */
@@ -146,14 +185,10 @@ export class Scheduler {
       this.#unschedulable.delete(key);
       return undefined;
     }
-    const nodes = [...this.#nodes.values()];
-    const pods = [...this.#pods.values()];
-    const placed: PlacedPod[] = [];
-    for (const p of pods) {
-      const node = p.spec.nodeName ? this.#nodes.get(p.spec.nodeName) : undefined;
-      if (node && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed') placed.push({ pod: p, node });
-    }
-    const volumes = await podVolumeConstraints(pod, this.options.resources, new Set(this.#nodes.keys()));
+    const nodes = (this.#nodeList ??= [...this.#nodes.values()]);
+    const needsPlaced = hasPodAffinity(pod) || spreadConstraintsOf(pod).length > 0 || this.#aggregates.hasRelationalPods;
+    const placed: PlacedPod[] = needsPlaced ? this.#placedPods() : [];
+    const volumes = await podVolumeConstraints(pod, this.options.resources, this.#nodes);
     if (volumes.unresolvable) {
       await this.#markUnschedulable(pod, nodes.length ? `0/${nodes.length} nodes are available: ${volumes.unresolvable}.` : unschedulableMessage({ reasons: new Map(), nodeCount: 0 }));
       return 'unschedulable';
@@ -165,32 +200,54 @@ export class Scheduler {
       return !why;
     });
     // nominated pods of at least this priority keep the room their victims leave
-    const placement = placePod(pod, usable, usageByNode(podsHoldingNodes(pod, pods)), placed);
+    const start = this.#nextStart;
+    const placement = placePod(pod, usable, this.#aggregates.usageFor(pod), placed, { start, feasibleToFind: feasibleNodesToFind(usable.length) });
+    if (usable.length) this.#nextStart = (start + placement.searched) % usable.length;
     if (!placement.node) {
       for (const [why, n] of volumeReasons) placement.reasons.set(why, (placement.reasons.get(why) ?? 0) + n);
-      const preemption = usable.length ? await this.#tryPreemption(pod, usable, pods) : undefined;
+      const preemption = usable.length ? await this.#tryPreemption(pod, usable, [...this.#pods.values()]) : undefined;
       await this.#markUnschedulable(pod, unschedulableMessage({ ...placement, nodeCount: nodes.length }) + (preemption ? ` preemption: ${preemption}` : ''));
       return 'unschedulable';
     }
     await selectNodeForClaims(this.options.resources, volumes.claimsToSelect, placement.node);
     const node = this.#nodes.get(placement.node)!;
-    const usedIPs = [...this.#pods.values()].filter((p) => p.spec.nodeName === placement.node).map((p) => p.metadata.annotations?.[POD_IP_ANNOTATION]);
-    const podIP = node.spec.podCIDR ? freePodIP(node.spec.podCIDR, usedIPs) : undefined;
-    try {
-      const bound = await this.#bind(pod, placement.node, podIP);
-      this.#pods.set(key, bound); // assume it at once so the next decision counts it
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    }
+    const podIP = node.spec.podCIDR ? freePodIP(node.spec.podCIDR, this.#aggregates.usedIPs(placement.node)) : undefined;
+    // assumed at once, so the next decision counts it; the binding is written while the next pods
+    // are placed (kube-scheduler's binding cycle), at most MAX_BINDINGS at a time
+    this.#assume(key, { ...pod, metadata: { ...pod.metadata, annotations: { ...pod.metadata.annotations, ...(podIP ? { [POD_IP_ANNOTATION]: podIP } : {}) } },
+      spec: { ...pod.spec, nodeName: placement.node } });
     this.#unschedulable.delete(key);
     this.#lastFailure.delete(key);
-    this.options.events.record({
-      involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! },
-      type: 'Normal', reason: 'Scheduled', component: 'default-scheduler',
-      message: `Successfully assigned ${key} to ${placement.node}`,
-    });
+    this.#queue.forget(key);
+    this.#binding.set(key, this.#bindInBackground(key, pod, placement.node, podIP));
+    if (this.#binding.size >= MAX_BINDINGS) await Promise.race(this.#binding.values());
     return 'scheduled';
+  }
+
+  async #bindInBackground(key: string, pod: Pod, nodeName: string, podIP: string | undefined): Promise<void> {
+    let failure: Error | undefined;
+    try {
+      await this.#bind(pod, nodeName, podIP);
+      this.options.events.record({
+        involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! },
+        type: 'Normal', reason: 'Scheduled', component: 'default-scheduler', message: `Successfully assigned ${key} to ${nodeName}`,
+      });
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) failure = error as Error;
+    } finally {
+      this.#binding.delete(key);
+      // the assumption gives way to what the cache holds now (the binding, or the pod as it was)
+      const latest = this.informers.for<Pod>(resourceTypes.pods).getByKey(key);
+      if (!latest) {
+        this.#pods.delete(key);
+        this.#aggregates.update(key, undefined);
+      } else if (this.#pods.has(key)) {
+        this.#pods.set(key, latest);
+        this.#aggregates.update(key, latest);
+        if (failure) this.#queue.retryLater(key, failure);
+        else if (this.#needsScheduling(latest) || this.#needsPodIP(latest)) this.#queue.add(key);
+      }
+    }
   }
 
   /** Preempts lower-priority pods for `pod` when that makes room; returns why not otherwise. */
@@ -229,8 +286,7 @@ export class Scheduler {
 
   async #assignPodIP(key: string, pod: Pod): Promise<void> {
     const node = this.#nodes.get(pod.spec.nodeName!)!;
-    const usedIPs = [...this.#pods.values()].filter((p) => p.spec.nodeName === node.metadata.name).map((p) => p.metadata.annotations?.[POD_IP_ANNOTATION]);
-    const podIP = freePodIP(node.spec.podCIDR!, usedIPs);
+    const podIP = freePodIP(node.spec.podCIDR!, this.#aggregates.usedIPs(node.metadata.name!));
     if (!podIP) {
       const message = `no free pod IP in ${node.spec.podCIDR} on node ${node.metadata.name}`;
       if (this.#lastFailure.get(key) !== message) {
@@ -246,10 +302,27 @@ export class Scheduler {
       const updated = await this.options.resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!, (p) =>
         p.metadata.annotations?.[POD_IP_ANNOTATION] || p.metadata.deletionTimestamp ? undefined
           : { ...p, metadata: { ...p.metadata, annotations: { ...p.metadata.annotations, [POD_IP_ANNOTATION]: podIP } } });
-      this.#pods.set(key, updated);
+      this.#assume(key, updated);
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
+  }
+
+  /** Bound pods on known nodes that still hold their room (for pod affinity and topology spread). */
+  #placedPods(): PlacedPod[] {
+    const placed: PlacedPod[] = [];
+    for (const p of this.#pods.values()) {
+      const node = p.spec.nodeName ? this.#nodes.get(p.spec.nodeName) : undefined;
+      if (node && !isTerminalPhase(p.status?.phase)) placed.push({ pod: p, node });
+    }
+    return placed;
+  }
+
+  /** Takes a written pod as the cache's version before its watch event arrives. */
+  #assume(key: string, pod: Pod): void {
+    if (!this.#pods.has(key)) return; // deleted meanwhile: its event came first
+    this.#pods.set(key, pod);
+    this.#aggregates.update(key, pod);
   }
 
   async #bind(pod: Pod, nodeName: string, podIP: string | undefined): Promise<Pod> {

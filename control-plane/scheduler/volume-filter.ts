@@ -42,7 +42,7 @@ async function getOrUndefined<T>(p: Promise<T>): Promise<T | undefined> {
 }
 
 /** Reads the pod's claims (and their volumes and classes) and says where it may go. */
-export async function podVolumeConstraints(pod: Pod, resources: ResourceStore, knownNodes: ReadonlySet<string>): Promise<VolumeConstraints> {
+export async function podVolumeConstraints(pod: Pod, resources: ResourceStore, knownNodes: { has(name: string): boolean }): Promise<VolumeConstraints> {
   const names = claimNames(pod);
   if (names.length === 0) return none;
   const namespace = pod.metadata.namespace ?? 'default';

@@ -83,6 +83,21 @@ describe('PodManager', () => {
     expect(manager.findPod('default', 'pod-a')!.logs(undefined, false)!.read().map((l) => l.text)).toEqual(['run 1']);
   });
 
+  it('completes a finished container\'s last line without a newline at its exit, not at the pod\'s end', async () => {
+    const { runtime, manager, last } = setup();
+    manager.apply(desired(1, [{ uid: 'a' }]));
+    await until(() => runtime.started.length === 1);
+    const logs = manager.findPod('default', 'pod-a')!.logs(undefined, false)!;
+    const followed: string[] = [];
+    logs.follow((l) => followed.push(l.text), () => {});
+    runtime.started[0]!.spec.onOutput?.('stdout', new TextEncoder().encode('result: 42'));
+    runtime.started[0]!.exit(0);
+    await until(() => last().status.phase === 'Succeeded');
+    // the pod stays (Succeeded, not deleted): a `kubectl logs -f` follower has the line now
+    expect(followed).toEqual(['result: 42']);
+    expect(logs.read({ partial: false }).map((l) => l.text)).toEqual(['run 1', 'result: 42']);
+  });
+
   it('ignores a desired state that is not newer', () => {
     const { manager } = setup();
     expect(manager.apply(desired(5, []))).toBe(true);

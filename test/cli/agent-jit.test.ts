@@ -5,15 +5,15 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 // Runs dist/cli/agent-jit.js in a fresh node (V8 flags are per process) with argv like `skiff ARG`,
-// spins a hot function before and after enableOptimizingCompiler(), and returns V8's --trace-opt log.
+// spins a hot function before and after leaveIdleMode(), and returns V8's --trace-opt log.
 async function traceOpt(subcommand: string): Promise<{ before: string; after: string }> {
   const url = pathToFileURL(resolve('dist/cli/agent-jit.js')).href;
   const script = `
-    const { enableOptimizingCompiler } = await import(${JSON.stringify(url)});
+    const { leaveIdleMode } = await import(${JSON.stringify(url)});
     const spin = () => { let s = 0; for (let i = 0; i < 1e6; i++) s = (s * 31 + i) | 0; return s; };
     for (let k = 0; k < 50; k++) spin();
     console.log('--- enabling');
-    enableOptimizingCompiler();
+    leaveIdleMode();
     for (let k = 0; k < 50; k++) spin();`;
   const { stdout } = await promisify(execFile)(process.execPath, ['--trace-opt', '--input-type=module', '-e', script, 'skiff', subcommand]);
   const [before = '', after = ''] = stdout.split('--- enabling');
@@ -21,6 +21,35 @@ async function traceOpt(subcommand: string): Promise<{ before: string; after: st
 }
 
 const optimizedSpin = /completed (compiling|optimizing).*JSFunction spin/;
+
+/** The young generation's size after a burst of short-lived allocations, before and after leaveIdleMode(). */
+async function newSpaceMiB(subcommand: string): Promise<{ before: number; after: number }> {
+  const url = pathToFileURL(resolve('dist/cli/agent-jit.js')).href;
+  const script = `
+    const { leaveIdleMode } = await import(${JSON.stringify(url)});
+    const { getHeapSpaceStatistics } = await import('node:v8');
+    const burst = () => { let keep = []; for (let i = 0; i < 2e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 20000) keep = []; } };
+    const size = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
+    burst();
+    const before = size();
+    leaveIdleMode();
+    burst();
+    console.log(JSON.stringify({ before, after: size() }));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, 'skiff', subcommand]);
+  return JSON.parse(stdout) as { before: number; after: number };
+}
+
+describe('skiff agent\'s young generation', () => {
+  it('stays at its initial size while idle, and may grow once the node has pods', async () => {
+    const { before, after } = await newSpaceMiB('agent');
+    expect(before).toBeLessThanOrEqual(2);
+    expect(after).toBeGreaterThan(before);
+  });
+
+  it('grows as usual for every other subcommand', async () => {
+    expect((await newSpaceMiB('control-plane')).before).toBeGreaterThan(2);
+  });
+});
 
 describe('skiff agent and V8\'s optimizing compiler', () => {
   it('keeps it off for the agent until its node has pods, then on', async () => {

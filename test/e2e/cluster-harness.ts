@@ -1,8 +1,10 @@
 // Starts a real cluster for e2e tests: control plane (HTTPS API, SQLite store, embedded MQTT broker
 // on ephemeral loopback ports, or Debian's mosquitto) and agents joined over MQTT, with a
-// KubeClient to drive it. `e2eBrokers()` lists the brokers an agent suite should run against.
+// KubeClient and the real kubectl to drive it, and the examples a suite names already pushed.
+// `e2eBrokers()` lists the brokers an agent suite should run against.
 import type { EgressOptions } from '../../agent/network/egress.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -13,7 +15,7 @@ import type { RunningControlPlane } from '../../control-plane/control-plane.js';
 import { startLocalCluster } from '../../cli/local-cluster.js';
 import { BOOTSTRAP_MQTT_USER } from '../../api/mqtt/node-credential.js';
 import { startMosquitto, type MosquittoServer } from '../mqtt/mosquitto-server.js';
-import { hasTool } from '../support/tools.js';
+import { hasTool, TOOL_PATHS } from '../support/tools.js';
 
 export type E2eBroker = 'embedded' | 'mosquitto';
 
@@ -24,11 +26,21 @@ export function e2eBrokers(suite: string): E2eBroker[] {
 
 const CP_MQTT_USER = 'skiff-cp';
 
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
 export interface Cluster {
   cp: RunningControlPlane;
   agents: Agent[];
   client: KubeClient;
   dataDir: string;
+  /** The real kubectl against this cluster (its own HOME: no cache shared between suites); `input` on stdin. */
+  kubectl(args: string[], input?: string): Promise<KubectlResult>;
+  /** kubectl's stdout; rejects with its stderr when it exits non-zero. */
+  kubectlOk(args: string[], input?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -56,6 +68,8 @@ export interface ClusterOptions {
   /** Agents serve tunnels to each other (default: with more than one agent). */
   tunnel?: boolean;
   meshMode?: 'auto' | 'direct' | 'relay';
+  /** Examples pushed as examples/NAME:latest before the cluster is handed out (wasm-examples/NAME/NAME.wasm). */
+  examples?: string[];
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -89,15 +103,45 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     throw error;
   });
   const client = new KubeClient(await readKubeconfig(local.cp.kubeconfigPath));
+  const stop = async () => {
+    client.close();
+    await local.stop();
+    await mosquitto?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    for (const name of options.examples ?? []) {
+      await local.cp.registry.push(`examples/${name}:latest`, await readFile(`wasm-examples/${name}/${name}.wasm`));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const env = { PATH: process.env['PATH'], HOME: dataDir, KUBECONFIG: local.cp.kubeconfigPath };
+  const kubectl = (args: string[], input?: string) => runKubectl(args, env, input);
   return {
-    cp: local.cp, agents: local.agents, client, dataDir,
-    async stop() {
-      client.close();
-      await local.stop();
-      await mosquitto?.stop();
-      await rm(dataDir, { recursive: true, force: true });
+    cp: local.cp, agents: local.agents, client, dataDir, kubectl, stop,
+    async kubectlOk(args, input) {
+      const result = await kubectl(args, input);
+      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+      return result.stdout;
     },
   };
+}
+
+const KUBECTL_TIMEOUT_MS = 120_000;
+
+function runKubectl(args: string[], env: Record<string, string | undefined>, input?: string): Promise<KubectlResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TOOL_PATHS.kubectl, args, { env, timeout: KUBECTL_TIMEOUT_MS });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? -1, stdout, stderr: signal ? `${stderr}(killed by ${signal})` : stderr }));
+    child.stdin.end(input ?? '');
+  });
 }
 
 /** Watches `path` until `predicate` holds for an event's object; rejects after `timeoutMs`. */

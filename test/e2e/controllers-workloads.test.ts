@@ -67,8 +67,9 @@ describe.skipIf(!hasTool('kubectl', 'controllers e2e'))('workload controllers on
       },
     } as Deployment;
     expect((await cluster.client.request('POST', `${APPS}/deployments`, deployment)).status).toBe(201);
-    // the first pull transpiles the component on every node at once (one jco child process per agent):
-    // 4-5 s alone, 17-20 s for three at once on the loaded 2-core test machine
+    // the first pull transpiles the component: once for all three agents of this process (decision 052;
+    // it was one jco child process per agent, 17-20 s each at once on the loaded 2-core test machine,
+    // 4-5 s alone); the wait stays generous for a machine shared by several suites
     const pods = await waitForPods(cluster, 'app=app', (ps) => ps.length === 4 && ps.every(isReady), FIRST_PULL_MS);
     expect(new Set(pods.map((p) => p.spec.nodeName)).size).toBeGreaterThanOrEqual(2);
     await kubectl('rollout', 'status', 'deployment/app', '--timeout=60s');

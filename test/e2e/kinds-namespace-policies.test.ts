@@ -1,41 +1,25 @@
 // ResourceQuota and LimitRange with the real kubectl on a real agent: `kubectl create quota`
 // (a protobuf body), usage in status as `kubectl get/describe quota` show it, a pod beyond the quota
 // refused with the real server's 403 text, and LimitRange defaults on pods that then run with them.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/pod.js';
 import type { ResourceQuota } from '../../control-plane/resources/kinds/policy.js';
-import { hasTool, TOOL_PATHS } from '../support/tools.js';
+import { hasTool } from '../support/tools.js';
 import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
 
 const NS = '/api/v1/namespaces/default';
 
 describe.skipIf(!hasTool('kubectl', 'namespace policies e2e'))('ResourceQuota and LimitRange with the real kubectl', () => {
   let cluster: Cluster;
-  const kubectl = (args: string[], input?: string) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(TOOL_PATHS.kubectl, args, { env: { PATH: process.env['PATH'], HOME: cluster.dataDir, KUBECONFIG: cluster.cp.kubeconfigPath } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-  const ok = async (args: string[], input?: string) => {
-    const r = await kubectl(args, input);
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const kubectl = (args: string[], input?: string) => cluster.kubectl(args, input);
+  const ok = (args: string[], input?: string) => cluster.kubectlOk(args, input);
   const pod = (name: string, memory?: string) => JSON.stringify({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'policy' } },
     spec: { containers: [{ name: 'main', image: 'examples/sleep:latest', ...(memory ? { resources: { requests: { memory }, limits: { memory } } } : {}) }] },
   });
 
   beforeAll(async () => {
-    cluster = await startCluster({ agents: 1 });
-    await cluster.cp.registry.push('examples/sleep:latest', readFileSync('wasm-examples/sleep/sleep.wasm'));
+    cluster = await startCluster({ agents: 1, examples: ['sleep'] });
   }, 90_000);
   afterAll(async () => {
     await cluster?.stop();

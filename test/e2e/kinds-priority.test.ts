@@ -3,13 +3,11 @@
 // high-priority pod that does not fit evicting one low-priority pod (DisruptionTarget, a Preempted
 // event, nominatedNodeName) and then running, while the low Deployment's replacement waits without
 // preempting anything back.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
 import { waitFor as poll } from '../mqtt/wait-for.js';
-import { hasTool, TOOL_PATHS } from '../support/tools.js';
+import { hasTool } from '../support/tools.js';
 import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
 
 const NS = '/api/v1/namespaces/default';
@@ -17,26 +15,12 @@ const Mi = 1024 * 1024;
 
 describe.skipIf(!hasTool('kubectl', 'PriorityClass e2e'))('PriorityClass and preemption with the real kubectl', () => {
   let cluster: Cluster;
-  const kubectl = (args: string[], input?: string) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(TOOL_PATHS.kubectl, args, { env: { PATH: process.env['PATH'], HOME: cluster.dataDir, KUBECONFIG: cluster.cp.kubeconfigPath } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-  const ok = async (args: string[], input?: string) => {
-    const r = await kubectl(args, input);
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const kubectl = (args: string[], input?: string) => cluster.kubectl(args, input);
+  const ok = (args: string[], input?: string) => cluster.kubectlOk(args, input);
   const lowPods = async () => (await cluster.client.request<{ items: Pod[] }>('GET', `${NS}/pods?labelSelector=app%3Dlow`)).body.items;
 
   beforeAll(async () => {
-    cluster = await startCluster({ agents: 1, agentAllocatableMemoryBytes: 128 * Mi });
-    await cluster.cp.registry.push('examples/sleep:latest', readFileSync('wasm-examples/sleep/sleep.wasm'));
+    cluster = await startCluster({ agents: 1, agentAllocatableMemoryBytes: 128 * Mi, examples: ['sleep'] });
   }, 90_000);
   afterAll(async () => {
     await cluster?.stop();

@@ -2,40 +2,24 @@
 // from a manifest (selector defaulted from the template labels), pods created and running,
 // `kubectl get rc` columns, `kubectl scale rc` up and down, `kubectl describe rc`, and the pods
 // deleted with it.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/pod.js';
 import { waitFor as poll } from '../mqtt/wait-for.js';
-import { hasTool, TOOL_PATHS } from '../support/tools.js';
+import { hasTool } from '../support/tools.js';
 import { startCluster, type Cluster } from './cluster-harness.js';
 
 const NS = '/api/v1/namespaces/default';
 
 describe.skipIf(!hasTool('kubectl', 'ReplicationController e2e'))('ReplicationController with the real kubectl', () => {
   let cluster: Cluster;
-  const kubectl = (args: string[], input?: string) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(TOOL_PATHS.kubectl, args, { env: { PATH: process.env['PATH'], HOME: cluster.dataDir, KUBECONFIG: cluster.cp.kubeconfigPath } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-  const ok = async (args: string[], input?: string) => {
-    const r = await kubectl(args, input);
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const kubectl = (args: string[], input?: string) => cluster.kubectl(args, input);
+  const ok = (args: string[], input?: string) => cluster.kubectlOk(args, input);
   const running = async () => (await cluster.client.request<{ items: Pod[] }>('GET', `${NS}/pods?labelSelector=app%3Dold`)).body.items
     .filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
   const all = async () => (await cluster.client.request<{ items: Pod[] }>('GET', `${NS}/pods?labelSelector=app%3Dold`)).body.items;
 
   beforeAll(async () => {
-    cluster = await startCluster({ agents: 1 });
-    await cluster.cp.registry.push('examples/sleep:latest', readFileSync('wasm-examples/sleep/sleep.wasm'));
+    cluster = await startCluster({ agents: 1, examples: ['sleep'] });
   }, 90_000);
   afterAll(async () => {
     await cluster?.stop();

@@ -88,6 +88,15 @@ describe.skipIf(!hasTool('kubectl', 'kubectl attach e2e'))('kubectl exec -i, att
     expect(error?.stderr).toContain('pods "nope" not found');
   });
 
+  it('refuses exec -it (a real terminal, as script(1) gives kubectl) with a message saying why', async () => {
+    // (attach -it to a container without `tty: true` is turned down by kubectl itself: "Unable to use a TTY")
+    const env = { ...process.env, KUBECONFIG: cluster.cp.kubeconfigPath };
+    for (const command of [`${TOOL_PATHS.kubectl} exec -it hello-pod -- hello`]) {
+      const out = await run('script', ['-qec', command, '/dev/null'], { env, timeout: 60_000 }).then((r) => r.stdout, (e: { stdout: string; stderr: string }) => `${e.stdout}${e.stderr}`);
+      expect(out, command).toContain('a TTY is not supported: WebAssembly containers have no terminal');
+    }
+  }, 90_000);
+
   it('refuses kubectl cp with a message saying the container has no tar', async () => {
     const env = { ...process.env, KUBECONFIG: cluster.cp.kubeconfigPath };
     for (const args of [['cp', 'package.json', 'hello-pod:/tmp/x'], ['cp', 'hello-pod:/etc/hostname', '/tmp/skiff-cp-target']]) {

@@ -4,47 +4,15 @@
 // certificates the control plane issued); by relay through the control plane when node-1 is told
 // to, or when node-2's tunnel cannot be reached; and directly still once the control plane and its
 // broker are gone (the Services and peers node-1 keeps from its last desired state).
-import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node } from '../../api/types/node.js';
 import { waitFor as poll } from '../mqtt/wait-for.js';
-import { hasTool, TOOL_PATHS } from '../support/tools.js';
+import { hasTool } from '../support/tools.js';
 import { startCluster, type Cluster } from './cluster-harness.js';
-
-const run = promisify(execFile);
-
-async function freePort(host: string): Promise<number> {
-  const server = createServer().listen(0, host);
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function answer(url: string, accept: (status: number, body: string) => boolean, timeoutMs = 60_000) {
-  let last = 'nothing';
-  try {
-    return await poll(url, async () => {
-      try {
-        const response = await fetch(url);
-        const body = await response.text();
-        last = `${response.status} ${body}`;
-        return accept(response.status, body) ? { status: response.status, body } : undefined;
-      } catch (error) {
-        last = String(error);
-        return undefined;
-      }
-    }, { timeoutMs, intervalMs: 250 });
-  } catch (error) {
-    throw new Error(`${(error as Error).message}; last answer: ${last}`);
-  }
-}
+import { answer, E2E_PROBE_TIMEOUT_SECONDS, freePort } from './http-answers.js';
 
 const yaml = (port: number) => `
 apiVersion: v1
@@ -69,7 +37,7 @@ spec:
           image: examples/http-fetch:latest
           env: [{ name: REPLY, valueFrom: { fieldRef: { fieldPath: metadata.name } } }]
           ports: [{ name: http, containerPort: 8080 }]
-          readinessProbe: { httpGet: { path: /healthz, port: http }, periodSeconds: 1 }
+          readinessProbe: { httpGet: { path: /healthz, port: http }, periodSeconds: 1, timeoutSeconds: ${E2E_PROBE_TIMEOUT_SECONDS} }
 ---
 apiVersion: v1
 kind: Pod
@@ -86,15 +54,10 @@ spec:
 describe.skipIf(!hasTool('kubectl', 'mesh e2e'))('pods across agents: tunnel, relay, autonomy', () => {
   let cluster: Cluster;
   let url: string;
-  const kubectl = (args: string[], input?: string) => {
-    const child = run(TOOL_PATHS.kubectl, args, { env: { ...process.env, KUBECONFIG: cluster.cp.kubeconfigPath }, timeout: 60_000 });
-    if (input !== undefined) child.child.stdin!.end(input);
-    return child.then((r) => r.stdout);
-  };
+  const kubectl = (args: string[], input?: string) => cluster.kubectlOk(args, input);
 
   beforeAll(async () => {
-    cluster = await startCluster({ agents: 2, loopbackNodeIPs: true });
-    await cluster.cp.registry.push('examples/http-fetch:latest', readFileSync('wasm-examples/http-fetch/http-fetch.wasm'));
+    cluster = await startCluster({ agents: 2, loopbackNodeIPs: true, examples: ['http-fetch'] });
     url = `http://127.0.0.2:${await freePort('127.0.0.2')}/hello`;
   }, 120_000);
   afterAll(async () => {

@@ -5,58 +5,24 @@
 // server on 127.0.0.1, named outside.test by the agent's resolver) through an ExternalName
 // Service: out through the agent's network where --allow-egress allows it, refused once an egress
 // policy selects the pod, allowed again by an ipBlock rule.
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event } from '../../api/types/node.js';
 import { waitFor as poll } from '../mqtt/wait-for.js';
-import { hasTool, TOOL_PATHS } from '../support/tools.js';
+import { hasTool } from '../support/tools.js';
 import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
+import { answer, exampleManifest, freePort } from './http-answers.js';
 
-const run = promisify(execFile);
 const NS = '/api/v1/namespaces/default';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** GETs until `accept` takes the answer. */
-async function answer(url: string, accept: (status: number, body: string) => boolean, timeoutMs = 60_000) {
-  let last = 'nothing';
-  try {
-    return await poll(url, async () => {
-      try {
-        const response = await fetch(url);
-        const body = await response.text();
-        last = `${response.status} ${body}`;
-        return accept(response.status, body) ? { status: response.status, body } : undefined;
-      } catch (error) {
-        last = String(error);
-        return undefined;
-      }
-    }, { timeoutMs, intervalMs: 200 });
-  } catch (error) {
-    throw new Error(`${(error as Error).message}; last answer: ${last}`);
-  }
-}
 
 describe.skipIf(!hasTool('kubectl', 'network policy e2e'))('NetworkPolicy and egress, with the real kubectl', () => {
   let cluster: Cluster;
   let outside: Server;
   let outsidePort: number;
-  const kubectl = (args: string[], input?: string) => {
-    const child = run(TOOL_PATHS.kubectl, args, { env: { ...process.env, KUBECONFIG: cluster.cp.kubeconfigPath }, timeout: 60_000 });
-    if (input !== undefined) child.child.stdin!.end(input);
-    return child.then((r) => r.stdout);
-  };
+  const kubectl = (args: string[], input?: string) => cluster.kubectlOk(args, input);
 
   beforeAll(async () => {
     outside = createHttpServer((req, res) => res.end(`outside host=${req.headers.host}`)).listen(0, '127.0.0.1');
@@ -70,8 +36,8 @@ describe.skipIf(!hasTool('kubectl', 'network policy e2e'))('NetworkPolicy and eg
           throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
         },
       },
+      examples: ['http-fetch'],
     });
-    await cluster.cp.registry.push('examples/http-fetch:latest', readFileSync('wasm-examples/http-fetch/http-fetch.wasm'));
   }, 60_000);
   afterAll(async () => {
     await cluster?.stop();
@@ -80,8 +46,7 @@ describe.skipIf(!hasTool('kubectl', 'network policy e2e'))('NetworkPolicy and eg
 
   it('refuses the frontend once a policy denies ingress to the backends, and lets it in again once a policy allows it', async () => {
     const port = await freePort();
-    const yaml = readFileSync('wasm-examples/http-fetch/frontend-backend.yaml', 'utf8').replace('hostPort: 8081', `hostPort: ${port}`)
-      .replace('periodSeconds: 1', 'periodSeconds: 1\n            timeoutSeconds: 10'); // a loaded machine: a 1 s probe timeout keeps them unready
+    const yaml = exampleManifest('http-fetch/frontend-backend.yaml', { hostPort: port });
     await kubectl(['apply', '-f', '-'], yaml);
     const url = `http://127.0.0.1:${port}/hello`;
     expect((await answer(url, (status) => status === 200, 240_000).catch(async (error: Error) => {

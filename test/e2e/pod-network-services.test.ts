@@ -4,65 +4,23 @@
 // hostPort -> frontend -> Service -> a Ready backend, round robin; the frontend gets connection-
 // refused once the backends are gone (a RequestFailed event), and a pod reaches the Service
 // through the service environment variables with $(VAR) expansion.
-import { execFile } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
 import { waitFor as poll } from '../mqtt/wait-for.js';
-import { hasTool, TOOL_PATHS } from '../support/tools.js';
+import { hasTool } from '../support/tools.js';
 import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
+import { answer, exampleManifest, freePort } from './http-answers.js';
 
-const run = promisify(execFile);
-/** SKIFF_TEST_TRACE=1: print each new answer (how the chain comes up). */
-const TRACE = Boolean(process.env['SKIFF_TEST_TRACE']);
 const NS = '/api/v1/namespaces/default';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** GETs until `accept` takes the answer (the chain comes up piece by piece). */
-async function answer(url: string, accept: (status: number, body: string) => boolean, timeoutMs = 60_000) {
-  let last = 'nothing';
-  try {
-    return await poll(url, async () => {
-      try {
-        const response = await fetch(url);
-        const body = await response.text();
-        if (TRACE && last !== `${response.status} ${body}`) console.log(new Date().toISOString(), response.status, body);
-        last = `${response.status} ${body}`;
-        return accept(response.status, body) ? { status: response.status, body } : undefined;
-      } catch (error) {
-        if (TRACE && last !== String(error)) console.log(new Date().toISOString(), String(error));
-        last = String(error);
-        return undefined;
-      }
-    }, { timeoutMs, intervalMs: 200 });
-  } catch (error) {
-    throw new Error(`${(error as Error).message}; last answer: ${last}`);
-  }
-}
 
 describe.skipIf(!hasTool('kubectl', 'pod network e2e'))('Services between pods on one agent, with the real kubectl', () => {
   let cluster: Cluster;
   let port: number;
-  const kubectl = (args: string[], input?: string) => {
-    const child = run(TOOL_PATHS.kubectl, args, { env: { ...process.env, KUBECONFIG: cluster.cp.kubeconfigPath }, timeout: 60_000 });
-    if (input !== undefined) child.child.stdin!.end(input);
-    return child.then((r) => r.stdout);
-  };
+  const kubectl = (args: string[], input?: string) => cluster.kubectlOk(args, input);
 
   beforeAll(async () => {
-    cluster = await startCluster();
-    await cluster.cp.registry.push('examples/http-fetch:latest', readFileSync('wasm-examples/http-fetch/http-fetch.wasm'));
+    cluster = await startCluster({ examples: ['http-fetch'] });
     port = await freePort();
   }, 60_000);
   afterAll(async () => {
@@ -70,7 +28,7 @@ describe.skipIf(!hasTool('kubectl', 'pod network e2e'))('Services between pods o
   });
 
   it('carries frontend -> web-svc -> Ready backends, round robin, and refuses once they are gone', async () => {
-    const yaml = readFileSync('wasm-examples/http-fetch/frontend-backend.yaml', 'utf8').replace('hostPort: 8081', `hostPort: ${port}`);
+    const yaml = exampleManifest('http-fetch/frontend-backend.yaml', { hostPort: port });
     const applied = await kubectl(['apply', '-f', '-'], yaml);
     expect(applied).toContain('service/web-svc created');
     expect(applied).toContain('deployment.apps/web created');

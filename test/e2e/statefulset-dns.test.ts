@@ -2,41 +2,21 @@
 // Service `web` and a StatefulSet of 2 http-health pods; the nslookup example resolves
 // web-0.web and web-1.web.default.svc.cluster.local to those pods' IPs, and the http-fetch example
 // reaches web-0.web:8080 (that pod, by name).
-import { execFile } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/pod.js';
 import { waitFor as poll } from '../mqtt/wait-for.js';
-import { hasTool, TOOL_PATHS } from '../support/tools.js';
+import { hasTool } from '../support/tools.js';
 import { startCluster, type Cluster } from './cluster-harness.js';
+import { freePort } from './http-answers.js';
 
-const run = promisify(execFile);
 const NS = '/api/v1/namespaces/default';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe.skipIf(!hasTool('kubectl', 'StatefulSet DNS e2e'))('StatefulSet pod DNS with the real kubectl', () => {
   let cluster: Cluster;
-  const kubectl = (args: string[], input?: string) => {
-    const child = run(TOOL_PATHS.kubectl, args, { env: { ...process.env, KUBECONFIG: cluster.cp.kubeconfigPath }, timeout: 120_000 });
-    if (input !== undefined) child.child.stdin!.end(input);
-    return child.then((r) => r.stdout);
-  };
+  const kubectl = (args: string[], input?: string) => cluster.kubectlOk(args, input);
 
   beforeAll(async () => {
-    cluster = await startCluster({});
-    for (const name of ['http-health', 'nslookup', 'http-fetch']) {
-      await cluster.cp.registry.push(`examples/${name}:latest`, readFileSync(`wasm-examples/${name}/${name}.wasm`));
-    }
+    cluster = await startCluster({ examples: ['http-health', 'nslookup', 'http-fetch'] });
   }, 90_000);
   afterAll(async () => {
     await cluster?.stop();

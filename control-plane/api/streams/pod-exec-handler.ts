@@ -75,7 +75,8 @@ function upgradeToSession(c: Context, deps: ApiDeps, t: Named, verb: 'exec' | 'a
 
 async function session(deps: ApiDeps, socket: RemoteCommandSocket, q: URLSearchParams, namespace: string, name: string, run: Run): Promise<void> {
   try {
-    if (q.get('tty') === 'true') throw new BadRequestError('a TTY is not supported: run without -t');
+    // WASI guests get no terminal (skiff provides no wasi:cli/terminal-* to them): no raw mode, no window size to resize
+    if (q.get('tty') === 'true') throw new BadRequestError('a TTY is not supported: WebAssembly containers have no terminal, so -t and terminal resize cannot be honoured; run without -t (-i streams stdin as it is typed)');
     const pod = await deps.resources.get<Pod>(resourceTypes.pods, namespace, name);
     const container = q.get('container') ?? undefined;
     const names = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => c.name);

@@ -43,6 +43,9 @@ export class SqliteStore implements Store {
   /** The revision of the last committed write; the store is the file's only writer, so memory is authoritative. */
   #revision: number;
   #compactedRevision: number;
+  #pending: Array<{ apply: (revision: number) => WatchEvent; resolve: (event: WatchEvent) => void; reject: (error: unknown) => void }> = [];
+  /** Transactions committed (each holds one or more writes): benchmarks compare it with writes. */
+  batches = 0;
 
   /** The connection's durability mode, as SQLite reports it (FULL or NORMAL). */
   get synchronous(): SqliteSynchronous {
@@ -67,7 +70,7 @@ export class SqliteStore implements Store {
   }
 
   async create(key: string, value: string): Promise<number> {
-    return this.#write((revision) => createKey(this.#st, revision, key, value)).kv.modRevision;
+    return (await this.#write((revision) => createKey(this.#st, revision, key, value))).kv.modRevision;
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -80,11 +83,11 @@ export class SqliteStore implements Store {
   }
 
   async update(key: string, value: string, expectedModRevision: number): Promise<number> {
-    return this.#write((revision) => updateKey(this.#st, revision, key, value, expectedModRevision)).kv.modRevision;
+    return (await this.#write((revision) => updateKey(this.#st, revision, key, value, expectedModRevision))).kv.modRevision;
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<{ revision: number; prev: KeyValue }> {
-    const event = this.#write((revision) => deleteKey(this.#st, revision, key, expectedModRevision));
+    const event = await this.#write((revision) => deleteKey(this.#st, revision, key, expectedModRevision));
     return { revision: event.kv.modRevision, prev: event.prevKv! };
   }
 
@@ -125,16 +128,58 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.#compactTimer?.cancel();
     for (const watcher of [...this.#watchers]) watcher.cancel();
+    this.#flush(); // writes already accepted are committed (or fail) before the file closes
     if (this.#db.open) this.#db.close();
   }
 
-  /** Commits one write, then hands its event to matching watchers (they buffer; the writer never waits). */
-  #write(apply: (revision: number) => WatchEvent): WatchEvent {
-    const revision = this.#revision + 1;
-    const event = freezeEvent(this.#db.transaction(apply).immediate(revision));
-    this.#revision = revision;
-    for (const watcher of this.#watchers) if (event.kv.key.startsWith(watcher.prefix)) watcher.offer(event);
-    return event;
+  /**
+   * Queues one write; every write queued in the same turn of the event loop commits in one
+   * transaction (one fsync) at the next turn, each in its own savepoint so a failed guard (a
+   * revision mismatch) fails that write alone. A writer's promise settles once its transaction has
+   * committed, as before; watchers get the events in revision order after the commit.
+   */
+  #write(apply: (revision: number) => WatchEvent): Promise<WatchEvent> {
+    if (!this.#db.open) return Promise.reject(new Error('the store is closed'));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ apply, resolve, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    const start = this.#revision;
+    const results: Array<WatchEvent | Error> = [];
+    try {
+      if (!this.#db.open) throw new Error('the store is closed');
+      this.#db.transaction(() => {
+        for (const op of batch) {
+          try {
+            // nested: a savepoint, rolled back alone when the write throws
+            results.push(this.#db.transaction(op.apply)(this.#revision + 1));
+            this.#revision++;
+          } catch (error) {
+            results.push(error as Error);
+          }
+        }
+      }).immediate();
+    } catch (error) {
+      this.#revision = start;
+      for (const op of batch) op.reject(error);
+      return;
+    }
+    this.batches++;
+    for (const [i, result] of results.entries()) {
+      if (result instanceof Error) {
+        batch[i]!.reject(result);
+        continue;
+      }
+      const event = freezeEvent(result);
+      for (const watcher of this.#watchers) if (event.kv.key.startsWith(watcher.prefix)) watcher.offer(event);
+      batch[i]!.resolve(event);
+    }
   }
 
   #compactOldHistory(): void {

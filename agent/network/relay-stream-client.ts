@@ -1,0 +1,68 @@
+// The sending end of raw TCP by relay (api/mqtt/relay.ts, decision 038): an upgraded HTTPS request
+// to the control plane's API with this node's credential; once node B's pod took the connection
+// (101), frames both ways over it, as on the tunnel (api/net/framed-stream.ts).
+import { request as httpsRequest, type Agent } from 'node:https';
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { relayStreamPath } from '../../api/mqtt/relay.js';
+import { FramedStream } from '../../api/net/framed-stream.js';
+import { PodNetworkError } from '../../runtime/pod-runtime.js';
+import type { ApiAccess } from '../credentials/node-certificate.js';
+import { isErrorCode, TUNNEL_HEADERS } from './tunnel-protocol.js';
+import { LISTENER_ONLY_HEADER, TCP_UPGRADE, type TunnelStreamTarget } from './tunnel-tcp.js';
+
+/** How long the control plane and node B may take to accept a relayed connection. */
+const OPEN_TIMEOUT_MS = 15_000;
+
+export function openRelayStream(api: ApiAccess | undefined, token: string, agent: Agent, target: TunnelStreamTarget): Promise<Duplex> {
+  const { peer, podIP, port, source } = target;
+  const unavailable = (message: string) => new PodNetworkError('destination-unavailable', `dial tcp ${podIP}:${port} on node ${peer.node} by relay: ${message}`);
+  if (!api) return Promise.reject(unavailable('the control plane (relay) is not known yet'));
+  return new Promise<Duplex>((resolve, reject) => {
+    const url = new URL(relayStreamPath(peer.node), api.url);
+    let settled = false;
+    const finish = (error: Error | undefined, stream?: Duplex) => {
+      if (settled) return void stream?.destroy();
+      settled = true;
+      clearTimeout(timer);
+      if (error) {
+        req.destroy();
+        reject(error);
+      } else resolve(stream!);
+    };
+    const req = httpsRequest(url, {
+      method: 'POST', agent, ...(isIP(url.hostname) ? { servername: '' } : {}), ...(api.caCert ? { ca: api.caCert } : {}),
+      headers: {
+        authorization: `Bearer ${token}`, connection: 'Upgrade', upgrade: TCP_UPGRADE,
+        [TUNNEL_HEADERS.target]: `${podIP}:${port}`,
+        ...(source ? { [TUNNEL_HEADERS.source]: `${source.host}:${source.port}` } : {}),
+        ...(target.listenerOnly ? { [LISTENER_ONLY_HEADER]: '1' } : {}),
+      },
+    });
+    const timer = setTimeout(() => finish(unavailable(`not accepted within ${OPEN_TIMEOUT_MS} ms`)), OPEN_TIMEOUT_MS);
+    req.on('upgrade', (_res, socket, head) => {
+      socket.on('error', () => undefined);
+      finish(undefined, new FramedStream(socket, head));
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => { if (chunks.length < 64) chunks.push(chunk); });
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let error: { code?: unknown; message?: unknown } | undefined;
+        try {
+          error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+        } catch {
+          error = undefined;
+        }
+        if (error && typeof error === 'object' && isErrorCode(error.code)) {
+          return finish(new PodNetworkError(error.code, `node ${peer.node} (relay): ${String(error.message).slice(0, 500)}`));
+        }
+        finish(unavailable(`the control plane answered ${res.statusCode}: ${text.slice(0, 300)}`));
+      });
+      res.on('error', (e) => finish(unavailable(e.message)));
+    });
+    req.on('error', (error) => finish(unavailable(error.message)));
+    req.end();
+  });
+}

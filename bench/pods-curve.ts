@@ -1,0 +1,191 @@
+// The pods curve (issue 13): a 10,000-replica Deployment, then Deployments up to 100,000 pods across a
+// simulated fleet, with the store (SQLite + watch cache), the shared informers, the scheduler and the
+// controllers wired as control-plane.ts wires them, and in-process simulated kubelets that report
+// each bound pod Running and Ready through the store (as the pod status sink does for agents).
+// Prints JSON: time to all Running, pods/s between checkpoints (1k ... 100k: flat means within 20 %),
+// RSS, and the latency of a label-selected pod list and of a create measured on the same event loop
+// while the run goes on (what the API, which shares that loop, would add).
+// Usage: node dist/bench/pods-curve.js [nodes=1000] [pods=100000] [firstDeployment=10000]
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { rfc3339, systemClock } from '../api/clock.js';
+import type { Node } from '../api/types/node.js';
+import type { Pod } from '../api/types/pod.js';
+import { inBatches } from '../control-plane/controllers/batches.js';
+import { OWNER_SYNC_INTERVAL_MS, startControllers } from '../control-plane/controllers/controller-manager.js';
+import type { Deployment } from '../control-plane/controllers/workload-kinds.js';
+import { EventRecorder } from '../control-plane/events/event-recorder.js';
+import { SharedInformers } from '../control-plane/reconcile/shared-informers.js';
+import { ensureInitialNamespaces } from '../control-plane/resources/initial-namespaces.js';
+import { ResourceStore } from '../control-plane/resources/resource-store.js';
+import { resourceTypes } from '../control-plane/resources/resource-types.js';
+import { Scheduler } from '../control-plane/scheduler/scheduler.js';
+import { openStore } from '../control-plane/store/open-store.js';
+import { summarize } from './percentiles.js';
+
+const nodeCount = Number(process.argv[2] ?? 1000);
+const podCount = Number(process.argv[3] ?? 100_000);
+const firstReplicas = Math.min(podCount, Number(process.argv[4] ?? 10_000));
+const CHECKPOINTS = [1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000].filter((c) => c <= podCount);
+const KUBELET_PARALLELISM = 64;
+const PROBE_EVERY_MS = 250;
+const TIMEOUT_MS = 900_000;
+const NS = 'fleet';
+
+const clock = systemClock;
+const logger = pino({ level: 'silent' });
+const dataDir = await mkdtemp(join(tmpdir(), 'skiff-bench-pods-'));
+const store = await openStore('sqlite', dataDir);
+const resources = new ResourceStore(store, { clock });
+await ensureInitialNamespaces(resources);
+const events = new EventRecorder(resources, clock, logger);
+const informers = new SharedInformers({ resources, clock, logger });
+const stops: Array<() => void> = [() => informers.stop()];
+
+function node(i: number): Node {
+  const name = `node-${i}`;
+  const capacity = { cpu: '64', memory: '256Gi', pods: '110' };
+  return {
+    apiVersion: 'v1', kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': `zone-${i % 3}` } },
+    spec: { podCIDR: `10.${40 + Math.floor(i / 250)}.${i % 250}.0/24` },
+    status: {
+      capacity, allocatable: capacity,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'simulated', lastHeartbeatTime: rfc3339(clock.now()), lastTransitionTime: rfc3339(clock.now()) }],
+    },
+  } as Node;
+}
+
+const deployment = (name: string, replicas: number): Deployment => ({
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: NS },
+  spec: {
+    replicas, selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'examples/app:v1', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } },
+  },
+});
+
+/** Simulated kubelets: every bound pod is reported Running and Ready once (bounded parallelism). */
+function startKubelets(onRunning: () => void): () => void {
+  const handled = new Set<string>();
+  const pending: Pod[] = [];
+  let active = 0;
+  const pump = () => {
+    while (active < KUBELET_PARALLELISM && pending.length) {
+      const pod = pending.pop()!;
+      active++;
+      const now = rfc3339(clock.now());
+      void resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!, (p) => ({
+        ...p, status: { ...p.status, phase: 'Running', startTime: now, conditions: [
+          { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+          { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
+          { type: 'Ready', status: 'True', lastTransitionTime: now },
+        ] },
+      }), { subresource: 'status' }).then(onRunning, () => handled.delete(pod.metadata.uid!)).finally(() => {
+        active--;
+        pump();
+      });
+    }
+  };
+  return informers.for<Pod>(resourceTypes.pods).subscribe((type, pod) => {
+    if (type === 'DELETED' || pod.metadata.namespace !== NS || !pod.spec.nodeName || handled.has(pod.metadata.uid!)) return;
+    handled.add(pod.metadata.uid!);
+    pending.push(pod);
+    pump();
+  });
+}
+
+/** Every PROBE_EVERY_MS: a label-selected list of a 10-pod Deployment and a ConfigMap create, timed. */
+function startProbes(): { list: number[]; create: number[]; stop: () => void } {
+  const list: number[] = [];
+  const create: number[] = [];
+  let n = 0;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      let t0 = performance.now();
+      await resources.list<Pod>(resourceTypes.pods, { namespace: NS, labelSelector: 'app=probe' });
+      list.push(performance.now() - t0);
+      t0 = performance.now();
+      await resources.create(resourceTypes.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `probe-${n++}`, namespace: 'default' }, data: { n: String(n) } });
+      create.push(performance.now() - t0);
+    })().catch(() => undefined).finally(() => { busy = false; });
+  }, PROBE_EVERY_MS);
+  return { list, create, stop: () => clearInterval(timer) };
+}
+
+try {
+  await inBatches(Array.from({ length: nodeCount }, (_, i) => i), 32, (i) => resources.create(resourceTypes.nodes, node(i)));
+  await resources.create(resourceTypes.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  const scheduler = new Scheduler({ resources, events, clock, logger, informers });
+  scheduler.start();
+  stops.push(() => scheduler.stop());
+  const controllers = startControllers({ resources, events, clock, logger, informers, ownerSyncIntervalMs: OWNER_SYNC_INTERVAL_MS });
+  stops.push(() => controllers.stop());
+  await resources.create(resourceTypes.deployments, deployment('probe', 10));
+
+  let running = 0;
+  const target = podCount + 10;
+  const t0 = performance.now();
+  const marks: Array<{ pods: number; seconds: number; rssMB: number }> = [];
+  let nextMark = 0;
+  let done!: () => void;
+  const allRunning = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    setTimeout(() => reject(new Error(`timed out with ${running} Running`)), TIMEOUT_MS).unref();
+  });
+  let firstDone!: () => void;
+  const firstRunning = new Promise<void>((resolve) => { firstDone = resolve; });
+  stops.push(startKubelets(() => {
+    running++;
+    const pods = running - 10; // the probe Deployment's pods come first
+    while (nextMark < CHECKPOINTS.length && pods >= CHECKPOINTS[nextMark]!) {
+      marks.push({ pods: CHECKPOINTS[nextMark]!, seconds: (performance.now() - t0) / 1000, rssMB: Math.round(process.memoryUsage().rss / 2 ** 20) });
+      nextMark++;
+    }
+    if (pods >= firstReplicas) firstDone();
+    if (running >= target) done();
+  }));
+  const progress = setInterval(() => process.stderr.write(`${Math.round(performance.now() - t0)} ms: ${running} Running, ${informers.for<Pod>(resourceTypes.pods).list().length} pods\n`), 5000);
+  stops.push(() => clearInterval(progress));
+  const probes = startProbes();
+  stops.push(() => probes.stop());
+
+  await resources.create(resourceTypes.deployments, deployment('web-0', firstReplicas));
+  await firstRunning;
+  const firstSeconds = (performance.now() - t0) / 1000;
+  const rest = podCount - firstReplicas;
+  const perDeployment = 10_000;
+  for (let i = 0; i * perDeployment < rest; i++) {
+    await resources.create(resourceTypes.deployments, deployment(`web-${i + 1}`, Math.min(perDeployment, rest - i * perDeployment)));
+  }
+  await allRunning;
+  const totalSeconds = (performance.now() - t0) / 1000;
+  probes.stop();
+
+  const curve = marks.map((m, i) => {
+    const prev = i === 0 ? { pods: 0, seconds: 0 } : marks[i - 1]!;
+    return { pods: m.pods, atSeconds: Number(m.seconds.toFixed(2)), podsPerSecond: Math.round((m.pods - prev.pods) / (m.seconds - prev.seconds)), rssMB: m.rssMB };
+  });
+  const rates = curve.map((c) => c.podsPerSecond);
+  process.stdout.write(`${JSON.stringify({
+    nodes: nodeCount, pods: podCount, firstDeployment: firstReplicas,
+    firstDeploymentRunningSeconds: Number(firstSeconds.toFixed(2)),
+    allRunningSeconds: Number(totalSeconds.toFixed(2)),
+    podsPerSecond: Math.round(podCount / totalSeconds),
+    curve,
+    flatness: { min: Math.min(...rates), max: Math.max(...rates), minOverMax: Number((Math.min(...rates) / Math.max(...rates)).toFixed(2)) },
+    rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    labelSelectedListMs: summarize(probes.list),
+    createMs: summarize(probes.create),
+    loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
+    note: 'one process: SQLite store + watch cache, shared informers, scheduler, controllers, simulated kubelets; latencies measured on the shared event loop',
+  }, null, 2)}\n`);
+} finally {
+  for (const stop of stops.reverse()) stop();
+  await store.close();
+  await rm(dataDir, { recursive: true, force: true });
+}

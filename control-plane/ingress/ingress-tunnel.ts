@@ -1,0 +1,189 @@
+// The Ingress gateway's direct way to a pod (decision 040): an HTTPS request to the tunnel of the
+// node that runs it (agent/network/tunnel-server.ts), over kept-alive connections pooled per node,
+// with the gateway's own client certificate of the cluster CA (CN INGRESS_GATEWAY_USER). The node
+// must present its node certificate (CN system:node:NODE). What it answers:
+//   'done'        the pod's answer went out to the client;
+//   refused       the node or pod refused before the pod saw the request (no holder of the port, a
+//                 stopping container, the pod gone): safe to try another endpoint; `rawListener`
+//                 when the port is a raw TCP listener (the tunnel carries HTTP to handlers only);
+//   unreachable   no connection to the node's tunnel (NAT, firewall, agent down): nothing was sent.
+// A node found unreachable is not tried again for UNREACHABLE_FOR_MS.
+import { Agent, request as httpsRequest } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PeerCertificate } from 'node:tls';
+import type { Clock } from '../../api/clock.js';
+import { NODE_USER_PREFIX } from '../../api/node-identity.js';
+import { MAX_TUNNEL_TIMEOUT_MS, TUNNEL_HEADER_PREFIX, TUNNEL_HEADERS } from '../../api/tunnel-headers.js';
+
+export interface TunnelTarget {
+  node: string;
+  /** The node's InternalIP and tunnel port. */
+  address: string;
+  port: number;
+  podIP: string;
+  podPort: number;
+}
+
+export interface TunnelCertificate {
+  cert: string;
+  key: string;
+  caCert: string;
+  /** When it expires (X509 validTo text). */
+  notAfter: string;
+}
+
+export type TunnelOutcome = 'done' | { refused: string; rawListener: boolean } | { unreachable: string };
+
+export class GatewayTunnelError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+const CONNECT_TIMEOUT_MS = 2_000;
+const UNREACHABLE_FOR_MS = 30_000;
+/** Renewed when less than this is left. */
+const RENEW_BEFORE_MS = 7 * 24 * 3600_000;
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings']);
+const REFUSED_CODES = new Set(['connection-refused', 'destination-unavailable']);
+
+export class IngressTunnel {
+  readonly #agents = new Map<string, Agent>();
+  readonly #unreachable = new Map<string, number>();
+  #certificate: Promise<TunnelCertificate> | undefined;
+  #expires = 0;
+  /** TLS connections made to nodes' tunnels (kept-alive ones carry many requests). */
+  connections = 0;
+
+  constructor(private readonly options: { certificate: () => Promise<TunnelCertificate>; clock: Clock }) {}
+
+  /** May this node's tunnel be tried now (not found unreachable lately)? */
+  usable(node: string): boolean {
+    const until = this.#unreachable.get(node);
+    if (until === undefined) return true;
+    if (until > this.options.clock.now()) return false;
+    this.#unreachable.delete(node);
+    return true;
+  }
+
+  async #tls(): Promise<TunnelCertificate> {
+    if (this.#certificate && this.options.clock.now() < this.#expires - RENEW_BEFORE_MS) return this.#certificate;
+    const next = this.options.certificate();
+    this.#certificate = next;
+    const cert = await next.catch((error: Error) => {
+      this.#certificate = undefined;
+      throw error;
+    });
+    this.#expires = Date.parse(cert.notAfter);
+    this.#closeAgents(); // connections made with the old certificate go
+    return cert;
+  }
+
+  #agentFor(node: string): Agent {
+    let agent = this.#agents.get(node);
+    if (!agent) {
+      agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, minVersion: 'TLSv1.3' });
+      this.#agents.set(node, agent);
+    }
+    return agent;
+  }
+
+  async forward(target: TunnelTarget, method: string, path: string, headers: Record<string, string>, body: Buffer, res: ServerResponse, timeoutMs: number): Promise<TunnelOutcome> {
+    const tls = await this.#tls();
+    const outcome = await this.#send(tls, target, method, path, headers, body, res, timeoutMs);
+    // a kept-alive connection the node had closed before our request reached it: once more, on a new one
+    return outcome === 'stale' ? this.#send(tls, target, method, path, headers, body, res, timeoutMs).then((o) => (o === 'stale' ? { refused: 'the connection was reset', rawListener: false } : o)) : outcome;
+  }
+
+  #send(tls: TunnelCertificate, target: TunnelTarget, method: string, path: string, headers: Record<string, string>, body: Buffer, res: ServerResponse, timeoutMs: number): Promise<TunnelOutcome | 'stale'> {
+    const expected = `${NODE_USER_PREFIX}${target.node}`;
+    return new Promise((resolve, reject) => {
+      let connected = false;
+      let settled = false;
+      const settle = (outcome: TunnelOutcome | 'stale' | Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      const req = httpsRequest({
+        host: target.address, port: target.port, method, path, agent: this.#agentFor(target.node),
+        headers: {
+          ...withoutTunnelHeaders(headers),
+          [TUNNEL_HEADERS.target]: `${target.podIP}:${target.podPort}`,
+          [TUNNEL_HEADERS.authority]: headers['host'] ?? `${target.podIP}:${target.podPort}`,
+          [TUNNEL_HEADERS.scheme]: 'http',
+          [TUNNEL_HEADERS.timeout]: String(Math.max(1, Math.min(MAX_TUNNEL_TIMEOUT_MS, Math.round(timeoutMs)))),
+          'content-length': String(body.length),
+        },
+        key: tls.key, cert: tls.cert, ca: tls.caCert,
+        servername: '', // nodes are addressed by IP: no SNI; the CN is checked below
+        checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+          (cert.subject?.CN === expected ? undefined : new Error(`the tunnel at ${target.address}:${target.port} is ${String(cert.subject?.CN)}, not ${expected}`)),
+        timeout: timeoutMs,
+      }, (answer) => void this.#answer(target, answer, res).then(settle, settle));
+      const connectTimer = setTimeout(() => {
+        if (connected) return;
+        this.#unreachable.set(target.node, this.options.clock.now() + UNREACHABLE_FOR_MS);
+        req.destroy();
+        settle({ unreachable: `no connection to the tunnel of node ${target.node} at ${target.address}:${target.port} within ${CONNECT_TIMEOUT_MS} ms` });
+      }, CONNECT_TIMEOUT_MS);
+      req.on('socket', (socket) => {
+        if (req.reusedSocket) connected = true;
+        else socket.once('secureConnect', () => { connected = true; this.connections++; });
+      });
+      req.on('timeout', () => req.destroy(new GatewayTunnelError(504, `no answer from pod ${target.podIP}:${target.podPort} within ${timeoutMs} ms`)));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (error instanceof GatewayTunnelError) return settle(error);
+        if (!connected) {
+          this.#unreachable.set(target.node, this.options.clock.now() + UNREACHABLE_FOR_MS);
+          return settle({ unreachable: `tunnel of node ${target.node} at ${target.address}:${target.port}: ${error.message}` });
+        }
+        if (req.reusedSocket && error.code === 'ECONNRESET' && !res.headersSent) return settle('stale');
+        settle(new GatewayTunnelError(502, `error trying to reach pod ${target.podIP}:${target.podPort} via node ${target.node}: ${error.message}`));
+      });
+      req.end(body);
+    });
+  }
+
+  /** The node's answer: the pod's response piped to the client, or the node's own error. */
+  async #answer(target: TunnelTarget, answer: IncomingMessage, res: ServerResponse): Promise<TunnelOutcome> {
+    const code = answer.headers[TUNNEL_HEADERS.error];
+    if (typeof code === 'string') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of answer) if (chunks.length < 64) chunks.push(chunk as Buffer);
+      const message = Buffer.concat(chunks).toString('utf8').slice(0, 500);
+      if (REFUSED_CODES.has(code)) return { refused: `node ${target.node}: ${message}`, rawListener: /raw TCP listener/.test(message) };
+      throw new GatewayTunnelError(code === 'HTTP-response-timeout' ? 504 : 502, `error trying to reach pod ${target.podIP}:${target.podPort} via node ${target.node}: ${code}: ${message}`);
+    }
+    const out: string[] = [];
+    for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
+      if (!HOP_BY_HOP.has(answer.rawHeaders[i]!.toLowerCase())) out.push(answer.rawHeaders[i]!, answer.rawHeaders[i + 1]!);
+    }
+    res.writeHead(answer.statusCode ?? 502, out);
+    await new Promise<void>((resolve) => {
+      answer.pipe(res);
+      answer.on('end', resolve);
+      answer.on('error', () => { res.destroy(); resolve(); });
+      res.on('close', resolve);
+    });
+    return 'done';
+  }
+
+  #closeAgents(): void {
+    for (const agent of this.#agents.values()) agent.destroy();
+    this.#agents.clear();
+  }
+
+  close(): void {
+    this.#closeAgents();
+  }
+}
+
+/** A client's headers minus any that would speak to the tunnel itself (x-skiff-tunnel-*). */
+function withoutTunnelHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (!name.toLowerCase().startsWith(TUNNEL_HEADER_PREFIX)) out[name] = value;
+  return out;
+}
