@@ -36,6 +36,17 @@ export interface ListOptions {
    * an index (the watch cache indexes pods by `"nodeName":"NAME"`) or ignore it; callers filter.
    */
   containing?: string;
+  /**
+   * A hint: only objects whose `metadata.labels` has, for every entry, `key` with one of `values`
+   * are wanted. The watch cache answers lists at its revision from a label index (paged as usual:
+   * pages run over the candidates); other stores ignore it. Callers filter what they get.
+   */
+  labels?: readonly LabelHint[];
+}
+
+export interface LabelHint {
+  key: string;
+  values: readonly string[];
 }
 
 export interface ListResult {

@@ -1,6 +1,6 @@
 // Lists answered from memory: the live keys at the cache's revision, or an older revision rebuilt by undoing recent events.
 import { pageStartKey, prefixRangeEnd } from '../key-range.js';
-import type { KeyValue, ListOptions, ListResult, WatchEvent } from '../store.js';
+import type { KeyValue, LabelHint, ListOptions, ListResult, WatchEvent } from '../store.js';
 import type { EventRing } from './event-ring.js';
 import type { LiveKeys } from './live-keys.js';
 
@@ -10,6 +10,13 @@ export function listLatest(live: LiveKeys, prefix: string, options: ListOptions,
   // One extra item tells whether more follow, and is exactly where the next page starts.
   const items = live.range(pageStartKey(prefix, options.startKey), prefixRangeEnd(prefix), limit === undefined ? undefined : limit + 1);
   return toPage(items, revision, limit);
+}
+
+/** A page of the candidates of the label index under `prefix` (at the applied revision); undefined when it cannot answer. */
+export function listLabelled(live: LiveKeys, prefix: string, options: ListOptions, hints: readonly LabelHint[], revision: number): ListResult | undefined {
+  const limit = pageLimit(options);
+  const items = live.labelled(prefix, hints, pageStartKey(prefix, options.startKey), limit === undefined ? undefined : limit + 1);
+  return items && toPage(items, revision, limit);
 }
 
 /**

@@ -1,5 +1,6 @@
 // LiveKeys: every live key's latest KeyValue, by key and in key order, kept current by applying events.
-import type { KeyValue, WatchEvent } from '../store.js';
+import type { KeyValue, LabelHint, WatchEvent } from '../store.js';
+import { LabelIndex } from './label-index.js';
 import { SortedKeys } from './sorted-keys.js';
 
 /** Pods are indexed by the node they are bound to, as kube's watch cache does: what a node's desired state reads. */
@@ -23,11 +24,15 @@ export class LiveKeys {
   readonly #order: SortedKeys;
   /** `"nodeName":"X"` -> the pod keys whose value contains it. */
   readonly #byNode = new Map<string, Set<string>>();
+  readonly #byLabel = new LabelIndex();
 
   constructor(items: readonly KeyValue[] = []) {
     this.#values = new Map(items.map((kv) => [kv.key, Object.freeze(kv)]));
     this.#order = SortedKeys.from([...this.#values.keys()]);
-    for (const kv of this.#values.values()) this.#index(kv, true);
+    for (const kv of this.#values.values()) {
+      this.#index(kv, true);
+      this.#byLabel.set(kv.key, kv);
+    }
   }
 
   get size(): number {
@@ -44,11 +49,24 @@ export class LiveKeys {
     if (previous) this.#index(previous, false);
     if (event.type === 'delete') {
       if (this.#values.delete(key)) this.#order.delete(key);
+      this.#byLabel.set(key, undefined);
       return;
     }
     if (!previous) this.#order.insert(key);
     this.#values.set(key, event.kv);
     this.#index(event.kv, true);
+    this.#byLabel.set(key, event.kv);
+  }
+
+  /**
+   * Up to `limit` values under the folder `prefix`, from `start` on, in key order, that may match
+   * the label hints (a superset: callers filter); undefined when the label index cannot answer.
+   */
+  labelled(prefix: string, hints: readonly LabelHint[], start: string, limit?: number): Readonly<KeyValue>[] | undefined {
+    const candidates = this.#byLabel.candidates(prefix, hints);
+    if (!candidates) return undefined;
+    const keys = [...candidates].filter((k) => k >= start).sort();
+    return (limit === undefined ? keys : keys.slice(0, limit)).map((k) => this.#values.get(k)!);
   }
 
   /**

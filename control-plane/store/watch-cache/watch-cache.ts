@@ -4,7 +4,7 @@ import { CompactedError, type KeyValue, type ListOptions, type ListResult, type 
 import { CacheWatcher } from './cache-watcher.js';
 import { EventRing } from './event-ring.js';
 import { listEverything, type Snapshot } from './list-everything.js';
-import { listAsOf, listLatest } from './list-from-memory.js';
+import { listAsOf, listLabelled, listLatest } from './list-from-memory.js';
 import { LiveKeys } from './live-keys.js';
 import { RevisionWaiters } from './revision-waiters.js';
 
@@ -87,6 +87,10 @@ export class WatchCache implements Store {
     if (revision === this.#applied && options.containing !== undefined && !options.limit && !options.startKey) {
       const items = this.#live.containing(prefix, options.containing);
       if (items) return { items, revision, more: false };
+    }
+    if (revision === this.#applied && options.labels?.length) {
+      const page = listLabelled(this.#live, prefix, options, options.labels, revision);
+      if (page) return page;
     }
     if (revision === this.#applied) return listLatest(this.#live, prefix, options, revision);
     if (revision >= this.#ring.floorRevision && revision < this.#applied) return listAsOf(this.#live, this.#ring, prefix, options, revision);
