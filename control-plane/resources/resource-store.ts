@@ -6,6 +6,7 @@ import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, Forbi
 import type { KubeList, KubeObject } from '../../api/types/meta.js';
 import { yieldIfBusy } from '../flow-control/event-loop-turns.js';
 import { CompactedError, KeyExistsError, KeyNotFoundError, RevisionMismatchError, type Store } from '../store/store.js';
+import { AdmissionReads } from './admission-reads.js';
 import { planDeletion, isFinalized } from './deletion-plan.js';
 import { matchesFields, parseFieldSelector, rawFieldPrefilter, rawNodeNameNeedle } from './field-selector.js';
 import { matchesLabels, parseLabelSelector, rawLabelPrefilter } from './label-selector.js';
@@ -84,10 +85,12 @@ export class ResourceStore {
   readonly #services: ServiceAllocator;
   readonly #quotaLedger = new KeyedLock();
   readonly #writeListeners = new Set<WriteListener>();
+  readonly #admissionReads: AdmissionReads;
 
   constructor(store: Store, options: ResourceStoreOptions = {}) {
     this.store = store;
     this.#services = new ServiceAllocator(store, options.serviceCidr);
+    this.#admissionReads = new AdmissionReads(store);
     this.#clock = options.clock ?? systemClock;
     this.#uid = options.uid ?? randomUUID;
     this.#nameSuffix = options.nameSuffix ?? generatedSuffix;
@@ -351,9 +354,11 @@ export class ResourceStore {
     if (isService(type)) await this.#services.release(obj as unknown as Service);
   }
 
-  readonly #priorityClasses = async () => (await this.list<PriorityClass>(resourceTypes.priorityclasses)).items;
+  // admission on every pod create: LimitRanges, ResourceQuotas and PriorityClasses, decoded once per change
+  readonly #priorityClasses = async () => [...await this.#admissionReads.list<PriorityClass>(resourceTypes.priorityclasses)];
 
-  readonly #listNamespace: NamespaceLister = async (type, namespace) => (await this.list(type, { namespace })).items;
+  readonly #listNamespace: NamespaceLister = async (type, namespace) => type === resourceTypes.limitranges || type === resourceTypes.resourcequotas
+    ? [...await this.#admissionReads.list(type, namespace)] : (await this.list(type, { namespace })).items;
 
   async #requireActiveNamespace(namespace: string): Promise<void> {
     const kv = await this.store.get(objectKey(resourceTypes.namespaces, undefined, namespace));
