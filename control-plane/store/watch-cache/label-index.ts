@@ -14,8 +14,12 @@ export class LabelIndex {
   readonly #pairs = new Map<string, string[]>();
   readonly #unreadable = new Set<string>();
 
-  /** Sets the labels of `kv.key` from `kv.value` (or removes them: `kv` undefined after a delete). */
-  set(key: string, kv: Readonly<KeyValue> | undefined): void {
+  /**
+   * Sets the labels of `key` from `kv.value` (or removes them: `kv` undefined after a delete);
+   * `previous` is the value indexed last for the key, for the no-parse check of sameLabels.
+   */
+  set(key: string, kv: Readonly<KeyValue> | undefined, previous?: string): void {
+    if (kv !== undefined && previous !== undefined && !this.#unreadable.has(key) && sameLabels(previous, kv.value)) return;
     const before = this.#pairs.get(key) ?? [];
     const read = kv === undefined ? [] : labelPairs(kv.value);
     if (read === undefined) this.#unreadable.add(key);
@@ -61,6 +65,29 @@ export class LabelIndex {
     if (!keys) return;
     keys.delete(key);
     if (keys.size === 0) this.#keys.delete(entry);
+  }
+}
+
+const LABELS = '"labels":';
+
+/**
+ * Whether two stored values certainly have the same labels, without parsing either (most updates
+ * are status writes): each has exactly one `"labels":` (so it is metadata.labels in both or in
+ * neither), the texts up to the first `}` after it are equal (so it sits at the same place in
+ * both and says the same), and that `{...}` is a whole JSON object (so the `}` closed it). False
+ * means "parse". Stored values are JSON (ResourceStore writes JSON.stringify output): an update
+ * that passes keeps its labels, whatever follows them.
+ */
+function sameLabels(a: string, b: string): boolean {
+  const at = b.indexOf(LABELS);
+  if (at < 0 || b.indexOf(LABELS, at + LABELS.length) >= 0 || a.indexOf(LABELS, at + LABELS.length) >= 0) return false;
+  const end = b.indexOf('}', at);
+  if (end < 0 || a.length <= end || a.charCodeAt(end) !== 125 || !b.startsWith(a.slice(0, end + 1))) return false;
+  try {
+    const labels: unknown = JSON.parse(b.slice(at + LABELS.length, end + 1));
+    return typeof labels === 'object' && labels !== null;
+  } catch {
+    return false;
   }
 }
 

@@ -55,7 +55,7 @@ export class LiveKeys {
     if (!previous) this.#order.insert(key);
     this.#values.set(key, event.kv);
     this.#index(event.kv, true);
-    this.#byLabel.set(key, event.kv);
+    this.#byLabel.set(key, event.kv, previous?.value);
   }
 
   /**

@@ -7,6 +7,7 @@ import { ensureInitialNamespaces } from '../../../control-plane/resources/initia
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
 import { openSqliteStore } from '../../../control-plane/store/sqlite/sqlite-store.js';
 import type { KeyValue, LabelHint } from '../../../control-plane/store/store.js';
+import { LabelIndex } from '../../../control-plane/store/watch-cache/label-index.js';
 import { openWatchCache, type WatchCache } from '../../../control-plane/store/watch-cache/watch-cache.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { seededRandom } from '../../support/seeded-random.js';
@@ -42,11 +43,14 @@ describe('the watch cache\'s label index', () => {
       if (roll < 0.04) return 'not json {';
       if (roll < 0.07) return JSON.stringify({ metadata: { labels: { app: 7, tier: 'web' } } });
       if (roll < 0.1) return JSON.stringify({ metadata: { name: 'x' } });
+      if (roll < 0.13) return JSON.stringify({ spec: { labels: { app: 'x' } }, metadata: { labels: { app: pick(['x', 'y']) } } });
+      if (roll < 0.16) return JSON.stringify({ kind: 'Pod', metadata: { name: 'n', labels: { app: pick(['x}', 'x}y', 'y']) } } });
       const labels: Record<string, string> = {};
       if (next() < 0.8) labels.app = pick(['x', 'y', 'z']);
       if (next() < 0.5) labels.tier = pick(['web', 'db']);
       if (next() < 0.2) labels['example.com/role'] = pick(['a', '']);
-      return JSON.stringify({ kind: 'Pod', metadata: { name: 'n', labels }, spec: { note: 'labels' } });
+      // status writes: the same labels with another status, the no-parse path of the index
+      return JSON.stringify({ kind: 'Pod', metadata: { name: 'n', labels }, spec: { note: 'labels' }, status: { n: Math.floor(next() * 3) } });
     };
     const queries: LabelHint[][] = [
       [{ key: 'app', values: ['x'] }], [{ key: 'app', values: ['x', 'z'] }], [{ key: 'app', values: ['y'] }, { key: 'tier', values: ['web'] }],
@@ -80,6 +84,10 @@ describe('the watch cache\'s label index', () => {
       else if (roll < 0.2) {
         await cache.delete(key, at);
         live.delete(key);
+      } else if (roll < 0.5) {
+        // a status write: the same text up to and past the labels, another status
+        const kv = (await cache.get(key))!;
+        live.set(key, await cache.update(key, kv.value.replace(/"n":\d/, `"n":${Math.floor(next() * 3)}`), at));
       } else live.set(key, await cache.update(key, randomValue(), at));
       if (step % 97 === 50) await cache.compact(await cache.currentRevision() - Math.floor(next() * 50));
       if (step % 60 === 59) await checkAll();
@@ -89,6 +97,27 @@ describe('the watch cache\'s label index', () => {
     const old = await cache.list(PODS, { labels: queries[0]!, revision: before!.revision }).catch((error: Error) => error);
     if (!(old instanceof Error)) expect(old.items.filter((kv) => matches(kv, queries[0]!)).map((kv) => kv.key)).toEqual(before!.expected);
     expect((await cache.list(PODS, { labels: queries[0]! })).items.length).toBeGreaterThan(3);
+  });
+
+  it('re-reads labels when an update keeps the text before them but not the labels themselves', () => {
+    const index = new LabelIndex();
+    const key = `${PODS}a/p`;
+    const put = (value: string, previous?: string) => index.set(key, { key, value, modRevision: 1, createRevision: 1 }, previous);
+    const found = (value: string) => [...index.candidates(PODS, [{ key: 'app', values: [value] }])!];
+    const v1 = JSON.stringify({ metadata: { labels: { app: 'x}' } }, status: 1 });
+    const v2 = JSON.stringify({ metadata: { labels: { app: 'x}y' } }, status: 1 });
+    put(v1);
+    put(v2, v1);
+    expect([found('x}'), found('x}y')]).toEqual([[], [key]]);
+    const v3 = JSON.stringify({ metadata: { labels: { app: 'x}y' } }, status: 2 });
+    put(v3, v2);
+    expect(found('x}y')).toEqual([key]);
+    // a second "labels": the first is not metadata.labels
+    const v4 = JSON.stringify({ spec: { labels: { app: 'q' } }, metadata: { labels: { app: 'y' } } });
+    const v5 = JSON.stringify({ spec: { labels: { app: 'q' } }, metadata: { labels: { app: 'z' } } });
+    put(v4, v3);
+    put(v5, v4);
+    expect([found('y'), found('z'), found('q')]).toEqual([[], [key], []]);
   });
 
   describe('through ResourceStore label selectors', () => {
