@@ -11,7 +11,8 @@ import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
 import { HttpHandlerError, PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
 import { isLoopback, parseAuthority, type Destination } from './authority.js';
-import { Egress, isPodAddress } from './egress.js';
+import type { Cidr } from '../../api/cidr.js';
+import { DEFAULT_POD_CIDR, Egress, isPodAddress, podNetworkOf } from './egress.js';
 import { lookupOutside, sendOutside, sendToEndpoint, type EgressContext } from './egress-route.js';
 import type { PolicyEnd } from './policy-check.js';
 import { ServiceTable } from './service-table.js';
@@ -94,6 +95,18 @@ export class NodeNetwork {
     this.#servicesChanged.push(listener);
   }
 
+  #podNetwork: Cidr = DEFAULT_POD_CIDR;
+
+  /** The cluster's pod network of a new desired state (its clusterCidr; absent: 10.42.0.0/16). */
+  setClusterCidr(cidr: string | undefined): void {
+    this.#podNetwork = podNetworkOf(cidr);
+  }
+
+  /** Whether `ip` is in the cluster's pod network (a pod of some node, never outside the cluster). */
+  isPodAddress(ip: string): boolean {
+    return isPodAddress(ip, this.#podNetwork);
+  }
+
   /** The other nodes of a new desired state. */
   setPeers(peers: readonly DesiredPeer[]): void {
     this.peers.set(peers);
@@ -161,7 +174,7 @@ export class NodeNetwork {
       if (service) return this.#toService(source, service, destination, request, timeoutMs);
       const peer = this.#remoteOwner(destination.host);
       if (peer) return this.#toRemote(source, peer, destination.host, destination.port, request, timeoutMs);
-      if (!isPodAddress(destination.host)) return sendOutside(this.#outside, this.#end(source), destination, request, timeoutMs);
+      if (!this.isPodAddress(destination.host)) return sendOutside(this.#outside, this.#end(source), destination, request, timeoutMs);
       throw new PodNetworkError('destination-IP-prohibited', `${destination.host} is no pod of this node and no Service: its node is not known`);
     }
     const podIPs = this.services.podByName(destination.host, source.namespace);
@@ -259,7 +272,7 @@ export class NodeNetwork {
     if (candidates.length === 0) return Promise.reject(new PodNetworkError('connection-refused', `service ${key} has no ready endpoints`));
     // a pod being deleted stops serving before its endpoint update arrives: others first
     // this node's pods, and addresses out of the pod network (hand-written Endpoints, the API server's)
-    const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip) || !isPodAddress(endpoint.ip));
+    const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip) || !this.isPodAddress(endpoint.ip));
     const serving = local.filter((endpoint) => !this.#pods.get(endpoint.ip)?.terminating?.());
     // endpoints on other nodes count as serving (kube-proxy balances over all of them)
     const remote = candidates.filter((endpoint) => this.#remoteOwner(endpoint.ip));

@@ -16,7 +16,6 @@ import { parseIp } from '../../runtime/net/name-lookup.js';
 import { duplexAcceptor } from '../../runtime/net/ring-duplex.js';
 import { PodNetworkError } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
-import { isPodAddress } from './egress.js';
 import { splice } from '../../api/net/framed-stream.js';
 import { portAcceptor } from './pod-byte-stream.js';
 import { checkEgress, checkIngress } from './policy-check.js';
@@ -28,6 +27,8 @@ export interface TcpRoutes {
   pod(podIP: string): { namespace: string; name: string; network: PodNetwork; terminating?(): boolean } | undefined;
   readonly services: ServiceTable;
   readonly policies: NetworkPolicies;
+  /** Whether `ip` is in the cluster's pod network (the desired state's clusterCidr). */
+  isPodAddress(ip: string): boolean;
   /** The node running `podIP` when it is another one that can be reached (the mesh is there). */
   remoteOwner?(podIP: string): DesiredPeer | undefined;
   /** A byte stream to a pod port of another node (mesh.ts); rejects with PodNetworkError. */
@@ -77,7 +78,7 @@ export function routeTcp(node: TcpRoutes, source: { network: PodNetwork }, host:
   if (!service) {
     const peer = node.remoteOwner?.(host);
     if (peer) return toRemote(peer, host, port);
-    if ((nodeLoopback || !isPodAddress(host)) && node.openOutside) {
+    if ((nodeLoopback || !node.isPodAddress(host)) && node.openOutside) {
       return node.openOutside(source.network.podIP, host, port).then(streamAcceptor);
     }
     throw new PodNetworkError('destination-IP-prohibited', `dial tcp ${where}: ${host} is no pod of this node and no Service, and its node is not known`);

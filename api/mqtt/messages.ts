@@ -285,6 +285,11 @@ export const desiredStateMessage = v.object({
    * the agent to enforce ingress and egress. Absent (an older control plane): none.
    */
   networkPolicies: v.optional(v.pipe(v.array(desiredNetworkPolicy), v.maxLength(10_000))),
+  /**
+   * The pod network (the control plane's --cluster-cidr): addresses in it are pods, never outside
+   * the cluster. Absent (an older control plane): 10.42.0.0/16. An agent ignores one it cannot read.
+   */
+  clusterCidr: v.optional(text(1, 64)),
 });
 export type DesiredStateMessage = v.InferOutput<typeof desiredStateMessage>;
 

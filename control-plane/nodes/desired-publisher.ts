@@ -44,6 +44,8 @@ export interface DesiredPublisherOptions {
   queueObserver?: WorkQueueObserver;
   /** The process's shared caches (the publisher makes its own without). */
   informers?: SharedInformers;
+  /** The pod network (--cluster-cidr, normalised), told to agents so they know pod addresses from outside ones. */
+  clusterCidr?: string;
 }
 
 /** The parts of a pod an agent acts on (status and bookkeeping excluded). */
@@ -308,7 +310,8 @@ export class DesiredPublisher {
       this.#policies = undefined;
       throw error;
     })), node);
-    const hash = contentHash({ pods, configMaps, secrets, localVolumes, services, networkPolicies, peers });
+    const { clusterCidr } = this.options;
+    const hash = contentHash({ pods, configMaps, secrets, localVolumes, services, networkPolicies, peers, clusterCidr });
     const retry = this.#imageRetry(node, retryImages);
     const last = this.#published.get(node);
     if (last && last.hash === hash) return retry;
@@ -321,6 +324,7 @@ export class DesiredPublisher {
       ...(services.length ? { services } : {}),
       ...(peers.length ? { peers } : {}),
       ...(networkPolicies.length ? { networkPolicies } : {}),
+      ...(clusterCidr ? { clusterCidr } : {}),
     };
     const bytes = Buffer.byteLength(JSON.stringify(message));
     if (bytes > MAX_PAYLOAD_BYTES) {

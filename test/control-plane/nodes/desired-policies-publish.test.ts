@@ -65,4 +65,22 @@ describe('NetworkPolicies in the desired state', () => {
     await t.resources.delete(resourceTypes.networkpolicies, 'default', 'web-in');
     await until(() => latest('n1')!.networkPolicies === undefined);
   });
+
+  it('tells agents the pod network (--cluster-cidr) in every desired state', async () => {
+    t = await openTestResources();
+    const published: DesiredStateMessage[] = [];
+    const channel: NodeChannel = { start: async () => {}, publishDesired: async (m) => void published.push(m), call: async () => undefined, stop: async () => {} };
+    await t.resources.create(resourceTypes.nodes, aNode('n1'));
+    const registry = new ComponentRegistry(t.store, '/nonexistent');
+    publisher = new DesiredPublisher({
+      resources: t.resources, channel, registry, images: new ImageResolver({ registry, resources: t.resources, registryUrl: 'https://cp' }),
+      cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }), clusterCidr: '172.20.0.0/16',
+    });
+    await publisher.start();
+    for (let i = 0; i < 300 && published.length === 0; i++) {
+      await publisher.idle();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(published.at(-1)?.clusterCidr).toBe('172.20.0.0/16');
+  });
 });
