@@ -1,7 +1,9 @@
 // Desired-state bytes per change: N nodes with P pods each behind the real DesiredPublisher (over an
 // in-memory SQLite store, the channel counting what it would send); then one pod's image changes,
-// one pod is deleted, and one Service is created. Prints, per change, how many nodes were
-// republished and how many bytes went out.
+// one pod is deleted, and one Service is created; then 3 NetworkPolicies are created (each
+// selecting the pods of a few nodes, peers by label) and pod changes are measured again. Prints,
+// per change, how many nodes were reconciled (their pods listed, images resolved), how many were
+// republished, and how many bytes went out.
 // Usage: node dist/bench/desired-bytes.js [nodes=100] [podsPerNode=20]. Prints JSON.
 import pino from 'pino';
 import type { DesiredStateMessage } from '../api/mqtt/messages.js';
@@ -29,10 +31,21 @@ const channel: NodeChannel = {
   start: async () => {}, stop: async () => {}, call: async () => undefined,
   publishDesired: async (m) => { sent.push(m); },
 };
-const pod = (name: string, node: string): Pod => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { app: 'bench' } },
+// a node's desired state is read by listing its pods: count them per change
+let reconciled = 0;
+const list = resources.list.bind(resources);
+resources.list = ((type, options) => {
+  if (options?.fieldSelector?.startsWith('spec.nodeName=')) reconciled++;
+  return list(type, options);
+}) as typeof resources.list;
+const pod = (name: string, node: string, labels: Record<string, string> = { app: 'bench' }): Pod => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels, annotations: { 'skiff.dev/pod-ip': podIP(name) } },
   spec: { nodeName: node, containers: [{ name: 'main', image: 'registry.local/app:1.0' }] },
 });
+function podIP(name: string): string {
+  const [, n, p] = /^p-(\d+)-(\d+)$/.exec(name) ?? [undefined, '250', String(name.length)];
+  return `10.42.${Number(n) + 1}.${Number(p) + 2}`;
+}
 for (let n = 0; n < nodes; n++) {
   await resources.create<Node>(resourceTypes.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: `n${n}` }, spec: {} } as Node);
   for (let p = 0; p < podsPerNode; p++) await resources.create(resourceTypes.pods, pod(`p-${n}-${p}`, `n${n}`));
@@ -48,13 +61,14 @@ const initialBytes = sent.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(
 
 async function measure(what: string, change: () => Promise<unknown>) {
   sent = [];
+  reconciled = 0;
   await change();
   for (let i = 0; i < 50; i++) { // the change's events reach the publisher, which then goes idle
     await new Promise((r) => setImmediate(r));
     await publisher.idle();
   }
   const bytes = sent.map((m) => Buffer.byteLength(JSON.stringify(m)));
-  return { change: what, nodesRepublished: new Set(sent.map((m) => m.node)).size, messages: sent.length, bytes: bytes.reduce((a, b) => a + b, 0), maxMessageBytes: Math.max(0, ...bytes) };
+  return { change: what, nodesReconciled: reconciled, nodesRepublished: new Set(sent.map((m) => m.node)).size, messages: sent.length, bytes: bytes.reduce((a, b) => a + b, 0), maxMessageBytes: Math.max(0, ...bytes) };
 }
 
 const changes = [
@@ -65,6 +79,26 @@ const changes = [
     apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'bench' }, ports: [{ port: 80 }] },
   })),
 ];
+// 3 NetworkPolicies: each selects the pods of one role (on 3 nodes) and admits a client role
+for (const [i, role] of ['db', 'cache', 'queue'].entries()) {
+  for (let n = 3 * i; n < 3 * i + 3 && n < nodes; n++) {
+    await resources.mutate<Pod>(resourceTypes.pods, 'default', `p-${n}-3`, (p) => ({ ...p, metadata: { ...p.metadata, labels: { app: 'bench', role } } }));
+  }
+}
+const policyChanges = [
+  await measure('3 NetworkPolicies created', async () => {
+    for (const role of ['db', 'cache', 'queue']) {
+      await resources.create(resourceTypes.networkpolicies, {
+        apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: `${role}-in`, namespace: 'default' },
+        spec: { podSelector: { matchLabels: { role } }, ingress: [{ from: [{ podSelector: { matchLabels: { [`${role}-client`]: 'yes' } } }] }] },
+      });
+    }
+  }),
+  await measure('with 3 policies: one pod\'s image changed (no policy names it)', () => resources.mutate<Pod>(resourceTypes.pods, 'default', `p-${nodes - 1}-1`,
+    (p) => ({ ...p, spec: { ...p.spec, containers: p.spec.containers.map((c) => ({ ...c, image: 'registry.local/app:2.0' })) } }))),
+  await measure('with 3 policies: one pod deleted (no policy names it)', () => resources.delete(resourceTypes.pods, 'default', `p-${nodes - 1}-2`, { gracePeriodSeconds: 0 })),
+  await measure('with 3 policies: one pod created, a peer of one policy', () => resources.create(resourceTypes.pods, pod('client', `n${nodes - 1}`, { app: 'bench', 'db-client': 'yes' }))),
+];
 publisher.stop();
 await store.close();
-console.log(JSON.stringify({ nodes, podsPerNode, initialPublishBytes: initialBytes, perNodeBytes: Math.round(initialBytes / nodes), changes }, null, 2));
+console.log(JSON.stringify({ nodes, podsPerNode, initialPublishBytes: initialBytes, perNodeBytes: Math.round(initialBytes / nodes), changes, policyChanges }, null, 2));

@@ -30,7 +30,7 @@ import { NodeMetricsScraperOverChannel } from './nodes/node-metrics-scraper.js';
 import { DashboardSessions } from './dashboard/dashboard-sessions.js';
 import { NodeLifecycle } from './nodes/node-lifecycle.js';
 import { NodeRegistry } from './nodes/node-registry.js';
-import { podCidrSettingsProblem, type PodCidrSettings } from './nodes/pod-cidr-allocator.js';
+import { PodCidrAllocator, podCidrSettingsProblem, type PodCidrSettings } from './nodes/pod-cidr-allocator.js';
 import { PodLogSourceOverChannel } from './nodes/pod-log-source.js';
 import { PodExecSourceOverChannel } from './nodes/pod-exec-source.js';
 import { PodStatusSink } from './nodes/pod-status-sink.js';
@@ -265,7 +265,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     // one cache per kind for the publisher, the scheduler, node lifecycle and every controller
     const informers = new SharedInformers({ resources, clock, logger: logger.child({ component: 'informers' }) });
     stack.push(() => informers.stop());
-    const publisher = new DesiredPublisher({ resources, channel, registry, images, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }), queueObserver: prometheus.queues, informers });
+    const publisher = new DesiredPublisher({ resources, channel, registry, images, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }), queueObserver: prometheus.queues, informers, clusterCidr: new PodCidrAllocator(options.podCidrs ?? {}).clusterCidr });
     await publisher.start();
     stack.push(() => publisher.stop());
     const scheduler = new Scheduler({

@@ -17,12 +17,22 @@ export interface EgressOptions {
   maxResponseBytes?: number;
 }
 
-const POD_CIDR = parseCidr(CLUSTER_POD_CIDR)!;
+/** The default pod network, for agents whose control plane does not say its --cluster-cidr. */
+export const DEFAULT_POD_CIDR: Cidr = parseCidr(CLUSTER_POD_CIDR)!;
 
-/** Whether `ip` is a pod address of the cluster (the pod network, 10.42.0.0/16). */
-export function isPodAddress(ip: string): boolean {
+/**
+ * The pod network a desired state names (`clusterCidr`, the control plane's --cluster-cidr): the
+ * default when absent or unreadable (an older control plane; a wrong value must not open egress).
+ */
+export function podNetworkOf(text: string | undefined): Cidr {
+  const cidr = text === undefined ? undefined : parseCidr(text);
+  return cidr && cidr.family === 4 && cidr.prefix >= 8 ? cidr : DEFAULT_POD_CIDR;
+}
+
+/** Whether `ip` is a pod address of the cluster (in `podNetwork`, 10.42.0.0/16 by default). */
+export function isPodAddress(ip: string, podNetwork: Cidr = DEFAULT_POD_CIDR): boolean {
   const address = parseIP(ip);
-  return Boolean(address && cidrContains(POD_CIDR, address));
+  return Boolean(address && cidrContains(podNetwork, address));
 }
 
 async function systemLookup(name: string): Promise<string[]> {

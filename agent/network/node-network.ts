@@ -11,9 +11,11 @@ import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
 import { HttpHandlerError, PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
 import { isLoopback, parseAuthority, type Destination } from './authority.js';
-import { Egress, isPodAddress } from './egress.js';
+import type { Cidr } from '../../api/cidr.js';
+import { DEFAULT_POD_CIDR, Egress, isPodAddress, podNetworkOf } from './egress.js';
 import { lookupOutside, sendOutside, sendToEndpoint, type EgressContext } from './egress-route.js';
 import type { PolicyEnd } from './policy-check.js';
+import { chooseEndpoint, type EndpointRoutes } from './service-endpoint.js';
 import { ServiceTable } from './service-table.js';
 import { PeerTable } from './tunnel-peers.js';
 import { NetworkPolicies } from './policy-rules.js';
@@ -64,6 +66,13 @@ export class NodeNetwork {
   /** Egress out of the cluster: the agent's --allow-egress, its resolver, the real network (egress.ts). */
   readonly egress = new Egress();
   readonly #outside: EgressContext = { policies: this.policies, egress: this.egress };
+  /** HTTP carries endpoints out of the pod network (egress) and to other nodes whenever a carrier is set. */
+  readonly #httpEndpoints: EndpointRoutes = {
+    services: this.services,
+    pod: (ip) => this.#pods.get(ip),
+    remoteOwner: (ip) => this.#remoteOwner(ip),
+    isPodAddress: (ip) => this.isPodAddress(ip),
+  };
   /** Milliseconds, for session affinity timeouts. */
   constructor(private readonly now: () => number = Date.now) {}
   readonly #pods = new Map<string, PodAttachment>();
@@ -92,6 +101,18 @@ export class NodeNetwork {
   /** Calls `listener` with every new set of Services (NodePorts and LoadBalancer ports follow them). */
   onServices(listener: (services: readonly DesiredService[]) => void): void {
     this.#servicesChanged.push(listener);
+  }
+
+  #podNetwork: Cidr = DEFAULT_POD_CIDR;
+
+  /** The cluster's pod network of a new desired state (its clusterCidr; absent: 10.42.0.0/16). */
+  setClusterCidr(cidr: string | undefined): void {
+    this.#podNetwork = podNetworkOf(cidr);
+  }
+
+  /** Whether `ip` is in the cluster's pod network (a pod of some node, never outside the cluster). */
+  isPodAddress(ip: string): boolean {
+    return isPodAddress(ip, this.#podNetwork);
   }
 
   /** The other nodes of a new desired state. */
@@ -161,7 +182,7 @@ export class NodeNetwork {
       if (service) return this.#toService(source, service, destination, request, timeoutMs);
       const peer = this.#remoteOwner(destination.host);
       if (peer) return this.#toRemote(source, peer, destination.host, destination.port, request, timeoutMs);
-      if (!isPodAddress(destination.host)) return sendOutside(this.#outside, this.#end(source), destination, request, timeoutMs);
+      if (!this.isPodAddress(destination.host)) return sendOutside(this.#outside, this.#end(source), destination, request, timeoutMs);
       throw new PodNetworkError('destination-IP-prohibited', `${destination.host} is no pod of this node and no Service: its node is not known`);
     }
     const podIPs = this.services.podByName(destination.host, source.namespace);
@@ -244,29 +265,11 @@ export class NodeNetwork {
   }
 
   #toService(source: RequestSource, service: DesiredService, destination: Destination, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
-    const key = `${service.namespace}/${service.name}`;
-    const headless = !service.clusterIP || service.clusterIP === 'None';
-    let candidates;
-    if (headless) {
-      // DNS answers the Ready pods' IPs; the port is the pod's own
-      candidates = [...new Set(service.endpoints.flatMap((group) => group.ips))].map((ip) => ({ ip, port: destination.port }));
-    } else {
-      if (!ServiceTable.servicePort(service, destination.port)) {
-        return Promise.reject(new PodNetworkError('connection-refused', `service ${key} has no port ${destination.port}/TCP`));
-      }
-      candidates = ServiceTable.endpoints(service, destination.port);
-    }
-    if (candidates.length === 0) return Promise.reject(new PodNetworkError('connection-refused', `service ${key} has no ready endpoints`));
-    // a pod being deleted stops serving before its endpoint update arrives: others first
-    // this node's pods, and addresses out of the pod network (hand-written Endpoints, the API server's)
-    const local = candidates.filter((endpoint) => this.#pods.has(endpoint.ip) || !isPodAddress(endpoint.ip));
-    const serving = local.filter((endpoint) => !this.#pods.get(endpoint.ip)?.terminating?.());
-    // endpoints on other nodes count as serving (kube-proxy balances over all of them)
-    const remote = candidates.filter((endpoint) => this.#remoteOwner(endpoint.ip));
-    const pool = serving.length + remote.length > 0 ? [...serving, ...remote] : local;
-    const endpoint = this.services.pick(service, destination.port, pool, source.network.podIP ?? '', this.now());
-    if (!endpoint) {
-      return Promise.reject(new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes that cannot be reached`));
+    let endpoint;
+    try {
+      endpoint = chooseEndpoint(this.#httpEndpoints, service, destination.port, source.network.podIP ?? '', this.now());
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
     if (this.#pods.has(endpoint.ip)) return this.#deliverToPod(source, endpoint.ip, endpoint.port, request, timeoutMs);
     const peer = this.#remoteOwner(endpoint.ip);

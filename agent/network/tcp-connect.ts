@@ -1,7 +1,7 @@
 // The routing of a guest's wasi:sockets TCP connect, as kube-proxy and the pod's network
 // namespace would route its SYN: the pod's own loopback or pod IP, another pod's IP on this
-// node, a Service's ClusterIP (a Ready endpoint on this node, the same choice as for HTTP:
-// round robin, session affinity, terminating pods last; endpoints on other nodes count), once the
+// node, a Service's ClusterIP (the endpoint chosen as for HTTP, service-endpoint.ts: round robin,
+// session affinity, terminating pods last; endpoints on other nodes count), once the
 // NetworkPolicies allow it (policy-check.ts, as for HTTP). On this node the answer is the acceptor
 // of whoever holds the port (pod-byte-stream.ts); the bytes then move between the two guests'
 // workers in shared memory, never through the node's kernel. A pod of another node is reached
@@ -16,18 +16,20 @@ import { parseIp } from '../../runtime/net/name-lookup.js';
 import { duplexAcceptor } from '../../runtime/net/ring-duplex.js';
 import { PodNetworkError } from '../../runtime/pod-runtime.js';
 import type { PodNetwork } from '../pods/pod-network.js';
-import { isPodAddress } from './egress.js';
 import { splice } from '../../api/net/framed-stream.js';
 import { portAcceptor } from './pod-byte-stream.js';
 import { checkEgress, checkIngress } from './policy-check.js';
 import type { NetworkPolicies } from './policy-rules.js';
-import { ServiceTable } from './service-table.js';
+import type { ServiceTable } from './service-table.js';
+import { chooseEndpoint } from './service-endpoint.js';
 
 /** What routing needs of the node's network (NodeNetwork). */
 export interface TcpRoutes {
   pod(podIP: string): { namespace: string; name: string; network: PodNetwork; terminating?(): boolean } | undefined;
   readonly services: ServiceTable;
   readonly policies: NetworkPolicies;
+  /** Whether `ip` is in the cluster's pod network (the desired state's clusterCidr). */
+  isPodAddress(ip: string): boolean;
   /** The node running `podIP` when it is another one that can be reached (the mesh is there). */
   remoteOwner?(podIP: string): DesiredPeer | undefined;
   /** A byte stream to a pod port of another node (mesh.ts); rejects with PodNetworkError. */
@@ -77,24 +79,13 @@ export function routeTcp(node: TcpRoutes, source: { network: PodNetwork }, host:
   if (!service) {
     const peer = node.remoteOwner?.(host);
     if (peer) return toRemote(peer, host, port);
-    if ((nodeLoopback || !isPodAddress(host)) && node.openOutside) {
+    if ((nodeLoopback || !node.isPodAddress(host)) && node.openOutside) {
       return node.openOutside(source.network.podIP, host, port).then(streamAcceptor);
     }
     throw new PodNetworkError('destination-IP-prohibited', `dial tcp ${where}: ${host} is no pod of this node and no Service, and its node is not known`);
   }
-  const key = `${service.namespace}/${service.name}`;
-  if (!ServiceTable.servicePort(service, port)) throw new PodNetworkError('connection-refused', `service ${key} has no port ${port}/TCP`);
-  const candidates = ServiceTable.endpoints(service, port);
-  if (candidates.length === 0) throw new PodNetworkError('connection-refused', `service ${key} has no ready endpoints`);
-  const local = candidates.filter((endpoint) => node.pod(endpoint.ip));
-  const serving = local.filter((endpoint) => !node.pod(endpoint.ip)!.terminating?.());
-  // endpoints on other nodes count as serving (kube-proxy balances over all of them)
-  const remote = candidates.filter((endpoint) => !node.pod(endpoint.ip) && node.remoteOwner?.(endpoint.ip));
-  const pool = serving.length + remote.length > 0 ? [...serving, ...remote] : local;
-  const endpoint = node.services.pick(service, port, pool, source.network.podIP ?? '', nowMs);
-  if (!endpoint) {
-    throw new PodNetworkError('destination-unavailable', `the ready endpoints of service ${key} run on other nodes that cannot be reached`);
-  }
+  // the same choice as HTTP's; endpoints out of the pod network are not carried for raw TCP
+  const endpoint = chooseEndpoint({ services: node.services, pod: (ip) => node.pod(ip), remoteOwner: (ip) => node.remoteOwner?.(ip) }, service, port, source.network.podIP ?? '', nowMs);
   if (node.pod(endpoint.ip)) return toPod(endpoint.ip, endpoint.port);
   return toRemote(node.remoteOwner!(endpoint.ip)!, endpoint.ip, endpoint.port);
 }

@@ -136,6 +136,7 @@ export class PodManager {
     this.#desired = desired;
     this.#config = new ConfigSet(desired.configMaps, desired.secrets);
     this.options.network?.setServices(desired.services ?? []);
+    this.options.network?.setClusterCidr(desired.clusterCidr);
     this.options.network?.setPeers(desired.peers ?? []);
     this.options.network?.policies.set(desired.networkPolicies ?? []);
     const wanted = new Map(desired.pods.map((p) => [p.pod.metadata.uid, p]));

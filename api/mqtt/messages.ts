@@ -1,6 +1,9 @@
 // Payload schemas of the node channel. One schema validates what the control plane and the agents
 // receive; anything that fails is logged and dropped by the receiver, never trusted.
 import * as v from 'valibot';
+import { count, jsonRecord, text } from './schema-parts.js';
+
+export { jsonRecord } from './schema-parts.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -8,52 +11,6 @@ export const PROTOCOL_VERSION = 1;
 // (~1.3 MiB of RSS, where importing zod or zod/mini loads its whole core and locales, ~12.5 MiB;
 // docs/benchmarks.md). Its semantics as used: `v.object` strips unknown keys, `v.looseObject` keeps
 // them; a default stands for an absent key.
-
-/** A string of `min`..`max` characters (UTF-16 code units, as `String.length`). */
-const text = (min: number, max: number) => v.pipe(v.string(), v.minLength(min), v.maxLength(max));
-/** A safe integer >= 0. */
-const count = () => v.pipe(v.number(), v.safeInteger(), v.minValue(0));
-
-/** Keys `v.record` skips (it guards against prototype pollution) but JSON may validly carry. */
-const GUARDED_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
-
-/**
- * A JSON object (never an array: `v.record` alone would take `["x"]` as `{ "0": "x" }`) with string
- * keys and `value` values. Every key is kept, as an own data property: `v.record` drops
- * `__proto__`, `constructor` and `prototype`, which are valid ConfigMap keys and volume or image
- * names, so those are parsed on their own and put back without touching any prototype.
- */
-export const jsonRecord = <T extends v.GenericSchema>(value: T) => {
-  const record = v.record(v.string(), value);
-  return v.pipe(
-    v.custom<Record<string, unknown>>(
-      (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
-      (issue) => `Invalid type: Expected Object but received ${issue.received}`,
-    ),
-    v.rawTransform(({ dataset, addIssue, NEVER }) => {
-      const input = dataset.value;
-      const parsed = v.safeParse(record, input);
-      const guarded = GUARDED_KEYS.filter((key) => Object.hasOwn(input, key))
-        .map((key) => [key, v.safeParse(value, input[key])] as const);
-      const issues = [
-        ...(parsed.issues ?? []),
-        ...guarded.flatMap(([key, result]) => (result.issues ?? []).map((issue) => ({
-          ...issue, path: [{ type: 'object', origin: 'value', input, key, value: input[key] }, ...(issue.path ?? [])],
-        }))),
-      ];
-      if (issues.length) {
-        // the whole issue (nested `issues` of unions included) as the record schema reported it
-        for (const issue of issues) addIssue(issue as Parameters<typeof addIssue>[0]);
-        return NEVER;
-      }
-      const output = parsed.output as Record<string, v.InferOutput<T>>;
-      for (const [key, result] of guarded) {
-        Object.defineProperty(output, key, { value: result.output, enumerable: true, writable: true, configurable: true });
-      }
-      return output;
-    }),
-  );
-};
 
 const envelope = {
   v: v.literal(PROTOCOL_VERSION),
@@ -285,6 +242,11 @@ export const desiredStateMessage = v.object({
    * the agent to enforce ingress and egress. Absent (an older control plane): none.
    */
   networkPolicies: v.optional(v.pipe(v.array(desiredNetworkPolicy), v.maxLength(10_000))),
+  /**
+   * The pod network (the control plane's --cluster-cidr): addresses in it are pods, never outside
+   * the cluster. Absent (an older control plane): 10.42.0.0/16. An agent ignores one it cannot read.
+   */
+  clusterCidr: v.optional(text(1, 64)),
 });
 export type DesiredStateMessage = v.InferOutput<typeof desiredStateMessage>;
 

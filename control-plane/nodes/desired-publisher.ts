@@ -28,7 +28,8 @@ import type { PersistentVolume } from '../resources/kinds/config.js';
 import { nodeLocalVolumes, nodesOfVolume, resolvePodVolumes, volumePath } from './node-volumes.js';
 import { desiredServices } from './desired-services.js';
 import { desiredPeers, endpointPeers, PEERS_TO_EVERY_NODE_MAX, peersOfNode } from './desired-peers.js';
-import { policiesForNode, readNetworkPolicies, type CompiledPolicy } from './desired-policies.js';
+import { policiesForNode } from './desired-policies.js';
+import { PolicyNodes } from './desired-policy-nodes.js';
 
 type ConfigObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
 
@@ -44,6 +45,8 @@ export interface DesiredPublisherOptions {
   queueObserver?: WorkQueueObserver;
   /** The process's shared caches (the publisher makes its own without). */
   informers?: SharedInformers;
+  /** The pod network (--cluster-cidr, normalised), told to agents so they know pod addresses from outside ones. */
+  clusterCidr?: string;
 }
 
 /** The parts of a pod an agent acts on (status and bookkeeping excluded). */
@@ -92,15 +95,14 @@ export class DesiredPublisher {
   /** node -> its peer entry as last seen, to republish everyone only when one changes. */
   readonly #peerKeys = new Map<string, string>();
   #endpointMemo: { all: DesiredPeer[]; services: DesiredService[]; peers: DesiredPeer[] } | undefined;
-  /** The cluster's NetworkPolicies compiled, read once per change of policies, pods or namespaces. */
-  #policies: Promise<CompiledPolicy[]> | undefined;
-  /** The NetworkPolicies that exist (a pod change republishes every node only when there are some). */
-  readonly #policyKeys = new Set<string>();
+  /** The cluster's NetworkPolicies compiled once per change of policies, pods or namespaces; a change republishes the nodes whose part differs. */
+  readonly #policies: PolicyNodes;
   #unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: DesiredPublisherOptions) {
     this.#ownsInformers = !options.informers;
     this.informers = options.informers ?? new SharedInformers(options);
+    this.#policies = new PolicyNodes({ resources: options.resources, nodes: () => this.#published.keys(), requeue: (node) => this.#queue.add(node), logger: options.logger });
     this.#queue = new WorkQueue({
       name: 'desired-publisher',
       reconcile: (node) => this.#publish(node),
@@ -171,18 +173,12 @@ export class DesiredPublisher {
         for (const node of this.#published.keys()) this.#queue.add(node);
       });
     }
-    // policies name pods of every node: a change to one, or to a namespace's labels, republishes all
-    for (const type of [resourceTypes.networkpolicies, resourceTypes.namespaces]) {
-      follow(type, (event, o) => {
-        if (type === resourceTypes.networkpolicies) {
-          const key = `${o.metadata.namespace}/${o.metadata.name}`;
-          if (event === 'DELETED') this.#policyKeys.delete(key);
-          else this.#policyKeys.add(key);
-        } else if (this.#policyKeys.size === 0) return;
-        this.#policies = undefined;
-        for (const node of this.#published.keys()) this.#queue.add(node);
-      });
-    }
+    // policies name pods of every node: a change to one, or to a namespace's labels, republishes
+    // the nodes whose compiled policies differ (desired-policy-nodes.ts)
+    follow(resourceTypes.networkpolicies, (event, o) => this.#policies.policyChanged(`${o.metadata.namespace}/${o.metadata.name}`, event === 'DELETED'));
+    follow(resourceTypes.namespaces, () => {
+      if (this.#policies.any) this.#policies.changed();
+    });
     // a pushed tag may resolve images that could not be resolved before
     this.#unsubscribe = this.options.registry.onPush(() => {
       for (const node of this.#published.keys()) this.#queue.add(node);
@@ -198,11 +194,9 @@ export class DesiredPublisher {
     this.#queue.stop();
   }
 
-  /** A pod came, went or changed: the policies' peers may have. */
+  /** A pod came, went or changed: the policies' selected pods and peers may have. */
   #policyPeersChanged(): void {
-    if (this.#policyKeys.size === 0) return;
-    this.#policies = undefined;
-    for (const node of this.#published.keys()) this.#queue.add(node);
+    if (this.#policies.any) this.#policies.changed();
   }
 
   /** Every node's peer entry, from the nodes informer (one pass per change of a peer, not a store list). */
@@ -256,7 +250,9 @@ export class DesiredPublisher {
     }
   }
 
-  idle(): Promise<void> {
+  /** Resolves when every change so far is published (policy changes' nodes queued first). */
+  async idle(): Promise<void> {
+    await this.#policies.settled();
     return this.#queue.idle();
   }
 
@@ -304,11 +300,13 @@ export class DesiredPublisher {
     const services = await this.#servicesNow();
     const allPeers = await this.#allPeers();
     const peers = peersOfNode(allPeers, () => this.#endpointPeers(allPeers, services), node);
-    const networkPolicies = policiesForNode(await (this.#policies ??= readNetworkPolicies(resources).catch((error: unknown) => {
-      this.#policies = undefined;
-      throw error;
-    })), node);
-    const hash = contentHash({ pods, configMaps, secrets, localVolumes, services, networkPolicies, peers });
+    const compiled = this.#policies.current();
+    const networkPolicies = policiesForNode(await compiled, node);
+    // compiled before a change the recheck compared against what this publish had not stored yet: again
+    if (this.#policies.stale(compiled)) this.#queue.add(node);
+    this.#policies.carried(node, networkPolicies);
+    const { clusterCidr } = this.options;
+    const hash = contentHash({ pods, configMaps, secrets, localVolumes, services, networkPolicies, peers, clusterCidr });
     const retry = this.#imageRetry(node, retryImages);
     const last = this.#published.get(node);
     if (last && last.hash === hash) return retry;
@@ -321,6 +319,7 @@ export class DesiredPublisher {
       ...(services.length ? { services } : {}),
       ...(peers.length ? { peers } : {}),
       ...(networkPolicies.length ? { networkPolicies } : {}),
+      ...(clusterCidr ? { clusterCidr } : {}),
     };
     const bytes = Buffer.byteLength(JSON.stringify(message));
     if (bytes > MAX_PAYLOAD_BYTES) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ComponentFetcher, type FetchedComponent } from '../../agent/component-fetcher.js';
 import { PodManager, type PodReporter } from '../../agent/pods/pod-manager.js';
+import { NodeNetwork } from '../../agent/network/node-network.js';
 import type { DesiredStateMessage, PodStatusMessage } from '../../api/mqtt/messages.js';
 import type { ContainerStatus } from '../../api/types/pod.js';
 import type { ContainerExit, ContainerSpec, LoadedComponent, PodRuntime, RunningContainer } from '../../runtime/pod-runtime.js';
@@ -71,6 +72,15 @@ const until = async (cond: () => boolean) => {
 };
 
 describe('PodManager', () => {
+  it('gives the node network the desired state\'s pod network (clusterCidr), the default without one', () => {
+    const network = new NodeNetwork();
+    const manager = new PodManager({ runtime: new ScriptedRuntime(), fetcher: new FakeFetcher(), clock: new FakeClock(), nodeName: 'n1', hostIP: '127.0.0.1', reporter: { podStatus: () => {}, event: () => {} }, network });
+    manager.apply({ ...desired(1, []), clusterCidr: '172.20.0.0/16' });
+    expect([network.isPodAddress('172.20.3.4'), network.isPodAddress('10.42.1.2')]).toEqual([true, false]);
+    manager.apply(desired(2, [])); // an older control plane's
+    expect([network.isPodAddress('172.20.3.4'), network.isPodAddress('10.42.1.2')]).toEqual([false, true]);
+  });
+
   it('runs a pod to Succeeded and keeps its logs', async () => {
     const { runtime, manager, last, container } = setup();
     manager.apply(desired(1, [{ uid: 'a' }]));

@@ -65,4 +65,77 @@ describe('NetworkPolicies in the desired state', () => {
     await t.resources.delete(resourceTypes.networkpolicies, 'default', 'web-in');
     await until(() => latest('n1')!.networkPolicies === undefined);
   });
+
+  it('tells agents the pod network (--cluster-cidr) in every desired state', async () => {
+    t = await openTestResources();
+    const published: DesiredStateMessage[] = [];
+    const channel: NodeChannel = { start: async () => {}, publishDesired: async (m) => void published.push(m), call: async () => undefined, stop: async () => {} };
+    await t.resources.create(resourceTypes.nodes, aNode('n1'));
+    const registry = new ComponentRegistry(t.store, '/nonexistent');
+    publisher = new DesiredPublisher({
+      resources: t.resources, channel, registry, images: new ImageResolver({ registry, resources: t.resources, registryUrl: 'https://cp' }),
+      cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }), clusterCidr: '172.20.0.0/16',
+    });
+    await publisher.start();
+    for (let i = 0; i < 300 && published.length === 0; i++) {
+      await publisher.idle();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(published.at(-1)?.clusterCidr).toBe('172.20.0.0/16');
+  });
+
+  it('reconciles, on a pod change, only the nodes whose compiled policies change (and the pod\'s own)', async () => {
+    t = await openTestResources();
+    const published: DesiredStateMessage[] = [];
+    const channel: NodeChannel = { start: async () => {}, publishDesired: async (m) => void published.push(m), call: async () => undefined, stop: async () => {} };
+    for (const node of ['n1', 'n2', 'n3']) await t.resources.create(resourceTypes.nodes, aNode(node));
+    await t.resources.create(resourceTypes.pods, withIP(aPod('web', { nodeName: 'n1', labels: { app: 'web' } }), '10.42.1.2'));
+    await t.resources.create(resourceTypes.pods, withIP(aPod('other', { nodeName: 'n3', labels: { app: 'other' } }), '10.42.3.2'));
+    await t.resources.create(resourceTypes.networkpolicies, {
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'web-in', namespace: 'default' },
+      spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }] }] },
+    });
+    // which nodes' desired states are read (the publisher lists a node's pods to publish it)
+    const reconciled: string[] = [];
+    const list = t.resources.list.bind(t.resources);
+    t.resources.list = ((type, options) => {
+      const node = /^spec\.nodeName=(.+)$/.exec(options?.fieldSelector ?? '')?.[1];
+      if (node) reconciled.push(node);
+      return list(type, options);
+    }) as typeof t.resources.list;
+    const registry = new ComponentRegistry(t.store, '/nonexistent');
+    publisher = new DesiredPublisher({
+      resources: t.resources, channel, registry, images: new ImageResolver({ registry, resources: t.resources, registryUrl: 'https://cp' }),
+      cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
+    });
+    await publisher.start();
+    const settle = async () => {
+      for (let i = 0; i < 20; i++) {
+        await publisher!.idle();
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    await settle();
+    expect(published.find((m) => m.node === 'n1')?.networkPolicies?.[0]?.pods).toEqual([{ ip: '10.42.1.2' }]);
+
+    // a pod no policy selects or names changes on n3: n3 alone
+    reconciled.length = 0;
+    await t.resources.mutate<Pod>(resourceTypes.pods, 'default', 'other', (p) => ({ ...p, metadata: { ...p.metadata, labels: { app: 'other', v: '2' } } }));
+    await settle();
+    expect([...new Set(reconciled)].sort()).toEqual(['n3']);
+
+    // a client pod on n2 is a peer of web-in: n1 (its policy changes) and n2 (its pod), not n3
+    reconciled.length = 0;
+    await t.resources.create(resourceTypes.pods, withIP(aPod('client', { nodeName: 'n2', labels: { app: 'client' } }), '10.42.2.2'));
+    await settle();
+    expect([...new Set(reconciled)].sort()).toEqual(['n1', 'n2']);
+    expect(published.filter((m) => m.node === 'n1').at(-1)!.networkPolicies![0]!.ingress![0]!.peers!.pods).toEqual([{ ip: '10.42.2.2' }]);
+
+    // the policy deleted: n1 only carried it
+    reconciled.length = 0;
+    await t.resources.delete(resourceTypes.networkpolicies, 'default', 'web-in');
+    await settle();
+    expect([...new Set(reconciled)].sort()).toEqual(['n1']);
+    expect(published.filter((m) => m.node === 'n1').at(-1)!.networkPolicies).toBeUndefined();
+  });
 });
