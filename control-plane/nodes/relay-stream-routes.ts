@@ -4,7 +4,9 @@
 // from its own pods. A `tcp` call to NODE over the node channel opens the pod's end; once NODE
 // says `open`, 101 and frames from here on (api/net/framed-stream.ts) joined to the call's
 // messages (api/net/message-stream.ts). Refusals: 422 (bad headers), 403, 404 (unknown node),
-// 503, or 200 with {error: {code, message}} when NODE refused (no listener, policy).
+// 429 (the calling node has MAX_RELAYED_STREAMS_PER_NODE open: one node cannot take every relay
+// slot of the control plane), 503, or 200 with {error: {code, message}} when NODE refused (no
+// listener, policy).
 import type { Duplex } from 'node:stream';
 import type { Context, Hono } from 'hono';
 import * as v from 'valibot';
@@ -39,7 +41,14 @@ export function parseAddress(text: string | undefined, zero = false): { host: st
   return port <= 65535 && (zero || port >= 1) ? { host, port } : undefined;
 }
 
-export function mountRelayStreamRoutes(app: Hono, resources: ResourceStore, channel: () => NodeChannel | undefined): void {
+/** Relayed connections one node may have open at once (a guest may hold 256 sockets; a node runs many guests). */
+export const MAX_RELAYED_STREAMS_PER_NODE = 1024;
+
+export function mountRelayStreamRoutes(
+  app: Hono, resources: ResourceStore, channel: () => NodeChannel | undefined,
+  { maxStreamsPerNode = MAX_RELAYED_STREAMS_PER_NODE }: { maxStreamsPerNode?: number } = {},
+): void {
+  const openByNode = new Map<string, number>();
   app.post('/skiff/v1/relay/:node/tcp', async (c) => {
     const upgrade = upgradeContext(c);
     const invalid = (field: string, message: string) => c.json({ error: message, causes: [{ field, message }] }, 422);
@@ -61,6 +70,12 @@ export function mountRelayStreamRoutes(app: Hono, resources: ResourceStore, chan
     if (source && !inPodCidr(source.host, caller.spec?.podCIDR)) return c.json({ error: `${source.host} is no pod IP of the calling node` }, 403);
     const nodes = channel();
     if (!nodes) return c.json({ error: 'the node channel is starting' }, 503);
+    const already = openByNode.get(from) ?? 0;
+    if (already >= maxStreamsPerNode) {
+      c.header('retry-after', '1');
+      return c.json({ error: `node ${from} has ${already} relayed connections open, the most one node may have` }, 429);
+    }
+    openByNode.set(from, already + 1);
 
     // the call runs until the connection is over; messages before the join wait in `early`
     const abort = new AbortController();
@@ -77,6 +92,11 @@ export function mountRelayStreamRoutes(app: Hono, resources: ResourceStore, chan
         if (v.is(relayStreamMessage, message) && 'open' in message) return opened!();
         if (early.length < 64) early.push(message);
       },
+    });
+    void result.catch(() => undefined).finally(() => {
+      const left = (openByNode.get(from) ?? 1) - 1;
+      if (left > 0) openByNode.set(from, left);
+      else openByNode.delete(from);
     });
     const outcome = await Promise.race([open.then(() => undefined), result.then((r) => ({ result: r }), (error: Error) => ({ error }))]);
     if (outcome) {

@@ -100,6 +100,35 @@ describe('the raw TCP relay route', () => {
     expect((await open('node-9', valid).response).status).toBe(404);
   });
 
+  it('lets one node hold at most its share of relayed connections (429), and frees a slot when one ends', async () => {
+    const limited = createApiApp({
+      resources: t.resources,
+      tokens: clusterTokenAuthenticator({ adminToken: tokens.admin, nodeToken: tokens.bootstrap }, { nodeFor: (s) => (s === tokens.node1 ? 'node-1' : undefined) }),
+      extraRoutes: (api) => mountRelayStreamRoutes(api, t.resources, () => ({
+        call: (_node: string, _method: string, _params: Record<string, unknown>, options: CallOptions) => new Promise((resolve) => {
+          finishers.push(resolve);
+          options.onData!({ open: true });
+        }),
+      }) as unknown as NodeChannel, { maxStreamsPerNode: 2 }),
+    });
+    const finishers: Array<(result: unknown) => void> = [];
+    const openOn = () => {
+      const socket = new Duplex({ read() {}, write(_chunk, _encoding, done) { done(); } });
+      return limited.request('/skiff/v1/relay/node-2/tcp', {
+        method: 'POST', headers: { connection: 'Upgrade', upgrade: 'skiff-tcp', ...valid, authorization: `Bearer ${tokens.node1}` },
+      }, { upgrade: { socket, head: Buffer.alloc(0), accepted: false } });
+    };
+    expect((await openOn()).status).toBe(204);
+    expect((await openOn()).status).toBe(204);
+    const refused = await openOn();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(finishers).toHaveLength(2); // the third never reached the node
+    finishers[0]!({});
+    await expect.poll(async () => (await openOn()).status).toBe(204);
+    for (const finish of finishers) finish({});
+  });
+
   it('answers hostile headers and node names with 4xx, never 500 (seeded fuzz)', async () => {
     script = async () => ({ error: { code: 'connection-refused', message: 'no' } });
     const next = seededRandom(3803);
