@@ -8,11 +8,7 @@ import { startKubectlCluster, type KubectlCluster } from '../support/kubectl-har
 
 describe.skipIf(!hasTool('kubectl', 'kubectl explain and create e2e'))('kubectl explain and protobuf creates', () => {
   let c: KubectlCluster;
-  const out = async (args: string[], stdin?: string) => {
-    const r = await c.kubectl(args, stdin);
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  };
+  const out = (args: string[], stdin?: string) => c.kubectlOk(args, stdin);
   beforeAll(async () => {
     c = await startKubectlCluster();
   }, 60_000);

@@ -15,11 +15,7 @@ describe.skipIf(!haveKubectl).each(stores)('kubectl with every kind on $store', 
   let etcd: EtcdServer | undefined;
   let c: KubectlCluster;
   const kubectl = (...args: string[]) => c.kubectl(args);
-  const out = async (...args: string[]) => {
-    const r = await c.kubectl(args);
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  };
+  const out = (...args: string[]) => c.kubectlOk(args);
 
   beforeAll(async () => {
     if (needsEtcd) etcd = await startEtcdServer();

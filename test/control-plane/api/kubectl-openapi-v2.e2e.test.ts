@@ -21,11 +21,7 @@ ${containers}`;
 
 describe.skipIf(!hasTool('kubectl', 'kubectl OpenAPI v2 e2e'))('OpenAPI v2 and v3 with the real kubectl', () => {
   let c: KubectlCluster;
-  const out = async (args: string[], stdin?: string) => {
-    const r = await c.kubectl(args, stdin);
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  };
+  const out = (args: string[], stdin?: string) => c.kubectlOk(args, stdin);
   beforeAll(async () => {
     c = await startKubectlCluster();
   }, 60_000);
@@ -114,11 +110,7 @@ spec:
   it('falls back to v2 where a server has no v3: explain, and client-side apply patching through v2 merge keys', async () => {
     const old = await startKubectlCluster('sqlite', { withoutOpenApiV3: true });
     try {
-      const run = async (args: string[], stdin?: string) => {
-        const r = await old.kubectl(args, stdin);
-        if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
-        return r.stdout;
-      };
+      const run = (args: string[], stdin?: string) => old.kubectlOk(args, stdin);
       expect(await run(['explain', 'deployment.spec.template.spec.containers.ports'])).toMatch(/^RESOURCE: ports <\[\]Object>$/m);
       await run(['apply', '-f', '-'], deployment('      - {name: main, image: registry.local/web:1, env: [{name: A, value: "1"}]}\n      - {name: side, image: registry.local/side:1}'));
       const verbose = await old.kubectl(['apply', '-v=6', '-f', '-'], deployment('      - {name: main, image: registry.local/web:2, env: [{name: A, value: "2"}]}'));

@@ -24,11 +24,7 @@ ${ports}`;
 
 describe.skipIf(!hasTool('kubectl', 'kubectl OpenAPI e2e'))('OpenAPI v3 with the real kubectl', () => {
   let c: KubectlCluster;
-  const out = async (args: string[], stdin?: string) => {
-    const r = await c.kubectl(args, stdin);
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  };
+  const out = (args: string[], stdin?: string) => c.kubectlOk(args, stdin);
   beforeAll(async () => {
     c = await startKubectlCluster();
   }, 60_000);

@@ -25,11 +25,7 @@ ${withLabel ? '  labels:\n    tier: front\n' : ''}spec:
 
 describe.skipIf(!hasTool('kubectl', 'server-side apply e2e'))('kubectl apply --server-side', () => {
   let k: KubectlCluster;
-  const ok = async (args: string[], stdin?: string) => {
-    const r = await k.kubectl(args, stdin);
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[], stdin?: string) => k.kubectlOk(args, stdin);
 
   beforeAll(async () => {
     k = await startKubectlCluster();

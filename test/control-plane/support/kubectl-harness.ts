@@ -23,6 +23,8 @@ export interface KubectlCluster {
   kubeconfigPath: string;
   resources: ResourceStore;
   kubectl(args: string[], stdin?: string): Promise<KubectlResult>;
+  /** kubectl's stdout; throws with its stderr when it exits non-zero. */
+  kubectlOk(args: string[], stdin?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -53,8 +55,13 @@ export async function startKubectlCluster(storeUrl = 'sqlite', options: { withou
     });
     if (stdin !== undefined) child.stdin?.end(stdin);
   });
+  const kubectlOk = async (args: string[], stdin?: string) => {
+    const r = await kubectl(args, stdin);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
   return {
-    dir, url: server.url, token, caCert: tls.caCert, kubeconfigPath, resources, kubectl,
+    dir, url: server.url, token, caCert: tls.caCert, kubeconfigPath, resources, kubectl, kubectlOk,
     async close() {
       await server.close();
       await store.close();
