@@ -8,14 +8,14 @@ import { relayStreamPath } from '../../api/mqtt/relay.js';
 import { FramedStream } from '../../api/net/framed-stream.js';
 import { PodNetworkError } from '../../runtime/pod-runtime.js';
 import type { ApiAccess } from '../credentials/node-certificate.js';
-import { isErrorCode, TUNNEL_HEADERS } from './tunnel-protocol.js';
-import { LISTENER_ONLY_HEADER, TCP_UPGRADE, type TunnelStreamTarget } from './tunnel-tcp.js';
+import { isErrorCode } from './tunnel-protocol.js';
+import { streamUpgradeHeaders, TCP_UPGRADE, type TunnelStreamTarget } from './tunnel-tcp.js';
 
 /** How long the control plane and node B may take to accept a relayed connection. */
 const OPEN_TIMEOUT_MS = 15_000;
 
 export function openRelayStream(api: ApiAccess | undefined, token: string, agent: Agent, target: TunnelStreamTarget): Promise<Duplex> {
-  const { peer, podIP, port, source } = target;
+  const { peer, podIP, port } = target;
   const unavailable = (message: string) => new PodNetworkError('destination-unavailable', `dial tcp ${podIP}:${port} on node ${peer.node} by relay: ${message}`);
   if (!api) return Promise.reject(unavailable('the control plane (relay) is not known yet'));
   return new Promise<Duplex>((resolve, reject) => {
@@ -33,10 +33,7 @@ export function openRelayStream(api: ApiAccess | undefined, token: string, agent
     const req = httpsRequest(url, {
       method: 'POST', agent, ...(isIP(url.hostname) ? { servername: '' } : {}), ...(api.caCert ? { ca: api.caCert } : {}),
       headers: {
-        authorization: `Bearer ${token}`, connection: 'Upgrade', upgrade: TCP_UPGRADE,
-        [TUNNEL_HEADERS.target]: `${podIP}:${port}`,
-        ...(source ? { [TUNNEL_HEADERS.source]: `${source.host}:${source.port}` } : {}),
-        ...(target.listenerOnly ? { [LISTENER_ONLY_HEADER]: '1' } : {}),
+        authorization: `Bearer ${token}`, connection: 'Upgrade', upgrade: TCP_UPGRADE, ...streamUpgradeHeaders(target),
       },
     });
     const timer = setTimeout(() => finish(unavailable(`not accepted within ${OPEN_TIMEOUT_MS} ms`)), OPEN_TIMEOUT_MS);

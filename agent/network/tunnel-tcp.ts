@@ -84,8 +84,17 @@ export function openTunnelStream(tls: NodeTls | undefined, agent: Agent, target:
   });
 }
 
+/** What names the far end of a raw TCP upgrade, on the tunnel and on the relay alike. */
+export function streamUpgradeHeaders({ podIP, port, source, listenerOnly }: TunnelStreamTarget): Record<string, string> {
+  return {
+    [TUNNEL_HEADERS.target]: `${podIP}:${port}`,
+    ...(source ? { [TUNNEL_HEADERS.source]: `${source.host}:${source.port}` } : {}),
+    ...(listenerOnly ? { [LISTENER_ONLY_HEADER]: '1' } : {}),
+  };
+}
+
 function open(tls: NodeTls | undefined, agent: Agent, target: TunnelStreamTarget, connectTimeoutMs: number): Promise<Duplex> {
-  const { peer, podIP, port, source } = target;
+  const { peer, podIP, port } = target;
   if (!tls || !peer.address || !peer.port) return Promise.reject(new TunnelUnreachableError(`no tunnel to node ${peer.node}`));
   const expected = `system:node:${peer.node}`;
   return new Promise<Duplex>((resolve, reject) => {
@@ -103,10 +112,7 @@ function open(tls: NodeTls | undefined, agent: Agent, target: TunnelStreamTarget
     const req = httpsRequest({
       host: peer.address, port: peer.port, method: 'POST', path: '/', agent,
       headers: {
-        connection: 'Upgrade', upgrade: TCP_UPGRADE,
-        [TUNNEL_HEADERS.target]: `${podIP}:${port}`,
-        ...(source ? { [TUNNEL_HEADERS.source]: `${source.host}:${source.port}` } : {}),
-        ...(target.listenerOnly ? { [LISTENER_ONLY_HEADER]: '1' } : {}),
+        connection: 'Upgrade', upgrade: TCP_UPGRADE, ...streamUpgradeHeaders(target),
       },
       key: tls.key, cert: tls.cert, ca: tls.caCert,
       servername: '', // peers are addressed by IP: no SNI (RFC 6066); the CN is checked below
