@@ -140,7 +140,7 @@ export class PodManager {
     const split = new Set(desired.parts ?? []);
     if (!split.has('services')) this.options.network?.setServices(desired.services ?? []);
     this.options.network?.setClusterCidr(desired.clusterCidr);
-    if (!split.has('peers')) this.options.network?.setPeers(desired.peers ?? []);
+    if (!split.has('peers')) this.options.network?.setPeers((desired.peers ?? []).filter((p) => p.node !== this.options.nodeName)); // never itself
     if (!split.has('policies')) this.options.network?.policies.set(desired.networkPolicies ?? []);
     const wanted = new Map(desired.pods.map((p) => [p.pod.metadata.uid, p]));
     for (const uid of [...this.#unackedRemovals.keys()]) {
