@@ -4,7 +4,8 @@
 // selecting the pods of a few nodes, peers by label) and pod changes are measured again. Prints,
 // per change, how many nodes were reconciled (their pods listed, images resolved), how many nodes'
 // pods messages were republished, which parts of the split desired state (decision 057: the
-// cluster's Services and peers, nodes' policies) went out, and how many bytes in all.
+// cluster's Services and peers, nodes' policies) went out, how many bytes the control plane sent,
+// and how many the broker delivers (a cluster-wide part reaches every node).
 // Usage: node dist/bench/desired-bytes.js [nodes=100] [podsPerNode=20]. Prints JSON.
 import pino from 'pino';
 import type { DesiredStateMessage } from '../api/mqtt/messages.js';
@@ -78,6 +79,8 @@ async function measure(what: string, change: () => Promise<unknown>) {
     change: what, nodesReconciled: reconciled, nodesRepublished: new Set(sent.map((m) => m.node)).size,
     partsPublished: parts.length, parts: [...new Set(parts.map((p) => p.replace(/\/.*/, '')))],
     messages: sent.length + sentParts.length, bytes: bytes.reduce((a, b) => a + b, 0), maxMessageBytes: Math.max(0, ...bytes),
+    // what the broker hands on: a cluster-wide part goes to every node's agent, the rest to one
+    deliveredBytes: [...sent, ...sentParts].reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)) * ('part' in m && m.part !== 'policies' ? nodes : 1), 0),
   };
 }
 
