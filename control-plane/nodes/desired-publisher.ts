@@ -29,6 +29,9 @@ import { localPathDir } from '../../api/local-path.js';
 import type { PersistentVolume } from '../resources/kinds/config.js';
 import { nodeLocalVolumes, nodesOfVolume, resolvePodVolumes, volumePath } from './node-volumes.js';
 import { desiredServices } from './desired-services.js';
+import { awaitsPodIP, DesiredStateTooLargeError, desiredView, finishedView } from './desired-pod-view.js';
+
+export { DesiredStateTooLargeError } from './desired-pod-view.js';
 import { desiredPeers, endpointPeers, PEERS_TO_EVERY_NODE_MAX } from './desired-peers.js';
 import { PEERS_PART_MAX } from '../../api/mqtt/desired-parts.js';
 import { DesiredParts, PART_KEYS, policiesKey } from './desired-parts-publisher.js';
@@ -51,30 +54,6 @@ export interface DesiredPublisherOptions {
   informers?: SharedInformers;
   /** The pod network (--cluster-cidr, normalised), told to agents so they know pod addresses from outside ones. */
   clusterCidr?: string;
-}
-
-/** The parts of a pod an agent acts on (status and bookkeeping excluded). */
-function desiredView(pod: Pod): DesiredPod['pod'] {
-  const { resourceVersion: _rv, managedFields: _mf, generation: _g, ...metadata } = pod.metadata;
-  return { apiVersion: 'v1', kind: 'Pod', metadata: metadata as DesiredPod['pod']['metadata'], spec: pod.spec as DesiredPod['pod']['spec'] };
-}
-
-/** A finished pod as the agent needs it: who it is, and its containers' names (for logs). */
-function finishedView(pod: Pod): DesiredPod {
-  const { name, namespace, uid } = pod.metadata;
-  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => ({ name: c.name, image: c.image }));
-  return {
-    pod: { apiVersion: 'v1', kind: 'Pod', metadata: { name: name!, namespace: namespace!, uid: uid! }, spec: { containers } },
-    images: {},
-    finished: true,
-  };
-}
-
-export class DesiredStateTooLargeError extends Error {
-  override readonly name = 'DesiredStateTooLargeError';
-  constructor(readonly node: string, readonly bytes: number, readonly pods: number) {
-    super(`the desired state of node ${node} (${pods} pods) is ${bytes} bytes, more than the ${MAX_PAYLOAD_BYTES} an MQTT message may carry`);
-  }
 }
 
 /** The parts a node's pods message leaves to their own topics: all of them. */
@@ -399,14 +378,4 @@ export class DesiredPublisher {
     }
     return out;
   }
-}
-
-/**
- * A pod bound to a node with a pod CIDR that has no address yet and has never run there (e.g. one
- * created with spec.nodeName, or a DaemonSet's): the agent gets it once the scheduler gave it one,
- * as a kubelet starts a pod only with its sandbox's IP.
- */
-function awaitsPodIP(pod: Pod): boolean {
-  return !pod.metadata.annotations?.[POD_IP_ANNOTATION] && !pod.metadata.deletionTimestamp
-    && !pod.status?.containerStatuses?.length && !pod.status?.initContainerStatuses?.length;
 }

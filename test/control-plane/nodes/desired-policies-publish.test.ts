@@ -26,7 +26,7 @@ describe('NetworkPolicies in the desired state', () => {
   it('goes to the nodes of the selected pods, and follows pods, labels and namespaces', async () => {
     t = await openTestResources();
     const recorder = desiredRecorder();
-    const { channel, published } = recorder;
+    const { channel } = recorder;
     for (const node of ['n1', 'n2']) await t.resources.create(resourceTypes.nodes, aNode(node));
     await t.resources.create(resourceTypes.pods, withIP(aPod('web', { nodeName: 'n1', labels: { app: 'web' } }), '10.42.1.2'));
     await t.resources.create(resourceTypes.pods, withIP(aPod('client', { nodeName: 'n2', labels: { app: 'client' } }), '10.42.2.2'));
