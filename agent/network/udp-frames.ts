@@ -50,13 +50,33 @@ export function encodeFrame(from: DatagramSource, to: DatagramSource, data: Uint
   return frame;
 }
 
-/** Splits a link's bytes, however they are chunked, into frames; throws FrameError on a malformed one. */
+/**
+ * Splits a link's bytes, however they are chunked, into frames. At a malformed frame it stops:
+ * the frames before it are returned, `broken` says why, and every later push returns nothing.
+ */
 export class FrameReader {
   #pending: Buffer = Buffer.alloc(0);
+  #broken: string | undefined;
+
+  get broken(): string | undefined {
+    return this.#broken;
+  }
 
   push(chunk: Uint8Array): DatagramFrame[] {
-    this.#pending = this.#pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#pending, chunk]);
+    if (this.#broken) return [];
     const frames: DatagramFrame[] = [];
+    try {
+      this.#parse(chunk, frames);
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      this.#broken = error.message;
+      this.#pending = Buffer.alloc(0);
+    }
+    return frames;
+  }
+
+  #parse(chunk: Uint8Array, frames: DatagramFrame[]): void {
+    this.#pending = this.#pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#pending, chunk]);
     let offset = 0;
     while (this.#pending.length - offset >= 4) {
       const length = this.#pending.readUInt32BE(offset);
@@ -73,7 +93,6 @@ export class FrameReader {
       offset = start + length;
     }
     this.#pending = offset === this.#pending.length ? Buffer.alloc(0) : this.#pending.subarray(offset);
-    return frames;
   }
 
   /** Bytes of an incomplete frame held. */

@@ -45,17 +45,12 @@ export function serveUdpUpgrade(accept: AcceptDatagram, _req: IncomingMessage, s
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${UDP_UPGRADE}\r\n\r\n`);
   const reader = new FrameReader();
   const take = (chunk: Uint8Array) => {
-    let frames: DatagramFrame[];
-    try {
-      frames = reader.push(chunk);
-    } catch {
-      socket.destroy(); // malformed: the link cannot be trusted to find the next frame
-      return;
-    }
-    for (const frame of frames) accept(node, frame);
+    for (const frame of reader.push(chunk)) accept(node, frame);
+    if (reader.broken) socket.destroy(); // malformed: the link cannot be trusted to find the next frame
   };
   if (head.length > 0) take(head);
   socket.on('data', take);
+  socket.resume(); // the HTTP parser may have paused it
 }
 
 interface Link {
@@ -156,6 +151,7 @@ export class UdpLinks {
         clearTimeout(timer);
         socket.on('error', () => undefined);
         socket.on('data', () => undefined); // nothing comes this way
+        socket.resume();
         resolve(socket);
       });
       req.on('response', (res) => {
