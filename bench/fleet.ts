@@ -8,7 +8,7 @@
 // Usage: node dist/bench/fleet.js [nodes=1000] [leaseIntervalMs=10000] [windowMs=30000] [replicas=nodes].
 // Env: FLEET_STORE=etcd (a real etcd on loopback instead of SQLite), FLEET_ZONE_SIZE (1000),
 // FLEET_AGENTS_PER_WORKER (1000), FLEET_CONCURRENCY (joins in flight per worker, 25),
-// FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000), FLEET_HEAP_SNAPSHOT (DIR,
+// FLEET_JOIN_TIMEOUT_MS (max(600 s, 200 ms per node)), FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000), FLEET_HEAP_SNAPSHOT (DIR,
 // see takeHeapSnapshot), FLEET_LEASE_FLUSH_MS (the control plane's lease flush interval, 20000).
 // Prints JSON.
 import { fork, spawn } from 'node:child_process';
@@ -136,12 +136,15 @@ await workers.start(Math.max(1, Math.ceil(nodes / perWorker)), {
 }, (script, options) => fork(script, [], options));
 const seedNodes = await listNodes();
 const allReady = watchUntil<Node>('/api/v1/nodes', seedNodes.body.metadata.resourceVersion, seedNodes.body.items,
-  (all) => { let n = 0; for (const node of all.values()) if (isReady(node)) n++; return n >= nodes; }, 600_000);
+  (all) => { let n = 0; for (const node of all.values()) if (isReady(node)) n++; return n >= nodes; }, env('FLEET_JOIN_TIMEOUT_MS', Math.max(600_000, nodes * 200)));
 const joinStarted = performance.now();
 const joined = await workers.join(names, zones);
 const joinMs = performance.now() - joinStarted;
 const registeredMs = (await allReady) - joinStarted;
 const afterJoin = { cpuMs: await cpuMs(), rssMB: await rssMB() };
+// each phase's figures as it ends (stderr), so a run stopped later still says what it measured
+const progress = (phase: string, figures: object) => console.error(JSON.stringify({ phase, ...figures }));
+progress('joined', { joinAllMs: Math.round(joinMs), allNodesReadyMs: Math.round(registeredMs), afterJoin });
 
 // 2. idle: the fleet only renews leases
 const window = async (ms: number) => {
@@ -168,6 +171,7 @@ const leaseFlushMs = env('FLEET_LEASE_FLUSH_MS', 20_000);
 const freshLeases = leaseList.filter((l) => Date.now() - Date.parse(l.spec.renewTime) < leaseIntervalMs + leaseFlushMs + 2_000).length;
 const unexpiredLeases = leaseList.filter((l) => Date.parse(l.spec.renewTime) + l.spec.leaseDurationSeconds * 1000 > Date.now()).length;
 const joinStats = await workers.stats();
+progress('idle', { idle, freshLeases, unexpiredLeases });
 
 // 3. a workload over the fleet, Running (as the simulated kubelets report it)
 const seedPods = await listPods();
