@@ -39,10 +39,20 @@ interface IncomingHandlerExport {
 const evaluated = new Map<string, Instantiate>();
 const MAX_EVALUATED = 16;
 
+// jco's glue reads process.env.JCO_DEBUG on every one of its debug calls (~200 call sites, on every
+// host call of a component using its task machinery): a getenv each time, ~4 % of a reused handler's
+// worker CPU. Read once per evaluation instead (the glue sees the same value).
+const JCO_DEBUG_READ = 'globalThis?.process?.env?.JCO_DEBUG';
+
+function withDebugFlagReadOnce(source: string): string {
+  if (!source.includes(JCO_DEBUG_READ)) return source;
+  return `const __skiffJcoDebug = ${JCO_DEBUG_READ};\n${source.replaceAll(JCO_DEBUG_READ, '__skiffJcoDebug')}`;
+}
+
 function evaluatedSource(request: GuestRunRequest): Instantiate {
   let instantiate = evaluated.get(request.sourceKey);
   if (!instantiate) {
-    instantiate = (new Function(request.source)() as { instantiate: Instantiate }).instantiate;
+    instantiate = (new Function(withDebugFlagReadOnce(request.source))() as { instantiate: Instantiate }).instantiate;
     if (evaluated.size >= MAX_EVALUATED) evaluated.delete(evaluated.keys().next().value!);
     evaluated.set(request.sourceKey, instantiate);
   }
