@@ -1,5 +1,6 @@
 // One guest run in one worker, seen from the main thread: relays the guest's output and port
-// events, and ends exactly once — by itself (the worker reports an outcome), by a crash of the
+// events (and, for a reused HTTP handler instance, its answers to one request after another:
+// `send`, onHandled), and ends exactly once — by itself (the worker reports an outcome), by a crash of the
 // worker, or terminated by the runtime. A worker whose guest ended normally goes back to the pool;
 // after a trap, a limit, a termination or a crash it is ended. Whatever happened, files the guest
 // left open are closed and the pod ports it held are freed.
