@@ -27,7 +27,7 @@ describe('HTTP handler containers', () => {
     expect(responses.map((r) => text(r.body))).toEqual(paths.map((path) => `ok GET ${path}\n`));
     await printed('GET /r9 200');
     await container.stop(0);
-  });
+  }, 60_000); // the first test pays transpiling http-health and starting workers: 20-30 s under load
 
   it(`runs at most ${MAX_CONCURRENT_REQUESTS} requests at once; the rest wait, and time out while waiting`, async () => {
     const { container } = await startComponent(runtime, modes, 'modes');
