@@ -5,7 +5,7 @@
 //   and system:masters (APF's `exempt` level);
 // - `system`: nodes and other `system:` users (kube-system service accounts, controllers): their
 //   own seats, so a user's burst never delays a lease, a node status or a controller's read;
-// - `workload`: everyone else, one flow per user: a user's mass create queues behind itself, never
+// - `workload`: everyone else (service accounts of other namespaces included), one flow per user: a user's mass create queues behind itself, never
 //   ahead of another user's request; a full queue or a long wait answers 429 with Retry-After.
 import type { MiddlewareHandler } from 'hono';
 import type { Clock } from '../../api/clock.js';
@@ -13,6 +13,7 @@ import { TooManyRequestsError } from '../../api/errors.js';
 import { FairQueues, RequestRejectedError, type FairQueuesOptions } from '../flow-control/fair-queues.js';
 import type { ApiUser } from './api-user.js';
 import { errorResponse } from './status-response.js';
+import { upgradeContext } from './upgrade-requests.js';
 
 export type PriorityLevelName = 'system' | 'workload';
 export type PriorityLevelConfig = Omit<FairQueuesOptions, 'clock'>;
@@ -39,7 +40,12 @@ export function isExempt(path: readonly string[], query: (name: string) => strin
 
 /** The level and flow of a request that is not exempt. */
 export function classify(user: ApiUser): { level: PriorityLevelName; flow: string } {
-  const system = user.name.startsWith('system:') || (user.groups ?? []).includes('system:nodes');
+  // Service accounts outside kube-system are workloads (APF's `service-accounts` level): a pod's token
+  // must not reach the seats of nodes and controllers.
+  const serviceAccount = user.name.startsWith('system:serviceaccount:');
+  const system = serviceAccount
+    ? user.name.startsWith('system:serviceaccount:kube-system:')
+    : user.name.startsWith('system:') || (user.groups ?? []).includes('system:nodes');
   return { level: system ? 'system' : 'workload', flow: user.name };
 }
 
@@ -55,7 +61,8 @@ export class ApiFlowControl {
   middleware(): MiddlewareHandler {
     return async (c, next) => {
       const user: ApiUser = c.get('user');
-      const upgrade = (c.req.header('upgrade') ?? '') !== '';
+      // a real upgrade (the connection taken over), not any request that carries an Upgrade header
+      const upgrade = upgradeContext(c) !== undefined;
       if (isExempt(c.get('requestPath'), (name) => c.req.query(name), upgrade, user)) return next();
       const { level, flow } = classify(user);
       let release: () => void;

@@ -89,6 +89,9 @@ describe('API flow control middleware', () => {
     const refused = await api.request('/api/v1/namespaces/default/pods', { method: 'POST', ...as('alice') });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
+    // an Upgrade header on an ordinary request is no way around the queue
+    const sneaky = await api.request('/api/v1/namespaces/default/pods', { method: 'POST', headers: { 'x-test-user': 'alice', upgrade: 'websocket' } });
+    expect(sneaky.status).toBe(429);
     expect(await refused.json()).toMatchObject({ kind: 'Status', reason: 'TooManyRequests', code: 429 });
 
     // every seat of the workload level is held: probes, a node's lease, a watch still answer at once
@@ -107,7 +110,7 @@ describe('API flow control middleware', () => {
     expect(entered.filter((e) => !e.startsWith('lease') && !e.endsWith(':watch') && !e.includes('admin'))).toEqual([
       'create:alice', 'create:alice', 'create:alice', 'list:bob', 'create:alice', 'create:alice',
     ]);
-    expect(flowControl.levels.workload.counts).toEqual({ served: 6, rejected: 1 });
+    expect(flowControl.levels.workload.counts).toEqual({ served: 6, rejected: 2 });
     expect(flowControl.levels.system.counts.served).toBe(1);
   });
 
@@ -115,6 +118,9 @@ describe('API flow control middleware', () => {
     expect(classify({ name: 'system:node:n1', groups: ['system:nodes'] })).toEqual({ level: 'system', flow: 'system:node:n1' });
     expect(classify({ name: 'system:serviceaccount:kube-system:replicaset-controller' })).toMatchObject({ level: 'system' });
     expect(classify({ name: 'alice', groups: ['dev'] })).toEqual({ level: 'workload', flow: 'alice' });
+    // a pod's token is a workload's, wherever it claims to belong
+    expect(classify({ name: 'system:serviceaccount:default:web', groups: ['system:serviceaccounts'] })).toEqual({ level: 'workload', flow: 'system:serviceaccount:default:web' });
+    expect(classify({ name: 'system:serviceaccount:team:system:nodes', groups: ['system:serviceaccounts', 'system:serviceaccounts:team'] })).toMatchObject({ level: 'workload' });
     expect(classify({ name: 'mallory', groups: ['system:nodes'] })).toMatchObject({ level: 'system' });
   });
 });
