@@ -29,12 +29,16 @@ export const LISTENER_ONLY_HEADER = 'x-skiff-tunnel-listener-only';
 
 const NODE_CN = /^system:node:([A-Za-z0-9._-]{1,253})$/;
 
-/** `IP:PORT` of the connecting pod, or undefined (then the connection counts as from an unknown address). */
+/**
+ * `IP:PORT` of the connecting pod (port 0 or none: no port of its own, e.g. a NodePort client as
+ * the calling node's address), or undefined (then the connection counts as from an unknown address).
+ */
 export function parseSource(text: unknown): { host: string; port: number } | undefined {
   if (typeof text !== 'string' || text.length > 64) return undefined;
-  const parsed = parseTarget(text.includes(':') ? text : `${text}:1`);
+  const portless = !text.includes(':') || text.endsWith(':0');
+  const parsed = parseTarget(portless ? `${text.replace(/:0$/, '')}:1` : text);
   if (!parsed) return undefined;
-  return { host: parsed.ip, port: text.includes(':') ? parsed.port : 0 };
+  return { host: parsed.ip, port: portless ? 0 : parsed.port };
 }
 
 /** The tunnel server's 'upgrade' listener: a pod connection from another node, or a refusal written to the socket. */
