@@ -117,6 +117,8 @@ describe('raw TCP between pods of two nodes', () => {
     expect(await runClient('10.96.0.20', 65536)).toMatchObject({ exitCode: 0, stderr: '' });
     expect(await runClient('echo-svc', 65536)).toMatchObject({ exitCode: 0, stderr: '' });
     expect(meshA.streams.direct - before).toBe(3);
+    // the three connections were streams of one HTTP/2 session: one TLS connection (decision 055)
+    expect(meshA.sessions.opened).toBe(1);
   }, 240_000);
 
   it('half-closes: A\'s FIN ends the echo\'s input, its answer still flows back, then end of stream', async () => {
