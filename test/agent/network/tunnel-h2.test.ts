@@ -2,9 +2,11 @@
 // server (mutual TLS, node certificates of a real cluster CA) whose pods are in-memory streams;
 // many connections on one TLS connection, bytes both ways, half-close and resets, per-stream flow
 // control (a stalled reader stalls only its own stream), refusals, node identities only, HTTP/1.1
-// requests and upgrades still served on the same port, and seeded fuzz of hostile streams and frames.
+// requests and upgrades still served on the same port, a peer without HTTP/2 told apart (the upgrade
+// reaches it), and seeded fuzz of hostile streams and frames.
 import { connect as h2connect, type ClientHttp2Stream } from 'node:http2';
-import { request as httpsRequest } from 'node:https';
+import { Agent, createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DesiredPeer } from '../../../api/mqtt/messages.js';
 import type { NodeTls } from '../../../agent/credentials/node-certificate.js';
 import { TunnelServer } from '../../../agent/network/tunnel-server.js';
-import { STREAM_WINDOW_BYTES, TunnelSessions } from '../../../agent/network/tunnel-h2.js';
-import type { AcceptFromPeer } from '../../../agent/network/tunnel-tcp.js';
+import { NoH2Error, STREAM_WINDOW_BYTES, TunnelSessions } from '../../../agent/network/tunnel-h2.js';
+import { openTunnelStream, serveTcpUpgrade, type AcceptFromPeer } from '../../../agent/network/tunnel-tcp.js';
 import { ensureTls } from '../../../control-plane/api/tls.js';
 import { NodeCertificateIssuer } from '../../../control-plane/nodes/node-certificates.js';
 import { PodNetworkError } from '../../../runtime/pod-runtime.js';
@@ -203,6 +205,30 @@ describe('raw TCP as HTTP/2 streams between two nodes', () => {
       req.end();
     });
     expect(upgraded).toBe('101');
+  });
+
+  it('tells a peer without HTTP/2 (an older agent) apart, which the skiff-tcp upgrade still reaches', async () => {
+    const issuedB = await issuer.issue('node-b', ['127.0.0.1']);
+    const old = createHttpsServer({ key: issuedB.key, cert: issuedB.cert, ca: issuedB.caCert, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' });
+    old.on('upgrade', (req, socket, head) => serveTcpUpgrade(accept, req, socket, head));
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    const oldPeer = { ...peer, port: (old.address() as AddressInfo).port };
+    const sessions = new TunnelSessions();
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const h2 = await sessions.open(tlsA, { peer: oldPeer, podIP: '10.42.2.5', port: 7000 }, 2_000).then(() => 'connected', (e: Error) => e);
+      expect(h2).toBeInstanceOf(NoH2Error);
+      const stream = await openTunnelStream(tlsA, agent, { peer: oldPeer, podIP: '10.42.2.5', port: 7000, source: { host: '127.0.0.2', port: 0 } }, 2_000);
+      const answer = drain(stream);
+      stream.end('over an upgrade');
+      expect(String(await answer)).toBe('over an upgrade');
+      expect(accepted.at(-1)!.source).toEqual({ host: '127.0.0.2', port: 0 });
+    } finally {
+      sessions.close();
+      agent.destroy();
+      old.closeAllConnections();
+      old.close();
+    }
   });
 
   it('answers hostile streams with a refusal or a stream, and survives hostile frames (seeded)', async () => {
