@@ -13,7 +13,7 @@
 import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { DesiredPeer } from '../../api/mqtt/messages.js';
 import { splice } from '../../api/net/framed-stream.js';
 import { PodNetworkError } from '../../runtime/pod-runtime.js';
@@ -109,9 +109,15 @@ export class TunnelSessions {
     const expected = `system:node:${peer.node}`;
     const host = isIP(peer.address!) === 6 ? `[${peer.address}]` : peer.address!;
     const session = h2connect(`https://${host}:${peer.port}`, {
-      key: tls.key, cert: tls.cert, ca: tls.caCert, minVersion: 'TLSv1.3', settings: H2_SETTINGS,
-      checkServerIdentity: (_host: string, cert: PeerCertificate) =>
-        (cert.subject?.CN === expected ? undefined : new Error(`the tunnel at ${endpoint} is ${String(cert.subject?.CN)}, not ${expected}`)),
+      settings: H2_SETTINGS,
+      // our own TLS socket: Nagle off (small writes of many streams are not held back; node's
+      // http2 would not set it, and its session socket refuses setNoDelay afterwards)
+      createConnection: () => tlsConnect({
+        host: peer.address!, port: peer.port, ALPNProtocols: ['h2'],
+        key: tls.key, cert: tls.cert, ca: tls.caCert, minVersion: 'TLSv1.3',
+        checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+          (cert.subject?.CN === expected ? undefined : new Error(`the tunnel at ${endpoint} is ${String(cert.subject?.CN)}, not ${expected}`)),
+      }).setNoDelay(true),
     });
     this.opened++;
     const ready = new Promise<ClientHttp2Session>((resolve, reject) => {

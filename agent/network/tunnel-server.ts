@@ -65,7 +65,8 @@ export class TunnelServer {
     server.on('tlsClientError', () => undefined);
     // every TLS connection (HTTP/1.1, HTTP/2 sessions, upgraded streams): closed with the server
     const connections = new Set<Duplex>();
-    server.on('secureConnection', (socket: Duplex) => {
+    server.on('secureConnection', (socket: TLSSocket) => {
+      socket.setNoDelay(true); // HTTP/2 sessions carry many streams' small writes
       connections.add(socket);
       socket.once('close', () => connections.delete(socket));
     });
