@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { microTime, rfc3339, type ClockTimer } from '../api/clock.js';
 import type { CpPresenceMessage, DesiredStateMessage } from '../api/mqtt/messages.js';
+import type { DesiredPartMessage } from '../api/mqtt/desired-parts.js';
+import { AppliedParts } from './state/applied-parts.js';
 import type { Condition } from '../api/types/meta.js';
 import type { RpcReply } from './agent-channel.js';
 import { pressure, sampleHost, type Pressure } from './node-conditions.js';
@@ -59,6 +61,8 @@ export class Agent {
   #pressure: Pressure = { memory: false, pid: false };
   #pressureSince: Record<keyof Pressure, string>;
   #stopped = false;
+  /** The parts of the desired state from their own topics (Services, peers, policies: decision 057). */
+  readonly desiredParts = new AppliedParts();
 
   constructor(private readonly options: AgentOptions) {
     const nodeIP = options.nodeIP ?? '127.0.0.1';
@@ -131,6 +135,7 @@ export class Agent {
     const persisted = await this.#restore();
     const connected = this.options.channel.connect({
       desired: (m) => this.#onDesired(m),
+      desiredPart: (m) => this.#onDesiredPart(m),
       rpc: (method, params, reply) => this.#onRpc(method, params, reply),
       cpPresence: (m) => this.#onCpPresence(m),
       connected: () => {
@@ -174,7 +179,8 @@ export class Agent {
     const { desired, finished } = this.pods.state();
     if (!file || !desired) return;
     // Secrets never touch the disk: a restart while offline waits for them (CreateContainerConfigError).
-    const { secrets: _secrets, ...withoutSecrets } = desired;
+    // The parts from their own topics are saved with the pods: an offline restart has its routes.
+    const { secrets: _secrets, ...withoutSecrets } = this.desiredParts.merge(desired);
     file.save({ desired: withoutSecrets, finished: finished as Record<string, Record<string, unknown>> })
       .catch((e: Error) => this.options.logger.warn({ err: e.message }, 'could not persist the desired state'));
   }
@@ -214,6 +220,17 @@ export class Agent {
       this.#notePods(message.pods);
       this.#publishNodeStatus();
     }
+  }
+
+  /** A part of the desired state from its own topic: applied to the pod network when it is new. */
+  #onDesiredPart(part: DesiredPartMessage): void {
+    if (part.part === 'policies' && part.node !== this.options.node) return;
+    if (!this.desiredParts.accept(part)) return;
+    if (part.part === 'services') this.network.setServices(part.services);
+    else if (part.part === 'peers') this.network.setPeers(part.peers.filter((p) => p.node !== this.options.node)); // the list is the cluster's
+    else this.network.policies.set(part.networkPolicies);
+    this.options.logger.info({ part: part.part, generation: part.generation }, 'applied desired-state part');
+    this.#persist();
   }
 
   #notePods(pods: DesiredStateMessage['pods']): void {

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { NodeNetwork } from '../agent/network/node-network.js';
 import { acrossNodes, tunnelOnly } from './network-mesh.js';
 import { tcpAcrossNodes } from './network-tcp-nodes.js';
+import { udpRoundTrips } from './network-udp.js';
 import { PodNetwork } from '../agent/pods/pod-network.js';
 import { digestOf } from '../runtime/component-digest.js';
 import type { HttpRequest, HttpResponse, PodNetworkPorts, RunningContainer } from '../runtime/pod-runtime.js';
@@ -160,6 +161,7 @@ async function main(): Promise<void> {
     log(`tunnel only (instant handler): p50 ${tunnel.p50} ms, p99 ${tunnel.p99} ms`);
     const mesh = await acrossNodes(examplePath('http-health'), measure);
     const tcpNodes = await tcpAcrossNodes(examplePath, log);
+    const udp = await udpRoundTrips(examplePath, log);
     const check = new TextDecoder().decode((await frontend.handleHttp!(request('frontend'), 30_000)).body);
     if (!check.startsWith('fetched http://web-svc/: 200 ok GET /')) throw new Error(`unexpected chain answer: ${check}`);
     console.log(JSON.stringify({
@@ -189,6 +191,7 @@ async function main(): Promise<void> {
       acrossNodesRelay: mesh.relay,
       relayAddsP50Ms: Number((mesh.relay.sequential.p50 - mesh.direct.sequential.p50).toFixed(2)),
       tcpAcrossNodes: tcpNodes,
+      udpRoundTrips: udp,
     }, null, 2));
   } finally {
     await runtime.close();

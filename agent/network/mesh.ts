@@ -14,6 +14,7 @@ import { TunnelClient, TunnelUnreachableError } from './tunnel-client.js';
 import { TunnelServer } from './tunnel-server.js';
 import { openTunnelStream, type TunnelStreamTarget } from './tunnel-tcp.js';
 import { NoH2Error, TunnelSessions } from './tunnel-h2.js';
+import { UdpLinks } from './udp-tunnel.js';
 
 export type MeshMode = 'auto' | 'direct' | 'relay';
 
@@ -59,6 +60,8 @@ export class NodeMesh implements RemotePods {
   readonly sent = { direct: 0, relay: 0 };
   /** Raw TCP connections opened each way (tests, bench). */
   readonly streams = { direct: 0, relay: 0 };
+  /** UDP links to other nodes' tunnels (udp-tunnel.ts; not relayed). */
+  readonly udp: UdpLinks;
   /** Called when the tunnel's port becomes known (node status). */
   onListening: (() => void) | undefined;
 
@@ -66,6 +69,7 @@ export class NodeMesh implements RemotePods {
     this.#mode = options.mode ?? 'auto';
     this.client = new TunnelClient(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {});
     this.#relay = options.relay?.(() => this.#api);
+    this.udp = new UdpLinks(() => this.client.tls, (node) => this.client.agentFor(node), () => this.client.connectTimeout(), options.now);
   }
 
   get mode(): MeshMode {
@@ -87,6 +91,10 @@ export class NodeMesh implements RemotePods {
   async start(network: NodeNetwork): Promise<void> {
     this.#network = network;
     network.remote = this;
+    network.udp.remote = (peer, from, podIP, port, data) => {
+      if (this.#mode === 'relay') throw new PodNetworkError('destination-unavailable', `dial udp ${podIP}:${port}: UDP is not carried by the relay (node ${peer.node})`);
+      return this.udp.send(peer, from, podIP, port, data);
+    };
     this.#unsubscribe = this.options.certificate.onChange((tls) => void this.#useTls(tls).catch((e: Error) => this.options.onError?.('tunnel', e)));
     const tls = this.options.certificate.current ?? await this.options.certificate.load();
     if (tls) await this.#useTls(tls);
@@ -112,6 +120,7 @@ export class NodeMesh implements RemotePods {
       runs: (podIP) => network.pod(podIP) !== undefined,
       deliver: (node, sourceIP, podIP, port, request, timeoutMs) => network.requestFromPeer(node, sourceIP, podIP, port, request, timeoutMs),
       acceptStream: (node, source, podIP, port, options) => network.acceptFromPeer(node, source, podIP, port, options),
+      acceptDatagram: (node, frame) => network.udp.fromPeer(node, frame),
     });
     this.onListening?.();
   }
@@ -172,6 +181,8 @@ export class NodeMesh implements RemotePods {
     clearInterval(this.#renewTimer);
     this.#unsubscribe?.();
     if (this.#network?.remote === this) this.#network.remote = undefined;
+    if (this.#network) this.#network.udp.remote = undefined;
+    this.udp.close();
     this.client.close();
     this.sessions.close();
     this.#relay?.close?.();

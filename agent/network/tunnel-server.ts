@@ -16,6 +16,7 @@ import { INGRESS_GATEWAY_USER } from '../../api/tunnel-headers.js';
 import type { NodeTls } from '../credentials/node-certificate.js';
 import { serveTcpUpgrade, type AcceptFromPeer } from './tunnel-tcp.js';
 import { H2_SETTINGS, serveTcpStream, SESSION_WINDOW_BYTES } from './tunnel-h2.js';
+import { serveUdpUpgrade, UDP_UPGRADE, type AcceptDatagram } from './udp-tunnel.js';
 import {
   headerObject, headerPairs, MAX_TUNNEL_BODY_BYTES, MAX_TUNNEL_TIMEOUT_MS, parseTarget, TUNNEL_HEADERS,
 } from './tunnel-protocol.js';
@@ -32,6 +33,8 @@ export interface TunnelServerOptions {
   maxBodyBytes?: number;
   /** Raw TCP from a pod of another node (tunnel-tcp.ts); none: upgrades are refused. */
   acceptStream?: AcceptFromPeer;
+  /** UDP datagrams from pods of another node (udp-tunnel.ts); none: `skiff-udp` upgrades are refused. */
+  acceptDatagram?: AcceptDatagram;
   /** Called for every request served, with the calling node (INGRESS_GATEWAY_USER for the gateway). */
   onRequest?(node: string, status: number): void;
 }
@@ -71,8 +74,11 @@ export class TunnelServer {
       socket.once('close', () => connections.delete(socket));
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!options.acceptStream) return void socket.destroy();
-      serveTcpUpgrade(options.acceptStream, req, socket, head);
+      // upgraded sockets are among `connections` (closed with the server)
+      const udp = String(req.headers.upgrade).toLowerCase() === UDP_UPGRADE;
+      if (udp ? !options.acceptDatagram : !options.acceptStream) return void socket.destroy();
+      if (udp) return serveUdpUpgrade(options.acceptDatagram!, req, socket, head);
+      serveTcpUpgrade(options.acceptStream!, req, socket, head);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

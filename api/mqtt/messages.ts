@@ -212,7 +212,11 @@ export type DesiredNetworkPolicy = v.InferOutput<typeof desiredNetworkPolicy>;
 export type DesiredPolicyRule = v.InferOutput<typeof policyRule>;
 export type DesiredPolicyPod = v.InferOutput<typeof policyPod>;
 
-/** The full desired state of one node. Retained; agents apply only a newer generation. */
+/** The parts of a node's desired state that may travel on their own topics (decision 057). */
+export const DESIRED_PARTS = ['services', 'peers', 'policies'] as const;
+export type DesiredPartName = (typeof DESIRED_PARTS)[number];
+
+/** The node's desired state: pods, config, volumes (and, from an older control plane, every part). Retained; agents apply only a newer generation. */
 export const desiredStateMessage = v.object({
   v: v.literal(PROTOCOL_VERSION),
   node: v.string(),
@@ -247,8 +251,15 @@ export const desiredStateMessage = v.object({
    * the cluster. Absent (an older control plane): 10.42.0.0/16. An agent ignores one it cannot read.
    */
   clusterCidr: v.optional(text(1, 64)),
+  /**
+   * The parts of the node's desired state that travel on their own retained topics (decision 057):
+   * their fields are absent here and an agent keeps what those topics gave it. Absent (an older
+   * control plane): every part is in this message, an absent field meaning none.
+   */
+  parts: v.optional(v.pipe(v.array(v.picklist(DESIRED_PARTS)), v.maxLength(DESIRED_PARTS.length))),
 });
 export type DesiredStateMessage = v.InferOutput<typeof desiredStateMessage>;
+
 
 export const podStatusMessage = v.object({
   ...envelope,
