@@ -28,6 +28,9 @@ import { serveMetrics } from './rpc/metrics-rpc.js';
 import { memoryDir, volumeHost } from './volume-host.js';
 import type { AgentOptions } from './agent-options.js';
 
+/** How long a pods message waits for the Services part before its pods start without their variables. */
+export const SERVICES_WAIT_MS = 5_000;
+
 export type { AgentOptions } from './agent-options.js';
 
 /** Measuring fuel per second stalls the agent's thread ~0.3 s: not while its first pods start. */
@@ -56,6 +59,10 @@ export class Agent {
   #leaseTimer: ClockTimer | undefined;
   #calibrationTimer: ClockTimer | undefined;
   #hasPods = false;
+  /** Whether the Services were read at least once (a Services part, a whole message, or the persisted state). */
+  #servicesKnown = false;
+  #heldDesired: DesiredStateMessage | undefined;
+  #heldTimer: ClockTimer | undefined;
   #cpEpoch: string | undefined;
   #readySince: string;
   #pressure: Pressure = { memory: false, pid: false };
@@ -165,6 +172,7 @@ export class Agent {
       const state = await file.load();
       if (!state || state.desired.node !== this.options.node) return false;
       this.pods.restore(state);
+      this.#servicesKnown = state.desired.services !== undefined;
       this.#notePods(state.desired.pods);
       this.options.logger.info({ generation: state.desired.generation, pods: state.desired.pods.length }, 'running the persisted desired state');
       return true;
@@ -191,6 +199,7 @@ export class Agent {
     this.#stopped = true;
     this.#leaseTimer?.cancel();
     this.#calibrationTimer?.cancel();
+    this.#heldTimer?.cancel();
     this.#metrics.stop();
     await this.options.stateFile?.flushed().catch(() => undefined);
     await this.nodePorts.close();
@@ -215,6 +224,30 @@ export class Agent {
 
   #onDesired(message: DesiredStateMessage): void {
     if (message.node !== this.options.node) return;
+    // As the kubelet refuses to build a container's environment before it has read the Services once,
+    // a pods message whose Services travel on their own topic waits for them (bounded: then it runs).
+    if (message.parts?.includes('services') && !this.#servicesKnown) {
+      this.#heldDesired = message;
+      this.#heldTimer ??= this.options.clock.setTimeout(() => {
+        this.options.logger.warn({ generation: this.#heldDesired?.generation }, 'no Services part yet; starting pods without Service environment variables');
+        this.#servicesKnown = true;
+        this.#releaseHeldDesired();
+      }, SERVICES_WAIT_MS);
+      return;
+    }
+    if (!message.parts?.includes('services')) this.#servicesKnown = true; // carried in the message itself
+    this.#applyDesired(message);
+  }
+
+  #releaseHeldDesired(): void {
+    this.#heldTimer?.cancel();
+    this.#heldTimer = undefined;
+    const held = this.#heldDesired;
+    this.#heldDesired = undefined;
+    if (held && !this.#stopped) this.#applyDesired(held);
+  }
+
+  #applyDesired(message: DesiredStateMessage): void {
     if (this.pods.apply(message)) {
       this.options.logger.info({ generation: message.generation, pods: message.pods.length }, 'applied desired state');
       this.#notePods(message.pods);
@@ -226,11 +259,15 @@ export class Agent {
   #onDesiredPart(part: DesiredPartMessage): void {
     if (part.part === 'policies' && part.node !== this.options.node) return;
     if (!this.desiredParts.accept(part)) return;
-    if (part.part === 'services') this.network.setServices(part.services);
+    if (part.part === 'services') {
+      this.network.setServices(part.services);
+      this.#servicesKnown = true;
+    }
     else if (part.part === 'peers') this.network.setPeers(part.peers.filter((p) => p.node !== this.options.node)); // the list is the cluster's
     else this.network.policies.set(part.networkPolicies);
     this.options.logger.info({ part: part.part, generation: part.generation }, 'applied desired-state part');
     this.#persist();
+    if (this.#servicesKnown) this.#releaseHeldDesired();
   }
 
   #notePods(pods: DesiredStateMessage['pods']): void {

@@ -59,6 +59,11 @@ export interface ContainerSpec {
    */
   invoke?: { name: string; args: string[] };
   /**
+   * An HTTP handler's instances (decision 053): `reuse` (default) keeps an instance to serve request
+   * after request, its memory surviving like a long-lived process's; `fresh` starts one per request.
+   */
+  handlerInstances?: 'fresh' | 'reuse';
+  /**
    * The pod's virtual network namespace, shared by its containers: the runtime reports the
    * sockets a guest listens on (wasi:sockets tcp listen) so probes and peers can find them.
    */

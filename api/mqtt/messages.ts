@@ -70,10 +70,14 @@ export const nodeStatusMessage = v.object({
 });
 export type NodeStatusMessage = v.InferOutput<typeof nodeStatusMessage>;
 
+/** RFC 3339 as the Lease schema's date-time takes it (the control plane writes it into the Lease unchecked). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
 export const leaseMessage = v.object({
   ...envelope,
-  renewTime: v.string(), // RFC 3339 with microseconds, like Lease.spec.renewTime
-  leaseDurationSeconds: v.pipe(v.number(), v.safeInteger(), v.gtValue(0)),
+  // RFC 3339 with microseconds, like Lease.spec.renewTime
+  renewTime: v.pipe(v.string(), v.maxLength(40), v.regex(RFC3339), v.check((s) => !Number.isNaN(Date.parse(s)), 'Invalid date')),
+  leaseDurationSeconds: v.pipe(v.number(), v.safeInteger(), v.gtValue(0), v.maxValue(2 ** 31 - 1)), // int32, as the Lease's
 });
 export type LeaseMessage = v.InferOutput<typeof leaseMessage>;
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent } from '../../agent/agent.js';
+import { Agent, SERVICES_WAIT_MS } from '../../agent/agent.js';
 import type { AgentChannel, AgentChannelHandlers } from '../../agent/agent-channel.js';
 import { ComponentFetcher, type FetchedComponent } from '../../agent/component-fetcher.js';
 import { decodeControlPlaneMessage } from '../../agent/mqtt-cp-message-decoder.js';
@@ -63,10 +63,10 @@ describe('an agent given its desired state in parts', () => {
     dir = undefined;
   });
 
-  async function startAgent(stateFile?: DesiredStateFile) {
+  async function startAgent(stateFile?: DesiredStateFile, clock = new FakeClock()) {
     const channel = new FakeChannel();
     const agent = new Agent({
-      node: 'n1', channel, runtime: new IdleRuntime(), fetcher: new FakeFetcher(), clock: new FakeClock(), logger: pino({ level: 'silent' }),
+      node: 'n1', channel, runtime: new IdleRuntime(), fetcher: new FakeFetcher(), clock, logger: pino({ level: 'silent' }),
       ...(stateFile ? { stateFile } : {}),
     });
     agents.push(agent);
@@ -104,6 +104,32 @@ describe('an agent given its desired state in parts', () => {
     expect(names(agent)).toEqual(['legacy']);
     expect(agent.network.peers.peers).toEqual([]);
     expect(agent.network.policies.empty).toBe(true);
+  });
+
+  it('holds a pods message until the Services were read once (as the kubelet builds no environment before), at most SERVICES_WAIT_MS', async () => {
+    const applied = (agent: Agent) => agent.pods.state().desired?.generation;
+    const first = await startAgent();
+    first.channel.handlers.desired(podsMessage(3));
+    expect(applied(first.agent)).toBeUndefined(); // the Services part is still to come
+    first.channel.handlers.desired(podsMessage(4)); // a newer one replaces the held one
+    first.channel.handlers.desiredPart(peersPart(1, 'p', ['n1', 'n2']));
+    expect(applied(first.agent)).toBeUndefined();
+    first.channel.handlers.desiredPart(servicesPart(2, 's', ['web']));
+    expect(applied(first.agent)).toBe(4);
+    first.channel.handlers.desired(podsMessage(5)); // Services known: applied at once
+    expect(applied(first.agent)).toBe(5);
+
+    const clock = new FakeClock();
+    const second = await startAgent(undefined, clock);
+    second.channel.handlers.desired(podsMessage(7));
+    clock.advance(SERVICES_WAIT_MS - 1);
+    expect(applied(second.agent)).toBeUndefined();
+    clock.advance(1); // no Services part at all: the pods run without their variables
+    expect(applied(second.agent)).toBe(7);
+
+    const third = await startAgent();
+    third.channel.handlers.desired({ ...podsMessage(2), parts: undefined, services: [] }); // an older control plane: whole
+    expect(applied(third.agent)).toBe(2);
   });
 
   it('persists the parts with its pods, and runs with them after an offline restart', async () => {
