@@ -12,7 +12,8 @@ import type { NodeNetwork, RemotePods, RemoteStreamOptions } from './node-networ
 import type { StreamSource } from './pod-byte-stream.js';
 import { TunnelClient, TunnelUnreachableError } from './tunnel-client.js';
 import { TunnelServer } from './tunnel-server.js';
-import { openTunnelStream } from './tunnel-tcp.js';
+import { openTunnelStream, type TunnelStreamTarget } from './tunnel-tcp.js';
+import { NoH2Error, TunnelSessions } from './tunnel-h2.js';
 import { UdpLinks } from './udp-tunnel.js';
 
 export type MeshMode = 'auto' | 'direct' | 'relay';
@@ -43,6 +44,8 @@ export interface NodeMeshOptions {
 
 export class NodeMesh implements RemotePods {
   readonly client: TunnelClient;
+  /** Raw TCP to each peer: streams of one HTTP/2 session (tunnel-h2.ts, decision 055). */
+  readonly sessions = new TunnelSessions();
   #server: TunnelServer | undefined;
   #network: NodeNetwork | undefined;
   #api: ApiAccess | undefined;
@@ -109,6 +112,7 @@ export class NodeMesh implements RemotePods {
   async #useTls(tls: NodeTls): Promise<void> {
     if (this.#closed) return;
     this.client.setTls(tls);
+    this.sessions.reset();
     if (this.#server) return this.#server.setTls(tls);
     const network = this.#network!;
     this.#server = await TunnelServer.start({
@@ -131,8 +135,18 @@ export class NodeMesh implements RemotePods {
   openStream(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options: RemoteStreamOptions = {}): Promise<Duplex> {
     const relay = this.#relay?.openStream ? () => this.#relay!.openStream!(peer, podIP, port, from, options) : undefined;
     return this.#via(peer, podIP, port, this.streams,
-      () => openTunnelStream(this.client.tls, this.client.agentFor(peer.node), { peer, podIP, port, source: from, ...options }, this.client.connectTimeout()),
+      () => this.#openDirect({ peer, podIP, port, source: from, ...options }),
       relay);
+  }
+
+  /** A stream of the peer's HTTP/2 session; an upgraded HTTP/1.1 request of its own when the peer's tunnel has no HTTP/2 (an older agent). */
+  async #openDirect(target: TunnelStreamTarget): Promise<Duplex> {
+    try {
+      return await this.sessions.open(this.client.tls, target, this.client.connectTimeout());
+    } catch (error) {
+      if (!(error instanceof NoH2Error)) throw error;
+      return openTunnelStream(this.client.tls, this.client.agentFor(target.peer.node), target, this.client.connectTimeout());
+    }
   }
 
   /** Direct first unless the peer was found unreachable lately (auto) or the mode says otherwise; the relay when direct cannot be reached. */
@@ -170,6 +184,7 @@ export class NodeMesh implements RemotePods {
     if (this.#network) this.#network.udp.remote = undefined;
     this.udp.close();
     this.client.close();
+    this.sessions.close();
     this.#relay?.close?.();
     await this.#server?.close();
   }
