@@ -8,6 +8,10 @@
 //                 when the port is a raw TCP listener (the tunnel carries HTTP to handlers only);
 //   unreachable   no connection to the node's tunnel (NAT, firewall, agent down): nothing was sent.
 // A node found unreachable is not tried again for UNREACHABLE_FOR_MS.
+// The gateway's certificate is renewed, as the nodes' are, once less than a third of its validity
+// is left (on the injected clock): in the background while the current one still serves; requests
+// in flight finish on their connections, which close once idle; new ones use the new certificate.
+import { X509Certificate } from 'node:crypto';
 import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PeerCertificate } from 'node:tls';
@@ -42,16 +46,18 @@ export class GatewayTunnelError extends Error {
 
 const CONNECT_TIMEOUT_MS = 2_000;
 const UNREACHABLE_FOR_MS = 30_000;
-/** Renewed when less than this is left. */
-const RENEW_BEFORE_MS = 7 * 24 * 3600_000;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings']);
 const REFUSED_CODES = new Set(['connection-refused', 'destination-unavailable']);
 
 export class IngressTunnel {
   readonly #agents = new Map<string, Agent>();
   readonly #unreachable = new Map<string, number>();
-  #certificate: Promise<TunnelCertificate> | undefined;
-  #expires = 0;
+  readonly #retired = new Set<Agent>();
+  /** The certificate in use, and when to renew it (a third of its validity before it expires). */
+  #current: { cert: TunnelCertificate; renewAt: number; expires: number } | undefined;
+  #renewing: Promise<TunnelCertificate> | undefined;
+  /** Certificates obtained (the first one included). */
+  certificates = 0;
   /** TLS connections made to nodes' tunnels (kept-alive ones carry many requests). */
   connections = 0;
 
@@ -67,16 +73,30 @@ export class IngressTunnel {
   }
 
   async #tls(): Promise<TunnelCertificate> {
-    if (this.#certificate && this.options.clock.now() < this.#expires - RENEW_BEFORE_MS) return this.#certificate;
-    const next = this.options.certificate();
-    this.#certificate = next;
-    const cert = await next.catch((error: Error) => {
-      this.#certificate = undefined;
-      throw error;
+    const now = this.options.clock.now();
+    const current = this.#current;
+    if (current && now < current.renewAt) return current.cert;
+    const renewing = this.#renewing ?? this.#renew();
+    // still valid: serve with it while the next one is made
+    if (current && now < current.expires) return current.cert;
+    return renewing;
+  }
+
+  #renew(): Promise<TunnelCertificate> {
+    const next = this.options.certificate().then((cert) => {
+      const x509 = new X509Certificate(cert.cert);
+      const from = Date.parse(x509.validFrom);
+      const expires = Date.parse(cert.notAfter);
+      this.#current = { cert, expires, renewAt: expires - (expires - from) / 3 };
+      this.certificates++;
+      this.#retireAgents(); // connections made with the old certificate finish what they carry, then close
+      return cert;
+    }).finally(() => {
+      this.#renewing = undefined;
     });
-    this.#expires = Date.parse(cert.notAfter);
-    this.#closeAgents(); // connections made with the old certificate go
-    return cert;
+    this.#renewing = next;
+    next.catch(() => undefined); // a failed background renewal is tried again on the next request
+    return next;
   }
 
   #agentFor(node: string): Agent {
@@ -171,13 +191,23 @@ export class IngressTunnel {
     return 'done';
   }
 
-  #closeAgents(): void {
-    for (const agent of this.#agents.values()) agent.destroy();
+  /** The pools of an older certificate: idle connections close now, busy ones once their request is done. */
+  #retireAgents(): void {
+    for (const agent of this.#retired) if (Object.keys(agent.sockets).length === 0) this.#retired.delete(agent);
+    for (const agent of this.#agents.values()) {
+      const idle = (socket: unknown) => Object.values(agent.freeSockets).some((sockets) => sockets?.includes(socket as never));
+      for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+      // after the agent's own listener: a socket it kept as idle goes; one it gave to a waiting request stays
+      agent.on('free', (socket: { destroy(): void }) => { if (idle(socket)) socket.destroy(); });
+      this.#retired.add(agent);
+    }
     this.#agents.clear();
   }
 
   close(): void {
-    this.#closeAgents();
+    for (const agent of [...this.#agents.values(), ...this.#retired]) agent.destroy();
+    this.#agents.clear();
+    this.#retired.clear();
   }
 }
 
