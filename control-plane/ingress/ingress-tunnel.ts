@@ -13,10 +13,11 @@
 // in flight finish on their connections, which close once idle; new ones use the new certificate.
 import { X509Certificate } from 'node:crypto';
 import { Agent, request as httpsRequest } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { PeerCertificate } from 'node:tls';
 import type { Clock } from '../../api/clock.js';
 import { NODE_USER_PREFIX } from '../../api/node-identity.js';
+import { writeRawHead, type GatewayResponse } from './ingress-servers.js';
 import { MAX_TUNNEL_TIMEOUT_MS, TUNNEL_HEADER_PREFIX, TUNNEL_HEADERS } from '../../api/tunnel-headers.js';
 
 export interface TunnelTarget {
@@ -108,14 +109,14 @@ export class IngressTunnel {
     return agent;
   }
 
-  async forward(target: TunnelTarget, method: string, path: string, headers: Record<string, string>, body: Buffer, res: ServerResponse, timeoutMs: number): Promise<TunnelOutcome> {
+  async forward(target: TunnelTarget, method: string, path: string, headers: Record<string, string>, body: Buffer, res: GatewayResponse, timeoutMs: number): Promise<TunnelOutcome> {
     const tls = await this.#tls();
     const outcome = await this.#send(tls, target, method, path, headers, body, res, timeoutMs);
     // a kept-alive connection the node had closed before our request reached it: once more, on a new one
     return outcome === 'stale' ? this.#send(tls, target, method, path, headers, body, res, timeoutMs).then((o) => (o === 'stale' ? { refused: 'the connection was reset', rawListener: false } : o)) : outcome;
   }
 
-  #send(tls: TunnelCertificate, target: TunnelTarget, method: string, path: string, headers: Record<string, string>, body: Buffer, res: ServerResponse, timeoutMs: number): Promise<TunnelOutcome | 'stale'> {
+  #send(tls: TunnelCertificate, target: TunnelTarget, method: string, path: string, headers: Record<string, string>, body: Buffer, res: GatewayResponse, timeoutMs: number): Promise<TunnelOutcome | 'stale'> {
     const expected = `${NODE_USER_PREFIX}${target.node}`;
     return new Promise((resolve, reject) => {
       let connected = false;
@@ -168,7 +169,7 @@ export class IngressTunnel {
   }
 
   /** The node's answer: the pod's response piped to the client, or the node's own error. */
-  async #answer(target: TunnelTarget, answer: IncomingMessage, res: ServerResponse): Promise<TunnelOutcome> {
+  async #answer(target: TunnelTarget, answer: IncomingMessage, res: GatewayResponse): Promise<TunnelOutcome> {
     const code = answer.headers[TUNNEL_HEADERS.error];
     if (typeof code === 'string') {
       const chunks: Buffer[] = [];
@@ -181,7 +182,7 @@ export class IngressTunnel {
     for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
       if (!HOP_BY_HOP.has(answer.rawHeaders[i]!.toLowerCase())) out.push(answer.rawHeaders[i]!, answer.rawHeaders[i + 1]!);
     }
-    res.writeHead(answer.statusCode ?? 502, out);
+    writeRawHead(res, answer.statusCode ?? 502, out);
     await new Promise<void>((resolve) => {
       answer.pipe(res);
       answer.on('end', resolve);
