@@ -3,8 +3,8 @@
 // Clients are nodes (CN system:node:NAME) and the control plane's Ingress gateway (CN
 // INGRESS_GATEWAY_USER, decision 040: its requests count as from outside the cluster, any source
 // header ignored). Traffic for a pod IP this node does not run is refused (403), as is any other
-// client. An upgrade to `skiff-tcp` is a raw TCP connection from another node (tunnel-tcp.ts: nodes
-// only, never the gateway). The certificate is swapped in place when the agent renews it.
+// client. An upgrade to `skiff-tcp` is a raw TCP connection from another node, or a client's upgrade
+// the gateway carries (tunnel-tcp.ts: from outside, no source). The certificate is swapped in place when the agent renews it.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

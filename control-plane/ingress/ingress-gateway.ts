@@ -10,7 +10,7 @@
 // Answers of the gateway itself: 404 (no rule), 503 (no Service, port or Ready endpoint),
 // 502 (the pod could not be reached), 413 (body over 8 MiB), 504 (no answer in time).
 import { request as httpRequest, ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
@@ -26,7 +26,7 @@ import type { ResourceType } from '../resources/resource-types.js';
 import type { SharedInformers } from '../reconcile/shared-informers.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { IngressTable, type BackendRef } from './ingress-router.js';
-import { carryUpgrade, upgradeHead, upgradeWanted } from './ingress-upgrade.js';
+import { carryUpgrade, carryUpgradeOver, upgradeHead, upgradeWanted } from './ingress-upgrade.js';
 import { GatewayTunnelError, IngressTunnel, type TunnelCertificate, type TunnelTarget } from './ingress-tunnel.js';
 import { plainListener, tlsListener, writeRawHead, type GatewayListener, type GatewayRequest, type GatewayResponse } from './ingress-servers.js';
 
@@ -73,8 +73,8 @@ export class IngressGateway {
   readonly addresses: { http?: AddressInfo; https?: AddressInfo } = {};
 
   readonly #tunnel: IngressTunnel | undefined;
-  /** Requests answered through a node's tunnel, and through a port-forward stream. */
-  readonly carried = { tunnel: 0, stream: 0 };
+  /** Requests answered through a node's tunnel, upgrades carried over it, and both through port-forward streams. */
+  readonly carried = { tunnel: 0, tunnelUpgrades: 0, stream: 0 };
 
   constructor(private readonly options: IngressGatewayOptions) {
     this.#tunnel = options.tunnelCertificate ? new IngressTunnel({ certificate: options.tunnelCertificate, clock: options.clock }) : undefined;
@@ -166,17 +166,14 @@ export class IngressGateway {
       const route = this.#table.match(req.headers.host, req.url ?? '/');
       if (!route) throw new GatewayAnswer(404, 'default backend - 404');
       const endpoints = await this.#endpoints(route);
-      const source = this.options.source();
-      if (!source) throw new GatewayAnswer(503, 'the node channel is starting');
       const head = upgradeHead(req, forwardedHeaders(req, scheme));
       if (!head) throw new GatewayAnswer(431, 'request header fields too large');
       const start = this.#next.get(route.ingress + route.service) ?? 0;
       this.#next.set(route.ingress + route.service, (start + 1) % 1_000_000);
       let lastError = '';
       for (let i = 0; i < endpoints.length && !socket.destroyed; i++) {
-        const target = endpoints[(start + i) % endpoints.length]!;
-        const outcome = await carryUpgrade(source, target.pod, target.port, head, socket, early);
-        if (outcome === 'done') return void this.carried.stream++;
+        const outcome = await this.#tryUpgrade(endpoints[(start + i) % endpoints.length]!, head, socket, early);
+        if (outcome === 'done') return;
         lastError = outcome;
       }
       throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took the upgrade: ${lastError}`);
@@ -186,6 +183,25 @@ export class IngressGateway {
       if (socket.destroyed) return;
       socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
     }
+  }
+
+  /** One endpoint of an upgrade: over its node's tunnel when it has one (as from outside), else a port-forward stream. */
+  async #tryUpgrade(target: Endpoint, head: Buffer, socket: Duplex, early: Buffer): Promise<'done' | string> {
+    if (target.tunnel && this.#tunnel) {
+      const opened = await this.#tunnel.openStream(target.tunnel);
+      if (opened instanceof Duplex) {
+        const outcome = await carryUpgradeOver(opened, () => undefined, head, socket, early);
+        if (outcome === 'done') this.carried.tunnelUpgrades++;
+        return outcome;
+      }
+      if ('refused' in opened) return opened.refused;
+      this.options.logger.debug({ pod: target.pod.metadata.name, opened }, 'ingress: upgrade through a port-forward stream instead of the tunnel');
+    }
+    const source = this.options.source();
+    if (!source) throw new GatewayAnswer(503, 'the node channel is starting');
+    const outcome = await carryUpgrade(source, target.pod, target.port, head, socket, early);
+    if (outcome === 'done') this.carried.stream++;
+    return outcome;
   }
 
   /** The Ready endpoints (pod and target port) behind the route's Service port. */

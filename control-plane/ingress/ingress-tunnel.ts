@@ -14,11 +14,16 @@
 import { X509Certificate } from 'node:crypto';
 import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import { Duplex } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
+import { FramedStream } from '../../api/net/framed-stream.js';
 import type { Clock } from '../../api/clock.js';
 import { NODE_USER_PREFIX } from '../../api/node-identity.js';
 import { writeRawHead, type GatewayResponse } from './ingress-servers.js';
 import { MAX_TUNNEL_TIMEOUT_MS, TUNNEL_HEADER_PREFIX, TUNNEL_HEADERS } from '../../api/tunnel-headers.js';
+
+/** The tunnel's upgrade token for a raw TCP connection (agent/network/tunnel-tcp.ts). */
+const TCP_UPGRADE = 'skiff-tcp';
 
 export interface TunnelTarget {
   node: string;
@@ -190,6 +195,67 @@ export class IngressTunnel {
       res.on('close', resolve);
     });
     return 'done';
+  }
+
+  /**
+   * A raw byte stream to the pod's port over the node's tunnel (an HTTP upgrade to `skiff-tcp`,
+   * frames both ways: api/net/framed-stream.ts), for a client's upgrade (WebSocket...). The node
+   * takes it as from outside the cluster. Refused and unreachable as for requests.
+   */
+  async openStream(target: TunnelTarget): Promise<Duplex | { refused: string } | { unreachable: string }> {
+    const tls = await this.#tls();
+    const expected = `${NODE_USER_PREFIX}${target.node}`;
+    return new Promise((resolve, reject) => {
+      let connected = false;
+      let settled = false;
+      const settle = (outcome: Duplex | { refused: string } | { unreachable: string } | Error) => {
+        if (settled) return void (outcome instanceof Duplex && outcome.destroy());
+        settled = true;
+        clearTimeout(connectTimer);
+        if (outcome instanceof Error) {
+          req.destroy();
+          reject(outcome);
+        } else resolve(outcome);
+      };
+      const req = httpsRequest({
+        host: target.address, port: target.port, method: 'POST', path: '/', agent: this.#agentFor(target.node),
+        headers: { connection: 'Upgrade', upgrade: TCP_UPGRADE, [TUNNEL_HEADERS.target]: `${target.podIP}:${target.podPort}` },
+        key: tls.key, cert: tls.cert, ca: tls.caCert, servername: '',
+        checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+          (cert.subject?.CN === expected ? undefined : new Error(`the tunnel at ${target.address}:${target.port} is ${String(cert.subject?.CN)}, not ${expected}`)),
+      });
+      const unreachable = (why: string) => {
+        this.#unreachable.set(target.node, this.options.clock.now() + UNREACHABLE_FOR_MS);
+        settle({ unreachable: why });
+      };
+      const connectTimer = setTimeout(() => {
+        if (!connected) unreachable(`no connection to the tunnel of node ${target.node} at ${target.address}:${target.port} within ${CONNECT_TIMEOUT_MS} ms`);
+      }, CONNECT_TIMEOUT_MS);
+      req.on('socket', (socket) => {
+        if (req.reusedSocket) connected = true;
+        else socket.once('secureConnect', () => { connected = true; this.connections++; });
+      });
+      req.on('upgrade', (_res, socket, head) => {
+        socket.on('error', () => undefined);
+        settle(new FramedStream(socket, head));
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => { if (chunks.length < 64) chunks.push(chunk); });
+        res.on('end', () => {
+          const code = res.headers[TUNNEL_HEADERS.error];
+          const message = `node ${target.node}: ${Buffer.concat(chunks).toString('utf8').slice(0, 500)}`;
+          if (typeof code === 'string' && REFUSED_CODES.has(code)) settle({ refused: message });
+          else settle(new GatewayTunnelError(502, `error trying to reach pod ${target.podIP}:${target.podPort} via node ${target.node}: ${String(code)}: ${message}`));
+        });
+        res.on('error', () => settle({ refused: `node ${target.node}: no answer` }));
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (!connected) return unreachable(`tunnel of node ${target.node} at ${target.address}:${target.port}: ${error.message}`);
+        settle({ refused: `node ${target.node}: ${error.message}` }); // nothing reached the pod: another endpoint may take it
+      });
+      req.end();
+    });
   }
 
   /** The pools of an older certificate: idle connections close now, busy ones once their request is done. */
