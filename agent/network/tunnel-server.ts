@@ -89,8 +89,7 @@ async function serve(options: TunnelServerOptions, req: IncomingMessage, res: Se
     res.end(message);
     options.onRequest?.(node ?? '', status);
   };
-  const socket = req.socket as TLSSocket;
-  const cn = socket.authorized ? socket.getPeerCertificate().subject?.CN : undefined;
+  const cn = peerName(req.socket as TLSSocket);
   const gateway = cn === INGRESS_GATEWAY_USER;
   const node = typeof cn === 'string' ? (gateway ? INGRESS_GATEWAY_USER : NODE_CN.exec(cn)?.[1]) : undefined;
   if (!node) return fail(403, 'HTTP-request-denied', 'only nodes of this cluster and its Ingress gateway may use the tunnel');
@@ -122,6 +121,16 @@ async function serve(options: TunnelServerOptions, req: IncomingMessage, res: Se
   res.writeHead(response.status, { ...headerObject(response.headers), 'content-length': String(response.body.byteLength) });
   res.end(response.body);
   options.onRequest?.(node, response.status);
+}
+
+/** The client certificate's CN, read once per connection (getPeerCertificate() decodes it on every call). */
+const peerNames = new WeakMap<TLSSocket, string | undefined>();
+function peerName(socket: TLSSocket): string | undefined {
+  if (peerNames.has(socket)) return peerNames.get(socket);
+  const cn = socket.authorized ? socket.getPeerCertificate().subject?.CN : undefined;
+  const name = typeof cn === 'string' ? cn : undefined;
+  peerNames.set(socket, name);
+  return name;
 }
 
 /** The whole body, or undefined when it is larger than `max`. */
