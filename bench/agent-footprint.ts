@@ -19,7 +19,8 @@ import { summarize } from './percentiles.js';
 
 const sampleMs = Number(process.argv[2] ?? 15_000);
 const warmWorkers = process.argv[3];
-const GOAL_IDLE_BYTES = 60 * 1024 * 1024;
+/** The goal reads "60 MB": 60 x 10^6 bytes (57.2 MiB). */
+const GOAL_IDLE_BYTES = 60_000_000;
 const NODE = 'footprint';
 const PODS = '/api/v1/namespaces/default/pods';
 
@@ -95,7 +96,7 @@ if (idleOnly) {
   process.stdout.write(`${JSON.stringify({
     benchmark: 'agent-footprint (idle only)', mqtt: insecure ? 'mqtt (--insecure-mqtt)' : 'mqtts', machine: { cpus: cpus().length, node: process.version },
     idleRssMiB: idle, rssAnonMiB: field('Anonymous'), rssFileMiB: field('Rss') - field('Anonymous'),
-    goal: { idleRssMiB: GOAL_IDLE_BYTES / 1024 / 1024, met: idle.lastMiB * 1024 * 1024 <= GOAL_IDLE_BYTES },
+    goal: { idleRssMiB: Math.round((GOAL_IDLE_BYTES / 1024 / 1024) * 10) / 10, met: idle.lastMiB * 1024 * 1024 <= GOAL_IDLE_BYTES },
   }, null, 2)}\n`);
   process.exit(0);
 }
@@ -160,6 +161,6 @@ process.stdout.write(`${JSON.stringify({
   },
   peakRssMiB: hwmMiB,
   nativeAddonsLoaded: nativeAddons,
-  goal: { idleRssMiB: GOAL_IDLE_BYTES / 1024 / 1024, met: idle.lastMiB * 1024 * 1024 <= GOAL_IDLE_BYTES },
+  goal: { idleRssMiB: Math.round((GOAL_IDLE_BYTES / 1024 / 1024) * 10) / 10, met: idle.lastMiB * 1024 * 1024 <= GOAL_IDLE_BYTES },
 }, null, 2)}\n`);
 process.exit(0);

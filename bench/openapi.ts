@@ -1,7 +1,8 @@
 // What OpenAPI documents cost: building the v2 document, its JSON and gnostic protobuf encodings
 // (sizes, times over repeated builds), and serving /openapi/v2 through the app once cached: a full
 // protobuf answer vs a 304 for a client that sends the ETag back (what kubectl's disk cache does not
-// do for v2, but proxies and client-go's HTTP cache do). Usage: node dist/bench/openapi.js [builds=20]
+// do for v2, but proxies and client-go's HTTP cache do); and the bytes on the wire of v2 and of the
+// v3 apps/v1 document, JSON and protobuf, plain and gzipped (what kubectl gets). Usage: node dist/bench/openapi.js [builds=20]
 // [requests=300]. Prints JSON (milliseconds, bytes).
 import { createApiApp } from '../control-plane/api/api-app.js';
 import { openApiV2Document } from '../control-plane/api/openapi-routes.js';
@@ -47,8 +48,23 @@ for (let i = 0; i < requests; i++) {
   if (r.status !== 304) throw new Error(`expected 304, got ${r.status}`);
   notModified.push(performance.now() - t);
 }
+/** Bytes on the wire of one document: plain, and with Accept-Encoding: gzip (with the first gzip's time: cached afterwards). */
+async function wire(path: string, accept: string) {
+  const plain = (await (await app.request(path, { headers: { authorization: 'Bearer bench', accept } })).arrayBuffer()).byteLength;
+  const t = performance.now();
+  const zipped = await app.request(path, { headers: { authorization: 'Bearer bench', accept, 'accept-encoding': 'gzip' } });
+  const gzip = (await zipped.arrayBuffer()).byteLength;
+  return { plain, gzip, firstGzipMs: Math.round((performance.now() - t) * 10) / 10, encoding: zipped.headers.get('content-encoding') };
+}
+const index = (await (await app.request('/openapi/v3', { headers: { authorization: 'Bearer bench' } })).json()) as { paths: Record<string, { serverRelativeURL: string }> };
+const appsV1 = index.paths['apis/apps/v1']!.serverRelativeURL;
+const onTheWire = {
+  v2Json: await wire('/openapi/v2', 'application/json'), v2Protobuf: await wire('/openapi/v2', PB),
+  v3AppsV1Json: await wire(appsV1, 'application/json'), v3AppsV1Protobuf: await wire(appsV1, 'application/com.github.proto-openapi.spec.v3.v1.0+protobuf'),
+};
 await store.close();
 console.log(JSON.stringify({
+  onTheWire,
   openapiV2: { sizes, buildMs: summarize(build), jsonMs: summarize(json), protobufMs: summarize(proto) },
   serveV2: { fullProtobufMs: summarize(full), notModifiedMs: summarize(notModified) },
 }));

@@ -6,7 +6,7 @@
 // manager and operation. Untyped objects fall back to merge keys by field name.
 import { mergeKeyFor, mergedPrimitiveLists } from './patch/strategic-merge-patch.js';
 import type { KubeObject } from '../../api/types/meta.js';
-import { ATOMIC_MAP_MODELS, KEY_DEFAULTS, type ListSemantics } from '../resources/schema/list-types.js';
+import { ATOMIC_MAP_MODELS, isAtomicMapField, KEY_DEFAULTS, type ListSemantics } from '../resources/schema/list-types.js';
 import { typedField, typedItems, typedList, typedRoot, type Typed } from '../resources/schema/typed-walk.js';
 import { stableStringify } from '../resources/stable-stringify.js';
 
@@ -74,7 +74,7 @@ export function itemKey(item: unknown, keys: readonly string[]): Record<string, 
 
 const isAtomicMap = (parents: string[], t: Typed, field: string) => {
   const f = typedField(t, field);
-  return f.model ? ATOMIC_MAP_MODELS.has(f.model) : !t.model && ATOMIC_MAPS.has(field) && parents[0] !== 'metadata';
+  return t.model || f.model ? isAtomicMapField(t.model, field, f.model) : ATOMIC_MAPS.has(field) && parents[0] !== 'metadata';
 };
 
 function walk(parents: string[], t: Typed, field: string, value: unknown, prefix: string[], out: Set<string>): void {
@@ -94,6 +94,8 @@ function walk(parents: string[], t: Typed, field: string, value: unknown, prefix
       const items = typedItems(typedField(t, field));
       value.forEach((item, i) => {
         const itemPath = [...here, `k:${JSON.stringify(keys[i])}`];
+        // an atomic struct item (ownerReferences, subjects) is owned whole: the item, nothing inside
+        if (items.model && ATOMIC_MAP_MODELS.has(items.model)) return void out.add(pathKey(itemPath));
         out.add(pathKey([...itemPath, '.']));
         for (const [k, v] of Object.entries(item as Record<string, unknown>)) walk([...parents, field], items, k, v, itemPath, out);
       });
@@ -128,7 +130,7 @@ export function valueAt(obj: unknown, path: FieldPath): unknown {
   return v;
 }
 
-/** Removes what a path names from `obj` (in place): a field, a list item (`.`) or a set value. */
+/** Removes what a path names from `obj` (in place): a field, a list item (`.`, or its key when atomic) or a set value. */
 export function removePath(obj: unknown, path: FieldPath): void {
   const last = path.at(-1);
   if (last === undefined) return;
@@ -141,6 +143,10 @@ export function removePath(obj: unknown, path: FieldPath): void {
   const parent = valueAt(obj, path.slice(0, -1));
   if (last.startsWith('f:') && isMap(parent)) delete parent[last.slice(2)];
   else if (last.startsWith('v:') && Array.isArray(parent)) parent.splice(parent.indexOf(JSON.parse(last.slice(2))), 1);
+  else if (last.startsWith('k:') && Array.isArray(parent)) { // an atomic item, owned whole
+    const index = parent.indexOf(valueAt(obj, path));
+    if (index >= 0) parent.splice(index, 1);
+  }
 }
 
 /** Leaf paths of `next` whose value is new or differs from `previous`'s. */

@@ -6,7 +6,7 @@
 // list type and map keys (server-side apply). The same definitions serve OpenAPI v2 (`#/definitions/`,
 // descriptions beside a $ref) and v3 (`#/components/schemas/`, descriptions on refs through allOf).
 import type { ResourceType } from '../resources/resource-types.js';
-import { ATOMIC_MAP_MODELS, listSemantics } from '../resources/schema/list-types.js';
+import { ATOMIC_MAP_MODELS, isAtomicMapField, listSemantics } from '../resources/schema/list-types.js';
 import { definitionNameOf, schemaDefinitions, type SchemaNode } from '../resources/schema/object-schemas.js';
 
 type Json = Record<string, unknown>;
@@ -55,7 +55,8 @@ function servedDefinition(model: string, def: SchemaNode, refs: Set<string>, v: 
   for (const [field, node] of Object.entries(def.properties ?? {})) {
     const served = servedNode(node, refs, v);
     const described = !node.description ? served : served['$ref'] && v === 'v3' ? { description: node.description, allOf: [served] } : { ...served, description: node.description };
-    properties[field] = { ...described, ...(node.type === 'array' ? listExtensions(model, field) : {}) };
+    const atomicMap = node.additionalProperties && isAtomicMapField(model, field, undefined) ? { 'x-kubernetes-map-type': 'atomic' } : {};
+    properties[field] = { ...described, ...(node.type === 'array' ? listExtensions(model, field) : {}), ...atomicMap };
   }
   return {
     type: 'object',

@@ -3,7 +3,7 @@
 // list-maps merge item by item on all their keys (`ports` by containerPort and protocol), sets take
 // the union, atomic lists are replaced. Fields the applier stopped sending are pruned by the caller
 // (field-ownership.ts), which knows who owns what.
-import { ATOMIC_MAP_MODELS } from '../resources/schema/list-types.js';
+import { ATOMIC_MAP_MODELS, isAtomicMapField } from '../resources/schema/list-types.js';
 import { typedField, typedItems, typedRoot, type Typed } from '../resources/schema/typed-walk.js';
 import { itemKey, listSemanticsOf, sameValue } from './managed-fields.js';
 
@@ -23,7 +23,7 @@ function mergeValue(parents: string[], t: Typed, live: unknown, config: unknown,
     if (value === null || value === undefined) continue;
     const ft = typedField(t, field);
     if (Array.isArray(value)) out[field] = mergeList([...parents, field], t, field, live[field], value);
-    else out[field] = mergeValue([...parents, field], ft, live[field], value, ft.model !== undefined && ATOMIC_MAP_MODELS.has(ft.model));
+    else out[field] = mergeValue([...parents, field], ft, live[field], value, isAtomicMapField(t.model, field, ft.model));
   }
   return out;
 }
@@ -39,7 +39,7 @@ function mergeList(path: string[], t: Typed, field: string, live: unknown, confi
   for (const item of config) {
     const key = keyOf(item);
     const index = out.findIndex((c) => sameValue(keyOf(c), key));
-    if (index >= 0) out[index] = mergeValue(path, items, out[index], item, false);
+    if (index >= 0) out[index] = mergeValue(path, items, out[index], item, items.model !== undefined && ATOMIC_MAP_MODELS.has(items.model));
     else out.push(structuredClone(item));
   }
   return out;

@@ -21,8 +21,7 @@ import type { Service } from './kinds/services.js';
 import { carryOverAllocations, ServiceAllocator } from './service-allocation.js';
 import { stableStringify } from './stable-stringify.js';
 import { admitPersistentVolumeClaim } from './storage-admission.js';
-import { admitPodServiceAccount } from './service-account-admission.js';
-import type { ServiceAccount } from './kinds/config.js';
+import { admitPodServiceAccount, serviceAccountLookup } from './service-account-admission.js';
 import { applyNamespaceDefaults, enforceNamespacePolicies, type NamespaceLister } from './policy-admission.js';
 import { assertNestingDepth } from './nesting-depth.js';
 import { KeyedLock } from './quota-ledger.js';
@@ -125,7 +124,8 @@ export class ResourceStore {
     meta.generation = 1;
     applyDefaults(type, o, this.#defaulting);
     if (type === resourceTypes.persistentvolumeclaims) await admitPersistentVolumeClaim(o as never, (t) => this.list(t));
-    if (type === resourceTypes.pods) await admitPodServiceAccount(o as never, (ns, name) => this.get<ServiceAccount>(resourceTypes.serviceaccounts, ns, name).catch(() => undefined));
+    // NamespaceLifecycle runs before the ServiceAccount plugin: a pod for a missing namespace is a 404, not a wait
+    if (type === resourceTypes.pods) await this.#requireActiveNamespace(meta.namespace ?? '').then(() => admitPodServiceAccount(o as never, serviceAccountLookup(this, this.#clock)));
     await applyNamespaceDefaults(type, o, this.#listNamespace);
     await admitPodPriority(type, o, this.#priorityClasses);
     if (type === resourceTypes.priorityclasses) await admitPriorityClass(o as unknown as PriorityClass, this.#priorityClasses);

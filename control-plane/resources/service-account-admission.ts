@@ -6,14 +6,17 @@
 // /var/run/secrets/kubernetes.io/serviceaccount in every container that has no mount there.
 // A pod naming a ServiceAccount that does not exist is refused as the real plugin words it (403:
 // `pods "x" is forbidden: error looking up service account ns/sa: serviceaccount "sa" not found`);
-// controllers retry (FailedCreate events) until it exists. The `default` ServiceAccount is the
-// exception (docs/decisions/050): it is created asynchronously per namespace, and a pod meant for it
-// waits on the node (its token request fails) instead of being refused.
+// controllers retry (FailedCreate events) until it exists. `default` too (docs/decisions/059): the
+// ServiceAccount controller creates it moments after its namespace, so its lookup is tried 10 times
+// 100-200 ms apart, as the real plugin does, and ends early when this process writes it.
 import { customAlphabet } from 'nanoid';
+import type { Clock } from '../../api/clock.js';
+import { NotFoundError } from '../../api/errors.js';
+import type { KubeObject } from '../../api/types/meta.js';
 import type { Container, Pod } from '../../api/types/pod.js';
 import type { ServiceAccount } from './kinds/config.js';
 import { forbidden } from './policy-admission.js';
-import { resourceTypes } from './resource-types.js';
+import { resourceTypes, type ResourceType } from './resource-types.js';
 
 export const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
@@ -38,6 +41,51 @@ export function apiAccessVolume(name: string): Record<string, unknown> {
   };
 }
 
+/** How many times the real plugin looks up `default` before refusing (other names: once). */
+export const DEFAULT_SERVICE_ACCOUNT_ATTEMPTS = 10;
+
+interface ServiceAccountSource {
+  get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T>;
+  onWrite(listener: (type: ResourceType, kind: 'put' | 'delete', obj: KubeObject) => void): () => void;
+}
+
+/**
+ * Reads a pod's ServiceAccount as the real plugin does: once, or for `default` up to 10 times with
+ * a random 100-200 ms pause (on `clock`), the controller creating it meanwhile; a write of it
+ * through `source` ends the pause at once. Undefined when it does not exist.
+ */
+export function serviceAccountLookup(source: ServiceAccountSource, clock: Clock, random: () => number = Math.random) {
+  return async (namespace: string, name: string): Promise<ServiceAccount | undefined> => {
+    const attempts = name === 'default' ? DEFAULT_SERVICE_ACCOUNT_ATTEMPTS : 1;
+    const pauseMs = 100 + Math.floor(random() * 100);
+    let written = false;
+    let wake: (() => void) | undefined;
+    const off = attempts > 1 ? source.onWrite((type, kind, obj) => {
+      if (type !== resourceTypes.serviceaccounts || kind !== 'put' || obj.metadata?.namespace !== namespace || obj.metadata?.name !== name) return;
+      written = true;
+      wake?.();
+    }) : undefined;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        written = false;
+        const sa = await source.get<ServiceAccount>(resourceTypes.serviceaccounts, namespace, name).catch((e: unknown) => {
+          if (e instanceof NotFoundError) return undefined;
+          throw e;
+        });
+        if (sa || attempt >= attempts) return sa;
+        if (written) continue;
+        await new Promise<void>((resolve) => {
+          const timer = clock.setTimeout(() => resolve(), pauseMs);
+          wake = () => { timer.cancel(); resolve(); };
+        });
+        wake = undefined;
+      }
+    } finally {
+      off?.();
+    }
+  };
+}
+
 /**
  * Mutates a pod being created. `serviceAccount` reads the pod's ServiceAccount (undefined when it
  * does not exist). Mirror pods and pods whose spec is not an object are left alone (validation
@@ -54,7 +102,7 @@ export async function admitPodServiceAccount(pod: Pod, serviceAccount: (namespac
   if (s['serviceAccount'] === undefined || s['serviceAccount'] === '') s['serviceAccount'] = name;
   const namespace = pod.metadata?.namespace ?? 'default';
   const sa = await serviceAccount(namespace, name);
-  if (!sa && name !== 'default') {
+  if (!sa) {
     throw forbidden(resourceTypes.pods, pod, `error looking up service account ${namespace}/${name}: serviceaccount "${name}" not found`);
   }
   let automount = s['automountServiceAccountToken'];

@@ -63,3 +63,35 @@ describe('skiff agent and V8\'s optimizing compiler', () => {
     expect(before).toMatch(optimizedSpin);
   });
 });
+
+/** The JS heap's total size (MiB) with 300k small objects live after a garbage burst, before and after leaveIdleMode(). */
+async function heapMiB(subcommand: string): Promise<{ before: number; after: number }> {
+  const url = pathToFileURL(resolve('dist/cli/agent-jit.js')).href;
+  const script = `
+    const { leaveIdleMode } = await import(${JSON.stringify(url)});
+    const { getHeapStatistics } = await import('node:v8');
+    const measure = async (tag) => {
+      let keep = [];
+      for (let r = 0; r < 8; r++) { keep = []; for (let i = 0; i < 2e5; i++) keep.push({ i, s: tag + i, a: [i] }); }
+      keep = null;
+      await new Promise((done) => setTimeout(done, 100));
+      const live = []; for (let i = 0; i < 3e5; i++) live.push({ i, s: tag + i });
+      const size = getHeapStatistics().total_heap_size / 1048576;
+      return live.length && size;
+    };
+    const before = await measure('a');
+    leaveIdleMode();
+    const after = await measure('b');
+    console.log(JSON.stringify({ before, after }));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, 'skiff', subcommand]);
+  return JSON.parse(stdout) as { before: number; after: number };
+}
+
+describe('skiff agent\'s heap sizing', () => {
+  it('favours size while idle (--optimize-for-size), and speed once the node has pods', async () => {
+    const agent = await heapMiB('agent');
+    const other = await heapMiB('control-plane');
+    expect(agent.before).toBeLessThan(other.before * 0.7);
+    expect(agent.after).toBeGreaterThan(agent.before * 1.3);
+  }, 120_000);
+});

@@ -69,4 +69,14 @@ spec:
     expect((await pods()).every((p) => p.spec.serviceAccountName === 'robot')).toBe(true);
     expect((await kubectl(['apply', '-f', '-'], pod.replace('serviceAccountName: sa', 'serviceAccountName: robot'))).code).toBe(0);
   }, 120_000);
+
+  it('runs a pod in a namespace created the moment before, as the controller creates `default` at once', async () => {
+    const created = await kubectl(['create', 'namespace', 'fresh']);
+    expect(created.code, created.stderr).toBe(0);
+    const run = await kubectl(['run', 'p', '-n', 'fresh', '--image=registry.local/web:1']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe('pod/p created');
+    const pod = (await cluster.client.request<Pod>('GET', '/api/v1/namespaces/fresh/pods/p')).body;
+    expect(pod.spec.serviceAccountName).toBe('default');
+  }, 60_000);
 });

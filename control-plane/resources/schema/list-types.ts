@@ -4,8 +4,11 @@
 // `+listType=map` / `+listMapKey=...` / `+listType=set`). The real server publishes them as
 // x-kubernetes-patch-strategy / -patch-merge-key (strategic merge patch, kubectl's client-side apply)
 // and x-kubernetes-list-type / -list-map-keys (server-side apply's structured merge). Lists not in the
-// table are atomic, which is also structured-merge-diff's default. test/control-plane/schema/
-// list-types.test.ts checks every entry against the kind schemas (an array of the right items).
+// table are atomic (structured-merge-diff's default), and each of them is listed as such in
+// atomic-fields.ts. test/control-plane/schema/list-types.test.ts checks every entry against the kind
+// schemas (an array of the right items) and walks every served kind: an array or map field with no
+// decision in either table fails it.
+import { ATOMIC_MAP_FIELDS, ATOMIC_STRUCT_MODELS } from './atomic-fields.js';
 
 export type ListType = 'atomic' | 'set' | 'map';
 
@@ -50,10 +53,11 @@ export const LIST_SEMANTICS: Readonly<Record<string, ListSemantics>> = {
   'V1PodSpec.schedulingGates': map(['name'], 'merge'),
   ...Object.fromEntries(Object.entries(CONTAINER_LISTS).flatMap(([f, s]) => [[`V1Container.${f}`, s], [`V1EphemeralContainer.${f}`, s]])),
   'V1ResourceRequirements.claims': map(['name']),
+  'V1ContainerRestartRuleOnExitCodes.values': SET,
   // core/v1 status
   'V1PodStatus.conditions': CONDITIONS,
   'V1PodStatus.podIPs': map(['ip'], 'merge'),
-  'V1PodStatus.hostIPs': map(['ip'], 'merge'),
+  'V1PodStatus.hostIPs': { listType: 'atomic', patchStrategy: 'merge', patchMergeKey: 'ip' },
   'V1PodStatus.resourceClaimStatuses': map(['name'], 'merge,retainKeys'),
   'V1ContainerStatus.volumeMounts': map(['mountPath'], 'merge'),
   'V1ContainerStatus.allocatedResourcesStatus': map(['name'], 'merge'),
@@ -73,6 +77,7 @@ export const LIST_SEMANTICS: Readonly<Record<string, ListSemantics>> = {
   'V1UncountedTerminatedPods.failed': SET,
   'V1UncountedTerminatedPods.succeeded': SET,
   'V1JobStatus.conditions': { listType: 'atomic', patchStrategy: 'merge', patchMergeKey: 'type' },
+  'V1PodFailurePolicyOnExitCodesRequirement.values': SET,
   // apps/v1, policy/v1, autoscaling/v2
   'V1DeploymentStatus.conditions': CONDITIONS,
   'V1ReplicaSetStatus.conditions': CONDITIONS,
@@ -87,8 +92,12 @@ const ATOMIC: ListSemantics = { listType: 'atomic' };
 /** How the list `field` of definition `model` merges (atomic when the types declare nothing). */
 export const listSemantics = (model: string, field: string): ListSemantics => LIST_SEMANTICS[`${model}.${field}`] ?? ATOMIC;
 
-/** Maps owned as a whole (`+mapType=atomic`): label selectors, and the references the types mark so. */
-export const ATOMIC_MAP_MODELS: ReadonlySet<string> = new Set(['V1LabelSelector']);
+/** Structs owned as a whole (`+structType=atomic`): label selectors, and the references the types mark so. */
+export const ATOMIC_MAP_MODELS: ReadonlySet<string> = ATOMIC_STRUCT_MODELS;
+
+/** Whether field `field` of definition `model` is owned whole: an atomic struct, or a map marked `+mapType=atomic`. */
+export const isAtomicMapField = (model: string | undefined, field: string, fieldModel: string | undefined): boolean =>
+  (fieldModel !== undefined && ATOMIC_STRUCT_MODELS.has(fieldModel)) || (model !== undefined && ATOMIC_MAP_FIELDS.has(`${model}.${field}`));
 
 /** Every key default of the table by key field name (only `protocol: TCP` today), to find items whose config leaves the key out. */
 export const KEY_DEFAULTS: Readonly<Record<string, string | number>> = Object.assign({}, ...Object.values(LIST_SEMANTICS).map((s) => s.keyDefaults ?? {}));

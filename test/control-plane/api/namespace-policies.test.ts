@@ -21,6 +21,8 @@ describe('ResourceQuota and LimitRange admission', () => {
   beforeAll(async () => {
     api = await openTestApi();
     for (const ns of ['limited', 'quota']) expect((await send('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).status).toBe(201);
+    // the `default` ServiceAccount, as the controller (not running here) would create it
+    for (const ns of ['limited', 'quota']) expect((await send('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } })).status).toBe(201);
   });
   afterAll(async () => {
     await api?.close();

@@ -109,7 +109,7 @@ describe('OpenAPI v2', () => {
   it('serves every kind\'s definition with its extensions, all refs resolving, in JSON and protobuf', async () => {
     const json = await api.call('GET', '/openapi/v2', { accept: 'application/json' });
     expect(json.status).toBe(200);
-    expect(json.headers.get('vary')).toBe('Accept');
+    expect(json.headers.get('vary')).toBe('Accept, Accept-Encoding');
     const text = await json.text();
     expect(json.headers.get('etag')).toBe(`"${createHash('sha512').update(text).digest('hex').toUpperCase()}"`);
     const doc = JSON.parse(text) as Json;
@@ -118,6 +118,9 @@ describe('OpenAPI v2', () => {
     const port = doc['definitions']['io.k8s.v1.Container']['properties']['ports'];
     expect(port).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['containerPort', 'protocol'], 'x-kubernetes-patch-merge-key': 'containerPort', 'x-kubernetes-patch-strategy': 'merge' });
     expect(doc['definitions']['io.k8s.v1.LabelSelector']['x-kubernetes-map-type']).toBe('atomic');
+    expect(doc['definitions']['io.k8s.v1.OwnerReference']['x-kubernetes-map-type']).toBe('atomic');
+    expect(doc['definitions']['io.k8s.v1.PodSpec']['properties']['nodeSelector']['x-kubernetes-map-type']).toBe('atomic');
+    expect(doc['definitions']['io.k8s.v1.PodSpec']['properties']['tolerations']['x-kubernetes-list-type']).toBe('atomic');
     expect(doc['paths']['/apis/apps/v1/namespaces/{namespace}/deployments/{name}']['patch']['consumes']).toContain('application/strategic-merge-patch+json');
 
     const pb = await api.call('GET', '/openapi/v2', { accept: `${PB}, application/json` });

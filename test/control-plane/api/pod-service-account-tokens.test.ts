@@ -35,9 +35,8 @@ describe('pods and ServiceAccount tokens', () => {
     };
     api = await openRbacApi({ serviceAccountTokens: lazy });
     tokens = holder.tokens = serviceAccountTokens({ keys: await loadSigningKey(dir), resources: api.resources, clock: api.clock });
-    for (const name of ['default', 'robot']) {
-      await api.resources.create(resourceTypes.serviceaccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: 'default' } });
-    }
+    // `default` exists from the start (initial namespaces)
+    await api.resources.create(resourceTypes.serviceaccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot', namespace: 'default' } });
     await api.resources.create(resourceTypes.serviceaccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'quiet', namespace: 'default' }, automountServiceAccountToken: false } as never);
   });
   afterAll(async () => {

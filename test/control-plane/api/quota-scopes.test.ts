@@ -22,6 +22,8 @@ describe('ResourceQuota scopes and the quota ledger', () => {
   beforeAll(async () => {
     api = await openTestApi();
     for (const ns of ['effort', 'prio', 'deadline', 'race']) expect((await send('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).status).toBe(201);
+    // the `default` ServiceAccount, as the controller (not running here) would create it
+    for (const ns of ['effort', 'prio', 'deadline', 'race']) expect((await send('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } })).status).toBe(201);
     expect((await send('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'gold' }, value: 100 })).status).toBe(201);
   });
   afterAll(async () => {

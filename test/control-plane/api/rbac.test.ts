@@ -27,6 +27,7 @@ describe('RBAC', () => {
     bob = api.as({ name: 'bob' });
     carol = api.as({ name: 'carol' });
     await api.admin('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } });
+    await api.admin('POST', '/api/v1/namespaces/team/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } }); // as the controller would
     await api.resources.create(resourceTypes.pods, aPod('web', { namespace: 'team' }));
   });
   afterAll(async () => api?.close());

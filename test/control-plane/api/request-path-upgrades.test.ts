@@ -70,6 +70,7 @@ describe('over HTTPS', () => {
     const tokenAuth = clusterTokenAuthenticator({ adminToken: tokens.admin, nodeToken: tokens.bootstrap }, { nodeFor: (s) => (s === tokens.node ? 'node-1' : undefined) });
     server = await startApiServer({ app: createApiApp({ resources: t.resources, tokens: tokenAuth }), host: '127.0.0.1', port: 0, tls });
     await t.resources.create(resourceTypes.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } });
+    await t.resources.create(resourceTypes.serviceaccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'x' } }); // what the ServiceAccount controller would create
     await t.resources.create(resourceTypes.pods, aPod('web', { namespace: 'x', nodeName: 'node-1' }));
   });
   afterAll(async () => {

@@ -59,6 +59,7 @@ describe('NetworkPolicies in the desired state', () => {
 
     // a namespace labelled team=ops: its pods are peers
     await t.resources.create(resourceTypes.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ops', labels: { team: 'ops' } } });
+    await t.resources.create(resourceTypes.serviceaccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'ops' } }); // what the ServiceAccount controller would create
     await t.resources.create(resourceTypes.pods, withIP(aPod('monitor', { namespace: 'ops', nodeName: 'n2' }), '10.42.2.3'));
     await until(() => latest('n1')!.networkPolicies![0]!.ingress![0]!.peers!.pods.length === 2);
 

@@ -132,6 +132,7 @@ describe('the watch cache\'s label index', () => {
 
     it('serves `app=x`, `in (...)`, paged with continue, and leaves other selectors to the scan', async () => {
       await resources.create(resourceTypes.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
+      await resources.create(resourceTypes.serviceaccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'other' } }); // what the ServiceAccount controller would create
       const next = seededRandom(47);
       for (let i = 0; i < 60; i++) {
         const labels = { app: ['x', 'y', 'z'][i % 3]!, ...(next() < 0.5 ? { tier: 'web' } : {}) };

@@ -22,6 +22,7 @@ describe('the watch cache\'s pod index by node', () => {
     resources = new ResourceStore(cache, { clock: new FakeClock() });
     await ensureInitialNamespaces(resources);
     await resources.create(resourceTypes.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
+    await resources.create(resourceTypes.serviceaccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'other' } }); // what the ServiceAccount controller would create
   });
   afterEach(async () => { await cache.close(); });
 

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { createApiApp } from '../../../control-plane/api/api-app.js';
 import { startApiServer } from '../../../control-plane/api/api-server.js';
 import { writeKubeconfig } from '../../../control-plane/api/kubeconfig.js';
@@ -28,8 +28,11 @@ export interface KubectlCluster {
   close(): Promise<void>;
 }
 
-/** `withoutOpenApiV3`: the server answers /openapi/v3 with 404, as servers before Kubernetes 1.24 did (kubectl falls back to v2). */
-export async function startKubectlCluster(storeUrl = 'sqlite', options: { withoutOpenApiV3?: boolean } = {}): Promise<KubectlCluster> {
+/**
+ * `withoutOpenApiV3`: the server answers /openapi/v3 with 404, as servers before Kubernetes 1.24 did (kubectl falls back to v2).
+ * `middleware`: runs around every request (to watch what kubectl asks for and gets).
+ */
+export async function startKubectlCluster(storeUrl = 'sqlite', options: { withoutOpenApiV3?: boolean; middleware?: MiddlewareHandler } = {}): Promise<KubectlCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-kubectl-'));
   const store = await openStore(storeUrl, dir);
   const resources = new ResourceStore(store);
@@ -39,10 +42,13 @@ export async function startKubectlCluster(storeUrl = 'sqlite', options: { withou
   const token = 'e2e-token';
   const app = createApiApp({ resources, tokens: (t) => (t === token ? { name: 'admin', groups: ['system:masters'] } : undefined) });
   let served = app;
-  if (options.withoutOpenApiV3) {
+  if (options.withoutOpenApiV3 || options.middleware) {
     served = new Hono();
-    served.get('/openapi/v3', (c) => c.body(null, 404));
-    served.get('/openapi/v3/*', (c) => c.body(null, 404));
+    if (options.middleware) served.use(options.middleware);
+    if (options.withoutOpenApiV3) {
+      served.get('/openapi/v3', (c) => c.body(null, 404));
+      served.get('/openapi/v3/*', (c) => c.body(null, 404));
+    }
     served.route('/', app);
   }
   const server = await startApiServer({ app: served, host: '127.0.0.1', port: 0, tls });
