@@ -75,9 +75,16 @@ try {
   const host = env('INGRESS_HOST');
   const nodePort: Call = () => get(env('NODEPORT_URL'));
   const ingress: Call = () => get(env('INGRESS_URL'), host);
-  const session = connect(env('INGRESS_URL'));
-  session.on('error', () => undefined);
-  const ingressH2: Call = () => h2get(session, host);
+  // one session, opened again when the gateway closed it (idle sessions close after 120 s)
+  let session: ClientHttp2Session | undefined;
+  const live = () => {
+    if (!session || session.closed || session.destroyed) {
+      session = connect(env('INGRESS_URL'));
+      session.on('error', () => undefined);
+    }
+    return session;
+  };
+  const ingressH2: Call = () => h2get(live(), host);
 
   const result: Record<string, unknown> = { requests: N };
   result['handlerAlone'] = await measure('(a) handler alone (load generator process)', alone);
@@ -89,7 +96,7 @@ try {
     log(`${key} adds p50 ${pairs.addedP50Ms} ms, p90 ${pairs.addedP90Ms} ms (paired)`);
     result[`${key}AddsPaired`] = pairs;
   }
-  session.close();
+  session?.close();
   console.log(JSON.stringify(result));
 } finally {
   keepAlive.destroy();
