@@ -3,6 +3,7 @@
 import type {
   CpPresenceMessage, DesiredStateMessage, EventMessage, LeaseMessage, NodeMetricsMessage, NodeStatusMessage, PodStatusMessage,
 } from '../api/mqtt/messages.js';
+import type { DesiredPartMessage } from '../api/mqtt/desired-parts.js';
 
 type Envelope = 'v' | 'sessionId' | 'seq' | 'ts';
 
@@ -24,6 +25,8 @@ export interface RpcReply {
 export interface AgentChannelHandlers {
   /** A valid desired state addressed to this node (the implementation does not filter by generation). */
   desired(message: DesiredStateMessage): void;
+  /** A valid part of the desired state on its own topic (decision 057): the cluster's Services or peers, or this node's policies. */
+  desiredPart(message: DesiredPartMessage): void;
   rpc(method: string, params: Record<string, unknown>, reply: RpcReply): void;
   cpPresence(message: CpPresenceMessage): void;
   /** Called after every (re)connect, once subscriptions and the birth message are in place. */

@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { microTime, rfc3339, type ClockTimer } from '../api/clock.js';
 import type { CpPresenceMessage, DesiredStateMessage } from '../api/mqtt/messages.js';
+import type { DesiredPartMessage } from '../api/mqtt/desired-parts.js';
+import { AppliedParts } from './state/applied-parts.js';
 import type { Condition } from '../api/types/meta.js';
 import type { RpcReply } from './agent-channel.js';
 import { pressure, sampleHost, type Pressure } from './node-conditions.js';
@@ -25,6 +27,9 @@ import { serveLogs, type LogsParams } from './rpc/logs-rpc.js';
 import { serveMetrics } from './rpc/metrics-rpc.js';
 import { memoryDir, volumeHost } from './volume-host.js';
 import type { AgentOptions } from './agent-options.js';
+
+/** How long a pods message waits for the Services part before its pods start without their variables. */
+export const SERVICES_WAIT_MS = 5_000;
 
 export type { AgentOptions } from './agent-options.js';
 
@@ -54,11 +59,17 @@ export class Agent {
   #leaseTimer: ClockTimer | undefined;
   #calibrationTimer: ClockTimer | undefined;
   #hasPods = false;
+  /** Whether the Services were read at least once (a Services part, a whole message, or the persisted state). */
+  #servicesKnown = false;
+  #heldDesired: DesiredStateMessage | undefined;
+  #heldTimer: ClockTimer | undefined;
   #cpEpoch: string | undefined;
   #readySince: string;
   #pressure: Pressure = { memory: false, pid: false };
   #pressureSince: Record<keyof Pressure, string>;
   #stopped = false;
+  /** The parts of the desired state from their own topics (Services, peers, policies: decision 057). */
+  readonly desiredParts = new AppliedParts();
 
   constructor(private readonly options: AgentOptions) {
     const nodeIP = options.nodeIP ?? '127.0.0.1';
@@ -131,6 +142,7 @@ export class Agent {
     const persisted = await this.#restore();
     const connected = this.options.channel.connect({
       desired: (m) => this.#onDesired(m),
+      desiredPart: (m) => this.#onDesiredPart(m),
       rpc: (method, params, reply) => this.#onRpc(method, params, reply),
       cpPresence: (m) => this.#onCpPresence(m),
       connected: () => {
@@ -160,6 +172,7 @@ export class Agent {
       const state = await file.load();
       if (!state || state.desired.node !== this.options.node) return false;
       this.pods.restore(state);
+      this.#servicesKnown = state.desired.services !== undefined;
       this.#notePods(state.desired.pods);
       this.options.logger.info({ generation: state.desired.generation, pods: state.desired.pods.length }, 'running the persisted desired state');
       return true;
@@ -174,7 +187,8 @@ export class Agent {
     const { desired, finished } = this.pods.state();
     if (!file || !desired) return;
     // Secrets never touch the disk: a restart while offline waits for them (CreateContainerConfigError).
-    const { secrets: _secrets, ...withoutSecrets } = desired;
+    // The parts from their own topics are saved with the pods: an offline restart has its routes.
+    const { secrets: _secrets, ...withoutSecrets } = this.desiredParts.merge(desired);
     file.save({ desired: withoutSecrets, finished: finished as Record<string, Record<string, unknown>> })
       .catch((e: Error) => this.options.logger.warn({ err: e.message }, 'could not persist the desired state'));
   }
@@ -185,6 +199,7 @@ export class Agent {
     this.#stopped = true;
     this.#leaseTimer?.cancel();
     this.#calibrationTimer?.cancel();
+    this.#heldTimer?.cancel();
     this.#metrics.stop();
     await this.options.stateFile?.flushed().catch(() => undefined);
     await this.nodePorts.close();
@@ -209,11 +224,50 @@ export class Agent {
 
   #onDesired(message: DesiredStateMessage): void {
     if (message.node !== this.options.node) return;
+    // As the kubelet refuses to build a container's environment before it has read the Services once,
+    // a pods message whose Services travel on their own topic waits for them (bounded: then it runs).
+    if (message.parts?.includes('services') && !this.#servicesKnown) {
+      this.#heldDesired = message;
+      this.#heldTimer ??= this.options.clock.setTimeout(() => {
+        this.options.logger.warn({ generation: this.#heldDesired?.generation }, 'no Services part yet; starting pods without Service environment variables');
+        this.#servicesKnown = true;
+        this.#releaseHeldDesired();
+      }, SERVICES_WAIT_MS);
+      return;
+    }
+    if (!message.parts?.includes('services')) this.#servicesKnown = true; // carried in the message itself
+    this.#applyDesired(message);
+  }
+
+  #releaseHeldDesired(): void {
+    this.#heldTimer?.cancel();
+    this.#heldTimer = undefined;
+    const held = this.#heldDesired;
+    this.#heldDesired = undefined;
+    if (held && !this.#stopped) this.#applyDesired(held);
+  }
+
+  #applyDesired(message: DesiredStateMessage): void {
     if (this.pods.apply(message)) {
       this.options.logger.info({ generation: message.generation, pods: message.pods.length }, 'applied desired state');
       this.#notePods(message.pods);
       this.#publishNodeStatus();
     }
+  }
+
+  /** A part of the desired state from its own topic: applied to the pod network when it is new. */
+  #onDesiredPart(part: DesiredPartMessage): void {
+    if (part.part === 'policies' && part.node !== this.options.node) return;
+    if (!this.desiredParts.accept(part)) return;
+    if (part.part === 'services') {
+      this.network.setServices(part.services);
+      this.#servicesKnown = true;
+    }
+    else if (part.part === 'peers') this.network.setPeers(part.peers.filter((p) => p.node !== this.options.node)); // the list is the cluster's
+    else this.network.policies.set(part.networkPolicies);
+    this.options.logger.info({ part: part.part, generation: part.generation }, 'applied desired-state part');
+    this.#persist();
+    if (this.#servicesKnown) this.#releaseHeldDesired();
   }
 
   #notePods(pods: DesiredStateMessage['pods']): void {

@@ -228,6 +228,7 @@ export class MqttAgentChannel implements AgentChannel {
   #deliver(m: ControlPlaneMessage): void {
     switch (m.kind) {
       case 'desired': return this.#callHandler(() => this.#handlers?.desired(m.message));
+      case 'desiredPart': return this.#callHandler(() => this.#handlers?.desiredPart(m.message));
       case 'cpPresence': return this.#callHandler(() => this.#handlers?.cpPresence(m.message));
       case 'rpcRequest': {
         const { id, deadline, params, replyTo } = m.message;

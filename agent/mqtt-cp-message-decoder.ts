@@ -5,10 +5,12 @@ import {
   type DesiredStateMessage, type RpcRequestMessage,
 } from '../api/mqtt/messages.js';
 import { parseTopic } from '../api/mqtt/topics.js';
+import { desiredPartMessage, type DesiredPartMessage } from '../api/mqtt/desired-parts.js';
 import { decodePayload } from '../api/mqtt/decode-payload.js';
 
 export type ControlPlaneMessage =
   | { kind: 'desired'; message: DesiredStateMessage }
+  | { kind: 'desiredPart'; message: DesiredPartMessage }
   | { kind: 'cpPresence'; message: CpPresenceMessage }
   | { kind: 'rpcRequest'; method: string; message: RpcRequestMessage & { replyTo: string } };
 
@@ -22,13 +24,23 @@ export function decodeControlPlaneMessage(node: string, topic: string, payload: 
   if (payload.length > MAX_PAYLOAD_BYTES) return { ok: false, reason: `payload of ${payload.length} bytes too large` };
   const parsedTopic = parseTopic(topic);
   if (!parsedTopic) return { ok: false, reason: 'unknown topic' };
-  if (parsedTopic.kind !== 'cpPresence' && parsedTopic.node !== node) return { ok: false, reason: 'topic of another node' };
+  if ('node' in parsedTopic && parsedTopic.node !== node) return { ok: false, reason: 'topic of another node' };
   switch (parsedTopic.kind) {
     case 'desired': {
       const r = decodePayload(desiredStateMessage, payload);
       if (!r.ok) return r;
       if (r.value.node !== node) return { ok: false, reason: `desired state for node ${r.value.node}` };
       return { ok: true, value: { kind: 'desired', message: r.value } };
+    }
+    case 'desiredPolicies':
+    case 'clusterDesired': {
+      // a part must be the one its topic names: a Services table on the peers topic is not taken
+      const want = parsedTopic.kind === 'desiredPolicies' ? 'policies' : parsedTopic.part;
+      const r = decodePayload(desiredPartMessage, payload);
+      if (!r.ok) return r;
+      if (r.value.part !== want) return { ok: false, reason: `part ${r.value.part} on the ${want} topic` };
+      if (r.value.part === 'policies' && r.value.node !== node) return { ok: false, reason: `policies for node ${r.value.node}` };
+      return { ok: true, value: { kind: 'desiredPart', message: r.value } };
     }
     case 'cpPresence': {
       const r = decodePayload(cpPresenceMessage, payload);

@@ -2,11 +2,14 @@
 // in-memory SQLite store, the channel counting what it would send); then one pod's image changes,
 // one pod is deleted, and one Service is created; then 3 NetworkPolicies are created (each
 // selecting the pods of a few nodes, peers by label) and pod changes are measured again. Prints,
-// per change, how many nodes were reconciled (their pods listed, images resolved), how many were
-// republished, and how many bytes went out.
+// per change, how many nodes were reconciled (their pods listed, images resolved), how many nodes'
+// pods messages were republished, which parts of the split desired state (decision 057: the
+// cluster's Services and peers, nodes' policies) went out, how many bytes the control plane sent,
+// and how many the broker delivers (a cluster-wide part reaches every node).
 // Usage: node dist/bench/desired-bytes.js [nodes=100] [podsPerNode=20]. Prints JSON.
 import pino from 'pino';
 import type { DesiredStateMessage } from '../api/mqtt/messages.js';
+import type { DesiredPartMessage } from '../api/mqtt/desired-parts.js';
 import type { Node } from '../api/types/node.js';
 import type { Pod } from '../api/types/pod.js';
 import type { NodeChannel } from '../control-plane/node-channel/node-channel.js';
@@ -27,9 +30,11 @@ const store = await openWatchCache(await openSqliteStore({ path: ':memory:', com
 const resources = new ResourceStore(store);
 await ensureInitialNamespaces(resources);
 let sent: DesiredStateMessage[] = [];
+let sentParts: DesiredPartMessage[] = [];
 const channel: NodeChannel = {
   start: async () => {}, stop: async () => {}, call: async () => undefined,
   publishDesired: async (m) => { sent.push(m); },
+  publishDesiredPart: async (m) => { sentParts.push(m); },
 };
 // a node's desired state is read by listing its pods: count them per change
 let reconciled = 0;
@@ -57,18 +62,26 @@ const publisher = new DesiredPublisher({
 });
 await publisher.start();
 await publisher.idle();
-const initialBytes = sent.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)), 0);
+const initialBytes = [...sent, ...sentParts].reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)), 0);
 
 async function measure(what: string, change: () => Promise<unknown>) {
   sent = [];
+  sentParts = [];
   reconciled = 0;
   await change();
   for (let i = 0; i < 50; i++) { // the change's events reach the publisher, which then goes idle
     await new Promise((r) => setImmediate(r));
     await publisher.idle();
   }
-  const bytes = sent.map((m) => Buffer.byteLength(JSON.stringify(m)));
-  return { change: what, nodesReconciled: reconciled, nodesRepublished: new Set(sent.map((m) => m.node)).size, messages: sent.length, bytes: bytes.reduce((a, b) => a + b, 0), maxMessageBytes: Math.max(0, ...bytes) };
+  const bytes = [...sent, ...sentParts].map((m) => Buffer.byteLength(JSON.stringify(m)));
+  const parts = sentParts.map((p) => (p.part === 'policies' ? `policies/${p.node}` : p.part));
+  return {
+    change: what, nodesReconciled: reconciled, nodesRepublished: new Set(sent.map((m) => m.node)).size,
+    partsPublished: parts.length, parts: [...new Set(parts.map((p) => p.replace(/\/.*/, '')))],
+    messages: sent.length + sentParts.length, bytes: bytes.reduce((a, b) => a + b, 0), maxMessageBytes: Math.max(0, ...bytes),
+    // what the broker hands on: a cluster-wide part goes to every node's agent, the rest to one
+    deliveredBytes: [...sent, ...sentParts].reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)) * ('part' in m && m.part !== 'policies' ? nodes : 1), 0),
+  };
 }
 
 const changes = [

@@ -8,7 +8,8 @@
 // Usage: node dist/bench/fleet.js [nodes=1000] [leaseIntervalMs=10000] [windowMs=30000] [replicas=nodes].
 // Env: FLEET_STORE=etcd (a real etcd on loopback instead of SQLite), FLEET_ZONE_SIZE (1000),
 // FLEET_AGENTS_PER_WORKER (1000), FLEET_CONCURRENCY (joins in flight per worker, 25),
-// FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000).
+// FLEET_JOIN_TIMEOUT_MS (max(600 s, 200 ms per node)), FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000), FLEET_HEAP_SNAPSHOT (DIR,
+// see takeHeapSnapshot), FLEET_LEASE_FLUSH_MS (the control plane's lease flush interval, 20000).
 // Prints JSON.
 import { fork, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -18,7 +19,7 @@ import type { Node } from '../api/types/node.js';
 import type { Pod } from '../api/types/pod.js';
 import { KubeClient } from '../cli/kube-client.js';
 import { readKubeconfig } from '../cli/kubeconfig-reader.js';
-import { startEtcdServer } from '../test/control-plane/store/etcd-server.js';
+import { startEtcdServer } from './support/etcd-server.js';
 import { FleetWorkers } from './fleet-workers.js';
 import { zoneLoss } from './fleet-zone-loss.js';
 
@@ -82,6 +83,23 @@ const cpuMs = async () => {
 const rssMB = async () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${cp.pid}/status`, 'utf8'))![1]) / 1024);
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * FLEET_HEAP_SNAPSHOT=DIR (with FLEET_CP_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR"):
+ * after the idle window the control plane writes a heap snapshot; waits until its size is steady.
+ */
+async function takeHeapSnapshot(dir: string): Promise<string> {
+  const { readdir, stat } = await import('node:fs/promises');
+  const before = new Set(await readdir(dir));
+  cp.kill('SIGUSR2');
+  for (let last = -1; ; await delay(2000)) {
+    const file = (await readdir(dir)).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (!file) continue;
+    const size = (await stat(join(dir, file))).size;
+    if (size > 0 && size === last) return join(dir, file);
+    last = size;
+  }
+}
+
 /** Resolves once `check` holds for what a watch of `path` has seen (ADDED/MODIFIED/DELETED applied in order). */
 function watchUntil<T extends { metadata: { name?: string } }>(path: string, resourceVersion: string, seed: T[], check: (objects: Map<string, T>) => boolean, timeoutMs: number): Promise<number> {
   const objects = new Map(seed.map((o) => [o.metadata.name!, o]));
@@ -118,12 +136,15 @@ await workers.start(Math.max(1, Math.ceil(nodes / perWorker)), {
 }, (script, options) => fork(script, [], options));
 const seedNodes = await listNodes();
 const allReady = watchUntil<Node>('/api/v1/nodes', seedNodes.body.metadata.resourceVersion, seedNodes.body.items,
-  (all) => { let n = 0; for (const node of all.values()) if (isReady(node)) n++; return n >= nodes; }, 600_000);
+  (all) => { let n = 0; for (const node of all.values()) if (isReady(node)) n++; return n >= nodes; }, env('FLEET_JOIN_TIMEOUT_MS', Math.max(600_000, nodes * 200)));
 const joinStarted = performance.now();
 const joined = await workers.join(names, zones);
 const joinMs = performance.now() - joinStarted;
 const registeredMs = (await allReady) - joinStarted;
 const afterJoin = { cpuMs: await cpuMs(), rssMB: await rssMB() };
+// each phase's figures as it ends (stderr), so a run stopped later still says what it measured
+const progress = (phase: string, figures: object) => console.error(JSON.stringify({ phase, ...figures }));
+progress('joined', { joinAllMs: Math.round(joinMs), allNodesReadyMs: Math.round(registeredMs), afterJoin });
 
 // 2. idle: the fleet only renews leases
 const window = async (ms: number) => {
@@ -143,9 +164,14 @@ const window = async (ms: number) => {
 };
 await delay(leaseIntervalMs); // every node has renewed once: the Leases exist
 const idle = await window(windowMs);
-const leaseList = (await client.request<{ items: Array<{ spec: { renewTime: string } }> }>('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases')).body.items;
-const freshLeases = leaseList.filter((l) => Date.now() - Date.parse(l.spec.renewTime) < leaseIntervalMs * 2).length;
+const heapSnapshot = process.env['FLEET_HEAP_SNAPSHOT'] ? await takeHeapSnapshot(process.env['FLEET_HEAP_SNAPSHOT']) : undefined;
+const leaseList = (await client.request<{ items: Array<{ spec: { renewTime: string; leaseDurationSeconds: number } }> }>('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases')).body.items;
+// Leases are written every flush interval (decision 058, 20 s): a renewal is in the API within it
+const leaseFlushMs = env('FLEET_LEASE_FLUSH_MS', 20_000);
+const freshLeases = leaseList.filter((l) => Date.now() - Date.parse(l.spec.renewTime) < leaseIntervalMs + leaseFlushMs + 2_000).length;
+const unexpiredLeases = leaseList.filter((l) => Date.parse(l.spec.renewTime) + l.spec.leaseDurationSeconds * 1000 > Date.now()).length;
 const joinStats = await workers.stats();
+progress('idle', { idle, freshLeases, unexpiredLeases });
 
 // 3. a workload over the fleet, Running (as the simulated kubelets report it)
 const seedPods = await listPods();
@@ -197,7 +223,9 @@ console.log(JSON.stringify({
   allNodesReadyMs: Math.round(registeredMs),
   afterJoin,
   idle,
-  leasesFreshInApi: `${freshLeases}/${nodes}`,
+  leasesFreshInApi: `${freshLeases}/${nodes} (renewed within the lease interval + the flush interval)`,
+  leasesUnexpiredInApi: `${unexpiredLeases}/${nodes}`,
+  ...(heapSnapshot ? { heapSnapshot } : {}),
   desiredDuringJoin: { messages: joinStats.desiredMessages, bytes: joinStats.desiredBytes },
   workload: { replicas, allRunningMs: Math.round(workloadRunningMs), podTolerations: 'unreachable and not-ready, NoExecute, tolerationSeconds 0 (pod template)' },
   running,

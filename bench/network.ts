@@ -9,24 +9,29 @@
 // in-process (bench/network-entry.ts). Across nodes (network-mesh.ts): a real two-agent cluster,
 // node-1 to a pod of node-2 directly through the tunnel and by relay through the control plane;
 // raw TCP echo same node / across nodes direct / by relay (network-tcp-nodes.ts). Run with
-// `npm run bench:network`.
+// `npm run bench:network`; `BENCH_PARTS=http` runs only the HTTP handler paths (a)-(d), the
+// Service hop paired, and the instantiation cost (a fresh instance per request against a reused one,
+// decision 053).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeNetwork } from '../agent/network/node-network.js';
 import { acrossNodes, tunnelOnly } from './network-mesh.js';
 import { tcpAcrossNodes } from './network-tcp-nodes.js';
+import { udpRoundTrips } from './network-udp.js';
 import { PodNetwork } from '../agent/pods/pod-network.js';
 import { digestOf } from '../runtime/component-digest.js';
 import type { HttpRequest, HttpResponse, PodNetworkPorts, RunningContainer } from '../runtime/pod-runtime.js';
 import { WasmPodRuntime } from '../runtime/wasm-pod-runtime.js';
 import { summarize } from './percentiles.js';
-import { throughIngress, throughNodePort } from './network-entry.js';
+import { added, throughIngress, throughNodePort } from './network-entry.js';
+import type { HttpHandlerContainer } from '../runtime/http-handler-container.js';
 
 const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
 const SEQUENTIAL = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const CONCURRENT = SEQUENTIAL * 2;
 const IN_FLIGHT = 4;
+const ONLY_HTTP = process.env['BENCH_PARTS'] === 'http';
 
 function examplePath(name: string): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)), i = 0; i < 4; i++, dir = dirname(dir)) {
@@ -131,9 +136,9 @@ async function tcpEcho(runtime: WasmPodRuntime, node: NodeNetwork) {
 async function main(): Promise<void> {
   const runtime = new WasmPodRuntime({ warmWorkers: 4 });
   const node = new NodeNetwork();
-  const start = async (name: string, bytes: Uint8Array, env: Array<[string, string]>, network?: PodNetworkPorts): Promise<RunningContainer> => {
+  const start = async (name: string, bytes: Uint8Array, env: Array<[string, string]>, network?: PodNetworkPorts, handlerInstances?: 'fresh'): Promise<RunningContainer> => {
     const component = await runtime.load(digestOf(bytes), async () => bytes);
-    return runtime.start({ id: `${name}/0`, component, args: [name], env, ...(network ? { network } : {}) });
+    return runtime.start({ id: `${name}/0`, component, args: [name], env, ...(network ? { network } : {}), ...(handlerInstances ? { handlerInstances } : {}) });
   };
   try {
     // the backend pod, reachable at 10.42.0.2:8080 and as web-svc:80
@@ -148,51 +153,80 @@ async function main(): Promise<void> {
     const frontend = await start('frontend', example('http-fetch'), [['TARGET_URL', 'http://web-svc/']], frontendNet.ports('frontend/0', 'frontend'));
     const alone = await start('alone', example('http-fetch'), [['REPLY', 'alone']]);
 
+    // the same handler with a fresh instance per request: what instantiation costs (decision 053)
+    const freshBackend = await start('web-fresh', example('http-health'), [], undefined, 'fresh');
+
     const routing = await routingOverhead(node);
     const direct = await measure('(a) handler in-process', () => backend.handleHttp!(request('10.42.0.2:8080'), 30_000));
     const service = await measure('(b) through the Service', () => node.httpRequest({ namespace: 'default', network: frontendNet }, request('web-svc'), 30_000));
+    const servicePaired = await added(() => backend.handleHttp!(request('10.42.0.2:8080'), 30_000), () => node.httpRequest({ namespace: 'default', network: frontendNet }, request('web-svc'), 30_000));
+    log(`(b) - (a), paired: p50 ${servicePaired.addedP50Ms} ms, p90 ${servicePaired.addedP90Ms} ms`);
+    const fresh = await measure('(a0) handler in-process, fresh instance per request', () => freshBackend.handleHttp!(request('10.42.0.2:8080'), 30_000));
+    const instances = instantiationCost(backend, freshBackend);
+    log(`instantiate p50 ${instances.fresh.instantiateMs.p50} ms, handle p50 ${instances.fresh.handleMs.p50} ms (fresh), handle p50 ${instances.reused.handleMs.p50} ms (reused)`);
     const guestAlone = await measure('(d) guest answering alone', () => alone.handleHttp!(request('x'), 30_000));
     const chain = await measure('(c) guest -> Service -> guest', () => frontend.handleHttp!(request('frontend'), 30_000));
-    const tcp = await tcpEcho(runtime, node);
-    const nodePort = await throughNodePort(node, measure, () => backend.handleHttp!(request('10.42.0.2:8080'), 30_000));
-    const fromOutside = await throughIngress(measure, example('http-health'));
+    const tcp = ONLY_HTTP ? undefined : await tcpEcho(runtime, node);
+    const nodePort = ONLY_HTTP ? undefined : await throughNodePort(node, measure, () => backend.handleHttp!(request('10.42.0.2:8080'), 30_000));
+    const fromOutside = ONLY_HTTP ? undefined : await throughIngress(measure, example('http-health'));
     const tunnel = await tunnelOnly();
     log(`tunnel only (instant handler): p50 ${tunnel.p50} ms, p99 ${tunnel.p99} ms`);
     const mesh = await acrossNodes(examplePath('http-health'), measure);
-    const tcpNodes = await tcpAcrossNodes(examplePath, log);
+    const tcpNodes = ONLY_HTTP ? undefined : await tcpAcrossNodes(examplePath, log);
+    const udp = ONLY_HTTP ? undefined : await udpRoundTrips(examplePath, log);
     const check = new TextDecoder().decode((await frontend.handleHttp!(request('frontend'), 30_000)).body);
     if (!check.startsWith('fetched http://web-svc/: 200 ok GET /')) throw new Error(`unexpected chain answer: ${check}`);
     console.log(JSON.stringify({
       requests: SEQUENTIAL,
       routingOnlyMicroseconds: routing,
       handlerInProcess: direct,
+      handlerInProcessFreshInstances: fresh,
+      instantiationCost: instances,
+      reuseSpeedupP50: Number((fresh.sequential.p50 / direct.sequential.p50).toFixed(1)),
+      reuseRequestsPerSecondRatio: Number((direct.requestsPerSecond / fresh.requestsPerSecond).toFixed(1)),
       throughServiceSameNode: service,
       serviceHopAddsP50Ms: Number((service.sequential.p50 - direct.sequential.p50).toFixed(2)),
+      serviceHopAddsPairedP50Ms: servicePaired.addedP50Ms,
+      serviceP50Ratio: Number((service.sequential.p50 / direct.sequential.p50).toFixed(2)),
+      acrossNodesDirectP50Ratio: Number((mesh.direct.sequential.p50 / direct.sequential.p50).toFixed(2)),
+      relayP50Ratio: Number((mesh.relay.sequential.p50 / direct.sequential.p50).toFixed(2)),
       guestAnsweringAlone: guestAlone,
       guestToServiceToGuest: chain,
       outgoingRequestCostP50Ms: Number((chain.sequential.p50 - guestAlone.sequential.p50).toFixed(2)),
       tcpPodToServiceToPodSameNode: tcp,
       throughNodePort: nodePort,
-      nodePortAddsP50Ms: Number((nodePort.sequential.p50 - direct.sequential.p50).toFixed(2)),
-      nodePortAddsPairedP50Ms: nodePort.paired.addedP50Ms,
-      nodePortP50Ratio: Number((nodePort.sequential.p50 / direct.sequential.p50).toFixed(2)),
-      nodePortP99Ratio: Number((nodePort.sequential.p99 / direct.sequential.p99).toFixed(2)),
-      nodePortRequestsPerSecondRatio: Number((nodePort.requestsPerSecond / direct.requestsPerSecond).toFixed(2)),
+      ...(nodePort ? {
+        nodePortAddsP50Ms: Number((nodePort.sequential.p50 - direct.sequential.p50).toFixed(2)),
+        nodePortAddsPairedP50Ms: nodePort.paired.addedP50Ms,
+        nodePortP50Ratio: Number((nodePort.sequential.p50 / direct.sequential.p50).toFixed(2)),
+        nodePortP99Ratio: Number((nodePort.sequential.p99 / direct.sequential.p99).toFixed(2)),
+        nodePortRequestsPerSecondRatio: Number((nodePort.requestsPerSecond / direct.requestsPerSecond).toFixed(2)),
+      } : {}),
       ingressCluster: fromOutside,
-      ingressAddsP50Ms: fromOutside.inProcess ? Number((fromOutside.ingress.sequential.p50 - fromOutside.inProcess.sequential.p50).toFixed(2)) : undefined,
-      ingressAddsPairedP50Ms: fromOutside.paired?.addedP50Ms,
-      ingressP50Ratio: fromOutside.inProcess ? Number((fromOutside.ingress.sequential.p50 / fromOutside.inProcess.sequential.p50).toFixed(2)) : undefined,
-      ingressP99Ratio: fromOutside.inProcess ? Number((fromOutside.ingress.sequential.p99 / fromOutside.inProcess.sequential.p99).toFixed(2)) : undefined,
-      ingressRequestsPerSecondRatio: fromOutside.inProcess ? Number((fromOutside.ingress.requestsPerSecond / fromOutside.inProcess.requestsPerSecond).toFixed(2)) : undefined,
+      ingressAddsP50Ms: fromOutside?.inProcess ? Number((fromOutside.ingress.sequential.p50 - fromOutside.inProcess.sequential.p50).toFixed(2)) : undefined,
+      ingressAddsPairedP50Ms: fromOutside?.paired?.addedP50Ms,
+      ingressP50Ratio: fromOutside?.inProcess ? Number((fromOutside.ingress.sequential.p50 / fromOutside.inProcess.sequential.p50).toFixed(2)) : undefined,
+      ingressP99Ratio: fromOutside?.inProcess ? Number((fromOutside.ingress.sequential.p99 / fromOutside.inProcess.sequential.p99).toFixed(2)) : undefined,
+      ingressRequestsPerSecondRatio: fromOutside?.inProcess ? Number((fromOutside.ingress.requestsPerSecond / fromOutside.inProcess.requestsPerSecond).toFixed(2)) : undefined,
       tunnelOnlyInstantHandlerMs: tunnel,
       acrossNodesDirect: mesh.direct,
       acrossNodesRelay: mesh.relay,
       relayAddsP50Ms: Number((mesh.relay.sequential.p50 - mesh.direct.sequential.p50).toFixed(2)),
       tcpAcrossNodes: tcpNodes,
+      udpRoundTrips: udp,
     }, null, 2));
   } finally {
     await runtime.close();
   }
+}
+
+/** Instantiation vs handler call (ms, in the worker): the fresh container instantiates per request, the reused one once. */
+function instantiationCost(reused: RunningContainer, fresh: RunningContainer) {
+  const of = (container: RunningContainer) => {
+    const stats = (container as HttpHandlerContainer).instanceStats;
+    return { instancesStarted: stats.instancesStarted, requests: stats.requests, instantiateMs: summarize(stats.instantiateMs), handleMs: summarize(stats.handleMs) };
+  };
+  return { fresh: of(fresh), reused: of(reused) };
 }
 
 await main();

@@ -55,7 +55,7 @@ async function runInProcess(modules: Record<string, WebAssembly.Module>, compone
   };
   let startedAt = 0;
   const timings = { evaluateMs: 0, instantiateMs: 0 };
-  const outcome = await runGuest(request, (event) => {
+  const { outcome } = await runGuest(request, (event) => {
     if (event.type === 'started') (startedAt = performance.now()), Object.assign(timings, event);
   });
   if (outcome.kind !== 'exited' || outcome.exitCode !== 0) throw new Error(`guest failed: ${JSON.stringify(outcome)}`);

@@ -8,7 +8,7 @@ import { openEtcdStore } from '../control-plane/store/etcd/etcd-store.js';
 import { openSqliteStore } from '../control-plane/store/sqlite/sqlite-store.js';
 import type { Store } from '../control-plane/store/store.js';
 import { openWatchCache } from '../control-plane/store/watch-cache/watch-cache.js';
-import { isEtcdAvailable, startEtcdServer } from '../test/control-plane/store/etcd-server.js';
+import { isEtcdAvailable, startEtcdServer } from './support/etcd-server.js';
 
 const operations = Number(process.argv[2] ?? 2000);
 /** A 1000-key list is ~700 KB from etcd: fewer rounds keep the run short. */

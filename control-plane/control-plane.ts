@@ -79,6 +79,8 @@ export interface ControlPlaneOptions {
   clock?: Clock;
   nodeMonitorGracePeriodMs?: number;
   nodeMonitorCheckIntervalMs?: number;
+  /** How long a node lease renewal may wait in memory before its Lease is written (decision 058; default 20 s). */
+  nodeLeaseFlushIntervalMs?: number;
   /** Pod evictions per second from unreachable/not-ready nodes. */
   evictionsPerSecond?: number;
   /** tolerationSeconds given to every pod for node.kubernetes.io/not-ready and /unreachable (default 300). */
@@ -248,7 +250,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     prometheus.countNodes(async () => (await resources.list<Node>(resourceTypes.nodes)).items);
     execSource = new PodExecSourceOverChannel(channel);
     relayChannel = channel;
-    const nodes = new NodeRegistry(resources, events, clock, logger.child({ component: 'nodes' }), options.podCidrs);
+    const nodes = new NodeRegistry(resources, events, clock, logger.child({ component: 'nodes' }), options.podCidrs,
+      options.nodeLeaseFlushIntervalMs ? { flushIntervalMs: options.nodeLeaseFlushIntervalMs } : {});
+    nodes.leases.start();
+    stack.push(() => nodes.leases.stop()); // after the channel stops: the last renewals are written
     const podSink = new PodStatusSink(resources, events, logger.child({ component: 'pod-status' }));
     const report = (what: string) => (error: Error) => logger.warn({ err: error.message }, `could not apply ${what}`);
     await channel.start({

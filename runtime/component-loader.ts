@@ -12,8 +12,11 @@ import type { LoadedComponent } from './pod-runtime.js';
 
 export type { CompiledModules, ModuleVariant } from './component-cache.js';
 
+const STARLING_MONKEY_MARKER = 'StarlingMonkey';
+
 export class WasmComponent implements LoadedComponent {
   #memoryMinPages: Record<string, number> | undefined;
+  #handlerReuseUnsupported: boolean | undefined;
 
   constructor(
     readonly digest: string,
@@ -24,6 +27,17 @@ export class WasmComponent implements LoadedComponent {
   get memoryMinPages(): Record<string, number> {
     this.#memoryMinPages ??= Object.fromEntries(Object.entries(this.transpiled.coreModules).map(([name, bytes]) => [name, definedMemoryMinPages(bytes)]));
     return this.#memoryMinPages;
+  }
+
+  /**
+   * Built on StarlingMonkey (componentize-js): its FetchEvent dispatch answers one request per
+   * instance (StarlingMonkey issue #247), so its handler instances are not reused unless the pod
+   * asks (decision 053). Recognised by the engine's own marker in its core module, read once.
+   */
+  get handlerReuseUnsupported(): boolean {
+    this.#handlerReuseUnsupported ??= Object.values(this.transpiled.coreModules).some((bytes) =>
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(STARLING_MONKEY_MARKER));
+    return this.#handlerReuseUnsupported;
   }
 
   get exportsCommand(): boolean {

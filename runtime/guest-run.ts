@@ -1,5 +1,6 @@
 // One guest run in one worker, seen from the main thread: relays the guest's output and port
-// events, and ends exactly once — by itself (the worker reports an outcome), by a crash of the
+// events (and, for a reused HTTP handler instance, its answers to one request after another:
+// `send`, onHandled), and ends exactly once — by itself (the worker reports an outcome), by a crash of the
 // worker, or terminated by the runtime. A worker whose guest ended normally goes back to the pool;
 // after a trap, a limit, a termination or a crash it is ended. Whatever happened, files the guest
 // left open are closed and the pod ports it held are freed.
@@ -10,11 +11,19 @@ import { WASM_PAGE_BYTES } from './wasm-binary.js';
 import type { PortLease } from './network/pod-port-space.js';
 import type { NetRelay } from './net/net-relay.js';
 import { SharedGuestControl } from './wasi/guest-control.js';
-import { CONTROL_POOL_PAGES_INDEX, type GuestEvent, type GuestOutcome, type GuestRunRequest } from './worker/guest-messages.js';
+import {
+  CONTROL_POOL_PAGES_INDEX,
+  type GuestEvent,
+  type GuestHandleRequest,
+  type GuestOutcome,
+  type GuestRetireRequest,
+  type GuestRunRequest,
+} from './worker/guest-messages.js';
 import { SharedFileTracker } from './worker/shared-file-tracker.js';
 
 export type RunEnd =
-  | { kind: 'outcome'; outcome: GuestOutcome }
+  /** `handleMs`: how long the last handler call took (HTTP handlers). */
+  | { kind: 'outcome'; outcome: GuestOutcome; handleMs?: number }
   /** The worker died; `oom` when V8 ran out of heap in it. */
   | { kind: 'crashed'; oom: boolean; message: string }
   | { kind: 'terminated' };
@@ -27,6 +36,10 @@ export interface GuestRunHooks {
   net?: NetRelay;
   /** Takes the worker back for another guest. */
   release(worker: Worker): void;
+  /** The guest was instantiated (ms spent evaluating the glue and instantiating). */
+  onStarted?: (timings: { evaluateMs: number; instantiateMs: number }) => void;
+  /** A kept handler instance answered a request and waits for the next (decision 053). */
+  onHandled?: (outcome: GuestOutcome, handleMs: number | undefined) => void;
 }
 
 /** Only a guest that ran to its own end leaves the worker in a known state. */
@@ -76,6 +89,11 @@ export class GuestRun {
     worker.postMessage(request, request.net ? [request.net] : []);
   }
 
+  /** Whether it is ending or ended (no more messages go to the guest). */
+  get ending(): boolean {
+    return this.#finishing !== undefined;
+  }
+
   /** How it ended, once it has. */
   get end(): RunEnd | undefined {
     return this.#end;
@@ -88,6 +106,18 @@ export class GuestRun {
   memoryBytes(): number | undefined {
     if (this.#accounted) return Atomics.load(this.#control, CONTROL_POOL_PAGES_INDEX) * WASM_PAGE_BYTES;
     return this.#usage ? readUsage(this.#usage).memoryBytes : undefined;
+  }
+
+  /** Sends a kept handler instance its next request, or lets it go (ignored once the run is ending). */
+  send(message: GuestHandleRequest | GuestRetireRequest): void {
+    if (!this.#finishing) this.worker.postMessage(message);
+  }
+
+  /** A kept instance waiting for requests does not keep the process alive; one serving does. */
+  setIdle(idle: boolean): void {
+    if (this.#finishing) return;
+    if (idle) this.worker.unref();
+    else this.worker.ref();
   }
 
   /** Asks the guest to end: host calls and fuel checks unwind it (a spinning unmetered guest ignores it). */
@@ -113,9 +143,17 @@ export class GuestRun {
       case 'port-closed':
         this.hooks.ports?.closed(event.port);
         break;
-      case 'ended':
-        void this.#finish({ kind: 'outcome', outcome: event.outcome }, leavesWorkerReusable(event.outcome));
+      case 'started':
+        this.hooks.onStarted?.(event);
         break;
+      case 'handled':
+        this.hooks.onHandled?.(event.outcome, event.handleMs);
+        break;
+      case 'ended': {
+        const end: RunEnd = { kind: 'outcome', outcome: event.outcome, ...(event.handleMs !== undefined ? { handleMs: event.handleMs } : {}) };
+        void this.#finish(end, leavesWorkerReusable(event.outcome));
+        break;
+      }
     }
   }
 

@@ -1,15 +1,19 @@
-// A RunningContainer for a wasi:http/incoming-handler component, served as `wasmtime serve` does:
-// every request runs the handler in a fresh instance, in a worker from the warm pool, under the
-// container's limits (memory cap and fuel budget per request; fuel consumed adds up over requests).
-// At most MAX_CONCURRENT_REQUESTS run at once; later ones wait in order. A request that traps, runs
-// out of fuel or memory, sets no response or outlives its timeout fails with HttpHandlerError and
-// the container keeps serving. It serves until stopped: stop lets requests in flight finish within
-// the grace period, then terminates them.
+// A RunningContainer for a wasi:http/incoming-handler component. By default an instance serves
+// request after request, one at a time, as a long-lived process would (decision 053): a request
+// takes an idle instance of the container, or starts one in a worker from the warm pool; up to
+// MAX_CONCURRENT_REQUESTS instances serve at once and later requests wait in order. A request that
+// traps, runs out of fuel or memory, sets no response or outlives its timeout fails with
+// HttpHandlerError and ends its instance (the next request gets a fresh one); the container keeps
+// serving. An instance is retired after `maxRequests` requests or `idleMs` without one. With
+// `fresh` (`skiff.dev/handler-instances: fresh`) every request gets its own instance, as
+// `wasmtime serve` does for wasi:http 0.2. Limits: the memory cap applies to an instance for its
+// life, the fuel budget to each request, fuelConsumed() adds up over everything. It serves until
+// stopped: stop retires the idle instances and lets requests in flight finish within the grace
+// period, then terminates them.
 import type { Worker } from 'node:worker_threads';
 import { killed, memoryExhaustedMessage, oneLine } from './container-exit.js';
-import { GuestRun, type RunEnd } from './guest-run.js';
-import type { PortLease } from './network/pod-port-space.js';
-import type { NetRelay } from './net/net-relay.js';
+import type { RunEnd } from './guest-run.js';
+import { HandlerInstance, type PreparedRun, type ServeResult } from './handler-instance.js';
 import {
   HttpHandlerError,
   type ContainerExit,
@@ -18,19 +22,42 @@ import {
   type HttpResponse,
   type RunningContainer,
 } from './pod-runtime.js';
-import type { GuestOutcome, GuestRunRequest } from './worker/guest-messages.js';
+import type { GuestOutcome } from './worker/guest-messages.js';
 
-/** Requests one handler container runs at once (each in its own worker); the rest queue. */
+/** Requests one handler container runs at once (each in its own instance and worker); the rest queue. */
 export const MAX_CONCURRENT_REQUESTS = 4;
+/** Requests one instance serves before it is retired (bounds what a leaking guest can hold). */
+export const DEFAULT_MAX_REQUESTS_PER_INSTANCE = 1_000;
+/** An instance without a request for this long is retired (its memory and worker given back). */
+export const DEFAULT_IDLE_INSTANCE_MS = 10_000;
+
+export interface InstanceReuse {
+  maxRequests: number;
+  idleMs: number;
+}
 
 export interface HandlerRuns {
   acquire(): Promise<Worker>;
   release(worker: Worker): void;
-  /** A run request (fresh control and usage blocks) and port lease for one HTTP request. */
-  prepare(request: HttpRequest): { request: GuestRunRequest; ports?: PortLease; net?: NetRelay };
+  /** A run request (fresh control and usage blocks) and port lease for one instance. */
+  prepare(request: HttpRequest): PreparedRun;
   /** Whether requests are metered (fuelConsumed defined). */
   metered: boolean;
+  /** Keep instances between requests; absent: a fresh instance per request. */
+  reuse?: InstanceReuse;
 }
+
+/** What the container's instances cost so far: instantiation vs handler calls (bench:network). */
+export interface HandlerInstanceStats {
+  instancesStarted: number;
+  requests: number;
+  /** Requests served by an instance that had served before. */
+  reusedRequests: number;
+  instantiateMs: number[];
+  handleMs: number[];
+}
+
+const MAX_SAMPLES = 4_096;
 
 interface Pending {
   readonly request: HttpRequest;
@@ -38,7 +65,7 @@ interface Pending {
   resolve(response: HttpResponse): void;
   reject(error: HttpHandlerError): void;
   timer?: NodeJS.Timeout;
-  run?: GuestRun;
+  instance?: HandlerInstance;
   settled: boolean;
 }
 
@@ -50,10 +77,15 @@ export class HttpHandlerContainer implements RunningContainer {
   #finished: ContainerExit | undefined;
   #stopping: Promise<ContainerExit> | undefined;
   readonly #queue: Pending[] = [];
-  /** Requests holding a concurrency slot: getting a worker, or running. */
+  /** Requests holding a concurrency slot: getting an instance, or running. */
   readonly #active = new Set<Pending>();
+  /** Instances not ended yet, serving or idle. */
+  readonly #live = new Set<HandlerInstance>();
+  /** Kept instances waiting for a request, the most recently used last. */
+  readonly #idle: HandlerInstance[] = [];
   #onIdle: (() => void) | undefined;
   #completedFuel = 0n;
+  readonly #stats: HandlerInstanceStats = { instancesStarted: 0, requests: 0, reusedRequests: 0, instantiateMs: [], handleMs: [] };
 
   constructor(
     private readonly spec: ContainerSpec,
@@ -76,16 +108,26 @@ export class HttpHandlerContainer implements RunningContainer {
   fuelConsumed(): bigint | undefined {
     if (!this.runs.metered) return undefined;
     let total = this.#completedFuel;
-    for (const pending of this.#active) total += pending.run?.fuelConsumed() ?? 0n;
+    for (const instance of this.#live) total += instance.run.fuelConsumed() ?? 0n;
     return total;
   }
 
-  /** Linear memory of the requests running now (0 when idle: no instance lives between requests). */
+  /** Linear memory of the instances alive now, serving or idle. */
   memoryBytes(): number | undefined {
     if (!this.runs.metered) return undefined;
     let total = 0;
-    for (const pending of this.#active) total += pending.run?.memoryBytes() ?? 0;
+    for (const instance of this.#live) total += instance.run.memoryBytes() ?? 0;
     return total;
+  }
+
+  /** Instances started, requests served, and the time spent instantiating and in the handler. */
+  get instanceStats(): HandlerInstanceStats {
+    return { ...this.#stats, instantiateMs: [...this.#stats.instantiateMs], handleMs: [...this.#stats.handleMs] };
+  }
+
+  /** Kept instances waiting for a request now. */
+  get idleInstances(): number {
+    return this.#idle.length;
   }
 
   stop(gracePeriodMs: number): Promise<ContainerExit> {
@@ -96,6 +138,7 @@ export class HttpHandlerContainer implements RunningContainer {
 
   async #stop(gracePeriodMs: number): Promise<ContainerExit> {
     for (const pending of this.#queue.splice(0)) this.#fail(pending, `container ${this.id} is stopping`, true);
+    const retired = this.#idle.splice(0).map((instance) => instance.retire());
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<void>((resolve) => (this.#onIdle = resolve));
     const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, gracePeriodMs))));
@@ -106,7 +149,9 @@ export class HttpHandlerContainer implements RunningContainer {
     // terminated) were not in flight: only the unanswered ones make the stop a kill
     const forced = active.filter((pending) => !pending.settled);
     for (const pending of forced) this.#fail(pending, `container ${this.id} stopped before the handler responded`);
-    await Promise.all(active.map((pending) => pending.run?.terminate()));
+    await Promise.all(active.map((pending) => pending.instance?.run.terminate()));
+    // instances that answered during the grace period were retired as they came back
+    await Promise.all([...retired, ...[...this.#live].map((instance) => instance.run.ended)]);
     const exit = forced.length === 0 ? { exitCode: 0, reason: 'Completed' as const } : { ...killed(), message: `stopped with ${forced.length} request(s) in flight` };
     this.#finished = { ...exit, startedAt: this.startedAt, finishedAt: new Date() };
     this.#settleExit(this.#finished);
@@ -122,27 +167,91 @@ export class HttpHandlerContainer implements RunningContainer {
   }
 
   async #start(pending: Pending): Promise<void> {
+    this.#stats.requests++;
+    const kept = this.#takeIdle();
+    let result: ServeResult;
+    if (kept) {
+      this.#stats.reusedRequests++;
+      pending.instance = kept;
+      result = await kept.handle(pending.request);
+    } else {
+      const started = await this.#startInstance(pending);
+      if (!started) return this.#done(pending);
+      result = await started.answered;
+    }
+    const handleMs = result.kept ? result.handleMs : result.end.kind === 'outcome' ? result.end.handleMs : undefined;
+    if (handleMs !== undefined) sample(this.#stats.handleMs, handleMs);
+    if (result.kept) {
+      const response = result.outcome.kind === 'responded' ? result.outcome.response : undefined;
+      if (response) this.#succeed(pending, response);
+      else this.#fail(pending, 'the handler did not respond');
+      this.#park(pending.instance!);
+    } else {
+      const answer = this.#resultOf(result.end);
+      if (typeof answer === 'string') this.#fail(pending, answer);
+      else this.#succeed(pending, answer);
+    }
+    this.#done(pending);
+  }
+
+  /** A new instance serving `pending` as its first request; undefined when the request was failed or gone. */
+  async #startInstance(pending: Pending): Promise<HandlerInstance | undefined> {
     let worker: Worker;
     try {
       worker = await this.runs.acquire();
     } catch (error) {
       this.#fail(pending, `no worker for the request: ${oneLine((error as Error).message)}`);
-      return this.#done(pending);
+      return undefined;
     }
     if (pending.settled) {
       // timed out or stopped while waiting for a worker: the worker is untouched
       this.runs.release(worker);
-      return this.#done(pending);
+      return undefined;
     }
-    const { request, ports, net } = this.runs.prepare(pending.request);
-    const run = new GuestRun(worker, request, { onOutput: this.spec.onOutput, ports, ...(net ? { net } : {}), release: (w) => this.runs.release(w) });
-    pending.run = run;
-    const end = await run.ended;
-    this.#completedFuel += run.fuelConsumed() ?? 0n;
-    const result = this.#resultOf(end);
-    if (typeof result === 'string') this.#fail(pending, result);
-    else this.#succeed(pending, result);
-    this.#done(pending);
+    const prepared = this.runs.prepare(pending.request);
+    if (this.runs.reuse) prepared.request.reuse = true;
+    const instance = new HandlerInstance(worker, prepared, {
+      onOutput: this.spec.onOutput,
+      release: (w) => this.runs.release(w),
+      onStarted: ({ instantiateMs }) => sample(this.#stats.instantiateMs, instantiateMs),
+    });
+    this.#stats.instancesStarted++;
+    pending.instance = instance;
+    this.#live.add(instance);
+    void instance.run.ended.then(() => {
+      this.#live.delete(instance);
+      this.#completedFuel += instance.run.fuelConsumed() ?? 0n;
+      const idle = this.#idle.indexOf(instance);
+      if (idle >= 0) this.#idle.splice(idle, 1);
+      clearTimeout(instance.idleTimer);
+    });
+    return instance;
+  }
+
+  #takeIdle(): HandlerInstance | undefined {
+    for (let instance = this.#idle.pop(); instance; instance = this.#idle.pop()) {
+      clearTimeout(instance.idleTimer);
+      if (!instance.ended) return instance;
+    }
+    return undefined;
+  }
+
+  /** An instance that answered: kept for the next request, or retired. */
+  #park(instance: HandlerInstance): void {
+    const reuse = this.runs.reuse;
+    if (instance.ended) return;
+    if (!reuse || this.#stopping || instance.served >= reuse.maxRequests) {
+      void instance.retire();
+      return;
+    }
+    instance.idleTimer = setTimeout(() => {
+      const idle = this.#idle.indexOf(instance);
+      if (idle < 0) return;
+      this.#idle.splice(idle, 1);
+      void instance.retire();
+    }, reuse.idleMs);
+    instance.idleTimer.unref();
+    this.#idle.push(instance);
   }
 
   #done(pending: Pending): void {
@@ -157,7 +266,7 @@ export class HttpHandlerContainer implements RunningContainer {
     const queued = this.#queue.indexOf(pending);
     if (queued >= 0) this.#queue.splice(queued, 1);
     this.#fail(pending, `no response within ${pending.timeoutMs} ms${queued >= 0 ? ` (queued behind ${MAX_CONCURRENT_REQUESTS} requests)` : ''}`);
-    void pending.run?.terminate();
+    void pending.instance?.run.terminate();
   }
 
   #succeed(pending: Pending, response: HttpResponse): void {
@@ -204,4 +313,9 @@ export class HttpHandlerContainer implements RunningContainer {
         return 'the handler returned without responding';
     }
   }
+}
+
+function sample(samples: number[], value: number): void {
+  if (samples.length >= MAX_SAMPLES) samples.shift();
+  samples.push(value);
 }

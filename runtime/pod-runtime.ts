@@ -1,6 +1,7 @@
 // PodRuntime: turns components into running, limited containers. The agent depends only on this
 // interface; wasm-pod-runtime.ts implements it with jco-transpiled components in worker threads.
 // Every implementation passes test/contracts/runtime.contract.ts.
+import type { DatagramReceiver } from './net/udp-messages.js';
 import type { StreamAcceptor } from './net/byte-ring.js';
 
 /** A component ready to instantiate (transpiled and compiled), identified by sha256 digest. */
@@ -58,6 +59,11 @@ export interface ContainerSpec {
    */
   invoke?: { name: string; args: string[] };
   /**
+   * An HTTP handler's instances (decision 053): `reuse` (default) keeps an instance to serve request
+   * after request, its memory surviving like a long-lived process's; `fresh` starts one per request.
+   */
+  handlerInstances?: 'fresh' | 'reuse';
+  /**
    * The pod's virtual network namespace, shared by its containers: the runtime reports the
    * sockets a guest listens on (wasi:sockets tcp listen) so probes and peers can find them.
    */
@@ -96,6 +102,20 @@ export interface PodNetworkPorts {
    * nothing listens, ...). Absent: connects are denied.
    */
   connect?(host: string, port: number, localPort: number): Promise<StreamAcceptor>;
+  /**
+   * Binds UDP `port` of the pod (0: a free ephemeral one) for a guest's socket (wasi:sockets/udp,
+   * decision 054); `receive` takes the datagrams sent to it. The port bound, or 'address-in-use'.
+   * Absent: UDP is denied.
+   */
+  bindUdp?(port: number, receive: DatagramReceiver): number | 'address-in-use';
+  /** The guest's socket on UDP `port` is gone. */
+  unbindUdp?(port: number, receive: DatagramReceiver): void;
+  /**
+   * Routes one datagram from the guest's UDP port `localPort` to `host` (an IP literal):`port`.
+   * Throws (or rejects with) PodNetworkError when the pod network refuses it; a datagram that is
+   * lost further on (a full queue, a peer node) is dropped silently, as UDP does.
+   */
+  sendDatagram?(localPort: number, host: string, port: number, data: Uint8Array): void | Promise<void>;
 }
 
 /** The wasi:http error-code cases the pod network answers with (no payload, or a message). */

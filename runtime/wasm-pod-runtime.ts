@@ -1,7 +1,7 @@
 // PodRuntime for WASI components: jco-transpiled, cached by digest, each container in its own
 // worker thread from a warm pool, with memory limits applied to every core module. A command runs
 // its wasi:cli/run once; an HTTP handler (wasi:http/incoming-handler, no wasi:cli/run) serves
-// requests until stopped, a fresh instance per request (http-handler-container.ts). Guests of a
+// requests until stopped, reusing instances or a fresh one per request (http-handler-container.ts). Guests of a
 // pod with a network may listen on its TCP ports (network/pod-port-space.ts).
 import { createStdinPipeBuffer } from './stdin-pipe.js';
 import { ComponentLoader, WasmComponent } from './component-loader.js';
@@ -22,7 +22,7 @@ import {
   type PodRuntime,
   type RunningContainer,
 } from './pod-runtime.js';
-import { HttpHandlerContainer } from './http-handler-container.js';
+import { DEFAULT_IDLE_INSTANCE_MS, DEFAULT_MAX_REQUESTS_PER_INSTANCE, HttpHandlerContainer, type InstanceReuse } from './http-handler-container.js';
 import { PortSpaces } from './network/pod-port-space.js';
 import { WorkerContainer } from './worker-container.js';
 import { checkCanonicalDirectory } from './wasi/filesystem-sandbox.js';
@@ -53,6 +53,8 @@ export interface WasmPodRuntimeOptions {
   memoryCeilingBytes?: number;
   /** Transpiler and component caches shared with the other runtimes of this process (not closed by this one). */
   componentCache?: ComponentCache;
+  /** HTTP handler instance reuse (decision 053): requests per instance, idle expiry. */
+  handlerReuse?: Partial<InstanceReuse>;
 }
 
 export class WasmPodRuntime implements PodRuntime {
@@ -63,8 +65,13 @@ export class WasmPodRuntime implements PodRuntime {
   readonly #cpuPeriodMs: number;
   readonly #portSpaces = new PortSpaces();
   readonly #memoryPool: SharedArrayBuffer | undefined;
+  readonly #reuse: InstanceReuse;
 
   constructor(options: WasmPodRuntimeOptions = {}) {
+    this.#reuse = {
+      maxRequests: options.handlerReuse?.maxRequests ?? DEFAULT_MAX_REQUESTS_PER_INSTANCE,
+      idleMs: options.handlerReuse?.idleMs ?? DEFAULT_IDLE_INSTANCE_MS,
+    };
     this.#memoryPool = options.memoryCeilingBytes === undefined ? undefined : createMemoryPool(options.memoryCeilingBytes);
     this.#fuelPerSecond = options.fuelPerSecond;
     this.#cpuPeriodMs = options.cpuPeriodMs ?? DEFAULT_CPU_PERIOD_MS;
@@ -143,7 +150,10 @@ export class WasmPodRuntime implements PodRuntime {
       const { request, ports, net } = prepare();
       container = new WorkerContainer(spec, await this.#pool.acquire(), request, release, ports, net);
     } else {
-      container = new HttpHandlerContainer(spec, { acquire: () => this.#pool.acquire(), release, prepare, metered: fuel !== undefined });
+      container = new HttpHandlerContainer(spec, {
+        acquire: () => this.#pool.acquire(), release, prepare, metered: fuel !== undefined,
+        ...(reuseHandlerInstances(spec, component) ? { reuse: this.#reuse } : {}),
+      });
     }
     this.#running.add(container);
     void container.exited.then(() => this.#running.delete(container));
@@ -193,6 +203,12 @@ export class WasmPodRuntime implements PodRuntime {
     await Promise.all([...this.#running].map((c) => c.stop(0)));
     await Promise.all([this.#pool.close(), this.#loader.close()]);
   }
+}
+
+/** The pod's choice (`skiff.dev/handler-instances`), else reuse unless the component cannot serve twice. */
+function reuseHandlerInstances(spec: ContainerSpec, component: WasmComponent): boolean {
+  if (spec.handlerInstances) return spec.handlerInstances === 'reuse';
+  return !component.handlerReuseUnsupported;
 }
 
 /** A container that ended before a worker was needed (its limits or shape rule it out). */

@@ -76,6 +76,16 @@ export const EXAMPLES: Example[] = [
     language: 'c',
     world: { wit: 'wit/tcp-echo.wit', world: 'tcp-echo', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },
   },
+  {
+    name: 'udp-echo',
+    language: 'c',
+    world: { wit: 'wit/udp.wit', world: 'udp', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },
+  },
+  {
+    name: 'udp-client',
+    language: 'c',
+    world: { wit: 'wit/udp.wit', world: 'udp', packages: ['wasi-sockets', 'wasi-io', 'wasi-clocks'] },
+  },
 ];
 
 async function buildC(name: string, world: CWorld | undefined): Promise<Uint8Array> {

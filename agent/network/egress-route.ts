@@ -10,7 +10,7 @@ import type { DesiredService } from '../../api/mqtt/messages.js';
 import type { Destination } from './authority.js';
 import type { Egress } from './egress.js';
 import { checkEgress, type PolicyEnd } from './policy-check.js';
-import type { NetworkPolicies } from './policy-rules.js';
+import type { NetworkPolicies, Protocol } from './policy-rules.js';
 
 export interface EgressContext {
   policies: NetworkPolicies;
@@ -32,9 +32,9 @@ export function mayReachOutside(context: EgressContext, source: PolicyEnd | unde
 }
 
 /** Throws the guest's error when `source` may not reach `ip`:`port` outside the cluster. */
-export function checkOutside(context: EgressContext, source: PolicyEnd | undefined, ip: string, port: number): void {
-  const verdict = source ? context.policies.egress(source.ip, ip, port) : { allowed: true as const, selected: false };
-  if (!verdict.allowed) checkEgress(context.policies, source!, { ip }, port); // throws, naming the policies
+export function checkOutside(context: EgressContext, source: PolicyEnd | undefined, ip: string, port: number, protocol: Protocol = 'TCP'): void {
+  const verdict = source ? context.policies.egress(source.ip, ip, port, protocol) : { allowed: true as const, selected: false };
+  if (!verdict.allowed) checkEgress(context.policies, source!, { ip }, port, protocol); // throws, naming the policies
   if (context.egress.allows(ip)) return;
   if (isNodeOnly(ip)) {
     throw new PodNetworkError('destination-IP-prohibited', `egress to ${ip}:${port} is denied: the node's loopback, link-local and unspecified ` +

@@ -13,6 +13,7 @@ import type { StreamSource } from './pod-byte-stream.js';
 import { TunnelClient, TunnelUnreachableError } from './tunnel-client.js';
 import { TunnelServer } from './tunnel-server.js';
 import { openTunnelStream } from './tunnel-tcp.js';
+import { UdpLinks } from './udp-tunnel.js';
 
 export type MeshMode = 'auto' | 'direct' | 'relay';
 
@@ -58,6 +59,8 @@ export class NodeMesh implements RemotePods {
   readonly sent = { direct: 0, relay: 0 };
   /** Raw TCP connections opened each way (tests, bench). */
   readonly streams = { direct: 0, relay: 0 };
+  /** UDP links to other nodes' tunnels (udp-tunnel.ts; not relayed). */
+  readonly udp: UdpLinks;
   /** Called when the tunnel's port becomes known (node status). */
   onListening: (() => void) | undefined;
 
@@ -65,6 +68,7 @@ export class NodeMesh implements RemotePods {
     this.#mode = options.mode ?? 'auto';
     this.client = new TunnelClient(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {});
     this.#relay = options.relay?.(() => this.#api);
+    this.udp = new UdpLinks(() => this.client.tls, (node) => this.client.agentFor(node), () => this.client.connectTimeout(), options.now);
   }
 
   get mode(): MeshMode {
@@ -86,6 +90,10 @@ export class NodeMesh implements RemotePods {
   async start(network: NodeNetwork): Promise<void> {
     this.#network = network;
     network.remote = this;
+    network.udp.remote = (peer, from, podIP, port, data) => {
+      if (this.#mode === 'relay') throw new PodNetworkError('destination-unavailable', `dial udp ${podIP}:${port}: UDP is not carried by the relay (node ${peer.node})`);
+      return this.udp.send(peer, from, podIP, port, data);
+    };
     this.#unsubscribe = this.options.certificate.onChange((tls) => void this.#useTls(tls).catch((e: Error) => this.options.onError?.('tunnel', e)));
     const tls = this.options.certificate.current ?? await this.options.certificate.load();
     if (tls) await this.#useTls(tls);
@@ -120,6 +128,7 @@ export class NodeMesh implements RemotePods {
       runs: (podIP) => network.pod(podIP) !== undefined,
       deliver: (node, sourceIP, podIP, port, request, timeoutMs) => network.requestFromPeer(node, sourceIP, podIP, port, request, timeoutMs),
       acceptStream: (node, source, podIP, port, options) => network.acceptFromPeer(node, source, podIP, port, options),
+      acceptDatagram: (node, frame) => network.udp.fromPeer(node, frame),
     });
     this.#server = server;
     if (this.#closed) await server.close();
@@ -173,6 +182,8 @@ export class NodeMesh implements RemotePods {
     clearInterval(this.#renewTimer);
     this.#unsubscribe?.();
     if (this.#network?.remote === this) this.#network.remote = undefined;
+    if (this.#network) this.#network.udp.remote = undefined;
+    this.udp.close();
     this.client.close();
     this.#relay?.close?.();
     await this.#starting?.then((server) => server.close(), () => undefined);

@@ -23,6 +23,7 @@ import { checkEgress, checkIngress } from './policy-check.js';
 import { openPodByteStream, type StreamSource } from './pod-byte-stream.js';
 import { routeTcp } from './tcp-connect.js';
 import { connectOutside } from './tcp-outside.js';
+import { NodeUdp } from './node-udp.js';
 
 /** Carries a request to a pod of another node (mesh.ts). */
 export interface RemotePods {
@@ -75,6 +76,8 @@ export class NodeNetwork {
   };
   /** Milliseconds, for session affinity timeouts. */
   constructor(private readonly now: () => number = Date.now) {}
+  /** UDP between pods, to Services and out of the cluster (node-udp.ts). */
+  readonly udp: NodeUdp = new NodeUdp(this, () => this.now());
   readonly #pods = new Map<string, PodAttachment>();
 
   /** A pod with IP `podIP` runs here; returns the function that removes it. */

@@ -38,6 +38,7 @@ export class PodAttachment {
         route: (request, timeoutMs) => node.httpRequest({ namespace: this.pod().namespace, network: this.network }, request, timeoutMs),
         resolve: (name) => node.lookup({ namespace: this.pod().namespace, network: this.network }, name),
         connect: async (host, port, localPort) => node.connect({ namespace: this.pod().namespace, network: this.network }, host, port, localPort),
+        sendDatagram: (localPort, host, port, data) => node.udp.send({ network: this.network }, localPort, host, port, data),
       } : {}),
     });
     this.refresh();

@@ -7,7 +7,7 @@
 import { cidrContains, parseCidr, parseIP, type Cidr, type IPAddress } from '../../api/cidr.js';
 import type { DesiredNetworkPolicy, DesiredPolicyPod, DesiredPolicyRule } from '../../api/mqtt/messages.js';
 
-type Protocol = 'TCP' | 'UDP' | 'SCTP';
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
 export type PolicyVerdict =
   /** `selected`: some policy restricts this direction for the pod (and a rule of one allowed it). */

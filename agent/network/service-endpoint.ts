@@ -27,15 +27,15 @@ export interface EndpointRoutes {
  * PodNetworkError: connection-refused (no such port, no Ready endpoint), destination-unavailable
  * (the Ready endpoints run on nodes that cannot be reached).
  */
-export function chooseEndpoint(routes: EndpointRoutes, service: DesiredService, port: number, clientIP: string, nowMs: number): Endpoint {
+export function chooseEndpoint(routes: EndpointRoutes, service: DesiredService, port: number, clientIP: string, nowMs: number, protocol: 'TCP' | 'UDP' = 'TCP'): Endpoint {
   const key = `${service.namespace}/${service.name}`;
   let candidates: Endpoint[];
   if (!service.clusterIP || service.clusterIP === 'None') {
     // DNS answers the Ready pods' IPs; the port is the pod's own
     candidates = [...new Set(service.endpoints.flatMap((group) => group.ips))].map((ip) => ({ ip, port }));
   } else {
-    if (!ServiceTable.servicePort(service, port)) throw new PodNetworkError('connection-refused', `service ${key} has no port ${port}/TCP`);
-    candidates = ServiceTable.endpoints(service, port);
+    if (!ServiceTable.servicePort(service, port, protocol)) throw new PodNetworkError('connection-refused', `service ${key} has no port ${port}/${protocol}`);
+    candidates = ServiceTable.endpoints(service, port, protocol);
   }
   if (candidates.length === 0) throw new PodNetworkError('connection-refused', `service ${key} has no ready endpoints`);
   const outside = routes.isPodAddress ? (ip: string) => !routes.isPodAddress!(ip) : () => false;

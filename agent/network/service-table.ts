@@ -82,18 +82,18 @@ export class ServiceTable {
     return undefined;
   }
 
-  /** The service port `port` of `service`, if it has one (TCP). */
-  static servicePort(service: DesiredService, port: number) {
-    return service.ports.find((p) => p.port === port && (p.protocol ?? 'TCP') === 'TCP');
+  /** The service port `port` of `service` for `protocol` (default TCP), if it has one. */
+  static servicePort(service: DesiredService, port: number, protocol: 'TCP' | 'UDP' = 'TCP') {
+    return service.ports.find((p) => p.port === port && (p.protocol ?? 'TCP') === protocol);
   }
 
   /** The Ready endpoints serving service port `port` (by the port's name, as kube-proxy matches them). */
-  static endpoints(service: DesiredService, port: number): Endpoint[] {
-    const servicePort = ServiceTable.servicePort(service, port);
+  static endpoints(service: DesiredService, port: number, protocol: 'TCP' | 'UDP' = 'TCP'): Endpoint[] {
+    const servicePort = ServiceTable.servicePort(service, port, protocol);
     if (!servicePort) return [];
     const out: Endpoint[] = [];
     for (const group of service.endpoints) {
-      const target = group.ports.find((p) => (p.name ?? '') === (servicePort.name ?? '') && (p.protocol ?? 'TCP') === 'TCP')
+      const target = group.ports.find((p) => (p.name ?? '') === (servicePort.name ?? '') && (p.protocol ?? 'TCP') === protocol)
         ?? (service.ports.length === 1 && group.ports.length === 1 ? group.ports[0] : undefined);
       if (!target) continue;
       for (const ip of group.ips) out.push({ ip, port: target.port });

@@ -14,6 +14,7 @@ import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runt
 import { INGRESS_GATEWAY_USER } from '../../api/tunnel-headers.js';
 import type { NodeTls } from '../credentials/node-certificate.js';
 import { serveTcpUpgrade, type AcceptFromPeer } from './tunnel-tcp.js';
+import { serveUdpUpgrade, UDP_UPGRADE, type AcceptDatagram } from './udp-tunnel.js';
 import {
   headerObject, headerPairs, MAX_TUNNEL_BODY_BYTES, MAX_TUNNEL_TIMEOUT_MS, parseTarget, TUNNEL_HEADERS,
 } from './tunnel-protocol.js';
@@ -30,6 +31,8 @@ export interface TunnelServerOptions {
   maxBodyBytes?: number;
   /** Raw TCP from a pod of another node (tunnel-tcp.ts); none: upgrades are refused. */
   acceptStream?: AcceptFromPeer;
+  /** UDP datagrams from pods of another node (udp-tunnel.ts); none: `skiff-udp` upgrades are refused. */
+  acceptDatagram?: AcceptDatagram;
   /** Called for every request served, with the calling node (INGRESS_GATEWAY_USER for the gateway). */
   onRequest?(node: string, status: number): void;
 }
@@ -49,10 +52,12 @@ export class TunnelServer {
     server.on('tlsClientError', () => undefined);
     const streams = new Set<Duplex>();
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!options.acceptStream) return void socket.destroy();
+      const udp = String(req.headers.upgrade).toLowerCase() === UDP_UPGRADE;
+      if (udp ? !options.acceptDatagram : !options.acceptStream) return void socket.destroy();
       streams.add(socket);
       socket.once('close', () => streams.delete(socket));
-      serveTcpUpgrade(options.acceptStream, req, socket, head);
+      if (udp) return serveUdpUpgrade(options.acceptDatagram!, req, socket, head);
+      serveTcpUpgrade(options.acceptStream!, req, socket, head);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

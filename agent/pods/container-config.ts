@@ -10,6 +10,17 @@ export class ContainerConfigError extends Error {
 }
 
 export const FUEL_LIMIT_ANNOTATION = 'skiff.dev/fuel-limit';
+/** `fresh` or `reuse`: how an HTTP handler's instances serve requests (decision 053). */
+export const HANDLER_INSTANCES_ANNOTATION = 'skiff.dev/handler-instances';
+
+/** The pod's choice of handler instances; undefined leaves it to the runtime (reuse where the component can). */
+export function handlerInstances(pod: Pod): 'fresh' | 'reuse' | undefined {
+  const value = pod.metadata.annotations?.[HANDLER_INSTANCES_ANNOTATION];
+  if (value === undefined) return undefined;
+  if (value === 'fresh' || value === 'reuse') return value;
+  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 64)) : typeof value;
+  throw new ContainerConfigError(`annotation ${HANDLER_INSTANCES_ANNOTATION} must be "fresh" or "reuse", got ${shown}`);
+}
 
 /**
  * argv: `command` replaces the entrypoint (argv[0] defaults to the container name), `args` follow;

@@ -135,10 +135,13 @@ export class PodManager {
     this.#generation = desired.generation;
     this.#desired = desired;
     this.#config = new ConfigSet(desired.configMaps, desired.secrets);
-    this.options.network?.setServices(desired.services ?? []);
+    // parts on their own topics (decision 057) are the agent's to apply as they come; an older
+    // control plane sends every part here, an absent one meaning none
+    const split = new Set(desired.parts ?? []);
+    if (!split.has('services')) this.options.network?.setServices(desired.services ?? []);
     this.options.network?.setClusterCidr(desired.clusterCidr);
-    this.options.network?.setPeers(desired.peers ?? []);
-    this.options.network?.policies.set(desired.networkPolicies ?? []);
+    if (!split.has('peers')) this.options.network?.setPeers((desired.peers ?? []).filter((p) => p.node !== this.options.nodeName)); // never itself
+    if (!split.has('policies')) this.options.network?.policies.set(desired.networkPolicies ?? []);
     const wanted = new Map(desired.pods.map((p) => [p.pod.metadata.uid, p]));
     for (const uid of [...this.#unackedRemovals.keys()]) {
       if (!wanted.has(uid)) this.#unackedRemovals.delete(uid);

@@ -14,6 +14,7 @@
 import type { ContainerPort } from '../../api/types/pod.js';
 import type { StreamAcceptor } from '../../runtime/net/byte-ring.js';
 import { PodNetworkError, type HttpRequest, type HttpResponse, type PodNetworkPorts } from '../../runtime/pod-runtime.js';
+import { PodUdpPorts } from './pod-udp-ports.js';
 
 /** Where an HTTP-handler container listens when it declares no TCP containerPort. */
 export const DEFAULT_HTTP_PORT = 8080;
@@ -40,6 +41,8 @@ export interface PodNetworkOptions {
   resolve?(name: string): Promise<string[]>;
   /** Routes the containers' wasi:sockets TCP connects (the node's network); absent: they are denied. */
   connect?(host: string, port: number, localPort: number): Promise<StreamAcceptor>;
+  /** Routes the containers' UDP datagrams (the node's network, udp-route.ts); absent: UDP is denied. */
+  sendDatagram?(localPort: number, host: string, port: number, data: Uint8Array): void | Promise<void>;
   /** Milliseconds, for spacing out repeated failure events (default Date.now). */
   now?(): number;
 }
@@ -55,6 +58,8 @@ export interface PodPortObserver {
 
 export class PodNetwork {
   readonly #ports = new Map<number, PortHolder>();
+  /** The pod's UDP ports (pod-udp-ports.ts). */
+  readonly udp = new PodUdpPorts();
   /** When each failed-request event was last emitted. */
   readonly #failureEvents = new Map<string, number>();
 
@@ -84,6 +89,11 @@ export class PodNetwork {
       },
       ...(this.options.resolve ? { resolve: this.options.resolve } : {}),
       ...(this.options.connect ? { connect: this.options.connect } : {}),
+      ...(this.options.sendDatagram ? {
+        bindUdp: (port: number, receive: Parameters<PodUdpPorts['bind']>[3]) => this.udp.bind(owner, container, port, receive),
+        unbindUdp: (port: number, receive: Parameters<PodUdpPorts['bind']>[3]) => this.udp.unbind(port, receive),
+        sendDatagram: this.options.sendDatagram,
+      } : {}),
       ...(this.options.route ? { httpRequest: (request: HttpRequest, { timeoutMs }: { timeoutMs: number }) => this.#request(container, fieldPath, request, timeoutMs) } : {}),
     };
   }
@@ -117,6 +127,7 @@ export class PodNetwork {
 
   /** Drops every port the instance `owner` holds (it ended). */
   release(owner: string): void {
+    this.udp.release(owner);
     for (const [port, holder] of this.#ports) {
       if (holder.owner === owner) this.#close(port, holder);
     }

@@ -8,7 +8,7 @@ import type { Container, Pod, PodPhase, PodStatus, RestartPolicy } from '../../a
 import type { ContainerSpec, LoadedComponent, PodRuntime, RunningContainer } from '../../runtime/pod-runtime.js';
 import { LogBuffer } from '../log-buffer.js';
 import type { ConfigLookup } from './config-lookup.js';
-import { ContainerConfigError, containerArgv, containerEnv, containerLimits, type ContainerDefaults } from './container-config.js';
+import { ContainerConfigError, containerArgv, containerEnv, containerLimits, handlerInstances, type ContainerDefaults } from './container-config.js';
 import type { PodVolumes } from './pod-volumes.js';
 import { applyEviction, type Eviction } from './pod-eviction.js';
 import { startSlotProbes } from './container-probes.js';
@@ -329,8 +329,10 @@ export class PodWorker {
   /** An instance of a container's component in the pod's context: its env, argv, limits, volumes. */
   #instanceSpec(slot: ContainerSlot, component: LoadedComponent, id: string): ContainerSpec {
     const env = containerEnv(this.pod, slot.spec, { nodeName: this.deps.nodeName, podIP: this.#desired.podIP, hostIP: this.deps.hostIP, config: this.deps.config?.(), services: this.#attachment.serviceEnv() });
+    const instances = handlerInstances(this.pod);
     return {
       id,
+      ...(instances ? { handlerInstances: instances } : {}),
       component,
       args: containerArgv(slot.spec, env),
       env,

@@ -70,10 +70,14 @@ export const nodeStatusMessage = v.object({
 });
 export type NodeStatusMessage = v.InferOutput<typeof nodeStatusMessage>;
 
+/** RFC 3339 as the Lease schema's date-time takes it (the control plane writes it into the Lease unchecked). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
 export const leaseMessage = v.object({
   ...envelope,
-  renewTime: v.string(), // RFC 3339 with microseconds, like Lease.spec.renewTime
-  leaseDurationSeconds: v.pipe(v.number(), v.safeInteger(), v.gtValue(0)),
+  // RFC 3339 with microseconds, like Lease.spec.renewTime
+  renewTime: v.pipe(v.string(), v.maxLength(40), v.regex(RFC3339), v.check((s) => !Number.isNaN(Date.parse(s)), 'Invalid date')),
+  leaseDurationSeconds: v.pipe(v.number(), v.safeInteger(), v.gtValue(0), v.maxValue(2 ** 31 - 1)), // int32, as the Lease's
 });
 export type LeaseMessage = v.InferOutput<typeof leaseMessage>;
 
@@ -212,7 +216,11 @@ export type DesiredNetworkPolicy = v.InferOutput<typeof desiredNetworkPolicy>;
 export type DesiredPolicyRule = v.InferOutput<typeof policyRule>;
 export type DesiredPolicyPod = v.InferOutput<typeof policyPod>;
 
-/** The full desired state of one node. Retained; agents apply only a newer generation. */
+/** The parts of a node's desired state that may travel on their own topics (decision 057). */
+export const DESIRED_PARTS = ['services', 'peers', 'policies'] as const;
+export type DesiredPartName = (typeof DESIRED_PARTS)[number];
+
+/** The node's desired state: pods, config, volumes (and, from an older control plane, every part). Retained; agents apply only a newer generation. */
 export const desiredStateMessage = v.object({
   v: v.literal(PROTOCOL_VERSION),
   node: v.string(),
@@ -247,8 +255,15 @@ export const desiredStateMessage = v.object({
    * the cluster. Absent (an older control plane): 10.42.0.0/16. An agent ignores one it cannot read.
    */
   clusterCidr: v.optional(text(1, 64)),
+  /**
+   * The parts of the node's desired state that travel on their own retained topics (decision 057):
+   * their fields are absent here and an agent keeps what those topics gave it. Absent (an older
+   * control plane): every part is in this message, an absent field meaning none.
+   */
+  parts: v.optional(v.pipe(v.array(v.picklist(DESIRED_PARTS)), v.maxLength(DESIRED_PARTS.length))),
 });
 export type DesiredStateMessage = v.InferOutput<typeof desiredStateMessage>;
+
 
 export const podStatusMessage = v.object({
   ...envelope,

@@ -33,6 +33,7 @@ import type { ServiceAccountTokens } from './service-account-tokens.js';
 import { RouteNotFoundError } from './route-not-found-error.js';
 import { errorResponse, statusFromError } from './status-response.js';
 import { registerVersionRoutes } from './version-routes.js';
+import { ApiFlowControl } from './flow-control.js';
 
 export interface ApiAppOptions {
   resources: ResourceStore;
@@ -64,6 +65,8 @@ export interface ApiAppOptions {
   serviceAccountTokens?: ServiceAccountTokens;
   /** Serves the web dashboard under /dashboard/ with these sessions. */
   dashboard?: DashboardSessions;
+  /** Priority and fairness between system and user requests (flow-control.ts); default: DEFAULT_PRIORITY_LEVELS; false: none. */
+  flowControl?: ApiFlowControl | false;
 }
 
 export function createApiApp(options: ApiAppOptions): Hono {
@@ -100,6 +103,8 @@ export function createApiApp(options: ApiAppOptions): Hono {
   app.use('*', bearerAuth(options.tokens, sessions ? (c) => sessions.user(getCookie(c, SESSION_COOKIE)) : undefined));
   if (options.audit) app.use('*', auditRequests(options.audit, deps.clock));
   app.use('*', impersonation(authorizer));
+  // after impersonation, before authorization, as kube-apiserver's APF filter
+  if (options.flowControl !== false) app.use('*', (options.flowControl ?? new ApiFlowControl(deps.clock)).middleware());
   app.use('*', authorizeRequests(authorizer, options.logger));
   if (sessions) registerDashboardRoutes(app, { tokens: options.tokens, sessions });
   registerVersionRoutes(app);

@@ -36,6 +36,8 @@ export class AuditLog implements AuditSink {
   readonly #logger: ApiLogger | undefined;
   #size: number | undefined;
   #queue: Promise<void> = Promise.resolve();
+  /** Lines recorded since the queued append started: it writes them all in one append. */
+  #lines: string[] = [];
 
   constructor(dir: string, options: { maxBytes?: number; maxFiles?: number; logger?: ApiLogger } = {}) {
     this.#dir = dir;
@@ -46,8 +48,15 @@ export class AuditLog implements AuditSink {
   }
 
   record(entry: AuditEntry): void {
-    const line = `${JSON.stringify(entry)}\n`;
-    this.#queue = this.#queue.then(() => this.#append(line)).catch((err: Error) => {
+    this.#lines.push(`${JSON.stringify(entry)}\n`);
+    // an append is queued and has not taken its lines yet: this one goes with them (an open, a
+    // write and a close per request were 3 % of the control plane's CPU while 10,000 agents joined)
+    if (this.#lines.length > 1) return;
+    this.#queue = this.#queue.then(() => {
+      const lines = this.#lines;
+      this.#lines = [];
+      return this.#append(lines);
+    }).catch((err: Error) => {
       this.#logger?.error({ err: err.message }, 'could not write the audit log');
     });
   }
@@ -57,14 +66,27 @@ export class AuditLog implements AuditSink {
     return this.#queue;
   }
 
-  async #append(line: string): Promise<void> {
+  /** Appends the lines, as few writes as the rotation allows (a file never grows past maxBytes by a batch). */
+  async #append(lines: readonly string[]): Promise<void> {
     if (this.#size === undefined) {
       await mkdir(this.#dir, { recursive: true, mode: 0o700 });
       this.#size = await stat(this.#path).then((s) => s.size, () => 0);
     }
-    if (this.#size > 0 && this.#size + line.length > this.#maxBytes) await this.#rotate();
-    await appendFile(this.#path, line, { mode: 0o600 });
-    this.#size += Buffer.byteLength(line);
+    let chunk = '';
+    for (const line of lines) {
+      if (this.#size + chunk.length > 0 && this.#size + Buffer.byteLength(chunk) + line.length > this.#maxBytes) {
+        if (chunk) await this.#write(chunk);
+        chunk = '';
+        await this.#rotate();
+      }
+      chunk += line;
+    }
+    if (chunk) await this.#write(chunk);
+  }
+
+  async #write(chunk: string): Promise<void> {
+    await appendFile(this.#path, chunk, { mode: 0o600 });
+    this.#size = (this.#size ?? 0) + Buffer.byteLength(chunk);
   }
 
   async #rotate(): Promise<void> {

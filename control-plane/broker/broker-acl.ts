@@ -25,7 +25,15 @@ export const NODE_PUBLISH_PATTERNS: readonly string[] = [
   `${TOPIC_PREFIX}/nodes/{node}/rpc/res/+`,
 ];
 
+/** The cluster-wide parts of the desired state (decision 057): every node reads them, none writes them. */
+export const CLUSTER_DESIRED_TOPICS: readonly string[] = [
+  `${TOPIC_PREFIX}/cluster/desired/services`,
+  `${TOPIC_PREFIX}/cluster/desired/peers`,
+];
+
 export const NODE_SUBSCRIBE_PATTERNS: readonly string[] = [
+  ...CLUSTER_DESIRED_TOPICS,
+  `${TOPIC_PREFIX}/nodes/{node}/desired/policies`,
   `${TOPIC_PREFIX}/nodes/{node}/desired`,
   `${TOPIC_PREFIX}/nodes/{node}/rpc/req/+`,
   `${TOPIC_PREFIX}/cp/presence`,

@@ -45,10 +45,20 @@ class PublishDeniedError extends Error {
   override readonly name = 'PublishDeniedError';
 }
 
+/**
+ * No bound on aedes' deliveries in flight. With its default (mqemitter concurrency 100), messages
+ * emitted while 100 deliveries are held queue up, and the queue drains recursively, one stack frame
+ * set per message that completes at once (no subscriber): thousands of agents dropping together
+ * overflowed the control plane's stack (mcollina/mqemitter#204). The bound never limited memory (the
+ * queue has none); deliveries keep their order, and each client's writes their own backpressure.
+ */
+export const AEDES_QUEUE_OPTIONS = { concurrency: 0 } as const;
+
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const logger = options.logger ?? silentLogger;
   const identities = new WeakMap<Client, Identity>();
   const aedes = await Aedes.createBroker({
+    ...AEDES_QUEUE_OPTIONS,
     connectTimeout: options.connectTimeoutMs ?? 10_000,
     authenticate(client, username, password, done) {
       const identity = username !== undefined && password !== undefined

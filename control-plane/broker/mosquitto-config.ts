@@ -3,7 +3,7 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { isTopicLevel } from '../../api/mqtt/topic-level.js';
 import { MAX_PAYLOAD_BYTES } from '../../api/mqtt/messages.js';
-import { BOOTSTRAP_SUBSCRIBE_TOPICS, CONTROL_PLANE_TOPIC_FILTER, MAX_PACKET_BYTES, NODE_PUBLISH_PATTERNS, NODE_SUBSCRIBE_PATTERNS } from './broker-acl.js';
+import { BOOTSTRAP_SUBSCRIBE_TOPICS, CLUSTER_DESIRED_TOPICS, CONTROL_PLANE_TOPIC_FILTER, MAX_PACKET_BYTES, NODE_PUBLISH_PATTERNS, NODE_SUBSCRIBE_PATTERNS } from './broker-acl.js';
 
 export interface MosquittoConfigOptions {
   host: string;
@@ -76,7 +76,8 @@ export function mosquittoAcl(controlPlaneUsers: readonly string[], bootstrapUser
   // it too (as node "skiff-bootstrap"), which no node can ever be: the credential exchange refuses the name.
   if (bootstrapUser) {
     if (!isTopicLevel(bootstrapUser)) throw new InvalidMosquittoUserError(bootstrapUser);
-    lines.push(`user ${bootstrapUser}`, ...BOOTSTRAP_SUBSCRIBE_TOPICS.map((t) => `topic read ${t}`), '');
+    // the cluster-wide parts are `pattern` lines (no %u) that would grant it too: deny ACLs come first
+    lines.push(`user ${bootstrapUser}`, ...BOOTSTRAP_SUBSCRIBE_TOPICS.map((t) => `topic read ${t}`), ...CLUSTER_DESIRED_TOPICS.map((t) => `topic deny ${t}`), '');
   }
   const asPattern = (p: string) => p.replace('{node}', '%u');
   for (const p of NODE_PUBLISH_PATTERNS) lines.push(`pattern write ${asPattern(p)}`);

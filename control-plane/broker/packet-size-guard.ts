@@ -55,21 +55,42 @@ export class PacketSizeScanner {
 
 /**
  * Wraps a socket in a duplex that forwards bytes unchanged and destroys the connection on an
- * oversized or malformed fixed header. Backpressure is passed through (pause/resume).
+ * oversized or malformed fixed header. Backpressure is passed through (pause/resume, and a write
+ * waits for 'drain' while the socket is over its mark). What aedes writes to a client in one turn
+ * of the event loop leaves in one socket write: aedes writes every packet on its own, so the
+ * control plane's client, which receives every agent's lease, cost a syscall per lease.
  */
 export function guardPacketSize(socket: Socket, maxPacketBytes: number, onReject: (error: Error) => void): Duplex {
   const scanner = new PacketSizeScanner(maxPacketBytes);
+  let queued: Buffer[] = [];
+  let isFlushScheduled = false;
+  const flush = (): void => {
+    isFlushScheduled = false;
+    const chunks = queued;
+    queued = [];
+    // a write error reaches the socket's 'error' listener below, which destroys the duplex
+    if (chunks.length && !socket.destroyed) socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  };
   const guarded: Duplex = new Duplex({
     read() {
       socket.resume();
     },
     write(chunk: Buffer, _encoding, callback) {
-      socket.write(chunk, (error) => callback(error ?? null));
+      queued.push(chunk);
+      if (!isFlushScheduled) {
+        isFlushScheduled = true;
+        setImmediate(flush);
+      }
+      if (socket.writableNeedDrain) socket.once('drain', () => callback());
+      else callback();
     },
     final(callback) {
+      flush();
       socket.end(callback);
     },
     destroy(error, callback) {
+      // what aedes wrote just before closing (a refusing CONNACK) still goes out, as it did unqueued
+      flush();
       socket.destroy();
       callback(error);
     },

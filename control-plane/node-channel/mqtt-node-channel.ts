@@ -4,6 +4,7 @@ import { nanoid } from 'nanoid';
 import { systemClock, type Clock } from '../../api/clock.js';
 import { silentLogger, type ChannelLogger } from '../../api/mqtt/channel-logger.js';
 import { PROTOCOL_VERSION, RPC_INPUT_METHOD, type CpPresenceMessage, type DesiredStateMessage } from '../../api/mqtt/messages.js';
+import type { DesiredPartMessage } from '../../api/mqtt/desired-parts.js';
 import { requireTopicLevel } from '../../api/mqtt/topic-level.js';
 import { controlPlaneSubscriptions, parseTopic, topics } from '../../api/mqtt/topics.js';
 import { decodeAgentMessage, type AgentMessage } from './agent-message-decoder.js';
@@ -40,8 +41,11 @@ export class MqttNodeChannel implements NodeChannel {
   readonly #logger: ChannelLogger;
   readonly #clock: Clock;
   readonly #calls: RpcCallTable;
-  /** Last desired state per node: republished after every reconnect, since a restarted broker forgets retained messages. */
-  readonly #desired = new Map<string, DesiredStateMessage>();
+  /**
+   * Last desired state (and part) per topic: republished after every reconnect, since a restarted
+   * broker forgets retained messages.
+   */
+  readonly #desired = new Map<string, string>();
   #client: MqttClient | undefined;
   #handlers: NodeChannelHandlers | undefined;
   #isReady = false;
@@ -107,9 +111,19 @@ export class MqttNodeChannel implements NodeChannel {
 
   async publishDesired(desired: DesiredStateMessage): Promise<void> {
     requireTopicLevel('node', desired.node);
-    this.#desired.set(desired.node, desired);
+    await this.#retainDesired(topics.desired(desired.node), JSON.stringify(desired));
+  }
+
+  async publishDesiredPart(part: DesiredPartMessage): Promise<void> {
+    const topic = part.part === 'policies' ? topics.desiredPolicies(requireTopicLevel('node', part.node))
+      : part.part === 'services' ? topics.clusterServices() : topics.clusterPeers();
+    await this.#retainDesired(topic, JSON.stringify(part));
+  }
+
+  async #retainDesired(topic: string, payload: string): Promise<void> {
+    this.#desired.set(topic, payload);
     // While disconnected the cached copy goes out on the next connect; waiting here would stall reconcilers.
-    if (this.#client && this.#isReady) await this.#publishDesiredNow(this.#client, desired);
+    if (this.#client && this.#isReady) await this.#send(this.#client, topic, payload, { qos: 1, retain: true });
   }
 
   async call(node: string, method: string, params: Record<string, unknown>, options: CallOptions): Promise<unknown> {
@@ -163,14 +177,10 @@ export class MqttNodeChannel implements NodeChannel {
     const refused = await refusedSubscriptions(client, controlPlaneSubscriptions(this.cpInstance));
     // A broker ACL problem that retrying cannot fix: say so loudly and serve what is granted.
     if (refused.length > 0) this.#logger.error({ topics: refused }, 'broker refused control plane subscriptions');
-    for (const desired of this.#desired.values()) await this.#publishDesiredNow(client, desired);
+    for (const [topic, payload] of this.#desired) await this.#send(client, topic, payload, { qos: 1, retain: true });
     await this.#send(client, topics.cpPresence(), JSON.stringify(this.#presence(true)), { qos: 1, retain: true });
     this.#setReady(true);
     this.#logger.info({ cpInstance: this.cpInstance, epoch: this.#options.epoch }, 'control plane connected to mqtt');
-  }
-
-  async #publishDesiredNow(client: MqttClient, desired: DesiredStateMessage): Promise<void> {
-    await this.#send(client, topics.desired(desired.node), JSON.stringify(desired), { qos: 1, retain: true });
   }
 
   /** Every publish goes through here, so the observer sees all of it. */

@@ -3,6 +3,7 @@
 import type {
   DesiredStateMessage, EventMessage, LeaseMessage, NodeMetricsMessage, NodeStatusMessage, PodStatusMessage, PresenceMessage,
 } from '../../api/mqtt/messages.js';
+import type { DesiredPartMessage } from '../../api/mqtt/desired-parts.js';
 import type { parseTopic } from '../../api/mqtt/topics.js';
 
 /** Called for every valid message from an agent; invalid ones never reach these. */
@@ -51,6 +52,11 @@ export interface NodeChannel {
   start(handlers: NodeChannelHandlers): Promise<void>;
   /** Publishes a node's full desired state (retained, QoS 1). */
   publishDesired(desired: DesiredStateMessage): Promise<void>;
+  /**
+   * Publishes a part of the desired state on its own topic (retained, QoS 1): the cluster-wide
+   * Services or peers, or one node's policies (decision 057).
+   */
+  publishDesiredPart(part: DesiredPartMessage): Promise<void>;
   /**
    * Request/response to one agent (logs, exec...). Resolves with the final `data`; rejects with
    * NodeCallError for an agent error, or a timeout/abort.

@@ -1,15 +1,17 @@
-// Publishes each node's full desired state (its bound pods, with images resolved to digests) over
-// the NodeChannel. The generation is the store revision the content was read at, so agents can
-// order desired states across control-plane restarts: every content change has a higher revision.
-// The ConfigMaps and Secrets the node's pods reference travel with it (Secrets only to such nodes),
-// and a change to one republishes exactly the nodes that reference it.
+// Publishes each node's desired state over the NodeChannel, in parts (decision 057): the node's
+// pods (images resolved to digests) with their config on `nodes/{node}/desired`, its compiled
+// NetworkPolicies on `nodes/{node}/desired/policies`, and the Services and peers, the same for
+// every node, once on cluster-wide topics. A change resends only the part it touches. Each part's
+// generation is the store revision it was read at, so agents can order parts across control-plane
+// restarts. The ConfigMaps and Secrets the node's pods reference travel with its pods (Secrets
+// only to such nodes), and a change to one republishes exactly the nodes that reference it.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../api/clock.js';
 import { NotFoundError } from '../../api/errors.js';
 import type { ConfigData, DesiredPeer, DesiredPod, DesiredService, DesiredStateMessage, ImageResolution } from '../../api/mqtt/messages.js';
 import type { KubeObject } from '../../api/types/meta.js';
-import { MAX_PAYLOAD_BYTES, PROTOCOL_VERSION } from '../../api/mqtt/messages.js';
+import { DESIRED_PARTS, MAX_PAYLOAD_BYTES, PROTOCOL_VERSION } from '../../api/mqtt/messages.js';
 import type { Node } from '../../api/types/node.js';
 import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
 import type { NodeChannel } from '../node-channel/node-channel.js';
@@ -27,7 +29,12 @@ import { localPathDir } from '../../api/local-path.js';
 import type { PersistentVolume } from '../resources/kinds/config.js';
 import { nodeLocalVolumes, nodesOfVolume, resolvePodVolumes, volumePath } from './node-volumes.js';
 import { desiredServices } from './desired-services.js';
-import { desiredPeers, endpointPeers, PEERS_TO_EVERY_NODE_MAX, peersOfNode } from './desired-peers.js';
+import { awaitsPodIP, DesiredStateTooLargeError, desiredView, finishedView } from './desired-pod-view.js';
+
+export { DesiredStateTooLargeError } from './desired-pod-view.js';
+import { desiredPeers, endpointPeers, PEERS_TO_EVERY_NODE_MAX } from './desired-peers.js';
+import { PEERS_PART_MAX } from '../../api/mqtt/desired-parts.js';
+import { DesiredParts, PART_KEYS, policiesKey } from './desired-parts-publisher.js';
 import { policiesForNode } from './desired-policies.js';
 import { PolicyNodes } from './desired-policy-nodes.js';
 
@@ -49,29 +56,8 @@ export interface DesiredPublisherOptions {
   clusterCidr?: string;
 }
 
-/** The parts of a pod an agent acts on (status and bookkeeping excluded). */
-function desiredView(pod: Pod): DesiredPod['pod'] {
-  const { resourceVersion: _rv, managedFields: _mf, generation: _g, ...metadata } = pod.metadata;
-  return { apiVersion: 'v1', kind: 'Pod', metadata: metadata as DesiredPod['pod']['metadata'], spec: pod.spec as DesiredPod['pod']['spec'] };
-}
-
-/** A finished pod as the agent needs it: who it is, and its containers' names (for logs). */
-function finishedView(pod: Pod): DesiredPod {
-  const { name, namespace, uid } = pod.metadata;
-  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => ({ name: c.name, image: c.image }));
-  return {
-    pod: { apiVersion: 'v1', kind: 'Pod', metadata: { name: name!, namespace: namespace!, uid: uid! }, spec: { containers } },
-    images: {},
-    finished: true,
-  };
-}
-
-export class DesiredStateTooLargeError extends Error {
-  override readonly name = 'DesiredStateTooLargeError';
-  constructor(readonly node: string, readonly bytes: number, readonly pods: number) {
-    super(`the desired state of node ${node} (${pods} pods) is ${bytes} bytes, more than the ${MAX_PAYLOAD_BYTES} an MQTT message may carry`);
-  }
-}
+/** The parts a node's pods message leaves to their own topics: all of them. */
+const NODE_PARTS = [...DESIRED_PARTS];
 
 const contentHash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
@@ -97,15 +83,18 @@ export class DesiredPublisher {
   #endpointMemo: { all: DesiredPeer[]; services: DesiredService[]; peers: DesiredPeer[] } | undefined;
   /** The cluster's NetworkPolicies compiled once per change of policies, pods or namespaces; a change republishes the nodes whose part differs. */
   readonly #policies: PolicyNodes;
+  /** The parts on their own topics (Services, peers, each node's policies), sent when their content changes. */
+  readonly #parts: DesiredParts;
   #unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: DesiredPublisherOptions) {
     this.#ownsInformers = !options.informers;
     this.informers = options.informers ?? new SharedInformers(options);
-    this.#policies = new PolicyNodes({ resources: options.resources, nodes: () => this.#published.keys(), requeue: (node) => this.#queue.add(node), logger: options.logger });
+    this.#policies = new PolicyNodes({ resources: options.resources, nodes: () => this.#published.keys(), requeue: (node) => this.#queue.add(policiesKey(node)), logger: options.logger });
+    this.#parts = new DesiredParts(options);
     this.#queue = new WorkQueue({
       name: 'desired-publisher',
-      reconcile: (node) => this.#publish(node),
+      reconcile: (key) => this.#reconcile(key),
       clock: options.clock,
       logger: options.logger,
       workers: 4,
@@ -136,8 +125,11 @@ export class DesiredPublisher {
       this.#policyPeersChanged();
     });
     follow<Node>(resourceTypes.nodes, (type, node) => {
-      if (type === 'ADDED') this.#queue.add(node.metadata.name!);
-      // every node routes to every other: a new address, tunnel port or pod CIDR republishes all
+      if (type === 'ADDED') {
+        this.#queue.add(node.metadata.name!);
+        this.#queue.add(policiesKey(node.metadata.name!)); // an empty part replaces what an earlier control plane left retained
+      }
+      // every node routes to every other: a new address, tunnel port or pod CIDR republishes the peers part
       const key = type === 'DELETED' ? '' : JSON.stringify(desiredPeers([node]));
       const before = this.#peerKeys.get(node.metadata.name!) ?? '';
       if (before === key) return;
@@ -166,11 +158,13 @@ export class DesiredPublisher {
         }
       });
     }
-    // every node routes to every Service: a change republishes all of them
+    // every node routes to every Service: a change republishes the one Services part (and, in a
+    // large cluster, the peers part: its peers are the endpoints' nodes)
     for (const type of [resourceTypes.services, resourceTypes.endpoints]) {
       follow(type, () => {
         this.#services = undefined;
-        for (const node of this.#published.keys()) this.#queue.add(node);
+        this.#queue.add(PART_KEYS.services);
+        if (this.#peerKeys.size > PEERS_TO_EVERY_NODE_MAX) this.#queue.add(PART_KEYS.peers);
       });
     }
     // policies name pods of every node: a change to one, or to a namespace's labels, republishes
@@ -183,6 +177,8 @@ export class DesiredPublisher {
     this.#unsubscribe = this.options.registry.onPush(() => {
       for (const node of this.#published.keys()) this.#queue.add(node);
     });
+    this.#queue.add(PART_KEYS.services);
+    this.#queue.add(PART_KEYS.peers);
     await informers.synced(); // every known node is queued
   }
 
@@ -222,7 +218,7 @@ export class DesiredPublisher {
 
   /**
    * A node's peer entry changed (before/after: its serialised entry, '' for none). Small clusters
-   * republish every node; large ones only when the node runs a Service endpoint or the cluster
+   * republish the peers part; large ones only when the node runs a Service endpoint or the cluster
    * crossed PEERS_TO_EVERY_NODE_MAX (decision 043): a joining node changes nobody's peers.
    */
   async #peerChanged(before: string, after: string, sizeBefore: number): Promise<void> {
@@ -232,7 +228,7 @@ export class DesiredPublisher {
       const entries = [before, after].filter(Boolean).flatMap((k) => JSON.parse(k) as DesiredPeer[]);
       if (endpointPeers(entries, services).length === 0) return;
     }
-    for (const published of this.#published.keys()) this.#queue.add(published);
+    this.#queue.add(PART_KEYS.peers);
   }
 
   #servicesNow(): Promise<DesiredService[]> {
@@ -242,18 +238,52 @@ export class DesiredPublisher {
     });
   }
 
-  /** Publishes a node's desired state again even if unchanged (a new control-plane epoch). */
+  /** Publishes every part of every node's desired state again even if unchanged (a new control-plane epoch). */
   republishAll(): void {
+    this.#parts.forget();
     for (const node of this.#published.keys()) {
       this.#published.delete(node);
       this.#queue.add(node);
+      this.#queue.add(policiesKey(node));
     }
+    this.#queue.add(PART_KEYS.services);
+    this.#queue.add(PART_KEYS.peers);
   }
 
   /** Resolves when every change so far is published (policy changes' nodes queued first). */
   async idle(): Promise<void> {
     await this.#policies.settled();
     return this.#queue.idle();
+  }
+
+  #reconcile(key: string): Promise<ReconcileResult | void> {
+    if (key === PART_KEYS.services) return this.#publishServices();
+    if (key === PART_KEYS.peers) return this.#publishPeers();
+    if (key.startsWith(PART_KEYS.policiesPrefix)) return this.#publishPolicies(key.slice(PART_KEYS.policiesPrefix.length));
+    return this.#publish(key);
+  }
+
+  async #publishServices(): Promise<void> {
+    const generation = await this.options.resources.store.currentRevision();
+    await this.#parts.send(PART_KEYS.services, generation, { part: 'services', services: await this.#servicesNow() });
+  }
+
+  /** The peers every node gets (each agent leaves itself out): all nodes, or in a large cluster the endpoints' nodes. */
+  async #publishPeers(): Promise<void> {
+    const generation = await this.options.resources.store.currentRevision();
+    const all = await this.#allPeers();
+    const peers = all.length <= PEERS_TO_EVERY_NODE_MAX ? all : this.#endpointPeers(all, await this.#servicesNow()).slice(0, PEERS_PART_MAX);
+    await this.#parts.send(PART_KEYS.peers, generation, { part: 'peers', peers });
+  }
+
+  async #publishPolicies(node: string): Promise<void> {
+    const generation = await this.options.resources.store.currentRevision();
+    const compiled = this.#policies.current();
+    const networkPolicies = policiesForNode(await compiled, node);
+    // compiled before a change the recheck compared against what this publish had not stored yet: again
+    if (this.#policies.stale(compiled)) this.#queue.add(policiesKey(node));
+    this.#policies.carried(node, networkPolicies);
+    await this.#parts.send(policiesKey(node), generation, { part: 'policies', node, networkPolicies });
   }
 
   async #publish(node: string): Promise<ReconcileResult | void> {
@@ -297,16 +327,8 @@ export class DesiredPublisher {
       ...[...refs.configMaps].map((k) => `configmaps/${k}`), ...[...refs.secrets].map((k) => `secrets/${k}`),
     ]));
     const localVolumes = await nodeLocalVolumes(node, resources);
-    const services = await this.#servicesNow();
-    const allPeers = await this.#allPeers();
-    const peers = peersOfNode(allPeers, () => this.#endpointPeers(allPeers, services), node);
-    const compiled = this.#policies.current();
-    const networkPolicies = policiesForNode(await compiled, node);
-    // compiled before a change the recheck compared against what this publish had not stored yet: again
-    if (this.#policies.stale(compiled)) this.#queue.add(node);
-    this.#policies.carried(node, networkPolicies);
     const { clusterCidr } = this.options;
-    const hash = contentHash({ pods, configMaps, secrets, localVolumes, services, networkPolicies, peers, clusterCidr });
+    const hash = contentHash({ pods, configMaps, secrets, localVolumes, clusterCidr });
     const retry = this.#imageRetry(node, retryImages);
     const last = this.#published.get(node);
     if (last && last.hash === hash) return retry;
@@ -316,10 +338,8 @@ export class DesiredPublisher {
       ...(configMaps.length ? { configMaps } : {}),
       ...(secrets.length ? { secrets } : {}),
       localVolumes,
-      ...(services.length ? { services } : {}),
-      ...(peers.length ? { peers } : {}),
-      ...(networkPolicies.length ? { networkPolicies } : {}),
       ...(clusterCidr ? { clusterCidr } : {}),
+      parts: NODE_PARTS, // Services, peers and policies come on their own topics
     };
     const bytes = Buffer.byteLength(JSON.stringify(message));
     if (bytes > MAX_PAYLOAD_BYTES) {
@@ -358,14 +378,4 @@ export class DesiredPublisher {
     }
     return out;
   }
-}
-
-/**
- * A pod bound to a node with a pod CIDR that has no address yet and has never run there (e.g. one
- * created with spec.nodeName, or a DaemonSet's): the agent gets it once the scheduler gave it one,
- * as a kubelet starts a pod only with its sandbox's IP.
- */
-function awaitsPodIP(pod: Pod): boolean {
-  return !pod.metadata.annotations?.[POD_IP_ANNOTATION] && !pod.metadata.deletionTimestamp
-    && !pod.status?.containerStatuses?.length && !pod.status?.initContainerStatuses?.length;
 }

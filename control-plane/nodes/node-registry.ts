@@ -1,6 +1,7 @@
 // Keeps Node and Lease objects in step with what agents say over the node channel: a node snapshot
-// creates or refreshes its Node (with a pod CIDR), a lease message renews kube-node-lease/<node>,
-// and a Will (offline presence of the node's current session) marks the node Ready=Unknown at once.
+// creates or refreshes its Node (with a pod CIDR), a lease message renews kube-node-lease/<node>
+// (through the batching NodeLeaseWriter: decision 058), and a Will (offline presence of the node's
+// current session) marks the node Ready=Unknown at once.
 // Pod CIDRs come from the range allocator (pod-cidr-allocator.ts), seeded from the Nodes on first
 // use and kept in step with every Node write of this process (a deleted Node frees its block).
 import type { Logger } from 'pino';
@@ -9,14 +10,20 @@ import { rfc3339 } from '../../api/clock.js';
 import { NotFoundError } from '../../api/errors.js';
 import type { LeaseMessage, NodeStatusMessage, PresenceMessage } from '../../api/mqtt/messages.js';
 import type { Condition } from '../../api/types/meta.js';
-import type { Lease, Node } from '../../api/types/node.js';
+import type { Node } from '../../api/types/node.js';
 import type { EventRecorder } from '../events/event-recorder.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { PodCidrAllocator, type PodCidrSettings } from './pod-cidr-allocator.js';
 import { UNSERVED_PORTS_ANNOTATION } from '../../api/unserved-ports.js';
+import { NodeLeaseWriter } from './node-lease-writer.js';
 
-export const LEASE_NAMESPACE = 'kube-node-lease';
+export { LEASE_NAMESPACE } from './node-lease-writer.js';
+
+export interface NodeLeaseSettings {
+  /** How long a lease renewal may wait in memory before it is written (decision 058). */
+  flushIntervalMs?: number;
+}
 
 export interface NodeSession {
   sessionId: string;
@@ -33,6 +40,8 @@ export class NodeRegistry {
   readonly #lastStatus = new Map<string, NodeStatusMessage>();
   /** Nodes whose Ready condition this process last wrote or read as other than Unknown. */
   readonly #notUnknown = new Set<string>();
+  /** Writes kube-node-lease/<node>; the owner starts and stops it. */
+  readonly leases: NodeLeaseWriter;
 
   constructor(
     private readonly resources: ResourceStore,
@@ -40,9 +49,11 @@ export class NodeRegistry {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly podCidrs: PodCidrSettings = {},
+    leaseSettings: NodeLeaseSettings = {},
   ) {
     // checked now: a bad --cluster-cidr fails the start, not the first registration
     new PodCidrAllocator(podCidrs);
+    this.leases = new NodeLeaseWriter({ resources, clock, logger, ...leaseSettings });
   }
 
   #allocator: Promise<PodCidrAllocator> | undefined;
@@ -74,7 +85,10 @@ export class NodeRegistry {
 
   lease(node: string, message: LeaseMessage): Promise<void> {
     this.#seen(node, message.sessionId);
-    return this.#serial(node, () => this.#renewLease(node, message));
+    this.leases.renew(node, { renewTime: message.renewTime, leaseDurationSeconds: message.leaseDurationSeconds });
+    // a node this process has seen not Unknown since is not read again (no store read per lease)
+    if (this.#notUnknown.has(node)) return Promise.resolve();
+    return this.#serial(node, () => this.#renewedAfterUnknown(node));
   }
 
   presence(node: string, message: PresenceMessage): Promise<void> {
@@ -233,34 +247,13 @@ export class NodeRegistry {
     });
   }
 
-  async #renewLease(node: string, message: LeaseMessage): Promise<void> {
-    try {
-      await this.resources.mutate<Lease>(resourceTypes.leases, LEASE_NAMESPACE, node, (l) => ({
-        ...l, spec: { ...l.spec, holderIdentity: node, renewTime: message.renewTime, leaseDurationSeconds: message.leaseDurationSeconds },
-      }));
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      await this.resources.create<Lease>(resourceTypes.leases, {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name: node, namespace: LEASE_NAMESPACE, ownerReferences: await this.#nodeOwner(node) },
-        spec: { holderIdentity: node, leaseDurationSeconds: message.leaseDurationSeconds, renewTime: message.renewTime },
-      });
-    }
-    // a node renewing again after its conditions went Unknown (lease expiry) is back; a node this
-    // process has seen not Unknown since is not read again (one store read less per lease)
-    if (this.#notUnknown.has(node)) return;
+  /** A node renewing again after its conditions went Unknown (lease expiry) is back. */
+  async #renewedAfterUnknown(node: string): Promise<void> {
     const current = await this.resources.get<Node>(resourceTypes.nodes, undefined, node).catch(() => undefined);
     const last = this.#lastStatus.get(node);
     const unknown = current?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown';
     if (last && unknown) await this.#applyStatus(node, last);
     else if (current && !unknown) this.#notUnknown.add(node);
-  }
-
-  async #nodeOwner(node: string) {
-    const n = await this.resources.get<Node>(resourceTypes.nodes, undefined, node).catch(() => undefined);
-    if (!n) return undefined;
-    return [{ apiVersion: 'v1', kind: 'Node', name: node, uid: n.metadata.uid! }];
   }
 }
 

@@ -12,7 +12,7 @@ export class FuelExhaustedError extends Error {
 }
 
 export interface FuelPolicy {
-  /** Hard budget for the container's whole run. */
+  /** Hard budget for the container's whole run (an HTTP handler: for each request, see startRequest). */
   budget?: bigint;
   /** CPU quota: fuel per period. */
   quotaPerPeriod?: bigint;
@@ -43,6 +43,8 @@ export function createPeriodBuffer(): SharedArrayBuffer {
 
 export class FuelMeter {
   #consumed = 0n;
+  /** What was consumed before the current request of a reused handler instance (its budget starts here). */
+  #budgetBase = 0n;
   readonly #period: BigInt64Array;
   readonly #periodNs: bigint;
   /** Per attached instance: takes the fuel used from its current slice so far. */
@@ -67,6 +69,14 @@ export class FuelMeter {
   /** Fuel charged so far (slices in use not yet counted). */
   get consumed(): bigint {
     return this.#consumed;
+  }
+
+  /**
+   * A reused handler instance starts serving another request: the budget applies to what it
+   * consumes from now on (consumed keeps counting the instance's whole life).
+   */
+  startRequest(): void {
+    this.#budgetBase = this.#consumed;
   }
 
   /** Connects a freshly instantiated core instance, if it was metered. */
@@ -114,7 +124,7 @@ export class FuelMeter {
     this.#publishUsage();
     this.control.checkStop();
     const { budget, quotaPerPeriod } = this.policy;
-    if (budget !== undefined && this.#consumed >= budget) {
+    if (budget !== undefined && this.#consumed - this.#budgetBase >= budget) {
       throw new FuelExhaustedError(`fuel budget of ${budget} exhausted`);
     }
     if (quotaPerPeriod === undefined) return;
@@ -146,7 +156,8 @@ export class FuelMeter {
   #nextSlice(): bigint {
     let slice = SLICE;
     const { budget, quotaPerPeriod } = this.policy;
-    if (budget !== undefined && budget - this.#consumed < slice) slice = budget - this.#consumed;
+    const spent = this.#consumed - this.#budgetBase;
+    if (budget !== undefined && budget - spent < slice) slice = budget - spent;
     const periodUsed = Atomics.load(this.#period, PERIOD_USED_INDEX);
     if (quotaPerPeriod !== undefined && quotaPerPeriod - periodUsed < slice) slice = quotaPerPeriod - periodUsed;
     return slice > 0n ? slice : 1n;

@@ -61,6 +61,11 @@ export class MemoryAccount {
     return this.#exhausted;
   }
 
+  /** A reused handler instance starts another request: a refusal an earlier request met is not this one's. */
+  forgetExhaustion(): void {
+    this.#exhausted = undefined;
+  }
+
   get usedBytes(): number {
     return this.#usedPages * WASM_PAGE_BYTES;
   }

@@ -11,7 +11,9 @@ import { monotonicNowNs } from '../wasi/guest-control.js';
 import type { WakeSignal } from '../wasi/io.js';
 import { CONTROL_NET_INDEX } from '../worker/guest-messages.js';
 import { RingEndpoint, type StreamEnd, type Waker } from './byte-ring.js';
+import { GuestUdpChannel, type GuestUdp } from './guest-udp.js';
 import type { NetCall, NetFailure, NetIncoming, NetReply } from './net-messages.js';
+import type { DatagramMessage } from './udp-messages.js';
 
 /** The pod network as a guest's host functions see it: blocking calls. */
 export interface GuestNet {
@@ -29,6 +31,8 @@ export interface GuestNet {
   incoming(port: number, take: boolean): StreamEnd | undefined;
   /** The guest's listener on `port` is gone: connections waiting for it are refused (reset). */
   stopAccepting(port: number): StreamEnd[];
+  /** UDP sockets (guest-udp.ts). */
+  readonly udp?: GuestUdp;
   /** Bumped whenever something arrives or a peer changes a connection's state. */
   readonly signal: WakeSignal;
   /** The guest's wake word, as peers are told it. */
@@ -44,6 +48,7 @@ export class BlockingGuestNet implements GuestNet {
   readonly #listening = new Set<number>();
   readonly signal: WakeSignal;
   readonly waker: Waker;
+  readonly udp: GuestUdpChannel;
 
   constructor(
     private readonly port: MessagePort,
@@ -55,6 +60,7 @@ export class BlockingGuestNet implements GuestNet {
       current: () => Atomics.load(this.control, CONTROL_NET_INDEX),
       wait: (seen, deadlineNs) => this.#wait(seen, deadlineNs),
     };
+    this.udp = new GuestUdpChannel((call) => this.#call(call) as { bound?: number; error?: NetFailure }, (call) => this.port.postMessage(call), () => this.#pump());
   }
 
   httpRequest(request: HttpRequest, timeoutMs: number): HttpResponse | NetFailure {
@@ -122,8 +128,10 @@ export class BlockingGuestNet implements GuestNet {
   /** Takes every message waiting on the port into the inbox. */
   #pump(): void {
     for (let received = receiveMessageOnPort(this.port); received; received = receiveMessageOnPort(this.port)) {
-      const message = received.message as NetReply | NetIncoming;
-      if ('kind' in message && message.kind === 'incoming') {
+      const message = received.message as NetReply | NetIncoming | DatagramMessage;
+      if ('kind' in message && message.kind === 'datagram') {
+        this.udp.deliver(message);
+      } else if ('kind' in message && message.kind === 'incoming') {
         if (!this.#listening.has(message.port)) {
           new RingEndpoint(message.stream).reset(); // its listener is gone
           continue;

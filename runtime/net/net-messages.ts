@@ -3,6 +3,7 @@
 // the connections the runtime hands to the guest's listeners.
 import type { HttpRequest, HttpResponse, PodNetworkErrorCode } from '../pod-runtime.js';
 import type { StreamEnd } from './byte-ring.js';
+import type { UdpCall } from './udp-messages.js';
 
 /**
  * An outgoing wasi:http request of the guest, to be carried within `timeoutMs`; a name to resolve;
@@ -11,7 +12,8 @@ import type { StreamEnd } from './byte-ring.js';
 export type NetCall =
   | { id: number; kind: 'http'; request: HttpRequest; timeoutMs: number }
   | { id: number; kind: 'resolve'; name: string }
-  | { id: number; kind: 'connect'; host: string; port: number; localPort: number };
+  | { id: number; kind: 'connect'; host: string; port: number; localPort: number }
+  | UdpCall;
 
 /** Why a call failed: the wasi:http error-code the guest gets, and a line for logs. */
 export interface NetFailure {
@@ -23,6 +25,8 @@ export type NetReply =
   | { id: number; response: HttpResponse }
   | { id: number; addresses: string[] }
   | { id: number; stream: StreamEnd }
+  | { id: number; bound: number }
+  | { id: number; sent: true }
   | { id: number; error: NetFailure };
 
 /** A connection to the guest's listener on `port` (no call of the guest asked for it). */

@@ -8,6 +8,8 @@ import { PodNetworkError, type PodNetworkPorts } from '../pod-runtime.js';
 import { CONTROL_NET_INDEX } from '../worker/guest-messages.js';
 import { createConnectionBuffer, RingEndpoint, type StreamAcceptor, type StreamEnd, type Waker } from './byte-ring.js';
 import type { NetCall, NetIncoming, NetReply } from './net-messages.js';
+import { isUdpCall } from './udp-messages.js';
+import { UdpRelay } from './udp-relay.js';
 
 /** Open ends handed to the guest are checked for being finished (and forgotten) past this many. */
 const PRUNE_AT = 64;
@@ -22,12 +24,15 @@ export class NetRelay {
   #control: Int32Array | undefined;
   readonly #ends = new Set<RingEndpoint>();
   #pruneAt = PRUNE_AT;
+  /** The run's UDP sockets (udp-relay.ts). */
+  readonly udp: UdpRelay;
 
   constructor(
     private readonly port: MessagePort,
     private readonly network: PodNetworkPorts,
   ) {
-    port.on('message', (call: NetCall) => void this.#carry(call));
+    this.udp = new UdpRelay(network, (message) => this.port.postMessage(message), () => this.#wake());
+    port.on('message', (call: NetCall) => (isUdpCall(call) ? this.udp.handle(call) : void this.#carry(call)));
   }
 
   /** The run's control block, whose net counter wakes the guest. */
@@ -56,6 +61,7 @@ export class NetRelay {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.udp.close();
     this.port.close();
     for (const end of this.#ends) end.reset();
     this.#ends.clear();

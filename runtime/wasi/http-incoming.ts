@@ -22,30 +22,47 @@ const errUnit = () => new WasiError(undefined);
 
 export class IncomingRequest {
   #consumed = false;
+  /** Undefined once its handler call is over (a reused instance that kept the handle gets a trap). */
+  #request: HttpRequest | undefined;
+  #source: BytesSource | undefined;
   constructor(
-    private readonly request: HttpRequest,
+    request: HttpRequest,
     private readonly control: GuestControl,
-  ) {}
+  ) {
+    this.#request = request;
+  }
+  #current(): HttpRequest {
+    if (!this.#request) throw new Error('the incoming-request of an earlier handler call was used');
+    return this.#request;
+  }
   method(): Method {
-    const lower = this.request.method.toLowerCase();
-    return STANDARD_METHODS.has(lower) ? { tag: lower } : { tag: 'other', val: this.request.method };
+    const method = this.#current().method;
+    const lower = method.toLowerCase();
+    return STANDARD_METHODS.has(lower) ? { tag: lower } : { tag: 'other', val: method };
   }
   pathWithQuery(): string | undefined {
-    return this.request.pathWithQuery;
+    return this.#current().pathWithQuery;
   }
   scheme(): Scheme {
-    return this.request.scheme === 'https' ? { tag: 'HTTPS' } : { tag: 'HTTP' };
+    return this.#current().scheme === 'https' ? { tag: 'HTTPS' } : { tag: 'HTTP' };
   }
   authority(): string | undefined {
-    return this.request.authority;
+    return this.#current().authority;
   }
   headers(): Fields {
-    return Fields.fromHeaders(this.request.headers);
+    return Fields.fromHeaders(this.#current().headers);
   }
   consume(): IncomingBody {
+    const request = this.#current();
     if (this.#consumed) throw errUnit();
     this.#consumed = true;
-    return new IncomingBody(new InputStream(new BytesSource(this.request.body), this.control), this.control);
+    this.#source = new BytesSource(request.body);
+    return new IncomingBody(new InputStream(this.#source, this.control), this.control);
+  }
+  /** The handler call is over: the request and its body bytes are let go, whatever handles the guest kept. */
+  close(): void {
+    this.#request = undefined;
+    this.#source?.release();
   }
 }
 
@@ -200,7 +217,10 @@ export class HttpExchange {
     this.request = new IncomingRequest(request, control);
   }
 
+  #closed = false;
+
   set(result: ResponseResult): void {
+    if (this.#closed) throw new Error('the response-outparam of an earlier handler call was used');
     if (this.#result) throw new Error('response-outparam.set called twice');
     this.#result = result;
   }
@@ -211,6 +231,13 @@ export class HttpExchange {
     if (!result) return 'the handler returned without setting a response';
     if (result.tag === 'err') return `the handler answered with error ${describeErrorCode(result.val)}`;
     return OutgoingResponse.complete(result.val);
+  }
+
+  /** The handler call is over (its response taken): nothing of it stays reachable from a reused instance. */
+  close(): void {
+    this.#closed = true;
+    this.#result = undefined;
+    this.request.close();
   }
 }
 

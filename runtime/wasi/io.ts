@@ -124,12 +124,20 @@ export interface ByteSource {
 /** A source over bytes known in advance (stdin, a request body), then end of stream. */
 export class BytesSource implements ByteSource {
   #offset = 0;
-  constructor(private readonly bytes: Uint8Array) {}
+  #bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+  }
   read(maxBytes: number): Uint8Array | undefined {
-    if (this.#offset >= this.bytes.length) return undefined;
-    const chunk = this.bytes.slice(this.#offset, this.#offset + maxBytes);
+    if (this.#offset >= this.#bytes.length) return undefined;
+    const chunk = this.#bytes.slice(this.#offset, this.#offset + maxBytes);
     this.#offset += chunk.length;
     return chunk;
+  }
+  /** Lets the bytes go (a reused handler instance may keep the stream): reads see the end. */
+  release(): void {
+    this.#bytes = new Uint8Array();
+    this.#offset = 0;
   }
 }
 

@@ -4,21 +4,19 @@
 // network about listeners. TCP connections are byte streams in shared memory (net/byte-ring.ts,
 // net/guest-tcp.ts): connect posts the address to the runtime (the pod network routes it to a
 // listener, net/net-relay.ts) and finish-connect answers would-block until the answer came;
-// accepted connections arrive on the run's network port. UDP is denied; names are resolved by the
+// accepted connections arrive on the run's network port. UDP is sockets-udp.ts; names are resolved by the
 // pod network (net/name-lookup.ts). Without PodPorts (no pod network) bind and connect are denied.
 import { RING_BYTES, RingEndpoint, type StreamEnd } from '../net/byte-ring.js';
 import type { GuestNet } from '../net/guest-net.js';
 import { connectErrorCode, networkErrorCode, SocketInputStream, SocketOutputStream } from '../net/guest-tcp.js';
-import { createNameLookup, parseIp } from '../net/name-lookup.js';
+import { createNameLookup } from '../net/name-lookup.js';
 import type { NetFailure } from '../net/net-messages.js';
 import type { GuestControl } from './guest-control.js';
 import { NEVER_NS, Pollable, SignalPollable, type InputStream, type OutputStream } from './io.js';
+import { createUdpSocket, IncomingDatagramStream, OutgoingDatagramStream, UdpSocket } from './sockets-udp.js';
 import { WasiError } from './wasi-errors.js';
 
-type IpAddressFamily = 'ipv4' | 'ipv6';
-type Ipv4SocketAddress = { port: number; address: [number, number, number, number] };
-type Ipv6SocketAddress = { port: number; flowInfo: number; address: number[]; scopeId: number };
-type IpSocketAddress = { tag: 'ipv4'; val: Ipv4SocketAddress } | { tag: 'ipv6'; val: Ipv6SocketAddress };
+import { addressText, isBindable, isUnspecified, toSocketAddress, withPort, type IpAddressFamily, type IpSocketAddress } from './socket-address.js';
 
 /** The pod's TCP ports, as seen from inside a guest's worker (worker/shared-port-claims.ts). */
 export interface PodPorts {
@@ -40,7 +38,7 @@ const fail = (code: string): never => {
 const denied = (): never => fail('access-denied');
 const invalidState = (): never => fail('invalid-state');
 
-class Network {}
+export class Network {}
 
 type TcpState = 'unbound' | 'binding' | 'bound' | 'listen-started' | 'listening' | 'connecting' | 'connected' | 'closed';
 
@@ -220,64 +218,6 @@ class TcpSocket {
   }
 }
 
-class UdpSocket {
-  constructor(
-    private readonly family: IpAddressFamily,
-    private readonly control: GuestControl,
-  ) {}
-  startBind = denied;
-  finishBind = (): never => fail('not-in-progress');
-  stream = invalidState;
-  localAddress = invalidState;
-  remoteAddress = invalidState;
-  addressFamily(): IpAddressFamily {
-    return this.family;
-  }
-  subscribe(): Pollable {
-    return new Pollable(this.control);
-  }
-  unicastHopLimit = (): number => 64;
-  setUnicastHopLimit = (): void => undefined;
-  receiveBufferSize = (): bigint => 65_536n;
-  setReceiveBufferSize = (): void => undefined;
-  sendBufferSize = (): bigint => 65_536n;
-  setSendBufferSize = (): void => undefined;
-}
-class IncomingDatagramStream {}
-class OutgoingDatagramStream {}
-
-/** The unspecified address or loopback: the only addresses a pod's guest has. */
-function isBindable(address: IpSocketAddress): boolean {
-  const a = address.val.address;
-  if (address.tag === 'ipv4') return a.every((b) => b === 0) || a[0] === 127;
-  const zeroPrefix = a.slice(0, 7).every((w) => w === 0);
-  if (zeroPrefix && (a[7] === 0 || a[7] === 1)) return true; // :: and ::1
-  // ipv4-mapped (::ffff:a.b.c.d) is not allowed on an ipv6 socket by WASI
-  return false;
-}
-
-function isUnspecified(address: IpSocketAddress): boolean {
-  return address.val.address.every((part) => part === 0);
-}
-
-/** The address as text the pod network routes by: dotted ipv4, or ipv6 words. */
-function addressText(address: IpSocketAddress): string {
-  if (address.tag === 'ipv4') return address.val.address.join('.');
-  return address.val.address.map((word) => word.toString(16)).join(':');
-}
-
-function toSocketAddress(host: string, port: number, family: IpAddressFamily): IpSocketAddress {
-  const ip = parseIp(host);
-  if (ip?.tag === 'ipv4' && family === 'ipv4') return { tag: 'ipv4', val: { port, address: ip.val } };
-  if (ip?.tag === 'ipv6' && family === 'ipv6') return { tag: 'ipv6', val: { port, flowInfo: 0, address: ip.val, scopeId: 0 } };
-  return family === 'ipv4' ? { tag: 'ipv4', val: { port, address: [127, 0, 0, 1] } } : { tag: 'ipv6', val: { port, flowInfo: 0, address: [0, 0, 0, 0, 0, 0, 0, 1], scopeId: 0 } };
-}
-
-function withPort(address: IpSocketAddress, port: number): IpSocketAddress {
-  return address.tag === 'ipv4'
-    ? { tag: 'ipv4', val: { ...address.val, port } }
-    : { tag: 'ipv6', val: { ...address.val, port } };
-}
 
 export function createSocketsImports(control: GuestControl, ports?: PodPorts, net?: GuestNet) {
   const network = new Network();
@@ -289,7 +229,7 @@ export function createSocketsImports(control: GuestControl, ports?: PodPorts, ne
       createTcpSocket: (family: IpAddressFamily) => new TcpSocket(family, control, ports, net),
     },
     'wasi:sockets/udp': { UdpSocket, IncomingDatagramStream, OutgoingDatagramStream },
-    'wasi:sockets/udp-create-socket': { createUdpSocket: (family: IpAddressFamily) => new UdpSocket(family, control) },
+    'wasi:sockets/udp-create-socket': { createUdpSocket: (family: IpAddressFamily) => createUdpSocket(family, control, net?.udp, net?.signal) },
     'wasi:sockets/ip-name-lookup': createNameLookup(control, net),
   };
 }

@@ -45,11 +45,29 @@ export interface GuestRunRequest {
   /** Present for one request to a wasi:http/incoming-handler; absent to run wasi:cli/run. */
   http?: HttpRequest;
   /**
+   * With `http`: keep the instance after it responded, for the container's next requests
+   * (GuestHandleRequest), until a GuestRetireRequest or a request that does not respond.
+   */
+  reuse?: boolean;
+  /**
    * The guest's way into the pod network (net/guest-net.ts): outgoing wasi:http requests go out
    * on this port (transferred to the worker) and the answers come back on it. Absent: denied.
    */
   net?: MessagePort;
 }
+
+/** The next request for the handler instance kept in the worker (GuestRunRequest.reuse). */
+export interface GuestHandleRequest {
+  type: 'handle';
+  http: HttpRequest;
+}
+
+/** Lets the kept handler instance go: the worker cleans up and reports `ended` (exited 0). */
+export interface GuestRetireRequest {
+  type: 'retire';
+}
+
+export type GuestWorkerMessage = GuestRunRequest | GuestHandleRequest | GuestRetireRequest;
 
 /** How a guest run ended, as seen from inside its worker. */
 /** false, or which bound a refused memory.grow met: the container's limit or the node's pool. */
@@ -76,7 +94,10 @@ export type GuestEvent =
   | { type: 'listening'; port: number }
   /** The guest dropped its listener on `port` (already released in the bitmap). */
   | { type: 'port-closed'; port: number }
-  | { type: 'ended'; outcome: GuestOutcome };
+  /** A kept handler instance responded (outcome `responded`) and waits for the next request. */
+  | { type: 'handled'; outcome: GuestOutcome; handleMs?: number }
+  /** The run is over; `handleMs`: how long its last handler call took. */
+  | { type: 'ended'; outcome: GuestOutcome; handleMs?: number };
 
 // Control block: [0] stop flag, [1..MAX_OPEN_FILES] host fds the guest holds open (fd + 1, 0 = free),
 // so the runtime can close them after terminating a worker that could not clean up; then

@@ -1,7 +1,8 @@
 // Instantiates a transpiled component with our WASI host and runs its wasi:cli/run export, or for
-// an HTTP request calls its wasi:http/incoming-handler export once (a fresh instance per request,
-// as `wasmtime serve` does), turning every way it can end into a GuestOutcome. Runs inside a guest
-// worker.
+// an HTTP request calls its wasi:http/incoming-handler export, turning every way it can end into a
+// GuestOutcome. A handler whose run request asks for reuse and that responded is kept (LiveHandler)
+// to serve the next requests of its container in this worker (decision 053); otherwise the instance
+// lives for one request, as `wasmtime serve` does. Runs inside a guest worker.
 import { GuestExit } from '../wasi/cli.js';
 import { GuestStopRequestedError, SharedGuestControl } from '../wasi/guest-control.js';
 import { HttpExchange } from '../wasi/http.js';
@@ -18,6 +19,7 @@ import { SharedFileTracker } from './shared-file-tracker.js';
 import { SharedPortClaims } from './shared-port-claims.js';
 import { BlockingGuestNet } from '../net/guest-net.js';
 import { StdinPipeSource } from '../stdin-pipe.js';
+import type { HttpRequest } from '../pod-runtime.js';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -37,17 +39,41 @@ interface IncomingHandlerExport {
 const evaluated = new Map<string, Instantiate>();
 const MAX_EVALUATED = 16;
 
+// jco's glue reads process.env.JCO_DEBUG on every one of its debug calls (~200 call sites, on every
+// host call of a component using its task machinery): a getenv each time, ~4 % of a reused handler's
+// worker CPU. Read once per evaluation instead (the glue sees the same value).
+const JCO_DEBUG_READ = 'globalThis?.process?.env?.JCO_DEBUG';
+
+function withDebugFlagReadOnce(source: string): string {
+  if (!source.includes(JCO_DEBUG_READ)) return source;
+  return `const __skiffJcoDebug = ${JCO_DEBUG_READ};\n${source.replaceAll(JCO_DEBUG_READ, '__skiffJcoDebug')}`;
+}
+
 function evaluatedSource(request: GuestRunRequest): Instantiate {
   let instantiate = evaluated.get(request.sourceKey);
   if (!instantiate) {
-    instantiate = (new Function(request.source)() as { instantiate: Instantiate }).instantiate;
+    instantiate = (new Function(withDebugFlagReadOnce(request.source))() as { instantiate: Instantiate }).instantiate;
     if (evaluated.size >= MAX_EVALUATED) evaluated.delete(evaluated.keys().next().value!);
     evaluated.set(request.sourceKey, instantiate);
   }
   return instantiate;
 }
 
-export async function runGuest(request: GuestRunRequest, emit: (event: GuestEvent) => void): Promise<GuestOutcome> {
+/** A handler instance kept in its worker between requests: serve one more, or let it go. */
+export interface LiveHandler {
+  serve(http: HttpRequest): GuestOutcome;
+  close(): void;
+}
+
+export interface GuestRunResult {
+  outcome: GuestOutcome;
+  /** Milliseconds the handler call took (HTTP requests that reached the handler). */
+  handleMs?: number;
+  /** The instance, kept for the next request (a reuse run whose handler responded). */
+  live?: LiveHandler;
+}
+
+export async function runGuest(request: GuestRunRequest, emit: (event: GuestEvent) => void): Promise<GuestRunResult> {
   const controlView = new Int32Array(request.control);
   const control = new SharedGuestControl(controlView);
   const sink = (stream: 'stdout' | 'stderr') => ({
@@ -58,7 +84,9 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
   const memoryExhausted = (): MemoryExhausted => account?.exhausted ?? false;
   const usage = request.usage ? new BigInt64Array(request.usage) : undefined;
   const meter = request.fuel ? new FuelMeter(request.fuel, control, usage, request.period) : undefined;
-  let entry: () => GuestOutcome;
+  // what the run calls: a command's (or an invoked export's) entry, or a handler's export per request
+  let entry: () => GuestOutcome = () => ({ kind: 'not-started', message: 'nothing to run' });
+  let handler: IncomingHandlerExport | undefined;
   let closePreview1: (() => void) | undefined;
   const evaluateStartedAt = performance.now();
   let instantiateStartedAt = evaluateStartedAt;
@@ -100,23 +128,57 @@ export async function runGuest(request: GuestRunRequest, emit: (event: GuestEven
         imports,
         (module, moduleImports) => instantiateCore(module, keepPreview1ExitCode(moduleImports)),
       );
-      entry = componentEntry(component, request, control, memoryExhausted);
+      if (request.http) handler = findHandlerExport(component);
+      else entry = componentEntry(component, request);
     }
   } catch (error) {
-    if (error instanceof MemoryReservationError) return { kind: 'trapped', message: error.message, memoryExhausted: error.exhaustion };
-    return { kind: 'not-started', message: `cannot instantiate: ${messageOf(error)}` };
+    if (error instanceof MemoryReservationError) return { outcome: { kind: 'trapped', message: error.message, memoryExhausted: error.exhaustion } };
+    return { outcome: { kind: 'not-started', message: `cannot instantiate: ${messageOf(error)}` } };
   }
   const startedAt = performance.now();
   emit({ type: 'started', evaluateMs: instantiateStartedAt - evaluateStartedAt, instantiateMs: startedAt - instantiateStartedAt });
-  try {
-    return entry();
-  } catch (error) {
-    return outcomeOf(error, memoryExhausted);
-  } finally {
+  const close = () => {
     meter?.settle();
     closePreview1?.();
     request.net?.close();
     SharedFileTracker.closeLeftOpen(controlView);
+  };
+  if (handler && request.http) {
+    const serveOne = (http: HttpRequest): { outcome: GuestOutcome; handleMs: number } => {
+      const exchange = new HttpExchange(http, control);
+      const began = performance.now();
+      let outcome: GuestOutcome;
+      try {
+        outcome = serve(handler, exchange, memoryExhausted);
+      } catch (error) {
+        outcome = outcomeOf(error, memoryExhausted);
+      } finally {
+        exchange.close();
+        meter?.settle();
+      }
+      return { outcome, handleMs: performance.now() - began };
+    };
+    const first = serveOne(request.http);
+    if (!request.reuse || first.outcome.kind !== 'responded') {
+      close();
+      return first;
+    }
+    const live: LiveHandler = {
+      serve: (http) => {
+        meter?.startRequest();
+        account?.forgetExhaustion();
+        return serveOne(http).outcome;
+      },
+      close,
+    };
+    return { ...first, live };
+  }
+  try {
+    return { outcome: entry() };
+  } catch (error) {
+    return { outcome: outcomeOf(error, memoryExhausted) };
+  } finally {
+    close();
   }
 }
 
@@ -138,13 +200,8 @@ function startPreview1(request: GuestRunRequest, imports: WasiImports, instantia
   return { close, entry: (): GuestOutcome => ((start as () => void)(), { kind: 'exited', exitCode: 0, memoryExhausted: false }) };
 }
 
-/** A component's entry: its wasi:http handler for one request, or its wasi:cli/run. */
-function componentEntry(component: Record<string, unknown>, request: GuestRunRequest, control: SharedGuestControl, memoryExhausted: () => MemoryExhausted): () => GuestOutcome {
-  const http = request.http;
-  if (http) {
-    const handler = findHandlerExport(component);
-    return () => serve(handler, new HttpExchange(http, control), memoryExhausted);
-  }
+/** A command component's entry: an invoked export, or its wasi:cli/run. */
+function componentEntry(component: Record<string, unknown>, request: GuestRunRequest): () => GuestOutcome {
   const invoke = request.invoke;
   if (invoke) return () => ({ kind: 'returned', results: invokeComponentExport(component, invoke.name, invoke.args) });
   const run = findRunExport(component);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ContainerConfigError, containerArgv, containerEnv, containerLimits } from '../../agent/pods/container-config.js';
+import { ContainerConfigError, containerArgv, containerEnv, containerLimits, handlerInstances } from '../../agent/pods/container-config.js';
+import { hostileString, seededRandom } from '../support/seeded-random.js';
 import type { Pod } from '../../api/types/pod.js';
 
 const pod = (over: Partial<Pod['spec']['containers'][0]> = {}, annotations?: Record<string, string>): Pod => ({
@@ -40,5 +41,22 @@ describe('container config', () => {
     expect(containerLimits(requested, requested.spec.containers[0]!)).toEqual({ measureCpu: true });
     const plain = pod({ resources: { requests: { memory: '16Mi' } } });
     expect(containerLimits(plain, plain.spec.containers[0]!)).toEqual({});
+  });
+  it('reads skiff.dev/handler-instances: fresh or reuse, anything else a configuration error (seeded fuzz)', () => {
+    expect(handlerInstances(pod({}))).toBeUndefined();
+    expect(handlerInstances(pod({}, { 'skiff.dev/handler-instances': 'fresh' }))).toBe('fresh');
+    expect(handlerInstances(pod({}, { 'skiff.dev/handler-instances': 'reuse' }))).toBe('reuse');
+    const next = seededRandom(53);
+    for (let i = 0; i < 300; i++) {
+      const value = i % 3 === 0 ? ['Fresh', 'reuse ', '', 'x'.repeat(100_000), '../fresh'][i % 5]! : hostileString(next);
+      if (value === 'fresh' || value === 'reuse') continue;
+      const bad = pod({}, { 'skiff.dev/handler-instances': value });
+      expect(() => handlerInstances(bad)).toThrow(ContainerConfigError);
+      try {
+        handlerInstances(bad);
+      } catch (error) {
+        expect((error as Error).message.length).toBeLessThan(200); // a huge value is not echoed whole
+      }
+    }
   });
 });

@@ -39,7 +39,8 @@ describe.skipIf(!hasTool('mosquitto', 'agent on mosquitto'))('the agent against 
     // the control plane rewrites the password file with its real password before it connects
     mosquitto = await startMosquitto({ controlPlaneUsers: { [CP_USER]: 'placeholder-password' }, nodeUsers: {}, bootstrapUser: 'skiff-bootstrap' });
     cp = await startControlPlane({
-      dataDir: join(dataDir, 'cp'), logger, apiPort: 0,
+      // the renewal after the restart is in the API within a second, not the default 20 s flush (decision 058)
+      dataDir: join(dataDir, 'cp'), logger, apiPort: 0, nodeLeaseFlushIntervalMs: 1000,
       mqtt: { url: mosquitto.url, username: CP_USER, mosquitto: { passwordFile: mosquitto.passwordFile, reload: () => mosquitto.reload() } },
     });
     client = new KubeClient(await readKubeconfig(cp.kubeconfigPath));

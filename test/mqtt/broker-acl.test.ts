@@ -21,6 +21,8 @@ describe('broker ACL', () => {
       topics.status('node-b'), topics.presence('node-b'), topics.metrics('node-b'), topics.desired('node-a'), topics.rpcRequest('node-a', 'logs'),
       topics.cpPresence(), 'fleet/v1/nodes/node-a/status/extra', 'fleet/v1/nodes/node-a/pods/a/b/status', 'other/topic',
       '$SYS/broker/uptime', 'fleet/v1/nodes/node-a/pods/+/status',
+      // the parts of the desired state are the control plane's alone (decision 057)
+      topics.clusterServices(), topics.clusterPeers(), topics.desiredPolicies('node-a'), topics.desiredPolicies('node-b'),
     ];
     expect(foreign.filter((t) => allowed(canPublish(nodeA, t, 10)))).toEqual([]);
   });
@@ -44,7 +46,8 @@ describe('broker ACL', () => {
   });
 
   it('lets a node subscribe to exactly its agent subscriptions and one concrete rpc method', () => {
-    expect(agentSubscriptions('node-a').map((f) => allowed(canSubscribe(nodeA, f)))).toEqual([true, true, true]);
+    expect(agentSubscriptions('node-a').map((f) => allowed(canSubscribe(nodeA, f)))).toEqual(agentSubscriptions('node-a').map(() => true));
+    expect(agentSubscriptions('node-a')).toEqual(expect.arrayContaining([topics.clusterServices(), topics.clusterPeers(), topics.desiredPolicies('node-a')]));
     expect(allowed(canSubscribe(nodeA, topics.rpcRequest('node-a', 'logs')))).toBe(true);
   });
 
@@ -52,8 +55,15 @@ describe('broker ACL', () => {
     const filters = [
       topics.desired('node-b'), 'fleet/v1/nodes/+/desired', 'fleet/v1/#', '#', 'fleet/v1/nodes/node-a/#',
       'fleet/v1/nodes/node-a/rpc/req/#', topics.status('node-a'), '$SYS/#',
+      topics.desiredPolicies('node-b'), 'fleet/v1/nodes/+/desired/policies', 'fleet/v1/cluster/#', 'fleet/v1/cluster/desired/+',
+      'fleet/v1/nodes/node-a/desired/+', 'fleet/v1/cluster/desired/secrets',
     ];
     expect(filters.filter((f) => allowed(canSubscribe(nodeA, f)))).toEqual([]);
+  });
+
+  it('keeps a bootstrap identity from the cluster-wide parts of the desired state', () => {
+    const bootstrap: Identity = { kind: 'bootstrap' };
+    expect([topics.clusterServices(), topics.clusterPeers()].filter((f) => allowed(canSubscribe(bootstrap, f)))).toEqual([]);
   });
 
   it('lets the control plane subscribe to its wildcards under the prefix, not outside', () => {

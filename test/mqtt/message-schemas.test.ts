@@ -77,6 +77,9 @@ describe('node channel payload schemas', () => {
     ['nodeStatusMessage', 'labels', ['a']], ['nodeStatusMessage', 'labels', { a: 1 }], ['nodeStatusMessage', 'conditions', [{ type: 'Ready', status: 'Maybe' }]],
     ['nodeStatusMessage', 'observedGeneration', -1], ['nodeStatusMessage', 'observedGeneration', 1.5], ['nodeStatusMessage', 'nodeInfo', undefined],
     ['leaseMessage', 'leaseDurationSeconds', 0], ['leaseMessage', 'seq', 2 ** 60], ['leaseMessage', 'ts', null], ['leaseMessage', 'renewTime', undefined],
+    // written into the Lease without admission (decision 058): date-time and int32 as the Lease schema's
+    ['leaseMessage', 'renewTime', 'yesterday'], ['leaseMessage', 'renewTime', '2026-13-45T99:99:99.000000Z'], ['leaseMessage', 'renewTime', `2026-01-01T00:00:00.${'0'.repeat(60)}Z`],
+    ['leaseMessage', 'renewTime', '2026-01-01T00:00:00.000000Z\n'], ['leaseMessage', 'leaseDurationSeconds', 2 ** 31],
     ['desiredStateMessage', 'pods', {}], ['desiredStateMessage', 'generation', '7'], ['desiredStateMessage', 'cpEpoch', undefined],
     ['desiredStateMessage', 'pods.0.pod.kind', 'Deployment'], ['desiredStateMessage', 'pods.0.pod.spec.containers', []],
     ['desiredStateMessage', 'pods.0.pod.metadata.uid', undefined], ['desiredStateMessage', 'pods.0.images.hello:1', { digest: 'sha256:abc', url: 'u' }],

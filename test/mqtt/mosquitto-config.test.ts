@@ -37,6 +37,13 @@ describe('mosquitto config', () => {
     expect(acl).toContain('pattern write fleet/v1/nodes/%u/pods/+/status\n');
     expect(acl).toContain('pattern read fleet/v1/nodes/%u/desired\n');
     expect(acl).not.toMatch(/pattern write .*desired/);
+    expect(acl).toContain('pattern read fleet/v1/nodes/%u/desired/policies\n');
+    expect(acl).toContain('pattern read fleet/v1/cluster/desired/services\n');
+  });
+
+  it('denies the bootstrap user the cluster-wide parts that the node patterns would grant it', () => {
+    const acl = mosquittoAcl(['control-plane'], 'skiff-bootstrap');
+    expect(acl).toContain('user skiff-bootstrap\ntopic read fleet/v1/cp/presence\ntopic deny fleet/v1/cluster/desired/services\ntopic deny fleet/v1/cluster/desired/peers\n');
   });
 
   it('hashes passwords in the $7$ PBKDF2-SHA512 format mosquitto_passwd writes', () => {

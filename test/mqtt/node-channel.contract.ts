@@ -126,6 +126,28 @@ export function describeNodeChannelOverBroker(name: string, startBroker: () => P
       expect(cp.handlers.statuses.filter((s) => s.message.sessionId === 'spoofed')).toEqual([]);
     });
 
+    it('gives an agent the cluster-wide parts and its own policies, never another node\'s, and no node writes them', async () => {
+      const cp = await startCp();
+      const part = { v: 1 as const, generation: 5, hash: 'a'.repeat(32), cpEpoch: cp.epoch, ts: 1 };
+      await cp.channel.publishDesiredPart({ ...part, part: 'services', services: [{ namespace: 'default', name: 'web', clusterIP: '10.43.0.10', ports: [{ port: 80 }], endpoints: [] }] });
+      await cp.channel.publishDesiredPart({ ...part, part: 'peers', peers: [{ node: 'node-t', podCIDR: '10.42.7.0/24', port: 0 }] });
+      await cp.channel.publishDesiredPart({ ...part, part: 'policies', node: 'node-t', networkPolicies: [{ namespace: 'default', name: 't', pods: [] }] });
+      await cp.channel.publishDesiredPart({ ...part, part: 'policies', node: 'node-u', networkPolicies: [{ namespace: 'default', name: 'u', pods: [] }] });
+      const { handlers } = await startAgent('node-s'); // retained: it gets them on subscribing
+      await waitFor('the cluster parts', () => handlers.desiredParts.length >= 2);
+      expect(handlers.desiredParts.map((p) => p.part).sort()).toEqual(['peers', 'services']);
+      const t = await startAgent('node-t');
+      await waitFor('its policies', () => t.handlers.desiredParts.some((p) => p.part === 'policies'));
+      expect(t.handlers.desiredParts.filter((p) => p.part === 'policies').map((p) => (p as { node: string }).node)).toEqual(['node-t']);
+      // a node that forges a Services table: the broker never lets it through
+      const attacker = await rawNode('node-u');
+      await publishSettled(attacker, topics.clusterServices(), JSON.stringify({ ...part, generation: 9, hash: 'b'.repeat(32), part: 'services', services: [] }));
+      await publishSettled(attacker, topics.desiredPolicies('node-t'), JSON.stringify({ ...part, generation: 9, hash: 'b'.repeat(32), part: 'policies', node: 'node-t', networkPolicies: [] }));
+      await cp.channel.publishDesiredPart({ ...part, generation: 6, hash: 'c'.repeat(32), part: 'peers', peers: [] });
+      await waitFor('the next peers part', () => handlers.desiredParts.some((p) => p.generation === 6));
+      expect([...handlers.desiredParts, ...t.handlers.desiredParts].filter((p) => p.generation === 9)).toEqual([]);
+    });
+
     it('keeps a node from subscribing to another node desired state', async () => {
       const cp = await startCp();
       const attacker = await rawNode('node-d');

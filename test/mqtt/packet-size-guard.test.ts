@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { MalformedPacketError, PacketSizeScanner, PacketTooLargeError } from '../../control-plane/broker/packet-size-guard.js';
+import { createServer, connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { describe, expect, it, vi } from 'vitest';
+import { guardPacketSize, MalformedPacketError, PacketSizeScanner, PacketTooLargeError } from '../../control-plane/broker/packet-size-guard.js';
 
 /** A PUBLISH-like packet with `bodyBytes` of remaining length. */
 function packet(bodyBytes: number): Buffer {
@@ -31,5 +33,37 @@ describe('packet size scanner', () => {
   it('rejects a remaining length longer than four bytes', () => {
     const scanner = new PacketSizeScanner(1000);
     expect(() => scanner.feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff]))).toThrow(MalformedPacketError);
+  });
+});
+
+describe('guarded broker connection', () => {
+  it('sends what is written in one turn in one socket write, in order, and everything before the end', async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const accepted = once(server, 'connection') as Promise<[Socket]>;
+    const client = connect(port, '127.0.0.1');
+    const [socket] = await accepted;
+    try {
+      const writes = vi.spyOn(socket, 'write');
+      const guarded = guardPacketSize(socket, 1 << 20, () => undefined);
+      const received: Buffer[] = [];
+      client.on('data', (c: Buffer) => received.push(c));
+      const ended = once(client, 'end');
+      const packets = Array.from({ length: 100 }, (_, i) => packet(i));
+      for (const p of packets) guarded.write(p);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(writes).toHaveBeenCalledTimes(1);
+      guarded.write(packet(7));
+      guarded.end(); // the queued packet goes out before the FIN
+      await ended;
+      expect(Buffer.concat(received).equals(Buffer.concat([...packets, packet(7)]))).toBe(true);
+      expect(writes).toHaveBeenCalledTimes(2);
+    } finally {
+      client.destroy();
+      socket.destroy();
+      server.close();
+    }
   });
 });

@@ -4,6 +4,7 @@ import type {
   CpPresenceMessage, DesiredStateMessage, EventMessage, LeaseMessage, NodeMetricsMessage, NodeStatusMessage, PodStatusMessage,
   PresenceMessage,
 } from '../../api/mqtt/messages.js';
+import type { DesiredPartMessage } from '../../api/mqtt/desired-parts.js';
 import type { NodeChannelHandlers } from '../../control-plane/node-channel/node-channel.js';
 
 export class RecordingNodeHandlers implements NodeChannelHandlers {
@@ -31,6 +32,8 @@ export class RecordingAgentHandlers implements AgentChannelHandlers {
   disconnects = 0;
   constructor(private readonly onRpc?: RpcHandler) {}
   desired(message: DesiredStateMessage) { this.desireds.push(message); }
+  desiredParts: DesiredPartMessage[] = [];
+  desiredPart(message: DesiredPartMessage) { this.desiredParts.push(message); }
   cpPresence(message: CpPresenceMessage) { this.cpPresences.push(message); }
   rpc(method: string, params: Record<string, unknown>, reply: RpcReply) {
     this.rpcs.push({ method, params, reply });

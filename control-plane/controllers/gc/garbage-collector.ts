@@ -10,7 +10,7 @@ import { Controller, type ControllerContext } from '../../reconcile/controller.j
 import type { ReconcileResult } from '../../reconcile/work-queue.js';
 import { FOREGROUND, planGarbageCollection, type OwnerState } from './gc-plan.js';
 
-interface Node { type: ResourceType; namespace: string | undefined; name: string; owners: string[] }
+interface Node { type: ResourceType; namespace: string | undefined; name: string; owners: string[]; refs: string }
 
 const SKIPPED = new Set(['events']);
 const keyOf = (type: ResourceType, obj: KubeObject) => `${type.plural}.${type.group}|${obj.metadata.namespace ?? ''}|${obj.metadata.name}`;
@@ -46,13 +46,18 @@ export class GarbageCollector extends Controller {
       return;
     }
     const owners = (obj.metadata.ownerReferences ?? []).map((r) => r.uid);
-    this.#byUid.set(uid, { key, type, namespace: obj.metadata.namespace, name: obj.metadata.name!, owners });
+    const refs = owners.length ? JSON.stringify(obj.metadata.ownerReferences) : '';
+    this.#byUid.set(uid, { key, type, namespace: obj.metadata.namespace, name: obj.metadata.name!, owners, refs });
     for (const owner of owners) {
       let set = this.#dependents.get(owner);
       if (!set) this.#dependents.set(owner, (set = new Set()));
       set.add(key);
     }
-    if (owners.length || obj.metadata.deletionTimestamp) this.enqueue(key);
+    // as kube's graph builder: an update that keeps the owner references and deletes nothing changes
+    // no decision (a lost owner enqueues its dependents when it goes); a Lease renewal or a pod status
+    // is not a garbage collection
+    const unchanged = event === 'MODIFIED' && before !== undefined && before.refs === refs && !obj.metadata.deletionTimestamp;
+    if ((owners.length || obj.metadata.deletionTimestamp) && !unchanged) this.enqueue(key);
     if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).includes(FOREGROUND)) {
       for (const dependent of this.#dependents.get(uid) ?? []) this.enqueue(dependent);
     }

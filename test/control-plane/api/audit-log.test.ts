@@ -58,4 +58,14 @@ describe('audit log', () => {
     const newest = await lines(join(dir, 'small', 'audit.log'));
     expect(newest.at(-1)!.auditID).toBe('id-99');
   });
+
+  it('writes a burst of records (batched into few appends) complete and in order', async () => {
+    const log = new AuditLog(join(dir, 'burst'));
+    const entry = (i: number): AuditEntry => ({ ts: '2026-01-01T00:00:00Z', auditID: `id-${i}`, user: { username: 'u', groups: [] }, verb: 'create', method: 'POST', requestURI: '/x', code: 201 });
+    for (let i = 0; i < 300; i++) log.record(entry(i));
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 300; i < 500; i++) log.record(entry(i));
+    await log.flush();
+    expect((await lines(join(dir, 'burst', 'audit.log'))).map((e) => e.auditID)).toEqual(Array.from({ length: 500 }, (_, i) => `id-${i}`));
+  });
 });

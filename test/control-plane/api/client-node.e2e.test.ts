@@ -2,7 +2,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasTool } from '../../support/tools.js';
-import { startEtcdServer, type EtcdServer } from '../store/etcd-server.js';
+import { startEtcdServer, type EtcdServer } from '../../../bench/support/etcd-server.js';
 import { startKubectlCluster, type KubectlCluster } from '../support/kubectl-harness.js';
 import { aDeployment } from '../support/sample-objects.js';
 

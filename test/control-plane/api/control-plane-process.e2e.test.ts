@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../control-plane/store/open-store.js';
 import { hasTool } from '../../support/tools.js';
-import { startEtcdServer, type EtcdServer } from '../store/etcd-server.js';
+import { startEtcdServer, type EtcdServer } from '../../../bench/support/etcd-server.js';
 import { clientFromKubeconfig, type ClusterClient } from '../support/https-client.js';
 
 const built = existsSync('dist/cli/main.js');

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasTool, TOOL_PATHS } from '../../support/tools.js';
-import { startEtcdServer, type EtcdServer } from '../store/etcd-server.js';
+import { startEtcdServer, type EtcdServer } from '../../../bench/support/etcd-server.js';
 import { startKubectlCluster, type KubectlCluster } from '../support/kubectl-harness.js';
 import { appManifest, appManifestObjects } from '../support/sample-manifests.js';
 

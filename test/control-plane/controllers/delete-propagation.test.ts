@@ -1,9 +1,10 @@
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NotFoundError } from '../../../api/errors.js';
 import type { Pod } from '../../../api/types/pod.js';
 import { startControllers, type RunningControllers } from '../../../control-plane/controllers/controller-manager.js';
 import type { ReplicaSet } from '../../../control-plane/controllers/workload-kinds.js';
+import { GarbageCollector } from '../../../control-plane/controllers/gc/garbage-collector.js';
 import { EventRecorder } from '../../../control-plane/events/event-recorder.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
 import { openTestResources, type TestResources } from '../support/test-resources.js';
@@ -67,5 +68,24 @@ describe('delete propagation (kubectl delete --cascade=background|foreground|orp
     await t.resources.delete(resourceTypes.replicasets, 'default', 'bg', { propagationPolicy: 'Background' });
     expect(await exists('bg')).toBe(false);
     await until(async () => (await podsOf('bg')).length === 0);
+  });
+
+  it('does not reconcile a dependent again for an update that keeps its owner references (a status report, a Lease renewal)', async () => {
+    await withPods('quiet');
+    const pod = (await podsOf('quiet'))[0]!;
+    const reconciled = vi.spyOn(GarbageCollector.prototype, 'reconcile');
+    try {
+      for (let i = 0; i < 20; i++) {
+        await t.resources.mutate<Pod>(resourceTypes.pods, 'default', pod.metadata.name!, (p) => ({ ...p, status: { ...p.status, message: `report ${i}` } }), { subresource: 'status' });
+      }
+      await until(async () => true);
+      const gcOfPod = reconciled.mock.calls.filter(([key]) => String(key).endsWith(`|default|${pod.metadata.name}`));
+      expect(gcOfPod).toHaveLength(0);
+      // an owner that goes still takes its dependents
+      await t.resources.delete(resourceTypes.replicasets, 'default', 'quiet', { propagationPolicy: 'Background' });
+      await until(async () => (await podsOf('quiet')).length === 0);
+    } finally {
+      reconciled.mockRestore();
+    }
   });
 });

@@ -1,11 +1,11 @@
-// NetworkPolicies in each node's desired state, published by the real DesiredPublisher over the
-// store: only the nodes with selected pods get a policy, cut to their pods; a new peer pod, a
-// label change and a namespace's labels republish every node; a deleted policy is gone.
+// NetworkPolicies in each node's desired state (its policies part, decision 057), published by the
+// real DesiredPublisher over the store: only the nodes with selected pods get a policy, cut to their
+// pods; a new peer pod, a label change and a namespace's labels republish the nodes whose part
+// changes, without reading their pods again; a deleted policy is gone.
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DesiredStateMessage } from '../../../api/mqtt/messages.js';
 import type { Pod } from '../../../api/types/pod.js';
-import type { NodeChannel } from '../../../control-plane/node-channel/node-channel.js';
+import { desiredRecorder } from '../support/desired-recorder.js';
 import { DesiredPublisher } from '../../../control-plane/nodes/desired-publisher.js';
 import { ComponentRegistry } from '../../../control-plane/registry/component-registry.js';
 import { ImageResolver } from '../../../control-plane/registry/image-resolver.js';
@@ -25,8 +25,8 @@ describe('NetworkPolicies in the desired state', () => {
 
   it('goes to the nodes of the selected pods, and follows pods, labels and namespaces', async () => {
     t = await openTestResources();
-    const published: DesiredStateMessage[] = [];
-    const channel: NodeChannel = { start: async () => {}, publishDesired: async (m) => void published.push(m), call: async () => undefined, stop: async () => {} };
+    const recorder = desiredRecorder();
+    const { channel } = recorder;
     for (const node of ['n1', 'n2']) await t.resources.create(resourceTypes.nodes, aNode(node));
     await t.resources.create(resourceTypes.pods, withIP(aPod('web', { nodeName: 'n1', labels: { app: 'web' } }), '10.42.1.2'));
     await t.resources.create(resourceTypes.pods, withIP(aPod('client', { nodeName: 'n2', labels: { app: 'client' } }), '10.42.2.2'));
@@ -40,7 +40,7 @@ describe('NetworkPolicies in the desired state', () => {
       cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
     });
     await publisher.start();
-    const latest = (node: string) => published.filter((m) => m.node === node).at(-1);
+    const latest = (node: string) => recorder.view(node);
     const until = async (done: () => boolean) => {
       for (let i = 0; i < 300 && !done(); i++) {
         await publisher!.idle();
@@ -69,8 +69,8 @@ describe('NetworkPolicies in the desired state', () => {
 
   it('tells agents the pod network (--cluster-cidr) in every desired state', async () => {
     t = await openTestResources();
-    const published: DesiredStateMessage[] = [];
-    const channel: NodeChannel = { start: async () => {}, publishDesired: async (m) => void published.push(m), call: async () => undefined, stop: async () => {} };
+    const recorder = desiredRecorder();
+    const { channel, published } = recorder;
     await t.resources.create(resourceTypes.nodes, aNode('n1'));
     const registry = new ComponentRegistry(t.store, '/nonexistent');
     publisher = new DesiredPublisher({
@@ -87,8 +87,8 @@ describe('NetworkPolicies in the desired state', () => {
 
   it('reconciles, on a pod change, only the nodes whose compiled policies change (and the pod\'s own)', async () => {
     t = await openTestResources();
-    const published: DesiredStateMessage[] = [];
-    const channel: NodeChannel = { start: async () => {}, publishDesired: async (m) => void published.push(m), call: async () => undefined, stop: async () => {} };
+    const recorder = desiredRecorder();
+    const { channel, published } = recorder;
     for (const node of ['n1', 'n2', 'n3']) await t.resources.create(resourceTypes.nodes, aNode(node));
     await t.resources.create(resourceTypes.pods, withIP(aPod('web', { nodeName: 'n1', labels: { app: 'web' } }), '10.42.1.2'));
     await t.resources.create(resourceTypes.pods, withIP(aPod('other', { nodeName: 'n3', labels: { app: 'other' } }), '10.42.3.2'));
@@ -117,7 +117,7 @@ describe('NetworkPolicies in the desired state', () => {
       }
     };
     await settle();
-    expect(published.find((m) => m.node === 'n1')?.networkPolicies?.[0]?.pods).toEqual([{ ip: '10.42.1.2' }]);
+    expect(recorder.view('n1')?.networkPolicies?.[0]?.pods).toEqual([{ ip: '10.42.1.2' }]);
 
     // a pod no policy selects or names changes on n3: n3 alone
     reconciled.length = 0;
@@ -125,18 +125,24 @@ describe('NetworkPolicies in the desired state', () => {
     await settle();
     expect([...new Set(reconciled)].sort()).toEqual(['n3']);
 
-    // a client pod on n2 is a peer of web-in: n1 (its policy changes) and n2 (its pod), not n3
+    // a client pod on n2 is a peer of web-in: n2's pods (its pod) and n1's policies part, not n3;
+    // n1's pods are not read again (its policies travel on their own)
     reconciled.length = 0;
+    const parts = recorder.parts.length;
     await t.resources.create(resourceTypes.pods, withIP(aPod('client', { nodeName: 'n2', labels: { app: 'client' } }), '10.42.2.2'));
     await settle();
-    expect([...new Set(reconciled)].sort()).toEqual(['n1', 'n2']);
-    expect(published.filter((m) => m.node === 'n1').at(-1)!.networkPolicies![0]!.ingress![0]!.peers!.pods).toEqual([{ ip: '10.42.2.2' }]);
+    expect([...new Set(reconciled)].sort()).toEqual(['n2']);
+    expect(recorder.parts.slice(parts).map((p) => (p.part === 'policies' ? `policies/${p.node}` : p.part))).toEqual(['policies/n1']);
+    expect(recorder.view('n1')!.networkPolicies![0]!.ingress![0]!.peers!.pods).toEqual([{ ip: '10.42.2.2' }]);
 
-    // the policy deleted: n1 only carried it
+    // the policy deleted: n1 only carried it, and gets an empty part; no node's pods are read
     reconciled.length = 0;
+    const pods = published.length;
     await t.resources.delete(resourceTypes.networkpolicies, 'default', 'web-in');
     await settle();
-    expect([...new Set(reconciled)].sort()).toEqual(['n1']);
-    expect(published.filter((m) => m.node === 'n1').at(-1)!.networkPolicies).toBeUndefined();
+    expect(reconciled).toEqual([]);
+    expect(published.length).toBe(pods);
+    expect(recorder.lastPart('policies', 'n1')!.networkPolicies).toEqual([]);
+    expect(recorder.view('n1')!.networkPolicies).toBeUndefined();
   });
 });

@@ -21,6 +21,7 @@ function recordingChannel(): NodeChannel & { published: DesiredStateMessage[] } 
     publishDesired: async (m) => {
       published.push(m);
     },
+    publishDesiredPart: async () => {},
     call: async () => undefined,
     stop: async () => {},
   };

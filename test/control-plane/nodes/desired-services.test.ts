@@ -1,9 +1,9 @@
 // The Services in every node's desired state: ClusterIP, ports and Ready endpoint addresses
-// (compact), republished to every node when a Service or its Endpoints change.
+// (compact), in the one cluster-wide Services part, republished when a Service or its Endpoints change.
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DesiredStateMessage } from '../../../api/mqtt/messages.js';
-import type { NodeChannel } from '../../../control-plane/node-channel/node-channel.js';
+import type { ServicesPartMessage } from '../../../api/mqtt/desired-parts.js';
+import { desiredRecorder } from '../support/desired-recorder.js';
 import { DesiredPublisher } from '../../../control-plane/nodes/desired-publisher.js';
 import { ComponentRegistry } from '../../../control-plane/registry/component-registry.js';
 import { ImageResolver } from '../../../control-plane/registry/image-resolver.js';
@@ -22,8 +22,8 @@ describe('Services in the desired state', () => {
 
   it('carries every Service with its Ready endpoints to every node, and follows Endpoints changes', async () => {
     t = await openTestResources();
-    const published: DesiredStateMessage[] = [];
-    const channel: NodeChannel = { start: async () => {}, publishDesired: async (m) => void published.push(m), call: async () => undefined, stop: async () => {} };
+    const recorder = desiredRecorder();
+    const { channel } = recorder;
     await t.resources.create(resourceTypes.nodes, aNode('n1'));
     await t.resources.create(resourceTypes.pods, aPod('p', { nodeName: 'n1' }));
     await t.resources.create(resourceTypes.services, {
@@ -48,12 +48,12 @@ describe('Services in the desired state', () => {
       cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
     });
     await publisher.start();
-    const until = async (done: (m: DesiredStateMessage | undefined) => boolean) => {
-      for (let i = 0; i < 200 && !done(published.at(-1)); i++) {
+    const until = async (done: (m: ServicesPartMessage | undefined) => boolean) => {
+      for (let i = 0; i < 200 && !done(recorder.lastPart('services')); i++) {
         await publisher!.idle();
         await new Promise((r) => setImmediate(r));
       }
-      return published.at(-1)!;
+      return recorder.lastPart('services')!;
     };
     const first = await until((m) => Boolean(m?.services?.length));
     expect(first.services!.map((svc) => svc.name)).toEqual(['ext', 'sticky', 'web-svc']);
@@ -68,5 +68,9 @@ describe('Services in the desired state', () => {
     const next = await until((m) => m?.services?.[2]?.endpoints[0]?.ips.length === 1);
     expect(next.services![2]!.endpoints).toEqual([{ ips: ['10.42.0.3'], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }]);
     expect(next.generation).toBeGreaterThan(first.generation);
+    expect(next.hash).not.toBe(first.hash);
+    // the node's pods message leaves the Services to their part, and an agent combines them
+    expect(recorder.published.every((m) => m.services === undefined && m.parts?.includes('services'))).toBe(true);
+    expect(recorder.view('n1')!.services).toEqual(next.services);
   });
 });

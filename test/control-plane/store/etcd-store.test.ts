@@ -6,7 +6,7 @@ import { openEtcdStore } from '../../../control-plane/store/etcd/etcd-store.js';
 import { openStore } from '../../../control-plane/store/open-store.js';
 import type { Store } from '../../../control-plane/store/store.js';
 import { WatchRecorder } from './watch-recorder.js';
-import { ETCD_BINARY, isEtcdAvailable, startEtcdServer, type EtcdServer } from './etcd-server.js';
+import { ETCD_BINARY, isEtcdAvailable, startEtcdServer, type EtcdServer } from '../../../bench/support/etcd-server.js';
 
 if (!isEtcdAvailable) console.log(`etcd store suite skipped: ${ETCD_BINARY} not found`);
 

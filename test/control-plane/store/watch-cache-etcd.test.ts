@@ -5,7 +5,7 @@ import { storeContract } from '../../contracts/store.contract.js';
 import { openEtcdStore } from '../../../control-plane/store/etcd/etcd-store.js';
 import type { Store } from '../../../control-plane/store/store.js';
 import { openWatchCache } from '../../../control-plane/store/watch-cache/watch-cache.js';
-import { ETCD_BINARY, isEtcdAvailable, startEtcdServer, type EtcdServer } from './etcd-server.js';
+import { ETCD_BINARY, isEtcdAvailable, startEtcdServer, type EtcdServer } from '../../../bench/support/etcd-server.js';
 import { WatchRecorder } from './watch-recorder.js';
 
 if (!isEtcdAvailable) console.log(`watch cache etcd suite skipped: ${ETCD_BINARY} not found`);

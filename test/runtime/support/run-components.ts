@@ -9,6 +9,7 @@ export interface StartOptions {
   preopens?: Preopen[];
   network?: PodNetworkPorts;
   interactiveStdin?: boolean;
+  handlerInstances?: 'fresh' | 'reuse';
 }
 
 export interface Started {
@@ -33,6 +34,7 @@ export async function startComponent(runtime: PodRuntime, bytes: Uint8Array, nam
     preopens: options.preopens,
     network: options.network,
     ...(options.interactiveStdin ? { interactiveStdin: true } : {}),
+    ...(options.handlerInstances ? { handlerInstances: options.handlerInstances } : {}),
     onOutput: (stream, chunk) => {
       output[stream] += Buffer.from(chunk).toString('utf8');
       changes.notify();

@@ -56,6 +56,47 @@ export function handlerModesComponent(): Promise<Uint8Array> {
   return build(wat, world, ['wasi-http', 'wasi-io', 'wasi-clocks']);
 }
 
+/**
+ * An incoming-handler that counts the requests its instance served (a global: it survives only in
+ * a reused instance) and answers 200 + count % 100. By method: GET answers; POST counts, then
+ * traps; PUT spins; PATCH grows its memory by one page first (trapping if it cannot); OPTIONS
+ * keeps its request handle and, when it kept one before, calls a method on that stale handle first.
+ */
+export function handlerCounterComponent(): Promise<Uint8Array> {
+  const wat = `(module
+    (import ${HTTP} "[method]incoming-request.method" (func $method (param i32 i32)))
+    (import ${HTTP} "[constructor]fields" (func $fields (result i32)))
+    (import ${HTTP} "[constructor]outgoing-response" (func $response (param i32) (result i32)))
+    (import ${HTTP} "[method]outgoing-response.set-status-code" (func $status (param i32 i32) (result i32)))
+    (import ${HTTP} "[static]response-outparam.set" (func $set (param i32 i32 i32 i32 i64 i32 i32 i32 i32)))
+    (memory (export "memory") 1)
+    (global $heap (mut i32) (i32.const 1024))
+    (global $count (mut i32) (i32.const 0))
+    (global $kept (mut i32) (i32.const -1))
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+      (global.get $heap)
+      (global.set $heap (i32.add (global.get $heap) (local.get 3))))
+    (func (export "wasi:http/incoming-handler@0.2.12#handle") (param $request i32) (param $out i32)
+      (local $m i32) (local $r i32)
+      (call $method (local.get $request) (i32.const 16))
+      (local.set $m (i32.load8_u (i32.const 16)))
+      (global.set $count (i32.add (global.get $count) (i32.const 1)))
+      (if (i32.eq (local.get $m) (i32.const 2)) (then unreachable))
+      (if (i32.eq (local.get $m) (i32.const 3)) (then (loop $spin (br $spin))))
+      (if (i32.eq (local.get $m) (i32.const 8))
+        (then (if (i32.eq (memory.grow (i32.const 1)) (i32.const -1)) (then unreachable))))
+      (if (i32.eq (local.get $m) (i32.const 6))
+        (then
+          (if (i32.ne (global.get $kept) (i32.const -1)) (then (call $method (global.get $kept) (i32.const 32))))
+          (global.set $kept (local.get $request))))
+      (local.set $r (call $response (call $fields)))
+      (drop (call $status (local.get $r) (i32.add (i32.const 200) (i32.rem_u (global.get $count) (i32.const 100)))))
+      (call $set (local.get $out) (i32.const 0) (local.get $r) (i32.const 0) (i64.const 0)
+        (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))))`;
+  const world = 'world test { export wasi:http/incoming-handler@0.2.12; }';
+  return build(wat, world, ['wasi-http', 'wasi-io', 'wasi-clocks']);
+}
+
 const TCP = '"wasi:sockets/tcp@0.2.12"';
 
 /** A command that listens on 0.0.0.0:`port`, then traps or spins (returns 1 if it cannot listen). */

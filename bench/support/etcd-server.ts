@@ -1,4 +1,4 @@
-// Starts a throwaway single-member etcd on loopback (free ports, temp data dir) for tests to share.
+// Starts a throwaway single-member etcd on loopback (free ports, temp data dir) for tests and benchmarks to share.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
