@@ -56,6 +56,8 @@ export class NodeMesh implements RemotePods {
   #unsubscribe: (() => void) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The tunnel server, once the first certificate started it. */
+  #starting: Promise<TunnelServer> | undefined;
   /** Requests sent each way (tests, bench). */
   readonly sent = { direct: 0, relay: 0 };
   /** Raw TCP connections opened each way (tests, bench). */
@@ -113,16 +115,29 @@ export class NodeMesh implements RemotePods {
     if (this.#closed) return;
     this.client.setTls(tls);
     this.sessions.reset();
-    if (this.#server) return this.#server.setTls(tls);
+    // one server: a certificate arriving while it starts (load() notifies onChange too) waits for it, then is swapped in
+    const first = !this.#starting;
+    this.#starting ??= this.#startServer(tls).catch((error: Error) => {
+      this.#starting = undefined; // the next certificate (or restart) tries again
+      throw error;
+    });
+    const server = await this.#starting;
+    if (!first) server.setTls(tls);
+  }
+
+  async #startServer(tls: NodeTls): Promise<TunnelServer> {
     const network = this.#network!;
-    this.#server = await TunnelServer.start({
+    const server = await TunnelServer.start({
       host: this.options.host, port: this.options.port, tls,
       runs: (podIP) => network.pod(podIP) !== undefined,
       deliver: (node, sourceIP, podIP, port, request, timeoutMs) => network.requestFromPeer(node, sourceIP, podIP, port, request, timeoutMs),
       acceptStream: (node, source, podIP, port, options) => network.acceptFromPeer(node, source, podIP, port, options),
       acceptDatagram: (node, frame) => network.udp.fromPeer(node, frame),
     });
-    this.onListening?.();
+    this.#server = server;
+    if (this.#closed) await server.close();
+    else this.onListening?.();
+    return server;
   }
 
   request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse> {
@@ -186,6 +201,6 @@ export class NodeMesh implements RemotePods {
     this.client.close();
     this.sessions.close();
     this.#relay?.close?.();
-    await this.#server?.close();
+    await this.#starting?.then((server) => server.close(), () => undefined);
   }
 }

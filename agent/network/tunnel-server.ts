@@ -3,9 +3,10 @@
 // Clients are nodes (CN system:node:NAME) and the control plane's Ingress gateway (CN
 // INGRESS_GATEWAY_USER, decision 040: its requests count as from outside the cluster, any source
 // header ignored). Traffic for a pod IP this node does not run is refused (403), as is any other
-// client. Raw TCP from another node (nodes only, never the gateway) comes as a CONNECT stream of an
-// HTTP/2 session (tunnel-h2.ts, decision 055; ALPN h2) or, from older agents, as an HTTP/1.1
-// upgrade to `skiff-tcp` (tunnel-tcp.ts). The certificate is swapped in place when the agent renews it.
+// client. Raw TCP from another node (nodes only) comes as a CONNECT stream of an HTTP/2 session
+// (tunnel-h2.ts, decision 055; ALPN h2) or, from older agents, as an HTTP/1.1 upgrade to `skiff-tcp`
+// (tunnel-tcp.ts); the gateway's upgrades carry a client's upgrade from outside (no source). The
+// certificate is swapped in place when the agent renews it.
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -114,8 +115,7 @@ async function serve(options: TunnelServerOptions, req: IncomingMessage, res: Se
     res.end(message);
     options.onRequest?.(node ?? '', status);
   };
-  const socket = req.socket as TLSSocket;
-  const cn = socket.authorized ? socket.getPeerCertificate().subject?.CN : undefined;
+  const cn = peerName(req.socket as TLSSocket);
   const gateway = cn === INGRESS_GATEWAY_USER;
   const node = typeof cn === 'string' ? (gateway ? INGRESS_GATEWAY_USER : NODE_CN.exec(cn)?.[1]) : undefined;
   if (!node) return fail(403, 'HTTP-request-denied', 'only nodes of this cluster and its Ingress gateway may use the tunnel');
@@ -147,6 +147,16 @@ async function serve(options: TunnelServerOptions, req: IncomingMessage, res: Se
   res.writeHead(response.status, { ...headerObject(response.headers), 'content-length': String(response.body.byteLength) });
   res.end(response.body);
   options.onRequest?.(node, response.status);
+}
+
+/** The client certificate's CN, read once per connection (getPeerCertificate() decodes it on every call). */
+const peerNames = new WeakMap<TLSSocket, string | undefined>();
+function peerName(socket: TLSSocket): string | undefined {
+  if (peerNames.has(socket)) return peerNames.get(socket);
+  const cn = socket.authorized ? socket.getPeerCertificate().subject?.CN : undefined;
+  const name = typeof cn === 'string' ? cn : undefined;
+  peerNames.set(socket, name);
+  return name;
 }
 
 /** The whole body, or undefined when it is larger than `max`. */

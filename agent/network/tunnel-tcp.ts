@@ -5,6 +5,8 @@
 //   x-skiff-tunnel-target: POD_IP:PORT        the pod port on the receiving node
 //   x-skiff-tunnel-source: POD_IP:PORT        the connecting pod and its port (trusted only inside
 //                                             the calling node's pod CIDR, as for HTTP)
+// The Ingress gateway (CN INGRESS_GATEWAY_USER) may open such connections too, for clients' HTTP
+// upgrades: they count as from outside the cluster (node '', any source header ignored).
 // 101 Switching Protocols: the pod took the connection (a listener queued it, or an HTTP handler's
 // port parses it). Any other status: refused, with `x-skiff-tunnel-error: <error-code>` and the
 // message as body (connection-refused: nothing listens, or a NetworkPolicy denies it).
@@ -19,6 +21,7 @@ import { FramedStream, splice } from '../../api/net/framed-stream.js';
 import { settleUpgrade } from './upgrade-request.js';
 import { TunnelUnreachableError } from './tunnel-client.js';
 import { isErrorCode, parseTarget, TUNNEL_HEADERS } from './tunnel-protocol.js';
+import { INGRESS_GATEWAY_USER } from '../../api/tunnel-headers.js';
 
 export const TCP_UPGRADE = 'skiff-tcp';
 
@@ -52,14 +55,16 @@ export function serveTcpUpgrade(accept: AcceptFromPeer, req: IncomingMessage, so
   };
   const tls = socket as TLSSocket;
   const cn = tls.authorized ? tls.getPeerCertificate().subject?.CN : undefined;
-  const node = typeof cn === 'string' ? NODE_CN.exec(cn)?.[1] : undefined;
-  if (!node) return refuse(403, 'HTTP-request-denied', 'only nodes of this cluster may use the tunnel');
+  // the Ingress gateway carries clients' upgrades (WebSocket...): from outside the cluster, never from a pod
+  const gateway = cn === INGRESS_GATEWAY_USER;
+  const node = gateway ? '' : typeof cn === 'string' ? NODE_CN.exec(cn)?.[1] : undefined;
+  if (node === undefined) return refuse(403, 'HTTP-request-denied', 'only nodes of this cluster and its Ingress gateway may use the tunnel');
   if (String(req.headers.upgrade).toLowerCase() !== TCP_UPGRADE) return refuse(400, 'HTTP-request-URI-invalid', `the tunnel upgrades to ${TCP_UPGRADE} only`);
   const target = parseTarget(req.headers[TUNNEL_HEADERS.target] as string | undefined);
   if (!target) return refuse(400, 'HTTP-request-URI-invalid', `${TUNNEL_HEADERS.target} must be POD_IP:PORT`);
   let stream: Duplex;
   try {
-    stream = accept(node, parseSource(req.headers[TUNNEL_HEADERS.source]), target.ip, target.port, { listenerOnly: req.headers[LISTENER_ONLY_HEADER] === '1' });
+    stream = accept(node, gateway ? undefined : parseSource(req.headers[TUNNEL_HEADERS.source]), target.ip, target.port, { listenerOnly: req.headers[LISTENER_ONLY_HEADER] === '1' });
   } catch (error) {
     const code = error instanceof PodNetworkError ? error.code : 'internal-error';
     return refuse(code === 'destination-unavailable' ? 403 : 502, code, (error as Error)?.message ?? String(error));
