@@ -107,8 +107,8 @@ export interface RunningControlPlane {
   registry: ComponentRegistry;
   resources: ResourceStore;
   nodeCredentials: NodeCredentials;
-  /** Embedded broker only: closes it and starts it again on the same port (fault drills, tests). */
-  restartBroker?(): Promise<void>;
+  /** Embedded broker only: closes it and starts it again on the same port (fault drills, tests), after `whileDown` when given. */
+  restartBroker?(whileDown?: () => Promise<void>): Promise<void>;
   /** The Ingress gateway, when `ingress` was given. */
   ingress?: RunningIngress;
   stop(): Promise<void>;
@@ -151,7 +151,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const tls = await ensureTls(dataDir, { hosts: ['127.0.0.1', 'localhost', apiHost, ...mqttHost, ...(options.advertiseHosts ?? [])] });
 
     let broker: EmbeddedBroker | undefined;
-    let restartBroker: (() => Promise<void>) | undefined;
+    let restartBroker: ((whileDown?: () => Promise<void>) => Promise<void>) | undefined;
     let mqttUrl: string;
     let cpMqttUser = CONTROL_PLANE_MQTT_USER;
     if ('url' in options.mqtt) {
@@ -180,10 +180,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       broker = await startEmbeddedBroker(brokerOptions);
       stack.push(() => broker!.close());
       mqttUrl = broker.url;
-      restartBroker = async () => {
+      restartBroker = async (whileDown) => {
         const port = broker!.port;
         await broker!.close();
-        broker = await startEmbeddedBroker({ ...brokerOptions, port });
+        try {
+          await whileDown?.();
+        } finally {
+          broker = await startEmbeddedBroker({ ...brokerOptions, port });
+        }
       };
     }
 

@@ -12,7 +12,8 @@ import type { NodeNetwork, RemotePods, RemoteStreamOptions } from './node-networ
 import type { StreamSource } from './pod-byte-stream.js';
 import { TunnelClient, TunnelUnreachableError } from './tunnel-client.js';
 import { TunnelServer } from './tunnel-server.js';
-import { openTunnelStream } from './tunnel-tcp.js';
+import { openTunnelStream, type TunnelStreamTarget } from './tunnel-tcp.js';
+import { NoH2Error, TunnelSessions } from './tunnel-h2.js';
 import { UdpLinks } from './udp-tunnel.js';
 
 export type MeshMode = 'auto' | 'direct' | 'relay';
@@ -43,6 +44,8 @@ export interface NodeMeshOptions {
 
 export class NodeMesh implements RemotePods {
   readonly client: TunnelClient;
+  /** Raw TCP to each peer: streams of one HTTP/2 session (tunnel-h2.ts, decision 055). */
+  readonly sessions = new TunnelSessions();
   #server: TunnelServer | undefined;
   #network: NodeNetwork | undefined;
   #api: ApiAccess | undefined;
@@ -53,6 +56,8 @@ export class NodeMesh implements RemotePods {
   #unsubscribe: (() => void) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The tunnel server, once the first certificate started it. */
+  #starting: Promise<TunnelServer> | undefined;
   /** Requests sent each way (tests, bench). */
   readonly sent = { direct: 0, relay: 0 };
   /** Raw TCP connections opened each way (tests, bench). */
@@ -109,16 +114,30 @@ export class NodeMesh implements RemotePods {
   async #useTls(tls: NodeTls): Promise<void> {
     if (this.#closed) return;
     this.client.setTls(tls);
-    if (this.#server) return this.#server.setTls(tls);
+    this.sessions.reset();
+    // one server: a certificate arriving while it starts (load() notifies onChange too) waits for it, then is swapped in
+    const first = !this.#starting;
+    this.#starting ??= this.#startServer(tls).catch((error: Error) => {
+      this.#starting = undefined; // the next certificate (or restart) tries again
+      throw error;
+    });
+    const server = await this.#starting;
+    if (!first) server.setTls(tls);
+  }
+
+  async #startServer(tls: NodeTls): Promise<TunnelServer> {
     const network = this.#network!;
-    this.#server = await TunnelServer.start({
+    const server = await TunnelServer.start({
       host: this.options.host, port: this.options.port, tls,
       runs: (podIP) => network.pod(podIP) !== undefined,
       deliver: (node, sourceIP, podIP, port, request, timeoutMs) => network.requestFromPeer(node, sourceIP, podIP, port, request, timeoutMs),
       acceptStream: (node, source, podIP, port, options) => network.acceptFromPeer(node, source, podIP, port, options),
       acceptDatagram: (node, frame) => network.udp.fromPeer(node, frame),
     });
-    this.onListening?.();
+    this.#server = server;
+    if (this.#closed) await server.close();
+    else this.onListening?.();
+    return server;
   }
 
   request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse> {
@@ -131,8 +150,18 @@ export class NodeMesh implements RemotePods {
   openStream(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options: RemoteStreamOptions = {}): Promise<Duplex> {
     const relay = this.#relay?.openStream ? () => this.#relay!.openStream!(peer, podIP, port, from, options) : undefined;
     return this.#via(peer, podIP, port, this.streams,
-      () => openTunnelStream(this.client.tls, this.client.agentFor(peer.node), { peer, podIP, port, source: from, ...options }, this.client.connectTimeout()),
+      () => this.#openDirect({ peer, podIP, port, source: from, ...options }),
       relay);
+  }
+
+  /** A stream of the peer's HTTP/2 session; an upgraded HTTP/1.1 request of its own when the peer's tunnel has no HTTP/2 (an older agent). */
+  async #openDirect(target: TunnelStreamTarget): Promise<Duplex> {
+    try {
+      return await this.sessions.open(this.client.tls, target, this.client.connectTimeout());
+    } catch (error) {
+      if (!(error instanceof NoH2Error)) throw error;
+      return openTunnelStream(this.client.tls, this.client.agentFor(target.peer.node), target, this.client.connectTimeout());
+    }
   }
 
   /** Direct first unless the peer was found unreachable lately (auto) or the mode says otherwise; the relay when direct cannot be reached. */
@@ -170,7 +199,8 @@ export class NodeMesh implements RemotePods {
     if (this.#network) this.#network.udp.remote = undefined;
     this.udp.close();
     this.client.close();
+    this.sessions.close();
     this.#relay?.close?.();
-    await this.#server?.close();
+    await this.#starting?.then((server) => server.close(), () => undefined);
   }
 }

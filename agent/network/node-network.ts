@@ -158,13 +158,23 @@ export class NodeNetwork {
     const target = this.#pods.get(podIP);
     if (!target) throw new PodNetworkError('destination-unavailable', `no pod with IP ${podIP} runs on this node`);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PodNetworkError('destination-IP-unroutable', `invalid port ${port}`);
-    // a node vouches only for its own pods' addresses
-    const from = source && this.peers.owner(source.host)?.node === node ? source : { host: '0.0.0.0', port: 0 };
+    const from = source && this.vouchedSource(node, source.host) ? source : { host: '0.0.0.0', port: 0 };
     if (!this.policies.empty) checkIngress(this.policies, { ip: from.host }, { ip: podIP, pod: `${target.namespace}/${target.name}` }, port);
     if (options.listenerOnly && target.network.holder(port)?.kind === 'http') {
       throw new PodNetworkError('HTTP-request-denied', `${podIP}:${port} is the port of an HTTP handler, not of a TCP listener`);
     }
     return openPodByteStream(target.network, port, { from });
+  }
+
+  /**
+   * Whether `node` may name `ip` as the source of what it sends: one of its pods (its pod CIDR), or
+   * the node's own address (a NodePort or LoadBalancer connection it took, SNATed as kube-proxy
+   * does with externalTrafficPolicy Cluster). Anything else counts as an unknown address (0.0.0.0).
+   */
+  vouchedSource(node: string, ip: string): boolean {
+    if (this.peers.owner(ip)?.node === node) return true;
+    const address = this.peers.byNode(node)?.address;
+    return address !== undefined && address === ip && !this.isPodAddress(ip);
   }
 
   /** Routes a guest's outgoing request; rejects with PodNetworkError (the guest's error-code). */
@@ -298,8 +308,7 @@ export class NodeNetwork {
     const target = this.#pods.get(podIP);
     if (!target) return Promise.reject(new PodNetworkError('destination-unavailable', `no pod with IP ${podIP} runs on this node`));
     if (!this.policies.empty) {
-      // a node vouches only for its own pods' addresses
-      const from = sourceIP && this.peers.owner(sourceIP)?.node === node ? sourceIP : '0.0.0.0';
+      const from = sourceIP && this.vouchedSource(node, sourceIP) ? sourceIP : '0.0.0.0';
       try {
         checkIngress(this.policies, { ip: from }, { ip: podIP, pod: `${target.namespace}/${target.name}` }, port);
       } catch (error) {
