@@ -20,6 +20,7 @@ import { DesiredPublisher } from './nodes/desired-publisher.js';
 import { mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
 import { mountRelayRoutes } from './nodes/relay-routes.js';
 import { mountRelayStreamRoutes } from './nodes/relay-stream-routes.js';
+import { mountRelayUdpRoutes } from './nodes/relay-udp-routes.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { controlPlaneAddresses, NodeCertificateIssuer } from './nodes/node-certificates.js';
 import { OWNER_SYNC_INTERVAL_MS, startControllers } from './controllers/controller-manager.js';
@@ -230,6 +231,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         mountRegistryRoutes(api, registry, oci);
         mountRelayRoutes(api, resources, () => relayChannel);
         mountRelayStreamRoutes(api, resources, () => relayChannel);
+        mountRelayUdpRoutes(api, resources, () => relayChannel);
       },
     });
     const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert, clientCa: tls.caCert } });

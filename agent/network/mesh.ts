@@ -14,7 +14,8 @@ import { TunnelClient, TunnelUnreachableError } from './tunnel-client.js';
 import { TunnelServer } from './tunnel-server.js';
 import { openTunnelStream, type TunnelStreamTarget } from './tunnel-tcp.js';
 import { NoH2Error, TunnelSessions } from './tunnel-h2.js';
-import { UdpLinks } from './udp-tunnel.js';
+import type { DatagramSource } from '../../runtime/net/udp-messages.js';
+import { openTunnelUdpLink, UdpLinks } from './udp-tunnel.js';
 
 export type MeshMode = 'auto' | 'direct' | 'relay';
 
@@ -23,6 +24,8 @@ export interface Relay {
   request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse>;
   /** A raw TCP connection through the control plane (relay-stream.ts). */
   openStream?(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options?: RemoteStreamOptions): Promise<Duplex>;
+  /** A one-way link for UDP datagram frames through the control plane (relay-udp-client.ts). */
+  openDatagramLink?(peer: DesiredPeer): Promise<Duplex>;
   close?(): void;
 }
 
@@ -62,8 +65,10 @@ export class NodeMesh implements RemotePods {
   readonly sent = { direct: 0, relay: 0 };
   /** Raw TCP connections opened each way (tests, bench). */
   readonly streams = { direct: 0, relay: 0 };
-  /** UDP links to other nodes' tunnels (udp-tunnel.ts; not relayed). */
+  /** UDP links to other nodes' tunnels (udp-tunnel.ts). */
   readonly udp: UdpLinks;
+  /** UDP links through the control plane (relay-udp-client.ts), for peers whose tunnel cannot be reached. */
+  readonly udpRelay: UdpLinks | undefined;
   /** Called when the tunnel's port becomes known (node status). */
   onListening: (() => void) | undefined;
 
@@ -71,7 +76,9 @@ export class NodeMesh implements RemotePods {
     this.#mode = options.mode ?? 'auto';
     this.client = new TunnelClient(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {});
     this.#relay = options.relay?.(() => this.#api);
-    this.udp = new UdpLinks(() => this.client.tls, (node) => this.client.agentFor(node), () => this.client.connectTimeout(), options.now);
+    this.udp = new UdpLinks((peer) => openTunnelUdpLink(this.client.tls, this.client.agentFor(peer.node), peer, this.client.connectTimeout()), options.now);
+    const relay = this.#relay;
+    this.udpRelay = relay?.openDatagramLink ? new UdpLinks((peer) => relay.openDatagramLink!(peer), options.now, 'relay') : undefined;
   }
 
   get mode(): MeshMode {
@@ -93,10 +100,7 @@ export class NodeMesh implements RemotePods {
   async start(network: NodeNetwork): Promise<void> {
     this.#network = network;
     network.remote = this;
-    network.udp.remote = (peer, from, podIP, port, data) => {
-      if (this.#mode === 'relay') throw new PodNetworkError('destination-unavailable', `dial udp ${podIP}:${port}: UDP is not carried by the relay (node ${peer.node})`);
-      return this.udp.send(peer, from, podIP, port, data);
-    };
+    network.udp.remote = (peer, from, podIP, port, data) => this.#sendDatagram(peer, from, podIP, port, data);
     this.#unsubscribe = this.options.certificate.onChange((tls) => void this.#useTls(tls).catch((e: Error) => this.options.onError?.('tunnel', e)));
     const tls = this.options.certificate.current ?? await this.options.certificate.load();
     if (tls) await this.#useTls(tls);
@@ -154,6 +158,35 @@ export class NodeMesh implements RemotePods {
       relay);
   }
 
+  /**
+   * A datagram to a pod of another node: over its tunnel; by relay when the mode says so, or (auto)
+   * when the tunnel's link cannot be opened, until UNREACHABLE_MS passed (decision 054, "By relay").
+   */
+  #sendDatagram(peer: DesiredPeer, from: DatagramSource, podIP: string, port: number, data: Uint8Array): void | Promise<void> {
+    const mode = this.#mode;
+    const relay = this.udpRelay;
+    if (mode === 'relay') {
+      if (!relay) throw new PodNetworkError('destination-unavailable', `dial udp ${podIP}:${port} on node ${peer.node}: no relay`);
+      return relay.send(peer, from, podIP, port, data);
+    }
+    const now = (this.options.now ?? Date.now)();
+    const endpoint = `${peer.address ?? ''}:${peer.port}`;
+    const unreachable = this.#unreachable.get(peer.node);
+    if (mode === 'auto' && relay && unreachable && unreachable.until > now && unreachable.endpoint === endpoint) return relay.send(peer, from, podIP, port, data);
+    const fallBack = (error: unknown) => {
+      if (mode !== 'auto' || !relay || !(error instanceof PodNetworkError)) throw error;
+      this.#unreachable.set(peer.node, { until: now + UNREACHABLE_MS, endpoint });
+      return relay.send(peer, from, podIP, port, data);
+    };
+    let sent;
+    try {
+      sent = this.udp.send(peer, from, podIP, port, data);
+    } catch (error) {
+      return fallBack(error);
+    }
+    return sent instanceof Promise ? sent.catch(fallBack) : sent;
+  }
+
   /** A stream of the peer's HTTP/2 session; an upgraded HTTP/1.1 request of its own when the peer's tunnel has no HTTP/2 (an older agent). */
   async #openDirect(target: TunnelStreamTarget): Promise<Duplex> {
     try {
@@ -198,6 +231,7 @@ export class NodeMesh implements RemotePods {
     if (this.#network?.remote === this) this.#network.remote = undefined;
     if (this.#network) this.#network.udp.remote = undefined;
     this.udp.close();
+    this.udpRelay?.close();
     this.client.close();
     this.sessions.close();
     this.#relay?.close?.();
