@@ -31,7 +31,7 @@ import type { HttpHandlerContainer } from '../runtime/http-handler-container.js'
 const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
 const SEQUENTIAL = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const CONCURRENT = SEQUENTIAL * 2;
-const IN_FLIGHT = 4;
+const IN_FLIGHT = Number(process.env['BENCH_IN_FLIGHT'] ?? 4);
 const ONLY_HTTP = process.env['BENCH_PARTS'] === 'http';
 
 function examplePath(name: string): string {

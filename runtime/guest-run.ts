@@ -20,6 +20,7 @@ import {
   type GuestRunRequest,
 } from './worker/guest-messages.js';
 import { SharedFileTracker } from './worker/shared-file-tracker.js';
+import { drainOutputBlock } from './worker/output-block.js';
 
 export type RunEnd =
   /** `handleMs`: how long the last handler call took (HTTP handlers). */
@@ -66,6 +67,8 @@ export class GuestRun {
   /** Memory-accounted runs: whether the control block counts their pages, and the node's pool. */
   readonly #accounted: boolean;
   readonly #pool: MemoryPool | undefined;
+  /** HTTP handlers: where the guest's output waits for the end of each request. */
+  readonly #output: SharedArrayBuffer | undefined;
 
   readonly #onMessage = (event: GuestEvent) => this.#onEvent(event);
   readonly #onError = (error: Error) => this.#onCrash(error);
@@ -80,6 +83,7 @@ export class GuestRun {
     this.#usage = request.usage ? new BigInt64Array(request.usage) : undefined;
     this.#accounted = request.memory !== undefined;
     this.#pool = request.memory?.pool ? new MemoryPool(request.memory.pool) : undefined;
+    this.#output = request.output;
     this.ended = new Promise((resolve) => (this.#settle = resolve));
     worker.ref(); // a running guest keeps the process alive, an idle pool worker does not
     worker.on('message', this.#onMessage);
@@ -147,6 +151,7 @@ export class GuestRun {
         this.hooks.onStarted?.(event);
         break;
       case 'handled':
+        this.#drainOutput(); // before the next request goes to the worker
         this.hooks.onHandled?.(event.outcome, event.handleMs);
         break;
       case 'ended': {
@@ -155,6 +160,10 @@ export class GuestRun {
         break;
       }
     }
+  }
+
+  #drainOutput(): void {
+    if (this.#output) drainOutputBlock(this.#output, (stream, chunk) => this.hooks.onOutput?.(stream, chunk));
   }
 
   #onCrash(error: Error): void {
@@ -174,6 +183,8 @@ export class GuestRun {
     this.worker.off('exit', this.#onExit);
     if (reusable) this.worker.unref();
     else await this.worker.terminate().catch(() => undefined);
+    // the worker is done writing: what its last request wrote, even one killed mid-call
+    this.#drainOutput();
     // only numbers that still name the guest's files: a reused number belongs to someone else now
     SharedFileTracker.closeLeftOpen(this.#control);
     this.hooks.ports?.end(this.#control);

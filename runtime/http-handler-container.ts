@@ -23,6 +23,7 @@ import {
   type RunningContainer,
 } from './pod-runtime.js';
 import type { GuestOutcome } from './worker/guest-messages.js';
+import { createOutputBlock } from './worker/output-block.js';
 
 /** Requests one handler container runs at once (each in its own instance and worker); the rest queue. */
 export const MAX_CONCURRENT_REQUESTS = 4;
@@ -210,6 +211,7 @@ export class HttpHandlerContainer implements RunningContainer {
     }
     const prepared = this.runs.prepare(pending.request);
     if (this.runs.reuse) prepared.request.reuse = true;
+    prepared.request.output = createOutputBlock();
     const instance = new HandlerInstance(worker, prepared, {
       onOutput: this.spec.onOutput,
       release: (w) => this.runs.release(w),

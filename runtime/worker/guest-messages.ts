@@ -54,6 +54,12 @@ export interface GuestRunRequest {
    * on this port (transferred to the worker) and the answers come back on it. Absent: denied.
    */
   net?: MessagePort;
+  /**
+   * HTTP handlers: the instance's output block (output-block.ts). The guest's output waits there
+   * and the runtime reads it when a request ends (or the worker is gone) instead of a message per
+   * write. Absent: every write is an `output` message.
+   */
+  output?: SharedArrayBuffer;
 }
 
 /** The next request for the handler instance kept in the worker (GuestRunRequest.reuse). */

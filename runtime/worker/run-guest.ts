@@ -16,6 +16,7 @@ import { FuelExhaustedError, FuelMeter } from '../limits/fuel-meter.js';
 import { MemoryAccount, MemoryReservationError } from '../limits/memory-account.js';
 import { CONTROL_POOL_PAGES_INDEX, type GuestEvent, type GuestOutcome, type GuestRunRequest, type MemoryExhausted } from './guest-messages.js';
 import { SharedFileTracker } from './shared-file-tracker.js';
+import { OutputBlockWriter } from './output-block.js';
 import { SharedPortClaims } from './shared-port-claims.js';
 import { BlockingGuestNet } from '../net/guest-net.js';
 import { StdinPipeSource } from '../stdin-pipe.js';
@@ -76,9 +77,11 @@ export interface GuestRunResult {
 export async function runGuest(request: GuestRunRequest, emit: (event: GuestEvent) => void): Promise<GuestRunResult> {
   const controlView = new Int32Array(request.control);
   const control = new SharedGuestControl(controlView);
+  // a handler's output waits in its output block for the end of the request (output-block.ts)
+  const block = request.output ? new OutputBlockWriter(request.output, (stream, chunk) => emit({ type: 'output', stream, chunk })) : undefined;
   const sink = (stream: 'stdout' | 'stderr') => ({
     // copy: the bytes are a view into guest memory
-    write: (bytes: Uint8Array) => emit({ type: 'output', stream, chunk: bytes.slice() }),
+    write: block ? (bytes: Uint8Array) => block.write(stream, bytes) : (bytes: Uint8Array) => emit({ type: 'output', stream, chunk: bytes.slice() }),
   });
   const account = memoryAccountOf(request, controlView);
   const memoryExhausted = (): MemoryExhausted => account?.exhausted ?? false;

@@ -153,3 +153,49 @@ export const PREVIEW1_REACTOR_WAT = `(module
   (func (export "add") (param i32 i32) (result i32) (i32.add (global.get $base) (i32.add (local.get 0) (local.get 1))))
   (func (export "scale") (param f64) (result f64) (f64.mul (local.get 0) (f64.const 1.5)))
   (func (export "wide") (param i64) (result i64 i32) (local.get 0) (i32.const -1)))`;
+
+const CLI_STDOUT = '"wasi:cli/stdout@0.2.12"';
+const IO_STREAMS = '"wasi:io/streams@0.2.12"';
+
+/**
+ * An incoming-handler that writes one line to stdout in every request, then by method: GET
+ * answers 204 (line `served`); POST traps (line `about to trap`); PUT spins forever (line `about to
+ * spin`).
+ */
+export function handlerPrintingComponent(): Promise<Uint8Array> {
+  const wat = `(module
+    (import ${HTTP} "[method]incoming-request.method" (func $method (param i32 i32)))
+    (import ${HTTP} "[constructor]fields" (func $fields (result i32)))
+    (import ${HTTP} "[constructor]outgoing-response" (func $response (param i32) (result i32)))
+    (import ${HTTP} "[method]outgoing-response.set-status-code" (func $status (param i32 i32) (result i32)))
+    (import ${HTTP} "[static]response-outparam.set" (func $set (param i32 i32 i32 i32 i64 i32 i32 i32 i32)))
+    (import ${CLI_STDOUT} "get-stdout" (func $stdout (result i32)))
+    (import ${IO_STREAMS} "[method]output-stream.blocking-write-and-flush" (func $write (param i32 i32 i32 i32)))
+    (import ${IO_STREAMS} "[resource-drop]output-stream" (func $dropStream (param i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 256) "served\\n")
+    (data (i32.const 272) "about to trap\\n")
+    (data (i32.const 288) "about to spin\\n")
+    (global $heap (mut i32) (i32.const 1024))
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+      (global.get $heap)
+      (global.set $heap (i32.add (global.get $heap) (local.get 3))))
+    (func $print (param $at i32) (param $len i32)
+      (local $s i32)
+      (local.set $s (call $stdout))
+      (call $write (local.get $s) (local.get $at) (local.get $len) (i32.const 64))
+      (call $dropStream (local.get $s)))
+    (func (export "wasi:http/incoming-handler@0.2.12#handle") (param $request i32) (param $out i32)
+      (local $m i32) (local $r i32)
+      (call $method (local.get $request) (i32.const 16))
+      (local.set $m (i32.load8_u (i32.const 16)))
+      (if (i32.eq (local.get $m) (i32.const 2)) (then (call $print (i32.const 272) (i32.const 14)) unreachable))
+      (if (i32.eq (local.get $m) (i32.const 3)) (then (call $print (i32.const 288) (i32.const 14)) (loop $spin (br $spin))))
+      (call $print (i32.const 256) (i32.const 7))
+      (local.set $r (call $response (call $fields)))
+      (drop (call $status (local.get $r) (i32.const 204)))
+      (call $set (local.get $out) (i32.const 0) (local.get $r) (i32.const 0) (i64.const 0)
+        (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))))`;
+  const world = 'world test { import wasi:cli/stdout@0.2.12; export wasi:http/incoming-handler@0.2.12; }';
+  return build(wat, world, ['wasi-http', 'wasi-io', 'wasi-clocks', 'wasi-cli']);
+}
