@@ -14,6 +14,7 @@ import { TunnelClient, TunnelUnreachableError } from './tunnel-client.js';
 import { TunnelServer } from './tunnel-server.js';
 import { openTunnelStream } from './tunnel-tcp.js';
 import { UdpLinks } from './udp-tunnel.js';
+import { PeerLookup, type PeerFetch } from './peer-lookup.js';
 
 export type MeshMode = 'auto' | 'direct' | 'relay';
 
@@ -39,6 +40,11 @@ export interface NodeMeshOptions {
   relay?: (api: () => ApiAccess | undefined) => Relay;
   now?: () => number;
   onError?: (what: string, error: Error) => void;
+  /**
+   * Asks the control plane which node owns a pod IP no peer holds (on-demand peers, decision 043;
+   * peer-lookup-client.ts); none: such pod IPs are refused. `self`: this node's name (never its own peer).
+   */
+  peerLookup?: { self: string; client: (api: () => ApiAccess | undefined) => { fetch: PeerFetch; close(): void }; ttlMs?: number; negativeTtlMs?: number };
 }
 
 export class NodeMesh implements RemotePods {
@@ -47,6 +53,9 @@ export class NodeMesh implements RemotePods {
   #network: NodeNetwork | undefined;
   #api: ApiAccess | undefined;
   readonly #relay: Relay | undefined;
+  readonly #lookupClient: { fetch: PeerFetch; close(): void } | undefined;
+  /** Owners of pod IPs asked of the control plane (set on the network at start). */
+  readonly lookup: PeerLookup | undefined;
   /** node -> until when it goes by relay, and the tunnel endpoint found unreachable (a new one is tried at once). */
   readonly #unreachable = new Map<string, { until: number; endpoint: string }>();
   #mode: MeshMode;
@@ -66,6 +75,18 @@ export class NodeMesh implements RemotePods {
     this.#mode = options.mode ?? 'auto';
     this.client = new TunnelClient(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {});
     this.#relay = options.relay?.(() => this.#api);
+    const lookup = options.peerLookup;
+    this.#lookupClient = lookup?.client(() => this.#api);
+    const fetch = this.#lookupClient?.fetch;
+    this.lookup = lookup && fetch && new PeerLookup({
+      fetch: async (ip) => {
+        const peer = await fetch(ip);
+        return peer?.node === lookup.self ? undefined : peer;
+      },
+      ...(options.now ? { now: options.now } : {}),
+      ...(lookup.ttlMs !== undefined ? { ttlMs: lookup.ttlMs } : {}),
+      ...(lookup.negativeTtlMs !== undefined ? { negativeTtlMs: lookup.negativeTtlMs } : {}),
+    });
     this.udp = new UdpLinks(() => this.client.tls, (node) => this.client.agentFor(node), () => this.client.connectTimeout(), options.now);
   }
 
@@ -88,6 +109,7 @@ export class NodeMesh implements RemotePods {
   async start(network: NodeNetwork): Promise<void> {
     this.#network = network;
     network.remote = this;
+    if (this.lookup) network.peerLookup = this.lookup;
     network.udp.remote = (peer, from, podIP, port, data) => {
       if (this.#mode === 'relay') throw new PodNetworkError('destination-unavailable', `dial udp ${podIP}:${port}: UDP is not carried by the relay (node ${peer.node})`);
       return this.udp.send(peer, from, podIP, port, data);
@@ -168,6 +190,8 @@ export class NodeMesh implements RemotePods {
     this.#unsubscribe?.();
     if (this.#network?.remote === this) this.#network.remote = undefined;
     if (this.#network) this.#network.udp.remote = undefined;
+    if (this.#network?.peerLookup === this.lookup) this.#network!.peerLookup = undefined;
+    this.#lookupClient?.close();
     this.udp.close();
     this.client.close();
     this.#relay?.close?.();
