@@ -39,8 +39,8 @@ export class PeerLookup {
     const now = options.now ?? Date.now;
     const perf = { now };
     const max = options.max ?? 4_096;
-    this.#blocks = new LRUCache({ max, ttl: options.ttlMs ?? 300_000, perf, ttlAutopurge: false });
-    this.#misses = new LRUCache({ max, ttl: options.negativeTtlMs ?? 5_000, perf, ttlAutopurge: false });
+    this.#blocks = new LRUCache({ max, ttl: options.ttlMs ?? 300_000, perf, ttlAutopurge: false, ttlResolution: 0 });
+    this.#misses = new LRUCache({ max, ttl: options.negativeTtlMs ?? 5_000, perf, ttlAutopurge: false, ttlResolution: 0 });
   }
 
   /** The owner of `ip` when it is cached (and not expired), else undefined. */
@@ -69,24 +69,23 @@ export class PeerLookup {
     let pending = this.#inflight.get(ip);
     if (!pending) {
       this.asked++;
-      pending = this.#fetch(ip).then((peer) => {
-        this.#remember(ip, peer);
-        return peer;
-      }).finally(() => this.#inflight.delete(ip));
+      pending = this.#fetch(ip).then((peer) => this.#remember(ip, peer)).finally(() => this.#inflight.delete(ip));
       this.#inflight.set(ip, pending);
     }
     return pending;
   }
 
-  #remember(ip: string, peer: DesiredPeer | undefined): void {
+  /** Keeps the answer; returns the owner when it is believed. */
+  #remember(ip: string, peer: DesiredPeer | undefined): DesiredPeer | undefined {
     const block = peer && parseIpv4Block(peer.podCIDR);
     // an answer whose block does not hold the address asked is not believed
     if (!peer || !block || block.prefix < 8 || ipv4ToNumber(ip) - block.base >= 2 ** (32 - block.prefix) || ipv4ToNumber(ip) < block.base) {
       this.#misses.set(ip, true);
-      return;
+      return undefined;
     }
     this.#prefixes.add(block.prefix);
     this.#blocks.set(`${block.base}/${block.prefix}`, peer);
+    return peer;
   }
 
   /** Forgets what is known about the owner of `ip` (its tunnel moved, a node went). */
