@@ -141,6 +141,11 @@ export class NodeNetwork {
    * plane (on-demand peers). Undefined when nobody owns it or nothing can be asked; rejects with
    * PodNetworkError (destination-unavailable) when the control plane cannot answer.
    */
+  /** Whether owners of unknown pod IPs can be asked of the control plane (a lookup and a carrier are set). */
+  canLookUp(): boolean {
+    return Boolean(this.remote && this.peerLookup);
+  }
+
   async lookupOwner(podIP: string): Promise<DesiredPeer | undefined> {
     if (!this.remote || !this.peerLookup || this.#pods.has(podIP) || !this.isPodAddress(podIP)) return undefined;
     try {

@@ -30,6 +30,7 @@ export interface UdpNode {
   knownOwner?(ip: string): DesiredPeer | undefined;
   /** The owner of a pod IP no peer holds, asked of the control plane; rejects with PodNetworkError. */
   lookupOwner?(ip: string): Promise<DesiredPeer | undefined>;
+  canLookUp?(): boolean;
 }
 
 export class NodeUdp implements UdpRoutes {
@@ -65,6 +66,9 @@ export class NodeUdp implements UdpRoutes {
   }
   #owner(ip: string): DesiredPeer | undefined {
     return this.node.knownOwner ? this.node.knownOwner(ip) : this.node.peers.owner(ip);
+  }
+  canLookUp(): boolean {
+    return Boolean(this.remote && this.node.lookupOwner && this.node.canLookUp?.());
   }
   /** The owner of a pod IP of another node that no peer holds (on-demand peers). */
   lookupOwner(podIP: string): Promise<DesiredPeer | undefined> {
