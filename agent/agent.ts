@@ -18,6 +18,7 @@ import { HostPorts } from './pods/host-ports.js';
 import { NodeNetwork } from './network/node-network.js';
 import type { NodeMesh } from './network/mesh.js';
 import { serveRelay } from './network/relay-server.js';
+import { serveRelayUdp } from './network/relay-udp-server.js';
 import { serveRelayStream } from './network/relay-stream-server.js';
 import { NodePorts } from './network/node-ports.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
@@ -327,6 +328,9 @@ export class Agent {
         return;
       case 'tcp':
         serveRelayStream(this.network, params, reply);
+        return;
+      case 'udp':
+        serveRelayUdp(this.network.udp, params, reply);
         return;
       default:
         reply.error(501, `method ${method} is not supported by this agent`);

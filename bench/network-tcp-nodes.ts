@@ -4,7 +4,9 @@
 // against its pod IP from a pod network on node-2 itself (same node, shared-memory rings), from
 // node-1 directly over node-2's tunnel (decision 037), and from node-1 by relay through the control
 // plane (decision 038). Echo throughput (MB/s of payload, both ways at once) and 64-byte round
-// trips (p50/p99 ms), as the guest measures them.
+// trips (p50/p99 ms), as the guest measures them; and the set-up cost of a new connection across
+// nodes (connect, one byte echoed, close: p50/p99 ms over CONNECTS sequential ones, from node-1's
+// pod network to the echo on node-2, direct).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +16,14 @@ import type { Pod } from '../api/types/pod.js';
 import { startLocalCluster } from '../cli/local-cluster.js';
 import type { NodeNetwork } from '../agent/network/node-network.js';
 import { PodNetwork } from '../agent/pods/pod-network.js';
+import { connectDuplex } from '../runtime/net/ring-duplex.js';
 import { resourceTypes } from '../control-plane/resources/resource-types.js';
 import { digestOf } from '../runtime/component-digest.js';
 import { WasmPodRuntime } from '../runtime/wasm-pod-runtime.js';
 
 const BYTES = Number(process.env['BENCH_TCP_NODES_BYTES'] ?? 8 << 20);
 const PINGS = Number(process.env['BENCH_TCP_NODES_PINGS'] ?? 500);
+const CONNECTS = Number(process.env['BENCH_TCP_NODES_CONNECTS'] ?? 100);
 
 export async function tcpAcrossNodes(examplePath: (name: string) => string, log: (line: string) => void = () => undefined) {
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-bench-tcp-nodes-'));
@@ -78,14 +82,43 @@ export async function tcpAcrossNodes(examplePath: (name: string) => string, log:
     const mesh = agentA.mesh!;
     mesh.setMode('direct');
     const direct = await echoFrom('across nodes, direct (tunnel)', agentA.network, await podAddress('node-1', 251));
+    const connectDirect = await connects(agentA.network, await podAddress('node-1', 253), podIP);
+    log(`tcp across nodes, direct: connection set-up (connect, 1 byte echoed, close) p50 ${connectDirect.p50Ms} ms, p99 ${connectDirect.p99Ms} ms`);
     mesh.setMode('relay');
     const relay = await echoFrom('across nodes, by relay (control plane)', agentA.network, await podAddress('node-1', 252));
-    return { sameNode, direct, relay, streams: { ...mesh.streams } };
+    return { sameNode, direct, connectDirect, relay, streams: { ...mesh.streams } };
   } finally {
     await runtime.close();
     await cluster.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** CONNECTS connections one after the other from a pod network of `node` to `podIP`:7000, each: connect, 1 byte echoed, FIN both ways. */
+async function connects(node: NodeNetwork, ip: string, podIP: string): Promise<{ connects: number; p50Ms: number; p99Ms: number }> {
+  const network: PodNetwork = new PodNetwork({ podIP: () => ip });
+  const detach = node.attach(ip, { namespace: 'default', name: 'bench-connects', network });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < CONNECTS; i++) {
+      const started = performance.now();
+      const stream = connectDuplex(await node.connect({ namespace: 'default', network }, podIP, 7000, 40_000 + i))!;
+      await new Promise<void>((resolve, reject) => {
+        stream.once('data', () => stream.end());
+        stream.once('end', () => resolve());
+        stream.once('error', reject);
+        stream.resume();
+        stream.write(Buffer.from('x'));
+      });
+      times.push(performance.now() - started);
+      stream.destroy();
+    }
+  } finally {
+    detach();
+  }
+  times.sort((x, y) => x - y);
+  const at = (q: number) => Number(times[Math.min(times.length - 1, Math.floor(times.length * q))]!.toFixed(2));
+  return { connects: times.length, p50Ms: at(0.5), p99Ms: at(0.99) };
 }
 
 if (process.argv[1]?.endsWith('network-tcp-nodes.js')) {

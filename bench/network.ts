@@ -19,6 +19,7 @@ import { NodeNetwork } from '../agent/network/node-network.js';
 import { acrossNodes, tunnelOnly } from './network-mesh.js';
 import { tcpAcrossNodes } from './network-tcp-nodes.js';
 import { udpRoundTrips } from './network-udp.js';
+import { udpAcrossNodesByRelay } from './network-udp-relay.js';
 import { PodNetwork } from '../agent/pods/pod-network.js';
 import { digestOf } from '../runtime/component-digest.js';
 import type { HttpRequest, HttpResponse, PodNetworkPorts, RunningContainer } from '../runtime/pod-runtime.js';
@@ -174,6 +175,7 @@ async function main(): Promise<void> {
     const mesh = await acrossNodes(examplePath('http-health'), measure);
     const tcpNodes = ONLY_HTTP ? undefined : await tcpAcrossNodes(examplePath, log);
     const udp = ONLY_HTTP ? undefined : await udpRoundTrips(examplePath, log);
+    const udpRelay = ONLY_HTTP ? undefined : await udpAcrossNodesByRelay(examplePath, log);
     const check = new TextDecoder().decode((await frontend.handleHttp!(request('frontend'), 30_000)).body);
     if (!check.startsWith('fetched http://web-svc/: 200 ok GET /')) throw new Error(`unexpected chain answer: ${check}`);
     console.log(JSON.stringify({
@@ -214,6 +216,7 @@ async function main(): Promise<void> {
       relayAddsP50Ms: Number((mesh.relay.sequential.p50 - mesh.direct.sequential.p50).toFixed(2)),
       tcpAcrossNodes: tcpNodes,
       udpRoundTrips: udp,
+      udpAcrossNodesByRelay: udpRelay,
     }, null, 2));
   } finally {
     await runtime.close();

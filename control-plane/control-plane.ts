@@ -22,6 +22,7 @@ import { mountRelayRoutes } from './nodes/relay-routes.js';
 import { PeerDirectory } from './nodes/peer-directory.js';
 import { mountPeerRoutes } from './nodes/peer-routes.js';
 import { mountRelayStreamRoutes } from './nodes/relay-stream-routes.js';
+import { mountRelayUdpRoutes } from './nodes/relay-udp-routes.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
 import { controlPlaneAddresses, NodeCertificateIssuer } from './nodes/node-certificates.js';
 import { OWNER_SYNC_INTERVAL_MS, startControllers } from './controllers/controller-manager.js';
@@ -109,8 +110,8 @@ export interface RunningControlPlane {
   registry: ComponentRegistry;
   resources: ResourceStore;
   nodeCredentials: NodeCredentials;
-  /** Embedded broker only: closes it and starts it again on the same port (fault drills, tests). */
-  restartBroker?(): Promise<void>;
+  /** Embedded broker only: closes it and starts it again on the same port (fault drills, tests), after `whileDown` when given. */
+  restartBroker?(whileDown?: () => Promise<void>): Promise<void>;
   /** The Ingress gateway, when `ingress` was given. */
   ingress?: RunningIngress;
   stop(): Promise<void>;
@@ -153,7 +154,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const tls = await ensureTls(dataDir, { hosts: ['127.0.0.1', 'localhost', apiHost, ...mqttHost, ...(options.advertiseHosts ?? [])] });
 
     let broker: EmbeddedBroker | undefined;
-    let restartBroker: (() => Promise<void>) | undefined;
+    let restartBroker: ((whileDown?: () => Promise<void>) => Promise<void>) | undefined;
     let mqttUrl: string;
     let cpMqttUser = CONTROL_PLANE_MQTT_USER;
     if ('url' in options.mqtt) {
@@ -182,10 +183,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       broker = await startEmbeddedBroker(brokerOptions);
       stack.push(() => broker!.close());
       mqttUrl = broker.url;
-      restartBroker = async () => {
+      restartBroker = async (whileDown) => {
         const port = broker!.port;
         await broker!.close();
-        broker = await startEmbeddedBroker({ ...brokerOptions, port });
+        try {
+          await whileDown?.();
+        } finally {
+          broker = await startEmbeddedBroker({ ...brokerOptions, port });
+        }
       };
     }
 
@@ -229,6 +234,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         mountRegistryRoutes(api, registry, oci);
         mountRelayRoutes(api, resources, () => relayChannel);
         mountRelayStreamRoutes(api, resources, () => relayChannel);
+        mountRelayUdpRoutes(api, resources, () => relayChannel);
         mountPeerRoutes(api, { directory: () => peerDirectory, clusterCidr: new PodCidrAllocator(options.podCidrs ?? {}).clusterCidr, clock });
       },
     });

@@ -12,8 +12,10 @@ import type { NodeNetwork, RemotePods, RemoteStreamOptions } from './node-networ
 import type { StreamSource } from './pod-byte-stream.js';
 import { TunnelClient, TunnelUnreachableError } from './tunnel-client.js';
 import { TunnelServer } from './tunnel-server.js';
-import { openTunnelStream } from './tunnel-tcp.js';
-import { UdpLinks } from './udp-tunnel.js';
+import { openTunnelStream, type TunnelStreamTarget } from './tunnel-tcp.js';
+import { NoH2Error, TunnelSessions } from './tunnel-h2.js';
+import type { DatagramSource } from '../../runtime/net/udp-messages.js';
+import { openTunnelUdpLink, UdpLinks } from './udp-tunnel.js';
 import { PeerLookup, type PeerFetch } from './peer-lookup.js';
 
 export type MeshMode = 'auto' | 'direct' | 'relay';
@@ -23,6 +25,8 @@ export interface Relay {
   request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse>;
   /** A raw TCP connection through the control plane (relay-stream.ts). */
   openStream?(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options?: RemoteStreamOptions): Promise<Duplex>;
+  /** A one-way link for UDP datagram frames through the control plane (relay-udp-client.ts). */
+  openDatagramLink?(peer: DesiredPeer): Promise<Duplex>;
   close?(): void;
 }
 
@@ -49,6 +53,8 @@ export interface NodeMeshOptions {
 
 export class NodeMesh implements RemotePods {
   readonly client: TunnelClient;
+  /** Raw TCP to each peer: streams of one HTTP/2 session (tunnel-h2.ts, decision 055). */
+  readonly sessions = new TunnelSessions();
   #server: TunnelServer | undefined;
   #network: NodeNetwork | undefined;
   #api: ApiAccess | undefined;
@@ -62,12 +68,16 @@ export class NodeMesh implements RemotePods {
   #unsubscribe: (() => void) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The tunnel server, once the first certificate started it. */
+  #starting: Promise<TunnelServer> | undefined;
   /** Requests sent each way (tests, bench). */
   readonly sent = { direct: 0, relay: 0 };
   /** Raw TCP connections opened each way (tests, bench). */
   readonly streams = { direct: 0, relay: 0 };
-  /** UDP links to other nodes' tunnels (udp-tunnel.ts; not relayed). */
+  /** UDP links to other nodes' tunnels (udp-tunnel.ts). */
   readonly udp: UdpLinks;
+  /** UDP links through the control plane (relay-udp-client.ts), for peers whose tunnel cannot be reached. */
+  readonly udpRelay: UdpLinks | undefined;
   /** Called when the tunnel's port becomes known (node status). */
   onListening: (() => void) | undefined;
 
@@ -87,7 +97,9 @@ export class NodeMesh implements RemotePods {
       ...(lookup.ttlMs !== undefined ? { ttlMs: lookup.ttlMs } : {}),
       ...(lookup.negativeTtlMs !== undefined ? { negativeTtlMs: lookup.negativeTtlMs } : {}),
     });
-    this.udp = new UdpLinks(() => this.client.tls, (node) => this.client.agentFor(node), () => this.client.connectTimeout(), options.now);
+    this.udp = new UdpLinks((peer) => openTunnelUdpLink(this.client.tls, this.client.agentFor(peer.node), peer, this.client.connectTimeout()), options.now);
+    const relay = this.#relay;
+    this.udpRelay = relay?.openDatagramLink ? new UdpLinks((peer) => relay.openDatagramLink!(peer), options.now, 'relay') : undefined;
   }
 
   get mode(): MeshMode {
@@ -110,10 +122,7 @@ export class NodeMesh implements RemotePods {
     this.#network = network;
     network.remote = this;
     if (this.lookup) network.peerLookup = this.lookup;
-    network.udp.remote = (peer, from, podIP, port, data) => {
-      if (this.#mode === 'relay') throw new PodNetworkError('destination-unavailable', `dial udp ${podIP}:${port}: UDP is not carried by the relay (node ${peer.node})`);
-      return this.udp.send(peer, from, podIP, port, data);
-    };
+    network.udp.remote = (peer, from, podIP, port, data) => this.#sendDatagram(peer, from, podIP, port, data);
     this.#unsubscribe = this.options.certificate.onChange((tls) => void this.#useTls(tls).catch((e: Error) => this.options.onError?.('tunnel', e)));
     const tls = this.options.certificate.current ?? await this.options.certificate.load();
     if (tls) await this.#useTls(tls);
@@ -131,16 +140,30 @@ export class NodeMesh implements RemotePods {
   async #useTls(tls: NodeTls): Promise<void> {
     if (this.#closed) return;
     this.client.setTls(tls);
-    if (this.#server) return this.#server.setTls(tls);
+    this.sessions.reset();
+    // one server: a certificate arriving while it starts (load() notifies onChange too) waits for it, then is swapped in
+    const first = !this.#starting;
+    this.#starting ??= this.#startServer(tls).catch((error: Error) => {
+      this.#starting = undefined; // the next certificate (or restart) tries again
+      throw error;
+    });
+    const server = await this.#starting;
+    if (!first) server.setTls(tls);
+  }
+
+  async #startServer(tls: NodeTls): Promise<TunnelServer> {
     const network = this.#network!;
-    this.#server = await TunnelServer.start({
+    const server = await TunnelServer.start({
       host: this.options.host, port: this.options.port, tls,
       runs: (podIP) => network.pod(podIP) !== undefined,
       deliver: (node, sourceIP, podIP, port, request, timeoutMs) => network.requestFromPeer(node, sourceIP, podIP, port, request, timeoutMs),
       acceptStream: (node, source, podIP, port, options) => network.acceptFromPeer(node, source, podIP, port, options),
       acceptDatagram: (node, frame) => network.udp.fromPeer(node, frame),
     });
-    this.onListening?.();
+    this.#server = server;
+    if (this.#closed) await server.close();
+    else this.onListening?.();
+    return server;
   }
 
   request(peer: DesiredPeer, podIP: string, port: number, request: HttpRequest, timeoutMs: number, sourceIP?: string): Promise<HttpResponse> {
@@ -153,8 +176,47 @@ export class NodeMesh implements RemotePods {
   openStream(peer: DesiredPeer, podIP: string, port: number, from: StreamSource | undefined, options: RemoteStreamOptions = {}): Promise<Duplex> {
     const relay = this.#relay?.openStream ? () => this.#relay!.openStream!(peer, podIP, port, from, options) : undefined;
     return this.#via(peer, podIP, port, this.streams,
-      () => openTunnelStream(this.client.tls, this.client.agentFor(peer.node), { peer, podIP, port, source: from, ...options }, this.client.connectTimeout()),
+      () => this.#openDirect({ peer, podIP, port, source: from, ...options }),
       relay);
+  }
+
+  /**
+   * A datagram to a pod of another node: over its tunnel; by relay when the mode says so, or (auto)
+   * when the tunnel's link cannot be opened, until UNREACHABLE_MS passed (decision 054, "By relay").
+   */
+  #sendDatagram(peer: DesiredPeer, from: DatagramSource, podIP: string, port: number, data: Uint8Array): void | Promise<void> {
+    const mode = this.#mode;
+    const relay = this.udpRelay;
+    if (mode === 'relay') {
+      if (!relay) throw new PodNetworkError('destination-unavailable', `dial udp ${podIP}:${port} on node ${peer.node}: no relay`);
+      return relay.send(peer, from, podIP, port, data);
+    }
+    const now = (this.options.now ?? Date.now)();
+    const endpoint = `${peer.address ?? ''}:${peer.port}`;
+    const unreachable = this.#unreachable.get(peer.node);
+    if (mode === 'auto' && relay && unreachable && unreachable.until > now && unreachable.endpoint === endpoint) return relay.send(peer, from, podIP, port, data);
+    const fallBack = (error: unknown) => {
+      if (mode !== 'auto' || !relay || !(error instanceof PodNetworkError)) throw error;
+      this.#unreachable.set(peer.node, { until: now + UNREACHABLE_MS, endpoint });
+      return relay.send(peer, from, podIP, port, data);
+    };
+    let sent;
+    try {
+      sent = this.udp.send(peer, from, podIP, port, data);
+    } catch (error) {
+      return fallBack(error);
+    }
+    return sent instanceof Promise ? sent.catch(fallBack) : sent;
+  }
+
+  /** A stream of the peer's HTTP/2 session; an upgraded HTTP/1.1 request of its own when the peer's tunnel has no HTTP/2 (an older agent). */
+  async #openDirect(target: TunnelStreamTarget): Promise<Duplex> {
+    try {
+      return await this.sessions.open(this.client.tls, target, this.client.connectTimeout());
+    } catch (error) {
+      if (!(error instanceof NoH2Error)) throw error;
+      return openTunnelStream(this.client.tls, this.client.agentFor(target.peer.node), target, this.client.connectTimeout());
+    }
   }
 
   /** Direct first unless the peer was found unreachable lately (auto) or the mode says otherwise; the relay when direct cannot be reached. */
@@ -193,8 +255,10 @@ export class NodeMesh implements RemotePods {
     if (this.#network?.peerLookup === this.lookup) this.#network!.peerLookup = undefined;
     this.#lookupClient?.close();
     this.udp.close();
+    this.udpRelay?.close();
     this.client.close();
+    this.sessions.close();
     this.#relay?.close?.();
-    await this.#server?.close();
+    await this.#starting?.then((server) => server.close(), () => undefined);
   }
 }

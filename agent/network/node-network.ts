@@ -132,19 +132,11 @@ export class NodeNetwork {
   }
 
   /** The node whose pod CIDR holds `ip` as far as this node knows now: its peers, then the looked-up owners. */
-  knownOwner(ip: string): DesiredPeer | undefined {
-    return this.peers.owner(ip) ?? this.peerLookup?.cached(ip);
-  }
+  knownOwner = (ip: string): DesiredPeer | undefined => this.peers.owner(ip) ?? this.peerLookup?.cached(ip);
 
-  /**
-   * The node that runs pod IP `podIP` of another node when no peer holds it: asked of the control
-   * plane (on-demand peers). Undefined when nobody owns it or nothing can be asked; rejects with
-   * PodNetworkError (destination-unavailable) when the control plane cannot answer.
-   */
+  /** The owner of a pod IP no peer holds, asked of the control plane (on-demand peers); rejects with PodNetworkError. */
   /** Whether owners of unknown pod IPs can be asked of the control plane (a lookup and a carrier are set). */
-  canLookUp(): boolean {
-    return Boolean(this.remote && this.peerLookup);
-  }
+  canLookUp = (): boolean => Boolean(this.remote && this.peerLookup);
 
   async lookupOwner(podIP: string): Promise<DesiredPeer | undefined> {
     if (!this.remote || !this.peerLookup || this.#pods.has(podIP) || !this.isPodAddress(podIP)) return undefined;
@@ -185,13 +177,23 @@ export class NodeNetwork {
     const target = this.#pods.get(podIP);
     if (!target) throw new PodNetworkError('destination-unavailable', `no pod with IP ${podIP} runs on this node`);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PodNetworkError('destination-IP-unroutable', `invalid port ${port}`);
-    // a node vouches only for its own pods' addresses
-    const from = source && this.knownOwner(source.host)?.node === node ? source : { host: '0.0.0.0', port: 0 };
+    const from = source && this.vouchedSource(node, source.host) ? source : { host: '0.0.0.0', port: 0 };
     if (!this.policies.empty) checkIngress(this.policies, { ip: from.host }, { ip: podIP, pod: `${target.namespace}/${target.name}` }, port);
     if (options.listenerOnly && target.network.holder(port)?.kind === 'http') {
       throw new PodNetworkError('HTTP-request-denied', `${podIP}:${port} is the port of an HTTP handler, not of a TCP listener`);
     }
     return openPodByteStream(target.network, port, { from });
+  }
+
+  /**
+   * Whether `node` may name `ip` as the source of what it sends: one of its pods (its pod CIDR), or
+   * the node's own address (a NodePort or LoadBalancer connection it took, SNATed as kube-proxy
+   * does with externalTrafficPolicy Cluster). Anything else counts as an unknown address (0.0.0.0).
+   */
+  vouchedSource(node: string, ip: string): boolean {
+    if (this.knownOwner(ip)?.node === node) return true;
+    const address = this.peers.byNode(node)?.address;
+    return address !== undefined && address === ip && !this.isPodAddress(ip);
   }
 
   /** Routes a guest's outgoing request; rejects with PodNetworkError (the guest's error-code). */
@@ -325,9 +327,8 @@ export class NodeNetwork {
     const target = this.#pods.get(podIP);
     if (!target) throw new PodNetworkError('destination-unavailable', `no pod with IP ${podIP} runs on this node`);
     if (!this.policies.empty) {
-      // a node vouches only for its own pods' addresses (a caller no peer holds is asked about)
-      const owner = sourceIP ? this.knownOwner(sourceIP) ?? await this.lookupOwner(sourceIP).catch(() => undefined) : undefined;
-      const from = sourceIP && owner?.node === node ? sourceIP : '0.0.0.0';
+      const vouched = sourceIP && (this.vouchedSource(node, sourceIP) || (await this.lookupOwner(sourceIP).catch(() => undefined))?.node === node);
+      const from = sourceIP && vouched ? sourceIP : '0.0.0.0';
       checkIngress(this.policies, { ip: from }, { ip: podIP, pod: `${target.namespace}/${target.name}` }, port);
     }
     return deliver(target.network, port, request, timeoutMs);

@@ -12,6 +12,7 @@ import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runt
 import type { ApiAccess } from '../credentials/node-certificate.js';
 import type { Relay } from './mesh.js';
 import { openRelayStream } from './relay-stream-client.js';
+import { openRelayUdpLink } from './relay-udp-client.js';
 import { carriedHeader, isErrorCode } from './tunnel-protocol.js';
 
 const BACKSTOP_MS = 3_000;
@@ -69,6 +70,11 @@ export class RelayClient implements Relay {
   /** A raw TCP connection by relay (relay-stream-client.ts). */
   openStream(peer: DesiredPeer, podIP: string, port: number, from: { host: string; port: number } | undefined, options: { listenerOnly?: boolean } = {}): Promise<Duplex> {
     return openRelayStream(this.api(), this.token, this.#agent, { peer, podIP, port, source: from, ...options });
+  }
+
+  /** A one-way link for datagram frames to `peer` by relay (relay-udp-client.ts). */
+  openDatagramLink(peer: DesiredPeer): Promise<Duplex> {
+    return openRelayUdpLink(this.api(), this.token, this.#agent, peer);
   }
 
   close(): void {

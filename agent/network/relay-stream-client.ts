@@ -5,11 +5,11 @@ import { request as httpsRequest, type Agent } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { relayStreamPath } from '../../api/mqtt/relay.js';
-import { FramedStream } from '../../api/net/framed-stream.js';
 import { PodNetworkError } from '../../runtime/pod-runtime.js';
 import type { ApiAccess } from '../credentials/node-certificate.js';
 import { isErrorCode } from './tunnel-protocol.js';
 import { streamUpgradeHeaders, TCP_UPGRADE, type TunnelStreamTarget } from './tunnel-tcp.js';
+import { settleUpgrade } from './upgrade-request.js';
 
 /** How long the control plane and node B may take to accept a relayed connection. */
 const OPEN_TIMEOUT_MS = 15_000;
@@ -18,48 +18,34 @@ export function openRelayStream(api: ApiAccess | undefined, token: string, agent
   const { peer, podIP, port } = target;
   const unavailable = (message: string) => new PodNetworkError('destination-unavailable', `dial tcp ${podIP}:${port} on node ${peer.node} by relay: ${message}`);
   if (!api) return Promise.reject(unavailable('the control plane (relay) is not known yet'));
-  return new Promise<Duplex>((resolve, reject) => {
+  let req;
+  try {
     const url = new URL(relayStreamPath(peer.node), api.url);
-    let settled = false;
-    const finish = (error: Error | undefined, stream?: Duplex) => {
-      if (settled) return void stream?.destroy();
-      settled = true;
-      clearTimeout(timer);
-      if (error) {
-        req.destroy();
-        reject(error);
-      } else resolve(stream!);
-    };
-    const req = httpsRequest(url, {
+    req = httpsRequest(url, {
       method: 'POST', agent, ...(isIP(url.hostname) ? { servername: '' } : {}), ...(api.caCert ? { ca: api.caCert } : {}),
       headers: {
         authorization: `Bearer ${token}`, connection: 'Upgrade', upgrade: TCP_UPGRADE, ...streamUpgradeHeaders(target),
       },
     });
-    const timer = setTimeout(() => finish(unavailable(`not accepted within ${OPEN_TIMEOUT_MS} ms`)), OPEN_TIMEOUT_MS);
-    req.on('upgrade', (_res, socket, head) => {
-      socket.on('error', () => undefined);
-      finish(undefined, new FramedStream(socket, head));
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => { if (chunks.length < 64) chunks.push(chunk); });
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let error: { code?: unknown; message?: unknown } | undefined;
-        try {
-          error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
-        } catch {
-          error = undefined;
-        }
-        if (error && typeof error === 'object' && isErrorCode(error.code)) {
-          return finish(new PodNetworkError(error.code, `node ${peer.node} (relay): ${String(error.message).slice(0, 500)}`));
-        }
-        finish(unavailable(`the control plane answered ${res.statusCode}: ${text.slice(0, 300)}`));
-      });
-      res.on('error', (e) => finish(unavailable(e.message)));
-    });
-    req.on('error', (error) => finish(unavailable(error.message)));
-    req.end();
+  } catch (error) {
+    return Promise.reject(unavailable((error as Error).message));
+  }
+  return settleUpgrade(req, {
+    timeoutMs: OPEN_TIMEOUT_MS,
+    onTimeout: () => unavailable(`not accepted within ${OPEN_TIMEOUT_MS} ms`),
+    refused: (res, text, cut) => {
+      if (cut) return unavailable(cut.message);
+      let error: { code?: unknown; message?: unknown } | undefined;
+      try {
+        error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+      } catch {
+        error = undefined;
+      }
+      if (error && typeof error === 'object' && isErrorCode(error.code)) {
+        return new PodNetworkError(error.code, `node ${peer.node} (relay): ${String(error.message).slice(0, 500)}`);
+      }
+      return unavailable(`the control plane answered ${res.statusCode}: ${text.slice(0, 300)}`);
+    },
+    failed: (error) => unavailable(error.message),
   });
 }

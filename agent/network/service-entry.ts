@@ -5,7 +5,9 @@
 // stopping, nothing holds the port): a rolling update loses no request.
 // The endpoint's NetworkPolicies (ingress) apply to the source address the pod sees.
 // externalTrafficPolicy Local sends only to this node's endpoints; Cluster also to endpoints on
-// other nodes, through the agents' tunnel (or relay), for HTTP requests and raw TCP connections.
+// other nodes, through the agents' tunnel (or relay), for HTTP requests and raw TCP connections,
+// with this node's address as the source (kube-proxy's SNAT): the other node trusts it as this
+// node's own address (NodeNetwork.vouchedSource).
 import type { Duplex } from 'node:stream';
 import type { DesiredService } from '../../api/mqtt/messages.js';
 import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
@@ -52,7 +54,8 @@ export async function requestToService(network: NodeNetwork, service: DesiredSer
     const peer = pod ? undefined : remoteOf(endpoint.ip);
     if (!pod && !peer) continue; // gone meanwhile
     try {
-      if (peer) return await network.remote!.request(peer, endpoint.ip, endpoint.port, forwarded, timeoutMs);
+      // the peer's policies see this node's address (SNAT: Local never leaves the node)
+      if (peer) return await network.remote!.request(peer, endpoint.ip, endpoint.port, forwarded, timeoutMs, source);
       // the pod's NetworkPolicies see the source the pod sees (the client, or the node after SNAT)
       checkIngress(network.policies, { ip: source }, { ip: endpoint.ip, pod: `${pod!.namespace}/${pod!.name}` }, endpoint.port);
       return await deliver(pod!.network, endpoint.port, forwarded, timeoutMs);
@@ -135,7 +138,8 @@ export function connectToRemoteService(network: NodeNetwork, service: DesiredSer
       const peer = network.remoteOwner(endpoint.ip);
       if (!peer) continue;
       try {
-        return await network.openRemote(peer, endpoint.ip, endpoint.port, undefined, { listenerOnly: true });
+        // as after kube-proxy's SNAT: the pod and its policies see this node's address
+        return await network.openRemote(peer, endpoint.ip, endpoint.port, { host: entry.nodeIP, port: 0 }, { listenerOnly: true });
       } catch (error) {
         if (!(error instanceof PodNetworkError)) throw error;
         if (error.code === 'HTTP-request-denied') return undefined;

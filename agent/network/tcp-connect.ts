@@ -46,7 +46,7 @@ export interface TcpRoutes {
 
 /** The acceptor of a connection whose far end is `stream` (another node's pod, an outside server). */
 export function streamAcceptor(stream: Duplex): StreamAcceptor {
-  return duplexAcceptor((ring) => splice(ring, stream));
+  return Object.assign(duplexAcceptor((ring) => splice(ring, stream)), { abandon: () => void stream.destroy() });
 }
 
 /**

@@ -3,9 +3,11 @@
 // Clients are nodes (CN system:node:NAME) and the control plane's Ingress gateway (CN
 // INGRESS_GATEWAY_USER, decision 040: its requests count as from outside the cluster, any source
 // header ignored). Traffic for a pod IP this node does not run is refused (403), as is any other
-// client. An upgrade to `skiff-tcp` is a raw TCP connection from another node (tunnel-tcp.ts: nodes
-// only, never the gateway). The certificate is swapped in place when the agent renews it.
-import { createServer, type Server } from 'node:https';
+// client. Raw TCP from another node (nodes only) comes as a CONNECT stream of an HTTP/2 session
+// (tunnel-h2.ts, decision 055; ALPN h2) or, from older agents, as an HTTP/1.1 upgrade to `skiff-tcp`
+// (tunnel-tcp.ts); the gateway's upgrades carry a client's upgrade from outside (no source). The
+// certificate is swapped in place when the agent renews it.
+import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -14,6 +16,7 @@ import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runt
 import { INGRESS_GATEWAY_USER } from '../../api/tunnel-headers.js';
 import type { NodeTls } from '../credentials/node-certificate.js';
 import { serveTcpUpgrade, type AcceptFromPeer } from './tunnel-tcp.js';
+import { H2_SETTINGS, serveTcpStream, SESSION_WINDOW_BYTES } from './tunnel-h2.js';
 import { serveUdpUpgrade, UDP_UPGRADE, type AcceptDatagram } from './udp-tunnel.js';
 import {
   headerObject, headerPairs, MAX_TUNNEL_BODY_BYTES, MAX_TUNNEL_TIMEOUT_MS, parseTarget, TUNNEL_HEADERS,
@@ -40,22 +43,41 @@ export interface TunnelServerOptions {
 const NODE_CN = /^system:node:([A-Za-z0-9._-]{1,253})$/;
 
 export class TunnelServer {
-  private constructor(private readonly server: Server, private readonly streams: Set<Duplex>) {}
+  private constructor(private readonly server: Http2SecureServer, private readonly connections: Set<Duplex>) {}
 
   static async start(options: TunnelServerOptions): Promise<TunnelServer> {
-    const server = createServer({
+    const server = createSecureServer({
       key: options.tls.key, cert: options.tls.cert, ca: options.tls.caCert,
       requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3',
-    }, (req, res) => void serve(options, req, res).catch(() => res.destroy()));
-    server.keepAliveTimeout = 30_000;
-    server.headersTimeout = 20_000;
+      allowHTTP1: true, settings: H2_SETTINGS,
+    });
+    // HTTP/1.1 requests (pods' requests, the Ingress gateway) come as 'request'; adding that listener
+    // also installs node's HTTP/2 compatibility layer on 'stream', which would read every stream
+    // itself: HTTP/2 streams are raw TCP only (tunnel-h2.ts), so that layer is taken off again
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void serve(options, req, res).catch(() => res.destroy()));
+    server.removeAllListeners('stream');
+    server.on('stream', (stream, headers) => {
+      if (!options.acceptStream) return void stream.close(0x7 /* REFUSED_STREAM */);
+      serveTcpStream(options.acceptStream, stream, headers);
+    });
+    server.on('session', (session: Http2Session) => {
+      session.on('error', () => undefined);
+      session.once('localSettings', () => { if (!session.destroyed) session.setLocalWindowSize(SESSION_WINDOW_BYTES); });
+    });
+    (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 30_000;
+    (server as unknown as { headersTimeout: number }).headersTimeout = 20_000;
     server.on('tlsClientError', () => undefined);
-    const streams = new Set<Duplex>();
+    // every TLS connection (HTTP/1.1, HTTP/2 sessions, upgraded streams): closed with the server
+    const connections = new Set<Duplex>();
+    server.on('secureConnection', (socket: TLSSocket) => {
+      socket.setNoDelay(true); // HTTP/2 sessions carry many streams' small writes
+      connections.add(socket);
+      socket.once('close', () => connections.delete(socket));
+    });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // upgraded sockets are among `connections` (closed with the server)
       const udp = String(req.headers.upgrade).toLowerCase() === UDP_UPGRADE;
       if (udp ? !options.acceptDatagram : !options.acceptStream) return void socket.destroy();
-      streams.add(socket);
-      socket.once('close', () => streams.delete(socket));
       if (udp) return serveUdpUpgrade(options.acceptDatagram!, req, socket, head);
       serveTcpUpgrade(options.acceptStream!, req, socket, head);
     });
@@ -66,7 +88,7 @@ export class TunnelServer {
         resolve();
       });
     });
-    return new TunnelServer(server, streams);
+    return new TunnelServer(server, connections);
   }
 
   get port(): number {
@@ -81,8 +103,7 @@ export class TunnelServer {
   async close(): Promise<void> {
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
-      this.server.closeAllConnections();
-      for (const socket of this.streams) socket.destroy();
+      for (const socket of this.connections) socket.destroy();
     });
   }
 }
@@ -94,8 +115,7 @@ async function serve(options: TunnelServerOptions, req: IncomingMessage, res: Se
     res.end(message);
     options.onRequest?.(node ?? '', status);
   };
-  const socket = req.socket as TLSSocket;
-  const cn = socket.authorized ? socket.getPeerCertificate().subject?.CN : undefined;
+  const cn = peerName(req.socket as TLSSocket);
   const gateway = cn === INGRESS_GATEWAY_USER;
   const node = typeof cn === 'string' ? (gateway ? INGRESS_GATEWAY_USER : NODE_CN.exec(cn)?.[1]) : undefined;
   if (!node) return fail(403, 'HTTP-request-denied', 'only nodes of this cluster and its Ingress gateway may use the tunnel');
@@ -127,6 +147,16 @@ async function serve(options: TunnelServerOptions, req: IncomingMessage, res: Se
   res.writeHead(response.status, { ...headerObject(response.headers), 'content-length': String(response.body.byteLength) });
   res.end(response.body);
   options.onRequest?.(node, response.status);
+}
+
+/** The client certificate's CN, read once per connection (getPeerCertificate() decodes it on every call). */
+const peerNames = new WeakMap<TLSSocket, string | undefined>();
+function peerName(socket: TLSSocket): string | undefined {
+  if (peerNames.has(socket)) return peerNames.get(socket);
+  const cn = socket.authorized ? socket.getPeerCertificate().subject?.CN : undefined;
+  const name = typeof cn === 'string' ? cn : undefined;
+  peerNames.set(socket, name);
+  return name;
 }
 
 /** The whole body, or undefined when it is larger than `max`. */

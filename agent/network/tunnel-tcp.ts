@@ -5,6 +5,8 @@
 //   x-skiff-tunnel-target: POD_IP:PORT        the pod port on the receiving node
 //   x-skiff-tunnel-source: POD_IP:PORT        the connecting pod and its port (trusted only inside
 //                                             the calling node's pod CIDR, as for HTTP)
+// The Ingress gateway (CN INGRESS_GATEWAY_USER) may open such connections too, for clients' HTTP
+// upgrades: they count as from outside the cluster (node '', any source header ignored).
 // 101 Switching Protocols: the pod took the connection (a listener queued it, or an HTTP handler's
 // port parses it). Any other status: refused, with `x-skiff-tunnel-error: <error-code>` and the
 // message as body (connection-refused: nothing listens, or a NetworkPolicy denies it).
@@ -16,8 +18,10 @@ import type { DesiredPeer } from '../../api/mqtt/messages.js';
 import { PodNetworkError } from '../../runtime/pod-runtime.js';
 import type { NodeTls } from '../credentials/node-certificate.js';
 import { FramedStream, splice } from '../../api/net/framed-stream.js';
+import { settleUpgrade } from './upgrade-request.js';
 import { TunnelUnreachableError } from './tunnel-client.js';
 import { isErrorCode, parseTarget, TUNNEL_HEADERS } from './tunnel-protocol.js';
+import { INGRESS_GATEWAY_USER } from '../../api/tunnel-headers.js';
 
 export const TCP_UPGRADE = 'skiff-tcp';
 
@@ -29,12 +33,16 @@ export const LISTENER_ONLY_HEADER = 'x-skiff-tunnel-listener-only';
 
 const NODE_CN = /^system:node:([A-Za-z0-9._-]{1,253})$/;
 
-/** `IP:PORT` of the connecting pod, or undefined (then the connection counts as from an unknown address). */
+/**
+ * `IP:PORT` of the connecting pod (port 0 or none: no port of its own, e.g. a NodePort client as
+ * the calling node's address), or undefined (then the connection counts as from an unknown address).
+ */
 export function parseSource(text: unknown): { host: string; port: number } | undefined {
   if (typeof text !== 'string' || text.length > 64) return undefined;
-  const parsed = parseTarget(text.includes(':') ? text : `${text}:1`);
+  const portless = !text.includes(':') || text.endsWith(':0');
+  const parsed = parseTarget(portless ? `${text.replace(/:0$/, '')}:1` : text);
   if (!parsed) return undefined;
-  return { host: parsed.ip, port: text.includes(':') ? parsed.port : 0 };
+  return { host: parsed.ip, port: portless ? 0 : parsed.port };
 }
 
 /** The tunnel server's 'upgrade' listener: a pod connection from another node, or a refusal written to the socket. */
@@ -47,14 +55,16 @@ export function serveTcpUpgrade(accept: AcceptFromPeer, req: IncomingMessage, so
   };
   const tls = socket as TLSSocket;
   const cn = tls.authorized ? tls.getPeerCertificate().subject?.CN : undefined;
-  const node = typeof cn === 'string' ? NODE_CN.exec(cn)?.[1] : undefined;
-  if (!node) return refuse(403, 'HTTP-request-denied', 'only nodes of this cluster may use the tunnel');
+  // the Ingress gateway carries clients' upgrades (WebSocket...): from outside the cluster, never from a pod
+  const gateway = cn === INGRESS_GATEWAY_USER;
+  const node = gateway ? '' : typeof cn === 'string' ? NODE_CN.exec(cn)?.[1] : undefined;
+  if (node === undefined) return refuse(403, 'HTTP-request-denied', 'only nodes of this cluster and its Ingress gateway may use the tunnel');
   if (String(req.headers.upgrade).toLowerCase() !== TCP_UPGRADE) return refuse(400, 'HTTP-request-URI-invalid', `the tunnel upgrades to ${TCP_UPGRADE} only`);
   const target = parseTarget(req.headers[TUNNEL_HEADERS.target] as string | undefined);
   if (!target) return refuse(400, 'HTTP-request-URI-invalid', `${TUNNEL_HEADERS.target} must be POD_IP:PORT`);
   let stream: Duplex;
   try {
-    stream = accept(node, parseSource(req.headers[TUNNEL_HEADERS.source]), target.ip, target.port, { listenerOnly: req.headers[LISTENER_ONLY_HEADER] === '1' });
+    stream = accept(node, gateway ? undefined : parseSource(req.headers[TUNNEL_HEADERS.source]), target.ip, target.port, { listenerOnly: req.headers[LISTENER_ONLY_HEADER] === '1' });
   } catch (error) {
     const code = error instanceof PodNetworkError ? error.code : 'internal-error';
     return refuse(code === 'destination-unavailable' ? 403 : 502, code, (error as Error)?.message ?? String(error));
@@ -97,54 +107,33 @@ function open(tls: NodeTls | undefined, agent: Agent, target: TunnelStreamTarget
   const { peer, podIP, port } = target;
   if (!tls || !peer.address || !peer.port) return Promise.reject(new TunnelUnreachableError(`no tunnel to node ${peer.node}`));
   const expected = `system:node:${peer.node}`;
-  return new Promise<Duplex>((resolve, reject) => {
-    let connected = false;
-    let settled = false;
-    const finish = (error: Error | undefined, stream?: Duplex) => {
-      if (settled) return void stream?.destroy();
-      settled = true;
-      clearTimeout(timer);
-      if (error) {
-        req.destroy();
-        reject(error);
-      } else resolve(stream!);
-    };
-    const req = httpsRequest({
-      host: peer.address, port: peer.port, method: 'POST', path: '/', agent,
-      headers: {
-        connection: 'Upgrade', upgrade: TCP_UPGRADE, ...streamUpgradeHeaders(target),
-      },
-      key: tls.key, cert: tls.cert, ca: tls.caCert,
-      servername: '', // peers are addressed by IP: no SNI (RFC 6066); the CN is checked below
-      checkServerIdentity: (_host: string, cert: PeerCertificate) =>
-        (cert.subject?.CN === expected ? undefined : new Error(`the tunnel at ${peer.address}:${peer.port} is ${String(cert.subject?.CN)}, not ${expected}`)),
-    });
-    const timer = setTimeout(() => {
-      if (!connected) finish(new TunnelUnreachableError(`no connection to the tunnel of node ${peer.node} at ${peer.address}:${peer.port} within ${connectTimeoutMs} ms`));
-    }, connectTimeoutMs);
-    req.on('socket', (socket) => {
-      if (req.reusedSocket) connected = true;
-      else socket.once('secureConnect', () => { connected = true; });
-    });
-    req.on('upgrade', (_res, socket, head) => {
-      socket.on('error', () => undefined);
-      finish(undefined, new FramedStream(socket, head));
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => { if (chunks.length < 64) chunks.push(chunk); });
-      res.on('end', () => {
-        const code = res.headers[TUNNEL_HEADERS.error];
-        const message = `dial tcp ${podIP}:${port} via node ${peer.node}: ${Buffer.concat(chunks).toString('utf8').slice(0, 500)}`;
-        finish(new PodNetworkError(isErrorCode(code) ? code : 'connection-refused', message));
-      });
-      res.on('error', () => finish(new PodNetworkError('connection-refused', `dial tcp ${podIP}:${port} via node ${peer.node}: no answer`)));
-    });
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      if (!connected) return finish(new TunnelUnreachableError(`tunnel of node ${peer.node} at ${peer.address}:${peer.port}: ${error.code ?? ''} ${error.message}`.trim()));
+  let connected = false;
+  const req = httpsRequest({
+    host: peer.address, port: peer.port, method: 'POST', path: '/', agent,
+    headers: {
+      connection: 'Upgrade', upgrade: TCP_UPGRADE, ...streamUpgradeHeaders(target),
+    },
+    key: tls.key, cert: tls.cert, ca: tls.caCert,
+    servername: '', // peers are addressed by IP: no SNI (RFC 6066); the CN is checked below
+    checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+      (cert.subject?.CN === expected ? undefined : new Error(`the tunnel at ${peer.address}:${peer.port} is ${String(cert.subject?.CN)}, not ${expected}`)),
+  });
+  req.on('socket', (socket) => {
+    if (req.reusedSocket) connected = true;
+    else socket.once('secureConnect', () => { connected = true; });
+  });
+  return settleUpgrade(req, {
+    timeoutMs: connectTimeoutMs,
+    onTimeout: () => (connected ? undefined : new TunnelUnreachableError(`no connection to the tunnel of node ${peer.node} at ${peer.address}:${peer.port} within ${connectTimeoutMs} ms`)),
+    refused: (res, body, error) => {
+      if (error) return new PodNetworkError('connection-refused', `dial tcp ${podIP}:${port} via node ${peer.node}: no answer`);
+      const code = res.headers[TUNNEL_HEADERS.error];
+      return new PodNetworkError(isErrorCode(code) ? code : 'connection-refused', `dial tcp ${podIP}:${port} via node ${peer.node}: ${body.slice(0, 500)}`);
+    },
+    failed: (error) => {
+      if (!connected) return new TunnelUnreachableError(`tunnel of node ${peer.node} at ${peer.address}:${peer.port}: ${error.code ?? ''} ${error.message}`.trim());
       const refused = new PodNetworkError('connection-refused', `dial tcp ${podIP}:${port} via node ${peer.node}: ${error.message}`);
-      finish(req.reusedSocket && error.code === 'ECONNRESET' ? Object.assign(refused, { staleSocket: true }) : refused);
-    });
-    req.end();
+      return req.reusedSocket && error.code === 'ECONNRESET' ? Object.assign(refused, { staleSocket: true }) : refused;
+    },
   });
 }

@@ -60,7 +60,10 @@ interface Link {
   failedUntil?: number;
 }
 
-/** The sending side: one link per peer node, opened on the first datagram. */
+/** Opens a one-way link for datagram frames to a peer node (its tunnel, or the control plane's relay). */
+export type OpenUdpLink = (peer: DesiredPeer) => Promise<Duplex>;
+
+/** The sending side: one link per peer node, opened on the first datagram (by `open`: the tunnel or the relay). */
 export class UdpLinks {
   readonly #links = new Map<string, Link>();
   /** Datagrams written to links, and dropped (link buffer full, no link). */
@@ -68,10 +71,10 @@ export class UdpLinks {
   #closed = false;
 
   constructor(
-    private readonly tls: () => NodeTls | undefined,
-    private readonly agentFor: (node: string) => Agent,
-    private readonly connectTimeoutMs: () => number,
+    private readonly open: OpenUdpLink,
     private readonly now: () => number = Date.now,
+    /** How the way is named in errors. */
+    private readonly way = 'tunnel',
   ) {}
 
   /** Sends one datagram to a pod of `peer`; resolves once written, rejects (remote-unreachable) when there is no link. */
@@ -87,13 +90,13 @@ export class UdpLinks {
     if (link?.socket) return this.#write(link.socket, frame);
     if (link?.failedUntil !== undefined && link.failedUntil > this.now()) {
       this.counts.dropped++;
-      throw new PodNetworkError('destination-unavailable', `dial udp ${podIP}:${port}: the tunnel of node ${peer.node} cannot be reached`);
+      throw new PodNetworkError('destination-unavailable', `dial udp ${podIP}:${port}: the ${this.way} to node ${peer.node} cannot be reached`);
     }
     if (!link?.opening) {
       link = { endpoint };
       this.#links.set(peer.node, link);
       const opened = link;
-      opened.opening = this.#open(peer).then((socket) => {
+      opened.opening = this.open(peer).then((socket) => {
         opened.opening = undefined;
         if (this.#closed || this.#links.get(peer.node) !== opened) {
           socket.destroy();
@@ -113,7 +116,7 @@ export class UdpLinks {
     return link!.opening!.then((socket) => {
       if (!socket) {
         this.counts.dropped++;
-        throw new PodNetworkError('destination-unavailable', `dial udp ${podIP}:${port}: the tunnel of node ${peer.node} cannot be reached`);
+        throw new PodNetworkError('destination-unavailable', `dial udp ${podIP}:${port}: the ${this.way} to node ${peer.node} cannot be reached`);
       }
       this.#write(socket, frame);
     });
@@ -133,37 +136,37 @@ export class UdpLinks {
     socket.write(frame);
     this.counts.sent++;
   }
+}
 
-  #open(peer: DesiredPeer): Promise<Duplex> {
-    const tls = this.tls();
-    if (!tls || !peer.address || !peer.port) return Promise.reject(new Error(`no tunnel to node ${peer.node}`));
-    const expected = `system:node:${peer.node}`;
-    return new Promise<Duplex>((resolve, reject) => {
-      const req = httpsRequest({
-        host: peer.address, port: peer.port, method: 'POST', path: '/', agent: this.agentFor(peer.node),
-        headers: { connection: 'Upgrade', upgrade: UDP_UPGRADE },
-        key: tls.key, cert: tls.cert, ca: tls.caCert, servername: '',
-        checkServerIdentity: (_host: string, cert: PeerCertificate) =>
-          (cert.subject?.CN === expected ? undefined : new Error(`the tunnel at ${peer.address}:${peer.port} is ${String(cert.subject?.CN)}, not ${expected}`)),
-      });
-      const timer = setTimeout(() => req.destroy(new Error('timeout')), this.connectTimeoutMs());
-      req.on('upgrade', (_res, socket) => {
-        clearTimeout(timer);
-        socket.on('error', () => undefined);
-        socket.on('data', () => undefined); // nothing comes this way
-        socket.resume();
-        resolve(socket);
-      });
-      req.on('response', (res) => {
-        clearTimeout(timer);
-        res.resume();
-        reject(new Error(`node ${peer.node} refused the UDP link: ${res.statusCode}`));
-      });
-      req.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      req.end();
+/** A link to `peer`'s tunnel (mutual TLS, the peer's node certificate checked). */
+export function openTunnelUdpLink(tls: NodeTls | undefined, agent: Agent, peer: DesiredPeer, connectTimeoutMs: number): Promise<Duplex> {
+  if (!tls || !peer.address || !peer.port) return Promise.reject(new Error(`no tunnel to node ${peer.node}`));
+  const expected = `system:node:${peer.node}`;
+  return new Promise<Duplex>((resolve, reject) => {
+    const req = httpsRequest({
+      host: peer.address, port: peer.port, method: 'POST', path: '/', agent,
+      headers: { connection: 'Upgrade', upgrade: UDP_UPGRADE },
+      key: tls.key, cert: tls.cert, ca: tls.caCert, servername: '',
+      checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+        (cert.subject?.CN === expected ? undefined : new Error(`the tunnel at ${peer.address}:${peer.port} is ${String(cert.subject?.CN)}, not ${expected}`)),
     });
-  }
+    const timer = setTimeout(() => req.destroy(new Error('timeout')), connectTimeoutMs);
+    req.on('upgrade', (_res, socket) => {
+      clearTimeout(timer);
+      socket.on('error', () => undefined);
+      socket.on('data', () => undefined); // nothing comes this way
+      socket.resume();
+      resolve(socket);
+    });
+    req.on('response', (res) => {
+      clearTimeout(timer);
+      res.resume();
+      reject(new Error(`node ${peer.node} refused the UDP link: ${res.statusCode}`));
+    });
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    req.end();
+  });
 }

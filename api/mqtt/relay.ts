@@ -79,3 +79,24 @@ export const relayStreamMessage = v.union([
   v.object({ open: v.literal(true) }),
 ]);
 export type RelayStreamMessage = v.InferOutput<typeof relayStreamMessage>;
+
+// UDP by relay (decision 054, "By relay"): agent A upgrades `POST relayUdpPath(nodeB)` (Upgrade:
+// skiff-udp) once per node B and sends datagram frames on it one way (agent/network/udp-frames.ts),
+// as on the tunnel; the control plane checks every frame (source in A's pod CIDR, destination in
+// B's), drops and counts the others, and passes the good ones on to B as the input of one `udp`
+// call: {frames: base64} holds whole frames, concatenated. B answers {open: true} (a data chunk)
+// at once: only then does the control plane answer 101. The call lasts RELAY_UDP_LINK_MS, then the
+// link is closed and A opens a new one with its next datagram (a restarted B is found again).
+export const relayUdpPath = (node: string) => `/skiff/v1/relay/${encodeURIComponent(node)}/udp`;
+/** How long one UDP relay link (its `udp` call) lasts. */
+export const RELAY_UDP_LINK_MS = 60_000;
+/** How long B may take to take a UDP relay link. */
+export const RELAY_UDP_OPEN_MS = 10_000;
+/** Largest batch of frames in one input message of a `udp` call (before base64). */
+export const RELAY_UDP_BATCH_BYTES = 96 * 1024;
+/** The `udp` call's parameters: the calling node (the control plane sets it). */
+export const relayUdpParams = v.object({ from: v.pipe(v.string(), v.minLength(1), v.maxLength(253)) });
+/** One input message of a `udp` call. */
+export const relayUdpMessage = v.object({
+  frames: v.pipe(v.string(), v.maxLength(Math.ceil(RELAY_UDP_BATCH_BYTES / 3) * 4), v.regex(/^[A-Za-z0-9+/]*={0,2}$/)),
+});

@@ -9,9 +9,8 @@
 // endpoint.
 // Answers of the gateway itself: 404 (no rule), 503 (no Service, port or Ready endpoint),
 // 502 (the pod could not be reached), 413 (body over 8 MiB), 504 (no answer in time).
-import { createServer as createHttpServer, request as httpRequest, ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { createServer as createHttpsServer } from 'node:https';
+import { request as httpRequest, ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
+import { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
@@ -27,8 +26,9 @@ import type { ResourceType } from '../resources/resource-types.js';
 import type { SharedInformers } from '../reconcile/shared-informers.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { IngressTable, type BackendRef } from './ingress-router.js';
-import { carryUpgrade, upgradeHead, upgradeWanted } from './ingress-upgrade.js';
+import { carryUpgrade, carryUpgradeOver, upgradeHead, upgradeWanted } from './ingress-upgrade.js';
 import { GatewayTunnelError, IngressTunnel, type TunnelCertificate, type TunnelTarget } from './ingress-tunnel.js';
+import { plainListener, tlsListener, writeRawHead, type GatewayListener, type GatewayRequest, type GatewayResponse } from './ingress-servers.js';
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const TIMEOUT_MS = 60_000;
@@ -68,13 +68,13 @@ export class IngressGateway {
   #table = new IngressTable([]);
   readonly #next = new Map<string, number>();
   readonly #contexts = new Map<string, SecureContext>();
-  readonly #servers: Server[] = [];
+  readonly #listeners: GatewayListener[] = [];
   /** Where each server listens (port 0 resolved). */
   readonly addresses: { http?: AddressInfo; https?: AddressInfo } = {};
 
   readonly #tunnel: IngressTunnel | undefined;
-  /** Requests answered through a node's tunnel, and through a port-forward stream. */
-  readonly carried = { tunnel: 0, stream: 0 };
+  /** Requests answered through a node's tunnel, upgrades carried over it, and both through port-forward streams. */
+  readonly carried = { tunnel: 0, tunnelUpgrades: 0, stream: 0 };
 
   constructor(private readonly options: IngressGatewayOptions) {
     this.#tunnel = options.tunnelCertificate ? new IngressTunnel({ certificate: options.tunnelCertificate, clock: options.clock }) : undefined;
@@ -85,37 +85,24 @@ export class IngressGateway {
   }
 
   async start(): Promise<void> {
-    const handler = (scheme: 'http' | 'https') => (req: IncomingMessage, res: ServerResponse) => void this.#serve(scheme, req, res);
+    const handler = (scheme: 'http' | 'https') => (req: GatewayRequest, res: GatewayResponse) => void this.#serve(scheme, req, res);
     const upgrade = (scheme: 'http' | 'https') => (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(scheme, req, socket, head);
-    const http = createHttpServer(handler('http'));
-    http.on('upgrade', upgrade('http'));
-    this.addresses.http = await this.#listen(http, this.options.port);
+    const plain = await plainListener(this.options.host, this.options.port, handler('http'), upgrade('http'));
+    this.#listeners.push(plain);
+    this.addresses.http = plain.address;
     if (this.options.tlsPort !== undefined) {
-      const https = createHttpsServer({
+      const tls = await tlsListener(this.options.host, this.options.tlsPort, {
         cert: this.options.defaultCert.cert, key: this.options.defaultCert.key,
         SNICallback: (name, done) => void this.#contextFor(name).then((ctx) => done(null, ctx), () => done(null, undefined)),
-      }, handler('https'));
-      https.on('upgrade', upgrade('https'));
-      this.addresses.https = await this.#listen(https, this.options.tlsPort);
+      }, handler('https'), upgrade('https'));
+      this.#listeners.push(tls);
+      this.addresses.https = tls.address;
     }
   }
 
   async stop(): Promise<void> {
     this.#tunnel?.close();
-    await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    })));
-  }
-
-  #listen(server: Server, port: number): Promise<AddressInfo> {
-    server.requestTimeout = TIMEOUT_MS;
-    server.on('clientError', (_error, socket) => socket.destroy());
-    this.#servers.push(server);
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: this.options.host, port }, () => resolve(server.address() as AddressInfo));
-    });
+    await Promise.all(this.#listeners.map((l) => l.close()));
   }
 
   /** The SNI certificate: the TLS Secret of the Ingress covering `name` (undefined: the default one). */
@@ -135,10 +122,12 @@ export class IngressGateway {
     return ctx;
   }
 
-  async #serve(scheme: 'http' | 'https', req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #serve(scheme: 'http' | 'https', req: GatewayRequest, res: GatewayResponse): Promise<void> {
     res.on('error', () => undefined);
     try {
-      const route = this.#table.match(req.headers.host, req.url ?? '/');
+      if (req.method === 'CONNECT') throw new GatewayAnswer(405, 'CONNECT is not served');
+      if (!req.url?.startsWith('/')) throw new GatewayAnswer(400, 'the path must start with /');
+      const route = this.#table.match(authorityOf(req), req.url);
       if (!route) throw new GatewayAnswer(404, 'default backend - 404');
       const body = await readBody(req);
       const endpoints = await this.#endpoints(route);
@@ -157,7 +146,7 @@ export class IngressGateway {
       const status = error instanceof GatewayAnswer || error instanceof GatewayTunnelError ? error.status : 502;
       const text = `${(error as Error).message.split('\n')[0]}\n`;
       if (res.headersSent) return void res.destroy();
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
       res.end(text);
     }
   }
@@ -177,17 +166,14 @@ export class IngressGateway {
       const route = this.#table.match(req.headers.host, req.url ?? '/');
       if (!route) throw new GatewayAnswer(404, 'default backend - 404');
       const endpoints = await this.#endpoints(route);
-      const source = this.options.source();
-      if (!source) throw new GatewayAnswer(503, 'the node channel is starting');
       const head = upgradeHead(req, forwardedHeaders(req, scheme));
       if (!head) throw new GatewayAnswer(431, 'request header fields too large');
       const start = this.#next.get(route.ingress + route.service) ?? 0;
       this.#next.set(route.ingress + route.service, (start + 1) % 1_000_000);
       let lastError = '';
       for (let i = 0; i < endpoints.length && !socket.destroyed; i++) {
-        const target = endpoints[(start + i) % endpoints.length]!;
-        const outcome = await carryUpgrade(source, target.pod, target.port, head, socket, early);
-        if (outcome === 'done') return void this.carried.stream++;
+        const outcome = await this.#tryUpgrade(endpoints[(start + i) % endpoints.length]!, head, socket, early);
+        if (outcome === 'done') return;
         lastError = outcome;
       }
       throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took the upgrade: ${lastError}`);
@@ -197,6 +183,25 @@ export class IngressGateway {
       if (socket.destroyed) return;
       socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
     }
+  }
+
+  /** One endpoint of an upgrade: over its node's tunnel when it has one (as from outside), else a port-forward stream. */
+  async #tryUpgrade(target: Endpoint, head: Buffer, socket: Duplex, early: Buffer): Promise<'done' | string> {
+    if (target.tunnel && this.#tunnel) {
+      const opened = await this.#tunnel.openStream(target.tunnel);
+      if (opened instanceof Duplex) {
+        const outcome = await carryUpgradeOver(opened, () => undefined, head, socket, early);
+        if (outcome === 'done') this.carried.tunnelUpgrades++;
+        return outcome;
+      }
+      if ('refused' in opened) return opened.refused;
+      this.options.logger.debug({ pod: target.pod.metadata.name, opened }, 'ingress: upgrade through a port-forward stream instead of the tunnel');
+    }
+    const source = this.options.source();
+    if (!source) throw new GatewayAnswer(503, 'the node channel is starting');
+    const outcome = await carryUpgrade(source, target.pod, target.port, head, socket, early);
+    if (outcome === 'done') this.carried.stream++;
+    return outcome;
   }
 
   /** The Ready endpoints (pod and target port) behind the route's Service port. */
@@ -243,7 +248,7 @@ export class IngressGateway {
   }
 
   /** One endpoint: through its node's tunnel when it has one, else (or for a raw TCP listener, or an unreachable node) a port-forward stream. */
-  async #try(target: Endpoint, method: string, path: string, headers: Record<string, string>, body: Buffer, res: ServerResponse): Promise<'done' | string> {
+  async #try(target: Endpoint, method: string, path: string, headers: Record<string, string>, body: Buffer, res: GatewayResponse): Promise<'done' | string> {
     if (target.tunnel && this.#tunnel) {
       const outcome = await this.#tunnel.forward(target.tunnel, method, path, headers, body, res, TIMEOUT_MS);
       if (outcome === 'done') {
@@ -259,7 +264,7 @@ export class IngressGateway {
   }
 
   /** One try: 'done' once an answer went out, else why the pod's port refused before any byte came back. */
-  #forward(pod: Pod, port: number, method: string, path: string, headers: Record<string, string>, body: Buffer, res: ServerResponse): Promise<'done' | string> {
+  #forward(pod: Pod, port: number, method: string, path: string, headers: Record<string, string>, body: Buffer, res: GatewayResponse): Promise<'done' | string> {
     const source = this.options.source();
     if (!source) return Promise.reject(new GatewayAnswer(503, 'the node channel is starting'));
     const abort = new AbortController();
@@ -275,7 +280,7 @@ export class IngressGateway {
         for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
           if (!HOP_BY_HOP.has(answer.rawHeaders[i]!.toLowerCase())) out.push(answer.rawHeaders[i]!, answer.rawHeaders[i + 1]!);
         }
-        res.writeHead(answer.statusCode ?? 502, out);
+        writeRawHead(res, answer.statusCode ?? 502, out);
         answer.pipe(res);
         answer.on('end', () => { abort.abort(); resolve('done'); });
         answer.on('error', () => { abort.abort(); res.destroy(); resolve('done'); });
@@ -294,7 +299,7 @@ export class IngressGateway {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: GatewayRequest): Promise<Buffer> {
   if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(new GatewayAnswer(413, `request body exceeds ${MAX_BODY_BYTES} bytes`));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -312,18 +317,29 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** The client's headers minus hop-by-hop ones, with X-Forwarded-For/-Host/-Proto as ingress-nginx sets them. */
-function forwardedHeaders(req: IncomingMessage, scheme: 'http' | 'https'): Record<string, string> {
-  const out: Record<string, string> = {};
+/** The request's authority: HTTP/2's `:authority` (RFC 9113 8.3.1), else the Host header. */
+export function authorityOf(req: GatewayRequest): string | undefined {
+  const authority = req.headers[':authority'];
+  return typeof authority === 'string' && authority !== '' ? authority : req.headers.host;
+}
+
+/**
+ * The client's headers minus hop-by-hop and HTTP/2 pseudo-headers, `host` from the authority (one
+ * Host, as HTTP/1.1 has it), with X-Forwarded-For/-Host/-Proto as ingress-nginx sets them.
+ */
+export function forwardedHeaders(req: GatewayRequest, scheme: 'http' | 'https'): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name) || name.startsWith('x-forwarded-') || name === 'content-length') continue;
+    if (HOP_BY_HOP.has(name) || name.startsWith(':') || name.startsWith('x-forwarded-') || name === 'content-length' || name === 'host') continue;
     out[name] = out[name] !== undefined ? `${out[name]}, ${req.rawHeaders[i + 1]}` : req.rawHeaders[i + 1]!;
   }
+  const host = authorityOf(req);
+  if (host !== undefined) out['host'] = host;
   const client = req.socket.remoteAddress ?? '';
   out['x-forwarded-for'] = client;
   out['x-real-ip'] = client;
   out['x-forwarded-proto'] = scheme;
-  if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
+  if (host) out['x-forwarded-host'] = host;
   return out;
 }

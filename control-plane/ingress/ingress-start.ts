@@ -23,8 +23,8 @@ export interface RunningIngress {
   /** Where HTTP and HTTPS are served (ports resolved). */
   httpPort: number;
   httpsPort?: number;
-  /** Requests answered through the nodes' tunnels and through port-forward streams. */
-  carried: { readonly tunnel: number; readonly stream: number };
+  /** Requests answered and upgrades carried through the nodes' tunnels, and both through port-forward streams. */
+  carried: { readonly tunnel: number; readonly tunnelUpgrades: number; readonly stream: number };
   stop(): Promise<void>;
 }
 

@@ -1,11 +1,13 @@
 // HTTP Upgrade (WebSocket and any other protocol) through the Ingress gateway: the request's head
-// goes to the pod over a port-forward byte stream (the tunnel carries whole requests only), and from
+// goes to the pod over a byte stream (the node's tunnel when the gateway may use it, else a
+// port-forward stream over the node channel), and from
 // then on bytes flow both ways untouched until either side ends. The pod answers the handshake
 // (101 or anything else) itself. A stream the pod's port refused before any byte came back goes to
 // the next endpoint. Only raw TCP guests (wasi:sockets listeners) can answer an upgrade; a wasi:http
 // handler's answer comes back as it is (it cannot switch protocols).
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { TUNNEL_HEADER_PREFIX } from '../../api/tunnel-headers.js';
 import type { Pod } from '../../api/types/pod.js';
 import { podConnection } from '../api/streams/proxy-handler.js';
 import type { PodExecSource } from '../api/streams/exec-session.js';
@@ -26,12 +28,13 @@ export function upgradeWanted(req: IncomingMessage): boolean {
   });
 }
 
-/** The head to write to the pod: request line, the client's headers (forwarded ones replaced), blank line. */
+/** The head to write to the pod: request line, the client's headers (forwarded ones replaced, none speaking to the tunnel), blank line. */
 export function upgradeHead(req: IncomingMessage, forwarded: Record<string, string>): Buffer | undefined {
   const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
-    if (name.toLowerCase().startsWith('x-forwarded-') || name.toLowerCase() === 'x-real-ip') continue;
+    const lower = name.toLowerCase();
+    if (lower.startsWith('x-forwarded-') || lower === 'x-real-ip' || lower.startsWith(TUNNEL_HEADER_PREFIX)) continue;
     lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
   }
   for (const name of ['x-forwarded-for', 'x-real-ip', 'x-forwarded-proto', 'x-forwarded-host']) {
@@ -42,16 +45,21 @@ export function upgradeHead(req: IncomingMessage, forwarded: Record<string, stri
 }
 
 /**
- * Carries the upgraded connection to one endpoint: resolves 'done' once the pod sent a byte (from
- * then on the two are piped until either ends), or why it refused before answering anything.
+ * Carries the upgraded connection to one endpoint over a port-forward byte stream: resolves 'done'
+ * once the pod sent a byte (from then on the two are piped until either ends), or why it refused
+ * before answering anything.
  */
 export function carryUpgrade(source: PodExecSource, pod: Pod, port: number, head: Buffer, client: Duplex, early: Buffer): Promise<'done' | string> {
   const abort = new AbortController();
-  const upstream = podConnection(source, pod, port, abort.signal);
+  return carryUpgradeOver(podConnection(source, pod, port, abort.signal), () => abort.abort(), head, client, early);
+}
+
+/** The same over any byte stream to the pod (the node's tunnel: IngressTunnel.openStream); `release` frees what carries it. */
+export function carryUpgradeOver(upstream: Duplex, release: () => void, head: Buffer, client: Duplex, early: Buffer): Promise<'done' | string> {
   return new Promise((resolve) => {
     let answered = false;
     const end = () => {
-      abort.abort();
+      release();
       upstream.destroy();
       client.destroy();
     };
@@ -66,7 +74,7 @@ export function carryUpgrade(source: PodExecSource, pod: Pod, port: number, head
     });
     upstream.on('error', (error: Error) => {
       if (!answered) {
-        abort.abort();
+        release();
         return resolve(error.message || 'the pod refused the stream');
       }
       end();

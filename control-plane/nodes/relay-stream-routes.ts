@@ -1,7 +1,7 @@
 // Raw TCP by relay through the control plane (api/mqtt/relay.ts, decision 038): an upgraded
 // `POST /skiff/v1/relay/NODE/tcp` from a node (authorizer: nodes only) for a pod IP of NODE. The
-// source address must be a pod of the calling node (its pod CIDR): a node opens connections only
-// from its own pods. A `tcp` call to NODE over the node channel opens the pod's end; once NODE
+// source address must be a pod of the calling node (its pod CIDR) or the node's InternalIP (a
+// NodePort client, SNATed): a node opens connections only from its own pods and itself. A `tcp` call to NODE over the node channel opens the pod's end; once NODE
 // says `open`, 101 and frames from here on (api/net/framed-stream.ts) joined to the call's
 // messages (api/net/message-stream.ts). Refusals: 422 (bad headers), 403, 404 (unknown node),
 // 429 (the calling node has MAX_RELAYED_STREAMS_PER_NODE open: one node cannot take every relay
@@ -66,8 +66,12 @@ export function mountRelayStreamRoutes(
     if (!destination) return c.json({ error: `node ${JSON.stringify(node.slice(0, 100))} not found` }, 404);
     if (!inPodCidr(target.host, destination.spec?.podCIDR)) return c.json({ error: `${target.host} is no pod IP of node ${node}` }, 403);
     if (!caller) return c.json({ error: 'only nodes open relayed connections' }, 403);
-    // a node opens connections only from its own pods' addresses (without one, B sees an unknown source)
-    if (source && !inPodCidr(source.host, caller.spec?.podCIDR)) return c.json({ error: `${source.host} is no pod IP of the calling node` }, 403);
+    // a node opens connections only from its own pods' addresses, or its own (a NodePort client
+    // after SNAT); without one, B sees an unknown source
+    const callerIP = caller.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    if (source && !inPodCidr(source.host, caller.spec?.podCIDR) && source.host !== callerIP) {
+      return c.json({ error: `${source.host} is no pod IP of the calling node, nor its address` }, 403);
+    }
     const nodes = channel();
     if (!nodes) return c.json({ error: 'the node channel is starting' }, 503);
     const already = openByNode.get(from) ?? 0;

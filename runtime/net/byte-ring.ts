@@ -30,8 +30,10 @@ export interface StreamEnd {
 /**
  * Takes the far end of a new connection to a listening port (the listener queues it for accept);
  * returns the wake word of its side, or undefined when it no longer listens (connection refused).
+ * `abandon`: the connection will never be handed over (the connecting guest ended first); an
+ * acceptor that already holds an open stream (another node's pod, an outside server) closes it.
  */
-export type StreamAcceptor = (end: StreamEnd) => Waker | undefined;
+export type StreamAcceptor = ((end: StreamEnd) => Waker | undefined) & { abandon?(): void };
 
 // per ring: bytes written, bytes read (uint32 counters, wrapping), the writer's state, the reader's
 const WRITTEN = 0;

@@ -97,7 +97,10 @@ export class NetRelay {
     if (!this.#room()) throw new PodNetworkError('connection-limit-reached', `this container holds ${MAX_CONNECTIONS_PER_RUN} connections`);
     const accept = await this.network.connect!(host, port, localPort);
     const waker = this.waker;
-    if (this.#closed || !waker) throw new PodNetworkError('connection-refused', 'the connecting guest ended');
+    if (this.#closed || !waker) {
+      accept.abandon?.(); // a stream opened meanwhile (another node, outside) must not outlive the guest
+      throw new PodNetworkError('connection-refused', 'the connecting guest ended');
+    }
     const buffer = createConnectionBuffer();
     const listener = accept({ buffer, side: 1, peer: waker });
     if (!listener) throw new PodNetworkError('connection-refused', `dial tcp ${host}:${port}: connect: connection refused`);

@@ -77,6 +77,8 @@ describe.skipIf(!hasTool('kubectl', 'Ingress upgrade e2e'))('HTTP Upgrade throug
     expect(result.echoed).toBe('hello through the ingress');
     const big = 'x'.repeat(200_000);
     expect((await upgradeExchange('127.0.0.1', ingressPort, handshake('/big'), big)).echoed.length).toBe(big.length);
+    // carried over the node's tunnel (decision 056), not port-forward streams
+    expect(cluster.cp.ingress!.carried.tunnelUpgrades).toBeGreaterThanOrEqual(2);
   });
 
   it('carries the handshake and bytes through the NodePort', async () => {

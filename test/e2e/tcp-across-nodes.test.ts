@@ -4,11 +4,12 @@
 // node-2's tunnel and by relay through the control plane; a NodePort on node-1 reaches the echo on
 // node-2 as raw TCP (half-close, every byte back); a NetworkPolicy on node-2 refuses node-1's
 // pods; egress out of the cluster is denied by default (access-denied) and reaches a loopback
-// server the agents' --allow-egress names.
+// server the agents' --allow-egress names; connections opened before the broker restarts keep
+// flowing while it is down and after, and new ones open while it is down (retained Services).
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/pod.js';
@@ -71,6 +72,42 @@ function echoOver(host: string, port: number, payload: Buffer): Promise<Buffer> 
     socket.end(payload);
   });
 }
+
+/** A connection kept open: `exchange` writes and waits for as many bytes back. */
+async function echoConnection(host: string, port: number): Promise<{ socket: Socket; exchange(payload: Buffer): Promise<Buffer> }> {
+  const socket = connect({ host, port, allowHalfOpen: true });
+  await once(socket, 'connect');
+  let received = Buffer.alloc(0);
+  let waiting: { bytes: number; resolve(b: Buffer): void; reject(e: Error): void } | undefined;
+  const check = () => {
+    if (waiting && received.length >= waiting.bytes) {
+      const got = received.subarray(0, waiting.bytes);
+      received = received.subarray(waiting.bytes);
+      const w = waiting;
+      waiting = undefined;
+      w.resolve(got);
+    }
+  };
+  socket.on('data', (chunk: Buffer) => { received = Buffer.concat([received, chunk]); check(); });
+  const failed = (error: Error) => waiting?.reject(error);
+  socket.on('error', failed);
+  socket.on('close', () => failed(new Error('connection closed')));
+  return {
+    socket,
+    exchange: (payload) => new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no echo of ${payload.length} bytes in time`)), 60_000);
+      waiting = { bytes: payload.length, resolve: (b) => { clearTimeout(timer); resolve(b); }, reject: (e) => { clearTimeout(timer); reject(e); } };
+      socket.write(payload);
+      check();
+    }),
+  };
+}
+
+const patterned = (size: number, seed: number) => {
+  const b = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) b[i] = (i * seed + (i >> 10)) & 0xff;
+  return b;
+};
 
 describe.skipIf(!hasTool('kubectl', 'TCP across nodes e2e'))('raw TCP across agents: tunnel, relay, NodePort, policy, egress', () => {
   let cluster: Cluster;
@@ -141,6 +178,56 @@ describe.skipIf(!hasTool('kubectl', 'TCP across nodes e2e'))('raw TCP across age
     expect(echoed.equals(payload)).toBe(true);
     expect(cluster.agents[0]!.mesh!.streams.direct).toBeGreaterThan(before);
   }, 120_000);
+
+  it('keeps connections across nodes flowing while the broker restarts, and opens new ones while it is down', async () => {
+    const nodePortOf = async (name: string) => (JSON.parse(await kubectl(['get', 'service', name, '-o', 'json'])) as { spec: { ports: Array<{ nodePort: number }> } }).spec.ports[0]!.nodePort;
+    // a second echo on node-2 for the connections opened while the broker is down (one echo serves one connection at a time)
+    await kubectl(['apply', '-f', '-'], echoYaml.replaceAll('tcp-echo', 'tcp-echo-b').replaceAll('echo-svc', 'echo-b-svc').replaceAll('examples/tcp-echo-b', 'examples/tcp-echo'));
+    const mesh = cluster.agents[0]!.mesh!;
+    const untilEchoed = async (port: number) => {
+      // node-1 opens the port and learns the endpoint with its next desired state
+      const probe = Buffer.from('ready?');
+      for (let attempt = 0; attempt < 480; attempt++) {
+        const got = await echoOver('127.0.0.2', port, probe).catch(() => Buffer.alloc(0));
+        if (got.equals(probe)) return;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      throw new Error(`nothing echoed through node port ${port}`);
+    };
+    const [echoPort, echoBPort] = [await nodePortOf('echo-svc'), await nodePortOf('echo-b-svc')];
+    await untilEchoed(echoPort);
+    await untilEchoed(echoBPort);
+    // a client's connection through node-1's NodePort to the echo on node-2 (node-2's tunnel), open before the broker goes
+    const kept = await echoConnection('127.0.0.2', echoPort);
+    const first = patterned(65536, 7);
+    expect((await kept.exchange(first)).equals(first)).toBe(true);
+
+    const broker = new URL(cluster.cp.mqttUrl);
+    await cluster.cp.restartBroker!(async () => {
+      const refused = await new Promise<string>((resolve) => {
+        const probe = connect({ host: broker.hostname, port: Number(broker.port) });
+        probe.on('connect', () => { probe.destroy(); resolve('connected'); });
+        probe.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+      });
+      expect(refused).toBe('ECONNREFUSED');
+      // the open connection keeps flowing
+      const during = patterned(262144, 13);
+      expect((await kept.exchange(during)).equals(during)).toBe(true);
+      // a new one opens: node-1 still has echo-b-svc's endpoints and node-2's tunnel from its last desired state
+      const before = mesh.streams.direct;
+      const fresh = patterned(1 << 20, 29);
+      expect((await echoOver('127.0.0.2', echoBPort, fresh)).equals(fresh)).toBe(true);
+      expect(mesh.streams.direct).toBe(before + 1);
+    });
+    const after = patterned(65536, 31);
+    expect((await kept.exchange(after)).equals(after)).toBe(true);
+    kept.socket.end();
+    await once(kept.socket, 'end');
+    // and new ones once it is back
+    const again = patterned(65536, 37);
+    expect((await echoOver('127.0.0.2', echoBPort, again)).equals(again)).toBe(true);
+    await kubectl(['delete', 'deployment', 'tcp-echo-b']);
+  }, 600_000);
 
   it('goes out of the cluster only where --allow-egress says so', async () => {
     const port = String((outside.address() as AddressInfo).port);

@@ -1,7 +1,8 @@
 // UDP with the real kubectl, control plane, embedded broker and the C examples (decision 054):
 // the udp-echo Deployment runs on node-2 (127.0.0.3) behind udp-echo-svc (port 53/UDP ->
 // containerPort "echo" 7001/UDP); udp-client pods ping it through the Service's DNS name from
-// node-2 (same node, in memory) and from node-1 (over node-2's tunnel); egress out of the cluster
+// node-2 (same node, in memory) and from node-1 (over node-2's tunnel, then by relay through the
+// control plane); egress out of the cluster
 // is denied by default (access-denied) and reaches a dgram echo on a loopback address the agents'
 // --allow-egress names.
 import { execFile } from 'node:child_process';
@@ -78,6 +79,22 @@ describe.skipIf(!hasTool('kubectl', 'UDP e2e'))('UDP between pods: same node, ac
     expect(PINGS.exec(across.logs)?.slice(1)).toEqual(['50', '512']);
     expect(cluster.agents[0]!.mesh!.udp.counts.sent).toBeGreaterThanOrEqual(50);
   }, 600_000);
+
+  it('echoes across nodes by relay through the control plane (--mesh relay) with the same semantics', async () => {
+    const meshes = cluster.agents.map((agent) => agent.mesh!);
+    const direct = meshes.map((mesh) => mesh.udp.counts.sent);
+    for (const mesh of meshes) mesh.setMode('relay');
+    try {
+      const relayed = await client('relayed', 'node-1', ['udp-echo-svc.default.svc.cluster.local', '53', '50', '512']);
+      expect(relayed.phase, relayed.logs).toBe('Succeeded');
+      expect(PINGS.exec(relayed.logs)?.slice(1)).toEqual(['50', '512']);
+      // both ways went by relay: node-1's pings and node-2's answers, none over a tunnel
+      expect(meshes.map((mesh) => mesh.udpRelay!.counts.sent >= 50)).toEqual([true, true]);
+      expect(meshes.map((mesh) => mesh.udp.counts.sent)).toEqual(direct);
+    } finally {
+      for (const mesh of meshes) mesh.setMode('auto');
+    }
+  }, 300_000);
 
   it('goes out of the cluster only where --allow-egress says so', async () => {
     const port = String((outside.address() as AddressInfo).port);

@@ -21,7 +21,7 @@ export const bootstrapUser = () => ({ name: BOOTSTRAP_API_USER, groups: [BOOTSTR
 const BLOB_PATH = /^\/registry\/v1\/blobs\/[^/]+$/;
 const CREDENTIAL_PATH = /^\/skiff\/v1\/node-credentials\/[^/]+$/;
 const CERTIFICATE_PATH = /^\/skiff\/v1\/node-certificates\/([^/]+)$/;
-const RELAY_PATH = /^\/skiff\/v1\/relay\/[^/]+(?:\/tcp)?$/;
+const RELAY_PATH = /^\/skiff\/v1\/relay\/[^/]+(?:\/tcp|\/udp)?$/;
 const PEERS_PATH = '/skiff/v1/peers';
 
 export const nodeAuthorizer: Authorizer = {

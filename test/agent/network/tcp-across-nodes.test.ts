@@ -14,6 +14,7 @@ import type { DesiredService } from '../../../api/mqtt/messages.js';
 import { NodeCertificate, nodeTlsPath } from '../../../agent/credentials/node-certificate.js';
 import { NodeMesh } from '../../../agent/network/mesh.js';
 import { NodeNetwork } from '../../../agent/network/node-network.js';
+import { connectToRemoteService, requestToService } from '../../../agent/network/service-entry.js';
 import { PodNetwork } from '../../../agent/pods/pod-network.js';
 import { ensureTls } from '../../../control-plane/api/tls.js';
 import { NodeCertificateIssuer } from '../../../control-plane/nodes/node-certificates.js';
@@ -116,6 +117,8 @@ describe('raw TCP between pods of two nodes', () => {
     expect(await runClient('10.96.0.20', 65536)).toMatchObject({ exitCode: 0, stderr: '' });
     expect(await runClient('echo-svc', 65536)).toMatchObject({ exitCode: 0, stderr: '' });
     expect(meshA.streams.direct - before).toBe(3);
+    // the three connections were streams of one HTTP/2 session: one TLS connection (decision 055)
+    expect(meshA.sessions.opened).toBe(1);
   }, 240_000);
 
   it('half-closes: A\'s FIN ends the echo\'s input, its answer still flows back, then end of stream', async () => {
@@ -136,6 +139,47 @@ describe('raw TCP between pods of two nodes', () => {
       expect(await code(openFromA('10.42.2.5', 7000))).toMatch(/^connection-refused: .*denied by NetworkPolicy: ingress of pod default\/echo-0 \(10.42.2.5\) is restricted by default\/deny-echo and no rule allows it from 10.42.1.2/);
       const denied = await runClient('echo-svc', 1);
       expect(denied.stderr).toBe('tcp-client: connect echo-svc:7000 failed: connection-refused\n');
+    } finally {
+      b.policies.set([]);
+    }
+  }, 60_000);
+
+  it('carries a NodePort client to B as node A\'s address (SNAT, externalTrafficPolicy Cluster): B\'s ingress policies see it', async () => {
+    const code = (p: Promise<unknown>) => p.then(() => 'connected', (e: PodNetworkError) => `${e.code}: ${e.message}`);
+    const entry = { client: '127.0.0.9', nodeIP: '127.0.0.1' };
+    const viaNodePort = async () => {
+      const stream = (await connectToRemoteService(a, echoService, 7000, entry))!;
+      const answer = drain(stream);
+      stream.end(Buffer.from('through a node port'));
+      return answer;
+    };
+    const allowFrom = (blocks: Array<{ cidr: string }>, pods: Array<{ ip: string }> = []) =>
+      b.policies.set([{ namespace: 'default', name: 'echo-from', pods: [{ ip: '10.42.2.5' }], ingress: [{ peers: { pods, blocks } }] }]);
+    try {
+      // node A's address is allowed: the connection is A's (not an unknown 0.0.0.0)
+      allowFrom([{ cidr: '127.0.0.1/32' }]);
+      expect(String(await viaNodePort())).toBe('through a node port');
+      // only A's pods are allowed: the NodePort client (as node A) is not one of them
+      allowFrom([], [{ ip: '10.42.1.2' }]);
+      expect(await code(viaNodePort())).toMatch(/^connection-refused: .*no rule allows it from 127\.0\.0\.1/);
+      // the real client's address is never what B sees (it went through A's SNAT)
+      allowFrom([{ cidr: '127.0.0.9/32' }]);
+      expect(await code(viaNodePort())).toMatch(/^connection-refused: .*from 127\.0\.0\.1/);
+      // a node vouches for its own address only: B's address sent by A counts as unknown
+      const forged = await code(a.openRemote(a.peers.owner('10.42.2.5')!, '10.42.2.5', 7000, { host: '127.0.0.7', port: 1 }));
+      expect(forged).toMatch(/from 0\.0\.0\.0/);
+    } finally {
+      b.policies.set([]);
+    }
+  }, 60_000);
+
+  it('carries a NodePort HTTP request to B as node A\'s address too', async () => {
+    const httpService: DesiredService = { ...echoService, name: 'web', clusterIP: '10.96.0.21' };
+    b.policies.set([{ namespace: 'default', name: 'only-a-pods', pods: [{ ip: '10.42.2.5' }], ingress: [{ peers: { pods: [{ ip: '10.42.1.2' }], blocks: [] } }] }]);
+    try {
+      const request = { method: 'GET', pathWithQuery: '/', scheme: 'http' as const, authority: 'web', headers: [], body: new Uint8Array() };
+      const answer = await requestToService(a, httpService, 7000, request, 5_000, { client: '127.0.0.9', nodeIP: '127.0.0.1' }).then(() => 'answered', (e: Error) => e.message);
+      expect(answer).toMatch(/no rule allows it from 127\.0\.0\.1/);
     } finally {
       b.policies.set([]);
     }

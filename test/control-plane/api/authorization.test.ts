@@ -9,6 +9,7 @@ import { createApiApp } from '../../../control-plane/api/api-app.js';
 import { clusterTokenAuthenticator } from '../../../control-plane/credentials.js';
 import { mountNodeCredentialRoutes } from '../../../control-plane/nodes/node-credential-routes.js';
 import { mountRelayRoutes } from '../../../control-plane/nodes/relay-routes.js';
+import { mountRelayUdpRoutes } from '../../../control-plane/nodes/relay-udp-routes.js';
 import { NodeCredentials } from '../../../control-plane/nodes/node-credentials.js';
 import { ComponentRegistry } from '../../../control-plane/registry/component-registry.js';
 import { mountRegistryRoutes } from '../../../control-plane/registry/registry-routes.js';
@@ -73,6 +74,7 @@ describe('authorization of every route', () => {
         mountNodeCredentialRoutes(api, nodeCredentials);
         mountRegistryRoutes(api, registry);
         mountRelayRoutes(api, t.resources, () => undefined);
+        mountRelayUdpRoutes(api, t.resources, () => undefined);
       },
     });
     await t.resources.create(resourceTypes.pods, aPod('some-name', { nodeName: 'node-1' }));
@@ -97,7 +99,7 @@ describe('authorization of every route', () => {
       if (res.status !== 403) allowed.push(`${p.method} ${p.path} -> ${res.status}`);
       else expect((await res.json() as { reason: string }).reason).toBe('Forbidden');
     }
-    expect(allowed.filter((a) => !/^GET \/(healthz|readyz|livez|version) /.test(a) && !SELF_REVIEW.test(a))).toEqual([`GET /registry/v1/blobs/${digest} -> 404`, 'POST /skiff/v1/relay/node-9 -> 422']);
+    expect(allowed.filter((a) => !/^GET \/(healthz|readyz|livez|version) /.test(a) && !SELF_REVIEW.test(a))).toEqual([`GET /registry/v1/blobs/${digest} -> 404`, 'POST /skiff/v1/relay/node-9 -> 422', 'POST /skiff/v1/relay/node-9/udp -> 422']);
     expect(allowed.filter((a) => SELF_REVIEW.test(a))).toHaveLength(3); // whoami, can-i, can-i --list about itself
   });
 

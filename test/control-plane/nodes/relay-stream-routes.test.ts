@@ -37,8 +37,8 @@ describe('the raw TCP relay route', () => {
 
   beforeAll(async () => {
     t = await openTestResources();
-    await t.resources.create<Node>(resourceTypes.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' }, spec: { podCIDR: '10.42.1.0/24' } });
-    await t.resources.create<Node>(resourceTypes.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-2' }, spec: { podCIDR: '10.42.2.0/24' } });
+    await t.resources.create<Node>(resourceTypes.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' }, spec: { podCIDR: '10.42.1.0/24' }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.2' }] } });
+    await t.resources.create<Node>(resourceTypes.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-2' }, spec: { podCIDR: '10.42.2.0/24' }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.3' }] } });
     const channel = {
       call: (node: string, method: string, params: Record<string, unknown>, options: CallOptions) => {
         calls.push({ node, method, params });
@@ -97,6 +97,10 @@ describe('the raw TCP relay route', () => {
     expect((await open('node-2', { ...valid, 'x-skiff-tunnel-target': '10.42.3.5:7000' }).response).status).toBe(403);
     // a node opens connections only from its own pods' addresses
     expect((await open('node-2', { ...valid, 'x-skiff-tunnel-source': '10.42.2.9:1' }).response).status).toBe(403);
+    // ...or its own address (a NodePort client after SNAT), never another node's
+    expect((await open('node-2', { ...valid, 'x-skiff-tunnel-source': '127.0.0.3:0' }).response).status).toBe(403);
+    expect((await open('node-2', { ...valid, 'x-skiff-tunnel-source': '127.0.0.2:0' }).response).status).toBe(200);
+    expect(calls.at(-1)?.params).toMatchObject({ source: { host: '127.0.0.2', port: 0 }, from: 'node-1' });
     expect((await open('node-9', valid).response).status).toBe(404);
   });
 
