@@ -2,6 +2,7 @@
 // until they expire, "nobody" kept briefly by address, one request for concurrent asks, failures
 // not cached, answers whose block does not hold the address not believed; and the routing of
 // NodeNetwork: a pod IP no peer holds is looked up, then carried to that node.
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { DesiredPeer } from '../../../api/mqtt/messages.js';
 import { PeerLookup } from '../../../agent/network/peer-lookup.js';
@@ -91,5 +92,25 @@ describe('NodeNetwork with on-demand peers', () => {
     network.remote = { request: async () => ({ status: 200, headers: [], body: new Uint8Array() }) };
     network.peerLookup = lookup(async () => { throw new Error('the control plane answered 429'); }).l;
     await expect(network.httpRequest(source(), request('10.42.7.3:8080'), 1000)).rejects.toMatchObject({ code: 'destination-unavailable', message: expect.stringMatching(/429/) });
+  });
+
+  it('looks up the owner for a raw TCP connect and a UDP datagram too', async () => {
+    const network = new NodeNetwork();
+    const streams: string[] = [];
+    const datagrams: string[] = [];
+    network.remote = {
+      request: async () => ({ status: 200, headers: [], body: new Uint8Array() }),
+      openStream: async (p, podIP, port) => (streams.push(`${p.node} ${podIP}:${port}`), new PassThrough()),
+    };
+    network.udp.remote = (p, _from, podIP, port) => void datagrams.push(`${p.node} ${podIP}:${port}`);
+    const { l, asked } = lookup(async (ip) => (ip.startsWith('10.42.7.') ? peer : undefined));
+    network.peerLookup = l;
+    const src = source();
+    await network.connect(src, '10.42.7.3', 7000, 40000);
+    expect(streams).toEqual(['node-7 10.42.7.3:7000']);
+    await network.udp.send(src, 4000, '10.42.7.4', 53, new Uint8Array([1]));
+    expect(datagrams).toEqual(['node-7 10.42.7.4:53']);
+    expect(asked).toEqual(['10.42.7.3']); // one lookup for the block
+    await expect(Promise.resolve().then(() => network.connect(src, '10.42.9.3', 7000, 40001))).rejects.toMatchObject({ code: 'destination-IP-prohibited' });
   });
 });
