@@ -5,7 +5,7 @@
 //   [destination ipv4 4][destination port u16][payload: 0 - 65,507 bytes]
 // Pod addresses are ipv4 (the cluster's pod CIDR). A frame that breaks these rules ends the link
 // (there is no resynchronising a byte stream); a well-formed one is then judged by the receiver.
-/** Largest UDP payload over ipv4 (runtime/net/udp-messages.ts has the same). */
+/** Largest UDP payload over ipv4 (65,535 - 8 bytes UDP header - 20 bytes IP header); the runtime takes it from here. */
 export const MAX_DATAGRAM_IPV4 = 65_507;
 
 /** A pod's UDP address. */

@@ -7,8 +7,7 @@
 // dropped and counted, as UDP does), and a run has at most SEND_WINDOW_BYTES posted but not yet
 // routed (check-send answers 0 until the runtime caught up).
 
-/** Largest payload of one datagram over ipv4 (65,535 - 8 bytes UDP header - 20 bytes IP header). */
-export const MAX_DATAGRAM_IPV4 = 65_507;
+export { MAX_DATAGRAM_IPV4 } from '../../api/net/udp-frames.js';
 /** Largest payload of one datagram over ipv6 (65,535 - 8 bytes UDP header). */
 export const MAX_DATAGRAM_IPV6 = 65_527;
 /** A socket's receive queue unless the guest sets another (Linux' default rmem is 208 KiB). */
