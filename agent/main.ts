@@ -18,6 +18,7 @@ import { ensureNodeCredential } from './credentials/node-credential.js';
 import { NodeCertificate } from './credentials/node-certificate.js';
 import { NodeMesh, type MeshMode } from './network/mesh.js';
 import { RelayClient } from './network/relay-client.js';
+import { peerLookupClient } from './network/peer-lookup-client.js';
 import type { MetricsServerOptions } from './metrics-server.js';
 import { MqttAgentChannel } from './mqtt-agent-channel.js';
 import type { BackoffOptions } from './mqtt-reconnect-backoff.js';
@@ -154,6 +155,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     host: nodeIP,
     port: options.tunnelPort,
     relay: (api) => new RelayClient(credential, api),
+    peerLookup: { self: options.name, client: (api) => peerLookupClient(credential, api) },
     ...(options.meshMode ? { mode: options.meshMode } : {}),
     onError: (what, e) => logger.warn({ err: e.message }, `${what} failed`),
   });

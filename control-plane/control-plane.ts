@@ -19,6 +19,8 @@ import { MqttNodeChannel } from './node-channel/mqtt-node-channel.js';
 import { DesiredPublisher } from './nodes/desired-publisher.js';
 import { mountNodeCredentialRoutes } from './nodes/node-credential-routes.js';
 import { mountRelayRoutes } from './nodes/relay-routes.js';
+import { PeerDirectory } from './nodes/peer-directory.js';
+import { mountPeerRoutes } from './nodes/peer-routes.js';
 import { mountRelayStreamRoutes } from './nodes/relay-stream-routes.js';
 import { mountRelayUdpRoutes } from './nodes/relay-udp-routes.js';
 import { NodeCredentials } from './nodes/node-credentials.js';
@@ -204,6 +206,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const metrics = new NodeMetricsStore(clock);
     let execSource: PodExecSourceOverChannel | undefined;
     let relayChannel: MqttNodeChannel | undefined;
+    let peerDirectory: PeerDirectory | undefined;
     let nodeMetrics: NodeMetricsScraperOverChannel | undefined;
     const audit = new AuditLog(join(dataDir, 'audit'), { logger: logger.child({ component: 'audit' }) });
     stack.push(() => audit.flush());
@@ -232,6 +235,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         mountRelayRoutes(api, resources, () => relayChannel);
         mountRelayStreamRoutes(api, resources, () => relayChannel);
         mountRelayUdpRoutes(api, resources, () => relayChannel);
+        mountPeerRoutes(api, { directory: () => peerDirectory, clusterCidr: new PodCidrAllocator(options.podCidrs ?? {}).clusterCidr, clock });
       },
     });
     const server = await startApiServer({ app, host: apiHost, port: options.apiPort ?? 6443, tls: { key: tls.key, cert: tls.cert, clientCa: tls.caCert } });
@@ -276,6 +280,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     // one cache per kind for the publisher, the scheduler, node lifecycle and every controller
     const informers = new SharedInformers({ resources, clock, logger: logger.child({ component: 'informers' }) });
     stack.push(() => informers.stop());
+    const directory = new PeerDirectory();
+    stack.push(directory.follow(informers.for<Node>(resourceTypes.nodes)));
+    peerDirectory = directory;
     const publisher = new DesiredPublisher({ resources, channel, registry, images, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }), queueObserver: prometheus.queues, informers, clusterCidr: new PodCidrAllocator(options.podCidrs ?? {}).clusterCidr });
     await publisher.start();
     stack.push(() => publisher.stop());

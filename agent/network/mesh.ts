@@ -16,6 +16,7 @@ import { openTunnelStream, type TunnelStreamTarget } from './tunnel-tcp.js';
 import { NoH2Error, TunnelSessions } from './tunnel-h2.js';
 import type { DatagramSource } from '../../runtime/net/udp-messages.js';
 import { openTunnelUdpLink, UdpLinks } from './udp-tunnel.js';
+import { PeerLookup, type PeerFetch } from './peer-lookup.js';
 
 export type MeshMode = 'auto' | 'direct' | 'relay';
 
@@ -43,6 +44,11 @@ export interface NodeMeshOptions {
   relay?: (api: () => ApiAccess | undefined) => Relay;
   now?: () => number;
   onError?: (what: string, error: Error) => void;
+  /**
+   * Asks the control plane which node owns a pod IP no peer holds (on-demand peers, decision 043;
+   * peer-lookup-client.ts); none: such pod IPs are refused. `self`: this node's name (never its own peer).
+   */
+  peerLookup?: { self: string; client: (api: () => ApiAccess | undefined) => { fetch: PeerFetch; close(): void }; ttlMs?: number; negativeTtlMs?: number };
 }
 
 export class NodeMesh implements RemotePods {
@@ -53,6 +59,9 @@ export class NodeMesh implements RemotePods {
   #network: NodeNetwork | undefined;
   #api: ApiAccess | undefined;
   readonly #relay: Relay | undefined;
+  readonly #lookupClient: { fetch: PeerFetch; close(): void } | undefined;
+  /** Owners of pod IPs asked of the control plane (set on the network at start). */
+  readonly lookup: PeerLookup | undefined;
   /** node -> until when it goes by relay, and the tunnel endpoint found unreachable (a new one is tried at once). */
   readonly #unreachable = new Map<string, { until: number; endpoint: string }>();
   #mode: MeshMode;
@@ -76,6 +85,18 @@ export class NodeMesh implements RemotePods {
     this.#mode = options.mode ?? 'auto';
     this.client = new TunnelClient(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {});
     this.#relay = options.relay?.(() => this.#api);
+    const lookup = options.peerLookup;
+    this.#lookupClient = lookup?.client(() => this.#api);
+    const fetch = this.#lookupClient?.fetch;
+    this.lookup = lookup && fetch && new PeerLookup({
+      fetch: async (ip) => {
+        const peer = await fetch(ip);
+        return peer?.node === lookup.self ? undefined : peer;
+      },
+      ...(options.now ? { now: options.now } : {}),
+      ...(lookup.ttlMs !== undefined ? { ttlMs: lookup.ttlMs } : {}),
+      ...(lookup.negativeTtlMs !== undefined ? { negativeTtlMs: lookup.negativeTtlMs } : {}),
+    });
     this.udp = new UdpLinks((peer) => openTunnelUdpLink(this.client.tls, this.client.agentFor(peer.node), peer, this.client.connectTimeout()), options.now);
     const relay = this.#relay;
     this.udpRelay = relay?.openDatagramLink ? new UdpLinks((peer) => relay.openDatagramLink!(peer), options.now, 'relay') : undefined;
@@ -100,6 +121,7 @@ export class NodeMesh implements RemotePods {
   async start(network: NodeNetwork): Promise<void> {
     this.#network = network;
     network.remote = this;
+    if (this.lookup) network.peerLookup = this.lookup;
     network.udp.remote = (peer, from, podIP, port, data) => this.#sendDatagram(peer, from, podIP, port, data);
     this.#unsubscribe = this.options.certificate.onChange((tls) => void this.#useTls(tls).catch((e: Error) => this.options.onError?.('tunnel', e)));
     const tls = this.options.certificate.current ?? await this.options.certificate.load();
@@ -230,6 +252,8 @@ export class NodeMesh implements RemotePods {
     this.#unsubscribe?.();
     if (this.#network?.remote === this) this.#network.remote = undefined;
     if (this.#network) this.#network.udp.remote = undefined;
+    if (this.#network?.peerLookup === this.lookup) this.#network!.peerLookup = undefined;
+    this.#lookupClient?.close();
     this.udp.close();
     this.udpRelay?.close();
     this.client.close();

@@ -18,6 +18,7 @@ import type { PolicyEnd } from './policy-check.js';
 import { chooseEndpoint, type EndpointRoutes } from './service-endpoint.js';
 import { ServiceTable } from './service-table.js';
 import { PeerTable } from './tunnel-peers.js';
+import type { PeerLookup } from './peer-lookup.js';
 import { NetworkPolicies } from './policy-rules.js';
 import { checkEgress, checkIngress } from './policy-check.js';
 import { openPodByteStream, type StreamSource } from './pod-byte-stream.js';
@@ -60,6 +61,8 @@ export class NodeNetwork {
   readonly services = new ServiceTable();
   /** The other nodes: whose pod CIDR holds an IP, where their tunnels are. */
   readonly peers = new PeerTable();
+  /** Owners of pod IPs no peer holds, asked of the control plane (on-demand peers, decision 043); none: not asked. */
+  peerLookup: PeerLookup | undefined;
   /** Requests to pods of other nodes go here; none: they are not carried. */
   remote: RemotePods | undefined;
   /** The NetworkPolicies in force on this node's pods (policy-rules.ts). */
@@ -123,9 +126,25 @@ export class NodeNetwork {
     this.peers.set(peers);
   }
 
-  /** The node that runs `podIP` when it is not this one and a remote carrier is set. */
+  /** The node that runs `podIP` when it is not this one and a remote carrier is set (a peer, or an owner looked up earlier). */
   #remoteOwner(podIP: string): DesiredPeer | undefined {
-    return this.remote && !this.#pods.has(podIP) ? this.peers.owner(podIP) : undefined;
+    return this.remote && !this.#pods.has(podIP) ? this.knownOwner(podIP) : undefined;
+  }
+
+  /** The node whose pod CIDR holds `ip` as far as this node knows now: its peers, then the looked-up owners. */
+  knownOwner = (ip: string): DesiredPeer | undefined => this.peers.owner(ip) ?? this.peerLookup?.cached(ip);
+
+  /** The owner of a pod IP no peer holds, asked of the control plane (on-demand peers); rejects with PodNetworkError. */
+  /** Whether owners of unknown pod IPs can be asked of the control plane (a lookup and a carrier are set). */
+  canLookUp = (): boolean => Boolean(this.remote && this.peerLookup);
+
+  async lookupOwner(podIP: string): Promise<DesiredPeer | undefined> {
+    if (!this.remote || !this.peerLookup || this.#pods.has(podIP) || !this.isPodAddress(podIP)) return undefined;
+    try {
+      return await this.peerLookup.owner(podIP);
+    } catch (error) {
+      throw new PodNetworkError('destination-unavailable', `${podIP} is a pod IP of no known node, and the control plane could not say whose: ${(error as Error).message}`);
+    }
   }
 
   /** The node that runs `podIP` when it is another one that raw TCP can reach (tcp-connect.ts). */
@@ -172,7 +191,7 @@ export class NodeNetwork {
    * does with externalTrafficPolicy Cluster). Anything else counts as an unknown address (0.0.0.0).
    */
   vouchedSource(node: string, ip: string): boolean {
-    if (this.peers.owner(ip)?.node === node) return true;
+    if (this.knownOwner(ip)?.node === node) return true;
     const address = this.peers.byNode(node)?.address;
     return address !== undefined && address === ip && !this.isPodAddress(ip);
   }
@@ -193,7 +212,7 @@ export class NodeNetwork {
       if (pod) return this.#deliverToPod(source, destination.host, destination.port, request, timeoutMs);
       const service = this.services.byClusterIP(destination.host);
       if (service) return this.#toService(source, service, destination, request, timeoutMs);
-      const peer = this.#remoteOwner(destination.host);
+      const peer = this.#remoteOwner(destination.host) ?? await this.lookupOwner(destination.host);
       if (peer) return this.#toRemote(source, peer, destination.host, destination.port, request, timeoutMs);
       if (!this.isPodAddress(destination.host)) return sendOutside(this.#outside, this.#end(source), destination, request, timeoutMs);
       throw new PodNetworkError('destination-IP-prohibited', `${destination.host} is no pod of this node and no Service: its node is not known`);
@@ -304,16 +323,13 @@ export class NodeNetwork {
    * A request from a pod of another node (the tunnel, the relay) to a pod of this node, once this
    * node's ingress policies allow it. `sourceIP` must be a pod of `node` (else it counts as unknown).
    */
-  requestFromPeer(node: string, sourceIP: string | undefined, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+  async requestFromPeer(node: string, sourceIP: string | undefined, podIP: string, port: number, request: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
     const target = this.#pods.get(podIP);
-    if (!target) return Promise.reject(new PodNetworkError('destination-unavailable', `no pod with IP ${podIP} runs on this node`));
+    if (!target) throw new PodNetworkError('destination-unavailable', `no pod with IP ${podIP} runs on this node`);
     if (!this.policies.empty) {
-      const from = sourceIP && this.vouchedSource(node, sourceIP) ? sourceIP : '0.0.0.0';
-      try {
-        checkIngress(this.policies, { ip: from }, { ip: podIP, pod: `${target.namespace}/${target.name}` }, port);
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
+      const vouched = sourceIP && (this.vouchedSource(node, sourceIP) || (await this.lookupOwner(sourceIP).catch(() => undefined))?.node === node);
+      const from = sourceIP && vouched ? sourceIP : '0.0.0.0';
+      checkIngress(this.policies, { ip: from }, { ip: podIP, pod: `${target.namespace}/${target.name}` }, port);
     }
     return deliver(target.network, port, request, timeoutMs);
   }

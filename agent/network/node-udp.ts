@@ -26,6 +26,11 @@ export interface UdpNode {
   readonly peers: PeerTable;
   readonly egress: Egress;
   isPodAddress(ip: string): boolean;
+  /** The peer, or the owner looked up earlier (on-demand peers), whose pod CIDR holds `ip`. */
+  knownOwner?(ip: string): DesiredPeer | undefined;
+  /** The owner of a pod IP no peer holds, asked of the control plane; rejects with PodNetworkError. */
+  lookupOwner?(ip: string): Promise<DesiredPeer | undefined>;
+  canLookUp?(): boolean;
 }
 
 export class NodeUdp implements UdpRoutes {
@@ -57,7 +62,17 @@ export class NodeUdp implements UdpRoutes {
     return this.node.isPodAddress(ip);
   }
   udpOwner(podIP: string): DesiredPeer | undefined {
-    return this.remote && !this.node.pod(podIP) ? this.node.peers.owner(podIP) : undefined;
+    return this.remote && !this.node.pod(podIP) ? this.#owner(podIP) : undefined;
+  }
+  #owner(ip: string): DesiredPeer | undefined {
+    return this.node.knownOwner ? this.node.knownOwner(ip) : this.node.peers.owner(ip);
+  }
+  canLookUp(): boolean {
+    return Boolean(this.remote && this.node.lookupOwner && this.node.canLookUp?.());
+  }
+  /** The owner of a pod IP of another node that no peer holds (on-demand peers). */
+  lookupOwner(podIP: string): Promise<DesiredPeer | undefined> {
+    return this.remote && this.node.lookupOwner ? this.node.lookupOwner(podIP) : Promise.resolve(undefined);
   }
   sendRemote(peer: DesiredPeer, from: DatagramSource, podIP: string, port: number, data: Uint8Array): void | Promise<void> {
     return this.remote!(peer, from, podIP, port, data);
@@ -78,8 +93,10 @@ export class NodeUdp implements UdpRoutes {
 
   /** A frame from node `node` (the tunnel): whether it reached a socket's queue. */
   fromPeer(node: string, frame: DatagramFrame): boolean {
-    if (this.node.peers.owner(frame.from.host)?.node !== node) {
+    if (this.#owner(frame.from.host)?.node !== node) {
       this.received.forged++; // a node speaks only for its own pods
+      // a sender no peer holds may be a node found on demand: ask, so its next frames are known
+      if (this.node.lookupOwner && this.node.isPodAddress(frame.from.host)) void this.node.lookupOwner(frame.from.host).catch(() => undefined);
       return false;
     }
     const target = this.node.pod(frame.to.host);

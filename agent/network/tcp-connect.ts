@@ -32,6 +32,10 @@ export interface TcpRoutes {
   isPodAddress(ip: string): boolean;
   /** The node running `podIP` when it is another one that can be reached (the mesh is there). */
   remoteOwner?(podIP: string): DesiredPeer | undefined;
+  /** The node running `podIP` when no peer holds it, asked of the control plane (on-demand peers); rejects with PodNetworkError. */
+  lookupOwner?(podIP: string): Promise<DesiredPeer | undefined>;
+  /** Whether lookupOwner can ask anyone (else an unknown pod IP is refused at once). */
+  canLookUp?(): boolean;
   /** A byte stream to a pod port of another node (mesh.ts); rejects with PodNetworkError. */
   openRemote?(peer: DesiredPeer, podIP: string, port: number, from: { host: string; port: number }): Promise<Duplex>;
   /** Whether the agent itself allows egress to `ip` (--allow-egress). */
@@ -81,6 +85,13 @@ export function routeTcp(node: TcpRoutes, source: { network: PodNetwork }, host:
     if (peer) return toRemote(peer, host, port);
     if ((nodeLoopback || !node.isPodAddress(host)) && node.openOutside) {
       return node.openOutside(source.network.podIP, host, port).then(streamAcceptor);
+    }
+    const unknown = () => new PodNetworkError('destination-IP-prohibited', `dial tcp ${where}: ${host} is no pod of this node and no Service, and its node is not known`);
+    if (!nodeLoopback && node.isPodAddress(host) && node.remoteOwner && node.lookupOwner && node.canLookUp?.()) {
+      return node.lookupOwner(host).then((owner) => {
+        if (!owner) throw unknown();
+        return toRemote(owner, host, port);
+      });
     }
     throw new PodNetworkError('destination-IP-prohibited', `dial tcp ${where}: ${host} is no pod of this node and no Service, and its node is not known`);
   }

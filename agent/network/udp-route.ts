@@ -26,6 +26,10 @@ export interface UdpRoutes {
   isPodAddress(ip: string): boolean;
   /** The node running `podIP` when it is another one datagrams can be carried to. */
   udpOwner?(podIP: string): DesiredPeer | undefined;
+  /** The owner of a pod IP no peer holds, asked of the control plane (on-demand peers); rejects with PodNetworkError. */
+  lookupOwner?(podIP: string): Promise<DesiredPeer | undefined>;
+  /** Whether lookupOwner can ask anyone (else an unknown pod IP is refused at once). */
+  canLookUp?(): boolean;
   /** Carries a datagram to a pod of another node (the tunnel); throws PodNetworkError when there is no way. */
   sendRemote?(peer: DesiredPeer, from: DatagramSource, podIP: string, port: number, data: Uint8Array): void;
   /** Whether the agent itself allows egress to `ip` (--allow-egress). */
@@ -54,6 +58,13 @@ export function routeUdp(node: UdpRoutes, source: { network: PodNetwork }, local
   const peer = node.udpOwner?.(host);
   if (peer) return toRemote(node, peer, from, host, port, data);
   if ((nodeLoopback || !node.isPodAddress(host)) && node.sendOutside) return node.sendOutside({ network: source.network, port: localPort }, host, port, data);
+  const unknown = () => new PodNetworkError('destination-IP-prohibited', `dial udp ${where}: ${host} is no pod of this node and no Service, and its node is not known`);
+  if (!nodeLoopback && node.lookupOwner && node.canLookUp?.()) {
+    return node.lookupOwner(host).then((owner) => {
+      if (!owner) throw unknown();
+      return toRemote(node, owner, from, host, port, data);
+    });
+  }
   throw new PodNetworkError('destination-IP-prohibited', `dial udp ${where}: ${host} is no pod of this node and no Service, and its node is not known`);
 }
 

@@ -68,6 +68,8 @@ export interface ClusterOptions {
   /** Agents serve tunnels to each other (default: with more than one agent). */
   tunnel?: boolean;
   meshMode?: 'auto' | 'direct' | 'relay';
+  /** --cluster-cidr and --node-cidr-mask-size of the control plane. */
+  podCidrs?: { clusterCidr?: string; nodeCidrMaskSize?: number };
   /** Examples pushed as examples/NAME:latest before the cluster is handed out (wasm-examples/NAME/NAME.wasm). */
   examples?: string[];
 }
@@ -98,6 +100,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.ingress ? { ingress: options.ingress } : {}),
     ...(options.tunnel !== undefined ? { tunnel: options.tunnel } : {}),
     ...(options.meshMode ? { meshMode: options.meshMode } : {}),
+    ...(options.podCidrs ? { podCidrs: options.podCidrs } : {}),
   }).catch(async (error: unknown) => {
     await mosquitto?.stop();
     throw error;

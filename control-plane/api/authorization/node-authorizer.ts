@@ -1,6 +1,6 @@
 // Node identities are confined here, whatever later authorizers (RBAC) would grant. skiff agents do
 // over MQTT everything a kubelet does over HTTPS, so on the API a node's credential only fetches
-// component blobs, requests its own TLS certificate, relays pod traffic to nodes it cannot reach (api/mqtt/relay.ts), and asks TokenRequest for the ServiceAccount
+// component blobs, requests its own TLS certificate, relays pod traffic to nodes it cannot reach (api/mqtt/relay.ts), looks up the node of a pod IP (api/peer-lookup.ts), and asks TokenRequest for the ServiceAccount
 // tokens projected into its pods (the handler then checks, as NodeRestriction does, that the token is
 // bound to a pod of this node that runs as that ServiceAccount), and the bootstrap token only
 // exchanges itself for a node credential. Both may review themselves (whoami, can-i, can-i --list,
@@ -22,6 +22,7 @@ const BLOB_PATH = /^\/registry\/v1\/blobs\/[^/]+$/;
 const CREDENTIAL_PATH = /^\/skiff\/v1\/node-credentials\/[^/]+$/;
 const CERTIFICATE_PATH = /^\/skiff\/v1\/node-certificates\/([^/]+)$/;
 const RELAY_PATH = /^\/skiff\/v1\/relay\/[^/]+(?:\/tcp|\/udp)?$/;
+const PEERS_PATH = '/skiff/v1/peers';
 
 export const nodeAuthorizer: Authorizer = {
   name: 'node',
@@ -33,6 +34,8 @@ export const nodeAuthorizer: Authorizer = {
       if (a.kind === 'non-resource' && a.verb === 'get' && BLOB_PATH.test(a.path)) return allow();
       // pod traffic to another node that this one cannot reach directly (api/mqtt/relay.ts)
       if (a.kind === 'non-resource' && a.verb === 'post' && RELAY_PATH.test(a.path)) return allow();
+      // which node owns a pod IP it has no peer for (on-demand peers, api/peer-lookup.ts)
+      if (a.kind === 'non-resource' && a.verb === 'get' && a.path === PEERS_PATH) return allow();
       if (a.kind === 'resource' && a.verb === 'create' && a.apiGroup === '' && a.resource === 'serviceaccounts' && a.subresource === 'token' && a.namespace && a.name) return allow();
       const certificateFor = a.kind === 'non-resource' && a.verb === 'post' ? CERTIFICATE_PATH.exec(a.path)?.[1] : undefined;
       if (certificateFor !== undefined) {
