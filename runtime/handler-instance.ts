@@ -65,6 +65,8 @@ export class HandlerInstance {
   /** Lets the kept instance go: its worker cleans up and goes back to the pool. */
   retire(): Promise<RunEnd> {
     clearTimeout(this.idleTimer);
+    // a retiring instance keeps the process alive until its worker answered (stop and close await it)
+    this.run.setIdle(false);
     this.run.send({ type: 'retire' });
     return this.run.ended;
   }
