@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../api/clock.js';
 import { systemClock } from '../api/clock.js';
 import { createApiApp } from './api/api-app.js';
+import { ApiFlowControl } from './api/flow-control.js';
 import { startApiServer } from './api/api-server.js';
 import { writeKubeconfig } from './api/kubeconfig.js';
 import { ensureTls } from './api/tls.js';
@@ -226,6 +227,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       exec: () => execSource,
       metrics,
       observer: prometheus.api,
+      flowControl: new ApiFlowControl(clock, {}, prometheus.flowControl),
       prometheus,
       nodeMetrics: { scrape: (node, signal) => nodeMetrics!.scrape(node, signal) },
       dashboard: new DashboardSessions(tokens, clock),

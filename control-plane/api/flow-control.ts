@@ -10,13 +10,21 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Clock } from '../../api/clock.js';
 import { TooManyRequestsError } from '../../api/errors.js';
-import { FairQueues, RequestRejectedError, type FairQueuesOptions } from '../flow-control/fair-queues.js';
+import { FairQueues, RequestRejectedError, type FairQueuesObserver, type FairQueuesOptions } from '../flow-control/fair-queues.js';
 import type { ApiUser } from './api-user.js';
 import { errorResponse } from './status-response.js';
 import { upgradeContext } from './upgrade-requests.js';
 
 export type PriorityLevelName = 'system' | 'workload';
-export type PriorityLevelConfig = Omit<FairQueuesOptions, 'clock'>;
+export type PriorityLevelConfig = Omit<FairQueuesOptions, 'clock' | 'observer'>;
+
+/** What the flow control's metrics see (control-plane/metrics/flow-control-metrics.ts). */
+export interface FlowControlObserver {
+  /** The observer of one level; `state` reads its seats in use and requests waiting, at any time. */
+  level(name: PriorityLevelName, seats: number, state: () => { executing: number; waiting: number }): FairQueuesObserver;
+  /** A request that holds no seat (a probe, a long-running request, system:masters) went through. */
+  exempt(): void;
+}
 
 /** Generous enough that no ordinary client meets them; a burst of thousands queues, then is refused. */
 export const DEFAULT_PRIORITY_LEVELS: Record<PriorityLevelName, PriorityLevelConfig> = {
@@ -52,8 +60,11 @@ export function classify(user: ApiUser): { level: PriorityLevelName; flow: strin
 export class ApiFlowControl {
   readonly levels: Record<PriorityLevelName, FairQueues>;
 
-  constructor(clock: Clock, config: Partial<Record<PriorityLevelName, PriorityLevelConfig>> = {}) {
-    const level = (name: PriorityLevelName) => new FairQueues({ ...DEFAULT_PRIORITY_LEVELS[name], ...config[name], clock });
+  constructor(clock: Clock, config: Partial<Record<PriorityLevelName, PriorityLevelConfig>> = {}, private readonly observer?: FlowControlObserver) {
+    const level = (name: PriorityLevelName) => {
+      const options = { ...DEFAULT_PRIORITY_LEVELS[name], ...config[name] };
+      return new FairQueues({ ...options, clock, observer: observer?.level(name, options.seats, () => this.levels[name]) });
+    };
     this.levels = { system: level('system'), workload: level('workload') };
   }
 
@@ -63,7 +74,10 @@ export class ApiFlowControl {
       const user: ApiUser = c.get('user');
       // a real upgrade (the connection taken over), not any request that carries an Upgrade header
       const upgrade = upgradeContext(c) !== undefined;
-      if (isExempt(c.get('requestPath'), (name) => c.req.query(name), upgrade, user)) return next();
+      if (isExempt(c.get('requestPath'), (name) => c.req.query(name), upgrade, user)) {
+        this.observer?.exempt();
+        return next();
+      }
       const { level, flow } = classify(user);
       let release: () => void;
       try {

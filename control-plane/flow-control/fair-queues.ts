@@ -16,6 +16,16 @@ export interface FairQueuesOptions {
   /** How long a request may wait for a seat (ms). */
   queueTimeoutMs: number;
   clock: Clock;
+  /** Told of every request seated or refused (metrics). */
+  observer?: FairQueuesObserver;
+}
+
+/** What a level's metrics count: requests seated (with the time they waited) and refused. */
+export interface FairQueuesObserver {
+  /** A request got a seat after waiting `waitedMs` (0 when it found one free). */
+  dispatched(waitedMs: number): void;
+  /** A request was refused after waiting `waitedMs` (0 when its queue was full on arrival). */
+  rejected(why: RequestRejectedError['why'], waitedMs: number): void;
 }
 
 export class RequestRejectedError extends Error {
@@ -26,6 +36,7 @@ export class RequestRejectedError extends Error {
 }
 
 interface Waiter {
+  since: number;
   seat: () => void;
   reject: (error: Error) => void;
   timer: ClockTimer;
@@ -59,15 +70,16 @@ export class FairQueues {
 
   /** Waits for a seat for `flow`; resolves with its release, or rejects with RequestRejectedError. */
   acquire(flow: string): Promise<Release> {
-    if (this.#busy < this.options.seats && this.#waiting === 0) return Promise.resolve(this.#seat());
+    if (this.#busy < this.options.seats && this.#waiting === 0) return Promise.resolve(this.#seat(0));
     const queue = this.#flows.get(flow);
     if ((queue?.length ?? 0) >= this.options.queueLengthPerFlow || this.#waiting >= this.options.queueLengthTotal) {
-      this.#rejected++;
-      return Promise.reject(new RequestRejectedError('queue-full', 1));
+      return Promise.reject(this.#refuse(new RequestRejectedError('queue-full', 1), 0));
     }
     return new Promise<Release>((resolve, reject) => {
+      const since = this.options.clock.now();
       const waiter: Waiter = {
-        seat: () => resolve(this.#seat()),
+        since,
+        seat: () => resolve(this.#seat(this.options.clock.now() - since)),
         reject,
         timer: this.options.clock.setTimeout(() => this.#timeOut(flow, waiter), this.options.queueTimeoutMs),
       };
@@ -77,9 +89,10 @@ export class FairQueues {
     });
   }
 
-  #seat(): Release {
+  #seat(waitedMs: number): Release {
     this.#busy++;
     this.#served++;
+    this.options.observer?.dispatched(waitedMs);
     let released = false;
     return () => {
       if (released) return;
@@ -109,7 +122,13 @@ export class FairQueues {
     queue.splice(at, 1);
     if (queue.length === 0) this.#flows.delete(flow);
     this.#waiting--;
+    const error = new RequestRejectedError('time-out', Math.max(1, Math.ceil(this.options.queueTimeoutMs / 1000)));
+    waiter.reject(this.#refuse(error, this.options.clock.now() - waiter.since));
+  }
+
+  #refuse(error: RequestRejectedError, waitedMs: number): RequestRejectedError {
     this.#rejected++;
-    waiter.reject(new RequestRejectedError('time-out', Math.max(1, Math.ceil(this.options.queueTimeoutMs / 1000))));
+    this.options.observer?.rejected(error.why, waitedMs);
+    return error;
   }
 }

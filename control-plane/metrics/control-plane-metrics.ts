@@ -4,12 +4,14 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { SKIFF_VERSION } from '../../api/version.js';
 import type { Node } from '../../api/types/node.js';
+import type { FlowControlObserver } from '../api/flow-control.js';
 import type { ApiRequestObserver } from '../api/request-observer.js';
 import type { WorkQueueObserver } from '../reconcile/work-queue.js';
 import type { NodeChannelObserver } from '../node-channel/node-channel.js';
 import type { SchedulerObserver } from '../scheduler/scheduler.js';
 import type { StoreObserver } from '../store/observed-store.js';
 import { createApiMetrics } from './api-metrics.js';
+import { createFlowControlMetrics } from './flow-control-metrics.js';
 import { createNodeChannelMetrics } from './node-channel-metrics.js';
 import { createOciPullMetrics } from './oci-pull-metrics.js';
 import type { OciPullObserver } from '../registry/oci/oci-puller.js';
@@ -34,6 +36,7 @@ export interface ControlPlaneMetricsOptions {
 export class ControlPlaneMetrics implements MetricsExposition {
   readonly registry = new Registry();
   readonly api: ApiRequestObserver;
+  readonly flowControl: FlowControlObserver;
   readonly store: StoreObserver;
   readonly queues: WorkQueueObserver;
   readonly scheduler: SchedulerObserver;
@@ -45,6 +48,7 @@ export class ControlPlaneMetrics implements MetricsExposition {
     new Gauge({ name: 'skiff_build_info', help: 'Always 1; the version label says which skiff runs.', labelNames: ['version', 'component'], registers: [this.registry] })
       .set({ version: SKIFF_VERSION, component: 'control-plane' }, 1);
     this.api = createApiMetrics(this.registry);
+    this.flowControl = createFlowControlMetrics(this.registry);
     this.store = createStoreMetrics(this.registry, options.storeBackend);
     this.queues = createWorkQueueMetrics(this.registry);
     this.scheduler = createSchedulerMetrics(this.registry);

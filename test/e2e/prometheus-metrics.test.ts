@@ -64,6 +64,8 @@ describe('Prometheus metrics of the control plane and agents', () => {
       scheduler_scheduling_attempt_duration_seconds: 'histogram', skiff_mqtt_messages_received_total: 'counter',
       skiff_mqtt_received_bytes_total: 'counter', skiff_mqtt_messages_sent_total: 'counter', skiff_nodes: 'gauge',
       process_resident_memory_bytes: 'gauge', skiff_build_info: 'gauge',
+      apiserver_flowcontrol_dispatched_requests_total: 'counter', apiserver_flowcontrol_current_inqueue_requests: 'gauge',
+      apiserver_flowcontrol_request_wait_duration_seconds: 'histogram', apiserver_flowcontrol_nominal_limit_seats: 'gauge',
     };
     for (const [name, type] of Object.entries(expected)) expect(m.types.get(name), name).toBe(type);
     expect(m.sum('apiserver_request_total', { resource: 'pods', verb: 'POST', code: '201' })).toBeGreaterThanOrEqual(1);
@@ -73,6 +75,8 @@ describe('Prometheus metrics of the control plane and agents', () => {
     expect(m.sum('skiff_mqtt_sent_bytes_total', { kind: 'desired' })).toBeGreaterThan(0);
     expect(m.sum('workqueue_adds_total', { name: 'scheduler' })).toBeGreaterThan(0);
     expect(m.sum('skiff_store_request_duration_seconds_count', { backend: 'sqlite', operation: 'create', result: 'ok' })).toBeGreaterThan(0);
+    expect(m.sum('apiserver_flowcontrol_nominal_limit_seats', { priority_level: 'workload' })).toBe(16);
+    expect(m.sum('apiserver_flowcontrol_dispatched_requests_total', { priority_level: 'exempt' })).toBeGreaterThan(0); // the admin's requests
   });
 
   it('serves an agent\'s metrics through the API server, over MQTT', async () => {
