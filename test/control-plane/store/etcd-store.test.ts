@@ -56,6 +56,27 @@ describe.skipIf(!isEtcdAvailable)('EtcdStore', () => {
     }
   });
 
+  it('catches a watch up over more than 4 MiB of history (etcd sends up to 1,000 revisions in one message)', async () => {
+    const store = await openEtcdStore({ endpoints: [server.endpoint], prefix: `/test-${nanoid(8)}` });
+    try {
+      const from = await store.currentRevision();
+      const value = 'v'.repeat(4_000); // with its previous value, 1,000 revisions are about 8 MB
+      const revisions = new Map<string, number>();
+      for (let n = 0; n < 1_200; n += 50) {
+        await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+          const key = `/big/k${(n + i) % 100}`;
+          const previous = revisions.get(key);
+          revisions.set(key, previous === undefined ? await store.create(key, value) : await store.update(key, value, previous));
+        }));
+      }
+      const recorder = new WatchRecorder(store, '/big/', { fromRevision: from });
+      await recorder.untilEvents(1_200, 30_000);
+      expect(recorder.errors).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
   it('opens from an etcd:// URL with no key prefix', async () => {
     const store = await openStore(server.endpoint.replace('http://', 'etcd://'), '/nonexistent');
     try {
