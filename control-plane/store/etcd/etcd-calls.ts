@@ -28,14 +28,18 @@ export function isTransientEtcdError(error: unknown): error is Error {
 export class EtcdCalls {
   constructor(private readonly policy: EtcdCallPolicy) {}
 
-  /** A read (or any call that is safe to repeat): retried on transient faults until the deadline. */
+  /**
+   * A read (or any call that is safe to repeat): retried on transient faults until the deadline.
+   * `call` gets gRPC's deadline for the attempt; `deadline` (on the policy's clock) is for a read
+   * that is part of a write's call.
+   */
   read<T>(what: string, call: (deadline: number) => Promise<T>, deadline = this.#deadline()): Promise<T> {
     return this.#retrying(what, deadline, async (attempt) => ({ done: await call(attempt) }));
   }
 
   /**
-   * A write: retried while it certainly did not apply. After a transient failure `settle` (which
-   * reads the key, itself retried within the same deadline) tells whether it applied (`done`),
+   * A write: retried while it certainly did not apply. After a transient failure `settle` (given the
+   * call's deadline on the policy's clock, for a read retried within it) tells whether it applied (`done`),
    * did not (`'retry'`), or throws the write's own error (a conflict).
    */
   write<T>(what: string, call: (deadline: number) => Promise<T>, settle: (deadline: number) => Promise<Settled<T>>): Promise<T> {
@@ -43,7 +47,7 @@ export class EtcdCalls {
     let isUnsettled = false;
     return this.#retrying(what, deadline, async (attempt) => {
       if (isUnsettled) {
-        const settled = await settle(attempt);
+        const settled = await settle(deadline);
         if (settled !== 'retry') return settled;
       }
       isUnsettled = true;
@@ -55,10 +59,11 @@ export class EtcdCalls {
     return this.policy.clock.now() + this.policy.timeoutMs;
   }
 
-  async #retrying<T>(what: string, deadline: number, attempt: (deadline: number) => Promise<{ done: T }>): Promise<T> {
+  /** `deadline` is on the policy's clock; each attempt gets gRPC's (wall-clock) deadline for what is left of it. */
+  async #retrying<T>(what: string, deadline: number, attempt: (grpcDeadline: number) => Promise<{ done: T }>): Promise<T> {
     for (let failures = 0; ; failures++) {
       try {
-        return (await attempt(deadline)).done;
+        return (await attempt(Date.now() + Math.max(0, deadline - this.policy.clock.now()))).done;
       } catch (error) {
         if (!isTransientEtcdError(error)) throw error;
         const delayMs = Math.min(this.policy.maxDelayMs, this.policy.initialDelayMs * 2 ** failures) * (0.5 + Math.random() / 2);

@@ -1,7 +1,7 @@
 // EtcdStore: the Store on an etcd v3 cluster (the etcd3 client); its revision is etcd's revision.
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, noop, type IBackoff } from 'cockatiel';
 import { Etcd3, isRecoverableError, type IOptions } from 'etcd3';
-import { systemClock, type Clock } from '../../../api/clock.js';
+import { systemClock, type Clock, type ClockTimer } from '../../../api/clock.js';
 import { CompactedError, type KeyValue, type ListOptions, type ListResult, type Store, type Watch, type WatchEvent, type WatchOptions } from '../store.js';
 import { EtcdCalls } from './etcd-calls.js';
 import { isCompactedError, readCompactedRevision } from './etcd-compaction.js';
@@ -18,6 +18,12 @@ export interface EtcdStoreOptions {
   callTimeoutMs?: number;
   /** Backoff between retries of a call (and the longest wait before a watch stream reconnects). */
   retryDelayMs?: { initial: number; max: number };
+  /**
+   * Every interval, history is compacted up to the revision seen one interval before (as
+   * kube-apiserver compacts etcd), so a watch less than an interval behind never loses it. 0
+   * disables it. Default 5 minutes.
+   */
+  compactIntervalMs?: number;
   clock?: Clock;
 }
 
@@ -56,6 +62,9 @@ export class EtcdStore implements Store {
   readonly #keys: EtcdKeys;
   readonly #calls: EtcdCalls;
   readonly #watches = new Set<EtcdWatch>();
+  readonly #compactTimer: ClockTimer | undefined;
+  /** The revision seen at the last compaction tick: the next tick compacts up to it. */
+  #compactNext = 0;
 
   constructor(options: EtcdStoreOptions) {
     const callTimeoutMs = options.callTimeoutMs ?? 10_000;
@@ -71,7 +80,21 @@ export class EtcdStore implements Store {
       grpcOptions: { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES },
     });
     this.#keys = new EtcdKeys(options.prefix ?? '');
-    this.#calls = new EtcdCalls({ timeoutMs: callTimeoutMs, initialDelayMs: delays.initial, maxDelayMs: delays.max, clock: options.clock ?? systemClock });
+    const clock = options.clock ?? systemClock;
+    this.#calls = new EtcdCalls({ timeoutMs: callTimeoutMs, initialDelayMs: delays.initial, maxDelayMs: delays.max, clock });
+    const intervalMs = options.compactIntervalMs ?? 5 * 60_000;
+    if (intervalMs > 0) this.#compactTimer = clock.setInterval(() => void this.#compactOldHistory(), intervalMs);
+  }
+
+  async #compactOldHistory(): Promise<void> {
+    // A failure (etcd unavailable) is tried again next interval.
+    try {
+      const target = this.#compactNext;
+      this.#compactNext = await this.currentRevision();
+      if (target > 0) await this.compact(target);
+    } catch {
+      // next interval
+    }
   }
 
   get #writer() {
@@ -149,6 +172,7 @@ export class EtcdStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#compactTimer?.cancel();
     for (const watch of [...this.#watches]) watch.cancel();
     this.#client.close();
   }

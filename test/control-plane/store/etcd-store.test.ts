@@ -6,6 +6,7 @@ import { openEtcdStore } from '../../../control-plane/store/etcd/etcd-store.js';
 import { openStore } from '../../../control-plane/store/open-store.js';
 import type { Store } from '../../../control-plane/store/store.js';
 import { WatchRecorder } from './watch-recorder.js';
+import { FakeClock } from '../../support/fake-clock.js';
 import { ETCD_BINARY, isEtcdAvailable, startEtcdServer, type EtcdServer } from '../../../bench/support/etcd-server.js';
 
 if (!isEtcdAvailable) console.log(`etcd store suite skipped: ${ETCD_BINARY} not found`);
@@ -88,7 +89,36 @@ describe.skipIf(!isEtcdAvailable)('EtcdStore', () => {
       await store.close();
     }
   });
+
+  // Last: etcd's compaction is cluster-wide, and the tests above watch from older revisions.
+  it('compacts history up to the revision seen one interval before, on its own clock', async () => {
+    // A clock far from the wall clock: the gRPC deadlines are still taken from the wall clock.
+    const clock = new FakeClock(Date.UTC(2020, 0, 1));
+    const store = await openEtcdStore({ endpoints: [server.endpoint], prefix: `/test-${nanoid(8)}`, clock, compactIntervalMs: 60_000 });
+    try {
+      await store.create('/compact/a', '1');
+      const seen = await store.currentRevision();
+      clock.advance(60_000); // remembers the revision now (nothing is compacted yet)
+      await store.create('/compact/b', '2');
+      expect(await store.compactedRevision()).toBeLessThan(seen);
+      clock.advance(60_000); // compacts up to what the first tick saw
+      await until(async () => (await store.compactedRevision()) >= seen, `compaction to ${seen}`);
+      expect(await store.compactedRevision()).toBe(seen);
+      expect((await store.list('/compact/')).items.map((kv) => kv.value)).toEqual(['1', '2']);
+    } finally {
+      await store.close();
+    }
+  });
 });
+
+/** Polls `isMet` until it holds, up to a deadline. */
+async function until(isMet: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await isMet())) {
+    if (Date.now() > deadline) throw new Error(`not met within ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // poll interval, not a wait for an outcome
+  }
+}
 
 /** Retries a write refused while the client reconnects (UNAVAILABLE), up to a deadline. */
 async function retryUntilAccepted<T>(write: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
