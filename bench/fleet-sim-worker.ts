@@ -22,17 +22,29 @@ const client = new KubeClient(await readKubeconfig(setup.kubeconfig));
 const sims = new Map<string, SimNode>();
 let errors = 0;
 let connectRetries = 0;
+let credentialRetries = 0;
 const send = (message: object) => process.send!(message);
 
-/** The credential exchange, tried again after a dropped connection (as an agent's join is). */
-async function credential(name: string, attempts = 5) {
-  for (let attempt = 1; ; attempt++) {
+/**
+ * The credential exchange, as an agent's (agent/credentials/node-credential.ts): a dropped
+ * connection, 429 or 5xx is tried again after 0.5 s, doubling up to 30 s, jittered; other answers
+ * (201, or a refusal) are returned. Past `attempts` the bench gives up.
+ */
+async function credential(name: string, attempts = 12) {
+  for (let attempt = 0; ; attempt++) {
+    let failure: string;
     try {
-      return await client.request<{ credential: string }>('POST', nodeCredentialPath(name), {}, { authorization: `Bearer ${setup.bootstrapToken}` });
+      const res = await client.request<{ credential: string }>('POST', nodeCredentialPath(name), {}, { authorization: `Bearer ${setup.bootstrapToken}` });
+      if (res.status !== 429 && res.status < 500) return res;
+      credentialRetries++;
+      failure = `credential HTTP ${res.status} ${res.text.slice(0, 200)}`;
     } catch (error) {
       connectRetries++;
-      if (attempt >= attempts) throw error;
+      failure = (error as Error).message;
     }
+    if (attempt + 1 >= attempts) throw new Error(`${name}: ${failure} (after ${attempts} attempts)`);
+    const delayMs = Math.min(30_000, 500 * 2 ** attempt);
+    await new Promise((resolve) => setTimeout(resolve, delayMs * (0.5 + Math.random() / 2)));
   }
 }
 
@@ -69,7 +81,7 @@ process.on('message', (command: WorkerCommand) => {
   void (async () => {
     if ('join' in command) {
       await join(command.join, command.zones);
-      send({ joined: sims.size, errors, connectRetries });
+      send({ joined: sims.size, errors, connectRetries, credentialRetries });
     } else if ('stats' in command) {
       let leasesSent = 0; let bytes = 0; let running = 0; let podReports = 0; let desiredMessages = 0; let desiredBytes = 0;
       for (const s of sims.values()) {

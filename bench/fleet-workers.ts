@@ -14,7 +14,8 @@ export interface WorkerStats {
   cpuMs: number;
 }
 
-type Reply = { ready: true } | { joined: number; errors: number; connectRetries: number } | { stats: WorkerStats } | { vanished: number };
+interface JoinReply { joined: number; errors: number; connectRetries: number; credentialRetries: number }
+type Reply = { ready: true } | JoinReply | { stats: WorkerStats } | { vanished: number };
 
 export class FleetWorkers {
   #children: ChildProcess[] = [];
@@ -35,15 +36,17 @@ export class FleetWorkers {
   }
 
   /** Joins the nodes, each worker a contiguous slice (so a zone is one or a few workers). */
-  async join(names: string[], zones: string[]): Promise<{ joined: number; errors: number; connectRetries: number }> {
+  async join(names: string[], zones: string[]): Promise<JoinReply> {
     const per = Math.ceil(names.length / this.#children.length);
     const replies = await Promise.all(this.#children.map((child, w) => {
       const slice = names.slice(w * per, (w + 1) * per);
       slice.forEach((name) => this.#owner.set(name, w));
       child.send({ join: slice, zones: zones.slice(w * per, (w + 1) * per) });
-      return this.#next(child, 'joined') as Promise<{ joined: number; errors: number; connectRetries: number }>;
+      return this.#next(child, 'joined') as Promise<JoinReply>;
     }));
-    return replies.reduce((sum, r) => ({ joined: sum.joined + r.joined, errors: sum.errors + r.errors, connectRetries: sum.connectRetries + r.connectRetries }), { joined: 0, errors: 0, connectRetries: 0 });
+    return replies.reduce((sum, r) => ({
+      joined: sum.joined + r.joined, errors: sum.errors + r.errors, connectRetries: sum.connectRetries + r.connectRetries, credentialRetries: sum.credentialRetries + r.credentialRetries,
+    }), { joined: 0, errors: 0, connectRetries: 0, credentialRetries: 0 });
   }
 
   async stats(): Promise<WorkerStats> {

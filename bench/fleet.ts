@@ -6,7 +6,7 @@
 // watches; then (FLEET_ZONE_LOSS, default with >= 3 zones) a whole zone of agents vanishes at once
 // and 60 % of another, to show what the node lifecycle controller's zone rules do.
 // Usage: node dist/bench/fleet.js [nodes=1000] [leaseIntervalMs=10000] [windowMs=30000] [replicas=nodes].
-// Env: FLEET_STORE=etcd (a real etcd on loopback instead of SQLite), FLEET_ZONE_SIZE (1000),
+// Env: FLEET_STORE=etcd (a real etcd on loopback instead of SQLite; its log in the temp dir, or SKIFF_ETCD_LOG=FILE), FLEET_ZONE_SIZE (1000),
 // FLEET_AGENTS_PER_WORKER (1000), FLEET_CONCURRENCY (joins in flight per worker, 25),
 // FLEET_JOIN_TIMEOUT_MS (max(600 s, 200 ms per node)), FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000), FLEET_HEAP_SNAPSHOT (DIR,
 // see takeHeapSnapshot), FLEET_LEASE_FLUSH_MS (the control plane's lease flush interval, 20000).
@@ -43,7 +43,8 @@ const load = () => loadavg().map((l) => Number(l.toFixed(1)));
 const loadAtStart = load();
 
 const dataDir = await mkdtemp(join(tmpdir(), 'skiff-fleet-'));
-const etcd = storeKind === 'etcd' ? await startEtcdServer() : undefined;
+// etcd's own log goes to the bench's temp dir, kept (and its tail printed) when the run fails
+const etcd = storeKind === 'etcd' ? await startEtcdServer({ logFile: process.env['SKIFF_ETCD_LOG'] ?? join(dataDir, 'etcd.log') }) : undefined;
 // FLEET_CP_NODE_ARGS: extra node flags for the control plane, e.g. "--cpu-prof --cpu-prof-dir=prof"
 const cpNodeArgs = (process.env['FLEET_CP_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 // more than 255 nodes need more than 10.42.0.0/16 in /24s: a /8 holds 65,535
@@ -65,10 +66,13 @@ process.on('exit', () => {
 });
 const stopEtcd = () => (etcd ? etcd.stop() : Promise.resolve());
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopEtcd().finally(() => process.exit(130)));
-process.on('uncaughtException', (error) => {
+const fail = async (error: unknown) => {
   console.error(error);
-  void stopEtcd().finally(() => process.exit(1));
-});
+  if (etcd) console.error(`etcd's log (${etcd.logFile}), last lines:\n${await etcd.logTail(60)}`);
+  await stopEtcd().finally(() => process.exit(1));
+};
+process.on('uncaughtException', (error) => void fail(error));
+process.on('unhandledRejection', (error) => void fail(error));
 // plain MQTT (--insecure-mqtt): the simulated nodes measure the control plane's fan-out, figures comparable with earlier runs
 const mqttUrl = /MQTT (mqtt:\/\/[^\s,]+:\d+)/.exec(ready)![1]!;
 const bootstrapToken = (await readFile(join(dataDir, 'node-token'), 'utf8')).trim();
@@ -243,6 +247,8 @@ console.log(JSON.stringify({
   zoneLoss: zoneResult,
   simulatedClientErrors: joined.errors,
   mqttConnectRetries: joined.connectRetries,
+  // credential exchanges answered 429/5xx and tried again (as an agent does)
+  credentialRetries: joined.credentialRetries,
 }, null, 2));
 
 abort.abort();

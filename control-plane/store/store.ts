@@ -120,6 +120,17 @@ export class CompactedError extends Error {
   }
 }
 
+/**
+ * The store did not answer within the call's deadline (unreachable, overloaded, or a write's outcome
+ * could not be learnt): a transient condition, retried by the driver until then; the API answers 503
+ * with Retry-After. A write that failed so may or may not have applied.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  /** How long a client should wait before trying again. */
+  readonly retryAfterSeconds = 1;
+}
+
 /** A watcher fell further behind than its driver buffers; the watch ends and the client relists. */
 export class WatchOverflowError extends Error {
   override readonly name = 'WatchOverflowError';

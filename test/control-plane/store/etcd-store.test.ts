@@ -6,6 +6,7 @@ import { openEtcdStore } from '../../../control-plane/store/etcd/etcd-store.js';
 import { openStore } from '../../../control-plane/store/open-store.js';
 import type { Store } from '../../../control-plane/store/store.js';
 import { WatchRecorder } from './watch-recorder.js';
+import { FakeClock } from '../../support/fake-clock.js';
 import { ETCD_BINARY, isEtcdAvailable, startEtcdServer, type EtcdServer } from '../../../bench/support/etcd-server.js';
 
 if (!isEtcdAvailable) console.log(`etcd store suite skipped: ${ETCD_BINARY} not found`);
@@ -56,6 +57,27 @@ describe.skipIf(!isEtcdAvailable)('EtcdStore', () => {
     }
   });
 
+  it('catches a watch up over more than 4 MiB of history (etcd sends up to 1,000 revisions in one message)', async () => {
+    const store = await openEtcdStore({ endpoints: [server.endpoint], prefix: `/test-${nanoid(8)}` });
+    try {
+      const from = await store.currentRevision();
+      const value = 'v'.repeat(4_000); // with its previous value, 1,000 revisions are about 8 MB
+      const revisions = new Map<string, number>();
+      for (let n = 0; n < 1_200; n += 50) {
+        await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+          const key = `/big/k${(n + i) % 100}`;
+          const previous = revisions.get(key);
+          revisions.set(key, previous === undefined ? await store.create(key, value) : await store.update(key, value, previous));
+        }));
+      }
+      const recorder = new WatchRecorder(store, '/big/', { fromRevision: from });
+      await recorder.untilEvents(1_200, 30_000);
+      expect(recorder.errors).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
   it('opens from an etcd:// URL with no key prefix', async () => {
     const store = await openStore(server.endpoint.replace('http://', 'etcd://'), '/nonexistent');
     try {
@@ -67,7 +89,39 @@ describe.skipIf(!isEtcdAvailable)('EtcdStore', () => {
       await store.close();
     }
   });
+
+  // Last: etcd's compaction is cluster-wide, and the tests above watch from older revisions.
+  it('compacts history up to the revision seen one interval before, on its own clock', async () => {
+    // A clock far from the wall clock: the gRPC deadlines are still taken from the wall clock.
+    const clock = new FakeClock(Date.UTC(2020, 0, 1));
+    const store = await openEtcdStore({ endpoints: [server.endpoint], prefix: `/test-${nanoid(8)}`, clock, compactIntervalMs: 60_000 });
+    try {
+      await store.create('/compact/a', '1');
+      const seen = await store.currentRevision();
+      clock.advance(60_000); // remembers the revision now (nothing is compacted yet)
+      const written = await store.create('/compact/b', '2');
+      expect(await store.compactedRevision()).toBeLessThan(seen);
+      clock.advance(60_000); // compacts up to what the first tick saw
+      const latest = await store.create('/compact/c', '3');
+      await until(async () => (await store.compactedRevision()) >= seen, `compaction to ${seen}`);
+      // The first tick's read may have been answered before or after b's write (they race), never after c's.
+      expect([seen, written]).toContain(await store.compactedRevision());
+      expect(await store.compactedRevision()).toBeLessThan(latest);
+      expect((await store.list('/compact/')).items.map((kv) => kv.value)).toEqual(['1', '2', '3']);
+    } finally {
+      await store.close();
+    }
+  });
 });
+
+/** Polls `isMet` until it holds, up to a deadline. */
+async function until(isMet: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await isMet())) {
+    if (Date.now() > deadline) throw new Error(`not met within ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // poll interval, not a wait for an outcome
+  }
+}
 
 /** Retries a write refused while the client reconnects (UNAVAILABLE), up to a deadline. */
 async function retryUntilAccepted<T>(write: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
