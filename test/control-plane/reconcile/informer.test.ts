@@ -145,4 +145,27 @@ describe('informers', () => {
     expect(events.sort()).toEqual(['ADDED b', 'DELETED a']);
     expect(handles).toHaveLength(2);
   });
+
+  it('does not parse the watch event of a write it already applied', async () => {
+    const pods = informers.for<Pod>(resourceTypes.pods);
+    await pods.synced();
+    const other = new ResourceStore(t.store, { clock: t.clock }); // another writer: its writes come by the watch only
+    const parsed: string[] = [];
+    const parse = JSON.parse;
+    JSON.parse = ((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+      parsed.push(String(text));
+      return parse(text, reviver);
+    }) as typeof JSON.parse;
+    try {
+      await t.resources.create(resourceTypes.pods, aPod('mine')); // held at once (read-your-writes)
+      await other.create(resourceTypes.pods, aPod('theirs'));
+      // events come in revision order: once the later one is held, the earlier one was delivered
+      await until(pods, () => pods.get('default', 'theirs') !== undefined, 'the other writer\'s pod');
+    } finally {
+      JSON.parse = parse;
+    }
+    expect(parsed.some((text) => text.includes('"name":"theirs"'))).toBe(true);
+    expect(parsed.filter((text) => text.includes('"name":"mine"'))).toEqual([]);
+    expect(pods.get('default', 'mine')?.metadata.name).toBe('mine');
+  });
 });
