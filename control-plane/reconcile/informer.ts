@@ -131,7 +131,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (!this.#synced) return; // the list will hold it
     const key = cacheKey(obj);
     if (kind === 'put') {
-      this.#apply('MODIFIED', deepFreeze(structuredClone(obj)) as T);
+      // its watch event may have come first (then it is held already: no copy)
+      if (!this.#isHeld(key, rvOf(obj))) this.#apply('MODIFIED', deepFreeze(structuredClone(obj)) as T);
       return;
     }
     const held = this.#objects.get(key);
