@@ -163,7 +163,7 @@ describe('informers', () => {
         if (isMine(String(text))) taken++;
         return parse(text, reviver);
       }) as typeof JSON.parse;
-      globalThis.structuredClone = (<T>(value: T, options?: StructuredSerializeOptions): T => {
+      globalThis.structuredClone = (<T>(value: T, options?: Parameters<typeof structuredClone>[1]): T => {
         const meta = (value as Pod | undefined)?.metadata;
         if (meta?.name === 'mine' && meta.resourceVersion) taken++; // the written object (a create's input has none)
         return clone(value, options);
