@@ -12,7 +12,7 @@ import { matchesFields, parseFieldSelector, rawFieldPrefilter, rawNodeNameNeedle
 import { matchesLabels, parseLabelSelector, rawLabelPrefilter } from './label-selector.js';
 import { applyDefaults, type DefaultingOptions } from './object-defaults.js';
 import type { DefaultTolerationSeconds } from './pod-defaults.js';
-import type { UpdateSubresource } from './update-merge.js';
+import { writtenPart, type UpdateSubresource } from './update-merge.js';
 import { updateOnce, type UpdateContext } from './resource-update.js';
 import { validateCreate } from './object-validation.js';
 import { collectionPrefix, decodeContinue, decodeObject, encodeContinue, encodeObject, objectKey } from './resource-keys.js';
@@ -272,8 +272,10 @@ export class ResourceStore {
       const current = decodeObject<T>(kv);
       const next = fn(decodeObject<T>(kv)); // its own copy: parsing again costs less than a deep clone
       if (!next) return current;
-      assertNestingDepth(next, 'the object');
-      assertFieldTypes(type, next);
+      // only what the write takes from `next` is checked: the rest is the stored, checked object
+      const written = writtenPart(next, opts.subresource);
+      assertNestingDepth(written, 'the object');
+      assertFieldTypes(type, written);
       next.metadata = { ...next.metadata, resourceVersion: current.metadata.resourceVersion };
       try {
         return await updateOnce(this.#updates, { type, key, kv, current, incoming: next, ...opts, owned: true });

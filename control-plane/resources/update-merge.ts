@@ -48,6 +48,18 @@ export function mergeForUpdate<T extends KubeObject>(type: ResourceType, current
   return next as T;
 }
 
+/** The part of an update body a subresource writes (what mergeForUpdate takes from it); the whole body without one. */
+export function writtenPart(incoming: KubeObject, subresource: UpdateSubresource | undefined): KubeObject {
+  const base = { apiVersion: incoming.apiVersion, kind: incoming.kind, metadata: { name: incoming.metadata?.name } };
+  const spec = incoming['spec'] as Record<string, unknown> | undefined;
+  switch (subresource) {
+    case 'status': return { ...base, status: incoming['status'] };
+    case 'finalize': return { ...base, spec: { finalizers: spec?.['finalizers'] } };
+    case 'binding': return { ...base, metadata: { ...base.metadata, annotations: incoming.metadata?.annotations }, spec: { nodeName: spec?.['nodeName'] }, status: incoming['status'] };
+    default: return incoming;
+  }
+}
+
 /**
  * A pod's binding as kube's pods/binding storage writes it: spec.nodeName, the annotations and the
  * status (the PodScheduled condition) in one write; everything else stays as stored.

@@ -65,4 +65,19 @@ describe('pod binding writes (subresource binding) and mutate', () => {
     expect(running.metadata.generation).toBe(created.metadata.generation);
     expect((await t.resources.get<Pod>(pods, 'default', 'web')).status?.phase).toBe('Running');
   });
+
+  it('type-checks what a mutate writes: a status write refuses a mistyped status, and ignores the spec it does not write', async () => {
+    await t.resources.create<Pod>(pods, aPod('web'));
+    await expect(t.resources.mutate<Pod>(pods, 'default', 'web', (p) => ({ ...p, status: { ...p.status, phase: 7 as unknown as string } }), { subresource: 'status' }))
+      .rejects.toBeInstanceOf(ValidationError);
+    await expect(t.resources.mutate<Pod>(pods, 'default', 'web', (p) => ({ ...p, spec: { ...p.spec, nodeName: 7 as unknown as string } }), { subresource: 'binding' }))
+      .rejects.toBeInstanceOf(ValidationError);
+    const running = await t.resources.mutate<Pod>(pods, 'default', 'web', (p) => ({
+      ...p, spec: { ...p.spec, priority: 'high' as unknown as number }, status: { ...p.status, phase: 'Running' },
+    }), { subresource: 'status' });
+    expect(running.status?.phase).toBe('Running');
+    expect((await t.resources.get<Pod>(pods, 'default', 'web')).spec.priority).not.toBe('high');
+    await expect(t.resources.mutate<Pod>(pods, 'default', 'web', (p) => ({ ...p, spec: { ...p.spec, priority: 'high' as unknown as number } })))
+      .rejects.toBeInstanceOf(ValidationError);
+  });
 });
