@@ -68,7 +68,7 @@ describe('pod binding writes (subresource binding) and mutate', () => {
 
   it('type-checks what a mutate writes: a status write refuses a mistyped status, and ignores the spec it does not write', async () => {
     await t.resources.create<Pod>(pods, aPod('web'));
-    await expect(t.resources.mutate<Pod>(pods, 'default', 'web', (p) => ({ ...p, status: { ...p.status, phase: 7 as unknown as string } }), { subresource: 'status' }))
+    await expect(t.resources.mutate<Pod>(pods, 'default', 'web', (p) => ({ ...p, status: { ...p.status, phase: 7 as never } }), { subresource: 'status' }))
       .rejects.toBeInstanceOf(ValidationError);
     await expect(t.resources.mutate<Pod>(pods, 'default', 'web', (p) => ({ ...p, spec: { ...p.spec, nodeName: 7 as unknown as string } }), { subresource: 'binding' }))
       .rejects.toBeInstanceOf(ValidationError);
