@@ -5,6 +5,7 @@ import { rfc3339 } from '../../api/clock.js';
 import type { Event, ObjectReference } from '../../api/types/node.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
+import { EventSpamFilter, type SpamFilterOptions } from './event-spam-filter.js';
 
 export interface EventInput {
   involvedObject: ObjectReference;
@@ -24,12 +25,19 @@ export class EventRecorder {
   /** The write in flight per event key: a repeat waits for it, so it folds instead of creating a twin. */
   readonly #inFlight = new Map<string, Promise<void>>();
   #seq = 0;
+  readonly #spam: EventSpamFilter;
 
-  constructor(private readonly resources: ResourceStore, private readonly clock: Clock, private readonly logger: Logger) {}
+  constructor(private readonly resources: ResourceStore, private readonly clock: Clock, private readonly logger: Logger, spam: SpamFilterOptions = {}) {
+    this.#spam = new EventSpamFilter(clock, spam);
+  }
 
-  /** Records an event; failures are logged, never thrown (events are best effort). */
+  /** Records an event; failures are logged, never thrown (events are best effort). Past the spam filter's burst it is dropped. */
   record(input: EventInput): void {
     const ref = input.involvedObject;
+    if (!this.#spam.allow(input.component, input.host, ref)) {
+      this.logger.debug({ reason: input.reason, object: ref.name, component: input.component }, 'event dropped by the spam filter');
+      return;
+    }
     const key = [ref.uid ?? ref.name, ref.fieldPath ?? '', input.type, input.reason, input.message].join('\u0000');
     const write = (this.#inFlight.get(key) ?? Promise.resolve())
       .then(() => this.#write(input, key))

@@ -55,6 +55,8 @@ export class Informer<T extends KubeObject = KubeObject> {
       name: `informer ${this.type.plural}`,
       onList: (items) => this.#replace(items),
       onEvent: (type, obj) => this.#apply(type, obj),
+      // the watch event of a write this process made (and applied at once) is not parsed again
+      isHeld: (key, modRevision) => this.#isHeld(key, modRevision),
     });
   }
 
@@ -129,7 +131,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (!this.#synced) return; // the list will hold it
     const key = cacheKey(obj);
     if (kind === 'put') {
-      this.#apply('MODIFIED', deepFreeze(structuredClone(obj)) as T);
+      // its watch event may have come first (then it is held already: no copy)
+      if (!this.#isHeld(key, rvOf(obj))) this.#apply('MODIFIED', deepFreeze(structuredClone(obj)) as T);
       return;
     }
     const held = this.#objects.get(key);
@@ -140,13 +143,18 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#notify('DELETED', held, held);
   }
 
-  #apply(type: InformerEventType, incoming: T): void {
-    const obj = Object.isFrozen(incoming) ? incoming : deepFreeze(incoming);
-    const key = cacheKey(obj);
-    const rv = rvOf(obj);
+  /** Whether the object at `key` is held at `rv` or newer (or was deleted by a write of ours after it). */
+  #isHeld(key: string, rv: number): boolean {
     const held = this.#objects.get(key);
     const seen = held ? rvOf(held) : this.#tombstones.get(key);
-    if (seen !== undefined && rv <= seen) return; // older than what a write of ours already showed
+    return seen !== undefined && rv <= seen;
+  }
+
+  #apply(type: InformerEventType, incoming: T): void {
+    const key = cacheKey(incoming);
+    if (this.#isHeld(key, rvOf(incoming))) return; // older than what a write of ours already showed
+    const held = this.#objects.get(key);
+    const obj = Object.isFrozen(incoming) ? incoming : deepFreeze(incoming);
     this.#tombstones.delete(key);
     if (type === 'DELETED') {
       if (!held) return;

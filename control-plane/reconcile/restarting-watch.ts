@@ -17,6 +17,8 @@ export interface RestartingWatchOptions<T extends KubeObject> {
   /** Every object at the list's revision (the first list and every relist). */
   onList: (items: T[]) => void;
   onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void;
+  /** A put the caller already holds at that revision is skipped unparsed (ResourceStore watch option isHeld). */
+  isHeld?: (name: string, modRevision: number) => boolean;
   /** Delay before listing again (default 1 s). */
   restartDelayMs?: number;
 }
@@ -45,7 +47,8 @@ export function startRestartingWatch<T extends KubeObject>(options: RestartingWa
       const list = await resources.list<T>(type);
       if (stopped || mine !== generation) return;
       options.onList(list.items);
-      current = resources.watch<T>(type, { resourceVersion: list.metadata.resourceVersion ?? '0' }, (t, obj) => {
+      const isHeld = options.isHeld;
+      current = resources.watch<T>(type, { resourceVersion: list.metadata.resourceVersion ?? '0', ...(isHeld ? { isHeld } : {}) }, (t, obj) => {
         if (stopped || mine !== generation) return;
         if (t === 'ADDED' || t === 'MODIFIED' || t === 'DELETED') options.onEvent(t, obj);
       }, (error) => {

@@ -3,6 +3,7 @@ import type { KubeObject } from '../../api/types/meta.js';
 import type { Namespace } from '../../api/types/node.js';
 import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
 import { rfc3339 } from '../../api/clock.js';
+import { ConflictError } from '../../api/errors.js';
 import type { ResourceType } from './resource-types.js';
 
 export type DeletionPlan =
@@ -50,4 +51,15 @@ function podGraceSeconds(pod: Pod, requested: number | undefined): number {
   if (!pod.spec?.nodeName || isTerminalPhase(pod.status?.phase)) return 0;
   const grace = requested ?? pod.spec.terminationGracePeriodSeconds ?? 30;
   return Math.max(0, grace);
+}
+
+/** A delete's preconditions (uid, resourceVersion) against the object as stored: 409 when they fail. */
+export function checkPreconditions(type: ResourceType, obj: KubeObject, pre: { uid?: string; resourceVersion?: string } | undefined): void {
+  const ref = { group: type.group || undefined, kind: type.plural, name: obj.metadata.name };
+  if (pre?.uid && pre.uid !== obj.metadata.uid) {
+    throw new ConflictError(ref, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid ?? ''}`);
+  }
+  if (pre?.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
+    throw new ConflictError(ref, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion ?? ''}`);
+  }
 }

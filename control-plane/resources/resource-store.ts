@@ -7,26 +7,26 @@ import type { KubeList, KubeObject } from '../../api/types/meta.js';
 import { yieldIfBusy } from '../flow-control/event-loop-turns.js';
 import { CompactedError, KeyExistsError, KeyNotFoundError, RevisionMismatchError, type Store } from '../store/store.js';
 import { AdmissionReads } from './admission-reads.js';
-import { planDeletion, isFinalized } from './deletion-plan.js';
+import { checkPreconditions, planDeletion } from './deletion-plan.js';
 import { matchesFields, parseFieldSelector, rawFieldPrefilter, rawNodeNameNeedle } from './field-selector.js';
 import { matchesLabels, parseLabelSelector, rawLabelPrefilter } from './label-selector.js';
 import { applyDefaults, type DefaultingOptions } from './object-defaults.js';
 import type { DefaultTolerationSeconds } from './pod-defaults.js';
-import { mergeForUpdate, specChanged } from './update-merge.js';
-import { validateCreate, validateUpdate } from './object-validation.js';
+import { writtenPart, type UpdateSubresource } from './update-merge.js';
+import { updateOnce, type UpdateContext } from './resource-update.js';
+import { validateCreate } from './object-validation.js';
 import { collectionPrefix, decodeContinue, decodeObject, encodeContinue, encodeObject, objectKey } from './resource-keys.js';
 import { resourceTypes, type ResourceType } from './resource-types.js';
 import { startResourceWatch, type WatchEventType, type WatchOptions } from './resource-watch.js';
 import type { Service } from './kinds/services.js';
-import { carryOverAllocations, ServiceAllocator } from './service-allocation.js';
-import { stableStringify } from './stable-stringify.js';
+import { ServiceAllocator } from './service-allocation.js';
 import { admitPersistentVolumeClaim } from './storage-admission.js';
 import { admitPodServiceAccount, serviceAccountLookup } from './service-account-admission.js';
 import { applyNamespaceDefaults, enforceNamespacePolicies, type NamespaceLister } from './policy-admission.js';
 import { assertNestingDepth } from './nesting-depth.js';
 import { KeyedLock } from './quota-ledger.js';
 import type { PriorityClass } from './kinds/scheduling.js';
-import { admitPodPriority, admitPriorityClass, assertDeletablePriorityClass, keepPodPriority } from './priority-admission.js';
+import { admitPodPriority, admitPriorityClass, assertDeletablePriorityClass } from './priority-admission.js';
 import { assertFieldTypes } from './schema/check-field-types.js';
 import { fromStorage, storageTypeOf, toStorage } from './version-conversion.js';
 
@@ -49,8 +49,8 @@ export interface DeleteOptions {
 }
 
 export interface UpdateOptions {
-  /** 'status' writes only status; 'finalize' (namespaces) writes only spec.finalizers. */
-  subresource?: 'status' | 'finalize';
+  /** 'status' writes only status; 'finalize' (namespaces) only spec.finalizers; 'binding' (pods) spec.nodeName, annotations and status. */
+  subresource?: UpdateSubresource;
   dryRun?: boolean;
 }
 
@@ -85,6 +85,7 @@ export class ResourceStore {
   readonly #quotaLedger = new KeyedLock();
   readonly #writeListeners = new Set<WriteListener>();
   readonly #admissionReads: AdmissionReads;
+  readonly #updates: UpdateContext;
 
   constructor(store: Store, options: ResourceStoreOptions = {}) {
     this.store = store;
@@ -95,6 +96,10 @@ export class ResourceStore {
     this.#nameSuffix = options.nameSuffix ?? generatedSuffix;
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 15_000;
     this.#defaulting = options.defaultTolerationSeconds ? { tolerationSeconds: options.defaultTolerationSeconds } : {};
+    this.#updates = {
+      store, defaulting: this.#defaulting, services: this.#services, priorityClasses: this.#priorityClasses,
+      wrote: (type, kind, obj) => this.#wrote(type, kind, obj), released: (type, obj) => this.#released(type, obj),
+    };
   }
 
   async create<T extends KubeObject>(type: ResourceType, obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
@@ -243,31 +248,9 @@ export class ResourceStore {
       if (!kv) throw new NotFoundError(ref(type, name));
       const current = decodeObject<T>(kv);
       if (expected && expected !== current.metadata.resourceVersion) throw new ConflictError(ref(type, name));
-      const next = mergeForUpdate(type, current, obj, opts.subresource);
-      if (!opts.subresource) applyDefaults(type, next, this.#defaulting);
-      if (isService(type) && !opts.subresource) carryOverAllocations(current as unknown as Service, next as unknown as Service);
-      if (!opts.subresource) keepPodPriority(type, current, next);
-      if (type === resourceTypes.priorityclasses) await admitPriorityClass(next as unknown as PriorityClass, this.#priorityClasses);
-      validateUpdate(type, current, next);
-      if (specChanged(current, next)) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
-      const removing = Boolean(next.metadata.deletionTimestamp) && isFinalized(type, next);
-      if (!removing && stableStringify(JSON.parse(encodeObject(next))) === stableStringify(JSON.parse(encodeObject(current)))) return current;
-      const allocation = isService(type) && !opts.subresource
-        ? await this.#services.reserve(next as unknown as Service, current as unknown as Service, opts.dryRun) : undefined;
-      if (opts.dryRun) return next;
       try {
-        const revision = await this.store.update(key, encodeObject(next), kv.modRevision);
-        next.metadata.resourceVersion = String(revision);
-        if (allocation) await allocation.commit();
-        // Removing the last finalizer of an object being deleted completes its deletion.
-        if (removing) {
-          await this.store.delete(key, revision).catch(ignoreGone);
-          await this.#released(type, next);
-        }
-        this.#wrote(type, removing ? 'delete' : 'put', next);
-        return next;
+        return await updateOnce(this.#updates, { type, key, kv, current, incoming: obj, ...opts });
       } catch (err) {
-        await allocation?.rollback();
         if (err instanceof KeyNotFoundError) throw new NotFoundError(ref(type, name), { cause: err });
         if (!(err instanceof RevisionMismatchError)) throw err;
         if (expected || attempt >= maxConflictRetries) throw new ConflictError(ref(type, name), undefined, { cause: err });
@@ -275,9 +258,39 @@ export class ResourceStore {
     }
   }
 
-  /** Read-modify-write with retry on conflict (for controllers). `fn` gets a copy; returning undefined skips the write. */
+  /**
+   * Read-modify-write with retry on conflict (for controllers). `fn` gets a copy; returning undefined
+   * skips the write. One read per try: the value read is both what `fn` sees and what guards the write.
+   */
   async mutate<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string,
-    fn: (current: T) => T | undefined, opts: { subresource?: 'status' | 'finalize' } = {}): Promise<T> {
+    fn: (current: T) => T | undefined, opts: { subresource?: UpdateSubresource } = {}): Promise<T> {
+    if (type.storageVersion) return this.#mutateConverted(type, namespace, name, fn, opts);
+    const key = objectKey(type, type.namespaced ? namespace : undefined, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw new NotFoundError(ref(type, name));
+      const current = decodeObject<T>(kv);
+      const next = fn(decodeObject<T>(kv)); // its own copy: parsing again costs less than a deep clone
+      if (!next) return current;
+      // only what the write takes from `next` is checked: the rest is the stored, checked object
+      const written = writtenPart(next, opts.subresource);
+      assertNestingDepth(written, 'the object');
+      assertFieldTypes(type, written);
+      next.metadata = { ...next.metadata, resourceVersion: current.metadata.resourceVersion };
+      try {
+        return await updateOnce(this.#updates, { type, key, kv, current, incoming: next, ...opts, owned: true });
+      } catch (err) {
+        if (err instanceof KeyNotFoundError) throw new NotFoundError(ref(type, name), { cause: err });
+        if (!(err instanceof RevisionMismatchError) || attempt >= maxConflictRetries) {
+          throw err instanceof RevisionMismatchError ? new ConflictError(ref(type, name), undefined, { cause: err }) : err;
+        }
+      }
+    }
+  }
+
+  /** mutate for kinds served in another version than stored: through get and update, which convert. */
+  async #mutateConverted<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string,
+    fn: (current: T) => T | undefined, opts: { subresource?: UpdateSubresource }): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.get<T>(type, namespace, name);
       const next = fn(structuredClone(current));
@@ -380,18 +393,3 @@ function setTypeMeta(type: ResourceType, obj: KubeObject): void {
   obj.apiVersion = type.apiVersion;
   obj.kind = type.kind;
 }
-
-function checkPreconditions(type: ResourceType, obj: KubeObject, pre: DeleteOptions['preconditions']): void {
-  const name = obj.metadata.name;
-  if (pre?.uid && pre.uid !== obj.metadata.uid) {
-    throw new ConflictError(ref(type, name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid ?? ''}`);
-  }
-  if (pre?.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
-    throw new ConflictError(ref(type, name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion ?? ''}`);
-  }
-}
-
-function ignoreGone(err: unknown): void {
-  if (!(err instanceof KeyNotFoundError) && !(err instanceof RevisionMismatchError)) throw err;
-}
-

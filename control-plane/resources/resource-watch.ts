@@ -17,6 +17,12 @@ export interface WatchOptions {
   /** '' or '0' (or absent): send the current objects as ADDED first, then changes. */
   resourceVersion?: string;
   allowBookmarks?: boolean;
+  /**
+   * In-process watchers only (informers): a put whose object the watcher already holds at this
+   * revision or newer (its own write, applied at once) is dropped before it is parsed. `name` is
+   * the key below the kind's collection (`namespace/name` or `name`).
+   */
+  isHeld?: (name: string, modRevision: number) => boolean;
 }
 
 interface WatchArgs<T extends KubeObject> {
@@ -42,6 +48,7 @@ export function startResourceWatch<T extends KubeObject>(args: WatchArgs<T>): { 
   // MODIFIED from ADDED/DELETED (parsing dominates the cost of busy watches)
   const selective = labels.requirements.length > 0 || fields.requirements.length > 0;
   const prefilter = rawFieldPrefilter(fields);
+  const namesFrom = collectionPrefix(type).length;
   let cancelled = false;
   let storeWatch: Watch | undefined;
   let bookmarkTimer: ClockTimer | undefined;
@@ -62,6 +69,7 @@ export function startResourceWatch<T extends KubeObject>(args: WatchArgs<T>): { 
   const handle = (event: WatchEvent) => {
     if (cancelled) return;
     lastRevision = Math.max(lastRevision, event.kv.modRevision);
+    if (event.type === 'put' && opts.isHeld?.(event.kv.key.slice(namesFrom), event.kv.modRevision)) return;
     // neither the new nor the old value can match: nothing to send, nothing to parse
     if (prefilter && !prefilter(event.kv.value) && (!event.prevKv || !prefilter(event.prevKv.value))) return;
     const obj = decodeObject<T>(event.kv);

@@ -99,10 +99,22 @@ function allocatableOf(node: Node): { pods?: number; cpuMillis?: number; memoryB
   return cached;
 }
 
+/** What every decision reads of a node that only the node decides, once per node version (a decision looks at hundreds). */
+const nodeViewCache = new WeakMap<Node, { ready: boolean; blockingTaints: Taint[] }>();
+function nodeView(node: Node): { ready: boolean; blockingTaints: Taint[] } {
+  let view = nodeViewCache.get(node);
+  if (!view) {
+    view = { ready: isReady(node), blockingTaints: (node.spec.taints ?? []).filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute') };
+    nodeViewCache.set(node, view);
+  }
+  return view;
+}
+
 export function fitsNode(pod: Pod, node: Node, usage: NodeUsage | undefined): FitResult {
-  if (!isReady(node)) return { fits: false, reason: 'node(s) were not ready' };
+  const view = nodeView(node);
+  if (!view.ready) return { fits: false, reason: 'node(s) were not ready' };
   if (node.spec.unschedulable) return { fits: false, reason: 'node(s) were unschedulable' };
-  const taint = (node.spec.taints ?? []).find((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod, t));
+  const taint = view.blockingTaints.length ? view.blockingTaints.find((t) => !tolerates(pod, t)) : undefined;
   if (taint) return { fits: false, reason: `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}` };
   if (!matchesNodeAffinity(pod, node)) return { fits: false, reason: "node(s) didn't match Pod's node affinity/selector" };
   if (usage?.hostPorts && hostPortsOf(pod).some((p) => usage.hostPorts!.has(p))) return { fits: false, reason: "node(s) didn't have free ports for the requested pod ports" };
@@ -156,14 +168,15 @@ export function placePod(pod: Pod, nodes: readonly Node[], usage: UsageLookup, p
   for (; searched < nodes.length && feasible.length < limit; searched++) {
     const node = nodes[(start + searched) % nodes.length]!;
     const name = node.metadata.name!;
-    const fit = fitsNode(pod, node, usage.get(name));
+    const used = usage.get(name);
+    const fit = fitsNode(pod, node, used);
     const why = !fit.fits ? fit.reason : (relational ? podAffinityViolation(pod, node, placed) : undefined) ?? spread?.skew(node).violates;
     if (why) {
       reasons.set(why, (reasons.get(why) ?? 0) + 1);
       continue;
     }
     feasible.push({
-      name, base: scoreNode(pod, node, usage.get(name)), nodePref: preferredNodeAffinityWeight(pod, node),
+      name, base: scoreNode(pod, node, used), nodePref: preferredNodeAffinityWeight(pod, node),
       podPref: relational ? preferredPodAffinityScore(pod, node, placed) : 0, spreadPenalty: spread?.skew(node).penalty ?? 0,
     });
   }

@@ -326,16 +326,14 @@ export class Scheduler {
   }
 
   async #bind(pod: Pod, nodeName: string, podIP: string | undefined): Promise<Pod> {
-    const { resources } = this.options;
-    // binding = setting spec.nodeName once (allowed by pod update validation, like pods/binding)
-    const bound = await resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!, (p) => {
+    // the binding (spec.nodeName, set once), the pod's address and PodScheduled=True in one write, as
+    // kube's pods/binding storage does: a second write per pod would double the store's work and
+    // race the kubelet's first status write
+    return this.options.resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!, (p) => {
       if (p.spec.nodeName || p.metadata.deletionTimestamp) return undefined;
       const annotations = { ...p.metadata.annotations, ...(podIP ? { [POD_IP_ANNOTATION]: podIP } : {}) };
-      return { ...p, metadata: { ...p.metadata, annotations }, spec: { ...p.spec, nodeName } };
-    });
-    await resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!, (p) => setScheduledCondition(p, 'True', undefined, undefined, this.options.clock), { subresource: 'status' })
-      .catch((error: Error) => this.options.logger.debug({ err: error.message }, 'could not set PodScheduled'));
-    return bound;
+      return setScheduledCondition({ ...p, metadata: { ...p.metadata, annotations }, spec: { ...p.spec, nodeName } }, 'True', undefined, undefined, this.options.clock);
+    }, { subresource: 'binding' });
   }
 
   async #markUnschedulable(pod: Pod, message: string): Promise<void> {

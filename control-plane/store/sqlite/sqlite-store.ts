@@ -134,8 +134,8 @@ export class SqliteStore implements Store {
 
   /**
    * Queues one write; every write queued in the same turn of the event loop commits in one
-   * transaction (one fsync) at the next turn, each in its own savepoint so a failed guard (a
-   * revision mismatch) fails that write alone. A writer's promise settles once its transaction has
+   * transaction (one fsync) at the next turn; a failed guard (a revision mismatch) fails that
+   * write alone. A writer's promise settles once its transaction has
    * committed, as before; watchers get the events in revision order after the commit.
    */
   #write(apply: (revision: number) => WatchEvent): Promise<WatchEvent> {
@@ -157,10 +157,13 @@ export class SqliteStore implements Store {
       this.#db.transaction(() => {
         for (const op of batch) {
           try {
-            // nested: a savepoint, rolled back alone when the write throws
-            results.push(this.#db.transaction(op.apply)(this.#revision + 1));
+            // no savepoint per write: each checks its guard before its one INSERT, and a statement
+            // that fails (ABORT) undoes only itself while the transaction goes on
+            results.push(op.apply(this.#revision + 1));
             this.#revision++;
           } catch (error) {
+            // an error that ended the transaction itself (I/O, full disk) fails the whole batch
+            if (!this.#db.inTransaction) throw error;
             results.push(error as Error);
           }
         }

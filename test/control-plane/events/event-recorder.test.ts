@@ -40,4 +40,29 @@ describe('event recorder', () => {
     const byMessage = Object.fromEntries((await events()).map((e) => [e.message, e.count]));
     expect(byMessage).toEqual({ one: 2, two: 1 });
   });
+
+  it('drops what a source says about one object past a burst of 25, then allows one per 5 minutes (kube\'s spam filter)', async () => {
+    const created = (i: number): EventInput => ({
+      involvedObject: { kind: 'ReplicaSet', apiVersion: 'apps/v1', namespace: 'default', name: 'web', uid: 'rs-1' },
+      type: 'Normal', reason: 'SuccessfulCreate', message: `Created pod: web-${i}`, component: 'replicaset-controller',
+    });
+    for (let i = 0; i < 100; i++) recorder.record(created(i));
+    // another object, and another source about the same object, have their own buckets
+    recorder.record({ ...created(0), involvedObject: { kind: 'Pod', namespace: 'default', name: 'web-0', uid: 'p-0' }, reason: 'Scheduled', component: 'default-scheduler' });
+    recorder.record({ ...created(100), component: 'other-controller' });
+    await recorder.settled();
+    const written = await events();
+    expect(written.filter((e) => e.reason === 'SuccessfulCreate' && e.source?.component === 'replicaset-controller')).toHaveLength(25);
+    expect(written.filter((e) => e.source?.component !== 'replicaset-controller')).toHaveLength(2);
+    t.clock.advance(299_000);
+    recorder.record(created(200));
+    await recorder.settled();
+    expect(await events()).toHaveLength(27);
+    t.clock.advance(1_000);
+    recorder.record(created(201));
+    recorder.record(created(202));
+    await recorder.settled();
+    expect((await events()).map((e) => e.message)).toContain('Created pod: web-201');
+    expect(await events()).toHaveLength(28);
+  });
 });

@@ -6,6 +6,7 @@ import type { Informer, InformerEventType } from '../../../control-plane/reconci
 import { ResourceStore } from '../../../control-plane/resources/resource-store.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
 import { seededRandom } from '../../support/seeded-random.js';
+import { openWatchCache } from '../../../control-plane/store/watch-cache/watch-cache.js';
 import { aPod, openTestResources, type TestResources } from '../support/test-resources.js';
 
 const logger = pino({ level: 'silent' });
@@ -145,4 +146,40 @@ describe('informers', () => {
     expect(events.sort()).toEqual(['ADDED b', 'DELETED a']);
     expect(handles).toHaveLength(2);
   });
+
+  for (const cached of [false, true]) {
+    it(`takes each write of its own process once, parsed from the watch or copied from the write, not both (${cached ? 'watch cache' : 'bare store'})`, async () => {
+      const store = cached ? await openWatchCache(t.store) : t.store;
+      const resources = cached ? new ResourceStore(store, { clock: t.clock }) : t.resources;
+      const own = new SharedInformers({ resources, clock: t.clock, logger });
+      const pods = own.for<Pod>(resourceTypes.pods);
+      await pods.synced();
+      const other = new ResourceStore(store, { clock: t.clock }); // another writer: its writes come by the watch only
+      let taken = 0;
+      const isMine = (text: string) => text.includes('"name":"mine"');
+      const parse = JSON.parse;
+      const clone = globalThis.structuredClone;
+      JSON.parse = ((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+        if (isMine(String(text))) taken++;
+        return parse(text, reviver);
+      }) as typeof JSON.parse;
+      globalThis.structuredClone = (<T>(value: T, options?: Parameters<typeof structuredClone>[1]): T => {
+        const meta = (value as Pod | undefined)?.metadata;
+        if (meta?.name === 'mine' && meta.resourceVersion) taken++; // the written object (a create's input has none)
+        return clone(value, options);
+      }) as typeof structuredClone;
+      try {
+        await resources.create(resourceTypes.pods, aPod('mine'));
+        await other.create(resourceTypes.pods, aPod('theirs'));
+        // events come in revision order: once the later one is held, the earlier one was delivered
+        await until(pods, () => pods.get('default', 'theirs') !== undefined, 'the other writer\'s pod');
+      } finally {
+        JSON.parse = parse;
+        globalThis.structuredClone = clone;
+        own.stop();
+      }
+      expect(taken).toBe(1);
+      expect(pods.get('default', 'mine')?.metadata.name).toBe('mine');
+    });
+  }
 });

@@ -1,4 +1,4 @@
-// SqliteStore batches the writes of one event-loop turn into one transaction, each in a savepoint.
+// SqliteStore batches the writes of one event-loop turn into one transaction; a failed guard fails its write alone.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
