@@ -5,8 +5,8 @@
 // agent) and through the Ingress (the gateway, then the agent's tunnel), paired. Prints JSON with
 // the load average before and after, and the CPU each process used per request. BENCH_WARMUP=N gives
 // each way in N requests before it is measured (20 by default: the gateway's path is then not yet
-// optimized by V8; 2000 shows the steady state). BENCH_PROFILE=DIR runs the control plane and the agent with
-// --cpu-prof (profiles written in DIR when they stop).
+// optimized by V8; 2000 shows the steady state). BENCH_PROFILE=DIR runs the control plane and the
+// agent with --cpu-prof (profiles written in DIR when they stop).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
