@@ -23,8 +23,8 @@ import { summarize } from './percentiles.js';
 type Call = () => Promise<HttpResponse>;
 
 /** The median and p90 (ms) of (through - alone) over `n` interleaved pairs, after a warm-up. */
-export async function added(alone: Call, through: Call, n = Number(process.env['BENCH_REQUESTS'] ?? 200)) {
-  for (let i = 0; i < 20; i++) { await alone(); await through(); }
+export async function added(alone: Call, through: Call, n = Number(process.env['BENCH_REQUESTS'] ?? 200), warmup = 20) {
+  for (let i = 0; i < warmup; i++) { await alone(); await through(); }
   const differences: number[] = [];
   for (let i = 0; i < n; i++) {
     // alternate which goes first, so neither always runs on a warmer cache

@@ -3,8 +3,10 @@
 // behind a NodePort Service and an Ingress, and the load generator (bench/ways-in-load.ts) as a
 // third process: the handler alone in its own process against requests through the NodePort (the
 // agent) and through the Ingress (the gateway, then the agent's tunnel), paired. Prints JSON with
-// the load average before and after. BENCH_PROFILE=DIR runs the control plane and the agent with
-// --cpu-prof (profiles written in DIR when they stop).
+// the load average before and after, and the CPU each process used per request. BENCH_WARMUP=N gives
+// each way in N requests before it is measured (20 by default: the gateway's path is then not yet
+// optimized by V8; 2000 shows the steady state). BENCH_PROFILE=DIR runs the control plane and the
+// agent with --cpu-prof (profiles written in DIR when they stop).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
     log(`cluster up: NodePort ${nodePortUrl}, Ingress ${ingressUrl}; load generator starts`);
     const load = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'ways-in-load.js')], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODEPORT_URL: nodePortUrl, INGRESS_URL: ingressUrl, INGRESS_HOST: 'web.bench', WASM },
+      env: { ...process.env, NODEPORT_URL: nodePortUrl, INGRESS_URL: ingressUrl, INGRESS_HOST: 'web.bench', WASM, CONTROL_PLANE_PID: String(cp.pid), AGENT_PID: String(agent.pid) },
     });
     let json = '';
     load.stdout!.on('data', (c: Buffer) => (json += c.toString()));

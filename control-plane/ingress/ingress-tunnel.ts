@@ -108,7 +108,7 @@ export class IngressTunnel {
   #agentFor(node: string): Agent {
     let agent = this.#agents.get(node);
     if (!agent) {
-      agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, minVersion: 'TLSv1.3' });
+      agent = new NodeAgent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, minVersion: 'TLSv1.3' });
       this.#agents.set(node, agent);
     }
     return agent;
@@ -135,14 +135,7 @@ export class IngressTunnel {
       };
       const req = httpsRequest({
         host: target.address, port: target.port, method, path, agent: this.#agentFor(target.node),
-        headers: {
-          ...withoutTunnelHeaders(headers),
-          [TUNNEL_HEADERS.target]: `${target.podIP}:${target.podPort}`,
-          [TUNNEL_HEADERS.authority]: headers['host'] ?? `${target.podIP}:${target.podPort}`,
-          [TUNNEL_HEADERS.scheme]: 'http',
-          [TUNNEL_HEADERS.timeout]: String(Math.max(1, Math.min(MAX_TUNNEL_TIMEOUT_MS, Math.round(timeoutMs)))),
-          'content-length': String(body.length),
-        },
+        headers: tunnelRequestHeaders(target, headers, body.length, timeoutMs),
         key: tls.key, cert: tls.cert, ca: tls.caCert,
         servername: '', // nodes are addressed by IP: no SNI; the CN is checked below
         checkServerIdentity: (_host: string, cert: PeerCertificate) =>
@@ -278,9 +271,40 @@ export class IngressTunnel {
   }
 }
 
-/** A client's headers minus any that would speak to the tunnel itself (x-skiff-tunnel-*). */
-function withoutTunnelHeaders(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (!name.toLowerCase().startsWith(TUNNEL_HEADER_PREFIX)) out[name] = value;
-  return out;
+/**
+ * The pool of one node's tunnel connections. Every request through it goes to the same node with
+ * the same certificate (a renewed one gets a new pool), so its connections are all alike: one pool
+ * name, where https.Agent would build its name per lookup from every TLS option, the certificate,
+ * key and CA PEM included (some 2 KB of text, hashed several times per request).
+ */
+class NodeAgent extends Agent {
+  override getName(): string {
+    return 'tunnel';
+  }
+}
+
+/**
+ * The request head for the tunnel, as raw name/value pairs (node:http checks each as it writes the
+ * head, without the per-header bookkeeping of an object): the client's headers minus any that would
+ * speak to the tunnel itself (x-skiff-tunnel-*), a Host (as node:http would add: the tunnel's
+ * address) when the client sent none, then the tunnel's own.
+ */
+export function tunnelRequestHeaders(target: TunnelTarget, headers: Record<string, string>, bodyLength: number, timeoutMs: number): string[] {
+  const raw: string[] = [];
+  let host: string | undefined;
+  for (const name in headers) {
+    const lower = name.toLowerCase();
+    if (lower.startsWith(TUNNEL_HEADER_PREFIX) || lower === 'content-length') continue;
+    if (lower === 'host') host = headers[name];
+    raw.push(name, headers[name]!);
+  }
+  if (host === undefined) raw.push('host', `${target.address}:${target.port}`);
+  raw.push(
+    TUNNEL_HEADERS.target, `${target.podIP}:${target.podPort}`,
+    TUNNEL_HEADERS.authority, host ?? `${target.podIP}:${target.podPort}`,
+    TUNNEL_HEADERS.scheme, 'http',
+    TUNNEL_HEADERS.timeout, String(Math.max(1, Math.min(MAX_TUNNEL_TIMEOUT_MS, Math.round(timeoutMs)))),
+    'content-length', String(bodyLength),
+  );
+  return raw;
 }

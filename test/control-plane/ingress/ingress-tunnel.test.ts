@@ -16,7 +16,7 @@ import { NodeMesh } from '../../../agent/network/mesh.js';
 import { NodeNetwork } from '../../../agent/network/node-network.js';
 import { PodNetwork } from '../../../agent/pods/pod-network.js';
 import { ensureTls, issueClientCertificate } from '../../../control-plane/api/tls.js';
-import { GatewayTunnelError, IngressTunnel, type TunnelOutcome, type TunnelTarget } from '../../../control-plane/ingress/ingress-tunnel.js';
+import { GatewayTunnelError, IngressTunnel, tunnelRequestHeaders, type TunnelOutcome, type TunnelTarget } from '../../../control-plane/ingress/ingress-tunnel.js';
 import { NodeCertificateIssuer } from '../../../control-plane/nodes/node-certificates.js';
 import type { HttpRequest, HttpResponse } from '../../../runtime/pod-runtime.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -58,6 +58,7 @@ describe('the Ingress gateway through a node tunnel', () => {
       req.on('end', () => {
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(req.headers as IncomingHttpHeaders)) if (typeof value === 'string' && name !== 'connection' && name !== 'content-length') headers[name] = value;
+        if (req.headers['x-drop-host']) delete headers['host']; // as from an HTTP/1.0 client that sent none
         const to = req.headers['x-to'] === 'node-c' ? { ...target, node: 'node-c' } : req.headers['x-port'] ? { ...target, podPort: Number(req.headers['x-port']) } : target;
         tunnel.forward(to, req.method ?? 'GET', req.url ?? '/', headers, Buffer.concat(chunks), res, 10_000).then((outcome) => {
           outcomes.push(outcome);
@@ -102,6 +103,22 @@ describe('the Ingress gateway through a node tunnel', () => {
     expect(seen.at(-2)!.headers).toContainEqual(['x-forwarded-for', '127.0.0.9']);
     expect(seen.some((r) => r.headers.some(([n]) => n.startsWith('x-skiff-tunnel-')))).toBe(false);
     expect(tunnel.connections).toBe(1);
+  });
+
+  it('gives the tunnel a Host when the client sent none, and its own headers only once, whatever their case', async () => {
+    const answer = await send('/no-host', { 'x-drop-host': '1' });
+    expect(answer.status).toBe(200);
+    expect(answer.text).toBe(`web GET 10.42.2.5:8080/no-host 0`);
+    const raw = tunnelRequestHeaders(target, { host: 'a.test', 'X-Skiff-Tunnel-Target': '10.9.9.9:1', 'content-length': '99', accept: '*/*' }, 3, 10_000);
+    const names = raw.filter((_, i) => i % 2 === 0);
+    expect(names.filter((n) => n.toLowerCase() === 'x-skiff-tunnel-target')).toEqual(['x-skiff-tunnel-target']);
+    expect(raw[raw.indexOf('x-skiff-tunnel-target') + 1]).toBe('10.42.2.5:8080');
+    expect(raw[raw.indexOf('x-skiff-tunnel-authority') + 1]).toBe('a.test');
+    expect(names.filter((n) => n === 'content-length')).toHaveLength(1);
+    expect(raw[raw.indexOf('content-length') + 1]).toBe('3');
+    // node:http adds no Host to a head given as pairs, and an HTTP/1.1 server may refuse a request without one
+    const bare = tunnelRequestHeaders(target, {}, 0, 10_000);
+    expect(bare.slice(0, 2)).toEqual(['host', `127.0.0.1:${target.port}`]);
   });
 
   it('says "refused" for a port nothing holds, so the gateway tries the next endpoint', async () => {
