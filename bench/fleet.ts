@@ -22,6 +22,8 @@ import { readKubeconfig } from '../cli/kubeconfig-reader.js';
 import { startEtcdServer } from './support/etcd-server.js';
 import { FleetWorkers } from './fleet-workers.js';
 import { zoneLoss } from './fleet-zone-loss.js';
+import { startApiProbe } from './fleet-probe.js';
+import { summarize } from './percentiles.js';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const leaseIntervalMs = Number(process.argv[3] ?? 10_000);
@@ -165,18 +167,37 @@ const window = async (ms: number) => {
 await delay(leaseIntervalMs); // every node has renewed once: the Leases exist
 const idle = await window(windowMs);
 const heapSnapshot = process.env['FLEET_HEAP_SNAPSHOT'] ? await takeHeapSnapshot(process.env['FLEET_HEAP_SNAPSHOT']) : undefined;
+// The list is a snapshot taken somewhere between listStart and listEnd: a Lease's age is judged
+// against listStart (the youngest it can have been when read), not the time the whole list arrived.
+const listStart = Date.now();
 const leaseList = (await client.request<{ items: Array<{ spec: { renewTime: string; leaseDurationSeconds: number } }> }>('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases')).body.items;
+const listEnd = Date.now();
 // Leases are written every flush interval (decision 058, 20 s): a renewal is in the API within it
 const leaseFlushMs = env('FLEET_LEASE_FLUSH_MS', 20_000);
-const freshLeases = leaseList.filter((l) => Date.now() - Date.parse(l.spec.renewTime) < leaseIntervalMs + leaseFlushMs + 2_000).length;
-const unexpiredLeases = leaseList.filter((l) => Date.parse(l.spec.renewTime) + l.spec.leaseDurationSeconds * 1000 > Date.now()).length;
+const promisedAgeMs = leaseIntervalMs + leaseFlushMs + 2_000;
+const leaseAges = leaseList.map((l) => listStart - Date.parse(l.spec.renewTime));
+const freshLeases = leaseAges.filter((age) => age < promisedAgeMs).length;
+const freshAtListEnd = leaseList.filter((l) => listEnd - Date.parse(l.spec.renewTime) < promisedAgeMs).length;
+const unexpiredLeases = leaseList.filter((l) => Date.parse(l.spec.renewTime) + l.spec.leaseDurationSeconds * 1000 > listStart).length;
+const leaseAgeInApi = { ageAtListStartMs: summarize(leaseAges), listMs: listEnd - listStart, promisedAgeMs, freshJudgedAtListEnd: freshAtListEnd };
 const joinStats = await workers.stats();
-progress('idle', { idle, freshLeases, unexpiredLeases });
+progress('idle', { idle, freshLeases, unexpiredLeases, leaseAgeInApi });
 
 // 3. a workload over the fleet, Running (as the simulated kubelets report it)
 const seedPods = await listPods();
 const workloadRunning = watchUntil<Pod>(`${PODS}?labelSelector=${encodeURIComponent(LABEL)}`, seedPods.body.metadata.resourceVersion, seedPods.body.items,
   (pods) => { let n = 0; for (const p of pods.values()) if (isRunning(p)) n++; return n >= replicas; }, 900_000);
+// the probe: a `kubectl get pods -l` of a small labelled set, and a create, every 250 ms while the workload runs
+const PROBE_LABEL = 'app=fleet-probe';
+for (let i = 0; i < 5; i++) {
+  const probePod = await client.request('POST', PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `fleet-probe-${i}`, labels: { app: 'fleet-probe' } }, spec: { containers: [{ name: 'main', image: 'examples/sleep:latest' }] } });
+  if (probePod.status !== 201) throw new Error(`create probe pod: HTTP ${probePod.status} ${probePod.text}`);
+}
+const probeClient = new KubeClient(await readKubeconfig(kubeconfig));
+const probe = startApiProbe({
+  client: probeClient, listPath: `${PODS}?labelSelector=${encodeURIComponent(PROBE_LABEL)}`, createPath: `/api/v1/namespaces/${NS}/configmaps`,
+  namePrefix: 'fleet-probe', periodMs: env('FLEET_PROBE_PERIOD_MS', 250), rssMB,
+});
 const workloadStarted = performance.now();
 const created = await client.request('POST', '/apis/apps/v1/namespaces/default/deployments', {
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'fleet-bench' },
@@ -187,6 +208,9 @@ const created = await client.request('POST', '/apis/apps/v1/namespaces/default/d
 });
 if (created.status !== 201) throw new Error(`create Deployment: HTTP ${created.status} ${created.text}`);
 const workloadRunningMs = (await workloadRunning) - workloadStarted;
+const duringWorkload = await probe.stop();
+probeClient.close();
+progress('workload', { replicas, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload });
 const running = await window(windowMs);
 
 // 4. abrupt loss of the most loaded node, timed by watches started before it
@@ -225,9 +249,10 @@ console.log(JSON.stringify({
   idle,
   leasesFreshInApi: `${freshLeases}/${nodes} (renewed within the lease interval + the flush interval)`,
   leasesUnexpiredInApi: `${unexpiredLeases}/${nodes}`,
+  leaseAgeInApi,
   ...(heapSnapshot ? { heapSnapshot } : {}),
   desiredDuringJoin: { messages: joinStats.desiredMessages, bytes: joinStats.desiredBytes },
-  workload: { replicas, allRunningMs: Math.round(workloadRunningMs), podTolerations: 'unreachable and not-ready, NoExecute, tolerationSeconds 0 (pod template)' },
+  workload: { replicas, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload, podTolerations: 'unreachable and not-ready, NoExecute, tolerationSeconds 0 (pod template)' },
   running,
   abruptLossToNotReadyMs: Math.round(notReadyAt - lostAt),
   abruptLossToPodsElsewhereMs: Math.round(elsewhereAt - lostAt),
