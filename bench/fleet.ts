@@ -185,8 +185,9 @@ progress('idle', { idle, freshLeases, unexpiredLeases, leaseAgeInApi });
 
 // 3. a workload over the fleet, Running (as the simulated kubelets report it)
 const seedPods = await listPods();
+let runningSeen = 0;
 const workloadRunning = watchUntil<Pod>(`${PODS}?labelSelector=${encodeURIComponent(LABEL)}`, seedPods.body.metadata.resourceVersion, seedPods.body.items,
-  (pods) => { let n = 0; for (const p of pods.values()) if (isRunning(p)) n++; return n >= replicas; }, 900_000);
+  (pods) => { let n = 0; for (const p of pods.values()) if (isRunning(p)) n++; runningSeen = n; return n >= replicas; }, env('FLEET_WORKLOAD_TIMEOUT_MS', 900_000));
 // the probe: a `kubectl get pods -l` of a small labelled set, and a create, every 250 ms while the workload runs
 const PROBE_LABEL = 'app=fleet-probe';
 for (let i = 0; i < 5; i++) {
@@ -207,7 +208,11 @@ const created = await client.request('POST', '/apis/apps/v1/namespaces/default/d
   },
 });
 if (created.status !== 201) throw new Error(`create Deployment: HTTP ${created.status} ${created.text}`);
-const workloadRunningMs = (await workloadRunning) - workloadStarted;
+const workloadRunningMs = await workloadRunning.then((at) => at - workloadStarted, async (error: Error) => {
+  // what was measured so far is still worth printing: how far it got, and the API while it ran
+  progress('workload-timeout', { replicas, runningSeen, afterMs: Math.round(performance.now() - workloadStarted), duringWorkload: await probe.stop(), error: error.message });
+  process.exit(1);
+});
 const duringWorkload = await probe.stop();
 probeClient.close();
 progress('workload', { replicas, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload });
