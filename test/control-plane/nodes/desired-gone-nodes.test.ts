@@ -4,13 +4,12 @@
 // retains for names without a Node (deleted while it was down), and nothing of any other node.
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DesiredPublisher } from '../../../control-plane/nodes/desired-publisher.js';
+import type { DesiredPublisher } from '../../../control-plane/nodes/desired-publisher.js';
 import { GoneNodes } from '../../../control-plane/nodes/gone-nodes.js';
-import { ComponentRegistry } from '../../../control-plane/registry/component-registry.js';
-import { ImageResolver } from '../../../control-plane/registry/image-resolver.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
 import { aNode } from '../../support/builders.js';
 import { desiredRecorder, type DesiredRecorder } from '../support/desired-recorder.js';
+import { startRecordedPublisher } from '../support/recorded-publisher.js';
 import { aPod, openTestResources, type TestResources } from '../support/test-resources.js';
 
 describe('deleted nodes and the retained desired state', () => {
@@ -21,21 +20,10 @@ describe('deleted nodes and the retained desired state', () => {
     await t?.close();
   });
 
+  let settle: () => Promise<void> = async () => {};
   async function start(recorder: DesiredRecorder) {
-    const registry = new ComponentRegistry(t!.store, '/nonexistent');
-    publisher = new DesiredPublisher({
-      resources: t!.resources, channel: recorder.channel, registry, images: new ImageResolver({ registry, resources: t!.resources, registryUrl: 'https://cp' }),
-      cpEpoch: 'e', clock: t!.clock, logger: pino({ level: 'silent' }),
-    });
-    await publisher.start();
-    await settle();
+    ({ publisher, settle } = await startRecordedPublisher(t!, recorder));
   }
-  const settle = async () => {
-    for (let i = 0; i < 20; i++) {
-      await publisher!.idle();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
   const clearedNodes = (r: DesiredRecorder) => r.cleared.map((c) => `${c.node}:${c.kinds.join(',')}`).sort();
 
   it('clears a deleted node\'s topics, sends nothing for it while its pods go, and publishes again when it is back', async () => {
