@@ -8,7 +8,8 @@
 // Usage: node dist/bench/fleet.js [nodes=1000] [leaseIntervalMs=10000] [windowMs=30000] [replicas=nodes].
 // Env: FLEET_STORE=etcd (a real etcd on loopback instead of SQLite), FLEET_ZONE_SIZE (1000),
 // FLEET_AGENTS_PER_WORKER (1000), FLEET_CONCURRENCY (joins in flight per worker, 25),
-// FLEET_JOIN_TIMEOUT_MS (max(600 s, 200 ms per node)), FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000), FLEET_HEAP_SNAPSHOT (DIR,
+// FLEET_JOIN_TIMEOUT_MS (max(600 s, 200 ms per node)), FLEET_WORKLOAD_TIMEOUT_MS (900 s), FLEET_SPREAD_ZONES
+// (a zone topology spread constraint on the pods; default with a zone loss and fewer replicas than nodes), FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000), FLEET_HEAP_SNAPSHOT (DIR,
 // see takeHeapSnapshot), FLEET_LEASE_FLUSH_MS (the control plane's lease flush interval, 20000).
 // Prints JSON.
 import { fork, spawn } from 'node:child_process';
@@ -41,6 +42,9 @@ const TOLERATIONS = ['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-r
   .map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 0 }));
 // The control plane's node-lifecycle eviction limiter (control-plane/controllers/nodelifecycle).
 const EVICTION = { perSecond: 10, burst: 10 };
+// Fewer pods than nodes would fill the first nodes (zone-00) and leave the lost zones empty: spread
+// them over the zones (FLEET_SPREAD_ZONES, default when the zone loss runs with fewer replicas than nodes).
+const ZONE_SPREAD = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'fleet-bench' } } }];
 const load = () => loadavg().map((l) => Number(l.toFixed(1)));
 const loadAtStart = load();
 
@@ -133,6 +137,8 @@ const isReady = (n: Node) => n.status?.conditions?.some((c) => c.type === 'Ready
 const names = Array.from({ length: nodes }, (_, i) => `sim-${String(i).padStart(5, '0')}`);
 const zoneOf = (i: number) => `zone-${String(Math.floor(i / zoneSize)).padStart(2, '0')}`;
 const zones = names.map((_, i) => zoneOf(i));
+const zoneLossRuns = (process.env['FLEET_ZONE_LOSS'] ?? (new Set(zones).size >= 3 ? '1' : '0')) === '1';
+const spreadZones = (process.env['FLEET_SPREAD_ZONES'] ?? (zoneLossRuns && replicas < nodes ? '1' : '0')) === '1';
 await workers.start(Math.max(1, Math.ceil(nodes / perWorker)), {
   mqttUrl, kubeconfig, bootstrapToken, concurrency: env('FLEET_CONCURRENCY', 25), leaseIntervalMs,
 }, (script, options) => fork(script, [], options));
@@ -204,7 +210,7 @@ const created = await client.request('POST', '/apis/apps/v1/namespaces/default/d
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'fleet-bench' },
   spec: {
     replicas, selector: { matchLabels: { app: 'fleet-bench' } },
-    template: { metadata: { labels: { app: 'fleet-bench' } }, spec: { tolerations: TOLERATIONS, containers: [{ name: 'main', image: 'examples/sleep:latest' }] } },
+    template: { metadata: { labels: { app: 'fleet-bench' } }, spec: { tolerations: TOLERATIONS, ...(spreadZones ? { topologySpreadConstraints: ZONE_SPREAD } : {}), containers: [{ name: 'main', image: 'examples/sleep:latest' }] } },
   },
 });
 if (created.status !== 201) throw new Error(`create Deployment: HTTP ${created.status} ${created.text}`);
@@ -235,8 +241,7 @@ const [notReadyAt, elsewhereAt] = await Promise.all([notReady, elsewhere]);
 const replacedOn = new Set((await listPods()).body.items.filter((p) => isRunning(p) && !before.body.items.some((b) => b.metadata.uid === p.metadata.uid)).map((p) => p.spec.nodeName));
 
 // 5. a zone lost at once, and most of another
-const zoneCount = new Set(zones).size;
-const zoneResult = (process.env['FLEET_ZONE_LOSS'] ?? (zoneCount >= 3 ? '1' : '0')) === '1'
+const zoneResult = zoneLossRuns
   ? await zoneLoss({ client, workers, names, zones, victim, podsPath: PODS, label: LABEL, windowMs: env('FLEET_ZONE_WINDOW_MS', 20_000), signal: abort.signal, evictionsPerSecond: EVICTION.perSecond })
   : 'skipped (fewer than 3 zones)';
 
@@ -257,7 +262,7 @@ console.log(JSON.stringify({
   leaseAgeInApi,
   ...(heapSnapshot ? { heapSnapshot } : {}),
   desiredDuringJoin: { messages: joinStats.desiredMessages, bytes: joinStats.desiredBytes },
-  workload: { replicas, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload, podTolerations: 'unreachable and not-ready, NoExecute, tolerationSeconds 0 (pod template)' },
+  workload: { replicas, spreadOverZones: spreadZones, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload, podTolerations: 'unreachable and not-ready, NoExecute, tolerationSeconds 0 (pod template)' },
   running,
   abruptLossToNotReadyMs: Math.round(notReadyAt - lostAt),
   abruptLossToPodsElsewhereMs: Math.round(elsewhereAt - lostAt),
