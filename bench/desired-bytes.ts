@@ -35,6 +35,7 @@ const channel: NodeChannel = {
   start: async () => {}, stop: async () => {}, call: async () => undefined,
   publishDesired: async (m) => { sent.push(m); },
   publishDesiredPart: async (m) => { sentParts.push(m); },
+  clearRetained: async () => {}, retainedNodes: async () => new Set(),
 };
 // a node's desired state is read by listing its pods: count them per change
 let reconciled = 0;

@@ -8,7 +8,8 @@
 // Usage: node dist/bench/fleet.js [nodes=1000] [leaseIntervalMs=10000] [windowMs=30000] [replicas=nodes].
 // Env: FLEET_STORE=etcd (a real etcd on loopback instead of SQLite; its log in the temp dir, or SKIFF_ETCD_LOG=FILE), FLEET_ZONE_SIZE (1000),
 // FLEET_AGENTS_PER_WORKER (1000), FLEET_CONCURRENCY (joins in flight per worker, 25),
-// FLEET_JOIN_TIMEOUT_MS (max(600 s, 200 ms per node)), FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000), FLEET_HEAP_SNAPSHOT (DIR,
+// FLEET_JOIN_TIMEOUT_MS (max(600 s, 200 ms per node)), FLEET_WORKLOAD_TIMEOUT_MS (900 s), FLEET_SPREAD_ZONES
+// (a zone topology spread constraint on the pods; default with a zone loss and fewer replicas than nodes), FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000), FLEET_HEAP_SNAPSHOT (DIR,
 // see takeHeapSnapshot), FLEET_LEASE_FLUSH_MS (the control plane's lease flush interval, 20000).
 // Prints JSON.
 import { fork, spawn } from 'node:child_process';
@@ -22,6 +23,8 @@ import { readKubeconfig } from '../cli/kubeconfig-reader.js';
 import { startEtcdServer } from './support/etcd-server.js';
 import { FleetWorkers } from './fleet-workers.js';
 import { zoneLoss } from './fleet-zone-loss.js';
+import { startApiProbe } from './fleet-probe.js';
+import { summarize } from './percentiles.js';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const leaseIntervalMs = Number(process.argv[3] ?? 10_000);
@@ -39,6 +42,9 @@ const TOLERATIONS = ['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-r
   .map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 0 }));
 // The control plane's node-lifecycle eviction limiter (control-plane/controllers/nodelifecycle).
 const EVICTION = { perSecond: 10, burst: 10 };
+// Fewer pods than nodes would fill the first nodes (zone-00) and leave the lost zones empty: spread
+// them over the zones (FLEET_SPREAD_ZONES, default when the zone loss runs with fewer replicas than nodes).
+const ZONE_SPREAD = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'fleet-bench' } } }];
 const load = () => loadavg().map((l) => Number(l.toFixed(1)));
 const loadAtStart = load();
 
@@ -135,6 +141,8 @@ const isReady = (n: Node) => n.status?.conditions?.some((c) => c.type === 'Ready
 const names = Array.from({ length: nodes }, (_, i) => `sim-${String(i).padStart(5, '0')}`);
 const zoneOf = (i: number) => `zone-${String(Math.floor(i / zoneSize)).padStart(2, '0')}`;
 const zones = names.map((_, i) => zoneOf(i));
+const zoneLossRuns = (process.env['FLEET_ZONE_LOSS'] ?? (new Set(zones).size >= 3 ? '1' : '0')) === '1';
+const spreadZones = (process.env['FLEET_SPREAD_ZONES'] ?? (zoneLossRuns && replicas < nodes ? '1' : '0')) === '1';
 await workers.start(Math.max(1, Math.ceil(nodes / perWorker)), {
   mqttUrl, kubeconfig, bootstrapToken, concurrency: env('FLEET_CONCURRENCY', 25), leaseIntervalMs,
 }, (script, options) => fork(script, [], options));
@@ -169,28 +177,55 @@ const window = async (ms: number) => {
 await delay(leaseIntervalMs); // every node has renewed once: the Leases exist
 const idle = await window(windowMs);
 const heapSnapshot = process.env['FLEET_HEAP_SNAPSHOT'] ? await takeHeapSnapshot(process.env['FLEET_HEAP_SNAPSHOT']) : undefined;
+// The list is a snapshot taken somewhere between listStart and listEnd: a Lease's age is judged
+// against listStart (the youngest it can have been when read), not the time the whole list arrived.
+const listStart = Date.now();
 const leaseList = (await client.request<{ items: Array<{ spec: { renewTime: string; leaseDurationSeconds: number } }> }>('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases')).body.items;
+const listEnd = Date.now();
 // Leases are written every flush interval (decision 058, 20 s): a renewal is in the API within it
 const leaseFlushMs = env('FLEET_LEASE_FLUSH_MS', 20_000);
-const freshLeases = leaseList.filter((l) => Date.now() - Date.parse(l.spec.renewTime) < leaseIntervalMs + leaseFlushMs + 2_000).length;
-const unexpiredLeases = leaseList.filter((l) => Date.parse(l.spec.renewTime) + l.spec.leaseDurationSeconds * 1000 > Date.now()).length;
+const promisedAgeMs = leaseIntervalMs + leaseFlushMs + 2_000;
+const leaseAges = leaseList.map((l) => listStart - Date.parse(l.spec.renewTime));
+const freshLeases = leaseAges.filter((age) => age < promisedAgeMs).length;
+const freshAtListEnd = leaseList.filter((l) => listEnd - Date.parse(l.spec.renewTime) < promisedAgeMs).length;
+const unexpiredLeases = leaseList.filter((l) => Date.parse(l.spec.renewTime) + l.spec.leaseDurationSeconds * 1000 > listStart).length;
+const leaseAgeInApi = { ageAtListStartMs: summarize(leaseAges), listMs: listEnd - listStart, promisedAgeMs, freshJudgedAtListEnd: freshAtListEnd };
 const joinStats = await workers.stats();
-progress('idle', { idle, freshLeases, unexpiredLeases });
+progress('idle', { idle, freshLeases, unexpiredLeases, leaseAgeInApi });
 
 // 3. a workload over the fleet, Running (as the simulated kubelets report it)
 const seedPods = await listPods();
+let runningSeen = 0;
 const workloadRunning = watchUntil<Pod>(`${PODS}?labelSelector=${encodeURIComponent(LABEL)}`, seedPods.body.metadata.resourceVersion, seedPods.body.items,
-  (pods) => { let n = 0; for (const p of pods.values()) if (isRunning(p)) n++; return n >= replicas; }, 900_000);
+  (pods) => { let n = 0; for (const p of pods.values()) if (isRunning(p)) n++; runningSeen = n; return n >= replicas; }, env('FLEET_WORKLOAD_TIMEOUT_MS', 900_000));
+// the probe: a `kubectl get pods -l` of a small labelled set, and a create, every 250 ms while the workload runs
+const PROBE_LABEL = 'app=fleet-probe';
+for (let i = 0; i < 5; i++) {
+  const probePod = await client.request('POST', PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `fleet-probe-${i}`, labels: { app: 'fleet-probe' } }, spec: { containers: [{ name: 'main', image: 'examples/sleep:latest' }] } });
+  if (probePod.status !== 201) throw new Error(`create probe pod: HTTP ${probePod.status} ${probePod.text}`);
+}
+const probeClient = new KubeClient(await readKubeconfig(kubeconfig));
+const probe = startApiProbe({
+  client: probeClient, listPath: `${PODS}?labelSelector=${encodeURIComponent(PROBE_LABEL)}`, createPath: `/api/v1/namespaces/${NS}/configmaps`,
+  namePrefix: 'fleet-probe', periodMs: env('FLEET_PROBE_PERIOD_MS', 250), rssMB,
+});
 const workloadStarted = performance.now();
 const created = await client.request('POST', '/apis/apps/v1/namespaces/default/deployments', {
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'fleet-bench' },
   spec: {
     replicas, selector: { matchLabels: { app: 'fleet-bench' } },
-    template: { metadata: { labels: { app: 'fleet-bench' } }, spec: { tolerations: TOLERATIONS, containers: [{ name: 'main', image: 'examples/sleep:latest' }] } },
+    template: { metadata: { labels: { app: 'fleet-bench' } }, spec: { tolerations: TOLERATIONS, ...(spreadZones ? { topologySpreadConstraints: ZONE_SPREAD } : {}), containers: [{ name: 'main', image: 'examples/sleep:latest' }] } },
   },
 });
 if (created.status !== 201) throw new Error(`create Deployment: HTTP ${created.status} ${created.text}`);
-const workloadRunningMs = (await workloadRunning) - workloadStarted;
+const workloadRunningMs = await workloadRunning.then((at) => at - workloadStarted, async (error: Error) => {
+  // what was measured so far is still worth printing: how far it got, and the API while it ran
+  progress('workload-timeout', { replicas, runningSeen, afterMs: Math.round(performance.now() - workloadStarted), duringWorkload: await probe.stop(), error: error.message });
+  process.exit(1);
+});
+const duringWorkload = await probe.stop();
+probeClient.close();
+progress('workload', { replicas, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload });
 const running = await window(windowMs);
 
 // 4. abrupt loss of the most loaded node, timed by watches started before it
@@ -210,8 +245,7 @@ const [notReadyAt, elsewhereAt] = await Promise.all([notReady, elsewhere]);
 const replacedOn = new Set((await listPods()).body.items.filter((p) => isRunning(p) && !before.body.items.some((b) => b.metadata.uid === p.metadata.uid)).map((p) => p.spec.nodeName));
 
 // 5. a zone lost at once, and most of another
-const zoneCount = new Set(zones).size;
-const zoneResult = (process.env['FLEET_ZONE_LOSS'] ?? (zoneCount >= 3 ? '1' : '0')) === '1'
+const zoneResult = zoneLossRuns
   ? await zoneLoss({ client, workers, names, zones, victim, podsPath: PODS, label: LABEL, windowMs: env('FLEET_ZONE_WINDOW_MS', 20_000), signal: abort.signal, evictionsPerSecond: EVICTION.perSecond })
   : 'skipped (fewer than 3 zones)';
 
@@ -229,9 +263,10 @@ console.log(JSON.stringify({
   idle,
   leasesFreshInApi: `${freshLeases}/${nodes} (renewed within the lease interval + the flush interval)`,
   leasesUnexpiredInApi: `${unexpiredLeases}/${nodes}`,
+  leaseAgeInApi,
   ...(heapSnapshot ? { heapSnapshot } : {}),
   desiredDuringJoin: { messages: joinStats.desiredMessages, bytes: joinStats.desiredBytes },
-  workload: { replicas, allRunningMs: Math.round(workloadRunningMs), podTolerations: 'unreachable and not-ready, NoExecute, tolerationSeconds 0 (pod template)' },
+  workload: { replicas, spreadOverZones: spreadZones, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload, podTolerations: 'unreachable and not-ready, NoExecute, tolerationSeconds 0 (pod template)' },
   running,
   abruptLossToNotReadyMs: Math.round(notReadyAt - lostAt),
   abruptLossToPodsElsewhereMs: Math.round(elsewhereAt - lostAt),

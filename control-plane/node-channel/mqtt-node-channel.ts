@@ -9,9 +9,10 @@ import { requireTopicLevel } from '../../api/mqtt/topic-level.js';
 import { controlPlaneSubscriptions, parseTopic, topics } from '../../api/mqtt/topics.js';
 import { decodeAgentMessage, type AgentMessage } from './agent-message-decoder.js';
 import {
-  NodeChannelStoppedError, type CallOptions, type NodeChannel, type NodeChannelHandlers, type NodeChannelObserver, type TopicKind,
+  NodeChannelStoppedError, type CallOptions, type NodeChannel, type NodeChannelHandlers, type NodeChannelObserver, type RetainedNodeTopic, type TopicKind,
 } from './node-channel.js';
 import { RpcCallTable } from './rpc-call-table.js';
+import { sweepRetained, type SweepObserver } from './retained-sweep.js';
 
 export interface MqttNodeChannelOptions {
   url: string;
@@ -51,6 +52,9 @@ export class MqttNodeChannel implements NodeChannel {
   #isReady = false;
   #stopped = false;
   #invalidMessages = 0;
+  /** A retained sweep under way (retainedNodes) and what it observes. */
+  #sweeping: Promise<Set<string>> | undefined;
+  #sweep: SweepObserver | undefined;
 
   constructor(options: MqttNodeChannelOptions) {
     this.#options = options;
@@ -74,12 +78,7 @@ export class MqttNodeChannel implements NodeChannel {
     this.#handlers = handlers;
     const o = this.#options;
     const client = mqtt.connect(o.url, {
-      // mqtts: the broker's certificate must chain to the cluster CA (or the external broker's, `brokerCa`)
-      ...(o.url.startsWith('mqtts:') && (o.brokerCa ?? o.caCert) ? { ca: o.brokerCa ?? o.caCert } : {}),
-      protocolVersion: 4,
-      clientId: `${o.username}/${this.cpInstance}`,
-      username: o.username,
-      password: o.password,
+      ...this.#credentials(`${o.username}/${this.cpInstance}`),
       clean: true,
       keepalive: o.keepaliveSeconds ?? 30,
       reconnectPeriod: o.reconnectPeriodMs ?? 1000,
@@ -90,7 +89,9 @@ export class MqttNodeChannel implements NodeChannel {
       will: { topic: topics.cpPresence(), payload: Buffer.from(JSON.stringify(this.#presence(false))), qos: 1, retain: true },
     } satisfies IClientOptions);
     this.#client = client;
-    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
+    client.on('message', (topic, payload, packet) => {
+      if (!this.#sweep?.(topic, payload, packet.retain)) this.#onMessage(topic, payload);
+    });
     client.on('close', () => {
       if (this.#isReady) this.#logger.warn({}, 'control plane lost its mqtt connection');
       this.#setReady(false);
@@ -124,6 +125,43 @@ export class MqttNodeChannel implements NodeChannel {
     this.#desired.set(topic, payload);
     // While disconnected the cached copy goes out on the next connect; waiting here would stall reconcilers.
     if (this.#client && this.#isReady) await this.#send(this.#client, topic, payload, { qos: 1, retain: true });
+  }
+
+  async clearRetained(node: string, kinds: readonly RetainedNodeTopic[]): Promise<void> {
+    requireTopicLevel('node', node); // a name with '+', '#' or '/' names no topic of its own
+    for (const kind of kinds) {
+      const topic = topics[kind](node);
+      this.#desired.delete(topic); // not restored after a reconnect either
+      // an empty retained publish is how MQTT 3.1.1 removes a retained message; sent when connected
+      // (a broker that restarts meanwhile forgot it anyway; an external one is swept at the next start)
+      if (this.#client && this.#isReady) await this.#send(this.#client, topic, '', { qos: 1, retain: true });
+    }
+  }
+
+  async retainedNodes(): Promise<Set<string>> {
+    const client = this.#client;
+    if (!client || !this.#isReady) throw new NodeChannelStoppedError('not connected to the broker');
+    while (this.#sweeping) await this.#sweeping.catch(() => undefined); // one at a time: one observer
+    const sweep = sweepRetained(client, (observer) => { this.#sweep = observer; });
+    this.#sweeping = sweep;
+    try {
+      return await sweep;
+    } finally {
+      this.#sweeping = undefined;
+    }
+  }
+
+  /** How this control plane's clients connect: protocol, identity and the broker's CA. */
+  #credentials(clientId: string): IClientOptions {
+    const o = this.#options;
+    return {
+      // mqtts: the broker's certificate must chain to the cluster CA (or the external broker's, `brokerCa`)
+      ...(o.url.startsWith('mqtts:') && (o.brokerCa ?? o.caCert) ? { ca: o.brokerCa ?? o.caCert } : {}),
+      protocolVersion: 4,
+      clientId,
+      username: o.username,
+      password: o.password,
+    };
   }
 
   async call(node: string, method: string, params: Record<string, unknown>, options: CallOptions): Promise<unknown> {

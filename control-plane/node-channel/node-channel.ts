@@ -6,6 +6,9 @@ import type {
 import type { DesiredPartMessage } from '../../api/mqtt/desired-parts.js';
 import type { parseTopic } from '../../api/mqtt/topics.js';
 
+/** The per-node topics something retains: the control plane its desired state and policies part, the agent its presence. */
+export type RetainedNodeTopic = 'desired' | 'desiredPolicies' | 'presence';
+
 /** Called for every valid message from an agent; invalid ones never reach these. */
 export interface NodeChannelHandlers {
   presence(node: string, message: PresenceMessage): void;
@@ -57,6 +60,14 @@ export interface NodeChannel {
    * Services or peers, or one node's policies (decision 057).
    */
   publishDesiredPart(part: DesiredPartMessage): Promise<void>;
+  /**
+   * Removes what the broker retains on a node's topics (an empty retained publish each): for a
+   * deleted Node. Throws InvalidTopicLevelError for a name that is not one topic level (wildcards,
+   * '/'), so no name can reach another node's topics.
+   */
+  clearRetained(node: string, kinds: readonly RetainedNodeTopic[]): Promise<void>;
+  /** The nodes the broker retains anything for (desired state, policies part, presence), asked on a connection of its own. */
+  retainedNodes(): Promise<Set<string>>;
   /**
    * Request/response to one agent (logs, exec...). Resolves with the final `data`; rejects with
    * NodeCallError for an agent error, or a timeout/abort.

@@ -14,6 +14,8 @@ export const PART_KEYS = {
   services: 'cluster/services',
   peers: 'cluster/peers',
   policiesPrefix: 'policies/',
+  /** Once at start: clear what the broker retains for nodes that no longer exist. */
+  retainedSweep: 'cluster/retained-sweep',
 } as const;
 
 export const policiesKey = (node: string) => `${PART_KEYS.policiesPrefix}${node}`;
@@ -53,6 +55,11 @@ export class DesiredParts {
     this.#sent.set(key, hash);
     this.options.logger.debug({ part: key, generation, bytes }, 'published desired-state part');
     return true;
+  }
+
+  /** Forgets what was sent as `key` (a deleted node's policies): the next send goes out whatever it holds. */
+  drop(key: string): void {
+    this.#sent.delete(key);
   }
 
   /** Forgets what was sent: every part goes out again (a new control-plane epoch). */

@@ -72,6 +72,11 @@ export class PolicyNodes {
     this.#sent.set(node, hashOf(policies));
   }
 
+  /** `node` is gone: nothing is carried for it any more. */
+  forget(node: string): void {
+    this.#sent.delete(node);
+  }
+
   /** Resolves once the nodes of the changes so far are queued. */
   async settled(): Promise<void> {
     while (this.#rechecking) await this.#rechecking;

@@ -8,8 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../api/clock.js';
-import { NotFoundError } from '../../api/errors.js';
-import type { ConfigData, DesiredPeer, DesiredPod, DesiredService, DesiredStateMessage, ImageResolution } from '../../api/mqtt/messages.js';
+import type { DesiredPeer, DesiredPod, DesiredService, DesiredStateMessage, ImageResolution } from '../../api/mqtt/messages.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { DESIRED_PARTS, MAX_PAYLOAD_BYTES, PROTOCOL_VERSION } from '../../api/mqtt/messages.js';
 import type { Node } from '../../api/types/node.js';
@@ -24,7 +23,7 @@ import { POD_IP_ANNOTATION } from '../../api/pod-addresses.js';
 import type { InformerHandler } from '../reconcile/informer.js';
 import { SharedInformers } from '../reconcile/shared-informers.js';
 import { WorkQueue, type ReconcileResult, type WorkQueueObserver } from '../reconcile/work-queue.js';
-import { podConfigRefs, type ConfigRefs } from './pod-config-refs.js';
+import { podConfigRefs, readConfigData, type ConfigRefs } from './pod-config-refs.js';
 import { localPathDir } from '../../api/local-path.js';
 import type { PersistentVolume } from '../resources/kinds/config.js';
 import { nodeLocalVolumes, nodesOfVolume, resolvePodVolumes, volumePath } from './node-volumes.js';
@@ -37,8 +36,7 @@ import { PEERS_PART_MAX } from '../../api/mqtt/desired-parts.js';
 import { DesiredParts, PART_KEYS, policiesKey } from './desired-parts-publisher.js';
 import { policiesForNode } from './desired-policies.js';
 import { PolicyNodes } from './desired-policy-nodes.js';
-
-type ConfigObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
+import { GoneNodes } from './gone-nodes.js';
 
 export interface DesiredPublisherOptions {
   resources: ResourceStore;
@@ -86,12 +84,15 @@ export class DesiredPublisher {
   /** The parts on their own topics (Services, peers, each node's policies), sent when their content changes. */
   readonly #parts: DesiredParts;
   #unsubscribe: (() => void) | undefined;
+  /** Deleted nodes: their keys clear what the broker retains for them instead of publishing. */
+  readonly #gone: GoneNodes;
 
   constructor(private readonly options: DesiredPublisherOptions) {
     this.#ownsInformers = !options.informers;
     this.informers = options.informers ?? new SharedInformers(options);
     this.#policies = new PolicyNodes({ resources: options.resources, nodes: () => this.#published.keys(), requeue: (node) => this.#queue.add(policiesKey(node)), logger: options.logger });
     this.#parts = new DesiredParts(options);
+    this.#gone = new GoneNodes(options);
     this.#queue = new WorkQueue({
       name: 'desired-publisher',
       reconcile: (key) => this.#reconcile(key),
@@ -125,7 +126,13 @@ export class DesiredPublisher {
       this.#policyPeersChanged();
     });
     follow<Node>(resourceTypes.nodes, (type, node) => {
+      if (type === 'DELETED') {
+        this.#gone.deleted(node.metadata.name!);
+        this.#queue.add(node.metadata.name!);
+        this.#queue.add(policiesKey(node.metadata.name!));
+      }
       if (type === 'ADDED') {
+        this.#gone.added(node.metadata.name!);
         this.#queue.add(node.metadata.name!);
         this.#queue.add(policiesKey(node.metadata.name!)); // an empty part replaces what an earlier control plane left retained
       }
@@ -180,6 +187,7 @@ export class DesiredPublisher {
     this.#queue.add(PART_KEYS.services);
     this.#queue.add(PART_KEYS.peers);
     await informers.synced(); // every known node is queued
+    this.#queue.add(PART_KEYS.retainedSweep); // and what an earlier control plane left for nodes deleted since is cleared
   }
 
   stop(): void {
@@ -259,8 +267,31 @@ export class DesiredPublisher {
   #reconcile(key: string): Promise<ReconcileResult | void> {
     if (key === PART_KEYS.services) return this.#publishServices();
     if (key === PART_KEYS.peers) return this.#publishPeers();
+    if (key === PART_KEYS.retainedSweep) return this.#sweepRetained();
     if (key.startsWith(PART_KEYS.policiesPrefix)) return this.#publishPolicies(key.slice(PART_KEYS.policiesPrefix.length));
     return this.#publish(key);
+  }
+
+  /** Nodes the broker retains messages for with no Node: gone (deleted while no control plane ran). */
+  async #sweepRetained(): Promise<void> {
+    const nodes = this.informers.for<Node>(resourceTypes.nodes);
+    for (const node of await this.#gone.sweep((name) => nodes.get(undefined, name) !== undefined)) {
+      this.#queue.add(node);
+      this.#queue.add(policiesKey(node));
+    }
+  }
+
+  /** A gone node's key: what was kept for it is dropped and its retained topics cleared (true), or false to publish. */
+  async #cleared(node: string, key: string): Promise<boolean> {
+    const isPolicies = key !== node;
+    if (!await this.#gone.clear(node, isPolicies ? ['desiredPolicies'] : ['desired', 'presence'])) return false;
+    if (isPolicies) {
+      this.#parts.drop(key);
+      this.#policies.forget(node);
+    } else {
+      for (const kept of [this.#published, this.#configRefs, this.#volumeRefs, this.#imageRetries]) kept.delete(node);
+    }
+    return true;
   }
 
   async #publishServices(): Promise<void> {
@@ -277,6 +308,7 @@ export class DesiredPublisher {
   }
 
   async #publishPolicies(node: string): Promise<void> {
+    if (await this.#cleared(node, policiesKey(node))) return;
     const generation = await this.options.resources.store.currentRevision();
     const compiled = this.#policies.current();
     const networkPolicies = policiesForNode(await compiled, node);
@@ -287,6 +319,7 @@ export class DesiredPublisher {
   }
 
   async #publish(node: string): Promise<ReconcileResult | void> {
+    if (await this.#cleared(node, node)) return;
     const { resources, images: resolver } = this.options;
     const list = await resources.list<Pod>(resourceTypes.pods, { fieldSelector: `spec.nodeName=${node}` });
     const generation = Number(list.metadata.resourceVersion ?? 0);
@@ -321,8 +354,8 @@ export class DesiredPublisher {
       const persistentVolumes = await resolvePodVolumes(pod, resources, volumeRefs);
       pods.push({ pod: desiredView(pod), images, ...(podIP ? { podIP } : {}), ...(persistentVolumes ? { persistentVolumes } : {}) });
     }
-    const configMaps = await this.#readConfig(resourceTypes.configmaps, refs.configMaps);
-    const secrets = await this.#readConfig(resourceTypes.secrets, refs.secrets);
+    const configMaps = await readConfigData(resources, resourceTypes.configmaps, refs.configMaps);
+    const secrets = await readConfigData(resources, resourceTypes.secrets, refs.secrets);
     this.#configRefs.set(node, new Set([
       ...[...refs.configMaps].map((k) => `configmaps/${k}`), ...[...refs.secrets].map((k) => `secrets/${k}`),
     ]));
@@ -361,21 +394,5 @@ export class DesiredPublisher {
     const tries = (this.#imageRetries.get(node) ?? 0) + 1;
     this.#imageRetries.set(node, tries);
     return { requeueAfterMs: Math.min(300_000, 5_000 * 2 ** (tries - 1)) };
-  }
-
-  /** The referenced objects that exist (a missing one is the agent's CreateContainerConfigError to report). */
-  async #readConfig(type: typeof resourceTypes.configmaps | undefined, keys: Set<string>): Promise<ConfigData[]> {
-    if (!type) return [];
-    const out: ConfigData[] = [];
-    for (const key of [...keys].sort()) {
-      const [namespace, name] = key.split('/') as [string, string];
-      try {
-        const o = await this.options.resources.get<ConfigObject>(type, namespace, name);
-        out.push({ namespace, name, data: o.data ?? {}, ...(o.binaryData ? { binaryData: o.binaryData } : {}) });
-      } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
-      }
-    }
-    return out;
   }
 }

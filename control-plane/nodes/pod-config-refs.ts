@@ -1,6 +1,13 @@
 // Which ConfigMaps and Secrets a pod references (env valueFrom, envFrom, configMap/secret volumes,
-// projected sources): the desired publisher sends exactly those to the pod's node.
+// projected sources): the desired publisher sends exactly those to the pod's node, as read here.
+import { NotFoundError } from '../../api/errors.js';
+import type { ConfigData } from '../../api/mqtt/messages.js';
+import type { KubeObject } from '../../api/types/meta.js';
 import type { Pod } from '../../api/types/pod.js';
+import type { ResourceStore } from '../resources/resource-store.js';
+import type { resourceTypes } from '../resources/resource-types.js';
+
+type ConfigObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
 
 export interface ConfigRefs {
   /** `namespace/name` keys */
@@ -36,4 +43,20 @@ export function podConfigRefs(pod: Pod, into: ConfigRefs = { configMaps: new Set
     }
   }
   return into;
+}
+
+/** The referenced objects that exist (a missing one is the agent's CreateContainerConfigError to report). */
+export async function readConfigData(resources: ResourceStore, type: typeof resourceTypes.configmaps | undefined, keys: Set<string>): Promise<ConfigData[]> {
+  if (!type) return [];
+  const out: ConfigData[] = [];
+  for (const key of [...keys].sort()) {
+    const [namespace, name] = key.split('/') as [string, string];
+    try {
+      const o = await resources.get<ConfigObject>(type, namespace, name);
+      out.push({ namespace, name, data: o.data ?? {}, ...(o.binaryData ? { binaryData: o.binaryData } : {}) });
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MqttAgentChannel, type MqttAgentChannelOptions } from '../../agent/mqtt-agent-channel.js';
 import { microTime, type Clock } from '../../api/clock.js';
 import { MAX_PAYLOAD_BYTES, type DesiredStateMessage } from '../../api/mqtt/messages.js';
+import { InvalidTopicLevelError } from '../../api/mqtt/topic-level.js';
 import { topics } from '../../api/mqtt/topics.js';
 import { MqttNodeChannel } from '../../control-plane/node-channel/mqtt-node-channel.js';
 import { NodeCallError, NodeCallTimeoutError } from '../../control-plane/node-channel/node-channel.js';
@@ -15,7 +16,7 @@ import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { waitFor } from './wait-for.js';
 
 export const CONTROL_PLANE_USERS = { 'control-plane': 'cp-secret', 'control-plane-2': 'cp2-secret' } as const;
-const NODE_NAMES = 'abcdefghijklmnopqrstu'.split('').map((c) => `node-${c}`);
+const NODE_NAMES = 'abcdefghijklmnopqrstuvw'.split('').map((c) => `node-${c}`);
 export const NODE_TOKENS: Record<string, string> = Object.fromEntries(NODE_NAMES.map((n) => [n, `token-${n}`]));
 
 export interface TestBroker {
@@ -199,6 +200,34 @@ export function describeNodeChannelOverBroker(name: string, startBroker: () => P
       const latest = await waitFor('generation 2', () => second.handlers.desireds.find((d) => d.generation === 2));
       expect(latest.pods).toHaveLength(2);
       expect(second.handlers.desireds.map((d) => d.generation)).toEqual([2]);
+    });
+
+    it('clears every retained message of a deleted node, for good, and no name reaches another node\'s', async () => {
+      const own = await startBroker(); // restarted below
+      later(() => own.close());
+      const cp = await startCp({ url: own.url });
+      const part = { v: 1 as const, generation: 5, hash: 'a'.repeat(32), cpEpoch: cp.epoch, ts: 1 };
+      for (const node of ['node-v', 'node-w']) {
+        await cp.channel.publishDesired(aDesiredState(node, 1, ['web']));
+        await cp.channel.publishDesiredPart({ ...part, part: 'policies', node, networkPolicies: [] });
+        const agent = await startAgent(node, { url: own.url }); // its birth: a retained presence
+        await waitFor(`${node} desired`, () => agent.handlers.desireds.length > 0);
+        await agent.channel.close(); // its offline presence stays retained
+      }
+      const all = ['desired', 'desiredPolicies', 'presence'] as const;
+      await waitFor('both retained', async () => ((r) => r.has('node-v') && r.has('node-w'))(await cp.channel.retainedNodes()));
+      for (const hostile of ['+', '#', 'node-w/#', 'node-w/desired', '+/desired', 'x'.repeat(254), '']) {
+        await expect(cp.channel.clearRetained(hostile, all)).rejects.toThrow(InvalidTopicLevelError);
+      }
+      await cp.channel.clearRetained('node-v', all);
+      expect([...await cp.channel.retainedNodes()].filter((n) => n === 'node-v' || n === 'node-w')).toEqual(['node-w']);
+      const w = await startAgent('node-w', { url: own.url });
+      await waitFor('node-w keeps its desired state and policies', () => w.handlers.desireds.length > 0 && w.handlers.desiredParts.some((p) => p.part === 'policies'));
+      // a restarted broker gets back what the channel restores, and that no longer includes node-v
+      await own.restart();
+      await waitFor('cp reconnect', () => cp.channel.isConnected, { timeoutMs: 10_000 });
+      await waitFor('node-w restored', async () => (await cp.channel.retainedNodes()).has('node-w'), { timeoutMs: 10_000 });
+      expect((await cp.channel.retainedNodes()).has('node-v')).toBe(false);
     });
 
     describe('through a proxy that can cut the link', () => {

@@ -2,16 +2,14 @@
 // one cluster-wide message for every node (each agent leaves itself out); a node's new tunnel
 // port sends that one message again and no node's pods; beyond 1,000 nodes it holds only the nodes
 // running Service endpoints, and a joining node without any sends nothing.
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Node } from '../../../api/types/node.js';
-import { DesiredPublisher } from '../../../control-plane/nodes/desired-publisher.js';
+import type { DesiredPublisher } from '../../../control-plane/nodes/desired-publisher.js';
 import { PEERS_TO_EVERY_NODE_MAX } from '../../../control-plane/nodes/desired-peers.js';
-import { ComponentRegistry } from '../../../control-plane/registry/component-registry.js';
-import { ImageResolver } from '../../../control-plane/registry/image-resolver.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
 import { aNode } from '../../support/builders.js';
 import { desiredRecorder, type DesiredRecorder } from '../support/desired-recorder.js';
+import { startRecordedPublisher } from '../support/recorded-publisher.js';
 import { openTestResources, type TestResources } from '../support/test-resources.js';
 
 const node = (i: number, port = 10250): Node => {
@@ -30,21 +28,10 @@ describe('the peers part of the desired state', () => {
     await t?.close();
   });
 
+  let settle: () => Promise<void> = async () => {};
   async function start(recorder: DesiredRecorder) {
-    const registry = new ComponentRegistry(t!.store, '/nonexistent');
-    publisher = new DesiredPublisher({
-      resources: t!.resources, channel: recorder.channel, registry, images: new ImageResolver({ registry, resources: t!.resources, registryUrl: 'https://cp' }),
-      cpEpoch: 'e', clock: t!.clock, logger: pino({ level: 'silent' }),
-    });
-    await publisher.start();
-    await settle();
+    ({ publisher, settle } = await startRecordedPublisher(t!, recorder));
   }
-  const settle = async () => {
-    for (let i = 0; i < 20; i++) {
-      await publisher!.idle();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
 
   it('is one message for every node, sent again alone when a node\'s tunnel changes', async () => {
     t = await openTestResources();

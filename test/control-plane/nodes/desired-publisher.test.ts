@@ -22,6 +22,8 @@ function recordingChannel(): NodeChannel & { published: DesiredStateMessage[] } 
       published.push(m);
     },
     publishDesiredPart: async () => {},
+    clearRetained: async () => {},
+    retainedNodes: async () => new Set(),
     call: async () => undefined,
     stop: async () => {},
   };

@@ -28,7 +28,7 @@ describe('desired state: persistent volumes', () => {
     const { resources } = t;
     for (const n of ['n1', 'n2']) await resources.create(resourceTypes.nodes, aNode(n));
     const published: DesiredStateMessage[] = [];
-    const channel: NodeChannel = { start: async () => {}, publishDesired: async (m) => { published.push(m); }, publishDesiredPart: async () => {}, call: async () => undefined, stop: async () => {} };
+    const channel: NodeChannel = { start: async () => {}, publishDesired: async (m) => { published.push(m); }, publishDesiredPart: async () => {}, clearRetained: async () => {}, retainedNodes: async () => new Set(), call: async () => undefined, stop: async () => {} };
     publisher = new DesiredPublisher({
       resources, channel, ...registryParts(t.store, t.resources), cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
     });

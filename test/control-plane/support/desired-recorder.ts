@@ -2,7 +2,7 @@
 // on their own topics (decision 057), and a node's whole desired state as an agent combines them.
 import type { DesiredPartMessage } from '../../../api/mqtt/desired-parts.js';
 import type { DesiredStateMessage } from '../../../api/mqtt/messages.js';
-import type { NodeChannel } from '../../../control-plane/node-channel/node-channel.js';
+import type { NodeChannel, RetainedNodeTopic } from '../../../control-plane/node-channel/node-channel.js';
 import { AppliedParts } from '../../../agent/state/applied-parts.js';
 
 export interface DesiredRecorder {
@@ -11,6 +11,10 @@ export interface DesiredRecorder {
   published: DesiredStateMessage[];
   /** Every part, in order. */
   parts: DesiredPartMessage[];
+  /** Every clearRetained call, in order. */
+  cleared: Array<{ node: string; kinds: RetainedNodeTopic[] }>;
+  /** What retainedNodes() answers (a broker an earlier control plane left messages on). */
+  retainedOnBroker: Set<string>;
   /** The last part of a kind (policies: of `node`). */
   lastPart<K extends DesiredPartMessage['part']>(part: K, node?: string): Extract<DesiredPartMessage, { part: K }> | undefined;
   /** `node`'s desired state as its agent would hold it: its last pods message with the parts merged in. */
@@ -20,6 +24,8 @@ export interface DesiredRecorder {
 export function desiredRecorder(): DesiredRecorder {
   const published: DesiredStateMessage[] = [];
   const parts: DesiredPartMessage[] = [];
+  const cleared: DesiredRecorder['cleared'] = [];
+  const retainedOnBroker = new Set<string>();
   const lastPart = <K extends DesiredPartMessage['part']>(part: K, node?: string) =>
     parts.filter((p) => p.part === part && (p.part !== 'policies' || node === undefined || p.node === node)).at(-1) as Extract<DesiredPartMessage, { part: K }> | undefined;
   return {
@@ -29,9 +35,13 @@ export function desiredRecorder(): DesiredRecorder {
       call: async () => undefined,
       publishDesired: async (m) => void published.push(m),
       publishDesiredPart: async (p) => void parts.push(p),
+      clearRetained: async (node, kinds) => void cleared.push({ node, kinds: [...kinds] }),
+      retainedNodes: async () => new Set(retainedOnBroker),
     },
     published,
     parts,
+    cleared,
+    retainedOnBroker,
     lastPart,
     view(node) {
       const desired = published.filter((m) => m.node === node).at(-1);
