@@ -71,7 +71,7 @@ describe('flow control metrics', () => {
     expect(await value(registry, 'apiserver_flowcontrol_current_executing_requests', { priority_level: 'workload' })).toBe(0);
     expect(await value(registry, 'apiserver_flowcontrol_current_inqueue_requests', { priority_level: 'workload' })).toBe(0);
     const waits = await registry.getSingleMetric('apiserver_flowcontrol_request_wait_duration_seconds')!.get();
-    const sum = (execute: string) => waits.values.find((v) => v.metricName?.endsWith('_sum') && v.labels['execute'] === execute && v.labels['priority_level'] === 'workload')?.value;
+    const sum = (execute: string) => waits.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum') && v.labels['execute'] === execute && v.labels['priority_level'] === 'workload')?.value;
     expect(sum('true')).toBe(3); // 0 s for the first, 3 s for the second
     expect(sum('false')).toBe(5); // 0 s for the refused-on-arrival one, 5 s for bob
   });
