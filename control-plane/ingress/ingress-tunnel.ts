@@ -273,13 +273,15 @@ export class IngressTunnel {
 
 /**
  * The pool of one node's tunnel connections. Every request through it goes to the same node with
- * the same certificate (a renewed one gets a new pool), so its connections are all alike: one pool
- * name, where https.Agent would build its name per lookup from every TLS option, the certificate,
- * key and CA PEM included (some 2 KB of text, hashed several times per request).
+ * the same certificate (a renewed one gets a new pool), so only the address tells its connections
+ * apart (a node that moved, or a new device under an old name, is reached at its new address, not
+ * over a kept-alive connection to the old one): the pool name is host:port, where https.Agent
+ * would build it per lookup from every TLS option, the certificate, key and CA PEM included (some
+ * 2 KB of text, hashed several times per request).
  */
 class NodeAgent extends Agent {
-  override getName(): string {
-    return 'tunnel';
+  override getName(options?: { host?: string | null; port?: number | string | null }): string {
+    return `${options?.host ?? ''}:${options?.port ?? ''}`;
   }
 }
 

@@ -32,12 +32,14 @@ describe('the Ingress gateway through a node tunnel', () => {
   const seen: HttpRequest[] = [];
   let target: TunnelTarget;
   let outcomes: Array<TunnelOutcome | string>;
+  let moved: TunnelTarget | undefined; // node-b at a second address (the moved-node test)
+  let nodeDir: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'skiff-ingress-tunnel-'));
     await ensureTls(dir, { hosts: ['127.0.0.1'] });
     const issuer = new NodeCertificateIssuer(dir, []);
-    const nodeDir = await mkdtemp(join(dir, 'node-b-'));
+    nodeDir = await mkdtemp(join(dir, 'node-b-'));
     await writeFile(nodeTlsPath(nodeDir), JSON.stringify({ node: 'node-b', ...(await issuer.issue('node-b', ['127.0.0.1'])) }));
     const network = new NodeNetwork();
     const pod = new PodNetwork({ podIP: () => '10.42.2.5' });
@@ -59,7 +61,7 @@ describe('the Ingress gateway through a node tunnel', () => {
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(req.headers as IncomingHttpHeaders)) if (typeof value === 'string' && name !== 'connection' && name !== 'content-length') headers[name] = value;
         if (req.headers['x-drop-host']) delete headers['host']; // as from an HTTP/1.0 client that sent none
-        const to = req.headers['x-to'] === 'node-c' ? { ...target, node: 'node-c' } : req.headers['x-port'] ? { ...target, podPort: Number(req.headers['x-port']) } : target;
+        const to = req.headers['x-moved'] && moved ? moved : req.headers['x-to'] === 'node-c' ? { ...target, node: 'node-c' } : req.headers['x-port'] ? { ...target, podPort: Number(req.headers['x-port']) } : target;
         tunnel.forward(to, req.method ?? 'GET', req.url ?? '/', headers, Buffer.concat(chunks), res, 10_000).then((outcome) => {
           outcomes.push(outcome);
           if (outcome !== 'done') res.writeHead(599).end(JSON.stringify(outcome));
@@ -119,6 +121,25 @@ describe('the Ingress gateway through a node tunnel', () => {
     // node:http adds no Host to a head given as pairs, and an HTTP/1.1 server may refuse a request without one
     const bare = tunnelRequestHeaders(target, {}, 0, 10_000);
     expect(bare.slice(0, 2)).toEqual(['host', `127.0.0.1:${target.port}`]);
+  });
+
+  it('follows a node to a new address: a kept-alive connection to the old one is not reused', async () => {
+    expect((await send('/before')).status).toBe(200); // leaves an idle kept-alive connection to the first address
+    const network = new NodeNetwork();
+    const pod = new PodNetwork({ podIP: () => '10.42.2.5' });
+    pod.serveHttp('web/main/1', { name: 'main', ports: [{ containerPort: 8080 }] }, async (): Promise<HttpResponse> => ({ status: 200, headers: [], body: new TextEncoder().encode('at the new address') }));
+    network.attach('10.42.2.5', { namespace: 'default', name: 'web', network: pod });
+    const second = new NodeMesh({ certificate: new NodeCertificate({ node: 'node-b', token: 'unused', dataDir: nodeDir, ips: [] }), host: '127.0.0.1', port: 0, connectTimeoutMs: 2_000 });
+    await second.start(network);
+    try {
+      moved = { ...target, port: second.port! };
+      const answer = await send('/after', { 'x-moved': '1' });
+      expect(answer.status).toBe(200);
+      expect(answer.text).toBe('at the new address');
+    } finally {
+      moved = undefined;
+      await second.close();
+    }
   });
 
   it('says "refused" for a port nothing holds, so the gateway tries the next endpoint', async () => {
