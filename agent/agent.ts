@@ -209,7 +209,7 @@ export class Agent {
     await this.options.mesh?.close();
     await this.#metricsServer?.close();
     // secrets and Memory volumes do not outlive the agent
-    if (this.options.dataDir) await rm(memoryDir(this.options, this.options.dataDir), { recursive: true, force: true });
+    if (this.options.dataDir) await rm(memoryDir(this.options, this.options.dataDir), { recursive: true, force: true, maxRetries: 3 });
     await this.options.channel.close();
     this.options.fetcher.close();
     this.options.serviceAccountTokens?.close?.();

@@ -215,6 +215,8 @@ export class PodManager {
     this.#shuttingDown = true;
     this.#sizeLimits?.stop();
     await Promise.all([...this.#workers.values()].map((w) => w.terminate(gracePeriodMs)));
+    // no write (a prepare waiting for its token, a rotation) may land while the agent removes its tmpfs
+    await Promise.all([...this.#volumes.values()].map((v) => v.close()));
   }
 
   #startPod(desired: DesiredPod): void {

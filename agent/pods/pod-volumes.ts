@@ -56,13 +56,17 @@ export class PodVolumes {
   #tokens: ProjectedTokens | undefined;
   /** The API could not be reached for a token: the pod runs without it until a retry gets it (edge autonomy). */
   #tokensOffline = false;
+  /** close() was called: nothing more is written (the agent is removing its tmpfs directory). */
+  #closed = false;
+  /** Writes in flight (prepare, update, token rotation): close() waits for them. */
+  readonly #writing = new Set<Promise<unknown>>();
 
   constructor(private pod: Pod, private readonly host: VolumeHostOptions, private config: ConfigLookup | undefined,
     private readonly facts: { podIP?: string; nodeName: string }, private claims: ResolvedClaims | undefined = undefined) {}
 
   /** Creates every volume once (later calls wait for the first); throws ContainerConfigError. */
   prepare(): Promise<void> {
-    this.#prepared ??= this.#materialise().catch((error: unknown) => {
+    this.#prepared ??= this.#track(this.#materialise()).catch((error: unknown) => {
       this.#prepared = undefined; // retried on the next container start
       throw error;
     });
@@ -70,17 +74,35 @@ export class PodVolumes {
   }
 
   /** New sources (desired state changed): file volumes are rewritten in place. */
-  async update(pod: Pod, config: ConfigLookup | undefined, claims?: ResolvedClaims): Promise<void> {
+  update(pod: Pod, config: ConfigLookup | undefined, claims?: ResolvedClaims): Promise<void> {
     this.pod = pod;
     this.config = config;
     this.claims = claims;
     this.#tokens?.setPod(pod);
-    if (this.#dirs.size === 0) return;
-    for (const volume of this.pod.spec.volumes ?? []) {
-      const dir = this.#dirs.get(volume.name);
-      const files = dir ? this.#files(volume, true) : undefined;
-      if (dir && files) await writeFiles(dir, files);
-    }
+    return this.#track(this.#rewrite(new Set(this.#dirs.keys())));
+  }
+
+  /**
+   * Stops every write (token rotation, rewrites, a prepare in flight) and resolves once none is
+   * running: the agent removes its tmpfs directory next, and a write landing under that rm made it
+   * fail (ENOTEMPTY) or left files behind. A prepare still running fails instead of writing.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#tokens?.stop();
+    await Promise.allSettled([...this.#writing]);
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#writing.add(work);
+    const done = () => this.#writing.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  /** Throws once close() was called: called after every wait of a write path. */
+  #checkOpen(): void {
+    if (this.#closed) throw new VolumeNotReadyError('the pod\'s volumes are closed: the agent is stopping');
   }
 
   /**
@@ -132,15 +154,17 @@ export class PodVolumes {
   /** Removes the pod's own volumes (emptyDir, config files); claims and host paths stay. */
   async cleanup(): Promise<void> {
     const uid = this.pod.metadata.uid!;
-    await this.#tokens?.stop(); // a rotation still writing files would refill the directory under rm
+    await this.close(); // a write still running would refill the directory under rm
     await rm(join(this.host.dataDir, 'pods', uid), { recursive: true, force: true });
     await rm(join(this.host.memoryDir, uid), { recursive: true, force: true });
   }
 
   async #materialise(): Promise<void> {
     const uid = this.pod.metadata.uid!;
+    this.#checkOpen();
     await this.#ensureTokens();
     for (const volume of this.pod.spec.volumes ?? []) {
+      this.#checkOpen();
       const v = volume as Obj & { name: string };
       const onDisk = join(this.host.dataDir, 'pods', uid, 'volumes', v.name);
       const inMemory = join(this.host.memoryDir, uid, v.name);
@@ -209,7 +233,7 @@ export class PodVolumes {
     const pod = this.pod;
     this.#tokens ??= new ProjectedTokens(pod, {
       source: config.source, clock: config.clock,
-      onRotated: (volumes) => this.#rewrite(volumes),
+      onRotated: (volumes) => this.#track(this.#rewrite(volumes)),
       onError: (error) => config.onError?.(this.pod, error),
     });
     for (const t of wanted) {
@@ -232,6 +256,7 @@ export class PodVolumes {
   /** Rewrites the files of these volumes (rotated tokens). */
   async #rewrite(volumes: Set<string>): Promise<void> {
     for (const volume of this.pod.spec.volumes ?? []) {
+      if (this.#closed) return;
       const dir = volumes.has(volume.name) ? this.#dirs.get(volume.name) : undefined;
       const files = dir ? this.#files(volume, true) : undefined;
       if (dir && files) await writeFiles(dir, files);

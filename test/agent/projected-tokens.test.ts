@@ -1,7 +1,7 @@
 // Projected ServiceAccount tokens on the agent: the kube-api-access volume's token, ca.crt and
 // namespace in memory, rotated at 80 % of the token's life on the injected clock, taken back after a
 // restart, a refusal making the pod wait, and no answer at all (offline) not stopping it.
-import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +141,30 @@ describe('projected ServiceAccount tokens', () => {
     clock.advance(3000_000);
     await waitFor('the rotation of the adopted token', () => tokenNumber() === 1);
     await volumes.cleanup();
+  });
+
+  it('close() during a prepare waiting for its token: waits for it, and nothing is written after', async () => {
+    // the agent closes its pods' volumes, then removes its tmpfs directory: a token answered late
+    // wrote the volume under that rm (ENOTEMPTY, CI) or left it behind
+    const clock = new FakeClock();
+    let answer!: () => void;
+    const gated: ServiceAccountTokenSource = {
+      request: async (r) => {
+        await new Promise<void>((resolve) => { answer = resolve; });
+        return new Source(clock).request(r);
+      },
+    };
+    const volumes = new PodVolumes(pod(), host(clock, gated), config, { nodeName: 'n1' });
+    const preparing = volumes.prepare();
+    await waitFor('the token request', () => answer !== undefined);
+    let closed = false;
+    const closing = volumes.close().then(() => { closed = true; });
+    await Promise.resolve();
+    expect(closed).toBe(false); // the prepare is still in flight
+    answer();
+    await closing;
+    await expect(preparing).rejects.toBeInstanceOf(VolumeNotReadyError);
+    expect(existsSync(join(dir, 'shm', 'uid-1'))).toBe(false);
   });
 
   it('refuses the volume on an agent that cannot request tokens', async () => {
