@@ -4,9 +4,10 @@
 // system:node:PEER of the cluster CA). A peer that cannot be reached (refused, no route, no TLS
 // handshake within the connect timeout) is a TunnelUnreachableError: nothing was sent, so the
 // request may go another way (the relay).
-import { Agent, request as httpsRequest } from 'node:https';
+import { type Agent, request as httpsRequest } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import type { DesiredPeer } from '../../api/mqtt/messages.js';
+import { NodeTunnelAgent } from '../../api/net/node-tunnel-agent.js';
 import { PodNetworkError, type HttpRequest, type HttpResponse } from '../../runtime/pod-runtime.js';
 import type { NodeTls } from '../credentials/node-certificate.js';
 import { headerObject, headerPairs, isErrorCode, MAX_TUNNEL_BODY_BYTES, TUNNEL_HEADERS } from './tunnel-protocol.js';
@@ -56,7 +57,7 @@ export class TunnelClient {
   #agentFor(node: string): Agent {
     let agent = this.#agents.get(node);
     if (!agent) {
-      agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 8, minVersion: 'TLSv1.3' });
+      agent = new NodeTunnelAgent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 8, minVersion: 'TLSv1.3' });
       this.#agents.set(node, agent);
     }
     return agent;

@@ -17,6 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
 import { FramedStream } from '../../api/net/framed-stream.js';
+import { NodeTunnelAgent } from '../../api/net/node-tunnel-agent.js';
 import type { Clock } from '../../api/clock.js';
 import { NODE_USER_PREFIX } from '../../api/node-identity.js';
 import { writeRawHead, type GatewayResponse } from './ingress-servers.js';
@@ -108,7 +109,7 @@ export class IngressTunnel {
   #agentFor(node: string): Agent {
     let agent = this.#agents.get(node);
     if (!agent) {
-      agent = new NodeAgent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, minVersion: 'TLSv1.3' });
+      agent = new NodeTunnelAgent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, minVersion: 'TLSv1.3' });
       this.#agents.set(node, agent);
     }
     return agent;
@@ -268,20 +269,6 @@ export class IngressTunnel {
     for (const agent of [...this.#agents.values(), ...this.#retired]) agent.destroy();
     this.#agents.clear();
     this.#retired.clear();
-  }
-}
-
-/**
- * The pool of one node's tunnel connections. Every request through it goes to the same node with
- * the same certificate (a renewed one gets a new pool), so only the address tells its connections
- * apart (a node that moved, or a new device under an old name, is reached at its new address, not
- * over a kept-alive connection to the old one): the pool name is host:port, where https.Agent
- * would build it per lookup from every TLS option, the certificate, key and CA PEM included (some
- * 2 KB of text, hashed several times per request).
- */
-class NodeAgent extends Agent {
-  override getName(options?: { host?: string | null; port?: number | string | null }): string {
-    return `${options?.host ?? ''}:${options?.port ?? ''}`;
   }
 }
 
