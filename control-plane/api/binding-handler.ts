@@ -1,6 +1,8 @@
-// POST pods/{name}/binding: the scheduler's way to set spec.nodeName, once.
+// POST pods/{name}/binding: a scheduler's way to set spec.nodeName, once; as kube's binding storage,
+// the same write sets PodScheduled=True (a pod bound by another scheduler shows as scheduled).
 import type { Context } from 'hono';
 import { BadRequestError, ConflictError } from '../../api/errors.js';
+import { withPodCondition } from '../../api/pod-conditions.js';
 import type { Pod } from '../../api/types/pod.js';
 import type { ApiDeps } from './api-deps.js';
 import { bindName, requireObject } from './object-handlers.js';
@@ -23,6 +25,7 @@ export async function bindPod(c: Context, deps: ApiDeps, t: ResourceTarget & { n
   if (pod.spec.nodeName) throw new ConflictError(ref, `pod ${t.name} is already assigned to node "${pod.spec.nodeName}"`);
   if (pod.metadata.deletionTimestamp) throw new ConflictError(ref, `pod ${t.name} is being deleted, cannot be assigned to a host`);
   // Guarded by the resourceVersion just read: a concurrent bind makes this a 409, as it should.
-  await deps.resources.update(t.type, { ...pod, spec: { ...pod.spec, nodeName: target.name } }, { dryRun: isDryRun(c) });
+  const bound = withPodCondition({ ...pod, spec: { ...pod.spec, nodeName: target.name } }, { type: 'PodScheduled', status: 'True' }, deps.clock);
+  await deps.resources.update(t.type, bound, { subresource: 'binding', dryRun: isDryRun(c) });
   return c.json(successStatus(201), 201);
 }

@@ -130,6 +130,7 @@ describe('update, status, binding and delete', () => {
     expect(await res.json()).toMatchObject({ kind: 'Status', status: 'Success' });
     const pod = await (await api.call('GET', `${podsPath}/web`)).json() as ReturnType<typeof aPod>;
     expect(pod.spec.nodeName).toBe('pi-1');
+    expect(pod.status?.conditions).toEqual([expect.objectContaining({ type: 'PodScheduled', status: 'True' })]);
     expect((await api.call('POST', `${podsPath}/web/binding`, { body: binding('pi-2') })).status).toBe(409);
   });
 
