@@ -211,6 +211,7 @@ const probe = await forkApiProbe({
   namePrefix: 'fleet-probe', periodMs: env('FLEET_PROBE_PERIOD_MS', 250), loopScrapeMs: env('FLEET_LOOP_SCRAPE_MS', 1000), controlPlanePid: cp.pid!,
 });
 process.on('exit', () => probe.kill());
+const workloadCpuMs = await cpuMs();
 const workloadStarted = performance.now();
 const created = await client.request('POST', '/apis/apps/v1/namespaces/default/deployments', {
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'fleet-bench' },
@@ -225,7 +226,9 @@ const workloadRunningMs = await workloadRunning.then((at) => at - workloadStarte
   progress('workload-timeout', { replicas, runningSeen, afterMs: Math.round(performance.now() - workloadStarted), duringWorkload: await probe.stop(), error: error.message });
   process.exit(1);
 });
-const duringWorkload = await probe.stop();
+// the CPU the control plane got while it ran: on a shared machine, what bounds its latencies
+const workloadCpuCores = Number(((await cpuMs() - workloadCpuMs) / workloadRunningMs).toFixed(3));
+const duringWorkload = { ...await probe.stop(), controlPlaneCpuCores: workloadCpuCores, loadAverage: load() };
 progress('workload', { replicas, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload });
 const running = await window(windowMs);
 
