@@ -9,7 +9,8 @@
 // Env: FLEET_STORE=etcd (a real etcd on loopback instead of SQLite; its log in the temp dir, or SKIFF_ETCD_LOG=FILE), FLEET_ZONE_SIZE (1000),
 // FLEET_AGENTS_PER_WORKER (1000), FLEET_CONCURRENCY (joins in flight per worker, 25),
 // FLEET_JOIN_TIMEOUT_MS (max(600 s, 200 ms per node)), FLEET_WORKLOAD_TIMEOUT_MS (900 s), FLEET_SPREAD_ZONES
-// (a zone topology spread constraint on the pods; default with a zone loss and fewer replicas than nodes), FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000), FLEET_HEAP_SNAPSHOT (DIR,
+// (a zone topology spread constraint on the pods; default with a zone loss and fewer replicas than nodes), FLEET_PROBE_PERIOD_MS (250),
+// FLEET_LOOP_SCRAPE_MS (1000, how often the probe reads the control plane's event-loop delay from /metrics; 0 never), FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000), FLEET_HEAP_SNAPSHOT (DIR,
 // see takeHeapSnapshot), FLEET_LEASE_FLUSH_MS (the control plane's lease flush interval, 20000).
 // Prints JSON.
 import { fork, spawn } from 'node:child_process';
@@ -23,7 +24,7 @@ import { readKubeconfig } from '../cli/kubeconfig-reader.js';
 import { startEtcdServer } from './support/etcd-server.js';
 import { FleetWorkers } from './fleet-workers.js';
 import { zoneLoss } from './fleet-zone-loss.js';
-import { startApiProbe } from './fleet-probe.js';
+import { forkApiProbe } from './fleet-probe-process.js';
 import { summarize } from './percentiles.js';
 
 const nodes = Number(process.argv[2] ?? 1000);
@@ -204,11 +205,13 @@ for (let i = 0; i < 5; i++) {
   const probePod = await client.request('POST', PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `fleet-probe-${i}`, labels: { app: 'fleet-probe' } }, spec: { containers: [{ name: 'main', image: 'examples/sleep:latest' }] } });
   if (probePod.status !== 201) throw new Error(`create probe pod: HTTP ${probePod.status} ${probePod.text}`);
 }
-const probeClient = new KubeClient(await readKubeconfig(kubeconfig));
-const probe = startApiProbe({
-  client: probeClient, listPath: `${PODS}?labelSelector=${encodeURIComponent(PROBE_LABEL)}`, createPath: `/api/v1/namespaces/${NS}/configmaps`,
-  namePrefix: 'fleet-probe', periodMs: env('FLEET_PROBE_PERIOD_MS', 250), rssMB,
+// in a process of its own (a second kubectl): this one's event loop follows every pod of the workload
+const probe = await forkApiProbe({
+  kubeconfig, listPath: `${PODS}?labelSelector=${encodeURIComponent(PROBE_LABEL)}`, createPath: `/api/v1/namespaces/${NS}/configmaps`,
+  namePrefix: 'fleet-probe', periodMs: env('FLEET_PROBE_PERIOD_MS', 250), loopScrapeMs: env('FLEET_LOOP_SCRAPE_MS', 1000), controlPlanePid: cp.pid!,
 });
+process.on('exit', () => probe.kill());
+const workloadCpuMs = await cpuMs();
 const workloadStarted = performance.now();
 const created = await client.request('POST', '/apis/apps/v1/namespaces/default/deployments', {
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'fleet-bench' },
@@ -223,8 +226,9 @@ const workloadRunningMs = await workloadRunning.then((at) => at - workloadStarte
   progress('workload-timeout', { replicas, runningSeen, afterMs: Math.round(performance.now() - workloadStarted), duringWorkload: await probe.stop(), error: error.message });
   process.exit(1);
 });
-const duringWorkload = await probe.stop();
-probeClient.close();
+// the CPU the control plane got while it ran: on a shared machine, what bounds its latencies
+const workloadCpuCores = Number(((await cpuMs() - workloadCpuMs) / workloadRunningMs).toFixed(3));
+const duringWorkload = { ...await probe.stop(), controlPlaneCpuCores: workloadCpuCores, loadAverage: load() };
 progress('workload', { replicas, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload });
 const running = await window(windowMs);
 

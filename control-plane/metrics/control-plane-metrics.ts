@@ -1,7 +1,7 @@
 // The control plane's Prometheus registry (prom-client): the observers handed to the API, store,
 // work queues, scheduler and node channel, plus node counts and Node.js process metrics. One
 // registry per control plane (never prom-client's global one), so several can share a process.
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { SKIFF_VERSION } from '../../api/version.js';
 import type { Node } from '../../api/types/node.js';
 import type { FlowControlObserver } from '../api/flow-control.js';
@@ -16,6 +16,7 @@ import { createNodeChannelMetrics } from './node-channel-metrics.js';
 import { createOciPullMetrics } from './oci-pull-metrics.js';
 import type { OciPullObserver } from '../registry/oci/oci-puller.js';
 import { registerNodeConditionMetrics } from './node-condition-metrics.js';
+import { registerProcessMetrics } from './process-metrics.js';
 import { createSchedulerMetrics } from './scheduler-metrics.js';
 import { createStoreMetrics } from './store-metrics.js';
 import { createWorkQueueMetrics } from './work-queue-metrics.js';
@@ -29,7 +30,7 @@ export interface MetricsExposition {
 export interface ControlPlaneMetricsOptions {
   /** The store backend's name, a label of the store metrics (sqlite, etcd). */
   storeBackend: string;
-  /** Node.js process metrics (CPU, memory, event loop, GC). Default true. */
+  /** Node.js process metrics (CPU, memory, event loop, GC: process-metrics.ts). Default true. */
   processMetrics?: boolean;
 }
 
@@ -44,7 +45,7 @@ export class ControlPlaneMetrics implements MetricsExposition {
   readonly oci: OciPullObserver;
 
   constructor(options: ControlPlaneMetricsOptions) {
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics !== false) registerProcessMetrics(this.registry);
     new Gauge({ name: 'skiff_build_info', help: 'Always 1; the version label says which skiff runs.', labelNames: ['version', 'component'], registers: [this.registry] })
       .set({ version: SKIFF_VERSION, component: 'control-plane' }, 1);
     this.api = createApiMetrics(this.registry);

@@ -5,11 +5,15 @@ import { Gauge, type Registry } from 'prom-client';
 import type { Node } from '../../api/types/node.js';
 
 export function registerNodeConditionMetrics(registry: Registry, listNodes: () => Promise<readonly Node[]>): void {
+  // One list of the nodes per scrape: a scrape starts every gauge's collect before awaiting any,
+  // so the second one finds the first one's list still pending.
+  let pending: Promise<readonly Node[]> | undefined;
+  const nodesOnce = () => (pending ??= listNodes().finally(() => (pending = undefined)));
   new Gauge({
     name: 'skiff_nodes', help: 'Nodes by condition type and status (a node without a condition is counted as Unknown).',
     labelNames: ['condition', 'status'], registers: [registry],
     async collect() {
-      const nodes = await listNodes();
+      const nodes = await nodesOnce();
       const counts = new Map<string, number>();
       const types = new Set(['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure']);
       for (const node of nodes) for (const c of node.status?.conditions ?? []) types.add(c.type);
@@ -31,7 +35,7 @@ export function registerNodeConditionMetrics(registry: Registry, listNodes: () =
   new Gauge({
     name: 'skiff_nodes_unschedulable', help: 'Nodes cordoned (spec.unschedulable).', registers: [registry],
     async collect() {
-      this.set((await listNodes()).filter((n) => n.spec?.unschedulable).length);
+      this.set((await nodesOnce()).filter((n) => n.spec?.unschedulable).length);
     },
   });
 }

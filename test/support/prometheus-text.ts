@@ -45,7 +45,9 @@ export function parsePrometheusText(text: string): Exposition {
       if (read !== m[3].length) throw new Error(`bad labels in ${JSON.stringify(line)}`);
     }
     const value = m[4] === '+Inf' ? Infinity : m[4] === '-Inf' ? -Infinity : Number(m[4]);
-    if (Number.isNaN(value) && m[4] !== 'NaN') throw new Error(`bad value in ${JSON.stringify(line)}`);
+    // Prometheus parses values with Go's ParseFloat: NaN in any case (prom-client writes `Nan`
+    // for an event-loop histogram that has no sample yet)
+    if (Number.isNaN(value) && m[4]!.toLowerCase() !== 'nan') throw new Error(`bad value in ${JSON.stringify(line)}`);
     samples.push({ name: m[1]!, labels, value });
   }
   const matches = (s: Sample, name: string, labels: Record<string, string>) =>

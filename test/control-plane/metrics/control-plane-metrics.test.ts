@@ -98,8 +98,13 @@ describe('control plane metrics', () => {
       status: ready ? { conditions: [{ type: 'Ready', status: ready }, { type: 'MemoryPressure', status: 'False' }] } : {},
     } as Node);
     let nodes = [node('a', 'True'), node('b', 'True', true), node('c', 'False'), node('d', undefined)];
-    metrics.countNodes(async () => nodes);
+    let lists = 0;
+    metrics.countNodes(async () => {
+      lists++;
+      return nodes;
+    });
     let m = await scrape(metrics);
+    expect(lists).toBe(1); // one list of the nodes per scrape, whatever the number of node gauges
     expect(m.sum('skiff_nodes', { condition: 'Ready', status: 'True' })).toBe(2);
     expect(m.sum('skiff_nodes', { condition: 'Ready', status: 'False' })).toBe(1);
     expect(m.sum('skiff_nodes', { condition: 'Ready', status: 'Unknown' })).toBe(1);
@@ -109,6 +114,8 @@ describe('control plane metrics', () => {
     m = await scrape(metrics);
     expect(m.sum('skiff_nodes', { condition: 'Ready', status: 'True' })).toBe(0);
     expect(m.sum('skiff_nodes', { condition: 'Ready' })).toBe(1);
+    expect(m.sum('skiff_nodes_unschedulable')).toBe(0);
+    expect(lists).toBe(2);
   });
 
   it('keeps each control plane\'s metrics apart (no global registry)', async () => {
