@@ -285,7 +285,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const directory = new PeerDirectory();
     stack.push(directory.follow(informers.for<Node>(resourceTypes.nodes)));
     peerDirectory = directory;
-    const publisher = new DesiredPublisher({ resources, channel, registry, images, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }), queueObserver: prometheus.queues, informers, clusterCidr: new PodCidrAllocator(options.podCidrs ?? {}).clusterCidr });
+    const publisher = new DesiredPublisher({ resources, channel, registry, images, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }), queueObserver: prometheus.queues, informers, clusterCidr: new PodCidrAllocator(options.podCidrs ?? {}).clusterCidr,
+      peersIntervalMs: 1_000 }); // a join burst republishes the peers part (to every agent) once a second
     await publisher.start();
     stack.push(() => publisher.stop());
     const scheduler = new Scheduler({

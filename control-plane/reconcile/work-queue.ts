@@ -7,7 +7,17 @@ import { isTurnOver } from '../flow-control/event-loop-turns.js';
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
+  /**
+   * What reading this key's set cost (clock ms: e.g. planning over 10,000 pods): `addAtMostEvery`
+   * stretches the key's interval to COST_FACTOR times it, so one owner is not recomputed 10x/s.
+   */
+  costMs?: number;
 }
+
+/** A key queued by child events spends at most 1/COST_FACTOR of the time reconciling (its reported cost). */
+export const COST_FACTOR = 10;
+/** However costly a key, child events reconcile it at least this often. */
+export const MAX_COST_INTERVAL_MS = 5_000;
 
 export type Reconcile = (key: string, signal: AbortSignal) => Promise<ReconcileResult | void>;
 
@@ -46,6 +56,8 @@ export class WorkQueue {
   /** When each key's last reconcile started (clock ms), and keys held back by addAtMostEvery. */
   readonly #lastStarted = new Map<string, number>();
   readonly #heldBack = new Map<string, ClockTimer>();
+  /** The cost the last reconcile of each key reported (ReconcileResult.costMs). */
+  readonly #cost = new Map<string, number>();
   readonly #abort = new AbortController();
   #running = 0;
   /** A pump waits for the next turn of the event loop (the current one has run past its budget). */
@@ -84,13 +96,17 @@ export class WorkQueue {
   /**
    * Queues the key, but at most once per `intervalMs` from the start of its last reconcile: a burst
    * of child events (10,000 pods of one ReplicaSet) makes one reconcile per interval, each of which
-   * reads the whole set, instead of one per event. A quiet key is queued at once.
+   * reads the whole set, instead of one per event. A quiet key is queued at once. A key whose last
+   * reconcile reported a cost waits COST_FACTOR times that cost (up to MAX_COST_INTERVAL_MS) if that is
+   * longer: as kube's rate-limited work queues do, the expensive owner is synced less often.
    */
   addAtMostEvery(key: string, intervalMs: number): void {
     if (this.#abort.signal.aborted || this.#heldBack.has(key)) return;
+    const costMs = this.#cost.get(key) ?? 0;
+    const everyMs = intervalMs > 0 ? Math.max(intervalMs, Math.min(MAX_COST_INTERVAL_MS, COST_FACTOR * costMs)) : 0;
     const last = this.#lastStarted.get(key);
-    const waitMs = last === undefined ? 0 : last + intervalMs - this.options.clock.now();
-    if (intervalMs <= 0 || waitMs <= 0) {
+    const waitMs = last === undefined ? 0 : last + everyMs - this.options.clock.now();
+    if (everyMs <= 0 || waitMs <= 0) {
       this.add(key);
       return;
     }
@@ -148,6 +164,7 @@ export class WorkQueue {
   #noteStart(key: string): void {
     // keep the map to recent keys: an entry older than any sane interval is dropped with the rest
     if (this.#lastStarted.size >= 10_000) this.#lastStarted.clear();
+    if (this.#cost.size >= 10_000) this.#cost.clear();
     this.#lastStarted.set(key, this.options.clock.now());
   }
 
@@ -157,6 +174,8 @@ export class WorkQueue {
     try {
       const result = await this.options.reconcile(key, this.#abort.signal);
       this.#failures.delete(key);
+      if (result?.costMs !== undefined) this.#cost.set(key, result.costMs);
+      else this.#cost.delete(key);
       if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
     } catch (error) {
       failed = true;

@@ -4,7 +4,7 @@ import type { Condition } from '../../../api/types/meta.js';
 import type { Pod } from '../../../api/types/pod.js';
 import { rfc3339 } from '../../../api/clock.js';
 import { controllerRefOf } from '../controller-ref.js';
-import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, podReadySinceMs } from '../pod-readiness.js';
+import { isPodActive, isPodReady, podReadySinceMs } from '../pod-readiness.js';
 import { matchesSelector } from '../selector-match.js';
 import type { ReplicaSet } from '../workload-kinds.js';
 
@@ -24,20 +24,20 @@ export function planReplicaSet(rs: ReplicaSet, podsInNamespace: readonly Pod[]):
   const uid = rs.metadata.uid;
   const adopt: Pod[] = [];
   const release: Pod[] = [];
-  const owned: Pod[] = [];
+  const active: Pod[] = [];
   const deleting = Boolean(rs.metadata.deletionTimestamp);
   for (const pod of podsInNamespace) {
     const ref = controllerRefOf(pod);
     const matches = matchesSelector(rs.spec.selector, pod.metadata.labels);
     if (ref?.uid === uid) {
-      if (matches) owned.push(pod);
-      else if (!pod.metadata.deletionTimestamp) release.push(pod);
+      if (matches) {
+        if (isPodActive(pod)) active.push(pod);
+      } else if (!pod.metadata.deletionTimestamp) release.push(pod);
     } else if (!ref && matches && !deleting && isPodActive(pod)) {
       adopt.push(pod);
-      owned.push(pod);
+      active.push(pod);
     }
   }
-  const active = owned.filter(isPodActive);
   if (deleting) return { adopt, release, create: 0, delete: [], active };
   const want = rs.spec.replicas ?? 1;
   const diff = want - active.length;
@@ -78,20 +78,30 @@ export interface ReplicaSetStatusPlan {
 
 export function planReplicaSetStatus(rs: ReplicaSet, active: readonly Pod[], nowMs: number, failure?: string): ReplicaSetStatusPlan {
   const minReady = rs.spec.minReadySeconds ?? 0;
-  const templateLabels = rs.spec.template.metadata?.labels ?? {};
+  const templateLabels = Object.entries(rs.spec.template.metadata?.labels ?? {});
   let requeueAfterMs: number | undefined;
+  let fullyLabeled = 0;
+  let ready = 0;
+  let available = 0;
+  // one pass over the pods (a 10,000-pod ReplicaSet is read on every sync)
   for (const p of active) {
-    const wait = msUntilAvailable(p, minReady, nowMs);
-    if (wait !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? wait, wait);
+    const labels = p.metadata.labels;
+    if (templateLabels.every(([k, v]) => labels?.[k] === v)) fullyLabeled++;
+    const since = podReadySinceMs(p);
+    if (since === undefined) continue;
+    ready++;
+    const availableAt = since + minReady * 1000;
+    if (minReady <= 0 || availableAt <= nowMs) available++;
+    else requeueAfterMs = Math.min(requeueAfterMs ?? availableAt - nowMs, availableAt - nowMs);
   }
   const conditions: Condition[] = (rs.status?.conditions ?? []).filter((c) => c.type !== 'ReplicaFailure');
   if (failure) conditions.push({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failure, lastTransitionTime: rfc3339(nowMs) });
   return {
     status: {
       replicas: active.length,
-      fullyLabeledReplicas: active.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v)).length,
-      readyReplicas: active.filter(isPodReady).length,
-      availableReplicas: active.filter((p) => isPodAvailable(p, minReady, nowMs)).length,
+      fullyLabeledReplicas: fullyLabeled,
+      readyReplicas: ready,
+      availableReplicas: available,
       observedGeneration: rs.metadata.generation ?? 1,
       ...(conditions.length ? { conditions } : {}),
     },

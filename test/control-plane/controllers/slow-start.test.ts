@@ -121,7 +121,7 @@ describe('controllers create in slow-start batches', () => {
     const result = await new ReplicaSetController(ctx).reconcile('default/web');
     expect(podCreates).toBe(7); // batches of 1, 2 and 4; the fifth call and those after it failed
     expect(await podCount()).toBe(4);
-    expect(result).toEqual({ requeueAfterMs: 5_000 });
+    expect(result).toMatchObject({ requeueAfterMs: 5_000 });
     expect(events.filter((e) => e.reason === 'FailedCreate').map((e) => e.message)).toEqual(['Error creating: exceeded quota: pods']);
     const rs = await t.resources.get<ReplicaSet>(resourceTypes.replicasets, 'default', 'web');
     expect(rs.status?.conditions?.find((c) => c.type === 'ReplicaFailure')).toMatchObject({ status: 'True', reason: 'FailedCreate' });

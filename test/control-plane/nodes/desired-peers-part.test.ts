@@ -29,9 +29,31 @@ describe('the peers part of the desired state', () => {
   });
 
   let settle: () => Promise<void> = async () => {};
-  async function start(recorder: DesiredRecorder) {
-    ({ publisher, settle } = await startRecordedPublisher(t!, recorder));
+  async function start(recorder: DesiredRecorder, options: { peersIntervalMs?: number } = {}) {
+    ({ publisher, settle } = await startRecordedPublisher(t!, recorder, options));
   }
+
+  it('is sent once per peersIntervalMs during a burst of joins, not once per join', async () => {
+    t = await openTestResources();
+    for (const i of [1, 2, 3]) await t.resources.create(resourceTypes.nodes, node(i));
+    const recorder = desiredRecorder();
+    await start(recorder, { peersIntervalMs: 1_000 });
+    const peersSent = () => recorder.parts.filter((p) => p.part === 'peers').length;
+    const before = peersSent();
+    for (let i = 4; i <= 23; i++) {
+      await t.resources.create(resourceTypes.nodes, node(i));
+      await settle();
+    }
+    expect(peersSent()).toBe(before); // held back: the last publish started less than 1 s ago (fake clock)
+    t.clock.advance(1_000);
+    await settle();
+    expect(peersSent()).toBe(before + 1);
+    expect(recorder.lastPart('peers')!.peers).toHaveLength(23);
+    t.clock.advance(10_000); // quiet again: the next join goes out at once
+    await t.resources.create(resourceTypes.nodes, node(24));
+    await settle();
+    expect(peersSent()).toBe(before + 2);
+  });
 
   it('is one message for every node, sent again alone when a node\'s tunnel changes', async () => {
     t = await openTestResources();

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { WorkQueue } from '../../../control-plane/reconcile/work-queue.js';
+import { COST_FACTOR, MAX_COST_INTERVAL_MS, WorkQueue } from '../../../control-plane/reconcile/work-queue.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 const logger = pino({ level: 'silent' });
@@ -45,5 +45,61 @@ describe('WorkQueue.addAtMostEvery', () => {
     q.addAtMostEvery('rs', 100);
     q.stop();
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('WorkQueue.addAtMostEvery with a reported cost', () => {
+  it('stretches the interval of a costly key to COST_FACTOR times its cost, capped, and back when it is cheap', async () => {
+    const clock = new FakeClock();
+    let runs = 0;
+    let costMs = 50;
+    const q = new WorkQueue({ name: 't', clock, logger, workers: 1, reconcile: async () => { runs++; return { costMs }; } });
+    q.addAtMostEvery('rs', 100);
+    await q.idle();
+    expect(runs).toBe(1);
+    q.addAtMostEvery('rs', 100);
+    clock.advance(COST_FACTOR * 50 - 1); // 100 ms would have run it again by now
+    await q.idle();
+    expect(runs).toBe(1);
+    clock.advance(1);
+    await q.idle();
+    expect(runs).toBe(2);
+    costMs = 1_000_000; // however costly, at least every MAX_COST_INTERVAL_MS
+    q.addAtMostEvery('other', 100); // a key's cost is its own
+    await q.idle();
+    expect(runs).toBe(3);
+    q.addAtMostEvery('rs', 100);
+    clock.advance(COST_FACTOR * 50);
+    await q.idle();
+    expect(runs).toBe(4); // rs ran with cost 50; now it reported 1,000,000
+    q.addAtMostEvery('rs', 100);
+    clock.advance(MAX_COST_INTERVAL_MS - 1);
+    await q.idle();
+    expect(runs).toBe(4);
+    clock.advance(1);
+    await q.idle();
+    expect(runs).toBe(5);
+    costMs = 0;
+    q.addAtMostEvery('rs', 100); // its last run still reported the large cost
+    clock.advance(MAX_COST_INTERVAL_MS);
+    await q.idle();
+    expect(runs).toBe(6);
+    q.addAtMostEvery('rs', 100); // cheap now: the base interval
+    clock.advance(100);
+    await q.idle();
+    expect(runs).toBe(7);
+  });
+
+  it('a cost does not hold back add() or an interval of 0', async () => {
+    const clock = new FakeClock();
+    let runs = 0;
+    const q = new WorkQueue({ name: 't', clock, logger, workers: 1, reconcile: async () => { runs++; return { costMs: 1000 }; } });
+    q.add('rs');
+    await q.idle();
+    q.add('rs');
+    await q.idle();
+    q.addAtMostEvery('rs', 0);
+    await q.idle();
+    expect(runs).toBe(3);
   });
 });

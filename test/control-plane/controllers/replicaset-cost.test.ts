@@ -1,0 +1,39 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../../api/clock.js';
+import { ReplicaSetController } from '../../../control-plane/controllers/replicaset/replicaset-controller.js';
+import type { ReplicaSet } from '../../../control-plane/controllers/workload-kinds.js';
+import { EventRecorder } from '../../../control-plane/events/event-recorder.js';
+import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
+import { openTestResources, type TestResources } from '../support/test-resources.js';
+
+const logger = pino({ level: 'silent' });
+
+/** A clock that moves `stepMs` each time it is read: a reconcile's cost shows as reads times steps. */
+const steppingClock = (base: Clock, stepMs: number): Clock & { reads: number } => {
+  const c = { reads: 0, now: () => base.now() + stepMs * ++c.reads, setTimeout: base.setTimeout.bind(base), setInterval: base.setInterval.bind(base) };
+  return c;
+};
+
+const rs = (replicas: number): ReplicaSet => ({
+  apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web', namespace: 'default' },
+  spec: { replicas, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'main', image: 'x.wasm' }] } } },
+});
+
+describe('ReplicaSetController reports what reading its pods cost', () => {
+  let t: TestResources;
+  beforeEach(async () => { t = await openTestResources(); });
+  afterEach(async () => { await t.close(); });
+
+  it('returns costMs measured on its clock around the plan and status (so the owner sync stretches with it)', async () => {
+    const clock = steppingClock(t.clock, 7);
+    const c = new ReplicaSetController({ resources: t.resources, events: new EventRecorder(t.resources, t.clock, logger), clock, logger });
+    await t.resources.create(resourceTypes.replicasets, rs(3));
+    const first = await c.reconcile('default/web');
+    expect(first?.costMs).toBe(14); // two measured spans, one read of 7 ms each
+    expect((await t.resources.list(resourceTypes.pods, { namespace: 'default' })).items).toHaveLength(3);
+    const again = await c.reconcile('default/web');
+    expect(again?.costMs).toBe(14);
+    c.stop();
+  });
+});
