@@ -21,6 +21,8 @@ interface Decoded {
 export class AdmissionReads {
   readonly #store: Store;
   readonly #decoded = new Map<string, Decoded>();
+  /** A namespace's stored value -> whether it is being deleted; the watch cache hands back the same KeyValue until it changes. */
+  readonly #terminating = new WeakMap<KeyValue, boolean>();
 
   constructor(store: Store) {
     this.#store = store;
@@ -39,6 +41,20 @@ export class AdmissionReads {
     const objects = items.map((kv) => deepFreeze(decodeObject<T>(kv)));
     this.#decoded.set(prefix, { kvs: items, objects });
     return objects;
+  }
+
+  /**
+   * Whether `kv` (a Namespace as stored) is being deleted: decoded once per stored value, not once per
+   * pod create (every create in a namespace asks, twice). A store that hands out a new KeyValue per
+   * read (bare SQLite) gets it decoded each time, as before.
+   */
+  isTerminating(kv: KeyValue): boolean {
+    let terminating = this.#terminating.get(kv);
+    if (terminating === undefined) {
+      terminating = Boolean(decodeObject(kv).metadata.deletionTimestamp);
+      this.#terminating.set(kv, terminating);
+    }
+    return terminating;
   }
 }
 

@@ -376,7 +376,7 @@ export class ResourceStore {
   async #requireActiveNamespace(namespace: string): Promise<void> {
     const kv = await this.store.get(objectKey(resourceTypes.namespaces, undefined, namespace));
     if (!kv) throw new NotFoundError(ref(resourceTypes.namespaces, namespace));
-    if (decodeObject(kv).metadata.deletionTimestamp) {
+    if (this.#admissionReads.isTerminating(kv)) {
       throw new ForbiddenError(`unable to create new content in namespace ${namespace} because it is being terminated`);
     }
   }

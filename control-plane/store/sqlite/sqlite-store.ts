@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { systemClock, type Clock, type ClockTimer } from '../../../api/clock.js';
 import { prefixRangeEnd } from '../key-range.js';
 import type { KeyValue, ListOptions, ListResult, Store, Watch, WatchEvent, WatchOptions } from '../store.js';
+import { Checkpointer } from './checkpointer.js';
 import { COMPACT_REVISION_META, compactTo } from './compact.js';
 import { createKey } from './create.js';
 import { deleteKey } from './delete.js';
@@ -23,6 +24,12 @@ export interface SqliteStoreOptions {
   keepRevisions?: number;
   /** Default FULL: an acknowledged write survives power loss, not only a crash. */
   synchronous?: SqliteSynchronous;
+  /**
+   * Writes between checkpoints of the write-ahead log, which a worker thread runs (checkpointer.ts)
+   * so the event loop never waits for one. Default 1000; 0: SQLite checkpoints inside the commits of
+   * this connection (its wal_autocheckpoint default). Not used for ':memory:'.
+   */
+  checkpointWrites?: number;
   /** Default 10,000 undelivered events per watcher; see WatcherLimits. */
   maxBufferedEventsPerWatcher?: number;
   clock?: Clock;
@@ -44,8 +51,16 @@ export class SqliteStore implements Store {
   #revision: number;
   #compactedRevision: number;
   #pending: Array<{ apply: (revision: number) => WatchEvent; resolve: (event: WatchEvent) => void; reject: (error: unknown) => void }> = [];
+  readonly #checkpointer: Checkpointer | undefined;
+  readonly #checkpointWrites: number;
+  #writesSinceCheckpoint = 0;
   /** Transactions committed (each holds one or more writes): benchmarks compare it with writes. */
   batches = 0;
+
+  /** Checkpoints the worker thread finished (0 when this connection checkpoints itself). */
+  get checkpoints(): number {
+    return this.#checkpointer?.completed ?? 0;
+  }
 
   /** The connection's durability mode, as SQLite reports it (FULL or NORMAL). */
   get synchronous(): SqliteSynchronous {
@@ -56,6 +71,17 @@ export class SqliteStore implements Store {
     this.#db = new Database(options.path);
     applySchema(this.#db, options.synchronous ?? 'FULL');
     this.#st = prepareStatements(this.#db);
+    this.#checkpointWrites = options.checkpointWrites ?? 1000;
+    if (this.#checkpointWrites > 0 && options.path !== ':memory:' && !this.#db.memory) {
+      this.#db.pragma('wal_autocheckpoint = 0');
+      this.#checkpointer = new Checkpointer(options.path, () => {
+        // the frames committed while the worker copied (a few): copied here, so the log starts over
+        if (this.#db.open) this.#db.pragma('wal_checkpoint(PASSIVE)');
+      }, () => {
+        // the worker is gone: this connection checkpoints inside its commits again
+        if (this.#db.open) this.#db.pragma('wal_autocheckpoint = 1000');
+      });
+    }
     this.#revision = this.#st.sequence.get()?.seq ?? 0;
     this.#compactedRevision = this.#st.readMeta.get(COMPACT_REVISION_META)?.value ?? 0;
     this.#keepRevisions = options.keepRevisions ?? 1000;
@@ -129,7 +155,8 @@ export class SqliteStore implements Store {
     this.#compactTimer?.cancel();
     for (const watcher of [...this.#watchers]) watcher.cancel();
     this.#flush(); // writes already accepted are committed (or fail) before the file closes
-    if (this.#db.open) this.#db.close();
+    await this.#checkpointer?.close();
+    if (this.#db.open) this.#db.close(); // the last connection to close checkpoints what is left
   }
 
   /**
@@ -174,6 +201,11 @@ export class SqliteStore implements Store {
       return;
     }
     this.batches++;
+    this.#writesSinceCheckpoint += batch.length;
+    if (this.#checkpointer && this.#writesSinceCheckpoint >= this.#checkpointWrites) {
+      this.#writesSinceCheckpoint = 0;
+      this.#checkpointer.request();
+    }
     for (const [i, result] of results.entries()) {
       if (result instanceof Error) {
         batch[i]!.reject(result);
