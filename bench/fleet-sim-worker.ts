@@ -5,7 +5,7 @@
 //   {stats: true}                     -> {stats: {...}}    counters so far
 //   {vanish: names[]}                 -> {vanished}        sockets destroyed: the broker sends their Wills
 //   {stop: true}                                           end every client, exit
-import { nodeCredentialPath } from '../api/mqtt/node-credential.js';
+import { newRetryKey, nodeCredentialPath } from '../api/mqtt/node-credential.js';
 import { KubeClient } from '../cli/kube-client.js';
 import { readKubeconfig } from '../cli/kubeconfig-reader.js';
 import { SimNode } from './fleet-sim-node.js';
@@ -28,13 +28,15 @@ const send = (message: object) => process.send!(message);
 /**
  * The credential exchange, as an agent's (agent/credentials/node-credential.ts): a dropped
  * connection, 429 or 5xx is tried again after 0.5 s, doubling up to 30 s, jittered; other answers
- * (201, or a refusal) are returned. Past `attempts` the bench gives up.
+ * (201, or a refusal) are returned. Past `attempts` the bench gives up. Every attempt carries the
+ * same retry key, so one whose answer was lost (a write answered 503 that applied) is answered again.
  */
 async function credential(name: string, attempts = 12) {
+  const retryKey = newRetryKey();
   for (let attempt = 0; ; attempt++) {
     let failure: string;
     try {
-      const res = await client.request<{ credential: string }>('POST', nodeCredentialPath(name), {}, { authorization: `Bearer ${setup.bootstrapToken}` });
+      const res = await client.request<{ credential: string }>('POST', nodeCredentialPath(name), { retryKey }, { authorization: `Bearer ${setup.bootstrapToken}` });
       if (res.status !== 429 && res.status < 500) return res;
       credentialRetries++;
       failure = `credential HTTP ${res.status} ${res.text.slice(0, 200)}`;

@@ -6,6 +6,7 @@ import type { Node } from '../api/types/node.js';
 import type { Pod } from '../api/types/pod.js';
 import type { KubeClient } from '../cli/kube-client.js';
 import type { FleetWorkers } from './fleet-workers.js';
+import { summarize } from './percentiles.js';
 
 export interface ZoneLossOptions {
   client: KubeClient;
@@ -22,6 +23,8 @@ export interface ZoneLossOptions {
 }
 
 const PARTIAL = 0.6;
+const NOT_READY_DEADLINE_MS = 120_000;
+const MARKS_S = [5, 40, 60, 120];
 const isReady = (n: Node) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 export async function zoneLoss(o: ZoneLossOptions): Promise<object> {
@@ -47,23 +50,43 @@ export async function zoneLoss(o: ZoneLossOptions): Promise<object> {
     if ((e.type === 'DELETED' || e.object.metadata.deletionTimestamp) && !evictedAt.has(uid) && podNode.has(uid)) evictedAt.set(uid, performance.now());
   }, o.signal).catch(() => undefined);
 
-  // nodes: when every lost node is no longer Ready
-  const nodes = await o.client.request<{ items: Node[]; metadata: { resourceVersion: string } }>('GET', '/api/v1/nodes');
-  const notReady = new Set(nodes.body.items.filter((n) => lost.has(n.metadata.name!) && !isReady(n)).map((n) => n.metadata.name!));
+  // nodes: when each lost node is seen no longer Ready, by a watch that is started again (after a
+  // fresh list) if the server ends it, so a dropped stream cannot pass for nodes that stay Ready
+  const notReadyAt = new Map<string, number>();
   let allNotReady!: () => void;
   const allNotReadyP = new Promise<void>((r) => { allNotReady = r; });
-  void o.client.watch<Node>(`/api/v1/nodes?resourceVersion=${nodes.body.metadata.resourceVersion}`, (e) => {
-    const name = e.object.metadata.name!;
-    if (lost.has(name) && !isReady(e.object)) notReady.add(name);
-    if (notReady.size === lost.size) allNotReady();
-  }, o.signal).catch(() => undefined);
+  let lostAt = Infinity;
+  const seen = (node: Node) => {
+    const name = node.metadata.name!;
+    if (!lost.has(name) || isReady(node) || notReadyAt.has(name)) return;
+    notReadyAt.set(name, Math.max(0, performance.now() - lostAt));
+    if (notReadyAt.size === lost.size) allNotReady();
+  };
+  let watchRestarts = 0;
+  const followNodes = async (): Promise<void> => {
+    while (!o.signal.aborted && notReadyAt.size < lost.size) {
+      const list = await o.client.request<{ items: Node[]; metadata: { resourceVersion: string } }>('GET', '/api/v1/nodes');
+      for (const n of list.body.items) seen(n);
+      await o.client.watch<Node>(`/api/v1/nodes?resourceVersion=${list.body.metadata.resourceVersion}`, (e) => {
+        if (e.type === 'ADDED' || e.type === 'MODIFIED') seen(e.object);
+      }, o.signal).catch(() => undefined);
+      if (o.signal.aborted) return;
+      watchRestarts++;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  const presenceBefore = await presenceReceived(o.client);
+  void followNodes().catch(() => undefined);
 
-  const lostAt = performance.now();
+  const lostAtWall = Date.now();
+  lostAt = performance.now();
   await o.workers.vanish([...lost]);
-  await Promise.race([allNotReadyP, new Promise((r) => setTimeout(r, 120_000))]);
+  await Promise.race([allNotReadyP, new Promise((r) => setTimeout(r, NOT_READY_DEADLINE_MS))]);
   const notReadyMs = performance.now() - lostAt;
+  const presenceAfterDeadline = await presenceReceived(o.client);
   await new Promise((r) => setTimeout(r, o.windowMs));
   const windowEnd = performance.now();
+  const detection = await detectionOnServer(o.client, lost, lostAtWall, notReadyAt);
   const evicted = (zone: string) => [...evictedAt].filter(([uid]) => zoneOfNode.get(podNode.get(uid)!) === zone).map(([, at]) => at);
   const summary = (zone: string) => {
     const times = evicted(zone).sort((a, b) => a - b);
@@ -79,10 +102,64 @@ export async function zoneLoss(o: ZoneLossOptions): Promise<object> {
   const otherEvictions = others.reduce((n, z) => n + evicted(z).length, 0);
   return {
     lostNodes: lost.size,
-    allLostNodesNotReadyMs: notReady.size === lost.size ? Math.round(notReadyMs) : `only ${notReady.size}/${lost.size} within 120 s`,
+    allLostNodesNotReadyMs: notReadyAt.size === lost.size ? Math.round(notReadyMs) : `only ${notReadyAt.size}/${lost.size} within ${NOT_READY_DEADLINE_MS / 1000} s`,
+    // as the bench's Node watch saw them, from the moment the sockets were destroyed
+    lostNodesNotReadyWithin: withinMarks([...notReadyAt.values()]),
+    nodeWatchRestarts: watchRestarts,
+    // Wills (offline presence) the control plane's MQTT client received, of lost.size
+    willsReceivedByControlPlane: { byDeadline: presenceAfterDeadline - presenceBefore },
+    detection,
     windowAfterNotReadyMs: o.windowMs,
     fullZone: { zone: full, nodes: fullNodes.length, expected: `FullDisruption while other zones are healthy: the primary rate (${o.evictionsPerSecond}/s), as Kubernetes`, ...summary(full) },
     partialZone: { zone: partial, nodes: members.get(partial)!.length, lost: partialNodes.length, expected: 'PartialDisruption (>= 55 % not Ready) of a large zone (> 50 nodes): the secondary rate, 0.01/s', ...summary(partial) },
     otherZones: { zones: others.length, evictions: otherEvictions },
+  };
+}
+
+/** How many of `delays` (ms) are at most 5, 40, 60 and 120 s. */
+function withinMarks(delays: number[]): Record<string, number> {
+  return Object.fromEntries(MARKS_S.map((s) => [`${s}s`, delays.filter((d) => d <= s * 1000).length]));
+}
+
+/** MQTT presence messages (agents' online announcements and Wills) the control plane received so far. */
+async function presenceReceived(client: KubeClient): Promise<number> {
+  const res = await client.request<string>('GET', '/metrics');
+  const line = /^skiff_mqtt_messages_received_total\{kind="presence"\} (\d+)/m.exec(res.text);
+  return line ? Number(line[1]) : NaN;
+}
+
+/**
+ * What the control plane wrote for the lost nodes: why each went NotReady (its Will, or the
+ * lifecycle check's grace period) and when (the Ready condition's lastTransitionTime, whole
+ * seconds, against the wall clock at the loss), and how many are still Ready.
+ */
+async function detectionOnServer(client: KubeClient, lost: Set<string>, lostAtWall: number, seenAt: Map<string, number>): Promise<object> {
+  const nodes = (await client.request<{ items: Node[] }>('GET', '/api/v1/nodes')).body.items.filter((n) => lost.has(n.metadata.name!));
+  const by = { will: [] as number[], gracePeriod: [] as number[], other: [] as number[] };
+  const tainted: number[] = [];
+  const watchLag: number[] = [];
+  let stillReady = 0;
+  for (const n of nodes) {
+    const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+    if (!ready || ready.status === 'True') {
+      stillReady++;
+      continue;
+    }
+    const delay = Date.parse(ready.lastTransitionTime ?? '') - lostAtWall;
+    const list = ready.message?.includes('MQTT Will') ? by.will : ready.message?.includes('stopped posting') ? by.gracePeriod : by.other;
+    list.push(delay);
+    const taint = n.spec.taints?.find((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute');
+    if (taint?.timeAdded) tainted.push(Date.parse(taint.timeAdded) - lostAtWall);
+    const seen = seenAt.get(n.metadata.name!);
+    if (seen !== undefined) watchLag.push(seen - delay);
+  }
+  const seconds = (delays: number[]) => summarize(delays.map((d) => d / 1000));
+  const describe = (delays: number[]) => ({ count: delays.length, transitionSecondsAfterLoss: seconds(delays) });
+  return {
+    stillReady, byWill: describe(by.will), byGracePeriod: describe(by.gracePeriod), other: describe(by.other),
+    // the node lifecycle controller's NoExecute taint (it follows the Ready condition through its informer)
+    unreachableTaintSecondsAfterLoss: seconds(tainted),
+    // how long after the condition's transition (whole seconds) the bench's watch saw the node NotReady
+    watchSawItSecondsLater: seconds(watchLag),
   };
 }

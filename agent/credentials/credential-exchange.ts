@@ -14,6 +14,8 @@ export interface ExchangeOptions {
   timeoutMs?: number;
   /** PEM CA of an mqtts:// broker. */
   ca?: string | undefined;
+  /** Sent with every attempt of one exchange (api/mqtt/node-credential.ts): a lost answer can be asked for again. */
+  retryKey?: string | undefined;
 }
 
 /** The control plane answered but refused: retrying with the same token will not help. */
@@ -33,7 +35,8 @@ export async function exchangeBootstrapToken(options: ExchangeOptions): Promise<
   const presence = await readControlPlanePresence(options);
   if (!presence.registryUrl) throw new CredentialExchangeError('the control plane did not announce its API URL');
   const url = new URL(nodeCredentialPath(options.node), presence.registryUrl);
-  const { status, body } = await postJson(url, options.bootstrapToken, presence.caCert, options.timeoutMs ?? 10_000);
+  const request = JSON.stringify(options.retryKey ? { retryKey: options.retryKey } : {});
+  const { status, body } = await postJson(url, options.bootstrapToken, request, presence.caCert, options.timeoutMs ?? 10_000);
   if (status === 409 || status === 401 || status === 403 || status === 422) {
     throw new CredentialRefusedError(status, `credential for node ${options.node} refused (${status}): ${body.slice(0, 300)}`);
   }
@@ -81,11 +84,11 @@ function readControlPlanePresence(options: ExchangeOptions): Promise<CpPresenceM
   });
 }
 
-function postJson(url: URL, token: string, ca: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
+function postJson(url: URL, token: string, payload: string, ca: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': '2' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) },
       ...(ca ? { ca } : {}),
       timeout: timeoutMs,
     }, (res) => {
@@ -96,6 +99,6 @@ function postJson(url: URL, token: string, ca: string | undefined, timeoutMs: nu
     });
     req.on('timeout', () => req.destroy(new CredentialExchangeError('credential exchange timed out')));
     req.on('error', reject);
-    req.end('{}');
+    req.end(payload);
   });
 }

@@ -6,7 +6,7 @@ import { BOOTSTRAP_MQTT_USER } from '../../api/mqtt/node-credential.js';
 import { isValidNodeName } from '../broker/broker-acl.js';
 import { checkDns1123Subdomain } from '../resources/name-validation.js';
 import { mosquittoPasswordLine } from '../broker/mosquitto-config.js';
-import { KeyExistsError, KeyNotFoundError, type Store } from '../store/store.js';
+import { KeyExistsError, KeyNotFoundError, RevisionMismatchError, type Store } from '../store/store.js';
 
 const PREFIX = '/skiff/nodecredentials/';
 
@@ -14,6 +14,8 @@ interface StoredCredential {
   sha256: string;
   mosquittoLine: string;
   issuedAt: string;
+  /** SHA-256 of the retry key the exchange carried (api/mqtt/node-credential.ts), if any. */
+  retryKeySha256?: string;
 }
 
 /** The node already holds a credential: the bootstrap token cannot claim its name again. */
@@ -43,6 +45,7 @@ export function nodeNameProblems(node: string): string[] {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const sameHash = (a: string | undefined, b: string) => a !== undefined && a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 
 export class NodeCredentials {
   readonly #byNode = new Map<string, StoredCredential>();
@@ -74,22 +77,57 @@ export class NodeCredentials {
     return timingSafeEqual(Buffer.from(stored.sha256, 'hex'), Buffer.from(sha256(secret), 'hex'));
   }
 
-  /** Issues the node's credential; the secret is returned once and never stored. */
-  async issue(node: string, now: Date = new Date()): Promise<string> {
+  /**
+   * Issues the node's credential; the secret is returned once and never stored. A node that has one
+   * gets NodeCredentialExistsError, unless `retryKey` is the key of the exchange that made it: then
+   * that exchange's answer was lost (a write answered 503 that applied, a timeout) and the node is
+   * given a fresh credential in place of the one it never received.
+   */
+  async issue(node: string, options: { now?: Date; retryKey?: string } = {}): Promise<string> {
     const problems = nodeNameProblems(node);
     if (problems.length > 0 || node === BOOTSTRAP_MQTT_USER) throw new InvalidNodeNameError(node, problems);
-    if (this.#byNode.has(node)) throw new NodeCredentialExistsError(node);
-    const secret = `skiff-nc.${randomBytes(32).toString('base64url')}`;
-    const stored: StoredCredential = { sha256: sha256(secret), mosquittoLine: mosquittoPasswordLine(node, secret), issuedAt: now.toISOString() };
+    const now = options.now ?? new Date();
+    const retryKeySha256 = options.retryKey === undefined ? undefined : sha256(options.retryKey);
+    const key = `${PREFIX}${node}`;
+    if (!this.#byNode.has(node)) {
+      const { secret, stored } = this.#make(node, now, retryKeySha256);
+      try {
+        await this.store.create(key, JSON.stringify(stored));
+        this.#remember(node, stored);
+        await this.#changed(); // e.g. mosquitto reloaded its password file: the credential works once returned
+        return secret;
+      } catch (error) {
+        if (!(error instanceof KeyExistsError)) throw error;
+      }
+    }
+    // the node has a credential, in memory or only in the store (a create that failed but applied)
+    const kv = await this.store.get(key);
+    if (!kv) throw new NodeCredentialExistsError(node); // revoked meanwhile: a new request decides
+    const onRecord = JSON.parse(kv.value) as StoredCredential;
+    if (retryKeySha256 === undefined || !sameHash(onRecord.retryKeySha256, retryKeySha256)) {
+      this.#remember(node, onRecord);
+      throw new NodeCredentialExistsError(node);
+    }
+    const { secret, stored } = this.#make(node, now, retryKeySha256);
     try {
-      await this.store.create(`${PREFIX}${node}`, JSON.stringify(stored));
+      await this.store.update(key, JSON.stringify(stored), kv.modRevision);
     } catch (error) {
-      if (error instanceof KeyExistsError) throw new NodeCredentialExistsError(node);
+      // another repeat of the same exchange won the race; this one is answered as a conflict
+      if (error instanceof RevisionMismatchError || error instanceof KeyNotFoundError) throw new NodeCredentialExistsError(node);
       throw error;
     }
     this.#remember(node, stored);
-    await this.#changed(); // e.g. mosquitto reloaded its password file: the credential works once returned
+    await this.#changed();
     return secret;
+  }
+
+  #make(node: string, now: Date, retryKeySha256: string | undefined): { secret: string; stored: StoredCredential } {
+    const secret = `skiff-nc.${randomBytes(32).toString('base64url')}`;
+    const stored: StoredCredential = {
+      sha256: sha256(secret), mosquittoLine: mosquittoPasswordLine(node, secret), issuedAt: now.toISOString(),
+      ...(retryKeySha256 !== undefined ? { retryKeySha256 } : {}),
+    };
+    return { secret, stored };
   }
 
   /** Revokes a node's credential (it may then join again with the bootstrap token). Returns whether there was one. */
@@ -118,6 +156,8 @@ export class NodeCredentials {
   }
 
   #remember(node: string, stored: StoredCredential): void {
+    const before = this.#byNode.get(node);
+    if (before && before.sha256 !== stored.sha256) this.#nodeByHash.delete(before.sha256);
     this.#byNode.set(node, stored);
     this.#nodeByHash.set(stored.sha256, node);
   }
