@@ -17,7 +17,8 @@ import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import type { PodDisruptionBudget } from '../resources/kinds/policy.js';
 import { NodeAggregates } from './node-aggregates.js';
-import { feasibleNodesToFind, placePod, unschedulableMessage } from './node-fit.js';
+import { unschedulableMessage } from './node-fit.js';
+import { feasibleNodesToFind, placePod } from './placement.js';
 import { hasPodAffinity, type PlacedPod } from './pod-affinity.js';
 import { planPreemption, podPriority, preemptionBlocked, type PreemptionPlan } from './preemption.js';
 import { SchedulingQueue } from './scheduling-queue.js';
@@ -61,8 +62,10 @@ export class Scheduler {
   readonly #pods = new Map<string, Pod>();
   readonly #unschedulable = new Set<string>();
   readonly #lastFailure = new Map<string, string>();
-  /** The nodes as an array (rebuilt after a node change), and where the next limited search starts. */
+  /** The nodes as an array, in #nodes' order (rebuilt after a node comes or goes; a changed node
+   * takes its slot), their slots, and where the next limited search starts. */
   #nodeList: Node[] | undefined;
+  readonly #nodeSlots = new Map<string, number>();
   #nextStart = 0;
   readonly #aggregates = new NodeAggregates();
   /** Pods whose binding is being written, assumed bound meanwhile. */
@@ -96,7 +99,9 @@ export class Scheduler {
       if (type === 'DELETED') this.#nodes.delete(name);
       else this.#nodes.set(name, node);
       const isNew = type === 'DELETED' ? false : !old;
-      this.#nodeList = undefined; // rebuilt at the next decision: O(nodes), as that decision is
+      const slot = old && type !== 'DELETED' ? this.#nodeSlots.get(name) : undefined;
+      if (this.#nodeList && slot !== undefined) this.#nodeList[slot] = node;
+      else this.#nodeList = undefined; // rebuilt at the next decision
       if (type === 'DELETED' || isNew || schedulingView(old!) !== schedulingView(node)) {
         for (const key of this.#unschedulable) this.#queue.add(key);
       }
@@ -185,7 +190,7 @@ export class Scheduler {
       this.#unschedulable.delete(key);
       return undefined;
     }
-    const nodes = (this.#nodeList ??= [...this.#nodes.values()]);
+    const nodes = (this.#nodeList ??= this.#listNodes());
     const needsPlaced = hasPodAffinity(pod) || spreadConstraintsOf(pod).length > 0 || this.#aggregates.hasRelationalPods;
     const placed: PlacedPod[] = needsPlaced ? this.#placedPods() : [];
     const volumes = await podVolumeConstraints(pod, this.options.resources, this.#nodes);
@@ -194,8 +199,9 @@ export class Scheduler {
       return 'unschedulable';
     }
     const volumeReasons = new Map<string, number>();
-    const usable = nodes.filter((n) => {
-      const why = volumes.nodeReason(n);
+    const nodeReason = volumes.nodeReason;
+    const usable = !nodeReason ? nodes : nodes.filter((n) => {
+      const why = nodeReason(n);
       if (why) volumeReasons.set(why, (volumeReasons.get(why) ?? 0) + 1);
       return !why;
     });
@@ -306,6 +312,13 @@ export class Scheduler {
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
+  }
+
+  #listNodes(): Node[] {
+    const list = [...this.#nodes.values()];
+    this.#nodeSlots.clear();
+    list.forEach((n, i) => this.#nodeSlots.set(n.metadata.name!, i));
+    return list;
   }
 
   /** Bound pods on known nodes that still hold their room (for pod affinity and topology spread). */
