@@ -1,13 +1,15 @@
 // One scheduling decision's search, alone (no store, no event loop): microseconds per decision for
 // a pod that asks a node nothing but room (what a Deployment's pods ask), at several cluster sizes,
-// with the simple-pod search (placePod) and with every filter and score (placePodFully), both
+// with the simple-pod search over a kept NodeTable (what the Scheduler runs) and with every filter
+// and score over the node objects (placePodFully), both
 // limited as the scheduler limits them (feasibleNodesToFind, a rotating start). Nodes half full.
 // Prints JSON. Usage: node dist/bench/placement.js [decisions=2000] [rounds=7]
 import { loadavg } from 'node:os';
 import type { Node } from '../api/types/node.js';
 import type { Pod } from '../api/types/pod.js';
 import type { NodeUsage } from '../control-plane/scheduler/node-fit.js';
-import { feasibleNodesToFind, placePod, placePodFully, type PlacementResult } from '../control-plane/scheduler/placement.js';
+import { NodeTable } from '../control-plane/scheduler/node-table.js';
+import { feasibleNodesToFind, placePodFully, placeSimplePod, type PlacementResult } from '../control-plane/scheduler/placement.js';
 
 const decisions = Number(process.argv[2] ?? 2000);
 const rounds = Number(process.argv[3] ?? 7);
@@ -28,7 +30,7 @@ const pod: Pod = {
   spec: { containers: [{ name: 'main', image: 'examples/app:v1', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
 };
 
-type Search = typeof placePod;
+type Search = (pod: Pod, nodes: readonly Node[], usage: Map<string, NodeUsage>, placed: [], search: { start: number; feasibleToFind: number }) => PlacementResult;
 function measure(search: Search, nodes: readonly Node[], usage: Map<string, NodeUsage>): number {
   const limit = feasibleNodesToFind(nodes.length);
   let start = 0;
@@ -51,7 +53,8 @@ for (const size of SIZES) {
   const simple: number[] = [];
   const full: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    simple.push(measure(placePod, nodes, usage));
+    const table = new NodeTable(nodes, usage);
+    simple.push(measure((p, _n, _u, _placed, search) => placeSimplePod(p, table, search), nodes, usage));
     full.push(measure(placePodFully, nodes, usage));
   }
   results.push({ nodes: size, nodesScored: feasibleNodesToFind(size), simpleUsPerDecision: +median(simple).toFixed(2), fullUsPerDecision: +median(full).toFixed(2), ratio: +(median(full) / median(simple)).toFixed(1) });

@@ -8,7 +8,8 @@
 import type { Node } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
 import { nodeAffinityOf, preferredNodeAffinityWeight } from '../resources/node-affinity.js';
-import { cachedHostPorts, fitsNode, leastAllocated, nodeFacts, podRequests, resourcesShortfall, scoreNode, type Placement, type UsageLookup } from './node-fit.js';
+import { cachedHostPorts, fitsNode, podRequests, scoreNode, type Placement, type UsageLookup } from './node-fit.js';
+import { NodeTable } from './node-table.js';
 import { hasPodAffinity, podAffinityViolation, preferredPodAffinityScore, type PlacedPod } from './pod-affinity.js';
 import { spreadConstraintsOf, spreadView } from './topology-spread.js';
 
@@ -29,11 +30,12 @@ export interface NodeSearch { start: number; feasibleToFind: number }
 export type PlacementResult = Placement & { searched: number };
 
 /**
+ * One search over `nodes` (the Scheduler keeps a NodeTable and calls placeSimplePod itself).
  * `placed`: bound pods with their nodes, needed only for pod affinity and topology spread.
  * `search`: look at nodes from `start` (wrapping) until `feasibleToFind` fit; `searched` says how many were looked at.
  */
 export function placePod(pod: Pod, nodes: readonly Node[], usage: UsageLookup, placed: readonly PlacedPod[] = [], search?: NodeSearch): PlacementResult {
-  return isSimplePod(pod, placed) ? placeSimplePod(pod, nodes, usage, search) : placePodFully(pod, nodes, usage, placed, search);
+  return isSimplePod(pod, placed) ? placeSimplePod(pod, NodeTable.of(nodes, usage), search) : placePodFully(pod, nodes, usage, placed, search);
 }
 
 /** A pod only room can keep off a plain node, and that only least-allocated scores. */
@@ -48,8 +50,8 @@ export function isSimplePod(pod: Pod, placed: readonly PlacedPod[]): boolean {
 }
 
 /** `start` in [0, n) and how many feasible nodes end the search. */
-function bounds(nodes: readonly Node[], search: NodeSearch | undefined): { start: number; limit: number } {
-  return { start: search && nodes.length ? search.start % nodes.length : 0, limit: search?.feasibleToFind ?? nodes.length };
+function bounds(n: number, search: NodeSearch | undefined): { start: number; limit: number } {
+  return { start: search && n ? search.start % n : 0, limit: search?.feasibleToFind ?? n };
 }
 
 /**
@@ -57,39 +59,48 @@ function bounds(nodes: readonly Node[], search: NodeSearch | undefined): { start
  * affinity, spread) are 0 on every node, so a node's score is its least-allocated score; on a plain
  * node (nodeFacts) fitsNode's only filters that can fail are host ports (only when both the pod and
  * the node have some) and resources. Any other node, and any node that does not fit, is asked of
- * fitsNode itself (its reason counts).
+ * fitsNode itself (its reason counts). Reads the table's numbers (node-table.ts); the arithmetic is
+ * resourcesShortfall's and leastAllocated's, on the same values.
  */
-export function placeSimplePod(pod: Pod, nodes: readonly Node[], usage: UsageLookup, search?: NodeSearch): PlacementResult {
+export function placeSimplePod(pod: Pod, table: NodeTable, search?: NodeSearch): PlacementResult {
   const reasons = new Map<string, number>();
-  const { start, limit } = bounds(nodes, search);
-  const want = podRequests(pod);
+  const n = table.size;
+  const { start, limit } = bounds(n, search);
+  const { cpuMillis: wantCpu, memoryBytes: wantMemory } = podRequests(pod);
   const hasPorts = cachedHostPorts(pod).length > 0;
+  const { plain, hostPorts, allocPods, allocCpu, allocMemory, usedPods, usedCpu, usedMemory, names } = table;
   let feasible = 0;
-  let best: string | undefined;
+  let best = -1;
   let bestScore = 0;
   let searched = 0;
-  for (let i = start; searched < nodes.length && feasible < limit; searched++, i = i + 1 === nodes.length ? 0 : i + 1) {
-    const node = nodes[i]!;
-    const facts = nodeFacts(node);
-    const used = usage.get(facts.name);
+  for (let i = start; searched < n && feasible < limit; searched++, i = i + 1 === n ? 0 : i + 1) {
     let score: number;
-    if (facts.plain && !(hasPorts && used?.hostPorts) && resourcesShortfall(facts.allocatable, used, want) === undefined) {
-      score = leastAllocated(facts.allocatable, used, want);
+    const pods = usedPods[i]! + 1;
+    const cpu = usedCpu[i]! + wantCpu;
+    const memory = usedMemory[i]! + wantMemory;
+    const capPods = allocPods[i]!;
+    const capCpu = allocCpu[i]!;
+    const capMemory = allocMemory[i]!;
+    if (plain[i] && !(hasPorts && hostPorts[i]) && !(pods > capPods) && !(cpu > capCpu) && !(memory > capMemory)) {
+      // leastAllocated: a missing (NaN) or zero capacity frees nothing
+      score = (100 * ((capCpu ? Math.max(0, (capCpu - cpu) / capCpu) : 0) + (capMemory ? Math.max(0, (capMemory - memory) / capMemory) : 0)
+        + (capPods ? Math.max(0, (capPods - pods) / capPods) : 0))) / 3;
     } else {
-      const fit = fitsNode(pod, node, used);
+      const node = table.nodes[i]!;
+      const fit = fitsNode(pod, node, table.usage[i]);
       if (!fit.fits) {
         reasons.set(fit.reason, (reasons.get(fit.reason) ?? 0) + 1);
         continue;
       }
-      score = scoreNode(pod, node, used);
+      score = scoreNode(pod, node, table.usage[i]);
     }
     feasible++;
-    if (best === undefined || score > bestScore || (score === bestScore && facts.name < best)) {
-      best = facts.name;
+    if (best < 0 || score > bestScore || (score === bestScore && names[i]! < names[best]!)) {
+      best = i;
       bestScore = score;
     }
   }
-  return { ...(best !== undefined ? { node: best } : {}), reasons, nodeCount: nodes.length, searched };
+  return { ...(best >= 0 ? { node: names[best]! } : {}), reasons, nodeCount: n, searched };
 }
 
 /** Every filter and score for every node looked at. */
@@ -98,7 +109,7 @@ export function placePodFully(pod: Pod, nodes: readonly Node[], usage: UsageLook
   const relational = hasPodAffinity(pod) || placed.some((p) => hasPodAffinity(p.pod));
   const spread = spreadConstraintsOf(pod).length ? spreadView(pod, nodes, placed) : undefined;
   const feasible: Array<{ name: string; base: number; nodePref: number; podPref: number; spreadPenalty: number }> = [];
-  const { start, limit } = bounds(nodes, search);
+  const { start, limit } = bounds(nodes.length, search);
   let searched = 0;
   for (; searched < nodes.length && feasible.length < limit; searched++) {
     const node = nodes[(start + searched) % nodes.length]!;

@@ -18,7 +18,8 @@ import { resourceTypes } from '../resources/resource-types.js';
 import type { PodDisruptionBudget } from '../resources/kinds/policy.js';
 import { NodeAggregates } from './node-aggregates.js';
 import { unschedulableMessage } from './node-fit.js';
-import { feasibleNodesToFind, placePod } from './placement.js';
+import { NodeTable } from './node-table.js';
+import { feasibleNodesToFind, isSimplePod, placePod, placeSimplePod } from './placement.js';
 import { hasPodAffinity, type PlacedPod } from './pod-affinity.js';
 import { planPreemption, podPriority, preemptionBlocked, type PreemptionPlan } from './preemption.js';
 import { SchedulingQueue } from './scheduling-queue.js';
@@ -62,12 +63,11 @@ export class Scheduler {
   readonly #pods = new Map<string, Pod>();
   readonly #unschedulable = new Set<string>();
   readonly #lastFailure = new Map<string, string>();
-  /** The nodes as an array, in #nodes' order (rebuilt after a node comes or goes; a changed node
-   * takes its slot), their slots, and where the next limited search starts. */
-  #nodeList: Node[] | undefined;
-  readonly #nodeSlots = new Map<string, number>();
+  /** The nodes in #nodes' order with their figures (rebuilt after a node comes or goes; a changed
+   * node or usage rewrites its slot), and where the next limited search starts. */
+  #table: NodeTable | undefined;
   #nextStart = 0;
-  readonly #aggregates = new NodeAggregates();
+  readonly #aggregates = new NodeAggregates((node, usage) => this.#table?.setUsage(node, usage));
   /** Pods whose binding is being written, assumed bound meanwhile. */
   readonly #binding = new Map<string, Promise<void>>();
   readonly #queue: SchedulingQueue;
@@ -99,9 +99,7 @@ export class Scheduler {
       if (type === 'DELETED') this.#nodes.delete(name);
       else this.#nodes.set(name, node);
       const isNew = type === 'DELETED' ? false : !old;
-      const slot = old && type !== 'DELETED' ? this.#nodeSlots.get(name) : undefined;
-      if (this.#nodeList && slot !== undefined) this.#nodeList[slot] = node;
-      else this.#nodeList = undefined; // rebuilt at the next decision
+      if (type === 'DELETED' || !old || !this.#table?.replaceNode(node)) this.#table = undefined; // rebuilt at the next decision
       if (type === 'DELETED' || isNew || schedulingView(old!) !== schedulingView(node)) {
         for (const key of this.#unschedulable) this.#queue.add(key);
       }
@@ -190,7 +188,8 @@ export class Scheduler {
       this.#unschedulable.delete(key);
       return undefined;
     }
-    const nodes = (this.#nodeList ??= this.#listNodes());
+    const table = (this.#table ??= new NodeTable(this.#nodes.values(), this.#aggregates.usage));
+    const nodes = table.nodes;
     const needsPlaced = hasPodAffinity(pod) || spreadConstraintsOf(pod).length > 0 || this.#aggregates.hasRelationalPods;
     const placed: PlacedPod[] = needsPlaced ? this.#placedPods() : [];
     const volumes = await podVolumeConstraints(pod, this.options.resources, this.#nodes);
@@ -207,7 +206,11 @@ export class Scheduler {
     });
     // nominated pods of at least this priority keep the room their victims leave
     const start = this.#nextStart;
-    const placement = placePod(pod, usable, this.#aggregates.usageFor(pod), placed, { start, feasibleToFind: feasibleNodesToFind(usable.length) });
+    const usage = this.#aggregates.usageFor(pod);
+    const search = { start, feasibleToFind: feasibleNodesToFind(usable.length) };
+    // the kept table serves pods that ask only for room, of all nodes, with no nominated pod's room kept
+    const placement = usable === nodes && usage === this.#aggregates.usage && isSimplePod(pod, placed)
+      ? placeSimplePod(pod, table, search) : placePod(pod, usable, usage, placed, search);
     if (usable.length) this.#nextStart = (start + placement.searched) % usable.length;
     if (!placement.node) {
       for (const [why, n] of volumeReasons) placement.reasons.set(why, (placement.reasons.get(why) ?? 0) + n);
@@ -312,13 +315,6 @@ export class Scheduler {
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
-  }
-
-  #listNodes(): Node[] {
-    const list = [...this.#nodes.values()];
-    this.#nodeSlots.clear();
-    list.forEach((n, i) => this.#nodeSlots.set(n.metadata.name!, i));
-    return list;
   }
 
   /** Bound pods on known nodes that still hold their room (for pod affinity and topology spread). */

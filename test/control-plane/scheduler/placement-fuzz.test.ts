@@ -1,12 +1,14 @@
 // The simple-pod search (placeSimplePod, what placePod runs for pods asking a node nothing but room)
 // must give placePodFully's answer: the same node, the same reasons, the same number of nodes looked
 // at, over seeded random nodes (ready or not, cordoned, tainted, odd allocatable, used near capacity,
-// host ports taken) and pods (requests, host ports, tolerations) and limited searches.
+// host ports taken) and pods (requests, host ports, tolerations) and limited searches, with node
+// tables built at once or brought up to date slot by slot.
 import { describe, expect, it } from 'vitest';
 import type { Node, Taint } from '../../../api/types/node.js';
 import type { Pod } from '../../../api/types/pod.js';
 import { type NodeUsage } from '../../../control-plane/scheduler/node-fit.js';
 import { isSimplePod, placePod, placePodFully, placeSimplePod, type NodeSearch } from '../../../control-plane/scheduler/placement.js';
+import { NodeTable } from '../../../control-plane/scheduler/node-table.js';
 import { aNode, aPod } from '../../support/builders.js';
 import { seededRandom } from '../../support/seeded-random.js';
 
@@ -19,7 +21,7 @@ function generator(seed: number) {
   const taint = (): Taint => ({ key: pick(['dedicated', 'gpu', 'edge']), value: pick(['a', 'b', undefined]), effect: pick(['NoSchedule', 'NoExecute', 'PreferNoSchedule']) } as Taint);
 
   function node(i: number): Node {
-    const n = aNode(`n${pick(['', '0', '1'])}${i}`, {
+    const n = aNode(`${pick(['', 'a', 'b'])}n${i}`, {
       ready: next() > 0.1, unschedulable: next() < 0.08, cpu: pick(['1', '2', '500m', '0', '4']), memory: pick(['1Gi', '256Mi', '2Gi']), pods: pick(['1', '2', '3', '110']),
       ...(next() < 0.2 ? { taints: Array.from({ length: 1 + int(2) }, taint) } : {}),
     });
@@ -66,7 +68,16 @@ describe('the simple-pod search', () => {
       const pod = g.pod();
       const search: NodeSearch | undefined = g.next() < 0.6 ? { start: g.int(30), feasibleToFind: 1 + g.int(nodes.length) } : undefined;
       expect(isSimplePod(pod, [])).toBe(true);
-      const fast = placeSimplePod(pod, nodes, usage, search);
+      // half the tables are built from other versions of the nodes and no usage, then brought up to date
+      let table: NodeTable;
+      if (g.next() < 0.5) {
+        table = NodeTable.of(nodes, usage);
+      } else {
+        table = NodeTable.of(nodes.map((n) => ({ ...g.node(0), metadata: n.metadata })), new Map());
+        for (const n of nodes) expect(table.replaceNode(n)).toBe(true);
+        for (const n of nodes) table.setUsage(n.metadata.name!, usage.get(n.metadata.name!));
+      }
+      const fast = placeSimplePod(pod, table, search);
       const full = placePodFully(pod, nodes, usage, [], search);
       const view = (p: typeof fast) => ({ node: p.node, reasons: [...p.reasons].sort(), nodeCount: p.nodeCount, searched: p.searched });
       expect(view(fast), `case ${c}`).toEqual(view(full));
