@@ -30,10 +30,21 @@ const nominatedNode = (pod: Pod): string | undefined => (pod.status as { nominat
 
 export class NodeAggregates {
   readonly #nodes = new Map<string, NodeFigures>();
+  /** Told of each node whose figures changed (undefined: nothing counted there any more). */
+  readonly #onChange: ((node: string, usage: NodeUsage | undefined) => void) | undefined;
   readonly #contributions = new Map<string, Contribution>();
   /** Unbound pods nominated to a node (waiting for their victims to go). */
   readonly #nominated = new Map<string, Pod>();
   #relationalPods = 0;
+
+  constructor(onChange?: (node: string, usage: NodeUsage | undefined) => void) {
+    this.#onChange = onChange;
+  }
+
+  /** The bound pods' usage by node (what usageFor gives a pod no nominated pod outranks). */
+  get usage(): UsageLookup {
+    return this.#nodes;
+  }
 
   /** Records the pod's latest version (undefined: deleted). */
   update(key: string, pod: Pod | undefined): void {
@@ -79,6 +90,7 @@ export class NodeAggregates {
       else delete f.hostPorts;
     }
     if (f.pods === 0 && f.ips.size === 0 && f.portCounts.size === 0) this.#nodes.delete(c.node);
+    this.#onChange?.(c.node, this.#nodes.get(c.node));
   }
 
   /** The pod addresses in use on a node (terminal pods keep theirs until deleted). */

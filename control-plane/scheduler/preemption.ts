@@ -8,7 +8,8 @@ import type { Node } from '../../api/types/node.js';
 import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
 import type { PodDisruptionBudget } from '../resources/kinds/policy.js';
 import { matchesLabelSelector } from '../resources/selector-object.js';
-import { placePod, usageByNode } from './node-fit.js';
+import { usageByNode } from './node-fit.js';
+import { placePod } from './placement.js';
 import type { PlacedPod } from './pod-affinity.js';
 
 export const podPriority = (pod: Pod): number => (typeof pod.spec['priority'] === 'number' ? pod.spec['priority'] : 0);

@@ -17,7 +17,9 @@ import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import type { PodDisruptionBudget } from '../resources/kinds/policy.js';
 import { NodeAggregates } from './node-aggregates.js';
-import { feasibleNodesToFind, placePod, unschedulableMessage } from './node-fit.js';
+import { unschedulableMessage } from './node-fit.js';
+import { NodeTable } from './node-table.js';
+import { feasibleNodesToFind, isSimplePod, placePod, placeSimplePod } from './placement.js';
 import { hasPodAffinity, type PlacedPod } from './pod-affinity.js';
 import { planPreemption, podPriority, preemptionBlocked, type PreemptionPlan } from './preemption.js';
 import { SchedulingQueue } from './scheduling-queue.js';
@@ -61,10 +63,11 @@ export class Scheduler {
   readonly #pods = new Map<string, Pod>();
   readonly #unschedulable = new Set<string>();
   readonly #lastFailure = new Map<string, string>();
-  /** The nodes as an array (rebuilt after a node change), and where the next limited search starts. */
-  #nodeList: Node[] | undefined;
+  /** The nodes in #nodes' order with their figures (rebuilt after a node comes or goes; a changed
+   * node or usage rewrites its slot), and where the next limited search starts. */
+  #table: NodeTable | undefined;
   #nextStart = 0;
-  readonly #aggregates = new NodeAggregates();
+  readonly #aggregates = new NodeAggregates((node, usage) => this.#table?.setUsage(node, usage));
   /** Pods whose binding is being written, assumed bound meanwhile. */
   readonly #binding = new Map<string, Promise<void>>();
   readonly #queue: SchedulingQueue;
@@ -96,7 +99,7 @@ export class Scheduler {
       if (type === 'DELETED') this.#nodes.delete(name);
       else this.#nodes.set(name, node);
       const isNew = type === 'DELETED' ? false : !old;
-      this.#nodeList = undefined; // rebuilt at the next decision: O(nodes), as that decision is
+      if (type === 'DELETED' || !old || !this.#table?.replaceNode(node)) this.#table = undefined; // rebuilt at the next decision
       if (type === 'DELETED' || isNew || schedulingView(old!) !== schedulingView(node)) {
         for (const key of this.#unschedulable) this.#queue.add(key);
       }
@@ -185,7 +188,8 @@ export class Scheduler {
       this.#unschedulable.delete(key);
       return undefined;
     }
-    const nodes = (this.#nodeList ??= [...this.#nodes.values()]);
+    const table = (this.#table ??= new NodeTable(this.#nodes.values(), this.#aggregates.usage));
+    const nodes = table.nodes;
     const needsPlaced = hasPodAffinity(pod) || spreadConstraintsOf(pod).length > 0 || this.#aggregates.hasRelationalPods;
     const placed: PlacedPod[] = needsPlaced ? this.#placedPods() : [];
     const volumes = await podVolumeConstraints(pod, this.options.resources, this.#nodes);
@@ -194,14 +198,19 @@ export class Scheduler {
       return 'unschedulable';
     }
     const volumeReasons = new Map<string, number>();
-    const usable = nodes.filter((n) => {
-      const why = volumes.nodeReason(n);
+    const nodeReason = volumes.nodeReason;
+    const usable = !nodeReason ? nodes : nodes.filter((n) => {
+      const why = nodeReason(n);
       if (why) volumeReasons.set(why, (volumeReasons.get(why) ?? 0) + 1);
       return !why;
     });
     // nominated pods of at least this priority keep the room their victims leave
     const start = this.#nextStart;
-    const placement = placePod(pod, usable, this.#aggregates.usageFor(pod), placed, { start, feasibleToFind: feasibleNodesToFind(usable.length) });
+    const usage = this.#aggregates.usageFor(pod);
+    const search = { start, feasibleToFind: feasibleNodesToFind(usable.length) };
+    // the kept table serves pods that ask only for room, of all nodes, with no nominated pod's room kept
+    const placement = usable === nodes && usage === this.#aggregates.usage && isSimplePod(pod, placed)
+      ? placeSimplePod(pod, table, search) : placePod(pod, usable, usage, placed, search);
     if (usable.length) this.#nextStart = (start + placement.searched) % usable.length;
     if (!placement.node) {
       for (const [why, n] of volumeReasons) placement.reasons.set(why, (placement.reasons.get(why) ?? 0) + n);

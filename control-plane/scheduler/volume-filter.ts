@@ -18,8 +18,9 @@ import { volumeFitsNode } from '../resources/volume-node-affinity.js';
 export interface VolumeConstraints {
   /** Why no node can take the pod (then nodeReason is never asked). */
   unresolvable?: string;
-  /** Why this node cannot take the pod for its volumes; undefined when it can. */
-  nodeReason(node: Node): string | undefined;
+  /** Why this node cannot take the pod for its volumes, undefined when it can; absent when the
+   * volumes limit no node (a search then need not look at every node for them). */
+  nodeReason?(node: Node): string | undefined;
   /** Unbound WaitForFirstConsumer claims: they get the chosen node before the pod is bound. */
   claimsToSelect: PersistentVolumeClaim[];
 }
@@ -27,7 +28,7 @@ export interface VolumeConstraints {
 /** The types whose changes may make a pod waiting on its volumes schedulable. */
 export const volumeTypes = [resourceTypes.persistentvolumeclaims, resourceTypes.persistentvolumes, resourceTypes.storageclasses];
 
-const none: VolumeConstraints = { nodeReason: () => undefined, claimsToSelect: [] };
+const none: VolumeConstraints = { claimsToSelect: [] };
 
 const claimNames = (pod: Pod): string[] => [...new Set((pod.spec.volumes ?? []).flatMap((v) => {
   const name = (v['persistentVolumeClaim'] as { claimName?: unknown } | undefined)?.claimName;
@@ -50,7 +51,7 @@ export async function podVolumeConstraints(pod: Pod, resources: ResourceStore, k
   const claimsToSelect: PersistentVolumeClaim[] = [];
   let classes: StorageClass[] | undefined;
   let volumes: PersistentVolume[] | undefined;
-  const unresolvable = (reason: string): VolumeConstraints => ({ unresolvable: reason, nodeReason: () => undefined, claimsToSelect: [] });
+  const unresolvable = (reason: string): VolumeConstraints => ({ unresolvable: reason, claimsToSelect: [] });
   for (const name of names) {
     const claim = await getOrUndefined(resources.get<PersistentVolumeClaim>(resourceTypes.persistentvolumeclaims, namespace, name));
     if (!claim) return unresolvable(`persistentvolumeclaim "${name}" not found`);
@@ -77,6 +78,7 @@ export async function podVolumeConstraints(pod: Pod, resources: ResourceStore, k
       checks.push((node) => (bestVolumeFor(claim, all, node) ? undefined : "node(s) didn't find available persistent volumes to bind"));
     }
   }
+  if (checks.length === 0) return { claimsToSelect };
   return {
     claimsToSelect,
     nodeReason: (node) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../api/types/pod.js';
-import { placePod, unschedulableMessage, usageByNode } from '../../../control-plane/scheduler/node-fit.js';
+import { unschedulableMessage, usageByNode } from '../../../control-plane/scheduler/node-fit.js';
+import { placePod } from '../../../control-plane/scheduler/placement.js';
 import type { PlacedPod } from '../../../control-plane/scheduler/pod-affinity.js';
 import { aNode, aPod } from '../../support/builders.js';
 

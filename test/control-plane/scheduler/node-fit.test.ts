@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { placePod, unschedulableMessage, usageByNode } from '../../../control-plane/scheduler/node-fit.js';
+import { unschedulableMessage, usageByNode } from '../../../control-plane/scheduler/node-fit.js';
+import { placePod } from '../../../control-plane/scheduler/placement.js';
 import { aNode, aPod } from '../../support/builders.js';
 
 describe('placing a pod', () => {

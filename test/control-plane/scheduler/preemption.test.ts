@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../api/types/pod.js';
 import type { PodDisruptionBudget } from '../../../control-plane/resources/kinds/policy.js';
-import { placePod, usageByNode } from '../../../control-plane/scheduler/node-fit.js';
+import { usageByNode } from '../../../control-plane/scheduler/node-fit.js';
+import { placePod } from '../../../control-plane/scheduler/placement.js';
 import { planPreemption, podsHoldingNodes, preemptionBlocked } from '../../../control-plane/scheduler/preemption.js';
 import { aNode, aPod } from '../../support/builders.js';
 
