@@ -70,7 +70,7 @@ export function hostPortsOf(pod: Pod): string[] {
   return out;
 }
 
-const isReady = (node: Node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+export const isNodeReady = (node: Node): boolean => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 function tolerates(pod: Pod, taint: Taint): boolean {
   return (pod.spec.tolerations ?? []).some((t) => {
@@ -101,7 +101,7 @@ export function nodeFacts(node: Node): NodeFacts {
   let facts = factsCache.get(node);
   if (!facts) {
     const a = node.status?.allocatable ?? {};
-    const ready = isReady(node);
+    const ready = isNodeReady(node);
     const blockingTaints = (node.spec.taints ?? []).filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
     facts = {
       name: node.metadata.name!, plain: ready && !node.spec.unschedulable && blockingTaints.length === 0, ready, blockingTaints,

@@ -17,6 +17,7 @@ import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import type { PodDisruptionBudget } from '../resources/kinds/policy.js';
 import { NodeAggregates } from './node-aggregates.js';
+import { nodeChangeMayHelp } from './node-change-hints.js';
 import { unschedulableMessage } from './node-fit.js';
 import { NodeTable } from './node-table.js';
 import { feasibleNodesToFind, isSimplePod, placePod, placeSimplePod } from './placement.js';
@@ -53,10 +54,6 @@ export interface SchedulerObserver {
 const MAX_BINDINGS = 64;
 
 const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
-
-const isReady = (node: Node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-/** What a placement reads of a node: a heartbeat that changes nothing else retries no waiting pod. */
-const schedulingView = (node: Node) => JSON.stringify([node.metadata.labels, node.spec, node.status?.allocatable, isReady(node)]);
 
 export class Scheduler {
   readonly #nodes = new Map<string, Node>();
@@ -100,7 +97,8 @@ export class Scheduler {
       else this.#nodes.set(name, node);
       const isNew = type === 'DELETED' ? false : !old;
       if (type === 'DELETED' || !old || !this.#table?.replaceNode(node)) this.#table = undefined; // rebuilt at the next decision
-      if (type === 'DELETED' || isNew || schedulingView(old!) !== schedulingView(node)) {
+      // only a change that may let a waiting pod fit sends the waiting pods round again
+      if (nodeChangeMayHelp(old, type === 'DELETED' ? undefined : node)) {
         for (const key of this.#unschedulable) this.#queue.add(key);
       }
       if (type !== 'DELETED' && (isNew || old?.spec.podCIDR !== node.spec.podCIDR)) {
