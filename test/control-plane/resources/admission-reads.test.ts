@@ -67,15 +67,16 @@ describe.each([['the watch cache', true], ['SQLite', false]] as const)('admissio
     await expect(resources.create(resourceTypes.pods, { ...aPod('p4'), spec: { ...aPod('p4').spec, priorityClassName: 'high' } })).rejects.toThrow(/no PriorityClass with name high/);
   });
 
-  it.runIf(cached)('pod creates decode their namespace once per change of it, and see it turn terminating at once', async () => {
+  it(`pod creates see their namespace turn terminating at once${cached ? ', decoding it once per change of it' : ''}`, async () => {
     await resources.create(resourceTypes.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'busy' } });
     await resources.create(resourceTypes.serviceaccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'busy' } });
     const parse = vi.spyOn(JSON, 'parse');
     const namespaceDecodes = () => parse.mock.calls.filter(([text]) => typeof text === 'string' && text.includes('"kind":"Namespace"')).length;
     try {
       for (let i = 0; i < 20; i++) await resources.create(resourceTypes.pods, { ...aPod(`p${i}`), metadata: { name: `p${i}`, namespace: 'busy' } } as Pod);
-      // each create asks twice (before service account admission and before the write): 40 decodes without the cache
-      expect(namespaceDecodes()).toBeLessThanOrEqual(1);
+      // each create asks twice (before service account admission and before the write): 40 decodes
+      // without the cache's decoded values (SQLite decodes what it reads)
+      if (cached) expect(namespaceDecodes()).toBeLessThanOrEqual(1);
       await resources.delete(resourceTypes.namespaces, undefined, 'busy'); // marks it (finalizers): terminating
       await expect(resources.create(resourceTypes.pods, { ...aPod('late'), metadata: { name: 'late', namespace: 'busy' } } as Pod))
         .rejects.toThrow(/because it is being terminated/);
