@@ -269,7 +269,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const podSink = new PodStatusSink(resources, events, logger.child({ component: 'pod-status' }));
     const report = (what: string) => (error: Error) => logger.warn({ err: error.message }, `could not apply ${what}`);
     await channel.start({
-      presence: (node, m) => void nodes.presence(node, m).catch(report('presence')),
+      presence: (node, m) => {
+        // the node connected with its own credential: its exchange's retry key is spent (decision 067)
+        if (m.online) void nodeCredentials.confirmReceived(node).catch(report('credential confirmation'));
+        void nodes.presence(node, m).catch(report('presence'));
+      },
       nodeStatus: (node, m) => void nodes.nodeStatus(node, m).catch(report('node status')),
       lease: (node, m) => void nodes.lease(node, m).catch(report('lease')),
       podStatus: (node, m) => void podSink.podStatus(node, m).catch(report('pod status')),

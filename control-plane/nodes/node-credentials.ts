@@ -65,6 +65,11 @@ export class NodeCredentials {
     return this.#byNode.has(node);
   }
 
+  /** Is a repeat of the node's credential exchange still answered (a retry key on record, not yet confirmed)? */
+  hasRetryKey(node: string): boolean {
+    return this.#byNode.get(node)?.retryKeySha256 !== undefined;
+  }
+
   /** The node whose credential this is, or undefined. */
   nodeFor(secret: string): string | undefined {
     return this.#nodeByHash.get(sha256(secret));
@@ -119,6 +124,31 @@ export class NodeCredentials {
     this.#remember(node, stored);
     await this.#changed();
     return secret;
+  }
+
+  /**
+   * The node has connected with its credential (its presence came over its own session), so the
+   * exchange's answer reached it: the retry key on record is dropped, and a repeat of that exchange
+   * is refused like any other claim of the name. Returns whether a key was dropped.
+   */
+  async confirmReceived(node: string): Promise<boolean> {
+    const held = this.#byNode.get(node);
+    if (held?.retryKeySha256 === undefined) return false;
+    const key = `${PREFIX}${node}`;
+    const kv = await this.store.get(key);
+    if (!kv) return false;
+    const onRecord = JSON.parse(kv.value) as StoredCredential;
+    // only the credential the node connected with: a rotation meanwhile keeps its own key
+    if (onRecord.retryKeySha256 === undefined || onRecord.sha256 !== held.sha256) return false;
+    const { retryKeySha256: _dropped, ...confirmed } = onRecord;
+    try {
+      await this.store.update(key, JSON.stringify(confirmed), kv.modRevision);
+    } catch (error) {
+      if (error instanceof RevisionMismatchError || error instanceof KeyNotFoundError) return false; // changed meanwhile
+      throw error;
+    }
+    if (this.#byNode.get(node)?.sha256 === confirmed.sha256) this.#remember(node, confirmed);
+    return true;
   }
 
   #make(node: string, now: Date, retryKeySha256: string | undefined): { secret: string; stored: StoredCredential } {
