@@ -5,6 +5,9 @@
 // zone fully disrupted no node gets it and those that had it lose it. The pods on a NoExecute-tainted
 // node are evicted as their tolerationSeconds run out, without a further limit. Their controllers
 // then create replacements, which the scheduler places on healthy nodes.
+// Two queues, as Kubernetes has two pipelines: the node queue writes NoSchedule taints and takes
+// taints off (a lost zone puts a thousand nodes in it at once), the taint manager's queue writes the
+// NoExecute taints the zones let through and evicts: those never wait behind the thousand.
 // Only nodes with something to do are queued: a Ready node without managed taints (all but a few of
 // 10,000, each changing every few seconds) costs an O(1) look at the event, no reconcile.
 import type { ClockTimer } from '../../../api/clock.js';
@@ -15,7 +18,7 @@ import { resourceTypes } from '../../resources/resource-types.js';
 import { Controller, type ControllerContext } from '../../reconcile/controller.js';
 import type { Informer } from '../../reconcile/informer.js';
 import { byName } from '../../reconcile/owned-objects.js';
-import type { ReconcileResult } from '../../reconcile/work-queue.js';
+import { WorkQueue, type ReconcileResult } from '../../reconcile/work-queue.js';
 import { conditionTaintKey, hasManagedNoExecute, planEvictions, planNodeTaints } from './taint-plan.js';
 import { ZoneStates, zoneOf } from './zone-states.js';
 import { ZoneTainter } from './zone-tainter.js';
@@ -33,8 +36,15 @@ export interface NodeTaintOptions {
 
 /** How often the zones are judged and their queues drained (Kubernetes: NodeEvictionPeriod, 100 ms). */
 export const TAINT_PASS_MS = 100;
-/** Kubernetes' node lifecycle controller runs 8 node workers (and its taint manager 8 more). */
-const WORKERS = 8;
+/**
+ * Node writes in flight. Kubernetes runs 8 node workers, each write a quick round trip; here a write
+ * waits for the store's batch on a loop that also carries thousands of agents (~200 ms a write in a
+ * 3,000-agent zone loss, where 2 workers wrote 9 nodes a second): the writes of a lost zone go out
+ * together and the store batches them (as the lifecycle's MARKS_IN_FLIGHT).
+ */
+const NODE_WORKERS = 32;
+/** The taint manager's workers (Kubernetes: 8): a few nodes a second at most, each with its evictions. */
+const TAINT_MANAGER_WORKERS = 8;
 
 export class NodeTaintController extends Controller {
   readonly #zones: ZoneStates;
@@ -45,9 +55,15 @@ export class NodeTaintController extends Controller {
   #allDown = false;
   #timer: ClockTimer | undefined;
   #nodes: Informer<Node> | undefined;
+  /** NoExecute taints let through, and evictions from NoExecute-tainted nodes (Kubernetes: the taint manager). */
+  readonly #taintManager: WorkQueue;
 
   constructor(ctx: ControllerContext, options: NodeTaintOptions = {}) {
-    super(ctx, 'node-lifecycle-controller', WORKERS);
+    super(ctx, 'node-lifecycle-controller', NODE_WORKERS);
+    this.#taintManager = new WorkQueue({
+      name: 'node-taint-manager', reconcile: (key) => this.#noExecute(key), clock: ctx.clock, logger: ctx.logger, workers: TAINT_MANAGER_WORKERS,
+      ...(ctx.queueObserver ? { observer: ctx.queueObserver } : {}),
+    });
     const primary = options.nodeEvictionRate ?? 0.1;
     this.#zones = new ZoneStates({
       primaryPerSecond: primary,
@@ -65,14 +81,19 @@ export class NodeTaintController extends Controller {
       // a pod bound to a node that already has a NoExecute taint (the taint manager's pod handler)
       if (type !== 'ADDED' || !pod.spec.nodeName) return;
       const node = this.#nodes?.get(undefined, pod.spec.nodeName);
-      if (node && (node.spec.taints ?? []).some((t) => t.effect === 'NoExecute')) this.enqueue(pod.spec.nodeName);
+      if (node && hasNoExecute(node)) this.#taintManager.add(pod.spec.nodeName);
     });
     this.#timer = this.ctx.clock.setInterval(() => this.pass(), TAINT_PASS_MS);
   }
 
   override stop(): void {
     this.#timer?.cancel();
+    this.#taintManager.stop();
     super.stop();
+  }
+
+  override async idle(): Promise<void> {
+    await Promise.all([super.idle(), this.#taintManager.idle()]);
   }
 
   /** Nodes waiting for their zone's rate limit (metrics, tests). */
@@ -97,8 +118,9 @@ export class NodeTaintController extends Controller {
     } else if (!this.#admitted.has(name)) {
       this.#tainter.add(zoneOf(node), name, this.ctx.clock.now());
     }
-    const taints = node.spec.taints ?? [];
-    if (planNodeTaints(node, this.ctx.clock.now(), this.#admitted.has(name)) || taints.some((t) => t.effect === 'NoExecute')) this.enqueue(name);
+    const admitted = this.#admitted.has(name);
+    if (admitted || hasNoExecute(node)) this.#taintManager.add(name);
+    else if (planNodeTaints(node, this.ctx.clock.now(), false)) this.enqueue(name);
   }
 
   /**
@@ -126,27 +148,23 @@ export class NodeTaintController extends Controller {
       const node = this.#nodes?.get(undefined, name);
       if (!node || !conditionTaintKey(node)) return; // Ready again meanwhile: the token is spent, as in Kubernetes
       this.#admitted.add(name);
-      this.enqueue(name);
+      this.#taintManager.add(name);
     });
   }
 
+  /** The node queue: the node's taints as its condition wants them, NoExecute only if let through. */
   async reconcile(name: string): Promise<ReconcileResult | void> {
+    const node = (await this.cache<Node>(resourceTypes.nodes)).get(undefined, name);
+    if (node) await this.#writeTaints(node);
+  }
+
+  /** The taint manager: the NoExecute taint the zone let through, then the evictions it calls for. */
+  async #noExecute(name: string): Promise<ReconcileResult | void> {
     const { resources, clock } = this.ctx;
-    const nodes = await this.cache<Node>(resourceTypes.nodes);
-    let node = nodes.get(undefined, name);
+    let node = (await this.cache<Node>(resourceTypes.nodes)).get(undefined, name);
     if (!node) return;
-    if (planNodeTaints(node, clock.now(), this.#admitted.has(name))) {
-      try {
-        node = await resources.mutate<Node>(resourceTypes.nodes, undefined, name, (n) => {
-          const taints = planNodeTaints(n, clock.now(), this.#admitted.has(name));
-          return taints ? { ...n, spec: { ...n.spec, taints } } : undefined;
-        });
-      } catch (error) {
-        if (error instanceof NotFoundError) return;
-        throw error;
-      }
-    }
-    if (!(node.spec.taints ?? []).some((t) => t.effect === 'NoExecute')) return;
+    node = await this.#writeTaints(node);
+    if (!node || !hasNoExecute(node)) return;
     const pods = byName((await this.cache<Pod>(resourceTypes.pods)).byIndex('node', name));
     const plan = planEvictions(node, pods, clock.now());
     for (const pod of plan.evict) {
@@ -156,4 +174,22 @@ export class NodeTaintController extends Controller {
     }
     if (plan.nextAtMs !== undefined) return { requeueAfterMs: Math.max(0, plan.nextAtMs - clock.now()) };
   }
+
+  /** Writes the node's taints if they are not what they should be; the node as it is then (undefined: gone). */
+  async #writeTaints(node: Node): Promise<Node | undefined> {
+    const { resources, clock } = this.ctx;
+    const name = node.metadata.name!;
+    if (!planNodeTaints(node, clock.now(), this.#admitted.has(name))) return node;
+    try {
+      return await resources.mutate<Node>(resourceTypes.nodes, undefined, name, (n) => {
+        const taints = planNodeTaints(n, clock.now(), this.#admitted.has(name));
+        return taints ? { ...n, spec: { ...n.spec, taints } } : undefined;
+      });
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
 }
+
+const hasNoExecute = (node: Node) => (node.spec.taints ?? []).some((t) => t.effect === 'NoExecute');
