@@ -1,7 +1,8 @@
 // The fleet benchmark's zone loss: every agent of one zone vanishes at once (FullDisruption while the
-// other zones are healthy: Kubernetes evicts there at the normal rate), and 60 % of another zone
-// (PartialDisruption of a large zone: the secondary rate, 0.01/s), timed by watches of Nodes and
-// Pods started before. Reports how many pods each zone's nodes lost to eviction over a window.
+// other zones are healthy: Kubernetes taints its nodes NoExecute at the normal rate, 0.1 nodes/s),
+// and 60 % of another zone (PartialDisruption of a large zone: the secondary rate, 0.01 nodes/s),
+// timed by watches of Nodes and Pods started before. Reports how many pods each zone's nodes lost to
+// eviction over a window, and when each lost node got its taints.
 import type { Node } from '../api/types/node.js';
 import type { Pod } from '../api/types/pod.js';
 import type { KubeClient } from '../cli/kube-client.js';
@@ -19,7 +20,9 @@ export interface ZoneLossOptions {
   label: string;
   windowMs: number;
   signal: AbortSignal;
-  evictionsPerSecond: number;
+  /** Nodes tainted NoExecute per second in a zone (decision 070). */
+  nodeEvictionRate: number;
+  secondaryNodeEvictionRate: number;
 }
 
 const PARTIAL = 0.6;
@@ -77,6 +80,7 @@ export async function zoneLoss(o: ZoneLossOptions): Promise<object> {
   };
   const presenceBefore = await presenceReceived(o.client);
   void followNodes().catch(() => undefined);
+  const queue = sampleTaintQueue(o.client, o.signal);
 
   const lostAtWall = Date.now();
   lostAt = performance.now();
@@ -86,7 +90,8 @@ export async function zoneLoss(o: ZoneLossOptions): Promise<object> {
   const presenceAfterDeadline = await presenceReceived(o.client);
   await new Promise((r) => setTimeout(r, o.windowMs));
   const windowEnd = performance.now();
-  const detection = await detectionOnServer(o.client, lost, lostAtWall, notReadyAt);
+  const detection = await detectionOnServer(o.client, lost, lostAtWall, notReadyAt, zoneOfNode);
+  const taintQueue = queue.stop();
   const evicted = (zone: string) => [...evictedAt].filter(([uid]) => zoneOfNode.get(podNode.get(uid)!) === zone).map(([, at]) => at);
   const summary = (zone: string) => {
     const times = evicted(zone).sort((a, b) => a - b);
@@ -110,9 +115,51 @@ export async function zoneLoss(o: ZoneLossOptions): Promise<object> {
     willsReceivedByControlPlane: { byDeadline: presenceAfterDeadline - presenceBefore },
     detection,
     windowAfterNotReadyMs: o.windowMs,
-    fullZone: { zone: full, nodes: fullNodes.length, expected: `FullDisruption while other zones are healthy: the primary rate (${o.evictionsPerSecond}/s), as Kubernetes`, ...summary(full) },
-    partialZone: { zone: partial, nodes: members.get(partial)!.length, lost: partialNodes.length, expected: 'PartialDisruption (>= 55 % not Ready) of a large zone (> 50 nodes): the secondary rate, 0.01/s', ...summary(partial) },
+    fullZone: { zone: full, nodes: fullNodes.length, expected: `FullDisruption while other zones are healthy: NoExecute on one node at once, then ${o.nodeEvictionRate} nodes/s, as Kubernetes`, ...summary(full) },
+    partialZone: { zone: partial, nodes: members.get(partial)!.length, lost: partialNodes.length, expected: `PartialDisruption (>= 55 % not Ready) of a large zone (> 50 nodes): at most one node at once, then ${o.secondaryNodeEvictionRate} nodes/s`, ...summary(partial) },
     otherZones: { zones: others.length, evictions: otherEvictions },
+    // the node lifecycle controller's work queue, read from /metrics every second from the loss on
+    taintQueue,
+  };
+}
+
+const TAINT_QUEUE = 'node-lifecycle-controller';
+
+/** Reads the taint controller's queue metrics every second until stopped: depth, adds, reconciles, retries. */
+function sampleTaintQueue(client: KubeClient, signal: AbortSignal): { stop(): object } {
+  const samples: Array<{ s: number; depth: number; adds: number; reconciles: number; workSeconds: number; retries: number }> = [];
+  const started = performance.now();
+  let stopped = false;
+  const metric = (text: string, name: string) => {
+    const line = new RegExp(`^${name}\\{name="${TAINT_QUEUE}"\\} ([0-9.e+-]+)`, 'm').exec(text);
+    return line ? Number(line[1]) : NaN;
+  };
+  const loop = async () => {
+    while (!stopped && !signal.aborted) {
+      const at = performance.now();
+      const text = (await client.request<string>('GET', '/metrics').catch(() => undefined))?.text;
+      if (text) {
+        samples.push({
+          s: Math.round((at - started) / 100) / 10,
+          depth: metric(text, 'workqueue_depth'),
+          adds: metric(text, 'workqueue_adds_total'),
+          reconciles: metric(text, 'workqueue_work_duration_seconds_count'),
+          workSeconds: Number(metric(text, 'workqueue_work_duration_seconds_sum').toFixed(3)),
+          retries: metric(text, 'workqueue_retries_total'),
+        });
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (performance.now() - at))));
+    }
+  };
+  void loop();
+  return {
+    stop: () => {
+      stopped = true;
+      const first = samples[0];
+      const last = samples.at(-1);
+      const delta = (k: 'adds' | 'reconciles' | 'workSeconds' | 'retries') => (first && last ? Number((last[k] - first[k]).toFixed(3)) : null);
+      return { maxDepth: Math.max(0, ...samples.map((x) => x.depth)), adds: delta('adds'), reconciles: delta('reconciles'), workSeconds: delta('workSeconds'), retries: delta('retries'), samples };
+    },
   };
 }
 
@@ -133,10 +180,12 @@ async function presenceReceived(client: KubeClient): Promise<number> {
  * lifecycle check's grace period) and when (the Ready condition's lastTransitionTime, whole
  * seconds, against the wall clock at the loss), and how many are still Ready.
  */
-async function detectionOnServer(client: KubeClient, lost: Set<string>, lostAtWall: number, seenAt: Map<string, number>): Promise<object> {
+async function detectionOnServer(client: KubeClient, lost: Set<string>, lostAtWall: number, seenAt: Map<string, number>, zoneOfNode: Map<string, string>): Promise<object> {
   const nodes = (await client.request<{ items: Node[] }>('GET', '/api/v1/nodes')).body.items.filter((n) => lost.has(n.metadata.name!));
   const by = { will: [] as number[], gracePeriod: [] as number[], other: [] as number[] };
   const tainted: number[] = [];
+  const noSchedule: number[] = [];
+  const noExecuteByZone: Record<string, number> = {};
   const watchLag: number[] = [];
   let stillReady = 0;
   for (const n of nodes) {
@@ -150,6 +199,9 @@ async function detectionOnServer(client: KubeClient, lost: Set<string>, lostAtWa
     list.push(delay);
     const taint = n.spec.taints?.find((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute');
     if (taint?.timeAdded) tainted.push(Date.parse(taint.timeAdded) - lostAtWall);
+    if (taint) noExecuteByZone[zoneOfNode.get(n.metadata.name!) ?? ''] = (noExecuteByZone[zoneOfNode.get(n.metadata.name!) ?? ''] ?? 0) + 1;
+    const cordon = n.spec.taints?.find((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoSchedule');
+    if (cordon?.timeAdded) noSchedule.push(Date.parse(cordon.timeAdded) - lostAtWall);
     const seen = seenAt.get(n.metadata.name!);
     if (seen !== undefined) watchLag.push(seen - delay);
   }
@@ -159,6 +211,9 @@ async function detectionOnServer(client: KubeClient, lost: Set<string>, lostAtWa
     stillReady, byWill: describe(by.will), byGracePeriod: describe(by.gracePeriod), other: describe(by.other),
     // the node lifecycle controller's NoExecute taint (it follows the Ready condition through its informer)
     unreachableTaintSecondsAfterLoss: seconds(tainted),
+    unreachableNoExecuteByZone: noExecuteByZone,
+    // the NoSchedule taint is not rate-limited: every lost node gets it as it goes NotReady
+    unreachableNoScheduleSecondsAfterLoss: seconds(noSchedule),
     // how long after the condition's transition (whole seconds) the bench's watch saw the node NotReady
     watchSawItSecondsLater: seconds(watchLag),
   };

@@ -85,8 +85,8 @@ export interface ControlPlaneOptions {
   nodeMonitorCheckIntervalMs?: number;
   /** How long a node lease renewal may wait in memory before its Lease is written (decision 058; default 20 s). */
   nodeLeaseFlushIntervalMs?: number;
-  /** Pod evictions per second from unreachable/not-ready nodes. */
-  evictionsPerSecond?: number;
+  /** Nodes per second and zone given the NoExecute taint when not Ready (Kubernetes: --node-eviction-rate, default 0.1; decision 070). */
+  nodeEvictionRate?: number;
   /** tolerationSeconds given to every pod for node.kubernetes.io/not-ready and /unreachable (default 300). */
   defaultTolerationSeconds?: { notReady: number; unreachable: number };
   /** --cluster-cidr and --node-cidr-mask-size: the blocks nodes get as pod CIDRs (default 10.42.0.0/16 in /24s). */
@@ -305,7 +305,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const controllers = startControllers({
       resources, events, clock, logger: logger.child({ component: 'controllers' }), queueObserver: prometheus.queues, informers, rootCaCert: tls.caCert,
       ownerSyncIntervalMs: OWNER_SYNC_INTERVAL_MS,
-      ...(options.evictionsPerSecond ? { nodeTaints: { evictionsPerSecond: options.evictionsPerSecond } } : {}),
+      ...(options.nodeEvictionRate ? { nodeTaints: { nodeEvictionRate: options.nodeEvictionRate } } : {}),
       // reported usage first; the annotation for pods without a report (unmetered, tests)
       hpa: { metrics: new FallbackPodMetricsSource(metrics, new AnnotationPodMetricsSource()) },
     });

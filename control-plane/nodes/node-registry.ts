@@ -114,13 +114,13 @@ export class NodeRegistry {
         if (conditions.find((c) => c.type === 'Ready')?.status === 'Unknown') return undefined;
         changed = true;
         const now = rfc3339(this.clock.now());
-        return {
-          ...n,
-          status: {
-            ...n.status,
-            conditions: conditions.map((c) => ({ ...c, status: 'Unknown', reason, message, lastTransitionTime: now })),
-          },
-        };
+        const unknown = conditions.map((c): Condition => ({ ...c, status: 'Unknown', reason, message, lastTransitionTime: now }));
+        // a node that never posted a Ready condition gets one (Kubernetes: NodeStatusNeverUpdated), so
+        // the next lifecycle pass sees it Unknown instead of writing it again
+        if (!conditions.some((c) => c.type === 'Ready')) {
+          unknown.push({ type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.', lastTransitionTime: now });
+        }
+        return { ...n, status: { ...n.status, conditions: unknown } };
       }, { subresource: 'status' });
     } catch (error) {
       if (error instanceof NotFoundError) return false;

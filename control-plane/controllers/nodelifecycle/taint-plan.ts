@@ -1,6 +1,8 @@
 // Pure node-lifecycle decisions: the NoExecute/NoSchedule taints a node's Ready condition calls for
 // (unreachable when Unknown, not-ready when False), and which of its pods to evict now or later,
-// from their tolerations and tolerationSeconds (counted from the taint's timeAdded).
+// from their tolerations and tolerationSeconds (counted from the taint's timeAdded). The NoSchedule
+// taint follows the condition at once; the NoExecute one only once the zone's rate limit let the
+// node through (zone-tainter.ts), and it then follows the condition at once (unreachable <-> not-ready).
 import { rfc3339 } from '../../../api/clock.js';
 import type { Node, Taint } from '../../../api/types/node.js';
 import type { Pod } from '../../../api/types/pod.js';
@@ -9,15 +11,26 @@ export const UNREACHABLE = 'node.kubernetes.io/unreachable';
 export const NOT_READY = 'node.kubernetes.io/not-ready';
 const MANAGED = new Set([UNREACHABLE, NOT_READY]);
 
-/** The node's taints as its Ready condition wants them, or undefined when they are already right. */
-export function planNodeTaints(node: Node, nowMs: number): Taint[] | undefined {
+/** The managed taint key the node's Ready condition calls for (none when Ready, or when it has no Ready condition). */
+export function conditionTaintKey(node: Node): string | undefined {
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-  const key = ready === 'Unknown' ? UNREACHABLE : ready === 'False' ? NOT_READY : undefined;
+  return ready === 'Unknown' ? UNREACHABLE : ready === 'False' ? NOT_READY : undefined;
+}
+
+/** Whether the node carries a NoExecute taint of the node lifecycle's own (unreachable or not-ready). */
+export const hasManagedNoExecute = (node: Node): boolean => (node.spec.taints ?? []).some((t) => t.effect === 'NoExecute' && MANAGED.has(t.key));
+
+/**
+ * The node's taints as its Ready condition wants them, or undefined when they are already right.
+ * `noExecute`: whether the node may carry the NoExecute taint now (let through by its zone's rate limit).
+ */
+export function planNodeTaints(node: Node, nowMs: number, noExecute: boolean): Taint[] | undefined {
+  const key = conditionTaintKey(node);
   const current = node.spec.taints ?? [];
   const keep = current.filter((t) => !MANAGED.has(t.key));
   const want: Taint[] = [...keep];
   if (key) {
-    for (const effect of ['NoSchedule', 'NoExecute'] as const) {
+    for (const effect of noExecute ? ['NoSchedule', 'NoExecute'] as const : ['NoSchedule'] as const) {
       const existing = current.find((t) => t.key === key && t.effect === effect);
       want.push(existing ?? { key, effect, timeAdded: rfc3339(nowMs) });
     }
@@ -66,24 +79,4 @@ export function planEvictions(node: Node, pods: readonly Pod[], nowMs: number): 
     else if (deadline !== Infinity) nextAtMs = Math.min(nextAtMs ?? deadline, deadline);
   }
   return { evict, ...(nextAtMs !== undefined ? { nextAtMs } : {}) };
-}
-
-/** A token bucket on the injected clock: at most `perSecond` evictions a second, `burst` at once. */
-export class RateLimiter {
-  #tokens: number;
-  #lastMs: number;
-  constructor(private readonly perSecond: number, private readonly burst: number, nowMs: number) {
-    this.#tokens = burst;
-    this.#lastMs = nowMs;
-  }
-  /** Takes a token if one is free; else returns the ms until one is. */
-  take(nowMs: number): { ok: true } | { ok: false; waitMs: number } {
-    this.#tokens = Math.min(this.burst, this.#tokens + ((nowMs - this.#lastMs) / 1000) * this.perSecond);
-    this.#lastMs = nowMs;
-    if (this.#tokens >= 1) {
-      this.#tokens -= 1;
-      return { ok: true };
-    }
-    return { ok: false, waitMs: Math.ceil(((1 - this.#tokens) / this.perSecond) * 1000) };
-  }
 }

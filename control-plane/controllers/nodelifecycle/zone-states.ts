@@ -1,6 +1,7 @@
 // The node lifecycle controller's zone rules (Kubernetes' handleDisruption): nodes are grouped by
 // zone (topology.kubernetes.io/region + zone), each zone's state follows how many of its nodes are
-// not Ready, and the eviction rate of a zone follows its state:
+// not Ready, and the rate at which a zone's not-Ready nodes get their NoExecute taint (which evicts
+// their pods: zone-tainter.ts) follows its state:
 // - Normal, or FullDisruption while another zone is healthy: the primary rate (--node-eviction-rate);
 // - PartialDisruption (more than 2 nodes and at least 55 % not Ready): the secondary rate
 //   (--secondary-node-eviction-rate) if the zone is large (more than 50 nodes), else no evictions;
@@ -15,9 +16,9 @@ export const REGION_LABEL = 'topology.kubernetes.io/region';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 export interface ZoneRules {
-  /** Evictions per second in a healthy zone (Kubernetes: 0.1). */
+  /** Nodes tainted NoExecute per second in a healthy zone (Kubernetes: --node-eviction-rate, 0.1). */
   primaryPerSecond: number;
-  /** Evictions per second in a partially disrupted large zone (Kubernetes: 0.01). */
+  /** Nodes tainted NoExecute per second in a partially disrupted large zone (Kubernetes: --secondary-node-eviction-rate, 0.01). */
   secondaryPerSecond: number;
   /** Fraction of not-Ready nodes from which a zone is partially disrupted (Kubernetes: 0.55). */
   unhealthyZoneThreshold: number;
@@ -66,11 +67,17 @@ export class ZoneStates {
     return z ? zoneState(z.ready, z.notReady, this.rules.unhealthyZoneThreshold) : 'Normal';
   }
 
-  /** Evictions per second allowed in the zone of node `name` now. */
-  evictionRate(name: string): number {
-    const zone = this.#nodes.get(name)?.zone;
-    if (zone === undefined) return this.rules.primaryPerSecond;
-    if (this.#allFullyDisrupted()) return 0;
+  /** The zones that have nodes. */
+  zones(): IterableIterator<string> {
+    return this.#zones.keys();
+  }
+
+  /**
+   * Nodes per second whose NoExecute taint `zone` allows now (Kubernetes' setLimiterInZone, with
+   * handleDisruption's rule that every zone in FullDisruption stops them all).
+   */
+  rateOf(zone: string): number {
+    if (this.allFullyDisrupted()) return 0;
     switch (this.stateOf(zone)) {
       case 'Normal':
       case 'FullDisruption':
@@ -82,7 +89,8 @@ export class ZoneStates {
     }
   }
 
-  #allFullyDisrupted(): boolean {
+  /** Every zone has nodes and none of them is Ready (the control plane, or its network, is what failed). */
+  allFullyDisrupted(): boolean {
     if (this.#zones.size === 0) return false;
     for (const z of this.#zones.values()) if (!(z.ready === 0 && z.notReady > 0)) return false;
     return true;

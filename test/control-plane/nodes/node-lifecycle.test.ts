@@ -112,4 +112,18 @@ describe('node lifecycle: silent nodes go Unknown within one monitor period', ()
     expect(marked).toHaveLength(names.length - 1);
     expect(await ready(names[1]!)).toBe('True');
   });
+
+  it('a node that never posted a Ready condition gets Ready=Unknown once, not a write at every pass (checked: written again at every pass before)', async () => {
+    await t.resources.create<Node>(resourceTypes.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'mute' }, spec: {} });
+    const monitor = lifecycle(registry);
+    t.clock.advance(GRACE_MS + 1);
+    expect(await monitor.check()).toContain('mute');
+    const after = await t.resources.get<Node>(resourceTypes.nodes, undefined, 'mute');
+    expect(after.status?.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated' })]);
+    t.clock.advance(PERIOD_MS);
+    expect(await monitor.check()).toEqual([]);
+    t.clock.advance(PERIOD_MS);
+    expect(await monitor.check()).toEqual([]);
+    expect((await t.resources.get<Node>(resourceTypes.nodes, undefined, 'mute')).metadata.resourceVersion).toBe(after.metadata.resourceVersion);
+  });
 });
