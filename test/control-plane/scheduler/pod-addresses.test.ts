@@ -1,40 +1,24 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Event, Node } from '../../../api/types/node.js';
-import type { Pod } from '../../../api/types/pod.js';
-import { EventRecorder } from '../../../control-plane/events/event-recorder.js';
+import type { Event } from '../../../api/types/node.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
 import { POD_IP_ANNOTATION } from '../../../api/pod-addresses.js';
-import { Scheduler } from '../../../control-plane/scheduler/scheduler.js';
 import { aNode } from '../../support/builders.js';
-import { aPod, openTestResources, type TestResources } from '../support/test-resources.js';
+import { startSchedulerHarness, type SchedulerHarness } from '../support/scheduler-harness.js';
+import { aPod } from '../support/test-resources.js';
 
-const logger = pino({ level: 'silent' });
 const { pods, nodes } = resourceTypes;
 
 describe('pod addresses from the node\'s pod CIDR', () => {
-  let t: TestResources;
-  let scheduler: Scheduler;
+  let h: SchedulerHarness;
+  let t: SchedulerHarness['t'];
   beforeEach(async () => {
-    t = await openTestResources();
-    scheduler = new Scheduler({ resources: t.resources, events: new EventRecorder(t.resources, t.clock, logger), clock: t.clock, logger });
-    scheduler.start();
+    h = await startSchedulerHarness();
+    t = h.t;
   });
-  afterEach(async () => {
-    scheduler.stop();
-    await t.close();
-  });
+  afterEach(() => h.stop());
 
-  async function until<T>(what: string, get: () => Promise<T | undefined>): Promise<T> {
-    for (let i = 0; i < 500; i++) {
-      await scheduler.idle();
-      const value = await get();
-      if (value) return value;
-      await new Promise((r) => setImmediate(r));
-    }
-    throw new Error(`never happened: ${what}`);
-  }
-  const address = async (name: string) => (await t.resources.get<Pod>(pods, 'default', name)).metadata.annotations?.[POD_IP_ANNOTATION];
+  const until = <T>(what: string, get: () => Promise<T | undefined>) => h.until(what, get);
+  const address = async (name: string) => (await h.pod(name)).metadata.annotations?.[POD_IP_ANNOTATION];
 
   it('gives distinct addresses to scheduled pods and to pods created with spec.nodeName', async () => {
     const node = aNode('n1');
@@ -50,7 +34,7 @@ describe('pod addresses from the node\'s pod CIDR', () => {
 
   it('addresses a static pod once its node registers with a pod CIDR', async () => {
     await t.resources.create(pods, aPod('early', { nodeName: 'n2' }));
-    await scheduler.idle();
+    await h.scheduler.idle();
     expect(await address('early')).toBeUndefined();
     await t.resources.create(nodes, aNode('n2'));
     expect(await until('address after the node came', () => address('early'))).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
