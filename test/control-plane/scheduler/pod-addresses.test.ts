@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Event } from '../../../api/types/node.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
 import { POD_IP_ANNOTATION } from '../../../api/pod-addresses.js';
+import { PodAddressCursors } from '../../../control-plane/scheduler/pod-address-cursors.js';
 import { aNode } from '../../support/builders.js';
+import { seededRandom } from '../../support/seeded-random.js';
 import { startSchedulerHarness, type SchedulerHarness } from '../support/scheduler-harness.js';
 import { aPod } from '../support/test-resources.js';
 
@@ -55,4 +57,87 @@ describe('pod addresses from the node\'s pod CIDR', () => {
     await t.resources.delete(pods, 'default', holder, { gracePeriodSeconds: 0 });
     expect(await until('the freed address taken', () => address(waiting))).toBe(freed);
   }, 60_000);
+
+  it('never hands an address out twice, after deletions and once the block wraps round, and not a freed one while others are free', async () => {
+    const small = aNode('small');
+    small.spec.podCIDR = '10.42.9.0/28'; // .2 to .14: 13 addresses
+    await t.resources.create(nodes, small);
+    const next = seededRandom(71);
+    const live = new Set<string>();
+    let n = 0;
+    const liveAddresses = async () => Promise.all([...live].map(async (name) => (await until(`${name} address`, () => address(name)))));
+    const check = async () => {
+      const addresses = await liveAddresses();
+      expect(new Set(addresses).size).toBe(addresses.length);
+      for (const a of addresses) expect(a).toMatch(/^10\.42\.9\.([2-9]|1[0-4])$/);
+      return addresses;
+    };
+    const add = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const name = `q${n++}`;
+        live.add(name);
+        await t.resources.create(pods, aPod(name));
+      }
+    };
+    // next-fit: the address freed is not the next one handed out while others are free
+    await add(3);
+    const [first] = await check();
+    await t.resources.delete(pods, 'default', 'q0', { gracePeriodSeconds: 0 });
+    live.delete('q0');
+    await add(1);
+    expect(await until('q3 address', () => address('q3'))).toBe('10.42.9.5');
+    expect(first).toBe('10.42.9.2');
+    // then fill the block, free some at random and fill it again, round after round
+    for (let round = 0; round < 6; round++) {
+      await add(13 - live.size);
+      await check();
+      for (const name of [...live].filter(() => next() < 0.4)) {
+        await t.resources.delete(pods, 'default', name, { gracePeriodSeconds: 0 });
+        live.delete(name);
+      }
+    }
+    await add(13 - live.size);
+    expect((await check()).length).toBe(13);
+  }, 60_000);
+});
+
+describe('pod address cursors', () => {
+  it('gives a free address of the block, next after the last, wrapping round, none when full (seeded)', () => {
+    const next = seededRandom(72);
+    const cursors = new PodAddressCursors();
+    const node = aNode('n');
+    node.spec.podCIDR = '10.1.0.64/27'; // .66 to .94: 29 addresses
+    const used = new Map<string, number>();
+    let last: number | undefined;
+    for (let step = 0; step < 5000; step++) {
+      if (next() < 0.45 && used.size) {
+        const victims = [...used.keys()];
+        used.delete(victims[Math.floor(next() * victims.length)]!);
+        continue;
+      }
+      const ip = cursors.next(node, used);
+      if (used.size === 29) {
+        expect(ip).toBeUndefined();
+        continue;
+      }
+      expect(ip).toBeDefined();
+      expect(used.has(ip!)).toBe(false);
+      const octet = Number(ip!.split('.')[3]);
+      expect(octet).toBeGreaterThanOrEqual(66);
+      expect(octet).toBeLessThanOrEqual(94);
+      // the first free one from just after the last handed out, wrapping round
+      if (last !== undefined) {
+        for (let o = last + 1; ; o++) {
+          const candidate = o > 94 ? o - 29 : o;
+          if (candidate === octet) break;
+          expect(used.has(`10.1.0.${candidate}`)).toBe(true);
+        }
+      }
+      last = octet;
+      used.set(ip!, 1);
+    }
+    node.spec.podCIDR = '10.1.1.0/30'; // a new block: the cursor starts over
+    expect(cursors.next(node, new Map())).toBe('10.1.1.2');
+    expect(cursors.next(node, new Map([['10.1.1.2', 1]]))).toBeUndefined();
+  });
 });
