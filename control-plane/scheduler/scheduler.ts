@@ -18,7 +18,7 @@ import { withPodCondition } from '../../api/pod-conditions.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { NodeAggregates } from './node-aggregates.js';
-import { nodeChangeMayHelp } from './node-change-hints.js';
+import { domainsChanged, nodeChangeMayHelp, nodeChangeMayHelpPod } from './node-change-hints.js';
 import { unschedulableMessage } from './node-fit.js';
 import { PodAddressCursors } from './pod-address-cursors.js';
 import { boundPodChange, boundPodChangeMayHelp, type BoundPodChange, type FreedNode } from './pod-change-hints.js';
@@ -110,7 +110,14 @@ export class Scheduler {
       const isNew = type === 'DELETED' ? false : !old;
       if (type === 'DELETED' || !old || !this.#table?.replaceNode(node)) this.#table = undefined; // rebuilt at the next decision
       // only a change that may let a waiting pod fit sends the waiting pods round again
-      if (nodeChangeMayHelp(old, type === 'DELETED' ? undefined : node)) this.#queue.moveUnschedulable();
+      const now = type === 'DELETED' ? undefined : node;
+      if (nodeChangeMayHelp(old, now)) {
+        const domains = domainsChanged(old, now);
+        this.#queue.moveUnschedulable((key) => {
+          const pod = this.#pods.get(key);
+          return !pod || nodeChangeMayHelpPod(pod, now, this.#aggregates.usageFor(pod).get(name), domains, this.#aggregates.hasRelationalPods);
+        });
+      }
       if (type !== 'DELETED' && (isNew || old?.spec.podCIDR !== node.spec.podCIDR)) {
         for (const p of informers.for<Pod>(resourceTypes.pods).byIndex('node', name)) if (this.#needsPodIP(p)) this.#queue.add(podKey(p));
       }

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Node } from '../../../api/types/node.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
-import { nodeChangeMayHelp } from '../../../control-plane/scheduler/node-change-hints.js';
+import { domainsChanged, nodeChangeMayHelp, nodeChangeMayHelpPod } from '../../../control-plane/scheduler/node-change-hints.js';
 import { aNode } from '../../support/builders.js';
 import { startSchedulerHarness, type SchedulerHarness } from '../support/scheduler-harness.js';
 import { aPod } from '../support/test-resources.js';
@@ -38,6 +38,23 @@ describe('nodeChangeMayHelp', () => {
   });
 });
 
+describe('nodeChangeMayHelpPod', () => {
+  const full = { pods: 2, cpuMillis: 0, memoryBytes: 0 };
+  it('says yes when the pod now fits the node, or when domains changed and the pod depends on them', () => {
+    const node = aNode('n1', { pods: '2', labels: { zone: 'a' } });
+    expect(nodeChangeMayHelpPod(aPod('p'), node, undefined, false, false)).toBe(true);
+    expect(nodeChangeMayHelpPod(aPod('p'), node, full, true, false)).toBe(false);
+    expect(nodeChangeMayHelpPod(aPod('p'), undefined, undefined, true, false)).toBe(false); // deleted
+    expect(nodeChangeMayHelpPod(aPod('p'), undefined, undefined, true, true)).toBe(true); // a placed pod's affinity counts domains
+    const spread = aPod('p');
+    spread.spec['topologySpreadConstraints'] = [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' }];
+    expect(nodeChangeMayHelpPod(spread, node, full, true, false)).toBe(true);
+    expect(nodeChangeMayHelpPod(spread, node, full, false, false)).toBe(false);
+    expect(domainsChanged(node, aNode('n1', { pods: '2', labels: { zone: 'b' } }))).toBe(true);
+    expect(domainsChanged(node, aNode('n1', { pods: '3', labels: { zone: 'a' } }))).toBe(false);
+  });
+});
+
 describe('the scheduler on node changes', () => {
   let h: SchedulerHarness;
   beforeEach(async () => {
@@ -61,6 +78,8 @@ describe('the scheduler on node changes', () => {
       await changeStatus(name, (n) => ({ ...n, status: { ...n.status, conditions: [{ type: 'Ready', status: 'Unknown' }] } }));
       await changeSpec(name, (n) => ({ ...n, spec: { ...n.spec, taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }] } }));
     }
+    // labels changed on a node it still does not fit (full): a try only for pods that depend on domains
+    await changeSpec('n1', (n) => ({ ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, rack: 'r1' } } }));
     await h.scheduler.idle();
     expect(h.tries).toBe(before); // without the hints: one more try of the waiting pod per node event
     await h.t.resources.create(nodes, aNode('n3', { pods: '1' }));
