@@ -64,6 +64,9 @@ const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
 export class Scheduler {
   readonly #nodes = new Map<string, Node>();
   readonly #pods = new Map<string, Pod>();
+  /** Pending pods whose placement counts placed pods (pod affinity, spread): only they can be helped
+   * by a pod placed or relabelled, so a binding need not ask every waiting pod when there are none. */
+  readonly #relationalPending = new Set<string>();
   readonly #lastFailure = new Map<string, string>();
   /** The nodes in #nodes' order with their figures (rebuilt after a node comes or goes; a changed
    * node or usage rewrites its slot), and where the next limited search starts. */
@@ -130,6 +133,7 @@ export class Scheduler {
         this.#aggregates.update(key, undefined);
         this.#queue.forget(key);
         this.#lastFailure.delete(key);
+        this.#relationalPending.delete(key);
         const wasBound = old?.spec.nodeName;
         if (wasBound) this.#boundPodChanged(old, undefined);
         // its address is free again: a pod of that node waiting for one may have it
@@ -140,6 +144,8 @@ export class Scheduler {
       if (this.#binding.has(key)) return;
       this.#pods.set(key, pod);
       this.#aggregates.update(key, pod);
+      if (!pod.spec.nodeName && (hasPodAffinity(pod) || spreadConstraintsOf(pod).length > 0)) this.#relationalPending.add(key);
+      else this.#relationalPending.delete(key);
       if (pod.spec.nodeName) this.#boundPodChanged(old?.spec.nodeName ? old : undefined, pod);
       if (this.#needsScheduling(pod)) {
         // its own status writes (PodScheduled=False, a nominated node) do not send it round again
@@ -204,6 +210,8 @@ export class Scheduler {
   #boundPodChanged(old: Pod | undefined, now: Pod | undefined): void {
     const change = boundPodChange(old, now);
     if (!change) return;
+    // a pod placed or relabelled helps only pods that count placed pods, or pods its anti-affinity kept out
+    if (!change.freedOn && this.#relationalPending.size === 0 && !(change.gone && hasPodAffinity(change.gone))) return;
     const freed = this.#freedNode(change);
     this.#queue.moveUnschedulable((key) => {
       const pod = this.#pods.get(key);
