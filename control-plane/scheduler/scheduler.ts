@@ -301,8 +301,11 @@ export class Scheduler {
         this.#pods.delete(key);
         this.#aggregates.update(key, undefined);
       } else if (this.#pods.has(key)) {
+        const assumed = this.#pods.get(key)!;
         this.#pods.set(key, latest);
         this.#aggregates.update(key, latest);
+        // a binding that failed gives its node's room back
+        if (failure && !latest.spec.nodeName) this.#boundPodChanged(assumed, undefined);
         if (failure) this.#queue.retryLater(key, failure);
         else if (this.#needsScheduling(latest) || this.#needsPodIP(latest)) this.#queue.add(key);
       }
@@ -345,9 +348,12 @@ export class Scheduler {
 
   /** Takes a written pod as the cache's version before its watch event arrives. */
   #assume(key: string, pod: Pod): void {
-    if (!this.#pods.has(key)) return; // deleted meanwhile: its event came first
+    const old = this.#pods.get(key);
+    if (!old) return; // deleted meanwhile: its event came first
     this.#pods.set(key, pod);
     this.#aggregates.update(key, pod);
+    // placed now: pods waiting for it (pod affinity, spread) need not wait for its watch event
+    if (pod.spec.nodeName && !old.spec.nodeName) this.#boundPodChanged(undefined, pod);
   }
 
   async #bind(pod: Pod, nodeName: string, podIP: string | undefined): Promise<Pod> {

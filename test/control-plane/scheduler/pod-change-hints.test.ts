@@ -108,4 +108,14 @@ describe('the scheduler on bound pods\' changes', () => {
     await create(labelled(aPod('db', { nodeName: 'n1' }), { app: 'db' }));
     expect(await h.nodeOf('web', true)).toBe('n1');
   });
+
+  it('does so too when the scheduler itself places that pod', async () => {
+    await h.t.resources.create(nodes, aNode('n1'));
+    await create(withAffinity(aPod('web'), 'podAffinity', 'db'));
+    await h.until('web unschedulable', () => h.isUnschedulable('web'));
+    await h.pastBackoff();
+    await create(labelled(aPod('db'), { app: 'db' }));
+    expect(await h.nodeOf('db', true)).toBe('n1');
+    expect(await h.nodeOf('web', true)).toBe('n1');
+  });
 });
