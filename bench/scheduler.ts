@@ -120,8 +120,11 @@ const rolledOut = (image: string) => (d: Deployment) => {
 try {
   await inBatches(Array.from({ length: nodeCount }, (_, i) => i), WRITE_PARALLELISM, (i) => resources.create(resourceTypes.nodes, node(i)));
   await resources.create(resourceTypes.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+  // no service account controller runs here: without its default account every pod create is refused (decision 050)
+  await resources.create(resourceTypes.serviceaccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'bench' } });
   // all pods pending before the scheduler starts: the figure is scheduling alone, not pod creation
-  await inBatches(Array.from({ length: podCount }, (_, i) => i), WRITE_PARALLELISM, (i) => resources.create(resourceTypes.pods, pod(i)));
+  const failed = await inBatches(Array.from({ length: podCount }, (_, i) => i), WRITE_PARALLELISM, (i) => resources.create(resourceTypes.pods, pod(i)));
+  if (failed.length) throw failed[0];
   const allBound = untilPods('bench', (pods) => pods.size === podCount && [...pods.values()].every((p) => p.spec.nodeName));
   const t0 = performance.now();
   scheduler.start();

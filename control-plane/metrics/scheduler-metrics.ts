@@ -15,16 +15,18 @@ export function createSchedulerMetrics(registry: Registry): SchedulerObserver {
     labelNames: ['result', 'profile'], buckets: BUCKETS, registers: [registry],
   });
   const pending = new Gauge({
-    name: 'scheduler_pending_pods', help: 'Pods waiting to be placed, by queue (unschedulable: no node fits yet).',
+    name: 'scheduler_pending_pods', help: 'Pods waiting to be placed, by queue (unschedulable: no node fits yet; backoff: waiting out their back-off).',
     labelNames: ['queue'], registers: [registry],
   });
   for (const result of ['scheduled', 'unschedulable', 'error']) attempts.inc({ result, profile: PROFILE }, 0); // series exist from the start
   pending.set({ queue: 'unschedulable' }, 0);
+  pending.set({ queue: 'backoff' }, 0);
   return {
     attempt(result, durationMs) {
       attempts.inc({ result, profile: PROFILE });
       durations.observe({ result, profile: PROFILE }, durationMs / 1000);
     },
     unschedulablePods: (count) => pending.set({ queue: 'unschedulable' }, count),
+    backoffPods: (count) => pending.set({ queue: 'backoff' }, count),
   };
 }

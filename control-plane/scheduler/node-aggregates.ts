@@ -28,6 +28,8 @@ interface NodeFigures extends NodeUsage {
 
 const nominatedNode = (pod: Pod): string | undefined => (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName || undefined;
 
+const NO_IPS: ReadonlyMap<string, number> = new Map();
+
 export class NodeAggregates {
   readonly #nodes = new Map<string, NodeFigures>();
   /** Told of each node whose figures changed (undefined: nothing counted there any more). */
@@ -96,6 +98,11 @@ export class NodeAggregates {
   /** The pod addresses in use on a node (terminal pods keep theirs until deleted). */
   usedIPs(node: string): Iterable<string> {
     return this.#nodes.get(node)?.ips.keys() ?? [];
+  }
+
+  /** The same, to look addresses up in (kept up to date by each pod event: no set built per pick). */
+  ipsInUse(node: string): { has(ip: string): boolean } {
+    return this.#nodes.get(node)?.ips ?? NO_IPS;
   }
 
   /** True when some bound pod has pod (anti-)affinity: every decision must then look at placed pods. */

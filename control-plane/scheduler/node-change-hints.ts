@@ -5,7 +5,10 @@
 // that, and the replacements' scheduling held the control plane's loop for minutes.
 import { parseQuantity } from '../../api/quantity.js';
 import type { Node } from '../../api/types/node.js';
-import { isNodeReady } from './node-fit.js';
+import type { Pod } from '../../api/types/pod.js';
+import { fitsNode, isNodeReady, type NodeUsage } from './node-fit.js';
+import { hasPodAffinity } from './pod-affinity.js';
+import { spreadConstraintsOf } from './topology-spread.js';
 
 type Taint = { key?: string; value?: string; effect?: string };
 
@@ -20,6 +23,22 @@ export function nodeChangeMayHelp(old: Node | undefined, node: Node | undefined)
   if (roomGrew(old, node)) return true;
   // any other spec change is taken as one that may help (nothing else in spec only narrows a fit)
   return JSON.stringify(otherSpec(old)) !== JSON.stringify(otherSpec(node));
+}
+
+/**
+ * For one waiting pod, after a change nodeChangeMayHelp let through (kube's per-plugin hints): the
+ * pod now fits this node (its filters and free room; volumes are checked at the try), or the node's
+ * topology domains changed (added, deleted, relabelled) and the pod's placement depends on domains
+ * (its spread or pod affinity, or some placed pod's affinity: `relational`).
+ */
+export function nodeChangeMayHelpPod(pod: Pod, node: Node | undefined, usage: NodeUsage | undefined, domainsChanged: boolean, relational: boolean): boolean {
+  if (domainsChanged && (relational || hasPodAffinity(pod) || spreadConstraintsOf(pod).length > 0)) return true;
+  return node !== undefined && fitsNode(pod, node, usage).fits;
+}
+
+/** Did the node come, go, or change its labels (the topology domains it belongs to)? */
+export function domainsChanged(old: Node | undefined, node: Node | undefined): boolean {
+  return !old || !node || JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(node.metadata.labels ?? {});
 }
 
 function taintRemoved(old: Node, node: Node): boolean {

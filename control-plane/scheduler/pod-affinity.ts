@@ -13,10 +13,17 @@ const affinity = (pod: Pod) => pod.spec['affinity'] as { podAffinity?: AffinityR
 
 export const hasPodAffinity = (pod: Pod): boolean => Boolean(affinity(pod)?.podAffinity || affinity(pod)?.podAntiAffinity);
 
+/** The pod's required pod affinity and anti-affinity terms (the ones that filter nodes). */
+export const requiredAffinityTerms = (pod: Pod): { affinity: PodAffinityTerm[]; antiAffinity: PodAffinityTerm[] } => ({
+  affinity: affinity(pod)?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [],
+  antiAffinity: affinity(pod)?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [],
+});
+
 /** Placed pods plus the node each one is on, for topology lookups. */
 export interface PlacedPod { pod: Pod; node: Node }
 
-function termMatches(term: PodAffinityTerm, owner: Pod, other: Pod): boolean {
+/** Does `other` match a term of `owner`'s (its namespaces, default `owner`'s, and its label selector)? */
+export function termMatches(term: PodAffinityTerm, owner: Pod, other: Pod): boolean {
   const namespaces = term.namespaces?.length ? term.namespaces : [owner.metadata.namespace];
   return namespaces.includes(other.metadata.namespace) && matchesSelector(term.labelSelector, other.metadata.labels);
 }

@@ -1,31 +1,35 @@
 // The scheduler: binds each unscheduled pod to the best node that fits (node-fit.ts), from node and
-// pod caches kept by watches, and retries unschedulable pods whenever the cluster changes. Pods wait
-// in a queue ordered by priority (scheduling-queue.ts); per-node figures are kept incrementally
-// (node-aggregates.ts), so a decision costs O(nodes looked at), not O(pods in the cluster); placed
-// pods are gathered only for pods (or bound pods) with pod affinity or topology spread.
+// pod caches kept by watches. Pods wait in kube-scheduler's queue (scheduling-queue.ts: by priority,
+// backed off after each failed try); pods no node fits are parked there and sent round again only by
+// an event that may let them fit (node-change-hints.ts, pod-change-hints.ts, volume events for pods
+// with claims) or after 5 minutes. Per-node figures are kept incrementally (node-aggregates.ts), so a
+// decision costs O(nodes looked at), not O(pods in the cluster); placed pods are gathered only for
+// pods (or bound pods) with pod affinity or topology spread.
 import type { Logger } from 'pino';
 import type { Clock } from '../../api/clock.js';
-import { rfc3339 } from '../../api/clock.js';
 import { NotFoundError } from '../../api/errors.js';
 import type { Node } from '../../api/types/node.js';
 import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
 import { SharedInformers } from '../reconcile/shared-informers.js';
 import type { WorkQueueObserver } from '../reconcile/work-queue.js';
 import type { EventRecorder } from '../events/event-recorder.js';
-import { freePodIP, POD_IP_ANNOTATION } from '../../api/pod-addresses.js';
+import { POD_IP_ANNOTATION } from '../../api/pod-addresses.js';
+import { withPodCondition } from '../../api/pod-conditions.js';
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
-import type { PodDisruptionBudget } from '../resources/kinds/policy.js';
 import { NodeAggregates } from './node-aggregates.js';
-import { nodeChangeMayHelp } from './node-change-hints.js';
+import { domainsChanged, nodeChangeMayHelp, nodeChangeMayHelpPod } from './node-change-hints.js';
 import { unschedulableMessage } from './node-fit.js';
+import { PodAddressCursors } from './pod-address-cursors.js';
+import { boundPodChange, boundPodChangeMayHelp, type BoundPodChange, type FreedNode } from './pod-change-hints.js';
 import { NodeTable } from './node-table.js';
 import { feasibleNodesToFind, isSimplePod, placePod, placeSimplePod } from './placement.js';
 import { hasPodAffinity, type PlacedPod } from './pod-affinity.js';
-import { planPreemption, podPriority, preemptionBlocked, type PreemptionPlan } from './preemption.js';
+import { podPriority } from './preemption.js';
+import { tryPreemption } from './preemption-writes.js';
 import { SchedulingQueue } from './scheduling-queue.js';
 import { spreadConstraintsOf } from './topology-spread.js';
-import { podVolumeConstraints, selectNodeForClaims, volumeTypes } from './volume-filter.js';
+import { mountsClaims, podVolumeConstraints, selectNodeForClaims, volumeTypes } from './volume-filter.js';
 
 const SCHEDULER_NAMES = new Set(['default-scheduler', 'skiff-scheduler']);
 
@@ -48,6 +52,8 @@ export interface SchedulerObserver {
   attempt(result: ScheduleResult, durationMs: number): void;
   /** Pods waiting for a node that fits (retried when the cluster changes). */
   unschedulablePods(count: number): void;
+  /** Pods waiting out their back-off before their next try. */
+  backoffPods?(count: number): void;
 }
 
 /** Bindings written at once while the next pods are placed. */
@@ -58,7 +64,9 @@ const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
 export class Scheduler {
   readonly #nodes = new Map<string, Node>();
   readonly #pods = new Map<string, Pod>();
-  readonly #unschedulable = new Set<string>();
+  /** Pending pods whose placement counts placed pods (pod affinity, spread): only they can be helped
+   * by a pod placed or relabelled, so a binding need not ask every waiting pod when there are none. */
+  readonly #relationalPending = new Set<string>();
   readonly #lastFailure = new Map<string, string>();
   /** The nodes in #nodes' order with their figures (rebuilt after a node comes or goes; a changed
    * node or usage rewrites its slot), and where the next limited search starts. */
@@ -68,6 +76,7 @@ export class Scheduler {
   /** Pods whose binding is being written, assumed bound meanwhile. */
   readonly #binding = new Map<string, Promise<void>>();
   readonly #queue: SchedulingQueue;
+  readonly #addresses = new PodAddressCursors();
   #subscriptions: Array<() => void> = [];
   readonly informers: SharedInformers;
   readonly #ownsInformers: boolean;
@@ -85,6 +94,10 @@ export class Scheduler {
       clock: options.clock,
       logger: options.logger,
       ...(options.queueObserver ? { observer: options.queueObserver } : {}),
+      onCounts: (unschedulable, backingOff) => {
+        options.observer?.unschedulablePods(unschedulable);
+        options.observer?.backoffPods?.(backingOff);
+      },
     });
   }
 
@@ -93,13 +106,20 @@ export class Scheduler {
     this.#subscriptions.push(informers.for<Node>(resourceTypes.nodes).subscribe((type, node) => {
       const name = node.metadata.name!;
       const old = this.#nodes.get(name);
-      if (type === 'DELETED') this.#nodes.delete(name);
-      else this.#nodes.set(name, node);
+      if (type === 'DELETED') {
+        this.#nodes.delete(name);
+        this.#addresses.forgetNode(name);
+      } else this.#nodes.set(name, node);
       const isNew = type === 'DELETED' ? false : !old;
       if (type === 'DELETED' || !old || !this.#table?.replaceNode(node)) this.#table = undefined; // rebuilt at the next decision
       // only a change that may let a waiting pod fit sends the waiting pods round again
-      if (nodeChangeMayHelp(old, type === 'DELETED' ? undefined : node)) {
-        for (const key of this.#unschedulable) this.#queue.add(key);
+      const now = type === 'DELETED' ? undefined : node;
+      if (nodeChangeMayHelp(old, now)) {
+        const domains = domainsChanged(old, now);
+        this.#queue.moveUnschedulable((key) => {
+          const pod = this.#pods.get(key);
+          return !pod || nodeChangeMayHelpPod(pod, now, this.#aggregates.usageFor(pod).get(name), domains, this.#aggregates.hasRelationalPods);
+        });
       }
       if (type !== 'DELETED' && (isNew || old?.spec.podCIDR !== node.spec.podCIDR)) {
         for (const p of informers.for<Pod>(resourceTypes.pods).byIndex('node', name)) if (this.#needsPodIP(p)) this.#queue.add(podKey(p));
@@ -107,14 +127,15 @@ export class Scheduler {
     }));
     this.#subscriptions.push(informers.for<Pod>(resourceTypes.pods).subscribe((type, pod) => {
       const key = podKey(pod);
+      const old = this.#pods.get(key);
       if (type === 'DELETED') {
-        const wasBound = this.#pods.get(key)?.spec.nodeName;
         this.#pods.delete(key);
         this.#aggregates.update(key, undefined);
         this.#queue.forget(key);
-        this.#unschedulable.delete(key);
         this.#lastFailure.delete(key);
-        if (wasBound) for (const k of this.#unschedulable) this.#queue.add(k);
+        this.#relationalPending.delete(key);
+        const wasBound = old?.spec.nodeName;
+        if (wasBound) this.#boundPodChanged(old, undefined);
         // its address is free again: a pod of that node waiting for one may have it
         if (wasBound) for (const p of informers.for<Pod>(resourceTypes.pods).byIndex('node', wasBound)) if (this.#needsPodIP(p)) this.#queue.add(podKey(p));
         return;
@@ -123,12 +144,22 @@ export class Scheduler {
       if (this.#binding.has(key)) return;
       this.#pods.set(key, pod);
       this.#aggregates.update(key, pod);
-      if (this.#needsScheduling(pod) || this.#needsPodIP(pod)) this.#queue.add(key);
+      if (!pod.spec.nodeName && (hasPodAffinity(pod) || spreadConstraintsOf(pod).length > 0)) this.#relationalPending.add(key);
+      else this.#relationalPending.delete(key);
+      if (pod.spec.nodeName) this.#boundPodChanged(old?.spec.nodeName ? old : undefined, pod);
+      if (this.#needsScheduling(pod)) {
+        // its own status writes (PodScheduled=False, a nominated node) do not send it round again
+        if (!old || podSpecChanged(old, pod)) this.#queue.add(key);
+      } else if (this.#needsPodIP(pod)) this.#queue.add(key);
+      else if (!pod.spec.nodeName) this.#queue.forget(key); // being deleted, or not ours
     }));
     // a claim, volume or class that appears or changes may unblock pods waiting on their volumes
     for (const type of volumeTypes) {
       this.#subscriptions.push(informers.for(type).subscribe(() => {
-        for (const key of this.#unschedulable) this.#queue.add(key);
+        this.#queue.moveUnschedulable((key) => {
+          const pod = this.#pods.get(key);
+          return !pod || mountsClaims(pod);
+        });
       }));
     }
   }
@@ -160,7 +191,7 @@ export class Scheduler {
   }
 
   /** The one point where attempts are measured: pods that needed a node, however the try ended. */
-  async #observed(key: string): Promise<void> {
+  async #observed(key: string): Promise<'unschedulable' | undefined> {
     const observer = this.options.observer;
     const startedAt = performance.now(); // a measurement, not timed logic: no injected clock
     let result: ScheduleResult | undefined;
@@ -171,8 +202,34 @@ export class Scheduler {
       throw error;
     } finally {
       if (observer && result) observer.attempt(result, performance.now() - startedAt);
-      observer?.unschedulablePods(this.#unschedulable.size);
     }
+    return result === 'unschedulable' ? 'unschedulable' : undefined;
+  }
+
+  /** A bound pod came, changed or went (old: its earlier bound version): the waiting pods it may help go round. */
+  #boundPodChanged(old: Pod | undefined, now: Pod | undefined): void {
+    const change = boundPodChange(old, now);
+    if (!change) return;
+    // a pod placed or relabelled helps only pods that count placed pods, or pods its anti-affinity kept out
+    if (!change.freedOn && this.#relationalPending.size === 0 && !(change.gone && hasPodAffinity(change.gone))) return;
+    const freed = this.#freedNode(change);
+    this.#queue.moveUnschedulable((key) => {
+      const pod = this.#pods.get(key);
+      return !pod || boundPodChangeMayHelp(pod, change, freed);
+    });
+  }
+
+  #freedNode(change: BoundPodChange): FreedNode | undefined {
+    const node = change.freedOn ? this.#nodes.get(change.freedOn) : undefined;
+    if (!node) return undefined;
+    const name = node.metadata.name!;
+    let lowest: number | undefined;
+    return {
+      node,
+      usageFor: (pod) => this.#aggregates.usageFor(pod).get(name),
+      lowestPriority: () => (lowest ??= Math.min(Infinity, ...[...this.informers.for<Pod>(resourceTypes.pods).byIndex('node', name)]
+        .filter((p) => !isTerminalPhase(p.status?.phase)).map(podPriority))),
+    };
   }
 
   /** Undefined when the key needed no placement (gone, bound already, or only an address to assign). */
@@ -182,10 +239,7 @@ export class Scheduler {
       await this.#assignPodIP(key, pod);
       return undefined;
     }
-    if (!pod || !this.#needsScheduling(pod)) {
-      this.#unschedulable.delete(key);
-      return undefined;
-    }
+    if (!pod || !this.#needsScheduling(pod)) return undefined;
     const table = (this.#table ??= new NodeTable(this.#nodes.values(), this.#aggregates.usage));
     const nodes = table.nodes;
     const needsPlaced = hasPodAffinity(pod) || spreadConstraintsOf(pod).length > 0 || this.#aggregates.hasRelationalPods;
@@ -212,20 +266,18 @@ export class Scheduler {
     if (usable.length) this.#nextStart = (start + placement.searched) % usable.length;
     if (!placement.node) {
       for (const [why, n] of volumeReasons) placement.reasons.set(why, (placement.reasons.get(why) ?? 0) + n);
-      const preemption = usable.length ? await this.#tryPreemption(pod, usable, [...this.#pods.values()]) : undefined;
+      const preemption = usable.length ? await tryPreemption(pod, usable, [...this.#pods.values()], this.#nodes.size, this.options) : undefined;
       await this.#markUnschedulable(pod, unschedulableMessage({ ...placement, nodeCount: nodes.length }) + (preemption ? ` preemption: ${preemption}` : ''));
       return 'unschedulable';
     }
     await selectNodeForClaims(this.options.resources, volumes.claimsToSelect, placement.node);
     const node = this.#nodes.get(placement.node)!;
-    const podIP = node.spec.podCIDR ? freePodIP(node.spec.podCIDR, this.#aggregates.usedIPs(placement.node)) : undefined;
+    const podIP = node.spec.podCIDR ? this.#addresses.next(node, this.#aggregates.ipsInUse(placement.node)) : undefined;
     // assumed at once, so the next decision counts it; the binding is written while the next pods
     // are placed (kube-scheduler's binding cycle), at most MAX_BINDINGS at a time
     this.#assume(key, { ...pod, metadata: { ...pod.metadata, annotations: { ...pod.metadata.annotations, ...(podIP ? { [POD_IP_ANNOTATION]: podIP } : {}) } },
       spec: { ...pod.spec, nodeName: placement.node } });
-    this.#unschedulable.delete(key);
     this.#lastFailure.delete(key);
-    this.#queue.forget(key);
     this.#binding.set(key, this.#bindInBackground(key, pod, placement.node, podIP));
     if (this.#binding.size >= MAX_BINDINGS) await Promise.race(this.#binding.values());
     return 'scheduled';
@@ -249,51 +301,20 @@ export class Scheduler {
         this.#pods.delete(key);
         this.#aggregates.update(key, undefined);
       } else if (this.#pods.has(key)) {
+        const assumed = this.#pods.get(key)!;
         this.#pods.set(key, latest);
         this.#aggregates.update(key, latest);
+        // a binding that failed gives its node's room back
+        if (failure && !latest.spec.nodeName) this.#boundPodChanged(assumed, undefined);
         if (failure) this.#queue.retryLater(key, failure);
         else if (this.#needsScheduling(latest) || this.#needsPodIP(latest)) this.#queue.add(key);
       }
     }
   }
 
-  /** Preempts lower-priority pods for `pod` when that makes room; returns why not otherwise. */
-  async #tryPreemption(pod: Pod, usable: readonly Node[], pods: readonly Pod[]): Promise<string | undefined> {
-    const blocked = preemptionBlocked(pod, pods);
-    if (blocked) return blocked;
-    const budgets = (await this.options.resources.list<PodDisruptionBudget>(resourceTypes.poddisruptionbudgets)).items;
-    const plan = planPreemption(pod, usable, pods, budgets);
-    if (!plan) return `0/${this.#nodes.size} nodes are available: ${usable.length} No preemption victims found for incoming pod.`;
-    await this.#preempt(pod, plan);
-    return undefined;
-  }
-
-  /** Marks and deletes the victims (DisruptionTarget, a Preempted event) and nominates the node for `pod`. */
-  async #preempt(pod: Pod, plan: PreemptionPlan): Promise<void> {
-    const { resources, events, clock, logger } = this.options;
-    const ignoreGone = (error: unknown) => {
-      if (!(error instanceof NotFoundError)) throw error;
-    };
-    for (const victim of plan.victims) {
-      const ns = victim.metadata.namespace;
-      const name = victim.metadata.name!;
-      await resources.mutate<Pod>(resourceTypes.pods, ns, name, (p) => (p.metadata.deletionTimestamp ? undefined : addCondition(p, {
-        type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message: 'default-scheduler: preempting to accommodate a higher priority pod',
-      }, clock)), { subresource: 'status' }).catch(ignoreGone);
-      events.record({
-        involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: ns!, name, uid: victim.metadata.uid! },
-        type: 'Normal', reason: 'Preempted', component: 'default-scheduler', message: `Preempted by pod ${pod.metadata.uid} on node ${plan.node}`,
-      });
-      await resources.delete(resourceTypes.pods, ns, name, { preconditions: { uid: victim.metadata.uid! } }).catch(ignoreGone);
-    }
-    logger.info({ pod: podKey(pod), node: plan.node, victims: plan.victims.map(podKey) }, 'preempted lower-priority pods');
-    await resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!, (p) =>
-      p.spec.nodeName ? undefined : { ...p, status: { ...p.status, nominatedNodeName: plan.node } as Pod['status'] }, { subresource: 'status' }).catch(ignoreGone);
-  }
-
   async #assignPodIP(key: string, pod: Pod): Promise<void> {
     const node = this.#nodes.get(pod.spec.nodeName!)!;
-    const podIP = freePodIP(node.spec.podCIDR!, this.#aggregates.usedIPs(node.metadata.name!));
+    const podIP = this.#addresses.next(node, this.#aggregates.ipsInUse(node.metadata.name!));
     if (!podIP) {
       const message = `no free pod IP in ${node.spec.podCIDR} on node ${node.metadata.name}`;
       if (this.#lastFailure.get(key) !== message) {
@@ -327,9 +348,12 @@ export class Scheduler {
 
   /** Takes a written pod as the cache's version before its watch event arrives. */
   #assume(key: string, pod: Pod): void {
-    if (!this.#pods.has(key)) return; // deleted meanwhile: its event came first
+    const old = this.#pods.get(key);
+    if (!old) return; // deleted meanwhile: its event came first
     this.#pods.set(key, pod);
     this.#aggregates.update(key, pod);
+    // placed now: pods waiting for it (pod affinity, spread) need not wait for its watch event
+    if (pod.spec.nodeName && !old.spec.nodeName) this.#boundPodChanged(undefined, pod);
   }
 
   async #bind(pod: Pod, nodeName: string, podIP: string | undefined): Promise<Pod> {
@@ -339,13 +363,12 @@ export class Scheduler {
     return this.options.resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!, (p) => {
       if (p.spec.nodeName || p.metadata.deletionTimestamp) return undefined;
       const annotations = { ...p.metadata.annotations, ...(podIP ? { [POD_IP_ANNOTATION]: podIP } : {}) };
-      return setScheduledCondition({ ...p, metadata: { ...p.metadata, annotations }, spec: { ...p.spec, nodeName } }, 'True', undefined, undefined, this.options.clock);
+      return withPodCondition({ ...p, metadata: { ...p.metadata, annotations }, spec: { ...p.spec, nodeName } }, { type: 'PodScheduled', status: 'True' }, this.options.clock);
     }, { subresource: 'binding' });
   }
 
   async #markUnschedulable(pod: Pod, message: string): Promise<void> {
     const key = podKey(pod);
-    this.#unschedulable.add(key);
     if (this.#lastFailure.get(key) === message) return;
     this.#lastFailure.set(key, message);
     this.options.events.record({
@@ -353,17 +376,14 @@ export class Scheduler {
       type: 'Warning', reason: 'FailedScheduling', component: 'default-scheduler', message,
     });
     await this.options.resources.mutate<Pod>(resourceTypes.pods, pod.metadata.namespace, pod.metadata.name!,
-      (p) => setScheduledCondition(p, 'False', 'Unschedulable', message, this.options.clock), { subresource: 'status' })
+      (p) => withPodCondition(p, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }, this.options.clock), { subresource: 'status' })
       .catch((error: Error) => this.options.logger.debug({ err: error.message }, 'could not set PodScheduled=False'));
   }
 }
 
-function setScheduledCondition(pod: Pod, status: 'True' | 'False', reason: string | undefined, message: string | undefined, clock: Clock): Pod {
-  return addCondition(pod, { type: 'PodScheduled', status, ...(reason ? { reason } : {}), ...(message ? { message } : {}) }, clock);
-}
-
-function addCondition(pod: Pod, condition: { type: string; status: 'True' | 'False'; reason?: string; message?: string }, clock: Clock): Pod {
-  const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== condition.type);
-  conditions.push({ ...condition, lastProbeTime: null, lastTransitionTime: rfc3339(clock.now()) });
-  return { ...pod, status: { phase: 'Pending', ...pod.status, conditions } };
+/** A pending pod's change that may change where it fits (spec, labels, annotations; not its status). */
+function podSpecChanged(old: Pod, pod: Pod): boolean {
+  return old.spec !== pod.spec && JSON.stringify(old.spec) !== JSON.stringify(pod.spec)
+    || JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(pod.metadata.labels ?? {})
+    || JSON.stringify(old.metadata.annotations ?? {}) !== JSON.stringify(pod.metadata.annotations ?? {});
 }

@@ -30,6 +30,9 @@ export const volumeTypes = [resourceTypes.persistentvolumeclaims, resourceTypes.
 
 const none: VolumeConstraints = { claimsToSelect: [] };
 
+/** Does the pod mount a PersistentVolumeClaim (only then can a claim, volume or class event help it)? */
+export const mountsClaims = (pod: Pod): boolean => claimNames(pod).length > 0;
+
 const claimNames = (pod: Pod): string[] => [...new Set((pod.spec.volumes ?? []).flatMap((v) => {
   const name = (v['persistentVolumeClaim'] as { claimName?: unknown } | undefined)?.claimName;
   return typeof name === 'string' ? [name] : [];

@@ -67,6 +67,7 @@ describe('control plane metrics', () => {
     metrics.scheduler.attempt('scheduled', 2);
     metrics.scheduler.attempt('unschedulable', 1);
     metrics.scheduler.unschedulablePods(3);
+    metrics.scheduler.backoffPods?.(2);
     const m = await scrape(metrics);
     expect(m.types.get('scheduler_schedule_attempts_total')).toBe('counter');
     expect(m.sum('scheduler_schedule_attempts_total', { result: 'scheduled' })).toBe(1);
@@ -74,6 +75,7 @@ describe('control plane metrics', () => {
     expect(m.sum('scheduler_schedule_attempts_total', { result: 'error' })).toBe(0);
     expect(m.sum('scheduler_scheduling_attempt_duration_seconds_count')).toBe(2);
     expect(m.sum('scheduler_pending_pods', { queue: 'unschedulable' })).toBe(3);
+    expect(m.sum('scheduler_pending_pods', { queue: 'backoff' })).toBe(2);
   });
 
   it('counts MQTT messages and bytes by topic kind', async () => {

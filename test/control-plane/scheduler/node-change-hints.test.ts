@@ -1,17 +1,13 @@
 // Only a Node change that may let a waiting pod fit sends the unschedulable pods round again
 // (kube-scheduler's QueueingHints): NotReady and taint writes of a lost zone must not.
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Node } from '../../../api/types/node.js';
-import type { Pod } from '../../../api/types/pod.js';
-import { EventRecorder } from '../../../control-plane/events/event-recorder.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
-import { nodeChangeMayHelp } from '../../../control-plane/scheduler/node-change-hints.js';
-import { Scheduler } from '../../../control-plane/scheduler/scheduler.js';
+import { domainsChanged, nodeChangeMayHelp, nodeChangeMayHelpPod } from '../../../control-plane/scheduler/node-change-hints.js';
 import { aNode } from '../../support/builders.js';
-import { aPod, openTestResources, type TestResources } from '../support/test-resources.js';
+import { startSchedulerHarness, type SchedulerHarness } from '../support/scheduler-harness.js';
+import { aPod } from '../support/test-resources.js';
 
-const logger = pino({ level: 'silent' });
 const { pods, nodes } = resourceTypes;
 const NOT_READY = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' } as const;
 
@@ -42,50 +38,51 @@ describe('nodeChangeMayHelp', () => {
   });
 });
 
-describe('the scheduler on node changes', () => {
-  let t: TestResources;
-  let scheduler: Scheduler;
-  let tries = 0;
-  beforeEach(async () => {
-    t = await openTestResources();
-    tries = 0;
-    const queueObserver = { added: () => undefined, depth: () => undefined, started: () => { tries++; }, finished: () => undefined };
-    scheduler = new Scheduler({ resources: t.resources, events: new EventRecorder(t.resources, t.clock, logger), clock: t.clock, logger, queueObserver });
-    scheduler.start();
+describe('nodeChangeMayHelpPod', () => {
+  const full = { pods: 2, cpuMillis: 0, memoryBytes: 0 };
+  it('says yes when the pod now fits the node, or when domains changed and the pod depends on them', () => {
+    const node = aNode('n1', { pods: '2', labels: { zone: 'a' } });
+    expect(nodeChangeMayHelpPod(aPod('p'), node, undefined, false, false)).toBe(true);
+    expect(nodeChangeMayHelpPod(aPod('p'), node, full, true, false)).toBe(false);
+    expect(nodeChangeMayHelpPod(aPod('p'), undefined, undefined, true, false)).toBe(false); // deleted
+    expect(nodeChangeMayHelpPod(aPod('p'), undefined, undefined, true, true)).toBe(true); // a placed pod's affinity counts domains
+    const spread = aPod('p');
+    spread.spec['topologySpreadConstraints'] = [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' }];
+    expect(nodeChangeMayHelpPod(spread, node, full, true, false)).toBe(true);
+    expect(nodeChangeMayHelpPod(spread, node, full, false, false)).toBe(false);
+    expect(domainsChanged(node, aNode('n1', { pods: '2', labels: { zone: 'b' } }))).toBe(true);
+    expect(domainsChanged(node, aNode('n1', { pods: '3', labels: { zone: 'a' } }))).toBe(false);
   });
-  afterEach(async () => {
-    scheduler.stop();
-    await t.close();
-  });
+});
 
-  async function until(condition: () => Promise<boolean>): Promise<void> {
-    for (let i = 0; i < 500; i++) {
-      await scheduler.idle();
-      if (await condition()) return;
-      await new Promise((r) => setImmediate(r));
-    }
-    throw new Error('condition not met');
-  }
-  const podOf = (name: string) => t.resources.get<Pod>(pods, 'default', name);
-  const unschedulable = async (name: string) => (await podOf(name)).status?.conditions?.some((c) => c.reason === 'Unschedulable') ?? false;
-  const changeStatus = (name: string, change: (n: Node) => Node) => t.resources.mutate<Node>(nodes, undefined, name, change, { subresource: 'status' });
-  const changeSpec = (name: string, change: (n: Node) => Node) => t.resources.mutate<Node>(nodes, undefined, name, change);
+describe('the scheduler on node changes', () => {
+  let h: SchedulerHarness;
+  beforeEach(async () => {
+    h = await startSchedulerHarness();
+  });
+  afterEach(() => h.stop());
+
+  const changeStatus = (name: string, change: (n: Node) => Node) => h.t.resources.mutate<Node>(nodes, undefined, name, change, { subresource: 'status' });
+  const changeSpec = (name: string, change: (n: Node) => Node) => h.t.resources.mutate<Node>(nodes, undefined, name, change);
 
   it('leaves a waiting pod alone while nodes go NotReady and get tainted, and tries it when one has room', async () => {
-    await t.resources.create(nodes, aNode('n1', { pods: '1' }));
-    await t.resources.create(nodes, aNode('n2', { pods: '1' }));
-    await t.resources.create(pods, aPod('a'));
-    await t.resources.create(pods, aPod('b'));
-    await t.resources.create(pods, aPod('waiting'));
-    await until(() => unschedulable('waiting'));
-    const before = tries;
+    await h.t.resources.create(nodes, aNode('n1', { pods: '1' }));
+    await h.t.resources.create(nodes, aNode('n2', { pods: '1' }));
+    await h.t.resources.create(pods, aPod('a'));
+    await h.t.resources.create(pods, aPod('b'));
+    await h.t.resources.create(pods, aPod('waiting'));
+    await h.until('waiting unschedulable', () => h.isUnschedulable('waiting'));
+    await h.pastBackoff(); // so that a helpful event would send it round at once
+    const before = h.tries;
     for (const name of ['n1', 'n2']) {
       await changeStatus(name, (n) => ({ ...n, status: { ...n.status, conditions: [{ type: 'Ready', status: 'Unknown' }] } }));
       await changeSpec(name, (n) => ({ ...n, spec: { ...n.spec, taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }] } }));
     }
-    await scheduler.idle();
-    expect(tries).toBe(before); // without the hints: one more try of the waiting pod per node event
-    await t.resources.create(nodes, aNode('n3', { pods: '1' }));
-    await until(async () => (await podOf('waiting')).spec.nodeName === 'n3');
+    // labels changed on a node it still does not fit (full): a try only for pods that depend on domains
+    await changeSpec('n1', (n) => ({ ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, rack: 'r1' } } }));
+    await h.scheduler.idle();
+    expect(h.tries).toBe(before); // without the hints: one more try of the waiting pod per node event
+    await h.t.resources.create(nodes, aNode('n3', { pods: '1' }));
+    await h.until('waiting bound to n3', async () => (await h.pod('waiting')).spec.nodeName === 'n3');
   });
 });

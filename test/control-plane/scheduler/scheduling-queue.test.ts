@@ -36,7 +36,7 @@ describe('the scheduling queue', () => {
     let failures = 2;
     const tried: string[] = [];
     const queue = new SchedulingQueue({
-      name: 'test', clock, logger, priorityOf: () => 0, baseBackoffMs: 100,
+      name: 'test', clock, logger, priorityOf: () => 0, initialBackoffMs: 100,
       process: (k) => { tried.push(k); return failures-- > 0 ? Promise.reject(new Error('conflict')) : Promise.resolve(); },
     });
     queue.add('p');
@@ -80,6 +80,102 @@ describe('the scheduling queue', () => {
     hold();
     await queue.idle();
     expect(ordered).toBe(true);
+  });
+});
+
+describe('back-off and unschedulable pods (kube\'s activeQ, backoffQ, unschedulablePods)', () => {
+  /** A queue whose every try finds no node, on a fake clock; `tried` lists the clock times of its tries. */
+  function unschedulableQueue() {
+    const clock = new FakeClock();
+    const start = clock.now();
+    const tried: number[] = [];
+    let onTry: () => void = () => undefined;
+    const queue = new SchedulingQueue({
+      name: 'test', clock, logger, priorityOf: () => 0,
+      process: async () => { tried.push(clock.now() - start); onTry(); return 'unschedulable'; },
+    });
+    return { clock, queue, tried, setOnTry: (f: () => void) => { onTry = f; } };
+  }
+
+  it('backs a pod off 1 s, doubling per attempt, at most 10 s, each time an event moves it', async () => {
+    const { clock, queue, tried } = unschedulableQueue();
+    queue.add('p');
+    await queue.idle();
+    expect(tried).toEqual([0]);
+    expect(queue.unschedulableCount).toBe(1);
+    const waits: number[] = [];
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      const triedAt = tried.at(-1)!;
+      expect(queue.moveUnschedulable()).toBe(1); // an event that may help: it still waits out its back-off
+      expect(queue.backingOffCount).toBe(1);
+      let waited = 0;
+      while (tried.length === attempt) {
+        clock.advance(100);
+        waited += 100;
+        await queue.idle();
+        if (waited > 60_000) throw new Error('never tried again');
+      }
+      waits.push(tried.at(-1)! - triedAt);
+      expect(queue.attemptsOf('p')).toBe(attempt + 1);
+    }
+    expect(waits).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
+  });
+
+  it('leaves a pod parked on events that do not help, and tries one that helps at once once its back-off is over', async () => {
+    const { clock, queue, tried } = unschedulableQueue();
+    queue.add('p');
+    await queue.idle();
+    clock.advance(60_000); // long past its back-off
+    expect(queue.moveUnschedulable(() => false)).toBe(0);
+    await queue.idle();
+    clock.advance(60_000);
+    await queue.idle();
+    expect(tried).toHaveLength(1);
+    expect(queue.unschedulableCount).toBe(1);
+    expect(queue.moveUnschedulable((key) => key === 'p')).toBe(1);
+    await queue.idle();
+    expect(tried).toEqual([0, 120_000]); // at once: no clock moved
+  });
+
+  it('tries a pod parked for 5 minutes again with no event', async () => {
+    const { clock, queue, tried } = unschedulableQueue();
+    queue.add('p');
+    await queue.idle();
+    clock.advance(299_999);
+    await queue.idle();
+    expect(tried).toHaveLength(1);
+    clock.advance(1);
+    await queue.idle();
+    expect(tried).toEqual([0, 300_000]);
+  });
+
+  it('backs off, not parks, a pod that an event may have helped while it was being tried', async () => {
+    const { clock, queue, tried, setOnTry } = unschedulableQueue();
+    setOnTry(() => queue.moveUnschedulable());
+    queue.add('p');
+    await queue.idle();
+    expect(queue.unschedulableCount).toBe(0);
+    expect(queue.backingOffCount).toBe(1);
+    setOnTry(() => undefined);
+    clock.advance(1000);
+    await queue.idle();
+    expect(tried).toEqual([0, 1000]);
+    expect(queue.unschedulableCount).toBe(1);
+  });
+
+  it('forgets a pod that is gone: no back-off timer, nothing parked', async () => {
+    const { clock, queue, tried } = unschedulableQueue();
+    queue.add('p');
+    await queue.idle();
+    queue.moveUnschedulable();
+    queue.forget('p');
+    expect(queue.backingOffCount + queue.unschedulableCount).toBe(0);
+    clock.advance(400_000);
+    await queue.idle();
+    expect(tried).toHaveLength(1);
+    queue.add('p'); // a new pod of that name: tried at once
+    await queue.idle();
+    expect(tried).toHaveLength(2);
   });
 });
 

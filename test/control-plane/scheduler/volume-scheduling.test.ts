@@ -1,16 +1,12 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Event } from '../../../api/types/node.js';
 import type { Pod } from '../../../api/types/pod.js';
-import { EventRecorder } from '../../../control-plane/events/event-recorder.js';
 import type { PersistentVolume, PersistentVolumeClaim } from '../../../control-plane/resources/kinds/config.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
 import { ensureDefaultStorageClass } from '../../../control-plane/resources/storage-classes.js';
-import { Scheduler } from '../../../control-plane/scheduler/scheduler.js';
 import { aNode } from '../../support/builders.js';
-import { aPod, openTestResources, type TestResources } from '../support/test-resources.js';
+import { startSchedulerHarness, type SchedulerHarness } from '../support/scheduler-harness.js';
+import { aPod } from '../support/test-resources.js';
 
-const logger = pino({ level: 'silent' });
 const { persistentvolumeclaims: pvcs, persistentvolumes: pvs, pods } = resourceTypes;
 
 const withClaim = (name: string, claimName: string): Pod => {
@@ -24,31 +20,20 @@ const aClaim = (name: string, storageClassName?: string): PersistentVolumeClaim 
 });
 
 describe('scheduling pods with persistentVolumeClaim volumes', () => {
-  let t: TestResources;
-  let scheduler: Scheduler;
+  let h: SchedulerHarness;
+  let t: SchedulerHarness['t'];
   beforeEach(async () => {
-    t = await openTestResources();
-    await ensureDefaultStorageClass(t.resources);
-    for (const n of ['n1', 'n2', 'n3']) await t.resources.create(resourceTypes.nodes, aNode(n));
-    scheduler = new Scheduler({ resources: t.resources, events: new EventRecorder(t.resources, t.clock, logger), clock: t.clock, logger });
-    scheduler.start();
+    h = await startSchedulerHarness(async (r) => {
+      await ensureDefaultStorageClass(r.resources);
+      for (const n of ['n1', 'n2', 'n3']) await r.resources.create(resourceTypes.nodes, aNode(n));
+    });
+    t = h.t;
   });
-  afterEach(async () => {
-    scheduler.stop();
-    await t.close();
-  });
+  afterEach(() => h.stop());
 
-  async function until(what: string, done: () => Promise<boolean>): Promise<void> {
-    for (let i = 0; i < 500; i++) {
-      await scheduler.idle();
-      if (await done()) return;
-      await new Promise((r) => setImmediate(r));
-    }
-    throw new Error(`never happened: ${what}`);
-  }
-  const pod = (name: string) => t.resources.get<Pod>(pods, 'default', name);
-  const failures = async (name: string) => (await t.resources.list<Event>(resourceTypes.events, { namespace: 'default' })).items
-    .filter((e) => e.involvedObject.name === name && e.reason === 'FailedScheduling').map((e) => e.message);
+  const until = (what: string, done: () => Promise<boolean>) => h.until(what, done);
+  const pod = (name: string) => h.pod(name);
+  const failures = (name: string) => h.failures(name);
 
   it('leaves a pod whose claim is missing unschedulable, and schedules it once the claim exists', async () => {
     await t.resources.create(pods, withClaim('web', 'data'));
@@ -56,6 +41,7 @@ describe('scheduling pods with persistentVolumeClaim volumes', () => {
     expect(await failures('web')).toEqual(['0/3 nodes are available: persistentvolumeclaim "data" not found.']);
     expect((await pod('web')).status?.conditions?.find((c) => c.type === 'PodScheduled')).toMatchObject({ status: 'False', reason: 'Unschedulable' });
     await t.resources.create(pvcs, aClaim('data'));
+    await h.pastBackoff(); // the claim's event sends it round once its back-off is over
     await until('bound', async () => Boolean((await pod('web')).spec.nodeName));
     const node = (await pod('web')).spec.nodeName!;
     const claim = await t.resources.get<PersistentVolumeClaim>(pvcs, 'default', 'data');
