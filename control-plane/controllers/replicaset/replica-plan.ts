@@ -76,14 +76,24 @@ export interface ReplicaSetStatusPlan {
   requeueAfterMs?: number;
 }
 
-export function planReplicaSetStatus(rs: ReplicaSet, active: readonly Pod[], nowMs: number, failure?: string): ReplicaSetStatusPlan {
+/** What a ReplicaSet's status counts: its active pods, and of them the fully labeled, Ready and available ones. */
+export interface ReplicaCountsNow {
+  replicas: number;
+  fullyLabeled: number;
+  ready: number;
+  available: number;
+  /** ms until the next Ready pod turns available (minReadySeconds), if one is waiting. */
+  nextAvailableInMs?: number;
+}
+
+/** The status counts by a walk over the active pods (replica-counts.ts keeps the same per pod change). */
+export function countReplicas(rs: ReplicaSet, active: readonly Pod[], nowMs: number): ReplicaCountsNow {
   const minReady = rs.spec.minReadySeconds ?? 0;
   const templateLabels = Object.entries(rs.spec.template.metadata?.labels ?? {});
-  let requeueAfterMs: number | undefined;
+  let nextAvailableInMs: number | undefined;
   let fullyLabeled = 0;
   let ready = 0;
   let available = 0;
-  // one pass over the pods (a 10,000-pod ReplicaSet is read on every sync)
   for (const p of active) {
     const labels = p.metadata.labels;
     if (templateLabels.every(([k, v]) => labels?.[k] === v)) fullyLabeled++;
@@ -92,19 +102,28 @@ export function planReplicaSetStatus(rs: ReplicaSet, active: readonly Pod[], now
     ready++;
     const availableAt = since + minReady * 1000;
     if (minReady <= 0 || availableAt <= nowMs) available++;
-    else requeueAfterMs = Math.min(requeueAfterMs ?? availableAt - nowMs, availableAt - nowMs);
+    else nextAvailableInMs = Math.min(nextAvailableInMs ?? availableAt - nowMs, availableAt - nowMs);
   }
+  return { replicas: active.length, fullyLabeled, ready, available, ...(nextAvailableInMs !== undefined ? { nextAvailableInMs } : {}) };
+}
+
+export function planReplicaSetStatus(rs: ReplicaSet, active: readonly Pod[], nowMs: number, failure?: string): ReplicaSetStatusPlan {
+  return replicaSetStatus(rs, countReplicas(rs, active, nowMs), nowMs, failure);
+}
+
+/** The status a ReplicaSet reports for its counts (and a create failure, as the ReplicaFailure condition). */
+export function replicaSetStatus(rs: ReplicaSet, counts: ReplicaCountsNow, nowMs: number, failure?: string): ReplicaSetStatusPlan {
   const conditions: Condition[] = (rs.status?.conditions ?? []).filter((c) => c.type !== 'ReplicaFailure');
   if (failure) conditions.push({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failure, lastTransitionTime: rfc3339(nowMs) });
   return {
     status: {
-      replicas: active.length,
-      fullyLabeledReplicas: fullyLabeled,
-      readyReplicas: ready,
-      availableReplicas: available,
+      replicas: counts.replicas,
+      fullyLabeledReplicas: counts.fullyLabeled,
+      readyReplicas: counts.ready,
+      availableReplicas: counts.available,
       observedGeneration: rs.metadata.generation ?? 1,
       ...(conditions.length ? { conditions } : {}),
     },
-    ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+    ...(counts.nextAvailableInMs !== undefined ? { requeueAfterMs: counts.nextAvailableInMs } : {}),
   };
 }
