@@ -1,20 +1,15 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { rfc3339, type Clock } from '../../../api/clock.js';
+import { rfc3339 } from '../../../api/clock.js';
 import type { Pod } from '../../../api/types/pod.js';
 import { ReplicaSetController } from '../../../control-plane/controllers/replicaset/replicaset-controller.js';
 import type { ReplicaSet } from '../../../control-plane/controllers/workload-kinds.js';
 import { EventRecorder } from '../../../control-plane/events/event-recorder.js';
 import { resourceTypes } from '../../../control-plane/resources/resource-types.js';
 import { openTestResources, type TestResources } from '../support/test-resources.js';
+import { steppingClock } from '../../support/fake-clock.js';
 
 const logger = pino({ level: 'silent' });
-
-/** A clock that moves `stepMs` each time it is read: a reconcile's cost shows as reads times steps. */
-const steppingClock = (base: Clock, stepMs: number): Clock & { reads: number } => {
-  const c = { reads: 0, now: () => base.now() + stepMs * ++c.reads, setTimeout: base.setTimeout.bind(base), setInterval: base.setInterval.bind(base) };
-  return c;
-};
 
 const rs = (replicas: number): ReplicaSet => ({
   apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web', namespace: 'default' },
