@@ -45,9 +45,25 @@ export function planReplicaSet(rs: ReplicaSet, podsInNamespace: readonly Pod[]):
   return { adopt, release, create: 0, delete: podsToDelete(active, -diff), active };
 }
 
-/** Orders pods for deletion as Kubernetes' ActivePods does, and takes the first `count`. */
+/**
+ * Orders pods for deletion as Kubernetes' ActivePods does (deletionOrder), and takes the first
+ * `count`. The order's keys are read once per pod, not per comparison: a scale-down of a
+ * 100,000-pod ReplicaSet compares each pod ~17 times, each comparison parsing two timestamps.
+ */
 export function podsToDelete(pods: readonly Pod[], count: number): Pod[] {
-  return [...pods].sort(deletionOrder).slice(0, Math.min(count, BURST_REPLICAS));
+  const keyed = pods.map((pod) => ({ pod, key: deletionKey(pod) }));
+  keyed.sort((a, b) => compareKeys(a.key, b.key) || (a.pod.metadata.name ?? '').localeCompare(b.pod.metadata.name ?? ''));
+  return keyed.slice(0, Math.min(count, BURST_REPLICAS)).map((k) => k.pod);
+}
+
+/** deletionOrder's keys, each ascending: unassigned, phase, not ready, more recently ready, more restarts, newer. */
+const deletionKey = (pod: Pod): number[] => [
+  Number(Boolean(pod.spec.nodeName)), phaseRank(pod), Number(isPodReady(pod)), -(podReadySinceMs(pod) ?? 0), -restarts(pod), -createdMs(pod),
+];
+
+function compareKeys(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
 }
 
 const phaseRank = (pod: Pod): number => ({ Pending: 0, Unknown: 1, Running: 2 } as Record<string, number>)[pod.status?.phase ?? 'Pending'] ?? 0;
