@@ -8,7 +8,7 @@
 // Usage: node dist/bench/fleet.js [nodes=1000] [leaseIntervalMs=10000] [windowMs=30000] [replicas=nodes].
 // Env: FLEET_STORE=etcd (a real etcd on loopback instead of SQLite; its log in the temp dir, or SKIFF_ETCD_LOG=FILE), FLEET_ZONE_SIZE (1000),
 // FLEET_AGENTS_PER_WORKER (1000), FLEET_CONCURRENCY (joins in flight per worker, 25),
-// FLEET_JOIN_TIMEOUT_MS (max(600 s, 200 ms per node)), FLEET_WORKLOAD_TIMEOUT_MS (900 s), FLEET_SPREAD_ZONES
+// FLEET_JOIN_TIMEOUT_MS (max(600 s, 200 ms per node)), FLEET_JOIN_READY_FRACTION (1: every node Ready before the idle window), FLEET_WORKLOAD_TIMEOUT_MS (900 s), FLEET_WORKLOAD_DEADLINE (ISO time), FLEET_SPREAD_ZONES
 // (a zone topology spread constraint on the pods; default with a zone loss and fewer replicas than nodes), FLEET_PROBE_PERIOD_MS (250),
 // FLEET_LOOP_SCRAPE_MS (1000, how often the probe reads the control plane's event-loop delay from /metrics; 0 never), FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000), FLEET_HEAP_SNAPSHOT (DIR,
 // see takeHeapSnapshot), FLEET_LEASE_FLUSH_MS (the control plane's lease flush interval, 20000).
@@ -148,9 +148,13 @@ const spreadZones = (process.env['FLEET_SPREAD_ZONES'] ?? (zoneLossRuns && repli
 await workers.start(Math.max(1, Math.ceil(nodes / perWorker)), {
   mqttUrl, kubeconfig, bootstrapToken, concurrency: env('FLEET_CONCURRENCY', 25), leaseIntervalMs,
 }, (script, options) => fork(script, [], options));
+// FLEET_JOIN_READY_FRACTION (1): go on once this share of the nodes is Ready (a starved join loses
+// simulated agents to keepalive timeouts, and they do not reconnect); the count is printed
+const readyNeeded = Math.ceil(nodes * env('FLEET_JOIN_READY_FRACTION', 1));
+let readyAtJoin = 0;
 const seedNodes = await listNodes();
 const allReady = watchUntil<Node>('/api/v1/nodes', seedNodes.body.metadata.resourceVersion, seedNodes.body.items,
-  (all) => { let n = 0; for (const node of all.values()) if (isReady(node)) n++; return n >= nodes; }, env('FLEET_JOIN_TIMEOUT_MS', Math.max(600_000, nodes * 200)));
+  (all) => { let n = 0; for (const node of all.values()) if (isReady(node)) n++; readyAtJoin = n; return n >= readyNeeded; }, env('FLEET_JOIN_TIMEOUT_MS', Math.max(600_000, nodes * 200)));
 const joinStarted = performance.now();
 const joined = await workers.join(names, zones);
 const joinMs = performance.now() - joinStarted;
@@ -158,7 +162,7 @@ const registeredMs = (await allReady) - joinStarted;
 const afterJoin = { cpuMs: await cpuMs(), rssMB: await rssMB() };
 // each phase's figures as it ends (stderr), so a run stopped later still says what it measured
 const progress = (phase: string, figures: object) => console.error(JSON.stringify({ phase, ...figures }));
-progress('joined', { joinAllMs: Math.round(joinMs), allNodesReadyMs: Math.round(registeredMs), afterJoin });
+progress('joined', { joinAllMs: Math.round(joinMs), allNodesReadyMs: Math.round(registeredMs), nodesReady: readyAtJoin, afterJoin });
 
 // 2. idle: the fleet only renews leases
 const window = async (ms: number) => {
@@ -196,10 +200,13 @@ const joinStats = await workers.stats();
 progress('idle', { idle, freshLeases, unexpiredLeases, leaseAgeInApi });
 
 // 3. a workload over the fleet, Running (as the simulated kubelets report it)
+// FLEET_WORKLOAD_DEADLINE (an ISO time): end the workload by then with what it measured (a shared machine's slot)
+const workloadTimeoutMs = Math.min(env('FLEET_WORKLOAD_TIMEOUT_MS', 900_000),
+  process.env['FLEET_WORKLOAD_DEADLINE'] ? Date.parse(process.env['FLEET_WORKLOAD_DEADLINE']) - Date.now() : Infinity);
 const seedPods = await listPods();
 let runningSeen = 0;
 const workloadRunning = watchUntil<Pod>(`${PODS}?labelSelector=${encodeURIComponent(LABEL)}`, seedPods.body.metadata.resourceVersion, seedPods.body.items,
-  (pods) => { let n = 0; for (const p of pods.values()) if (isRunning(p)) n++; runningSeen = n; return n >= replicas; }, env('FLEET_WORKLOAD_TIMEOUT_MS', 900_000));
+  (pods) => { let n = 0; for (const p of pods.values()) if (isRunning(p)) n++; runningSeen = n; return n >= replicas; }, workloadTimeoutMs);
 // the probe: a `kubectl get pods -l` of a small labelled set, and a create, every 250 ms while the workload runs
 const PROBE_LABEL = 'app=fleet-probe';
 for (let i = 0; i < 5; i++) {
@@ -264,6 +271,7 @@ console.log(JSON.stringify({
   loadAverageAtStart: loadAtStart,
   joinAllMs: Math.round(joinMs),
   allNodesReadyMs: Math.round(registeredMs),
+  nodesReadyAtJoin: readyAtJoin,
   afterJoin,
   idle,
   leasesFreshInApi: `${freshLeases}/${nodes} (renewed within the lease interval + the flush interval)`,

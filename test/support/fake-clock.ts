@@ -41,3 +41,9 @@ export class FakeClock implements Clock {
     return { cancel: () => { this.#timers = this.#timers.filter((e) => e !== entry); } };
   }
 }
+
+/** A clock that moves `stepMs` each time it is read: a reconcile's measured cost shows as reads times steps. */
+export const steppingClock = (base: Clock, stepMs: number): Clock & { reads: number } => {
+  const c = { reads: 0, now: () => base.now() + stepMs * ++c.reads, setTimeout: base.setTimeout.bind(base), setInterval: base.setInterval.bind(base) };
+  return c;
+};

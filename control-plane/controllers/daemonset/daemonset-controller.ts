@@ -48,9 +48,14 @@ export class DaemonSetController extends Controller {
     });
     if (!ds) return;
     const hash = ds.metadata.deletionTimestamp ? '' : await this.#syncRevisions(ds);
-    const nodes = byName((await this.cache<Node>(resourceTypes.nodes)).list());
-    const owned = controlledBy(await this.cache<Pod>(resourceTypes.pods), ds.metadata.uid);
-    const plan = planDaemonSet(ds, nodes, owned, hash, clock.now());
+    const [nodeCache, podCache] = [await this.cache<Node>(resourceTypes.nodes), await this.cache<Pod>(resourceTypes.pods)];
+    // what reading the nodes and its pods and planning cost: the owner sync of a DaemonSet over 10,000
+    // nodes stretches with it (work-queue.ts)
+    const readStart = clock.now();
+    const nodes = byName(nodeCache.list());
+    const owned = controlledBy(podCache, ds.metadata.uid);
+    const plan = planDaemonSet(ds, nodes, owned, hash, readStart);
+    const costMs = clock.now() - readStart;
     // at most MAX_DAEMON_POD_WRITES_PER_SYNC of each per sync; the pods' events bring the DaemonSet back for the rest
     const errors = await inBatches(plan.delete.slice(0, MAX_DAEMON_POD_WRITES_PER_SYNC), 8, (pod) => resources.delete(resourceTypes.pods, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } })
       .then(() => this.recordEvent(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`))
@@ -72,7 +77,8 @@ export class DaemonSetController extends Controller {
     }
     if (errors.length) throw errors[0];
     // pods turn available after minReadySeconds without any event
-    if ((ds.spec.minReadySeconds ?? 0) > 0 && plan.status.numberAvailable !== plan.status.numberReady) return { requeueAfterMs: 1000 };
+    if ((ds.spec.minReadySeconds ?? 0) > 0 && plan.status.numberAvailable !== plan.status.numberReady) return { requeueAfterMs: 1000, costMs };
+    return { costMs };
   }
 
   /** Ensures a ControllerRevision for the current template (the newest revision) and prunes history; returns its hash. */

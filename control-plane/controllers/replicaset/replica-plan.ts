@@ -45,9 +45,25 @@ export function planReplicaSet(rs: ReplicaSet, podsInNamespace: readonly Pod[]):
   return { adopt, release, create: 0, delete: podsToDelete(active, -diff), active };
 }
 
-/** Orders pods for deletion as Kubernetes' ActivePods does, and takes the first `count`. */
+/**
+ * Orders pods for deletion as Kubernetes' ActivePods does (deletionOrder), and takes the first
+ * `count`. The order's keys are read once per pod, not per comparison: a scale-down of a
+ * 100,000-pod ReplicaSet compares each pod ~17 times, each comparison parsing two timestamps.
+ */
 export function podsToDelete(pods: readonly Pod[], count: number): Pod[] {
-  return [...pods].sort(deletionOrder).slice(0, Math.min(count, BURST_REPLICAS));
+  const keyed = pods.map((pod) => ({ pod, key: deletionKey(pod) }));
+  keyed.sort((a, b) => compareKeys(a.key, b.key) || (a.pod.metadata.name ?? '').localeCompare(b.pod.metadata.name ?? ''));
+  return keyed.slice(0, Math.min(count, BURST_REPLICAS)).map((k) => k.pod);
+}
+
+/** deletionOrder's keys, each ascending: unassigned, phase, not ready, more recently ready, more restarts, newer. */
+const deletionKey = (pod: Pod): number[] => [
+  Number(Boolean(pod.spec.nodeName)), phaseRank(pod), Number(isPodReady(pod)), -(podReadySinceMs(pod) ?? 0), -restarts(pod), -createdMs(pod),
+];
+
+function compareKeys(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
 }
 
 const phaseRank = (pod: Pod): number => ({ Pending: 0, Unknown: 1, Running: 2 } as Record<string, number>)[pod.status?.phase ?? 'Pending'] ?? 0;
@@ -76,14 +92,24 @@ export interface ReplicaSetStatusPlan {
   requeueAfterMs?: number;
 }
 
-export function planReplicaSetStatus(rs: ReplicaSet, active: readonly Pod[], nowMs: number, failure?: string): ReplicaSetStatusPlan {
+/** What a ReplicaSet's status counts: its active pods, and of them the fully labeled, Ready and available ones. */
+export interface ReplicaCountsNow {
+  replicas: number;
+  fullyLabeled: number;
+  ready: number;
+  available: number;
+  /** ms until the next Ready pod turns available (minReadySeconds), if one is waiting. */
+  nextAvailableInMs?: number;
+}
+
+/** The status counts by a walk over the active pods (replica-counts.ts keeps the same per pod change). */
+export function countReplicas(rs: ReplicaSet, active: readonly Pod[], nowMs: number): ReplicaCountsNow {
   const minReady = rs.spec.minReadySeconds ?? 0;
   const templateLabels = Object.entries(rs.spec.template.metadata?.labels ?? {});
-  let requeueAfterMs: number | undefined;
+  let nextAvailableInMs: number | undefined;
   let fullyLabeled = 0;
   let ready = 0;
   let available = 0;
-  // one pass over the pods (a 10,000-pod ReplicaSet is read on every sync)
   for (const p of active) {
     const labels = p.metadata.labels;
     if (templateLabels.every(([k, v]) => labels?.[k] === v)) fullyLabeled++;
@@ -92,19 +118,28 @@ export function planReplicaSetStatus(rs: ReplicaSet, active: readonly Pod[], now
     ready++;
     const availableAt = since + minReady * 1000;
     if (minReady <= 0 || availableAt <= nowMs) available++;
-    else requeueAfterMs = Math.min(requeueAfterMs ?? availableAt - nowMs, availableAt - nowMs);
+    else nextAvailableInMs = Math.min(nextAvailableInMs ?? availableAt - nowMs, availableAt - nowMs);
   }
+  return { replicas: active.length, fullyLabeled, ready, available, ...(nextAvailableInMs !== undefined ? { nextAvailableInMs } : {}) };
+}
+
+export function planReplicaSetStatus(rs: ReplicaSet, active: readonly Pod[], nowMs: number, failure?: string): ReplicaSetStatusPlan {
+  return replicaSetStatus(rs, countReplicas(rs, active, nowMs), nowMs, failure);
+}
+
+/** The status a ReplicaSet reports for its counts (and a create failure, as the ReplicaFailure condition). */
+export function replicaSetStatus(rs: ReplicaSet, counts: ReplicaCountsNow, nowMs: number, failure?: string): ReplicaSetStatusPlan {
   const conditions: Condition[] = (rs.status?.conditions ?? []).filter((c) => c.type !== 'ReplicaFailure');
   if (failure) conditions.push({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failure, lastTransitionTime: rfc3339(nowMs) });
   return {
     status: {
-      replicas: active.length,
-      fullyLabeledReplicas: fullyLabeled,
-      readyReplicas: ready,
-      availableReplicas: available,
+      replicas: counts.replicas,
+      fullyLabeledReplicas: counts.fullyLabeled,
+      readyReplicas: counts.ready,
+      availableReplicas: counts.available,
       observedGeneration: rs.metadata.generation ?? 1,
       ...(conditions.length ? { conditions } : {}),
     },
-    ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+    ...(counts.nextAvailableInMs !== undefined ? { requeueAfterMs: counts.nextAvailableInMs } : {}),
   };
 }

@@ -10,12 +10,12 @@ import { resourceTypes, type ResourceType } from '../../resources/resource-types
 import { stableStringify } from '../../resources/stable-stringify.js';
 import { inBatches, slowStartBatch } from '../batches.js';
 import { Controller, type ControllerContext } from '../../reconcile/controller.js';
-import { ownedOrMatchingUnordered } from '../../reconcile/owned-objects.js';
 import { controllerRefOf, newControllerRef, objectKeyOf, splitKey } from '../controller-ref.js';
 import { podFromTemplate } from '../pod-template.js';
 import { matchesSelector } from '../selector-match.js';
 import type { ReplicaSet } from '../workload-kinds.js';
-import { planReplicaSet, planReplicaSetStatus } from './replica-plan.js';
+import { BURST_REPLICAS, podsToDelete, replicaSetStatus } from './replica-plan.js';
+import { ReplicaCountTracker } from './replica-count-tracker.js';
 import type { ReconcileResult } from '../../reconcile/work-queue.js';
 
 const WRITE_PARALLELISM = 16;
@@ -31,14 +31,22 @@ export const replicationControllers: ReplicaKind = {
 
 export class ReplicaSetController extends Controller {
   readonly #kind: ReplicaKind;
+  /** Status counts kept per pod event (decision 072): a reconcile walks its pods only to choose which to delete. */
+  readonly #counts = new ReplicaCountTracker((uid) => this.informers.for<Pod>(resourceTypes.pods).byIndex('owner', uid));
 
   constructor(ctx: ControllerContext, kind: ReplicaKind = replicaSets) {
     super(ctx, kind.controllerName);
     this.#kind = kind;
   }
 
+  /** How many times a ReplicaSet's counts were built by a walk of its pods (tests). */
+  get countWalks(): number {
+    return this.#counts.walks;
+  }
+
   start(): void {
     this.watchOwn(this.#kind.type);
+    this.#keepCounts();
     // an orphan: every ReplicaSet of its namespace that could adopt it takes a look
     this.owns<Pod>(resourceTypes.pods, this.#kind.kind, (pod) => {
       for (const o of this.informers.for<KubeObject>(this.#kind.type).byIndex('namespace', pod.metadata.namespace!)) {
@@ -48,6 +56,14 @@ export class ReplicaSetController extends Controller {
     });
   }
 
+  #counting = false;
+  /** Feeds every pod event to the counts: first in start() (before the owner's wake-ups), or at the first reconcile (tests). */
+  #keepCounts(): void {
+    if (this.#counting) return;
+    this.#counting = true;
+    this.watch<Pod>(resourceTypes.pods, (type, pod, old) => this.#counts.observe(type, pod, old));
+  }
+
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { resources, clock } = this.ctx;
     const { namespace, name } = splitKey(key);
@@ -55,26 +71,43 @@ export class ReplicaSetController extends Controller {
     try {
       rs = this.#kind.view(await resources.get<KubeObject>(this.#kind.type, namespace, name));
     } catch (error) {
-      if (error instanceof NotFoundError) return;
+      if (error instanceof NotFoundError) {
+        this.#counts.forget(key);
+        return;
+      }
       throw error;
     }
-    const pods = await this.cache<Pod>(resourceTypes.pods);
-    // what reading its pods costs: the owner sync of a 10,000-pod ReplicaSet stretches with it (work-queue.ts)
+    this.#keepCounts();
+    await this.cache<Pod>(resourceTypes.pods);
+    // the cost of what scales with its pods (a walk when its counts are first built, or to choose
+    // pods to delete): the owner sync of a large ReplicaSet stretches with it (work-queue.ts)
     const readStart = clock.now();
-    const plan = planReplicaSet(rs, ownedOrMatchingUnordered(pods, namespace, rs.metadata.uid, rs.spec.selector));
+    const counts = this.#counts.countsFor(key, rs, readStart);
+    const deleting = Boolean(rs.metadata.deletionTimestamp);
+    const adopt = deleting ? [] : this.#counts.adoptable(namespace, rs.spec.selector);
+    const release = counts.releasable();
     let costMs = clock.now() - readStart;
-    for (const pod of plan.adopt) await this.#setOwner(pod, rs, true);
-    for (const pod of plan.release) await this.#setOwner(pod, rs, false);
+    // adopting and releasing reach the counts through the informer (read-your-writes) before the diff below
+    for (const pod of adopt) await this.#setOwner(pod, rs, true);
+    for (const pod of release) await this.#setOwner(pod, rs, false);
     let failure: string | undefined;
-    // the plan holds at most BURST_REPLICAS creates or deletes; the pods' events bring the ReplicaSet back for the rest
-    if (plan.create > 0) failure = await this.#createPods(rs, plan.create);
-    const deleteErrors = await inBatches(plan.delete, WRITE_PARALLELISM, async (pod) => {
-      await resources.delete(resourceTypes.pods, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } })
-        .catch((e: Error) => { if (!(e instanceof NotFoundError)) throw e; });
-      this.recordEvent(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
-    });
+    let deleteErrors: Error[] = [];
+    const diff = deleting ? 0 : (rs.spec.replicas ?? 1) - counts.replicas;
+    // at most BURST_REPLICAS creates or deletes; the pods' events bring the ReplicaSet back for the rest
+    if (diff > 0) failure = await this.#createPods(rs, Math.min(diff, BURST_REPLICAS));
+    if (diff < 0) {
+      const walkStart = clock.now();
+      const victims = podsToDelete(counts.activePods(), -diff);
+      costMs += clock.now() - walkStart;
+      deleteErrors = await inBatches(victims, WRITE_PARALLELISM, async (pod) => {
+        await resources.delete(resourceTypes.pods, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } })
+          .catch((e: Error) => { if (!(e instanceof NotFoundError)) throw e; });
+        this.recordEvent(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+      });
+    }
     const statusStart = clock.now();
-    const statusPlan = planReplicaSetStatus(rs, plan.active, statusStart, failure);
+    // the counts after this reconcile's own writes (its creates and deletes are in them already)
+    const statusPlan = replicaSetStatus(rs, this.#counts.countsFor(key, rs, statusStart).now(statusStart), statusStart, failure);
     costMs += clock.now() - statusStart;
     if (stableStringify(statusPlan.status) !== stableStringify(rs.status ?? {})) {
       await resources.mutate<ReplicaSet>(this.#kind.type, namespace, name, (r) => ({ ...r, status: statusPlan.status }), { subresource: 'status' })

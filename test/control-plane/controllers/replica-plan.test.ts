@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planReplicaSet, planReplicaSetStatus, podsToDelete } from '../../../control-plane/controllers/replicaset/replica-plan.js';
+import { deletionOrder, planReplicaSet, planReplicaSetStatus, podsToDelete } from '../../../control-plane/controllers/replicaset/replica-plan.js';
+import { seededRandom } from '../../support/seeded-random.js';
 import { aManagedPod, aReplicaSet, T0 } from './workload-builders.js';
 
 describe('planReplicaSet', () => {
@@ -37,5 +38,20 @@ describe('planReplicaSet', () => {
     const plan = planReplicaSetStatus(rs, pods, T0 + 12_000);
     expect(plan.status).toMatchObject({ replicas: 2, readyReplicas: 2, availableReplicas: 1 });
     expect(plan.requeueAfterMs).toBe(6000);
+  });
+});
+
+describe('podsToDelete', () => {
+  it('takes the same pods, in the same order, as sorting by deletionOrder (seeded random pods)', () => {
+    const next = seededRandom(42);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
+    for (let round = 0; round < 50; round++) {
+      const pods = Array.from({ length: 1 + Math.floor(next() * 80) }, (_, i) => aManagedPod(`p${i}-${Math.floor(next() * 5)}`, {
+        owner: 'web-1', node: next() < 0.8 ? 'n1' : undefined, ready: next() < 0.6, readySinceMs: T0 + 1000 * Math.floor(next() * 4),
+        createdMs: T0 + 1000 * Math.floor(next() * 4), restarts: pick([0, 0, 1, 3]), phase: pick(['Pending', 'Running', 'Unknown'] as const),
+      } as Parameters<typeof aManagedPod>[1]));
+      const count = Math.floor(next() * (pods.length + 2));
+      expect(podsToDelete(pods, count).map((p) => p.metadata.name)).toEqual([...pods].sort(deletionOrder).slice(0, count).map((p) => p.metadata.name));
+    }
   });
 });
