@@ -9,6 +9,7 @@
 // a tombstone with the deleted object's resourceVersion until the watch brings the deletion), so a
 // late watch event never takes back a newer write.
 import type { Clock } from '../../api/clock.js';
+import { deepFreeze } from '../../api/deep-freeze.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import type { Logger } from 'pino';
 import type { ResourceStore } from '../resources/resource-store.js';
@@ -205,12 +206,4 @@ export class Informer<T extends KubeObject = KubeObject> {
       }
     }
   }
-}
-
-/** Freezes an object and everything in it (objects from JSON: plain objects and arrays). */
-export function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
-  Object.freeze(value);
-  for (const v of Object.values(value as object)) deepFreeze(v);
-  return value;
 }

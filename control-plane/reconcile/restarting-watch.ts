@@ -44,7 +44,8 @@ export function startRestartingWatch<T extends KubeObject>(options: RestartingWa
   const run = async () => {
     const mine = ++generation;
     try {
-      const list = await resources.list<T>(type);
+      // the objects every reader of the store shares (frozen, as the watch's are): no copy per informer
+      const list = await resources.list<T>(type, { shared: true });
       if (stopped || mine !== generation) return;
       options.onList(list.items);
       const isHeld = options.isHeld;

@@ -2,7 +2,7 @@
 // namespace, PriorityClasses), read from the store without ResourceStore.list and decoded once per change.
 import type { KubeObject } from '../../api/types/meta.js';
 import type { KeyValue, Store } from '../store/store.js';
-import { collectionPrefix, decodeObject } from './resource-keys.js';
+import { collectionPrefix, decodeObject, sharedObject } from './resource-keys.js';
 import type { ResourceType } from './resource-types.js';
 
 interface Decoded {
@@ -38,7 +38,7 @@ export class AdmissionReads {
     }
     const known = this.#decoded.get(prefix);
     if (known && sameValues(known.kvs, items)) return known.objects as readonly T[];
-    const objects = items.map((kv) => deepFreeze(decodeObject<T>(kv)));
+    const objects = items.map((kv) => sharedObject<T>(kv));
     this.#decoded.set(prefix, { kvs: items, objects });
     return objects;
   }
@@ -60,12 +60,4 @@ export class AdmissionReads {
 
 function sameValues(a: readonly KeyValue[], b: readonly KeyValue[]): boolean {
   return a.length === b.length && a.every((kv, i) => kv === b[i] || (kv.key === b[i]!.key && kv.modRevision === b[i]!.modRevision));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

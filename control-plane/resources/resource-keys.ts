@@ -1,6 +1,7 @@
 // Store key layout (/registry/{group|core}/{plural}/[{namespace}/]{name}) and object (de)serialisation.
 import { BadRequestError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types/meta.js';
+import { ownValue, sharedValue } from '../store/decoded-value.js';
 import type { KeyValue } from '../store/store.js';
 import type { ResourceType } from './resource-types.js';
 
@@ -14,11 +15,20 @@ export function collectionPrefix(type: ResourceType, namespace?: string): string
   return type.namespaced && namespace ? `${base}${namespace}/` : base;
 }
 
-/** Parses a stored value; its resourceVersion is the key's modRevision, never the stored text. */
+/**
+ * A stored value as a new object of the caller's (a copy of the shared decode when there is one, else
+ * a parse); its resourceVersion is the key's modRevision, never the stored text.
+ */
 export function decodeObject<T extends KubeObject>(kv: KeyValue): T {
-  const obj = JSON.parse(kv.value) as T;
-  obj.metadata = { ...obj.metadata, resourceVersion: String(kv.modRevision) };
-  return obj;
+  return ownValue(kv) as T;
+}
+
+/**
+ * The stored value as the object every reader of it shares: deep-frozen, decoded once per stored
+ * value when the watch cache hands out `kv` (decoded-value.ts). Copy before changing (decodeObject).
+ */
+export function sharedObject<T extends KubeObject>(kv: KeyValue): T {
+  return sharedValue(kv) as T;
 }
 
 export function encodeObject(obj: KubeObject): string {

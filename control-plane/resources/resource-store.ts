@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { customAlphabet } from 'nanoid';
 import { systemClock, rfc3339, type Clock } from '../../api/clock.js';
+import { jsonCopy } from '../../api/deep-freeze.js';
 import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, ForbiddenError, NotFoundError, ValidationError } from '../../api/errors.js';
 import type { KubeList, KubeObject } from '../../api/types/meta.js';
 import { yieldIfBusy } from '../flow-control/event-loop-turns.js';
@@ -15,7 +16,7 @@ import type { DefaultTolerationSeconds } from './pod-defaults.js';
 import { writtenPart, type UpdateSubresource } from './update-merge.js';
 import { updateOnce, type UpdateContext } from './resource-update.js';
 import { validateCreate } from './object-validation.js';
-import { collectionPrefix, decodeContinue, decodeObject, encodeContinue, encodeObject, objectKey } from './resource-keys.js';
+import { collectionPrefix, decodeContinue, decodeObject, encodeContinue, encodeObject, objectKey, sharedObject } from './resource-keys.js';
 import { resourceTypes, type ResourceType } from './resource-types.js';
 import { startResourceWatch, type WatchEventType, type WatchOptions } from './resource-watch.js';
 import type { Service } from './kinds/services.js';
@@ -39,6 +40,12 @@ export interface ListOptions {
   limit?: number;
   continue?: string;
   resourceVersion?: string;
+  /**
+   * In-process readers that keep what they get and never change it (informers, watches): the items
+   * are the frozen objects every reader of each stored value shares (decoded once per value) rather
+   * than new copies of the caller's.
+   */
+  shared?: boolean;
 }
 
 export interface DeleteOptions {
@@ -211,7 +218,7 @@ export class ResourceStore {
           if (i % 4096 === 4095) await yieldIfBusy();
           if (prefilter && !prefilter(kv.value)) continue;
           if ((++decoded & 255) === 0) await yieldIfBusy();
-          const obj = decodeObject<T>(kv);
+          const obj = opts.shared ? sharedObject<T>(kv) : decodeObject<T>(kv);
           if (!matchesLabels(labels, obj.metadata.labels) || !matchesFields(fields, obj)) continue;
           items.push(obj);
           if (limit !== undefined && items.length >= limit) {
@@ -261,6 +268,7 @@ export class ResourceStore {
   /**
    * Read-modify-write with retry on conflict (for controllers). `fn` gets a copy; returning undefined
    * skips the write. One read per try: the value read is both what `fn` sees and what guards the write.
+   * What comes back when nothing was written is the stored object every reader shares (frozen).
    */
   async mutate<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string,
     fn: (current: T) => T | undefined, opts: { subresource?: UpdateSubresource } = {}): Promise<T> {
@@ -269,8 +277,10 @@ export class ResourceStore {
     for (let attempt = 0; ; attempt++) {
       const kv = await this.store.get(key);
       if (!kv) throw new NotFoundError(ref(type, name));
-      const current = decodeObject<T>(kv);
-      const next = fn(decodeObject<T>(kv)); // its own copy: parsing again costs less than a deep clone
+      // the object the informers and watches of this value share (no parse when one has read it);
+      // `fn` gets its own copy of it
+      const current = sharedObject<T>(kv);
+      const next = fn(jsonCopy(current));
       if (!next) return current;
       // only what the write takes from `next` is checked: the rest is the stored, checked object
       const written = writtenPart(next, opts.subresource);
@@ -342,7 +352,7 @@ export class ResourceStore {
     }
     return startResourceWatch<T>({
       store: this.store, type, opts, onEvent, onError, clock: this.#clock, bookmarkIntervalMs: this.#bookmarkIntervalMs,
-      list: (listOpts) => this.list<T>(type, listOpts),
+      list: (listOpts) => this.list<T>(type, { ...listOpts, shared: true }),
     });
   }
 

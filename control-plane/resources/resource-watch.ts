@@ -5,7 +5,7 @@ import type { KubeList, KubeObject } from '../../api/types/meta.js';
 import { CompactedError, type Store, type Watch, type WatchEvent } from '../store/store.js';
 import { matchesFields, parseFieldSelector, rawFieldPrefilter } from './field-selector.js';
 import { matchesLabels, parseLabelSelector } from './label-selector.js';
-import { collectionPrefix, decodeObject } from './resource-keys.js';
+import { collectionPrefix, sharedObject } from './resource-keys.js';
 import type { ResourceType } from './resource-types.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -72,13 +72,14 @@ export function startResourceWatch<T extends KubeObject>(args: WatchArgs<T>): { 
     if (event.type === 'put' && opts.isHeld?.(event.kv.key.slice(namesFrom), event.kv.modRevision)) return;
     // neither the new nor the old value can match: nothing to send, nothing to parse
     if (prefilter && !prefilter(event.kv.value) && (!event.prevKv || !prefilter(event.prevKv.value))) return;
-    const obj = decodeObject<T>(event.kv);
+    // the object every watcher of this value shares (frozen): decoded once per stored value, not per watcher
+    const obj = sharedObject<T>(event.kv);
     if (event.type === 'delete') {
       if (matches(obj)) onEvent('DELETED', obj);
       return;
     }
     const isNow = matches(obj);
-    const wasBefore = event.prevKv !== undefined && !event.created && (!selective || matches(decodeObject<T>(event.prevKv)));
+    const wasBefore = event.prevKv !== undefined && !event.created && (!selective || matches(sharedObject<T>(event.prevKv)));
     if (isNow) onEvent(wasBefore ? 'MODIFIED' : 'ADDED', obj);
     else if (wasBefore) onEvent('DELETED', obj);
   };

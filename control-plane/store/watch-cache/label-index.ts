@@ -1,4 +1,5 @@
 // LabelIndex: (folder, label key, label value) -> the keys whose stored object has that label, for equality selectors.
+import { sharedValue } from '../decoded-value.js';
 import type { KeyValue, LabelHint } from '../store.js';
 
 /**
@@ -21,7 +22,7 @@ export class LabelIndex {
   set(key: string, kv: Readonly<KeyValue> | undefined, previous?: string): void {
     if (kv !== undefined && previous !== undefined && !this.#unreadable.has(key) && sameLabels(previous, kv.value)) return;
     const before = this.#pairs.get(key) ?? [];
-    const read = kv === undefined ? [] : labelPairs(kv.value);
+    const read = kv === undefined ? [] : labelPairs(kv);
     if (read === undefined) this.#unreadable.add(key);
     else this.#unreadable.delete(key);
     const after = read ?? [];
@@ -110,13 +111,17 @@ function foldersOf(key: string): string[] {
   return folders;
 }
 
-/** The sorted `key \0 value` pairs of `metadata.labels` (string values only); undefined when the value is not a JSON object. */
-function labelPairs(value: string): string[] | undefined {
+/**
+ * The sorted `key \0 value` pairs of `metadata.labels` (string values only); undefined when the value
+ * is not a JSON object. The parse is the value's shared decode (sharedValue): the readers after
+ * the index (informers, watches) get the same object rather than parsing again.
+ */
+function labelPairs(kv: Readonly<KeyValue>): string[] | undefined {
   // Without the word (JSON.stringify escapes no letter) there are no labels: no parse for most leases and events.
-  if (!value.includes('labels') && !value.includes('\\u')) return [];
+  if (!kv.value.includes('labels') && !kv.value.includes('\\u')) return [];
   let parsed: unknown;
   try {
-    parsed = JSON.parse(value);
+    parsed = sharedValue(kv);
   } catch {
     return undefined;
   }

@@ -1,5 +1,6 @@
 // LiveKeys: every live key's latest KeyValue, by key and in key order, kept current by applying events.
-import type { KeyValue, LabelHint, WatchEvent } from '../store.js';
+import { SharedKeyValue } from '../decoded-value.js';
+import type { KeyValue, LabelHint } from '../store.js';
 import { LabelIndex } from './label-index.js';
 import { SortedKeys } from './sorted-keys.js';
 
@@ -20,14 +21,14 @@ function nodeNeedles(key: string, value: string): string[] {
 }
 
 export class LiveKeys {
-  readonly #values: Map<string, Readonly<KeyValue>>;
+  readonly #values: Map<string, SharedKeyValue>;
   readonly #order: SortedKeys;
   /** `"nodeName":"X"` -> the pod keys whose value contains it. */
   readonly #byNode = new Map<string, Set<string>>();
   readonly #byLabel = new LabelIndex();
 
   constructor(items: readonly KeyValue[] = []) {
-    this.#values = new Map(items.map((kv) => [kv.key, Object.freeze(kv)]));
+    this.#values = new Map(items.map((kv) => [kv.key, new SharedKeyValue(kv)]));
     this.#order = SortedKeys.from([...this.#values.keys()]);
     for (const kv of this.#values.values()) {
       this.#index(kv, true);
@@ -39,23 +40,28 @@ export class LiveKeys {
     return this.#values.size;
   }
 
-  get(key: string): Readonly<KeyValue> | undefined {
+  get(key: string): SharedKeyValue | undefined {
     return this.#values.get(key);
   }
 
-  apply(event: WatchEvent): void {
-    const key = event.kv.key;
+  /** `kv` is the key's value now. */
+  put(kv: SharedKeyValue): void {
+    const key = kv.key;
     const previous = this.#values.get(key);
     if (previous) this.#index(previous, false);
-    if (event.type === 'delete') {
-      if (this.#values.delete(key)) this.#order.delete(key);
-      this.#byLabel.set(key, undefined);
-      return;
-    }
-    if (!previous) this.#order.insert(key);
-    this.#values.set(key, event.kv);
-    this.#index(event.kv, true);
-    this.#byLabel.set(key, event.kv, previous?.value);
+    else this.#order.insert(key);
+    this.#values.set(key, kv);
+    this.#index(kv, true);
+    this.#byLabel.set(key, kv, previous?.value);
+  }
+
+  delete(key: string): void {
+    const previous = this.#values.get(key);
+    if (!previous) return;
+    this.#index(previous, false);
+    this.#values.delete(key);
+    this.#order.delete(key);
+    this.#byLabel.set(key, undefined);
   }
 
   /**

@@ -1,5 +1,6 @@
 // WatchCache: a Store decorator that answers gets, lists and watches from memory, fed by one watch on the inner store.
 import { systemClock, type Clock, type ClockTimer } from '../../../api/clock.js';
+import { SharedKeyValue } from '../decoded-value.js';
 import { CompactedError, type KeyValue, type ListOptions, type ListResult, type Store, type Watch, type WatchEvent, type WatchOptions } from '../store.js';
 import { CacheWatcher } from './cache-watcher.js';
 import { EventRing } from './event-ring.js';
@@ -183,9 +184,12 @@ export class WatchCache implements Store {
   #apply(event: WatchEvent): void {
     const revision = event.kv.modRevision;
     if (revision <= this.#applied) return; // a resumed inner watch may repeat the last event
-    const frozen = freezeEvent(shareValues(event, this.#live.get(event.kv.key)));
-    this.#live.apply(frozen);
-    this.#ring.push(frozen);
+    const current = this.#live.get(event.kv.key);
+    const shared = shareEvent(event, current);
+    if (shared.type === 'delete') this.#live.delete(shared.kv.key);
+    else this.#live.put(shared.kv as SharedKeyValue);
+    current?.release(); // superseded: its readers keep what they decoded, the cache does not
+    this.#ring.push(shared);
     this.#applied = revision;
     this.#consecutiveFailures = 0;
     this.#waiters.advance(revision);
@@ -242,18 +246,17 @@ export class WatchCache implements Store {
 }
 
 /**
- * The ring would otherwise hold each value twice (as one event's kv and the next one's prevKv, read
- * separately from the inner store): point prevKv, and a delete's kv, at the value already held.
+ * The event every reader gets, frozen so none may change what another sees. A put's value becomes a
+ * SharedKeyValue (decoded at most once for all readers while it is the key's value). The ring would
+ * otherwise hold each value twice (as one event's kv and the next one's prevKv, read separately from
+ * the inner store): prevKv, and a delete's kv, point at the value already held. A delete's kv is a
+ * plain frozen KeyValue: nothing supersedes it, so a decoded copy kept on it would live as long as
+ * the ring holds the event.
  */
-function shareValues(event: WatchEvent, current: Readonly<KeyValue> | undefined): WatchEvent {
-  if (!current || event.prevKv?.modRevision !== current.modRevision || event.prevKv.value !== current.value) return event;
-  const kv = event.type === 'delete' ? { ...current, modRevision: event.kv.modRevision } : event.kv;
-  return { ...event, kv, prevKv: current };
-}
-
-/** Every reader gets the same event and KeyValue objects, so none may change what another sees. */
-function freezeEvent(event: WatchEvent): WatchEvent {
-  Object.freeze(event.kv);
-  if (event.prevKv) Object.freeze(event.prevKv);
-  return Object.freeze(event);
+function shareEvent(event: WatchEvent, current: SharedKeyValue | undefined): WatchEvent {
+  const isCurrent = current !== undefined && event.prevKv?.modRevision === current.modRevision && event.prevKv.value === current.value;
+  const prevKv = isCurrent ? current : event.prevKv && Object.freeze(event.prevKv);
+  const kv = event.type === 'put' ? new SharedKeyValue(event.kv)
+    : Object.freeze(isCurrent ? { key: current.key, value: current.value, createRevision: current.createRevision, modRevision: event.kv.modRevision } : event.kv);
+  return Object.freeze(prevKv ? { ...event, kv, prevKv } : { ...event, kv });
 }
