@@ -40,11 +40,7 @@ export interface ListOptions {
   limit?: number;
   continue?: string;
   resourceVersion?: string;
-  /**
-   * In-process readers that keep what they get and never change it (informers, watches): the items
-   * are the frozen objects every reader of each stored value shares (decoded once per value) rather
-   * than new copies of the caller's.
-   */
+  /** In-process readers that never change what they get (informers, watches): the shared frozen objects, not copies. */
   shared?: boolean;
 }
 
@@ -277,8 +273,7 @@ export class ResourceStore {
     for (let attempt = 0; ; attempt++) {
       const kv = await this.store.get(key);
       if (!kv) throw new NotFoundError(ref(type, name));
-      // the object the informers and watches of this value share (no parse when one has read it);
-      // `fn` gets its own copy of it
+      // the object this value's informers and watches share (parsed once); `fn` gets its own copy
       const current = sharedObject<T>(kv);
       const next = fn(jsonCopy(current));
       if (!next) return current;
