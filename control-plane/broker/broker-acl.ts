@@ -65,15 +65,38 @@ export function isClientIdAllowed(identity: Identity, username: string, clientId
   return clientId === username || (clientId.startsWith(`${username}/`) && clientId.length > username.length + 1);
 }
 
-const fill = (pattern: string, node: string) => pattern.replace('{node}', node);
+/**
+ * A pattern split into levels once, at load: `{node}` stands for the client's node, `+` for one safe
+ * level. Splitting 8 patterns (and the topic 8 times) on every publish was ~2 % of the control plane
+ * at 10,000 agents; now a topic is split once and compared level by level.
+ */
+type CompiledPattern = readonly string[];
+const NODE_LEVEL = '{node}';
+const compile = (pattern: string): CompiledPattern => pattern.split('/');
 
-/** Does a concrete topic (no wildcards) match a pattern whose `+` levels stand for one safe level? */
-function matchesPattern(pattern: string, topic: string): boolean {
-  const want = pattern.split('/');
-  const have = topic.split('/');
-  if (want.length !== have.length) return false;
-  return want.every((level, i) => (level === '+' ? isTopicLevel(have[i]!) : level === have[i]));
+/**
+ * Do a topic's levels match a compiled pattern for `node`? `asWritten`: the levels are a filter with
+ * wildcards, which must be the pattern itself (its `+` for `+`), never a wider or other wildcard.
+ */
+function matchesCompiled(pattern: CompiledPattern, node: string, levels: readonly string[], asWritten: boolean): boolean {
+  if (pattern.length !== levels.length) return false;
+  for (let i = 0; i < pattern.length; i++) {
+    const want = pattern[i]!;
+    const have = levels[i]!;
+    if (want === NODE_LEVEL) {
+      if (have !== node) return false;
+    } else if (want === '+') {
+      if (asWritten ? have !== '+' : !isTopicLevel(have)) return false;
+    } else if (want !== have) {
+      return false;
+    }
+  }
+  return true;
 }
+
+const COMPILED_PUBLISH = NODE_PUBLISH_PATTERNS.map(compile);
+const COMPILED_SUBSCRIBE = NODE_SUBSCRIBE_PATTERNS.map(compile);
+const COMPILED_RETAINABLE = compile(NODE_RETAINABLE_PATTERN);
 
 const hasWildcard = (topic: string) => topic.includes('+') || topic.includes('#');
 
@@ -86,10 +109,11 @@ export function canPublish(identity: Identity, topic: string, payloadBytes: numb
   }
   if (identity.kind === 'bootstrap') return deny('a bootstrap client publishes nothing');
   const { node } = identity;
-  if (!NODE_PUBLISH_PATTERNS.some((p) => matchesPattern(fill(p, node), topic))) {
+  const levels = topic.split('/');
+  if (!COMPILED_PUBLISH.some((p) => matchesCompiled(p, node, levels, false))) {
     return deny(`node ${node} may not publish to ${topic}`);
   }
-  if (retain && topic !== fill(NODE_RETAINABLE_PATTERN, node)) return deny(`node ${node} may retain only its presence`);
+  if (retain && !matchesCompiled(COMPILED_RETAINABLE, node, levels, false)) return deny(`node ${node} may retain only its presence`);
   return allow;
 }
 
@@ -105,9 +129,9 @@ export function canSubscribe(identity: Identity, filter: string): AclDecision {
     return BOOTSTRAP_SUBSCRIBE_TOPICS.includes(filter) ? allow : deny(`a bootstrap client may not subscribe to ${filter}`);
   }
   const { node } = identity;
-  const permitted = NODE_SUBSCRIBE_PATTERNS.some((p) => {
-    const own = fill(p, node);
-    return filter === own || (!hasWildcard(filter) && matchesPattern(own, filter));
-  });
+  // its own filters as written (`+` for `+`), or one concrete topic they cover
+  const levels = filter.split('/');
+  const isConcrete = !hasWildcard(filter);
+  const permitted = COMPILED_SUBSCRIBE.some((p) => matchesCompiled(p, node, levels, !isConcrete));
   return permitted ? allow : deny(`node ${node} may not subscribe to ${filter}`);
 }

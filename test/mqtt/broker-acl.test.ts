@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_PAYLOAD_BYTES } from '../../api/mqtt/messages.js';
 import { agentSubscriptions, controlPlaneSubscriptions, topics } from '../../api/mqtt/topics.js';
-import { canPublish, canSubscribe, isClientIdAllowed, type Identity } from '../../control-plane/broker/broker-acl.js';
+import { isTopicLevel } from '../../api/mqtt/topic-level.js';
+import { canPublish, canSubscribe, isClientIdAllowed, NODE_PUBLISH_PATTERNS, NODE_SUBSCRIBE_PATTERNS, type Identity } from '../../control-plane/broker/broker-acl.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const nodeA: Identity = { kind: 'node', node: 'node-a' };
 const cp: Identity = { kind: 'control-plane' };
@@ -80,5 +82,40 @@ describe('broker ACL', () => {
     expect(isClientIdAllowed(cp, 'control-plane', 'control-plane/cp-1')).toBe(true);
     expect(isClientIdAllowed(cp, 'control-plane', 'control-plane/')).toBe(false);
     expect(isClientIdAllowed(cp, 'control-plane', 'node-a')).toBe(false);
+  });
+
+  it('decides as the uncompiled patterns did, on seeded random topics and filters', () => {
+    // the rules before precompilation: fill `{node}`, split pattern and topic, compare level by level
+    const fill = (pattern: string, node: string) => pattern.replace('{node}', node);
+    const matches = (pattern: string, topic: string) => {
+      const want = pattern.split('/');
+      const have = topic.split('/');
+      return want.length === have.length && want.every((level, i) => (level === '+' ? isTopicLevel(have[i]!) : level === have[i]));
+    };
+    const wild = (t: string) => t.includes('+') || t.includes('#');
+    const mayPublish = (node: string, topic: string, retain: boolean) => !wild(topic) && !topic.startsWith('$')
+      && NODE_PUBLISH_PATTERNS.some((p) => matches(fill(p, node), topic)) && (!retain || topic === fill('fleet/v1/nodes/{node}/presence', node));
+    const maySubscribe = (node: string, filter: string) => !filter.startsWith('$')
+      && NODE_SUBSCRIBE_PATTERNS.some((p) => filter === fill(p, node) || (!wild(filter) && matches(fill(p, node), filter)));
+    const random = seededRandom(13);
+    const words = ['fleet', 'v1', 'nodes', 'node-a', 'node-b', 'presence', 'status', 'lease', 'events', 'metrics', 'pods', 'uid-1', 'logs',
+      'rpc', 'req', 'res', 'cp-1', 'desired', 'policies', 'cluster', 'services', 'peers', 'cp', '+', '#', '', '$SYS', 'a+b', '{node}'];
+    const word = () => words[Math.floor(random() * words.length)]!;
+    const own = [...NODE_PUBLISH_PATTERNS, ...NODE_SUBSCRIBE_PATTERNS].map((p) => fill(p, 'node-a'));
+    let allowedSeen = 0;
+    const disagreements: object[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      // half start from a real topic of node-a with one level replaced, half are random levels
+      const levels = random() < 0.5 ? own[Math.floor(random() * own.length)]!.split('/') : Array.from({ length: 1 + Math.floor(random() * 7) }, word);
+      if (random() < 0.5) levels[Math.floor(random() * levels.length)] = word();
+      const topic = levels.join('/');
+      const retain = random() < 0.3;
+      const publish = allowed(canPublish(nodeA, topic, 10, retain));
+      const subscribe = allowed(canSubscribe(nodeA, topic));
+      if (publish !== mayPublish('node-a', topic, retain) || subscribe !== maySubscribe('node-a', topic)) disagreements.push({ topic, retain, publish, subscribe });
+      if (publish || subscribe) allowedSeen += 1;
+    }
+    expect(disagreements.slice(0, 5)).toEqual([]);
+    expect(allowedSeen).toBeGreaterThan(1000); // the cases reach the allowed side too
   });
 });
