@@ -33,6 +33,8 @@ export interface WorkerBroker extends EmbeddedBroker {
   update(changes: readonly CredentialChange[]): Promise<void>;
   /** How many times the worker died unasked and was restarted. */
   readonly restarts: number;
+  /** Milliseconds the broker threads' event loops have been busy, over every worker so far (their CPU share). */
+  busyMs(): number;
   /** Fault drill: ends the worker as a crash would (it is then restarted). */
   kill(): Promise<void>;
   /** Closes the broker, runs `whileDown`, starts it again on the same port (all retained state forgotten). */
@@ -115,6 +117,9 @@ export async function startWorkerBroker(options: WorkerBrokerOptions): Promise<W
     });
   });
 
+  /** Busy time of the workers that ended (restarts, drills). */
+  let endedBusyMs = 0;
+  const busyOf = (worker: Worker) => worker.performance.eventLoopUtilization().active;
   let running: Running | undefined = await spawn();
   port = running.port;
   const url = running.url;
@@ -122,7 +127,7 @@ export async function startWorkerBroker(options: WorkerBrokerOptions): Promise<W
   logger.info({ port, threadId: running.worker.threadId }, 'embedded mqtt broker worker started');
 
   const onDeath = (code: number) => {
-    running = undefined;
+    running = undefined; // (a dead thread's busy time can no longer be read)
     restarts += 1;
     // a worker that dies soon after its start is waited for longer each time (a crash loop does not spin)
     delayMs = clock.now() - startedAt < 60_000 ? Math.min(delayMs * 2, delays.max) : delays.initial;
@@ -163,6 +168,7 @@ export async function startWorkerBroker(options: WorkerBrokerOptions): Promise<W
     get port() { return port; },
     get url() { return url; },
     get restarts() { return restarts; },
+    busyMs: () => endedBusyMs + (running ? busyOf(running.worker) : 0),
     async update(changes) {
       changes.forEach(checkCredentialChange); // all or nothing: a bad change applies none
       for (const change of changes) {
@@ -200,6 +206,7 @@ export async function startWorkerBroker(options: WorkerBrokerOptions): Promise<W
     const current = running;
     running = undefined; // its exit is not a death
     if (!current) return;
+    endedBusyMs += busyOf(current.worker);
     const id = nextId++;
     const closed = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject }));
     const exited = new Promise<void>((resolve) => current.worker.once('exit', () => resolve()));

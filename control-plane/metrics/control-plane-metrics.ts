@@ -62,6 +62,18 @@ export class ControlPlaneMetrics implements MetricsExposition {
     registerNodeConditionMetrics(this.registry, listNodes);
   }
 
+  /** The embedded broker's thread (decision 069): how long its event loop was busy, read at each scrape. */
+  countBrokerThread(busyMs: () => number): void {
+    new Gauge({
+      name: 'skiff_mqtt_broker_thread_busy_seconds_total',
+      help: 'Seconds the embedded MQTT broker thread\'s event loop was busy (its CPU share; rate() gives cores).',
+      registers: [this.registry],
+      collect() {
+        this.set(busyMs() / 1000);
+      },
+    });
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }

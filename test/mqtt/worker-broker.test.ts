@@ -39,6 +39,13 @@ describe('embedded broker in a worker thread', () => {
     await rotated.endAsync(true);
   });
 
+  it('counts the time its thread was busy, growing with its work', async () => {
+    const before = broker.busyMs();
+    expect(before).toBeGreaterThan(0); // it started aedes
+    for (const node of ['node-l', 'node-m', 'node-n']) await (await connectAs(node, NODE_TOKENS[node]!)).endAsync(true);
+    expect(broker.busyMs()).toBeGreaterThan(before);
+  });
+
   it('rejects a malformed credential change and keeps serving', async () => {
     await expect(broker.update([{ set: { username: 'node-g', sha256: 'not-a-hash', identity: { kind: 'node', node: 'node-g' } } }])).rejects.toThrow(/SHA-256/);
     const client = await connectAs('node-g', NODE_TOKENS['node-g']!);
