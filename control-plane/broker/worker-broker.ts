@@ -33,7 +33,7 @@ export interface WorkerBroker extends EmbeddedBroker {
   update(changes: readonly CredentialChange[]): Promise<void>;
   /** How many times the worker died unasked and was restarted. */
   readonly restarts: number;
-  /** Milliseconds the broker threads' event loops have been busy, over every worker so far (their CPU share). */
+  /** Milliseconds the broker threads' event loops have been busy (wall time, not idle), over every worker so far. */
   busyMs(): number;
   /** Fault drill: ends the worker as a crash would (it is then restarted). */
   kill(): Promise<void>;

@@ -66,7 +66,8 @@ export class ControlPlaneMetrics implements MetricsExposition {
   countBrokerThread(busyMs: () => number): void {
     new Gauge({
       name: 'skiff_mqtt_broker_thread_busy_seconds_total',
-      help: 'Seconds the embedded MQTT broker thread\'s event loop was busy (its CPU share; rate() gives cores).',
+      // event-loop utilization's active time: wall time out of the loop's idle wait, so CPU plus any wait for a core
+      help: 'Seconds the embedded MQTT broker thread\'s event loop was busy (wall time, waits for a core included).',
       registers: [this.registry],
       collect() {
         this.set(busyMs() / 1000);
