@@ -11,10 +11,9 @@ import { ApiFlowControl } from './api/flow-control.js';
 import { startApiServer } from './api/api-server.js';
 import { writeKubeconfig } from './api/kubeconfig.js';
 import { ensureTls } from './api/tls.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
-import { BOOTSTRAP_MQTT_USER } from '../api/mqtt/node-credential.js';
+import { startWorkerBroker, type WorkerBroker } from './broker/worker-broker.js';
 import { syncMosquittoCredentials, type MosquittoCredentialFiles } from './broker/mosquitto-credential-sync.js';
-import { clusterTokenAuthenticator, CONTROL_PLANE_MQTT_USER, ensureCredentials } from './credentials.js';
+import { brokerCredentialChange, brokerCredentialEntries, clusterTokenAuthenticator, CONTROL_PLANE_MQTT_USER, ensureCredentials } from './credentials.js';
 import { EventRecorder } from './events/event-recorder.js';
 import { MqttNodeChannel } from './node-channel/mqtt-node-channel.js';
 import { DesiredPublisher } from './nodes/desired-publisher.js';
@@ -113,6 +112,8 @@ export interface RunningControlPlane {
   nodeCredentials: NodeCredentials;
   /** Embedded broker only: closes it and starts it again on the same port (fault drills, tests), after `whileDown` when given. */
   restartBroker?(whileDown?: () => Promise<void>): Promise<void>;
+  /** Embedded broker only: its worker thread (fault drills: `kill`, `restarts`). */
+  broker?: Pick<WorkerBroker, 'kill' | 'restarts' | 'port'>;
   /** The Ingress gateway, when `ingress` was given. */
   ingress?: RunningIngress;
   stop(): Promise<void>;
@@ -154,8 +155,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const mqttHost = 'url' in options.mqtt ? [] : [options.mqtt.host];
     const tls = await ensureTls(dataDir, { hosts: ['127.0.0.1', 'localhost', apiHost, ...mqttHost, ...(options.advertiseHosts ?? [])] });
 
-    let broker: EmbeddedBroker | undefined;
-    let restartBroker: ((whileDown?: () => Promise<void>) => Promise<void>) | undefined;
+    let broker: WorkerBroker | undefined;
     let mqttUrl: string;
     let cpMqttUser = CONTROL_PLANE_MQTT_USER;
     if ('url' in options.mqtt) {
@@ -169,30 +169,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         stack.push(unsubscribe);
       }
     } else {
-      // a node authenticates only with its own credential; the bootstrap token only as the bootstrap user
-      const brokerOptions = {
+      // the broker runs on its own thread (decision 069); a node authenticates only with its own
+      // credential, the bootstrap token only as the bootstrap user: the worker holds their hashes
+      // (no fake clock here: restarting a dead broker thread is supervision in real time)
+      const running = await startWorkerBroker({
         host: options.mqtt.host,
         port: options.mqtt.port,
         ...(options.mqtt.tls ? { tls: { key: tls.key, cert: tls.cert } } : {}),
         logger,
-        authenticator: (username: string, password: string) => {
-          if (username === CONTROL_PLANE_MQTT_USER) return password === credentials.controlPlaneMqttPassword ? { kind: 'control-plane' as const } : undefined;
-          if (username === BOOTSTRAP_MQTT_USER) return password === credentials.nodeToken ? { kind: 'bootstrap' as const } : undefined;
-          return nodeCredentials.verify(username, password) ? { kind: 'node' as const, node: username } : undefined;
-        },
-      };
-      broker = await startEmbeddedBroker(brokerOptions);
-      stack.push(() => broker!.close());
-      mqttUrl = broker.url;
-      restartBroker = async (whileDown) => {
-        const port = broker!.port;
-        await broker!.close();
-        try {
-          await whileDown?.();
-        } finally {
-          broker = await startEmbeddedBroker({ ...brokerOptions, port });
-        }
-      };
+        logLevel: logger.level,
+        credentials: brokerCredentialEntries(credentials, nodeCredentials),
+      });
+      broker = running;
+      prometheus.countBrokerThread(() => running.busyMs());
+      stack.push(() => running.close());
+      // a credential works (or stops working) once the worker has it: issue() and revoke() wait for this
+      stack.push(nodeCredentials.onChange((change) => running.update([brokerCredentialChange(change)])));
+      mqttUrl = running.url;
     }
 
     const registry = new ComponentRegistry(store, join(dataDir, 'blobs'));
@@ -321,7 +314,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     logger.info({ apiUrl, mqttUrl, kubeconfigPath }, 'control plane started');
     return {
       apiUrl, mqttUrl, kubeconfigPath, registry, resources, nodeCredentials,
-      ...(restartBroker ? { restartBroker } : {}),
+      ...(broker ? { broker, restartBroker: broker.restart.bind(broker) } : {}),
       ...(ingress ? { ingress } : {}),
       adminToken: credentials.adminToken, nodeToken: credentials.nodeToken, metricsToken: credentials.metricsToken, caCert: tls.caCert, prometheus,
       stop,

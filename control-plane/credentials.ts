@@ -9,7 +9,9 @@ import type { TokenAuthenticator } from './api/auth.js';
 import { bootstrapUser, nodeUser } from './api/authorization/node-authorizer.js';
 import { MASTERS_GROUP } from './api/authorization/privileged-group-authorizer.js';
 import { monitoringUser } from './api/authorization/monitoring-authorizer.js';
-import type { NodeCredentials } from './nodes/node-credentials.js';
+import { BOOTSTRAP_MQTT_USER } from '../api/mqtt/node-credential.js';
+import { sha256Hex, type CredentialChange, type CredentialEntry } from './broker/credential-table.js';
+import type { NodeCredentialChange, NodeCredentials } from './nodes/node-credentials.js';
 
 export interface Credentials {
   adminToken: string;
@@ -59,4 +61,21 @@ export function clusterTokenAuthenticator(credentials: Pick<Credentials, 'adminT
     const node = nodes.nodeFor(token);
     return node ? nodeUser(node) : undefined;
   };
+}
+
+/**
+ * Who may connect to the embedded broker, as the hashes its worker holds: the control plane's own
+ * user, the bootstrap user (bootstrap token), and each node with its own credential only.
+ */
+export function brokerCredentialEntries(credentials: Pick<Credentials, 'controlPlaneMqttPassword' | 'nodeToken'>, nodes: Pick<NodeCredentials, 'hashes'>): CredentialEntry[] {
+  return [
+    { username: CONTROL_PLANE_MQTT_USER, sha256: sha256Hex(credentials.controlPlaneMqttPassword), identity: { kind: 'control-plane' } },
+    { username: BOOTSTRAP_MQTT_USER, sha256: sha256Hex(credentials.nodeToken), identity: { kind: 'bootstrap' } },
+    ...nodes.hashes().map(brokerCredentialChange).flatMap((change) => ('set' in change ? [change.set] : [])),
+  ];
+}
+
+/** A node credential issued, rotated or revoked, as a change of the broker's table. */
+export function brokerCredentialChange({ node, sha256 }: NodeCredentialChange): CredentialChange {
+  return sha256 === undefined ? { remove: node } : { set: { username: node, sha256, identity: { kind: 'node', node } } };
 }

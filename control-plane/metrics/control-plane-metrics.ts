@@ -62,6 +62,19 @@ export class ControlPlaneMetrics implements MetricsExposition {
     registerNodeConditionMetrics(this.registry, listNodes);
   }
 
+  /** The embedded broker's thread (decision 069): how long its event loop was busy, read at each scrape. */
+  countBrokerThread(busyMs: () => number): void {
+    new Gauge({
+      name: 'skiff_mqtt_broker_thread_busy_seconds_total',
+      // event-loop utilization's active time: wall time out of the loop's idle wait, so CPU plus any wait for a core
+      help: 'Seconds the embedded MQTT broker thread\'s event loop was busy (wall time, waits for a core included).',
+      registers: [this.registry],
+      collect() {
+        this.set(busyMs() / 1000);
+      },
+    });
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }

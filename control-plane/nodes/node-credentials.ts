@@ -44,13 +44,19 @@ export function nodeNameProblems(node: string): string[] {
   return problems;
 }
 
+/** A node's credential hash as it is now: `sha256` absent when it was revoked. */
+export interface NodeCredentialChange {
+  node: string;
+  sha256?: string;
+}
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const sameHash = (a: string | undefined, b: string) => a !== undefined && a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 
 export class NodeCredentials {
   readonly #byNode = new Map<string, StoredCredential>();
   readonly #nodeByHash = new Map<string, string>();
-  readonly #listeners = new Set<() => void | Promise<void>>();
+  readonly #listeners = new Set<(change: NodeCredentialChange) => void | Promise<void>>();
 
   private constructor(private readonly store: Store) {}
 
@@ -99,7 +105,8 @@ export class NodeCredentials {
       try {
         await this.store.create(key, JSON.stringify(stored));
         this.#remember(node, stored);
-        await this.#changed(); // e.g. mosquitto reloaded its password file: the credential works once returned
+        // e.g. mosquitto reloaded its password file, the broker worker took the hash: the credential works once returned
+        await this.#changed({ node, sha256: stored.sha256 });
         return secret;
       } catch (error) {
         if (!(error instanceof KeyExistsError)) throw error;
@@ -110,7 +117,9 @@ export class NodeCredentials {
     if (!kv) throw new NodeCredentialExistsError(node); // revoked meanwhile: a new request decides
     const onRecord = JSON.parse(kv.value) as StoredCredential;
     if (retryKeySha256 === undefined || !sameHash(onRecord.retryKeySha256, retryKeySha256)) {
+      const known = this.#byNode.get(node)?.sha256;
       this.#remember(node, onRecord);
+      if (known !== onRecord.sha256) await this.#changed({ node, sha256: onRecord.sha256 }); // the brokers learn it too
       throw new NodeCredentialExistsError(node);
     }
     const { secret, stored } = this.#make(node, now, retryKeySha256);
@@ -122,7 +131,7 @@ export class NodeCredentials {
       throw error;
     }
     this.#remember(node, stored);
-    await this.#changed();
+    await this.#changed({ node, sha256: stored.sha256 });
     return secret;
   }
 
@@ -171,7 +180,7 @@ export class NodeCredentials {
     if (!stored) return false;
     this.#byNode.delete(node);
     this.#nodeByHash.delete(stored.sha256);
-    await this.#changed();
+    await this.#changed({ node });
     return true;
   }
 
@@ -180,7 +189,13 @@ export class NodeCredentials {
     return [...this.#byNode.values()].map((c) => c.mosquittoLine);
   }
 
-  onChange(listener: () => void | Promise<void>): () => void {
+  /** Every node's credential hash (what an embedded broker starts from; later changes come by onChange). */
+  hashes(): NodeCredentialChange[] {
+    return [...this.#byNode].map(([node, stored]) => ({ node, sha256: stored.sha256 }));
+  }
+
+  /** Called after each issue, rotation (a retried exchange) and revocation, awaited before the issuer answers. */
+  onChange(listener: (change: NodeCredentialChange) => void | Promise<void>): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -192,7 +207,7 @@ export class NodeCredentials {
     this.#nodeByHash.set(stored.sha256, node);
   }
 
-  async #changed(): Promise<void> {
-    await Promise.all([...this.#listeners].map((listener) => listener()));
+  async #changed(change: NodeCredentialChange): Promise<void> {
+    await Promise.all([...this.#listeners].map((listener) => listener(change)));
   }
 }

@@ -1,11 +1,13 @@
-// The embedded broker: the shared node channel suite, plus what only aedes hooks decide.
+// The embedded broker: the shared node channel suite (over the broker as the control plane runs it,
+// in a worker thread), plus what only aedes hooks decide.
 import { connect as connectTcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttAgentChannel } from '../../agent/mqtt-agent-channel.js';
 import { topics } from '../../api/mqtt/topics.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../control-plane/broker/embedded-broker.js';
 import type { Identity } from '../../control-plane/broker/broker-acl.js';
-import { CONTROL_PLANE_USERS, describeNodeChannelOverBroker, NODE_TOKENS, type TestBroker } from './node-channel.contract.js';
+import { startWorkerBroker } from '../../control-plane/broker/worker-broker.js';
+import { CONTROL_PLANE_USERS, describeNodeChannelOverBroker, NODE_TOKENS, testCredentials, type TestBroker } from './node-channel.contract.js';
 import { connectRaw, publishSettled } from './raw-mqtt-client.js';
 import { RecordingAgentHandlers } from './recording-handlers.js';
 import { waitFor } from './wait-for.js';
@@ -19,20 +21,11 @@ function authenticate(username: string, password: string): Identity | undefined 
 const startOnPort = (port: number) => startEmbeddedBroker({ host: '127.0.0.1', port, authenticator: authenticate });
 
 async function startTestBroker(): Promise<TestBroker> {
-  let broker = await startOnPort(0);
-  const port = broker.port;
-  return {
-    url: broker.url,
-    port,
-    async restart() {
-      await broker.close();
-      broker = await startOnPort(port);
-    },
-    close: () => broker.close(),
-  };
+  const broker = await startWorkerBroker({ host: '127.0.0.1', port: 0, credentials: testCredentials() });
+  return { url: broker.url, port: broker.port, restart: () => broker.restart(), close: () => broker.close() };
 }
 
-describeNodeChannelOverBroker('the embedded broker', startTestBroker, { refusesForbiddenSubscriptions: true, keepaliveScanPeriodMs: 0 });
+describeNodeChannelOverBroker('the embedded broker in a worker thread', startTestBroker, { refusesForbiddenSubscriptions: true, keepaliveScanPeriodMs: 0 });
 
 describe('embedded broker', () => {
   let broker: EmbeddedBroker;

@@ -7,6 +7,7 @@ import { microTime, type Clock } from '../../api/clock.js';
 import { MAX_PAYLOAD_BYTES, type DesiredStateMessage } from '../../api/mqtt/messages.js';
 import { InvalidTopicLevelError } from '../../api/mqtt/topic-level.js';
 import { topics } from '../../api/mqtt/topics.js';
+import { sha256Hex, type CredentialEntry } from '../../control-plane/broker/credential-table.js';
 import { MqttNodeChannel } from '../../control-plane/node-channel/mqtt-node-channel.js';
 import { NodeCallError, NodeCallTimeoutError } from '../../control-plane/node-channel/node-channel.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -18,6 +19,14 @@ import { waitFor } from './wait-for.js';
 export const CONTROL_PLANE_USERS = { 'control-plane': 'cp-secret', 'control-plane-2': 'cp2-secret' } as const;
 const NODE_NAMES = 'abcdefghijklmnopqrstuvw'.split('').map((c) => `node-${c}`);
 export const NODE_TOKENS: Record<string, string> = Object.fromEntries(NODE_NAMES.map((n) => [n, `token-${n}`]));
+
+/** The contract suite's users as the worker's table holds them. */
+export function testCredentials(): CredentialEntry[] {
+  return [
+    ...Object.entries(CONTROL_PLANE_USERS).map(([username, password]) => ({ username, sha256: sha256Hex(password), identity: { kind: 'control-plane' as const } })),
+    ...Object.entries(NODE_TOKENS).map(([node, token]) => ({ username: node, sha256: sha256Hex(token), identity: { kind: 'node' as const, node } })),
+  ];
+}
 
 export interface TestBroker {
   url: string;
