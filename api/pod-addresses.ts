@@ -44,20 +44,3 @@ export function inIpv4Block(ip: string, cidr: string | undefined): boolean {
   const n = ipv4ToNumber(ip);
   return n >= block.base && n < block.base + 2 ** (32 - block.prefix);
 }
-
-/**
- * The lowest free pod address of a node's block, or undefined when all are taken. The block's
- * first two addresses (network, gateway) and its last (broadcast) are never given: .2 to .254 of a
- * /24, .2 to .62 of a /26.
- */
-export function freePodIP(cidr: string, used: Iterable<string | undefined>): string | undefined {
-  const block = parseIpv4Block(cidr);
-  if (!block || block.prefix > MAX_NODE_CIDR_MASK_SIZE) return undefined;
-  const taken = new Set(used);
-  const last = block.base + 2 ** (32 - block.prefix) - 1;
-  for (let n = block.base + 2; n < last; n++) {
-    const ip = numberToIpv4(n);
-    if (!taken.has(ip)) return ip;
-  }
-  return undefined;
-}

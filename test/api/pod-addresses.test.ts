@@ -1,29 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { freePodIP, inIpv4Block, parseIpv4Block } from '../../api/pod-addresses.js';
+import { inIpv4Block, parseIpv4Block } from '../../api/pod-addresses.js';
 import { inPodCidr } from '../../control-plane/nodes/desired-peers.js';
 import { seededRandom } from '../support/seeded-random.js';
 
 describe('pod addresses', () => {
-  it('gives each pod the lowest free address of its node', () => {
-    expect(freePodIP('10.42.2.0/24', [])).toBe('10.42.2.2');
-    expect(freePodIP('10.42.2.0/24', ['10.42.2.2', '10.42.2.3'])).toBe('10.42.2.4');
-    const all = Array.from({ length: 253 }, (_, i) => `10.42.2.${i + 2}`);
-    expect(freePodIP('10.42.2.0/24', all)).toBeUndefined();
-  });
-
-  it('uses blocks of any size: .2 to the one before the broadcast address', () => {
-    expect(freePodIP('10.0.1.64/26', [])).toBe('10.0.1.66');
-    const all = Array.from({ length: 61 }, (_, i) => `10.0.1.${64 + i + 2}`);
-    expect(all.at(-1)).toBe('10.0.1.126');
-    expect(freePodIP('10.0.1.64/26', all)).toBeUndefined();
-    expect(freePodIP('10.0.1.64/26', all.slice(1))).toBe('10.0.1.66');
-    expect(freePodIP('10.1.0.0/23', Array.from({ length: 254 }, (_, i) => `10.1.0.${i + 2}`))).toBe('10.1.1.0');
-    expect(freePodIP('10.0.0.4/30', [])).toBe('10.0.0.6');
-    expect(freePodIP('10.0.0.4/30', ['10.0.0.6'])).toBeUndefined();
-    expect(freePodIP('10.0.0.4/31', [])).toBeUndefined();
-    expect(freePodIP('not a cidr', [])).toBeUndefined();
-  });
-
   it('parses blocks strictly and tells membership for any prefix', () => {
     expect(parseIpv4Block('10.42.7.9/24')).toEqual({ base: (10 * 2 ** 24) + (42 * 2 ** 16) + (7 * 256), prefix: 24 });
     for (const bad of ['10.42.0.0', '10.42.0.0/33', '256.1.1.1/8', '10.42.0.0/-1', ' 10.0.0.0/8', '10.0.0.0/8\n', '1.2.3/8', '', 'a'.repeat(10_000)]) {

@@ -3,57 +3,41 @@
 // --ca-file (DATA_DIR/ca.crt); without the CA the agent cannot join. The CA given at join is kept:
 // a restart without --ca-file still verifies the broker. A plain mqtt:// server is refused unless
 // the agent is told --insecure-mqtt.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InsecureMqttError, startAgent } from '../../agent/main.js';
 import { exchangeBootstrapToken } from '../../agent/credentials/credential-exchange.js';
 import type { Agent } from '../../agent/agent.js';
-import type { Node } from '../../api/types/node.js';
-import { startControlPlane, type RunningControlPlane } from '../../control-plane/control-plane.js';
-import { resourceTypes } from '../../control-plane/resources/resource-types.js';
+import type { RunningControlPlane } from '../../control-plane/control-plane.js';
+import { startTlsControlPlane, startTestAgent, testLogger as logger, untilNodeReady, type TlsControlPlane } from './tls-join.js';
 
 describe('an agent over mqtts://', () => {
+  let cluster: TlsControlPlane;
   let dir: string;
   let cp: RunningControlPlane;
   let agent: Agent | undefined;
-  const logger = pino({ level: 'warn' });
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'skiff-agent-mqtts-'));
-    cp = await startControlPlane({ dataDir: join(dir, 'cp'), logger, apiPort: 0, mqtt: { host: '127.0.0.1', port: 0, tls: true } });
+    cluster = await startTlsControlPlane('skiff-agent-mqtts-');
+    ({ dir, cp } = cluster);
   }, 60_000);
   afterAll(async () => {
     await agent?.stop(1000);
-    await cp?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   it('joins and turns Ready, verifying the broker with the cluster CA', async () => {
     expect(cp.mqttUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
-    agent = await startAgent({
-      server: cp.mqttUrl, mqttCa: cp.caCert, token: cp.nodeToken, name: 'tls-1', dataDir: join(dir, 'agent'), logger,
-      warmWorkers: 0, keepaliveSeconds: 2, backoff: { initialMs: 100, maxMs: 1000 }, fuelPerSecond: 1e9,
-    });
-    for (const deadline = Date.now() + 30_000; ;) {
-      const node = await cp.resources.get<Node>(resourceTypes.nodes, undefined, 'tls-1').catch(() => undefined);
-      if (node?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True') break;
-      if (Date.now() > deadline) throw new Error('node tls-1 never turned Ready over mqtts');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    agent = await startTestAgent(cp, 'tls-1', join(dir, 'agent'));
+    await untilNodeReady(cp, 'tls-1');
   }, 60_000);
 
   it('keeps the CA it joined with: a restart without one still verifies the broker', async () => {
     const kept = join(dir, 'agent', 'mqtt-ca.crt');
     expect(readFileSync(kept, 'utf8')).toBe(cp.caCert);
     await agent!.stop(1000);
-    agent = await startAgent({
-      server: cp.mqttUrl, token: cp.nodeToken, name: 'tls-1', dataDir: join(dir, 'agent'), logger,
-      warmWorkers: 0, keepaliveSeconds: 2, backoff: { initialMs: 100, maxMs: 1000 }, fuelPerSecond: 1e9,
-    });
+    agent = await startTestAgent(cp, 'tls-1', join(dir, 'agent'), false);
     expect(agent).toBeDefined();
   }, 60_000);
 

@@ -5,19 +5,15 @@
 // right key, is 409 like any other claim of the name; before this, it rotated the live node's
 // credential.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRetryKey } from '../../api/mqtt/node-credential.js';
-import type { Node } from '../../api/types/node.js';
 import { exchangeBootstrapToken } from '../../agent/credentials/credential-exchange.js';
 import { credentialPath, retryKeyPath } from '../../agent/credentials/node-credential.js';
 import type { Agent } from '../../agent/agent.js';
-import { startAgent } from '../../agent/main.js';
-import { startControlPlane, type RunningControlPlane } from '../../control-plane/control-plane.js';
-import { resourceTypes } from '../../control-plane/resources/resource-types.js';
+import type { RunningControlPlane } from '../../control-plane/control-plane.js';
+import { startTlsControlPlane, startTestAgent, untilNodeReady, type TlsControlPlane } from './tls-join.js';
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !(await check());) {
@@ -27,19 +23,18 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 }
 
 describe('the credential retry key once the node has connected', () => {
+  let cluster: TlsControlPlane;
   let dir: string;
   let cp: RunningControlPlane;
   let agent: Agent | undefined;
-  const logger = pino({ level: 'warn' });
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'skiff-retry-key-'));
-    cp = await startControlPlane({ dataDir: join(dir, 'cp'), logger, apiPort: 0, mqtt: { host: '127.0.0.1', port: 0, tls: true } });
+    cluster = await startTlsControlPlane('skiff-retry-key-');
+    ({ dir, cp } = cluster);
   }, 60_000);
   afterAll(async () => {
     await agent?.stop(1000);
-    await cp?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   it('the agent reuses a kept key, removes it once stored, and the control plane then refuses the repeat', async () => {
@@ -47,14 +42,8 @@ describe('the credential retry key once the node has connected', () => {
     const retryKey = newRetryKey();
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await writeFile(retryKeyPath(dataDir), retryKey, { mode: 0o600 }); // left by a start cut short mid-exchange
-    agent = await startAgent({
-      server: cp.mqttUrl, mqttCa: cp.caCert, token: cp.nodeToken, name: 'keyed-1', dataDir, logger,
-      warmWorkers: 0, keepaliveSeconds: 2, backoff: { initialMs: 100, maxMs: 1000 }, fuelPerSecond: 1e9,
-    });
-    await until('node keyed-1 Ready', async () => {
-      const node = await cp.resources.get<Node>(resourceTypes.nodes, undefined, 'keyed-1').catch(() => undefined);
-      return node?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    });
+    agent = await startTestAgent(cp, 'keyed-1', dataDir);
+    await untilNodeReady(cp, 'keyed-1');
     expect(existsSync(retryKeyPath(dataDir))).toBe(false);
     const credential = (JSON.parse(readFileSync(credentialPath(dataDir), 'utf8')) as { credential: string }).credential;
     expect(cp.nodeCredentials.verify('keyed-1', credential)).toBe(true);

@@ -140,4 +140,22 @@ describe('pod address cursors', () => {
     expect(cursors.next(node, new Map())).toBe('10.1.1.2');
     expect(cursors.next(node, new Map([['10.1.1.2', 1]]))).toBeUndefined();
   });
+
+  it('uses blocks of any size: .2 to the one before the broadcast address; none in a /31 or a bad CIDR', () => {
+    const inBlock = (cidr: string, used: string[] = []) => {
+      const node = aNode('n');
+      node.spec.podCIDR = cidr;
+      return new PodAddressCursors().next(node, new Set(used));
+    };
+    expect(inBlock('10.42.2.0/24')).toBe('10.42.2.2');
+    expect(inBlock('10.42.2.0/24', Array.from({ length: 252 }, (_, i) => `10.42.2.${i + 2}`))).toBe('10.42.2.254');
+    expect(inBlock('10.42.2.0/24', Array.from({ length: 253 }, (_, i) => `10.42.2.${i + 2}`))).toBeUndefined();
+    expect(inBlock('10.0.1.64/26')).toBe('10.0.1.66');
+    expect(inBlock('10.0.1.64/26', Array.from({ length: 61 }, (_, i) => `10.0.1.${66 + i}`))).toBeUndefined();
+    expect(inBlock('10.1.0.0/23', Array.from({ length: 254 }, (_, i) => `10.1.0.${i + 2}`))).toBe('10.1.1.0');
+    expect(inBlock('10.0.0.4/30')).toBe('10.0.0.6');
+    expect(inBlock('10.0.0.4/30', ['10.0.0.6'])).toBeUndefined();
+    expect(inBlock('10.0.0.4/31')).toBeUndefined();
+    expect(inBlock('not a cidr')).toBeUndefined();
+  });
 });
