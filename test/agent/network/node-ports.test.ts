@@ -2,8 +2,9 @@
 // node listens on `<node-ip>:<nodePort>` (127.0.0.2 here), clients connect from their own loopback
 // address (127.0.0.9). What the pod sees as the source: with externalTrafficPolicy Cluster the node
 // (kube-proxy's SNAT), with Local the client, for an HTTP handler (x-forwarded-for) and for a raw
-// TCP guest listener (its accepted connection's remote address and port). Local never sends to
-// endpoints on other nodes (503 saying so); the port closes when the Service goes.
+// TCP guest listener (its accepted connection's remote address and port). Cluster carries a request
+// to an endpoint on another node as from this node; Local never does (503 saying so); the port
+// closes when the Service goes.
 import { request } from 'node:http';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo } from 'node:net';
@@ -94,6 +95,14 @@ describe('NodePorts: the source address the pod sees', () => {
       stream.on('end', () => stream.end());
     }));
     network.attach('10.42.1.3', { namespace: 'default', name: 'raw', network: raw });
+    // node-2 runs 10.42.2.0/24; what is carried there answers with the node and the source it was given
+    network.peers.set([{ node: 'node-2', podCIDR: '10.42.2.0/24', address: '127.0.0.3', port: 1 }]);
+    network.remote = {
+      request: async (peer, podIP, _port, r, _timeoutMs, sourceIP) => {
+        const forwarded = r.headers.filter(([name]) => name === 'x-forwarded-for').map(([, value]) => value).join(', ');
+        return { status: 200, headers: [], body: new TextEncoder().encode(`${peer.node} ${podIP} source ${sourceIP} forwarded-for ${forwarded}`) };
+      },
+    };
   });
   afterAll(async () => {
     await nodePorts.close();
@@ -106,8 +115,8 @@ describe('NodePorts: the source address the pod sees', () => {
     const before = accepted.length;
     expect((await exchange(rawPort, 'cluster')).echoed).toBe('cluster');
     expect(accepted.slice(before)).toEqual([{ host: NODE_IP, port: 0 }]);
-    // no tunnel to the other node: said so, not silently dropped
-    expect(await get(awayPort)).toEqual({ status: 503, body: 'the ready endpoints of service default/away run on other nodes that cannot be reached\n' });
+    // an endpoint on another node, carried there as from this node
+    expect(await get(awayPort)).toEqual({ status: 200, body: `node-2 10.42.2.9 source ${NODE_IP} forwarded-for ${NODE_IP}` });
   });
 
   it('keeps the client\'s address and port with externalTrafficPolicy Local, and only this node\'s endpoints', async () => {
