@@ -137,16 +137,7 @@ export class IngressGateway {
       const body = await readBody(req);
       const endpoints = await this.#endpoints(route);
       const headers = forwardedHeaders(req, scheme);
-      const start = this.#next.get(route.ingress + route.service) ?? 0;
-      this.#next.set(route.ingress + route.service, (start + 1) % 1_000_000);
-      let lastError = '';
-      for (let i = 0; i < endpoints.length; i++) {
-        const target = endpoints[(start + i) % endpoints.length]!;
-        const outcome = await this.#try(target, req.method ?? 'GET', req.url ?? '/', headers, body, res);
-        if (outcome === 'done') return;
-        lastError = outcome; // refused before it carried anything: the next endpoint
-      }
-      throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took the request: ${lastError}`);
+      await this.#inTurn(route, endpoints, 'the request', () => true, (target) => this.#try(target, req.method ?? 'GET', req.url ?? '/', headers, body, res));
     } catch (error) {
       const status = error instanceof GatewayAnswer || error instanceof GatewayTunnelError ? error.status : 502;
       const text = `${(error as Error).message.split('\n')[0]}\n`;
@@ -173,15 +164,8 @@ export class IngressGateway {
       const endpoints = await this.#endpoints(route);
       const head = upgradeHead(req, forwardedHeaders(req, scheme));
       if (!head) throw new GatewayAnswer(431, 'request header fields too large');
-      const start = this.#next.get(route.ingress + route.service) ?? 0;
-      this.#next.set(route.ingress + route.service, (start + 1) % 1_000_000);
-      let lastError = '';
-      for (let i = 0; i < endpoints.length && !socket.destroyed; i++) {
-        const outcome = await this.#tryUpgrade(endpoints[(start + i) % endpoints.length]!, (upstream, release) => carryUpgradeOver(upstream, release, head, socket, early));
-        if (outcome === 'done') return;
-        lastError = outcome;
-      }
-      throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took the upgrade: ${lastError}`);
+      await this.#inTurn(route, endpoints, 'the upgrade', () => !socket.destroyed,
+        (target) => this.#tryUpgrade(target, (upstream, release) => carryUpgradeOver(upstream, release, head, socket, early)));
     } catch (error) {
       const status = error instanceof GatewayAnswer ? error.status : 502;
       const text = `${(error as Error).message.split('\n')[0]}\n`;
@@ -200,15 +184,24 @@ export class IngressGateway {
     const endpoints = await this.#endpoints(route);
     const head = websocketHead(path, forwardedHeaders(req, scheme));
     if (!head) throw new GatewayAnswer(431, 'request header fields too large or not allowed');
+    await this.#inTurn(route, endpoints, 'the WebSocket', () => !req.stream.destroyed,
+      (target) => this.#tryUpgrade(target, (upstream, release) => carryWebSocketOverH2(upstream, release, head, req.stream)));
+  }
+
+  /**
+   * Tries the endpoints round robin from the route's next one while `alive`, until one carried it;
+   * one that refused before carrying anything passes it on to the next. 502 when none took it.
+   */
+  async #inTurn(route: BackendRef, endpoints: Endpoint[], what: string, alive: () => boolean, one: (target: Endpoint) => Promise<'done' | string>): Promise<void> {
     const start = this.#next.get(route.ingress + route.service) ?? 0;
     this.#next.set(route.ingress + route.service, (start + 1) % 1_000_000);
     let lastError = '';
-    for (let i = 0; i < endpoints.length && !req.stream.destroyed; i++) {
-      const outcome = await this.#tryUpgrade(endpoints[(start + i) % endpoints.length]!, (upstream, release) => carryWebSocketOverH2(upstream, release, head, req.stream));
+    for (let i = 0; i < endpoints.length && alive(); i++) {
+      const outcome = await one(endpoints[(start + i) % endpoints.length]!);
       if (outcome === 'done') return;
       lastError = outcome;
     }
-    throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took the WebSocket: ${lastError}`);
+    throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took ${what}: ${lastError}`);
   }
 
   /** One endpoint of an upgrade: over its node's tunnel when it has one (as from outside), else a port-forward stream. */
