@@ -11,6 +11,7 @@
 // 502 (the pod could not be reached), 413 (body over 8 MiB), 504 (no answer in time).
 import { request as httpRequest, ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
+import type { Http2ServerRequest } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
@@ -26,7 +27,8 @@ import type { ResourceType } from '../resources/resource-types.js';
 import type { SharedInformers } from '../reconcile/shared-informers.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { IngressTable, type BackendRef } from './ingress-router.js';
-import { carryUpgrade, carryUpgradeOver, upgradeHead, upgradeWanted } from './ingress-upgrade.js';
+import { carryUpgradeOver, upgradeHead, upgradeWanted } from './ingress-upgrade.js';
+import { carryWebSocketOverH2, websocketHead, websocketOverH2 } from './ingress-h2-websocket.js';
 import { GatewayTunnelError, IngressTunnel, type TunnelCertificate, type TunnelTarget } from './ingress-tunnel.js';
 import { plainListener, tlsListener, writeRawHead, type GatewayListener, type GatewayRequest, type GatewayResponse } from './ingress-servers.js';
 
@@ -125,23 +127,17 @@ export class IngressGateway {
   async #serve(scheme: 'http' | 'https', req: GatewayRequest, res: GatewayResponse): Promise<void> {
     res.on('error', () => undefined);
     try {
-      if (req.method === 'CONNECT') throw new GatewayAnswer(405, 'CONNECT is not served');
+      if (req.method === 'CONNECT') {
+        if (!websocketOverH2(req)) throw new GatewayAnswer(405, 'CONNECT is not served');
+        return await this.#websocket(scheme, req as Http2ServerRequest);
+      }
       if (!req.url?.startsWith('/')) throw new GatewayAnswer(400, 'the path must start with /');
       const route = this.#table.match(authorityOf(req), req.url);
       if (!route) throw new GatewayAnswer(404, 'default backend - 404');
       const body = await readBody(req);
       const endpoints = await this.#endpoints(route);
       const headers = forwardedHeaders(req, scheme);
-      const start = this.#next.get(route.ingress + route.service) ?? 0;
-      this.#next.set(route.ingress + route.service, (start + 1) % 1_000_000);
-      let lastError = '';
-      for (let i = 0; i < endpoints.length; i++) {
-        const target = endpoints[(start + i) % endpoints.length]!;
-        const outcome = await this.#try(target, req.method ?? 'GET', req.url ?? '/', headers, body, res);
-        if (outcome === 'done') return;
-        lastError = outcome; // refused before it carried anything: the next endpoint
-      }
-      throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took the request: ${lastError}`);
+      await this.#inTurn(route, endpoints, 'the request', () => true, (target) => this.#try(target, req.method ?? 'GET', req.url ?? '/', headers, body, res));
     } catch (error) {
       const status = error instanceof GatewayAnswer || error instanceof GatewayTunnelError ? error.status : 502;
       const text = `${(error as Error).message.split('\n')[0]}\n`;
@@ -168,15 +164,8 @@ export class IngressGateway {
       const endpoints = await this.#endpoints(route);
       const head = upgradeHead(req, forwardedHeaders(req, scheme));
       if (!head) throw new GatewayAnswer(431, 'request header fields too large');
-      const start = this.#next.get(route.ingress + route.service) ?? 0;
-      this.#next.set(route.ingress + route.service, (start + 1) % 1_000_000);
-      let lastError = '';
-      for (let i = 0; i < endpoints.length && !socket.destroyed; i++) {
-        const outcome = await this.#tryUpgrade(endpoints[(start + i) % endpoints.length]!, head, socket, early);
-        if (outcome === 'done') return;
-        lastError = outcome;
-      }
-      throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took the upgrade: ${lastError}`);
+      await this.#inTurn(route, endpoints, 'the upgrade', () => !socket.destroyed,
+        (target) => this.#tryUpgrade(target, (upstream, release) => carryUpgradeOver(upstream, release, head, socket, early)));
     } catch (error) {
       const status = error instanceof GatewayAnswer ? error.status : 502;
       const text = `${(error as Error).message.split('\n')[0]}\n`;
@@ -185,12 +174,42 @@ export class IngressGateway {
     }
   }
 
+  /** A WebSocket over HTTP/2 (RFC 8441): routed as a GET of its path, the handshake to the pod as HTTP/1.1 (ingress-h2-websocket.ts). */
+  async #websocket(scheme: 'http' | 'https', req: Http2ServerRequest): Promise<void> {
+    const path = req.url ?? '';
+    // as an HTTP/1.1 request line carries it: visible ASCII only
+    if (!/^\/[\x21-\x7e]*$/.test(path)) throw new GatewayAnswer(400, 'the path must start with / and be visible ASCII');
+    const route = this.#table.match(authorityOf(req), path);
+    if (!route) throw new GatewayAnswer(404, 'default backend - 404');
+    const endpoints = await this.#endpoints(route);
+    const head = websocketHead(path, forwardedHeaders(req, scheme));
+    if (!head) throw new GatewayAnswer(431, 'request header fields too large or not allowed');
+    await this.#inTurn(route, endpoints, 'the WebSocket', () => !req.stream.destroyed,
+      (target) => this.#tryUpgrade(target, (upstream, release) => carryWebSocketOverH2(upstream, release, head, req.stream)));
+  }
+
+  /**
+   * Tries the endpoints round robin from the route's next one while `alive`, until one carried it;
+   * one that refused before carrying anything passes it on to the next. 502 when none took it.
+   */
+  async #inTurn(route: BackendRef, endpoints: Endpoint[], what: string, alive: () => boolean, one: (target: Endpoint) => Promise<'done' | string>): Promise<void> {
+    const start = this.#next.get(route.ingress + route.service) ?? 0;
+    this.#next.set(route.ingress + route.service, (start + 1) % 1_000_000);
+    let lastError = '';
+    for (let i = 0; i < endpoints.length && alive(); i++) {
+      const outcome = await one(endpoints[(start + i) % endpoints.length]!);
+      if (outcome === 'done') return;
+      lastError = outcome;
+    }
+    throw new GatewayAnswer(502, `no endpoint of service ${route.namespace}/${route.service} took ${what}: ${lastError}`);
+  }
+
   /** One endpoint of an upgrade: over its node's tunnel when it has one (as from outside), else a port-forward stream. */
-  async #tryUpgrade(target: Endpoint, head: Buffer, socket: Duplex, early: Buffer): Promise<'done' | string> {
+  async #tryUpgrade(target: Endpoint, carry: (upstream: Duplex, release: () => void) => Promise<'done' | string>): Promise<'done' | string> {
     if (target.tunnel && this.#tunnel) {
       const opened = await this.#tunnel.openStream(target.tunnel);
       if (opened instanceof Duplex) {
-        const outcome = await carryUpgradeOver(opened, () => undefined, head, socket, early);
+        const outcome = await carry(opened, () => undefined);
         if (outcome === 'done') this.carried.tunnelUpgrades++;
         return outcome;
       }
@@ -199,7 +218,8 @@ export class IngressGateway {
     }
     const source = this.options.source();
     if (!source) throw new GatewayAnswer(503, 'the node channel is starting');
-    const outcome = await carryUpgrade(source, target.pod, target.port, head, socket, early);
+    const abort = new AbortController();
+    const outcome = await carry(podConnection(source, target.pod, target.port, abort.signal), () => abort.abort());
     if (outcome === 'done') this.carried.stream++;
     return outcome;
   }

@@ -3,7 +3,8 @@
 // HTTP/1.1, and HTTP/2 with prior knowledge (h2c: the connection opens with the HTTP/2 preface,
 // `curl --http2-prior-knowledge`), told apart by the first bytes. An `Upgrade: h2c` offer over
 // HTTP/1.1 is declined by the gateway (served as HTTP/1.1). Both versions reach the same handler
-// with node's compatible request and response objects; HTTP/1.1 upgrades reach `upgrade`.
+// with node's compatible request and response objects, HTTP/2 CONNECT streams included (RFC 8441
+// WebSocket); HTTP/1.1 upgrades reach `upgrade`.
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import {
   createSecureServer, createServer as createH2Server, type Http2SecureServer, type Http2Server, type Http2ServerRequest,
@@ -30,7 +31,8 @@ const H2_OPTIONS = {
   maxHeaderListPairs: 256,
   maxSessionMemory: 16,
   peerMaxConcurrentStreams: 100,
-  settings: { maxConcurrentStreams: 100, maxHeaderListSize: 64 * 1024, enablePush: false },
+  // enableConnectProtocol: extended CONNECT for WebSocket over HTTP/2 (RFC 8441, ingress-h2-websocket.ts)
+  settings: { maxConcurrentStreams: 100, maxHeaderListSize: 64 * 1024, enablePush: false, enableConnectProtocol: true },
 } as const;
 
 /** Writes the status and raw header pairs (name, value, ...) on either version's response (node:http2's compat response takes them too). */
@@ -69,6 +71,19 @@ function listen(server: TcpServer, host: string, port: number, sockets: Set<Sock
   });
 }
 
+/**
+ * node:http2's compat layer sends CONNECT streams to 'connect' (405 when nobody listens): they go to
+ * the handler too. On the TLS port an HTTP/1.1 CONNECT also arrives there (with a socket): 405.
+ */
+function connects(server: Http2Server | Http2SecureServer, handler: GatewayHandler): void {
+  server.on('connect', (req: GatewayRequest, second: GatewayResponse | Duplex) => {
+    if (req.httpVersionMajor === 2) return handler(req, second as GatewayResponse);
+    const socket = second as Duplex;
+    socket.on('error', () => undefined);
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+  });
+}
+
 function quiet(server: Http2Server | Http2SecureServer): void {
   server.on('sessionError', () => undefined);
   server.on('session', (session) => session.on('error', () => undefined));
@@ -87,6 +102,7 @@ export function plainListener(host: string, port: number, handler: GatewayHandle
   one.on('upgrade', upgrade);
   const two = createH2Server(H2_OPTIONS, handler);
   quiet(two);
+  connects(two, handler);
   const server = createTcpServer((socket) => sniff(socket, one, two));
   return listen(server, host, port, track(server));
 }
@@ -115,6 +131,7 @@ function sniff(socket: Socket, one: HttpServer, two: Http2Server): void {
 export function tlsListener(host: string, port: number, tls: Pick<SecureServerOptions, 'cert' | 'key' | 'SNICallback'>, handler: GatewayHandler, upgrade: UpgradeHandler): Promise<GatewayListener> {
   const server = createSecureServer({ ...H2_OPTIONS, ...tls, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'] }, handler);
   quiet(server);
+  connects(server, handler);
   server.on('upgrade', upgrade);
   server.on('tlsClientError', () => undefined);
   return listen(server, host, port, track(server));

@@ -8,9 +8,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TUNNEL_HEADER_PREFIX } from '../../api/tunnel-headers.js';
-import type { Pod } from '../../api/types/pod.js';
-import { podConnection } from '../api/streams/proxy-handler.js';
-import type { PodExecSource } from '../api/streams/exec-session.js';
 
 /** Largest request head the gateway writes on (node:http's own limit is 16 KiB). */
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -45,16 +42,11 @@ export function upgradeHead(req: IncomingMessage, forwarded: Record<string, stri
 }
 
 /**
- * Carries the upgraded connection to one endpoint over a port-forward byte stream: resolves 'done'
- * once the pod sent a byte (from then on the two are piped until either ends), or why it refused
- * before answering anything.
+ * Carries the upgraded connection to one endpoint over a byte stream to the pod (the node's tunnel:
+ * IngressTunnel.openStream, or a port-forward stream): resolves 'done' once the pod sent a byte (from
+ * then on the two are piped until either ends), or why it refused before answering anything.
+ * `release` frees what carries the stream.
  */
-export function carryUpgrade(source: PodExecSource, pod: Pod, port: number, head: Buffer, client: Duplex, early: Buffer): Promise<'done' | string> {
-  const abort = new AbortController();
-  return carryUpgradeOver(podConnection(source, pod, port, abort.signal), () => abort.abort(), head, client, early);
-}
-
-/** The same over any byte stream to the pod (the node's tunnel: IngressTunnel.openStream); `release` frees what carries it. */
 export function carryUpgradeOver(upstream: Duplex, release: () => void, head: Buffer, client: Duplex, early: Buffer): Promise<'done' | string> {
   return new Promise((resolve) => {
     let answered = false;

@@ -16,9 +16,9 @@ const byName = (name: string) => `${PODS}?fieldSelector=metadata.name%3D${name}`
 describe.skipIf(!hasTool('kubectl', 'kubectl attach e2e'))('kubectl exec -i, attach and cp', () => {
   let cluster: Cluster;
   const kubectl = (args: string[]) => spawnKubectl(cluster.cp.kubeconfigPath, args);
-  const echoPod = (name: string, extra: Record<string, unknown>) => ({
+  const echoPod = (name: string, extra: Record<string, unknown>, echoTo = '1') => ({
     apiVersion: 'v1', kind: 'Pod', metadata: { name },
-    spec: { containers: [{ name: 'main', image: 'examples/hello:latest', env: [{ name: 'WHO', value: name }, { name: 'ECHO_STDIN', value: '1' }], ...extra }] },
+    spec: { containers: [{ name: 'main', image: 'examples/hello:latest', env: [{ name: 'WHO', value: name }, { name: 'ECHO_STDIN', value: echoTo }], ...extra }] },
   });
 
   beforeAll(async () => {
@@ -27,7 +27,9 @@ describe.skipIf(!hasTool('kubectl', 'kubectl attach e2e'))('kubectl exec -i, att
     for (const [name, extra] of [['hello-pod', {}], ['echo-pod', { stdin: true }], ['once-pod', { stdin: true, stdinOnce: true }]] as const) {
       expect((await cluster.client.request('POST', PODS, echoPod(name, extra))).status).toBe(201);
     }
-    for (const name of ['hello-pod', 'echo-pod', 'once-pod']) await waitFor<Pod>(cluster.client, byName(name), (e) => e.object.status?.phase === 'Running', 60_000);
+    // echoes what it reads to stderr
+    expect((await cluster.client.request('POST', PODS, echoPod('err-pod', { stdin: true }, 'stderr'))).status).toBe(201);
+    for (const name of ['hello-pod', 'echo-pod', 'once-pod', 'err-pod']) await waitFor<Pod>(cluster.client, byName(name), (e) => e.object.status?.phase === 'Running', 60_000);
   }, 120_000);
   afterAll(async () => {
     await cluster?.stop();
@@ -44,6 +46,7 @@ describe.skipIf(!hasTool('kubectl', 'kubectl attach e2e'))('kubectl exec -i, att
     session.child.stdin.end();
     expect(await session.exited).toBe(0);
     expect(session.stdout()).toBe('hello, hello-pod!\nargv[0]=hello\nfirst line\nsecond line\n');
+    expect(session.stderr()).toContain('hello: a line on stderr\n'); // the stderr channel, apart from stdout
   }, 90_000);
 
   it('attaches to a running container: its stdin takes what is typed, and every attached client sees its output', async () => {
@@ -68,6 +71,20 @@ describe.skipIf(!hasTool('kubectl', 'kubectl attach e2e'))('kubectl exec -i, att
     again.child.kill('SIGINT');
     watcher.child.kill('SIGINT');
     await Promise.all([again.exited, watcher.exited]);
+  }, 90_000);
+
+  it('attaches to the container\'s stderr as well, on its own channel (kubectl writes it to its stderr)', async () => {
+    const watcher = kubectl(['attach', 'err-pod']);
+    const typist = kubectl(['attach', '-i', 'err-pod']);
+    for (let i = 0; i < 30 && !watcher.stderr().includes('to stderr'); i++) {
+      typist.type(`to stderr ${i}\n`);
+      await Promise.race([watcher.printed(`to stderr ${i}\n`, 2_000).catch(() => undefined), watcher.exited]);
+    }
+    expect(watcher.stderr()).toContain('to stderr');
+    expect(watcher.stdout()).not.toContain('to stderr');
+    typist.child.kill('SIGINT');
+    watcher.child.kill('SIGINT');
+    await Promise.all([typist.exited, watcher.exited]);
   }, 90_000);
 
   it('closes a stdinOnce container\'s stdin when the attached client ends its input: the run ends, and so does attach', async () => {

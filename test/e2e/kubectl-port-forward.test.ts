@@ -64,11 +64,13 @@ describe.skipIf(!hasTool('kubectl', 'kubectl port-forward e2e'))('kubectl port-f
     }, 120_000);
   }
 
-  it('forwards to svc/NAME (kubectl picks a pod and maps the Service port to its targetPort)', async () => {
-    const { port } = await forward('svc/web-svc', 80);
-    const { stdout } = await curl(`http://127.0.0.1:${port}/via-service`);
-    expect(stdout).toContain('ok GET /via-service');
-  }, 120_000);
+  for (const [transport, env] of [['the WebSocket tunnel', {}], ['SPDY', { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }]] as const) {
+    it(`forwards to svc/NAME over ${transport} (kubectl picks a pod and maps the Service port to its targetPort)`, async () => {
+      const { port } = await forward('svc/web-svc', 80, env);
+      const { stdout } = await curl(`http://127.0.0.1:${port}/via-service`);
+      expect(stdout).toContain('ok GET /via-service');
+    }, 120_000);
+  }
 
   it('proxies kubectl get --raw to pods/NAME[:PORT]/proxy and services/NAME:PORT/proxy', async () => {
     const env = { ...process.env, KUBECONFIG: cluster.cp.kubeconfigPath };

@@ -106,10 +106,17 @@ describe.skipIf(!hasTool('kubectl', 'NodePort and LoadBalancer e2e'))('NodePort 
     }
   }, 180_000);
 
-  it('keeps the client address with externalTrafficPolicy: Local', async () => {
+  it('keeps the client address and the node\'s own endpoint with externalTrafficPolicy: Local', async () => {
     await kubectl(['patch', 'service', 'web-np', '-p', '{"spec":{"externalTrafficPolicy":"Local"}}']);
-    const answer = await until(`http://127.0.0.2:${nodePort}/who`, (a) => a.headers['x-seen-forwarded-for'] === '127.0.0.9', { source: '127.0.0.9' });
-    expect(answer.headers['x-pod-name']).toBe(podOn['127.0.0.2']);
+    for (const ip of NODE_IPS) {
+      const answer = await until(`http://${ip}:${nodePort}/who`, (a) => a.headers['x-seen-forwarded-for'] === '127.0.0.9', { source: '127.0.0.9' });
+      expect(answer.headers['x-pod-name']).toBe(podOn[ip]);
+      // every request stays on this node (with Cluster they alternate between both pods)
+      for (let i = 0; i < 6; i++) {
+        const again = await curl(`http://${ip}:${nodePort}/who`, { source: '127.0.0.9' });
+        expect([again.headers['x-pod-name'], again.headers['x-seen-forwarded-for']]).toEqual([podOn[ip], '127.0.0.9']);
+      }
+    }
   }, 120_000);
 
   it('answers 503 for a Service without Ready endpoints, and closes the port when the Service goes', async () => {

@@ -126,6 +126,13 @@ describe('over HTTPS', () => {
         expect(res.status, sub).toBe(403);
         expect(res.body, sub).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: expect.stringContaining(`cannot ${verb} resource "pods/${sub}"`) });
       }
+      // a WebSocket through the pods and services proxy paths (what a browser behind kubectl proxy sends)
+      for (const path of ['/api/v1/namespaces/x/pods/web:8080/proxy/ws', '/api/v1/namespaces/x/services/web:80/proxy/ws']) {
+        const res = await raw('GET', path, upgradeHeaders(token));
+        expect(res.upgraded, path).toBe(false);
+        expect(res.status, path).toBe(403);
+        expect(res.body, path).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: expect.stringMatching(/cannot get resource "(pods|services)\/proxy"/) });
+      }
     }
   });
 
