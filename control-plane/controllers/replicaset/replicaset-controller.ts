@@ -118,17 +118,12 @@ export class ReplicaSetController extends Controller {
     return statusPlan.requeueAfterMs !== undefined ? { requeueAfterMs: statusPlan.requeueAfterMs, costMs } : { costMs };
   }
 
-  /**
-   * Creates pods in slow-start batches (1, 2, 4, ...) so a bad template fails fast; returns the first
-   * error. A batch's creates all go out at once, as kube's slowStartBatch starts a goroutine per call:
-   * the store commits the writes of one event-loop turn together, so a batch of 256 takes a turn or a
-   * few (yieldIfBusy's budget), not 16 rounds of 16.
-   */
+  /** Creates pods in slow-start batches (1, 2, 4, ...) so a bad template fails fast; returns the first error. */
   async #createPods(rs: ReplicaSet, count: number): Promise<string | undefined> {
     const result = await slowStartBatch(Array.from({ length: count }), async () => {
       const pod = await this.ctx.resources.create<Pod>(resourceTypes.pods, podFromTemplate(rs, rs.spec.template));
       this.recordEvent(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
-    }, BURST_REPLICAS);
+    }, WRITE_PARALLELISM);
     if (!result.error) return undefined;
     this.recordEvent(rs, 'Warning', 'FailedCreate', `Error creating: ${result.error.message}`);
     return result.error.message;

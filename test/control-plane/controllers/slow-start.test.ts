@@ -127,28 +127,6 @@ describe('controllers create in slow-start batches', () => {
     expect(rs.status?.conditions?.find((c) => c.type === 'ReplicaFailure')).toMatchObject({ status: 'True', reason: 'FailedCreate' });
   });
 
-  it("ReplicaSet: a batch's creates all go out at once, as kube's slowStartBatch (a goroutine per call)", async () => {
-    const create = t.resources.create.bind(t.resources);
-    let inFlight = 0;
-    const peaks: number[] = [];
-    t.resources.create = (async (type, obj, opts) => {
-      if (type !== resourceTypes.pods) return create(type, obj, opts);
-      peaks.push(++inFlight);
-      try {
-        await new Promise((r) => setTimeout(r, 50)); // a create that takes a while: the rest of its batch starts meanwhile
-        return await create(type, obj, opts);
-      } finally {
-        inFlight--;
-      }
-    }) as typeof t.resources.create;
-    await t.resources.create(resourceTypes.replicasets, replicaSet(63));
-    await new ReplicaSetController(ctx).reconcile('default/web');
-    expect(await podCount()).toBe(63);
-    // batches of 1, 2, 4, 8, 16 and 32, each whole at once and after the one before (was: 16 at a time)
-    expect(Math.max(...peaks)).toBe(32);
-    expect(peaks.slice(0, 3)).toEqual([1, 1, 2]);
-  });
-
   it('ReplicaSet: one sync creates at most BURST_REPLICAS pods', async () => {
     await t.resources.create(resourceTypes.replicasets, replicaSet(BURST_REPLICAS * 2 + 10));
     await new ReplicaSetController(ctx).reconcile('default/web');
