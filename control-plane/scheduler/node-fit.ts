@@ -25,22 +25,18 @@ export interface Placement {
   nodeCount: number;
 }
 
-/** The last pod podRequests parsed and its requests: a decision asks for one pod across hundreds of nodes. */
-let lastPod: Pod | undefined;
-let lastRequests = { cpuMillis: 0, memoryBytes: 0 };
+/** Pod objects are replaced, never changed in place: parsing each one's quantities once keeps
+ * usageByNode (run per scheduling decision over every pod) cheap. */
+const requestsCache = new WeakMap<Pod, { cpuMillis: number; memoryBytes: number }>();
 
-/**
- * The pod's requests (read-only). Remembered for the last pod asked only, not per pod object: a
- * WeakMap keyed by every live pod version (100,000 keys at 100,000 pods, each pod event adding one)
- * made every young-generation GC of the control plane slower as the cluster grew (scavenge pauses
- * 2-3x longer at 20,000 pods; docs/benchmarks.md, "The curve's two ends").
- */
 export function podRequests(pod: Pod): { cpuMillis: number; memoryBytes: number } {
-  if (pod !== lastPod) {
-    lastRequests = { cpuMillis: podRequest(pod, 'cpu'), memoryBytes: podRequest(pod, 'memory') };
-    lastPod = pod;
-  }
-  return lastRequests;
+  let cached = requestsCache.get(pod);
+  if (!cached) requestsCache.set(pod, (cached = computePodRequests(pod)));
+  return cached;
+}
+
+function computePodRequests(pod: Pod): { cpuMillis: number; memoryBytes: number } {
+  return { cpuMillis: podRequest(pod, 'cpu'), memoryBytes: podRequest(pod, 'memory') };
 }
 
 /** What the pods bound to each node use (terminal pods release their resources). */
@@ -54,10 +50,18 @@ export function usageByNode(pods: readonly Pod[]): Map<string, NodeUsage> {
     u.pods++;
     u.cpuMillis += r.cpuMillis;
     u.memoryBytes += r.memoryBytes;
-    for (const port of hostPortsOf(pod)) (u.hostPorts ??= new Set()).add(port);
+    for (const port of cachedHostPorts(pod)) (u.hostPorts ??= new Set()).add(port);
     usage.set(node, u);
   }
   return usage;
+}
+
+const hostPortsCache = new WeakMap<Pod, string[]>();
+/** hostPortsOf, once per pod version. */
+export function cachedHostPorts(pod: Pod): string[] {
+  let ports = hostPortsCache.get(pod);
+  if (!ports) hostPortsCache.set(pod, (ports = hostPortsOf(pod)));
+  return ports;
 }
 
 export function hostPortsOf(pod: Pod): string[] {

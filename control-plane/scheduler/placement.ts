@@ -8,7 +8,7 @@
 import type { Node } from '../../api/types/node.js';
 import type { Pod } from '../../api/types/pod.js';
 import { nodeAffinityOf, preferredNodeAffinityWeight } from '../resources/node-affinity.js';
-import { hostPortsOf, fitsNode, podRequests, scoreNode, type Placement, type UsageLookup } from './node-fit.js';
+import { cachedHostPorts, fitsNode, podRequests, scoreNode, type Placement, type UsageLookup } from './node-fit.js';
 import { NodeTable } from './node-table.js';
 import { hasPodAffinity, podAffinityViolation, preferredPodAffinityScore, type PlacedPod } from './pod-affinity.js';
 import { spreadConstraintsOf, spreadView } from './topology-spread.js';
@@ -67,7 +67,7 @@ export function placeSimplePod(pod: Pod, table: NodeTable, search?: NodeSearch):
   const n = table.size;
   const { start, limit } = bounds(n, search);
   const { cpuMillis: wantCpu, memoryBytes: wantMemory } = podRequests(pod);
-  const hasPorts = hostPortsOf(pod).length > 0;
+  const hasPorts = cachedHostPorts(pod).length > 0;
   const { plain, hostPorts, allocPods, allocCpu, allocMemory, usedPods, usedCpu, usedMemory, names } = table;
   let feasible = 0;
   let best = -1;

@@ -8,7 +8,7 @@
 import type { Node } from '../../api/types/node.js';
 import { isTerminalPhase, type Pod } from '../../api/types/pod.js';
 import { matchesLabelSelector } from '../../api/label-selector.js';
-import { fitsNode, podRequests, hostPortsOf, type NodeUsage } from './node-fit.js';
+import { fitsNode, podRequests, cachedHostPorts, type NodeUsage } from './node-fit.js';
 import { requiredAffinityTerms, termMatches } from './pod-affinity.js';
 import { podPriority } from './preemption.js';
 import { spreadConstraintsOf } from './topology-spread.js';
@@ -46,8 +46,8 @@ function roomShrank(was: Pod, is: Pod): boolean {
   const a = podRequests(was);
   const b = podRequests(is);
   if (b.cpuMillis < a.cpuMillis || b.memoryBytes < a.memoryBytes) return true;
-  const ports = new Set(hostPortsOf(is));
-  return hostPortsOf(was).some((p) => !ports.has(p));
+  const ports = new Set(cachedHostPorts(is));
+  return cachedHostPorts(was).some((p) => !ports.has(p));
 }
 
 function sameLabels(a: Pod, b: Pod): boolean {
