@@ -8,6 +8,7 @@
 // Usage: node dist/bench/pods-curve.js [nodes=1000] [pods=100000] [firstDeployment=10000]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { join } from 'node:path';
 import pino from 'pino';
 import { rfc3339, systemClock } from '../api/clock.js';
@@ -24,6 +25,7 @@ import { resourceTypes } from '../control-plane/resources/resource-types.js';
 import { Scheduler } from '../control-plane/scheduler/scheduler.js';
 import { openStore } from '../control-plane/store/open-store.js';
 import { summarize } from './percentiles.js';
+import { startGcClock, type GcTotals } from './support/gc-time.js';
 
 const nodeCount = Number(process.argv[2] ?? 1000);
 const podCount = Number(process.argv[3] ?? 100_000);
@@ -130,7 +132,16 @@ try {
   let running = 0;
   const target = podCount + 10;
   const t0 = performance.now();
-  const marks: Array<{ pods: number; seconds: number; rssMB: number }> = [];
+  const marks: Array<{ pods: number; seconds: number; rssMB: number; heapUsedMB: number; cpuMs: number; gc: GcTotals; loop: EventLoopUtilization }> = [];
+  // per step: the process's CPU and the GC pauses on the main thread (what grows with the pods?)
+  const gcClock = startGcClock();
+  stops.push(() => gcClock.stop());
+  const cpuAt0 = process.cpuUsage();
+  const loopAt0 = performance.eventLoopUtilization();
+  const cpuMsSince0 = () => {
+    const used = process.cpuUsage(cpuAt0);
+    return (used.user + used.system) / 1000;
+  };
   let nextMark = 0;
   /** When the first pod of the run was Running: the 1k step's rate includes this pipeline latency (Deployment, ReplicaSet, slow start). */
   let firstPodSeconds = 0;
@@ -146,7 +157,12 @@ try {
     const pods = running - 10; // the probe Deployment's pods come first
     if (pods === 1) firstPodSeconds = (performance.now() - t0) / 1000;
     while (nextMark < CHECKPOINTS.length && pods >= CHECKPOINTS[nextMark]!) {
-      marks.push({ pods: CHECKPOINTS[nextMark]!, seconds: (performance.now() - t0) / 1000, rssMB: Math.round(process.memoryUsage().rss / 2 ** 20) });
+      const memory = process.memoryUsage();
+      marks.push({
+        pods: CHECKPOINTS[nextMark]!, seconds: (performance.now() - t0) / 1000, rssMB: Math.round(memory.rss / 2 ** 20),
+        heapUsedMB: Math.round(memory.heapUsed / 2 ** 20), cpuMs: cpuMsSince0(), gc: gcClock.read(),
+        loop: performance.eventLoopUtilization(loopAt0),
+      });
       nextMark++;
     }
     if (pods >= firstReplicas) firstDone();
@@ -169,9 +185,20 @@ try {
   const totalSeconds = (performance.now() - t0) / 1000;
   probes.stop();
 
+  const noGc: GcTotals = { minorMs: 0, majorMs: 0, otherMs: 0, majorCount: 0 };
+  const perPod = (ms: number, pods: number) => Number((ms / pods).toFixed(3));
   const curve = marks.map((m, i) => {
-    const prev = i === 0 ? { pods: 0, seconds: 0 } : marks[i - 1]!;
-    return { pods: m.pods, atSeconds: Number(m.seconds.toFixed(2)), podsPerSecond: Math.round((m.pods - prev.pods) / (m.seconds - prev.seconds)), rssMB: m.rssMB };
+    const prev = i === 0 ? { pods: 0, seconds: 0, cpuMs: 0, gc: noGc, loop: undefined } : marks[i - 1]!;
+    const pods = m.pods - prev.pods;
+    return {
+      pods: m.pods, atSeconds: Number(m.seconds.toFixed(2)), podsPerSecond: Math.round(pods / (m.seconds - prev.seconds)), rssMB: m.rssMB, heapUsedMB: m.heapUsedMB,
+      // CPU (user + sys, all threads) and main-thread GC pauses per pod of this step, ms
+      cpuMsPerPod: perPod(m.cpuMs - prev.cpuMs, pods),
+      gcMsPerPod: { minor: perPod(m.gc.minorMs - prev.gc.minorMs, pods), major: perPod(m.gc.majorMs - prev.gc.majorMs, pods), other: perPod(m.gc.otherMs - prev.gc.otherMs, pods) },
+      majorGcs: m.gc.majorCount - prev.gc.majorCount,
+      // the share of the step the main thread was busy (1: the one event loop was the limit)
+      eventLoopUtilization: Number((prev.loop ? performance.eventLoopUtilization(m.loop, prev.loop) : m.loop).utilization.toFixed(3)),
+    };
   });
   const rates = curve.map((c) => c.podsPerSecond);
   process.stdout.write(`${JSON.stringify({
@@ -185,6 +212,7 @@ try {
     // the first step's rate counted from the first pod Running (throughput once the pipeline is full)
     firstStepAfterFirstPodPodsPerSecond: marks.length ? Math.round((marks[0]!.pods - 1) / (marks[0]!.seconds - firstPodSeconds)) : undefined,
     rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    cpuMsPerPod: perPod(cpuMsSince0(), podCount),
     labelSelectedListMs: summarize(probes.list),
     createMs: summarize(probes.create),
     loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
