@@ -2,7 +2,7 @@
 // (bench/fleet-sim-node.ts) so that the control plane's process is measured alone and the
 // simulators' own CPU spreads over processes. Driven by bench/fleet.ts over IPC:
 //   {join: names[], zones: string[]}  -> {joined, errors}   credential exchange + birth + status, then leases
-//   {stats: true}                     -> {stats: {...}}    counters so far
+//   {stats: true}                     -> {stats: {...}}    counters so far (disconnects and reconnects included)
 //   {vanish: names[]}                 -> {vanished}        sockets destroyed: the broker sends their Wills
 //   {stop: true}                                           end every client, exit
 import { newRetryKey, nodeCredentialPath } from '../api/mqtt/node-credential.js';
@@ -86,11 +86,14 @@ process.on('message', (command: WorkerCommand) => {
       send({ joined: sims.size, errors, connectRetries, credentialRetries });
     } else if ('stats' in command) {
       let leasesSent = 0; let bytes = 0; let running = 0; let podReports = 0; let desiredMessages = 0; let desiredBytes = 0;
+      let disconnects = 0; let reconnects = 0; let reconnectAttempts = 0; let connected = 0;
       for (const s of sims.values()) {
         leasesSent += s.leasesSent; bytes += s.bytes; running += s.runningPods; podReports += s.podReports;
         desiredMessages += s.desiredMessages; desiredBytes += s.desiredBytes;
+        disconnects += s.disconnects; reconnects += s.reconnects; reconnectAttempts += s.reconnectAttempts; connected += s.isConnected ? 1 : 0;
       }
-      send({ stats: { leasesSent, bytes, running, podReports, desiredMessages, desiredBytes, errors, cpuMs: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 } });
+      const cpu = process.cpuUsage();
+      send({ stats: { leasesSent, bytes, running, podReports, desiredMessages, desiredBytes, errors, disconnects, reconnects, reconnectAttempts, connected, cpuMs: cpu.user / 1000 + cpu.system / 1000 } });
     } else if ('vanish' in command) {
       for (const name of command.vanish) sims.get(name)?.vanish();
       send({ vanished: command.vanish.length });

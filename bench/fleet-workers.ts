@@ -11,6 +11,12 @@ export interface WorkerStats {
   desiredMessages: number;
   desiredBytes: number;
   errors: number;
+  /** Sessions closed after they were set up, sessions set up again, attempts to (agent/mqtt-reconnect-backoff.ts's delays). */
+  disconnects: number;
+  reconnects: number;
+  reconnectAttempts: number;
+  /** Simulated agents with a session up now. */
+  connected: number;
   cpuMs: number;
 }
 
@@ -54,7 +60,9 @@ export class FleetWorkers {
       child.send({ stats: true });
       return this.#next(child, 'stats').then((r) => (r as { stats: WorkerStats }).stats);
     }));
-    const sum = { leasesSent: 0, bytes: 0, running: 0, podReports: 0, desiredMessages: 0, desiredBytes: 0, errors: 0, cpuMs: 0 };
+    const sum: WorkerStats = {
+      leasesSent: 0, bytes: 0, running: 0, podReports: 0, desiredMessages: 0, desiredBytes: 0, errors: 0, disconnects: 0, reconnects: 0, reconnectAttempts: 0, connected: 0, cpuMs: 0,
+    };
     for (const s of all) for (const k of Object.keys(sum) as Array<keyof WorkerStats>) sum[k] += s[k];
     return sum;
   }
