@@ -20,7 +20,7 @@ export interface WorkerStats {
   cpuMs: number;
 }
 
-interface JoinReply { joined: number; errors: number; connectRetries: number; credentialRetries: number }
+interface JoinReply { joined: number; errors: number; connectRetries: number; credentialRetries: number; joinFailures: number }
 type Reply = { ready: true } | JoinReply | { stats: WorkerStats } | { vanished: number };
 
 export class FleetWorkers {
@@ -52,7 +52,8 @@ export class FleetWorkers {
     }));
     return replies.reduce((sum, r) => ({
       joined: sum.joined + r.joined, errors: sum.errors + r.errors, connectRetries: sum.connectRetries + r.connectRetries, credentialRetries: sum.credentialRetries + r.credentialRetries,
-    }), { joined: 0, errors: 0, connectRetries: 0, credentialRetries: 0 });
+      joinFailures: sum.joinFailures + r.joinFailures,
+    }), { joined: 0, errors: 0, connectRetries: 0, credentialRetries: 0, joinFailures: 0 });
   }
 
   async stats(): Promise<WorkerStats> {

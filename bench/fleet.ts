@@ -169,7 +169,7 @@ const afterJoinStats = await workers.stats();
 const sessionsByPhase: Record<string, ReturnType<typeof sessions>> = { join: sessions(undefined, afterJoinStats) };
 // each phase's figures as it ends (stderr), so a run stopped later still says what it measured
 const progress = (phase: string, figures: object) => console.error(JSON.stringify({ phase, ...figures }));
-progress('joined', { joinAllMs: Math.round(joinMs), allNodesReadyMs: Math.round(registeredMs), nodesReady: readyAtJoin, afterJoin, sessions: sessionsByPhase['join'] });
+progress('joined', { joinAllMs: Math.round(joinMs), allNodesReadyMs: Math.round(registeredMs), nodesReady: readyAtJoin, joinFailures: joined.joinFailures, afterJoin, sessions: sessionsByPhase['join'] });
 
 // 2. idle: the fleet only renews leases
 const window = async (ms: number) => {
@@ -310,6 +310,8 @@ console.log(JSON.stringify({
   sessionsByPhase: { ...sessionsByPhase, idle: idle.sessions, running: running.sessions },
   simulatedClientErrors: joined.errors,
   mqttConnectRetries: joined.connectRetries,
+  // agents given up after 12 connection attempts (or a refused credential exchange): not in the fleet
+  joinFailures: joined.joinFailures,
   // credential exchanges answered 429/5xx and tried again (as an agent does)
   credentialRetries: joined.credentialRetries,
 }, null, 2));
