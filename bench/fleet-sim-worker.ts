@@ -2,12 +2,13 @@
 // (bench/fleet-sim-node.ts) so that the control plane's process is measured alone and the
 // simulators' own CPU spreads over processes. Driven by bench/fleet.ts over IPC:
 //   {join: names[], zones: string[]}  -> {joined, errors}   credential exchange + birth + status, then leases
-//   {stats: true}                     -> {stats: {...}}    counters so far
+//   {stats: true}                     -> {stats: {...}}    counters so far (disconnects and reconnects included)
 //   {vanish: names[]}                 -> {vanished}        sockets destroyed: the broker sends their Wills
 //   {stop: true}                                           end every client, exit
 import { newRetryKey, nodeCredentialPath } from '../api/mqtt/node-credential.js';
 import { KubeClient } from '../cli/kube-client.js';
 import { readKubeconfig } from '../cli/kubeconfig-reader.js';
+import { defaultBackoff, reconnectDelayMs } from '../agent/mqtt-reconnect-backoff.js';
 import { SimNode } from './fleet-sim-node.js';
 
 interface Setup { mqttUrl: string; kubeconfig: string; bootstrapToken: string; concurrency: number; leaseIntervalMs: number }
@@ -50,16 +51,28 @@ async function credential(name: string, attempts = 12) {
   }
 }
 
+/** Connections tried for a first session before the bench gives that agent up (~4 min of backoff; an agent never does). */
+const JOIN_ATTEMPTS = 12;
+let joinFailures = 0;
+/** An agent that could not join is counted, not fatal: the bench's Ready fraction decides. */
+function failJoin(name: string, reason: string): void {
+  if (++joinFailures <= 3) console.error(`${name}: not joined: ${reason}`);
+}
+
 async function join(names: string[], zones: string[]): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: setup.concurrency }, async () => {
     while (next < names.length) {
       const i = next++;
       const name = names[i]!;
-      const res = await credential(name);
-      if (res.status !== 200 && res.status !== 201) throw new Error(`${name}: credential HTTP ${res.status} ${res.text.slice(0, 200)}`);
-      // as a real agent does, a connect that times out (a starved broker) is tried again
-      for (let attempt = 1; ; attempt++) {
+      const res = await credential(name).catch((error: Error) => error);
+      if (res instanceof Error || (res.status !== 200 && res.status !== 201)) {
+        failJoin(name, res instanceof Error ? res.message : `credential HTTP ${res.status} ${res.text.slice(0, 200)}`);
+        continue;
+      }
+      // as a real agent does, a connection that fails before its session is set up (a starved
+      // broker: a full accept queue, a connect timeout) is tried again after the agent's backoff
+      for (let attempt = 0; ; attempt++) {
         try {
           const sim = await SimNode.join({
             name, mqttUrl: setup.mqttUrl, credential: res.body.credential,
@@ -72,7 +85,11 @@ async function join(names: string[], zones: string[]): Promise<void> {
           break;
         } catch (error) {
           connectRetries++;
-          if (attempt >= 5) throw error;
+          if (attempt + 1 >= JOIN_ATTEMPTS) {
+            failJoin(name, `${(error as Error).message} (after ${JOIN_ATTEMPTS} attempts)`);
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(attempt, defaultBackoff)));
         }
       }
     }
@@ -83,14 +100,17 @@ process.on('message', (command: WorkerCommand) => {
   void (async () => {
     if ('join' in command) {
       await join(command.join, command.zones);
-      send({ joined: sims.size, errors, connectRetries, credentialRetries });
+      send({ joined: sims.size, errors, connectRetries, credentialRetries, joinFailures });
     } else if ('stats' in command) {
       let leasesSent = 0; let bytes = 0; let running = 0; let podReports = 0; let desiredMessages = 0; let desiredBytes = 0;
+      let disconnects = 0; let reconnects = 0; let reconnectAttempts = 0; let connected = 0;
       for (const s of sims.values()) {
         leasesSent += s.leasesSent; bytes += s.bytes; running += s.runningPods; podReports += s.podReports;
         desiredMessages += s.desiredMessages; desiredBytes += s.desiredBytes;
+        disconnects += s.disconnects; reconnects += s.reconnects; reconnectAttempts += s.reconnectAttempts; connected += s.isConnected ? 1 : 0;
       }
-      send({ stats: { leasesSent, bytes, running, podReports, desiredMessages, desiredBytes, errors, cpuMs: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 } });
+      const cpu = process.cpuUsage();
+      send({ stats: { leasesSent, bytes, running, podReports, desiredMessages, desiredBytes, errors, disconnects, reconnects, reconnectAttempts, connected, cpuMs: cpu.user / 1000 + cpu.system / 1000 } });
     } else if ('vanish' in command) {
       for (const name of command.vanish) sims.get(name)?.vanish();
       send({ vanished: command.vanish.length });

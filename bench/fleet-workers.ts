@@ -11,10 +11,16 @@ export interface WorkerStats {
   desiredMessages: number;
   desiredBytes: number;
   errors: number;
+  /** Sessions closed after they were set up, sessions set up again, attempts to (agent/mqtt-reconnect-backoff.ts's delays). */
+  disconnects: number;
+  reconnects: number;
+  reconnectAttempts: number;
+  /** Simulated agents with a session up now. */
+  connected: number;
   cpuMs: number;
 }
 
-interface JoinReply { joined: number; errors: number; connectRetries: number; credentialRetries: number }
+interface JoinReply { joined: number; errors: number; connectRetries: number; credentialRetries: number; joinFailures: number }
 type Reply = { ready: true } | JoinReply | { stats: WorkerStats } | { vanished: number };
 
 export class FleetWorkers {
@@ -46,7 +52,8 @@ export class FleetWorkers {
     }));
     return replies.reduce((sum, r) => ({
       joined: sum.joined + r.joined, errors: sum.errors + r.errors, connectRetries: sum.connectRetries + r.connectRetries, credentialRetries: sum.credentialRetries + r.credentialRetries,
-    }), { joined: 0, errors: 0, connectRetries: 0, credentialRetries: 0 });
+      joinFailures: sum.joinFailures + r.joinFailures,
+    }), { joined: 0, errors: 0, connectRetries: 0, credentialRetries: 0, joinFailures: 0 });
   }
 
   async stats(): Promise<WorkerStats> {
@@ -54,7 +61,9 @@ export class FleetWorkers {
       child.send({ stats: true });
       return this.#next(child, 'stats').then((r) => (r as { stats: WorkerStats }).stats);
     }));
-    const sum = { leasesSent: 0, bytes: 0, running: 0, podReports: 0, desiredMessages: 0, desiredBytes: 0, errors: 0, cpuMs: 0 };
+    const sum: WorkerStats = {
+      leasesSent: 0, bytes: 0, running: 0, podReports: 0, desiredMessages: 0, desiredBytes: 0, errors: 0, disconnects: 0, reconnects: 0, reconnectAttempts: 0, connected: 0, cpuMs: 0,
+    };
     for (const s of all) for (const k of Object.keys(sum) as Array<keyof WorkerStats>) sum[k] += s[k];
     return sum;
   }

@@ -22,7 +22,7 @@ import type { Pod } from '../api/types/pod.js';
 import { KubeClient } from '../cli/kube-client.js';
 import { readKubeconfig } from '../cli/kubeconfig-reader.js';
 import { startEtcdServer } from './support/etcd-server.js';
-import { FleetWorkers } from './fleet-workers.js';
+import { FleetWorkers, type WorkerStats } from './fleet-workers.js';
 import { zoneLoss } from './fleet-zone-loss.js';
 import { forkApiProbe } from './fleet-probe-process.js';
 import { summarize } from './percentiles.js';
@@ -149,7 +149,7 @@ await workers.start(Math.max(1, Math.ceil(nodes / perWorker)), {
   mqttUrl, kubeconfig, bootstrapToken, concurrency: env('FLEET_CONCURRENCY', 25), leaseIntervalMs,
 }, (script, options) => fork(script, [], options));
 // FLEET_JOIN_READY_FRACTION (1): go on once this share of the nodes is Ready (a starved join loses
-// simulated agents to keepalive timeouts, and they do not reconnect); the count is printed
+// simulated agents to keepalive timeouts; they reconnect as agents do, after backoff); the count is printed
 const readyNeeded = Math.ceil(nodes * env('FLEET_JOIN_READY_FRACTION', 1));
 let readyAtJoin = 0;
 const seedNodes = await listNodes();
@@ -160,9 +160,16 @@ const joined = await workers.join(names, zones);
 const joinMs = performance.now() - joinStarted;
 const registeredMs = (await allReady) - joinStarted;
 const afterJoin = { cpuMs: await cpuMs(), rssMB: await rssMB() };
+/** The simulated agents' sessions over a phase: closed after set-up, set up again, attempts; connected at its end. */
+const sessions = (s0: WorkerStats | undefined, s1: WorkerStats) => ({
+  disconnects: s1.disconnects - (s0?.disconnects ?? 0), reconnects: s1.reconnects - (s0?.reconnects ?? 0),
+  reconnectAttempts: s1.reconnectAttempts - (s0?.reconnectAttempts ?? 0), connectedAtEnd: s1.connected,
+});
+const afterJoinStats = await workers.stats();
+const sessionsByPhase: Record<string, ReturnType<typeof sessions>> = { join: sessions(undefined, afterJoinStats) };
 // each phase's figures as it ends (stderr), so a run stopped later still says what it measured
 const progress = (phase: string, figures: object) => console.error(JSON.stringify({ phase, ...figures }));
-progress('joined', { joinAllMs: Math.round(joinMs), allNodesReadyMs: Math.round(registeredMs), nodesReady: readyAtJoin, afterJoin });
+progress('joined', { joinAllMs: Math.round(joinMs), allNodesReadyMs: Math.round(registeredMs), nodesReady: readyAtJoin, joinFailures: joined.joinFailures, afterJoin, sessions: sessionsByPhase['join'] });
 
 // 2. idle: the fleet only renews leases
 const window = async (ms: number) => {
@@ -177,6 +184,7 @@ const window = async (ms: number) => {
     leaseMessagesPerSecond: Math.round(((s1.leasesSent - s0.leasesSent) * 1000) / elapsed),
     bytesPerNodePerMinute: Math.round(((s1.bytes - s0.bytes) / nodes) * (60_000 / elapsed)),
     desiredMessages: s1.desiredMessages - s0.desiredMessages,
+    sessions: sessions(s0, s1),
     loadAverage: load(),
   };
 };
@@ -220,6 +228,7 @@ const probe = await forkApiProbe({
 });
 process.on('exit', () => probe.kill());
 const workloadCpuMs = await cpuMs();
+const beforeWorkloadStats = await workers.stats();
 const workloadStarted = performance.now();
 const created = await client.request('POST', '/apis/apps/v1/namespaces/default/deployments', {
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'fleet-bench' },
@@ -231,13 +240,16 @@ const created = await client.request('POST', '/apis/apps/v1/namespaces/default/d
 if (created.status !== 201) throw new Error(`create Deployment: HTTP ${created.status} ${created.text}`);
 const workloadRunningMs = await workloadRunning.then((at) => at - workloadStarted, async (error: Error) => {
   // what was measured so far is still worth printing: how far it got, and the API while it ran
-  progress('workload-timeout', { replicas, runningSeen, afterMs: Math.round(performance.now() - workloadStarted), duringWorkload: await probe.stop(), error: error.message });
+  progress('workload-timeout', {
+    replicas, runningSeen, afterMs: Math.round(performance.now() - workloadStarted), sessions: sessions(beforeWorkloadStats, await workers.stats()), duringWorkload: await probe.stop(), error: error.message,
+  });
   process.exit(1);
 });
 // the CPU the control plane got while it ran: on a shared machine, what bounds its latencies
 const workloadCpuCores = Number(((await cpuMs() - workloadCpuMs) / workloadRunningMs).toFixed(3));
 const duringWorkload = { ...await probe.stop(), controlPlaneCpuCores: workloadCpuCores, loadAverage: load() };
-progress('workload', { replicas, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload });
+sessionsByPhase['workload'] = sessions(beforeWorkloadStats, await workers.stats());
+progress('workload', { replicas, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload, sessions: sessionsByPhase['workload'] });
 const running = await window(windowMs);
 
 // 4. abrupt loss of the most loaded node, timed by watches started before it
@@ -251,6 +263,7 @@ const notReady = watchUntil<Node>(`/api/v1/nodes?fieldSelector=metadata.name%3D$
   (n) => !isReady(n.get(victim)!), 60_000);
 const elsewhere = watchUntil<Pod>(`${PODS}?labelSelector=${encodeURIComponent(LABEL)}`, before.body.metadata.resourceVersion, before.body.items,
   (pods) => { let n = 0; for (const p of pods.values()) if (isRunning(p) && p.spec.nodeName !== victim) n++; return n >= replicas; }, 180_000);
+const beforeLossStats = await workers.stats();
 const lostAt = performance.now();
 await workers.vanish([victim]);
 const [notReadyAt, elsewhereAt] = await Promise.all([notReady, elsewhere]);
@@ -260,6 +273,8 @@ const replacedOn = new Set((await listPods()).body.items.filter((p) => isRunning
 const zoneResult = zoneLossRuns
   ? await zoneLoss({ client, workers, names, zones, victim, podsPath: PODS, label: LABEL, windowMs: env('FLEET_ZONE_WINDOW_MS', 20_000), signal: abort.signal, nodeEvictionRate: EVICTION.nodesPerSecond, secondaryNodeEvictionRate: EVICTION.secondaryNodesPerSecond })
   : 'skipped (fewer than 3 zones)';
+// the vanished agents end for good: what is counted here are the others' sessions
+sessionsByPhase['losses'] = sessions(beforeLossStats, await workers.stats());
 
 console.log(JSON.stringify({
   bench: 'fleet',
@@ -291,8 +306,12 @@ console.log(JSON.stringify({
     boundedBy: `Will -> NotReady -> unreachable NoExecute taint (the zone's first token) -> ${victimPods} evictions at once -> replacements created, scheduled, published to their nodes and reported Running`,
   },
   zoneLoss: zoneResult,
+  // the simulated agents' MQTT sessions per phase (idle and running: their windows); a reconnect is an agent's session closed and set up again
+  sessionsByPhase: { ...sessionsByPhase, idle: idle.sessions, running: running.sessions },
   simulatedClientErrors: joined.errors,
   mqttConnectRetries: joined.connectRetries,
+  // agents given up after 12 connection attempts (or a refused credential exchange): not in the fleet
+  joinFailures: joined.joinFailures,
   // credential exchanges answered 429/5xx and tried again (as an agent does)
   credentialRetries: joined.credentialRetries,
 }, null, 2));

@@ -249,6 +249,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       logger: logger.child({ component: 'node-channel' }),
       clock,
       observer: prometheus.channel,
+      brokerInProcess: broker !== undefined, // no keepalive to the broker thread (decision 073)
     });
     logSource = new PodLogSourceOverChannel(channel);
     nodeMetrics = new NodeMetricsScraperOverChannel(channel);

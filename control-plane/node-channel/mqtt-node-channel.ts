@@ -29,7 +29,13 @@ export interface MqttNodeChannelOptions {
   clock?: Clock;
   /** Fixed delay between reconnect attempts (one client: no herd to spread out). */
   reconnectPeriodMs?: number;
+  /** MQTT keepalive (default 30 s; ignored when `brokerInProcess`). */
   keepaliveSeconds?: number;
+  /**
+   * The broker is this process's own (the embedded one, on its worker thread, over loopback): no
+   * keepalive, so a main loop held longer than 1.5 x keepalive does not lose the session (decision 073).
+   */
+  brokerInProcess?: boolean;
   /** Counts messages and bytes by topic kind (metrics). */
   observer?: NodeChannelObserver;
 }
@@ -55,6 +61,8 @@ export class MqttNodeChannel implements NodeChannel {
   /** A retained sweep under way (retainedNodes) and what it observes. */
   #sweeping: Promise<Set<string>> | undefined;
   #sweep: SweepObserver | undefined;
+  /** Sessions set up so far: after the first, presence carries a new epoch (decision 073). */
+  #sessions = 0;
 
   constructor(options: MqttNodeChannelOptions) {
     this.#options = options;
@@ -80,7 +88,9 @@ export class MqttNodeChannel implements NodeChannel {
     const client = mqtt.connect(o.url, {
       ...this.#credentials(`${o.username}/${this.cpInstance}`),
       clean: true,
-      keepalive: o.keepaliveSeconds ?? 30,
+      // keepalive finds a dead peer or a half-open link; a loopback socket to a thread of this process
+      // has neither (either end's death closes it), and a blocked loop cannot answer pings (decision 073)
+      keepalive: o.brokerInProcess ? 0 : o.keepaliveSeconds ?? 30,
       reconnectPeriod: o.reconnectPeriodMs ?? 1000,
       reconnectOnConnackError: true,
       resubscribe: false, // subscriptions are made on every connect, before presence goes out
@@ -216,6 +226,9 @@ export class MqttNodeChannel implements NodeChannel {
     // A broker ACL problem that retrying cannot fix: say so loudly and serve what is granted.
     if (refused.length > 0) this.#logger.error({ topics: refused }, 'broker refused control plane subscriptions');
     for (const [topic, payload] of this.#desired) await this.#send(client, topic, payload, { qos: 1, retain: true });
+    // What agents sent while this session was down reached no one (clean sessions, the broker queues
+    // nothing for an absent subscriber): a new epoch makes them send their state again (decision 073).
+    this.#sessions += 1;
     await this.#send(client, topics.cpPresence(), JSON.stringify(this.#presence(true)), { qos: 1, retain: true });
     this.#setReady(true);
     this.#logger.info({ cpInstance: this.cpInstance, epoch: this.#options.epoch }, 'control plane connected to mqtt');
@@ -235,7 +248,8 @@ export class MqttNodeChannel implements NodeChannel {
 
   #presence(online: boolean): CpPresenceMessage {
     const o = this.#options;
-    const message: CpPresenceMessage = { v: PROTOCOL_VERSION, online, epoch: o.epoch };
+    const epoch = this.#sessions > 1 ? `${o.epoch}.${this.#sessions}` : o.epoch;
+    const message: CpPresenceMessage = { v: PROTOCOL_VERSION, online, epoch };
     if (online && o.registryUrl !== undefined) message.registryUrl = o.registryUrl;
     if (online && o.caCert !== undefined) message.caCert = o.caCert;
     return message;
