@@ -53,7 +53,9 @@ describe.skipIf(!hasTool('kubectl', 'pod network e2e'))('Services between pods o
 
     // the backends go: the frontend gets connection-refused (no hang), and its pod a Warning event
     expect(await kubectl(['scale', 'deployment/web', '--replicas=0'])).toContain('scaled');
-    const refused = await answer(url, (status) => status === 502);
+    // Until the agent's Service table drops the gone endpoints, a request may still pick one whose pod
+    // has already stopped (502 destination-unavailable: no such pod on this node); then it is refused.
+    const refused = await answer(url, (status, body) => status === 502 && body.includes('connection-refused'), 60_000);
     expect(refused.body).toBe('fetched http://web-svc/hello: failed: connection-refused\n');
     const event = await waitFor<Event>(cluster.client, `${NS}/events`, (e) => e.object.reason === 'RequestFailed', 30_000);
     expect(event.type).toBe('Warning');
