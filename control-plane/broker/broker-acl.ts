@@ -66,6 +66,20 @@ export function isClientIdAllowed(identity: Identity, username: string, clientId
 }
 
 /**
+ * The longest MQTT keepalive a node or bootstrap client may ask for. Keepalive 0 turns the broker's
+ * check off: a node that connected with it and then went silent (a half-open link, a hostile
+ * client) would hold its session, its queued QoS 1 messages and its socket until TCP gave up, and
+ * its Will (the presence that marks it gone) would wait as long. Agents use 30 s.
+ */
+export const MAX_CLIENT_KEEPALIVE_SECONDS = 300;
+
+/** Only the control plane may turn keepalive off (decision 073: its in-process session). */
+export function isKeepaliveAllowed(identity: Identity, keepaliveSeconds: number): boolean {
+  if (identity.kind === 'control-plane') return true;
+  return Number.isInteger(keepaliveSeconds) && keepaliveSeconds >= 1 && keepaliveSeconds <= MAX_CLIENT_KEEPALIVE_SECONDS;
+}
+
+/**
  * A pattern split into levels once, at load: `{node}` stands for the client's node, `+` for one safe
  * level. Splitting 8 patterns (and the topic 8 times) on every publish was ~2 % of the control plane
  * at 10,000 agents; now a topic is split once and compared level by level.

@@ -4,7 +4,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { ChannelLogger } from '../../api/mqtt/channel-logger.js';
 import { silentLogger } from '../../api/mqtt/channel-logger.js';
-import { canPublish, canSubscribe, isClientIdAllowed, MAX_PACKET_BYTES, type Identity } from './broker-acl.js';
+import { canPublish, canSubscribe, isClientIdAllowed, isKeepaliveAllowed, MAX_CLIENT_KEEPALIVE_SECONDS, MAX_PACKET_BYTES, type Identity } from './broker-acl.js';
 import { guardPacketSize } from './packet-size-guard.js';
 import { indexRetained } from './retained-index.js';
 
@@ -57,9 +57,15 @@ export const AEDES_QUEUE_OPTIONS = { concurrency: 0 } as const;
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const logger = options.logger ?? silentLogger;
   const identities = new WeakMap<Client, Identity>();
+  /** The CONNECT's keepalive, seen by preConnect (authenticate is not given the packet). */
+  const keepalives = new WeakMap<Client, number>();
   const aedes = await Aedes.createBroker({
     ...AEDES_QUEUE_OPTIONS,
     connectTimeout: options.connectTimeoutMs ?? 10_000,
+    preConnect(client, packet, callback) {
+      keepalives.set(client, packet.keepalive ?? 0);
+      callback(null, true);
+    },
     authenticate(client, username, password, done) {
       const identity = username !== undefined && password !== undefined
         ? safeAuthenticate(options.authenticator, username, password.toString('utf8'), logger)
@@ -71,6 +77,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       if (!isClientIdAllowed(identity, username!, client.id)) {
         logger.warn({ clientId: client.id, username }, 'mqtt connect refused: clientId does not match identity');
         return done(new ConnectRefusedError(IDENTIFIER_REJECTED, 'clientId does not match identity') as AuthenticateError, false);
+      }
+      const keepalive = keepalives.get(client) ?? 0;
+      if (!isKeepaliveAllowed(identity, keepalive)) {
+        logger.warn({ clientId: client.id, username, keepalive }, `mqtt connect refused: keepalive must be 1-${MAX_CLIENT_KEEPALIVE_SECONDS} s`);
+        return done(new ConnectRefusedError(NOT_AUTHORIZED, `keepalive must be 1-${MAX_CLIENT_KEEPALIVE_SECONDS} s`) as AuthenticateError, false);
       }
       // aedes keeps the CONNECT's Will in a private field until authentication succeeds.
       const will = (client as unknown as { _will?: PublishPacket | null })._will;

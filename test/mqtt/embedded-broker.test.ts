@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttAgentChannel } from '../../agent/mqtt-agent-channel.js';
 import { topics } from '../../api/mqtt/topics.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../control-plane/broker/embedded-broker.js';
-import type { Identity } from '../../control-plane/broker/broker-acl.js';
+import { MAX_CLIENT_KEEPALIVE_SECONDS, type Identity } from '../../control-plane/broker/broker-acl.js';
 import { startWorkerBroker } from '../../control-plane/broker/worker-broker.js';
 import { CONTROL_PLANE_USERS, describeNodeChannelOverBroker, NODE_TOKENS, testCredentials, type TestBroker } from './node-channel.contract.js';
 import { connectRaw, publishSettled } from './raw-mqtt-client.js';
@@ -60,6 +60,17 @@ describe('embedded broker', () => {
 
   it('refuses a node whose clientId differs from its name', async () => {
     await expect(node('node-a', 'node-b')).rejects.toMatchObject({ code: 2 });
+  });
+
+  it('refuses a node asking for no keepalive or one over the limit, and lets the control plane turn it off', async () => {
+    const withKeepalive = (keepalive: number) =>
+      connectRaw({ url: broker.url, username: 'node-a', password: NODE_TOKENS['node-a']!, keepalive });
+    await expect(withKeepalive(0)).rejects.toMatchObject({ code: 5 });
+    await expect(withKeepalive(MAX_CLIENT_KEEPALIVE_SECONDS + 1)).rejects.toMatchObject({ code: 5 });
+    const [user, password] = Object.entries(CONTROL_PLANE_USERS)[0]!;
+    const controlPlane = await connectRaw({ url: broker.url, username: user, password, keepalive: 0 });
+    const agent = await withKeepalive(MAX_CLIENT_KEEPALIVE_SECONDS);
+    await Promise.all([controlPlane.endAsync(), agent.endAsync()]);
   });
 
   it('refuses bad credentials', async () => {

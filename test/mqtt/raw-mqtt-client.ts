@@ -14,13 +14,15 @@ export interface RawClientOptions {
   password: string;
   clientId?: string;
   will?: { topic: string; payload: Buffer; qos: 0 | 1; retain: boolean };
+  /** Seconds; 0 asks the broker for no keepalive check. Default 30. */
+  keepalive?: number;
 }
 
 /** Resolves once connected; rejects with ConnectRefusedError (carrying the CONNACK code) otherwise. */
 export function connectRaw(o: RawClientOptions): Promise<MqttClient> {
   const client = mqtt.connect(o.url, {
     protocolVersion: 4, username: o.username, password: o.password, clientId: o.clientId ?? o.username,
-    clean: true, reconnectPeriod: 0, keepalive: 30, connectTimeout: 5000, ...(o.will ? { will: o.will } : {}),
+    clean: true, reconnectPeriod: 0, keepalive: o.keepalive ?? 30, connectTimeout: 5000, ...(o.will ? { will: o.will } : {}),
   });
   return new Promise((resolve, reject) => {
     client.once('connect', () => resolve(client));
