@@ -30,6 +30,13 @@ export interface SqliteStoreOptions {
    * this connection (its wal_autocheckpoint default). Not used for ':memory:'.
    */
   checkpointWrites?: number;
+  /**
+   * Frames of the log past which the writing connection checkpoints itself when the worker has not
+   * found the log wholly copied (see checkpointer.ts). Default 10,000 (~40 MB of 4 KB pages).
+   */
+  maxLogFrames?: number;
+  /** The worker's PASSIVE passes per checkpoint at most (default MAX_PASSES, 8). */
+  checkpointPasses?: number;
   /** Default 10,000 undelivered events per watcher; see WatcherLimits. */
   maxBufferedEventsPerWatcher?: number;
   clock?: Clock;
@@ -56,6 +63,9 @@ export class SqliteStore implements Store {
   #writesSinceCheckpoint = 0;
   /** Transactions committed (each holds one or more writes): benchmarks compare it with writes. */
   batches = 0;
+  /** Checkpoints this (the writing) connection ran itself, and the log frames they copied. */
+  writerCheckpoints = 0;
+  writerCheckpointFrames = 0;
 
   /** Checkpoints the worker thread finished (0 when this connection checkpoints itself). */
   get checkpoints(): number {
@@ -74,10 +84,14 @@ export class SqliteStore implements Store {
     this.#checkpointWrites = options.checkpointWrites ?? 1000;
     if (this.#checkpointWrites > 0 && options.path !== ':memory:' && !this.#db.memory) {
       this.#db.pragma('wal_autocheckpoint = 0');
-      this.#checkpointer = new Checkpointer(options.path, () => {
-        // the frames committed while the worker copied (a few): copied here, so the log starts over
-        if (this.#db.open) this.#db.pragma('wal_checkpoint(PASSIVE)');
-      }, () => {
+      const maxLogFrames = options.maxLogFrames ?? 10_000;
+      this.#checkpointer = new Checkpointer(options.path, (worker) => {
+        // a log the worker never found clean is never restarted: past the bound, copied here
+        if (worker.clean || worker.log < maxLogFrames || !this.#db.open) return;
+        const [own] = this.#db.pragma('wal_checkpoint(PASSIVE)') as Array<{ checkpointed: number }>;
+        this.writerCheckpoints++;
+        this.writerCheckpointFrames += Math.max(0, own!.checkpointed - worker.checkpointed);
+      }, options.checkpointPasses, () => {
         // the worker is gone: this connection checkpoints inside its commits again
         if (this.#db.open) this.#db.pragma('wal_autocheckpoint = 1000');
       });
