@@ -36,8 +36,9 @@ describe('SqliteStore checkpoints', () => {
       await until(() => store.checkpoints >= 10);
       // 10,000 values of 2 KB are over 20 MB of log if it never started over (37 MB measured); it
       // starts over when the worker finds it wholly copied, or past maxLogFrames (4 MB here) when
-      // the writer copies the rest (the bound leaves room for a worker starved on a loaded machine)
-      expect(statSync(`${path}-wal`).size).toBeLessThan(12 * 2 ** 20);
+      // the writer copies the rest; the file keeps its high-water mark, which adds what was written
+      // during the worker's last request (13.6 MB seen with six test files at load 30)
+      expect(statSync(`${path}-wal`).size).toBeLessThan(18 * 2 ** 20);
     } finally {
       await store.close();
     }
@@ -68,14 +69,16 @@ describe('SqliteStore checkpoints', () => {
 
   it('checkpoints on the writer when the log outgrows maxLogFrames without a clean pass', async () => {
     const path = join(dir, 'state.db');
-    // one pass per request is never clean (the writer committed since the last one): without the
-    // writer's own checkpoints past the bound, the log would never start over (over 20 MB here)
-    const store = await openSqliteStore({ path, compactIntervalMs: 0, checkpointWrites: 100, checkpointPasses: 1, maxLogFrames: 2000 });
+    // one pass per request is clean only when the writer committed nothing since the last pass (a
+    // request queued behind the running one can be): the log starts over mostly through the
+    // writer's own checkpoints, which a bound of one frame asks for after every unclean request;
+    // without them the log would rarely start over (over 20 MB here)
+    const store = await openSqliteStore({ path, compactIntervalMs: 0, checkpointWrites: 100, checkpointPasses: 1, maxLogFrames: 1 });
     try {
       await writeMany(store, 10_000);
       await until(() => store.checkpoints >= 10);
       expect(store.writerCheckpoints).toBeGreaterThan(0);
-      expect(statSync(`${path}-wal`).size).toBeLessThan(16 * 2 ** 20);
+      expect(statSync(`${path}-wal`).size).toBeLessThan(18 * 2 ** 20);
     } finally {
       await store.close();
     }
