@@ -1,27 +1,48 @@
 // Checkpointer: copies the SQLite write-ahead log back into the database file on a worker thread, so
 // the event loop that writes never waits for a checkpoint (its page writes and, with synchronous
-// NORMAL, its fsync of the database file: the only fsync that mode makes).
+// NORMAL, its fsyncs of the log and the database file: the only fsyncs that mode makes).
 //
 // SQLite's default (wal_autocheckpoint = 1000 pages) runs the checkpoint inside the COMMIT of the
 // write that crossed the threshold, on the writer's thread. Here the writing connection has
 // autocheckpoint off; the store asks for a checkpoint every `checkpointWrites` writes; the worker's
-// own connection runs PASSIVE passes (they never block the writer), one at a time. The writer
-// commits on meanwhile, so the frames of its last commits are not copied yet when the worker is
-// done; the writer copies those few itself (onCompleted), and its next transaction then starts the
-// log over: a log never wholly copied is never restarted, and grows without end. If the worker fails, the writing connection checkpoints itself
-// again, as before.
+// own connection runs PASSIVE passes (they never block the writer), one request at a time.
+//
+// The log starts over when a transaction of the writer begins with every frame of it copied; the
+// writer commits on meanwhile, so the worker runs passes until one finds nothing new to copy
+// ("clean": the writer's next transaction then starts the log over), at most MAX_PASSES. Before,
+// the writer itself copied what was committed during the worker's pass, so that the log always
+// restarted: a few frames, but with two fsyncs, 20-230 ms of the event loop on a busy disk. Now the
+// writer checkpoints itself only when the worker has not found the log clean for so long that it
+// holds `maxLogFrames` frames: the log stays bounded. If the worker fails, the writing connection
+// checkpoints inside its commits again, as before.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** The worker's code, CommonJS (an eval'd worker): one connection, one PASSIVE checkpoint per message. */
+/** PASSIVE passes per request at most: a writer that keeps committing during each is left for the next request. */
+export const MAX_PASSES = 8;
+
+/**
+ * The worker's code, CommonJS (an eval'd worker): one connection; per message, PASSIVE passes until
+ * one finds no frame it had not copied (a pass reports the log as it found it when it began).
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 5000');
+let copied = -1; // frames of the log copied by the last pass (a log that started over has fewer)
 parentPort.on('message', () => {
-  const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-  parentPort.postMessage({ busy: result.busy, log: result.log, checkpointed: result.checkpointed });
+  let result;
+  let passes = 0;
+  let clean = false;
+  while (!clean && passes < workerData.maxPasses) {
+    [result] = db.pragma('wal_checkpoint(PASSIVE)');
+    passes++;
+    if (result.busy || result.checkpointed < result.log) break; // a reader holds frames: next request
+    clean = result.log === 0 || result.log === copied;
+    copied = result.checkpointed;
+  }
+  parentPort.postMessage({ busy: result.busy, log: result.log, checkpointed: result.checkpointed, passes, clean });
 });
 `;
 
@@ -31,6 +52,10 @@ export interface CheckpointResult {
   /** Frames in the log, and how many of them are now in the database file. */
   log: number;
   checkpointed: number;
+  /** PASSIVE passes the worker ran for this request. */
+  passes: number;
+  /** The last pass found every frame copied already: the writer's next transaction starts the log over. */
+  clean: boolean;
 }
 
 export class Checkpointer {
@@ -47,15 +72,15 @@ export class Checkpointer {
    * `onCompleted` runs on the writer's thread after each checkpoint (between its transactions);
    * `onFailure` once if the worker dies: the writer then checkpoints itself.
    */
-  constructor(path: string, private readonly onCompleted: () => void, private readonly onFailure: (error: Error) => void) {
+  constructor(path: string, private readonly onCompleted: (result: CheckpointResult) => void, maxPasses: number | undefined, private readonly onFailure: (error: Error) => void) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver }, stdout: false, stderr: false });
+    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, maxPasses: maxPasses ?? MAX_PASSES }, stdout: false, stderr: false });
     this.#worker.unref(); // a checkpoint never keeps the process alive
     this.#worker.on('message', (result: CheckpointResult) => {
       this.completed++;
       this.lastResult = result;
       this.#isRunning = false;
-      this.onCompleted();
+      this.onCompleted(result);
       if (this.#isWanted) this.request();
     });
     this.#worker.on('error', (error) => this.#fail(error));

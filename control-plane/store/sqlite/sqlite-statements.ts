@@ -12,7 +12,8 @@ export interface SqliteStatements {
   insert: Database.Statement<[number, string, number, number, number, number, string]>;
   listAt(range: RangeParams, revision: number, limit: number): KvRow[];
   replayPage(range: RangeParams, afterRevision: number, untilRevision: number, limit: number): KvRowWithPrev[];
-  compact: Database.Statement<{ revision: number }>;
+  compact: Database.Statement<{ revision: number; after: number; through: number }>;
+  lowestId: Database.Statement<[], { id: number | null }>;
   readMeta: Database.Statement<[string], { value: number }>;
   writeMeta: Database.Statement<[string, number]>;
   sequence: Database.Statement<[], { seq: number }>;
@@ -62,8 +63,9 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
         ? replay.unbounded.all({ start: range.start, after, until, limit })
         : replay.bounded.all({ start: range.start, end: range.end, after, until, limit })) as KvRowWithPrev[],
     compact: db.prepare(`
-      DELETE FROM kv WHERE id <= @revision AND (deleted = 1 OR EXISTS (
+      DELETE FROM kv WHERE id > @after AND id <= @through AND (deleted = 1 OR EXISTS (
         SELECT 1 FROM kv AS newer WHERE newer.name = kv.name AND newer.id > kv.id AND newer.id <= @revision))`),
+    lowestId: db.prepare<[], { id: number | null }>('SELECT MIN(id) AS id FROM kv'),
     readMeta: db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE name = ?'),
     writeMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
     sequence: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'kv'"),

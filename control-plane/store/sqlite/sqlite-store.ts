@@ -4,7 +4,7 @@ import { systemClock, type Clock, type ClockTimer } from '../../../api/clock.js'
 import { prefixRangeEnd } from '../key-range.js';
 import type { KeyValue, ListOptions, ListResult, Store, Watch, WatchEvent, WatchOptions } from '../store.js';
 import { Checkpointer } from './checkpointer.js';
-import { COMPACT_REVISION_META, compactTo } from './compact.js';
+import { COMPACT_REVISION_META, deleteCompacted, recordHorizon, type CompactionPace } from './compact.js';
 import { createKey } from './create.js';
 import { deleteKey } from './delete.js';
 import { isLive, rowToKeyValue } from './kv-row.js';
@@ -30,6 +30,15 @@ export interface SqliteStoreOptions {
    * this connection (its wal_autocheckpoint default). Not used for ':memory:'.
    */
   checkpointWrites?: number;
+  /**
+   * Frames of the log past which the writing connection checkpoints itself when the worker has not
+   * found the log wholly copied (see checkpointer.ts). Default 10,000 (~40 MB of 4 KB pages).
+   */
+  maxLogFrames?: number;
+  /** The worker's PASSIVE passes per checkpoint at most (default MAX_PASSES, 8). */
+  checkpointPasses?: number;
+  /** Rows per compaction transaction and time per turn (compact.ts); the clock is `clock`. */
+  compactionPace?: Pick<CompactionPace, 'chunkRevisions' | 'turnMs'>;
   /** Default 10,000 undelivered events per watcher; see WatcherLimits. */
   maxBufferedEventsPerWatcher?: number;
   clock?: Clock;
@@ -54,8 +63,13 @@ export class SqliteStore implements Store {
   readonly #checkpointer: Checkpointer | undefined;
   readonly #checkpointWrites: number;
   #writesSinceCheckpoint = 0;
+  readonly #pace: CompactionPace;
+  #deleting: Promise<void> = Promise.resolve();
   /** Transactions committed (each holds one or more writes): benchmarks compare it with writes. */
   batches = 0;
+  /** Checkpoints this (the writing) connection ran itself, and the log frames they copied. */
+  writerCheckpoints = 0;
+  writerCheckpointFrames = 0;
 
   /** Checkpoints the worker thread finished (0 when this connection checkpoints itself). */
   get checkpoints(): number {
@@ -74,10 +88,14 @@ export class SqliteStore implements Store {
     this.#checkpointWrites = options.checkpointWrites ?? 1000;
     if (this.#checkpointWrites > 0 && options.path !== ':memory:' && !this.#db.memory) {
       this.#db.pragma('wal_autocheckpoint = 0');
-      this.#checkpointer = new Checkpointer(options.path, () => {
-        // the frames committed while the worker copied (a few): copied here, so the log starts over
-        if (this.#db.open) this.#db.pragma('wal_checkpoint(PASSIVE)');
-      }, () => {
+      const maxLogFrames = options.maxLogFrames ?? 10_000;
+      this.#checkpointer = new Checkpointer(options.path, (worker) => {
+        // a log the worker never found clean is never restarted: past the bound, copied here
+        if (worker.clean || worker.log < maxLogFrames || !this.#db.open) return;
+        const [own] = this.#db.pragma('wal_checkpoint(PASSIVE)') as Array<{ checkpointed: number }>;
+        this.writerCheckpoints++;
+        this.writerCheckpointFrames += Math.max(0, own!.checkpointed - worker.checkpointed);
+      }, options.checkpointPasses, () => {
         // the worker is gone: this connection checkpoints inside its commits again
         if (this.#db.open) this.#db.pragma('wal_autocheckpoint = 1000');
       });
@@ -91,6 +109,7 @@ export class SqliteStore implements Store {
         this.#st.replayPage({ start: prefix, end: prefixRangeEnd(prefix) }, after, until, limit).map(rowToEvent),
       compactedRevision: () => this.#compactedRevision,
     };
+    this.#pace = { clock: options.clock ?? systemClock, isOpen: () => this.#db.open, ...options.compactionPace };
     const intervalMs = options.compactIntervalMs ?? 5 * 60_000;
     if (intervalMs > 0) this.#compactTimer = (options.clock ?? systemClock).setInterval(() => this.#compactOldHistory(), intervalMs);
   }
@@ -143,8 +162,12 @@ export class SqliteStore implements Store {
     // Clamped to the present, and a no-op below the horizon: compaction only moves forward.
     const target = Math.min(revision, this.#revision);
     if (target <= this.#compactedRevision) return;
-    compactTo(this.#db, this.#st, target);
+    recordHorizon(this.#db, this.#st, target);
     this.#compactedRevision = target;
+    // one compaction's chunks at a time (compact.ts): a later one runs after, to its own horizon
+    const deleting = this.#deleting.then(() => deleteCompacted(this.#db, this.#st, target, this.#pace));
+    this.#deleting = deleting.then(() => undefined, () => undefined);
+    await deleting;
   }
 
   async compactedRevision(): Promise<number> {
