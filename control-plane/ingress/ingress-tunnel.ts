@@ -1,6 +1,6 @@
 // The Ingress gateway's direct way to a pod (decision 040): an HTTPS request to the tunnel of the
-// node that runs it (agent/network/tunnel-server.ts), over kept-alive connections pooled per node
-// (undici's client for requests: tunnel-dispatch.ts; node:https for upgrades), with the gateway's own client certificate of the cluster CA (CN INGRESS_GATEWAY_USER). The node
+// node that runs it (agent/network/tunnel-server.ts), over kept-alive connections pooled per node,
+// with the gateway's own client certificate of the cluster CA (CN INGRESS_GATEWAY_USER). The node
 // must present its node certificate (CN system:node:NODE). What it answers:
 //   'done'        the pod's answer went out to the client;
 //   refused       the node or pod refused before the pod saw the request (no holder of the port, a
@@ -13,15 +13,14 @@
 // in flight finish on their connections, which close once idle; new ones use the new certificate.
 import { X509Certificate } from 'node:crypto';
 import { Agent, request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
 import { FramedStream } from '../../api/net/framed-stream.js';
 import { NodeTunnelAgent } from '../../api/net/node-tunnel-agent.js';
 import type { Clock } from '../../api/clock.js';
 import { NODE_USER_PREFIX } from '../../api/node-identity.js';
-import type { Pool } from 'undici';
-import type { GatewayResponse } from './ingress-servers.js';
-import { dispatchThrough, tunnelPool } from './tunnel-dispatch.js';
+import { writeRawHead, type GatewayResponse } from './ingress-servers.js';
 import { MAX_TUNNEL_TIMEOUT_MS, TUNNEL_HEADER_PREFIX, TUNNEL_HEADERS } from '../../api/tunnel-headers.js';
 
 /** The tunnel's upgrade token for a raw TCP connection (agent/network/tunnel-tcp.ts). */
@@ -54,12 +53,10 @@ export class GatewayTunnelError extends Error {
 
 const CONNECT_TIMEOUT_MS = 2_000;
 const UNREACHABLE_FOR_MS = 30_000;
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings']);
 const REFUSED_CODES = new Set(['connection-refused', 'destination-unavailable']);
 
 export class IngressTunnel {
-  /** Requests: undici pools per node (tunnel-dispatch.ts). */
-  readonly #pools = new Map<string, { address: string; port: number; pool: Pool }>();
-  /** Upgrades (openStream): node:https pools per node. */
   readonly #agents = new Map<string, Agent>();
   readonly #unreachable = new Map<string, number>();
   readonly #retired = new Set<Agent>();
@@ -118,43 +115,80 @@ export class IngressTunnel {
     return agent;
   }
 
-  /** The undici pool for requests to the node at its current address (a node that moved gets a new one; the old one closes once idle). */
-  #poolFor(target: TunnelTarget, tls: TunnelCertificate): Pool {
-    const known = this.#pools.get(target.node);
-    if (known && known.address === target.address && known.port === target.port) return known.pool;
-    if (known) void known.pool.close().catch(() => undefined);
-    const pool = tunnelPool({ address: target.address, port: target.port, expectedCN: `${NODE_USER_PREFIX}${target.node}` }, tls, CONNECT_TIMEOUT_MS, () => this.connections++);
-    this.#pools.set(target.node, { address: target.address, port: target.port, pool });
-    return pool;
-  }
-
   async forward(target: TunnelTarget, method: string, path: string, headers: Record<string, string>, body: Buffer, res: GatewayResponse, timeoutMs: number): Promise<TunnelOutcome> {
     const tls = await this.#tls();
-    const raw = tunnelRequestHeaders(target, headers, body.length, timeoutMs);
-    let outcome = await dispatchThrough(this.#poolFor(target, tls), method, path, raw, body, res, timeoutMs);
+    const outcome = await this.#send(tls, target, method, path, headers, body, res, timeoutMs);
     // a kept-alive connection the node had closed before our request reached it: once more, on a new one
-    if (outcome.kind === 'reset') {
-      outcome = await dispatchThrough(this.#poolFor(target, tls), method, path, raw, body, res, timeoutMs);
-      if (outcome.kind === 'reset') return { refused: `node ${target.node}: the connection was reset (${outcome.message})`, rawListener: false };
-    }
-    const where = `pod ${target.podIP}:${target.podPort} via node ${target.node}`;
-    switch (outcome.kind) {
-      case 'done':
-      case 'broken':
-        return 'done';
-      case 'unreachable':
+    return outcome === 'stale' ? this.#send(tls, target, method, path, headers, body, res, timeoutMs).then((o) => (o === 'stale' ? { refused: 'the connection was reset', rawListener: false } : o)) : outcome;
+  }
+
+  #send(tls: TunnelCertificate, target: TunnelTarget, method: string, path: string, headers: Record<string, string>, body: Buffer, res: GatewayResponse, timeoutMs: number): Promise<TunnelOutcome | 'stale'> {
+    const expected = `${NODE_USER_PREFIX}${target.node}`;
+    return new Promise((resolve, reject) => {
+      let connected = false;
+      let settled = false;
+      const settle = (outcome: TunnelOutcome | 'stale' | Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      const req = httpsRequest({
+        host: target.address, port: target.port, method, path, agent: this.#agentFor(target.node),
+        headers: tunnelRequestHeaders(target, headers, body.length, timeoutMs),
+        key: tls.key, cert: tls.cert, ca: tls.caCert,
+        servername: '', // nodes are addressed by IP: no SNI; the CN is checked below
+        checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+          (cert.subject?.CN === expected ? undefined : new Error(`the tunnel at ${target.address}:${target.port} is ${String(cert.subject?.CN)}, not ${expected}`)),
+        timeout: timeoutMs,
+      }, (answer) => void this.#answer(target, answer, res).then(settle, settle));
+      const connectTimer = setTimeout(() => {
+        if (connected) return;
         this.#unreachable.set(target.node, this.options.clock.now() + UNREACHABLE_FOR_MS);
-        return { unreachable: `tunnel of node ${target.node} at ${target.address}:${target.port}: ${outcome.message}` };
-      case 'node-error': {
-        const message = `node ${target.node}: ${outcome.message}`;
-        if (REFUSED_CODES.has(outcome.code)) return { refused: message, rawListener: /raw TCP listener/.test(message) };
-        throw new GatewayTunnelError(outcome.code === 'HTTP-response-timeout' ? 504 : 502, `error trying to reach ${where}: ${outcome.code}: ${message}`);
-      }
-      case 'timeout':
-        throw new GatewayTunnelError(504, `no answer from pod ${target.podIP}:${target.podPort} within ${timeoutMs} ms`);
-      case 'invalid':
-        throw new GatewayTunnelError(400, `the request cannot be carried to ${where}: ${outcome.message}`);
+        req.destroy();
+        settle({ unreachable: `no connection to the tunnel of node ${target.node} at ${target.address}:${target.port} within ${CONNECT_TIMEOUT_MS} ms` });
+      }, CONNECT_TIMEOUT_MS);
+      req.on('socket', (socket) => {
+        if (req.reusedSocket) connected = true;
+        else socket.once('secureConnect', () => { connected = true; this.connections++; });
+      });
+      req.on('timeout', () => req.destroy(new GatewayTunnelError(504, `no answer from pod ${target.podIP}:${target.podPort} within ${timeoutMs} ms`)));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (error instanceof GatewayTunnelError) return settle(error);
+        if (!connected) {
+          this.#unreachable.set(target.node, this.options.clock.now() + UNREACHABLE_FOR_MS);
+          return settle({ unreachable: `tunnel of node ${target.node} at ${target.address}:${target.port}: ${error.message}` });
+        }
+        if (req.reusedSocket && error.code === 'ECONNRESET' && !res.headersSent) return settle('stale');
+        settle(new GatewayTunnelError(502, `error trying to reach pod ${target.podIP}:${target.podPort} via node ${target.node}: ${error.message}`));
+      });
+      req.end(body);
+    });
+  }
+
+  /** The node's answer: the pod's response piped to the client, or the node's own error. */
+  async #answer(target: TunnelTarget, answer: IncomingMessage, res: GatewayResponse): Promise<TunnelOutcome> {
+    const code = answer.headers[TUNNEL_HEADERS.error];
+    if (typeof code === 'string') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of answer) if (chunks.length < 64) chunks.push(chunk as Buffer);
+      const message = Buffer.concat(chunks).toString('utf8').slice(0, 500);
+      if (REFUSED_CODES.has(code)) return { refused: `node ${target.node}: ${message}`, rawListener: /raw TCP listener/.test(message) };
+      throw new GatewayTunnelError(code === 'HTTP-response-timeout' ? 504 : 502, `error trying to reach pod ${target.podIP}:${target.podPort} via node ${target.node}: ${code}: ${message}`);
     }
+    const out: string[] = [];
+    for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
+      if (!HOP_BY_HOP.has(answer.rawHeaders[i]!.toLowerCase())) out.push(answer.rawHeaders[i]!, answer.rawHeaders[i + 1]!);
+    }
+    writeRawHead(res, answer.statusCode ?? 502, out);
+    await new Promise<void>((resolve) => {
+      answer.pipe(res);
+      answer.on('end', resolve);
+      answer.on('error', () => { res.destroy(); resolve(); });
+      res.on('close', resolve);
+    });
+    return 'done';
   }
 
   /**
@@ -229,41 +263,31 @@ export class IngressTunnel {
       this.#retired.add(agent);
     }
     this.#agents.clear();
-    // undici's close: requests in flight finish, then the connections close
-    for (const { pool } of this.#pools.values()) void pool.close().catch(() => undefined);
-    this.#pools.clear();
   }
 
   close(): void {
     for (const agent of [...this.#agents.values(), ...this.#retired]) agent.destroy();
-    for (const { pool } of this.#pools.values()) void pool.destroy().catch(() => undefined);
-    this.#pools.clear();
     this.#agents.clear();
     this.#retired.clear();
   }
 }
 
 /**
- * The request head for the tunnel, as raw name/value pairs: the client's headers minus any that
- * would speak to the tunnel itself (x-skiff-tunnel-*), Host the tunnel's own address (the client's
- * goes as x-skiff-tunnel-authority, which is what the pod sees; the tunnel drops Host: undici would
- * take a name in it for the connection's TLS server name, and open a new connection per name), then
- * the tunnel's own headers.
+ * The request head for the tunnel, as raw name/value pairs (node:http checks each as it writes the
+ * head, without the per-header bookkeeping of an object): the client's headers minus any that would
+ * speak to the tunnel itself (x-skiff-tunnel-*), a Host (as node:http would add: the tunnel's
+ * address) when the client sent none, then the tunnel's own.
  */
 export function tunnelRequestHeaders(target: TunnelTarget, headers: Record<string, string>, bodyLength: number, timeoutMs: number): string[] {
-  const tunnelHost = target.address.includes(':') ? `[${target.address}]:${target.port}` : `${target.address}:${target.port}`;
-  const raw: string[] = ['host', tunnelHost];
+  const raw: string[] = [];
   let host: string | undefined;
   for (const name in headers) {
     const lower = name.toLowerCase();
-    if (lower === 'host') {
-      host = headers[name];
-      continue;
-    }
-    // expect: the gateway has read the whole body already (and undici sends none)
-    if (lower.startsWith(TUNNEL_HEADER_PREFIX) || lower === 'content-length' || lower === 'expect') continue;
+    if (lower.startsWith(TUNNEL_HEADER_PREFIX) || lower === 'content-length') continue;
+    if (lower === 'host') host = headers[name];
     raw.push(name, headers[name]!);
   }
+  if (host === undefined) raw.push('host', `${target.address}:${target.port}`);
   raw.push(
     TUNNEL_HEADERS.target, `${target.podIP}:${target.podPort}`,
     TUNNEL_HEADERS.authority, host ?? `${target.podIP}:${target.podPort}`,
