@@ -182,10 +182,10 @@ export class IngressGateway {
     const route = this.#table.match(authorityOf(req), path);
     if (!route) throw new GatewayAnswer(404, 'default backend - 404');
     const endpoints = await this.#endpoints(route);
-    const head = websocketHead(path, forwardedHeaders(req, scheme));
-    if (!head) throw new GatewayAnswer(431, 'request header fields too large or not allowed');
+    const handshake = websocketHead(path, forwardedHeaders(req, scheme));
+    if (!handshake) throw new GatewayAnswer(431, 'request header fields too large or not allowed');
     await this.#inTurn(route, endpoints, 'the WebSocket', () => !req.stream.destroyed,
-      (target) => this.#tryUpgrade(target, (upstream, release) => carryWebSocketOverH2(upstream, release, head, req.stream)));
+      (target) => this.#tryUpgrade(target, (upstream, release) => carryWebSocketOverH2(upstream, release, handshake, req.stream)));
   }
 
   /**

@@ -3,11 +3,12 @@
 // websocket`, `:path`, `:authority`) is routed as a GET of that path and host. Pods speak HTTP/1.1:
 // the gateway writes them the WebSocket handshake of RFC 6455 (Connection: Upgrade, Upgrade:
 // websocket, a Sec-WebSocket-Key of its own), reads the pod's answer head, and answers the stream
-// 200 when the pod switched protocols (101; its Sec-WebSocket-Protocol and -Extensions passed on),
-// else the pod's status and body. From then on the stream's DATA and the pod's bytes flow both
+// 200 when the pod switched protocols (101 with the Sec-WebSocket-Accept that key asks for; its
+// Sec-WebSocket-Protocol and -Extensions passed on), else the pod's status and body; a 101 without
+// the right Accept is a 502 (RFC 6455 4.1: the handshake failed, whatever answered is no WebSocket). From then on the stream's DATA and the pod's bytes flow both
 // ways untouched (WebSocket frames are the same over both versions). A pod that refused before
 // answering anything lets the gateway try the next endpoint.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { TUNNEL_HEADER_PREFIX } from '../../api/tunnel-headers.js';
@@ -17,6 +18,19 @@ import type { GatewayRequest } from './ingress-servers.js';
 const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_ANSWER_HEAD_BYTES = 16 * 1024;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** RFC 6455 1.3: appended to the key before hashing. */
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** The Sec-WebSocket-Accept a server answers for `key` (RFC 6455 4.2.2). */
+export function websocketAccept(key: string): string {
+  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+}
+
+/** The handshake the pod gets, and the Sec-WebSocket-Accept its 101 must carry. */
+export interface WebSocketHandshake {
+  head: Buffer;
+  accept: string;
+}
 /** Headers of the pod's answer that describe its HTTP/1.1 connection, not the stream. */
 const NOT_PASSED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length', 'sec-websocket-accept', 'http2-settings']);
 
@@ -31,7 +45,7 @@ export function websocketOverH2(req: GatewayRequest): boolean {
  * X-Forwarded-* of the client's; the gateway's X-Forwarded-*), none speaking to the tunnel, and a
  * key of the gateway's. Undefined when a value could split the head or it grows too large.
  */
-export function websocketHead(path: string, forwarded: Record<string, string>): Buffer | undefined {
+export function websocketHead(path: string, forwarded: Record<string, string>): WebSocketHandshake | undefined {
   const lines = [`GET ${path} HTTP/1.1`];
   for (const name in forwarded) {
     const value = forwarded[name]!;
@@ -40,10 +54,11 @@ export function websocketHead(path: string, forwarded: Record<string, string>): 
     lines.push(`${name}: ${value}`);
   }
   const version = forwarded['sec-websocket-version'];
-  lines.push('connection: Upgrade', 'upgrade: websocket', `sec-websocket-key: ${randomBytes(16).toString('base64')}`,
+  const key = randomBytes(16).toString('base64');
+  lines.push('connection: Upgrade', 'upgrade: websocket', `sec-websocket-key: ${key}`,
     `sec-websocket-version: ${version !== undefined && /^\d{1,3}$/.test(version) ? version : '13'}`);
   const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-  return head.length > MAX_HEAD_BYTES ? undefined : head;
+  return head.length > MAX_HEAD_BYTES ? undefined : { head, accept: websocketAccept(key) };
 }
 
 /** The status and headers of an HTTP/1.x answer head (without its blank line); undefined when malformed. */
@@ -76,7 +91,7 @@ function streamAnswer(answer: { status: number; headers: Array<[string, string]>
  * resolves 'done' once the pod answered (the stream then carries bytes both ways until either side
  * ends), or why the pod refused before answering anything. `release` frees what carries upstream.
  */
-export function carryWebSocketOverH2(upstream: Duplex, release: () => void, head: Buffer, stream: ServerHttp2Stream): Promise<'done' | string> {
+export function carryWebSocketOverH2(upstream: Duplex, release: () => void, handshake: WebSocketHandshake, stream: ServerHttp2Stream): Promise<'done' | string> {
   return new Promise((resolve) => {
     let seen: Buffer = Buffer.alloc(0);
     let answered = false;
@@ -106,6 +121,10 @@ export function carryWebSocketOverH2(upstream: Duplex, release: () => void, head
       if (!answer) return fail('malformed answer from the pod');
       // a 2xx would tell the client its WebSocket is open
       if (answer.status !== 101 && answer.status < 300) return fail(`the pod did not switch protocols (it answered ${answer.status})`);
+      if (answer.status === 101) {
+        const accepts = answer.headers.filter(([name]) => name === 'sec-websocket-accept');
+        if (accepts.length !== 1 || accepts[0]![1] !== handshake.accept) return fail('the pod switched protocols without the Sec-WebSocket-Accept of the handshake\'s key');
+      }
       try {
         stream.respond(streamAnswer(answer));
       } catch {
@@ -134,6 +153,6 @@ export function carryWebSocketOverH2(upstream: Duplex, release: () => void, head
       end();
       resolve('done'); // the client went away: nothing more to try
     });
-    upstream.write(head);
+    upstream.write(handshake.head);
   });
 }

@@ -50,6 +50,16 @@ async function stopSkiff(skiff: Skiff | undefined): Promise<void> {
   await rm(skiff.dataDir, { recursive: true, force: true });
 }
 
+/** `skiff <args>` with its Ingress ports read from its output, and the real kubectl against it. */
+async function startWithIngress(args: string[], ready: string): Promise<{ skiff: Skiff; httpPort: number; httpsPort: number; kubectl: (...args: string[]) => Promise<string> }> {
+  const skiff = await startSkiff(args, ready);
+  const ports = INGRESS_LINE.exec(skiff.output);
+  expect(ports, skiff.output).not.toBeNull();
+  const kubectl = async (...kubectlArgs: string[]) =>
+    (await run(TOOL_PATHS.kubectl, kubectlArgs, { env: { ...process.env, KUBECONFIG: join(skiff.dataDir, 'kubeconfig') }, timeout: 300_000 })).stdout;
+  return { skiff, httpPort: Number(ports![1]), httpsPort: Number(ports![2]), kubectl };
+}
+
 /** curl over HTTPS to `host` (SNI) at 127.0.0.1:port: the body and the certificate's subject line. */
 async function curlTls(host: string, port: number, path: string): Promise<{ body: string; subject: string }> {
   const { stdout, stderr } = await run('/usr/bin/curl', ['-sS', '-v', '-k', '--max-time', '30', '--resolve', `${host}:${port}:127.0.0.1`, `https://${host}:${port}${path}`], { timeout: 40_000 });
@@ -60,14 +70,10 @@ describe.skipIf(!built || !hasTool('kubectl', 'skiff up ways-in e2e'))('skiff up
   let skiff: Skiff;
   let httpPort: number;
   let httpsPort: number;
-  const kubectl = async (...args: string[]) =>
-    (await run(TOOL_PATHS.kubectl, args, { env: { ...process.env, KUBECONFIG: join(skiff.dataDir, 'kubeconfig') }, timeout: 300_000 })).stdout;
+  let kubectl: (...args: string[]) => Promise<string>;
 
   beforeAll(async () => {
-    skiff = await startSkiff(['up', '--agents', '2', '--ingress-port', '0', '--ingress-tls-port', '0'], 'skiff is ready');
-    const ports = INGRESS_LINE.exec(skiff.output);
-    expect(ports, skiff.output).not.toBeNull();
-    [httpPort, httpsPort] = [Number(ports![1]), Number(ports![2])];
+    ({ skiff, httpPort, httpsPort, kubectl } = await startWithIngress(['up', '--agents', '2', '--ingress-port', '0', '--ingress-tls-port', '0'], 'skiff is ready'));
     const cert = await generate([{ name: 'commonName', value: 'frontend.example' }], {
       keyType: 'ec', algorithm: 'sha256', extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'frontend.example' }] }],
     });
@@ -116,14 +122,10 @@ describe.skipIf(!built || !hasTool('kubectl', 'skiff control-plane ingress e2e')
   let agent: Skiff | undefined;
   let httpPort: number;
   let httpsPort: number;
-  const kubectl = async (...args: string[]) =>
-    (await run(TOOL_PATHS.kubectl, args, { env: { ...process.env, KUBECONFIG: join(skiff.dataDir, 'kubeconfig') }, timeout: 300_000 })).stdout;
+  let kubectl: (...args: string[]) => Promise<string>;
 
   beforeAll(async () => {
-    skiff = await startSkiff(['control-plane', '--ingress-port', '0', '--ingress-tls-port', '0', '--log-level', 'warn'], 'control plane is ready');
-    const ports = INGRESS_LINE.exec(skiff.output);
-    expect(ports, skiff.output).not.toBeNull();
-    [httpPort, httpsPort] = [Number(ports![1]), Number(ports![2])];
+    ({ skiff, httpPort, httpsPort, kubectl } = await startWithIngress(['control-plane', '--ingress-port', '0', '--ingress-tls-port', '0', '--log-level', 'warn'], 'control plane is ready'));
   }, 120_000);
   afterAll(async () => {
     await stopSkiff(agent);

@@ -2,7 +2,8 @@
 // real node tunnel (NodeMesh on 127.0.0.1, a real cluster CA), with the Service, Endpoints, Pod,
 // Node and TLS Secret it reads served from a map instead of a store. The pod 10.42.2.5:8080 is an
 // HTTP handler that answers what it saw (method, authority, path, headers) as JSON; 10.42.2.5:7000
-// is a raw TCP listener that echoes after answering an upgrade with 101.
+// is a raw TCP listener that echoes after answering an upgrade with 101 (with the Sec-WebSocket-Accept
+// of a WebSocket key, except under /raw/no-accept and /raw/wrong-accept).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { NodeNetwork } from '../../../agent/network/node-network.js';
 import { PodNetwork } from '../../../agent/pods/pod-network.js';
 import { ensureTls } from '../../../control-plane/api/tls.js';
 import { IngressGateway } from '../../../control-plane/ingress/ingress-gateway.js';
+import { websocketAccept } from '../../../control-plane/ingress/ingress-h2-websocket.js';
 import { IngressTable } from '../../../control-plane/ingress/ingress-router.js';
 import { NodeCertificateIssuer } from '../../../control-plane/nodes/node-certificates.js';
 import type { Ingress } from '../../../control-plane/resources/kinds/services.js';
@@ -63,7 +65,12 @@ export async function startGatewayFixture(options: { upgradePort?: boolean } = {
       if (at < 0) return;
       upgraded = true;
       upgrades.push({ head: buffered.subarray(0, at).toString('latin1'), from: end.from?.host ?? '' });
-      stream.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n');
+      // a WebSocket handshake gets its Sec-WebSocket-Accept (none under /raw/no-accept, a wrong one under /raw/wrong-accept)
+      const head = buffered.subarray(0, at).toString('latin1');
+      const key = /\r\nsec-websocket-key: *([^\r]*)/i.exec(head)?.[1];
+      const path = head.split(' ')[1] ?? '';
+      const accept = !key || path.startsWith('/raw/no-accept') ? '' : `sec-websocket-accept: ${websocketAccept(path.startsWith('/raw/wrong-accept') ? `${key}x` : key)}\r\n`;
+      stream.write(`HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: echo\r\n${accept}\r\n`);
       if (buffered.length > at + 4) stream.write(buffered.subarray(at + 4));
     });
     stream.on('end', () => stream.end());

@@ -3,7 +3,7 @@
 // 101 and echoes, an HTTP handler on 8080): node's http2 client sends an extended CONNECT on the
 // plain port (h2c prior knowledge) and the TLS port (h2 by ALPN); the pod gets an HTTP/1.1
 // WebSocket handshake of the gateway's, the client a 200 and then the pod's bytes. A pod that does
-// not switch protocols, unknown hosts, plain CONNECT and other protocols get errors; a seeded
+// not switch protocols or switches without the right Sec-WebSocket-Accept, unknown hosts, plain CONNECT and other protocols get errors; a seeded
 // fuzz of hostile extended CONNECTs never crashes the gateway.
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { once } from 'node:events';
@@ -89,6 +89,12 @@ describe('WebSocket over HTTP/2 (RFC 8441) through the Ingress gateway', () => {
     const handler = await exchange(h2c, websocket('/not-raw'));
     expect(handler.headers[':status']).toBe(502);
     expect(handler.body).toBe('the pod did not switch protocols (it answered 200)\n');
+    // a 101 without the Accept of the gateway's key (RFC 6455 4.1): no WebSocket, whatever answered
+    for (const path of ['/raw/no-accept', '/raw/wrong-accept']) {
+      const unaccepted = await exchange(h2c, websocket(path), 'never carried');
+      expect(unaccepted.headers[':status']).toBe(502);
+      expect(unaccepted.body).toBe('the pod switched protocols without the Sec-WebSocket-Accept of the handshake\'s key\n');
+    }
     expect((await exchange(h2c, websocket('/raw/x', {}, 'nope.test'))).headers[':status']).toBe(404);
     expect((await exchange(h2c, { ':method': 'CONNECT', ':authority': `${HOST}:443` })).headers[':status']).toBe(405);
     expect((await exchange(h2c, { ...websocket('/raw/x'), ':protocol': 'connect-udp' })).headers[':status']).toBe(405);
