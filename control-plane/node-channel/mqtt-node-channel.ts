@@ -11,6 +11,7 @@ import { decodeAgentMessage, type AgentMessage } from './agent-message-decoder.j
 import {
   NodeChannelStoppedError, type CallOptions, type NodeChannel, type NodeChannelHandlers, type NodeChannelObserver, type RetainedNodeTopic, type TopicKind,
 } from './node-channel.js';
+import { KeptDesired } from './kept-desired.js';
 import { RpcCallTable } from './rpc-call-table.js';
 import { sweepRetained, type SweepObserver } from './retained-sweep.js';
 
@@ -50,9 +51,9 @@ export class MqttNodeChannel implements NodeChannel {
   readonly #calls: RpcCallTable;
   /**
    * Last desired state (and part) per topic: republished after every reconnect, since a restarted
-   * broker forgets retained messages.
+   * broker forgets retained messages. Kept deflated (kept-desired.ts): O(pods) otherwise.
    */
-  readonly #desired = new Map<string, string>();
+  readonly #desired = new KeptDesired();
   #client: MqttClient | undefined;
   #handlers: NodeChannelHandlers | undefined;
   #isReady = false;
@@ -75,6 +76,11 @@ export class MqttNodeChannel implements NodeChannel {
   /** Messages dropped as invalid (bad JSON, schema, node mismatch, unknown topic or call). */
   get invalidMessages(): number {
     return this.#invalidMessages;
+  }
+
+  /** Bytes the kept copies of desired states take (deflated once compressed). */
+  get keptDesiredBytes(): number {
+    return this.#desired.bytes;
   }
 
   get isConnected(): boolean {
@@ -225,7 +231,10 @@ export class MqttNodeChannel implements NodeChannel {
     const refused = await refusedSubscriptions(client, controlPlaneSubscriptions(this.cpInstance));
     // A broker ACL problem that retrying cannot fix: say so loudly and serve what is granted.
     if (refused.length > 0) this.#logger.error({ topics: refused }, 'broker refused control plane subscriptions');
-    for (const [topic, payload] of this.#desired) await this.#send(client, topic, payload, { qos: 1, retain: true });
+    for (const topic of this.#desired.topics()) {
+      const payload = await this.#desired.payload(topic);
+      if (payload !== undefined) await this.#send(client, topic, payload, { qos: 1, retain: true });
+    }
     // What agents sent while this session was down reached no one (clean sessions, the broker queues
     // nothing for an absent subscriber): a new epoch makes them send their state again (decision 073).
     this.#sessions += 1;
