@@ -39,6 +39,8 @@ export interface MqttNodeChannelOptions {
   brokerInProcess?: boolean;
   /** Counts messages and bytes by topic kind (metrics). */
   observer?: NodeChannelObserver;
+  /** A kept desired state unchanged this long is deflated (kept-desired.ts; default 60 s). */
+  keptDesiredSettleMs?: number;
 }
 
 const topicKind = (topic: string): TopicKind => parseTopic(topic)?.kind ?? 'unknown';
@@ -51,9 +53,9 @@ export class MqttNodeChannel implements NodeChannel {
   readonly #calls: RpcCallTable;
   /**
    * Last desired state (and part) per topic: republished after every reconnect, since a restarted
-   * broker forgets retained messages. Kept deflated (kept-desired.ts): O(pods) otherwise.
+   * broker forgets retained messages. Deflated once settled (kept-desired.ts): O(pods) otherwise.
    */
-  readonly #desired = new KeptDesired();
+  readonly #desired: KeptDesired;
   #client: MqttClient | undefined;
   #handlers: NodeChannelHandlers | undefined;
   #isReady = false;
@@ -70,6 +72,7 @@ export class MqttNodeChannel implements NodeChannel {
     this.cpInstance = requireTopicLevel('cpInstance', options.cpInstance ?? `cp-${nanoid(10)}`);
     this.#logger = options.logger ?? silentLogger;
     this.#clock = options.clock ?? systemClock;
+    this.#desired = new KeptDesired({ clock: this.#clock, ...(options.keptDesiredSettleMs !== undefined ? { settleMs: options.keptDesiredSettleMs } : {}) });
     this.#calls = new RpcCallTable(this.#clock);
   }
 
@@ -78,7 +81,7 @@ export class MqttNodeChannel implements NodeChannel {
     return this.#invalidMessages;
   }
 
-  /** Bytes the kept copies of desired states take (deflated once compressed). */
+  /** Size of the kept copies of desired states (deflated ones in bytes, others in characters). */
   get keptDesiredBytes(): number {
     return this.#desired.bytes;
   }
@@ -215,6 +218,7 @@ export class MqttNodeChannel implements NodeChannel {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#desired.stop();
     this.#calls.cancelAll(new NodeChannelStoppedError('node channel stopped'));
     const client = this.#client;
     if (!client) return;
@@ -231,8 +235,8 @@ export class MqttNodeChannel implements NodeChannel {
     const refused = await refusedSubscriptions(client, controlPlaneSubscriptions(this.cpInstance));
     // A broker ACL problem that retrying cannot fix: say so loudly and serve what is granted.
     if (refused.length > 0) this.#logger.error({ topics: refused }, 'broker refused control plane subscriptions');
-    for (const topic of this.#desired.topics()) {
-      const payload = await this.#desired.payload(topic);
+    for (const topic of [...this.#desired.topics()]) { // a snapshot: the copies may change while sends wait
+      const payload = this.#desired.payload(topic);
       if (payload !== undefined) await this.#send(client, topic, payload, { qos: 1, retain: true });
     }
     // What agents sent while this session was down reached no one (clean sessions, the broker queues
