@@ -157,7 +157,9 @@ const readyNeeded = Math.ceil(nodes * env('FLEET_JOIN_READY_FRACTION', 1));
 let readyAtJoin = 0;
 const seedNodes = await listNodes();
 const allReady = watchUntil<Node>('/api/v1/nodes', seedNodes.body.metadata.resourceVersion, seedNodes.body.items,
-  (all) => { let n = 0; for (const node of all.values()) if (isReady(node)) n++; readyAtJoin = n; return n >= readyNeeded; }, env('FLEET_JOIN_TIMEOUT_MS', Math.max(600_000, nodes * 200)));
+  (all) => { let n = 0; for (const node of all.values()) if (isReady(node)) n++; readyAtJoin = n; return n >= readyNeeded; }, env('FLEET_JOIN_TIMEOUT_MS', Math.max(600_000, nodes * 200)))
+  // a join that times out says how far it got (the error ends the run)
+  .catch((error: Error) => { throw new Error(`${error.message}: ${readyAtJoin} of ${nodes} nodes Ready (${readyNeeded} needed)`); });
 const joinStarted = performance.now();
 const joined = await workers.join(names, zones);
 const joinMs = performance.now() - joinStarted;
