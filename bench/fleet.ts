@@ -8,7 +8,9 @@
 // Usage: node dist/bench/fleet.js [nodes=1000] [leaseIntervalMs=10000] [windowMs=30000] [replicas=nodes].
 // Env: FLEET_STORE=etcd (a real etcd on loopback instead of SQLite; its log in the temp dir, or SKIFF_ETCD_LOG=FILE), FLEET_ZONE_SIZE (1000),
 // FLEET_AGENTS_PER_WORKER (1000), FLEET_CONCURRENCY (joins in flight per worker, 25),
-// FLEET_JOIN_TIMEOUT_MS (max(600 s, 200 ms per node)), FLEET_JOIN_READY_FRACTION (1: every node Ready before the idle window), FLEET_WORKLOAD_TIMEOUT_MS (900 s), FLEET_WORKLOAD_DEADLINE (ISO time), FLEET_SPREAD_ZONES
+// FLEET_JOIN_TIMEOUT_MS (max(600 s, 200 ms per node)), FLEET_JOIN_READY_FRACTION (1: every node Ready before the idle window),
+// FLEET_WORKLOAD_TIMEOUT_MS (max(900 s, 25 ms per pod): the workload may run as slow as 40 pods/s), FLEET_WORKLOAD_DEADLINE (ISO time),
+// FLEET_PROGRESS_MS (10000: pods Running, pods/s and memory printed along the workload, bench/fleet-progress.ts), FLEET_SPREAD_ZONES
 // (a zone topology spread constraint on the pods; default with a zone loss and fewer replicas than nodes), FLEET_PROBE_PERIOD_MS (250),
 // FLEET_LOOP_SCRAPE_MS (1000, how often the probe reads the control plane's event-loop delay from /metrics; 0 never), FLEET_CP_NODE_ARGS ("--cpu-prof --cpu-prof-dir=prof"), FLEET_ZONE_WINDOW_MS (20000), FLEET_HEAP_SNAPSHOT (DIR,
 // see takeHeapSnapshot), FLEET_LEASE_FLUSH_MS (the control plane's lease flush interval, 20000).
@@ -26,6 +28,7 @@ import { FleetWorkers, type WorkerStats } from './fleet-workers.js';
 import { zoneLoss } from './fleet-zone-loss.js';
 import { forkApiProbe } from './fleet-probe-process.js';
 import { summarize } from './percentiles.js';
+import { sampleProgress } from './fleet-progress.js';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const leaseIntervalMs = Number(process.argv[3] ?? 10_000);
@@ -154,7 +157,9 @@ const readyNeeded = Math.ceil(nodes * env('FLEET_JOIN_READY_FRACTION', 1));
 let readyAtJoin = 0;
 const seedNodes = await listNodes();
 const allReady = watchUntil<Node>('/api/v1/nodes', seedNodes.body.metadata.resourceVersion, seedNodes.body.items,
-  (all) => { let n = 0; for (const node of all.values()) if (isReady(node)) n++; readyAtJoin = n; return n >= readyNeeded; }, env('FLEET_JOIN_TIMEOUT_MS', Math.max(600_000, nodes * 200)));
+  (all) => { let n = 0; for (const node of all.values()) if (isReady(node)) n++; readyAtJoin = n; return n >= readyNeeded; }, env('FLEET_JOIN_TIMEOUT_MS', Math.max(600_000, nodes * 200)))
+  // a join that times out says how far it got (the error ends the run)
+  .catch((error: Error) => { throw new Error(`${error.message}: ${readyAtJoin} of ${nodes} nodes Ready (${readyNeeded} needed)`); });
 const joinStarted = performance.now();
 const joined = await workers.join(names, zones);
 const joinMs = performance.now() - joinStarted;
@@ -209,7 +214,8 @@ progress('idle', { idle, freshLeases, unexpiredLeases, leaseAgeInApi });
 
 // 3. a workload over the fleet, Running (as the simulated kubelets report it)
 // FLEET_WORKLOAD_DEADLINE (an ISO time): end the workload by then with what it measured (a shared machine's slot)
-const workloadTimeoutMs = Math.min(env('FLEET_WORKLOAD_TIMEOUT_MS', 900_000),
+// the default scales with the pods: a 100,000-pod rollout on a shared machine (~40 pods/s) is not cut at 15 minutes
+const workloadTimeoutMs = Math.min(env('FLEET_WORKLOAD_TIMEOUT_MS', Math.max(900_000, replicas * 25)),
   process.env['FLEET_WORKLOAD_DEADLINE'] ? Date.parse(process.env['FLEET_WORKLOAD_DEADLINE']) - Date.now() : Infinity);
 const seedPods = await listPods();
 let runningSeen = 0;
@@ -230,6 +236,11 @@ process.on('exit', () => probe.kill());
 const workloadCpuMs = await cpuMs();
 const beforeWorkloadStats = await workers.stats();
 const workloadStarted = performance.now();
+const progressOf = sampleProgress({
+  periodMs: env('FLEET_PROGRESS_MS', 10_000), running: () => runningSeen, rssMB,
+  metrics: async () => { const r = await client.request<string>('GET', '/metrics'); return r.status === 200 ? r.text : undefined; },
+  onSample: (sample) => progress('workload-progress', sample),
+});
 const created = await client.request('POST', '/apis/apps/v1/namespaces/default/deployments', {
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'fleet-bench' },
   spec: {
@@ -241,11 +252,12 @@ if (created.status !== 201) throw new Error(`create Deployment: HTTP ${created.s
 const workloadRunningMs = await workloadRunning.then((at) => at - workloadStarted, async (error: Error) => {
   // what was measured so far is still worth printing: how far it got, and the API while it ran
   progress('workload-timeout', {
-    replicas, runningSeen, afterMs: Math.round(performance.now() - workloadStarted), sessions: sessions(beforeWorkloadStats, await workers.stats()), duringWorkload: await probe.stop(), error: error.message,
+    replicas, runningSeen, progress: progressOf.stop(), afterMs: Math.round(performance.now() - workloadStarted), sessions: sessions(beforeWorkloadStats, await workers.stats()), duringWorkload: await probe.stop(), error: error.message,
   });
   process.exit(1);
 });
 // the CPU the control plane got while it ran: on a shared machine, what bounds its latencies
+const workloadProgress = progressOf.stop();
 const workloadCpuCores = Number(((await cpuMs() - workloadCpuMs) / workloadRunningMs).toFixed(3));
 const duringWorkload = { ...await probe.stop(), controlPlaneCpuCores: workloadCpuCores, loadAverage: load() };
 sessionsByPhase['workload'] = sessions(beforeWorkloadStats, await workers.stats());
@@ -294,7 +306,7 @@ console.log(JSON.stringify({
   leaseAgeInApi,
   ...(heapSnapshot ? { heapSnapshot } : {}),
   desiredDuringJoin: { messages: joinStats.desiredMessages, bytes: joinStats.desiredBytes },
-  workload: { replicas, spreadOverZones: spreadZones, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload, podTolerations: 'unreachable and not-ready, NoExecute, tolerationSeconds 0 (pod template)' },
+  workload: { replicas, spreadOverZones: spreadZones, allRunningMs: Math.round(workloadRunningMs), podsPerSecond: Math.round((replicas * 1000) / workloadRunningMs), duringWorkload, progress: workloadProgress, podTolerations: 'unreachable and not-ready, NoExecute, tolerationSeconds 0 (pod template)' },
   running,
   abruptLossToNotReadyMs: Math.round(notReadyAt - lostAt),
   abruptLossToPodsElsewhereMs: Math.round(elsewhereAt - lostAt),

@@ -181,7 +181,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         credentials: brokerCredentialEntries(credentials, nodeCredentials),
       });
       broker = running;
-      prometheus.countBrokerThread(() => running.busyMs());
+      prometheus.countBrokerThread(() => running.busyMs(), () => running.memory());
       stack.push(() => running.close());
       // a credential works (or stops working) once the worker has it: issue() and revoke() wait for this
       stack.push(nodeCredentials.onChange((change) => running.update([brokerCredentialChange(change)])));

@@ -22,10 +22,20 @@ export interface BrokerWorkerData {
 
 export type ToWorker =
   | { type: 'credentials'; id: number; changes: CredentialChange[] }
-  | { type: 'close'; id: number };
+  | { type: 'close'; id: number }
+  | { type: 'memory'; id: number };
+
+/** The worker isolate's memory (process.memoryUsage() in the worker: its own heap, external and ArrayBuffers; rss is the process's). */
+export interface BrokerThreadMemory {
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+}
 
 export type FromWorker =
   | { type: 'listening'; port: number; url: string }
   | { type: 'failed'; error: string }
   | { type: 'ack'; id: number; error?: string }
+  | { type: 'memory'; id: number; memory: BrokerThreadMemory }
   | { type: 'log'; level: LogLevel; fields: object; message: string };

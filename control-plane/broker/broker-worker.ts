@@ -33,6 +33,9 @@ port.on('message', (message: ToWorker) => {
     } catch (error) {
       post({ type: 'ack', id: message.id, error: String(error) });
     }
+  } else if (message.type === 'memory') {
+    const m = process.memoryUsage(); // in a worker: this isolate's heap and external memory
+    post({ type: 'memory', id: message.id, memory: { heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external, arrayBuffersBytes: m.arrayBuffers } });
   } else if (message.type === 'close') {
     void (broker?.close() ?? Promise.resolve()).then(
       () => post({ type: 'ack', id: message.id }),

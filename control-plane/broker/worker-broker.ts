@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { systemClock, type Clock } from '../../api/clock.js';
 import { silentLogger, type ChannelLogger } from '../../api/mqtt/channel-logger.js';
-import type { BrokerWorkerData, FromWorker, ToWorker } from './broker-worker-messages.js';
+import type { BrokerThreadMemory, BrokerWorkerData, FromWorker, ToWorker } from './broker-worker-messages.js';
+export type { BrokerThreadMemory } from './broker-worker-messages.js';
 import { checkCredentialChange, type CredentialChange, type CredentialEntry } from './credential-table.js';
 import type { EmbeddedBroker } from './embedded-broker.js';
 
@@ -35,6 +36,8 @@ export interface WorkerBroker extends EmbeddedBroker {
   readonly restarts: number;
   /** Milliseconds the broker threads' event loops have been busy (wall time, not idle), over every worker so far. */
   busyMs(): number;
+  /** The broker thread's heap and external memory as it reports it (undefined while no worker runs). */
+  memory(): Promise<BrokerThreadMemory | undefined>;
   /** Fault drill: ends the worker as a crash would (it is then restarted). */
   kill(): Promise<void>;
   /** Closes the broker, runs `whileDown`, starts it again on the same port (all retained state forgotten). */
@@ -76,6 +79,8 @@ export async function startWorkerBroker(options: WorkerBrokerOptions): Promise<W
   let nextId = 1;
   /** Requests the current worker has not answered; a dead worker's are settled by its successor's start. */
   let pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  /** memory() requests in flight: a worker that ends first answers undefined. */
+  const memoryRequests = new Map<number, (memory: BrokerThreadMemory | undefined) => void>();
   let closing = false;
   let restarts = 0;
   let startedAt = 0;
@@ -100,6 +105,11 @@ export async function startWorkerBroker(options: WorkerBrokerOptions): Promise<W
         case 'failed':
           void worker.terminate();
           return reject(new BrokerWorkerFailedError(`embedded broker did not start: ${message.error}`));
+        case 'memory': {
+          memoryRequests.get(message.id)?.(message.memory);
+          memoryRequests.delete(message.id);
+          return;
+        }
         case 'ack': {
           const request = pending.get(message.id);
           pending.delete(message.id);
@@ -110,6 +120,8 @@ export async function startWorkerBroker(options: WorkerBrokerOptions): Promise<W
     });
     worker.on('error', (error) => logger.error({ err: error.stack ?? error.message }, 'embedded broker worker failed'));
     worker.on('exit', (code) => {
+      for (const answer of memoryRequests.values()) answer(undefined);
+      memoryRequests.clear();
       if (!isListening) return reject(new BrokerWorkerFailedError(`embedded broker worker exited with code ${code} before listening`));
       if (running?.worker !== worker) return; // closed or restarted on purpose
 
@@ -169,6 +181,15 @@ export async function startWorkerBroker(options: WorkerBrokerOptions): Promise<W
     get url() { return url; },
     get restarts() { return restarts; },
     busyMs: () => endedBusyMs + (running ? busyOf(running.worker) : 0),
+    memory() {
+      const current = running;
+      if (!current) return Promise.resolve(undefined);
+      const id = nextId++;
+      return new Promise((resolve) => {
+        memoryRequests.set(id, resolve);
+        current.worker.postMessage({ type: 'memory', id } satisfies ToWorker);
+      });
+    },
     async update(changes) {
       changes.forEach(checkCredentialChange); // all or nothing: a bad change applies none
       for (const change of changes) {

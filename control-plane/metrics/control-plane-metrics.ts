@@ -8,6 +8,7 @@ import type { FlowControlObserver } from '../api/flow-control.js';
 import type { ApiRequestObserver } from '../api/request-observer.js';
 import type { WorkQueueObserver } from '../reconcile/work-queue.js';
 import type { NodeChannelObserver } from '../node-channel/node-channel.js';
+import type { BrokerThreadMemory } from '../broker/broker-worker-messages.js';
 import type { SchedulerObserver } from '../scheduler/scheduler.js';
 import type { StoreObserver } from '../store/observed-store.js';
 import { createApiMetrics } from './api-metrics.js';
@@ -62,8 +63,25 @@ export class ControlPlaneMetrics implements MetricsExposition {
     registerNodeConditionMetrics(this.registry, listNodes);
   }
 
-  /** The embedded broker's thread (decision 069): how long its event loop was busy, read at each scrape. */
-  countBrokerThread(busyMs: () => number): void {
+  /** The embedded broker's thread (decision 069): how long its event loop was busy, and its memory, read at each scrape. */
+  countBrokerThread(busyMs: () => number, memory?: () => Promise<BrokerThreadMemory | undefined>): void {
+    if (memory) {
+      new Gauge({
+        name: 'skiff_mqtt_broker_thread_memory_bytes',
+        // the worker isolate's own: retained messages' and queued packets' payloads are external (Buffers)
+        help: 'Memory of the embedded MQTT broker thread\'s isolate, by kind (heap_used, heap_total, external, array_buffers).',
+        labelNames: ['kind'],
+        registers: [this.registry],
+        async collect() {
+          const m = await memory();
+          if (!m) return; // no worker at this instant (restarting): the series keep their last values
+          this.set({ kind: 'heap_used' }, m.heapUsedBytes);
+          this.set({ kind: 'heap_total' }, m.heapTotalBytes);
+          this.set({ kind: 'external' }, m.externalBytes);
+          this.set({ kind: 'array_buffers' }, m.arrayBuffersBytes);
+        },
+      });
+    }
     new Gauge({
       name: 'skiff_mqtt_broker_thread_busy_seconds_total',
       // event-loop utilization's active time: wall time out of the loop's idle wait, so CPU plus any wait for a core

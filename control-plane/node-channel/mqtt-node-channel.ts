@@ -11,6 +11,7 @@ import { decodeAgentMessage, type AgentMessage } from './agent-message-decoder.j
 import {
   NodeChannelStoppedError, type CallOptions, type NodeChannel, type NodeChannelHandlers, type NodeChannelObserver, type RetainedNodeTopic, type TopicKind,
 } from './node-channel.js';
+import { KeptDesired } from './kept-desired.js';
 import { RpcCallTable } from './rpc-call-table.js';
 import { sweepRetained, type SweepObserver } from './retained-sweep.js';
 
@@ -38,6 +39,8 @@ export interface MqttNodeChannelOptions {
   brokerInProcess?: boolean;
   /** Counts messages and bytes by topic kind (metrics). */
   observer?: NodeChannelObserver;
+  /** A kept desired state unchanged this long is deflated (kept-desired.ts; default 60 s). */
+  keptDesiredSettleMs?: number;
 }
 
 const topicKind = (topic: string): TopicKind => parseTopic(topic)?.kind ?? 'unknown';
@@ -50,9 +53,9 @@ export class MqttNodeChannel implements NodeChannel {
   readonly #calls: RpcCallTable;
   /**
    * Last desired state (and part) per topic: republished after every reconnect, since a restarted
-   * broker forgets retained messages.
+   * broker forgets retained messages. Deflated once settled (kept-desired.ts): O(pods) otherwise.
    */
-  readonly #desired = new Map<string, string>();
+  readonly #desired: KeptDesired;
   #client: MqttClient | undefined;
   #handlers: NodeChannelHandlers | undefined;
   #isReady = false;
@@ -69,12 +72,18 @@ export class MqttNodeChannel implements NodeChannel {
     this.cpInstance = requireTopicLevel('cpInstance', options.cpInstance ?? `cp-${nanoid(10)}`);
     this.#logger = options.logger ?? silentLogger;
     this.#clock = options.clock ?? systemClock;
+    this.#desired = new KeptDesired({ clock: this.#clock, ...(options.keptDesiredSettleMs !== undefined ? { settleMs: options.keptDesiredSettleMs } : {}) });
     this.#calls = new RpcCallTable(this.#clock);
   }
 
   /** Messages dropped as invalid (bad JSON, schema, node mismatch, unknown topic or call). */
   get invalidMessages(): number {
     return this.#invalidMessages;
+  }
+
+  /** Size of the kept copies of desired states (deflated ones in bytes, others in characters). */
+  get keptDesiredBytes(): number {
+    return this.#desired.bytes;
   }
 
   get isConnected(): boolean {
@@ -209,6 +218,7 @@ export class MqttNodeChannel implements NodeChannel {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#desired.stop();
     this.#calls.cancelAll(new NodeChannelStoppedError('node channel stopped'));
     const client = this.#client;
     if (!client) return;
@@ -225,7 +235,10 @@ export class MqttNodeChannel implements NodeChannel {
     const refused = await refusedSubscriptions(client, controlPlaneSubscriptions(this.cpInstance));
     // A broker ACL problem that retrying cannot fix: say so loudly and serve what is granted.
     if (refused.length > 0) this.#logger.error({ topics: refused }, 'broker refused control plane subscriptions');
-    for (const [topic, payload] of this.#desired) await this.#send(client, topic, payload, { qos: 1, retain: true });
+    for (const topic of [...this.#desired.topics()]) { // a snapshot: the copies may change while sends wait
+      const payload = this.#desired.payload(topic);
+      if (payload !== undefined) await this.#send(client, topic, payload, { qos: 1, retain: true });
+    }
     // What agents sent while this session was down reached no one (clean sessions, the broker queues
     // nothing for an absent subscriber): a new epoch makes them send their state again (decision 073).
     this.#sessions += 1;

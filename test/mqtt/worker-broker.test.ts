@@ -6,7 +6,8 @@ import { MqttAgentChannel } from '../../agent/mqtt-agent-channel.js';
 import type { ChannelLogger } from '../../api/mqtt/channel-logger.js';
 import { sha256Hex } from '../../control-plane/broker/credential-table.js';
 import { startWorkerBroker, type WorkerBroker } from '../../control-plane/broker/worker-broker.js';
-import { NODE_TOKENS, testCredentials } from './node-channel.contract.js';
+import { topics } from '../../api/mqtt/topics.js';
+import { CONTROL_PLANE_USERS, NODE_TOKENS, testCredentials } from './node-channel.contract.js';
 import { connectRaw } from './raw-mqtt-client.js';
 import { RecordingAgentHandlers } from './recording-handlers.js';
 import { waitFor } from './wait-for.js';
@@ -44,6 +45,18 @@ describe('embedded broker in a worker thread', () => {
     expect(before).toBeGreaterThan(0); // it started aedes
     for (const node of ['node-l', 'node-m', 'node-n']) await (await connectAs(node, NODE_TOKENS[node]!)).endAsync(true);
     expect(broker.busyMs()).toBeGreaterThan(before);
+  });
+
+  it("reports its own thread's memory: the retained payloads it holds", async () => {
+    const before = (await broker.memory())!;
+    expect(before.heapUsedBytes).toBeGreaterThan(0);
+    const cp = await connectAs('control-plane', CONTROL_PLANE_USERS['control-plane']);
+    // 20 retained desired states of 200 KB: the broker keeps them (4 MB) in its worker's ArrayBuffers
+    for (let i = 0; i < 20; i++) await cp.publishAsync(topics.desired(`mem-node-${i}`), Buffer.alloc(200_000, i + 1), { qos: 1, retain: true });
+    await cp.endAsync();
+    const after = (await broker.memory())!;
+    expect(after.arrayBuffersBytes - before.arrayBuffersBytes).toBeGreaterThan(3_000_000);
+    expect(after.externalBytes).toBeGreaterThanOrEqual(after.arrayBuffersBytes);
   });
 
   it('rejects a malformed credential change and keeps serving', async () => {
