@@ -9,7 +9,7 @@ import type { Ingress, IngressBackend, IngressClass, Service } from '../resource
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { stableStringify } from '../resources/stable-stringify.js';
-import { DEFAULT_CLASS_ANNOTATION, IngressTable, SKIFF_INGRESS_CLASS, SKIFF_INGRESS_CONTROLLER, skiffIngresses } from './ingress-router.js';
+import { DEFAULT_CLASS_ANNOTATION, IngressTable, SKIFF_INGRESS_CLASS, SKIFF_INGRESS_CONTROLLER, skiffIngresses } from '../../api/ingress/ingress-router.js';
 
 const ALL = 'all';
 
