@@ -72,5 +72,7 @@ export interface AgentOptions {
   metricsServer?: MetricsServerOptions;
   /** The tunnel to other nodes' pods and the relay (network/mesh.ts); none: no traffic between nodes. */
   mesh?: NodeMesh;
+  /** Serve Ingress on the node IP (`--ingress-port`, `--ingress-tls-port`; 0: any free port). */
+  ingress?: { port?: number; tlsPort?: number };
   serviceAccountTokens?: ServiceAccountTokenSource & { setServer?(url: string | undefined, ca: string | undefined): void; close?(): void }; // volume-host.ts
 }

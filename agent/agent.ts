@@ -21,6 +21,7 @@ import { serveRelay } from './network/relay-server.js';
 import { serveRelayUdp } from './network/relay-udp-server.js';
 import { serveRelayStream } from './network/relay-stream-server.js';
 import { NodePorts } from './network/node-ports.js';
+import { NodeIngress } from './network/node-ingress.js';
 import { serveAttach, type AttachParams } from './rpc/attach-rpc.js';
 import { serveExec, type ExecParams } from './rpc/exec-rpc.js';
 import { servePortForward, type PortForwardParams } from './rpc/port-forward-rpc.js';
@@ -52,6 +53,8 @@ export class Agent {
   }
   /** NodePorts and LoadBalancer ports served on the node IP (network/node-ports.ts). */
   readonly nodePorts: NodePorts;
+  /** Ingress served on the node IP (`--ingress-port`: network/node-ingress.ts, decision 075). */
+  readonly ingress: NodeIngress | undefined;
   /** Prometheus metrics (the `metrics` rpc, and the local listener when asked for). */
   readonly metrics: AgentMetrics;
   readonly #metrics: PodMetricsReporter;
@@ -100,6 +103,7 @@ export class Agent {
       address: nodeIP, network: this.network, clock: options.clock, logger: options.logger, onUnservedChange: () => this.#publishNodeStatus(),
       ...(options.hostPortRequestTimeoutMs ? { requestTimeoutMs: options.hostPortRequestTimeoutMs } : {}),
     });
+    this.ingress = options.ingress && new NodeIngress({ ...options.ingress, address: nodeIP, network: this.network, clock: options.clock, logger: options.logger });
     this.pods = new PodManager({
       hostPorts: this.hostPorts,
       network: this.network,
@@ -140,6 +144,7 @@ export class Agent {
       this.options.mesh.onListening = () => this.#publishNodeStatus();
       await this.options.mesh.start(this.network);
     }
+    await this.ingress?.start();
     const persisted = await this.#restore();
     const connected = this.options.channel.connect({
       desired: (m) => this.#onDesired(m),
@@ -173,6 +178,7 @@ export class Agent {
       const state = await file.load();
       if (!state || state.desired.node !== this.options.node) return false;
       this.pods.restore(state);
+      this.ingress?.set(state.desired.ingress);
       this.#servicesKnown = state.desired.services !== undefined;
       this.#notePods(state.desired.pods);
       this.options.logger.info({ generation: state.desired.generation, pods: state.desired.pods.length }, 'running the persisted desired state');
@@ -189,8 +195,9 @@ export class Agent {
     if (!file || !desired) return;
     // Secrets never touch the disk: a restart while offline waits for them (CreateContainerConfigError).
     // The parts from their own topics are saved with the pods: an offline restart has its routes.
-    const { secrets: _secrets, ...withoutSecrets } = this.desiredParts.merge(desired);
-    file.save({ desired: withoutSecrets, finished: finished as Record<string, Record<string, unknown>> })
+    const { secrets: _secrets, ingress, ...withoutSecrets } = this.desiredParts.merge(desired);
+    const routes = ingress ? { ingress: { ingresses: ingress.ingresses } } : {}; // TLS keys neither
+    file.save({ desired: { ...withoutSecrets, ...routes }, finished: finished as Record<string, Record<string, unknown>> })
       .catch((e: Error) => this.options.logger.warn({ err: e.message }, 'could not persist the desired state'));
   }
 
@@ -204,6 +211,7 @@ export class Agent {
     this.#metrics.stop();
     await this.options.stateFile?.flushed().catch(() => undefined);
     await this.nodePorts.close();
+    await this.ingress?.close();
     await this.pods.stopAll(gracePeriodMs);
     await this.hostPorts.close();
     await this.options.mesh?.close();
@@ -250,6 +258,7 @@ export class Agent {
 
   #applyDesired(message: DesiredStateMessage): void {
     if (this.pods.apply(message)) {
+      this.ingress?.set(message.ingress);
       this.options.logger.info({ generation: message.generation, pods: message.pods.length }, 'applied desired state');
       this.#notePods(message.pods);
       this.#publishNodeStatus();
@@ -307,31 +316,15 @@ export class Agent {
 
   #onRpc(method: string, params: Record<string, unknown>, reply: RpcReply): void {
     switch (method) {
-      case 'logs':
-        serveLogs(this.pods, params as unknown as LogsParams, reply, () => this.options.clock.now());
-        return;
-      case 'metrics':
-        void serveMetrics(this.metrics, reply).catch((error: Error) => reply.error(500, error.message));
-        return;
-      case 'exec':
-        void serveExec(this.pods, this.options.runtime, params as unknown as ExecParams, reply)
+      case 'logs': return void serveLogs(this.pods, params as unknown as LogsParams, reply, () => this.options.clock.now());
+      case 'metrics': return void serveMetrics(this.metrics, reply).catch((error: Error) => reply.error(500, error.message));
+      case 'exec': return void serveExec(this.pods, this.options.runtime, params as unknown as ExecParams, reply)
           .catch((error: Error) => reply.error(500, error.message));
-        return;
-      case 'portforward':
-        servePortForward(this.pods, params as unknown as PortForwardParams, reply, this.options.clock);
-        return;
-      case 'attach':
-        void serveAttach(this.pods, params as unknown as AttachParams, reply).catch((error: Error) => reply.error(500, error.message));
-        return;
-      case 'relay':
-        serveRelay(this.network, params, reply);
-        return;
-      case 'tcp':
-        serveRelayStream(this.network, params, reply);
-        return;
-      case 'udp':
-        serveRelayUdp(this.network.udp, params, reply);
-        return;
+      case 'portforward': return void servePortForward(this.pods, params as unknown as PortForwardParams, reply, this.options.clock);
+      case 'attach': return void serveAttach(this.pods, params as unknown as AttachParams, reply).catch((error: Error) => reply.error(500, error.message));
+      case 'relay': return void serveRelay(this.network, params, reply);
+      case 'tcp': return void serveRelayStream(this.network, params, reply);
+      case 'udp': return void serveRelayUdp(this.network.udp, params, reply);
       default:
         reply.error(501, `method ${method} is not supported by this agent`);
     }
@@ -358,6 +351,7 @@ export class Agent {
       observedGeneration: this.pods.appliedGeneration,
       ...(this.options.mesh?.port ? { tunnelPort: this.options.mesh.port } : {}),
       ...(this.nodePorts.unserved.length ? { unservedPorts: this.nodePorts.unserved.slice(0, 256) } : {}),
+      ...(this.ingress?.ports ? { ingressPorts: this.ingress.ports } : {}),
     }).catch((e: Error) => this.#dropped('node status', e));
   }
 

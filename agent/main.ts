@@ -97,6 +97,8 @@ export interface StartAgentOptions {
   tunnelPort?: number;
   /** How requests reach other nodes' pods: auto (direct, relay when unreachable), direct, relay. */
   meshMode?: MeshMode;
+  /** Serve skiff's Ingresses on nodeIP (--ingress-port, --ingress-tls-port; 0: any free port; decision 075). */
+  ingress?: { port?: number; tlsPort?: number };
 }
 
 /** A plain mqtt:// server without insecureMqtt (--insecure-mqtt). */
@@ -191,6 +193,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
     ...(options.leaseRenewIntervalMs ? { leaseRenewIntervalMs: options.leaseRenewIntervalMs } : {}),
     ...(options.leaseDurationSeconds ? { leaseDurationSeconds: options.leaseDurationSeconds } : {}),
     ...(mesh ? { mesh } : {}),
+    ...(options.ingress ? { ingress: options.ingress } : {}),
   });
   try {
     await agent.start();

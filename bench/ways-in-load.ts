@@ -7,7 +7,8 @@
 // With CONTROL_PLANE_PID and AGENT_PID (Linux), each measurement also gives the CPU time each of
 // those processes used per request (`cpuPerRequestMs`, user and system, all threads): what a way in
 // costs in CPU, apart from the time its requests wait between processes.
-// Env: NODEPORT_URL, INGRESS_URL, INGRESS_HOST, WASM, BENCH_REQUESTS, BENCH_WARMUP (requests each
+// The agent's own Ingress port (decision 075) is measured as (g), `agentIngressAddsPaired`.
+// Env: NODEPORT_URL, INGRESS_URL, AGENT_INGRESS_URL, INGRESS_HOST, WASM, BENCH_REQUESTS, BENCH_WARMUP (requests each
 // way gets before each measurement, 20 by default), CONTROL_PLANE_PID, AGENT_PID.
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -102,6 +103,7 @@ try {
   const host = env('INGRESS_HOST');
   const nodePort: Call = () => get(env('NODEPORT_URL'));
   const ingress: Call = () => get(env('INGRESS_URL'), host);
+  const agentIngress: Call = () => get(env('AGENT_INGRESS_URL'), host);
   // one session, opened again when the gateway closed it (idle sessions close after 120 s)
   let session: ClientHttp2Session | undefined;
   const live = () => {
@@ -118,7 +120,8 @@ try {
   result['throughNodePort'] = await measure('(e) through the NodePort (agent process)', nodePort);
   result['throughIngress'] = await measure('(f) through the Ingress (control plane, then the agent\'s tunnel)', ingress);
   result['throughIngressH2c'] = await measure('(f2) through the Ingress over h2c', ingressH2);
-  for (const [key, call] of [['nodePort', nodePort], ['ingress', ingress], ['ingressH2c', ingressH2]] as const) {
+  result['throughAgentIngress'] = await measure('(g) through the agent\'s own Ingress port (agent process)', agentIngress);
+  for (const [key, call] of [['nodePort', nodePort], ['ingress', ingress], ['ingressH2c', ingressH2], ['agentIngress', agentIngress]] as const) {
     const pairs = await added(alone, call, N, WARMUP);
     log(`${key} adds p50 ${pairs.addedP50Ms} ms, p90 ${pairs.addedP90Ms} ms (paired)`);
     result[`${key}AddsPaired`] = pairs;

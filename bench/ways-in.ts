@@ -87,7 +87,7 @@ spec: { rules: [{ host: web.bench, http: { paths: [{ path: /, pathType: Prefix, 
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-bench-ways-in-'));
-  const [api, mqtt, ingressPort] = [await freePort(), await freePort(), await freePort()];
+  const [api, mqtt, ingressPort, agentIngressPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const output: string[] = [];
   const loadBefore = loadavg().map((x) => Number(x.toFixed(2)));
   let cp: ChildProcess | undefined;
@@ -101,12 +101,13 @@ async function main(): Promise<void> {
       return (await readFile(join(dir, 'cp', 'node-token'), 'utf8')).trim() || undefined;
     }, 60_000);
     agent = start('agent', [SKIFF, 'agent', '--server', `mqtts://127.0.0.1:${mqtt}`, '--ca-file', join(dir, 'cp', 'ca.crt'), '--token', token, '--name', 'node-1',
-      '--data-dir', join(dir, 'agent'), '--tunnel-port', '0', '--warm-workers', '2', '--log-level', 'warn'], output);
+      '--data-dir', join(dir, 'agent'), '--tunnel-port', '0', '--ingress-port', String(agentIngressPort), '--warm-workers', '2', '--log-level', 'warn'], output);
     await pushComponent(kubeconfig, WASM, 'examples/http-health:latest');
     await kubectl(kubeconfig, ['apply', '-f', '-'], MANIFESTS);
     const nodePort = Number(await until('the nodePort', async () => (await kubectl(kubeconfig, ['get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}'])) || undefined));
     const nodePortUrl = `http://127.0.0.1:${nodePort}/`;
     const ingressUrl = `http://127.0.0.1:${ingressPort}/`;
+    const agentIngressUrl = `http://127.0.0.1:${agentIngressPort}/`; // the agent's own Ingress port (decision 075)
     // node:http (fetch cannot set Host)
     const ok = (url: string, host?: string) => new Promise<true | undefined>((resolve, reject) => {
       const req = httpRequest(url, { agent: false, ...(host ? { headers: { host } } : {}) }, (res) => {
@@ -118,10 +119,11 @@ async function main(): Promise<void> {
     });
     await until('the NodePort to answer 200', () => ok(nodePortUrl));
     await until('the Ingress to answer 200', () => ok(ingressUrl, 'web.bench'));
+    await until('the agent\'s Ingress to answer 200', () => ok(agentIngressUrl, 'web.bench'));
     log(`cluster up: NodePort ${nodePortUrl}, Ingress ${ingressUrl}; load generator starts`);
     const load = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'ways-in-load.js')], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODEPORT_URL: nodePortUrl, INGRESS_URL: ingressUrl, INGRESS_HOST: 'web.bench', WASM, CONTROL_PLANE_PID: String(cp.pid), AGENT_PID: String(agent.pid) },
+      env: { ...process.env, NODEPORT_URL: nodePortUrl, INGRESS_URL: ingressUrl, AGENT_INGRESS_URL: agentIngressUrl, INGRESS_HOST: 'web.bench', WASM, CONTROL_PLANE_PID: String(cp.pid), AGENT_PID: String(agent.pid) },
     });
     let json = '';
     load.stdout!.on('data', (c: Buffer) => (json += c.toString()));

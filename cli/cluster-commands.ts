@@ -130,6 +130,8 @@ export function registerClusterCommands(program: Command): void {
         apiHost: opts.apiHost, apiPort: opts.apiPort, mqttHost: opts.mqttHost, mqttPort: opts.mqttPort ?? (opts.insecureMqtt ? 1883 : 8883),
         mqttTls: !opts.insecureMqtt,
         defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts), ...ingressOf(opts), ...podCidrsOf(opts),
+        // every agent serves the same Ingress ports on its own loopback address too (decision 075)
+        ...(ingressOf(opts).ingress ? { agentIngress: ingressOf(opts).ingress } : {}),
         ...(opts.defaultMemoryLimit !== undefined ? { agentDefaultMemoryLimitBytes: opts.defaultMemoryLimit } : {}),
         ...(opts.allocatableMemory !== undefined ? { agentAllocatableMemoryBytes: opts.allocatableMemory } : {}),
       });
@@ -198,6 +200,8 @@ export function registerClusterCommands(program: Command): void {
     .option('--tunnel-port <port>', 'port of this node\'s tunnel on --node-ip: pods of other nodes reach this node\'s pods through it (mutual TLS with node certificates; 0 = any free port)', parsePort, DEFAULT_TUNNEL_PORT)
     .option('--mesh <mode>', 'how pods reach pods of other nodes: auto (direct through their tunnels, by relay through the control plane when one cannot be reached), direct, relay', parseMeshMode, 'auto')
     .option('--node-ip <ip>', 'this node\'s address: reported as its InternalIP; NodePorts, LoadBalancer ports and hostPorts listen on it (default 127.0.0.1)', parseIp)
+    .option('--ingress-port <port>', 'serve Ingresses (IngressClass skiff) over HTTP on this port of --node-ip, routed to their Services as NodePorts are; keeps working while the control plane is away (0 = any free port)', parsePort)
+    .option('--ingress-tls-port <port>', 'serve Ingresses over HTTPS on this port of --node-ip, certificates by SNI from their TLS Secrets (sent to this node only then)', parsePort)
     .option('--allow-host-path <prefix>', 'allow hostPath volumes under this directory (repeatable)', (v: string, all: string[]) => [...all, resolve(v)], [] as string[])
     .option('--allow-egress <cidr>', 'let pods reach these addresses out of the cluster without a NetworkPolicy allowing it (repeatable; default none: egress out of the cluster is denied)', parseEgressCidr, [] as string[])
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port too (they are always reachable through the API server at /api/v1/nodes/NAME/proxy/metrics)', parsePort)
@@ -207,7 +211,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-memory-limit <size>', 'memory limit of a container that sets none (default 256Mi)', parseMemorySize)
     .option('--allocatable-memory <size>', 'memory the node\'s pods may request and use together (default: the device\'s memory less a quarter, at least 256Mi, for the system)', parseMemorySize)
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; allowEgress: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string; insecureMqtt?: boolean; tunnelPort: number; mesh: MeshMode }) => {
+    .action(async (opts: { server: string; token: string; name: string; dataDir: string; labels?: Record<string, string>; nodeIp?: string; allowHostPath: string[]; allowEgress: string[]; warmWorkers?: number; defaultMemoryLimit?: number; allocatableMemory?: number; logLevel: string; metricsPort?: number; metricsAddress?: string; metricsTokenFile?: string; caFile?: string; insecureMqtt?: boolean; tunnelPort: number; mesh: MeshMode; ingressPort?: number; ingressTlsPort?: number }) => {
       const logger = createLogger(opts.logLevel);
       const mqttCa = opts.caFile ? await readFile(opts.caFile, 'utf8') : undefined;
       const { startAgent } = await import('../agent/main.js');
@@ -230,6 +234,9 @@ export function registerClusterCommands(program: Command): void {
         ...(opts.nodeIp ? { nodeIP: opts.nodeIp } : {}),
         tunnelPort: opts.tunnelPort,
         meshMode: opts.mesh,
+        ...(opts.ingressPort !== undefined || opts.ingressTlsPort !== undefined ? {
+          ingress: { ...(opts.ingressPort !== undefined ? { port: opts.ingressPort } : {}), ...(opts.ingressTlsPort !== undefined ? { tlsPort: opts.ingressTlsPort } : {}) },
+        } : {}),
         ...(opts.metricsPort !== undefined ? {
           metricsServer: { port: opts.metricsPort, ...(opts.metricsAddress ? { host: opts.metricsAddress } : {}), ...(metricsToken ? { token: metricsToken } : {}) },
         } : {}),

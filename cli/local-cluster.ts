@@ -58,6 +58,8 @@ export interface LocalClusterOptions {
   loopbackNodeIPs?: boolean;
   /** Serve Ingresses on these ports (the control plane's gateway). */
   ingress?: ControlPlaneOptions['ingress'];
+  /** Each agent serves Ingresses on its node IP on these ports too (decision 075; 0: any free port). */
+  agentIngress?: { port?: number; tlsPort?: number };
   /**
    * Each agent serves a tunnel (any free port) so pods reach pods of other agents (default: with
    * more than one agent, or an Ingress gateway: it reaches pods through the tunnels, decision 040).
@@ -121,6 +123,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         ...(options.agentSizeLimitCheckIntervalMs ? { sizeLimitCheckIntervalMs: options.agentSizeLimitCheckIntervalMs } : {}),
         ...(options.allowedHostPaths ? { allowedHostPaths: options.allowedHostPaths } : {}),
         ...(options.agentEgress ? { egress: options.agentEgress } : {}),
+        ...(options.agentIngress ? { ingress: options.agentIngress } : {}),
       }));
     }
     await waitForReadyNodes(cp, options.agents, options.readyTimeoutMs ?? 60_000);

@@ -48,7 +48,7 @@ import { ensureKubernetesService } from './resources/kubernetes-service.js';
 import { ResourceStore } from './resources/resource-store.js';
 import { ensureDefaultStorageClass } from './resources/storage-classes.js';
 import { ensureBootstrapRbac } from './resources/rbac-bootstrap.js';
-import { ensureIngressClass } from './ingress/ingress-controller.js';
+import { ensureIngressClass, IngressController } from './ingress/ingress-controller.js';
 import { startIngress, type IngressOptions, type RunningIngress } from './ingress/ingress-start.js';
 import { RbacCache } from './api/authorization/rbac/rbac-cache.js';
 import { loadSigningKey, serviceAccountTokens } from './api/service-account-tokens.js';
@@ -309,6 +309,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       tunnelCertificate: () => certificateIssuer.issueGateway(new Date(clock.now())), informers,
     }) : undefined;
     if (ingress) stack.push(() => ingress.stop());
+    else {
+      // no gateway here: the controller still gives Ingresses the addresses of the nodes that serve them (decision 075), and events
+      const ingressController = new IngressController({ resources, events, clock, informers, logger: logger.child({ component: 'ingress' }) });
+      ingressController.start();
+      stack.push(() => ingressController.stop());
+    }
 
     const kubeconfigPath = join(dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, { server: apiUrl, caCert: tls.caCert, token: credentials.adminToken, clusterName: 'skiff' });

@@ -2,6 +2,7 @@
 // receive; anything that fails is logged and dropped by the receiver, never trusted.
 import * as v from 'valibot';
 import { count, jsonRecord, text } from './schema-parts.js';
+import { desiredIngress } from './desired-ingress.js';
 
 export { jsonRecord } from './schema-parts.js';
 
@@ -67,6 +68,8 @@ export const nodeStatusMessage = v.object({
     /** The OS error code (EADDRINUSE, EACCES...). */
     code: v.pipe(v.string(), v.maxLength(64)),
   })), v.maxLength(256))),
+  /** The Ingress ports the node serves on its InternalIP (decision 075); absent: none. */
+  ingressPorts: v.optional(v.object({ http: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(65535))), https: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(65535))) })),
 });
 export type NodeStatusMessage = v.InferOutput<typeof nodeStatusMessage>;
 
@@ -261,6 +264,8 @@ export const desiredStateMessage = v.object({
    * control plane): every part is in this message, an absent field meaning none.
    */
   parts: v.optional(v.pipe(v.array(v.picklist(DESIRED_PARTS)), v.maxLength(DESIRED_PARTS.length))),
+  /** skiff's Ingresses (and their TLS certificates), for a node that serves Ingress (decision 075); absent: none. */
+  ingress: v.optional(desiredIngress),
 });
 export type DesiredStateMessage = v.InferOutput<typeof desiredStateMessage>;
 

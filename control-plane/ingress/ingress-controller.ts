@@ -1,6 +1,7 @@
 // skiff's Ingress controller: rebuilds the gateway's routing table whenever an Ingress,
 // IngressClass or Service changes, sets status.loadBalancer.ingress of skiff's Ingresses to the
-// gateway's address, and records Warning events on an Ingress whose backends name a Service that
+// gateway's address (when the control plane serves Ingress) and the InternalIPs of the Ready nodes
+// that serve Ingress themselves (decision 075), and records Warning events on an Ingress whose backends name a Service that
 // does not exist (ServiceNotFound) or a port the Service lacks (ServicePortNotFound), once per
 // change. The default IngressClass `skiff` is created at bootstrap (ensureIngressClass).
 import { AlreadyExistsError } from '../../api/errors.js';
@@ -9,7 +10,9 @@ import type { Ingress, IngressBackend, IngressClass, Service } from '../resource
 import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { stableStringify } from '../resources/stable-stringify.js';
-import { DEFAULT_CLASS_ANNOTATION, IngressTable, SKIFF_INGRESS_CLASS, SKIFF_INGRESS_CONTROLLER, skiffIngresses } from './ingress-router.js';
+import type { Node } from '../../api/types/node.js';
+import { ingressPortsOf } from '../../api/ingress/ingress-ports.js';
+import { DEFAULT_CLASS_ANNOTATION, IngressTable, SKIFF_INGRESS_CLASS, SKIFF_INGRESS_CONTROLLER, skiffIngresses } from '../../api/ingress/ingress-router.js';
 
 const ALL = 'all';
 
@@ -52,7 +55,8 @@ export function backendProblems(ing: Ingress, services: ReadonlyMap<string, Serv
 export class IngressController extends Controller {
   readonly #said = new Map<string, string>();
 
-  constructor(ctx: ControllerContext, private readonly gateway: { setTable(table: IngressTable): void }, private readonly address: string) {
+  /** `gateway` and its `address` absent: the control plane serves no Ingress port (the nodes may). */
+  constructor(ctx: ControllerContext, private readonly gateway?: { setTable(table: IngressTable): void }, private readonly address?: string) {
     super(ctx, 'ingress-controller', 1);
   }
 
@@ -60,19 +64,25 @@ export class IngressController extends Controller {
     this.watch<Ingress>(resourceTypes.ingresses, () => this.enqueue(ALL));
     this.watch<IngressClass>(resourceTypes.ingressclasses, () => this.enqueue(ALL));
     this.watch<Service>(resourceTypes.services, () => this.enqueue(ALL));
+    this.watch<Node>(resourceTypes.nodes, (_event, node, old) => {
+      if (servingAddress(node) !== (old ? servingAddress(old) : undefined)) this.enqueue(ALL);
+    });
   }
 
   async reconcile(): Promise<void> {
     const { resources } = this.ctx;
-    const [ingresses, classes, services] = await Promise.all([
+    const [ingresses, classes, services, nodes] = await Promise.all([
       resources.list<Ingress>(resourceTypes.ingresses),
       resources.list<IngressClass>(resourceTypes.ingressclasses),
       resources.list<Service>(resourceTypes.services),
+      resources.list<Node>(resourceTypes.nodes),
     ]);
     const ours = skiffIngresses(ingresses.items, classes.items).filter((i) => !i.metadata.deletionTimestamp);
-    this.gateway.setTable(new IngressTable(ours));
+    this.gateway?.setTable(new IngressTable(ours));
     const byKey = new Map(services.items.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
-    const loadBalancer = { ingress: [{ ip: this.address }] };
+    const ips = [...new Set(nodes.items.map(servingAddress).filter((ip): ip is string => ip !== undefined))].sort();
+    const addresses = [...(this.address ? [this.address] : []), ...ips.filter((ip) => ip !== this.address)];
+    const loadBalancer = addresses.length ? { ingress: addresses.map((ip) => ({ ip })) } : {};
     const live = new Set<string>();
     for (const ing of ours) {
       const key = `${ing.metadata.namespace}/${ing.metadata.name}`;
@@ -90,4 +100,11 @@ export class IngressController extends Controller {
     }
     for (const key of this.#said.keys()) if (!live.has(key)) this.#said.delete(key);
   }
+}
+
+/** The InternalIP of a Ready node that serves Ingress on it (its ingress-ports annotation), else undefined. */
+export function servingAddress(node: Node): string | undefined {
+  if (!ingressPortsOf(node)) return undefined;
+  if (node.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') return undefined;
+  return node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
 }

@@ -1,6 +1,6 @@
 // skiff's Ingress gateway in the control plane: HTTP on --ingress-port and HTTPS on
 // --ingress-tls-port (the certificate chosen by SNI from the Ingresses' TLS Secrets, a
-// self-signed one otherwise). Each request is routed by the IngressTable (ingress-router.ts) to a
+// self-signed one otherwise). Each request is routed by the IngressTable (api/ingress/ingress-router.ts) to a
 // Service port, then to one of its Ready endpoints (round robin): straight to the tunnel of the node
 // that runs it, over kept-alive HTTPS connections with the gateway's own certificate (decision 040,
 // ingress-tunnel.ts), else (no tunnel, node unreachable, a raw TCP listener) through the same path
@@ -26,7 +26,7 @@ import type { ResourceStore } from '../resources/resource-store.js';
 import type { ResourceType } from '../resources/resource-types.js';
 import type { SharedInformers } from '../reconcile/shared-informers.js';
 import { resourceTypes } from '../resources/resource-types.js';
-import { IngressTable, type BackendRef } from './ingress-router.js';
+import { IngressTable, type BackendRef } from '../../api/ingress/ingress-router.js';
 import { carryUpgradeOver, upgradeHead, upgradeWanted } from './ingress-upgrade.js';
 import { carryWebSocketOverH2, websocketHead, websocketOverH2 } from './ingress-h2-websocket.js';
 import { GatewayTunnelError, IngressTunnel, type TunnelCertificate, type TunnelTarget } from './ingress-tunnel.js';

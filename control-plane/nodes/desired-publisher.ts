@@ -36,6 +36,7 @@ import { DesiredParts, PART_KEYS, policiesKey } from './desired-parts-publisher.
 import { policiesForNode } from './desired-policies.js';
 import { PolicyNodes } from './desired-policy-nodes.js';
 import { GoneNodes } from './gone-nodes.js';
+import { IngressNodes, nodeIngress } from './desired-ingress.js';
 export interface DesiredPublisherOptions {
   resources: ResourceStore;
   channel: NodeChannel;
@@ -87,6 +88,8 @@ export class DesiredPublisher {
   #unsubscribe: (() => void) | undefined;
   /** Deleted nodes: their keys clear what the broker retains for them instead of publishing. */
   readonly #gone: GoneNodes;
+  /** Nodes that serve Ingress (decision 075): their pods message carries skiff's Ingresses. */
+  readonly #ingressNodes = new IngressNodes((node) => this.#queue.add(node));
 
   constructor(private readonly options: DesiredPublisherOptions) {
     this.#ownsInformers = !options.informers;
@@ -127,6 +130,7 @@ export class DesiredPublisher {
       this.#policyPeersChanged();
     });
     follow<Node>(resourceTypes.nodes, (type, node) => {
+      this.#ingressNodes.nodeChanged(type === 'DELETED', node);
       if (type === 'DELETED') {
         this.#gone.deleted(node.metadata.name!);
         this.#queue.add(node.metadata.name!);
@@ -178,9 +182,8 @@ export class DesiredPublisher {
     // policies name pods of every node: a change to one, or to a namespace's labels, republishes
     // the nodes whose compiled policies differ (desired-policy-nodes.ts)
     follow(resourceTypes.networkpolicies, (event, o) => this.#policies.policyChanged(`${o.metadata.namespace}/${o.metadata.name}`, event === 'DELETED'));
-    follow(resourceTypes.namespaces, () => {
-      if (this.#policies.any) this.#policies.changed();
-    });
+    follow(resourceTypes.namespaces, this.#policyPeersChanged);
+    for (const type of [resourceTypes.ingresses, resourceTypes.ingressclasses]) follow(type, () => this.#ingressNodes.ingressChanged());
     // a pushed tag may resolve images that could not be resolved before
     this.#unsubscribe = this.options.registry.onPush(() => {
       for (const node of this.#published.keys()) this.#queue.add(node);
@@ -200,9 +203,7 @@ export class DesiredPublisher {
   }
 
   /** A pod came, went or changed: the policies' selected pods and peers may have. */
-  #policyPeersChanged(): void {
-    if (this.#policies.any) this.#policies.changed();
-  }
+  #policyPeersChanged = () => void (this.#policies.any && this.#policies.changed());
 
   /** Every node's peer entry, from the nodes informer (one pass per change of a peer, not a store list). */
   #allPeers(): Promise<DesiredPeer[]> {
@@ -331,13 +332,13 @@ export class DesiredPublisher {
     const refs: ConfigRefs = { configMaps: new Set(), secrets: new Set() };
     const volumeRefs = new Set<string>();
     this.#volumeRefs.set(node, volumeRefs); // filled before each read: a change during this publish republishes
-    const hasPodCIDR = Boolean((await resources.get<Node>(resourceTypes.nodes, undefined, node).catch(() => undefined))?.spec?.podCIDR);
+    const nodeObject = await resources.get<Node>(resourceTypes.nodes, undefined, node).catch(() => undefined);
     for (const pod of list.items.sort((a, b) => (a.metadata.uid! < b.metadata.uid! ? -1 : 1))) {
       if (isTerminalPhase(pod.status?.phase)) {
         pods.push(finishedView(pod));
         continue;
       }
-      if (hasPodCIDR && awaitsPodIP(pod)) continue; // the scheduler is giving it an address: start it with one
+      if (nodeObject?.spec?.podCIDR && awaitsPodIP(pod)) continue; // the scheduler is giving it an address: start it with one
       podConfigRefs(pod, refs);
       const images: Record<string, ImageResolution> = {};
       for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
@@ -358,12 +359,13 @@ export class DesiredPublisher {
     }
     const configMaps = await readConfigData(resources, resourceTypes.configmaps, refs.configMaps);
     const secrets = await readConfigData(resources, resourceTypes.secrets, refs.secrets);
+    const { ingress, secretRefs } = await nodeIngress(resources, nodeObject); // skiff's Ingresses for a node that serves them
     this.#configRefs.set(node, new Set([
-      ...[...refs.configMaps].map((k) => `configmaps/${k}`), ...[...refs.secrets].map((k) => `secrets/${k}`),
+      ...[...refs.configMaps].map((k) => `configmaps/${k}`), ...[...refs.secrets].map((k) => `secrets/${k}`), ...secretRefs,
     ]));
     const localVolumes = await nodeLocalVolumes(node, resources);
     const { clusterCidr } = this.options;
-    const hash = contentHash({ pods, configMaps, secrets, localVolumes, clusterCidr });
+    const hash = contentHash({ pods, configMaps, secrets, localVolumes, clusterCidr, ingress });
     const retry = this.#imageRetry(node, retryImages);
     const last = this.#published.get(node);
     if (last && last.hash === hash) return retry;
@@ -375,6 +377,7 @@ export class DesiredPublisher {
       localVolumes,
       ...(clusterCidr ? { clusterCidr } : {}),
       parts: NODE_PARTS, // Services, peers and policies come on their own topics
+      ...(ingress ? { ingress } : {}),
     };
     const bytes = Buffer.byteLength(JSON.stringify(message));
     if (bytes > MAX_PAYLOAD_BYTES) {
@@ -389,10 +392,7 @@ export class DesiredPublisher {
 
   /** Images that may resolve later are tried again: 5 s, doubling to 5 min, as the kubelet backs off pulls. */
   #imageRetry(node: string, needed: boolean): ReconcileResult | undefined {
-    if (!needed) {
-      this.#imageRetries.delete(node);
-      return undefined;
-    }
+    if (!needed) return void this.#imageRetries.delete(node);
     const tries = (this.#imageRetries.get(node) ?? 0) + 1;
     this.#imageRetries.set(node, tries);
     return { requeueAfterMs: Math.min(300_000, 5_000 * 2 ** (tries - 1)) };

@@ -16,6 +16,7 @@ import type { ResourceStore } from '../resources/resource-store.js';
 import { resourceTypes } from '../resources/resource-types.js';
 import { PodCidrAllocator, type PodCidrSettings } from './pod-cidr-allocator.js';
 import { UNSERVED_PORTS_ANNOTATION } from '../../api/unserved-ports.js';
+import { INGRESS_PORTS_ANNOTATION, ingressPortsAnnotation } from '../../api/ingress/ingress-ports.js';
 import { NodeLeaseWriter } from './node-lease-writer.js';
 
 export { LEASE_NAMESPACE } from './node-lease-writer.js';
@@ -165,12 +166,15 @@ export class NodeRegistry {
       // registered while the cluster CIDR was full: a block may have been freed since
       existing = await this.#assignPodCidr(existing);
     }
-    const unserved = unservedPortsAnnotation(message);
-    if (Object.entries(message.labels).some(([k, v]) => existing!.metadata.labels?.[k] !== v) || existing.metadata.annotations?.[UNSERVED_PORTS_ANNOTATION] !== unserved) {
+    // the node speaks for itself only: ports it could not bind, and the Ingress ports it serves (decision 075)
+    const said = { [UNSERVED_PORTS_ANNOTATION]: unservedPortsAnnotation(message), [INGRESS_PORTS_ANNOTATION]: ingressPortsAnnotation(message.ingressPorts) };
+    if (Object.entries(message.labels).some(([k, v]) => existing!.metadata.labels?.[k] !== v) || Object.entries(said).some(([k, v]) => existing!.metadata.annotations?.[k] !== v)) {
       existing = await this.resources.mutate<Node>(resourceTypes.nodes, undefined, node, (n) => {
         const annotations = { ...n.metadata.annotations };
-        if (unserved === undefined) delete annotations[UNSERVED_PORTS_ANNOTATION];
-        else annotations[UNSERVED_PORTS_ANNOTATION] = unserved;
+        for (const [k, v] of Object.entries(said)) {
+          if (v === undefined) delete annotations[k];
+          else annotations[k] = v;
+        }
         return { ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, ...message.labels }, annotations } };
       });
     }

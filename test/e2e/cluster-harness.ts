@@ -65,6 +65,8 @@ export interface ClusterOptions {
   loopbackNodeIPs?: boolean;
   /** Serve Ingresses (0: any free port). */
   ingress?: { port: number; tlsPort?: number };
+  /** Each agent serves Ingresses on its node IP too (decision 075; 0: any free port). */
+  agentIngress?: { port?: number; tlsPort?: number };
   /** Agents serve tunnels to each other (default: with more than one agent). */
   tunnel?: boolean;
   meshMode?: 'auto' | 'direct' | 'relay';
@@ -98,6 +100,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.agentEgress ? { agentEgress: options.agentEgress } : {}),
     ...(options.loopbackNodeIPs ? { loopbackNodeIPs: true } : {}),
     ...(options.ingress ? { ingress: options.ingress } : {}),
+    ...(options.agentIngress ? { agentIngress: options.agentIngress } : {}),
     ...(options.tunnel !== undefined ? { tunnel: options.tunnel } : {}),
     ...(options.meshMode ? { meshMode: options.meshMode } : {}),
     ...(options.podCidrs ? { podCidrs: options.podCidrs } : {}),

@@ -16,26 +16,10 @@ import type { Endpoints, Ingress } from '../../control-plane/resources/kinds/ser
 import { hasTool, TOOL_PATHS } from '../support/tools.js';
 import { startCluster, waitFor, type Cluster } from './cluster-harness.js';
 import { curl, until } from './curl.js';
+import { app } from './http-health-app.js';
 
 const run = promisify(execFile);
 const NS = '/api/v1/namespaces/default';
-
-const app = (name: string) => ({
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
-  spec: {
-    replicas: 1, selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: {
-        containers: [{
-          name: 'main', image: 'examples/http-health:latest', ports: [{ name: 'http', containerPort: 8080 }],
-          env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
-          readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 2, timeoutSeconds: 10 },
-        }],
-      },
-    },
-  },
-});
 
 const site = {
   apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'site' },

@@ -2,7 +2,8 @@
 // --ingress-port 0 --ingress-tls-port 0`, the frontend example applied with the real kubectl
 // (wasm-examples/http-health/frontend.yaml: a Deployment behind a NodePort Service and an Ingress
 // with TLS), curl to the nodePort on every agent's own loopback address and through the Ingress by
-// Host and path, over HTTP and HTTPS (the Secret's certificate by SNI). And `skiff control-plane`
+// Host and path, over HTTP and HTTPS (the Secret's certificate by SNI), on the gateway and on each
+// agent's own address (decision 075). And `skiff control-plane`
 // takes the same flags: it serves the gateway there (404 from the default backend with no Ingress,
 // the default IngressClass skiff), and refuses --ingress-tls-port without --ingress-port.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -113,8 +114,20 @@ describe.skipIf(!built || !hasTool('kubectl', 'skiff up ways-in e2e'))('skiff up
     const tls = await curlTls('frontend.example', httpsPort, '/app/tls');
     expect(tls.body).toBe('ok GET /app/tls\n');
     expect(tls.subject).toMatch(/CN\s*=\s*frontend\.example/);
-    expect(await kubectl('get', 'ingress', 'frontend')).toMatch(/frontend\s+<none>\s+frontend\.example\s+127\.0\.0\.1\s+80, 443/);
+    // the gateway, then the two agents, which serve the same Ingress on their own addresses (decision 075)
+    expect(await kubectl('get', 'ingress', 'frontend')).toMatch(/frontend\s+<none>\s+frontend\.example\s+127\.0\.0\.1,127\.0\.0\.2,127\.0\.0\.3\s+80, 443/);
   }, 180_000);
+
+  it('serves the same Ingress on each agent\'s own address, on the ports its Node reports', async () => {
+    for (const [node, ip] of [['node-1', '127.0.0.2'], ['node-2', '127.0.0.3']] as const) {
+      const ports = JSON.parse(await kubectl('get', 'node', node, '-o', 'jsonpath={.metadata.annotations.node\\.skiff\\.dev/ingress-ports}')) as { http: number; https: number };
+      const answer = await until(`http://${ip}:${ports.http}/app/on-agent`, (a) => a.status === 200, { host: 'frontend.example', timeoutMs: 60_000 });
+      expect(answer.body).toBe('ok GET /app/on-agent\n');
+      const { stdout, stderr } = await run('/usr/bin/curl', ['-sS', '-v', '-k', '--max-time', '30', '--resolve', `frontend.example:${ports.https}:${ip}`, `https://frontend.example:${ports.https}/app/tls`], { timeout: 40_000 });
+      expect(stdout).toBe('ok GET /app/tls\n');
+      expect(stderr).toMatch(/subject: CN\s*=\s*frontend\.example/);
+    }
+  }, 120_000);
 });
 
 describe.skipIf(!built || !hasTool('kubectl', 'skiff control-plane ingress e2e'))('skiff control-plane --ingress-port --ingress-tls-port, skiff agent --node-ip', () => {

@@ -79,33 +79,7 @@ export interface EndpointSlice extends KubeObject {
   ports?: Array<{ name?: string; port?: number; protocol?: 'TCP' | 'UDP' | 'SCTP'; appProtocol?: string }>;
 }
 
-export interface IngressBackend {
-  service?: { name: string; port?: { name?: string; number?: number } };
-  resource?: { apiGroup?: string; kind: string; name: string };
-}
-
-export interface IngressRule {
-  host?: string;
-  http?: { paths: Array<{ path?: string; pathType: 'Exact' | 'Prefix' | 'ImplementationSpecific'; backend: IngressBackend }> };
-}
-
-export interface Ingress extends KubeObject {
-  apiVersion: 'networking.k8s.io/v1';
-  kind: 'Ingress';
-  spec?: {
-    ingressClassName?: string;
-    defaultBackend?: IngressBackend;
-    tls?: Array<{ hosts?: string[]; secretName?: string }>;
-    rules?: IngressRule[];
-  };
-  status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } };
-}
-
-export interface IngressClass extends KubeObject {
-  apiVersion: 'networking.k8s.io/v1';
-  kind: 'IngressClass';
-  spec?: { controller?: string; parameters?: { apiGroup?: string; kind: string; name: string; scope?: string; namespace?: string } };
-}
+export type { Ingress, IngressBackend, IngressClass, IngressRule } from '../../../api/types/ingress.js';
 
 export interface NetworkPolicyPeer {
   podSelector?: LabelSelector;

@@ -16,7 +16,7 @@ import { PodNetwork } from '../../../agent/pods/pod-network.js';
 import { ensureTls } from '../../../control-plane/api/tls.js';
 import { IngressGateway } from '../../../control-plane/ingress/ingress-gateway.js';
 import { websocketAccept } from '../../../control-plane/ingress/ingress-h2-websocket.js';
-import { IngressTable } from '../../../control-plane/ingress/ingress-router.js';
+import { IngressTable } from '../../../api/ingress/ingress-router.js';
 import { NodeCertificateIssuer } from '../../../control-plane/nodes/node-certificates.js';
 import type { Ingress } from '../../../control-plane/resources/kinds/services.js';
 import type { ResourceStore } from '../../../control-plane/resources/resource-store.js';

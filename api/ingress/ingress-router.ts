@@ -1,4 +1,4 @@
-// The Ingress routing table of skiff's gateway (networking.k8s.io/v1 semantics), pure:
+// The Ingress routing table of skiff's gateway and of the agents that serve Ingress (networking.k8s.io/v1 semantics), pure:
 // - which Ingresses are skiff's: `spec.ingressClassName` naming an IngressClass whose controller is
 //   skiff's, or no class at all while skiff's class is the default one;
 // - hosts: exact (case-insensitive, the request's port and trailing dot ignored) before wildcards
@@ -10,7 +10,7 @@
 //   length, then the older Ingress;
 // - otherwise the oldest `spec.defaultBackend`, else nothing (the gateway answers 404).
 import { isIPv6 } from 'node:net';
-import type { Ingress, IngressBackend, IngressClass } from '../resources/kinds/services.js';
+import type { Ingress, IngressBackend, IngressClass } from '../types/ingress.js';
 
 export const SKIFF_INGRESS_CONTROLLER = 'skiff.dev/ingress';
 export const SKIFF_INGRESS_CLASS = 'skiff';

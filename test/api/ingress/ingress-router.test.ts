@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Ingress, IngressClass } from '../../../control-plane/resources/kinds/services.js';
-import { IngressTable, normalizeHost, skiffIngresses } from '../../../control-plane/ingress/ingress-router.js';
+import type { Ingress, IngressClass } from '../../../api/types/ingress.js';
+import { IngressTable, normalizeHost, skiffIngresses } from '../../../api/ingress/ingress-router.js';
 import { hostileString, seededRandom } from '../../support/seeded-random.js';
 
 const backend = (name: string, port = 80) => ({ service: { name, port: { number: port } } });
