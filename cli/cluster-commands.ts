@@ -165,8 +165,9 @@ export function registerClusterCommands(program: Command): void {
     .option('--default-not-ready-toleration-seconds <s>', 'tolerationSeconds of the not-ready toleration added to every pod', parseSeconds, 300)
     .option('--default-unreachable-toleration-seconds <s>', 'tolerationSeconds of the unreachable toleration added to every pod', parseSeconds, 300)
     .option('--shutdown-grace-period <s>', 'after SIGTERM/SIGINT, exit (code 1) if stopping takes longer than this', parseSeconds, DEFAULT_SHUTDOWN_GRACE_SECONDS)
+    .option('--ingress-keys-to-agents', 'send the TLS keys of skiff Ingresses to agents started with --ingress-tls-port (off: they serve TLS with a default certificate; any node could claim a TLS port)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(async (opts: { dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttTls?: boolean; insecureMqtt?: boolean; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags & IngressFlags & PodCidrFlags) => {
+    .action(async (opts: { ingressKeysToAgents?: boolean; dataDir: string; apiPort: number; apiHost: string; advertiseHost?: string; mqttPort?: number; mqttHost: string; mqttTls?: boolean; insecureMqtt?: boolean; mqttUrl?: string; mqttUsername?: string; mosquittoPasswordFile?: string; mosquittoPidFile?: string; store: string; shutdownGracePeriod: number; logLevel: string } & TolerationFlags & RegistryFlags & IngressFlags & PodCidrFlags) => {
       const logger = createLogger(opts.logLevel);
       const external = opts.mqttUrl ? {
         url: opts.mqttUrl,
@@ -180,6 +181,7 @@ export function registerClusterCommands(program: Command): void {
         ...(opts.advertiseHost ? { advertiseHosts: [opts.advertiseHost] } : {}),
         mqtt: external ?? { host: opts.mqttHost, port: opts.mqttPort ?? (opts.insecureMqtt ? 1883 : 8883), ...(opts.insecureMqtt ? {} : { tls: true }) },
         defaultTolerationSeconds: tolerationSeconds(opts), registries: await registryTransport(opts), ...ingressOf(opts), ...podCidrsOf(opts),
+        ...(opts.ingressKeysToAgents ? { ingressKeysToAgents: true } : {}),
       });
       untilSignal(logger, [() => cp.stop()], opts.shutdownGracePeriod * 1000);
       await pushExamples(cp.registry);

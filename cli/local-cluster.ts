@@ -93,6 +93,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(options.nodeMonitorCheckIntervalMs ? { nodeMonitorCheckIntervalMs: options.nodeMonitorCheckIntervalMs } : {}),
     ...(options.registries ? { registries: options.registries } : {}),
     ...(options.ingress ? { ingress: options.ingress } : {}),
+    // every agent of a local cluster runs on this machine: it may hold the keys it serves TLS with
+    ...(options.agentIngress?.tlsPort !== undefined ? { ingressKeysToAgents: true } : {}),
   });
   const agents: Agent[] = [];
   // one transpiler and component cache for all agents of this process (decision 052)

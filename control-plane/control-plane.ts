@@ -94,6 +94,8 @@ export interface ControlPlaneOptions {
   registries?: RegistryTransport;
   /** Serve Ingresses (IngressClass `skiff`) on these ports; absent: no gateway. */
   ingress?: IngressOptions;
+  /** Send the TLS keys of skiff's Ingresses to agents that serve an Ingress TLS port (decision 075; default off). */
+  ingressKeysToAgents?: boolean;
 }
 
 export interface RunningControlPlane {
@@ -284,7 +286,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     stack.push(directory.follow(informers.for<Node>(resourceTypes.nodes)));
     peerDirectory = directory;
     const publisher = new DesiredPublisher({ resources, channel, registry, images, cpEpoch: epoch, clock, logger: logger.child({ component: 'desired' }), queueObserver: prometheus.queues, informers, clusterCidr: new PodCidrAllocator(options.podCidrs ?? {}).clusterCidr,
-      peersIntervalMs: 1_000 }); // a join burst republishes the peers part (to every agent) once a second
+      peersIntervalMs: 1_000, ingressKeysToNodes: options.ingressKeysToAgents === true }); // a join burst republishes the peers part (to every agent) once a second
     await publisher.start();
     stack.push(() => publisher.stop());
     const scheduler = new Scheduler({

@@ -67,8 +67,13 @@ async function certificate(resources: ResourceStore, namespace: string, name: st
   return { namespace, name, cert, key };
 }
 
-/** What `node` gets of the cluster's Ingresses (nothing when it serves no Ingress port). */
-export async function nodeIngress(resources: ResourceStore, node: Pick<Node, 'metadata'> | undefined): Promise<NodeIngress> {
+/**
+ * What `node` gets of the cluster's Ingresses (nothing when it serves no Ingress port). Keys only
+ * when the operator allowed them (`keysAllowed`: `skiff control-plane --ingress-keys-to-agents`):
+ * a node reports its own ports, so without that opt-in any node identity could ask for every
+ * Ingress's private key by claiming a TLS port.
+ */
+export async function nodeIngress(resources: ResourceStore, node: Pick<Node, 'metadata'> | undefined, keysAllowed: boolean): Promise<NodeIngress> {
   const ports = node && ingressPortsOf(node);
   if (!ports) return { secretRefs: [] };
   const [ingresses, classes] = await Promise.all([
@@ -78,7 +83,7 @@ export async function nodeIngress(resources: ResourceStore, node: Pick<Node, 'me
   const ours = skiffIngresses(ingresses.items, classes.items).filter((i) => !i.metadata.deletionTimestamp)
     .sort((a, b) => (`${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}` ? -1 : 1));
   const entries = ours.map(ingressEntry);
-  if (!ports.https) return { ingress: { ingresses: entries }, secretRefs: [] };
+  if (!ports.https || !keysAllowed) return { ingress: { ingresses: entries }, secretRefs: [] };
   const named = [...new Set(entries.flatMap((e) => (e.tls ?? []).map((t) => `${e.namespace}/${t.secretName}`)))].sort();
   const certificates: DesiredIngressCertificate[] = [];
   for (const key of named) {

@@ -47,8 +47,8 @@ export interface DesiredPublisherOptions {
   clock: Clock;
   logger: Logger;
   queueObserver?: WorkQueueObserver;
-  /** The process's shared caches (the publisher makes its own without). */
-  informers?: SharedInformers;
+  informers?: SharedInformers; // the process's shared caches (the publisher makes its own without)
+  ingressKeysToNodes?: boolean; // Ingress TLS keys to nodes serving an Ingress TLS port (decision 075: the operator's opt-in)
   /** The pod network (--cluster-cidr, normalised), told to agents so they know pod addresses from outside ones. */
   clusterCidr?: string;
   /** Joining nodes republish the peers part (to every agent) at most once per this many ms (absent: at each). */
@@ -359,7 +359,7 @@ export class DesiredPublisher {
     }
     const configMaps = await readConfigData(resources, resourceTypes.configmaps, refs.configMaps);
     const secrets = await readConfigData(resources, resourceTypes.secrets, refs.secrets);
-    const { ingress, secretRefs } = await nodeIngress(resources, nodeObject); // skiff's Ingresses for a node that serves them
+    const { ingress, secretRefs } = await nodeIngress(resources, nodeObject, this.options.ingressKeysToNodes === true); // skiff's Ingresses for a node that serves them
     this.#configRefs.set(node, new Set([
       ...[...refs.configMaps].map((k) => `configmaps/${k}`), ...[...refs.secrets].map((k) => `secrets/${k}`), ...secretRefs,
     ]));

@@ -58,7 +58,7 @@ describe('Ingresses in a node\'s desired state', () => {
     const registry = new ComponentRegistry(t.store, '/nonexistent');
     publisher = new DesiredPublisher({
       resources: r, channel: recorder.channel, registry, images: new ImageResolver({ registry, resources: r, registryUrl: 'https://cp' }),
-      cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
+      cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }), ingressKeysToNodes: true,
     });
     await publisher.start();
     const last = async (node: string, done: (m: DesiredStateMessage | undefined) => boolean = (m) => m !== undefined) => {
@@ -86,5 +86,30 @@ describe('Ingresses in a node\'s desired state', () => {
     // a node that stops serving Ingress gets neither Ingresses nor keys any more
     await r.mutate<Node>(resourceTypes.nodes, undefined, 'tls', (n) => ({ ...n, metadata: { ...n.metadata, annotations: {} } }));
     expect((await last('tls', (m) => m?.ingress === undefined)).ingress).toBeUndefined();
+  });
+
+  it('sends no TLS keys at all unless the operator allowed them: a node claims its own ports', async () => {
+    t = await openTestResources();
+    const recorder = desiredRecorder();
+    const r = t.resources;
+    await r.create(resourceTypes.ingressclasses, { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'skiff', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }, spec: { controller: 'skiff.dev/ingress' } });
+    await r.create(resourceTypes.secrets, secret('site-tls', 'kubernetes.io/tls', { 'tls.crt': 'CERT-1', 'tls.key': 'KEY-1' }));
+    await r.create(resourceTypes.ingresses, ingress('site', 'site-tls'));
+    await r.create(resourceTypes.nodes, serving('tls', { http: 8080, https: 8443 }));
+    const registry = new ComponentRegistry(t.store, '/nonexistent');
+    publisher = new DesiredPublisher({
+      resources: r, channel: recorder.channel, registry, images: new ImageResolver({ registry, resources: r, registryUrl: 'https://cp' }),
+      cpEpoch: 'e', clock: t.clock, logger: pino({ level: 'silent' }),
+    });
+    await publisher.start();
+    let m: DesiredStateMessage | undefined;
+    for (let i = 0; i < 200 && !m; i++) {
+      await publisher.idle();
+      m = recorder.published.filter((p) => p.node === 'tls').at(-1);
+      if (!m) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(m!.ingress!.ingresses.map((i) => i.name)).toEqual(['site']);
+    expect(m!.ingress!.certificates).toBeUndefined();
+    expect(JSON.stringify(recorder.published)).not.toMatch(/KEY-1|CERT-1/);
   });
 });
