@@ -57,7 +57,9 @@ describe.skipIf(!hasTool('kubectl', 'pod network e2e'))('Services between pods o
     // has already stopped (502 destination-unavailable: no such pod on this node); then it is refused.
     const refused = await answer(url, (status, body) => status === 502 && body.includes('connection-refused'), 60_000);
     expect(refused.body).toBe('fetched http://web-svc/hello: failed: connection-refused\n');
-    const event = await waitFor<Event>(cluster.client, `${NS}/events`, (e) => e.object.reason === 'RequestFailed', 30_000);
+    // the window above may first record a destination-unavailable RequestFailed: wait for the refusal's
+    const event = await waitFor<Event>(cluster.client, `${NS}/events`,
+      (e) => e.object.reason === 'RequestFailed' && (e.object.message ?? '').includes('failed with connection-refused'), 30_000);
     expect(event.type).toBe('Warning');
     expect(event.involvedObject.name).toMatch(/^frontend-/);
     expect(event.message).toBe('Container frontend: GET http://web-svc/hello failed with connection-refused: service default/web-svc has no ready endpoints');
